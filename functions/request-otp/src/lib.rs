@@ -1,0 +1,42 @@
+//! `POST /api/request-otp {"phoneNumber"}`: sends a code by SMS to a valid, SMS-capable number.
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde_json::json;
+use shared::bootstrap::HandlerDeps;
+use shared::clock::Clock;
+use shared::http::{ApiError, JsonRequest, json_response, rfc3339, serve_json};
+use shared::phone::PhoneNumber;
+use shared::ports::{VerificationProvider, VerificationStore};
+
+pub async fn handle<P, S, C>(deps: &HandlerDeps<P, S, C>, req: Request) -> Response<Body>
+where
+    P: VerificationProvider,
+    S: VerificationStore,
+    C: Clock,
+{
+    serve_json(req, &deps.cors, |input| async move {
+        request_otp(deps, &input).await.unwrap_or_else(ApiError::into_response)
+    })
+    .await
+}
+
+async fn request_otp<P, S, C>(deps: &HandlerDeps<P, S, C>, input: &JsonRequest) -> Result<Response<Body>, ApiError>
+where
+    P: VerificationProvider,
+    S: VerificationStore,
+    C: Clock,
+{
+    let phone = PhoneNumber::parse(input.string("phoneNumber")?, &deps.allowed_countries)?;
+    let sent = deps.service.request_code(phone, &input.client_ip).await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({
+            "requestId": sent.request_id.as_str(),
+            "phoneNumber": sent.phone.e164(),
+            "expiresAt": rfc3339(sent.expires_at),
+            "resendAvailableAt": rfc3339(sent.resend_available_at),
+            "codeLength": sent.code_length,
+        }),
+    ))
+}

@@ -1,0 +1,65 @@
+//! Wiring: what a handler needs, built once per cold start.
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::{Config, ConfigError, StoreConfig};
+use crate::http::Cors;
+use crate::phone::CountryAllowList;
+use crate::ports::{VerificationProvider, VerificationStore};
+use crate::service::VerificationService;
+use crate::store::DynamoStore;
+use crate::subject_key::SubjectHasher;
+use crate::vonage::VonageClient;
+
+/// Everything a handler uses, generic over the ports so that tests and the local server can
+/// plug in their own store and clock.
+pub struct HandlerDeps<P, S, C> {
+    pub service: VerificationService<P, S, C>,
+    pub cors: Cors,
+    pub allowed_countries: CountryAllowList,
+}
+
+/// What the deployed functions run on.
+pub type LambdaDeps = HandlerDeps<VonageClient, DynamoStore, SystemClock>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("startup error: {0}")]
+    Client(String),
+}
+
+impl<P: VerificationProvider, S: VerificationStore, C: Clock> HandlerDeps<P, S, C> {
+    pub fn new(config: Config, provider: P, store: S, clock: C) -> Self {
+        let hasher = SubjectHasher::new(config.phone_hash_key);
+        Self {
+            service: VerificationService::new(provider, store, clock, hasher, config.policy),
+            cors: config.cors,
+            allowed_countries: config.allowed_countries,
+        }
+    }
+}
+
+impl LambdaDeps {
+    /// Reads the environment and builds the Vonage and DynamoDB clients.
+    pub async fn from_env() -> Result<Self, StartupError> {
+        let config = Config::from_env()?;
+        let store_config = StoreConfig::from_env()?;
+        let provider = VonageClient::new(config.vonage.clone()).map_err(StartupError::Client)?;
+        let store = DynamoStore::from_env(store_config.table_name).await;
+        Ok(Self::new(config, provider, store, SystemClock))
+    }
+}
+
+/// Builds the deployed functions' dependencies, or ends the process with one line naming what is
+/// wrong (a cold start that cannot serve should fail loudly, not answer 500s).
+pub async fn lambda_deps_or_exit() -> LambdaDeps {
+    match LambdaDeps::from_env().await {
+        Ok(deps) => deps,
+        Err(e) => {
+            tracing::error!("{e}");
+            eprintln!("{e}");
+            std::process::exit(1);
+        }
+    }
+}

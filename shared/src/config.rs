@@ -1,0 +1,263 @@
+//! Typed settings read once per cold start. Any missing or invalid value stops the start with one
+//! line naming the variable and what it needs.
+
+use std::time::Duration;
+
+use secrecy::SecretString;
+
+use crate::http::Cors;
+use crate::otp_code::{MAX_CODE_LENGTH, MIN_CODE_LENGTH};
+use crate::phone::CountryAllowList;
+use crate::service::Policy;
+use crate::vonage::{VonageApi, VonageSettings};
+
+pub const DEFAULT_VONAGE_BASE_URL: &str = "https://api.nexmo.com";
+
+/// Characters Vonage refuses in a brand (its API answers 422 for them).
+const BRAND_FORBIDDEN: &[char] = &['/', '{', '}', ':', '$'];
+const BRAND_MAX_CHARS: usize = 18;
+const PHONE_HASH_KEY_MIN_BYTES: usize = 32;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("configuration error: {variable} {problem}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub problem: String,
+}
+
+impl ConfigError {
+    fn new(variable: &'static str, problem: impl Into<String>) -> Self {
+        Self { variable, problem: problem.into() }
+    }
+}
+
+/// Everything the functions read from the environment, except where records are kept (see
+/// [`StoreConfig`]), so that a local run can pick its store separately.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub policy: Policy,
+    pub allowed_countries: CountryAllowList,
+    pub cors: Cors,
+    pub vonage: VonageSettings,
+    pub phone_hash_key: SecretString,
+}
+
+/// The DynamoDB table that holds verifications, cooldowns and counters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreConfig {
+    pub table_name: String,
+}
+
+/// Reads settings from any source of `NAME -> value`; [`Config::from_env`] uses the process
+/// environment, tests and the local server pass their own.
+pub struct Settings<F>(F);
+
+impl<F: Fn(&str) -> Option<String>> Settings<F> {
+    pub fn new(lookup: F) -> Self {
+        Self(lookup)
+    }
+
+    fn get(&self, name: &str) -> Option<String> {
+        (self.0)(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+    }
+
+    fn required(&self, name: &'static str) -> Result<String, ConfigError> {
+        self.get(name).ok_or_else(|| ConfigError::new(name, "is required but not set"))
+    }
+
+    fn number<T>(&self, name: &'static str, default: T, range: std::ops::RangeInclusive<T>) -> Result<T, ConfigError>
+    where
+        T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
+    {
+        let Some(raw) = self.get(name) else { return Ok(default) };
+        raw.parse::<T>().ok().filter(|v| range.contains(v)).ok_or_else(|| {
+            ConfigError::new(
+                name,
+                format!("must be a whole number from {} to {} (got `{raw}`)", range.start(), range.end()),
+            )
+        })
+    }
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_settings(&Settings::new(|name| std::env::var(name).ok()))
+    }
+
+    pub fn from_settings<F: Fn(&str) -> Option<String>>(s: &Settings<F>) -> Result<Self, ConfigError> {
+        let api = match s.get("VONAGE_API").as_deref() {
+            None | Some("v2") => VonageApi::V2,
+            Some("legacy") => VonageApi::Legacy,
+            Some(other) => {
+                return Err(ConfigError::new("VONAGE_API", format!("must be `v2` or `legacy` (got `{other}`)")));
+            }
+        };
+        let code_length = s.number("OTP_CODE_LENGTH", 6u8, MIN_CODE_LENGTH..=MAX_CODE_LENGTH)?;
+        if api == VonageApi::Legacy && ![4, 6].contains(&code_length) {
+            return Err(ConfigError::new(
+                "OTP_CODE_LENGTH",
+                format!("must be 4 or 6 with VONAGE_API=legacy (got `{code_length}`)"),
+            ));
+        }
+        // Vonage v2 keeps a code alive 15–900 s per step and v1 60–3600 s: both accept 60–900.
+        let ttl_seconds = s.number("OTP_TTL_SECONDS", 300u32, 60..=900)?;
+        let policy = Policy {
+            code_length,
+            ttl_seconds,
+            // Vonage ends a verification after three wrong codes, so a higher limit could never apply.
+            max_attempts: s.number("OTP_MAX_ATTEMPTS", 3u32, 1..=3)?,
+            resend_cooldown_seconds: s.number("OTP_RESEND_COOLDOWN_SECONDS", 60u32, 0..=3600)?,
+            max_sends_per_number_per_hour: s.number("OTP_MAX_SENDS_PER_NUMBER_PER_HOUR", 5u32, 1..=1000)?,
+            max_sends_per_ip_per_hour: s.number("OTP_MAX_SENDS_PER_IP_PER_HOUR", 20u32, 1..=1_000_000)?,
+        };
+
+        let brand = s.required("VONAGE_BRAND")?;
+        if brand.chars().count() > BRAND_MAX_CHARS || brand.contains(BRAND_FORBIDDEN) {
+            return Err(ConfigError::new(
+                "VONAGE_BRAND",
+                format!("must be 1 to {BRAND_MAX_CHARS} characters without / {{ }} : $ (got `{brand}`)"),
+            ));
+        }
+        let base_url = s.get("VONAGE_API_BASE_URL").unwrap_or_else(|| DEFAULT_VONAGE_BASE_URL.to_owned());
+        let base_url = match reqwest::Url::parse(&base_url) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => {
+                base_url.trim_end_matches('/').to_owned()
+            }
+            _ => {
+                return Err(ConfigError::new(
+                    "VONAGE_API_BASE_URL",
+                    format!("must be an http(s) URL (got `{base_url}`)"),
+                ));
+            }
+        };
+        let vonage = VonageSettings {
+            api,
+            base_url,
+            api_key: s.required("VONAGE_API_KEY")?,
+            api_secret: SecretString::from(s.required("VONAGE_API_SECRET")?),
+            brand,
+            code_length,
+            ttl_seconds,
+            timeout: Duration::from_millis(s.number("VONAGE_TIMEOUT_MS", 5000u64, 100..=30_000)?),
+        };
+
+        let phone_hash_key = s.required("PHONE_HASH_KEY")?;
+        if phone_hash_key.len() < PHONE_HASH_KEY_MIN_BYTES {
+            return Err(ConfigError::new(
+                "PHONE_HASH_KEY",
+                format!("must be at least {PHONE_HASH_KEY_MIN_BYTES} characters (e.g. `openssl rand -hex 32`)"),
+            ));
+        }
+        let allowed_countries = CountryAllowList::parse(&s.get("ALLOWED_COUNTRIES").unwrap_or_default())
+            .map_err(|problem| ConfigError::new("ALLOWED_COUNTRIES", problem))?;
+        let cors = Cors::parse(&s.get("CORS_ALLOWED_ORIGINS").unwrap_or_default())
+            .map_err(|problem| ConfigError::new("CORS_ALLOWED_ORIGINS", problem))?;
+
+        Ok(Self { policy, allowed_countries, cors, vonage, phone_hash_key: SecretString::from(phone_hash_key) })
+    }
+}
+
+impl StoreConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_settings(&Settings::new(|name| std::env::var(name).ok()))
+    }
+
+    pub fn from_settings<F: Fn(&str) -> Option<String>>(s: &Settings<F>) -> Result<Self, ConfigError> {
+        let table_name = s.required("TABLE_NAME")?;
+        let valid = (3..=255).contains(&table_name.len())
+            && table_name.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b));
+        if !valid {
+            return Err(ConfigError::new("TABLE_NAME", "must be 3 to 255 of a-z, A-Z, 0-9, `_`, `-`, `.`"));
+        }
+        Ok(Self { table_name })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use secrecy::ExposeSecret;
+
+    use super::*;
+
+    const BASE: &[(&str, &str)] = &[
+        ("VONAGE_API_KEY", "key"),
+        ("VONAGE_API_SECRET", "secret"),
+        ("VONAGE_BRAND", "ACME"),
+        ("PHONE_HASH_KEY", "0123456789abcdef0123456789abcdef"),
+    ];
+
+    fn load(extra: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: HashMap<String, String> =
+            BASE.iter().chain(extra).map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_settings(&Settings::new(move |k| vars.get(k).cloned()))
+    }
+
+    #[test]
+    fn defaults_match_the_documented_ones() {
+        let config = load(&[]).unwrap();
+        assert_eq!(
+            config.policy,
+            Policy {
+                code_length: 6,
+                ttl_seconds: 300,
+                max_attempts: 3,
+                resend_cooldown_seconds: 60,
+                max_sends_per_number_per_hour: 5,
+                max_sends_per_ip_per_hour: 20,
+            }
+        );
+        assert_eq!(config.vonage.api, VonageApi::V2);
+        assert_eq!(config.vonage.base_url, "https://api.nexmo.com");
+        assert_eq!(config.vonage.timeout, Duration::from_millis(5000));
+        assert_eq!(config.vonage.api_secret.expose_secret(), "secret");
+        assert!(config.allowed_countries.is_unrestricted());
+    }
+
+    #[test]
+    fn each_bad_setting_is_named() {
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (&[("OTP_CODE_LENGTH", "3")], "OTP_CODE_LENGTH"),
+            (&[("OTP_CODE_LENGTH", "six")], "OTP_CODE_LENGTH"),
+            (&[("OTP_CODE_LENGTH", "8"), ("VONAGE_API", "legacy")], "OTP_CODE_LENGTH"),
+            (&[("OTP_TTL_SECONDS", "30")], "OTP_TTL_SECONDS"),
+            (&[("OTP_MAX_ATTEMPTS", "0")], "OTP_MAX_ATTEMPTS"),
+            (&[("OTP_MAX_ATTEMPTS", "5")], "OTP_MAX_ATTEMPTS"),
+            (&[("OTP_RESEND_COOLDOWN_SECONDS", "-1")], "OTP_RESEND_COOLDOWN_SECONDS"),
+            (&[("OTP_MAX_SENDS_PER_NUMBER_PER_HOUR", "0")], "OTP_MAX_SENDS_PER_NUMBER_PER_HOUR"),
+            (&[("OTP_MAX_SENDS_PER_IP_PER_HOUR", "x")], "OTP_MAX_SENDS_PER_IP_PER_HOUR"),
+            (&[("VONAGE_BRAND", "A/B")], "VONAGE_BRAND"),
+            (&[("VONAGE_BRAND", "ABCDEFGHIJKLMNOPQRS")], "VONAGE_BRAND"),
+            (&[("VONAGE_BRAND", "  ")], "VONAGE_BRAND"),
+            (&[("VONAGE_API", "v3")], "VONAGE_API"),
+            (&[("VONAGE_API_BASE_URL", "ftp://x")], "VONAGE_API_BASE_URL"),
+            (&[("VONAGE_TIMEOUT_MS", "0")], "VONAGE_TIMEOUT_MS"),
+            (&[("PHONE_HASH_KEY", "short")], "PHONE_HASH_KEY"),
+            (&[("ALLOWED_COUNTRIES", "US,Narnia")], "ALLOWED_COUNTRIES"),
+            (&[("CORS_ALLOWED_ORIGINS", "https://a.example/path")], "CORS_ALLOWED_ORIGINS"),
+        ];
+        for (vars, variable) in cases {
+            let err = load(vars).unwrap_err();
+            assert_eq!(err.variable, *variable, "{vars:?}");
+            assert!(err.to_string().starts_with(&format!("configuration error: {variable} ")), "{err}");
+        }
+    }
+
+    #[test]
+    fn missing_required_settings_are_named() {
+        let err = Config::from_settings(&Settings::new(|_| None)).unwrap_err();
+        assert_eq!(err.to_string(), "configuration error: VONAGE_BRAND is required but not set");
+        let err = StoreConfig::from_settings(&Settings::new(|_| None)).unwrap_err();
+        assert_eq!(err.variable, "TABLE_NAME");
+    }
+
+    #[test]
+    fn secrets_never_appear_in_errors_or_debug() {
+        let config = load(&[("VONAGE_API_SECRET", "topsecretvalue")]).unwrap();
+        assert!(!format!("{config:?}").contains("topsecretvalue"));
+        assert!(!format!("{config:?}").contains("0123456789abcdef0123456789abcdef"));
+        let err = load(&[("PHONE_HASH_KEY", "tooshortsecret")]).unwrap_err();
+        assert!(!err.to_string().contains("tooshortsecret"));
+    }
+}

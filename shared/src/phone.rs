@@ -1,0 +1,235 @@
+//! Phone numbers as the product accepts them: valid, SMS-capable, normalized to E.164.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use phonenumber::country::Id as CountryId;
+use phonenumber::metadata::DATABASE;
+use phonenumber::{Mode, Type};
+
+/// Longest input worth handing to the parser; E.164 allows 15 digits, so this leaves room for
+/// spaces and punctuation while keeping hostile input away from the metadata regexes.
+const MAX_INPUT_CHARS: usize = 40;
+
+/// Why a number was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PhoneError {
+    #[error("not a valid phone number in international format")]
+    Invalid,
+    #[error("this kind of number cannot receive SMS codes")]
+    Unsupported,
+    #[error("numbers from this country are not accepted")]
+    CountryNotAllowed,
+}
+
+/// The ISO 3166-1 alpha-2 regions whose numbers are accepted; empty means every region.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CountryAllowList(BTreeSet<String>);
+
+impl CountryAllowList {
+    /// Parses a comma-separated list such as `US,GB,de`. Blank means no restriction.
+    pub fn parse(list: &str) -> Result<Self, String> {
+        let mut codes = BTreeSet::new();
+        for raw in list.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+            let code = raw.to_ascii_uppercase();
+            if code.parse::<CountryId>().is_err() {
+                return Err(format!("`{raw}` is not an ISO 3166-1 alpha-2 country code"));
+            }
+            codes.insert(code);
+        }
+        Ok(Self(codes))
+    }
+
+    pub fn allows(&self, region: &str) -> bool {
+        self.0.is_empty() || self.0.contains(region)
+    }
+
+    pub fn is_unrestricted(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// A valid phone number that can receive SMS. Holding one means it passed every check.
+///
+/// `Debug` and `Display` show a masked form so a number can never reach a log line whole.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct PhoneNumber {
+    e164: String,
+    region: String,
+    masked: String,
+}
+
+impl PhoneNumber {
+    /// Parses what a person typed: `+` (or `00`) and the country code, then the number, with
+    /// spaces, dashes, dots and parentheses allowed anywhere.
+    pub fn parse(input: &str, allowed: &CountryAllowList) -> Result<Self, PhoneError> {
+        let input = input.trim();
+        if input.chars().count() > MAX_INPUT_CHARS
+            || !input.chars().all(|c| c.is_ascii_digit() || " +-.()/".contains(c))
+        {
+            return Err(PhoneError::Invalid);
+        }
+        let international = match input.strip_prefix("00") {
+            Some(rest) => format!("+{rest}"),
+            None if input.starts_with('+') => input.to_owned(),
+            None => return Err(PhoneError::Invalid),
+        };
+        let number = phonenumber::parse(None, &international).map_err(|_| PhoneError::Invalid)?;
+        if !number.is_valid() {
+            return Err(PhoneError::Invalid);
+        }
+        match number.number_type(&DATABASE) {
+            Type::Mobile | Type::FixedLineOrMobile | Type::PersonalNumber | Type::Voip => {}
+            _ => return Err(PhoneError::Unsupported),
+        }
+        let region = number.country().id().map(|id| id.as_ref().to_owned()).ok_or(PhoneError::Invalid)?;
+        if !allowed.allows(&region) {
+            return Err(PhoneError::CountryNotAllowed);
+        }
+        let e164 = number.format().mode(Mode::E164).to_string();
+        let international = number.format().mode(Mode::International).to_string();
+        let masked = mask(&international, number.code().value(), &e164);
+        Ok(Self { e164, region, masked })
+    }
+
+    /// Rebuilds a number this product stored itself (always E.164 written by [`PhoneNumber::parse`]).
+    pub fn from_stored(e164: &str) -> Result<Self, PhoneError> {
+        Self::parse(e164, &CountryAllowList::default())
+    }
+
+    /// `+14155552671`
+    pub fn e164(&self) -> &str {
+        &self.e164
+    }
+
+    /// E.164 without the `+`, as Vonage wants it.
+    pub fn digits(&self) -> &str {
+        &self.e164[1..]
+    }
+
+    /// ISO 3166-1 alpha-2 region, e.g. `US`.
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// `+1 415-***-2671`: safe for logs and for showing a person where the code went.
+    pub fn masked(&self) -> &str {
+        &self.masked
+    }
+}
+
+impl fmt::Display for PhoneNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.masked)
+    }
+}
+
+impl fmt::Debug for PhoneNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PhoneNumber({})", self.masked)
+    }
+}
+
+/// Masks the national digits of an internationally formatted number, keeping the country code,
+/// the first digits (area or mobile prefix) and the last few, as banks and messengers show them.
+fn mask(international: &str, country_code: u16, e164: &str) -> String {
+    let country_digits = country_code.to_string().len();
+    let national_len = e164.len() - 1 - country_digits;
+    let (keep_head, keep_tail) = match national_len {
+        0..=6 => (0, 2),
+        7..=8 => (2, 2),
+        9 => (2, 3),
+        _ => (3, 4),
+    };
+    let mut seen = 0;
+    international
+        .chars()
+        .map(|c| {
+            if !c.is_ascii_digit() {
+                return c;
+            }
+            seen += 1;
+            let national_index = seen - country_digits;
+            if seen <= country_digits || national_index <= keep_head || national_index > national_len - keep_tail {
+                c
+            } else {
+                '*'
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn any() -> CountryAllowList {
+        CountryAllowList::default()
+    }
+
+    #[test]
+    fn normalizes_punctuation_to_e164() {
+        for input in ["+14155552671", "+1 (415) 555-2671", "+1.415.555.2671", " +1 415 555 2671 ", "001 415 555 2671"] {
+            let phone = PhoneNumber::parse(input, &any()).unwrap();
+            assert_eq!(phone.e164(), "+14155552671", "{input}");
+            assert_eq!(phone.digits(), "14155552671");
+            assert_eq!(phone.region(), "US");
+        }
+    }
+
+    #[test]
+    fn masks_in_display_and_debug() {
+        let phone = PhoneNumber::parse("+14155552671", &any()).unwrap();
+        assert_eq!(phone.masked(), "+1 415-***-2671");
+        assert_eq!(phone.to_string(), "+1 415-***-2671");
+        assert_eq!(format!("{phone:?}"), "PhoneNumber(+1 415-***-2671)");
+        let uk = PhoneNumber::parse("+447700900123", &any()).unwrap();
+        assert!(!uk.masked().contains("7700900123"), "{}", uk.masked());
+        assert!(uk.masked().starts_with("+44 77") && uk.masked().ends_with("0123"));
+    }
+
+    #[test]
+    fn refuses_invalid_input() {
+        for input in [
+            "",
+            "+",
+            "4155552671",
+            "+1 415 555 267",
+            "+999 123456789",
+            "+1415555267１",
+            "+1 415 555 2671 ext 5",
+            "+1415555abcd",
+            &"+1".repeat(30),
+        ] {
+            assert_eq!(PhoneNumber::parse(input, &any()), Err(PhoneError::Invalid), "{input:?}");
+        }
+    }
+
+    #[test]
+    fn refuses_numbers_that_cannot_receive_sms() {
+        for input in [
+            "+18005550199",  // US toll-free
+            "+19005550199",  // US premium rate
+            "+442079460958", // UK fixed line
+            "+448431234567", // UK shared cost
+            "+33140506070",  // FR fixed line
+        ] {
+            assert_eq!(PhoneNumber::parse(input, &any()), Err(PhoneError::Unsupported), "{input}");
+        }
+    }
+
+    #[test]
+    fn honours_the_country_allow_list() {
+        let us_only = CountryAllowList::parse("us, ca").unwrap();
+        assert!(PhoneNumber::parse("+14155552671", &us_only).is_ok());
+        assert_eq!(PhoneNumber::parse("+447700900123", &us_only), Err(PhoneError::CountryNotAllowed));
+        assert!(CountryAllowList::parse("US,XX").is_err());
+        assert!(CountryAllowList::parse(" ").unwrap().is_unrestricted());
+    }
+
+    #[test]
+    fn round_trips_through_storage() {
+        let phone = PhoneNumber::parse("+44 7700 900123", &any()).unwrap();
+        assert_eq!(PhoneNumber::from_stored(phone.e164()).unwrap(), phone);
+    }
+}

@@ -1,0 +1,248 @@
+//! What the verification service needs from the outside world. Adapters implement these:
+//! [`crate::vonage`] the provider, [`crate::store`] the stores.
+
+use std::future::Future;
+
+use time::OffsetDateTime;
+
+use crate::otp_code::OtpCode;
+use crate::phone::PhoneNumber;
+use crate::request_id::RequestId;
+
+// ---------------------------------------------------------------------------------------------
+// Provider: who sends the SMS and checks the code.
+
+/// The provider's own id for a verification in flight.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderRequestId(pub String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProviderError {
+    #[error("the provider did not answer in time")]
+    Timeout,
+    #[error("the provider is throttling requests")]
+    Throttled { retry_after_seconds: Option<u64> },
+    #[error("the provider refused the number as invalid")]
+    InvalidNumber,
+    #[error("the provider cannot deliver to this number")]
+    UnsupportedNumber,
+    /// Anything else: refused credentials, low balance, a 5xx, an unreadable answer. The detail is
+    /// for the logs (status and error class, never a body that might echo personal data).
+    #[error("provider failure: {0}")]
+    Failed(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StartOutcome {
+    Started(ProviderRequestId),
+    /// The provider allows one verification per number at a time; this is the one in flight
+    /// (when the provider said which).
+    Concurrent(Option<ProviderRequestId>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckOutcome {
+    Verified,
+    WrongCode,
+    /// Too many wrong codes: the provider ended the verification.
+    Terminated,
+    /// Unknown to the provider: expired, cancelled or already verified.
+    Gone,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelOutcome {
+    Cancelled,
+    Gone,
+    /// The provider refuses to cancel yet (Vonage: not in the first 30 s, not after step one).
+    NotNow,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NextStepOutcome {
+    Triggered,
+    NoMoreSteps,
+    Gone,
+}
+
+/// Sends codes and checks them. One implementation per provider API; the settings that shape a
+/// verification (brand, code length, lifetime) belong to the implementation.
+pub trait VerificationProvider: Send + Sync {
+    fn start(
+        &self,
+        to: &PhoneNumber,
+        client_ref: &RequestId,
+    ) -> impl Future<Output = Result<StartOutcome, ProviderError>> + Send;
+
+    fn check(
+        &self,
+        id: &ProviderRequestId,
+        code: &OtpCode,
+    ) -> impl Future<Output = Result<CheckOutcome, ProviderError>> + Send;
+
+    fn cancel(&self, id: &ProviderRequestId) -> impl Future<Output = Result<CancelOutcome, ProviderError>> + Send;
+
+    fn next_step(&self, id: &ProviderRequestId) -> impl Future<Output = Result<NextStepOutcome, ProviderError>> + Send;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Store: verification records, resend cooldowns and hourly counters, all expiring by TTL.
+
+/// A keyed hash (never the plain value) of a phone number or client IP.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SubjectKey(pub String);
+
+/// Everything that must hold, atomically, before a code may be sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendReservation {
+    pub phone: SubjectKey,
+    pub ip: SubjectKey,
+    pub now: OffsetDateTime,
+    /// Until when a further send to this number is refused.
+    pub cooldown_until: OffsetDateTime,
+    /// Start of the UTC hour the send counts against.
+    pub window_start: OffsetDateTime,
+    pub max_per_number: u32,
+    pub max_per_ip: u32,
+}
+
+impl SendReservation {
+    pub fn window_end(&self) -> OffsetDateTime {
+        self.window_start + time::Duration::HOUR
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendDenied {
+    /// The number's cooldown runs until then.
+    Cooldown { until: OffsetDateTime },
+    /// An hourly cap (number or IP) is reached; it resets then.
+    RateLimited { until: OffsetDateTime },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VerificationStatus {
+    Pending,
+    Verified {
+        at: OffsetDateTime,
+    },
+    /// Attempts used up, here or at the provider.
+    Locked,
+    /// The provider no longer knows it (expired or replaced by a newer code).
+    Expired,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verification {
+    pub id: RequestId,
+    pub provider_id: ProviderRequestId,
+    /// E.164; kept only for the response, and only until the record's TTL.
+    pub phone_e164: String,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    pub attempts: u32,
+    pub max_attempts: u32,
+    pub status: VerificationStatus,
+}
+
+/// Records outlive their code by this much, so that a late check hears "expired" or "already
+/// verified" instead of "not found"; after it, TTL removes them.
+pub const RECORD_RETENTION: time::Duration = time::Duration::HOUR;
+
+impl Verification {
+    /// When the store may delete the record (the DynamoDB TTL attribute).
+    pub fn delete_after(&self) -> OffsetDateTime {
+        self.expires_at + RECORD_RETENTION
+    }
+
+    /// Why a check may not go ahead now, if it may not.
+    pub fn check_refusal(&self, now: OffsetDateTime) -> Option<AttemptDenied> {
+        if self.delete_after() <= now {
+            return Some(AttemptDenied::NotFound);
+        }
+        match self.status {
+            VerificationStatus::Verified { .. } => Some(AttemptDenied::AlreadyVerified),
+            VerificationStatus::Locked => Some(AttemptDenied::TooManyAttempts),
+            VerificationStatus::Expired => Some(AttemptDenied::Expired),
+            VerificationStatus::Pending if self.attempts >= self.max_attempts => Some(AttemptDenied::TooManyAttempts),
+            VerificationStatus::Pending if self.expires_at <= now => Some(AttemptDenied::Expired),
+            VerificationStatus::Pending => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptDenied {
+    NotFound,
+    Expired,
+    AlreadyVerified,
+    TooManyAttempts,
+}
+
+/// How a pending verification ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Finish {
+    Verified { at: OffsetDateTime },
+    Locked,
+    Expired,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The store is overloaded; worth retrying shortly.
+    #[error("store throttled: {0}")]
+    Throttled(String),
+    #[error("store failure: {0}")]
+    Failed(String),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReserveError {
+    #[error("send refused: {0:?}")]
+    Denied(SendDenied),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AttemptError {
+    #[error("check refused: {0:?}")]
+    Denied(AttemptDenied),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Persistence for verifications, with every rule that must hold across concurrent instances
+/// enforced by the store itself (conditional writes), never by a read followed by a write.
+pub trait VerificationStore: Send + Sync {
+    /// Atomically: the number is past its cooldown, and neither the number's nor the IP's hourly
+    /// count is at its cap; if so, starts the cooldown and counts the send against both.
+    fn reserve_send(&self, r: &SendReservation) -> impl Future<Output = Result<(), ReserveError>> + Send;
+
+    /// Ends the cooldown that `r` started (the send failed, so a retry must not wait), if it is
+    /// still the current one. The counters keep the attempt.
+    fn release_send(&self, r: &SendReservation) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    fn create(&self, v: &Verification) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Atomically takes one attempt if the verification is pending, unexpired and under its
+    /// limit; returns the record as it is after the attempt was counted.
+    fn begin_attempt(
+        &self,
+        id: &RequestId,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<Verification, AttemptError>> + Send;
+
+    /// Gives back an attempt the provider never judged (it failed or timed out).
+    fn refund_attempt(&self, id: &RequestId) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Moves a pending verification to its end state. Returns false if it was no longer pending
+    /// (another check got there first).
+    fn finish(&self, id: &RequestId, how: Finish) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    fn get(
+        &self,
+        id: &RequestId,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<Option<Verification>, StoreError>> + Send;
+}

@@ -1,0 +1,448 @@
+//! The DynamoDB store: one table, partition key `pk`, every item expiring through the `ttl`
+//! attribute. TTL deletes lazily (up to days late), so every read treats an item whose `ttl` has
+//! passed as absent. Every rule that must hold across Lambda instances is a condition expression.
+//!
+//! Items:
+//! - `v#<request id>`: a verification (provider id, E.164 number, expiry, attempts, status);
+//! - `cooldown#<phone key>`: until when the number may not get another code;
+//! - `count#<phone or ip key>#<hour>`: sends counted in that UTC hour.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ReturnValue,
+    ReturnValuesOnConditionCheckFailure, ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem, Update,
+};
+use time::OffsetDateTime;
+
+use crate::ports::{
+    AttemptDenied, AttemptError, Finish, ProviderRequestId, ReserveError, SendDenied, SendReservation, StoreError,
+    SubjectKey, Verification, VerificationStatus, VerificationStore,
+};
+use crate::request_id::RequestId;
+
+/// The table's partition key.
+pub const PARTITION_KEY: &str = "pk";
+/// The attribute DynamoDB's TTL reads (epoch seconds); the table must have TTL enabled on it.
+pub const TTL_ATTRIBUTE: &str = "ttl";
+
+/// Transactions that collide with another on the same item are cancelled, not queued; these many
+/// tries ride out a burst on one number or one IP.
+const TRANSACTION_TRIES: u32 = 4;
+
+type Item = HashMap<String, AttributeValue>;
+
+#[derive(Debug, Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into() }
+    }
+
+    /// Builds a client from the SDK's standard configuration (region, credentials, and
+    /// `AWS_ENDPOINT_URL_DYNAMODB` for a local server).
+    pub async fn from_env(table: impl Into<String>) -> Self {
+        let config = aws_config::load_from_env().await;
+        Self::new(Client::new(&config), table)
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// Creates the table as the deployment template does (on-demand, TTL on `ttl`), for tests and
+    /// local runs against a local DynamoDB-compatible server.
+    pub async fn create_table(&self) -> Result<(), StoreError> {
+        self.client
+            .create_table()
+            .table_name(&self.table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name(PARTITION_KEY)
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()
+                    .map_err(build_error)?,
+            )
+            .key_schema(
+                KeySchemaElement::builder()
+                    .attribute_name(PARTITION_KEY)
+                    .key_type(KeyType::Hash)
+                    .build()
+                    .map_err(build_error)?,
+            )
+            .send()
+            .await
+            .map_err(|e| sdk_error("CreateTable", e))?;
+        self.client
+            .update_time_to_live()
+            .table_name(&self.table)
+            .time_to_live_specification(
+                TimeToLiveSpecification::builder()
+                    .enabled(true)
+                    .attribute_name(TTL_ATTRIBUTE)
+                    .build()
+                    .map_err(build_error)?,
+            )
+            .send()
+            .await
+            .map_err(|e| sdk_error("UpdateTimeToLive", e))?;
+        Ok(())
+    }
+
+    fn cooldown_update(&self, r: &SendReservation) -> Result<Update, StoreError> {
+        Update::builder()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, s(format!("cooldown#{}", r.phone.0)))
+            .update_expression("SET #until = :until, #ttl = :until")
+            .condition_expression("attribute_not_exists(#pk) OR #until <= :now")
+            .expression_attribute_names("#pk", PARTITION_KEY)
+            .expression_attribute_names("#until", "until")
+            .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
+            .expression_attribute_values(":until", epoch(r.cooldown_until))
+            .expression_attribute_values(":now", epoch(r.now))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .map_err(build_error)
+    }
+
+    fn counter_update(&self, subject: &SubjectKey, r: &SendReservation, max: u32) -> Result<Update, StoreError> {
+        Update::builder()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, s(format!("count#{}#{}", subject.0, r.window_start.unix_timestamp())))
+            .update_expression("ADD #n :one SET #ttl = :window_end")
+            .condition_expression("attribute_not_exists(#pk) OR #n < :max")
+            .expression_attribute_names("#pk", PARTITION_KEY)
+            .expression_attribute_names("#n", "n")
+            .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":max", n(max))
+            .expression_attribute_values(":window_end", epoch(r.window_end()))
+            .build()
+            .map_err(build_error)
+    }
+
+    /// Reads why the cooldown condition failed when the cancellation did not carry the item.
+    async fn cooldown_until(&self, r: &SendReservation) -> Result<Option<OffsetDateTime>, StoreError> {
+        let item = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, s(format!("cooldown#{}", r.phone.0)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_error("GetItem", e))?;
+        Ok(item.item().and_then(|i| get_time(i, "until")))
+    }
+
+    fn key(id: &RequestId) -> AttributeValue {
+        s(format!("v#{id}"))
+    }
+}
+
+impl VerificationStore for DynamoStore {
+    async fn reserve_send(&self, r: &SendReservation) -> Result<(), ReserveError> {
+        let items = [
+            self.cooldown_update(r)?,
+            self.counter_update(&r.phone, r, r.max_per_number)?,
+            self.counter_update(&r.ip, r, r.max_per_ip)?,
+        ];
+        for attempt in 1..=TRANSACTION_TRIES {
+            let result = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(
+                    items.iter().map(|u| TransactWriteItem::builder().update(u.clone()).build()).collect(),
+                ))
+                .send()
+                .await;
+            let err = match result {
+                Ok(_) => return Ok(()),
+                Err(err) => err,
+            };
+            let reasons = match err.as_service_error() {
+                Some(e) if e.is_transaction_canceled_exception() => match e {
+                    aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c) => {
+                        c.cancellation_reasons().to_vec()
+                    }
+                    _ => unreachable!("checked just above"),
+                },
+                _ => return Err(sdk_error("TransactWriteItems", err).into()),
+            };
+            let failed = |i: usize| reasons.get(i).and_then(|r| r.code()) == Some("ConditionalCheckFailed");
+            let (cooling, number_capped, ip_capped) = (failed(0), failed(1), failed(2));
+            if !(cooling || number_capped || ip_capped) {
+                // Only conflicts with concurrent transactions: try again after a short, jittered pause.
+                if attempt < TRANSACTION_TRIES {
+                    tokio::time::sleep(Duration::from_millis(10 + u64::from(rand_jitter()) % 40)).await;
+                    continue;
+                }
+                return Err(StoreError::Throttled("transaction kept conflicting".into()).into());
+            }
+            let cooldown = if cooling {
+                let from_reason = reasons[0].item().and_then(|i| get_time(i, "until"));
+                match from_reason {
+                    Some(until) => Some(until),
+                    None => self.cooldown_until(r).await?,
+                }
+                .filter(|until| *until > r.now)
+            } else {
+                None
+            };
+            let denied = if number_capped || ip_capped {
+                SendDenied::RateLimited { until: cooldown.map_or(r.window_end(), |c| c.max(r.window_end())) }
+            } else {
+                SendDenied::Cooldown { until: cooldown.unwrap_or(r.cooldown_until) }
+            };
+            return Err(ReserveError::Denied(denied));
+        }
+        unreachable!("the loop returns on its last try")
+    }
+
+    async fn release_send(&self, r: &SendReservation) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, s(format!("cooldown#{}", r.phone.0)))
+            .condition_expression("#until = :until")
+            .expression_attribute_names("#until", "until")
+            .expression_attribute_values(":until", epoch(r.cooldown_until))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(()),
+            Err(e) => Err(sdk_error("DeleteItem", e)),
+        }
+    }
+
+    async fn create(&self, v: &Verification) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(v)))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", PARTITION_KEY)
+            .send()
+            .await
+            .map_err(|e| sdk_error("PutItem", e))?;
+        Ok(())
+    }
+
+    async fn begin_attempt(&self, id: &RequestId, now: OffsetDateTime) -> Result<Verification, AttemptError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, Self::key(id))
+            .update_expression("SET #attempts = #attempts + :one")
+            .condition_expression(
+                "attribute_exists(#pk) AND #status = :pending AND #attempts < #max \
+                 AND #expires > :now AND #ttl > :now",
+            )
+            .expression_attribute_names("#pk", PARTITION_KEY)
+            .expression_attribute_names("#attempts", "attempts")
+            .expression_attribute_names("#max", "max_attempts")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#expires", "expires_at")
+            .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":pending", s("pending"))
+            .expression_attribute_values(":now", epoch(now))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(out) => out
+                .attributes()
+                .map(from_item)
+                .transpose()?
+                .ok_or_else(|| StoreError::Failed("UpdateItem returned no attributes".into()).into()),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+                let old = match e.into_service_error() {
+                    aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c) => {
+                        c.item().map(from_item).transpose()?
+                    }
+                    _ => None,
+                };
+                let old = match old {
+                    Some(v) => Some(v),
+                    None => self.get(id, now).await?,
+                };
+                let denied = old.and_then(|v| v.check_refusal(now)).unwrap_or(AttemptDenied::NotFound);
+                Err(AttemptError::Denied(denied))
+            }
+            Err(e) => Err(sdk_error("UpdateItem", e).into()),
+        }
+    }
+
+    async fn refund_attempt(&self, id: &RequestId) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, Self::key(id))
+            .update_expression("SET #attempts = #attempts - :one")
+            .condition_expression("#attempts > :zero AND #status = :pending")
+            .expression_attribute_names("#attempts", "attempts")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":pending", s("pending"))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(()),
+            Err(e) => Err(sdk_error("UpdateItem", e)),
+        }
+    }
+
+    async fn finish(&self, id: &RequestId, how: Finish) -> Result<bool, StoreError> {
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, Self::key(id))
+            .condition_expression("#status = :pending")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":pending", s("pending"));
+        update = match how {
+            Finish::Verified { at } => update
+                .update_expression("SET #status = :status, #verified_at = :at")
+                .expression_attribute_names("#verified_at", "verified_at")
+                .expression_attribute_values(":status", s("verified"))
+                .expression_attribute_values(":at", epoch(at)),
+            Finish::Locked => {
+                update.update_expression("SET #status = :status").expression_attribute_values(":status", s("locked"))
+            }
+            Finish::Expired => {
+                update.update_expression("SET #status = :status").expression_attribute_values(":status", s("expired"))
+            }
+        };
+        match update.send().await {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) => Err(sdk_error("UpdateItem", e)),
+        }
+    }
+
+    async fn get(&self, id: &RequestId, now: OffsetDateTime) -> Result<Option<Verification>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, Self::key(id))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_error("GetItem", e))?;
+        let verification = out.item().map(from_item).transpose()?;
+        Ok(verification.filter(|v| v.delete_after() > now))
+    }
+}
+
+fn to_item(v: &Verification) -> Item {
+    let (status, verified_at) = match &v.status {
+        VerificationStatus::Pending => ("pending", None),
+        VerificationStatus::Verified { at } => ("verified", Some(*at)),
+        VerificationStatus::Locked => ("locked", None),
+        VerificationStatus::Expired => ("expired", None),
+    };
+    let mut item = Item::from([
+        (PARTITION_KEY.to_owned(), DynamoStore::key(&v.id)),
+        ("provider_id".to_owned(), s(&v.provider_id.0)),
+        ("phone".to_owned(), s(&v.phone_e164)),
+        ("created_at".to_owned(), epoch(v.created_at)),
+        ("expires_at".to_owned(), epoch(v.expires_at)),
+        ("attempts".to_owned(), n(v.attempts)),
+        ("max_attempts".to_owned(), n(v.max_attempts)),
+        ("status".to_owned(), s(status)),
+        (TTL_ATTRIBUTE.to_owned(), epoch(v.delete_after())),
+    ]);
+    if let Some(at) = verified_at {
+        item.insert("verified_at".to_owned(), epoch(at));
+    }
+    item
+}
+
+fn from_item(item: &Item) -> Result<Verification, StoreError> {
+    let bad = |field: &str| StoreError::Failed(format!("verification item has a missing or malformed `{field}`"));
+    let text = |field: &str| item.get(field).and_then(|v| v.as_s().ok()).cloned().ok_or_else(|| bad(field));
+    let number = |field: &str| {
+        item.get(field).and_then(|v| v.as_n().ok()).and_then(|n| n.parse::<u32>().ok()).ok_or_else(|| bad(field))
+    };
+    let when = |field: &str| get_time(item, field).ok_or_else(|| bad(field));
+    let id = text(PARTITION_KEY)?;
+    let id = id.strip_prefix("v#").and_then(|id| RequestId::parse(id).ok()).ok_or_else(|| bad(PARTITION_KEY))?;
+    let status = match text("status")?.as_str() {
+        "pending" => VerificationStatus::Pending,
+        "verified" => VerificationStatus::Verified { at: when("verified_at")? },
+        "locked" => VerificationStatus::Locked,
+        "expired" => VerificationStatus::Expired,
+        _ => return Err(bad("status")),
+    };
+    Ok(Verification {
+        id,
+        provider_id: ProviderRequestId(text("provider_id")?),
+        phone_e164: text("phone")?,
+        created_at: when("created_at")?,
+        expires_at: when("expires_at")?,
+        attempts: number("attempts")?,
+        max_attempts: number("max_attempts")?,
+        status,
+    })
+}
+
+fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+fn n(value: u32) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+fn epoch(t: OffsetDateTime) -> AttributeValue {
+    AttributeValue::N(t.unix_timestamp().to_string())
+}
+
+fn get_time(item: &Item, field: &str) -> Option<OffsetDateTime> {
+    let seconds = item.get(field)?.as_n().ok()?.parse::<i64>().ok()?;
+    OffsetDateTime::from_unix_timestamp(seconds).ok()
+}
+
+fn rand_jitter() -> u32 {
+    // The low bits of the clock are random enough to spread retries apart.
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos())
+}
+
+fn build_error(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
+    StoreError::Failed(format!("invalid DynamoDB request: {e}"))
+}
+
+fn sdk_error<E, R>(operation: &str, err: SdkError<E, R>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    let throttled = matches!(
+        err.code(),
+        Some("ProvisionedThroughputExceededException" | "ThrottlingException" | "RequestLimitExceeded")
+    );
+    let detail = format!("{operation}: {}", DisplayErrorContext(&err));
+    if throttled { StoreError::Throttled(detail) } else { StoreError::Failed(detail) }
+}
