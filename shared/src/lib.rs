@@ -13,4 +13,6 @@ pub mod service;
 pub mod store;
 pub mod subject_key;
 pub mod telemetry;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod vonage;

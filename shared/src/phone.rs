@@ -92,11 +92,6 @@ impl PhoneNumber {
         Ok(Self { e164, region, masked })
     }
 
-    /// Rebuilds a number this product stored itself (always E.164 written by [`PhoneNumber::parse`]).
-    pub fn from_stored(e164: &str) -> Result<Self, PhoneError> {
-        Self::parse(e164, &CountryAllowList::default())
-    }
-
     /// `+14155552671`
     pub fn e164(&self) -> &str {
         &self.e164
@@ -141,7 +136,7 @@ fn mask(international: &str, country_code: u16, e164: &str) -> String {
         9 => (2, 3),
         _ => (3, 4),
     };
-    let mut seen = 0;
+    let mut seen: usize = 0;
     international
         .chars()
         .map(|c| {
@@ -149,7 +144,7 @@ fn mask(international: &str, country_code: u16, e164: &str) -> String {
                 return c;
             }
             seen += 1;
-            let national_index = seen - country_digits;
+            let national_index = seen.saturating_sub(country_digits);
             if seen <= country_digits || national_index <= keep_head || national_index > national_len - keep_tail {
                 c
             } else {
@@ -183,9 +178,9 @@ mod tests {
         assert_eq!(phone.masked(), "+1 415-***-2671");
         assert_eq!(phone.to_string(), "+1 415-***-2671");
         assert_eq!(format!("{phone:?}"), "PhoneNumber(+1 415-***-2671)");
-        let uk = PhoneNumber::parse("+447700900123", &any()).unwrap();
-        assert!(!uk.masked().contains("7700900123"), "{}", uk.masked());
-        assert!(uk.masked().starts_with("+44 77") && uk.masked().ends_with("0123"));
+        let uk = PhoneNumber::parse("+447400123456", &any()).unwrap();
+        assert!(!uk.masked().contains("7400123456"), "{}", uk.masked());
+        assert!(uk.masked().starts_with("+44 74") && uk.masked().ends_with("3456"));
     }
 
     #[test]
@@ -222,14 +217,8 @@ mod tests {
     fn honours_the_country_allow_list() {
         let us_only = CountryAllowList::parse("us, ca").unwrap();
         assert!(PhoneNumber::parse("+14155552671", &us_only).is_ok());
-        assert_eq!(PhoneNumber::parse("+447700900123", &us_only), Err(PhoneError::CountryNotAllowed));
+        assert_eq!(PhoneNumber::parse("+447400123456", &us_only), Err(PhoneError::CountryNotAllowed));
         assert!(CountryAllowList::parse("US,XX").is_err());
         assert!(CountryAllowList::parse(" ").unwrap().is_unrestricted());
-    }
-
-    #[test]
-    fn round_trips_through_storage() {
-        let phone = PhoneNumber::parse("+44 7700 900123", &any()).unwrap();
-        assert_eq!(PhoneNumber::from_stored(phone.e164()).unwrap(), phone);
     }
 }

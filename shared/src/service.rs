@@ -257,3 +257,254 @@ fn seconds_until(now: OffsetDateTime, until: OffsetDateTime) -> u64 {
     let nanos = u128::try_from((until - now).whole_nanoseconds()).unwrap_or(0);
     u64::try_from(nanos.div_ceil(1_000_000_000)).unwrap_or(u64::MAX).max(1)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::phone::CountryAllowList;
+    use crate::store::MemoryStore;
+
+    /// A provider that answers from queues (then with success) and logs each call.
+    #[derive(Default)]
+    struct Scripted {
+        starts: Mutex<VecDeque<Result<StartOutcome, ProviderError>>>,
+        checks: Mutex<VecDeque<Result<CheckOutcome, ProviderError>>>,
+        cancels: Mutex<VecDeque<CancelOutcome>>,
+        nexts: Mutex<VecDeque<NextStepOutcome>>,
+        calls: Mutex<Vec<String>>,
+    }
+
+    impl Scripted {
+        fn log(&self, call: String) -> usize {
+            let mut calls = self.calls.lock().unwrap();
+            calls.push(call);
+            calls.len()
+        }
+
+        fn calls(&self) -> Vec<String> {
+            self.calls.lock().unwrap().clone()
+        }
+    }
+
+    impl VerificationProvider for Scripted {
+        async fn start(&self, to: &PhoneNumber, _: &RequestId) -> Result<StartOutcome, ProviderError> {
+            let n = self.log(format!("start {}", to.e164()));
+            let scripted = self.starts.lock().unwrap().pop_front();
+            scripted.unwrap_or(Ok(StartOutcome::Started(ProviderRequestId(format!("p{n}")))))
+        }
+
+        async fn check(&self, id: &ProviderRequestId, code: &OtpCode) -> Result<CheckOutcome, ProviderError> {
+            self.log(format!("check {} {}", id.0, code.expose()));
+            self.checks.lock().unwrap().pop_front().unwrap_or(Ok(CheckOutcome::Verified))
+        }
+
+        async fn cancel(&self, id: &ProviderRequestId) -> Result<CancelOutcome, ProviderError> {
+            self.log(format!("cancel {}", id.0));
+            Ok(self.cancels.lock().unwrap().pop_front().unwrap_or(CancelOutcome::Cancelled))
+        }
+
+        async fn next_step(&self, id: &ProviderRequestId) -> Result<NextStepOutcome, ProviderError> {
+            self.log(format!("next {}", id.0));
+            Ok(self.nexts.lock().unwrap().pop_front().unwrap_or(NextStepOutcome::Triggered))
+        }
+    }
+
+    const IP: &str = "198.51.100.7";
+
+    fn policy() -> Policy {
+        Policy {
+            code_length: 6,
+            ttl_seconds: 300,
+            max_attempts: 3,
+            resend_cooldown_seconds: 60,
+            max_sends_per_number_per_hour: 5,
+            max_sends_per_ip_per_hour: 20,
+        }
+    }
+
+    fn service(policy: Policy) -> (VerificationService<Scripted, MemoryStore, ManualClock>, ManualClock) {
+        let clock = ManualClock::new();
+        let hasher = SubjectHasher::new("k".repeat(32).into());
+        (VerificationService::new(Scripted::default(), MemoryStore::new(), clock.clone(), hasher, policy), clock)
+    }
+
+    fn phone(n: &str) -> PhoneNumber {
+        PhoneNumber::parse(n, &CountryAllowList::default()).unwrap()
+    }
+
+    fn code(c: &str) -> OtpCode {
+        OtpCode::parse(c, 6).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_code_request_starts_a_verification_with_the_policy_times() {
+        let (svc, clock) = service(policy());
+        let sent = svc.request_code(phone("+14155552671"), IP).await.unwrap();
+        assert_eq!(sent.expires_at, clock.now() + Duration::seconds(300));
+        assert_eq!(sent.resend_available_at, clock.now() + Duration::seconds(60));
+        assert_eq!(sent.code_length, 6);
+        assert_eq!(svc.provider.calls(), ["start +14155552671"]);
+        let stored = svc.store.get(&sent.request_id, clock.now()).await.unwrap().unwrap();
+        assert_eq!(stored.provider_id, ProviderRequestId("p1".into()));
+        assert_eq!(stored.phone_e164, "+14155552671");
+        assert_eq!(stored.status, VerificationStatus::Pending);
+    }
+
+    #[tokio::test]
+    async fn a_resend_waits_for_the_cooldown_then_replaces_the_provider_verification() {
+        let (svc, clock) = service(policy());
+        svc.request_code(phone("+14155552671"), IP).await.unwrap();
+        clock.advance(Duration::seconds(45));
+        let err = svc.request_code(phone("+1 415 555 2671"), IP).await.unwrap_err();
+        assert!(matches!(err, RequestCodeError::ResendTooSoon { retry_after_seconds: 15 }), "{err:?}");
+
+        clock.advance(Duration::seconds(15));
+        svc.provider
+            .starts
+            .lock()
+            .unwrap()
+            .push_back(Ok(StartOutcome::Concurrent(Some(ProviderRequestId("p1".into())))));
+        let second = svc.request_code(phone("+14155552671"), IP).await.unwrap();
+        assert_eq!(svc.provider.calls()[1..], ["start +14155552671", "cancel p1", "start +14155552671"]);
+        let stored = svc.store.get(&second.request_id, clock.now()).await.unwrap().unwrap();
+        assert_eq!(stored.provider_id, ProviderRequestId("p4".into()));
+    }
+
+    #[tokio::test]
+    async fn a_provider_verification_that_cannot_be_cancelled_moves_to_its_next_step_or_asks_to_wait() {
+        let (svc, clock) = service(Policy { resend_cooldown_seconds: 10, ..policy() });
+        svc.request_code(phone("+14155552671"), IP).await.unwrap();
+        clock.advance(Duration::seconds(10));
+        let in_flight = ProviderRequestId("p1".into());
+        svc.provider.starts.lock().unwrap().push_back(Ok(StartOutcome::Concurrent(Some(in_flight.clone()))));
+        svc.provider.cancels.lock().unwrap().push_back(CancelOutcome::NotNow);
+        let sent = svc.request_code(phone("+14155552671"), IP).await.unwrap();
+        assert_eq!(svc.store.get(&sent.request_id, clock.now()).await.unwrap().unwrap().provider_id, in_flight);
+
+        clock.advance(Duration::seconds(10));
+        svc.provider.starts.lock().unwrap().push_back(Ok(StartOutcome::Concurrent(Some(in_flight.clone()))));
+        svc.provider.cancels.lock().unwrap().push_back(CancelOutcome::NotNow);
+        svc.provider.nexts.lock().unwrap().push_back(NextStepOutcome::NoMoreSteps);
+        let err = svc.request_code(phone("+14155552671"), IP).await.unwrap_err();
+        assert!(matches!(err, RequestCodeError::ResendTooSoon { retry_after_seconds: 30 }), "{err:?}");
+        // Nothing was sent, so the cooldown was released: the next request goes straight out.
+        svc.request_code(phone("+14155552671"), IP).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn hourly_caps_hold_per_number_and_per_ip_and_reset_with_the_hour() {
+        let (svc, clock) = service(Policy { resend_cooldown_seconds: 0, max_sends_per_ip_per_hour: 7, ..policy() });
+        // The manual clock starts at 12:00:00, the start of a window.
+        for _ in 0..5 {
+            svc.request_code(phone("+14155552671"), IP).await.unwrap();
+            clock.advance(Duration::seconds(1));
+        }
+        let err = svc.request_code(phone("+14155552671"), IP).await.unwrap_err();
+        assert!(matches!(err, RequestCodeError::RateLimited { retry_after_seconds: 3595 }), "{err:?}");
+
+        svc.request_code(phone("+14155552672"), IP).await.unwrap();
+        svc.request_code(phone("+14155552673"), IP).await.unwrap();
+        let err = svc.request_code(phone("+14155552674"), IP).await.unwrap_err();
+        assert!(matches!(err, RequestCodeError::RateLimited { .. }), "{err:?}");
+        svc.request_code(phone("+14155552674"), "203.0.113.9").await.unwrap();
+
+        clock.advance(Duration::hours(1));
+        svc.request_code(phone("+14155552671"), IP).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_failed_send_does_not_hold_the_number_back() {
+        let (svc, _clock) = service(policy());
+        svc.provider.starts.lock().unwrap().push_back(Err(ProviderError::Timeout));
+        let err = svc.request_code(phone("+14155552671"), IP).await.unwrap_err();
+        assert!(matches!(err, RequestCodeError::Provider(ProviderError::Timeout)), "{err:?}");
+        svc.request_code(phone("+14155552671"), IP).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn wrong_codes_count_down_then_even_the_right_code_is_refused() {
+        let (svc, _clock) = service(policy());
+        let sent = svc.request_code(phone("+14155552671"), IP).await.unwrap();
+        svc.provider.checks.lock().unwrap().extend([
+            Ok(CheckOutcome::WrongCode),
+            Ok(CheckOutcome::WrongCode),
+            Ok(CheckOutcome::WrongCode),
+        ]);
+        let first = svc.check_code(&sent.request_id, &code("000000")).await.unwrap_err();
+        assert!(matches!(first, CheckCodeError::IncorrectCode { attempts_remaining: 2 }), "{first:?}");
+        let second = svc.check_code(&sent.request_id, &code("000001")).await.unwrap_err();
+        assert!(matches!(second, CheckCodeError::IncorrectCode { attempts_remaining: 1 }), "{second:?}");
+        let third = svc.check_code(&sent.request_id, &code("000002")).await.unwrap_err();
+        assert!(matches!(third, CheckCodeError::Denied(AttemptDenied::TooManyAttempts)), "{third:?}");
+        let right = svc.check_code(&sent.request_id, &code("123456")).await.unwrap_err();
+        assert!(matches!(right, CheckCodeError::Denied(AttemptDenied::TooManyAttempts)), "{right:?}");
+        assert_eq!(svc.provider.calls().iter().filter(|c| c.starts_with("check")).count(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_right_code_verifies_once() {
+        let (svc, clock) = service(policy());
+        let sent = svc.request_code(phone("+14155552671"), IP).await.unwrap();
+        clock.advance(Duration::seconds(20));
+        let verified = svc.check_code(&sent.request_id, &code("123456")).await.unwrap();
+        assert_eq!(verified, Verified { phone_e164: "+14155552671".into(), verified_at: clock.now() });
+        let again = svc.check_code(&sent.request_id, &code("123456")).await.unwrap_err();
+        assert!(matches!(again, CheckCodeError::Denied(AttemptDenied::AlreadyVerified)), "{again:?}");
+        assert_eq!(svc.provider.calls().len(), 2, "the second check never reached the provider");
+    }
+
+    #[tokio::test]
+    async fn expiry_and_unknown_ids_are_told_apart() {
+        let (svc, clock) = service(policy());
+        let sent = svc.request_code(phone("+14155552671"), IP).await.unwrap();
+        clock.advance(Duration::seconds(300));
+        let expired = svc.check_code(&sent.request_id, &code("123456")).await.unwrap_err();
+        assert!(matches!(expired, CheckCodeError::Denied(AttemptDenied::Expired)), "{expired:?}");
+        // After the retention period the record is gone, as DynamoDB's TTL would remove it.
+        clock.advance(crate::ports::RECORD_RETENTION);
+        let gone = svc.check_code(&sent.request_id, &code("123456")).await.unwrap_err();
+        assert!(matches!(gone, CheckCodeError::Denied(AttemptDenied::NotFound)), "{gone:?}");
+        let unknown = svc.check_code(&RequestId::generate(), &code("123456")).await.unwrap_err();
+        assert!(matches!(unknown, CheckCodeError::Denied(AttemptDenied::NotFound)), "{unknown:?}");
+        assert_eq!(svc.provider.calls().len(), 1, "no check reached the provider");
+    }
+
+    #[tokio::test]
+    async fn provider_outcomes_settle_the_record() {
+        let (svc, clock) = service(policy());
+        let terminated = svc.request_code(phone("+14155552671"), IP).await.unwrap();
+        svc.provider.checks.lock().unwrap().push_back(Ok(CheckOutcome::Terminated));
+        let err = svc.check_code(&terminated.request_id, &code("111111")).await.unwrap_err();
+        assert!(matches!(err, CheckCodeError::Denied(AttemptDenied::TooManyAttempts)), "{err:?}");
+        let stored = svc.store.get(&terminated.request_id, clock.now()).await.unwrap().unwrap();
+        assert_eq!(stored.status, VerificationStatus::Locked);
+
+        let gone = svc.request_code(phone("+14155552672"), IP).await.unwrap();
+        svc.provider.checks.lock().unwrap().push_back(Ok(CheckOutcome::Gone));
+        let err = svc.check_code(&gone.request_id, &code("111111")).await.unwrap_err();
+        assert!(matches!(err, CheckCodeError::Denied(AttemptDenied::Expired)), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn an_attempt_the_provider_never_judged_is_given_back() {
+        let (svc, clock) = service(policy());
+        let sent = svc.request_code(phone("+14155552671"), IP).await.unwrap();
+        svc.provider.checks.lock().unwrap().push_back(Err(ProviderError::Failed("HTTP 500".into())));
+        let err = svc.check_code(&sent.request_id, &code("123456")).await.unwrap_err();
+        assert!(matches!(err, CheckCodeError::Provider(ProviderError::Failed(_))), "{err:?}");
+        assert_eq!(svc.store.get(&sent.request_id, clock.now()).await.unwrap().unwrap().attempts, 0);
+    }
+
+    #[test]
+    fn retry_after_rounds_up_and_is_never_zero() {
+        let now = ManualClock::new().now();
+        assert_eq!(seconds_until(now, now), 1);
+        assert_eq!(seconds_until(now, now + Duration::milliseconds(1500)), 2);
+        assert_eq!(seconds_until(now, now + Duration::seconds(60)), 60);
+        assert_eq!(seconds_until(now, now - Duration::seconds(5)), 1);
+    }
+}

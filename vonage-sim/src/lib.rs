@@ -1,1 +1,270 @@
+//! A Vonage Verify simulator that speaks the v2 and legacy v1 wire formats: the same paths,
+//! authentication, status codes and bodies as the real service, so clients (this product's and
+//! the official SDKs) work against it unchanged. Instead of sending SMS it records each message,
+//! prints it for a person, and lists it at `GET /_simulator/messages`.
+//!
+//! Control endpoints (not part of Vonage's API):
+//! - `GET|DELETE /_simulator/messages`: what was "sent" (`{to, code, requestId, channel, sentAt, text}`);
+//! - `GET|POST|DELETE /_simulator/faults`: make the next calls fail (`{status, v1Status, delayMs, count, endpoint}`);
+//! - `POST /_simulator/clock` `{"advanceSeconds": n}`: move the simulator's time (expiry, cancel rules).
 
+mod auth;
+mod fault;
+mod legacy;
+mod model;
+mod v2;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use time::OffsetDateTime;
+use tokio::net::TcpListener;
+
+pub use fault::Fault;
+pub use model::Message;
+
+use model::Requests;
+
+/// How the simulator behaves where Vonage's sources leave room.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// Credentials a Basic header or v1 body must carry.
+    pub api_key: String,
+    pub api_secret: String,
+    /// Vonage refuses to cancel a verification younger than this (documented: 30 s).
+    pub cancel_min_age: Duration,
+    /// Wrong codes allowed before the verification ends (Vonage: 3).
+    pub max_wrong_codes: u32,
+    /// v2 status for the wrong code that ends the verification: 410 (default) or 400. Sources
+    /// disagree; later checks answer 404 either way.
+    pub final_wrong_code_status: u16,
+    /// Print each message on standard output for a person to read.
+    pub print_messages: bool,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        Self {
+            api_key: "simkey".into(),
+            api_secret: "simsecret".into(),
+            cancel_min_age: Duration::from_secs(30),
+            max_wrong_codes: 3,
+            final_wrong_code_status: 410,
+            print_messages: false,
+        }
+    }
+}
+
+impl SimConfig {
+    /// Reads `VONAGE_API_KEY`, `VONAGE_API_SECRET`, `SIM_CANCEL_MIN_AGE_SECONDS` and
+    /// `SIM_FINAL_WRONG_CODE_STATUS` over the defaults.
+    pub fn from_env() -> Result<Self, String> {
+        let mut config = Self { print_messages: true, ..Self::default() };
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        if let Some(key) = var("VONAGE_API_KEY") {
+            config.api_key = key;
+        }
+        if let Some(secret) = var("VONAGE_API_SECRET") {
+            config.api_secret = secret;
+        }
+        if let Some(age) = var("SIM_CANCEL_MIN_AGE_SECONDS") {
+            let seconds =
+                age.parse().map_err(|_| format!("SIM_CANCEL_MIN_AGE_SECONDS must be whole seconds (got `{age}`)"))?;
+            config.cancel_min_age = Duration::from_secs(seconds);
+        }
+        if let Some(status) = var("SIM_FINAL_WRONG_CODE_STATUS") {
+            config.final_wrong_code_status = match status.as_str() {
+                "400" => 400,
+                "410" => 410,
+                _ => return Err(format!("SIM_FINAL_WRONG_CODE_STATUS must be 400 or 410 (got `{status}`)")),
+            };
+        }
+        Ok(config)
+    }
+}
+
+/// The simulator's state; cheap to clone, shared by every connection.
+#[derive(Clone)]
+pub struct Simulator {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: SimConfig,
+    state: Mutex<SimState>,
+}
+
+#[derive(Default)]
+struct SimState {
+    requests: Requests,
+    messages: Vec<Message>,
+    faults: Vec<Fault>,
+    clock_offset: time::Duration,
+    api_calls: u64,
+}
+
+impl Simulator {
+    pub fn new(config: SimConfig) -> Self {
+        Self { inner: Arc::new(Inner { config, state: Mutex::default() }) }
+    }
+
+    pub fn config(&self) -> &SimConfig {
+        &self.inner.config
+    }
+
+    fn state(&self) -> MutexGuard<'_, SimState> {
+        self.inner.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The simulator's now: real time plus whatever `/_simulator/clock` added.
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc() + self.state().clock_offset
+    }
+
+    pub fn messages(&self) -> Vec<Message> {
+        self.state().messages.clone()
+    }
+
+    /// How many Vonage API calls (not control calls) arrived.
+    pub fn api_calls(&self) -> u64 {
+        self.state().api_calls
+    }
+
+    pub fn add_fault(&self, fault: Fault) {
+        self.state().faults.push(fault);
+    }
+
+    pub fn advance(&self, by: Duration) {
+        self.state().clock_offset += by;
+    }
+
+    fn record(&self, message: Message) {
+        if self.inner.config.print_messages {
+            println!("SMS to {}: {}", mask(&message.to), message.text);
+        }
+        self.state().messages.push(message);
+    }
+
+    pub fn router(&self) -> Router {
+        let api = Router::new()
+            .route("/v2/verify", post(v2::start))
+            .route("/v2/verify/{id}", post(v2::check).delete(v2::cancel))
+            .route("/v2/verify/{id}/next_workflow", post(v2::next_workflow))
+            .route("/verify/json", get(legacy::start).post(legacy::start))
+            .route("/verify/check/json", get(legacy::check).post(legacy::check))
+            .route("/verify/control/json", get(legacy::control).post(legacy::control))
+            .route("/verify/search/json", get(legacy::search).post(legacy::search))
+            .route_layer(middleware::from_fn_with_state(self.clone(), fault::inject));
+        Router::new()
+            .merge(api)
+            .route("/_simulator/messages", get(list_messages).delete(clear_messages))
+            .route("/_simulator/faults", get(fault::list).post(fault::add).delete(fault::clear))
+            .route("/_simulator/clock", post(advance_clock))
+            .fallback(not_found)
+            .layer(middleware::from_fn(log_request))
+            .with_state(self.clone())
+    }
+
+    /// Serves on `listener` until `shutdown` completes.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(listener, self.router()).with_graceful_shutdown(shutdown).await
+    }
+
+    /// Starts on a free loopback port in the background: for tests and for hosting in-process.
+    pub async fn spawn(config: SimConfig) -> std::io::Result<Running> {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+        let addr = listener.local_addr()?;
+        let simulator = Self::new(config);
+        let server = simulator.clone();
+        tokio::spawn(async move {
+            if let Err(e) = server.serve(listener, std::future::pending()).await {
+                tracing::error!(error = %e, "simulator stopped");
+            }
+        });
+        Ok(Running { addr, simulator })
+    }
+}
+
+/// A simulator serving in the background.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub simulator: Simulator,
+}
+
+impl Running {
+    /// What to set `VONAGE_API_BASE_URL` to.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+/// Keeps the country code and the last four digits: enough to tell messages apart on a screen.
+fn mask(e164: &str) -> String {
+    let digits = e164.trim_start_matches('+');
+    let shown_head = digits.len().saturating_sub(8).min(4);
+    let tail = digits.len().saturating_sub(4);
+    let masked: String =
+        digits.char_indices().map(|(i, c)| if i < shown_head || i >= tail { c } else { '*' }).collect();
+    format!("+{masked}")
+}
+
+async fn list_messages(State(sim): State<Simulator>) -> Response {
+    axum::Json(sim.messages()).into_response()
+}
+
+async fn clear_messages(State(sim): State<Simulator>) -> StatusCode {
+    sim.state().messages.clear();
+    StatusCode::NO_CONTENT
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ClockChange {
+    advance_seconds: u64,
+}
+
+async fn advance_clock(State(sim): State<Simulator>, axum::Json(change): axum::Json<ClockChange>) -> Response {
+    sim.advance(Duration::from_secs(change.advance_seconds));
+    axum::Json(serde_json::json!({"now": model::rfc3339(sim.now())})).into_response()
+}
+
+async fn not_found() -> Response {
+    v2::problem(
+        StatusCode::NOT_FOUND,
+        "Not Found",
+        "https://developer.vonage.com/api-errors#not-found",
+        "No such endpoint.",
+    )
+}
+
+async fn log_request(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    tracing::debug!(%method, %path, status = response.status().as_u16(), "simulator answered");
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_the_middle_digits() {
+        assert_eq!(mask("+14155552671"), "+141****2671");
+        assert_eq!(mask("+447700900123"), "+4477****0123");
+        assert_eq!(mask("+12345"), "+*2345");
+    }
+}

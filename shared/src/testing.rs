@@ -1,0 +1,178 @@
+//! Test harness for this crate's and the functions' tests: a manual clock, a store that counts
+//! writes, the Vonage simulator in-process, and API Gateway events from `events/`.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use time::OffsetDateTime;
+
+use crate::bootstrap::HandlerDeps;
+pub use crate::clock::ManualClock;
+use crate::config::{Config, Settings};
+use crate::ports::{AttemptError, Finish, ReserveError, SendReservation, StoreError, Verification, VerificationStore};
+use crate::request_id::RequestId;
+use crate::store::MemoryStore;
+use crate::vonage::VonageClient;
+
+pub const TEST_HASH_KEY: &str = "test-only-hash-key-0123456789abcdef";
+
+/// The documented defaults, credentials the simulator accepts, and `overrides` on top.
+pub fn config(vonage_base_url: &str, overrides: &[(&str, &str)]) -> Config {
+    let mut vars: HashMap<String, String> = [
+        ("VONAGE_API_KEY", "simkey"),
+        ("VONAGE_API_SECRET", "simsecret"),
+        ("VONAGE_BRAND", "ACME"),
+        ("VONAGE_API_BASE_URL", vonage_base_url),
+        ("VONAGE_TIMEOUT_MS", "2000"),
+        ("PHONE_HASH_KEY", TEST_HASH_KEY),
+        ("CORS_ALLOWED_ORIGINS", "http://localhost:3000"),
+    ]
+    .into_iter()
+    .chain(overrides.iter().copied())
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    vars.retain(|_, v| !v.is_empty());
+    Config::from_settings(&Settings::new(move |name| vars.get(name).cloned())).expect("test settings are valid")
+}
+
+/// A store that counts the writes it was asked for, so a test can prove nothing was written.
+#[derive(Debug, Default)]
+pub struct CountingStore<S> {
+    pub inner: S,
+    writes: AtomicU64,
+}
+
+impl<S> CountingStore<S> {
+    pub fn new(inner: S) -> Self {
+        Self { inner, writes: AtomicU64::new(0) }
+    }
+
+    pub fn writes(&self) -> u64 {
+        self.writes.load(Ordering::SeqCst)
+    }
+
+    fn count(&self) {
+        self.writes.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+impl<S: VerificationStore> VerificationStore for CountingStore<S> {
+    async fn reserve_send(&self, r: &SendReservation) -> Result<(), ReserveError> {
+        self.count();
+        self.inner.reserve_send(r).await
+    }
+
+    async fn release_send(&self, r: &SendReservation) -> Result<(), StoreError> {
+        self.count();
+        self.inner.release_send(r).await
+    }
+
+    async fn create(&self, v: &Verification) -> Result<(), StoreError> {
+        self.count();
+        self.inner.create(v).await
+    }
+
+    async fn begin_attempt(&self, id: &RequestId, now: OffsetDateTime) -> Result<Verification, AttemptError> {
+        self.count();
+        self.inner.begin_attempt(id, now).await
+    }
+
+    async fn refund_attempt(&self, id: &RequestId) -> Result<(), StoreError> {
+        self.count();
+        self.inner.refund_attempt(id).await
+    }
+
+    async fn finish(&self, id: &RequestId, how: Finish) -> Result<bool, StoreError> {
+        self.count();
+        self.inner.finish(id, how).await
+    }
+
+    async fn get(&self, id: &RequestId, now: OffsetDateTime) -> Result<Option<Verification>, StoreError> {
+        self.inner.get(id, now).await
+    }
+}
+
+pub type TestDeps = HandlerDeps<VonageClient, CountingStore<MemoryStore>, ManualClock>;
+
+/// Handler dependencies over the in-process simulator, a counting memory store and a manual clock.
+pub struct Harness {
+    pub sim: vonage_sim::Running,
+    pub clock: ManualClock,
+    pub deps: TestDeps,
+}
+
+impl Harness {
+    pub async fn start() -> Self {
+        Self::with(&[], vonage_sim::SimConfig::default()).await
+    }
+
+    pub async fn with(overrides: &[(&str, &str)], sim_config: vonage_sim::SimConfig) -> Self {
+        let sim = vonage_sim::Simulator::spawn(sim_config).await.expect("the simulator starts on loopback");
+        let config = config(&sim.base_url(), overrides);
+        let provider = VonageClient::new(config.vonage.clone()).expect("test Vonage settings are valid");
+        // The service's clock starts at real time so that it agrees with the simulator's.
+        let clock = ManualClock::at(OffsetDateTime::now_utc());
+        let deps = HandlerDeps::new(config, provider, CountingStore::new(MemoryStore::new()), clock.clone());
+        Self { sim, clock, deps }
+    }
+
+    pub fn store_writes(&self) -> u64 {
+        self.deps.service.store().writes()
+    }
+
+    /// Calls that reached the Vonage simulator.
+    pub fn provider_calls(&self) -> u64 {
+        self.sim.simulator.api_calls()
+    }
+
+    /// The code of the newest message the simulator sent to `e164`.
+    pub fn last_code(&self, e164: &str) -> Option<String> {
+        self.sim.simulator.messages().into_iter().rev().find(|m| m.to == e164).map(|m| m.code)
+    }
+}
+
+/// An API Gateway HTTP API (payload 2.0) event like those in `events/`, with its body, content
+/// type and method replaced.
+pub fn event(template: &str, method: &str, content_type: Option<&str>, body: Option<&str>) -> lambda_http::Request {
+    let mut event: serde_json::Value = serde_json::from_str(template).expect("event templates are JSON");
+    event["requestContext"]["http"]["method"] = method.into();
+    let headers = event["headers"].as_object_mut().expect("events have headers");
+    match content_type {
+        Some(ct) => headers.insert("content-type".into(), ct.into()),
+        None => headers.remove("content-type"),
+    };
+    headers.remove("content-length");
+    event["body"] = body.map_or(serde_json::Value::Null, Into::into);
+    lambda_http::request::from_str(&event.to_string()).expect("a well-formed API Gateway event")
+}
+
+/// The response body as JSON.
+pub fn json_body(response: &lambda_http::Response<lambda_http::Body>) -> serde_json::Value {
+    let bytes: &[u8] = match response.body() {
+        lambda_http::Body::Text(t) => t.as_bytes(),
+        lambda_http::Body::Binary(b) => b,
+        _ => b"",
+    };
+    serde_json::from_slice(bytes).unwrap_or(serde_json::Value::Null)
+}
+
+/// A DynamoDB store on a fresh table of the DynamoDB-compatible server the test command started
+/// (named by `AWS_ENDPOINT_URL_DYNAMODB`), with static test credentials.
+pub async fn dynamo_store() -> crate::store::DynamoStore {
+    use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+
+    let endpoint = std::env::var("AWS_ENDPOINT_URL_DYNAMODB").expect(
+        "DynamoDB tests need a DynamoDB-compatible server: run them with the test command \
+         (`make test`, which starts moto) or set AWS_ENDPOINT_URL_DYNAMODB",
+    );
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
+        .endpoint_url(endpoint)
+        .build();
+    let table = format!("otp-test-{}", RequestId::generate());
+    let store = crate::store::DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), table);
+    store.create_table().await.expect("the test table is created");
+    store
+}

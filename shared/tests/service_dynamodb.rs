@@ -1,0 +1,67 @@
+//! The service over its real adapters: DynamoDB (moto) and the Vonage client against the simulator.
+
+use std::sync::Arc;
+
+use shared::bootstrap::HandlerDeps;
+use shared::clock::SystemClock;
+use shared::otp_code::OtpCode;
+use shared::phone::{CountryAllowList, PhoneNumber};
+use shared::ports::AttemptDenied;
+use shared::service::CheckCodeError;
+use shared::testing::{config, dynamo_store};
+use shared::vonage::VonageClient;
+use vonage_sim::{SimConfig, Simulator};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn thirty_concurrent_wrong_codes_let_at_most_the_limit_reach_vonage() {
+    let sim = Simulator::spawn(SimConfig::default()).await.unwrap();
+    let config = config(&sim.base_url(), &[]);
+    let provider = VonageClient::new(config.vonage.clone()).unwrap();
+    let deps = Arc::new(HandlerDeps::new(config, provider, dynamo_store().await, SystemClock));
+    let phone = PhoneNumber::parse("+14155552671", &CountryAllowList::default()).unwrap();
+    let sent = deps.service.request_code(phone, "198.51.100.7").await.unwrap();
+    let right = sim.simulator.messages()[0].code.clone();
+    let calls_before = sim.simulator.api_calls();
+
+    let tasks: Vec<_> = (0..30)
+        .map(|i| {
+            let deps = deps.clone();
+            let id = sent.request_id.clone();
+            // Every guess differs from the right code.
+            let guess = format!("{:06}", (right.parse::<u32>().unwrap() + 1 + i) % 1_000_000);
+            tokio::spawn(async move { deps.service.check_code(&id, &OtpCode::parse(&guess, 6).unwrap()).await })
+        })
+        .collect();
+    for task in tasks {
+        let result = task.await.unwrap();
+        assert!(
+            matches!(
+                result,
+                Err(CheckCodeError::IncorrectCode { .. } | CheckCodeError::Denied(AttemptDenied::TooManyAttempts))
+            ),
+            "{result:?}"
+        );
+    }
+    assert_eq!(sim.simulator.api_calls() - calls_before, 3, "exactly OTP_MAX_ATTEMPTS checks reached Vonage");
+
+    let late = deps.service.check_code(&sent.request_id, &OtpCode::parse(&right, 6).unwrap()).await;
+    assert!(matches!(late, Err(CheckCodeError::Denied(AttemptDenied::TooManyAttempts))), "{late:?}");
+    assert_eq!(sim.simulator.api_calls() - calls_before, 3, "the right code never reached Vonage either");
+}
+
+#[tokio::test]
+async fn a_code_round_trip_through_dynamodb_and_the_simulator() {
+    let sim = Simulator::spawn(SimConfig::default()).await.unwrap();
+    let config = config(&sim.base_url(), &[]);
+    let provider = VonageClient::new(config.vonage.clone()).unwrap();
+    let deps = HandlerDeps::new(config, provider, dynamo_store().await, SystemClock);
+    let phone = PhoneNumber::parse("+447400123456", &CountryAllowList::default()).unwrap();
+    let sent = deps.service.request_code(phone, "198.51.100.7").await.unwrap();
+    let message = &sim.simulator.messages()[0];
+    assert_eq!(message.to, "+447400123456");
+    assert_eq!(message.text, format!("Your ACME code is {}", message.code));
+    let verified = deps.service.check_code(&sent.request_id, &OtpCode::parse(&message.code, 6).unwrap()).await.unwrap();
+    assert_eq!(verified.phone_e164, "+447400123456");
+    let again = deps.service.check_code(&sent.request_id, &OtpCode::parse(&message.code, 6).unwrap()).await;
+    assert!(matches!(again, Err(CheckCodeError::Denied(AttemptDenied::AlreadyVerified))), "{again:?}");
+}

@@ -1,0 +1,231 @@
+//! One contract, two stores: every rule is checked against the in-memory store and against
+//! DynamoDB (a real DynamoDB-compatible server: moto, started by the test command and named by
+//! `AWS_ENDPOINT_URL_DYNAMODB`).
+
+use std::future::Future;
+use std::sync::Arc;
+
+use shared::clock::{Clock, ManualClock};
+use shared::ports::{
+    AttemptDenied, AttemptError, Finish, ProviderRequestId, RECORD_RETENTION, ReserveError, SendDenied,
+    SendReservation, SubjectKey, Verification, VerificationStatus, VerificationStore,
+};
+use shared::request_id::RequestId;
+use time::{Duration, OffsetDateTime};
+
+/// Runs `test` against both stores.
+macro_rules! contract {
+    ($($name:ident),* $(,)?) => {
+        mod memory {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)] async fn $name() { super::$name(shared::store::MemoryStore::new()).await; })*
+        }
+        mod dynamodb {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)] async fn $name() { super::$name(shared::testing::dynamo_store().await).await; })*
+        }
+    };
+}
+
+contract!(
+    cooldown_refuses_until_it_ends,
+    hourly_caps_count_per_subject_and_window,
+    a_released_cooldown_ends_only_if_it_is_still_the_current_one,
+    records_are_created_once_and_read_back,
+    records_past_their_ttl_read_as_absent,
+    attempts_are_counted_and_refused_for_each_reason,
+    finishing_happens_once,
+    concurrent_checks_never_exceed_the_attempt_limit,
+    concurrent_sends_to_one_number_reserve_once,
+);
+
+fn reservation(now: OffsetDateTime, phone: &str, ip: &str) -> SendReservation {
+    let hour = now.unix_timestamp().div_euclid(3600) * 3600;
+    SendReservation {
+        phone: SubjectKey(phone.into()),
+        ip: SubjectKey(ip.into()),
+        now,
+        cooldown_until: now + Duration::seconds(60),
+        window_start: OffsetDateTime::from_unix_timestamp(hour).unwrap(),
+        max_per_number: 3,
+        max_per_ip: 5,
+    }
+}
+
+fn verification(now: OffsetDateTime) -> Verification {
+    Verification {
+        id: RequestId::generate(),
+        provider_id: ProviderRequestId("provider-1".into()),
+        phone_e164: "+14155552671".into(),
+        created_at: now,
+        expires_at: now + Duration::seconds(300),
+        attempts: 0,
+        max_attempts: 3,
+        status: VerificationStatus::Pending,
+    }
+}
+
+fn denied(result: Result<(), ReserveError>) -> SendDenied {
+    match result {
+        Err(ReserveError::Denied(d)) => d,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+fn attempt_denied(result: Result<Verification, AttemptError>) -> AttemptDenied {
+    match result {
+        Err(AttemptError::Denied(d)) => d,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+async fn cooldown_refuses_until_it_ends(store: impl VerificationStore) {
+    let clock = ManualClock::new();
+    let first = reservation(clock.now(), "phone-a", "ip-a");
+    store.reserve_send(&first).await.unwrap();
+    clock.advance(Duration::seconds(59));
+    let early = reservation(clock.now(), "phone-a", "ip-a");
+    assert_eq!(denied(store.reserve_send(&early).await), SendDenied::Cooldown { until: first.cooldown_until });
+    clock.advance(Duration::seconds(1));
+    store.reserve_send(&reservation(clock.now(), "phone-a", "ip-a")).await.unwrap();
+    // Another number is not held back by this one's cooldown.
+    store.reserve_send(&reservation(clock.now(), "phone-b", "ip-a")).await.unwrap();
+}
+
+async fn hourly_caps_count_per_subject_and_window(store: impl VerificationStore) {
+    let clock = ManualClock::new(); // 12:00:00, the start of a window
+    for _ in 0..3 {
+        store.reserve_send(&reservation(clock.now(), "phone-a", "ip-a")).await.unwrap();
+        clock.advance(Duration::seconds(60));
+    }
+    let window_end = reservation(clock.now(), "phone-a", "ip-a").window_end();
+    let capped = denied(store.reserve_send(&reservation(clock.now(), "phone-a", "ip-a")).await);
+    assert_eq!(capped, SendDenied::RateLimited { until: window_end });
+    // The IP has used 3 of its 5; two more numbers take it to the cap.
+    store.reserve_send(&reservation(clock.now(), "phone-b", "ip-a")).await.unwrap();
+    store.reserve_send(&reservation(clock.now(), "phone-c", "ip-a")).await.unwrap();
+    let ip_capped = denied(store.reserve_send(&reservation(clock.now(), "phone-d", "ip-a")).await);
+    assert_eq!(ip_capped, SendDenied::RateLimited { until: window_end });
+    store.reserve_send(&reservation(clock.now(), "phone-d", "ip-b")).await.unwrap();
+    clock.advance(Duration::hours(1));
+    store.reserve_send(&reservation(clock.now(), "phone-a", "ip-a")).await.unwrap();
+}
+
+async fn a_released_cooldown_ends_only_if_it_is_still_the_current_one(store: impl VerificationStore) {
+    let clock = ManualClock::new();
+    let first = reservation(clock.now(), "phone-a", "ip-a");
+    store.reserve_send(&first).await.unwrap();
+    store.release_send(&first).await.unwrap();
+    clock.advance(Duration::seconds(1));
+    let second = reservation(clock.now(), "phone-a", "ip-a");
+    store.reserve_send(&second).await.unwrap();
+    // A late release of the first send must not end the second one's cooldown.
+    store.release_send(&first).await.unwrap();
+    let third = reservation(clock.now(), "phone-a", "ip-a");
+    assert_eq!(denied(store.reserve_send(&third).await), SendDenied::Cooldown { until: second.cooldown_until });
+}
+
+async fn records_are_created_once_and_read_back(store: impl VerificationStore) {
+    let now = ManualClock::new().now();
+    let v = verification(now);
+    store.create(&v).await.unwrap();
+    assert_eq!(store.get(&v.id, now).await.unwrap(), Some(v.clone()));
+    assert!(store.create(&v).await.is_err(), "a second create of the same id must fail");
+    assert_eq!(store.get(&RequestId::generate(), now).await.unwrap(), None);
+}
+
+async fn records_past_their_ttl_read_as_absent(store: impl VerificationStore) {
+    // TTL deletes lazily, so an item whose TTL has passed may still be in the table.
+    let clock = ManualClock::new();
+    let v = verification(clock.now());
+    store.create(&v).await.unwrap();
+    clock.advance(Duration::seconds(300) + RECORD_RETENTION);
+    assert_eq!(store.get(&v.id, clock.now()).await.unwrap(), None);
+    assert_eq!(attempt_denied(store.begin_attempt(&v.id, clock.now()).await), AttemptDenied::NotFound);
+}
+
+async fn attempts_are_counted_and_refused_for_each_reason(store: impl VerificationStore) {
+    let clock = ManualClock::new();
+    let now = clock.now();
+    assert_eq!(attempt_denied(store.begin_attempt(&RequestId::generate(), now).await), AttemptDenied::NotFound);
+
+    let v = verification(now);
+    store.create(&v).await.unwrap();
+    assert_eq!(store.begin_attempt(&v.id, now).await.unwrap().attempts, 1);
+    store.refund_attempt(&v.id).await.unwrap();
+    for expected in 1..=3 {
+        assert_eq!(store.begin_attempt(&v.id, now).await.unwrap().attempts, expected);
+    }
+    assert_eq!(attempt_denied(store.begin_attempt(&v.id, now).await), AttemptDenied::TooManyAttempts);
+
+    let expiring = verification(now);
+    store.create(&expiring).await.unwrap();
+    assert_eq!(
+        attempt_denied(store.begin_attempt(&expiring.id, now + Duration::seconds(300)).await),
+        AttemptDenied::Expired
+    );
+
+    let verified = verification(now);
+    store.create(&verified).await.unwrap();
+    assert!(store.finish(&verified.id, Finish::Verified { at: now }).await.unwrap());
+    assert_eq!(attempt_denied(store.begin_attempt(&verified.id, now).await), AttemptDenied::AlreadyVerified);
+    let stored = store.get(&verified.id, now).await.unwrap().unwrap();
+    assert_eq!(stored.status, VerificationStatus::Verified { at: now });
+
+    let locked = verification(now);
+    store.create(&locked).await.unwrap();
+    assert!(store.finish(&locked.id, Finish::Locked).await.unwrap());
+    assert_eq!(attempt_denied(store.begin_attempt(&locked.id, now).await), AttemptDenied::TooManyAttempts);
+}
+
+async fn finishing_happens_once(store: impl VerificationStore) {
+    let now = ManualClock::new().now();
+    let v = verification(now);
+    store.create(&v).await.unwrap();
+    assert!(store.finish(&v.id, Finish::Verified { at: now }).await.unwrap());
+    assert!(!store.finish(&v.id, Finish::Expired).await.unwrap(), "a settled verification stays settled");
+    assert_eq!(store.get(&v.id, now).await.unwrap().unwrap().status, VerificationStatus::Verified { at: now });
+}
+
+/// Runs `n` copies of `f` at once and returns their results.
+async fn all_at_once<S, F, Fut, T>(store: Arc<S>, n: usize, f: F) -> Vec<T>
+where
+    S: Send + Sync + 'static,
+    F: Fn(Arc<S>) -> Fut,
+    Fut: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let tasks: Vec<_> = (0..n).map(|_| tokio::spawn(f(store.clone()))).collect();
+    let mut results = Vec::new();
+    for task in tasks {
+        results.push(task.await.unwrap());
+    }
+    results
+}
+
+async fn concurrent_checks_never_exceed_the_attempt_limit<S: VerificationStore + 'static>(store: S) {
+    let now = ManualClock::new().now();
+    let v = verification(now);
+    store.create(&v).await.unwrap();
+    let id = v.id.clone();
+    let results = all_at_once(Arc::new(store), 30, move |store| {
+        let id = id.clone();
+        async move { store.begin_attempt(&id, now).await }
+    })
+    .await;
+    let granted = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(granted, 3, "exactly max_attempts checks may go ahead");
+    assert!(
+        results
+            .iter()
+            .filter_map(|r| r.as_ref().err())
+            .all(|e| matches!(e, AttemptError::Denied(AttemptDenied::TooManyAttempts)))
+    );
+}
+
+async fn concurrent_sends_to_one_number_reserve_once<S: VerificationStore + 'static>(store: S) {
+    let now = ManualClock::new().now();
+    let results = all_at_once(Arc::new(store), 10, move |store| async move {
+        store.reserve_send(&reservation(now, "phone-a", "ip-a")).await
+    })
+    .await;
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
+}

@@ -1,0 +1,273 @@
+//! Verify v1 ("legacy"): always HTTP 200 with a string `status`, `"0"` for success. Parameters
+//! arrive in the query, a form body or a JSON body; credentials in a Basic header or as
+//! `api_key`/`api_secret` parameters.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::HeaderMap;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use crate::model::{self, Status, Verification};
+use crate::{Simulator, auth};
+
+type Params = HashMap<String, String>;
+
+fn params(query: Option<String>, headers: &HeaderMap, body: &Bytes) -> Params {
+    let mut params: Params = query.as_deref().and_then(|q| serde_urlencoded::from_str(q).ok()).unwrap_or_default();
+    let is_json = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().starts_with("application/json"));
+    if is_json {
+        if let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(body) {
+            for (name, value) in map {
+                let text = match value {
+                    Value::String(s) => s,
+                    Value::Null => continue,
+                    other => other.to_string(),
+                };
+                params.insert(name, text);
+            }
+        }
+    } else if let Ok(form) = serde_urlencoded::from_bytes::<Vec<(String, String)>>(body) {
+        params.extend(form);
+    }
+    params
+}
+
+fn error(status: &str, text: &str) -> Response {
+    Json(json!({"status": status, "error_text": text})).into_response()
+}
+
+fn with_id(id: &str, status: &str, text: &str) -> Response {
+    Json(json!({"request_id": id, "status": status, "error_text": text})).into_response()
+}
+
+/// Parameters, if the caller is authenticated; else the v1 "bad credentials" answer.
+fn authorized(sim: &Simulator, query: Option<String>, headers: &HeaderMap, body: &Bytes) -> Result<Params, Response> {
+    let params = params(query, headers, body);
+    let by_params = auth::params_ok(
+        params.get("api_key").map(String::as_str),
+        params.get("api_secret").map(String::as_str),
+        sim.config(),
+    );
+    if by_params || auth::header_ok(headers, sim.config()) { Ok(params) } else { Err(error("4", "Bad Credentials")) }
+}
+
+/// Channels of the v1 workflows (1–7), as Vonage documents them.
+fn workflow(id: u32) -> Option<Vec<&'static str>> {
+    Some(match id {
+        1 => vec!["sms", "voice", "voice"],
+        2 => vec!["sms", "sms", "voice"],
+        3 => vec!["voice", "voice"],
+        4 => vec!["sms", "sms"],
+        5 => vec!["sms", "voice"],
+        6 => vec!["sms"],
+        7 => vec!["voice"],
+        _ => return None,
+    })
+}
+
+fn number_in(params: &Params, name: &str, default: u32, range: std::ops::RangeInclusive<u32>) -> Result<u32, Response> {
+    match params.get(name) {
+        None => Ok(default),
+        Some(v) => v
+            .parse::<u32>()
+            .ok()
+            .filter(|n| range.contains(n))
+            .ok_or_else(|| error("3", &format!("Invalid value for param: {name}"))),
+    }
+}
+
+pub async fn start(State(sim): State<Simulator>, RawQuery(q): RawQuery, headers: HeaderMap, body: Bytes) -> Response {
+    let params = match authorized(&sim, q, &headers, &body) {
+        Ok(p) => p,
+        Err(response) => return response,
+    };
+    let Some(number) = params.get("number").cloned() else {
+        return error("2", "Your request is incomplete and missing the mandatory parameter `number`");
+    };
+    let Some(brand) = params.get("brand").cloned() else {
+        return error("2", "Your request is incomplete and missing the mandatory parameter `brand`");
+    };
+    if !model::is_msisdn(&number) {
+        return error("3", "Invalid value for param: number");
+    }
+    if brand.is_empty() || brand.chars().count() > 18 {
+        return error("3", "Invalid value for param: brand");
+    }
+    let checked = (|| {
+        let code_length = number_in(&params, "code_length", 4, 4..=6)
+            .and_then(|n| if n == 5 { Err(error("3", "Invalid value for param: code_length")) } else { Ok(n) })?;
+        let pin_expiry = number_in(&params, "pin_expiry", 300, 60..=3600)?;
+        let next_event_wait = number_in(&params, "next_event_wait", 300, 60..=900)?;
+        let workflow_id = number_in(&params, "workflow_id", 1, 1..=7)?;
+        Ok::<_, Response>((code_length, pin_expiry, next_event_wait, workflow_id))
+    })();
+    let (code_length, pin_expiry, next_event_wait, workflow_id) = match checked {
+        Ok(values) => values,
+        Err(response) => return response,
+    };
+    let now = sim.now();
+    let (in_flight, sent) = sim.state().requests.in_progress_for(&number, now);
+    sent.into_iter().for_each(|m| sim.record(m));
+    if let Some(existing) = in_flight {
+        return with_id(&existing, "10", "Concurrent verifications to the same number are not allowed");
+    }
+    let channels: Vec<String> = workflow(workflow_id).expect("checked range").into_iter().map(str::to_owned).collect();
+    let verification = Verification {
+        id: uuid::Uuid::new_v4().simple().to_string(),
+        to: number,
+        brand,
+        code: model::random_code(code_length as usize),
+        channels,
+        step: 0,
+        created_at: now,
+        step_started_at: now,
+        step_timeout: time::Duration::seconds(i64::from(next_event_wait)),
+        expires_at: now + time::Duration::seconds(i64::from(pin_expiry)),
+        wrong_codes: 0,
+        status: Status::InProgress,
+    };
+    let id = verification.id.clone();
+    let message = verification.message(now);
+    sim.state().requests.insert(verification);
+    sim.record(message);
+    Json(json!({"request_id": id, "status": "0"})).into_response()
+}
+
+pub async fn check(State(sim): State<Simulator>, RawQuery(q): RawQuery, headers: HeaderMap, body: Bytes) -> Response {
+    let params = match authorized(&sim, q, &headers, &body) {
+        Ok(p) => p,
+        Err(response) => return response,
+    };
+    let (Some(id), Some(code)) = (params.get("request_id").cloned(), params.get("code").cloned()) else {
+        return error("2", "Your request is incomplete and missing the mandatory parameter `request_id` or `code`");
+    };
+    let now = sim.now();
+    let max_wrong = sim.config().max_wrong_codes;
+    let (response, sent) = {
+        let mut state = sim.state();
+        let (found, sent) = state.requests.get(&id, now);
+        let response = match found {
+            Some(v) if v.status == Status::InProgress => {
+                if v.code == code {
+                    v.status = Status::Completed;
+                    Json(json!({
+                        "request_id": id,
+                        "event_id": uuid::Uuid::new_v4().simple().to_string(),
+                        "status": "0",
+                        "price": "0.10000000",
+                        "currency": "EUR",
+                    }))
+                    .into_response()
+                } else {
+                    v.wrong_codes += 1;
+                    if v.wrong_codes >= max_wrong {
+                        v.status = Status::Failed;
+                        with_id(&id, "17", "The wrong code was provided too many times. Request terminated")
+                    } else {
+                        with_id(&id, "16", "The code inserted does not match the expected value")
+                    }
+                }
+            }
+            _ => with_id(
+                &id,
+                "6",
+                &format!("The Verify request ('{id}') was not found or it has been verified already."),
+            ),
+        };
+        (response, sent)
+    };
+    sent.into_iter().for_each(|m| sim.record(m));
+    response
+}
+
+pub async fn control(State(sim): State<Simulator>, RawQuery(q): RawQuery, headers: HeaderMap, body: Bytes) -> Response {
+    let params = match authorized(&sim, q, &headers, &body) {
+        Ok(p) => p,
+        Err(response) => return response,
+    };
+    let (Some(id), Some(cmd)) = (params.get("request_id").cloned(), params.get("cmd").cloned()) else {
+        return error("2", "Your request is incomplete and missing the mandatory parameter `request_id` or `cmd`");
+    };
+    if cmd != "cancel" && cmd != "trigger_next_event" {
+        return error("3", "Invalid value for param: cmd");
+    }
+    let now = sim.now();
+    let min_age = sim.config().cancel_min_age;
+    let (response, sent) = {
+        let mut state = sim.state();
+        let (found, mut sent) = state.requests.get(&id, now);
+        let response = match found {
+            Some(v) if v.status == Status::InProgress => match cmd.as_str() {
+                "cancel" if now - v.created_at < min_age || v.step > 0 => error(
+                    "19",
+                    &format!("Verification request ['{id}'] can't be cancelled within the first 30 seconds."),
+                ),
+                "cancel" => {
+                    v.status = Status::Cancelled;
+                    Json(json!({"status": "0", "command": "cancel"})).into_response()
+                }
+                _ => match v.advance(now) {
+                    Some(message) => {
+                        sent.push(message);
+                        Json(json!({"status": "0", "command": "trigger_next_event"})).into_response()
+                    }
+                    None => error("19", &format!("Verification request ['{id}'] No more events are left to execute.")),
+                },
+            },
+            _ => error("6", &format!("The requestId '{id}' does not exist or its no longer active.")),
+        };
+        (response, sent)
+    };
+    sent.into_iter().for_each(|m| sim.record(m));
+    response
+}
+
+pub async fn search(State(sim): State<Simulator>, RawQuery(q): RawQuery, headers: HeaderMap, body: Bytes) -> Response {
+    let params = match authorized(&sim, q, &headers, &body) {
+        Ok(p) => p,
+        Err(response) => return response,
+    };
+    let Some(id) = params.get("request_id").cloned() else {
+        return error("2", "Your request is incomplete and missing the mandatory parameter `request_id`");
+    };
+    let now = sim.now();
+    let (response, sent) = {
+        let mut state = sim.state();
+        let (found, sent) = state.requests.get(&id, now);
+        let response = match found {
+            Some(v) => {
+                let status = match v.status {
+                    Status::InProgress => "IN PROGRESS",
+                    Status::Completed => "SUCCESS",
+                    Status::Failed => "FAILED",
+                    Status::Expired => "EXPIRED",
+                    Status::Cancelled => "CANCELLED",
+                };
+                Json(json!({
+                    "request_id": v.id,
+                    "number": v.to,
+                    "sender_id": "VERIFY",
+                    "date_submitted": model::rfc3339(v.created_at),
+                    "status": status,
+                    "price": "0.10000000",
+                    "currency": "EUR",
+                    "checks": [],
+                    "events": v.channels[..=v.step].iter().map(|c| json!({"type": c, "id": v.id})).collect::<Vec<_>>(),
+                }))
+                .into_response()
+            }
+            None => error("101", "No response found"),
+        };
+        (response, sent)
+    };
+    sent.into_iter().for_each(|m| sim.record(m));
+    response
+}

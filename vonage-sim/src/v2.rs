@@ -1,0 +1,334 @@
+//! Verify v2: JSON in, `application/problem+json` errors out, HTTP status carries the outcome.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use crate::model::{self, Status, Verification};
+use crate::{Simulator, auth};
+
+const CHANNELS: &[&str] = &["sms", "voice", "whatsapp", "whatsapp_interactive", "email", "rcs", "silent_auth"];
+const BRAND_FORBIDDEN: &[char] = &['/', '{', '}', ':', '$'];
+const ERRORS: &str = "https://developer.vonage.com/en/api-errors";
+
+/// An RFC 7807 problem document, as Vonage v2 answers every error.
+pub fn problem(status: StatusCode, title: &str, kind: &str, detail: &str) -> Response {
+    problem_with(status, title, kind, detail, serde_json::Map::new())
+}
+
+fn problem_with(
+    status: StatusCode,
+    title: &str,
+    kind: &str,
+    detail: &str,
+    extra: serde_json::Map<String, Value>,
+) -> Response {
+    let mut body = json!({
+        "title": title,
+        "type": kind,
+        "detail": detail,
+        "instance": uuid::Uuid::new_v4().to_string(),
+    });
+    body.as_object_mut().expect("built as an object").extend(extra);
+    let mut response = (status, body.to_string()).into_response();
+    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    response
+}
+
+fn unauthorized() -> Response {
+    problem(
+        StatusCode::UNAUTHORIZED,
+        "Unauthorized",
+        "https://developer.vonage.com/api-errors#unauthorized",
+        "You did not provide correct credentials.",
+    )
+}
+
+fn not_found(id: &str) -> Response {
+    problem(
+        StatusCode::NOT_FOUND,
+        "Not Found",
+        "https://developer.vonage.com/api-errors#not-found",
+        &format!("Request {id} was not found or it has been verified already."),
+    )
+}
+
+fn invalid_params(params: Vec<(String, String)>) -> Response {
+    let list: Vec<Value> = params.into_iter().map(|(name, reason)| json!({"name": name, "reason": reason})).collect();
+    let mut extra = serde_json::Map::new();
+    extra.insert("invalid_parameters".into(), Value::Array(list));
+    problem_with(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "Invalid params",
+        &format!("{ERRORS}#invalid-params"),
+        "The value of one or more parameters is invalid.",
+        extra,
+    )
+}
+
+fn bad_json() -> Response {
+    problem(
+        StatusCode::BAD_REQUEST,
+        "Bad Request",
+        &format!("{ERRORS}#bad-request"),
+        "The request body is not valid JSON.",
+    )
+}
+
+/// The start request, checked as Vonage checks it.
+struct StartRequest {
+    brand: String,
+    to: String,
+    channels: Vec<String>,
+    code_length: usize,
+    custom_code: Option<String>,
+    channel_timeout: i64,
+}
+
+fn parse_start(body: &Value) -> Result<StartRequest, Vec<(String, String)>> {
+    let mut problems = Vec::new();
+    let mut bad = |name: &str, reason: &str| problems.push((name.to_owned(), reason.to_owned()));
+    let brand = body.get("brand").and_then(Value::as_str).unwrap_or_default().to_owned();
+    if brand.is_empty() {
+        bad("brand", "Brand is required");
+    } else if brand.chars().count() > 18 || brand.contains(BRAND_FORBIDDEN) {
+        bad("brand", "Brand must be 1-18 characters and must not contain / { } : $");
+    }
+    let workflow = body.get("workflow").and_then(Value::as_array).cloned().unwrap_or_default();
+    if !(1..=3).contains(&workflow.len()) {
+        bad("workflow", "Workflow must have 1 to 3 steps");
+    }
+    let mut channels = Vec::new();
+    let mut to = String::new();
+    for (i, step) in workflow.iter().enumerate() {
+        let channel = step.get("channel").and_then(Value::as_str).unwrap_or_default();
+        if !CHANNELS.contains(&channel) {
+            bad(&format!("workflow[{i}].channel"), "Invalid channel");
+        } else if channel == "silent_auth" && i > 0 {
+            bad(&format!("workflow[{i}].channel"), "silent_auth must be the first step");
+        }
+        let step_to = step.get("to").and_then(Value::as_str).unwrap_or_default();
+        if channel != "email" && !model::is_msisdn(step_to) {
+            bad(&format!("workflow[{i}].to"), "Invalid phone number: E.164 digits without a leading +");
+        }
+        if to.is_empty() {
+            to = step_to.to_owned();
+        }
+        channels.push(channel.to_owned());
+    }
+    let code_length = match body.get("code_length") {
+        None => 4,
+        Some(v) => match v.as_u64().filter(|n| (4..=10).contains(n)) {
+            Some(n) => n as usize,
+            None => {
+                bad("code_length", "code_length must be between 4 and 10");
+                4
+            }
+        },
+    };
+    let custom_code = match body.get("code") {
+        None => None,
+        Some(v) => {
+            match v.as_str().filter(|c| (4..=10).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_alphanumeric())) {
+                Some(c) => Some(c.to_owned()),
+                None => {
+                    bad("code", "code must be 4 to 10 alphanumeric characters");
+                    None
+                }
+            }
+        }
+    };
+    let channel_timeout = match body.get("channel_timeout") {
+        None => 300,
+        Some(v) => match v.as_i64().filter(|n| (15..=900).contains(n)) {
+            Some(n) => n,
+            None => {
+                bad("channel_timeout", "channel_timeout must be between 15 and 900");
+                300
+            }
+        },
+    };
+    if let Some(client_ref) = body.get("client_ref") {
+        let ok = client_ref
+            .as_str()
+            .is_some_and(|r| (1..=40).contains(&r.len()) && r.bytes().all(|b| b.is_ascii_alphanumeric()));
+        if !ok {
+            bad("client_ref", "client_ref must be 1 to 40 alphanumeric characters");
+        }
+    }
+    if problems.is_empty() {
+        Ok(StartRequest { brand, to, channels, code_length, custom_code, channel_timeout })
+    } else {
+        Err(problems)
+    }
+}
+
+pub async fn start(State(sim): State<Simulator>, headers: HeaderMap, body: Bytes) -> Response {
+    if !auth::header_ok(&headers, sim.config()) {
+        return unauthorized();
+    }
+    let Ok(body) = serde_json::from_slice::<Value>(&body) else { return bad_json() };
+    let request = match parse_start(&body) {
+        Ok(r) => r,
+        Err(problems) => return invalid_params(problems),
+    };
+    let now = sim.now();
+    let (in_flight, sent) = sim.state().requests.in_progress_for(&request.to, now);
+    sent.into_iter().for_each(|m| sim.record(m));
+    if let Some(existing) = in_flight {
+        let mut extra = serde_json::Map::new();
+        extra.insert("request_id".into(), existing.into());
+        return problem_with(
+            StatusCode::CONFLICT,
+            "Conflict",
+            &format!("{ERRORS}/verify-v2#concurrent"),
+            "Concurrent verifications to the same number are not allowed.",
+            extra,
+        );
+    }
+    let step_timeout = time::Duration::seconds(request.channel_timeout);
+    let verification = Verification {
+        id: uuid::Uuid::new_v4().to_string(),
+        to: request.to,
+        brand: request.brand,
+        code: request.custom_code.unwrap_or_else(|| model::random_code(request.code_length)),
+        step: 0,
+        created_at: now,
+        step_started_at: now,
+        step_timeout,
+        expires_at: now + step_timeout * request.channels.len() as u32,
+        channels: request.channels,
+        wrong_codes: 0,
+        status: Status::InProgress,
+    };
+    let id = verification.id.clone();
+    let message = verification.message(now);
+    sim.state().requests.insert(verification);
+    sim.record(message);
+    (StatusCode::ACCEPTED, axum::Json(json!({"request_id": id}))).into_response()
+}
+
+pub async fn check(State(sim): State<Simulator>, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+    if !auth::header_ok(&headers, sim.config()) {
+        return unauthorized();
+    }
+    let Ok(body) = serde_json::from_slice::<Value>(&body) else { return bad_json() };
+    let Some(code) = body.get("code").and_then(Value::as_str).map(str::to_owned) else {
+        return invalid_params(vec![("code".into(), "code is required".into())]);
+    };
+    let now = sim.now();
+    let config = sim.config().clone();
+    let (response, sent) = {
+        let mut state = sim.state();
+        let (found, sent) = state.requests.get(&id, now);
+        let response = match found {
+            None => not_found(&id),
+            Some(v) => match v.status {
+                Status::Expired => problem(
+                    StatusCode::GONE,
+                    "Gone",
+                    "https://developer.nexmo.com/api-errors#gone",
+                    "The verification has expired.",
+                ),
+                Status::Completed | Status::Failed | Status::Cancelled => not_found(&id),
+                Status::InProgress if v.channels[v.step] == "silent_auth" => problem(
+                    StatusCode::CONFLICT,
+                    "Conflict",
+                    &format!("{ERRORS}/verify-v2#conflict"),
+                    "The current step of the workflow does not accept a code.",
+                ),
+                Status::InProgress if v.code == code => {
+                    v.status = Status::Completed;
+                    (StatusCode::OK, axum::Json(json!({"request_id": id, "status": "completed"}))).into_response()
+                }
+                Status::InProgress => {
+                    v.wrong_codes += 1;
+                    if v.wrong_codes >= config.max_wrong_codes {
+                        v.status = Status::Failed;
+                        let status = StatusCode::from_u16(config.final_wrong_code_status).unwrap_or(StatusCode::GONE);
+                        problem(
+                            status,
+                            "Invalid Code",
+                            "https://developer.nexmo.com/api-errors#gone",
+                            "An incorrect code has been provided too many times. Workflow terminated.",
+                        )
+                    } else {
+                        problem(
+                            StatusCode::BAD_REQUEST,
+                            "Invalid Code",
+                            &format!("{ERRORS}/verify-v2#invalid-code"),
+                            "The code you provided does not match the expected value.",
+                        )
+                    }
+                }
+            },
+        };
+        (response, sent)
+    };
+    sent.into_iter().for_each(|m| sim.record(m));
+    response
+}
+
+pub async fn cancel(State(sim): State<Simulator>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    if !auth::header_ok(&headers, sim.config()) {
+        return unauthorized();
+    }
+    let now = sim.now();
+    let min_age = sim.config().cancel_min_age;
+    let (response, sent) = {
+        let mut state = sim.state();
+        let (found, sent) = state.requests.get(&id, now);
+        let response = match found {
+            Some(v) if v.status == Status::InProgress => {
+                if now - v.created_at < min_age || v.step > 0 {
+                    problem(
+                        StatusCode::CONFLICT,
+                        "Conflict",
+                        &format!("{ERRORS}/verify-v2#conflict"),
+                        "Verification cannot be cancelled within the first 30 seconds or after the second event.",
+                    )
+                } else {
+                    v.status = Status::Cancelled;
+                    StatusCode::NO_CONTENT.into_response()
+                }
+            }
+            _ => not_found(&id),
+        };
+        (response, sent)
+    };
+    sent.into_iter().for_each(|m| sim.record(m));
+    response
+}
+
+pub async fn next_workflow(State(sim): State<Simulator>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    if !auth::header_ok(&headers, sim.config()) {
+        return unauthorized();
+    }
+    let now = sim.now();
+    let (response, mut sent) = {
+        let mut state = sim.state();
+        let (found, sent) = state.requests.get(&id, now);
+        let mut next = None;
+        let response = match found {
+            Some(v) if v.status == Status::InProgress => match v.advance(now) {
+                Some(message) => {
+                    next = Some(message);
+                    StatusCode::OK.into_response()
+                }
+                None => problem(
+                    StatusCode::CONFLICT,
+                    "Conflict",
+                    &format!("{ERRORS}/verify-v2#conflict"),
+                    "There are no more events left to trigger.",
+                ),
+            },
+            _ => not_found(&id),
+        };
+        (response, sent.into_iter().chain(next).collect::<Vec<_>>())
+    };
+    sent.drain(..).for_each(|m| sim.record(m));
+    response
+}
