@@ -40,8 +40,20 @@ fn params(query: Option<String>, headers: &HeaderMap, body: &Bytes) -> Params {
     params
 }
 
-fn error(status: &str, text: &str) -> Response {
-    Json(json!({"status": status, "error_text": text})).into_response()
+/// A v1 error answer: HTTP 200, a non-zero `status` and its `error_text`.
+pub struct V1Error {
+    status: &'static str,
+    text: String,
+}
+
+impl IntoResponse for V1Error {
+    fn into_response(self) -> Response {
+        Json(json!({"status": self.status, "error_text": self.text})).into_response()
+    }
+}
+
+fn error(status: &'static str, text: &str) -> V1Error {
+    V1Error { status, text: text.to_owned() }
 }
 
 fn with_id(id: &str, status: &str, text: &str) -> Response {
@@ -49,7 +61,7 @@ fn with_id(id: &str, status: &str, text: &str) -> Response {
 }
 
 /// Parameters, if the caller is authenticated; else the v1 "bad credentials" answer.
-fn authorized(sim: &Simulator, query: Option<String>, headers: &HeaderMap, body: &Bytes) -> Result<Params, Response> {
+fn authorized(sim: &Simulator, query: Option<String>, headers: &HeaderMap, body: &Bytes) -> Result<Params, V1Error> {
     let params = params(query, headers, body);
     let by_params = auth::params_ok(
         params.get("api_key").map(String::as_str),
@@ -73,7 +85,7 @@ fn workflow(id: u32) -> Option<Vec<&'static str>> {
     })
 }
 
-fn number_in(params: &Params, name: &str, default: u32, range: std::ops::RangeInclusive<u32>) -> Result<u32, Response> {
+fn number_in(params: &Params, name: &str, default: u32, range: std::ops::RangeInclusive<u32>) -> Result<u32, V1Error> {
     match params.get(name) {
         None => Ok(default),
         Some(v) => v
@@ -84,40 +96,37 @@ fn number_in(params: &Params, name: &str, default: u32, range: std::ops::RangeIn
     }
 }
 
-pub async fn start(State(sim): State<Simulator>, RawQuery(q): RawQuery, headers: HeaderMap, body: Bytes) -> Response {
-    let params = match authorized(&sim, q, &headers, &body) {
-        Ok(p) => p,
-        Err(response) => return response,
-    };
+pub async fn start(
+    State(sim): State<Simulator>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, V1Error> {
+    let params = authorized(&sim, q, &headers, &body)?;
     let Some(number) = params.get("number").cloned() else {
-        return error("2", "Your request is incomplete and missing the mandatory parameter `number`");
+        return Err(error("2", "Your request is incomplete and missing the mandatory parameter `number`"));
     };
     let Some(brand) = params.get("brand").cloned() else {
-        return error("2", "Your request is incomplete and missing the mandatory parameter `brand`");
+        return Err(error("2", "Your request is incomplete and missing the mandatory parameter `brand`"));
     };
     if !model::is_msisdn(&number) {
-        return error("3", "Invalid value for param: number");
+        return Err(error("3", "Invalid value for param: number"));
     }
     if brand.is_empty() || brand.chars().count() > 18 {
-        return error("3", "Invalid value for param: brand");
+        return Err(error("3", "Invalid value for param: brand"));
     }
-    let checked = (|| {
-        let code_length = number_in(&params, "code_length", 4, 4..=6)
-            .and_then(|n| if n == 5 { Err(error("3", "Invalid value for param: code_length")) } else { Ok(n) })?;
-        let pin_expiry = number_in(&params, "pin_expiry", 300, 60..=3600)?;
-        let next_event_wait = number_in(&params, "next_event_wait", 300, 60..=900)?;
-        let workflow_id = number_in(&params, "workflow_id", 1, 1..=7)?;
-        Ok::<_, Response>((code_length, pin_expiry, next_event_wait, workflow_id))
-    })();
-    let (code_length, pin_expiry, next_event_wait, workflow_id) = match checked {
-        Ok(values) => values,
-        Err(response) => return response,
-    };
+    let code_length = number_in(&params, "code_length", 4, 4..=6)?;
+    if code_length == 5 {
+        return Err(error("3", "Invalid value for param: code_length"));
+    }
+    let pin_expiry = number_in(&params, "pin_expiry", 300, 60..=3600)?;
+    let next_event_wait = number_in(&params, "next_event_wait", 300, 60..=900)?;
+    let workflow_id = number_in(&params, "workflow_id", 1, 1..=7)?;
     let now = sim.now();
     let (in_flight, sent) = sim.state().requests.in_progress_for(&number, now);
     sent.into_iter().for_each(|m| sim.record(m));
     if let Some(existing) = in_flight {
-        return with_id(&existing, "10", "Concurrent verifications to the same number are not allowed");
+        return Ok(with_id(&existing, "10", "Concurrent verifications to the same number are not allowed"));
     }
     let channels: Vec<String> = workflow(workflow_id).expect("checked range").into_iter().map(str::to_owned).collect();
     let verification = Verification {
@@ -138,16 +147,21 @@ pub async fn start(State(sim): State<Simulator>, RawQuery(q): RawQuery, headers:
     let message = verification.message(now);
     sim.state().requests.insert(verification);
     sim.record(message);
-    Json(json!({"request_id": id, "status": "0"})).into_response()
+    Ok(Json(json!({"request_id": id, "status": "0"})).into_response())
 }
 
-pub async fn check(State(sim): State<Simulator>, RawQuery(q): RawQuery, headers: HeaderMap, body: Bytes) -> Response {
-    let params = match authorized(&sim, q, &headers, &body) {
-        Ok(p) => p,
-        Err(response) => return response,
-    };
+pub async fn check(
+    State(sim): State<Simulator>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, V1Error> {
+    let params = authorized(&sim, q, &headers, &body)?;
     let (Some(id), Some(code)) = (params.get("request_id").cloned(), params.get("code").cloned()) else {
-        return error("2", "Your request is incomplete and missing the mandatory parameter `request_id` or `code`");
+        return Err(error(
+            "2",
+            "Your request is incomplete and missing the mandatory parameter `request_id` or `code`",
+        ));
     };
     let now = sim.now();
     let max_wrong = sim.config().max_wrong_codes;
@@ -185,19 +199,21 @@ pub async fn check(State(sim): State<Simulator>, RawQuery(q): RawQuery, headers:
         (response, sent)
     };
     sent.into_iter().for_each(|m| sim.record(m));
-    response
+    Ok(response)
 }
 
-pub async fn control(State(sim): State<Simulator>, RawQuery(q): RawQuery, headers: HeaderMap, body: Bytes) -> Response {
-    let params = match authorized(&sim, q, &headers, &body) {
-        Ok(p) => p,
-        Err(response) => return response,
-    };
+pub async fn control(
+    State(sim): State<Simulator>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, V1Error> {
+    let params = authorized(&sim, q, &headers, &body)?;
     let (Some(id), Some(cmd)) = (params.get("request_id").cloned(), params.get("cmd").cloned()) else {
-        return error("2", "Your request is incomplete and missing the mandatory parameter `request_id` or `cmd`");
+        return Err(error("2", "Your request is incomplete and missing the mandatory parameter `request_id` or `cmd`"));
     };
     if cmd != "cancel" && cmd != "trigger_next_event" {
-        return error("3", "Invalid value for param: cmd");
+        return Err(error("3", "Invalid value for param: cmd"));
     }
     let now = sim.now();
     let min_age = sim.config().cancel_min_age;
@@ -209,7 +225,8 @@ pub async fn control(State(sim): State<Simulator>, RawQuery(q): RawQuery, header
                 "cancel" if now - v.created_at < min_age || v.step > 0 => error(
                     "19",
                     &format!("Verification request ['{id}'] can't be cancelled within the first 30 seconds."),
-                ),
+                )
+                .into_response(),
                 "cancel" => {
                     v.status = Status::Cancelled;
                     Json(json!({"status": "0", "command": "cancel"})).into_response()
@@ -219,24 +236,27 @@ pub async fn control(State(sim): State<Simulator>, RawQuery(q): RawQuery, header
                         sent.push(message);
                         Json(json!({"status": "0", "command": "trigger_next_event"})).into_response()
                     }
-                    None => error("19", &format!("Verification request ['{id}'] No more events are left to execute.")),
+                    None => error("19", &format!("Verification request ['{id}'] No more events are left to execute."))
+                        .into_response(),
                 },
             },
-            _ => error("6", &format!("The requestId '{id}' does not exist or its no longer active.")),
+            _ => error("6", &format!("The requestId '{id}' does not exist or its no longer active.")).into_response(),
         };
         (response, sent)
     };
     sent.into_iter().for_each(|m| sim.record(m));
-    response
+    Ok(response)
 }
 
-pub async fn search(State(sim): State<Simulator>, RawQuery(q): RawQuery, headers: HeaderMap, body: Bytes) -> Response {
-    let params = match authorized(&sim, q, &headers, &body) {
-        Ok(p) => p,
-        Err(response) => return response,
-    };
+pub async fn search(
+    State(sim): State<Simulator>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, V1Error> {
+    let params = authorized(&sim, q, &headers, &body)?;
     let Some(id) = params.get("request_id").cloned() else {
-        return error("2", "Your request is incomplete and missing the mandatory parameter `request_id`");
+        return Err(error("2", "Your request is incomplete and missing the mandatory parameter `request_id`"));
     };
     let now = sim.now();
     let (response, sent) = {
@@ -264,10 +284,10 @@ pub async fn search(State(sim): State<Simulator>, RawQuery(q): RawQuery, headers
                 }))
                 .into_response()
             }
-            None => error("101", "No response found"),
+            None => error("101", "No response found").into_response(),
         };
         (response, sent)
     };
     sent.into_iter().for_each(|m| sim.record(m));
-    response
+    Ok(response)
 }

@@ -1,0 +1,133 @@
+//! The Vonage client against the simulator, for both APIs: what a real verification goes through.
+
+use std::time::Duration;
+
+use shared::otp_code::OtpCode;
+use shared::phone::{CountryAllowList, PhoneNumber};
+use shared::ports::{
+    CancelOutcome, CheckOutcome, NextStepOutcome, ProviderError, ProviderRequestId, StartOutcome, VerificationProvider,
+};
+use shared::request_id::RequestId;
+use shared::vonage::VonageClient;
+use vonage_sim::{Fault, Running, SimConfig, Simulator};
+
+async fn setup(api: &str) -> (Running, VonageClient) {
+    let sim = Simulator::spawn(SimConfig::default()).await.unwrap();
+    let config = shared::testing::config(&sim.base_url(), &[("VONAGE_API", api), ("VONAGE_TIMEOUT_MS", "300")]);
+    (sim, VonageClient::new(config.vonage).unwrap())
+}
+
+fn phone(n: &str) -> PhoneNumber {
+    PhoneNumber::parse(n, &CountryAllowList::default()).unwrap()
+}
+
+fn code(c: &str) -> OtpCode {
+    OtpCode::parse(c, 6).unwrap()
+}
+
+async fn start(client: &VonageClient, to: &PhoneNumber) -> ProviderRequestId {
+    match client.start(to, &RequestId::generate()).await.unwrap() {
+        StartOutcome::Started(id) => id,
+        other => panic!("expected a start, got {other:?}"),
+    }
+}
+
+fn wrong(right: &str) -> OtpCode {
+    code(&format!("{:06}", (right.parse::<u32>().unwrap() + 1) % 1_000_000))
+}
+
+#[tokio::test]
+async fn both_apis_send_and_check_a_code() {
+    for api in ["v2", "legacy"] {
+        let (sim, client) = setup(api).await;
+        let id = start(&client, &phone("+14155552671")).await;
+        let message = sim.simulator.messages().pop().unwrap();
+        assert_eq!((message.to.as_str(), message.channel.as_str()), ("+14155552671", "sms"), "{api}");
+        assert_eq!(message.code.len(), 6, "{api}: OTP_CODE_LENGTH reaches the provider");
+        assert_eq!(client.check(&id, &wrong(&message.code)).await, Ok(CheckOutcome::WrongCode), "{api}");
+        assert_eq!(client.check(&id, &code(&message.code)).await, Ok(CheckOutcome::Verified), "{api}");
+        assert_eq!(client.check(&id, &code(&message.code)).await, Ok(CheckOutcome::Gone), "{api}");
+    }
+}
+
+#[tokio::test]
+async fn both_apis_end_a_verification_after_three_wrong_codes() {
+    for api in ["v2", "legacy"] {
+        let (sim, client) = setup(api).await;
+        let id = start(&client, &phone("+14155552671")).await;
+        let right = sim.simulator.messages().pop().unwrap().code;
+        assert_eq!(client.check(&id, &wrong(&right)).await, Ok(CheckOutcome::WrongCode), "{api}");
+        assert_eq!(client.check(&id, &wrong(&right)).await, Ok(CheckOutcome::WrongCode), "{api}");
+        assert_eq!(client.check(&id, &wrong(&right)).await, Ok(CheckOutcome::Terminated), "{api}");
+        assert_eq!(client.check(&id, &code(&right)).await, Ok(CheckOutcome::Gone), "{api}");
+    }
+}
+
+#[tokio::test]
+async fn both_apis_hold_one_verification_per_number_and_cancel_after_thirty_seconds() {
+    for api in ["v2", "legacy"] {
+        let (sim, client) = setup(api).await;
+        let first = start(&client, &phone("+14155552671")).await;
+        let again = client.start(&phone("+14155552671"), &RequestId::generate()).await;
+        assert_eq!(again, Ok(StartOutcome::Concurrent(Some(first.clone()))), "{api}");
+        assert_eq!(client.cancel(&first).await, Ok(CancelOutcome::NotNow), "{api}");
+        assert_eq!(client.next_step(&first).await, Ok(NextStepOutcome::NoMoreSteps), "{api}: SMS only");
+        sim.simulator.advance(Duration::from_secs(30));
+        assert_eq!(client.cancel(&first).await, Ok(CancelOutcome::Cancelled), "{api}");
+        assert_eq!(client.cancel(&first).await, Ok(CancelOutcome::Gone), "{api}");
+        start(&client, &phone("+14155552671")).await;
+    }
+}
+
+#[tokio::test]
+async fn an_expired_code_is_refused() {
+    for api in ["v2", "legacy"] {
+        let (sim, client) = setup(api).await;
+        let id = start(&client, &phone("+14155552671")).await;
+        let right = sim.simulator.messages().pop().unwrap().code;
+        sim.simulator.advance(Duration::from_secs(300));
+        let outcome = client.check(&id, &code(&right)).await.unwrap();
+        // v2 answers 410 for an expired verification, v1 status 6.
+        assert!(matches!(outcome, CheckOutcome::Terminated | CheckOutcome::Gone), "{api}: {outcome:?}");
+    }
+}
+
+#[tokio::test]
+async fn simulated_faults_map_to_error_classes() {
+    for api in ["v2", "legacy"] {
+        let (sim, client) = setup(api).await;
+        let to = phone("+14155552671");
+        sim.simulator.add_fault(Fault { status: Some(500), ..fault() });
+        assert!(matches!(client.start(&to, &RequestId::generate()).await, Err(ProviderError::Failed(_))), "{api}");
+        sim.simulator.add_fault(Fault { status: Some(429), retry_after_seconds: Some(9), ..fault() });
+        let throttled = client.start(&to, &RequestId::generate()).await;
+        assert_eq!(throttled, Err(ProviderError::Throttled { retry_after_seconds: Some(9) }), "{api}");
+        sim.simulator.add_fault(Fault { delay_ms: 1000, ..fault() });
+        assert_eq!(client.start(&to, &RequestId::generate()).await, Err(ProviderError::Timeout), "{api}");
+        // The fault was used up: the next call goes through.
+        start(&client, &to).await;
+    }
+    let (sim, client) = setup("legacy").await;
+    sim.simulator.add_fault(Fault { v1_status: Some("5".into()), ..fault() });
+    assert!(matches!(
+        client.start(&phone("+14155552671"), &RequestId::generate()).await,
+        Err(ProviderError::Failed(_))
+    ));
+}
+
+fn fault() -> Fault {
+    Fault { count: 1, endpoint: "any".into(), ..Fault::default() }
+}
+
+#[tokio::test]
+async fn wrong_credentials_are_a_provider_failure() {
+    let sim = Simulator::spawn(SimConfig::default()).await.unwrap();
+    for api in ["v2", "legacy"] {
+        let config =
+            shared::testing::config(&sim.base_url(), &[("VONAGE_API", api), ("VONAGE_API_SECRET", "not-the-secret")]);
+        let client = VonageClient::new(config.vonage).unwrap();
+        let result = client.start(&phone("+14155552671"), &RequestId::generate()).await;
+        assert!(matches!(result, Err(ProviderError::Failed(_))), "{api}: {result:?}");
+    }
+    assert!(sim.simulator.messages().is_empty());
+}

@@ -1,0 +1,282 @@
+//! The Vonage client on the exact wire: paths, Basic auth, JSON bodies, and how every status (v2)
+//! and `status` code (v1) maps to an outcome or an error class.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use shared::otp_code::OtpCode;
+use shared::phone::{CountryAllowList, PhoneNumber};
+use shared::ports::{
+    CancelOutcome, CheckOutcome, NextStepOutcome, ProviderError, ProviderRequestId, StartOutcome, VerificationProvider,
+};
+use shared::request_id::RequestId;
+use shared::vonage::{VonageApi, VonageClient};
+use wiremock::matchers::{body_json, header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+/// base64("simkey:simsecret")
+const BASIC: &str = "Basic c2lta2V5OnNpbXNlY3JldA==";
+
+fn client(server: &MockServer, api: VonageApi, timeout_ms: &str) -> VonageClient {
+    let api = match api {
+        VonageApi::V2 => "v2",
+        VonageApi::Legacy => "legacy",
+    };
+    let config = shared::testing::config(&server.uri(), &[("VONAGE_API", api), ("VONAGE_TIMEOUT_MS", timeout_ms)]);
+    VonageClient::new(config.vonage).unwrap()
+}
+
+fn phone() -> PhoneNumber {
+    PhoneNumber::parse("+14155552671", &CountryAllowList::default()).unwrap()
+}
+
+fn code() -> OtpCode {
+    OtpCode::parse("123456", 6).unwrap()
+}
+
+fn id() -> ProviderRequestId {
+    ProviderRequestId("c11236f4-00bf-4b89-84ba-88b25df97315".into())
+}
+
+async fn answer(server: &MockServer, verb: &str, at: &str, status: u16, body: Value) {
+    server.reset().await;
+    Mock::given(method(verb))
+        .and(path(at))
+        .respond_with(ResponseTemplate::new(status).set_body_json(body))
+        .mount(server)
+        .await;
+}
+
+#[tokio::test]
+async fn v2_start_sends_the_documented_request() {
+    let server = MockServer::start().await;
+    let client_ref = RequestId::generate();
+    Mock::given(method("POST"))
+        .and(path("/v2/verify"))
+        .and(header("authorization", BASIC))
+        .and(header("content-type", "application/json"))
+        .and(body_json(json!({
+            "brand": "ACME",
+            "code_length": 6,
+            "channel_timeout": 300,
+            "client_ref": client_ref.as_str(),
+            "workflow": [{"channel": "sms", "to": "14155552671"}],
+        })))
+        .respond_with(ResponseTemplate::new(202).set_body_json(json!({"request_id": id().0})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let outcome = client(&server, VonageApi::V2, "2000").start(&phone(), &client_ref).await.unwrap();
+    assert_eq!(outcome, StartOutcome::Started(id()));
+}
+
+#[tokio::test]
+async fn v2_start_maps_every_answer() {
+    let server = MockServer::start().await;
+    let c = client(&server, VonageApi::V2, "2000");
+    let r = RequestId::generate();
+    let cases: Vec<(u16, Value, Result<StartOutcome, ProviderError>)> = vec![
+        (409, json!({"title": "Conflict", "request_id": id().0}), Ok(StartOutcome::Concurrent(Some(id())))),
+        (409, json!({"title": "Conflict"}), Ok(StartOutcome::Concurrent(None))),
+        (
+            422,
+            json!({"invalid_parameters": [{"name": "workflow[0].to", "reason": "Invalid"}]}),
+            Err(ProviderError::InvalidNumber),
+        ),
+        (422, json!({"invalid_parameters": [{"name": "to", "reason": "Invalid"}]}), Err(ProviderError::InvalidNumber)),
+        (429, json!({"title": "Rate Limit Hit"}), Err(ProviderError::Throttled { retry_after_seconds: None })),
+    ];
+    for (status, body, expected) in cases {
+        answer(&server, "POST", "/v2/verify", status, body.clone()).await;
+        assert_eq!(c.start(&phone(), &r).await, expected, "{status} {body}");
+    }
+    for (status, body) in [
+        (401, json!({"type": "https://developer.vonage.com/api-errors#unauthorized"})),
+        (402, json!({"title": "Low balance"})),
+        (422, json!({"invalid_parameters": [{"name": "brand", "reason": "Brand is required"}]})),
+        (500, json!({"title": "Internal Error"})),
+        (202, json!({"unexpected": true})),
+    ] {
+        answer(&server, "POST", "/v2/verify", status, body.clone()).await;
+        assert!(matches!(c.start(&phone(), &r).await, Err(ProviderError::Failed(_))), "{status} {body}");
+    }
+    server.reset().await;
+    Mock::given(method("POST"))
+        .and(path("/v2/verify"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "7"))
+        .mount(&server)
+        .await;
+    assert_eq!(c.start(&phone(), &r).await, Err(ProviderError::Throttled { retry_after_seconds: Some(7) }));
+}
+
+#[tokio::test]
+async fn v2_check_cancel_and_next_use_the_request_path() {
+    let server = MockServer::start().await;
+    let c = client(&server, VonageApi::V2, "2000");
+    let at = format!("/v2/verify/{}", id().0);
+    Mock::given(method("POST"))
+        .and(path(at.as_str()))
+        .and(header("authorization", BASIC))
+        .and(body_json(json!({"code": "123456"})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"request_id": id().0, "status": "completed"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    assert_eq!(c.check(&id(), &code()).await, Ok(CheckOutcome::Verified));
+
+    for (status, expected) in [
+        (400, Ok(CheckOutcome::WrongCode)),
+        (404, Ok(CheckOutcome::Gone)),
+        (410, Ok(CheckOutcome::Terminated)),
+        (429, Err(ProviderError::Throttled { retry_after_seconds: None })),
+    ] {
+        answer(&server, "POST", &at, status, json!({"title": "x"})).await;
+        assert_eq!(c.check(&id(), &code()).await, expected, "{status}");
+    }
+    for status in [409, 500, 503] {
+        answer(&server, "POST", &at, status, json!({})).await;
+        assert!(matches!(c.check(&id(), &code()).await, Err(ProviderError::Failed(_))), "{status}");
+    }
+
+    for (status, expected) in [
+        (204, Ok(CancelOutcome::Cancelled)),
+        (404, Ok(CancelOutcome::Gone)),
+        (409, Ok(CancelOutcome::NotNow)),
+        (400, Ok(CancelOutcome::NotNow)),
+    ] {
+        answer(&server, "DELETE", &at, status, json!({})).await;
+        assert_eq!(c.cancel(&id()).await, expected, "{status}");
+    }
+    answer(&server, "DELETE", &at, 401, json!({})).await;
+    assert!(matches!(c.cancel(&id()).await, Err(ProviderError::Failed(_))));
+
+    let next = format!("{at}/next_workflow");
+    for (status, expected) in
+        [(200, NextStepOutcome::Triggered), (409, NextStepOutcome::NoMoreSteps), (404, NextStepOutcome::Gone)]
+    {
+        answer(&server, "POST", &next, status, json!({})).await;
+        assert_eq!(c.next_step(&id()).await, Ok(expected), "{status}");
+    }
+}
+
+#[tokio::test]
+async fn provider_ids_cannot_escape_their_path_segment() {
+    let server = MockServer::start().await;
+    answer(&server, "POST", "/v2/verify/a%2F..%2Fb", 200, json!({"status": "completed"})).await;
+    let c = client(&server, VonageApi::V2, "2000");
+    assert_eq!(c.check(&ProviderRequestId("a/../b".into()), &code()).await, Ok(CheckOutcome::Verified));
+}
+
+#[tokio::test]
+async fn a_slow_answer_is_a_timeout_and_a_dead_host_a_failure() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v2/verify"))
+        .respond_with(
+            ResponseTemplate::new(202).set_body_json(json!({"request_id": "x"})).set_delay(Duration::from_secs(2)),
+        )
+        .mount(&server)
+        .await;
+    let c = client(&server, VonageApi::V2, "200");
+    assert_eq!(c.start(&phone(), &RequestId::generate()).await, Err(ProviderError::Timeout));
+
+    let dead = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap()
+    };
+    let config = shared::testing::config(&format!("http://{dead}"), &[]);
+    let c = VonageClient::new(config.vonage).unwrap();
+    assert!(matches!(c.start(&phone(), &RequestId::generate()).await, Err(ProviderError::Failed(_))));
+}
+
+#[tokio::test]
+async fn legacy_start_sends_the_documented_request() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/verify/json"))
+        .and(header("authorization", BASIC))
+        .and(body_json(json!({
+            "number": "14155552671",
+            "brand": "ACME",
+            "code_length": 6,
+            "pin_expiry": 300,
+            "next_event_wait": 300,
+            "workflow_id": 6,
+        })))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"request_id": "abcdef0123456789abcdef0123456789", "status": "0"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let outcome = client(&server, VonageApi::Legacy, "2000").start(&phone(), &RequestId::generate()).await.unwrap();
+    assert_eq!(outcome, StartOutcome::Started(ProviderRequestId("abcdef0123456789abcdef0123456789".into())));
+}
+
+#[tokio::test]
+async fn legacy_status_codes_map_to_outcomes() {
+    let server = MockServer::start().await;
+    let c = client(&server, VonageApi::Legacy, "2000");
+    let r = RequestId::generate();
+    let starts: Vec<(Value, Result<StartOutcome, ProviderError>)> = vec![
+        (
+            json!({"status": "10", "request_id": id().0, "error_text": "Concurrent"}),
+            Ok(StartOutcome::Concurrent(Some(id()))),
+        ),
+        (json!({"status": "3", "error_text": "Invalid value for number"}), Err(ProviderError::InvalidNumber)),
+        (json!({"status": "7"}), Err(ProviderError::UnsupportedNumber)),
+        (json!({"status": "15"}), Err(ProviderError::UnsupportedNumber)),
+        (json!({"status": "1"}), Err(ProviderError::Throttled { retry_after_seconds: None })),
+        (json!({"status": 10, "request_id": id().0}), Ok(StartOutcome::Concurrent(Some(id())))),
+    ];
+    for (body, expected) in starts {
+        answer(&server, "POST", "/verify/json", 200, body.clone()).await;
+        assert_eq!(c.start(&phone(), &r).await, expected, "{body}");
+    }
+    for body in [json!({"status": "4"}), json!({"status": "9"}), json!({"status": "29"}), json!({})] {
+        answer(&server, "POST", "/verify/json", 200, body.clone()).await;
+        assert!(matches!(c.start(&phone(), &r).await, Err(ProviderError::Failed(_))), "{body}");
+    }
+    answer(&server, "POST", "/verify/json", 503, json!({})).await;
+    assert!(matches!(c.start(&phone(), &r).await, Err(ProviderError::Failed(_))));
+
+    server.reset().await;
+    Mock::given(method("POST"))
+        .and(path("/verify/check/json"))
+        .and(body_json(json!({"request_id": id().0, "code": "123456"})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"status": "0", "request_id": id().0})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    assert_eq!(c.check(&id(), &code()).await, Ok(CheckOutcome::Verified));
+    for (status, expected) in
+        [("16", CheckOutcome::WrongCode), ("17", CheckOutcome::Terminated), ("6", CheckOutcome::Gone)]
+    {
+        answer(&server, "POST", "/verify/check/json", 200, json!({"status": status})).await;
+        assert_eq!(c.check(&id(), &code()).await, Ok(expected), "{status}");
+    }
+
+    server.reset().await;
+    Mock::given(method("POST"))
+        .and(path("/verify/control/json"))
+        .and(body_json(json!({"request_id": id().0, "cmd": "cancel"})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"status": "0", "command": "cancel"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    assert_eq!(c.cancel(&id()).await, Ok(CancelOutcome::Cancelled));
+    for (status, expected) in [("6", CancelOutcome::Gone), ("19", CancelOutcome::NotNow)] {
+        answer(&server, "POST", "/verify/control/json", 200, json!({"status": status})).await;
+        assert_eq!(c.cancel(&id()).await, Ok(expected), "{status}");
+    }
+    server.reset().await;
+    Mock::given(method("POST"))
+        .and(path("/verify/control/json"))
+        .and(body_json(json!({"request_id": id().0, "cmd": "trigger_next_event"})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"status": "19"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    assert_eq!(c.next_step(&id()).await, Ok(NextStepOutcome::NoMoreSteps));
+}

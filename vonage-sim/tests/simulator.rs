@@ -1,0 +1,298 @@
+//! The simulator's own behaviour on the wire, as Vonage documents it (see the wire notes in the
+//! README's simulator section).
+
+use std::time::Duration;
+
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+use vonage_sim::{Running, SimConfig, Simulator};
+
+async fn sim() -> (Running, Client) {
+    (Simulator::spawn(SimConfig::default()).await.unwrap(), Client::new())
+}
+
+fn start_body(to: &str) -> Value {
+    json!({"brand": "ACME", "code_length": 6, "workflow": [{"channel": "sms", "to": to}]})
+}
+
+async fn v2_start(s: &Running, c: &Client, body: &Value) -> (StatusCode, Value) {
+    let r = c
+        .post(format!("{}/v2/verify", s.base_url()))
+        .basic_auth("simkey", Some("simsecret"))
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn v2_check(s: &Running, c: &Client, id: &str, code: &str) -> (StatusCode, Value) {
+    let r = c
+        .post(format!("{}/v2/verify/{id}", s.base_url()))
+        .basic_auth("simkey", Some("simsecret"))
+        .json(&json!({"code": code}))
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn v1(s: &Running, c: &Client, path: &str, form: &(impl serde::Serialize + ?Sized)) -> Value {
+    let r = c.post(format!("{}{path}", s.base_url())).form(form).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "v1 always answers 200");
+    r.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn v2_start_answers_202_and_sends_a_message() {
+    let (s, c) = sim().await;
+    let (status, body) = v2_start(&s, &c, &start_body("14155552671")).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let id = body["request_id"].as_str().unwrap();
+    assert_eq!(id.len(), 36, "a uuid");
+    let messages: Value =
+        c.get(format!("{}/_simulator/messages", s.base_url())).send().await.unwrap().json().await.unwrap();
+    let m = &messages[0];
+    assert_eq!(m["to"], "+14155552671");
+    assert_eq!(m["requestId"], id);
+    assert_eq!(m["channel"], "sms");
+    assert_eq!(m["code"].as_str().unwrap().len(), 6);
+    assert!(m["sentAt"].as_str().unwrap().ends_with('Z'));
+}
+
+#[tokio::test]
+async fn v2_checks_credentials() {
+    let (s, c) = sim().await;
+    let url = format!("{}/v2/verify", s.base_url());
+    let body = start_body("14155552671");
+    let wrong = c.post(&url).basic_auth("simkey", Some("nope")).json(&body).send().await.unwrap();
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong.headers()["content-type"], "application/problem+json");
+    let problem: Value = wrong.json().await.unwrap();
+    for field in ["type", "title", "detail", "instance"] {
+        assert!(problem[field].is_string(), "{field} in {problem}");
+    }
+    assert_eq!(c.post(&url).json(&body).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    // A well-formed JWT passes (signatures are not checked).
+    let jwt = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJhcHBsaWNhdGlvbl9pZCI6ImFwcCIsImlhdCI6MSwianRpIjoieCJ9.c2ln";
+    assert_eq!(c.post(&url).bearer_auth(jwt).json(&body).send().await.unwrap().status(), StatusCode::ACCEPTED);
+}
+
+#[tokio::test]
+async fn v2_refuses_invalid_parameters_with_422() {
+    let (s, c) = sim().await;
+    let cases = [
+        (json!({"workflow": [{"channel": "sms", "to": "14155552671"}]}), "brand"),
+        (json!({"brand": "A/B", "workflow": [{"channel": "sms", "to": "14155552671"}]}), "brand"),
+        (json!({"brand": "ABCDEFGHIJKLMNOPQRS", "workflow": [{"channel": "sms", "to": "14155552671"}]}), "brand"),
+        (json!({"brand": "ACME", "workflow": []}), "workflow"),
+        (json!({"brand": "ACME", "workflow": [{"channel": "pigeon", "to": "14155552671"}]}), "workflow[0].channel"),
+        (json!({"brand": "ACME", "workflow": [{"channel": "sms", "to": "+14155552671"}]}), "workflow[0].to"),
+        (
+            json!({"brand": "ACME", "code_length": 3, "workflow": [{"channel": "sms", "to": "14155552671"}]}),
+            "code_length",
+        ),
+        (
+            json!({"brand": "ACME", "channel_timeout": 901, "workflow": [{"channel": "sms", "to": "14155552671"}]}),
+            "channel_timeout",
+        ),
+        (
+            json!({"brand": "ACME", "client_ref": "not alnum!", "workflow": [{"channel": "sms", "to": "14155552671"}]}),
+            "client_ref",
+        ),
+    ];
+    for (body, name) in cases {
+        let (status, problem) = v2_start(&s, &c, &body).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let names: Vec<&str> =
+            problem["invalid_parameters"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+        assert!(names.contains(&name), "{body} -> {names:?}");
+    }
+    assert!(s.simulator.messages().is_empty(), "no message for a refused start");
+}
+
+#[tokio::test]
+async fn v2_one_verification_per_number() {
+    let (s, c) = sim().await;
+    let (_, first) = v2_start(&s, &c, &start_body("14155552671")).await;
+    let (status, conflict) = v2_start(&s, &c, &start_body("14155552671")).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(conflict["request_id"], first["request_id"]);
+    let (status, _) = v2_start(&s, &c, &start_body("14155552672")).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "another number is free");
+}
+
+#[tokio::test]
+async fn v2_wrong_codes_answer_400_400_410_then_404() {
+    let (s, c) = sim().await;
+    let (_, body) = v2_start(&s, &c, &start_body("14155552671")).await;
+    let id = body["request_id"].as_str().unwrap();
+    let statuses: Vec<u16> = futures_in_order(&s, &c, id, &["000000", "000001", "000002", "000003"])
+        .await
+        .into_iter()
+        .map(|(st, _)| st.as_u16())
+        .collect();
+    assert_eq!(statuses, [400, 400, 410, 404]);
+}
+
+async fn futures_in_order(s: &Running, c: &Client, id: &str, codes: &[&str]) -> Vec<(StatusCode, Value)> {
+    let mut out = Vec::new();
+    for code in codes {
+        out.push(v2_check(s, c, id, code).await);
+    }
+    out
+}
+
+#[tokio::test]
+async fn the_final_wrong_code_status_is_configurable() {
+    let s = Simulator::spawn(SimConfig { final_wrong_code_status: 400, ..SimConfig::default() }).await.unwrap();
+    let c = Client::new();
+    let (_, body) = v2_start(&s, &c, &start_body("14155552671")).await;
+    let id = body["request_id"].as_str().unwrap();
+    let statuses: Vec<u16> = futures_in_order(&s, &c, id, &["000000", "000001", "000002", "000003"])
+        .await
+        .into_iter()
+        .map(|(st, _)| st.as_u16())
+        .collect();
+    assert_eq!(statuses, [400, 400, 400, 404]);
+}
+
+#[tokio::test]
+async fn v2_right_code_completes_once() {
+    let (s, c) = sim().await;
+    let (_, body) = v2_start(&s, &c, &start_body("14155552671")).await;
+    let id = body["request_id"].as_str().unwrap();
+    let code = s.simulator.messages()[0].code.clone();
+    let (status, done) = v2_check(&s, &c, id, &code).await;
+    assert_eq!((status, done["status"].as_str()), (StatusCode::OK, Some("completed")));
+    assert_eq!(v2_check(&s, &c, id, &code).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(v2_check(&s, &c, "00000000-0000-0000-0000-000000000000", &code).await.0, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn v2_workflow_steps_advance_by_timeout_and_by_request_then_expire() {
+    let (s, c) = sim().await;
+    let body = json!({"brand": "ACME", "channel_timeout": 60, "workflow": [
+        {"channel": "sms", "to": "14155552671"}, {"channel": "voice", "to": "14155552671"}, {"channel": "sms", "to": "14155552671"}]});
+    let (_, started) = v2_start(&s, &c, &body).await;
+    let id = started["request_id"].as_str().unwrap();
+    let next = |c: &Client| {
+        c.post(format!("{}/v2/verify/{id}/next_workflow", s.base_url())).basic_auth("simkey", Some("simsecret")).send()
+    };
+    assert_eq!(next(&c).await.unwrap().status(), StatusCode::OK);
+    assert_eq!(s.simulator.messages()[1].channel, "voice");
+    // Cancel is refused after the second event, whatever the age.
+    s.simulator.advance(Duration::from_secs(31));
+    let cancel = c
+        .delete(format!("{}/v2/verify/{id}", s.base_url()))
+        .basic_auth("simkey", Some("simsecret"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cancel.status(), StatusCode::CONFLICT);
+    s.simulator.advance(Duration::from_secs(30));
+    // The voice step's wait has passed: the third step (sms) went out by itself.
+    assert_eq!(next(&c).await.unwrap().status(), StatusCode::CONFLICT, "no more events");
+    assert_eq!(s.simulator.messages().len(), 3);
+    s.simulator.advance(Duration::from_secs(180));
+    let code = s.simulator.messages()[0].code.clone();
+    assert_eq!(v2_check(&s, &c, id, &code).await.0, StatusCode::GONE, "expired");
+}
+
+#[tokio::test]
+async fn v1_speaks_form_json_and_query_with_string_statuses() {
+    let (s, c) = sim().await;
+    // Credentials in a form body.
+    let started = v1(
+        &s,
+        &c,
+        "/verify/json",
+        &[
+            ("api_key", "simkey"),
+            ("api_secret", "simsecret"),
+            ("number", "447400123456"),
+            ("brand", "ACME"),
+            ("code_length", "6"),
+            ("workflow_id", "6"),
+        ],
+    )
+    .await;
+    assert_eq!(started["status"], "0");
+    let id = started["request_id"].as_str().unwrap().to_owned();
+    assert!(id.len() <= 32);
+    // JSON body with a Basic header, as the official Node SDK sends it.
+    let concurrent: Value = c
+        .post(format!("{}/verify/json", s.base_url()))
+        .basic_auth("simkey", Some("simsecret"))
+        .json(&json!({"number": "447400123456", "brand": "ACME"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!((concurrent["status"].as_str(), concurrent["request_id"].as_str()), (Some("10"), Some(id.as_str())));
+    // Query parameters on a GET.
+    let search: Value = c
+        .get(format!("{}/verify/search/json?api_key=simkey&api_secret=simsecret&request_id={id}", s.base_url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(search["status"], "IN PROGRESS");
+
+    let auth = [("api_key", "simkey"), ("api_secret", "simsecret")];
+    let check = |code: &str| {
+        let mut form: Vec<(&str, String)> = auth.iter().map(|(k, v)| (*k, v.to_string())).collect();
+        form.extend([("request_id", id.clone()), ("code", code.to_owned())]);
+        form
+    };
+    assert_eq!(v1(&s, &c, "/verify/check/json", &check("000000")).await["status"], "16");
+    let cancel = [auth.as_slice(), &[("request_id", id.as_str()), ("cmd", "cancel")]].concat();
+    assert_eq!(v1(&s, &c, "/verify/control/json", &cancel).await["status"], "19", "not in the first 30 s");
+    let code = s.simulator.messages()[0].code.clone();
+    let code = code.as_str();
+    let done = v1(&s, &c, "/verify/check/json", &check(code)).await;
+    assert_eq!((done["status"].as_str(), done["currency"].as_str()), (Some("0"), Some("EUR")));
+    assert_eq!(v1(&s, &c, "/verify/check/json", &check(code)).await["status"], "6");
+
+    let bad = v1(
+        &s,
+        &c,
+        "/verify/json",
+        &[("api_key", "simkey"), ("api_secret", "wrong"), ("number", "447400123456"), ("brand", "ACME")],
+    )
+    .await;
+    assert_eq!(bad["status"], "4");
+    let missing = v1(&s, &c, "/verify/json", &[auth[0], auth[1], ("number", "447400123456")]).await;
+    assert_eq!(missing["status"], "2");
+    let invalid = v1(&s, &c, "/verify/json", &[auth[0], auth[1], ("number", "abc"), ("brand", "ACME")]).await;
+    assert_eq!(invalid["status"], "3");
+    let unknown = v1(&s, &c, "/verify/search/json", &[auth[0], auth[1], ("request_id", "nope")]).await;
+    assert_eq!(unknown["status"], "101");
+}
+
+#[tokio::test]
+async fn faults_are_validated_used_up_and_cleared() {
+    let (s, c) = sim().await;
+    let faults = format!("{}/_simulator/faults", s.base_url());
+    let refused = c.post(&faults).json(&json!({"status": 500, "endpoint": "everything"})).send().await.unwrap();
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let added = c.post(&faults).json(&json!({"status": 503, "endpoint": "check", "count": 2})).send().await.unwrap();
+    assert_eq!(added.status(), StatusCode::CREATED);
+    let (status, body) = v2_start(&s, &c, &start_body("14155552671")).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "a check fault leaves starts alone");
+    let id = body["request_id"].as_str().unwrap();
+    assert_eq!(v2_check(&s, &c, id, "000000").await.0, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(v2_check(&s, &c, id, "000000").await.0, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(v2_check(&s, &c, id, "000000").await.0, StatusCode::BAD_REQUEST, "used up after two");
+    c.post(&faults).json(&json!({"status": 500, "count": 5})).send().await.unwrap();
+    assert_eq!(c.delete(&faults).send().await.unwrap().status(), StatusCode::NO_CONTENT);
+    let listed: Value = c.get(&faults).send().await.unwrap().json().await.unwrap();
+    assert_eq!(listed, json!([]));
+    assert_eq!(v2_check(&s, &c, id, "000000").await.0, StatusCode::BAD_REQUEST);
+}
