@@ -176,3 +176,46 @@ pub async fn dynamo_store() -> crate::store::DynamoStore {
     store.create_table().await.expect("the test table is created");
     store
 }
+
+/// A request the edge must refuse: what is sent, and the status and `code` it must get.
+#[derive(Debug, Clone)]
+pub struct BadRequest {
+    pub name: &'static str,
+    pub method: &'static str,
+    pub content_type: Option<&'static str>,
+    pub body: String,
+    pub status: u16,
+    pub code: &'static str,
+}
+
+impl BadRequest {
+    /// A JSON POST with `body`.
+    pub fn json(name: &'static str, body: impl Into<String>, status: u16, code: &'static str) -> Self {
+        Self { name, method: "POST", content_type: Some("application/json"), body: body.into(), status, code }
+    }
+}
+
+impl Harness {
+    /// Sends each case through `handler` (built from `template`) and checks that it got its
+    /// status and code in the documented JSON shape, and that nothing else happened: no provider
+    /// call, no store write.
+    pub async fn assert_refused_without_effect<F, Fut>(&self, template: &str, cases: &[BadRequest], handler: F)
+    where
+        F: Fn(lambda_http::Request) -> Fut,
+        Fut: std::future::Future<Output = lambda_http::Response<lambda_http::Body>>,
+    {
+        let (calls, writes) = (self.provider_calls(), self.store_writes());
+        for case in cases {
+            let request = event(template, case.method, case.content_type, Some(&case.body));
+            let response = handler(request).await;
+            let body = json_body(&response);
+            assert_eq!(response.status().as_u16(), case.status, "{}: {body}", case.name);
+            assert_eq!(body["code"], case.code, "{}: {body}", case.name);
+            let message = body["error"].as_str().unwrap_or_default();
+            assert!(message.ends_with('.') && message.len() > 10, "{}: a sentence for a person: {body}", case.name);
+            assert_eq!(response.headers()["content-type"], "application/json", "{}", case.name);
+            assert_eq!(self.provider_calls(), calls, "{}: no provider call", case.name);
+            assert_eq!(self.store_writes(), writes, "{}: no store write", case.name);
+        }
+    }
+}

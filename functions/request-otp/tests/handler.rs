@@ -1,0 +1,215 @@
+//! request-otp from API Gateway events, over the simulator and the in-memory store.
+
+use serde_json::{Value, json};
+use shared::clock::Clock;
+use shared::testing::{BadRequest, Harness, event, json_body};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use vonage_sim::{Fault, SimConfig};
+
+const EVENT: &str = include_str!("../../../events/request-otp.json");
+
+async fn call(h: &Harness, body: &Value) -> (u16, Value, lambda_http::Response<lambda_http::Body>) {
+    let response =
+        request_otp::handle(&h.deps, event(EVENT, "POST", Some("application/json"), Some(&body.to_string()))).await;
+    (response.status().as_u16(), json_body(&response), response)
+}
+
+fn instant(v: &Value) -> OffsetDateTime {
+    OffsetDateTime::parse(v.as_str().unwrap(), &Rfc3339).unwrap()
+}
+
+#[tokio::test]
+async fn the_sample_event_sends_a_code() {
+    let h = Harness::start().await;
+    let response = request_otp::handle(&h.deps, lambda_http::request::from_str(EVENT).unwrap()).await;
+    let body = json_body(&response);
+    assert_eq!(response.status(), 200, "{body}");
+    assert_eq!(body["phoneNumber"], "+14155552671");
+    assert_eq!(body["codeLength"], 6);
+    assert_eq!(body["requestId"].as_str().unwrap().len(), 32);
+    let now = h.clock.now();
+    assert_eq!(instant(&body["expiresAt"]), now + time::Duration::seconds(300));
+    assert_eq!(instant(&body["resendAvailableAt"]), now + time::Duration::seconds(60));
+    assert!(body["expiresAt"].as_str().unwrap().ends_with('Z'), "RFC 3339 UTC");
+    let headers = response.headers();
+    assert_eq!(headers["content-type"], "application/json");
+    assert_eq!(headers["cache-control"], "no-store");
+    assert_eq!(headers["access-control-allow-origin"], "http://localhost:3000");
+    let messages = h.sim.simulator.messages();
+    assert_eq!((messages.len(), messages[0].to.as_str()), (1, "+14155552671"));
+}
+
+#[tokio::test]
+async fn punctuation_is_accepted_and_the_number_normalized() {
+    let h = Harness::start().await;
+    let (status, body, _) = call(&h, &json!({"phoneNumber": " +44 (0)7400-123.456 "})).await;
+    assert_eq!((status, body["phoneNumber"].as_str()), (200, Some("+447400123456")), "{body}");
+}
+
+#[tokio::test]
+async fn a_second_request_waits_for_the_cooldown_then_sends_again() {
+    let h = Harness::start().await;
+    let (_, first, _) = call(&h, &json!({"phoneNumber": "+14155552671"})).await;
+    h.clock.advance(time::Duration::seconds(20));
+    let (status, body, response) = call(&h, &json!({"phoneNumber": "+14155552671"})).await;
+    assert_eq!(
+        (status, body["code"].as_str(), body["retryAfter"].as_u64()),
+        (429, Some("resend_too_soon"), Some(40)),
+        "{body}"
+    );
+    assert_eq!(response.headers()["retry-after"], "40");
+
+    // After the cooldown a new code goes out: Vonage's in-flight verification is cancelled and
+    // replaced (its 30 s cancel rule has passed in the simulator's time too).
+    h.clock.advance(time::Duration::seconds(40));
+    h.sim.simulator.advance(std::time::Duration::from_secs(60));
+    let (status, second, _) = call(&h, &json!({"phoneNumber": "+14155552671"})).await;
+    assert_eq!(status, 200, "{second}");
+    assert_ne!(second["requestId"], first["requestId"]);
+    assert_eq!(h.sim.simulator.messages().len(), 2);
+}
+
+#[tokio::test]
+async fn hourly_caps_answer_rate_limited_and_use_the_gateway_source_ip() {
+    let h = Harness::with(
+        &[("OTP_RESEND_COOLDOWN_SECONDS", "0"), ("OTP_MAX_SENDS_PER_IP_PER_HOUR", "2")],
+        SimConfig { cancel_min_age: std::time::Duration::ZERO, ..SimConfig::default() },
+    )
+    .await;
+    for n in ["+14155552671", "+14155552672"] {
+        assert_eq!(call(&h, &json!({"phoneNumber": n})).await.0, 200);
+    }
+    // A client-set X-Forwarded-For does not change who is counted: the event's sourceIp is.
+    let (status, body, response) = call(&h, &json!({"phoneNumber": "+14155552673"})).await;
+    assert_eq!((status, body["code"].as_str()), (429, Some("rate_limited")), "{body}");
+    assert!(response.headers().contains_key("retry-after"));
+    assert!(body["retryAfter"].as_u64().unwrap() <= 3600);
+
+    let mut other_ip: Value = serde_json::from_str(EVENT).unwrap();
+    other_ip["requestContext"]["http"]["sourceIp"] = "203.0.113.9".into();
+    other_ip["body"] = json!({"phoneNumber": "+14155552673"}).to_string().into();
+    let response = request_otp::handle(&h.deps, lambda_http::request::from_str(&other_ip.to_string()).unwrap()).await;
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn provider_failures_become_clear_gateway_errors_and_leave_no_cooldown() {
+    let h = Harness::start().await;
+    let cases = [
+        (Fault { status: Some(500), ..Fault::default() }, 502, "provider_error"),
+        (Fault { status: Some(401), ..Fault::default() }, 502, "provider_error"),
+        (Fault { delay_ms: 3000, ..Fault::default() }, 504, "provider_timeout"),
+        (Fault { status: Some(429), retry_after_seconds: Some(12), ..Fault::default() }, 503, "provider_unavailable"),
+    ];
+    for (fault, status, code) in cases {
+        h.sim.simulator.add_fault(Fault { count: 1, endpoint: "start".into(), ..fault });
+        let (got, body, response) = call(&h, &json!({"phoneNumber": "+14155552671"})).await;
+        assert_eq!((got, body["code"].as_str()), (status, Some(code)), "{body}");
+        assert!(!body.to_string().contains("Simulated"), "never the provider's own text: {body}");
+        if code == "provider_unavailable" {
+            assert_eq!(
+                (response.headers()["retry-after"].to_str().unwrap(), body["retryAfter"].as_u64()),
+                ("12", Some(12))
+            );
+        }
+    }
+    // None of the failures started a cooldown: the number can try again at once.
+    assert_eq!(call(&h, &json!({"phoneNumber": "+14155552671"})).await.0, 200);
+}
+
+#[tokio::test]
+async fn numbers_refused_by_kind_or_country_never_reach_vonage() {
+    let h = Harness::with(&[("ALLOWED_COUNTRIES", "US,CA")], SimConfig::default()).await;
+    let (status, body, _) = call(&h, &json!({"phoneNumber": "+447400123456"})).await;
+    assert_eq!((status, body["code"].as_str()), (400, Some("country_not_allowed")));
+    assert_eq!(h.provider_calls(), 0);
+}
+
+#[tokio::test]
+async fn cors_answers_preflights_for_allowed_origins_only() {
+    let h = Harness::start().await;
+    let mut preflight: Value = serde_json::from_str(EVENT).unwrap();
+    preflight["requestContext"]["http"]["method"] = "OPTIONS".into();
+    preflight["body"] = Value::Null;
+    let response = request_otp::handle(&h.deps, lambda_http::request::from_str(&preflight.to_string()).unwrap()).await;
+    assert_eq!(response.status(), 204);
+    assert_eq!(response.headers()["access-control-allow-origin"], "http://localhost:3000");
+    assert_eq!(response.headers()["access-control-allow-methods"], "POST, OPTIONS");
+
+    preflight["headers"]["origin"] = "https://evil.example".into();
+    let response = request_otp::handle(&h.deps, lambda_http::request::from_str(&preflight.to_string()).unwrap()).await;
+    assert!(!response.headers().contains_key("access-control-allow-origin"));
+    assert!(!response.headers().contains_key("access-control-allow-methods"));
+    assert_eq!(h.provider_calls(), 0);
+}
+
+#[tokio::test]
+async fn malformed_requests_get_a_json_4xx_and_change_nothing() {
+    let h = Harness::start().await;
+    let invalid = |name, body: Value| BadRequest::json(name, body.to_string(), 400, "invalid_request");
+    let bad_number = |name, number: &str| {
+        BadRequest::json(name, json!({"phoneNumber": number}).to_string(), 400, "invalid_phone_number")
+    };
+    let cases = vec![
+        BadRequest::json("empty body", "", 400, "invalid_request"),
+        BadRequest::json("not JSON", "phoneNumber=+14155552671", 400, "invalid_request"),
+        BadRequest::json("truncated JSON", r#"{"phoneNumber": "+1415"#, 400, "invalid_request"),
+        BadRequest::json("deeply nested", format!("{}{}", "[".repeat(500), "]".repeat(500)), 400, "invalid_request"),
+        BadRequest::json("invalid UTF-8 escape", r#"{"phoneNumber": "\ud800"}"#, 400, "invalid_request"),
+        invalid("array", json!(["+14155552671"])),
+        invalid("null", Value::Null),
+        invalid("bare string", json!("+14155552671")),
+        invalid("number", json!(14155552671u64)),
+        invalid("empty object", json!({})),
+        invalid("wrong field name", json!({"phone": "+14155552671"})),
+        invalid("null number", json!({"phoneNumber": null})),
+        invalid("number as number", json!({"phoneNumber": 14155552671u64})),
+        invalid("number as array", json!({"phoneNumber": ["+14155552671"]})),
+        invalid("number as object", json!({"phoneNumber": {"e164": "+14155552671"}})),
+        invalid("number as bool", json!({"phoneNumber": true})),
+        bad_number("empty number", ""),
+        bad_number("no country code", "4155552671"),
+        bad_number("letters", "+1 415 CALL NOW"),
+        bad_number("huge string", &"9".repeat(3000)),
+        bad_number("fullwidth digits", "+１４１５５５５２６７１"),
+        bad_number("Arabic-Indic digits", "+١٤١٥٥٥٥٢٦٧١"),
+        bad_number("NUL byte", "+14155552671\u{0}"),
+        bad_number("too short", "+1415"),
+        bad_number("unassigned country code", "+999123456789"),
+        BadRequest::json("toll-free", json!({"phoneNumber": "+18005550199"}).to_string(), 400, "unsupported_number"),
+        BadRequest::json("fixed line", json!({"phoneNumber": "+442079460958"}).to_string(), 400, "unsupported_number"),
+        BadRequest::json(
+            "over 4 KiB",
+            json!({"phoneNumber": "+14155552671", "pad": "x".repeat(5000)}).to_string(),
+            413,
+            "payload_too_large",
+        ),
+        BadRequest {
+            content_type: Some("text/plain"),
+            ..BadRequest::json("text/plain", r#"{"phoneNumber":"+14155552671"}"#, 415, "unsupported_media_type")
+        },
+        BadRequest {
+            content_type: None,
+            ..BadRequest::json("no content type", r#"{"phoneNumber":"+14155552671"}"#, 415, "unsupported_media_type")
+        },
+        BadRequest {
+            content_type: Some("application/x-www-form-urlencoded"),
+            ..BadRequest::json("form", "phoneNumber=%2B14155552671", 415, "unsupported_media_type")
+        },
+        BadRequest { method: "GET", ..BadRequest::json("GET", "", 405, "method_not_allowed") },
+        BadRequest {
+            method: "PUT",
+            ..BadRequest::json("PUT", r#"{"phoneNumber":"+14155552671"}"#, 405, "method_not_allowed")
+        },
+    ];
+    assert!(cases.len() >= 30);
+    h.assert_refused_without_effect(EVENT, &cases, |req| request_otp::handle(&h.deps, req)).await;
+}
+
+#[tokio::test]
+async fn json_with_a_charset_is_json() {
+    let h = Harness::start().await;
+    let req = event(EVENT, "POST", Some("application/json; charset=utf-8"), Some(r#"{"phoneNumber":"+14155552671"}"#));
+    assert_eq!(request_otp::handle(&h.deps, req).await.status(), 200);
+}

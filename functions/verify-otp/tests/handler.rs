@@ -1,0 +1,145 @@
+//! verify-otp from API Gateway events, over the simulator and the in-memory store.
+
+use serde_json::{Value, json};
+use shared::clock::Clock;
+use shared::phone::{CountryAllowList, PhoneNumber};
+use shared::testing::{BadRequest, Harness, event, json_body};
+use vonage_sim::Fault;
+
+const EVENT: &str = include_str!("../../../events/verify-otp.json");
+
+/// Starts a verification for +14155552671 and returns its request id and the code sent.
+async fn started(h: &Harness) -> (String, String) {
+    let phone = PhoneNumber::parse("+14155552671", &CountryAllowList::default()).unwrap();
+    let sent = h.deps.service.request_code(phone, "198.51.100.7").await.unwrap();
+    (sent.request_id.as_str().to_owned(), h.last_code("+14155552671").unwrap())
+}
+
+async fn verify(h: &Harness, request_id: &str, code: &str) -> (u16, Value) {
+    let body = json!({"requestId": request_id, "code": code}).to_string();
+    let response = verify_otp::handle(&h.deps, event(EVENT, "POST", Some("application/json"), Some(&body))).await;
+    (response.status().as_u16(), json_body(&response))
+}
+
+fn wrong(code: &str) -> String {
+    format!("{:06}", (code.parse::<u32>().unwrap() + 1) % 1_000_000)
+}
+
+#[tokio::test]
+async fn the_right_code_verifies_the_number_once() {
+    let h = Harness::start().await;
+    let (id, code) = started(&h).await;
+    let (status, body) = verify(&h, &id, &code).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["verified"], true);
+    assert_eq!(body["phoneNumber"], "+14155552671");
+    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
+    let verified_at = time::OffsetDateTime::parse(
+        body["verifiedAt"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    );
+    assert_eq!(verified_at.unwrap(), h.clock.now());
+
+    let (status, body) = verify(&h, &id, &code).await;
+    assert_eq!(
+        (status, body["code"].as_str(), body["verified"].as_bool()),
+        (409, Some("already_verified"), Some(false))
+    );
+}
+
+#[tokio::test]
+async fn wrong_codes_count_down_and_then_the_right_code_is_refused() {
+    let h = Harness::start().await;
+    let (id, code) = started(&h).await;
+    let (status, body) = verify(&h, &id, &wrong(&code)).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["code"], "incorrect_code");
+    assert_eq!(body["verified"], false);
+    assert_eq!(body["attemptsRemaining"], 2);
+    assert_eq!(verify(&h, &id, &wrong(&code)).await.1["attemptsRemaining"], 1);
+    let (status, body) = verify(&h, &id, &wrong(&code)).await;
+    assert_eq!(
+        (status, body["code"].as_str(), body["attemptsRemaining"].as_u64()),
+        (429, Some("too_many_attempts"), Some(0))
+    );
+    let (status, body) = verify(&h, &id, &code).await;
+    assert_eq!((status, body["code"].as_str()), (429, Some("too_many_attempts")), "{body}");
+}
+
+#[tokio::test]
+async fn unknown_and_expired_requests_are_told_apart() {
+    let h = Harness::start().await;
+    let (status, body) = verify(&h, "0123456789abcdef0123456789abcdef", "123456").await;
+    assert_eq!((status, body["code"].as_str()), (404, Some("not_found")));
+    let (id, code) = started(&h).await;
+    h.clock.advance(time::Duration::seconds(300));
+    let (status, body) = verify(&h, &id, &code).await;
+    assert_eq!((status, body["code"].as_str()), (410, Some("expired")), "{body}");
+}
+
+#[tokio::test]
+async fn a_provider_failure_costs_no_attempt() {
+    let h = Harness::start().await;
+    let (id, code) = started(&h).await;
+    h.sim.simulator.add_fault(Fault { status: Some(503), count: 1, endpoint: "check".into(), ..Fault::default() });
+    let (status, body) = verify(&h, &id, &code).await;
+    assert_eq!((status, body["code"].as_str()), (502, Some("provider_error")), "{body}");
+    let (status, body) = verify(&h, &id, &wrong(&code)).await;
+    assert_eq!((status, body["attemptsRemaining"].as_u64()), (400, Some(2)), "the failed check was given back: {body}");
+    assert_eq!(verify(&h, &id, &code).await.0, 200);
+}
+
+#[tokio::test]
+async fn the_sample_event_is_a_well_formed_check() {
+    let h = Harness::start().await;
+    let response = verify_otp::handle(&h.deps, lambda_http::request::from_str(EVENT).unwrap()).await;
+    let body = json_body(&response);
+    // Its request id was never issued by this store.
+    assert_eq!((response.status().as_u16(), body["code"].as_str()), (404, Some("not_found")), "{body}");
+}
+
+#[tokio::test]
+async fn malformed_requests_get_a_json_4xx_and_change_nothing() {
+    let h = Harness::start().await;
+    let (id, code) = started(&h).await;
+    let invalid = |name, body: Value| BadRequest::json(name, body.to_string(), 400, "invalid_request");
+    let cases = vec![
+        BadRequest::json("empty body", "", 400, "invalid_request"),
+        BadRequest::json("not JSON", "requestId=x&code=1", 400, "invalid_request"),
+        invalid("array", json!([id, code])),
+        invalid("empty object", json!({})),
+        invalid("missing code", json!({"requestId": id})),
+        invalid("missing requestId", json!({"code": code})),
+        invalid("null requestId", json!({"requestId": null, "code": code})),
+        invalid("requestId as number", json!({"requestId": 123, "code": code})),
+        invalid("code as number", json!({"requestId": id, "code": code.parse::<u32>().unwrap()})),
+        invalid("code as array", json!({"requestId": id, "code": [code]})),
+        invalid("code too short", json!({"requestId": id, "code": &code[..5]})),
+        invalid("code too long", json!({"requestId": id, "code": format!("{code}0")})),
+        invalid("code with a letter", json!({"requestId": id, "code": format!("{}a", &code[..5])})),
+        invalid("Arabic-Indic digits", json!({"requestId": id, "code": "١٢٣٤٥٦"})),
+        invalid("fullwidth digits", json!({"requestId": id, "code": "１２３４５６"})),
+        invalid("short requestId", json!({"requestId": "abc", "code": code})),
+        invalid("path in requestId", json!({"requestId": "../../../../etc/passwd", "code": code})),
+        invalid("huge requestId", json!({"requestId": "a".repeat(3000), "code": code})),
+        BadRequest::json(
+            "over 4 KiB",
+            json!({"requestId": id, "code": code, "pad": "x".repeat(5000)}).to_string(),
+            413,
+            "payload_too_large",
+        ),
+        BadRequest {
+            content_type: Some("text/plain"),
+            ..BadRequest::json(
+                "text/plain",
+                json!({"requestId": id, "code": code}).to_string(),
+                415,
+                "unsupported_media_type",
+            )
+        },
+        BadRequest { method: "GET", ..BadRequest::json("GET", "", 405, "method_not_allowed") },
+    ];
+    h.assert_refused_without_effect(EVENT, &cases, |req| verify_otp::handle(&h.deps, req)).await;
+    // None of that cost an attempt: the first wrong code still leaves two.
+    assert_eq!(verify(&h, &id, &wrong(&code)).await.1["attemptsRemaining"], 2);
+}
