@@ -50,6 +50,56 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// One of each kind, for the contract test that keeps `openapi.yaml` true. Adding a kind
+    /// without listing it here does not compile.
+    pub fn every_kind() -> Vec<Self> {
+        let all = vec![
+            Self::InvalidRequest(String::new()),
+            Self::PayloadTooLarge,
+            Self::UnsupportedMediaType,
+            Self::MethodNotAllowed,
+            Self::InvalidPhoneNumber,
+            Self::UnsupportedNumber,
+            Self::CountryNotAllowed,
+            Self::ResendTooSoon { retry_after_seconds: 1 },
+            Self::RateLimited { retry_after_seconds: 1 },
+            Self::IncorrectCode { attempts_remaining: 1 },
+            Self::TooManyAttempts,
+            Self::NotFound,
+            Self::Expired,
+            Self::AlreadyVerified,
+            Self::ProviderError,
+            Self::ProviderTimeout,
+            Self::ProviderUnavailable { retry_after_seconds: 1 },
+            Self::ServiceUnavailable { retry_after_seconds: 1 },
+            Self::Internal,
+        ];
+        for kind in &all {
+            match kind {
+                Self::InvalidRequest(_)
+                | Self::PayloadTooLarge
+                | Self::UnsupportedMediaType
+                | Self::MethodNotAllowed
+                | Self::InvalidPhoneNumber
+                | Self::UnsupportedNumber
+                | Self::CountryNotAllowed
+                | Self::ResendTooSoon { .. }
+                | Self::RateLimited { .. }
+                | Self::IncorrectCode { .. }
+                | Self::TooManyAttempts
+                | Self::NotFound
+                | Self::Expired
+                | Self::AlreadyVerified
+                | Self::ProviderError
+                | Self::ProviderTimeout
+                | Self::ProviderUnavailable { .. }
+                | Self::ServiceUnavailable { .. }
+                | Self::Internal => {}
+            }
+        }
+        all
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             Self::InvalidRequest(_)
@@ -394,19 +444,26 @@ impl Cors {
 }
 
 /// Runs one JSON endpoint: answers CORS preflights, applies the request rules, hands the parsed
-/// request to `endpoint`, and puts CORS and caching headers on whatever comes back.
-pub async fn serve_json<F, Fut>(req: Request, cors: &Cors, endpoint: F) -> Response<Body>
+/// request to `endpoint`, maps any error to its response (with `error_fields` added to the body),
+/// and puts CORS and caching headers on whatever comes back.
+pub async fn serve_json<F, Fut>(
+    req: Request,
+    cors: &Cors,
+    error_fields: &[(&str, Value)],
+    endpoint: F,
+) -> Response<Body>
 where
     F: FnOnce(JsonRequest) -> Fut,
-    Fut: Future<Output = Response<Body>>,
+    Fut: Future<Output = Result<Response<Body>, ApiError>>,
 {
     let mut response = if req.method() == Method::OPTIONS {
         cors.preflight(&req)
     } else {
-        match JsonRequest::parse(&req) {
+        let outcome = match JsonRequest::parse(&req) {
             Ok(parsed) => endpoint(parsed).await,
-            Err(e) => e.into_response(),
-        }
+            Err(e) => Err(e),
+        };
+        outcome.unwrap_or_else(|e| e.into_response_with(error_fields))
     };
     cors.decorate(&req, &mut response);
     response

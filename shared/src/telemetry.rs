@@ -25,11 +25,7 @@ pub fn init() {
         .ok()
         .and_then(|l| l.parse::<LevelFilter>().ok())
         .unwrap_or(LevelFilter::INFO);
-    let mut filter = EnvFilter::default().add_directive(level.into());
-    for name in BODY_LOGGING_CRATES {
-        let directive = format!("{name}={}", level.min(LevelFilter::INFO));
-        filter = filter.add_directive(directive.parse().expect("a crate name and a level form a directive"));
-    }
+    let filter = filter(level);
     let in_lambda = std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some();
     let text_asked = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("text"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
@@ -41,4 +37,14 @@ pub fn init() {
     };
     // A second call (tests, a process hosting both handlers) keeps the first subscriber.
     drop(result);
+}
+
+/// `level` for everything, but never more than `info` for the crates that can log bodies.
+pub fn filter(level: LevelFilter) -> EnvFilter {
+    let mut filter = EnvFilter::default().add_directive(level.into());
+    for name in BODY_LOGGING_CRATES {
+        let directive = format!("{name}={}", level.min(LevelFilter::INFO));
+        filter = filter.add_directive(directive.parse().expect("a crate name and a level form a directive"));
+    }
+    filter
 }

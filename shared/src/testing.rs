@@ -219,3 +219,49 @@ impl Harness {
         }
     }
 }
+
+/// A store whose every call fails, as DynamoDB does when it throttles (`throttled`) or breaks.
+#[derive(Debug, Clone, Copy)]
+pub struct FailingStore {
+    pub throttled: bool,
+}
+
+impl FailingStore {
+    fn error(&self) -> StoreError {
+        if self.throttled {
+            StoreError::Throttled("ProvisionedThroughputExceededException".into())
+        } else {
+            StoreError::Failed("GetItem: dispatch failure: connection refused (io error)".into())
+        }
+    }
+}
+
+impl VerificationStore for FailingStore {
+    async fn reserve_send(&self, _: &SendReservation) -> Result<(), ReserveError> {
+        Err(self.error().into())
+    }
+
+    async fn release_send(&self, _: &SendReservation) -> Result<(), StoreError> {
+        Err(self.error())
+    }
+
+    async fn create(&self, _: &Verification) -> Result<(), StoreError> {
+        Err(self.error())
+    }
+
+    async fn begin_attempt(&self, _: &RequestId, _: OffsetDateTime) -> Result<Verification, AttemptError> {
+        Err(self.error().into())
+    }
+
+    async fn refund_attempt(&self, _: &RequestId) -> Result<(), StoreError> {
+        Err(self.error())
+    }
+
+    async fn finish(&self, _: &RequestId, _: Finish) -> Result<bool, StoreError> {
+        Err(self.error())
+    }
+
+    async fn get(&self, _: &RequestId, _: OffsetDateTime) -> Result<Option<Verification>, StoreError> {
+        Err(self.error())
+    }
+}

@@ -97,26 +97,22 @@ async fn simulated_faults_map_to_error_classes() {
     for api in ["v2", "legacy"] {
         let (sim, client) = setup(api).await;
         let to = phone("+14155552671");
-        sim.simulator.add_fault(Fault { status: Some(500), ..fault() });
+        sim.simulator.add_fault(Fault { status: Some(500), ..Fault::default() });
         assert!(matches!(client.start(&to, &RequestId::generate()).await, Err(ProviderError::Failed(_))), "{api}");
-        sim.simulator.add_fault(Fault { status: Some(429), retry_after_seconds: Some(9), ..fault() });
+        sim.simulator.add_fault(Fault { status: Some(429), retry_after_seconds: Some(9), ..Fault::default() });
         let throttled = client.start(&to, &RequestId::generate()).await;
         assert_eq!(throttled, Err(ProviderError::Throttled { retry_after_seconds: Some(9) }), "{api}");
-        sim.simulator.add_fault(Fault { delay_ms: 1000, ..fault() });
+        sim.simulator.add_fault(Fault { delay_ms: 1000, ..Fault::default() });
         assert_eq!(client.start(&to, &RequestId::generate()).await, Err(ProviderError::Timeout), "{api}");
         // The fault was used up: the next call goes through.
         start(&client, &to).await;
     }
     let (sim, client) = setup("legacy").await;
-    sim.simulator.add_fault(Fault { v1_status: Some("5".into()), ..fault() });
+    sim.simulator.add_fault(Fault { v1_status: Some("5".into()), ..Fault::default() });
     assert!(matches!(
         client.start(&phone("+14155552671"), &RequestId::generate()).await,
         Err(ProviderError::Failed(_))
     ));
-}
-
-fn fault() -> Fault {
-    Fault { count: 1, endpoint: "any".into(), ..Fault::default() }
 }
 
 #[tokio::test]

@@ -12,7 +12,7 @@ use crate::Simulator;
 /// `POST /_simulator/faults` body. With `status` the call answers that HTTP status (a problem
 /// document); with `v1Status` a legacy call answers HTTP 200 with that `status` code; with only
 /// `delayMs` it answers normally, late.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Fault {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -29,6 +29,13 @@ pub struct Fault {
     pub endpoint: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after_seconds: Option<u64>,
+}
+
+/// One call, any endpoint, no effect until a status or delay is set.
+impl Default for Fault {
+    fn default() -> Self {
+        Self { status: None, v1_status: None, delay_ms: 0, count: one(), endpoint: any(), retry_after_seconds: None }
+    }
 }
 
 fn one() -> u32 {

@@ -1,0 +1,1 @@
+//! No code: this crate holds the tests that span both functions (see `tests/`).

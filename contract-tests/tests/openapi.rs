@@ -1,0 +1,312 @@
+//! Keeps `openapi.yaml` true: every answer the functions give in every documented situation is
+//! checked against the schema of its path and status, and every documented (path, status, code)
+//! is seen at least once.
+
+use std::collections::BTreeSet;
+
+use lambda_http::{Body, Request, Response};
+use serde_json::{Value, json};
+use shared::bootstrap::HandlerDeps;
+use shared::clock::ManualClock;
+use shared::http::ApiError;
+use shared::testing::{FailingStore, Harness, config, event, json_body};
+use shared::vonage::VonageClient;
+use vonage_sim::{Fault, SimConfig};
+
+const SPEC: &str = include_str!("../../openapi.yaml");
+const REQUEST_EVENT: &str = include_str!("../../events/request-otp.json");
+const VERIFY_EVENT: &str = include_str!("../../events/verify-otp.json");
+const REQUEST: &str = "/api/request-otp";
+const VERIFY: &str = "/api/verify-otp";
+
+fn spec() -> Value {
+    serde_norway::from_str(SPEC).expect("openapi.yaml parses")
+}
+
+fn post(template: &str, body: &Value) -> Request {
+    event(template, "POST", Some("application/json"), Some(&body.to_string()))
+}
+
+/// What one answer was: path, status, code (`ok` for a success), body and whether it had a
+/// `Retry-After` header.
+#[derive(Debug)]
+struct Seen {
+    path: &'static str,
+    status: u16,
+    body: Value,
+    retry_after: Option<String>,
+}
+
+fn seen(path: &'static str, response: Response<Body>) -> Seen {
+    let retry_after = response.headers().get("retry-after").map(|v| v.to_str().unwrap().to_owned());
+    Seen { path, status: response.status().as_u16(), body: json_body(&response), retry_after }
+}
+
+async fn request(h: &Harness, number: &str) -> Seen {
+    seen(REQUEST, request_otp::handle(&h.deps, post(REQUEST_EVENT, &json!({"phoneNumber": number}))).await)
+}
+
+async fn verify(h: &Harness, request_id: &str, code: &str) -> Seen {
+    seen(VERIFY, verify_otp::handle(&h.deps, post(VERIFY_EVENT, &json!({"requestId": request_id, "code": code}))).await)
+}
+
+fn wrong(code: &str) -> String {
+    format!("{:06}", (code.parse::<u32>().unwrap() + 1) % 1_000_000)
+}
+
+/// Drives both functions through every situation the contract documents.
+async fn every_situation() -> Vec<Seen> {
+    let mut all = Vec::new();
+    let h = Harness::with(
+        &[("OTP_MAX_SENDS_PER_IP_PER_HOUR", "4"), ("VONAGE_TIMEOUT_MS", "300"), ("ALLOWED_COUNTRIES", "US,GB")],
+        SimConfig::default(),
+    )
+    .await;
+
+    let sent = request(&h, "+14155552671").await;
+    let id = sent.body["requestId"].as_str().unwrap().to_owned();
+    let code = h.last_code("+14155552671").unwrap();
+    all.push(sent);
+    all.push(request(&h, "+14155552671").await); // resend_too_soon
+    all.push(request(&h, "+1 415 555").await); // invalid_phone_number
+    all.push(request(&h, "+18005550199").await); // unsupported_number
+    all.push(request(&h, "+33612345678").await); // country_not_allowed
+    all.push(seen(REQUEST, request_otp::handle(&h.deps, post(REQUEST_EVENT, &json!({}))).await));
+    let oversized = json!({"phoneNumber": "+14155552671", "pad": "x".repeat(5000)}).to_string();
+    for (path, template, handler_is_request) in [(REQUEST, REQUEST_EVENT, true), (VERIFY, VERIFY_EVENT, false)] {
+        let requests = [
+            event(template, "GET", None, None),
+            event(template, "POST", Some("application/json"), Some(&oversized)),
+            event(template, "POST", Some("text/plain"), Some("{}")),
+        ];
+        for req in requests {
+            let response = if handler_is_request {
+                request_otp::handle(&h.deps, req).await
+            } else {
+                verify_otp::handle(&h.deps, req).await
+            };
+            all.push(seen(path, response));
+        }
+    }
+    for (fault, number) in [
+        (Fault { status: Some(500), ..Fault::default() }, "+14155550101"),
+        (Fault { status: Some(429), ..Fault::default() }, "+14155550102"),
+        (Fault { delay_ms: 1000, ..Fault::default() }, "+14155550103"),
+    ] {
+        h.sim.simulator.add_fault(Fault { count: 1, endpoint: "start".into(), ..fault });
+        all.push(request(&h, number).await);
+    }
+    all.push(request(&h, "+447400123456").await); // the IP's 2nd counted send (faults released nothing counted? they count)
+    all.push(request(&h, "+447400123457").await);
+
+    all.push(verify(&h, &id, &wrong(&code)).await); // incorrect_code
+    all.push(verify(&h, &id, "12").await); // invalid_request
+    all.push(verify(&h, "0123456789abcdef0123456789abcdef", &code).await); // not_found
+    for fault in [
+        Fault { status: Some(500), ..Fault::default() },
+        Fault { status: Some(429), ..Fault::default() },
+        Fault { delay_ms: 1000, ..Fault::default() },
+    ] {
+        h.sim.simulator.add_fault(Fault { count: 1, endpoint: "check".into(), ..fault });
+        all.push(verify(&h, &id, &code).await);
+    }
+    all.push(verify(&h, &id, &code).await); // verified
+    all.push(verify(&h, &id, &code).await); // already_verified
+
+    let h = Harness::start().await;
+    let id = request(&h, "+14155552671").await.body["requestId"].as_str().unwrap().to_owned();
+    let code = h.last_code("+14155552671").unwrap();
+    for _ in 0..3 {
+        all.push(verify(&h, &id, &wrong(&code)).await); // …then too_many_attempts
+    }
+    let id = request(&h, "+14155552672").await.body["requestId"].as_str().unwrap().to_owned();
+    h.clock.advance(time::Duration::seconds(300));
+    all.push(verify(&h, &id, &code).await); // expired
+
+    for throttled in [false, true] {
+        let sim = vonage_sim::Simulator::spawn(SimConfig::default()).await.unwrap();
+        let config = config(&sim.base_url(), &[]);
+        let provider = VonageClient::new(config.vonage.clone()).unwrap();
+        let deps = HandlerDeps::new(config, provider, FailingStore { throttled }, ManualClock::new());
+        let body = json!({"phoneNumber": "+14155552671"});
+        all.push(seen(REQUEST, request_otp::handle(&deps, post(REQUEST_EVENT, &body)).await));
+        let body = json!({"requestId": "0123456789abcdef0123456789abcdef", "code": "123456"});
+        all.push(seen(VERIFY, verify_otp::handle(&deps, post(VERIFY_EVENT, &body)).await));
+    }
+    all
+}
+
+#[tokio::test]
+async fn every_answer_matches_its_documented_schema_and_every_documented_answer_happens() {
+    let spec = spec();
+    let answers = every_situation().await;
+    let mut observed = BTreeSet::new();
+    for answer in &answers {
+        let response = response_spec(&spec, answer.path, answer.status)
+            .unwrap_or_else(|| panic!("{} {} is not documented: {}", answer.path, answer.status, answer.body));
+        let schema = &response["content"]["application/json"]["schema"];
+        let mut errors = Vec::new();
+        validate(&spec, schema, &answer.body, "body", &mut errors);
+        assert!(errors.is_empty(), "{} {}: {}\n{errors:#?}", answer.path, answer.status, answer.body);
+        let documents_retry_after = !resolve(&spec, &response["headers"]["Retry-After"]).is_null();
+        assert_eq!(
+            documents_retry_after,
+            answer.retry_after.is_some(),
+            "{} {}: Retry-After",
+            answer.path,
+            answer.status
+        );
+        if let Some(header) = &answer.retry_after {
+            assert_eq!(Some(header.as_str()), answer.body["retryAfter"].to_string().as_str().into(), "header = body");
+        }
+        observed.insert((
+            answer.path.to_owned(),
+            answer.status,
+            answer.body["code"].as_str().unwrap_or("ok").to_owned(),
+        ));
+    }
+    let documented = documented(&spec);
+    assert_eq!(documented.len(), 30, "{documented:#?}");
+    assert_eq!(observed, documented, "documented and observed (path, status, code) differ");
+}
+
+#[test]
+fn the_error_code_list_is_exactly_the_services() {
+    let spec = spec();
+    let documented: BTreeSet<String> = spec["components"]["schemas"]["Error"]["properties"]["code"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_owned())
+        .collect();
+    let produced: BTreeSet<String> = ApiError::every_kind().iter().map(|e| e.code().to_owned()).collect();
+    assert_eq!(documented, produced);
+    for kind in ApiError::every_kind() {
+        let mut errors = Vec::new();
+        validate(
+            &spec,
+            &json!({"$ref": "#/components/schemas/Error"}),
+            &Value::Object(kind.body()),
+            "body",
+            &mut errors,
+        );
+        assert!(errors.is_empty(), "{kind:?}: {errors:?}");
+    }
+}
+
+#[test]
+fn the_routes_are_the_two_functions() {
+    let spec = spec();
+    let paths: Vec<(&str, Vec<&str>)> = spec["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(path, ops)| (path.as_str(), ops.as_object().unwrap().keys().map(String::as_str).collect()))
+        .collect();
+    assert_eq!(paths, [(REQUEST, vec!["post"]), (VERIFY, vec!["post"])]);
+}
+
+fn response_spec<'a>(spec: &'a Value, path: &str, status: u16) -> Option<&'a Value> {
+    let response = &spec["paths"][path]["post"]["responses"][status.to_string()];
+    (!response.is_null()).then(|| resolve(spec, response))
+}
+
+/// Every (path, status, code) the spec documents; `ok` for successes.
+fn documented(spec: &Value) -> BTreeSet<(String, u16, String)> {
+    let mut all = BTreeSet::new();
+    for (path, ops) in spec["paths"].as_object().unwrap() {
+        for (status, _) in ops["post"]["responses"].as_object().unwrap() {
+            let status: u16 = status.parse().unwrap();
+            let schema = &response_spec(spec, path, status).unwrap()["content"]["application/json"]["schema"];
+            let codes = codes_of(spec, schema);
+            if codes.is_empty() {
+                all.insert((path.clone(), status, "ok".to_owned()));
+            }
+            for code in codes {
+                all.insert((path.clone(), status, code));
+            }
+        }
+    }
+    all
+}
+
+/// The narrowest `code` values a response schema allows: its own, or else those of the last
+/// `allOf` part that names any (parts narrow the shared `Error` schema, which lists them all).
+fn codes_of(spec: &Value, schema: &Value) -> Vec<String> {
+    let schema = resolve(spec, schema);
+    let code = &schema["properties"]["code"];
+    if let Some(c) = code["const"].as_str() {
+        return vec![c.to_owned()];
+    }
+    if let Some(options) = code["enum"].as_array() {
+        return options.iter().map(|c| c.as_str().unwrap().to_owned()).collect();
+    }
+    let parts = schema["allOf"].as_array().cloned().unwrap_or_default();
+    parts.iter().rev().map(|part| codes_of(spec, part)).find(|codes| !codes.is_empty()).unwrap_or_default()
+}
+
+fn resolve<'a>(spec: &'a Value, node: &'a Value) -> &'a Value {
+    match node["$ref"].as_str() {
+        Some(reference) => {
+            let pointer = reference.strip_prefix('#').expect("local references only");
+            resolve(spec, spec.pointer(pointer).unwrap_or_else(|| panic!("{reference} exists")))
+        }
+        None => node,
+    }
+}
+
+/// The subset of JSON Schema the spec uses: `$ref`, `allOf`, `type`, `required`, `properties`,
+/// `additionalProperties: false`, `enum`, `const`, `minimum`, `maximum`, `format: date-time`.
+fn validate(spec: &Value, schema: &Value, value: &Value, at: &str, errors: &mut Vec<String>) {
+    let schema = resolve(spec, schema);
+    for part in schema["allOf"].as_array().into_iter().flatten() {
+        validate(spec, part, value, at, errors);
+    }
+    if let Some(expected) = schema.get("const").filter(|c| *c != value) {
+        errors.push(format!("{at}: {value} is not {expected}"));
+    }
+    if let Some(options) = schema["enum"].as_array().filter(|o| !o.contains(value)) {
+        errors.push(format!("{at}: {value} is not one of {options:?}"));
+    }
+    let type_ok = match schema["type"].as_str() {
+        None => true,
+        Some("object") => value.is_object(),
+        Some("string") => value.is_string(),
+        Some("integer") => value.is_u64() || value.is_i64(),
+        Some("boolean") => value.is_boolean(),
+        Some(other) => panic!("schema type {other} is not handled here"),
+    };
+    if !type_ok {
+        errors.push(format!("{at}: {value} is not of type {}", schema["type"]));
+    }
+    if let Some(min) = schema["minimum"].as_i64().filter(|m| value.as_i64().is_some_and(|v| v < *m)) {
+        errors.push(format!("{at}: {value} is below {min}"));
+    }
+    if let Some(max) = schema["maximum"].as_i64().filter(|m| value.as_i64().is_some_and(|v| v > *m)) {
+        errors.push(format!("{at}: {value} is above {max}"));
+    }
+    if schema["format"] == "date-time" {
+        let parsed =
+            value.as_str().map(|s| time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339));
+        if !matches!(parsed, Some(Ok(_))) {
+            errors.push(format!("{at}: {value} is not an RFC 3339 date-time"));
+        }
+    }
+    let Some(object) = value.as_object() else { return };
+    for name in schema["required"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+        if !object.contains_key(name) {
+            errors.push(format!("{at}: `{name}` is missing"));
+        }
+    }
+    let properties = schema["properties"].as_object();
+    for (name, sub) in properties.into_iter().flatten() {
+        if let Some(v) = object.get(name) {
+            validate(spec, sub, v, &format!("{at}.{name}"), errors);
+        }
+    }
+    if schema["additionalProperties"] == false {
+        for name in object.keys().filter(|k| !properties.is_some_and(|p| p.contains_key(*k))) {
+            errors.push(format!("{at}: `{name}` is not documented"));
+        }
+    }
+}
