@@ -38,6 +38,8 @@ async fn the_sample_event_sends_a_code() {
     assert_eq!(headers["access-control-allow-origin"], "http://localhost:3000");
     let messages = h.sim.simulator.messages();
     assert_eq!((messages.len(), messages[0].to.as_str()), (1, "+14155552671"));
+    // Round trips: one transaction (cooldown and both hourly counters) and one put; one Vonage call.
+    assert_eq!((h.store_writes(), h.provider_calls()), (2, 1));
 }
 
 #[tokio::test]

@@ -29,8 +29,11 @@ fn wrong(code: &str) -> String {
 async fn the_right_code_verifies_the_number_once() {
     let h = Harness::start().await;
     let (id, code) = started(&h).await;
+    let (writes, calls) = (h.store_writes(), h.provider_calls());
     let (status, body) = verify(&h, &id, &code).await;
     assert_eq!(status, 200, "{body}");
+    // Round trips: take an attempt, mark verified; one Vonage check.
+    assert_eq!((h.store_writes() - writes, h.provider_calls() - calls), (2, 1));
     assert_eq!(body["verified"], true);
     assert_eq!(body["phoneNumber"], "+14155552671");
     assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
