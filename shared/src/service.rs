@@ -18,10 +18,6 @@ use crate::subject_key::SubjectHasher;
 /// the number that it will not cancel yet (Vonage refuses cancels in a verification's first 30 s).
 pub const PROVIDER_CANCEL_WAIT_SECONDS: u64 = 30;
 
-/// Vonage ends a verification after this many wrong codes. It answers an ended verification the
-/// same way whether wrong codes or expiry ended it, so fewer judged attempts than this means expiry.
-pub const PROVIDER_MAX_WRONG_CODES: u32 = 3;
-
 /// The limits, all set by environment (see [`crate::config`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {
@@ -223,7 +219,10 @@ where
                 0 => Err(CheckCodeError::Denied(AttemptDenied::TooManyAttempts)),
                 attempts_remaining => Err(CheckCodeError::IncorrectCode { attempts_remaining }),
             },
-            CheckOutcome::Terminated if verification.attempts < PROVIDER_MAX_WRONG_CODES => {
+            // Vonage answers an ended verification alike whether wrong codes or expiry ended it.
+            // Its code outlives ours (it started after `now`), so before our expiry it means
+            // wrong codes: concurrent checks may have reached it in another order than ours.
+            CheckOutcome::Terminated if self.clock.now() >= verification.expires_at => {
                 self.store.finish(request_id, Finish::Expired).await?;
                 Err(CheckCodeError::Denied(AttemptDenied::Expired))
             }
@@ -498,11 +497,11 @@ mod tests {
         let stored = svc.store.get(&terminated.request_id, clock.now()).await.unwrap().unwrap();
         assert_eq!(stored.status, VerificationStatus::Locked);
 
-        // Ended before three wrong codes: the provider's code expired first.
+        // Ended on a first check here: concurrent checks reached the provider first.
         let ended_early = svc.request_code(phone("+14155552673"), IP).await.unwrap();
         svc.provider.checks.lock().unwrap().push_back(Ok(CheckOutcome::Terminated));
         let err = svc.check_code(&ended_early.request_id, &code("111111")).await.unwrap_err();
-        assert!(matches!(err, CheckCodeError::Denied(AttemptDenied::Expired)), "{err:?}");
+        assert!(matches!(err, CheckCodeError::Denied(AttemptDenied::TooManyAttempts)), "{err:?}");
 
         let gone = svc.request_code(phone("+14155552672"), IP).await.unwrap();
         svc.provider.checks.lock().unwrap().push_back(Ok(CheckOutcome::Gone));
