@@ -163,43 +163,31 @@ pub async fn check(
             "Your request is incomplete and missing the mandatory parameter `request_id` or `code`",
         ));
     };
-    let now = sim.now();
     let max_wrong = sim.config().max_wrong_codes;
-    let (response, sent) = {
-        let mut state = sim.state();
-        let (found, sent) = state.requests.get(&id, now);
-        let response = match found {
-            Some(v) if v.status == Status::InProgress => {
-                if v.code == code {
-                    v.status = Status::Completed;
-                    Json(json!({
-                        "request_id": id,
-                        "event_id": uuid::Uuid::new_v4().simple().to_string(),
-                        "status": "0",
-                        "price": "0.10000000",
-                        "currency": "EUR",
-                    }))
-                    .into_response()
+    Ok(sim.with_verification(&id, |found, _, _| match found {
+        Some(v) if v.status == Status::InProgress => {
+            if v.code == code {
+                v.status = Status::Completed;
+                Json(json!({
+                    "request_id": id,
+                    "event_id": uuid::Uuid::new_v4().simple().to_string(),
+                    "status": "0",
+                    "price": "0.10000000",
+                    "currency": "EUR",
+                }))
+                .into_response()
+            } else {
+                v.wrong_codes += 1;
+                if v.wrong_codes >= max_wrong {
+                    v.status = Status::Failed;
+                    with_id(&id, "17", "The wrong code was provided too many times. Request terminated")
                 } else {
-                    v.wrong_codes += 1;
-                    if v.wrong_codes >= max_wrong {
-                        v.status = Status::Failed;
-                        with_id(&id, "17", "The wrong code was provided too many times. Request terminated")
-                    } else {
-                        with_id(&id, "16", "The code inserted does not match the expected value")
-                    }
+                    with_id(&id, "16", "The code inserted does not match the expected value")
                 }
             }
-            _ => with_id(
-                &id,
-                "6",
-                &format!("The Verify request ('{id}') was not found or it has been verified already."),
-            ),
-        };
-        (response, sent)
-    };
-    sent.into_iter().for_each(|m| sim.record(m));
-    Ok(response)
+        }
+        _ => with_id(&id, "6", &format!("The Verify request ('{id}') was not found or it has been verified already.")),
+    }))
 }
 
 pub async fn control(
@@ -215,37 +203,28 @@ pub async fn control(
     if cmd != "cancel" && cmd != "trigger_next_event" {
         return Err(error("3", "Invalid value for param: cmd"));
     }
-    let now = sim.now();
     let min_age = sim.config().cancel_min_age;
-    let (response, sent) = {
-        let mut state = sim.state();
-        let (found, mut sent) = state.requests.get(&id, now);
-        let response = match found {
-            Some(v) if v.status == Status::InProgress => match cmd.as_str() {
-                "cancel" if now - v.created_at < min_age || v.step > 0 => error(
-                    "19",
-                    &format!("Verification request ['{id}'] can't be cancelled within the first 30 seconds."),
-                )
-                .into_response(),
-                "cancel" => {
-                    v.status = Status::Cancelled;
-                    Json(json!({"status": "0", "command": "cancel"})).into_response()
+    Ok(sim.with_verification(&id, |found, now, sent| match found {
+        Some(v) if v.status == Status::InProgress => match cmd.as_str() {
+            "cancel" if now - v.created_at < min_age || v.step > 0 => {
+                error("19", &format!("Verification request ['{id}'] can't be cancelled within the first 30 seconds."))
+                    .into_response()
+            }
+            "cancel" => {
+                v.status = Status::Cancelled;
+                Json(json!({"status": "0", "command": "cancel"})).into_response()
+            }
+            _ => match v.advance(now) {
+                Some(message) => {
+                    sent.push(message);
+                    Json(json!({"status": "0", "command": "trigger_next_event"})).into_response()
                 }
-                _ => match v.advance(now) {
-                    Some(message) => {
-                        sent.push(message);
-                        Json(json!({"status": "0", "command": "trigger_next_event"})).into_response()
-                    }
-                    None => error("19", &format!("Verification request ['{id}'] No more events are left to execute."))
-                        .into_response(),
-                },
+                None => error("19", &format!("Verification request ['{id}'] No more events are left to execute."))
+                    .into_response(),
             },
-            _ => error("6", &format!("The requestId '{id}' does not exist or its no longer active.")).into_response(),
-        };
-        (response, sent)
-    };
-    sent.into_iter().for_each(|m| sim.record(m));
-    Ok(response)
+        },
+        _ => error("6", &format!("The requestId '{id}' does not exist or its no longer active.")).into_response(),
+    }))
 }
 
 pub async fn search(
@@ -258,36 +237,28 @@ pub async fn search(
     let Some(id) = params.get("request_id").cloned() else {
         return Err(error("2", "Your request is incomplete and missing the mandatory parameter `request_id`"));
     };
-    let now = sim.now();
-    let (response, sent) = {
-        let mut state = sim.state();
-        let (found, sent) = state.requests.get(&id, now);
-        let response = match found {
-            Some(v) => {
-                let status = match v.status {
-                    Status::InProgress => "IN PROGRESS",
-                    Status::Completed => "SUCCESS",
-                    Status::Failed => "FAILED",
-                    Status::Expired => "EXPIRED",
-                    Status::Cancelled => "CANCELLED",
-                };
-                Json(json!({
-                    "request_id": v.id,
-                    "number": v.to,
-                    "sender_id": "VERIFY",
-                    "date_submitted": model::rfc3339(v.created_at),
-                    "status": status,
-                    "price": "0.10000000",
-                    "currency": "EUR",
-                    "checks": [],
-                    "events": v.channels[..=v.step].iter().map(|c| json!({"type": c, "id": v.id})).collect::<Vec<_>>(),
-                }))
-                .into_response()
-            }
-            None => error("101", "No response found").into_response(),
-        };
-        (response, sent)
-    };
-    sent.into_iter().for_each(|m| sim.record(m));
-    Ok(response)
+    Ok(sim.with_verification(&id, |found, _, _| match found {
+        Some(v) => {
+            let status = match v.status {
+                Status::InProgress => "IN PROGRESS",
+                Status::Completed => "SUCCESS",
+                Status::Failed => "FAILED",
+                Status::Expired => "EXPIRED",
+                Status::Cancelled => "CANCELLED",
+            };
+            Json(json!({
+                "request_id": v.id,
+                "number": v.to,
+                "sender_id": "VERIFY",
+                "date_submitted": model::rfc3339(v.created_at),
+                "status": status,
+                "price": "0.10000000",
+                "currency": "EUR",
+                "checks": [],
+                "events": v.channels[..=v.step].iter().map(|c| json!({"type": c, "id": v.id})).collect::<Vec<_>>(),
+            }))
+            .into_response()
+        }
+        None => error("101", "No response found").into_response(),
+    }))
 }

@@ -146,6 +146,24 @@ impl Simulator {
         self.state().clock_offset += by;
     }
 
+    /// Runs `f` on the verification `id` (brought up to now) under the lock, then records the
+    /// messages sent meanwhile: by steps whose wait passed, and those `f` adds.
+    fn with_verification<R>(
+        &self,
+        id: &str,
+        f: impl FnOnce(Option<&mut model::Verification>, OffsetDateTime, &mut Vec<Message>) -> R,
+    ) -> R {
+        let now = self.now();
+        let (result, sent) = {
+            let mut state = self.state();
+            let (found, mut sent) = state.requests.get(id, now);
+            let result = f(found, now, &mut sent);
+            (result, sent)
+        };
+        sent.into_iter().for_each(|m| self.record(m));
+        result
+    }
+
     fn record(&self, message: Message) {
         if self.inner.config.print_messages {
             println!("SMS to {}: {}", mask(&message.to), message.text);

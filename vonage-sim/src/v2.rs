@@ -219,116 +219,91 @@ pub async fn check(State(sim): State<Simulator>, Path(id): Path<String>, headers
     let Some(code) = body.get("code").and_then(Value::as_str).map(str::to_owned) else {
         return invalid_params(vec![("code".into(), "code is required".into())]);
     };
-    let now = sim.now();
     let config = sim.config().clone();
-    let (response, sent) = {
-        let mut state = sim.state();
-        let (found, sent) = state.requests.get(&id, now);
-        let response = match found {
-            None => not_found(&id),
-            Some(v) => match v.status {
-                Status::Expired => problem(
-                    StatusCode::GONE,
-                    "Gone",
-                    "https://developer.nexmo.com/api-errors#gone",
-                    "The verification has expired.",
-                ),
-                Status::Completed | Status::Failed | Status::Cancelled => not_found(&id),
-                Status::InProgress if v.channels[v.step] == "silent_auth" => problem(
-                    StatusCode::CONFLICT,
-                    "Conflict",
-                    &format!("{ERRORS}/verify-v2#conflict"),
-                    "The current step of the workflow does not accept a code.",
-                ),
-                Status::InProgress if v.code == code => {
-                    v.status = Status::Completed;
-                    (StatusCode::OK, axum::Json(json!({"request_id": id, "status": "completed"}))).into_response()
+    sim.with_verification(&id, |found, _, _| match found {
+        None => not_found(&id),
+        Some(v) => match v.status {
+            Status::Expired => problem(
+                StatusCode::GONE,
+                "Gone",
+                "https://developer.nexmo.com/api-errors#gone",
+                "The verification has expired.",
+            ),
+            Status::Completed | Status::Failed | Status::Cancelled => not_found(&id),
+            Status::InProgress if v.channels[v.step] == "silent_auth" => problem(
+                StatusCode::CONFLICT,
+                "Conflict",
+                &format!("{ERRORS}/verify-v2#conflict"),
+                "The current step of the workflow does not accept a code.",
+            ),
+            Status::InProgress if v.code == code => {
+                v.status = Status::Completed;
+                (StatusCode::OK, axum::Json(json!({"request_id": id, "status": "completed"}))).into_response()
+            }
+            Status::InProgress => {
+                v.wrong_codes += 1;
+                if v.wrong_codes >= config.max_wrong_codes {
+                    v.status = Status::Failed;
+                    let status = StatusCode::from_u16(config.final_wrong_code_status).unwrap_or(StatusCode::GONE);
+                    problem(
+                        status,
+                        "Invalid Code",
+                        "https://developer.nexmo.com/api-errors#gone",
+                        "An incorrect code has been provided too many times. Workflow terminated.",
+                    )
+                } else {
+                    problem(
+                        StatusCode::BAD_REQUEST,
+                        "Invalid Code",
+                        &format!("{ERRORS}/verify-v2#invalid-code"),
+                        "The code you provided does not match the expected value.",
+                    )
                 }
-                Status::InProgress => {
-                    v.wrong_codes += 1;
-                    if v.wrong_codes >= config.max_wrong_codes {
-                        v.status = Status::Failed;
-                        let status = StatusCode::from_u16(config.final_wrong_code_status).unwrap_or(StatusCode::GONE);
-                        problem(
-                            status,
-                            "Invalid Code",
-                            "https://developer.nexmo.com/api-errors#gone",
-                            "An incorrect code has been provided too many times. Workflow terminated.",
-                        )
-                    } else {
-                        problem(
-                            StatusCode::BAD_REQUEST,
-                            "Invalid Code",
-                            &format!("{ERRORS}/verify-v2#invalid-code"),
-                            "The code you provided does not match the expected value.",
-                        )
-                    }
-                }
-            },
-        };
-        (response, sent)
-    };
-    sent.into_iter().for_each(|m| sim.record(m));
-    response
+            }
+        },
+    })
 }
 
 pub async fn cancel(State(sim): State<Simulator>, Path(id): Path<String>, headers: HeaderMap) -> Response {
     if !auth::header_ok(&headers, sim.config()) {
         return unauthorized();
     }
-    let now = sim.now();
     let min_age = sim.config().cancel_min_age;
-    let (response, sent) = {
-        let mut state = sim.state();
-        let (found, sent) = state.requests.get(&id, now);
-        let response = match found {
-            Some(v) if v.status == Status::InProgress => {
-                if now - v.created_at < min_age || v.step > 0 {
-                    problem(
-                        StatusCode::CONFLICT,
-                        "Conflict",
-                        &format!("{ERRORS}/verify-v2#conflict"),
-                        "Verification cannot be cancelled within the first 30 seconds or after the second event.",
-                    )
-                } else {
-                    v.status = Status::Cancelled;
-                    StatusCode::NO_CONTENT.into_response()
-                }
+    sim.with_verification(&id, |found, now, _| match found {
+        Some(v) if v.status == Status::InProgress => {
+            if now - v.created_at < min_age || v.step > 0 {
+                problem(
+                    StatusCode::CONFLICT,
+                    "Conflict",
+                    &format!("{ERRORS}/verify-v2#conflict"),
+                    "Verification cannot be cancelled within the first 30 seconds or after the second event.",
+                )
+            } else {
+                v.status = Status::Cancelled;
+                StatusCode::NO_CONTENT.into_response()
             }
-            _ => not_found(&id),
-        };
-        (response, sent)
-    };
-    sent.into_iter().for_each(|m| sim.record(m));
-    response
+        }
+        _ => not_found(&id),
+    })
 }
 
 pub async fn next_workflow(State(sim): State<Simulator>, Path(id): Path<String>, headers: HeaderMap) -> Response {
     if !auth::header_ok(&headers, sim.config()) {
         return unauthorized();
     }
-    let now = sim.now();
-    let (response, mut sent) = {
-        let mut state = sim.state();
-        let (found, sent) = state.requests.get(&id, now);
-        let mut next = None;
-        let response = match found {
-            Some(v) if v.status == Status::InProgress => match v.advance(now) {
-                Some(message) => {
-                    next = Some(message);
-                    StatusCode::OK.into_response()
-                }
-                None => problem(
-                    StatusCode::CONFLICT,
-                    "Conflict",
-                    &format!("{ERRORS}/verify-v2#conflict"),
-                    "There are no more events left to trigger.",
-                ),
-            },
-            _ => not_found(&id),
-        };
-        (response, sent.into_iter().chain(next).collect::<Vec<_>>())
-    };
-    sent.drain(..).for_each(|m| sim.record(m));
-    response
+    sim.with_verification(&id, |found, now, sent| match found {
+        Some(v) if v.status == Status::InProgress => match v.advance(now) {
+            Some(message) => {
+                sent.push(message);
+                StatusCode::OK.into_response()
+            }
+            None => problem(
+                StatusCode::CONFLICT,
+                "Conflict",
+                &format!("{ERRORS}/verify-v2#conflict"),
+                "There are no more events left to trigger.",
+            ),
+        },
+        _ => not_found(&id),
+    })
 }

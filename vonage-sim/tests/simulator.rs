@@ -127,36 +127,27 @@ async fn v2_one_verification_per_number() {
 #[tokio::test]
 async fn v2_wrong_codes_answer_400_400_410_then_404() {
     let (s, c) = sim().await;
-    let (_, body) = v2_start(&s, &c, &start_body("14155552671")).await;
-    let id = body["request_id"].as_str().unwrap();
-    let statuses: Vec<u16> = futures_in_order(&s, &c, id, &["000000", "000001", "000002", "000003"])
-        .await
-        .into_iter()
-        .map(|(st, _)| st.as_u16())
-        .collect();
-    assert_eq!(statuses, [400, 400, 410, 404]);
+    assert_eq!(four_wrong_codes(&s, &c).await, [400, 400, 410, 404]);
 }
 
-async fn futures_in_order(s: &Running, c: &Client, id: &str, codes: &[&str]) -> Vec<(StatusCode, Value)> {
-    let mut out = Vec::new();
-    for code in codes {
-        out.push(v2_check(s, c, id, code).await);
+/// Starts a verification and checks four wrong codes in a row; returns the statuses.
+async fn four_wrong_codes(s: &Running, c: &Client) -> Vec<u16> {
+    let (_, body) = v2_start(s, c, &start_body("14155552671")).await;
+    let id = body["request_id"].as_str().unwrap();
+    let right: u32 = s.simulator.messages()[0].code.parse().unwrap();
+    let mut statuses = Vec::new();
+    for offset in 1..=4 {
+        let wrong = format!("{:06}", (right + offset) % 1_000_000);
+        statuses.push(v2_check(s, c, id, &wrong).await.0.as_u16());
     }
-    out
+    statuses
 }
 
 #[tokio::test]
 async fn the_final_wrong_code_status_is_configurable() {
     let s = Simulator::spawn(SimConfig { final_wrong_code_status: 400, ..SimConfig::default() }).await.unwrap();
     let c = Client::new();
-    let (_, body) = v2_start(&s, &c, &start_body("14155552671")).await;
-    let id = body["request_id"].as_str().unwrap();
-    let statuses: Vec<u16> = futures_in_order(&s, &c, id, &["000000", "000001", "000002", "000003"])
-        .await
-        .into_iter()
-        .map(|(st, _)| st.as_u16())
-        .collect();
-    assert_eq!(statuses, [400, 400, 400, 404]);
+    assert_eq!(four_wrong_codes(&s, &c).await, [400, 400, 400, 404]);
 }
 
 #[tokio::test]
