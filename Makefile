@@ -1,11 +1,23 @@
 # The project's commands. `make help` lists them.
-.PHONY: help test sim
+.PHONY: help dev test watch sim page
 
 help: ## this list
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-6s %s\n", $$1, $$2}'
+
+dev: page ## the product on http://localhost:3000: page, both functions, simulated SMS, in-memory store
+	cargo run --locked -p otp-local
 
 test: ## every test, as CI runs it (installs its own tools on first run)
 	./scripts/test
 
+watch: ## both functions under `cargo lambda watch` on :9000, with moto on :8000 and the simulator on :4010
+	./scripts/watch
+
 sim: ## the Vonage Verify simulator alone, on http://127.0.0.1:4010
-	cargo run --release -p vonage-sim -- --port 4010
+	cargo run --locked -p vonage-sim -- --port 4010
+
+page: frontend/node_modules/.package-lock.json ## build the page into frontend/dist
+	npm --prefix frontend run build
+
+frontend/node_modules/.package-lock.json: frontend/package-lock.json
+	npm --prefix frontend ci --no-audit --no-fund

@@ -48,6 +48,18 @@ pub struct SimConfig {
     pub final_wrong_code_status: u16,
     /// Print each message on standard output for a person to read.
     pub print_messages: bool,
+    /// Called with each message instead of printing it, for a host that shows messages its own way.
+    pub on_message: Option<MessageHook>,
+}
+
+/// A callback for each message the simulator sends.
+#[derive(Clone)]
+pub struct MessageHook(pub std::sync::Arc<dyn Fn(&Message) + Send + Sync>);
+
+impl std::fmt::Debug for MessageHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MessageHook")
+    }
 }
 
 impl Default for SimConfig {
@@ -59,6 +71,7 @@ impl Default for SimConfig {
             max_wrong_codes: 3,
             final_wrong_code_status: 410,
             print_messages: false,
+            on_message: None,
         }
     }
 }
@@ -165,7 +178,9 @@ impl Simulator {
     }
 
     fn record(&self, message: Message) {
-        if self.inner.config.print_messages {
+        if let Some(hook) = &self.inner.config.on_message {
+            (hook.0)(&message);
+        } else if self.inner.config.print_messages {
             println!("SMS to {}: {}", mask(&message.to), message.text);
         }
         self.state().messages.push(message);

@@ -62,9 +62,10 @@ impl DynamoStore {
     }
 
     /// Creates the table as the deployment template does (on-demand, TTL on `ttl`), for tests and
-    /// local runs against a local DynamoDB-compatible server.
+    /// local runs against a local DynamoDB-compatible server. A table that exists is left as it is.
     pub async fn create_table(&self) -> Result<(), StoreError> {
-        self.client
+        let created = self
+            .client
             .create_table()
             .table_name(&self.table)
             .billing_mode(BillingMode::PayPerRequest)
@@ -83,8 +84,12 @@ impl DynamoStore {
                     .map_err(build_error)?,
             )
             .send()
-            .await
-            .map_err(|e| sdk_error("CreateTable", e))?;
+            .await;
+        match created {
+            Ok(_) => {}
+            Err(e) if e.code() == Some("ResourceInUseException") => return Ok(()),
+            Err(e) => return Err(sdk_error("CreateTable", e)),
+        }
         self.client
             .update_time_to_live()
             .table_name(&self.table)

@@ -1,0 +1,227 @@
+//! The whole product on one port, for a developer's machine: the built page at `/`, and
+//! `POST /api/request-otp` and `POST /api/verify-otp` served by the very handlers the Lambda
+//! functions run, through lambda_http's request and response types. Without Vonage credentials
+//! the Vonage Verify simulator runs in-process and each SMS is printed; without `TABLE_NAME` the
+//! store is in memory.
+
+mod store;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::{Body as AxumBody, to_bytes};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body as LambdaBody, RequestExt};
+use shared::bootstrap::HandlerDeps;
+use shared::clock::SystemClock;
+use shared::config::{Config, ConfigError, Settings};
+use shared::phone::{CountryAllowList, PhoneNumber};
+use shared::store::{DynamoStore, MemoryStore};
+use shared::vonage::VonageClient;
+use tokio::net::TcpListener;
+use tower_http::services::{ServeDir, ServeFile};
+use vonage_sim::{MessageHook, SimConfig, Simulator};
+
+pub use store::LocalStore;
+
+/// Bodies past this are refused here; the handlers refuse anything over 4 KiB anyway.
+const MAX_FORWARDED_BODY: usize = 64 * 1024;
+
+type Deps = HandlerDeps<VonageClient, LocalStore, SystemClock>;
+
+/// Why the server could not start, each with what to do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("port {0} is already in use: stop whatever holds it, or pick another with PORT=<port>")]
+    PortTaken(u16),
+    #[error("the page is not built: {0} has no index.html. Run `make dev` (it builds the page), or set FRONTEND_DIST")]
+    MissingFrontend(PathBuf),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// A started server: where it listens, what it runs on, and the future that serves.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub summary: Vec<String>,
+    serve: std::pin::Pin<Box<dyn std::future::Future<Output = std::io::Result<()>> + Send>>,
+    _simulator: Option<vonage_sim::Running>,
+}
+
+impl Running {
+    /// Serves until `shutdown` completes.
+    pub async fn serve(self) -> std::io::Result<()> {
+        self.serve.await
+    }
+}
+
+struct App {
+    deps: Deps,
+    simulator: Option<Simulator>,
+}
+
+/// Reads the settings from `lookup` (the environment, in `main`), starts the simulator and the
+/// store as they ask, and binds the port. `create_table` creates the DynamoDB table if missing.
+pub async fn start<F>(
+    lookup: F,
+    create_table: bool,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<Running, StartError>
+where
+    F: Fn(&str) -> Option<String> + Send + Sync + 'static,
+{
+    let env = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+    let port = match env("PORT") {
+        None => 3000,
+        Some(p) => p
+            .parse::<u16>()
+            .map_err(|_| ConfigError { variable: "PORT", problem: format!("must be a port number (got `{p}`)") })?,
+    };
+    let dist = PathBuf::from(env("FRONTEND_DIST").unwrap_or_else(|| "frontend/dist".into()));
+    if !dist.join("index.html").is_file() {
+        return Err(StartError::MissingFrontend(dist));
+    }
+
+    let mut summary = Vec::new();
+    let simulator = if env("VONAGE_API_KEY").is_none() {
+        let hook = MessageHook(Arc::new(|m: &vonage_sim::Message| {
+            let to = PhoneNumber::parse(&m.to, &CountryAllowList::default())
+                .map_or_else(|_| m.to.clone(), |p| p.masked().to_owned());
+            println!("SMS to {to}: {}", m.text);
+        }));
+        let config = SimConfig { on_message: Some(hook), ..SimConfig::default() };
+        let running = Simulator::spawn(config).await.map_err(|e| StartError::Other(format!("simulator: {e}")))?;
+        summary.push(
+            "SMS:   Vonage Verify simulator (VONAGE_API_KEY not set): codes are printed here and listed at /api/dev/messages"
+                .to_owned(),
+        );
+        Some(running)
+    } else {
+        let base = env("VONAGE_API_BASE_URL").unwrap_or_else(|| shared::config::DEFAULT_VONAGE_BASE_URL.into());
+        summary.push(format!("SMS:   Vonage Verify at {base}"));
+        None
+    };
+
+    let table = env("TABLE_NAME");
+    // Local-only defaults: the simulator's credentials and address, a brand, and (for the
+    // in-memory store, which forgets everything on exit anyway) a fresh hash key per run.
+    let sim_url = simulator.as_ref().map(vonage_sim::Running::base_url);
+    let ephemeral_key = uuid::Uuid::new_v4().simple().to_string().repeat(2);
+    let settings = Settings::new(move |name: &str| {
+        let local_default = match (name, &sim_url) {
+            ("VONAGE_API_BASE_URL", Some(url)) => return Some(url.clone()),
+            ("VONAGE_API_KEY", Some(_)) => Some("simkey".to_owned()),
+            ("VONAGE_API_SECRET", Some(_)) => Some("simsecret".to_owned()),
+            ("VONAGE_BRAND", Some(_)) => Some("Verify Local".to_owned()),
+            ("PHONE_HASH_KEY", _) if lookup("TABLE_NAME").is_none() => Some(ephemeral_key.clone()),
+            _ => None,
+        };
+        lookup(name).filter(|v| !v.trim().is_empty()).or(local_default)
+    });
+    let config = Config::from_settings(&settings)?;
+
+    let store = match table {
+        None => {
+            summary.push("store: in memory (TABLE_NAME not set): records last until the server stops".into());
+            LocalStore::Memory(MemoryStore::new())
+        }
+        Some(table) => {
+            let store = DynamoStore::from_env(table.clone()).await;
+            if create_table {
+                store.create_table().await.map_err(|e| StartError::Other(format!("creating table {table}: {e}")))?;
+            }
+            summary.push(format!("store: DynamoDB table {table}"));
+            LocalStore::Dynamo(store)
+        }
+    };
+    let provider = VonageClient::new(config.vonage.clone()).map_err(StartError::Other)?;
+    let app = Arc::new(App {
+        deps: HandlerDeps::new(config, provider, store, SystemClock),
+        simulator: simulator.as_ref().map(|s| s.simulator.clone()),
+    });
+
+    let listener = TcpListener::bind(("127.0.0.1", port)).await.map_err(|e| match e.kind() {
+        std::io::ErrorKind::AddrInUse => StartError::PortTaken(port),
+        _ => StartError::Other(format!("cannot listen on 127.0.0.1:{port}: {e}")),
+    })?;
+    let addr = listener.local_addr().map_err(|e| StartError::Other(e.to_string()))?;
+    summary.insert(0, format!("page:  {}", dist.display()));
+
+    let page = ServeDir::new(&dist).fallback(ServeFile::new(dist.join("index.html")));
+    let mut router =
+        Router::new().route("/api/request-otp", any(request_otp)).route("/api/verify-otp", any(verify_otp));
+    if app.simulator.is_some() {
+        router = router.route("/api/dev/messages", get(dev_messages));
+    }
+    let router = router.route("/api/{*rest}", any(no_such_endpoint)).fallback_service(page).with_state(app);
+    let serve = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown);
+    Ok(Running { addr, summary, serve: Box::pin(async move { serve.await }), _simulator: simulator })
+}
+
+async fn request_otp(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: Request,
+) -> Response {
+    match to_lambda(req, peer).await {
+        Ok(req) => from_lambda(request_otp::handle(&app.deps, req).await),
+        Err(refusal) => refusal,
+    }
+}
+
+async fn verify_otp(State(app): State<Arc<App>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, req: Request) -> Response {
+    match to_lambda(req, peer).await {
+        Ok(req) => from_lambda(verify_otp::handle(&app.deps, req).await),
+        Err(refusal) => refusal,
+    }
+}
+
+/// What the simulator "sent", newest last (only in simulator mode).
+async fn dev_messages(State(app): State<Arc<App>>) -> Response {
+    let messages = app.simulator.as_ref().map(Simulator::messages).unwrap_or_default();
+    axum::Json(messages).into_response()
+}
+
+async fn no_such_endpoint() -> Response {
+    let body = serde_json::json!({"error": "There is no such API endpoint.", "code": "not_found"});
+    (StatusCode::NOT_FOUND, axum::Json(body)).into_response()
+}
+
+/// The request as API Gateway would hand it to the function: same method, path, headers and
+/// body, with the connection's address as `requestContext.http.sourceIp`.
+async fn to_lambda(req: Request, peer: SocketAddr) -> Result<lambda_http::Request, Response> {
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = to_bytes(body, MAX_FORWARDED_BODY).await else {
+        return Err(from_lambda(shared::http::ApiError::PayloadTooLarge.into_response()));
+    };
+    let body = match String::from_utf8(bytes.to_vec()) {
+        Ok(text) if text.is_empty() => LambdaBody::Empty,
+        Ok(text) => LambdaBody::Text(text),
+        Err(e) => LambdaBody::Binary(e.into_bytes()),
+    };
+    let mut context = lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext::default();
+    context.http.method = parts.method.clone();
+    context.http.path = Some(parts.uri.path().to_owned());
+    context.http.source_ip = Some(peer.ip().to_string());
+    let request = lambda_http::Request::from_parts(parts, body);
+    Ok(request.with_request_context(RequestContext::ApiGatewayV2(context)))
+}
+
+fn from_lambda(response: lambda_http::Response<LambdaBody>) -> Response {
+    let (parts, body) = response.into_parts();
+    let body = match body {
+        LambdaBody::Text(text) => AxumBody::from(text),
+        LambdaBody::Binary(bytes) => AxumBody::from(bytes),
+        _ => AxumBody::empty(),
+    };
+    Response::from_parts(parts, body)
+}

@@ -1,0 +1,52 @@
+//! The store a local run picked: in memory, or DynamoDB when `TABLE_NAME` is set.
+
+use time::OffsetDateTime;
+
+use shared::ports::{AttemptError, Finish, ReserveError, SendReservation, StoreError, Verification, VerificationStore};
+use shared::request_id::RequestId;
+use shared::store::{DynamoStore, MemoryStore};
+
+pub enum LocalStore {
+    Memory(MemoryStore),
+    Dynamo(DynamoStore),
+}
+
+/// Calls the same method on whichever store this is.
+macro_rules! delegate {
+    ($self:ident, $store:ident => $call:expr) => {
+        match $self {
+            LocalStore::Memory($store) => $call.await,
+            LocalStore::Dynamo($store) => $call.await,
+        }
+    };
+}
+
+impl VerificationStore for LocalStore {
+    async fn reserve_send(&self, r: &SendReservation) -> Result<(), ReserveError> {
+        delegate!(self, s => s.reserve_send(r))
+    }
+
+    async fn release_send(&self, r: &SendReservation) -> Result<(), StoreError> {
+        delegate!(self, s => s.release_send(r))
+    }
+
+    async fn create(&self, v: &Verification) -> Result<(), StoreError> {
+        delegate!(self, s => s.create(v))
+    }
+
+    async fn begin_attempt(&self, id: &RequestId, now: OffsetDateTime) -> Result<Verification, AttemptError> {
+        delegate!(self, s => s.begin_attempt(id, now))
+    }
+
+    async fn refund_attempt(&self, id: &RequestId) -> Result<(), StoreError> {
+        delegate!(self, s => s.refund_attempt(id))
+    }
+
+    async fn finish(&self, id: &RequestId, how: Finish) -> Result<bool, StoreError> {
+        delegate!(self, s => s.finish(id, how))
+    }
+
+    async fn get(&self, id: &RequestId, now: OffsetDateTime) -> Result<Option<Verification>, StoreError> {
+        delegate!(self, s => s.get(id, now))
+    }
+}

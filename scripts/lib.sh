@@ -1,0 +1,71 @@
+# Helpers for the scripts beside this file: the project's Python tools, free ports, and
+# background servers that stop when the script exits. Source it from the repository root.
+
+step() { printf '\n==> %s\n' "$*"; }
+
+# Creates .venv and installs requirements-dev.txt into it when that file changed.
+ensure_python_tools() {
+  if [ ! -x .venv/bin/python ]; then
+    python3 -m venv .venv
+  fi
+  if ! cmp -s requirements-dev.txt .venv/.installed-requirements 2>/dev/null; then
+    .venv/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+    cp requirements-dev.txt .venv/.installed-requirements
+  fi
+  export PATH="$PWD/.venv/bin:$PATH"
+}
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+background_pids=()
+background_logs=$(mktemp -d)
+trap 'kill "${background_pids[@]}" 2>/dev/null || true; rm -rf "$background_logs"' EXIT
+
+# start_background NAME READY_URL COMMAND...: runs COMMAND until the script exits, and waits
+# until READY_URL answers (any HTTP status).
+start_background() {
+  local name=$1 ready=$2
+  shift 2
+  "$@" >"$background_logs/$name.log" 2>&1 &
+  background_pids+=($!)
+  for _ in $(seq 1 300); do
+    if python3 - "$ready" 2>/dev/null <<'PY'
+import sys, urllib.error, urllib.request
+try:
+    urllib.request.urlopen(sys.argv[1], timeout=1)
+except urllib.error.HTTPError:
+    pass
+PY
+    then
+      return 0
+    fi
+    if ! kill -0 "${background_pids[-1]}" 2>/dev/null; then
+      cat "$background_logs/$name.log" >&2
+      echo "$name exited before it was ready" >&2
+      exit 1
+    fi
+    sleep 0.2
+  done
+  cat "$background_logs/$name.log" >&2
+  echo "$name did not answer at $ready" >&2
+  exit 1
+}
+
+# create_table ENDPOINT NAME: the table as the deployment has it (partition key pk, TTL on ttl).
+create_table() {
+  python3 - "$1" "$2" <<'PY'
+import sys, boto3
+client = boto3.client("dynamodb", endpoint_url=sys.argv[1], region_name="us-east-1",
+                      aws_access_key_id="local", aws_secret_access_key="local")
+try:
+    client.create_table(TableName=sys.argv[2], BillingMode="PAY_PER_REQUEST",
+                        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+    client.update_time_to_live(TableName=sys.argv[2],
+                               TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"})
+except client.exceptions.ResourceInUseException:
+    pass
+PY
+}
