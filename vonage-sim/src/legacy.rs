@@ -6,13 +6,13 @@ use std::collections::HashMap;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
+use axum::extract::{FromRequest, Request, State};
 use axum::http::HeaderMap;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::model::{self, Status, Verification};
+use crate::model::{self, NewVerification, Status};
 use crate::{Simulator, auth};
 
 type Params = HashMap<String, String>;
@@ -60,15 +60,29 @@ fn with_id(id: &str, status: &str, text: &str) -> Response {
     Json(json!({"request_id": id, "status": status, "error_text": text})).into_response()
 }
 
-/// Parameters, if the caller is authenticated; else the v1 "bad credentials" answer.
-fn authorized(sim: &Simulator, query: Option<String>, headers: &HeaderMap, body: &Bytes) -> Result<Params, V1Error> {
-    let params = params(query, headers, body);
-    let by_params = auth::params_ok(
-        params.get("api_key").map(String::as_str),
-        params.get("api_secret").map(String::as_str),
-        sim.config(),
-    );
-    if by_params || auth::header_ok(headers, sim.config()) { Ok(params) } else { Err(error("4", "Bad Credentials")) }
+/// A v1 call's parameters (query, form or JSON), extracted only for an authenticated caller;
+/// anyone else gets the v1 "bad credentials" answer.
+pub struct Authorized(Params);
+
+impl FromRequest<Simulator> for Authorized {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, sim: &Simulator) -> Result<Self, Self::Rejection> {
+        let query = req.uri().query().map(str::to_owned);
+        let headers = req.headers().clone();
+        let body = Bytes::from_request(req, sim).await.map_err(IntoResponse::into_response)?;
+        let params = params(query, &headers, &body);
+        let by_params = auth::params_ok(
+            params.get("api_key").map(String::as_str),
+            params.get("api_secret").map(String::as_str),
+            sim.config(),
+        );
+        if by_params || auth::header_ok(&headers, sim.config()) {
+            Ok(Self(params))
+        } else {
+            Err(error("4", "Bad Credentials").into_response())
+        }
+    }
 }
 
 /// Channels of the v1 workflows (1–7), as Vonage documents them.
@@ -96,13 +110,7 @@ fn number_in(params: &Params, name: &str, default: u32, range: std::ops::RangeIn
     }
 }
 
-pub async fn start(
-    State(sim): State<Simulator>,
-    RawQuery(q): RawQuery,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, V1Error> {
-    let params = authorized(&sim, q, &headers, &body)?;
+pub async fn start(State(sim): State<Simulator>, Authorized(params): Authorized) -> Result<Response, V1Error> {
     let Some(number) = params.get("number").cloned() else {
         return Err(error("2", "Your request is incomplete and missing the mandatory parameter `number`"));
     };
@@ -122,41 +130,23 @@ pub async fn start(
     let pin_expiry = number_in(&params, "pin_expiry", 300, 60..=3600)?;
     let next_event_wait = number_in(&params, "next_event_wait", 300, 60..=900)?;
     let workflow_id = number_in(&params, "workflow_id", 1, 1..=7)?;
-    let now = sim.now();
-    let (in_flight, sent) = sim.state().requests.in_progress_for(&number, now);
-    sent.into_iter().for_each(|m| sim.record(m));
-    if let Some(existing) = in_flight {
-        return Ok(with_id(&existing, "10", "Concurrent verifications to the same number are not allowed"));
-    }
-    let channels: Vec<String> = workflow(workflow_id).expect("checked range").into_iter().map(str::to_owned).collect();
-    let verification = Verification {
+    let channels = workflow(workflow_id).expect("checked range").into_iter().map(str::to_owned).collect();
+    let started = sim.start_verification(NewVerification {
         id: uuid::Uuid::new_v4().simple().to_string(),
         to: number,
         brand,
         code: model::random_code(code_length as usize),
         channels,
-        step: 0,
-        created_at: now,
-        step_started_at: now,
         step_timeout: time::Duration::seconds(i64::from(next_event_wait)),
-        expires_at: now + time::Duration::seconds(i64::from(pin_expiry)),
-        wrong_codes: 0,
-        status: Status::InProgress,
-    };
-    let id = verification.id.clone();
-    let message = verification.message(now);
-    sim.state().requests.insert(verification);
-    sim.record(message);
-    Ok(Json(json!({"request_id": id, "status": "0"})).into_response())
+        lifetime: time::Duration::seconds(i64::from(pin_expiry)),
+    });
+    match started {
+        Ok(id) => Ok(Json(json!({"request_id": id, "status": "0"})).into_response()),
+        Err(existing) => Ok(with_id(&existing, "10", "Concurrent verifications to the same number are not allowed")),
+    }
 }
 
-pub async fn check(
-    State(sim): State<Simulator>,
-    RawQuery(q): RawQuery,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, V1Error> {
-    let params = authorized(&sim, q, &headers, &body)?;
+pub async fn check(State(sim): State<Simulator>, Authorized(params): Authorized) -> Result<Response, V1Error> {
     let (Some(id), Some(code)) = (params.get("request_id").cloned(), params.get("code").cloned()) else {
         return Err(error(
             "2",
@@ -190,13 +180,7 @@ pub async fn check(
     }))
 }
 
-pub async fn control(
-    State(sim): State<Simulator>,
-    RawQuery(q): RawQuery,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, V1Error> {
-    let params = authorized(&sim, q, &headers, &body)?;
+pub async fn control(State(sim): State<Simulator>, Authorized(params): Authorized) -> Result<Response, V1Error> {
     let (Some(id), Some(cmd)) = (params.get("request_id").cloned(), params.get("cmd").cloned()) else {
         return Err(error("2", "Your request is incomplete and missing the mandatory parameter `request_id` or `cmd`"));
     };
@@ -227,13 +211,7 @@ pub async fn control(
     }))
 }
 
-pub async fn search(
-    State(sim): State<Simulator>,
-    RawQuery(q): RawQuery,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, V1Error> {
-    let params = authorized(&sim, q, &headers, &body)?;
+pub async fn search(State(sim): State<Simulator>, Authorized(params): Authorized) -> Result<Response, V1Error> {
     let Some(id) = params.get("request_id").cloned() else {
         return Err(error("2", "Your request is incomplete and missing the mandatory parameter `request_id`"));
     };

@@ -159,6 +159,23 @@ impl Simulator {
         self.state().clock_offset += by;
     }
 
+    /// Starts a verification and sends its first message, unless one is in progress for the
+    /// same number (Vonage allows one at a time): then `Err` carries the id of that one.
+    fn start_verification(&self, new: model::NewVerification) -> Result<String, String> {
+        let now = self.now();
+        let (in_flight, sent) = self.state().requests.in_progress_for(&new.to, now);
+        sent.into_iter().for_each(|m| self.record(m));
+        if let Some(existing) = in_flight {
+            return Err(existing);
+        }
+        let verification = model::Verification::start(new, now);
+        let id = verification.id.clone();
+        let message = verification.message(now);
+        self.state().requests.insert(verification);
+        self.record(message);
+        Ok(id)
+    }
+
     /// Runs `f` on the verification `id` (brought up to now) under the lock, then records the
     /// messages sent meanwhile: by steps whose wait passed, and those `f` adds.
     fn with_verification<R>(

@@ -83,7 +83,36 @@ impl Requests {
     }
 }
 
+/// What a start request asks for.
+pub struct NewVerification {
+    pub id: String,
+    pub to: String,
+    pub brand: String,
+    pub code: String,
+    pub channels: Vec<String>,
+    pub step_timeout: time::Duration,
+    /// How long the code lives from the start.
+    pub lifetime: time::Duration,
+}
+
 impl Verification {
+    pub fn start(new: NewVerification, now: OffsetDateTime) -> Self {
+        Self {
+            id: new.id,
+            to: new.to,
+            brand: new.brand,
+            code: new.code,
+            channels: new.channels,
+            step: 0,
+            created_at: now,
+            step_started_at: now,
+            step_timeout: new.step_timeout,
+            expires_at: now + new.lifetime,
+            wrong_codes: 0,
+            status: Status::InProgress,
+        }
+    }
+
     /// Moves through the steps whose wait has passed, and expires the verification at the end.
     fn catch_up(&mut self, now: OffsetDateTime) -> Vec<Message> {
         let mut sent = Vec::new();

@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::model::{self, Status, Verification};
+use crate::model::{self, NewVerification, Status};
 use crate::{Simulator, auth};
 
 const CHANNELS: &[&str] = &["sms", "voice", "whatsapp", "whatsapp_interactive", "email", "rcs", "silent_auth"];
@@ -175,40 +175,30 @@ pub async fn start(State(sim): State<Simulator>, headers: HeaderMap, body: Bytes
         Ok(r) => r,
         Err(problems) => return invalid_params(problems),
     };
-    let now = sim.now();
-    let (in_flight, sent) = sim.state().requests.in_progress_for(&request.to, now);
-    sent.into_iter().for_each(|m| sim.record(m));
-    if let Some(existing) = in_flight {
-        let mut extra = serde_json::Map::new();
-        extra.insert("request_id".into(), existing.into());
-        return problem_with(
-            StatusCode::CONFLICT,
-            "Conflict",
-            &format!("{ERRORS}/verify-v2#concurrent"),
-            "Concurrent verifications to the same number are not allowed.",
-            extra,
-        );
-    }
     let step_timeout = time::Duration::seconds(request.channel_timeout);
-    let verification = Verification {
+    let started = sim.start_verification(NewVerification {
         id: uuid::Uuid::new_v4().to_string(),
         to: request.to,
         brand: request.brand,
         code: request.custom_code.unwrap_or_else(|| model::random_code(request.code_length)),
-        step: 0,
-        created_at: now,
-        step_started_at: now,
-        step_timeout,
-        expires_at: now + step_timeout * request.channels.len() as u32,
+        lifetime: step_timeout * request.channels.len() as u32,
         channels: request.channels,
-        wrong_codes: 0,
-        status: Status::InProgress,
-    };
-    let id = verification.id.clone();
-    let message = verification.message(now);
-    sim.state().requests.insert(verification);
-    sim.record(message);
-    (StatusCode::ACCEPTED, axum::Json(json!({"request_id": id}))).into_response()
+        step_timeout,
+    });
+    match started {
+        Ok(id) => (StatusCode::ACCEPTED, axum::Json(json!({"request_id": id}))).into_response(),
+        Err(existing) => {
+            let mut extra = serde_json::Map::new();
+            extra.insert("request_id".into(), existing.into());
+            problem_with(
+                StatusCode::CONFLICT,
+                "Conflict",
+                &format!("{ERRORS}/verify-v2#concurrent"),
+                "Concurrent verifications to the same number are not allowed.",
+                extra,
+            )
+        }
+    }
 }
 
 pub async fn check(State(sim): State<Simulator>, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
