@@ -1,133 +1,82 @@
-import { useEffect, useRef, useState, type FormEvent } from "react";
-import { requestOtp, verifyOtp, type ApiError, type CodeSent } from "./api";
+import { lazy, Suspense, useEffect, useReducer, useRef } from "react";
+import { requestOtp, verifyOtp } from "./api";
+import { PhoneStep } from "./PhoneStep";
+import { maskPhone } from "./phone";
+import { reduce, remember, saved } from "./state";
 
-type Step =
-  | { name: "phone" }
-  | { name: "code"; sent: CodeSent }
-  | { name: "verified"; phoneNumber: string };
+// Not needed for the first paint (the phone step): both load right after it.
+const CodeStep = lazy(() => import("./CodeStep"));
+const SimulatedPhone = lazy(() => import("./SimulatedPhone"));
 
 export function App() {
-  const [step, setStep] = useState<Step>({ name: "phone" });
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
+  const [state, dispatch] = useReducer(reduce, undefined, () => saved());
+  const first = useRef(true);
 
-  async function run<T>(call: () => Promise<T>): Promise<T> {
-    setBusy(true);
-    setError(null);
-    try {
-      return await call();
-    } finally {
-      setBusy(false);
+  useEffect(() => remember(state), [state]);
+  // Fetch the code step while the person types their number.
+  useEffect(() => {
+    void import("./CodeStep");
+  }, []);
+  // Move focus to each new step's heading (its input takes focus itself).
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
     }
-  }
+    if (state.step === "verified") document.getElementById("step-title")?.focus();
+  }, [state.step]);
 
   async function send(phoneNumber: string) {
-    const result = await run(() => requestOtp(phoneNumber));
-    if (result.ok) setStep({ name: "code", sent: result.value });
-    else setError(result.error);
+    dispatch(state.step === "code" ? { type: "resend" } : { type: "send" });
+    const result = await requestOtp(phoneNumber);
+    dispatch(result.ok ? { type: "sent", sent: result.value } : { type: "failed", error: result.error });
   }
 
-  async function check(sent: CodeSent, code: string) {
-    const result = await run(() => verifyOtp(sent.requestId, code));
-    if (result.ok) setStep({ name: "verified", phoneNumber: result.value.phoneNumber });
-    else setError(result.error);
+  async function check(requestId: string, code: string) {
+    dispatch({ type: "check" });
+    const result = await verifyOtp(requestId, code);
+    dispatch(
+      result.ok
+        ? { type: "verified", phoneNumber: result.value.phoneNumber, verifiedAt: result.value.verifiedAt }
+        : { type: "failed", error: result.error },
+    );
   }
 
   return (
-    <main>
-      <h1>Verify your phone number</h1>
-      {step.name === "phone" && <PhoneForm busy={busy} onSubmit={send} />}
-      {step.name === "code" && (
-        <CodeForm
-          sent={step.sent}
-          busy={busy}
-          onSubmit={(code) => check(step.sent, code)}
-          onResend={() => send(step.sent.phoneNumber)}
-          onChangeNumber={() => {
-            setError(null);
-            setStep({ name: "phone" });
-          }}
-        />
-      )}
-      {step.name === "verified" && (
-        <p className="success" role="status">
-          ✓ {step.phoneNumber} is verified.
-        </p>
-      )}
-      <p className="error" role="alert" aria-live="assertive">
-        {error?.error}
-      </p>
-    </main>
-  );
-}
-
-function PhoneForm({ busy, onSubmit }: { busy: boolean; onSubmit: (phone: string) => void }) {
-  const [phone, setPhone] = useState("");
-  function submit(event: FormEvent) {
-    event.preventDefault();
-    if (!busy) onSubmit(phone);
-  }
-  return (
-    <form onSubmit={submit}>
-      <label htmlFor="phone">Phone number, with + and country code</label>
-      <input
-        id="phone"
-        type="tel"
-        autoComplete="tel"
-        placeholder="+1 415 555 2671"
-        value={phone}
-        onChange={(e) => setPhone(e.target.value)}
-        required
-        autoFocus
-      />
-      <button type="submit" disabled={busy}>
-        {busy ? "Sending…" : "Send code"}
-      </button>
-    </form>
-  );
-}
-
-function CodeForm(props: {
-  sent: CodeSent;
-  busy: boolean;
-  onSubmit: (code: string) => void;
-  onResend: () => void;
-  onChangeNumber: () => void;
-}) {
-  const { sent, busy } = props;
-  const [code, setCode] = useState("");
-  const input = useRef<HTMLInputElement>(null);
-  useEffect(() => input.current?.focus(), [sent.requestId]);
-  function submit(event: FormEvent) {
-    event.preventDefault();
-    if (!busy) props.onSubmit(code);
-  }
-  return (
-    <form onSubmit={submit}>
-      <p>
-        Code sent to {sent.phoneNumber} ·{" "}
-        <button type="button" className="link" onClick={props.onChangeNumber}>
-          Change number
-        </button>
-      </p>
-      <label htmlFor="code">{sent.codeLength}-digit code</label>
-      <input
-        id="code"
-        ref={input}
-        inputMode="numeric"
-        autoComplete="one-time-code"
-        pattern={`[0-9]{${sent.codeLength}}`}
-        maxLength={sent.codeLength}
-        value={code}
-        onChange={(e) => setCode(e.target.value.replace(/\D/g, ""))}
-        required
-      />
-      <button type="submit" disabled={busy}>
-        {busy ? "Checking…" : "Verify"}
-      </button>
-      <button type="button" className="link" disabled={busy} onClick={props.onResend}>
-        Send a new code
-      </button>
-    </form>
+    <>
+      <main>
+        {state.step === "phone" && <PhoneStep busy={state.busy} error={state.error} onSend={send} />}
+        {state.step === "code" && (
+          <Suspense fallback={<p className="hint">Loading…</p>}>
+            <CodeStep
+            sent={state.sent}
+            busy={state.busy}
+            error={state.error}
+            attempt={state.attempt}
+            onCheck={(code) => check(state.sent.requestId, code)}
+            onResend={() => send(state.sent.phoneNumber)}
+            onChangeNumber={() => dispatch({ type: "change-number" })}
+            />
+          </Suspense>
+        )}
+        {state.step === "verified" && (
+          <section className="verified" aria-labelledby="step-title">
+            <div className="check" aria-hidden="true">
+              ✓
+            </div>
+            <h1 id="step-title" tabIndex={-1}>
+              Phone number verified
+            </h1>
+            <p role="status">{maskPhone(state.phoneNumber)} is verified.</p>
+            <button type="button" className="secondary" onClick={() => dispatch({ type: "change-number" })}>
+              Verify another number
+            </button>
+          </section>
+        )}
+      </main>
+      <Suspense fallback={null}>
+        <SimulatedPhone />
+      </Suspense>
+    </>
   );
 }

@@ -1,6 +1,7 @@
-// The two API calls, with every answer turned into a typed result.
+// The API calls, with every answer turned into a typed result. Network failures and answers that
+// are not the API's JSON get codes of their own, so the page can tell them apart.
 
-const BASE = (import.meta.env.VITE_API_BASE_URL as string | undefined) ?? "/api";
+const BASE = ((import.meta.env.VITE_API_BASE_URL as string | undefined) ?? "/api").replace(/\/$/, "");
 
 export interface CodeSent {
   requestId: string;
@@ -18,6 +19,7 @@ export interface Verified {
 }
 
 export interface ApiError {
+  /** The API's code, or `network_error` / `server_error` from this client. */
   code: string;
   error: string;
   retryAfter?: number;
@@ -35,17 +37,34 @@ async function post<T>(path: string, body: unknown): Promise<Result<T>> {
       body: JSON.stringify(body),
     });
   } catch {
-    return {
-      ok: false,
-      error: { code: "network_error", error: "Could not reach the server. Check your connection and try again." },
-    };
+    return { ok: false, error: { code: "network_error", error: "The server could not be reached." } };
   }
-  const json = await response.json().catch(() => null);
-  if (response.ok && json) return { ok: true, value: json as T };
-  if (json && typeof json.code === "string") return { ok: false, error: json as ApiError };
-  return { ok: false, error: { code: "server_error", error: `The server answered ${response.status}. Try again shortly.` } };
+  const json: unknown = await response.json().catch(() => null);
+  if (response.ok && json && typeof json === "object") return { ok: true, value: json as T };
+  if (json && typeof json === "object" && typeof (json as ApiError).code === "string") {
+    return { ok: false, error: json as ApiError };
+  }
+  return { ok: false, error: { code: "server_error", error: `The server answered ${response.status}.` } };
 }
 
 export const requestOtp = (phoneNumber: string) => post<CodeSent>("/request-otp", { phoneNumber });
 
 export const verifyOtp = (requestId: string, code: string) => post<Verified>("/verify-otp", { requestId, code });
+
+export interface DevMessage {
+  to: string;
+  code: string;
+  channel: string;
+  sentAt: string;
+  text: string;
+}
+
+/** The simulator's messages when the local server runs it; `null` anywhere else. */
+export async function devMessages(): Promise<DevMessage[] | null> {
+  try {
+    const response = await fetch(`${BASE}/dev/messages`);
+    return response.ok ? ((await response.json()) as DevMessage[]) : null;
+  } catch {
+    return null;
+  }
+}

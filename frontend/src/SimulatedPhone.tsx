@@ -1,0 +1,44 @@
+import { useEffect, useState } from "react";
+import { devMessages, type DevMessage } from "./api";
+
+/** The texts the local simulator "sent", for trying the flow without a phone. Renders nothing
+ * unless the local server runs the simulator. */
+export default function SimulatedPhone() {
+  const [messages, setMessages] = useState<DevMessage[] | null>(null);
+  useEffect(() => {
+    let stopped = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const poll = async () => {
+      const latest = await devMessages();
+      if (stopped || latest === null) return;
+      setMessages(latest);
+      timer = setTimeout(poll, 1500);
+    };
+    void poll();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
+  }, []);
+  if (messages === null) return null;
+  return (
+    <aside className="simulated-phone" aria-label="Simulated phone">
+      <h2>Simulated phone</h2>
+      <p className="hint">Local mode: no SMS is sent. Messages arrive here.</p>
+      {messages.length === 0 ? (
+        <p className="hint">No messages yet.</p>
+      ) : (
+        <ol>
+          {messages
+            .slice(-3)
+            .reverse()
+            .map((m) => (
+              <li key={`${m.sentAt}-${m.code}-${m.to}`}>
+                <span className="to">{m.to}</span> {m.text}
+              </li>
+            ))}
+        </ol>
+      )}
+    </aside>
+  );
+}

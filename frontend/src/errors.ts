@@ -1,0 +1,62 @@
+// What the page says for every answer the API can give, and what it offers next.
+
+import type { ApiError } from "./api";
+
+/** What the person can do about an error. */
+export type NextStep = "fix-number" | "new-code" | "retry" | "wait" | "retype-code";
+
+export interface Explained {
+  message: string;
+  next: NextStep;
+}
+
+export function explain(error: ApiError): Explained {
+  switch (error.code) {
+    case "invalid_phone_number":
+      return { message: "That number doesn't look right. Check it and the country.", next: "fix-number" };
+    case "unsupported_number":
+      return { message: "This number can't receive text messages. Use a mobile number.", next: "fix-number" };
+    case "country_not_allowed":
+      return { message: "Numbers from this country aren't supported here. Use another number.", next: "fix-number" };
+    case "incorrect_code": {
+      const left = error.attemptsRemaining ?? 0;
+      return {
+        message: `That code isn't right. ${left === 1 ? "1 attempt" : `${left} attempts`} left.`,
+        next: "retype-code",
+      };
+    }
+    case "too_many_attempts":
+      return { message: "Too many incorrect codes. Get a new code to try again.", next: "new-code" };
+    case "expired":
+      return { message: "This code has expired. Get a new code.", next: "new-code" };
+    case "not_found":
+      return { message: "This code is no longer valid. Get a new code.", next: "new-code" };
+    case "already_verified":
+      return { message: "This code was already used. Start again to verify another number.", next: "new-code" };
+    case "resend_too_soon":
+      return { message: "A code was just sent. You can get a new one when the countdown ends.", next: "wait" };
+    case "rate_limited":
+      return {
+        message: `Too many codes were requested. Try again ${inTime(error.retryAfter)}.`,
+        next: "wait",
+      };
+    case "provider_error":
+    case "provider_timeout":
+    case "provider_unavailable":
+      return { message: "The text message service isn't answering. Try again in a moment.", next: "retry" };
+    case "service_unavailable":
+      return { message: "The service is busy. Try again in a moment.", next: "retry" };
+    case "network_error":
+      return { message: "You seem to be offline, or the server can't be reached. Check your connection and try again.", next: "retry" };
+    case "invalid_request":
+      return { message: error.error, next: "retry" };
+    default:
+      return { message: "Something went wrong on our side. Try again in a moment.", next: "retry" };
+  }
+}
+
+function inTime(seconds: number | undefined): string {
+  if (!seconds) return "later";
+  if (seconds < 90) return `in ${seconds} seconds`;
+  return `in ${Math.ceil(seconds / 60)} minutes`;
+}
