@@ -89,7 +89,7 @@ export default function CodeStep({ sent, busy, error, attempt, onCheck, onResend
           pattern={`[0-9]{${sent.codeLength}}`}
           maxLength={sent.codeLength}
           size={sent.codeLength}
-          style={{ width: `${sent.codeLength + 2}ch` }}
+          style={{ width: `${sent.codeLength * 1.3 + 1.2}em` }}
           value={code}
           onChange={(e) => typed(e.target.value)}
           aria-invalid={explained?.next === "retype-code"}

@@ -2,8 +2,9 @@ import { useEffect, useState } from "react";
 import { devMessages, type DevMessage } from "./api";
 
 /** The texts the local simulator "sent", for trying the flow without a phone. Renders nothing
- * unless the local server runs the simulator. */
-export default function SimulatedPhone() {
+ * unless the local server runs the simulator. A new `refresh` value (a new code sent) fetches at
+ * once instead of at the next poll. */
+export default function SimulatedPhone({ refresh }: { refresh: string }) {
   const [messages, setMessages] = useState<DevMessage[] | null>(null);
   useEffect(() => {
     let stopped = false;
@@ -12,14 +13,14 @@ export default function SimulatedPhone() {
       const latest = await devMessages();
       if (stopped || latest === null) return;
       setMessages(latest);
-      timer = setTimeout(poll, 1500);
+      timer = setTimeout(poll, 1000);
     };
     void poll();
     return () => {
       stopped = true;
       clearTimeout(timer);
     };
-  }, []);
+  }, [refresh]);
   if (messages === null) return null;
   return (
     <aside className="simulated-phone" aria-label="Simulated phone">

@@ -15,11 +15,13 @@ use axum::body::{Body as AxumBody, to_bytes};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get};
+use axum::routing::{any, get, post};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body as LambdaBody, RequestExt};
 use shared::bootstrap::HandlerDeps;
-use shared::clock::SystemClock;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use shared::clock::{Clock, SystemClock};
 use shared::config::{Config, ConfigError, Settings};
 use shared::phone::{CountryAllowList, PhoneNumber};
 use shared::store::{DynamoStore, MemoryStore};
@@ -33,7 +35,18 @@ pub use store::LocalStore;
 /// Bodies past this are refused here; the handlers refuse anything over 4 KiB anyway.
 const MAX_FORWARDED_BODY: usize = 64 * 1024;
 
-type Deps = HandlerDeps<VonageClient, LocalStore, SystemClock>;
+type Deps = HandlerDeps<VonageClient, LocalStore, DevClock>;
+
+/// The system clock, which in simulator mode `POST /api/dev/clock` can move forward together with
+/// the simulator's, so expiry can be tried without waiting.
+#[derive(Clone, Default)]
+pub struct DevClock(Arc<AtomicI64>);
+
+impl Clock for DevClock {
+    fn now(&self) -> time::OffsetDateTime {
+        SystemClock.now() + time::Duration::seconds(self.0.load(Ordering::SeqCst))
+    }
+}
 
 /// Why the server could not start, each with what to do about it.
 #[derive(Debug, thiserror::Error)]
@@ -65,6 +78,7 @@ impl Running {
 
 struct App {
     deps: Deps,
+    clock: DevClock,
     simulator: Option<Simulator>,
 }
 
@@ -97,7 +111,8 @@ where
                 .map_or_else(|_| m.to.clone(), |p| p.masked().to_owned());
             println!("SMS to {to}: {}", m.text);
         }));
-        let config = SimConfig { on_message: Some(hook), ..SimConfig::default() };
+        let defaults = SimConfig::from_env().map_err(|e| StartError::Other(format!("simulator: {e}")))?;
+        let config = SimConfig { on_message: Some(hook), ..defaults };
         let running = Simulator::spawn(config).await.map_err(|e| StartError::Other(format!("simulator: {e}")))?;
         summary.push(
             "SMS:   Vonage Verify simulator (VONAGE_API_KEY not set): codes are printed here and listed at /api/dev/messages"
@@ -143,8 +158,10 @@ where
         }
     };
     let provider = VonageClient::new(config.vonage.clone()).map_err(StartError::Other)?;
+    let clock = DevClock::default();
     let app = Arc::new(App {
-        deps: HandlerDeps::new(config, provider, store, SystemClock),
+        deps: HandlerDeps::new(config, provider, store, clock.clone()),
+        clock,
         simulator: simulator.as_ref().map(|s| s.simulator.clone()),
     });
 
@@ -159,7 +176,10 @@ where
     let mut router =
         Router::new().route("/api/request-otp", any(request_otp)).route("/api/verify-otp", any(verify_otp));
     if app.simulator.is_some() {
-        router = router.route("/api/dev/messages", get(dev_messages));
+        router = router
+            .route("/api/dev/messages", get(dev_messages))
+            .route("/api/dev/faults", post(dev_fault))
+            .route("/api/dev/clock", post(dev_clock));
     }
     let router = router.route("/api/{*rest}", any(no_such_endpoint)).fallback_service(page).with_state(app);
     let serve = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
@@ -189,6 +209,30 @@ async fn verify_otp(State(app): State<Arc<App>>, ConnectInfo(peer): ConnectInfo<
 async fn dev_messages(State(app): State<Arc<App>>) -> Response {
     let messages = app.simulator.as_ref().map(Simulator::messages).unwrap_or_default();
     axum::Json(messages).into_response()
+}
+
+/// Makes the simulator's next calls fail (the body is the simulator's fault, see vonage-sim).
+async fn dev_fault(State(app): State<Arc<App>>, axum::Json(fault): axum::Json<vonage_sim::Fault>) -> Response {
+    if let Some(simulator) = &app.simulator {
+        simulator.add_fault(fault);
+    }
+    StatusCode::CREATED.into_response()
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ClockChange {
+    advance_seconds: u32,
+}
+
+/// Moves the service's and the simulator's time forward, for trying expiry without waiting.
+async fn dev_clock(State(app): State<Arc<App>>, axum::Json(change): axum::Json<ClockChange>) -> Response {
+    app.clock.0.fetch_add(i64::from(change.advance_seconds), Ordering::SeqCst);
+    if let Some(simulator) = &app.simulator {
+        simulator.advance(std::time::Duration::from_secs(u64::from(change.advance_seconds)));
+    }
+    let now = shared::http::rfc3339(app.clock.now());
+    axum::Json(serde_json::json!({ "now": now })).into_response()
 }
 
 async fn no_such_endpoint() -> Response {

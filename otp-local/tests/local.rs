@@ -124,3 +124,33 @@ async fn start_up_failures_say_what_to_do() {
     let taken = start(&[("PORT", &port)]).await.err().unwrap().to_string();
     assert!(taken.contains(&format!("port {port} is already in use")), "{taken}");
 }
+
+#[tokio::test]
+async fn in_simulator_mode_time_and_faults_can_be_steered() {
+    let url = start(&[]).await.unwrap();
+    let client = Client::new();
+    let fault = client.post(format!("{url}/api/dev/faults")).json(&json!({"status": 500, "endpoint": "start"})).send();
+    assert_eq!(fault.await.unwrap().status(), StatusCode::CREATED);
+    let failed = client.post(format!("{url}/api/request-otp")).json(&json!({"phoneNumber": "+14155552671"})).send();
+    assert_eq!(failed.await.unwrap().status(), StatusCode::BAD_GATEWAY);
+
+    let sent: Value = client
+        .post(format!("{url}/api/request-otp"))
+        .json(&json!({"phoneNumber": "+14155552671"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let messages: Value = client.get(format!("{url}/api/dev/messages")).send().await.unwrap().json().await.unwrap();
+    let advanced = client.post(format!("{url}/api/dev/clock")).json(&json!({"advanceSeconds": 300})).send();
+    assert_eq!(advanced.await.unwrap().status(), StatusCode::OK);
+    let late = client
+        .post(format!("{url}/api/verify-otp"))
+        .json(&json!({"requestId": sent["requestId"], "code": messages[0]["code"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(late.status(), StatusCode::GONE);
+}

@@ -1,0 +1,72 @@
+// Starts `otp-local` in simulator mode with the built page, and Debian's Chromium through
+// playwright-core (Playwright's own browser download is not used).
+
+import { spawn } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { createServer } from "node:net";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, "../..");
+export const screenshots = resolve(here, "screenshots");
+mkdirSync(screenshots, { recursive: true });
+
+const freePort = () =>
+  new Promise((done) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => done(port));
+    });
+  });
+
+/** Starts the local server with `env` on a free port; resolves with its URL and a stop(). */
+export async function startServer(env = {}) {
+  const port = await freePort();
+  const binary = resolve(process.env.CARGO_TARGET_DIR ?? resolve(root, "target"), "debug/otp-local");
+  const child = spawn(binary, [], {
+    cwd: root,
+    env: { ...process.env, PORT: String(port), FRONTEND_DIST: resolve(root, "frontend/dist"), RUST_LOG: "warn", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout.on("data", (d) => (output += d));
+  child.stderr.on("data", (d) => (output += d));
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    if (child.exitCode !== null) throw new Error(`otp-local exited:\n${output}`);
+    try {
+      if ((await fetch(`${url}/api/dev/messages`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    output: () => output,
+    stop: () => new Promise((done) => (child.exitCode !== null ? done() : (child.once("exit", done), child.kill("SIGINT")))),
+    /** The newest code the simulator sent to `e164`. */
+    async code(e164) {
+      const messages = await (await fetch(`${url}/api/dev/messages`)).json();
+      return messages.filter((m) => m.to === e164).at(-1)?.code;
+    },
+    fault: (fault) => fetch(`${url}/api/dev/faults`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(fault) }),
+    advance: (seconds) =>
+      fetch(`${url}/api/dev/clock`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ advanceSeconds: seconds }) }),
+  };
+}
+
+export function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    args: [
+      "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    ],
+  });
+}
+
+export const MOBILE = { width: 390, height: 844 };
+export const DESKTOP = { width: 1280, height: 800 };

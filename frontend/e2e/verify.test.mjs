@@ -1,0 +1,171 @@
+// The page in a real browser against the local server in simulator mode: what a person sees.
+
+import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { after, before, describe, it } from "node:test";
+import { DESKTOP, MOBILE, launch, screenshots, startServer } from "./harness.mjs";
+
+let browser;
+before(async () => (browser = await launch()));
+after(async () => browser?.close());
+
+async function open(server, viewport = MOBILE) {
+  const context = await browser.newContext({ viewport, locale: "en-US" });
+  const page = await context.newPage();
+  await page.goto(server.url);
+  return page;
+}
+
+async function sendCode(page, national = "415 555 2671") {
+  await page.getByLabel("Country").selectOption("US");
+  await page.getByLabel("Phone number").fill(national);
+  await page.getByRole("button", { name: "Send code" }).click();
+}
+
+const shot = (page, name) => page.screenshot({ path: `${screenshots}/${name}.png` });
+
+describe("the verification page", () => {
+  let server;
+  before(async () => (server = await startServer()));
+  after(async () => server.stop());
+
+  for (const [size, viewport] of [["390x844", MOBILE], ["1280x800", DESKTOP]]) {
+    it(`verifies a number end to end (${size})`, async () => {
+      const page = await open(server, viewport);
+      const number = size === "390x844" ? "415 555 0101" : "415 555 0102";
+      const e164 = size === "390x844" ? "+14155550101" : "+14155550102";
+      await page.getByLabel("Phone number").waitFor();
+      if (size === "1280x800") {
+        const timing = await page.evaluate(() => {
+          const nav = performance.getEntriesByType("navigation")[0];
+          const fcp = performance.getEntriesByName("first-contentful-paint")[0];
+          const interactive = performance.getEntriesByName("page-interactive")[0];
+          return {
+            interactiveMs: Math.round(interactive?.startTime ?? -1),
+            domInteractiveMs: Math.round(nav.domInteractive),
+            domContentLoadedMs: Math.round(nav.domContentLoadedEventEnd),
+            loadMs: Math.round(nav.loadEventEnd),
+            firstContentfulPaintMs: Math.round(fcp?.startTime ?? -1),
+          };
+        });
+        console.log(`page timing (Chromium, served by otp-local): ${JSON.stringify(timing)}`);
+        writeFileSync(`${screenshots}/timing.json`, JSON.stringify(timing, null, 2));
+      }
+      await page.getByLabel("Country").selectOption("US");
+      await page.getByLabel("Phone number").pressSequentially(number.replaceAll(" ", ""));
+      assert.equal(await page.getByLabel("Phone number").inputValue(), `(${number.slice(0, 3)}) ${number.slice(4, 7)}-${number.slice(8)}`);
+      await shot(page, `1-phone-${size}`);
+      await page.getByRole("button", { name: "Send code" }).click();
+      await page.getByLabel("6-digit code").waitFor();
+      await page.getByText(/Sent to \+1 415 \*\*\* 01/).waitFor();
+      // The simulated phone shows the text in local mode.
+      await page.getByRole("complementary", { name: "Simulated phone" }).getByRole("listitem").filter({ hasText: e164 }).waitFor();
+      await shot(page, `2-code-${size}`);
+      await page.getByLabel("6-digit code").fill(await server.code(e164));
+      await page.getByRole("heading", { name: "Phone number verified" }).waitFor();
+      await page.getByText(/\+1 415 \*\*\* 01\d\d is verified/).waitFor();
+      await shot(page, `3-verified-${size}`);
+      await page.context().close();
+    });
+  }
+
+  it("clears a wrong code, counts attempts down, then takes the right one", async () => {
+    const page = await open(server);
+    await sendCode(page, "415 555 0103");
+    const code = page.getByLabel("6-digit code");
+    await code.waitFor();
+    const right = await server.code("+14155550103");
+    await code.fill(right === "000000" ? "111111" : "000000");
+    await page.getByRole("alert").filter({ hasText: "That code isn't right. 2 attempts left." }).waitFor();
+    assert.equal(await code.inputValue(), "");
+    await shot(page, "4-wrong-code-390x844");
+    await code.fill(right);
+    await page.getByRole("heading", { name: "Phone number verified" }).waitFor();
+    await page.context().close();
+  });
+
+  it("refuses even the right code after three wrong ones, and offers a new code", async () => {
+    const page = await open(server);
+    await sendCode(page, "415 555 0104");
+    const code = page.getByLabel("6-digit code");
+    await code.waitFor();
+    const right = await server.code("+14155550104");
+    for (const left of ["2 attempts left", "1 attempt left"]) {
+      await code.fill(right === "000000" ? "111111" : "000000");
+      await page.getByRole("alert").filter({ hasText: left }).waitFor();
+    }
+    await code.fill(right === "000000" ? "111111" : "000000");
+    await page.getByRole("alert").filter({ hasText: "Too many incorrect codes" }).waitFor();
+    assert.equal(await code.isDisabled(), true, "no more typing");
+    await page.getByRole("button", { name: /Get a new code|Resend code in/ }).waitFor();
+    await page.context().close();
+  });
+
+  it("refuses an expired code and offers a new one", async () => {
+    const page = await open(server);
+    await sendCode(page, "415 555 0105");
+    await page.getByLabel("6-digit code").waitFor();
+    const right = await server.code("+14155550105");
+    await server.advance(300); // the code's 5 minutes, without waiting for them
+    await page.getByLabel("6-digit code").fill(right);
+    await page.getByRole("alert").filter({ hasText: "This code has expired. Get a new code." }).waitFor();
+    await page.context().close();
+  });
+
+  it("catches an invalid number before sending, and says when the API refuses one", async () => {
+    const page = await open(server);
+    await sendCode(page, "415 555");
+    await page.getByRole("alert").filter({ hasText: "That number doesn't look right" }).waitFor();
+    await shot(page, "5-invalid-number-390x844");
+    await page.getByLabel("Phone number").fill("800 555 0199");
+    await page.getByRole("button", { name: "Send code" }).click();
+    await page.getByRole("alert").filter({ hasText: "can't receive text messages" }).waitFor();
+    await page.context().close();
+  });
+
+  it("says when the text message service fails, and sends on retry", async () => {
+    const page = await open(server);
+    await server.fault({ status: 500, endpoint: "start" });
+    await sendCode(page, "415 555 0106");
+    await page.getByRole("alert").filter({ hasText: "The text message service isn't answering" }).waitFor();
+    await shot(page, "6-provider-failure-390x844");
+    await page.getByRole("button", { name: "Send code" }).click();
+    await page.getByLabel("6-digit code").waitFor();
+    await page.context().close();
+  });
+
+  it("keeps the code step across a reload", async () => {
+    const page = await open(server);
+    await sendCode(page, "415 555 0107");
+    await page.getByLabel("6-digit code").waitFor();
+    await page.reload();
+    await page.getByLabel("6-digit code").fill(await server.code("+14155550107"));
+    await page.getByRole("heading", { name: "Phone number verified" }).waitFor();
+    await page.context().close();
+  });
+});
+
+describe("resending", () => {
+  let server;
+  // A short cooldown, and a simulator that lets a fresh verification be cancelled at once.
+  before(async () => (server = await startServer({ OTP_RESEND_COOLDOWN_SECONDS: "3", SIM_CANCEL_MIN_AGE_SECONDS: "0" })));
+  after(async () => server.stop());
+
+  it("counts down, then sends a new code that works while the old one does not", async () => {
+    const page = await open(server);
+    await sendCode(page, "415 555 0108");
+    const first = await server.code("+14155550108").then(async (c) => c ?? (await new Promise((r) => setTimeout(r, 200)), server.code("+14155550108")));
+    const resend = page.getByRole("button", { name: /Resend code in 0:0\d/ });
+    await resend.waitFor();
+    assert.equal(await resend.isDisabled(), true);
+    await page.getByRole("button", { name: "Resend code", exact: true }).click({ timeout: 10_000 });
+    await page.waitForFunction(async (first) => {
+      const messages = await (await fetch("/api/dev/messages")).json();
+      return messages.filter((m) => m.to === "+14155550108").length === 2 && first !== undefined;
+    }, first);
+    const second = await server.code("+14155550108");
+    await page.getByLabel("6-digit code").fill(second);
+    await page.getByRole("heading", { name: "Phone number verified" }).waitFor();
+    await page.context().close();
+  });
+});
