@@ -31,7 +31,7 @@ export function App() {
   async function send(phoneNumber: string) {
     dispatch(state.step === "code" ? { type: "resend" } : { type: "send" });
     const result = await requestOtp(phoneNumber);
-    dispatch(result.ok ? { type: "sent", sent: result.value } : { type: "failed", error: result.error });
+    dispatch(result.ok ? { type: "sent", sent: result.value } : { type: "failed", error: result.error, at: Date.now() });
   }
 
   async function check(requestId: string, code: string) {
@@ -40,7 +40,7 @@ export function App() {
     dispatch(
       result.ok
         ? { type: "verified", phoneNumber: result.value.phoneNumber, verifiedAt: result.value.verifiedAt }
-        : { type: "failed", error: result.error },
+        : { type: "failed", error: result.error, at: Date.now() },
     );
   }
 

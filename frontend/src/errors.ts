@@ -34,7 +34,10 @@ export function explain(error: ApiError): Explained {
     case "already_verified":
       return { message: "This code was already used. Start again to verify another number.", next: "new-code" };
     case "resend_too_soon":
-      return { message: "A code was just sent. You can get a new one when the countdown ends.", next: "wait" };
+      return {
+        message: `A code was just sent to this number. You can get a new one ${inTime(error.retryAfter)}.`,
+        next: "wait",
+      };
     case "rate_limited":
       return {
         message: `Too many codes were requested. Try again ${inTime(error.retryAfter)}.`,

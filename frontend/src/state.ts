@@ -13,7 +13,7 @@ export type Action =
   | { type: "check" }
   | { type: "resend" }
   | { type: "verified"; phoneNumber: string; verifiedAt: string }
-  | { type: "failed"; error: ApiError }
+  | { type: "failed"; error: ApiError; at: number }
   | { type: "change-number" };
 
 export const start: State = { step: "phone", busy: false, error: null };
@@ -32,7 +32,14 @@ export function reduce(state: State, action: Action): State {
       return { step: "verified", phoneNumber: action.phoneNumber, verifiedAt: action.verifiedAt };
     case "failed":
       if (state.step === "phone") return { ...state, busy: false, error: action.error };
-      if (state.step === "code") return { ...state, busy: null, error: action.error, attempt: state.attempt + 1 };
+      if (state.step === "code") {
+        // Asked again too soon (another tab, a reload): count down to when the API allows it.
+        const wait = action.error.code === "resend_too_soon" ? action.error.retryAfter : undefined;
+        const sent = wait
+          ? { ...state.sent, resendAvailableAt: new Date(action.at + wait * 1000).toISOString() }
+          : state.sent;
+        return { ...state, sent, busy: null, error: action.error, attempt: state.attempt + 1 };
+      }
       return state;
     case "change-number":
       return start;
