@@ -2,6 +2,7 @@
 
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { after, before, describe, it } from "node:test";
 import { DESKTOP, MOBILE, launch, screenshots, startServer } from "./harness.mjs";
 
@@ -23,6 +24,19 @@ async function sendCode(page, national = "415 555 2671") {
 }
 
 const shot = (page, name) => page.screenshot({ path: `${screenshots}/${name}.png` });
+
+/** axe-core's WCAG A/AA rules (contrast included) on the page as it is now: no violations. */
+async function assertAccessible(page, where) {
+  await page.addScriptTag({ path: createRequire(import.meta.url).resolve("axe-core") });
+  const violations = await page.evaluate(async () => {
+    const result = await window.axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] });
+    return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+  });
+  assert.deepEqual(violations, [], `${where}: accessibility violations`);
+}
+
+const noSidewaysScroll = async (page) =>
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), "no sideways scrolling");
 
 describe("the verification page", () => {
   let server;
@@ -133,6 +147,29 @@ describe("the verification page", () => {
     await page.getByLabel("6-digit code").waitFor();
     await page.context().close();
   });
+
+  for (const scheme of ["light", "dark"]) {
+    it(`works by keyboard alone at 320 px, with no accessibility violations (${scheme})`, async () => {
+      const context = await browser.newContext({ viewport: { width: 320, height: 640 }, locale: "en-US", colorScheme: scheme });
+      const page = await context.newPage();
+      await page.goto(server.url);
+      const e164 = scheme === "light" ? "+14155550109" : "+14155550110";
+      await page.getByLabel("Phone number").waitFor();
+      await assertAccessible(page, `phone step, ${scheme}`);
+      await noSidewaysScroll(page);
+      // The number field has focus on arrival; the country comes from the browser's language.
+      await page.keyboard.type(e164.slice(2));
+      await page.keyboard.press("Enter");
+      await page.getByLabel("6-digit code").waitFor();
+      assert.equal(await page.evaluate(() => document.activeElement?.id), "code", "focus moves to the code");
+      await assertAccessible(page, `code step, ${scheme}`);
+      await noSidewaysScroll(page);
+      await page.keyboard.type(await server.code(e164));
+      await page.getByRole("heading", { name: "Phone number verified" }).waitFor();
+      await assertAccessible(page, `verified, ${scheme}`);
+      await context.close();
+    });
+  }
 
   it("keeps the code step across a reload", async () => {
     const page = await open(server);
