@@ -1,7 +1,7 @@
 import { lazy, Suspense, useEffect, useReducer, useRef } from "react";
 import { requestOtp, verifyOtp } from "./api";
 import { PhoneStep } from "./PhoneStep";
-import { maskPhone } from "./phone";
+import { formatPhone } from "./phone";
 import { reduce, remember, saved } from "./state";
 
 // Not needed for the first paint (the phone step): both load right after it.
@@ -69,7 +69,7 @@ export function App() {
             <h1 id="step-title" tabIndex={-1}>
               Phone number verified
             </h1>
-            <p role="status">{maskPhone(state.phoneNumber)} is verified.</p>
+            <p role="status">{formatPhone(state.phoneNumber)} is verified.</p>
             <button type="button" className="secondary" onClick={() => dispatch({ type: "change-number" })}>
               Verify another number
             </button>

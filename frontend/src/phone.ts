@@ -73,6 +73,11 @@ export function parsePhone(input: string, country: CountryCode): ParsedPhone {
   return { valid: true, e164: parsed.number, country: parsed.country };
 }
 
+/** `+1 415 555 2671`: an E.164 number written for a person. */
+export function formatPhone(e164: string): string {
+  return parsePhoneNumberFromString(e164)?.formatInternational() ?? e164;
+}
+
 /** `+1 415-***-2671`: the country code, the first digits and the last four, as the API masks. */
 export function maskPhone(e164: string): string {
   const parsed = parsePhoneNumberFromString(e164);
