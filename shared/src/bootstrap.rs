@@ -57,7 +57,7 @@ pub async fn lambda_deps_or_exit() -> LambdaDeps {
     match LambdaDeps::from_env().await {
         Ok(deps) => deps,
         Err(e) => {
-            tracing::error!("{e}");
+            // Plain stderr: the one line CloudWatch shows for a failed cold start.
             eprintln!("{e}");
             std::process::exit(1);
         }
