@@ -26,22 +26,19 @@ async fn start(vars: &[(&str, &str)]) -> Result<String, otp_local::StartError> {
     Ok(url)
 }
 
+async fn json_of(request: reqwest::RequestBuilder) -> Value {
+    request.send().await.unwrap().json().await.unwrap()
+}
+
 #[tokio::test]
 async fn a_whole_verification_through_the_local_server() {
     let url = start(&[]).await.unwrap();
     let client = Client::new();
-    let sent: Value = client
-        .post(format!("{url}/api/request-otp"))
-        .json(&json!({"phoneNumber": "+1 (415) 555-2671"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let sent =
+        json_of(client.post(format!("{url}/api/request-otp")).json(&json!({"phoneNumber": "+1 (415) 555-2671"}))).await;
     assert_eq!(sent["phoneNumber"], "+14155552671", "{sent}");
 
-    let messages: Value = client.get(format!("{url}/api/dev/messages")).send().await.unwrap().json().await.unwrap();
+    let messages = json_of(client.get(format!("{url}/api/dev/messages"))).await;
     let message = &messages[0];
     assert_eq!(message["to"], "+14155552671");
     assert_eq!(message["text"], format!("Your Verify Local code is {}", message["code"].as_str().unwrap()));
@@ -134,16 +131,9 @@ async fn in_simulator_mode_time_and_faults_can_be_steered() {
     let failed = client.post(format!("{url}/api/request-otp")).json(&json!({"phoneNumber": "+14155552671"})).send();
     assert_eq!(failed.await.unwrap().status(), StatusCode::BAD_GATEWAY);
 
-    let sent: Value = client
-        .post(format!("{url}/api/request-otp"))
-        .json(&json!({"phoneNumber": "+14155552671"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let messages: Value = client.get(format!("{url}/api/dev/messages")).send().await.unwrap().json().await.unwrap();
+    let sent =
+        json_of(client.post(format!("{url}/api/request-otp")).json(&json!({"phoneNumber": "+14155552671"}))).await;
+    let messages = json_of(client.get(format!("{url}/api/dev/messages"))).await;
     let advanced = client.post(format!("{url}/api/dev/clock")).json(&json!({"advanceSeconds": 300})).send();
     assert_eq!(advanced.await.unwrap().status(), StatusCode::OK);
     let late = client

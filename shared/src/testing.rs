@@ -265,3 +265,17 @@ impl VerificationStore for FailingStore {
         Err(self.error())
     }
 }
+
+/// Runs a function binary with every setting valid but `OTP_TTL_SECONDS=30`, and checks that the
+/// cold start stops (exit 1) with exactly one line naming that setting.
+pub fn assert_bad_setting_stops_cold_start(binary: &str) {
+    let output = std::process::Command::new(binary)
+        .env_clear()
+        .envs([("VONAGE_BRAND", "ACME"), ("VONAGE_API_KEY", "key"), ("VONAGE_API_SECRET", "secret")])
+        .envs([("PHONE_HASH_KEY", TEST_HASH_KEY), ("TABLE_NAME", "verifications"), ("OTP_TTL_SECONDS", "30")])
+        .output()
+        .expect("the function binary runs");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).expect("UTF-8");
+    assert_eq!(stderr, "configuration error: OTP_TTL_SECONDS must be a whole number from 60 to 900 (got `30`)\n");
+}
