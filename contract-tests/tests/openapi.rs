@@ -123,6 +123,11 @@ async fn every_situation() -> Vec<Seen> {
     h.clock.advance(time::Duration::seconds(300));
     all.push(verify(&h, &id, &code).await); // expired
 
+    let secret = "0123456789abcdef".repeat(4);
+    let h = Harness::with(&[("ORIGIN_VERIFY_SECRET", &secret)], SimConfig::default()).await;
+    all.push(request(&h, "+14155552671").await); // forbidden: no CloudFront secret
+    all.push(verify(&h, "0123456789abcdef0123456789abcdef", "123456").await);
+
     for throttled in [false, true] {
         let sim = vonage_sim::Simulator::spawn(SimConfig::default()).await.unwrap();
         let config = config(&sim.base_url(), &[]);
@@ -166,7 +171,7 @@ async fn every_answer_matches_its_documented_schema_and_every_documented_answer_
         ));
     }
     let documented = documented(&spec);
-    assert_eq!(documented.len(), 30, "{documented:#?}");
+    assert_eq!(documented.len(), 32, "{documented:#?}");
     assert_eq!(observed, documented, "documented and observed (path, status, code) differ");
 }
 

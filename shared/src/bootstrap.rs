@@ -2,7 +2,7 @@
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, ConfigError, StoreConfig};
-use crate::http::Cors;
+use crate::http::Edge;
 use crate::phone::CountryAllowList;
 use crate::ports::{VerificationProvider, VerificationStore};
 use crate::service::VerificationService;
@@ -14,7 +14,7 @@ use crate::vonage::VonageClient;
 /// plug in their own store and clock.
 pub struct HandlerDeps<P, S, C> {
     pub service: VerificationService<P, S, C>,
-    pub cors: Cors,
+    pub edge: Edge,
     pub allowed_countries: CountryAllowList,
 }
 
@@ -34,7 +34,7 @@ impl<P: VerificationProvider, S: VerificationStore, C: Clock> HandlerDeps<P, S, 
         let hasher = SubjectHasher::new(config.phone_hash_key);
         Self {
             service: VerificationService::new(provider, store, clock, hasher, config.policy),
-            cors: config.cors,
+            edge: config.edge,
             allowed_countries: config.allowed_countries,
         }
     }

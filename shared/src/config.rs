@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
-use crate::http::Cors;
+use crate::http::{Cors, Edge};
 use crate::otp_code::{MAX_CODE_LENGTH, MIN_CODE_LENGTH};
 use crate::phone::CountryAllowList;
 use crate::service::Policy;
@@ -17,6 +17,7 @@ pub const DEFAULT_VONAGE_BASE_URL: &str = "https://api.nexmo.com";
 const BRAND_FORBIDDEN: &[char] = &['/', '{', '}', ':', '$'];
 const BRAND_MAX_CHARS: usize = 18;
 const PHONE_HASH_KEY_MIN_BYTES: usize = 32;
+const ORIGIN_VERIFY_SECRET_MIN_BYTES: usize = 32;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("configuration error: {variable} {problem}")]
@@ -37,7 +38,7 @@ impl ConfigError {
 pub struct Config {
     pub policy: Policy,
     pub allowed_countries: CountryAllowList,
-    pub cors: Cors,
+    pub edge: Edge,
     pub vonage: VonageSettings,
     pub phone_hash_key: SecretString,
 }
@@ -152,8 +153,16 @@ impl Config {
             .map_err(|problem| ConfigError::new("ALLOWED_COUNTRIES", problem))?;
         let cors = Cors::parse(&s.get("CORS_ALLOWED_ORIGINS").unwrap_or_default())
             .map_err(|problem| ConfigError::new("CORS_ALLOWED_ORIGINS", problem))?;
+        let origin_secret = s.get("ORIGIN_VERIFY_SECRET");
+        if origin_secret.as_ref().is_some_and(|secret| secret.len() < ORIGIN_VERIFY_SECRET_MIN_BYTES) {
+            return Err(ConfigError::new(
+                "ORIGIN_VERIFY_SECRET",
+                format!("must be at least {ORIGIN_VERIFY_SECRET_MIN_BYTES} characters (e.g. `openssl rand -hex 32`)"),
+            ));
+        }
+        let edge = Edge::new(cors, origin_secret.map(SecretString::from));
 
-        Ok(Self { policy, allowed_countries, cors, vonage, phone_hash_key: SecretString::from(phone_hash_key) })
+        Ok(Self { policy, allowed_countries, edge, vonage, phone_hash_key: SecretString::from(phone_hash_key) })
     }
 }
 
@@ -234,6 +243,7 @@ mod tests {
             (&[("VONAGE_API_BASE_URL", "ftp://x")], "VONAGE_API_BASE_URL"),
             (&[("VONAGE_TIMEOUT_MS", "0")], "VONAGE_TIMEOUT_MS"),
             (&[("PHONE_HASH_KEY", "short")], "PHONE_HASH_KEY"),
+            (&[("ORIGIN_VERIFY_SECRET", "short")], "ORIGIN_VERIFY_SECRET"),
             (&[("ALLOWED_COUNTRIES", "US,Narnia")], "ALLOWED_COUNTRIES"),
             (&[("CORS_ALLOWED_ORIGINS", "https://a.example/path")], "CORS_ALLOWED_ORIGINS"),
         ];
@@ -254,8 +264,11 @@ mod tests {
 
     #[test]
     fn secrets_never_appear_in_errors_or_debug() {
-        let config = load(&[("VONAGE_API_SECRET", "topsecretvalue")]).unwrap();
+        let origin_secret = "origin-secret-".repeat(3);
+        let config =
+            load(&[("VONAGE_API_SECRET", "topsecretvalue"), ("ORIGIN_VERIFY_SECRET", &origin_secret)]).unwrap();
         assert!(!format!("{config:?}").contains("topsecretvalue"));
+        assert!(!format!("{config:?}").contains("origin-secret"));
         assert!(!format!("{config:?}").contains("0123456789abcdef0123456789abcdef"));
         let err = load(&[("PHONE_HASH_KEY", "tooshortsecret")]).unwrap_err();
         assert!(!err.to_string().contains("tooshortsecret"));

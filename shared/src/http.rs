@@ -2,6 +2,7 @@
 //! CORS, and the one mapping from every failure to a status and a JSON body.
 
 use std::future::Future;
+use std::net::IpAddr;
 
 use lambda_http::http::header::{
     ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS, ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_MAX_AGE,
@@ -10,7 +11,9 @@ use lambda_http::http::header::{
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value};
+use subtle::ConstantTimeEq;
 use tracing::{error, warn};
 
 use crate::phone::PhoneError;
@@ -32,6 +35,7 @@ pub enum ApiError {
     PayloadTooLarge,
     UnsupportedMediaType,
     MethodNotAllowed,
+    Forbidden,
     InvalidPhoneNumber,
     UnsupportedNumber,
     CountryNotAllowed,
@@ -58,6 +62,7 @@ impl ApiError {
             Self::PayloadTooLarge,
             Self::UnsupportedMediaType,
             Self::MethodNotAllowed,
+            Self::Forbidden,
             Self::InvalidPhoneNumber,
             Self::UnsupportedNumber,
             Self::CountryNotAllowed,
@@ -80,6 +85,7 @@ impl ApiError {
                 | Self::PayloadTooLarge
                 | Self::UnsupportedMediaType
                 | Self::MethodNotAllowed
+                | Self::Forbidden
                 | Self::InvalidPhoneNumber
                 | Self::UnsupportedNumber
                 | Self::CountryNotAllowed
@@ -110,6 +116,7 @@ impl ApiError {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
             Self::ResendTooSoon { .. } | Self::RateLimited { .. } | Self::TooManyAttempts => {
                 StatusCode::TOO_MANY_REQUESTS
             }
@@ -129,6 +136,7 @@ impl ApiError {
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::MethodNotAllowed => "method_not_allowed",
+            Self::Forbidden => "forbidden",
             Self::InvalidPhoneNumber => "invalid_phone_number",
             Self::UnsupportedNumber => "unsupported_number",
             Self::CountryNotAllowed => "country_not_allowed",
@@ -154,6 +162,7 @@ impl ApiError {
             Self::PayloadTooLarge => format!("The request body is larger than {} KiB.", MAX_BODY_BYTES / 1024),
             Self::UnsupportedMediaType => "Send the request body as JSON with Content-Type: application/json.".into(),
             Self::MethodNotAllowed => "This endpoint only accepts POST.".into(),
+            Self::Forbidden => "Call this API through the site's own address.".into(),
             Self::InvalidPhoneNumber => {
                 "That is not a valid phone number. Enter it with + and the country code, like +14155552671.".into()
             }
@@ -326,12 +335,12 @@ pub fn json_response(status: StatusCode, body: &Value) -> Response<Body> {
 #[derive(Debug)]
 pub struct JsonRequest {
     pub body: Map<String, Value>,
-    /// The address API Gateway saw (`requestContext.http.sourceIp`); never a client header.
+    /// The caller's address, as [`Edge::client_ip`] found it; never a header the caller wrote.
     pub client_ip: String,
 }
 
 impl JsonRequest {
-    pub fn parse(req: &Request) -> Result<Self, ApiError> {
+    pub fn parse(req: &Request, client_ip: String) -> Result<Self, ApiError> {
         if req.method() != Method::POST {
             return Err(ApiError::MethodNotAllowed);
         }
@@ -358,7 +367,7 @@ impl JsonRequest {
             Ok(_) => return Err(ApiError::InvalidRequest("The request body must be a JSON object.".into())),
             Err(_) => return Err(ApiError::InvalidRequest("The request body is not valid JSON.".into())),
         };
-        Ok(Self { body, client_ip: client_ip(req) })
+        Ok(Self { body, client_ip })
     }
 
     /// The string field `name`, or a clear `invalid_request` naming it.
@@ -371,12 +380,57 @@ impl JsonRequest {
     }
 }
 
-fn client_ip(req: &Request) -> String {
-    match req.request_context_ref() {
-        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.http.source_ip.clone(),
-        _ => None,
+// ---------------------------------------------------------------------------------------------
+// The edge in front of the functions
+
+/// The header CloudFront adds to every request it forwards to the API, holding the shared secret.
+pub const ORIGIN_VERIFY_HEADER: &str = "x-origin-verify";
+/// The header in which CloudFront tells the origin the viewer's `address:port`.
+pub const VIEWER_ADDRESS_HEADER: &str = "cloudfront-viewer-address";
+
+/// What stands between the caller and the functions: browser origins allowed to call
+/// (`CORS_ALLOWED_ORIGINS`), and, when deployed behind CloudFront, the secret CloudFront adds to
+/// every request it forwards (`ORIGIN_VERIFY_SECRET`).
+///
+/// Behind CloudFront, API Gateway's `sourceIp` is a CloudFront server shared by many people, so the
+/// per-address cap would count them together; the person's address arrives in
+/// `CloudFront-Viewer-Address` instead. Anyone can write that header when calling the API Gateway
+/// URL directly, so it is believed only on a request that carries the secret, and a request
+/// without the secret is refused: everything goes through CloudFront.
+#[derive(Debug, Clone, Default)]
+pub struct Edge {
+    cors: Cors,
+    origin_secret: Option<SecretString>,
+}
+
+impl Edge {
+    pub fn new(cors: Cors, origin_secret: Option<SecretString>) -> Self {
+        Self { cors, origin_secret }
     }
-    .unwrap_or_else(|| "unknown".to_owned())
+
+    /// The caller's address, or [`ApiError::Forbidden`] for a request that skipped CloudFront.
+    pub fn client_ip(&self, req: &Request) -> Result<String, ApiError> {
+        let source_ip = match req.request_context_ref() {
+            Some(RequestContext::ApiGatewayV2(ctx)) => ctx.http.source_ip.clone(),
+            _ => None,
+        };
+        let Some(secret) = &self.origin_secret else {
+            return Ok(source_ip.unwrap_or_else(|| "unknown".to_owned()));
+        };
+        let presented = req.headers().get(ORIGIN_VERIFY_HEADER).map(HeaderValue::as_bytes).unwrap_or_default();
+        if !bool::from(presented.ct_eq(secret.expose_secret().as_bytes())) {
+            return Err(ApiError::Forbidden);
+        }
+        let viewer = req.headers().get(VIEWER_ADDRESS_HEADER).and_then(|v| v.to_str().ok()).and_then(viewer_ip);
+        Ok(viewer.or(source_ip).unwrap_or_else(|| "unknown".to_owned()))
+    }
+}
+
+/// The address in CloudFront's `address:port` (`198.51.100.10:46532`, `2001:db8::1:46532`).
+fn viewer_ip(value: &str) -> Option<String> {
+    let (address, port) = value.rsplit_once(':')?;
+    port.parse::<u16>().ok()?;
+    address.parse::<IpAddr>().ok().map(|ip| ip.to_string())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -448,7 +502,7 @@ impl Cors {
 /// and puts CORS and caching headers on whatever comes back.
 pub async fn serve_json<F, Fut>(
     req: Request,
-    cors: &Cors,
+    edge: &Edge,
     error_fields: &[(&str, Value)],
     endpoint: F,
 ) -> Response<Body>
@@ -457,15 +511,15 @@ where
     Fut: Future<Output = Result<Response<Body>, ApiError>>,
 {
     let mut response = if req.method() == Method::OPTIONS {
-        cors.preflight(&req)
+        edge.cors.preflight(&req)
     } else {
-        let outcome = match JsonRequest::parse(&req) {
+        let outcome = match edge.client_ip(&req).and_then(|client_ip| JsonRequest::parse(&req, client_ip)) {
             Ok(parsed) => endpoint(parsed).await,
             Err(e) => Err(e),
         };
         outcome.unwrap_or_else(|e| e.into_response_with(error_fields))
     };
-    cors.decorate(&req, &mut response);
+    edge.cors.decorate(&req, &mut response);
     response
 }
 
@@ -486,6 +540,47 @@ mod tests {
             assert!(Cors::parse(bad).is_err(), "{bad}");
         }
         assert_eq!(Cors::parse("").unwrap(), Cors::default());
+    }
+
+    fn request_with(headers: &[(&str, &str)]) -> Request {
+        let mut req = crate::testing::event(
+            include_str!("../../events/request-otp.json"),
+            "POST",
+            Some("application/json"),
+            Some("{}"),
+        );
+        for (name, value) in headers {
+            let name = lambda_http::http::HeaderName::from_bytes(name.as_bytes()).unwrap();
+            req.headers_mut().insert(name, HeaderValue::from_str(value).unwrap());
+        }
+        req
+    }
+
+    #[test]
+    fn without_an_origin_secret_the_caller_is_the_gateway_source_ip_whatever_the_headers_say() {
+        let edge = Edge::default();
+        let forged = request_with(&[(VIEWER_ADDRESS_HEADER, "203.0.113.77:443"), (ORIGIN_VERIFY_HEADER, "x")]);
+        assert_eq!(edge.client_ip(&forged).unwrap(), "198.51.100.7");
+    }
+
+    #[test]
+    fn with_an_origin_secret_only_requests_carrying_it_are_served_and_the_viewer_address_is_believed() {
+        let secret = "s".repeat(32);
+        let edge = Edge::new(Cors::default(), Some(SecretString::from(secret.clone())));
+        for presented in [None, Some(""), Some("s"), Some(&*"t".repeat(32)), Some(&*"s".repeat(33))] {
+            let mut headers = vec![(VIEWER_ADDRESS_HEADER, "203.0.113.77:443")];
+            headers.extend(presented.map(|p| (ORIGIN_VERIFY_HEADER, p)));
+            assert_eq!(edge.client_ip(&request_with(&headers)), Err(ApiError::Forbidden), "{presented:?}");
+        }
+        let through_cloudfront = |viewer: &str| {
+            edge.client_ip(&request_with(&[(ORIGIN_VERIFY_HEADER, &secret), (VIEWER_ADDRESS_HEADER, viewer)]))
+        };
+        assert_eq!(through_cloudfront("203.0.113.77:46532").unwrap(), "203.0.113.77");
+        assert_eq!(through_cloudfront("2001:db8::1:46532").unwrap(), "2001:db8::1");
+        // No usable viewer address: the gateway's own, never a made-up one.
+        assert_eq!(through_cloudfront("not-an-address").unwrap(), "198.51.100.7");
+        assert_eq!(edge.client_ip(&request_with(&[(ORIGIN_VERIFY_HEADER, &secret)])).unwrap(), "198.51.100.7");
+        assert_eq!(ApiError::Forbidden.status(), StatusCode::FORBIDDEN);
     }
 
     #[test]

@@ -15,7 +15,7 @@ where
     S: VerificationStore,
     C: Clock,
 {
-    serve_json(req, &deps.cors, &[], |input| async move { request_otp(deps, &input).await }).await
+    serve_json(req, &deps.edge, &[], |input| async move { request_otp(deps, &input).await }).await
 }
 
 async fn request_otp<P, S, C>(deps: &HandlerDeps<P, S, C>, input: &JsonRequest) -> Result<Response<Body>, ApiError>

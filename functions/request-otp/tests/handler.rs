@@ -96,6 +96,40 @@ async fn hourly_caps_answer_rate_limited_and_use_the_gateway_source_ip() {
 }
 
 #[tokio::test]
+async fn behind_cloudfront_each_viewer_is_counted_and_a_call_around_cloudfront_sends_nothing() {
+    let secret = "0123456789abcdef".repeat(4);
+    let h = Harness::with(
+        &[("OTP_MAX_SENDS_PER_IP_PER_HOUR", "1"), ("ORIGIN_VERIFY_SECRET", &secret)],
+        SimConfig::default(),
+    )
+    .await;
+    let via = |number: &str, viewer: &str, secret: Option<&str>| {
+        let mut event: Value = serde_json::from_str(EVENT).unwrap();
+        event["headers"]["cloudfront-viewer-address"] = format!("{viewer}:51234").into();
+        if let Some(secret) = secret {
+            event["headers"]["x-origin-verify"] = secret.into();
+        }
+        event["body"] = json!({"phoneNumber": number}).to_string().into();
+        lambda_http::request::from_str(&event.to_string()).unwrap()
+    };
+    // Two people behind the same CloudFront server (one sourceIp): each has their own cap.
+    for (number, viewer) in [("+14155552671", "203.0.113.1"), ("+14155552672", "203.0.113.2")] {
+        let response = request_otp::handle(&h.deps, via(number, viewer, Some(&secret))).await;
+        assert_eq!(response.status(), 200, "{}", json_body(&response));
+    }
+    let again = request_otp::handle(&h.deps, via("+14155552673", "203.0.113.1", Some(&secret))).await;
+    assert_eq!(json_body(&again)["code"], "rate_limited");
+
+    // Straight to the API Gateway URL, with a made-up viewer address: refused, nothing sent.
+    for presented in [None, Some("wrong")] {
+        let response = request_otp::handle(&h.deps, via("+14155552674", "203.0.113.3", presented)).await;
+        let body = json_body(&response);
+        assert_eq!((response.status().as_u16(), body["code"].as_str()), (403, Some("forbidden")), "{body}");
+    }
+    assert_eq!(h.sim.simulator.messages().len(), 2);
+}
+
+#[tokio::test]
 async fn provider_failures_become_clear_gateway_errors_and_leave_no_cooldown() {
     let h = Harness::start().await;
     let cases = [

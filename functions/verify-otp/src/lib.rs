@@ -19,7 +19,7 @@ where
     // Clients of the classic tutorial read `verified` on every answer.
     serve_json(
         req,
-        &deps.cors,
+        &deps.edge,
         &[("verified", Value::Bool(false))],
         |input| async move { verify_otp(deps, &input).await },
     )
