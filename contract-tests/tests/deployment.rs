@@ -217,6 +217,34 @@ fn cloudfront_sends_the_secret_the_functions_expect_and_the_headers_they_read() 
 }
 
 #[test]
+fn cloudfront_adds_the_security_headers_the_page_is_developed_and_tested_under() {
+    let t = template();
+    let policy = &t["Resources"]["SecurityHeadersPolicy"]["Properties"]["ResponseHeadersPolicyConfig"];
+    let config = &policy["SecurityHeadersConfig"];
+    let text = |v: &Value| v.as_str().unwrap_or_else(|| panic!("not a string: {v}")).to_owned();
+    let mut deployed = BTreeMap::from([
+        ("content-security-policy".to_owned(), text(&config["ContentSecurityPolicy"]["ContentSecurityPolicy"])),
+        ("x-frame-options".to_owned(), text(&config["FrameOptions"]["FrameOption"])),
+        ("referrer-policy".to_owned(), text(&config["ReferrerPolicy"]["ReferrerPolicy"])),
+    ]);
+    if config["ContentTypeOptions"]["Override"] == true {
+        deployed.insert("x-content-type-options".to_owned(), "nosniff".to_owned());
+    }
+    let local: BTreeMap<String, String> =
+        otp_local::SECURITY_HEADERS.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    assert_eq!(deployed, local);
+    let hsts = &config["StrictTransportSecurity"];
+    assert!(hsts["AccessControlMaxAgeSec"].as_u64().unwrap() >= 31_536_000, "HSTS for at least a year");
+    let distribution = &t["Resources"]["Distribution"]["Properties"]["DistributionConfig"];
+    let behaviors =
+        distribution["CacheBehaviors"].as_array().unwrap().iter().chain([&distribution["DefaultCacheBehavior"]]);
+    for behavior in behaviors {
+        assert_eq!(behavior["ResponseHeadersPolicyId"], json!({"Ref": "SecurityHeadersPolicy"}));
+        assert_ne!(behavior["ViewerProtocolPolicy"], "allow-all", "HTTPS only");
+    }
+}
+
+#[test]
 fn the_routes_are_the_api_contract_and_the_local_router() {
     let t = template();
     let mut deployed = BTreeMap::new();

@@ -32,6 +32,20 @@ use vonage_sim::{MessageHook, SimConfig, Simulator};
 
 pub use store::LocalStore;
 
+/// The response headers CloudFront adds in the deployment (`SecurityHeadersPolicy` in
+/// template.yaml, kept equal by a test), sent here too so that the page is developed and tested
+/// under the policy it is served with. HSTS is left to the deployment: this server speaks plain HTTP.
+pub const SECURITY_HEADERS: &[(&str, &str)] = &[
+    (
+        "content-security-policy",
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; \
+         manifest-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    ),
+    ("x-content-type-options", "nosniff"),
+    ("x-frame-options", "DENY"),
+    ("referrer-policy", "no-referrer"),
+];
+
 /// Bodies past this are refused here; the handlers refuse anything over 4 KiB anyway.
 const MAX_FORWARDED_BODY: usize = 64 * 1024;
 
@@ -181,10 +195,21 @@ where
             .route("/api/dev/faults", post(dev_fault))
             .route("/api/dev/clock", post(dev_clock));
     }
-    let router = router.route("/api/{*rest}", any(no_such_endpoint)).fallback_service(page).with_state(app);
+    let router = router
+        .route("/api/{*rest}", any(no_such_endpoint))
+        .fallback_service(page)
+        .layer(axum::middleware::map_response(with_security_headers))
+        .with_state(app);
     let serve = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown);
     Ok(Running { addr, summary, serve: Box::pin(async move { serve.await }), _simulator: simulator })
+}
+
+async fn with_security_headers(mut response: Response) -> Response {
+    for (name, value) in SECURITY_HEADERS {
+        response.headers_mut().insert(*name, axum::http::HeaderValue::from_static(value));
+    }
+    response
 }
 
 async fn request_otp(
