@@ -319,6 +319,46 @@ fn each_function_may_call_exactly_the_dynamodb_actions_its_code_reaches() {
     }
 }
 
+#[test]
+fn the_deploy_role_may_manage_every_kind_of_resource_the_template_creates_and_no_more_broadly() {
+    let t = template();
+    let policy: Value = serde_json::from_str(&read("deploy/deploy-role-policy.json")).unwrap();
+    let mut allowed = BTreeSet::new();
+    for statement in policy["Statement"].as_array().unwrap() {
+        assert_eq!(statement["Effect"], "Allow");
+        for action in statement["Action"].as_array().unwrap() {
+            let action = action.as_str().unwrap();
+            assert!(!action.contains('*'), "no wildcard actions: {action}");
+            allowed.insert(action.split(':').next().unwrap().to_owned());
+        }
+    }
+    let mut needed = BTreeSet::from(["cloudformation".to_owned(), "s3".to_owned()]); // the stack, SAM's artifacts
+    for resource in t["Resources"].as_object().unwrap().values() {
+        let kind = resource["Type"].as_str().unwrap();
+        let services: &[&str] = match kind {
+            "AWS::Serverless::Function" => &["lambda", "iam", "logs"],
+            "AWS::Serverless::HttpApi" => &["apigateway"],
+            other => &[other.split("::").nth(1).unwrap()],
+        };
+        for service in services {
+            needed.insert(service.to_lowercase());
+        }
+    }
+    if read("template.yaml").contains("{{resolve:secretsmanager:") {
+        needed.insert("secretsmanager".to_owned());
+    }
+    assert_eq!(allowed, needed, "services the deploy role may use (left) and the template needs (right)");
+
+    let trust: Value = serde_json::from_str(&read("deploy/github-oidc-trust.json")).unwrap();
+    let condition = &trust["Statement"][0]["Condition"]["StringEquals"];
+    assert_eq!(condition["token.actions.githubusercontent.com:aud"], "sts.amazonaws.com");
+    let subjects = condition["token.actions.githubusercontent.com:sub"].as_array().unwrap();
+    assert!(
+        subjects.iter().all(|s| s.as_str().unwrap().contains(":environment:")),
+        "only the deploy job's environments"
+    );
+}
+
 fn pascal(snake: &str) -> String {
     snake.split('_').map(|w| w[..1].to_uppercase() + &w[1..]).collect()
 }
