@@ -1,7 +1,8 @@
 # Helpers for the scripts beside this file: the project's Python tools, free ports, and
 # background servers that stop when the script exits. Source it from the repository root.
 
-step() { printf '\n==> %s\n' "$*"; }
+# Each step says how long the script has been running when it starts.
+step() { printf '\n==> %s  [%dm%02ds]\n' "$*" $((SECONDS / 60)) $((SECONDS % 60)); }
 
 # Creates .venv and installs requirements-dev.txt into it when that file changed.
 ensure_python_tools() {
