@@ -1,5 +1,5 @@
 # The project's commands. `make help` lists them.
-.PHONY: help dev test watch sim page
+.PHONY: help dev test bench watch sim page
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-6s %s\n", $$1, $$2}'
@@ -9,6 +9,9 @@ dev: page ## the product on http://localhost:3000: page, both functions, simulat
 
 test: ## every test, as CI runs it (installs its own tools on first run)
 	./scripts/test
+
+bench: ## cold start, memory, size and per-call cost of both functions, and the local server under load (a table)
+	./scripts/bench
 
 watch: ## both functions under `cargo lambda watch` on :9000, with moto on :8000 and the simulator on :4010
 	./scripts/watch

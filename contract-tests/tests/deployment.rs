@@ -282,11 +282,14 @@ fn each_function_may_call_exactly_the_dynamodb_actions_its_code_reaches() {
     let table_arn = json!({"Fn::GetAtt": ["Table", "Arn"]});
     let service = Source::parse("shared/src/service.rs");
     let store = Source::parse("shared/src/store/dynamo.rs");
+    let bootstrap = Source::parse("shared/src/bootstrap.rs");
     for (binary, (name, f)) in functions(&t) {
         let handler = Source::parse(&format!("functions/{binary}/src/lib.rs"));
         let service_methods = handler.reached(&["handle"], "service");
         assert!(!service_methods.is_empty(), "{binary} calls no service method");
-        let store_methods = service.reached_from(&service_methods, "store");
+        let mut store_methods = service.reached_from(&service_methods, "store");
+        // Every cold start connects to DynamoDB ahead of the first call.
+        store_methods.extend(bootstrap.reached(&["from_env"], "store"));
         let mut actions = BTreeSet::new();
         for call in store.reached_from(&store_methods, "client") {
             if call == "transact_write_items" {

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use serde_json::json;
 use shared::testing::{Harness, TEST_HASH_KEY, event, json_body};
 use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::prelude::*;
 use vonage_sim::{Fault, SimConfig};
 
 #[derive(Clone, Default)]
@@ -28,10 +29,11 @@ async fn trace_logs_of_every_flow_hold_no_number_code_or_secret() {
     let captured = Captured::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
-        .with_env_filter(shared::telemetry::filter(LevelFilter::TRACE))
+        .with_max_level(LevelFilter::TRACE)
         .with_writer(move || writer.clone())
         .json()
-        .finish();
+        .finish()
+        .with(shared::telemetry::filter(LevelFilter::TRACE));
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let h = Harness::with(&[("OTP_RESEND_COOLDOWN_SECONDS", "0")], SimConfig::default()).await;

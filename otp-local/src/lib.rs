@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::{Body as AxumBody, to_bytes};
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{ConnectInfo, Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
@@ -120,7 +120,12 @@ where
 
     let mut summary = Vec::new();
     let simulator = if env("VONAGE_API_KEY").is_none() {
-        let hook = MessageHook(Arc::new(|m: &vonage_sim::Message| {
+        // `OTP_LOCAL_PRINT_SMS=false` keeps a load test's thousands of messages off the terminal.
+        let print = env("OTP_LOCAL_PRINT_SMS").is_none_or(|v| v != "false");
+        let hook = MessageHook(Arc::new(move |m: &vonage_sim::Message| {
+            if !print {
+                return;
+            }
             let to = PhoneNumber::parse(&m.to, &CountryAllowList::default())
                 .map_or_else(|_| m.to.clone(), |p| p.masked().to_owned());
             println!("SMS to {to}: {}", m.text);
@@ -231,8 +236,18 @@ async fn verify_otp(State(app): State<Arc<App>>, ConnectInfo(peer): ConnectInfo<
 }
 
 /// What the simulator "sent", newest last (only in simulator mode).
-async fn dev_messages(State(app): State<Arc<App>>) -> Response {
-    let messages = app.simulator.as_ref().map(Simulator::messages).unwrap_or_default();
+#[derive(serde::Deserialize)]
+struct MessagesQuery {
+    /// Only the messages to this number (digits, as Vonage writes them, with or without `+`).
+    to: Option<String>,
+}
+
+async fn dev_messages(State(app): State<Arc<App>>, Query(query): Query<MessagesQuery>) -> Response {
+    let mut messages = app.simulator.as_ref().map(Simulator::messages).unwrap_or_default();
+    if let Some(to) = query.to {
+        let digits = to.trim_start_matches('+');
+        messages.retain(|m| m.to.trim_start_matches('+') == digits);
+    }
     axum::Json(messages).into_response()
 }
 

@@ -6,6 +6,12 @@ use std::collections::HashMap;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
+/// A client on rustls with ring, the one crypto provider the workspace builds.
+fn client() -> Client {
+    shared::tls::install_crypto_provider();
+    Client::new()
+}
+
 fn page_dir() -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("otp-local-page-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -33,12 +39,20 @@ async fn json_of(request: reqwest::RequestBuilder) -> Value {
 #[tokio::test]
 async fn a_whole_verification_through_the_local_server() {
     let url = start(&[]).await.unwrap();
-    let client = Client::new();
+    let client = client();
     let sent =
         json_of(client.post(format!("{url}/api/request-otp")).json(&json!({"phoneNumber": "+1 (415) 555-2671"}))).await;
     assert_eq!(sent["phoneNumber"], "+14155552671", "{sent}");
 
+    json_of(client.post(format!("{url}/api/request-otp")).json(&json!({"phoneNumber": "+44 7400 123456"}))).await;
     let messages = json_of(client.get(format!("{url}/api/dev/messages"))).await;
+    assert_eq!(messages.as_array().unwrap().len(), 2);
+    // One number's messages: `?to=` with or without the `+`.
+    for to in ["%2B14155552671", "14155552671"] {
+        let only = json_of(client.get(format!("{url}/api/dev/messages?to={to}"))).await;
+        assert_eq!(only.as_array().unwrap().len(), 1, "{to}: {only}");
+        assert_eq!(only[0]["to"], "+14155552671");
+    }
     let message = &messages[0];
     assert_eq!(message["to"], "+14155552671");
     assert_eq!(message["text"], format!("Your Verify Local code is {}", message["code"].as_str().unwrap()));
@@ -57,7 +71,7 @@ async fn a_whole_verification_through_the_local_server() {
 #[tokio::test]
 async fn errors_keep_their_status_headers_and_json() {
     let url = start(&[]).await.unwrap();
-    let client = Client::new();
+    let client = client();
     let send = || client.post(format!("{url}/api/request-otp")).json(&json!({"phoneNumber": "+14155552671"})).send();
     assert_eq!(send().await.unwrap().status(), StatusCode::OK);
     let again = send().await.unwrap();
@@ -125,7 +139,7 @@ async fn start_up_failures_say_what_to_do() {
 #[tokio::test]
 async fn in_simulator_mode_time_and_faults_can_be_steered() {
     let url = start(&[]).await.unwrap();
-    let client = Client::new();
+    let client = client();
     let fault = client.post(format!("{url}/api/dev/faults")).json(&json!({"status": 500, "endpoint": "start"})).send();
     assert_eq!(fault.await.unwrap().status(), StatusCode::CREATED);
     let failed = client.post(format!("{url}/api/request-otp")).json(&json!({"phoneNumber": "+14155552671"})).send();

@@ -15,4 +15,5 @@ pub mod subject_key;
 pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod tls;
 pub mod vonage;

@@ -1,7 +1,8 @@
 //! Logging, set up once per process.
 
-use tracing_subscriber::EnvFilter;
-use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::fmt;
+use tracing_subscriber::prelude::*;
 
 /// Crates that can log request and response bodies at debug or trace level. Bodies carry phone
 /// numbers and codes, so these stay at `info` whatever level is asked for.
@@ -25,26 +26,23 @@ pub fn init() {
         .ok()
         .and_then(|l| l.parse::<LevelFilter>().ok())
         .unwrap_or(LevelFilter::INFO);
-    let filter = filter(level);
     let in_lambda = std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some();
     let text_asked = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("text"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    let logs = tracing_subscriber::registry().with(filter(level));
     let result = if in_lambda && !text_asked {
         // Lambda stamps every line itself.
-        builder.json().without_time().with_current_span(true).try_init()
+        logs.with(fmt::layer().json().without_time().with_current_span(true).with_target(false)).try_init()
     } else {
-        builder.compact().try_init()
+        logs.with(fmt::layer().compact().with_target(false)).try_init()
     };
     // A second call (tests, a process hosting both handlers) keeps the first subscriber.
     drop(result);
 }
 
-/// `level` for everything, but never more than `info` for the crates that can log bodies.
-pub fn filter(level: LevelFilter) -> EnvFilter {
-    let mut filter = EnvFilter::default().add_directive(level.into());
-    for name in BODY_LOGGING_CRATES {
-        let directive = format!("{name}={}", level.min(LevelFilter::INFO));
-        filter = filter.add_directive(directive.parse().expect("a crate name and a level form a directive"));
-    }
-    filter
+/// `level` for everything, but never more than `info` for the crates that can log bodies. (A
+/// `Targets` filter rather than `EnvFilter`: no regular-expression engine for per-crate levels.)
+pub fn filter(level: LevelFilter) -> Targets {
+    Targets::new()
+        .with_default(level)
+        .with_targets(BODY_LOGGING_CRATES.iter().map(|name| (*name, level.min(LevelFilter::INFO))))
 }

@@ -167,6 +167,7 @@ pub async fn dynamo_store() -> crate::store::DynamoStore {
     );
     let config = aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
+        .http_client(crate::tls::aws_http_client())
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
         .endpoint_url(endpoint)

@@ -58,6 +58,7 @@ impl VonageClient {
                 "VONAGE_API_KEY or VONAGE_API_SECRET contains characters not allowed in a header".to_owned()
             })?;
         auth.set_sensitive(true);
+        crate::tls::install_crypto_provider();
         let http = reqwest::Client::builder()
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout.min(Duration::from_secs(3)))
@@ -159,6 +160,18 @@ fn transport_error(e: reqwest::Error) -> ProviderError {
 #[derive(Deserialize)]
 struct InvalidParameter {
     name: String,
+}
+
+impl VonageClient {
+    /// Opens the connection to Vonage (TCP and TLS) ahead of the first request, with a request
+    /// that costs nothing: the API host's root, unauthenticated. reqwest keeps the connection for
+    /// the next call. Failures are left to that call to meet and report.
+    pub async fn connect(&self) {
+        if let Ok(response) = self.http.get(self.base.clone()).send().await {
+            // Read to the end, or the connection cannot go back to the pool.
+            let _ = response.bytes().await;
+        }
+    }
 }
 
 impl VerificationProvider for VonageClient {

@@ -7,8 +7,14 @@ use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use vonage_sim::{Running, SimConfig, Simulator};
 
+/// A client on rustls with ring, the one crypto provider the workspace builds.
+fn client() -> Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    Client::new()
+}
+
 async fn sim() -> (Running, Client) {
-    (Simulator::spawn(SimConfig::default()).await.unwrap(), Client::new())
+    (Simulator::spawn(SimConfig::default()).await.unwrap(), client())
 }
 
 fn start_body(to: &str) -> Value {
@@ -146,7 +152,7 @@ async fn four_wrong_codes(s: &Running, c: &Client) -> Vec<u16> {
 #[tokio::test]
 async fn the_final_wrong_code_status_is_configurable() {
     let s = Simulator::spawn(SimConfig { final_wrong_code_status: 400, ..SimConfig::default() }).await.unwrap();
-    let c = Client::new();
+    let c = client();
     assert_eq!(four_wrong_codes(&s, &c).await, [400, 400, 400, 404]);
 }
 

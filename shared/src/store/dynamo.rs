@@ -49,8 +49,19 @@ impl DynamoStore {
     /// Builds a client from the SDK's standard configuration (region, credentials, and
     /// `AWS_ENDPOINT_URL_DYNAMODB` for a local server).
     pub async fn from_env(table: impl Into<String>) -> Self {
-        let config = aws_config::load_from_env().await;
+        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .http_client(crate::tls::aws_http_client())
+            .load()
+            .await;
         Self::new(Client::new(&config), table)
+    }
+
+    /// Opens the connection to DynamoDB (TCP, TLS, credentials) ahead of the first request, with
+    /// a read of a key that is never written (half a read unit; `GetItem` is an action both
+    /// functions already have). The SDK keeps the connection for the next call. Failures are left
+    /// to that call to meet and report.
+    pub async fn connect(&self) {
+        let _ = self.client.get_item().table_name(&self.table).key(PARTITION_KEY, s("connect")).send().await;
     }
 
     pub fn client(&self) -> &Client {

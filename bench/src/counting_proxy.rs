@@ -1,0 +1,166 @@
+//! A loopback HTTP/1.1 proxy in front of a server (moto, the Vonage simulator) that counts the
+//! connections a client opens and the requests it sends on them: proof, at the connection level,
+//! of what a function does during init and in each invocation.
+//!
+//! The client's connections are kept alive, as DynamoDB and Vonage keep them, whatever the server
+//! behind does: each request goes to the server on a connection of its own (moto's single-threaded
+//! server closes every connection after one answer), and the answer comes back without its
+//! `Connection: close`.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// What went through the proxy so far.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Traffic {
+    pub connections: usize,
+    /// One entry per request: its request line (`POST / HTTP/1.1`), or for DynamoDB its operation
+    /// (`x-amz-target: DynamoDB_20120810.PutItem` gives `PutItem`).
+    pub requests: Vec<String>,
+}
+
+pub struct CountingProxy {
+    addr: SocketAddr,
+    traffic: Arc<Mutex<Traffic>>,
+    _task: tokio::task::JoinHandle<()>,
+}
+
+impl CountingProxy {
+    pub async fn start(upstream: SocketAddr) -> std::io::Result<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let traffic: Arc<Mutex<Traffic>> = Arc::default();
+        let seen = traffic.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                seen.lock().unwrap().connections += 1;
+                tokio::spawn(serve(client, upstream, seen.clone()));
+            }
+        });
+        Ok(Self { addr, traffic, _task: task })
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn traffic(&self) -> Traffic {
+        self.traffic.lock().unwrap().clone()
+    }
+}
+
+/// Relays each request of one client connection until the client closes it.
+async fn serve(mut client: TcpStream, upstream: SocketAddr, traffic: Arc<Mutex<Traffic>>) {
+    let mut pending = Vec::new();
+    while let Some(request) = read_message(&mut client, &mut pending).await {
+        traffic.lock().unwrap().requests.extend(requests_in(&request));
+        let Ok(mut server) = TcpStream::connect(upstream).await else { return };
+        if server.write_all(&request).await.is_err() {
+            return;
+        }
+        let mut rest = Vec::new();
+        let Some(answer) = read_message(&mut server, &mut rest).await else { return };
+        if client.write_all(&without_connection_close(&answer)).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// One HTTP/1.1 message (head, then `content-length` bytes of body) from `stream`, with bytes
+/// already read in `pending`; what follows it stays in `pending`.
+async fn read_message<S: AsyncRead + Unpin>(stream: &mut S, pending: &mut Vec<u8>) -> Option<Vec<u8>> {
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        if let Some(head_len) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
+            let length = head_len + 4 + content_length(&pending[..head_len]);
+            if pending.len() >= length {
+                let rest = pending.split_off(length);
+                return Some(std::mem::replace(pending, rest));
+            }
+        }
+        let n = stream.read(&mut buf).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        pending.extend_from_slice(&buf[..n]);
+    }
+}
+
+fn content_length(head: &[u8]) -> usize {
+    String::from_utf8_lossy(head)
+        .split("\r\n")
+        .find_map(|h| {
+            let (name, value) = h.split_once(':')?;
+            name.trim().eq_ignore_ascii_case("content-length").then(|| value.trim().parse().ok())?
+        })
+        .unwrap_or(0)
+}
+
+/// The answer as a keep-alive HTTP/1.1 server sends it: moto's single-threaded server answers in
+/// HTTP/1.0 with `Connection: close`.
+fn without_connection_close(answer: &[u8]) -> Vec<u8> {
+    let Some(head_len) = answer.windows(4).position(|w| w == b"\r\n\r\n") else { return answer.to_vec() };
+    let head = String::from_utf8_lossy(&answer[..head_len]);
+    let head = head.strip_prefix("HTTP/1.0 ").map_or_else(|| head.to_string(), |rest| format!("HTTP/1.1 {rest}"));
+    let kept: Vec<&str> = head.split("\r\n").filter(|h| !h.to_ascii_lowercase().starts_with("connection:")).collect();
+    let mut out = kept.join("\r\n").into_bytes();
+    out.extend_from_slice(&answer[head_len..]);
+    out
+}
+
+/// The requests in what a client sent on one connection: each head, then `content-length` bytes
+/// of body (both clients send bodies with a length, never chunked).
+fn requests_in(bytes: &[u8]) -> Vec<String> {
+    let mut requests = Vec::new();
+    let mut at = 0;
+    while let Some(head_len) = bytes[at..].windows(4).position(|w| w == b"\r\n\r\n") {
+        let head = String::from_utf8_lossy(&bytes[at..at + head_len]);
+        let mut lines = head.split("\r\n");
+        let request_line = lines.next().unwrap_or_default().to_owned();
+        let (mut body_len, mut operation) = (0, None);
+        for header in lines {
+            let Some((name, value)) = header.split_once(':') else { continue };
+            let value = value.trim();
+            if name.eq_ignore_ascii_case("content-length") {
+                body_len = value.parse().unwrap_or(0);
+            } else if name.eq_ignore_ascii_case("x-amz-target") {
+                operation = Some(value.rsplit('.').next().unwrap_or(value).to_owned());
+            }
+        }
+        requests.push(operation.unwrap_or(request_line));
+        at += head_len + 4 + body_len;
+        if at >= bytes.len() {
+            break;
+        }
+    }
+    requests
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{read_message, requests_in, without_connection_close};
+
+    #[test]
+    fn requests_are_found_with_their_dynamodb_operation() {
+        let sent =
+            b"POST / HTTP/1.1\r\nhost: x\r\nX-Amz-Target: DynamoDB_20120810.GetItem\r\ncontent-length: 2\r\n\r\n{}\
+POST /v2/verify HTTP/1.1\r\nhost: y\r\ncontent-length: 7\r\n\r\n{\"a\":1}GET / HTTP/1.1\r\n\r\n";
+        assert_eq!(requests_in(sent), ["GetItem", "POST /v2/verify HTTP/1.1", "GET / HTTP/1.1"]);
+        assert!(requests_in(b"").is_empty());
+    }
+
+    #[tokio::test]
+    async fn messages_are_cut_by_their_length_and_answers_lose_connection_close() {
+        let mut stream: &[u8] = b"POST / HTTP/1.1\r\ncontent-length: 2\r\n\r\n{}GET / HTTP/1.1\r\n\r\n";
+        let mut pending = Vec::new();
+        let first = read_message(&mut stream, &mut pending).await.unwrap();
+        assert_eq!(first, b"POST / HTTP/1.1\r\ncontent-length: 2\r\n\r\n{}");
+        assert_eq!(read_message(&mut stream, &mut pending).await.unwrap(), b"GET / HTTP/1.1\r\n\r\n");
+        assert_eq!(read_message(&mut stream, &mut pending).await, None);
+        let answer = b"HTTP/1.0 200 OK\r\nConnection: close\r\ncontent-length: 2\r\n\r\n{}";
+        assert_eq!(without_connection_close(answer), b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}");
+    }
+}

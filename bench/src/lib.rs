@@ -1,0 +1,92 @@
+//! Tools to run a Lambda function's `bootstrap` the way Lambda does, on loopback: a minimal
+//! Runtime API, and a TCP proxy that counts the connections and requests a function makes to
+//! DynamoDB and to Vonage. The benchmark (`otp-bench`) and the functions' cold-start tests use them.
+
+pub mod counting_proxy;
+pub mod runtime_api;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use runtime_api::RuntimeApi;
+
+/// Where a function under test finds its table and Vonage.
+pub struct Endpoints {
+    pub dynamodb: String,
+    pub table: String,
+    pub vonage: String,
+}
+
+/// A function's `bootstrap` as Lambda starts it: only Lambda's variables and the function's
+/// settings in its environment (the simulator's credentials, a test hash key), output discarded.
+pub fn lambda_command(bootstrap: &Path, function: &str, api: &RuntimeApi, endpoints: &Endpoints) -> Command {
+    let mut command = Command::new(bootstrap);
+    command
+        .env_clear()
+        .envs([
+            ("AWS_LAMBDA_RUNTIME_API", api.address().as_str()),
+            ("AWS_LAMBDA_FUNCTION_NAME", function),
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
+            ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
+            ("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/bench"),
+            ("AWS_LAMBDA_LOG_STREAM_NAME", "bench"),
+            ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", "bench"),
+            ("AWS_SECRET_ACCESS_KEY", "bench"),
+            ("AWS_ENDPOINT_URL_DYNAMODB", endpoints.dynamodb.as_str()),
+            ("TABLE_NAME", endpoints.table.as_str()),
+            ("VONAGE_API_BASE_URL", endpoints.vonage.as_str()),
+            ("VONAGE_API_KEY", "simkey"),
+            ("VONAGE_API_SECRET", "simsecret"),
+            ("VONAGE_BRAND", "Bench"),
+            ("PHONE_HASH_KEY", "bench-only-0123456789abcdef0123456789abcdef"),
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    command
+}
+
+/// What a function did on the wire by the end of its init, and then in its first call.
+#[derive(Debug)]
+pub struct FirstCall {
+    /// (DynamoDB, Vonage) traffic when the function first asked for an event.
+    pub at_init: (counting_proxy::Traffic, counting_proxy::Traffic),
+    /// The same after its first call.
+    pub after_first_call: (counting_proxy::Traffic, counting_proxy::Traffic),
+    /// The API Gateway response it gave.
+    pub answer: serde_json::Value,
+}
+
+/// Starts `bootstrap` as Lambda would, with DynamoDB (`dynamodb`, holding `table`) and a fresh
+/// Vonage simulator behind counting proxies, and sends it `event` once it has finished init.
+pub async fn first_call(
+    bootstrap: &Path,
+    function: &str,
+    dynamodb: std::net::SocketAddr,
+    table: &str,
+    event: &str,
+) -> Result<FirstCall, String> {
+    let sim = vonage_sim::Simulator::spawn(vonage_sim::SimConfig::default()).await.map_err(|e| e.to_string())?;
+    let dynamodb = counting_proxy::CountingProxy::start(dynamodb).await.map_err(|e| e.to_string())?;
+    let vonage = counting_proxy::CountingProxy::start(sim.addr).await.map_err(|e| e.to_string())?;
+    let api = RuntimeApi::start().await.map_err(|e| e.to_string())?;
+    let endpoints = Endpoints { dynamodb: dynamodb.url(), table: table.into(), vonage: vonage.url() };
+    let mut child = lambda_command(bootstrap, function, &api, &endpoints)
+        .spawn()
+        .map_err(|e| format!("{}: {e}", bootstrap.display()))?;
+    let limit = std::time::Duration::from_secs(10);
+    let outcome = async {
+        api.first_poll(limit).await?;
+        let at_init = (dynamodb.traffic(), vonage.traffic());
+        let answer = api.invoke(event, limit).await?;
+        let after_first_call = (dynamodb.traffic(), vonage.traffic());
+        let answer = serde_json::from_slice(&answer.body).map_err(|e| e.to_string())?;
+        Ok(FirstCall { at_init, after_first_call, answer })
+    }
+    .await;
+    let _ = child.kill();
+    let _ = child.wait();
+    outcome
+}

@@ -1,0 +1,503 @@
+//! `make bench`: both functions as `cargo lambda build --release` builds them, run the way Lambda
+//! runs them (a Runtime API on loopback, the real DynamoDB store on moto, the Vonage simulator),
+//! and the local server under load. Prints one table; every figure is measured here.
+//!
+//! `otp-bench [--cold N] [--warm N] [--flows N] [--concurrency N] [--lambda-dir DIR]`
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use otp_bench::counting_proxy::{CountingProxy, Traffic};
+use otp_bench::runtime_api::RuntimeApi;
+use otp_bench::{Endpoints, lambda_command};
+use serde_json::{Value, json};
+use vonage_sim::{SimConfig, Simulator};
+
+const FUNCTIONS: [&str; 2] = ["request-otp", "verify-otp"];
+const REQUEST_EVENT: &str = include_str!("../../events/request-otp.json");
+const VERIFY_EVENT: &str = include_str!("../../events/verify-otp.json");
+const TABLE: &str = "otp-bench";
+const LIMIT: Duration = Duration::from_secs(10);
+
+struct Options {
+    cold: usize,
+    warm: usize,
+    flows: usize,
+    concurrency: usize,
+    lambda_dir: PathBuf,
+}
+
+impl Options {
+    fn parse() -> Result<Self, String> {
+        let mut o = Self { cold: 20, warm: 1000, flows: 2000, concurrency: 8, lambda_dir: "target/lambda".into() };
+        let mut args = std::env::args().skip(1);
+        while let Some(flag) = args.next() {
+            let value = args.next().ok_or(format!("{flag} needs a value"))?;
+            let number = || value.parse::<usize>().map_err(|_| format!("{flag}: not a number: {value}"));
+            match flag.as_str() {
+                "--cold" => o.cold = number()?.max(1),
+                "--warm" => o.warm = number()?.max(10),
+                "--flows" => o.flows = number()?.max(1),
+                "--concurrency" => o.concurrency = number()?.max(1),
+                "--lambda-dir" => o.lambda_dir = value.into(),
+                _ => return Err(format!("unknown option {flag}")),
+            }
+        }
+        Ok(o)
+    }
+}
+
+/// What one function measured.
+#[derive(Default)]
+struct Figures {
+    bootstrap_bytes: u64,
+    zip_bytes: u64,
+    init: Vec<Duration>,
+    first: Vec<Duration>,
+    warm: Vec<Duration>,
+    cpu_per_warm: Duration,
+    rss_kib: Vec<(usize, u64)>,
+    peak_rss_kib: u64,
+    /// Connections opened to DynamoDB and Vonage by the end of init, and during the first call.
+    connections_at_init: (usize, usize),
+    connections_in_first_call: (usize, usize),
+    /// Requests of one successful call, to DynamoDB (operations) and to Vonage (request lines).
+    dynamodb_calls: Vec<String>,
+    vonage_calls: Vec<String>,
+}
+
+struct Backends {
+    dynamodb: CountingProxy,
+    vonage: CountingProxy,
+    sim: vonage_sim::Running,
+}
+
+#[tokio::main]
+async fn main() {
+    if let Err(e) = run().await {
+        eprintln!("otp-bench: {e}");
+        std::process::exit(1);
+    }
+}
+
+async fn run() -> Result<(), String> {
+    let options = Options::parse()?;
+    shared::tls::install_crypto_provider();
+
+    let moto = Moto::start()?;
+    let sim = Simulator::spawn(SimConfig::default()).await.map_err(|e| e.to_string())?;
+    let backends = Backends {
+        dynamodb: CountingProxy::start(moto.addr).await.map_err(|e| e.to_string())?,
+        vonage: CountingProxy::start(sim.addr).await.map_err(|e| e.to_string())?,
+        sim,
+    };
+    create_table(&format!("http://{}", moto.addr)).await?;
+
+    let mut figures = HashMap::new();
+    let mut events = Events::default();
+    for function in FUNCTIONS {
+        let bootstrap = options.lambda_dir.join(function).join("bootstrap");
+        let mut f = Figures {
+            bootstrap_bytes: std::fs::metadata(&bootstrap)
+                .map_err(|e| format!("{}: {e} (build with `cargo lambda build --release`)", bootstrap.display()))?
+                .len(),
+            zip_bytes: zip_size(&bootstrap)?,
+            ..Figures::default()
+        };
+        eprintln!("{function}: {} cold starts, then {} warm invocations", options.cold, options.warm);
+        events.function = function;
+        events.n = 0;
+        measure(&bootstrap, &options, &backends, &mut f, &mut events).await?;
+        figures.insert(function, f);
+    }
+
+    eprintln!("local server: {} flows at concurrency {}", options.flows, options.concurrency);
+    let local = measure_local(&options).await?;
+    print_table(&options, &figures, &local);
+    Ok(())
+}
+
+/// The events to send: a new number each time for request-otp (so no cooldown or cap applies),
+/// then each verification request-otp made, with the code the simulator sent, for verify-otp.
+#[derive(Default)]
+struct Events {
+    function: &'static str,
+    n: usize,
+    verifications: Vec<(String, String)>,
+}
+
+impl Events {
+    fn next(&mut self) -> Result<String, String> {
+        self.n += 1;
+        let (template, body) = if self.function == "request-otp" {
+            (REQUEST_EVENT, json!({"phoneNumber": format!("+1415555{:04}", self.n % 10_000)}))
+        } else {
+            let (id, code) = self.verifications.get(self.n - 1).ok_or("more verify-otp calls than codes sent")?;
+            (VERIFY_EVENT, json!({"requestId": id, "code": code}))
+        };
+        let mut event: Value = serde_json::from_str(template).expect("events are JSON");
+        event["body"] = body.to_string().into();
+        let n = self.n;
+        event["requestContext"]["http"]["sourceIp"] = format!("198.51.{}.{}", n / 250 % 250, n % 250 + 1).into();
+        Ok(event.to_string())
+    }
+
+    /// Keeps what a code request answered, with the code the simulator sent for it.
+    fn answered(&mut self, backends: &Backends, answer: &Value) {
+        if self.function != "request-otp" {
+            return;
+        }
+        let sent: Value = serde_json::from_str(answer["body"].as_str().unwrap_or("{}")).unwrap_or_default();
+        let to = sent["phoneNumber"].as_str().unwrap_or_default();
+        let code = backends.sim.simulator.messages().into_iter().rev().find(|m| m.to == to).map(|m| m.code);
+        if let (Some(id), Some(code)) = (sent["requestId"].as_str(), code) {
+            self.verifications.push((id.to_owned(), code));
+        }
+    }
+}
+
+/// `options.cold` cold starts (init, then one call), then one more whose process then takes
+/// `options.warm` calls.
+async fn measure(
+    bootstrap: &Path,
+    options: &Options,
+    backends: &Backends,
+    f: &mut Figures,
+    events: &mut Events,
+) -> Result<(), String> {
+    let function = events.function;
+    for run in 0..=options.cold {
+        let before = (backends.dynamodb.traffic(), backends.vonage.traffic());
+        let api = RuntimeApi::start().await.map_err(|e| e.to_string())?;
+        let started = Instant::now();
+        let mut child = spawn(function, bootstrap, &api, backends)?;
+        let init = api.first_poll(LIMIT).await.map_err(|e| format!("{function}: {e}"))? - started;
+        let at_init = (backends.dynamodb.traffic(), backends.vonage.traffic());
+        let (latency, answer) = invoke(&api, function, &events.next()?).await?;
+        events.answered(backends, &answer);
+        let after_first = (backends.dynamodb.traffic(), backends.vonage.traffic());
+        f.init.push(init);
+        f.first.push(latency);
+        if run == 0 {
+            f.connections_at_init = (connections(&before.0, &at_init.0), connections(&before.1, &at_init.1));
+            f.connections_in_first_call =
+                (connections(&at_init.0, &after_first.0), connections(&at_init.1, &after_first.1));
+            f.dynamodb_calls = requests(&at_init.0, &after_first.0);
+            f.vonage_calls = requests(&at_init.1, &after_first.1);
+        }
+        if run == options.cold {
+            let pid = child.id();
+            let cpu_before = cpu_time(pid)?;
+            for i in 1..=options.warm {
+                let (latency, answer) = invoke(&api, function, &events.next()?).await?;
+                events.answered(backends, &answer);
+                f.warm.push(latency);
+                if i == options.warm / 10 || i == options.warm / 2 || i == options.warm {
+                    f.rss_kib.push((i, status_kib(pid, "VmRSS")?));
+                }
+            }
+            f.cpu_per_warm = (cpu_time(pid)? - cpu_before) / u32::try_from(options.warm).unwrap();
+            f.peak_rss_kib = status_kib(pid, "VmHWM")?;
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    Ok(())
+}
+
+fn spawn(function: &str, bootstrap: &Path, api: &RuntimeApi, backends: &Backends) -> Result<Child, String> {
+    let endpoints = Endpoints { dynamodb: backends.dynamodb.url(), table: TABLE.into(), vonage: backends.vonage.url() };
+    let mut command = lambda_command(bootstrap, function, api, &endpoints);
+    command.env("OTP_MAX_SENDS_PER_IP_PER_HOUR", "1000000");
+    command.spawn().map_err(|e| format!("{}: {e}", bootstrap.display()))
+}
+
+async fn invoke(api: &RuntimeApi, function: &str, event: &str) -> Result<(Duration, Value), String> {
+    let answer = api.invoke(event, LIMIT).await.map_err(|e| format!("{function}: {e}"))?;
+    let body: Value = serde_json::from_slice(&answer.body).unwrap_or_default();
+    if answer.kind != "response" || body["statusCode"] != 200 {
+        return Err(format!("{function} answered {}: {body}", answer.kind));
+    }
+    Ok((answer.latency, body))
+}
+
+fn connections(before: &Traffic, after: &Traffic) -> usize {
+    after.connections - before.connections
+}
+
+fn requests(before: &Traffic, after: &Traffic) -> Vec<String> {
+    after.requests[before.requests.len().min(after.requests.len())..].to_vec()
+}
+
+/// user + system CPU time of a process so far (all its threads, live or ended).
+fn cpu_time(pid: u32) -> Result<Duration, String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).map_err(|e| e.to_string())?;
+    let fields: Vec<&str> = stat.rsplit_once(") ").ok_or("unreadable /proc stat")?.1.split(' ').collect();
+    // utime and stime are fields 14 and 15 of the whole line, so 12 and 13 after `comm`.
+    let ticks: u64 = fields[11].parse::<u64>().unwrap_or(0) + fields[12].parse::<u64>().unwrap_or(0);
+    // SAFETY: sysconf reads a constant of the system.
+    let per_second = u64::try_from(unsafe { libc::sysconf(libc::_SC_CLK_TCK) }).unwrap_or(100);
+    Ok(Duration::from_nanos(ticks * 1_000_000_000 / per_second))
+}
+
+fn status_kib(pid: u32, field: &str) -> Result<u64, String> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).map_err(|e| e.to_string())?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':')?.trim().strip_suffix(" kB")?.parse().ok())
+        .ok_or(format!("no {field} in /proc/{pid}/status"))
+}
+
+/// The size of the deployment zip, compressed as SAM and cargo-lambda compress it (deflate).
+fn zip_size(bootstrap: &Path) -> Result<u64, String> {
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            "import io, sys, zipfile\n\
+             buf = io.BytesIO()\n\
+             with zipfile.ZipFile(buf, 'w', zipfile.ZIP_DEFLATED) as z: z.write(sys.argv[1], 'bootstrap')\n\
+             print(len(buf.getvalue()))",
+        ])
+        .arg(bootstrap)
+        .output()
+        .map_err(|e| format!("python3: {e}"))?;
+    String::from_utf8_lossy(&out.stdout).trim().parse().map_err(|_| "could not zip the bootstrap".into())
+}
+
+async fn create_table(endpoint: &str) -> Result<(), String> {
+    use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .http_client(shared::tls::aws_http_client())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("bench", "bench", None, None, "bench"))
+        .endpoint_url(endpoint)
+        .build();
+    shared::store::DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), TABLE)
+        .create_table()
+        .await
+        .map_err(|e| format!("creating the table: {e}"))
+}
+
+/// moto's DynamoDB-compatible server, as the test command runs it, on a free loopback port.
+struct Moto {
+    addr: SocketAddr,
+    child: Child,
+}
+
+impl Moto {
+    fn start() -> Result<Self, String> {
+        let port =
+            std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(|e| e.to_string())?.port();
+        let child = Command::new("python3")
+            .args(["scripts/dynamodb-server", "127.0.0.1", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("moto: {e}"))?;
+        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+        for _ in 0..300 {
+            if std::net::TcpStream::connect(addr).is_ok() {
+                return Ok(Self { addr, child });
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Err("moto did not start (run through `make bench`, which installs it)".into())
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+// -------------------------------------------------------------------------------------------
+// The local server under load
+
+struct Local {
+    flows_per_second: f64,
+    flow: Vec<Duration>,
+    request_otp: Vec<Duration>,
+    verify_otp: Vec<Duration>,
+}
+
+async fn measure_local(options: &Options) -> Result<Local, String> {
+    let page = std::env::temp_dir().join(format!("otp-bench-page-{}", std::process::id()));
+    std::fs::create_dir_all(&page).map_err(|e| e.to_string())?;
+    std::fs::write(page.join("index.html"), "<!doctype html><title>bench</title>").map_err(|e| e.to_string())?;
+    let port =
+        std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(|e| e.to_string())?.port();
+    let settings: HashMap<&str, String> = HashMap::from([
+        ("PORT", port.to_string()),
+        ("FRONTEND_DIST", page.display().to_string()),
+        ("OTP_MAX_SENDS_PER_IP_PER_HOUR", "1000000".into()),
+        ("OTP_LOCAL_PRINT_SMS", "false".into()),
+    ]);
+    // The server on a runtime of its own, so that the load does not share its threads.
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        runtime.block_on(async move {
+            let lookup = move |name: &str| settings.get(name).cloned();
+            match otp_local::start(lookup, false, std::future::pending()).await {
+                Ok(running) => {
+                    let _ = ready_tx.send(Ok(()));
+                    let _ = running.serve().await;
+                }
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e.to_string()));
+                }
+            }
+        });
+    });
+    ready_rx.recv().map_err(|e| e.to_string())??;
+    let url = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut workers = Vec::new();
+    for _ in 0..options.concurrency {
+        let (client, url, next, flows) = (client.clone(), url.clone(), next.clone(), options.flows);
+        workers.push(tokio::spawn(async move {
+            let mut times = Vec::new();
+            loop {
+                let n = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                if n >= flows {
+                    return Ok::<_, String>(times);
+                }
+                times.push(flow(&client, &url, n).await?);
+            }
+        }));
+    }
+    let mut local = Local { flows_per_second: 0.0, flow: Vec::new(), request_otp: Vec::new(), verify_otp: Vec::new() };
+    for worker in workers {
+        for (whole, request, verify) in worker.await.map_err(|e| e.to_string())?? {
+            local.flow.push(whole);
+            local.request_otp.push(request);
+            local.verify_otp.push(verify);
+        }
+    }
+    local.flows_per_second = options.flows as f64 / started.elapsed().as_secs_f64();
+    let _ = std::fs::remove_dir_all(&page);
+    Ok(local)
+}
+
+/// One person's verification against the local server: ask for a code, read it from the
+/// simulator, check it. Returns the whole flow's time and each API call's.
+async fn flow(client: &reqwest::Client, url: &str, n: usize) -> Result<(Duration, Duration, Duration), String> {
+    let number = format!("+1415556{:04}", n % 10_000);
+    let start = Instant::now();
+    let sent: Value = post(client, &format!("{url}/api/request-otp"), &json!({"phoneNumber": number})).await?;
+    let request_time = start.elapsed();
+    let messages: Value = client
+        .get(format!("{url}/api/dev/messages?to={}", &number[1..]))
+        .send()
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .map_err(|e| e.to_string())?
+        .json()
+        .await
+        .map_err(|e| e.to_string())?;
+    let code = messages[0]["code"].as_str().ok_or("no code in the simulator")?.to_owned();
+    let verify_start = Instant::now();
+    let verified =
+        post(client, &format!("{url}/api/verify-otp"), &json!({"requestId": sent["requestId"], "code": code})).await?;
+    if verified["verified"] != true {
+        return Err(format!("not verified: {verified}"));
+    }
+    Ok((start.elapsed(), request_time, verify_start.elapsed()))
+}
+
+async fn post(client: &reqwest::Client, url: &str, body: &Value) -> Result<Value, String> {
+    let response = client.post(url).json(body).send().await.map_err(|e| e.to_string())?;
+    let status = response.status();
+    let body: Value = response.json().await.map_err(|e| e.to_string())?;
+    if !status.is_success() {
+        return Err(format!("{url} answered {status}: {body}"));
+    }
+    Ok(body)
+}
+
+// -------------------------------------------------------------------------------------------
+// The table
+
+fn percentile(samples: &[Duration], p: f64) -> Duration {
+    let mut sorted = samples.to_vec();
+    sorted.sort();
+    let rank = ((p / 100.0) * (sorted.len() as f64 - 1.0)).round() as usize;
+    sorted.get(rank).copied().unwrap_or_default()
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn mib(kib: u64) -> String {
+    format!("{:.1} MiB", kib as f64 / 1024.0)
+}
+
+fn mb(bytes: u64) -> String {
+    format!("{:.2} MB", bytes as f64 / 1_000_000.0)
+}
+
+fn print_table(options: &Options, figures: &HashMap<&str, Figures>, local: &Local) {
+    let (r, v) = (&figures["request-otp"], &figures["verify-otp"]);
+    let row = |name: &str, target: &str, get: &dyn Fn(&Figures) -> String| {
+        println!("| {name} | {} | {} | {target} |", get(r), get(v));
+    };
+    println!("\n| x86_64, this machine | request-otp | verify-otp | target |");
+    println!("|---|---|---|---|");
+    row("`bootstrap`", "", &|f| mb(f.bootstrap_bytes));
+    row("zip (deflate)", "≤ 3 MB", &|f| mb(f.zip_bytes));
+    let cold = options.cold + 1;
+    row(&format!("init, median of {cold} cold starts"), "≤ 20 ms", &|f| ms(percentile(&f.init, 50.0)));
+    row("init, slowest", "", &|f| ms(percentile(&f.init, 100.0)));
+    row(&format!("first invocation, median of {cold}"), "", &|f| ms(percentile(&f.first, 50.0)));
+    row(&format!("warm invocation, median of {}", options.warm), "", &|f| ms(percentile(&f.warm, 50.0)));
+    row("warm invocation, p99", "", &|f| ms(percentile(&f.warm, 99.0)));
+    row("CPU per warm invocation (user + sys)", "≤ 300 µs", &|f| format!("{} µs", f.cpu_per_warm.as_micros()));
+    row(&format!("peak RSS after {} warm invocations", options.warm), "≤ 24 MiB", &|f| mib(f.peak_rss_kib));
+    row("RSS after 10% / 50% / 100% of them", "flat", &|f| {
+        f.rss_kib.iter().map(|(_, kib)| mib(*kib)).collect::<Vec<_>>().join(" / ")
+    });
+    row("connections opened during init (DynamoDB, Vonage)", "1, 1", &|f| {
+        format!("{}, {}", f.connections_at_init.0, f.connections_at_init.1)
+    });
+    row("connections opened by the first invocation", "0, 0", &|f| {
+        format!("{}, {}", f.connections_in_first_call.0, f.connections_in_first_call.1)
+    });
+    row("DynamoDB round trips per call", "≤ 2", &|f| {
+        format!("{} ({})", f.dynamodb_calls.len(), f.dynamodb_calls.join(", "))
+    });
+    row("Vonage round trips per call", "", &|f| {
+        let lines: Vec<String> = f.vonage_calls.iter().map(|l| l.trim_end_matches(" HTTP/1.1").to_owned()).collect();
+        format!("{} ({})", lines.len(), lines.join(", "))
+    });
+    println!(
+        "\nLocal server (otp-local, in-memory store, in-process simulator), {} verifications at concurrency {}:",
+        options.flows, options.concurrency
+    );
+    println!("| | p50 | p99 |");
+    println!("|---|---|---|");
+    println!(
+        "| whole flow (request-otp, read the code, verify-otp) | {} | {} |",
+        ms(percentile(&local.flow, 50.0)),
+        ms(percentile(&local.flow, 99.0))
+    );
+    println!(
+        "| POST /api/request-otp | {} | {} |",
+        ms(percentile(&local.request_otp, 50.0)),
+        ms(percentile(&local.request_otp, 99.0))
+    );
+    println!(
+        "| POST /api/verify-otp | {} | {} |",
+        ms(percentile(&local.verify_otp, 50.0)),
+        ms(percentile(&local.verify_otp, 99.0))
+    );
+    println!("\n{:.0} verifications/s ({:.0} API requests/s)", local.flows_per_second, local.flows_per_second * 2.0);
+}

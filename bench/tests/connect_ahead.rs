@@ -1,0 +1,66 @@
+//! Both functions open their connections to DynamoDB and to Vonage during init, so that the first
+//! call after a cold start pays for neither: the real binaries, run as Lambda runs them, with a
+//! proxy counting connections in front of each.
+
+use std::path::PathBuf;
+
+use otp_bench::first_call;
+
+/// A function's binary, built now with the workspace's features (a no-op after the workspace's
+/// test build) so that the test never runs a stale one.
+fn binary(name: &str) -> PathBuf {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let built = std::process::Command::new(cargo)
+        .args(["build", "--quiet", "--workspace", "--bins"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .expect("cargo runs");
+    assert!(built.success(), "building {name} failed");
+    let deps = std::env::current_exe().unwrap();
+    deps.parent().unwrap().parent().unwrap().join(name)
+}
+
+fn event(template: &str, body: serde_json::Value) -> String {
+    let mut event: serde_json::Value = serde_json::from_str(template).unwrap();
+    event["body"] = body.to_string().into();
+    event.to_string()
+}
+
+#[tokio::test]
+async fn each_function_connects_during_init_and_its_first_call_opens_no_connection() {
+    let store = shared::testing::dynamo_store().await;
+    let endpoint = std::env::var("AWS_ENDPOINT_URL_DYNAMODB").unwrap();
+    let dynamodb =
+        endpoint.trim_start_matches("http://").parse().expect("the DynamoDB endpoint is http://address:port");
+    let cases = [
+        (
+            "request-otp",
+            event(include_str!("../../events/request-otp.json"), serde_json::json!({"phoneNumber": "+14155552671"})),
+            200,
+            (vec!["GetItem", "TransactWriteItems", "PutItem"], vec!["GET / HTTP/1.1", "POST /v2/verify HTTP/1.1"]),
+        ),
+        (
+            "verify-otp",
+            event(
+                include_str!("../../events/verify-otp.json"),
+                serde_json::json!({"requestId": "0123456789abcdef0123456789abcdef", "code": "123456"}),
+            ),
+            404,
+            // An unknown id: the conditional update finds nothing, a read tells why; Vonage is not asked.
+            (vec!["GetItem", "UpdateItem", "GetItem"], vec!["GET / HTTP/1.1"]),
+        ),
+    ];
+    for (function, event, status, (dynamodb_requests, vonage_requests)) in cases {
+        let seen = first_call(&binary(function), function, dynamodb, store.table(), &event).await.unwrap();
+        let ((dynamo_init, vonage_init), (dynamo_after, vonage_after)) = (seen.at_init, seen.after_first_call);
+        assert_eq!(seen.answer["statusCode"], status, "{function}: {}", seen.answer);
+        // Init: one connection to each, each used once (a read of a key never written; Vonage's root).
+        assert_eq!((dynamo_init.connections, vonage_init.connections), (1, 1), "{function} during init");
+        assert_eq!(dynamo_init.requests, ["GetItem"], "{function}");
+        assert_eq!(vonage_init.requests, ["GET / HTTP/1.1"], "{function}");
+        // The first call: the same connections, nothing new opened.
+        assert_eq!((dynamo_after.connections, vonage_after.connections), (1, 1), "{function}'s first call");
+        assert_eq!(dynamo_after.requests, dynamodb_requests, "{function}");
+        assert_eq!(vonage_after.requests, vonage_requests, "{function}");
+    }
+}
