@@ -8,7 +8,9 @@
 //! `Connection: close`.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -25,6 +27,7 @@ pub struct Traffic {
 pub struct CountingProxy {
     addr: SocketAddr,
     traffic: Arc<Mutex<Traffic>>,
+    upstream_nanos: Arc<AtomicU64>,
     _task: tokio::task::JoinHandle<()>,
 }
 
@@ -33,14 +36,15 @@ impl CountingProxy {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let traffic: Arc<Mutex<Traffic>> = Arc::default();
-        let seen = traffic.clone();
+        let upstream_nanos: Arc<AtomicU64> = Arc::default();
+        let (seen, timed) = (traffic.clone(), upstream_nanos.clone());
         let task = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 seen.lock().unwrap().connections += 1;
-                tokio::spawn(serve(client, upstream, seen.clone()));
+                tokio::spawn(serve(client, upstream, seen.clone(), timed.clone()));
             }
         });
-        Ok(Self { addr, traffic, _task: task })
+        Ok(Self { addr, traffic, upstream_nanos, _task: task })
     }
 
     pub fn url(&self) -> String {
@@ -50,19 +54,27 @@ impl CountingProxy {
     pub fn traffic(&self) -> Traffic {
         self.traffic.lock().unwrap().clone()
     }
+
+    /// How long the server behind took to answer, all requests together (from sending a request
+    /// to it until its whole answer is in).
+    pub fn upstream_time(&self) -> Duration {
+        Duration::from_nanos(self.upstream_nanos.load(Ordering::SeqCst))
+    }
 }
 
 /// Relays each request of one client connection until the client closes it.
-async fn serve(mut client: TcpStream, upstream: SocketAddr, traffic: Arc<Mutex<Traffic>>) {
+async fn serve(mut client: TcpStream, upstream: SocketAddr, traffic: Arc<Mutex<Traffic>>, timed: Arc<AtomicU64>) {
     let mut pending = Vec::new();
     while let Some(request) = read_message(&mut client, &mut pending).await {
         traffic.lock().unwrap().requests.extend(requests_in(&request));
+        let started = Instant::now();
         let Ok(mut server) = TcpStream::connect(upstream).await else { return };
         if server.write_all(&request).await.is_err() {
             return;
         }
         let mut rest = Vec::new();
         let Some(answer) = read_message(&mut server, &mut rest).await else { return };
+        timed.fetch_add(u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX), Ordering::SeqCst);
         if client.write_all(&without_connection_close(&answer)).await.is_err() {
             return;
         }
