@@ -273,15 +273,7 @@ fn zip_size(bootstrap: &Path) -> Result<u64, String> {
 }
 
 async fn create_table(endpoint: &str) -> Result<(), String> {
-    use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
-    let config = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .http_client(shared::tls::aws_http_client())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("bench", "bench", None, None, "bench"))
-        .endpoint_url(endpoint)
-        .build();
-    shared::store::DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), TABLE)
+    shared::store::DynamoStore::on_local_server(endpoint, TABLE)
         .create_table()
         .await
         .map_err(|e| format!("creating the table: {e}"))

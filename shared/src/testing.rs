@@ -159,21 +159,12 @@ pub fn json_body(response: &lambda_http::Response<lambda_http::Body>) -> serde_j
 /// A DynamoDB store on a fresh table of the DynamoDB-compatible server the test command started
 /// (named by `AWS_ENDPOINT_URL_DYNAMODB`), with static test credentials.
 pub async fn dynamo_store() -> crate::store::DynamoStore {
-    use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
-
     let endpoint = std::env::var("AWS_ENDPOINT_URL_DYNAMODB").expect(
         "DynamoDB tests need a DynamoDB-compatible server: run them with the test command \
          (`make test`, which starts moto) or set AWS_ENDPOINT_URL_DYNAMODB",
     );
-    let config = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .http_client(crate::tls::aws_http_client())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
-        .endpoint_url(endpoint)
-        .build();
     let table = format!("otp-test-{}", RequestId::generate());
-    let store = crate::store::DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), table);
+    let store = crate::store::DynamoStore::on_local_server(&endpoint, table);
     store.create_table().await.expect("the test table is created");
     store
 }

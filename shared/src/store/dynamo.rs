@@ -56,6 +56,20 @@ impl DynamoStore {
         Self::new(Client::new(&config), table)
     }
 
+    /// A store on a local DynamoDB-compatible server (moto) at `endpoint`, with static credentials
+    /// in us-east-1: for tests and the benchmark.
+    pub fn on_local_server(endpoint: &str, table: impl Into<String>) -> Self {
+        use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+        let config = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .http_client(crate::tls::aws_http_client())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("local", "local", None, None, "local"))
+            .endpoint_url(endpoint)
+            .build();
+        Self::new(Client::from_conf(config), table)
+    }
+
     /// Opens the connection to DynamoDB (TCP, TLS, credentials) ahead of the first request, with
     /// a read of a key that is never written (half a read unit; `GetItem` is an action both
     /// functions already have). The SDK keeps the connection for the next call. Failures are left
