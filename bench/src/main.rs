@@ -61,7 +61,7 @@ struct Figures {
     /// Each warm call less the time DynamoDB (moto) and Vonage (the simulator) took to answer it.
     warm_own: Vec<Duration>,
     cpu_per_warm: Duration,
-    rss_kib: Vec<(usize, u64)>,
+    rss_kib: Vec<u64>,
     peak_rss_kib: u64,
     /// Connections opened to DynamoDB and Vonage by the end of init, and during the first call.
     connections_at_init: (usize, usize),
@@ -201,7 +201,7 @@ async fn measure(
                 f.warm.push(latency);
                 f.warm_own.push(latency.saturating_sub(backend));
                 if i == options.warm / 10 || i == options.warm / 2 || i == options.warm {
-                    f.rss_kib.push((i, status_kib(pid, "VmRSS")?));
+                    f.rss_kib.push(status_kib(pid, "VmRSS")?);
                 }
             }
             f.cpu_per_warm = (cpu_time(pid)? - cpu_before) / u32::try_from(options.warm).unwrap();
@@ -463,7 +463,7 @@ fn print_table(options: &Options, figures: &HashMap<&str, Figures>, local: &Loca
     row("CPU per warm invocation (user + sys)", "≤ 300 µs", &|f| format!("{} µs", f.cpu_per_warm.as_micros()));
     row(&format!("peak RSS after {} warm invocations", options.warm), "≤ 24 MiB", &|f| mib(f.peak_rss_kib));
     row("RSS after 10% / 50% / 100% of them", "flat", &|f| {
-        f.rss_kib.iter().map(|(_, kib)| mib(*kib)).collect::<Vec<_>>().join(" / ")
+        f.rss_kib.iter().map(|kib| mib(*kib)).collect::<Vec<_>>().join(" / ")
     });
     row("connections opened during init (DynamoDB, Vonage)", "1, 1", &|f| {
         format!("{}, {}", f.connections_at_init.0, f.connections_at_init.1)

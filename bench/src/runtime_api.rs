@@ -28,7 +28,6 @@ pub struct Answer {
 struct Event {
     id: String,
     body: String,
-    handed_over: oneshot::Sender<Instant>,
 }
 
 #[derive(Default)]
@@ -112,20 +111,12 @@ impl RuntimeApi {
             format!("00000000-0000-4000-8000-{:012}", *n)
         };
         let (answer_tx, answer_rx) = oneshot::channel();
-        let (handed_tx, handed_rx) = oneshot::channel();
         self.shared.pending.lock().unwrap().answers.insert(id.clone(), answer_tx);
-        self.events
-            .send(Event { id: id.clone(), body: event.to_owned(), handed_over: handed_tx })
-            .map_err(|_| "the Runtime API stopped".to_owned())?;
-        let outcome = tokio::time::timeout(limit, async {
-            let handed_over = handed_rx.await.map_err(|_| "the event was never taken".to_owned())?;
-            let answer = answer_rx.await.map_err(|_| "no answer".to_owned())?;
-            Ok::<_, String>((handed_over, answer))
-        })
-        .await
-        .map_err(|_| format!("no answer within {limit:?}"))??;
-        let _ = outcome.0;
-        Ok(outcome.1)
+        self.events.send(Event { id, body: event.to_owned() }).map_err(|_| "the Runtime API stopped".to_owned())?;
+        tokio::time::timeout(limit, answer_rx)
+            .await
+            .map_err(|_| format!("no answer within {limit:?}"))?
+            .map_err(|_| "no answer".to_owned())
     }
 }
 
@@ -140,9 +131,7 @@ async fn next(State(shared): State<Arc<Shared>>) -> Response {
     let Some(event) = shared.events.lock().await.recv().await else {
         return StatusCode::GONE.into_response();
     };
-    let now = Instant::now();
-    shared.pending.lock().unwrap().started.insert(event.id.clone(), now);
-    let _ = event.handed_over.send(now);
+    shared.pending.lock().unwrap().started.insert(event.id.clone(), Instant::now());
     let deadline = SystemTime::now().duration_since(UNIX_EPOCH).unwrap() + Duration::from_secs(10);
     let mut headers = HeaderMap::new();
     let mut set = |name: &'static str, value: String| {

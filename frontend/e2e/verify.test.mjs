@@ -35,6 +35,17 @@ async function sendCode(page, national = "415 555 2671") {
   await page.getByRole("button", { name: "Send code" }).click();
 }
 
+/** Sends a code to +1 415 555 `lastFour` and waits for the code step: its input and the code sent. */
+async function toCodeStep(page, server, lastFour) {
+  await sendCode(page, `415 555 ${lastFour}`);
+  const code = page.getByLabel("6-digit code");
+  await code.waitFor();
+  return { code, right: await server.code(`+1415555${lastFour}`) };
+}
+
+/** A code that is not `right`. */
+const wrongCode = (right) => (right === "000000" ? "111111" : "000000");
+
 const shot = (page, name) => page.screenshot({ path: `${screenshots}/${name}.png` });
 
 /** axe-core's WCAG A/AA rules (contrast included) on the page as it is now: no violations. */
@@ -101,11 +112,8 @@ describe("the verification page", () => {
 
   it("clears a wrong code, counts attempts down, then takes the right one", async () => {
     const page = await open(server);
-    await sendCode(page, "415 555 0103");
-    const code = page.getByLabel("6-digit code");
-    await code.waitFor();
-    const right = await server.code("+14155550103");
-    await code.fill(right === "000000" ? "111111" : "000000");
+    const { code, right } = await toCodeStep(page, server, "0103");
+    await code.fill(wrongCode(right));
     await page.getByRole("alert").filter({ hasText: "That code isn't right. 2 attempts left." }).waitFor();
     assert.equal(await code.inputValue(), "");
     await shot(page, "4-wrong-code-390x844");
@@ -116,15 +124,12 @@ describe("the verification page", () => {
 
   it("refuses even the right code after three wrong ones, and offers a new code", async () => {
     const page = await open(server);
-    await sendCode(page, "415 555 0104");
-    const code = page.getByLabel("6-digit code");
-    await code.waitFor();
-    const right = await server.code("+14155550104");
+    const { code, right } = await toCodeStep(page, server, "0104");
     for (const left of ["2 attempts left", "1 attempt left"]) {
-      await code.fill(right === "000000" ? "111111" : "000000");
+      await code.fill(wrongCode(right));
       await page.getByRole("alert").filter({ hasText: left }).waitFor();
     }
-    await code.fill(right === "000000" ? "111111" : "000000");
+    await code.fill(wrongCode(right));
     await page.getByRole("alert").filter({ hasText: "Too many incorrect codes" }).waitFor();
     assert.equal(await code.isDisabled(), true, "no more typing");
     await page.getByRole("button", { name: /Get a new code|Resend code in/ }).waitFor();
@@ -133,11 +138,9 @@ describe("the verification page", () => {
 
   it("refuses an expired code and offers a new one", async () => {
     const page = await open(server);
-    await sendCode(page, "415 555 0105");
-    await page.getByLabel("6-digit code").waitFor();
-    const right = await server.code("+14155550105");
+    const { code, right } = await toCodeStep(page, server, "0105");
     await server.advance(300); // the code's 5 minutes, without waiting for them
-    await page.getByLabel("6-digit code").fill(right);
+    await code.fill(right);
     await page.getByRole("alert").filter({ hasText: "This code has expired. Get a new code." }).waitFor();
     await page.context().close();
   });
