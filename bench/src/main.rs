@@ -4,7 +4,7 @@
 //!
 //! `otp-bench [--cold N] [--warm N] [--flows N] [--concurrency N] [--lambda-dir DIR]`
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -98,8 +98,9 @@ async fn run() -> Result<(), String> {
     };
     create_table(&format!("http://{}", moto.addr)).await?;
 
-    let mut figures = HashMap::new();
+    let mut figures: HashMap<&str, Figures> = HashMap::new();
     let mut events = Events::default();
+    let mut warm = Vec::new();
     for function in FUNCTIONS {
         let bootstrap = options.lambda_dir.join(function).join("bootstrap");
         let mut f = Figures {
@@ -109,35 +110,38 @@ async fn run() -> Result<(), String> {
             zip_bytes: zip_size(&bootstrap)?,
             ..Figures::default()
         };
-        eprintln!("{function}: {} cold starts, then {} warm invocations", options.cold, options.warm);
-        events.function = function;
-        events.n = 0;
-        measure(&bootstrap, &options, &backends, &mut f, &mut events).await?;
+        eprintln!("{function}: {} cold starts", options.cold + 1);
+        warm.push(cold_starts(function, &bootstrap, &options, &backends, &mut f, &mut events).await?);
         figures.insert(function, f);
     }
+    eprintln!("both functions: {} warm invocations each, interleaved", options.warm);
+    warm_invocations(&options, &backends, &warm, &mut figures, &mut events).await?;
+    drop(warm);
+    eprintln!("an empty lambda_http function: {} warm invocations", options.warm);
+    let empty_function = measure_empty_function(&options).await?;
 
     eprintln!("local server: {} flows at concurrency {}", options.flows, options.concurrency);
     let local = measure_local(&options).await?;
-    print_table(&options, &figures, &local);
+    print_table(&options, &figures, empty_function, &local);
     Ok(())
 }
 
 /// The events to send: a new number each time for request-otp (so no cooldown or cap applies),
-/// then each verification request-otp made, with the code the simulator sent, for verify-otp.
+/// then, for verify-otp, the oldest verification request-otp made that is not yet checked, with
+/// the code the simulator sent for it.
 #[derive(Default)]
 struct Events {
-    function: &'static str,
     n: usize,
-    verifications: Vec<(String, String)>,
+    verifications: VecDeque<(String, String)>,
 }
 
 impl Events {
-    fn next(&mut self) -> Result<String, String> {
+    fn next(&mut self, function: &str) -> Result<String, String> {
         self.n += 1;
-        let (template, body) = if self.function == "request-otp" {
+        let (template, body) = if function == "request-otp" {
             (REQUEST_EVENT, json!({"phoneNumber": format!("+1415555{:04}", self.n % 10_000)}))
         } else {
-            let (id, code) = self.verifications.get(self.n - 1).ok_or("more verify-otp calls than codes sent")?;
+            let (id, code) = self.verifications.pop_front().ok_or("more verify-otp calls than codes sent")?;
             (VERIFY_EVENT, json!({"requestId": id, "code": code}))
         };
         let mut event: Value = serde_json::from_str(template).expect("events are JSON");
@@ -148,38 +152,53 @@ impl Events {
     }
 
     /// Keeps what a code request answered, with the code the simulator sent for it.
-    fn answered(&mut self, backends: &Backends, answer: &Value) {
-        if self.function != "request-otp" {
+    fn answered(&mut self, function: &str, backends: &Backends, answer: &Value) {
+        if function != "request-otp" {
             return;
         }
         let sent: Value = serde_json::from_str(answer["body"].as_str().unwrap_or("{}")).unwrap_or_default();
         let to = sent["phoneNumber"].as_str().unwrap_or_default();
         let code = backends.sim.simulator.messages().into_iter().rev().find(|m| m.to == to).map(|m| m.code);
         if let (Some(id), Some(code)) = (sent["requestId"].as_str(), code) {
-            self.verifications.push((id.to_owned(), code));
+            self.verifications.push_back((id.to_owned(), code));
         }
     }
 }
 
-/// `options.cold` cold starts (init, then one call), then one more whose process then takes
-/// `options.warm` calls.
-async fn measure(
+/// A function's process, stopped when dropped.
+struct Process {
+    function: &'static str,
+    api: RuntimeApi,
+    child: Child,
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `options.cold + 1` cold starts (init, then one call); the last process is kept for the warm
+/// invocations.
+async fn cold_starts(
+    function: &'static str,
     bootstrap: &Path,
     options: &Options,
     backends: &Backends,
     f: &mut Figures,
     events: &mut Events,
-) -> Result<(), String> {
-    let function = events.function;
+) -> Result<Process, String> {
+    let mut last = None;
     for run in 0..=options.cold {
         let before = (backends.dynamodb.traffic(), backends.vonage.traffic());
         let api = RuntimeApi::start().await.map_err(|e| e.to_string())?;
         let started = Instant::now();
-        let mut child = spawn(function, bootstrap, &api, backends)?;
-        let init = api.first_poll(LIMIT).await.map_err(|e| format!("{function}: {e}"))? - started;
+        let process = Process { function, child: spawn(function, bootstrap, &api, backends)?, api };
+        let init = process.api.first_poll(LIMIT).await.map_err(|e| format!("{function}: {e}"))? - started;
         let at_init = (backends.dynamodb.traffic(), backends.vonage.traffic());
-        let (latency, answer) = invoke(&api, function, &events.next()?).await?;
-        events.answered(backends, &answer);
+        let (latency, answer) = invoke(&process, &events.next(function)?).await?;
+        events.answered(function, backends, &answer);
         let after_first = (backends.dynamodb.traffic(), backends.vonage.traffic());
         f.init.push(init);
         f.first.push(latency);
@@ -190,27 +209,86 @@ async fn measure(
             f.dynamodb_calls = requests(&at_init.0, &after_first.0);
             f.vonage_calls = requests(&at_init.1, &after_first.1);
         }
-        if run == options.cold {
-            let pid = child.id();
-            let cpu_before = cpu_time(pid)?;
-            for i in 1..=options.warm {
-                let backend_before = backends.dynamodb.upstream_time() + backends.vonage.upstream_time();
-                let (latency, answer) = invoke(&api, function, &events.next()?).await?;
-                let backend = backends.dynamodb.upstream_time() + backends.vonage.upstream_time() - backend_before;
-                events.answered(backends, &answer);
-                f.warm.push(latency);
-                f.warm_own.push(latency.saturating_sub(backend));
-                if i == options.warm / 10 || i == options.warm / 2 || i == options.warm {
-                    f.rss_kib.push(status_kib(pid, "VmRSS")?);
-                }
+        last = Some(process);
+    }
+    last.ok_or_else(|| "no cold start".into())
+}
+
+/// Warm invocations as people make them: a code request, then its check, `options.warm` times,
+/// each function in its own warm process. The table is emptied every [`FLOWS_PER_TABLE`] flows:
+/// moto copies the whole table for every transaction, so a growing table would make each
+/// request-otp call wait longer and longer on a busy moto (DynamoDB's latency does not grow with
+/// a table), and those waits and moto's work on the other core would show in the functions' CPU.
+async fn warm_invocations(
+    options: &Options,
+    backends: &Backends,
+    processes: &[Process],
+    figures: &mut HashMap<&str, Figures>,
+    events: &mut Events,
+) -> Result<(), String> {
+    let store = shared::store::DynamoStore::on_local_server(&backends.dynamodb.url(), TABLE);
+    let mut cpu_before = Vec::new();
+    for p in processes {
+        cpu_before.push(cpu_time(p.child.id())?);
+    }
+    for i in 1..=options.warm {
+        for p in processes {
+            let f = figures.get_mut(p.function).expect("a figure per function");
+            let backend_before = backends.dynamodb.upstream_time() + backends.vonage.upstream_time();
+            let (latency, answer) = invoke(p, &events.next(p.function)?).await?;
+            let backend = backends.dynamodb.upstream_time() + backends.vonage.upstream_time() - backend_before;
+            events.answered(p.function, backends, &answer);
+            f.warm.push(latency);
+            f.warm_own.push(latency.saturating_sub(backend));
+            if i == options.warm / 10 || i == options.warm / 2 || i == options.warm {
+                f.rss_kib.push(status_kib(p.child.id(), "VmRSS")?);
             }
-            f.cpu_per_warm = (cpu_time(pid)? - cpu_before) / u32::try_from(options.warm).unwrap();
-            f.peak_rss_kib = status_kib(pid, "VmHWM")?;
         }
-        let _ = child.kill();
-        let _ = child.wait();
+        if i % FLOWS_PER_TABLE == 0 {
+            empty_table(&store).await?;
+        }
+    }
+    for (p, before) in processes.iter().zip(cpu_before) {
+        let f = figures.get_mut(p.function).expect("a figure per function");
+        f.cpu_per_warm = (cpu_time(p.child.id())? - before) / u32::try_from(options.warm).unwrap();
+        f.peak_rss_kib = status_kib(p.child.id(), "VmHWM")?;
     }
     Ok(())
+}
+
+/// Flows between two resets of the table.
+const FLOWS_PER_TABLE: usize = 25;
+
+async fn empty_table(store: &shared::store::DynamoStore) -> Result<(), String> {
+    store
+        .client()
+        .delete_table()
+        .table_name(store.table())
+        .send()
+        .await
+        .map_err(|e| format!("emptying the table: {e}"))?;
+    store.create_table().await.map_err(|e| format!("creating the table: {e}"))
+}
+
+/// The same Runtime API exchange around a handler that does nothing: the share of each warm
+/// invocation that is lambda_runtime's own (two HTTP exchanges with the Runtime API, the event's
+/// JSON), whatever the function does.
+async fn measure_empty_function(options: &Options) -> Result<Duration, String> {
+    let binary = std::env::current_exe().map_err(|e| e.to_string())?.with_file_name("empty-function");
+    let api = RuntimeApi::start().await.map_err(|e| e.to_string())?;
+    let endpoints = Endpoints { dynamodb: String::new(), table: String::new(), vonage: String::new() };
+    let child = lambda_command(&binary, "empty-function", &api, &endpoints)
+        .spawn()
+        .map_err(|e| format!("{}: {e} (built with otp-bench)", binary.display()))?;
+    let process = Process { function: "empty-function", api, child };
+    process.api.first_poll(LIMIT).await?;
+    let mut events = Events::default();
+    invoke(&process, &events.next("request-otp")?).await?;
+    let before = cpu_time(process.child.id())?;
+    for _ in 0..options.warm {
+        invoke(&process, &events.next("request-otp")?).await?;
+    }
+    Ok((cpu_time(process.child.id())? - before) / u32::try_from(options.warm).unwrap())
 }
 
 fn spawn(function: &str, bootstrap: &Path, api: &RuntimeApi, backends: &Backends) -> Result<Child, String> {
@@ -220,8 +298,9 @@ fn spawn(function: &str, bootstrap: &Path, api: &RuntimeApi, backends: &Backends
     command.spawn().map_err(|e| format!("{}: {e}", bootstrap.display()))
 }
 
-async fn invoke(api: &RuntimeApi, function: &str, event: &str) -> Result<(Duration, Value), String> {
-    let answer = api.invoke(event, LIMIT).await.map_err(|e| format!("{function}: {e}"))?;
+async fn invoke(process: &Process, event: &str) -> Result<(Duration, Value), String> {
+    let function = process.function;
+    let answer = process.api.invoke(event, LIMIT).await.map_err(|e| format!("{function}: {e}"))?;
     let body: Value = serde_json::from_slice(&answer.body).unwrap_or_default();
     if answer.kind != "response" || body["statusCode"] != 200 {
         return Err(format!("{function} answered {}: {body}", answer.kind));
@@ -442,7 +521,7 @@ fn mb(bytes: u64) -> String {
     format!("{:.2} MB", bytes as f64 / 1_000_000.0)
 }
 
-fn print_table(options: &Options, figures: &HashMap<&str, Figures>, local: &Local) {
+fn print_table(options: &Options, figures: &HashMap<&str, Figures>, empty_function: Duration, local: &Local) {
     let (r, v) = (&figures["request-otp"], &figures["verify-otp"]);
     let row = |name: &str, target: &str, get: &dyn Fn(&Figures) -> String| {
         println!("| {name} | {} | {} | {target} |", get(r), get(v));
@@ -461,6 +540,9 @@ fn print_table(options: &Options, figures: &HashMap<&str, Figures>, local: &Loca
         format!("{} / {}", ms(percentile(&f.warm_own, 50.0)), ms(percentile(&f.warm_own, 99.0)))
     });
     row("CPU per warm invocation (user + sys)", "≤ 300 µs", &|f| format!("{} µs", f.cpu_per_warm.as_micros()));
+    row("… of which lambda_runtime's own (an empty function's)", "", &|_| {
+        format!("{} µs", empty_function.as_micros())
+    });
     row(&format!("peak RSS after {} warm invocations", options.warm), "≤ 24 MiB", &|f| mib(f.peak_rss_kib));
     row("RSS after 10% / 50% / 100% of them", "flat", &|f| {
         f.rss_kib.iter().map(|kib| mib(*kib)).collect::<Vec<_>>().join(" / ")
