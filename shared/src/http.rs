@@ -25,7 +25,7 @@ pub const MAX_BODY_BYTES: usize = 4 * 1024;
 
 /// What to tell a client to wait when the provider throttles without saying for how long.
 const DEFAULT_PROVIDER_RETRY_SECONDS: u64 = 5;
-/// What to tell a client to wait when the store is throttled.
+/// What to tell a client to wait when the store is throttled or out of reach.
 const STORE_RETRY_SECONDS: u64 = 2;
 
 /// Every failure a client can see. Each has one status, one `code` and one sentence.
@@ -282,7 +282,7 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         error!(error = %e, "store call failed");
         match e {
-            StoreError::Throttled(_) => Self::ServiceUnavailable { retry_after_seconds: STORE_RETRY_SECONDS },
+            StoreError::Unavailable(_) => Self::ServiceUnavailable { retry_after_seconds: STORE_RETRY_SECONDS },
             StoreError::Failed(_) => Self::Internal,
         }
     }

@@ -189,9 +189,9 @@ pub enum Finish {
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// The store is overloaded; worth retrying shortly.
-    #[error("store throttled: {0}")]
-    Throttled(String),
+    /// The store is overloaded, out of reach or did not answer in time; worth retrying shortly.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
     #[error("store failure: {0}")]
     Failed(String),
 }

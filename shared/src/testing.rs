@@ -212,7 +212,8 @@ impl Harness {
     }
 }
 
-/// A store whose every call fails, as DynamoDB does when it throttles (`throttled`) or breaks.
+/// A store whose every call fails, as DynamoDB does when it throttles or does not answer
+/// (`throttled`), or when the call itself is wrong (not allowed, malformed).
 #[derive(Debug, Clone, Copy)]
 pub struct FailingStore {
     pub throttled: bool,
@@ -221,9 +222,9 @@ pub struct FailingStore {
 impl FailingStore {
     fn error(&self) -> StoreError {
         if self.throttled {
-            StoreError::Throttled("ProvisionedThroughputExceededException".into())
+            StoreError::Unavailable("ProvisionedThroughputExceededException".into())
         } else {
-            StoreError::Failed("GetItem: dispatch failure: connection refused (io error)".into())
+            StoreError::Failed("GetItem: AccessDeniedException: not authorized to perform dynamodb:GetItem".into())
         }
     }
 }

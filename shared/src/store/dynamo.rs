@@ -29,6 +29,18 @@ pub const PARTITION_KEY: &str = "pk";
 /// The attribute DynamoDB's TTL reads (epoch seconds); the table must have TTL enabled on it.
 pub const TTL_ATTRIBUTE: &str = "ttl";
 
+/// How long a DynamoDB call may take: DynamoDB answers in milliseconds, but a call that has to
+/// open a new TLS connection on a 128 MB Lambda's share of a CPU can take most of a second. Two
+/// tries fit in the operation's bound, and a store that does not answer becomes a 503 with
+/// `Retry-After` well before Lambda's 10 s timeout would answer for us.
+pub fn timeouts() -> aws_sdk_dynamodb::config::timeout::TimeoutConfig {
+    aws_sdk_dynamodb::config::timeout::TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(1))
+        .operation_attempt_timeout(Duration::from_secs(2))
+        .operation_timeout(Duration::from_secs(4))
+        .build()
+}
+
 /// Transactions that collide with another on the same item are cancelled, not queued; these many
 /// tries ride out a burst on one number or one IP.
 const TRANSACTION_TRIES: u32 = 4;
@@ -51,6 +63,7 @@ impl DynamoStore {
     pub async fn from_env(table: impl Into<String>) -> Self {
         let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .http_client(crate::tls::aws_http_client())
+            .timeout_config(timeouts())
             .load()
             .await;
         Self::new(Client::new(&config), table)
@@ -66,6 +79,7 @@ impl DynamoStore {
             .region(Region::new("us-east-1"))
             .credentials_provider(Credentials::new("local", "local", None, None, "local"))
             .endpoint_url(endpoint)
+            .timeout_config(timeouts())
             .build();
         Self::new(Client::from_conf(config), table)
     }
@@ -219,7 +233,7 @@ impl VerificationStore for DynamoStore {
                     tokio::time::sleep(Duration::from_millis(10 + u64::from(rand_jitter()) % 40)).await;
                     continue;
                 }
-                return Err(StoreError::Throttled("transaction kept conflicting".into()).into());
+                return Err(StoreError::Unavailable("transaction kept conflicting".into()).into());
             }
             let cooldown = if cooling {
                 let from_reason = reasons[0].item().and_then(|i| get_time(i, "until"));
@@ -464,15 +478,18 @@ fn build_error(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
     StoreError::Failed(format!("invalid DynamoDB request: {e}"))
 }
 
+/// Throttling, a timeout or a failure to reach DynamoDB is worth retrying shortly (503); anything
+/// else is a call that is wrong (500).
 fn sdk_error<E, R>(operation: &str, err: SdkError<E, R>) -> StoreError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
-    let throttled = matches!(
-        err.code(),
-        Some("ProvisionedThroughputExceededException" | "ThrottlingException" | "RequestLimitExceeded")
-    );
+    let unavailable = matches!(err, SdkError::TimeoutError(_) | SdkError::DispatchFailure(_))
+        || matches!(
+            err.code(),
+            Some("ProvisionedThroughputExceededException" | "ThrottlingException" | "RequestLimitExceeded")
+        );
     let detail = format!("{operation}: {}", DisplayErrorContext(&err));
-    if throttled { StoreError::Throttled(detail) } else { StoreError::Failed(detail) }
+    if unavailable { StoreError::Unavailable(detail) } else { StoreError::Failed(detail) }
 }
