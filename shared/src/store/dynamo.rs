@@ -32,7 +32,8 @@ pub const TTL_ATTRIBUTE: &str = "ttl";
 /// How long a DynamoDB call may take: DynamoDB answers in milliseconds, but a call that has to
 /// open a new TLS connection on a 128 MB Lambda's share of a CPU can take most of a second. Two
 /// tries fit in the operation's bound, and a store that does not answer becomes a 503 with
-/// `Retry-After` well before Lambda's 10 s timeout would answer for us.
+/// `Retry-After` before Lambda's timeout would answer for us (the deployment test checks that the
+/// functions' timeout covers two of these and the Vonage calls of a resend).
 pub fn timeouts() -> aws_sdk_dynamodb::config::timeout::TimeoutConfig {
     aws_sdk_dynamodb::config::timeout::TimeoutConfig::builder()
         .connect_timeout(Duration::from_secs(1))
