@@ -72,6 +72,16 @@ impl VonageClient {
         &self.settings
     }
 
+    /// Opens the connection to Vonage (TCP and TLS) ahead of the first request, with a request
+    /// that costs nothing: the API host's root, unauthenticated. reqwest keeps the connection for
+    /// the next call. Failures are left to that call to meet and report.
+    pub async fn connect(&self) {
+        if let Ok(response) = self.http.get(self.base.clone()).send().await {
+            // Read to the end, or the connection cannot go back to the pool.
+            let _ = response.bytes().await;
+        }
+    }
+
     fn url(&self, segments: &[&str]) -> Url {
         let mut url = self.base.clone();
         url.path_segments_mut().expect("an http(s) URL has a path").pop_if_empty().extend(segments);
@@ -160,18 +170,6 @@ fn transport_error(e: reqwest::Error) -> ProviderError {
 #[derive(Deserialize)]
 struct InvalidParameter {
     name: String,
-}
-
-impl VonageClient {
-    /// Opens the connection to Vonage (TCP and TLS) ahead of the first request, with a request
-    /// that costs nothing: the API host's root, unauthenticated. reqwest keeps the connection for
-    /// the next call. Failures are left to that call to meet and report.
-    pub async fn connect(&self) {
-        if let Ok(response) = self.http.get(self.base.clone()).send().await {
-            // Read to the end, or the connection cannot go back to the pool.
-            let _ = response.bytes().await;
-        }
-    }
 }
 
 impl VerificationProvider for VonageClient {
