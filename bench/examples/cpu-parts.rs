@@ -134,7 +134,7 @@ fn main() {
         let config = shared::testing::config(&url, &[]);
         let allowed = config.allowed_countries.clone();
         let vonage = VonageClient::new(config.vonage.clone()).unwrap();
-        let store = DynamoStore::on_local_server(&url, TABLE);
+        let store = DynamoStore::on_local_server(&url, TABLE, shared::testing::test_cipher());
         let deps = HandlerDeps::new(config, vonage.clone(), store.clone(), SystemClock);
         let http = reqwest::Client::new();
         let identity = aws_credential_types::Credentials::new("local", "local", None, None, "local").into();

@@ -2,13 +2,21 @@
 //! Runtime API, and a TCP proxy that counts the connections and requests a function makes to
 //! DynamoDB and to Vonage. The benchmark (`otp-bench`) and the functions' cold-start tests use them.
 
-pub mod counting_proxy;
+pub use shared::testing::proxy as counting_proxy;
 pub mod runtime_api;
 
 use std::path::Path;
 use std::process::{Command, Stdio};
 
 use runtime_api::RuntimeApi;
+
+/// The functions' `PHONE_HASH_KEY` in the benchmark.
+pub const BENCH_HASH_KEY: &str = "bench-only-0123456789abcdef0123456789abcdef";
+
+/// The record cipher the functions derive from [`BENCH_HASH_KEY`].
+pub fn record_cipher() -> shared::store::RecordCipher {
+    shared::store::RecordCipher::derive(&BENCH_HASH_KEY.into())
+}
 
 /// Where a function under test finds its table and Vonage.
 pub struct Endpoints {
@@ -40,7 +48,7 @@ pub fn lambda_command(bootstrap: &Path, function: &str, api: &RuntimeApi, endpoi
             ("VONAGE_API_KEY", "simkey"),
             ("VONAGE_API_SECRET", "simsecret"),
             ("VONAGE_BRAND", "Bench"),
-            ("PHONE_HASH_KEY", "bench-only-0123456789abcdef0123456789abcdef"),
+            ("PHONE_HASH_KEY", BENCH_HASH_KEY),
         ])
         .stdin(Stdio::null())
         .stdout(Stdio::null())

@@ -226,7 +226,8 @@ async fn warm_invocations(
     figures: &mut HashMap<&str, Figures>,
     events: &mut Events,
 ) -> Result<(), String> {
-    let store = shared::store::DynamoStore::on_local_server(&backends.dynamodb.url(), TABLE);
+    let store =
+        shared::store::DynamoStore::on_local_server(&backends.dynamodb.url(), TABLE, otp_bench::record_cipher());
     let mut cpu_before = Vec::new();
     for p in processes {
         cpu_before.push(cpu_time(p.child.id())?);
@@ -352,7 +353,7 @@ fn zip_size(bootstrap: &Path) -> Result<u64, String> {
 }
 
 async fn create_table(endpoint: &str) -> Result<(), String> {
-    shared::store::DynamoStore::on_local_server(endpoint, TABLE)
+    shared::store::DynamoStore::on_local_server(endpoint, TABLE, otp_bench::record_cipher())
         .create_table()
         .await
         .map_err(|e| format!("creating the table: {e}"))

@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use shared::clock::{Clock, SystemClock};
 use shared::config::{Config, ConfigError, Settings};
 use shared::phone::{CountryAllowList, PhoneNumber};
-use shared::store::{DynamoStore, MemoryStore};
+use shared::store::{DynamoStore, MemoryStore, RecordCipher};
 use shared::vonage::VonageClient;
 use tokio::net::TcpListener;
 use tower_http::services::{ServeDir, ServeFile};
@@ -168,7 +168,8 @@ where
             LocalStore::Memory(MemoryStore::new())
         }
         Some(table) => {
-            let store = DynamoStore::from_env(table.clone()).await;
+            let cipher = RecordCipher::derive(&config.phone_hash_key);
+            let store = DynamoStore::from_env(table.clone(), cipher).await;
             if create_table {
                 store.create_table().await.map_err(|e| StartError::Other(format!("creating table {table}: {e}")))?;
             }

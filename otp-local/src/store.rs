@@ -2,7 +2,9 @@
 
 use time::OffsetDateTime;
 
-use shared::ports::{AttemptError, Finish, ReserveError, SendReservation, StoreError, Verification, VerificationStore};
+use shared::ports::{
+    AttemptError, Finish, ReserveError, SendReservation, StoreError, Verification, VerificationStore, WriteId,
+};
 use shared::request_id::RequestId;
 use shared::store::{DynamoStore, MemoryStore};
 
@@ -34,16 +36,21 @@ impl VerificationStore for LocalStore {
         delegate!(self, s => s.create(v))
     }
 
-    async fn begin_attempt(&self, id: &RequestId, now: OffsetDateTime) -> Result<Verification, AttemptError> {
-        delegate!(self, s => s.begin_attempt(id, now))
+    async fn begin_attempt(
+        &self,
+        id: &RequestId,
+        attempt: &WriteId,
+        now: OffsetDateTime,
+    ) -> Result<Verification, AttemptError> {
+        delegate!(self, s => s.begin_attempt(id, attempt, now))
     }
 
-    async fn refund_attempt(&self, id: &RequestId) -> Result<(), StoreError> {
-        delegate!(self, s => s.refund_attempt(id))
+    async fn refund_attempt(&self, id: &RequestId, attempt: &WriteId) -> Result<(), StoreError> {
+        delegate!(self, s => s.refund_attempt(id, attempt))
     }
 
-    async fn finish(&self, id: &RequestId, how: Finish) -> Result<bool, StoreError> {
-        delegate!(self, s => s.finish(id, how))
+    async fn finish(&self, id: &RequestId, how: Finish, attempt: &WriteId) -> Result<bool, StoreError> {
+        delegate!(self, s => s.finish(id, how, attempt))
     }
 
     async fn get(&self, id: &RequestId, now: OffsetDateTime) -> Result<Option<Verification>, StoreError> {

@@ -8,7 +8,7 @@ use crate::http::Edge;
 use crate::phone::CountryAllowList;
 use crate::ports::{VerificationProvider, VerificationStore};
 use crate::service::VerificationService;
-use crate::store::DynamoStore;
+use crate::store::{DynamoStore, RecordCipher};
 use crate::subject_key::SubjectHasher;
 use crate::vonage::VonageClient;
 
@@ -48,7 +48,8 @@ impl LambdaDeps {
         let config = Config::from_env()?;
         let store_config = StoreConfig::from_env()?;
         let provider = VonageClient::new(config.vonage.clone()).map_err(StartupError::Client)?;
-        let store = DynamoStore::from_env(store_config.table_name).await;
+        let cipher = RecordCipher::derive(&config.phone_hash_key);
+        let store = DynamoStore::from_env(store_config.table_name, cipher).await;
         connect_ahead(&provider, &store).await;
         Ok(Self::new(config, provider, store, SystemClock))
     }

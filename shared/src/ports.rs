@@ -92,9 +92,35 @@ pub trait VerificationProvider: Send + Sync {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SubjectKey(pub String);
 
+/// Names one write (a reservation, a check's attempt) so that the store can tell a retry of it
+/// from a second write. A retry happens when an answer is lost: the SDK tries again a call whose
+/// first try timed out or lost its connection, though that first try may have been applied. A
+/// store applies a write at most once per id, and a retry of an applied write succeeds as the
+/// first did.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct WriteId(String);
+
+impl WriteId {
+    /// 128 random bits as 32 hex digits (within DynamoDB's 36-character `ClientRequestToken`).
+    pub fn generate() -> Self {
+        Self(uuid::Uuid::new_v4().simple().to_string())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The id as a store read it back; no check, since only the store's own writes carry it.
+    pub fn from_stored(id: impl Into<String>) -> Self {
+        Self(id.into())
+    }
+}
+
 /// Everything that must hold, atomically, before a code may be sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SendReservation {
+    /// This reservation's own id: a retry of it is recognised, and counts once.
+    pub id: WriteId,
     pub phone: SubjectKey,
     pub ip: SubjectKey,
     pub now: OffsetDateTime,
@@ -216,29 +242,40 @@ pub enum AttemptError {
 /// enforced by the store itself (conditional writes), never by a read followed by a write.
 pub trait VerificationStore: Send + Sync {
     /// Atomically: the number is past its cooldown, and neither the number's nor the IP's hourly
-    /// count is at its cap; if so, starts the cooldown and counts the send against both.
+    /// count is at its cap; if so, starts the cooldown and counts the send against both. A
+    /// reservation already applied under the same `r.id` succeeds again without counting.
     fn reserve_send(&self, r: &SendReservation) -> impl Future<Output = Result<(), ReserveError>> + Send;
 
     /// Ends the cooldown that `r` started (the send failed, so a retry must not wait), if it is
     /// still the current one. The counters keep the attempt.
     fn release_send(&self, r: &SendReservation) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// Creates the record, once: creating the same record again (a retry) succeeds; another
+    /// record under the same id is an error.
     fn create(&self, v: &Verification) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Atomically takes one attempt if the verification is pending, unexpired and under its
-    /// limit; returns the record as it is after the attempt was counted.
+    /// Atomically takes one attempt, named `attempt`, if the verification is pending, unexpired
+    /// and under its limit; returns the record as it is after the attempt was counted. An attempt
+    /// already counted under the same name is returned again, not counted twice.
     fn begin_attempt(
         &self,
         id: &RequestId,
+        attempt: &WriteId,
         now: OffsetDateTime,
     ) -> impl Future<Output = Result<Verification, AttemptError>> + Send;
 
-    /// Gives back an attempt the provider never judged (it failed or timed out).
-    fn refund_attempt(&self, id: &RequestId) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Gives back `attempt`, which the provider never judged (it failed or timed out); giving it
+    /// back twice gives back one.
+    fn refund_attempt(&self, id: &RequestId, attempt: &WriteId) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Moves a pending verification to its end state. Returns false if it was no longer pending
-    /// (another check got there first).
-    fn finish(&self, id: &RequestId, how: Finish) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// Moves a pending verification to its end state, on behalf of `attempt`. Returns false if
+    /// another attempt settled it first; true if it was pending, or settled by this same attempt.
+    fn finish(
+        &self,
+        id: &RequestId,
+        how: Finish,
+        attempt: &WriteId,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     fn get(
         &self,

@@ -9,7 +9,7 @@ use crate::phone::PhoneNumber;
 use crate::ports::{
     AttemptDenied, AttemptError, CancelOutcome, CheckOutcome, Finish, NextStepOutcome, ProviderError,
     ProviderRequestId, ReserveError, SendDenied, SendReservation, StartOutcome, StoreError, Verification,
-    VerificationProvider, VerificationStatus, VerificationStore,
+    VerificationProvider, VerificationStatus, VerificationStore, WriteId,
 };
 use crate::request_id::RequestId;
 use crate::subject_key::SubjectHasher;
@@ -100,6 +100,7 @@ where
         let now = self.clock.now();
         let hour = now.unix_timestamp().div_euclid(3600) * 3600;
         let reservation = SendReservation {
+            id: WriteId::generate(),
             phone: self.hasher.phone(&phone),
             ip: self.hasher.ip(client_ip),
             now,
@@ -188,7 +189,8 @@ where
     /// Checks `code` against the verification `request_id`, spending one attempt.
     pub async fn check_code(&self, request_id: &RequestId, code: &OtpCode) -> Result<Verified, CheckCodeError> {
         let now = self.clock.now();
-        let verification = match self.store.begin_attempt(request_id, now).await {
+        let attempt = WriteId::generate();
+        let verification = match self.store.begin_attempt(request_id, &attempt, now).await {
             Ok(v) => v,
             Err(AttemptError::Denied(denied)) => {
                 info!(request_id = %request_id, ?denied, "check refused");
@@ -200,7 +202,7 @@ where
         let outcome = match self.provider.check(&verification.provider_id, code).await {
             Ok(outcome) => outcome,
             Err(e) => {
-                if let Err(refund) = self.store.refund_attempt(request_id).await {
+                if let Err(refund) = self.store.refund_attempt(request_id, &attempt).await {
                     warn!(request_id = %request_id, error = %refund, "could not give back an unjudged attempt");
                 }
                 return Err(CheckCodeError::Provider(e));
@@ -209,7 +211,7 @@ where
         info!(request_id = %request_id, ?outcome, attempt = verification.attempts, "code checked");
         match outcome {
             CheckOutcome::Verified => {
-                if self.store.finish(request_id, Finish::Verified { at: now }).await? {
+                if self.store.finish(request_id, Finish::Verified { at: now }, &attempt).await? {
                     Ok(Verified { phone_e164: verification.phone_e164, verified_at: now })
                 } else {
                     Err(self.settled_refusal(request_id, now).await)
@@ -223,15 +225,15 @@ where
             // Its code outlives ours (it started after `now`), so before our expiry it means
             // wrong codes: concurrent checks may have reached it in another order than ours.
             CheckOutcome::Terminated if self.clock.now() >= verification.expires_at => {
-                self.store.finish(request_id, Finish::Expired).await?;
+                self.store.finish(request_id, Finish::Expired, &attempt).await?;
                 Err(CheckCodeError::Denied(AttemptDenied::Expired))
             }
             CheckOutcome::Terminated => {
-                self.store.finish(request_id, Finish::Locked).await?;
+                self.store.finish(request_id, Finish::Locked, &attempt).await?;
                 Err(CheckCodeError::Denied(AttemptDenied::TooManyAttempts))
             }
             CheckOutcome::Gone => {
-                if self.store.finish(request_id, Finish::Expired).await? {
+                if self.store.finish(request_id, Finish::Expired, &attempt).await? {
                     Err(CheckCodeError::Denied(AttemptDenied::Expired))
                 } else {
                     Err(self.settled_refusal(request_id, now).await)

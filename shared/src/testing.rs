@@ -1,5 +1,8 @@
 //! Test harness for this crate's and the functions' tests: a manual clock, a store that counts
-//! writes, the Vonage simulator in-process, and API Gateway events from `events/`.
+//! writes, the Vonage simulator in-process, API Gateway events from `events/`, and a proxy that
+//! counts (and can lose) what a client sends to a server.
+
+pub mod proxy;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -9,12 +12,19 @@ use time::OffsetDateTime;
 use crate::bootstrap::HandlerDeps;
 pub use crate::clock::ManualClock;
 use crate::config::{Config, Settings};
-use crate::ports::{AttemptError, Finish, ReserveError, SendReservation, StoreError, Verification, VerificationStore};
+use crate::ports::{
+    AttemptError, Finish, ReserveError, SendReservation, StoreError, Verification, VerificationStore, WriteId,
+};
 use crate::request_id::RequestId;
 use crate::store::MemoryStore;
 use crate::vonage::VonageClient;
 
 pub const TEST_HASH_KEY: &str = "test-only-hash-key-0123456789abcdef";
+
+/// The record cipher the test settings' `PHONE_HASH_KEY` gives.
+pub fn test_cipher() -> crate::store::RecordCipher {
+    crate::store::RecordCipher::derive(&TEST_HASH_KEY.into())
+}
 
 /// The documented defaults, credentials the simulator accepts, and `overrides` on top.
 pub fn config(vonage_base_url: &str, overrides: &[(&str, &str)]) -> Config {
@@ -72,19 +82,24 @@ impl<S: VerificationStore> VerificationStore for CountingStore<S> {
         self.inner.create(v).await
     }
 
-    async fn begin_attempt(&self, id: &RequestId, now: OffsetDateTime) -> Result<Verification, AttemptError> {
+    async fn begin_attempt(
+        &self,
+        id: &RequestId,
+        attempt: &WriteId,
+        now: OffsetDateTime,
+    ) -> Result<Verification, AttemptError> {
         self.count();
-        self.inner.begin_attempt(id, now).await
+        self.inner.begin_attempt(id, attempt, now).await
     }
 
-    async fn refund_attempt(&self, id: &RequestId) -> Result<(), StoreError> {
+    async fn refund_attempt(&self, id: &RequestId, attempt: &WriteId) -> Result<(), StoreError> {
         self.count();
-        self.inner.refund_attempt(id).await
+        self.inner.refund_attempt(id, attempt).await
     }
 
-    async fn finish(&self, id: &RequestId, how: Finish) -> Result<bool, StoreError> {
+    async fn finish(&self, id: &RequestId, how: Finish, attempt: &WriteId) -> Result<bool, StoreError> {
         self.count();
-        self.inner.finish(id, how).await
+        self.inner.finish(id, how, attempt).await
     }
 
     async fn get(&self, id: &RequestId, now: OffsetDateTime) -> Result<Option<Verification>, StoreError> {
@@ -159,12 +174,21 @@ pub fn json_body(response: &lambda_http::Response<lambda_http::Body>) -> serde_j
 /// A DynamoDB store on a fresh table of the DynamoDB-compatible server the test command started
 /// (named by `AWS_ENDPOINT_URL_DYNAMODB`), with static test credentials.
 pub async fn dynamo_store() -> crate::store::DynamoStore {
-    let endpoint = std::env::var("AWS_ENDPOINT_URL_DYNAMODB").expect(
+    dynamo_store_at(&dynamo_endpoint()).await
+}
+
+/// The DynamoDB-compatible server the test command started.
+pub fn dynamo_endpoint() -> String {
+    std::env::var("AWS_ENDPOINT_URL_DYNAMODB").expect(
         "DynamoDB tests need a DynamoDB-compatible server: run them with the test command \
          (`make test`, which starts moto) or set AWS_ENDPOINT_URL_DYNAMODB",
-    );
+    )
+}
+
+/// A DynamoDB store on a fresh table, reached at `endpoint` (the server, or a proxy in front of it).
+pub async fn dynamo_store_at(endpoint: &str) -> crate::store::DynamoStore {
     let table = format!("otp-test-{}", RequestId::generate());
-    let store = crate::store::DynamoStore::on_local_server(&endpoint, table);
+    let store = crate::store::DynamoStore::on_local_server(endpoint, table, test_cipher());
     store.create_table().await.expect("the test table is created");
     store
 }
@@ -242,15 +266,15 @@ impl VerificationStore for FailingStore {
         Err(self.error())
     }
 
-    async fn begin_attempt(&self, _: &RequestId, _: OffsetDateTime) -> Result<Verification, AttemptError> {
+    async fn begin_attempt(&self, _: &RequestId, _: &WriteId, _: OffsetDateTime) -> Result<Verification, AttemptError> {
         Err(self.error().into())
     }
 
-    async fn refund_attempt(&self, _: &RequestId) -> Result<(), StoreError> {
+    async fn refund_attempt(&self, _: &RequestId, _: &WriteId) -> Result<(), StoreError> {
         Err(self.error())
     }
 
-    async fn finish(&self, _: &RequestId, _: Finish) -> Result<bool, StoreError> {
+    async fn finish(&self, _: &RequestId, _: Finish, _: &WriteId) -> Result<bool, StoreError> {
         Err(self.error())
     }
 

@@ -41,7 +41,7 @@ fn closed_port() -> String {
 }
 
 async fn get_from(endpoint: &str) -> StoreError {
-    let store = DynamoStore::on_local_server(endpoint, "phone-verification-test");
+    let store = DynamoStore::on_local_server(endpoint, "phone-verification-test", shared::testing::test_cipher());
     tokio::time::timeout(HANG, store.get(&RequestId::generate(), OffsetDateTime::now_utc()))
         .await
         .expect("the store's timeouts end the call")
@@ -65,7 +65,8 @@ async fn a_code_request_to_a_silent_dynamodb_sends_no_sms() {
     let sim = Simulator::spawn(SimConfig::default()).await.unwrap();
     let config = config(&sim.base_url(), &[]);
     let provider = VonageClient::new(config.vonage.clone()).unwrap();
-    let store = DynamoStore::on_local_server(&silent_server().await, "phone-verification-test");
+    let store =
+        DynamoStore::on_local_server(&silent_server().await, "phone-verification-test", shared::testing::test_cipher());
     let deps = HandlerDeps::new(config, provider, store, SystemClock);
     let phone = PhoneNumber::parse("+14155552671", &CountryAllowList::default()).unwrap();
 

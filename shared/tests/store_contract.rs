@@ -8,7 +8,7 @@ use std::sync::Arc;
 use shared::clock::{Clock, ManualClock};
 use shared::ports::{
     AttemptDenied, AttemptError, Finish, ProviderRequestId, RECORD_RETENTION, ReserveError, SendDenied,
-    SendReservation, SubjectKey, Verification, VerificationStatus, VerificationStore,
+    SendReservation, SubjectKey, Verification, VerificationStatus, VerificationStore, WriteId,
 };
 use shared::request_id::RequestId;
 use time::{Duration, OffsetDateTime};
@@ -35,11 +35,16 @@ contract!(
     finishing_happens_once,
     concurrent_checks_never_exceed_the_attempt_limit,
     concurrent_sends_to_one_number_reserve_once,
+    a_retried_reservation_succeeds_and_counts_once,
+    a_retried_create_succeeds_and_another_record_under_its_id_fails,
+    a_retried_attempt_counts_once_and_is_given_back_once,
+    a_retried_finish_reports_its_own_success,
 );
 
 fn reservation(now: OffsetDateTime, phone: &str, ip: &str) -> SendReservation {
     let hour = now.unix_timestamp().div_euclid(3600) * 3600;
     SendReservation {
+        id: WriteId::generate(),
         phone: SubjectKey(phone.into()),
         ip: SubjectKey(ip.into()),
         now,
@@ -61,6 +66,11 @@ fn verification(now: OffsetDateTime) -> Verification {
         max_attempts: 3,
         status: VerificationStatus::Pending,
     }
+}
+
+/// A new attempt's name: every call below that is not meant as a retry makes its own.
+fn fresh() -> WriteId {
+    WriteId::generate()
 }
 
 fn denied(result: Result<(), ReserveError>) -> SendDenied {
@@ -128,7 +138,8 @@ async fn records_are_created_once_and_read_back(store: impl VerificationStore) {
     let v = verification(now);
     store.create(&v).await.unwrap();
     assert_eq!(store.get(&v.id, now).await.unwrap(), Some(v.clone()));
-    assert!(store.create(&v).await.is_err(), "a second create of the same id must fail");
+    let other = Verification { provider_id: ProviderRequestId("provider-2".into()), ..v.clone() };
+    assert!(store.create(&other).await.is_err(), "another record under the same id must fail");
     assert_eq!(store.get(&RequestId::generate(), now).await.unwrap(), None);
 }
 
@@ -139,49 +150,53 @@ async fn records_past_their_ttl_read_as_absent(store: impl VerificationStore) {
     store.create(&v).await.unwrap();
     clock.advance(Duration::seconds(300) + RECORD_RETENTION);
     assert_eq!(store.get(&v.id, clock.now()).await.unwrap(), None);
-    assert_eq!(attempt_denied(store.begin_attempt(&v.id, clock.now()).await), AttemptDenied::NotFound);
+    assert_eq!(attempt_denied(store.begin_attempt(&v.id, &fresh(), clock.now()).await), AttemptDenied::NotFound);
 }
 
 async fn attempts_are_counted_and_refused_for_each_reason(store: impl VerificationStore) {
     let clock = ManualClock::new();
     let now = clock.now();
-    assert_eq!(attempt_denied(store.begin_attempt(&RequestId::generate(), now).await), AttemptDenied::NotFound);
+    assert_eq!(
+        attempt_denied(store.begin_attempt(&RequestId::generate(), &fresh(), now).await),
+        AttemptDenied::NotFound
+    );
 
     let v = verification(now);
     store.create(&v).await.unwrap();
-    assert_eq!(store.begin_attempt(&v.id, now).await.unwrap().attempts, 1);
-    store.refund_attempt(&v.id).await.unwrap();
+    let first = fresh();
+    assert_eq!(store.begin_attempt(&v.id, &first, now).await.unwrap().attempts, 1);
+    store.refund_attempt(&v.id, &first).await.unwrap();
     for expected in 1..=3 {
-        assert_eq!(store.begin_attempt(&v.id, now).await.unwrap().attempts, expected);
+        assert_eq!(store.begin_attempt(&v.id, &fresh(), now).await.unwrap().attempts, expected);
     }
-    assert_eq!(attempt_denied(store.begin_attempt(&v.id, now).await), AttemptDenied::TooManyAttempts);
+    assert_eq!(attempt_denied(store.begin_attempt(&v.id, &fresh(), now).await), AttemptDenied::TooManyAttempts);
 
     let expiring = verification(now);
     store.create(&expiring).await.unwrap();
     assert_eq!(
-        attempt_denied(store.begin_attempt(&expiring.id, now + Duration::seconds(300)).await),
+        attempt_denied(store.begin_attempt(&expiring.id, &fresh(), now + Duration::seconds(300)).await),
         AttemptDenied::Expired
     );
 
     let verified = verification(now);
     store.create(&verified).await.unwrap();
-    assert!(store.finish(&verified.id, Finish::Verified { at: now }).await.unwrap());
-    assert_eq!(attempt_denied(store.begin_attempt(&verified.id, now).await), AttemptDenied::AlreadyVerified);
+    assert!(store.finish(&verified.id, Finish::Verified { at: now }, &fresh()).await.unwrap());
+    assert_eq!(attempt_denied(store.begin_attempt(&verified.id, &fresh(), now).await), AttemptDenied::AlreadyVerified);
     let stored = store.get(&verified.id, now).await.unwrap().unwrap();
     assert_eq!(stored.status, VerificationStatus::Verified { at: now });
 
     let locked = verification(now);
     store.create(&locked).await.unwrap();
-    assert!(store.finish(&locked.id, Finish::Locked).await.unwrap());
-    assert_eq!(attempt_denied(store.begin_attempt(&locked.id, now).await), AttemptDenied::TooManyAttempts);
+    assert!(store.finish(&locked.id, Finish::Locked, &fresh()).await.unwrap());
+    assert_eq!(attempt_denied(store.begin_attempt(&locked.id, &fresh(), now).await), AttemptDenied::TooManyAttempts);
 }
 
 async fn finishing_happens_once(store: impl VerificationStore) {
     let now = ManualClock::new().now();
     let v = verification(now);
     store.create(&v).await.unwrap();
-    assert!(store.finish(&v.id, Finish::Verified { at: now }).await.unwrap());
-    assert!(!store.finish(&v.id, Finish::Expired).await.unwrap(), "a settled verification stays settled");
+    assert!(store.finish(&v.id, Finish::Verified { at: now }, &fresh()).await.unwrap());
+    assert!(!store.finish(&v.id, Finish::Expired, &fresh()).await.unwrap(), "a settled verification stays settled");
     assert_eq!(store.get(&v.id, now).await.unwrap().unwrap().status, VerificationStatus::Verified { at: now });
 }
 
@@ -208,7 +223,7 @@ async fn concurrent_checks_never_exceed_the_attempt_limit<S: VerificationStore +
     let id = v.id.clone();
     let results = all_at_once(Arc::new(store), 30, move |store| {
         let id = id.clone();
-        async move { store.begin_attempt(&id, now).await }
+        async move { store.begin_attempt(&id, &fresh(), now).await }
     })
     .await;
     let granted = results.iter().filter(|r| r.is_ok()).count();
@@ -228,4 +243,117 @@ async fn concurrent_sends_to_one_number_reserve_once<S: VerificationStore + 'sta
     })
     .await;
     assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Retries. The SDK sends a call again when its answer is lost, though the first try may have been
+// applied: the store must take the second try as the first, never as a second write. (The
+// lost-answer tests in `lost_answers.rs` drop real answers on the wire; these pin the contract.)
+
+async fn a_retried_reservation_succeeds_and_counts_once(store: impl VerificationStore) {
+    let now = ManualClock::new().now();
+    // No cooldown, so only the hourly count (3 per number) can refuse.
+    let open = |phone: &str| SendReservation { cooldown_until: now, ..reservation(now, phone, "ip-a") };
+    let first = open("phone-a");
+    for _ in 0..4 {
+        store.reserve_send(&first).await.unwrap();
+    }
+    store.reserve_send(&open("phone-a")).await.unwrap();
+    store.reserve_send(&open("phone-a")).await.unwrap();
+    let capped = denied(store.reserve_send(&open("phone-a")).await);
+    assert!(matches!(capped, SendDenied::RateLimited { .. }), "{capped:?}");
+
+    // With a cooldown: the retry is not refused by the cooldown it started itself.
+    let cooling = reservation(now, "phone-b", "ip-b");
+    store.reserve_send(&cooling).await.unwrap();
+    store.reserve_send(&cooling).await.unwrap();
+    assert!(matches!(
+        denied(store.reserve_send(&reservation(now, "phone-b", "ip-b")).await),
+        SendDenied::Cooldown { .. }
+    ));
+}
+
+async fn a_retried_create_succeeds_and_another_record_under_its_id_fails(store: impl VerificationStore) {
+    let now = ManualClock::new().now();
+    let v = verification(now);
+    store.create(&v).await.unwrap();
+    store.create(&v).await.unwrap();
+    assert_eq!(store.get(&v.id, now).await.unwrap(), Some(v.clone()));
+    let later = Verification { created_at: now + Duration::seconds(1), ..v.clone() };
+    assert!(store.create(&later).await.is_err());
+}
+
+async fn a_retried_attempt_counts_once_and_is_given_back_once(store: impl VerificationStore) {
+    let now = ManualClock::new().now();
+    let v = verification(now);
+    store.create(&v).await.unwrap();
+    let a = fresh();
+    assert_eq!(store.begin_attempt(&v.id, &a, now).await.unwrap().attempts, 1);
+    assert_eq!(store.begin_attempt(&v.id, &a, now).await.unwrap().attempts, 1, "a retry is not a second attempt");
+    let b = fresh();
+    assert_eq!(store.begin_attempt(&v.id, &b, now).await.unwrap().attempts, 2);
+    store.refund_attempt(&v.id, &b).await.unwrap();
+    store.refund_attempt(&v.id, &b).await.unwrap();
+    assert_eq!(store.get(&v.id, now).await.unwrap().unwrap().attempts, 1, "given back once");
+    store.refund_attempt(&v.id, &fresh()).await.unwrap();
+    assert_eq!(store.get(&v.id, now).await.unwrap().unwrap().attempts, 1, "an attempt never counted gives nothing");
+
+    let c = fresh();
+    store.begin_attempt(&v.id, &fresh(), now).await.unwrap();
+    assert_eq!(store.begin_attempt(&v.id, &c, now).await.unwrap().attempts, 3);
+    // At the limit, the retry of the attempt that reached it still goes ahead; a new one does not.
+    assert_eq!(store.begin_attempt(&v.id, &c, now).await.unwrap().attempts, 3);
+    assert_eq!(attempt_denied(store.begin_attempt(&v.id, &fresh(), now).await), AttemptDenied::TooManyAttempts);
+}
+
+async fn a_retried_finish_reports_its_own_success(store: impl VerificationStore) {
+    let now = ManualClock::new().now();
+    let v = verification(now);
+    store.create(&v).await.unwrap();
+    let a = fresh();
+    assert!(store.finish(&v.id, Finish::Verified { at: now }, &a).await.unwrap());
+    assert!(
+        store.finish(&v.id, Finish::Verified { at: now }, &a).await.unwrap(),
+        "the retry of the write that settled it"
+    );
+    assert!(!store.finish(&v.id, Finish::Verified { at: now }, &fresh()).await.unwrap(), "another attempt");
+    assert_eq!(store.get(&v.id, now).await.unwrap().unwrap().status, VerificationStatus::Verified { at: now });
+}
+
+// ---------------------------------------------------------------------------------------------
+// What a copy of the table (a point-in-time backup, an export) holds.
+
+#[tokio::test]
+async fn a_dynamodb_record_holds_the_number_only_sealed_to_its_own_key() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use shared::store::RecordCipher;
+    use shared::store::dynamo::{PARTITION_KEY, SEALED_PHONE};
+
+    let store = shared::testing::dynamo_store().await;
+    let now = ManualClock::new().now();
+    let v = verification(now);
+    store.create(&v).await.unwrap();
+    let key = format!("v#{}", v.id);
+    let raw = store
+        .client()
+        .get_item()
+        .table_name(store.table())
+        .key(PARTITION_KEY, AttributeValue::S(key.clone()))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .expect("the record is there");
+
+    let dump = format!("{raw:?}");
+    for shown in ["4155552671", "415555", "5552671"] {
+        assert!(!dump.contains(shown), "the raw item shows the number: {dump}");
+    }
+    let sealed = raw[SEALED_PHONE].as_s().unwrap();
+    assert_eq!(shared::testing::test_cipher().open(&key, sealed).as_deref(), Ok("+14155552671"));
+    let other_key = RecordCipher::derive(&"another-phone-hash-key-0123456789abcdef".into());
+    assert!(other_key.open(&key, sealed).is_err(), "opens only with the key derived from PHONE_HASH_KEY");
+    assert!(shared::testing::test_cipher().open("v#another", sealed).is_err(), "bound to its record");
+    // And the store reads it back.
+    assert_eq!(store.get(&v.id, now).await.unwrap().unwrap().phone_e164, "+14155552671");
 }

@@ -3,9 +3,18 @@
 //! passed as absent. Every rule that must hold across Lambda instances is a condition expression.
 //!
 //! Items:
-//! - `v#<request id>`: a verification (provider id, E.164 number, expiry, attempts, status);
-//! - `cooldown#<phone key>`: until when the number may not get another code;
+//! - `v#<request id>`: a verification (provider id, the number sealed with [`RecordCipher`],
+//!   expiry, attempts and the names of the attempts counted, status and the attempt that settled
+//!   it);
+//! - `cooldown#<phone key>`: until when the number may not get another code, and the reservation
+//!   that started it;
 //! - `count#<phone or ip key>#<hour>`: sends counted in that UTC hour.
+//!
+//! Every write is safe to retry. The SDK tries a call again when its answer is lost (a timeout, a
+//! dropped connection), though the first try may have been applied; each write therefore names
+//! itself ([`WriteId`]), its condition fails when its own name is already there, and that failure,
+//! read back with `ReturnValuesOnConditionCheckFailure`, is recognised as our own write and
+//! taken as success.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -18,9 +27,10 @@ use aws_sdk_dynamodb::types::{
 };
 use time::OffsetDateTime;
 
+use super::RecordCipher;
 use crate::ports::{
     AttemptDenied, AttemptError, Finish, ProviderRequestId, ReserveError, SendDenied, SendReservation, StoreError,
-    SubjectKey, Verification, VerificationStatus, VerificationStore,
+    SubjectKey, Verification, VerificationStatus, VerificationStore, WriteId,
 };
 use crate::request_id::RequestId;
 
@@ -52,27 +62,28 @@ type Item = HashMap<String, AttributeValue>;
 pub struct DynamoStore {
     client: Client,
     table: String,
+    cipher: std::sync::Arc<RecordCipher>,
 }
 
 impl DynamoStore {
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into() }
+    pub fn new(client: Client, table: impl Into<String>, cipher: RecordCipher) -> Self {
+        Self { client, table: table.into(), cipher: std::sync::Arc::new(cipher) }
     }
 
     /// Builds a client from the SDK's standard configuration (region, credentials, and
     /// `AWS_ENDPOINT_URL_DYNAMODB` for a local server).
-    pub async fn from_env(table: impl Into<String>) -> Self {
+    pub async fn from_env(table: impl Into<String>, cipher: RecordCipher) -> Self {
         let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .http_client(crate::tls::aws_http_client())
             .timeout_config(timeouts())
             .load()
             .await;
-        Self::new(Client::new(&config), table)
+        Self::new(Client::new(&config), table, cipher)
     }
 
     /// A store on a local DynamoDB-compatible server (moto) at `endpoint`, with static credentials
     /// in us-east-1: for tests and the benchmark.
-    pub fn on_local_server(endpoint: &str, table: impl Into<String>) -> Self {
+    pub fn on_local_server(endpoint: &str, table: impl Into<String>, cipher: RecordCipher) -> Self {
         use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
         let config = aws_sdk_dynamodb::Config::builder()
             .behavior_version(BehaviorVersion::latest())
@@ -82,7 +93,7 @@ impl DynamoStore {
             .endpoint_url(endpoint)
             .timeout_config(timeouts())
             .build();
-        Self::new(Client::from_conf(config), table)
+        Self::new(Client::from_conf(config), table, cipher)
     }
 
     /// Opens the connection to DynamoDB (TCP, TLS, credentials) ahead of the first request, with
@@ -150,12 +161,17 @@ impl DynamoStore {
         Update::builder()
             .table_name(&self.table)
             .key(PARTITION_KEY, s(format!("cooldown#{}", r.phone.0)))
-            .update_expression("SET #until = :until, #ttl = :until")
-            .condition_expression("attribute_not_exists(#pk) OR #until <= :now")
+            .update_expression("SET #until = :until, #by = :by, #ttl = :until")
+            // Past its cooldown, and not already reserved by this very reservation (a retry).
+            .condition_expression(
+                "(attribute_not_exists(#pk) OR #until <= :now) AND (attribute_not_exists(#by) OR #by <> :by)",
+            )
             .expression_attribute_names("#pk", PARTITION_KEY)
             .expression_attribute_names("#until", "until")
+            .expression_attribute_names("#by", "by")
             .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
             .expression_attribute_values(":until", epoch(r.cooldown_until))
+            .expression_attribute_values(":by", s(r.id.as_str()))
             .expression_attribute_values(":now", epoch(r.now))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .build()
@@ -179,7 +195,7 @@ impl DynamoStore {
     }
 
     /// Reads why the cooldown condition failed when the cancellation did not carry the item.
-    async fn cooldown_until(&self, r: &SendReservation) -> Result<Option<OffsetDateTime>, StoreError> {
+    async fn cooldown_item(&self, r: &SendReservation) -> Result<Option<Item>, StoreError> {
         let item = self
             .client
             .get_item()
@@ -189,11 +205,64 @@ impl DynamoStore {
             .send()
             .await
             .map_err(|e| sdk_error("GetItem", e))?;
-        Ok(item.item().and_then(|i| get_time(i, "until")))
+        Ok(item.item)
     }
 
     fn key(id: &RequestId) -> AttributeValue {
-        s(format!("v#{id}"))
+        s(record_key(id))
+    }
+
+    fn write_item(&self, v: &Verification) -> Item {
+        let (status, verified_at) = match &v.status {
+            VerificationStatus::Pending => ("pending", None),
+            VerificationStatus::Verified { at } => ("verified", Some(*at)),
+            VerificationStatus::Locked => ("locked", None),
+            VerificationStatus::Expired => ("expired", None),
+        };
+        let mut item = Item::from([
+            (PARTITION_KEY.to_owned(), Self::key(&v.id)),
+            ("provider_id".to_owned(), s(&v.provider_id.0)),
+            (SEALED_PHONE.to_owned(), s(self.cipher.seal(&record_key(&v.id), &v.phone_e164))),
+            ("created_at".to_owned(), epoch(v.created_at)),
+            ("expires_at".to_owned(), epoch(v.expires_at)),
+            ("attempts".to_owned(), n(v.attempts)),
+            ("max_attempts".to_owned(), n(v.max_attempts)),
+            ("status".to_owned(), s(status)),
+            (TTL_ATTRIBUTE.to_owned(), epoch(v.delete_after())),
+        ]);
+        if let Some(at) = verified_at {
+            item.insert("verified_at".to_owned(), epoch(at));
+        }
+        item
+    }
+
+    fn read_item(&self, item: &Item) -> Result<Verification, StoreError> {
+        let bad = |field: &str| StoreError::Failed(format!("verification item has a missing or malformed `{field}`"));
+        let text = |field: &str| item.get(field).and_then(|v| v.as_s().ok()).cloned().ok_or_else(|| bad(field));
+        let number = |field: &str| {
+            item.get(field).and_then(|v| v.as_n().ok()).and_then(|n| n.parse::<u32>().ok()).ok_or_else(|| bad(field))
+        };
+        let when = |field: &str| get_time(item, field).ok_or_else(|| bad(field));
+        let key = text(PARTITION_KEY)?;
+        let id = key.strip_prefix("v#").and_then(|id| RequestId::parse(id).ok()).ok_or_else(|| bad(PARTITION_KEY))?;
+        let status = match text("status")?.as_str() {
+            "pending" => VerificationStatus::Pending,
+            "verified" => VerificationStatus::Verified { at: when("verified_at")? },
+            "locked" => VerificationStatus::Locked,
+            "expired" => VerificationStatus::Expired,
+            _ => return Err(bad("status")),
+        };
+        let phone_e164 = self.cipher.open(&key, &text(SEALED_PHONE)?).map_err(|e| StoreError::Failed(e.to_string()))?;
+        Ok(Verification {
+            id,
+            provider_id: ProviderRequestId(text("provider_id")?),
+            phone_e164,
+            created_at: when("created_at")?,
+            expires_at: when("expires_at")?,
+            attempts: number("attempts")?,
+            max_attempts: number("max_attempts")?,
+            status,
+        })
     }
 }
 
@@ -205,9 +274,13 @@ impl VerificationStore for DynamoStore {
             self.counter_update(&r.ip, r, r.max_per_ip)?,
         ];
         for attempt in 1..=TRANSACTION_TRIES {
+            // DynamoDB applies a transaction once per token for 10 minutes: the SDK's own retries of
+            // this call reuse it. Each of our tries after a cancellation is a new transaction.
+            let token = format!("{}-{attempt}", r.id.as_str());
             let result = self
                 .client
                 .transact_write_items()
+                .client_request_token(token)
                 .set_transact_items(Some(
                     items.iter().map(|u| TransactWriteItem::builder().update(u.clone()).build()).collect(),
                 ))
@@ -237,12 +310,19 @@ impl VerificationStore for DynamoStore {
                 return Err(StoreError::Unavailable("transaction kept conflicting".into()).into());
             }
             let cooldown = if cooling {
-                let from_reason = reasons[0].item().and_then(|i| get_time(i, "until"));
-                match from_reason {
-                    Some(until) => Some(until),
-                    None => self.cooldown_until(r).await?,
+                let item = match reasons[0].item() {
+                    Some(item) => Some(item.clone()),
+                    None => self.cooldown_item(r).await?,
+                };
+                if item
+                    .as_ref()
+                    .and_then(|i| i.get("by"))
+                    .and_then(|by| by.as_s().ok())
+                    .is_some_and(|by| by == r.id.as_str())
+                {
+                    return Ok(()); // our own reservation, applied by a try whose answer was lost
                 }
-                .filter(|until| *until > r.now)
+                item.as_ref().and_then(|i| get_time(i, "until")).filter(|until| *until > r.now)
             } else {
                 None
             };
@@ -262,9 +342,9 @@ impl VerificationStore for DynamoStore {
             .delete_item()
             .table_name(&self.table)
             .key(PARTITION_KEY, s(format!("cooldown#{}", r.phone.0)))
-            .condition_expression("#until = :until")
-            .expression_attribute_names("#until", "until")
-            .expression_attribute_values(":until", epoch(r.cooldown_until))
+            .condition_expression("#by = :by")
+            .expression_attribute_names("#by", "by")
+            .expression_attribute_values(":by", s(r.id.as_str()))
             .send()
             .await;
         match result {
@@ -275,30 +355,59 @@ impl VerificationStore for DynamoStore {
     }
 
     async fn create(&self, v: &Verification) -> Result<(), StoreError> {
-        self.client
+        let result = self
+            .client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(to_item(v)))
+            .set_item(Some(self.write_item(v)))
             .condition_expression("attribute_not_exists(#pk)")
             .expression_attribute_names("#pk", PARTITION_KEY)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
-            .await
-            .map_err(|e| sdk_error("PutItem", e))?;
-        Ok(())
+            .await;
+        let err = match result {
+            Ok(_) => return Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => e,
+            Err(e) => return Err(sdk_error("PutItem", e)),
+        };
+        let existing = match err.into_service_error() {
+            aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(c) => c.item,
+            _ => None,
+        };
+        let existing = match existing {
+            Some(item) => Some(item),
+            None => self.raw_item(&v.id).await?,
+        };
+        // Request ids are random, so a record already under this one is ours, written by a try
+        // whose answer was lost; the provider's id and the time make sure.
+        let ours = existing
+            .map(|item| self.read_item(&item))
+            .transpose()?
+            .is_some_and(|old| old.provider_id == v.provider_id && old.created_at == v.created_at);
+        if ours { Ok(()) } else { Err(StoreError::Failed(format!("PutItem: verification {} already exists", v.id))) }
     }
 
-    async fn begin_attempt(&self, id: &RequestId, now: OffsetDateTime) -> Result<Verification, AttemptError> {
+    async fn begin_attempt(
+        &self,
+        id: &RequestId,
+        attempt: &WriteId,
+        now: OffsetDateTime,
+    ) -> Result<Verification, AttemptError> {
         let result = self
             .client
             .update_item()
             .table_name(&self.table)
             .key(PARTITION_KEY, Self::key(id))
-            .update_expression("SET #attempts = #attempts + :one")
+            .update_expression("SET #attempts = #attempts + :one ADD #tries :attempt")
             .condition_expression(
                 "attribute_exists(#pk) AND #status = :pending AND #attempts < #max \
-                 AND #expires > :now AND #ttl > :now",
+                 AND #expires > :now AND #ttl > :now \
+                 AND (attribute_not_exists(#tries) OR NOT contains(#tries, :attempt_id))",
             )
             .expression_attribute_names("#pk", PARTITION_KEY)
+            .expression_attribute_names("#tries", TRIES)
+            .expression_attribute_values(":attempt", AttributeValue::Ss(vec![attempt.as_str().to_owned()]))
+            .expression_attribute_values(":attempt_id", s(attempt.as_str()))
             .expression_attribute_names("#attempts", "attempts")
             .expression_attribute_names("#max", "max_attempts")
             .expression_attribute_names("#status", "status")
@@ -314,20 +423,16 @@ impl VerificationStore for DynamoStore {
         match result {
             Ok(out) => out
                 .attributes()
-                .map(from_item)
+                .map(|item| self.read_item(item))
                 .transpose()?
                 .ok_or_else(|| StoreError::Failed("UpdateItem returned no attributes".into()).into()),
             Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
-                let old = match e.into_service_error() {
-                    aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c) => {
-                        c.item().map(from_item).transpose()?
-                    }
-                    _ => None,
-                };
-                let old = match old {
-                    Some(v) => Some(v),
-                    None => self.get(id, now).await?,
-                };
+                let old = self.item_on_condition_failure(id, e).await?;
+                if old.as_ref().is_some_and(|item| set_contains(item, TRIES, attempt.as_str())) {
+                    // Our own attempt, counted by a try whose answer was lost.
+                    return Ok(self.read_item(&old.expect("checked just above"))?);
+                }
+                let old = old.map(|item| self.read_item(&item)).transpose()?.filter(|v| v.delete_after() > now);
                 let denied = old.and_then(|v| v.check_refusal(now)).unwrap_or(AttemptDenied::NotFound);
                 Err(AttemptError::Denied(denied))
             }
@@ -335,18 +440,21 @@ impl VerificationStore for DynamoStore {
         }
     }
 
-    async fn refund_attempt(&self, id: &RequestId) -> Result<(), StoreError> {
+    async fn refund_attempt(&self, id: &RequestId, attempt: &WriteId) -> Result<(), StoreError> {
+        // Only an attempt still counted is given back, so a retry of this write gives back nothing.
         let result = self
             .client
             .update_item()
             .table_name(&self.table)
             .key(PARTITION_KEY, Self::key(id))
-            .update_expression("SET #attempts = #attempts - :one")
-            .condition_expression("#attempts > :zero AND #status = :pending")
+            .update_expression("SET #attempts = #attempts - :one DELETE #tries :attempt")
+            .condition_expression("contains(#tries, :attempt_id) AND #status = :pending")
             .expression_attribute_names("#attempts", "attempts")
+            .expression_attribute_names("#tries", TRIES)
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":attempt", AttributeValue::Ss(vec![attempt.as_str().to_owned()]))
+            .expression_attribute_values(":attempt_id", s(attempt.as_str()))
             .expression_attribute_values(":pending", s("pending"))
             .send()
             .await;
@@ -357,7 +465,7 @@ impl VerificationStore for DynamoStore {
         }
     }
 
-    async fn finish(&self, id: &RequestId, how: Finish) -> Result<bool, StoreError> {
+    async fn finish(&self, id: &RequestId, how: Finish, attempt: &WriteId) -> Result<bool, StoreError> {
         let mut update = self
             .client
             .update_item()
@@ -365,28 +473,60 @@ impl VerificationStore for DynamoStore {
             .key(PARTITION_KEY, Self::key(id))
             .condition_expression("#status = :pending")
             .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":pending", s("pending"));
+            .expression_attribute_names("#settled_by", SETTLED_BY)
+            .expression_attribute_values(":pending", s("pending"))
+            .expression_attribute_values(":attempt", s(attempt.as_str()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
         update = match how {
             Finish::Verified { at } => update
-                .update_expression("SET #status = :status, #verified_at = :at")
+                .update_expression("SET #status = :status, #settled_by = :attempt, #verified_at = :at")
                 .expression_attribute_names("#verified_at", "verified_at")
                 .expression_attribute_values(":status", s("verified"))
                 .expression_attribute_values(":at", epoch(at)),
-            Finish::Locked => {
-                update.update_expression("SET #status = :status").expression_attribute_values(":status", s("locked"))
-            }
-            Finish::Expired => {
-                update.update_expression("SET #status = :status").expression_attribute_values(":status", s("expired"))
-            }
+            Finish::Locked => update
+                .update_expression("SET #status = :status, #settled_by = :attempt")
+                .expression_attribute_values(":status", s("locked")),
+            Finish::Expired => update
+                .update_expression("SET #status = :status, #settled_by = :attempt")
+                .expression_attribute_values(":status", s("expired")),
         };
         match update.send().await {
             Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+                // Settled already: by this attempt (a try whose answer was lost), or by another.
+                let old = self.item_on_condition_failure(id, e).await?;
+                let settled_by = old.as_ref().and_then(|item| item.get(SETTLED_BY)).and_then(|v| v.as_s().ok());
+                Ok(settled_by.is_some_and(|by| by == attempt.as_str()))
+            }
             Err(e) => Err(sdk_error("UpdateItem", e)),
         }
     }
 
     async fn get(&self, id: &RequestId, now: OffsetDateTime) -> Result<Option<Verification>, StoreError> {
+        let verification = self.raw_item(id).await?.map(|item| self.read_item(&item)).transpose()?;
+        Ok(verification.filter(|v| v.delete_after() > now))
+    }
+}
+
+impl DynamoStore {
+    /// The item as it was when an `UpdateItem`'s condition failed: from the error, where the
+    /// server returned it, else read back.
+    async fn item_on_condition_failure<R: std::fmt::Debug + Send + Sync + 'static>(
+        &self,
+        id: &RequestId,
+        err: SdkError<aws_sdk_dynamodb::operation::update_item::UpdateItemError, R>,
+    ) -> Result<Option<Item>, StoreError> {
+        let returned = match err.into_service_error() {
+            aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c) => c.item,
+            _ => None,
+        };
+        match returned {
+            Some(item) => Ok(Some(item)),
+            None => self.raw_item(id).await,
+        }
+    }
+
+    async fn raw_item(&self, id: &RequestId) -> Result<Option<Item>, StoreError> {
         let out = self
             .client
             .get_item()
@@ -396,61 +536,24 @@ impl VerificationStore for DynamoStore {
             .send()
             .await
             .map_err(|e| sdk_error("GetItem", e))?;
-        let verification = out.item().map(from_item).transpose()?;
-        Ok(verification.filter(|v| v.delete_after() > now))
+        Ok(out.item)
     }
 }
 
-fn to_item(v: &Verification) -> Item {
-    let (status, verified_at) = match &v.status {
-        VerificationStatus::Pending => ("pending", None),
-        VerificationStatus::Verified { at } => ("verified", Some(*at)),
-        VerificationStatus::Locked => ("locked", None),
-        VerificationStatus::Expired => ("expired", None),
-    };
-    let mut item = Item::from([
-        (PARTITION_KEY.to_owned(), DynamoStore::key(&v.id)),
-        ("provider_id".to_owned(), s(&v.provider_id.0)),
-        ("phone".to_owned(), s(&v.phone_e164)),
-        ("created_at".to_owned(), epoch(v.created_at)),
-        ("expires_at".to_owned(), epoch(v.expires_at)),
-        ("attempts".to_owned(), n(v.attempts)),
-        ("max_attempts".to_owned(), n(v.max_attempts)),
-        ("status".to_owned(), s(status)),
-        (TTL_ATTRIBUTE.to_owned(), epoch(v.delete_after())),
-    ]);
-    if let Some(at) = verified_at {
-        item.insert("verified_at".to_owned(), epoch(at));
-    }
-    item
+/// The attribute holding the sealed E.164 number (see [`RecordCipher`]).
+pub const SEALED_PHONE: &str = "phone_sealed";
+/// The names of the attempts counted against a verification (a string set).
+const TRIES: &str = "tries";
+/// The attempt that moved a verification out of `pending`.
+const SETTLED_BY: &str = "settled_by";
+
+/// A verification's partition key value, which is also its sealed fields' associated data.
+fn record_key(id: &RequestId) -> String {
+    format!("v#{id}")
 }
 
-fn from_item(item: &Item) -> Result<Verification, StoreError> {
-    let bad = |field: &str| StoreError::Failed(format!("verification item has a missing or malformed `{field}`"));
-    let text = |field: &str| item.get(field).and_then(|v| v.as_s().ok()).cloned().ok_or_else(|| bad(field));
-    let number = |field: &str| {
-        item.get(field).and_then(|v| v.as_n().ok()).and_then(|n| n.parse::<u32>().ok()).ok_or_else(|| bad(field))
-    };
-    let when = |field: &str| get_time(item, field).ok_or_else(|| bad(field));
-    let id = text(PARTITION_KEY)?;
-    let id = id.strip_prefix("v#").and_then(|id| RequestId::parse(id).ok()).ok_or_else(|| bad(PARTITION_KEY))?;
-    let status = match text("status")?.as_str() {
-        "pending" => VerificationStatus::Pending,
-        "verified" => VerificationStatus::Verified { at: when("verified_at")? },
-        "locked" => VerificationStatus::Locked,
-        "expired" => VerificationStatus::Expired,
-        _ => return Err(bad("status")),
-    };
-    Ok(Verification {
-        id,
-        provider_id: ProviderRequestId(text("provider_id")?),
-        phone_e164: text("phone")?,
-        created_at: when("created_at")?,
-        expires_at: when("expires_at")?,
-        attempts: number("attempts")?,
-        max_attempts: number("max_attempts")?,
-        status,
-    })
+fn set_contains(item: &Item, field: &str, value: &str) -> bool {
+    item.get(field).and_then(|v| v.as_ss().ok()).is_some_and(|set| set.iter().any(|s| s == value))
 }
 
 fn s(value: impl Into<String>) -> AttributeValue {

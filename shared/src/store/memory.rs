@@ -1,14 +1,14 @@
 //! An in-process store with the same rules as the DynamoDB one: the test fake for the service and
 //! the store of a local run without AWS. One mutex makes every operation atomic.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 use time::OffsetDateTime;
 
 use crate::ports::{
     AttemptDenied, AttemptError, Finish, ReserveError, SendDenied, SendReservation, StoreError, SubjectKey,
-    Verification, VerificationStatus, VerificationStore,
+    Verification, VerificationStatus, VerificationStore, WriteId,
 };
 use crate::request_id::RequestId;
 
@@ -19,10 +19,20 @@ pub struct MemoryStore {
 
 #[derive(Debug, Default)]
 struct State {
-    verifications: HashMap<RequestId, Verification>,
-    cooldowns: HashMap<SubjectKey, OffsetDateTime>,
+    verifications: HashMap<RequestId, Record>,
+    /// Each number's cooldown: until when, and the reservation that started it.
+    cooldowns: HashMap<SubjectKey, (OffsetDateTime, WriteId)>,
     /// (subject, window start) -> sends counted in that hour.
     counters: HashMap<(SubjectKey, OffsetDateTime), u32>,
+}
+
+/// A verification with the names of the attempts counted against it and of the one that
+/// settled it, as the DynamoDB item keeps them.
+#[derive(Debug)]
+struct Record {
+    verification: Verification,
+    attempts: HashSet<WriteId>,
+    settled_by: Option<WriteId>,
 }
 
 impl MemoryStore {
@@ -40,10 +50,13 @@ impl MemoryStore {
 impl VerificationStore for MemoryStore {
     async fn reserve_send(&self, r: &SendReservation) -> Result<(), ReserveError> {
         let mut state = self.lock();
+        if state.cooldowns.get(&r.phone).is_some_and(|(_, by)| *by == r.id) {
+            return Ok(()); // this very reservation, applied already
+        }
         let window_end = r.window_end();
         let count = |key: &SubjectKey| state.counters.get(&(key.clone(), r.window_start)).copied().unwrap_or(0);
         let capped = count(&r.phone) >= r.max_per_number || count(&r.ip) >= r.max_per_ip;
-        let cooling = state.cooldowns.get(&r.phone).copied().filter(|until| *until > r.now);
+        let cooling = state.cooldowns.get(&r.phone).map(|(until, _)| *until).filter(|until| *until > r.now);
         match (capped, cooling) {
             (true, cooldown) => {
                 let until = cooldown.map_or(window_end, |c| c.max(window_end));
@@ -52,19 +65,19 @@ impl VerificationStore for MemoryStore {
             (false, Some(until)) => return Err(ReserveError::Denied(SendDenied::Cooldown { until })),
             (false, None) => {}
         }
-        state.cooldowns.insert(r.phone.clone(), r.cooldown_until);
+        state.cooldowns.insert(r.phone.clone(), (r.cooldown_until, r.id.clone()));
         for key in [&r.phone, &r.ip] {
             *state.counters.entry((key.clone(), r.window_start)).or_default() += 1;
         }
         // Forget what no rule can read any more, as TTL does in DynamoDB.
         state.counters.retain(|(_, start), _| *start + time::Duration::HOUR > r.now);
-        state.cooldowns.retain(|_, until| *until > r.now);
+        state.cooldowns.retain(|_, (until, by)| *until > r.now || *by == r.id);
         Ok(())
     }
 
     async fn release_send(&self, r: &SendReservation) -> Result<(), StoreError> {
         let mut state = self.lock();
-        if state.cooldowns.get(&r.phone) == Some(&r.cooldown_until) {
+        if state.cooldowns.get(&r.phone).is_some_and(|(_, by)| *by == r.id) {
             state.cooldowns.remove(&r.phone);
         }
         Ok(())
@@ -73,47 +86,68 @@ impl VerificationStore for MemoryStore {
     async fn create(&self, v: &Verification) -> Result<(), StoreError> {
         let mut state = self.lock();
         let now = v.created_at;
-        state.verifications.retain(|_, old| old.delete_after() > now);
-        if state.verifications.contains_key(&v.id) {
-            return Err(StoreError::Failed(format!("verification {} already exists", v.id)));
+        state.verifications.retain(|_, old| old.verification.delete_after() > now);
+        if let Some(existing) = state.verifications.get(&v.id) {
+            let same =
+                existing.verification.provider_id == v.provider_id && existing.verification.created_at == v.created_at;
+            return if same {
+                Ok(())
+            } else {
+                Err(StoreError::Failed(format!("verification {} already exists", v.id)))
+            };
         }
-        state.verifications.insert(v.id.clone(), v.clone());
+        let record = Record { verification: v.clone(), attempts: HashSet::new(), settled_by: None };
+        state.verifications.insert(v.id.clone(), record);
         Ok(())
     }
 
-    async fn begin_attempt(&self, id: &RequestId, now: OffsetDateTime) -> Result<Verification, AttemptError> {
+    async fn begin_attempt(
+        &self,
+        id: &RequestId,
+        attempt: &WriteId,
+        now: OffsetDateTime,
+    ) -> Result<Verification, AttemptError> {
         let mut state = self.lock();
-        let v = state.verifications.get_mut(id).ok_or(AttemptError::Denied(AttemptDenied::NotFound))?;
-        if let Some(denied) = v.check_refusal(now) {
+        let record = state.verifications.get_mut(id).ok_or(AttemptError::Denied(AttemptDenied::NotFound))?;
+        if record.attempts.contains(attempt) {
+            return Ok(record.verification.clone()); // this very attempt, counted already
+        }
+        if let Some(denied) = record.verification.check_refusal(now) {
             return Err(AttemptError::Denied(denied));
         }
-        v.attempts += 1;
-        Ok(v.clone())
+        record.attempts.insert(attempt.clone());
+        record.verification.attempts += 1;
+        Ok(record.verification.clone())
     }
 
-    async fn refund_attempt(&self, id: &RequestId) -> Result<(), StoreError> {
+    async fn refund_attempt(&self, id: &RequestId, attempt: &WriteId) -> Result<(), StoreError> {
         let mut state = self.lock();
-        if let Some(v) = state.verifications.get_mut(id) {
-            v.attempts = v.attempts.saturating_sub(1);
+        if let Some(record) = state.verifications.get_mut(id)
+            && record.verification.status == VerificationStatus::Pending
+            && record.attempts.remove(attempt)
+        {
+            record.verification.attempts = record.verification.attempts.saturating_sub(1);
         }
         Ok(())
     }
 
-    async fn finish(&self, id: &RequestId, how: Finish) -> Result<bool, StoreError> {
+    async fn finish(&self, id: &RequestId, how: Finish, attempt: &WriteId) -> Result<bool, StoreError> {
         let mut state = self.lock();
-        let Some(v) = state.verifications.get_mut(id).filter(|v| v.status == VerificationStatus::Pending) else {
-            return Ok(false);
-        };
-        v.status = match how {
+        let Some(record) = state.verifications.get_mut(id) else { return Ok(false) };
+        if record.verification.status != VerificationStatus::Pending {
+            return Ok(record.settled_by.as_ref() == Some(attempt));
+        }
+        record.verification.status = match how {
             Finish::Verified { at } => VerificationStatus::Verified { at },
             Finish::Locked => VerificationStatus::Locked,
             Finish::Expired => VerificationStatus::Expired,
         };
+        record.settled_by = Some(attempt.clone());
         Ok(true)
     }
 
     async fn get(&self, id: &RequestId, now: OffsetDateTime) -> Result<Option<Verification>, StoreError> {
         let state = self.lock();
-        Ok(state.verifications.get(id).filter(|v| v.delete_after() > now).cloned())
+        Ok(state.verifications.get(id).map(|r| &r.verification).filter(|v| v.delete_after() > now).cloned())
     }
 }

@@ -2,6 +2,8 @@
 
 pub mod dynamo;
 pub mod memory;
+pub mod record_cipher;
 
 pub use dynamo::DynamoStore;
 pub use memory::MemoryStore;
+pub use record_cipher::RecordCipher;

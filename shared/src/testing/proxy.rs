@@ -1,6 +1,8 @@
 //! A loopback HTTP/1.1 proxy in front of a server (moto, the Vonage simulator) that counts the
 //! connections a client opens and the requests it sends on them: proof, at the connection level,
-//! of what a function does during init and in each invocation.
+//! of what a function does during init and in each invocation. It can also lose an answer: pass a
+//! request to the server, let the server apply it, and close the client's connection instead of
+//! answering, as a network or a timed-out try loses an answer in production.
 //!
 //! The client's connections are kept alive, as DynamoDB and Vonage keep them, whatever the server
 //! behind does: each request goes to the server on a connection of its own (moto's single-threaded
@@ -26,25 +28,44 @@ pub struct Traffic {
 
 pub struct CountingProxy {
     addr: SocketAddr,
-    traffic: Arc<Mutex<Traffic>>,
-    upstream_nanos: Arc<AtomicU64>,
+    shared: Arc<Shared>,
     _task: tokio::task::JoinHandle<()>,
+}
+
+#[derive(Default)]
+struct Shared {
+    traffic: Mutex<Traffic>,
+    upstream_nanos: AtomicU64,
+    /// Answers to lose: (operation, how many more of its requests to answer first).
+    lose: Mutex<Vec<(String, usize)>>,
+    lost: AtomicU64,
 }
 
 impl CountingProxy {
     pub async fn start(upstream: SocketAddr) -> std::io::Result<Self> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
-        let traffic: Arc<Mutex<Traffic>> = Arc::default();
-        let upstream_nanos: Arc<AtomicU64> = Arc::default();
-        let (seen, timed) = (traffic.clone(), upstream_nanos.clone());
+        let shared: Arc<Shared> = Arc::default();
+        let state = shared.clone();
         let task = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
-                seen.lock().unwrap().connections += 1;
-                tokio::spawn(serve(client, upstream, seen.clone(), timed.clone()));
+                state.traffic.lock().unwrap().connections += 1;
+                tokio::spawn(serve(client, upstream, state.clone()));
             }
         });
-        Ok(Self { addr, traffic, upstream_nanos, _task: task })
+        Ok(Self { addr, shared, _task: task })
+    }
+
+    /// The proxy will pass the next request for `operation` (a DynamoDB operation such as
+    /// `PutItem`, or a request line) after `skip` others of it to the server, and then drop the
+    /// server's answer and the client's connection.
+    pub fn lose_answer(&self, operation: &str, skip: usize) {
+        self.shared.lose.lock().unwrap().push((operation.to_owned(), skip));
+    }
+
+    /// How many answers were lost so far.
+    pub fn lost(&self) -> u64 {
+        self.shared.lost.load(Ordering::SeqCst)
     }
 
     pub fn url(&self) -> String {
@@ -52,21 +73,23 @@ impl CountingProxy {
     }
 
     pub fn traffic(&self) -> Traffic {
-        self.traffic.lock().unwrap().clone()
+        self.shared.traffic.lock().unwrap().clone()
     }
 
     /// How long the server behind took to answer, all requests together (from sending a request
     /// to it until its whole answer is in).
     pub fn upstream_time(&self) -> Duration {
-        Duration::from_nanos(self.upstream_nanos.load(Ordering::SeqCst))
+        Duration::from_nanos(self.shared.upstream_nanos.load(Ordering::SeqCst))
     }
 }
 
-/// Relays each request of one client connection until the client closes it.
-async fn serve(mut client: TcpStream, upstream: SocketAddr, traffic: Arc<Mutex<Traffic>>, timed: Arc<AtomicU64>) {
+/// Relays each request of one client connection until the client closes it (or an answer is lost).
+async fn serve(mut client: TcpStream, upstream: SocketAddr, state: Arc<Shared>) {
     let mut pending = Vec::new();
     while let Some(request) = read_message(&mut client, &mut pending).await {
-        traffic.lock().unwrap().requests.extend(requests_in(&request));
+        let operations = requests_in(&request);
+        let lose = operations.first().is_some_and(|op| state.take_loss(op));
+        state.traffic.lock().unwrap().requests.extend(operations);
         let started = Instant::now();
         let Ok(mut server) = TcpStream::connect(upstream).await else { return };
         if server.write_all(&request).await.is_err() {
@@ -74,10 +97,30 @@ async fn serve(mut client: TcpStream, upstream: SocketAddr, traffic: Arc<Mutex<T
         }
         let mut rest = Vec::new();
         let Some(answer) = read_message(&mut server, &mut rest).await else { return };
-        timed.fetch_add(u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX), Ordering::SeqCst);
+        state
+            .upstream_nanos
+            .fetch_add(u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX), Ordering::SeqCst);
+        if lose {
+            state.lost.fetch_add(1, Ordering::SeqCst);
+            return; // the server applied it; the client hears nothing, and its connection closes
+        }
         if client.write_all(&without_connection_close(&answer)).await.is_err() {
             return;
         }
+    }
+}
+
+impl Shared {
+    /// Whether this request of `operation` is one whose answer is to be lost.
+    fn take_loss(&self, operation: &str) -> bool {
+        let mut lose = self.lose.lock().unwrap();
+        let Some(at) = lose.iter().position(|(op, _)| op == operation) else { return false };
+        if lose[at].1 > 0 {
+            lose[at].1 -= 1;
+            return false;
+        }
+        lose.remove(at);
+        true
     }
 }
 
