@@ -357,3 +357,31 @@ async fn a_dynamodb_record_holds_the_number_only_sealed_to_its_own_key() {
     // And the store reads it back.
     assert_eq!(store.get(&v.id, now).await.unwrap().unwrap().phone_e164, "+14155552671");
 }
+
+#[tokio::test]
+async fn a_record_written_before_numbers_were_sealed_still_reads() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let store = shared::testing::dynamo_store().await;
+    let now = ManualClock::new().now();
+    let v = verification(now);
+    let n = |t: OffsetDateTime| AttributeValue::N(t.unix_timestamp().to_string());
+    let s = |v: &str| AttributeValue::S(v.to_owned());
+    store
+        .client()
+        .put_item()
+        .table_name(store.table())
+        .item("pk", s(&format!("v#{}", v.id)))
+        .item("provider_id", s(&v.provider_id.0))
+        .item("phone", s(&v.phone_e164))
+        .item("created_at", n(v.created_at))
+        .item("expires_at", n(v.expires_at))
+        .item("attempts", AttributeValue::N("0".into()))
+        .item("max_attempts", AttributeValue::N("3".into()))
+        .item("status", s("pending"))
+        .item("ttl", n(v.delete_after()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(store.get(&v.id, now).await.unwrap(), Some(v.clone()));
+    assert_eq!(store.begin_attempt(&v.id, &fresh(), now).await.unwrap().attempts, 1);
+}

@@ -252,7 +252,12 @@ impl DynamoStore {
             "expired" => VerificationStatus::Expired,
             _ => return Err(bad("status")),
         };
-        let phone_e164 = self.cipher.open(&key, &text(SEALED_PHONE)?).map_err(|e| StoreError::Failed(e.to_string()))?;
+        let phone_e164 = match text(SEALED_PHONE) {
+            Ok(sealed) => self.cipher.open(&key, &sealed).map_err(|e| StoreError::Failed(e.to_string()))?,
+            // Written before numbers were sealed: such a record lives at most its code's lifetime
+            // and RECORD_RETENTION after the upgrade, and is still read rather than refused.
+            Err(missing) => text(LEGACY_PLAIN_PHONE).map_err(|_| missing)?,
+        };
         Ok(Verification {
             id,
             provider_id: ProviderRequestId(text("provider_id")?),
@@ -542,6 +547,8 @@ impl DynamoStore {
 
 /// The attribute holding the sealed E.164 number (see [`RecordCipher`]).
 pub const SEALED_PHONE: &str = "phone_sealed";
+/// Where records written before numbers were sealed kept them in plain text.
+const LEGACY_PLAIN_PHONE: &str = "phone";
 /// The names of the attempts counted against a verification (a string set).
 const TRIES: &str = "tries";
 /// The attempt that moved a verification out of `pending`.
