@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::{Body as AxumBody, to_bytes};
+use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -201,14 +202,59 @@ where
             .route("/api/dev/faults", post(dev_fault))
             .route("/api/dev/clock", post(dev_clock));
     }
-    let router = router
-        .route("/api/{*rest}", any(no_such_endpoint))
-        .fallback_service(page)
-        .layer(axum::middleware::map_response(with_security_headers))
-        .with_state(app);
+    let router = guard(router.route("/api/{*rest}", any(no_such_endpoint)).fallback_service(page).with_state(app));
     let serve = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown);
     Ok(Running { addr, summary, serve: Box::pin(async move { serve.await }), _simulator: simulator })
+}
+
+/// What every answer of the local server goes through: only requests addressed to a loopback name
+/// are served, a panic anywhere inside is answered with the API's 500 JSON (the connection is not
+/// dropped), and the deployment's security headers are added.
+pub fn guard(router: Router) -> Router {
+    router
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_answer))
+        .layer(axum::middleware::from_fn(loopback_hosts_only))
+        .layer(axum::middleware::map_response(with_security_headers))
+}
+
+/// A page on any site can point a name of its own at 127.0.0.1 (DNS rebinding) and then call
+/// this server as its own origin, reading the simulated codes or sending SMS through the
+/// developer's Vonage account. Such a request carries that site's name in `Host`: only loopback
+/// names are answered (`localhost` and `*.localhost`, which browsers never resolve elsewhere,
+/// and loopback addresses).
+async fn loopback_hosts_only(req: Request, next: axum::middleware::Next) -> Response {
+    let host = req.headers().get(axum::http::header::HOST).and_then(|h| h.to_str().ok());
+    if host.is_some_and(is_loopback_host) {
+        return next.run(req).await;
+    }
+    let body = serde_json::json!({
+        "error": "This development server answers only to localhost: open it as http://localhost:<port>.",
+        "code": "forbidden",
+    });
+    (StatusCode::FORBIDDEN, axum::Json(body)).into_response()
+}
+
+/// Whether a `Host` header names this machine: `localhost`, a name under `.localhost`, or a
+/// loopback address, with or without a port.
+pub fn is_loopback_host(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(bracketed) => match bracketed.split_once(']') {
+            Some((inside, rest)) if rest.is_empty() || rest.starts_with(':') => inside,
+            _ => return false,
+        },
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    name == "localhost"
+        || name.ends_with(".localhost")
+        || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// A handler's panic is a bug: logged where it happened (see `shared::telemetry`), answered here
+/// as any unexpected error is.
+fn panic_answer(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    from_lambda(shared::http::ApiError::Internal.into_response())
 }
 
 async fn with_security_headers(mut response: Response) -> Response {
@@ -253,7 +299,14 @@ async fn dev_messages(State(app): State<Arc<App>>, Query(query): Query<MessagesQ
 }
 
 /// Makes the simulator's next calls fail (the body is the simulator's fault, see vonage-sim).
-async fn dev_fault(State(app): State<Arc<App>>, axum::Json(fault): axum::Json<vonage_sim::Fault>) -> Response {
+async fn dev_fault(
+    State(app): State<Arc<App>>,
+    fault: Result<axum::Json<vonage_sim::Fault>, JsonRejection>,
+) -> Response {
+    let fault = match fault {
+        Ok(axum::Json(fault)) => fault,
+        Err(rejection) => return bad_dev_request(&rejection.body_text()),
+    };
     if let Some(simulator) = &app.simulator {
         simulator.add_fault(fault);
     }
@@ -266,14 +319,36 @@ struct ClockChange {
     advance_seconds: u32,
 }
 
+/// How far the local clock may be moved ahead of real time in all: far beyond any code's
+/// lifetime, cooldown or hourly window, and far from the end of the time library's range.
+pub const MAX_CLOCK_ADVANCE_SECONDS: i64 = 366 * 24 * 3600;
+
 /// Moves the service's and the simulator's time forward, for trying expiry without waiting.
-async fn dev_clock(State(app): State<Arc<App>>, axum::Json(change): axum::Json<ClockChange>) -> Response {
-    app.clock.0.fetch_add(i64::from(change.advance_seconds), Ordering::SeqCst);
+async fn dev_clock(State(app): State<Arc<App>>, change: Result<axum::Json<ClockChange>, JsonRejection>) -> Response {
+    let change = match change {
+        Ok(axum::Json(change)) => change,
+        Err(rejection) => return bad_dev_request(&rejection.body_text()),
+    };
+    let step = i64::from(change.advance_seconds);
+    let moved = app.clock.0.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |offset| {
+        Some(offset + step).filter(|total| *total <= MAX_CLOCK_ADVANCE_SECONDS)
+    });
+    if moved.is_err() {
+        return bad_dev_request(&format!(
+            "the local clock moves at most {MAX_CLOCK_ADVANCE_SECONDS} seconds ahead in all"
+        ));
+    }
     if let Some(simulator) = &app.simulator {
         simulator.advance(std::time::Duration::from_secs(u64::from(change.advance_seconds)));
     }
     let now = shared::http::rfc3339(app.clock.now());
     axum::Json(serde_json::json!({ "now": now })).into_response()
+}
+
+/// A development endpoint's refusal, in the API's error shape.
+fn bad_dev_request(problem: &str) -> Response {
+    let body = serde_json::json!({"error": format!("Bad request: {problem}."), "code": "invalid_request"});
+    (StatusCode::BAD_REQUEST, axum::Json(body)).into_response()
 }
 
 async fn no_such_endpoint() -> Response {

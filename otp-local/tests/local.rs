@@ -158,3 +158,124 @@ async fn in_simulator_mode_time_and_faults_can_be_steered() {
         .unwrap();
     assert_eq!(late.status(), StatusCode::GONE);
 }
+
+#[tokio::test]
+async fn only_requests_addressed_to_a_loopback_name_are_served() {
+    // A page on another site that points its own name at 127.0.0.1 (DNS rebinding) sends that
+    // name as `Host`.
+    let url = start(&[]).await.unwrap();
+    let port = url.rsplit(':').next().unwrap();
+    let client = client();
+    for host in ["evil.example", "evil.example:3000", "127.0.0.1.evil.example", "localhost.evil.example", "10.0.0.1"] {
+        for path in ["/", "/api/dev/messages"] {
+            let response = client.get(format!("{url}{path}")).header("host", host).send().await.unwrap();
+            assert_eq!(response.status(), StatusCode::FORBIDDEN, "{host}{path}");
+            let body: Value = response.json().await.unwrap();
+            assert_eq!(body["code"], "forbidden", "{host}");
+        }
+        let sent = client
+            .post(format!("{url}/api/request-otp"))
+            .header("host", host)
+            .json(&json!({"phoneNumber": "+14155552671"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(sent.status(), StatusCode::FORBIDDEN, "{host}");
+    }
+    let messages = json_of(client.get(format!("{url}/api/dev/messages"))).await;
+    assert_eq!(messages, json!([]), "no SMS went out");
+    for host in [
+        format!("localhost:{port}"),
+        "localhost".into(),
+        format!("127.0.0.1:{port}"),
+        format!("[::1]:{port}"),
+        format!("app.localhost:{port}"),
+    ] {
+        let response = client.get(format!("{url}/")).header("host", &host).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{host}");
+    }
+}
+
+#[test]
+fn loopback_host_names_are_told_apart_from_others() {
+    for host in [
+        "localhost",
+        "LOCALHOST:3000",
+        "localhost.",
+        "a.localhost:5173",
+        "127.0.0.1",
+        "127.1.2.3:80",
+        "[::1]",
+        "[::1]:3000",
+    ] {
+        assert!(otp_local::is_loopback_host(host), "{host}");
+    }
+    for host in [
+        "",
+        "evil.example",
+        "localhost.evil.example",
+        "127.0.0.1.nip.io",
+        "[::1",
+        "[::2]:3000",
+        "0.0.0.0",
+        "[::1]x",
+        "localhostx",
+    ] {
+        assert!(!otp_local::is_loopback_host(host), "{host}");
+    }
+}
+
+#[tokio::test]
+async fn the_local_clock_moves_only_within_its_bound_and_the_api_keeps_answering() {
+    let url = start(&[]).await.unwrap();
+    let client = client();
+    let advance =
+        |seconds: Value| client.post(format!("{url}/api/dev/clock")).json(&json!({"advanceSeconds": seconds})).send();
+    for too_far in [json!(u32::MAX), json!(otp_local::MAX_CLOCK_ADVANCE_SECONDS + 1)] {
+        let refused = advance(too_far.clone()).await.unwrap();
+        assert_eq!(refused.status(), StatusCode::BAD_REQUEST, "{too_far}");
+        assert_eq!(refused.json::<Value>().await.unwrap()["code"], "invalid_request");
+    }
+    for malformed in [json!(-5), json!("soon"), json!(null)] {
+        let refused = advance(malformed.clone()).await.unwrap();
+        assert_eq!(refused.status(), StatusCode::BAD_REQUEST, "{malformed}");
+        assert_eq!(refused.json::<Value>().await.unwrap()["code"], "invalid_request", "{malformed}");
+    }
+    // Up to the bound in steps, and not one second further.
+    let half = otp_local::MAX_CLOCK_ADVANCE_SECONDS / 2;
+    assert_eq!(advance(json!(half)).await.unwrap().status(), StatusCode::OK);
+    assert_eq!(advance(json!(otp_local::MAX_CLOCK_ADVANCE_SECONDS - half)).await.unwrap().status(), StatusCode::OK);
+    assert_eq!(advance(json!(1)).await.unwrap().status(), StatusCode::BAD_REQUEST);
+    // The API still answers, with its JSON.
+    let sent = client.post(format!("{url}/api/request-otp")).json(&json!({"phoneNumber": "+14155552671"})).send();
+    let sent = sent.await.unwrap();
+    assert_eq!(sent.status(), StatusCode::OK);
+    let body: Value = sent.json().await.unwrap();
+    assert!(
+        body["expiresAt"].as_str().unwrap().starts_with(&(time::OffsetDateTime::now_utc().year() + 1).to_string()),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn a_panic_anywhere_behind_the_guard_is_answered_with_json() {
+    use axum::routing::get;
+    let router = otp_local::guard(axum::Router::new().route(
+        "/boom",
+        get(|| async {
+            let empty: Vec<u8> = std::hint::black_box(Vec::new());
+            empty[0].to_string() // a bug: out of bounds
+        }),
+    ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let client = client();
+    for _ in 0..2 {
+        let response = client.get(format!("{url}/boom")).send().await.expect("an answer, not a dropped connection");
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(response.headers()["content-security-policy"], otp_local::SECURITY_HEADERS[0].1);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["code"], "internal_error", "{body}");
+    }
+}

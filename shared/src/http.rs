@@ -499,7 +499,9 @@ impl Cors {
 
 /// Runs one JSON endpoint: answers CORS preflights, applies the request rules, hands the parsed
 /// request to `endpoint`, maps any error to its response (with `error_fields` added to the body),
-/// and puts CORS and caching headers on whatever comes back.
+/// and puts CORS and caching headers on whatever comes back. A panic inside `endpoint` (a bug)
+/// is answered as any unexpected error, 500 `internal_error`, and logged by the panic hook that
+/// [`crate::telemetry::init`] installs.
 pub async fn serve_json<F, Fut>(
     req: Request,
     edge: &Edge,
@@ -513,14 +515,35 @@ where
     let mut response = if req.method() == Method::OPTIONS {
         edge.cors.preflight(&req)
     } else {
+        // What a panic that aborts the process (the release build) answers: see `panic_answer`.
+        let _in_flight = req.lambda_context_ref().map(|context| {
+            let mut answer = ApiError::Internal.into_response_with(error_fields);
+            edge.cors.decorate(&req, &mut answer);
+            crate::panic_answer::register(&context.request_id, answer)
+        });
         let outcome = match edge.client_ip(&req).and_then(|client_ip| JsonRequest::parse(&req, client_ip)) {
-            Ok(parsed) => endpoint(parsed).await,
+            Ok(parsed) => catch_panic(endpoint(parsed)).await.unwrap_or(Err(ApiError::Internal)),
             Err(e) => Err(e),
         };
         outcome.unwrap_or_else(|e| e.into_response_with(error_fields))
     };
     edge.cors.decorate(&req, &mut response);
     response
+}
+
+/// Runs `future`, with a panic in any of its polls ending it as `Err(())` instead of unwinding
+/// further (into the Lambda runtime, which would answer with its own error, or the process).
+async fn catch_panic<F: Future>(future: F) -> Result<F::Output, ()> {
+    let mut future = std::pin::pin!(future);
+    std::future::poll_fn(move |cx| {
+        // A future that panicked is never polled again: it is dropped with this one.
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+            Ok(std::task::Poll::Ready(output)) => std::task::Poll::Ready(Ok(output)),
+            Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
+            Err(_) => std::task::Poll::Ready(Err(())),
+        }
+    })
+    .await
 }
 
 /// An RFC 3339 UTC timestamp, as every time in the API is written.
@@ -540,6 +563,44 @@ mod tests {
             assert!(Cors::parse(bad).is_err(), "{bad}");
         }
         assert_eq!(Cors::parse("").unwrap(), Cors::default());
+    }
+
+    #[tokio::test]
+    async fn while_a_lambda_invocation_is_served_the_answer_a_panic_would_get_is_registered() {
+        let mut context = lambda_http::Context::default();
+        context.request_id = "8476a536-e9f4-11e8-9739-2dfe598c3fcd".into();
+        let req = request_with(&[("origin", "https://verify.example.com")]).with_lambda_context(context);
+        let edge = Edge::new(Cors::parse("https://verify.example.com").unwrap(), None);
+        let response = serve_json(req, &edge, &[("verified", Value::Bool(false))], |_| async {
+            let (request_id, posted) = crate::panic_answer::registered().expect("registered during the call");
+            assert_eq!(request_id, "8476a536-e9f4-11e8-9739-2dfe598c3fcd");
+            let posted: Value = serde_json::from_slice(&posted).unwrap();
+            assert_eq!(posted["statusCode"], 500);
+            assert_eq!(posted["headers"]["access-control-allow-origin"], "https://verify.example.com");
+            assert_eq!(posted["headers"]["cache-control"], "no-store");
+            let body: Value = serde_json::from_str(posted["body"].as_str().unwrap()).unwrap();
+            assert_eq!((&body["code"], &body["verified"]), (&Value::from("internal_error"), &Value::Bool(false)));
+            Ok(json_response(StatusCode::OK, &Value::Null))
+        })
+        .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(crate::panic_answer::registered().is_none(), "cleared when the call ends");
+    }
+
+    #[tokio::test]
+    async fn a_panic_in_an_endpoint_is_answered_with_the_apis_500() {
+        let req = request_with(&[]);
+        let edge = Edge::new(Cors::default(), None);
+        let response = serve_json(req, &edge, &[("verified", Value::Bool(false))], |_| async {
+            let empty: Vec<u8> = std::hint::black_box(Vec::new());
+            Ok(json_response(StatusCode::OK, &Value::from(empty[0]))) // a bug: out of bounds
+        })
+        .await;
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = crate::testing::json_body(&response);
+        assert_eq!(body["code"], "internal_error", "{body}");
+        assert_eq!(body["verified"], false, "{body}");
+        assert_eq!(response.headers()["cache-control"], "no-store");
     }
 
     fn request_with(headers: &[(&str, &str)]) -> Request {

@@ -6,6 +6,7 @@ pub mod clock;
 pub mod config;
 pub mod http;
 pub mod otp_code;
+pub mod panic_answer;
 pub mod phone;
 pub mod ports;
 pub mod request_id;

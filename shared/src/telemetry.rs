@@ -37,6 +37,27 @@ pub fn init() {
     };
     // A second call (tests, a process hosting both handlers) keeps the first subscriber.
     drop(result);
+    std::panic::set_hook(Box::new(log_panic));
+}
+
+/// A panic's log line: where it happened, and its message only when that is a literal in the code.
+/// A formatted message (`unwrap` on an error, `expect` with `{}`) may carry a number, a code or a
+/// secret, so it is left out; the location says which line to read.
+fn log_panic(info: &std::panic::PanicHookInfo<'_>) {
+    let location = info.location().map_or_else(|| "unknown".to_owned(), |l| format!("{}:{}", l.file(), l.line()));
+    tracing::error!(%location, message = panic_message(info.payload()), "panic: a bug; the request is answered with 500 internal_error");
+    // Where a panic aborts (the functions' release build), nothing unwinds to answer the call:
+    // answer it here, through the Runtime API, before the process ends.
+    #[cfg(panic = "abort")]
+    if let Ok(runtime_api) = std::env::var("AWS_LAMBDA_RUNTIME_API")
+        && let Err(e) = crate::panic_answer::answer_in_flight(&runtime_api)
+    {
+        tracing::error!(error = %e, "could not answer the invocation before the process ends");
+    }
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> &'static str {
+    payload.downcast_ref::<&'static str>().copied().unwrap_or("(withheld: a formatted message may hold data)")
 }
 
 /// `level` for everything, but never more than `info` for the crates that can log bodies. (A
@@ -45,4 +66,18 @@ pub fn filter(level: LevelFilter) -> Targets {
     Targets::new()
         .with_default(level)
         .with_targets(BODY_LOGGING_CRATES.iter().map(|name| (*name, level.min(LevelFilter::INFO))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::panic_message;
+
+    #[test]
+    fn a_panic_message_is_logged_only_when_it_is_a_literal() {
+        let literal = std::panic::catch_unwind(|| panic!("the store returned no attributes")).unwrap_err();
+        assert_eq!(panic_message(literal.as_ref()), "the store returned no attributes");
+        let number = "+14155552671";
+        let formatted = std::panic::catch_unwind(|| panic!("bad number {number}")).unwrap_err();
+        assert!(!panic_message(formatted.as_ref()).contains("4155552671"));
+    }
 }
