@@ -24,7 +24,11 @@ fn read(path: &str) -> String {
 // form (`{"Ref": ...}`, `{"Fn::Sub": ...}`) so it reads as plain JSON.
 
 fn template() -> Value {
-    let yaml: serde_norway::Value = serde_norway::from_str(&read("template.yaml")).expect("template.yaml parses");
+    template_at("template.yaml")
+}
+
+fn template_at(path: &str) -> Value {
+    let yaml: serde_norway::Value = serde_norway::from_str(&read(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
     long_form(yaml)
 }
 
@@ -333,20 +337,26 @@ fn the_deploy_role_may_manage_every_kind_of_resource_the_template_creates_and_no
     let t = template();
     let policy: Value = serde_json::from_str(&read("deploy/deploy-role-policy.json")).unwrap();
     let mut allowed = BTreeSet::new();
-    for statement in policy["Statement"].as_array().unwrap() {
-        assert_eq!(statement["Effect"], "Allow");
+    for statement in policy["Statement"].as_array().unwrap().iter().filter(|s| s["Effect"] == "Allow") {
         for action in statement["Action"].as_array().unwrap() {
             let action = action.as_str().unwrap();
             assert!(!action.contains('*'), "no wildcard actions: {action}");
             allowed.insert(action.split(':').next().unwrap().to_owned());
         }
     }
-    let mut needed = BTreeSet::from(["cloudformation".to_owned(), "s3".to_owned()]); // the stack, SAM's artifacts
-    for resource in t["Resources"].as_object().unwrap().values() {
+    let mut needed = BTreeSet::from(["cloudformation".to_owned(), "s3".to_owned()]); // the stack, its artifacts
+    let nested: Vec<Value> = resources_of_type(&t, "AWS::Serverless::Application")
+        .into_iter()
+        .map(|(_, app)| {
+            template_at(app["Properties"]["Location"].as_str().expect("a nested template in the repository"))
+        })
+        .collect();
+    for resource in [&t].into_iter().chain(&nested).flat_map(|t| t["Resources"].as_object().unwrap().values()) {
         let kind = resource["Type"].as_str().unwrap();
         let services: &[&str] = match kind {
             "AWS::Serverless::Function" => &["lambda", "iam", "logs"],
             "AWS::Serverless::HttpApi" => &["apigateway"],
+            "AWS::Serverless::Application" => &["cloudformation"],
             other => &[other.split("::").nth(1).unwrap()],
         };
         for service in services {
@@ -357,15 +367,6 @@ fn the_deploy_role_may_manage_every_kind_of_resource_the_template_creates_and_no
         needed.insert("secretsmanager".to_owned());
     }
     assert_eq!(allowed, needed, "services the deploy role may use (left) and the template needs (right)");
-
-    let trust: Value = serde_json::from_str(&read("deploy/github-oidc-trust.json")).unwrap();
-    let condition = &trust["Statement"][0]["Condition"]["StringEquals"];
-    assert_eq!(condition["token.actions.githubusercontent.com:aud"], "sts.amazonaws.com");
-    let subjects = condition["token.actions.githubusercontent.com:sub"].as_array().unwrap();
-    assert!(
-        subjects.iter().all(|s| s.as_str().unwrap().contains(":environment:")),
-        "only the deploy job's environments"
-    );
 }
 
 fn pascal(snake: &str) -> String {
@@ -492,5 +493,473 @@ impl Source {
 
     fn builders_reached_from(&self, start: &BTreeSet<String>) -> BTreeSet<String> {
         self.closure(start).iter().flat_map(|f| self.functions[f].builders.iter().cloned()).collect()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The deploy roles (deploy/): one per environment, neither able to raise its own rights or reach
+// the other environment; the roles the stack creates held inside a permissions boundary.
+
+const ACCOUNT: &str = "123456789012";
+const STAGES: [&str; 2] = ["dev", "prod"];
+
+/// A file of deploy/ as the README's one-time setup fills it in for `stage`.
+fn deploy_document(path: &str, stage: &str) -> Value {
+    let text = read(path).replace("ACCOUNT_ID", ACCOUNT).replace("STAGE", stage);
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// The deploy role's ARN, as the README creates it (under a path no stack role can match).
+fn deploy_role(stage: &str) -> String {
+    format!("arn:aws:iam::{ACCOUNT}:role/phone-verification-deploy/{stage}")
+}
+
+fn boundary(stage: &str) -> String {
+    format!("arn:aws:iam::{ACCOUNT}:policy/phone-verification-{stage}-function-boundary")
+}
+
+/// IAM's ARN patterns: `*` is any run of characters (`/` and `:` included), `?` any one.
+fn glob(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let mut reach = vec![false; t.len() + 1]; // reach[j]: the pattern so far matches text[..j]
+    reach[0] = true;
+    for c in &p {
+        let mut next = vec![false; t.len() + 1];
+        for j in 0..=t.len() {
+            next[j] = match c {
+                '*' => reach[j] || (j > 0 && next[j - 1]),
+                '?' => j > 0 && reach[j - 1],
+                c => j > 0 && reach[j - 1] && t[j - 1] == *c,
+            };
+        }
+        reach = next;
+    }
+    reach[t.len()]
+}
+
+fn list(v: &Value) -> Vec<String> {
+    match v {
+        Value::String(s) => vec![s.clone()],
+        Value::Array(items) => items.iter().map(|i| i.as_str().unwrap().to_owned()).collect(),
+        Value::Null => vec![],
+        other => panic!("not a string or a list: {other}"),
+    }
+}
+
+fn statements(policy: &Value, effect: &str) -> Vec<Value> {
+    policy["Statement"].as_array().unwrap().iter().filter(|s| s["Effect"] == effect).cloned().collect()
+}
+
+/// Whether `statement` lets `action` be done on `resource` (its own conditions aside).
+fn covers(statement: &Value, action: &str, resource: &str) -> bool {
+    list(&statement["Action"]).iter().any(|a| glob(a, action))
+        && list(&statement["Resource"]).iter().any(|r| glob(r, resource))
+}
+
+#[test]
+fn arn_patterns_match_as_iam_matches_them() {
+    assert!(glob("arn:aws:iam::1:role/phone-verification-*", "arn:aws:iam::1:role/phone-verification-deploy/dev"));
+    assert!(!glob("arn:aws:iam::1:role/phone-verification-dev-*", "arn:aws:iam::1:role/phone-verification-deploy/dev"));
+    assert!(glob("a?c*", "abc") && glob("*", "") && !glob("a?c", "ac") && !glob("abc", "abcd"));
+}
+
+/// Actions that change what a role may do, or who may use it.
+const ROLE_WRITES: &[&str] = &[
+    "iam:AttachRolePolicy",
+    "iam:CreateRole",
+    "iam:DeleteRolePermissionsBoundary",
+    "iam:DeleteRolePolicy",
+    "iam:DetachRolePolicy",
+    "iam:PassRole",
+    "iam:PutRolePermissionsBoundary",
+    "iam:PutRolePolicy",
+    "iam:UpdateAssumeRolePolicy",
+];
+
+#[test]
+fn a_deploy_role_cannot_raise_its_own_rights_or_create_a_role_outside_the_boundary() {
+    for stage in STAGES {
+        let policy = deploy_document("deploy/deploy-role-policy.json", stage);
+        let allows = statements(&policy, "Allow");
+        let denies = statements(&policy, "Deny");
+        for statement in &allows {
+            let sid = &statement["Sid"];
+            for action in list(&statement["Action"]) {
+                assert!(!action.contains('*'), "{stage} {sid}: wildcard action {action}");
+            }
+            for deploy in STAGES.map(deploy_role) {
+                for action in ROLE_WRITES {
+                    assert!(!covers(statement, action, &deploy), "{stage} {sid}: {action} on the deploy role {deploy}");
+                }
+            }
+            for action in list(&statement["Action"]).iter().filter(|a| ROLE_WRITES.contains(&a.as_str())) {
+                let condition = &statement["Condition"];
+                if action == "iam:PassRole" {
+                    assert_eq!(
+                        condition["StringEquals"]["iam:PassedToService"], "lambda.amazonaws.com",
+                        "{stage} {sid}"
+                    );
+                    assert_eq!(list(&statement["Action"]), ["iam:PassRole"], "{stage} {sid}: PassRole stands alone");
+                } else {
+                    assert_eq!(
+                        condition["StringEquals"]["iam:PermissionsBoundary"],
+                        boundary(stage),
+                        "{stage} {sid}: {action} only for roles held in the boundary"
+                    );
+                }
+            }
+        }
+        // Whatever else is ever attached to it, the role cannot touch itself or the boundary,
+        // nor lift a boundary from any role.
+        for target in [deploy_role(stage), boundary(stage)] {
+            for action in
+                ["iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:CreatePolicyVersion", "iam:UpdateAssumeRolePolicy"]
+            {
+                assert!(
+                    denies.iter().any(|d| covers(d, action, &target)),
+                    "{stage}: {action} on {target} is not denied"
+                );
+            }
+        }
+        let any_role = format!("arn:aws:iam::{ACCOUNT}:role/anything");
+        assert!(denies.iter().any(|d| covers(d, "iam:DeleteRolePermissionsBoundary", &any_role)), "{stage}");
+
+        // SAM attaches two AWS-managed policies to a function's role; nothing else may be attached.
+        let attach = allows.iter().find(|s| list(&s["Action"]).contains(&"iam:AttachRolePolicy".to_owned())).unwrap();
+        let policies = list(&attach["Condition"]["ArnEquals"]["iam:PolicyARN"]);
+        assert_eq!(
+            policies,
+            [
+                "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+                "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess"
+            ]
+        );
+    }
+}
+
+#[test]
+fn the_boundary_allows_what_the_functions_need_and_nothing_of_iam() {
+    let t = template();
+    assert_eq!(
+        t["Globals"]["Function"]["PermissionsBoundary"],
+        json!({"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/phone-verification-${Stage}-function-boundary"})
+    );
+    for stage in STAGES {
+        let boundary = deploy_document("deploy/function-permissions-boundary.json", stage);
+        let allows = statements(&boundary, "Allow");
+        let table = format!("arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/phone-verification-{stage}-Table-ABC123");
+        for (_, (name, f)) in functions(&t) {
+            for policy in f["Properties"]["Policies"].as_array().unwrap() {
+                for statement in policy["Statement"].as_array().unwrap() {
+                    for action in list(&statement["Action"]) {
+                        assert!(
+                            allows.iter().any(|a| covers(a, &action, &table)),
+                            "{stage} {name}: {action} outside the boundary"
+                        );
+                    }
+                }
+            }
+        }
+        let other = if stage == "dev" { "prod" } else { "dev" };
+        let other_table = format!("arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/phone-verification-{other}-Table-ABC123");
+        assert!(!allows.iter().any(|a| covers(a, "dynamodb:GetItem", &other_table)), "{stage} reaches {other}'s table");
+        for statement in &allows {
+            assert!(list(&statement["Action"]).iter().all(|a| !a.starts_with("iam:") && !a.contains('*')), "{stage}");
+        }
+    }
+}
+
+/// One resource of each kind the deploy role manages, named as `stage`'s stack names them.
+fn resources_of(stage: &str) -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "cloudformation:UpdateStack",
+            format!("arn:aws:cloudformation:us-east-1:{ACCOUNT}:stack/phone-verification-{stage}/1a2b"),
+        ),
+        (
+            "cloudformation:UpdateStack",
+            format!(
+                "arn:aws:cloudformation:us-east-1:{ACCOUNT}:stack/phone-verification-{stage}-EdgeFirewallStack-X1/1a2b"
+            ),
+        ),
+        (
+            "s3:PutObject",
+            format!("arn:aws:s3:::phone-verification-artifacts-{stage}-{ACCOUNT}/phone-verification-{stage}/abc"),
+        ),
+        ("s3:PutObject", format!("arn:aws:s3:::phone-verification-{stage}-sitebucket-x1y2/index.html")),
+        ("s3:PutBucketPolicy", format!("arn:aws:s3:::phone-verification-{stage}-sitebucket-x1y2")),
+        (
+            "lambda:UpdateFunctionCode",
+            format!("arn:aws:lambda:us-east-1:{ACCOUNT}:function:phone-verification-{stage}-RequestOtpFunction-X1"),
+        ),
+        ("iam:DeleteRole", format!("arn:aws:iam::{ACCOUNT}:role/phone-verification-{stage}-RequestOtpFunctionRole-X1")),
+        ("iam:PassRole", format!("arn:aws:iam::{ACCOUNT}:role/phone-verification-{stage}-RequestOtpFunctionRole-X1")),
+        (
+            "dynamodb:DeleteTable",
+            format!("arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/phone-verification-{stage}-Table-X1"),
+        ),
+        (
+            "logs:DeleteLogGroup",
+            format!("arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/phone-verification-{stage}-request-otp"),
+        ),
+        (
+            "logs:DeleteLogGroup",
+            format!(
+                "arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/vendedlogs/phone-verification-{stage}/http-api-access"
+            ),
+        ),
+        (
+            "wafv2:UpdateWebACL",
+            format!("arn:aws:wafv2:us-east-1:{ACCOUNT}:global/webacl/phone-verification-{stage}-edge/1a2b"),
+        ),
+        (
+            "secretsmanager:GetSecretValue",
+            format!("arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:phone-verification/{stage}-AbCdEf"),
+        ),
+    ]
+}
+
+/// Statements whose resources cannot be told apart by name (CloudFront's, API Gateway's and log
+/// delivery's ids are random; template validation has no resource): each environment's role
+/// shares these.
+const ACCOUNT_WIDE: &[&str] = &["TemplateChecks", "HttpApi", "ApiAccessLogDelivery", "DistributionAndThePage"];
+
+#[test]
+fn each_environments_deploy_role_reaches_its_own_resources_and_not_the_others() {
+    for stage in STAGES {
+        let policy = deploy_document("deploy/deploy-role-policy.json", stage);
+        let scoped: Vec<Value> = statements(&policy, "Allow")
+            .into_iter()
+            .filter(|s| !ACCOUNT_WIDE.contains(&s["Sid"].as_str().unwrap()))
+            .collect();
+        for (action, resource) in resources_of(stage) {
+            assert!(
+                scoped.iter().any(|s| covers(s, action, &resource)),
+                "{stage}: cannot {action} on its own {resource}"
+            );
+        }
+        for other in STAGES.into_iter().filter(|o| *o != stage) {
+            for (action, resource) in resources_of(other) {
+                assert!(
+                    !scoped.iter().any(|s| covers(s, action, &resource)),
+                    "{stage}'s role can {action} on {resource}"
+                );
+            }
+        }
+
+        let trust = deploy_document("deploy/github-oidc-trust.json", stage);
+        let condition = &trust["Statement"][0]["Condition"]["StringEquals"];
+        assert_eq!(condition["token.actions.githubusercontent.com:aud"], "sts.amazonaws.com");
+        assert_eq!(
+            list(&condition["token.actions.githubusercontent.com:sub"]),
+            [format!("repo:OWNER/REPO:environment:{stage}")],
+            "only the deploy job of its own GitHub environment"
+        );
+    }
+}
+
+#[test]
+fn only_the_deploy_job_holds_credentials_and_it_runs_no_build_tool() {
+    let workflow: Value = serde_norway::from_str(&read(".github/workflows/deploy.yml")).unwrap();
+    assert_ne!(workflow["permissions"]["id-token"], "write", "not for every job");
+    let jobs = workflow["jobs"].as_object().unwrap();
+    let credentialed: Vec<&String> =
+        jobs.keys().filter(|name| jobs[*name]["permissions"]["id-token"] == "write").collect();
+    assert_eq!(credentialed, ["deploy"]);
+    let deploy = &jobs["deploy"];
+    assert_eq!(deploy["needs"], "build", "it ships what the build job made");
+    for step in deploy["steps"].as_array().unwrap() {
+        if let Some(action) = step["uses"].as_str() {
+            let name = action.split('@').next().unwrap();
+            assert!(
+                ["actions/checkout", "actions/download-artifact", "aws-actions/configure-aws-credentials"]
+                    .contains(&name),
+                "{action} runs with deploy credentials"
+            );
+            assert!(action.split('@').nth(1).is_some_and(|sha| sha.len() == 40), "{action} is pinned by commit");
+        }
+        let run = step["run"].as_str().unwrap_or_default();
+        for tool in ["npm", "npx", "cargo", "rustup", "pip", "sam ", "make", "build-release"] {
+            assert!(!run.contains(tool), "`{run}` runs {tool} with deploy credentials");
+        }
+    }
+    let build = &jobs["build"];
+    assert!(read(".github/workflows/deploy.yml").contains("scripts/build-release"));
+    assert!(
+        build["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["run"].as_str().is_some_and(|r| r.contains("build-release")))
+    );
+    // The scripts the deploy job runs call the AWS CLI, and nothing that builds.
+    for script in ["scripts/deploy-stack", "scripts/publish-page"] {
+        let text = read(script);
+        for tool in ["npm ", "cargo ", "sam ", "pip "] {
+            assert!(
+                !text.lines().filter(|l| !l.trim_start().starts_with('#')).any(|l| l.contains(tool)),
+                "{script} runs {tool}"
+            );
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The edge firewall: where it is made, when it is on, and what it answers.
+
+/// A stack's inputs: parameters set (others at their defaults) and the region.
+struct Inputs<'a> {
+    params: &'a [(&'a str, &'a str)],
+    region: &'a str,
+}
+
+/// Evaluates a condition expression of the template for `inputs`.
+fn holds(t: &Value, e: &Value, inputs: &Inputs) -> bool {
+    let value = |v: &Value| -> String {
+        if let Some(s) = v.as_str() {
+            return s.to_owned();
+        }
+        let name = v["Ref"].as_str().unwrap_or_else(|| panic!("unsupported value {v}"));
+        if name == "AWS::Region" {
+            return inputs.region.to_owned();
+        }
+        if let Some((_, set)) = inputs.params.iter().find(|(n, _)| *n == name) {
+            return (*set).to_owned();
+        }
+        let default = &t["Parameters"][name]["Default"];
+        default.as_str().map_or_else(|| default.to_string(), str::to_owned)
+    };
+    let args = |name: &str| e[name].as_array().unwrap().clone();
+    if let Some(name) = e["Condition"].as_str() {
+        return holds(t, &t["Conditions"][name], inputs);
+    }
+    if e.get("Fn::Equals").is_some() {
+        let pair = args("Fn::Equals");
+        return value(&pair[0]) == value(&pair[1]);
+    }
+    if e.get("Fn::Not").is_some() {
+        return !holds(t, &args("Fn::Not")[0], inputs);
+    }
+    if e.get("Fn::And").is_some() {
+        return args("Fn::And").iter().all(|c| holds(t, c, inputs));
+    }
+    if e.get("Fn::Or").is_some() {
+        return args("Fn::Or").iter().any(|c| holds(t, c, inputs));
+    }
+    panic!("unsupported condition {e}")
+}
+
+/// What the distribution gets for `inputs`: None, a created web ACL, or the given ARN; or the
+/// stack's own rules refuse the inputs.
+fn firewall(t: &Value, inputs: &Inputs) -> Result<Option<String>, String> {
+    for (name, rule) in t["Rules"].as_object().into_iter().flatten() {
+        if holds(t, &rule["RuleCondition"], inputs) {
+            for assertion in rule["Assertions"].as_array().unwrap() {
+                if !holds(t, &assertion["Assert"], inputs) {
+                    return Err(format!("{name}: {}", assertion["AssertDescription"]));
+                }
+            }
+        }
+    }
+    let config = &t["Resources"]["Distribution"]["Properties"]["DistributionConfig"];
+    let choice = config["WebACLId"]["Fn::If"].as_array().expect("WebACLId chosen by a condition");
+    if !holds(t, &json!({"Condition": choice[0]}), inputs) {
+        return Ok(None);
+    }
+    let inner = choice[1]["Fn::If"].as_array().unwrap();
+    if holds(t, &json!({"Condition": inner[0]}), inputs) {
+        return Ok(Some(value_of_ref(inputs, &inner[1])));
+    }
+    let created = &t["Resources"]["EdgeFirewallStack"];
+    assert!(holds(t, &json!({"Condition": created["Condition"]}), inputs), "attached but not created");
+    assert_eq!(inner[2], json!({"Fn::GetAtt": ["EdgeFirewallStack", "Outputs.WebAclArn"]}));
+    Ok(Some("created".to_owned()))
+}
+
+fn value_of_ref(inputs: &Inputs, v: &Value) -> String {
+    let name = v["Ref"].as_str().unwrap();
+    inputs.params.iter().find(|(n, _)| *n == name).map(|(_, v)| (*v).to_owned()).unwrap_or_default()
+}
+
+#[test]
+fn the_edge_firewall_is_on_by_default_in_prod_and_comes_from_us_east_1() {
+    let t = template();
+    let acl = "arn:aws:wafv2:us-east-1:123456789012:global/webacl/phone-verification-prod-edge/1a2b";
+    /// Parameters set, the region, and what the distribution gets (Err: the stack refuses).
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, Result<Option<&'a str>, ()>);
+    let cases: &[Case] = &[
+        (&[("Stage", "prod")], "us-east-1", Ok(Some("created"))),
+        (&[("Stage", "dev")], "us-east-1", Ok(None)),
+        (&[("Stage", "dev"), ("EdgeFirewall", "on")], "us-east-1", Ok(Some("created"))),
+        (&[("Stage", "prod"), ("EdgeFirewall", "off")], "us-east-1", Ok(None)),
+        (&[("Stage", "prod"), ("EdgeFirewallArn", acl)], "us-east-1", Ok(Some(acl))),
+        (&[("Stage", "prod"), ("EdgeFirewallArn", acl)], "eu-west-1", Ok(Some(acl))),
+        (&[("Stage", "prod")], "eu-west-1", Err(())),
+        (&[("Stage", "dev"), ("EdgeFirewall", "on")], "eu-west-1", Err(())),
+        (&[("Stage", "dev")], "eu-west-1", Ok(None)),
+        (&[("Stage", "prod"), ("EdgeFirewall", "off")], "eu-west-1", Ok(None)),
+    ];
+    for (params, region, expected) in cases {
+        let got = firewall(&t, &Inputs { params, region });
+        match (expected, &got) {
+            (Ok(want), Ok(have)) => assert_eq!(have.as_deref(), *want, "{params:?} in {region}"),
+            (Err(()), Err(why)) => assert!(why.contains("us-east-1"), "{why}"),
+            _ => panic!("{params:?} in {region}: expected {expected:?}, got {got:?}"),
+        }
+    }
+    let samconfig = read("samconfig.toml");
+    assert!(!samconfig.contains("EdgeFirewall=off"), "prod keeps the default (on)");
+}
+
+#[test]
+fn the_edge_firewall_limits_api_calls_per_address_and_refuses_in_the_apis_own_words() {
+    let t = template();
+    let nested = &t["Resources"]["EdgeFirewallStack"]["Properties"];
+    assert_eq!(nested["Location"], "deploy/edge-firewall.yaml");
+    let acl_template = template_at("deploy/edge-firewall.yaml");
+    let acl = &acl_template["Resources"]["WebAcl"]["Properties"];
+    assert_eq!(acl["Scope"], "CLOUDFRONT");
+    let rules = acl["Rules"].as_array().unwrap();
+
+    let rate = rules.iter().find_map(|r| r["Statement"].get("RateBasedStatement")).expect("a rate-based rule");
+    assert_eq!(rate["AggregateKeyType"], "IP");
+    let scope = &rate["ScopeDownStatement"]["ByteMatchStatement"];
+    assert_eq!((&scope["SearchString"], &scope["PositionalConstraint"]), (&json!("/api/"), &json!("STARTS_WITH")));
+    assert_eq!(nested["Parameters"]["ApiRequestsPerAddress"], json!({"Ref": "EdgeRequestsPerAddress"}));
+
+    let groups: BTreeSet<&str> =
+        rules.iter().filter_map(|r| r["Statement"]["ManagedRuleGroupStatement"]["Name"].as_str()).collect();
+    assert_eq!(groups, BTreeSet::from(["AWSManagedRulesAmazonIpReputationList", "AWSManagedRulesAnonymousIpList"]));
+
+    // Every refusal the edge sends is the API's error shape with a code the contract (and so the
+    // page) knows.
+    let spec: Value = serde_norway::from_str(&read("openapi.yaml")).unwrap();
+    let spec_text = spec.to_string();
+    for (key, body) in acl["CustomResponseBodies"].as_object().unwrap() {
+        assert_eq!(body["ContentType"], "APPLICATION_JSON", "{key}");
+        let content: Value = serde_json::from_str(body["Content"].as_str().unwrap()).unwrap();
+        let code = content["code"].as_str().unwrap();
+        assert!(content["error"].is_string(), "{key}");
+        assert!(spec_text.contains(&format!("\"{code}\"")), "{key}: code {code} is not in openapi.yaml");
+    }
+}
+
+#[test]
+fn the_policy_that_hides_the_deployed_secrets_denies_every_action_the_readme_names() {
+    let readme = read("README.md");
+    let table = readme.split("| action | reveals |").nth(1).expect("the README's table of revealing actions");
+    let named: BTreeSet<String> = table
+        .lines()
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .flat_map(|l| l.split('|').nth(1).unwrap().split(',').map(|a| a.trim().trim_matches('`').to_owned()))
+        .collect();
+    let policy = deploy_document("deploy/deny-secret-reads.json", "dev");
+    let denied: BTreeSet<String> = statements(&policy, "Deny").iter().flat_map(|s| list(&s["Action"])).collect();
+    assert_eq!(denied, named, "denied (left) and named in the README (right)");
+    assert!(named.contains("lambda:GetFunctionConfiguration") && named.contains("cloudfront:GetDistributionConfig"));
+    let exempt = list(&statements(&policy, "Deny")[0]["Condition"]["ArnNotLike"]["aws:PrincipalArn"]);
+    for stage in STAGES {
+        assert!(exempt.iter().any(|p| glob(p, &deploy_role(stage))), "the {stage} deploy role deploys the functions");
     }
 }

@@ -30,11 +30,11 @@ describe("every API error code has its own message and next step", () => {
     expect(explained.message).toMatch(/^[A-Z].{10,}\.$/);
   });
 
-  // Everything a person can meet gets its own words; the rest (client bugs, our failures, and
-  // `forbidden`, which only a page deployed around CloudFront can get) the general apology.
+  // Everything a person can meet gets its own words (`forbidden` too: the edge firewall refuses
+  // VPNs and proxies); the rest (client bugs, our failures) the general apology.
   const general = explain({ code: "no_such_code", error: "" }).message;
   const ownWords = codes.filter(
-    (c) => !["payload_too_large", "unsupported_media_type", "method_not_allowed", "forbidden", "internal_error"].includes(c),
+    (c) => !["payload_too_large", "unsupported_media_type", "method_not_allowed", "internal_error"].includes(c),
   );
   it.each(ownWords)("%s has its own message", (code) => {
     expect(explain({ code, error: "The API's own sentence.", attemptsRemaining: 2, retryAfter: 30 }).message).not.toBe(general);
@@ -47,6 +47,7 @@ describe("every API error code has its own message and next step", () => {
     for (const code of ["provider_error", "provider_timeout", "provider_unavailable", "network_error"]) expect(next(code)).toBe("retry");
     expect(next("incorrect_code")).toBe("retype-code");
     expect(next("resend_too_soon")).toBe("wait");
+    expect(explain({ code: "forbidden", error: "x" }).message).toMatch(/VPN/);
     expect(explain({ code: "incorrect_code", error: "x", attemptsRemaining: 1 }).message).toContain("1 attempt left");
     expect(explain({ code: "rate_limited", error: "x", retryAfter: 1800 }).message).toContain("in 30 minutes");
   });

@@ -47,6 +47,12 @@ export function explain(error: ApiError): Explained {
     case "provider_timeout":
     case "provider_unavailable":
       return { message: "The text message service isn't answering. Try again in a moment.", next: "retry" };
+    case "forbidden":
+      // Deployed, the edge firewall refuses addresses on AWS's reputation and anonymous-IP lists.
+      return {
+        message: "Requests from your network aren't accepted. If you use a VPN or a proxy, turn it off and try again.",
+        next: "retry",
+      };
     case "service_unavailable":
       return { message: "The service is busy. Try again in a moment.", next: "retry" };
     case "network_error":
