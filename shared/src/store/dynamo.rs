@@ -278,10 +278,12 @@ impl VerificationStore for DynamoStore {
             self.counter_update(&r.phone, r, r.max_per_number)?,
             self.counter_update(&r.ip, r, r.max_per_ip)?,
         ];
+        // DynamoDB applies a transaction once per token for 10 minutes. The SDK's own retries of a
+        // call reuse its token (after a lost answer, or `TransactionInProgressException` while an
+        // earlier try is still being applied); a try after a cancellation is a new transaction.
+        let mut transaction = 1;
         for attempt in 1..=TRANSACTION_TRIES {
-            // DynamoDB applies a transaction once per token for 10 minutes: the SDK's own retries of
-            // this call reuse it. Each of our tries after a cancellation is a new transaction.
-            let token = format!("{}-{attempt}", r.id.as_str());
+            let token = format!("{}-{transaction}", r.id.as_str());
             let result = self
                 .client
                 .transact_write_items()
@@ -310,6 +312,7 @@ impl VerificationStore for DynamoStore {
                 // Only conflicts with concurrent transactions: try again after a short, jittered pause.
                 if attempt < TRANSACTION_TRIES {
                     tokio::time::sleep(Duration::from_millis(10 + u64::from(rand_jitter()) % 40)).await;
+                    transaction += 1;
                     continue;
                 }
                 return Err(StoreError::Unavailable("transaction kept conflicting".into()).into());
