@@ -1,5 +1,5 @@
 # The project's commands. `make help` lists them.
-.PHONY: help dev test bench watch sim page
+.PHONY: help dev test setup check bench watch sim page
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-6s %s\n", $$1, $$2}'
@@ -7,8 +7,14 @@ help: ## this list
 dev: page ## the product on http://localhost:3000: page, both functions, simulated SMS, in-memory store
 	cargo run --locked -p otp-local
 
-test: ## every test, as CI runs it (installs its own tools on first run)
+test: ## every test, as CI runs it: setup (what is missing), then check
 	./scripts/test
+
+setup: ## install the tools the checks need (a .venv, cargo-nextest, npm packages, Chromium, the arm64 target)
+	./scripts/setup
+
+check: ## every check again, without the setup
+	./scripts/check
 
 bench: ## cold start, memory, size and per-call cost of both functions, and the local server under load (a table)
 	./scripts/bench

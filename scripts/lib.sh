@@ -1,8 +1,14 @@
 # Helpers for the scripts beside this file: the project's Python tools, free ports, and
 # background servers that stop when the script exits. Source it from the repository root.
 
-# Each step says how long the script has been running when it starts.
-step() { printf '\n==> %s  [%dm%02ds]\n' "$*" $((SECONDS / 60)) $((SECONDS % 60)); }
+# Each step says how long the run has been going when it starts (from the first script of the run:
+# `make test` runs setup, then check).
+: "${RUN_STARTED_AT:=$(date +%s)}"
+export RUN_STARTED_AT
+step() {
+  local elapsed=$(($(date +%s) - RUN_STARTED_AT))
+  printf '\n==> %s  [%dm%02ds]\n' "$*" $((elapsed / 60)) $((elapsed % 60))
+}
 
 # Creates .venv and installs requirements-dev.txt into it when that file changed.
 ensure_python_tools() {

@@ -6,7 +6,7 @@ use shared::phone::{CountryAllowList, PhoneNumber};
 use shared::testing::{BadRequest, Harness, event, json_body};
 use vonage_sim::Fault;
 
-const EVENT: &str = include_str!("../../../events/verify-otp.json");
+const EVENT: &str = include_str!("../../../../events/verify-otp.json");
 
 /// Starts a verification for +14155552671 and returns its request id and the code sent.
 async fn started(h: &Harness) -> (String, String) {

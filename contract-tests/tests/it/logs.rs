@@ -41,14 +41,14 @@ async fn trace_logs_of_every_flow_hold_no_number_code_or_secret() {
         let body = json!({"phoneNumber": number}).to_string();
         request_otp::handle(
             &h.deps,
-            event(include_str!("../../events/request-otp.json"), "POST", Some("application/json"), Some(&body)),
+            event(include_str!("../../../events/request-otp.json"), "POST", Some("application/json"), Some(&body)),
         )
     };
     let verify = |id: &str, code: &str| {
         let body = json!({"requestId": id, "code": code}).to_string();
         verify_otp::handle(
             &h.deps,
-            event(include_str!("../../events/verify-otp.json"), "POST", Some("application/json"), Some(&body)),
+            event(include_str!("../../../events/verify-otp.json"), "POST", Some("application/json"), Some(&body)),
         )
     };
     let sent = json_body(&request("+14155552671").await);

@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use vonage_sim::{Fault, SimConfig};
 
-const EVENT: &str = include_str!("../../../events/request-otp.json");
+const EVENT: &str = include_str!("../../../../events/request-otp.json");
 
 async fn call(h: &Harness, body: &Value) -> (u16, Value, lambda_http::Response<lambda_http::Body>) {
     let response =

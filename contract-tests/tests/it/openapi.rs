@@ -13,9 +13,9 @@ use shared::testing::{FailingStore, Harness, config, event, json_body};
 use shared::vonage::VonageClient;
 use vonage_sim::{Fault, SimConfig};
 
-const SPEC: &str = include_str!("../../openapi.yaml");
-const REQUEST_EVENT: &str = include_str!("../../events/request-otp.json");
-const VERIFY_EVENT: &str = include_str!("../../events/verify-otp.json");
+const SPEC: &str = include_str!("../../../openapi.yaml");
+const REQUEST_EVENT: &str = include_str!("../../../events/request-otp.json");
+const VERIFY_EVENT: &str = include_str!("../../../events/verify-otp.json");
 const REQUEST: &str = "/api/request-otp";
 const VERIFY: &str = "/api/verify-otp";
 

@@ -1,0 +1,6 @@
+//! The crate's integration tests, one binary (each links the AWS SDK and the HTTP stack once,
+//! not once a file): a module each.
+
+mod deployment;
+mod logs;
+mod openapi;

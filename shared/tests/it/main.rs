@@ -1,0 +1,10 @@
+//! The crate's integration tests, one binary (each links the AWS SDK and the HTTP stack once,
+//! not once a file): a module each.
+
+mod dynamo_unreachable;
+mod dynamo_wire;
+mod lost_answers;
+mod service_dynamodb;
+mod store_contract;
+mod vonage_simulator;
+mod vonage_wire;
