@@ -33,9 +33,9 @@ where
     C: Clock,
 {
     let request_id = RequestId::parse(input.string("requestId")?)
-        .map_err(|_| ApiError::InvalidRequest("requestId is not a request id issued by this service.".into()))?;
+        .map_err(|_| ApiError::invalid_request("requestId is not a request id issued by this service."))?;
     let code = OtpCode::parse(input.string("code")?, deps.service.policy().code_length)
-        .map_err(|e| ApiError::InvalidRequest(format!("code must be {} digits.", e.expected_length)))?;
+        .map_err(|e| ApiError::invalid_request(format!("code must be {} digits.", e.expected_length)))?;
     let verified = deps.service.check_code(&request_id, &code).await?;
     Ok(json_response(
         StatusCode::OK,

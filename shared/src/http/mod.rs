@@ -1,0 +1,212 @@
+//! The HTTP edge both functions share, a module per job: the error table ([`error`]), the
+//! request rules ([`request`]), the CloudFront edge ([`edge`]) and CORS ([`cors`]); here, the
+//! mapping from the service's failures to API errors and [`serve_json`], which runs an endpoint
+//! through all of them.
+
+mod cors;
+mod edge;
+mod error;
+mod request;
+
+use std::future::Future;
+
+use lambda_http::http::header::{CONTENT_TYPE, HeaderValue};
+use lambda_http::http::{Method, StatusCode};
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde_json::Value;
+use tracing::{error, warn};
+
+pub use cors::Cors;
+pub use edge::{Edge, ORIGIN_VERIFY_HEADER, VIEWER_ADDRESS_HEADER};
+pub use error::ApiError;
+pub use request::{JsonRequest, MAX_BODY_BYTES};
+
+use crate::phone::PhoneError;
+use crate::ports::{AttemptDenied, ProviderError, StoreError};
+use crate::service::{CheckCodeError, RequestCodeError};
+
+/// What to tell a client to wait when the provider throttles without saying for how long.
+const DEFAULT_PROVIDER_RETRY_SECONDS: u64 = 5;
+/// What to tell a client to wait when the store is throttled or out of reach.
+const STORE_RETRY_SECONDS: u64 = 2;
+
+impl From<PhoneError> for ApiError {
+    fn from(e: PhoneError) -> Self {
+        match e {
+            PhoneError::Invalid => Self::InvalidPhoneNumber,
+            PhoneError::Unsupported => Self::UnsupportedNumber,
+            PhoneError::CountryNotAllowed => Self::CountryNotAllowed,
+        }
+    }
+}
+
+impl From<ProviderError> for ApiError {
+    fn from(e: ProviderError) -> Self {
+        warn!(error = %e, "provider call failed");
+        match e {
+            ProviderError::Timeout => Self::ProviderTimeout,
+            ProviderError::Throttled { retry_after_seconds } => Self::ProviderUnavailable {
+                retry_after_seconds: retry_after_seconds.unwrap_or(DEFAULT_PROVIDER_RETRY_SECONDS).max(1),
+            },
+            ProviderError::InvalidNumber => Self::InvalidPhoneNumber,
+            ProviderError::UnsupportedNumber => Self::UnsupportedNumber,
+            ProviderError::Failed(_) => Self::ProviderError,
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        error!(error = %e, "store call failed");
+        match e {
+            StoreError::Unavailable(_) => Self::ServiceUnavailable { retry_after_seconds: STORE_RETRY_SECONDS },
+            StoreError::Failed(_) => Self::Internal,
+        }
+    }
+}
+
+impl From<AttemptDenied> for ApiError {
+    fn from(d: AttemptDenied) -> Self {
+        match d {
+            AttemptDenied::NotFound => Self::NotFound,
+            AttemptDenied::Expired => Self::Expired,
+            AttemptDenied::AlreadyVerified => Self::AlreadyVerified,
+            AttemptDenied::TooManyAttempts => Self::TooManyAttempts,
+        }
+    }
+}
+
+impl From<RequestCodeError> for ApiError {
+    fn from(e: RequestCodeError) -> Self {
+        match e {
+            RequestCodeError::ResendTooSoon { retry_after_seconds } => Self::ResendTooSoon { retry_after_seconds },
+            RequestCodeError::RateLimited { retry_after_seconds } => Self::RateLimited { retry_after_seconds },
+            RequestCodeError::Provider(e) => e.into(),
+            RequestCodeError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<CheckCodeError> for ApiError {
+    fn from(e: CheckCodeError) -> Self {
+        match e {
+            CheckCodeError::IncorrectCode { attempts_remaining } => Self::IncorrectCode { attempts_remaining },
+            CheckCodeError::Denied(d) => d.into(),
+            CheckCodeError::Provider(e) => e.into(),
+            CheckCodeError::Store(e) => e.into(),
+        }
+    }
+}
+
+pub fn json_response(status: StatusCode, body: &Value) -> Response<Body> {
+    let mut response = Response::new(Body::Text(body.to_string()));
+    *response.status_mut() = status;
+    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+/// Runs one JSON endpoint: answers CORS preflights, applies the request rules, hands the parsed
+/// request to `endpoint`, maps any error to its response (with `error_fields` added to the body),
+/// and puts CORS and caching headers on whatever comes back. A panic inside `endpoint` (a bug)
+/// is answered as any unexpected error, 500 `internal_error`, and logged by the panic hook that
+/// [`crate::telemetry::init`] installs.
+pub async fn serve_json<F, Fut>(
+    req: Request,
+    edge: &Edge,
+    error_fields: &[(&str, Value)],
+    endpoint: F,
+) -> Response<Body>
+where
+    F: FnOnce(JsonRequest) -> Fut,
+    Fut: Future<Output = Result<Response<Body>, ApiError>>,
+{
+    let mut response = if req.method() == Method::OPTIONS {
+        edge.cors.preflight(&req)
+    } else {
+        // What a panic that aborts the process (the release build) answers: see `panic_answer`.
+        let _in_flight = req.lambda_context_ref().map(|context| {
+            let mut answer = ApiError::Internal.into_response_with(error_fields);
+            edge.cors.decorate(&req, &mut answer);
+            crate::panic_answer::register(&context.request_id, answer)
+        });
+        let outcome = match edge.client_ip(&req).and_then(|client_ip| JsonRequest::parse(&req, client_ip)) {
+            Ok(parsed) => catch_panic(endpoint(parsed)).await.unwrap_or(Err(ApiError::Internal)),
+            Err(e) => Err(e),
+        };
+        outcome.unwrap_or_else(|e| e.into_response_with(error_fields))
+    };
+    edge.cors.decorate(&req, &mut response);
+    response
+}
+
+/// Runs `future`, with a panic in any of its polls ending it as `Err(())` instead of unwinding
+/// further (into the Lambda runtime, which would answer with its own error, or the process).
+async fn catch_panic<F: Future>(future: F) -> Result<F::Output, ()> {
+    let mut future = std::pin::pin!(future);
+    std::future::poll_fn(move |cx| {
+        // A future that panicked is never polled again: it is dropped with this one.
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+            Ok(std::task::Poll::Ready(output)) => std::task::Poll::Ready(Ok(output)),
+            Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
+            Err(_) => std::task::Poll::Ready(Err(())),
+        }
+    })
+    .await
+}
+
+/// An RFC 3339 UTC timestamp, as every time in the API is written.
+pub fn rfc3339(t: time::OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339).expect("UTC times within range format")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::edge::tests::request_with;
+    use super::*;
+
+    #[tokio::test]
+    async fn while_a_lambda_invocation_is_served_the_answer_a_panic_would_get_is_registered() {
+        let mut context = lambda_http::Context::default();
+        context.request_id = "8476a536-e9f4-11e8-9739-2dfe598c3fcd".into();
+        let req = request_with(&[("origin", "https://verify.example.com")]).with_lambda_context(context);
+        let edge = Edge::new(Cors::parse("https://verify.example.com").unwrap(), None);
+        let response = serve_json(req, &edge, &[("verified", Value::Bool(false))], |_| async {
+            let (request_id, posted) = crate::panic_answer::registered().expect("registered during the call");
+            assert_eq!(request_id, "8476a536-e9f4-11e8-9739-2dfe598c3fcd");
+            let posted: Value = serde_json::from_slice(&posted).unwrap();
+            assert_eq!(posted["statusCode"], 500);
+            assert_eq!(posted["headers"]["access-control-allow-origin"], "https://verify.example.com");
+            assert_eq!(posted["headers"]["cache-control"], "no-store");
+            let body: Value = serde_json::from_str(posted["body"].as_str().unwrap()).unwrap();
+            assert_eq!((&body["code"], &body["verified"]), (&Value::from("internal_error"), &Value::Bool(false)));
+            Ok(json_response(StatusCode::OK, &Value::Null))
+        })
+        .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(crate::panic_answer::registered().is_none(), "cleared when the call ends");
+    }
+
+    #[tokio::test]
+    async fn a_panic_in_an_endpoint_is_answered_with_the_apis_500() {
+        let req = request_with(&[]);
+        let edge = Edge::new(Cors::default(), None);
+        let response = serve_json(req, &edge, &[("verified", Value::Bool(false))], |_| async {
+            let empty: Vec<u8> = std::hint::black_box(Vec::new());
+            Ok(json_response(StatusCode::OK, &Value::from(empty[0]))) // a bug: out of bounds
+        })
+        .await;
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = crate::testing::json_body(&response);
+        assert_eq!(body["code"], "internal_error", "{body}");
+        assert_eq!(body["verified"], false, "{body}");
+        assert_eq!(response.headers()["cache-control"], "no-store");
+    }
+
+    #[test]
+    fn a_throttled_provider_is_a_503() {
+        assert_eq!(
+            ApiError::from(ProviderError::Throttled { retry_after_seconds: None }).status(),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+    }
+}
