@@ -213,13 +213,17 @@ pub enum Finish {
     Expired,
 }
 
+/// Why a store call failed, kept whole (the SDK's error and its sources) for the one log line
+/// that reports it; see [`crate::telemetry::error_chain`].
+pub type ErrorSource = Box<dyn std::error::Error + Send + Sync>;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The store is overloaded, out of reach or did not answer in time; worth retrying shortly.
-    #[error("store unavailable: {0}")]
-    Unavailable(String),
-    #[error("store failure: {0}")]
-    Failed(String),
+    #[error("store unavailable")]
+    Unavailable(#[source] ErrorSource),
+    #[error("store failure")]
+    Failed(#[source] ErrorSource),
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -13,6 +13,7 @@ use crate::ports::{
 };
 use crate::request_id::RequestId;
 use crate::subject_key::SubjectHasher;
+use crate::telemetry::error_chain;
 
 /// How long to ask a client to wait when the provider still holds an earlier verification for
 /// the number that it will not cancel yet (Vonage refuses cancels in a verification's first 30 s).
@@ -130,7 +131,7 @@ where
             Ok(id) => id,
             Err(e) => {
                 if let Err(release) = self.store.release_send(&reservation).await {
-                    warn!(error = %release, "could not end the cooldown of a failed send");
+                    warn!(error = %error_chain(&release), "could not end the cooldown of a failed send");
                 }
                 return Err(e);
             }
@@ -203,7 +204,7 @@ where
             Ok(outcome) => outcome,
             Err(e) => {
                 if let Err(refund) = self.store.refund_attempt(request_id, &attempt).await {
-                    warn!(request_id = %request_id, error = %refund, "could not give back an unjudged attempt");
+                    warn!(request_id = %request_id, error = %error_chain(&refund), "could not give back an unjudged attempt");
                 }
                 return Err(CheckCodeError::Provider(e));
             }

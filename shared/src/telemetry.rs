@@ -56,6 +56,18 @@ fn log_panic(info: &std::panic::PanicHookInfo<'_>) {
     }
 }
 
+/// An error and each of its sources, `outer: inner: innermost`: the one line that says why.
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut line = e.to_string();
+    let mut source = e.source();
+    while let Some(inner) = source {
+        line.push_str(": ");
+        line.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    line
+}
+
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> &'static str {
     payload.downcast_ref::<&'static str>().copied().unwrap_or("(withheld: a formatted message may hold data)")
 }

@@ -5,7 +5,7 @@ use lambda_http::{Body, Request, Response};
 use serde_json::json;
 use shared::bootstrap::HandlerDeps;
 use shared::clock::Clock;
-use shared::http::{ApiError, JsonRequest, json_response, rfc3339, serve_json};
+use shared::http::{Failure, JsonRequest, json_response, rfc3339, serve_json};
 use shared::phone::PhoneNumber;
 use shared::ports::{VerificationProvider, VerificationStore};
 
@@ -18,7 +18,7 @@ where
     serve_json(req, &deps.edge, &[], |input| async move { request_otp(deps, &input).await }).await
 }
 
-async fn request_otp<P, S, C>(deps: &HandlerDeps<P, S, C>, input: &JsonRequest) -> Result<Response<Body>, ApiError>
+async fn request_otp<P, S, C>(deps: &HandlerDeps<P, S, C>, input: &JsonRequest) -> Result<Response<Body>, Failure>
 where
     P: VerificationProvider,
     S: VerificationStore,

@@ -5,7 +5,7 @@ use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
 use shared::bootstrap::HandlerDeps;
 use shared::clock::Clock;
-use shared::http::{ApiError, JsonRequest, json_response, rfc3339, serve_json};
+use shared::http::{ApiError, Failure, JsonRequest, json_response, rfc3339, serve_json};
 use shared::otp_code::OtpCode;
 use shared::ports::{VerificationProvider, VerificationStore};
 use shared::request_id::RequestId;
@@ -26,7 +26,7 @@ where
     .await
 }
 
-async fn verify_otp<P, S, C>(deps: &HandlerDeps<P, S, C>, input: &JsonRequest) -> Result<Response<Body>, ApiError>
+async fn verify_otp<P, S, C>(deps: &HandlerDeps<P, S, C>, input: &JsonRequest) -> Result<Response<Body>, Failure>
 where
     P: VerificationProvider,
     S: VerificationStore,

@@ -24,6 +24,7 @@ pub use request::{JsonRequest, MAX_BODY_BYTES};
 use crate::phone::PhoneError;
 use crate::ports::{AttemptDenied, ProviderError, StoreError};
 use crate::service::{CheckCodeError, RequestCodeError};
+use crate::telemetry::error_chain;
 
 /// What to tell a client to wait when the provider throttles without saying for how long.
 const DEFAULT_PROVIDER_RETRY_SECONDS: u64 = 5;
@@ -40,28 +41,24 @@ impl From<PhoneError> for ApiError {
     }
 }
 
-impl From<ProviderError> for ApiError {
-    fn from(e: ProviderError) -> Self {
-        warn!(error = %e, "provider call failed");
-        match e {
-            ProviderError::Timeout => Self::ProviderTimeout,
-            ProviderError::Throttled { retry_after_seconds } => Self::ProviderUnavailable {
-                retry_after_seconds: retry_after_seconds.unwrap_or(DEFAULT_PROVIDER_RETRY_SECONDS).max(1),
-            },
-            ProviderError::InvalidNumber => Self::InvalidPhoneNumber,
-            ProviderError::UnsupportedNumber => Self::UnsupportedNumber,
-            ProviderError::Failed(_) => Self::ProviderError,
-        }
+/// What a failed provider call tells the client.
+fn provider_answer(e: &ProviderError) -> ApiError {
+    match e {
+        ProviderError::Timeout => ApiError::ProviderTimeout,
+        ProviderError::Throttled { retry_after_seconds } => ApiError::ProviderUnavailable {
+            retry_after_seconds: retry_after_seconds.unwrap_or(DEFAULT_PROVIDER_RETRY_SECONDS).max(1),
+        },
+        ProviderError::InvalidNumber => ApiError::InvalidPhoneNumber,
+        ProviderError::UnsupportedNumber => ApiError::UnsupportedNumber,
+        ProviderError::Failed(_) => ApiError::ProviderError,
     }
 }
 
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
-        error!(error = %e, "store call failed");
-        match e {
-            StoreError::Unavailable(_) => Self::ServiceUnavailable { retry_after_seconds: STORE_RETRY_SECONDS },
-            StoreError::Failed(_) => Self::Internal,
-        }
+/// What a failed store call tells the client.
+fn store_answer(e: &StoreError) -> ApiError {
+    match e {
+        StoreError::Unavailable(_) => ApiError::ServiceUnavailable { retry_after_seconds: STORE_RETRY_SECONDS },
+        StoreError::Failed(_) => ApiError::Internal,
     }
 }
 
@@ -76,24 +73,76 @@ impl From<AttemptDenied> for ApiError {
     }
 }
 
-impl From<RequestCodeError> for ApiError {
-    fn from(e: RequestCodeError) -> Self {
-        match e {
-            RequestCodeError::ResendTooSoon { retry_after_seconds } => Self::ResendTooSoon { retry_after_seconds },
-            RequestCodeError::RateLimited { retry_after_seconds } => Self::RateLimited { retry_after_seconds },
-            RequestCodeError::Provider(e) => e.into(),
-            RequestCodeError::Store(e) => e.into(),
+/// An endpoint's failure: the answer the client gets and, when a dependency failed, that failure
+/// whole, for the one log line [`serve_json`] writes. Conversions never log.
+#[derive(Debug)]
+pub struct Failure {
+    answer: ApiError,
+    cause: Option<Cause>,
+}
+
+#[derive(Debug)]
+enum Cause {
+    Provider(ProviderError),
+    Store(StoreError),
+}
+
+impl Failure {
+    fn provider(e: ProviderError) -> Self {
+        Self { answer: provider_answer(&e), cause: Some(Cause::Provider(e)) }
+    }
+
+    fn store(e: StoreError) -> Self {
+        Self { answer: store_answer(&e), cause: Some(Cause::Store(e)) }
+    }
+
+    /// The failure's one log line: a provider's at `warn` (theirs, and answered 5xx), a store's at
+    /// `error` (ours), each with its whole chain of causes.
+    fn log(&self) {
+        match &self.cause {
+            Some(Cause::Provider(e)) => warn!(error = %error_chain(e), "provider call failed"),
+            Some(Cause::Store(e)) => error!(error = %error_chain(e), "store call failed"),
+            None => {}
         }
     }
 }
 
-impl From<CheckCodeError> for ApiError {
+impl From<ApiError> for Failure {
+    fn from(answer: ApiError) -> Self {
+        Self { answer, cause: None }
+    }
+}
+
+impl From<PhoneError> for Failure {
+    fn from(e: PhoneError) -> Self {
+        ApiError::from(e).into()
+    }
+}
+
+impl From<RequestCodeError> for Failure {
+    fn from(e: RequestCodeError) -> Self {
+        match e {
+            RequestCodeError::ResendTooSoon { retry_after_seconds } => {
+                ApiError::ResendTooSoon { retry_after_seconds }.into()
+            }
+            RequestCodeError::RateLimited { retry_after_seconds } => {
+                ApiError::RateLimited { retry_after_seconds }.into()
+            }
+            RequestCodeError::Provider(e) => Self::provider(e),
+            RequestCodeError::Store(e) => Self::store(e),
+        }
+    }
+}
+
+impl From<CheckCodeError> for Failure {
     fn from(e: CheckCodeError) -> Self {
         match e {
-            CheckCodeError::IncorrectCode { attempts_remaining } => Self::IncorrectCode { attempts_remaining },
-            CheckCodeError::Denied(d) => d.into(),
-            CheckCodeError::Provider(e) => e.into(),
-            CheckCodeError::Store(e) => e.into(),
+            CheckCodeError::IncorrectCode { attempts_remaining } => {
+                ApiError::IncorrectCode { attempts_remaining }.into()
+            }
+            CheckCodeError::Denied(d) => ApiError::from(d).into(),
+            CheckCodeError::Provider(e) => Self::provider(e),
+            CheckCodeError::Store(e) => Self::store(e),
         }
     }
 }
@@ -118,7 +167,7 @@ pub async fn serve_json<F, Fut>(
 ) -> Response<Body>
 where
     F: FnOnce(JsonRequest) -> Fut,
-    Fut: Future<Output = Result<Response<Body>, ApiError>>,
+    Fut: Future<Output = Result<Response<Body>, Failure>>,
 {
     let mut response = if req.method() == Method::OPTIONS {
         edge.cors.preflight(&req)
@@ -130,10 +179,13 @@ where
             crate::panic_answer::register(&context.request_id, answer)
         });
         let outcome = match edge.client_ip(&req).and_then(|client_ip| JsonRequest::parse(&req, client_ip)) {
-            Ok(parsed) => catch_panic(endpoint(parsed)).await.unwrap_or(Err(ApiError::Internal)),
-            Err(e) => Err(e),
+            Ok(parsed) => catch_panic(endpoint(parsed)).await.unwrap_or_else(|()| Err(ApiError::Internal.into())),
+            Err(e) => Err(e.into()),
         };
-        outcome.unwrap_or_else(|e| e.into_response_with(error_fields))
+        outcome.unwrap_or_else(|failure| {
+            failure.log();
+            failure.answer.into_response_with(error_fields)
+        })
     };
     edge.cors.decorate(&req, &mut response);
     response
@@ -202,10 +254,63 @@ mod tests {
         assert_eq!(response.headers()["cache-control"], "no-store");
     }
 
+    /// The log lines `f` writes, at every level.
+    fn logged(f: impl FnOnce()) -> Vec<String> {
+        use std::sync::{Arc, Mutex};
+        #[derive(Clone, Default)]
+        struct Lines(Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Lines {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let lines = Lines::default();
+        let writer = lines.clone();
+        let subscriber = tracing_subscriber::fmt().with_writer(move || writer.clone()).with_ansi(false).finish();
+        tracing::subscriber::with_default(subscriber, f);
+        let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+        text.lines().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn a_failure_is_logged_once_where_it_is_answered_with_its_whole_chain() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("AccessDeniedException: not authorized to perform dynamodb:GetItem")]
+        struct Denied;
+        #[derive(Debug, thiserror::Error)]
+        #[error("DynamoDB GetItem")]
+        struct Call(#[source] Denied);
+
+        let converted = logged(|| {
+            let _ = Failure::from(RequestCodeError::Store(StoreError::Failed(Box::new(Call(Denied)))));
+            let _ = Failure::from(CheckCodeError::Provider(ProviderError::Timeout));
+        });
+        assert!(converted.is_empty(), "a conversion logs nothing: {converted:?}");
+
+        let lines = logged(|| {
+            let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            let response = runtime.block_on(serve_json(request_with(&[]), &Edge::default(), &[], |_| async {
+                Err(RequestCodeError::Store(StoreError::Failed(Box::new(Call(Denied)))).into())
+            }));
+            assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        });
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(lines[0].contains("ERROR"), "{}", lines[0]);
+        assert!(
+            lines[0].contains("store failure: DynamoDB GetItem: AccessDeniedException: not authorized"),
+            "the whole chain: {}",
+            lines[0]
+        );
+    }
+
     #[test]
     fn a_throttled_provider_is_a_503() {
         assert_eq!(
-            ApiError::from(ProviderError::Throttled { retry_after_seconds: None }).status(),
+            provider_answer(&ProviderError::Throttled { retry_after_seconds: None }).status(),
             StatusCode::SERVICE_UNAVAILABLE
         );
     }

@@ -20,7 +20,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ReturnValue,
     ReturnValuesOnConditionCheckFailure, ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem, Update,
@@ -237,7 +237,8 @@ impl DynamoStore {
     }
 
     fn read_item(&self, item: &Item) -> Result<Verification, StoreError> {
-        let bad = |field: &str| StoreError::Failed(format!("verification item has a missing or malformed `{field}`"));
+        let bad =
+            |field: &str| StoreError::Failed(format!("verification item has a missing or malformed `{field}`").into());
         let text = |field: &str| item.get(field).and_then(|v| v.as_s().ok()).cloned().ok_or_else(|| bad(field));
         let number = |field: &str| {
             item.get(field).and_then(|v| v.as_n().ok()).and_then(|n| n.parse::<u32>().ok()).ok_or_else(|| bad(field))
@@ -253,7 +254,7 @@ impl DynamoStore {
             _ => return Err(bad("status")),
         };
         let phone_e164 = match text(SEALED_PHONE) {
-            Ok(sealed) => self.cipher.open(&key, &sealed).map_err(|e| StoreError::Failed(e.to_string()))?,
+            Ok(sealed) => self.cipher.open(&key, &sealed).map_err(|e| StoreError::Failed(e.into()))?,
             // Written before numbers were sealed: such a record lives at most its code's lifetime
             // and RECORD_RETENTION after the upgrade, and is still read rather than refused.
             Err(missing) => text(LEGACY_PLAIN_PHONE).map_err(|_| missing)?,
@@ -315,7 +316,10 @@ impl VerificationStore for DynamoStore {
                     transaction += 1;
                     continue;
                 }
-                return Err(StoreError::Unavailable("transaction kept conflicting".into()).into());
+                return Err(StoreError::Unavailable(
+                    "TransactWriteItems: the transaction kept conflicting with others".into(),
+                )
+                .into());
             }
             let cooldown = if cooling {
                 let item = match reasons[0].item() {
@@ -392,7 +396,11 @@ impl VerificationStore for DynamoStore {
             .map(|item| self.read_item(&item))
             .transpose()?
             .is_some_and(|old| old.provider_id == v.provider_id && old.created_at == v.created_at);
-        if ours { Ok(()) } else { Err(StoreError::Failed(format!("PutItem: verification {} already exists", v.id))) }
+        if ours {
+            Ok(())
+        } else {
+            Err(StoreError::Failed(format!("PutItem: verification {} already exists", v.id).into()))
+        }
     }
 
     async fn begin_attempt(
@@ -589,12 +597,12 @@ fn rand_jitter() -> u32 {
 }
 
 fn build_error(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
-    StoreError::Failed(format!("invalid DynamoDB request: {e}"))
+    StoreError::Failed(format!("invalid DynamoDB request: {e}").into())
 }
 
 /// Throttling, a timeout or a failure to reach DynamoDB is worth retrying shortly (503); anything
-/// else is a call that is wrong (500).
-fn sdk_error<E, R>(operation: &str, err: SdkError<E, R>) -> StoreError
+/// else is a call that is wrong (500). The SDK's error stays whole, as the source.
+fn sdk_error<E, R>(operation: &'static str, err: SdkError<E, R>) -> StoreError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
@@ -604,6 +612,15 @@ where
             err.code(),
             Some("ProvisionedThroughputExceededException" | "ThrottlingException" | "RequestLimitExceeded")
         );
-    let detail = format!("{operation}: {}", DisplayErrorContext(&err));
-    if unavailable { StoreError::Unavailable(detail) } else { StoreError::Failed(detail) }
+    let failed = Box::new(CallFailed { operation, source: Box::new(err) });
+    if unavailable { StoreError::Unavailable(failed) } else { StoreError::Failed(failed) }
+}
+
+/// A DynamoDB call that failed, naming the operation.
+#[derive(Debug, thiserror::Error)]
+#[error("DynamoDB {operation}")]
+struct CallFailed {
+    operation: &'static str,
+    #[source]
+    source: crate::ports::ErrorSource,
 }

@@ -93,7 +93,7 @@ impl VerificationStore for MemoryStore {
             return if same {
                 Ok(())
             } else {
-                Err(StoreError::Failed(format!("verification {} already exists", v.id)))
+                Err(StoreError::Failed(format!("verification {} already exists", v.id).into()))
             };
         }
         let record = Record { verification: v.clone(), attempts: HashSet::new(), settled_by: None };
