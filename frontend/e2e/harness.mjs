@@ -27,7 +27,13 @@ export async function startServer(env = {}) {
   const binary = resolve(process.env.CARGO_TARGET_DIR ?? resolve(root, "target"), "debug/otp-local");
   const child = spawn(binary, [], {
     cwd: root,
-    env: { ...process.env, PORT: String(port), FRONTEND_DIST: resolve(root, "frontend/dist"), RUST_LOG: "warn", ...env },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      FRONTEND_DIST: resolve(root, "frontend/dist"),
+      RUST_LOG: "warn",
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -46,15 +52,25 @@ export async function startServer(env = {}) {
   return {
     url,
     output: () => output,
-    stop: () => new Promise((done) => (child.exitCode !== null ? done() : (child.once("exit", done), child.kill("SIGINT")))),
+    stop: () =>
+      new Promise((done) => (child.exitCode !== null ? done() : (child.once("exit", done), child.kill("SIGINT")))),
     /** The newest code the simulator sent to `e164`. */
     async code(e164) {
       const messages = await (await fetch(`${url}/api/dev/messages`)).json();
       return messages.filter((m) => m.to === e164).at(-1)?.code;
     },
-    fault: (fault) => fetch(`${url}/api/dev/faults`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(fault) }),
+    fault: (fault) =>
+      fetch(`${url}/api/dev/faults`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(fault),
+      }),
     advance: (seconds) =>
-      fetch(`${url}/api/dev/clock`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ advanceSeconds: seconds }) }),
+      fetch(`${url}/api/dev/clock`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ advanceSeconds: seconds }),
+      }),
   };
 }
 
@@ -62,8 +78,14 @@ export function launch() {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
     args: [
-      "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync",
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
     ],
   });
 }

@@ -15,7 +15,9 @@ async function open(server, viewport = MOBILE) {
   const context = await browser.newContext({ viewport, locale: "en-US" });
   await context.addInitScript(() => {
     window.cspViolations = [];
-    document.addEventListener("securitypolicyviolation", (e) => window.cspViolations.push(`${e.effectiveDirective} blocked ${e.blockedURI}`));
+    document.addEventListener("securitypolicyviolation", (e) =>
+      window.cspViolations.push(`${e.effectiveDirective} blocked ${e.blockedURI}`),
+    );
   });
   const page = await context.newPage();
   await page.goto(server.url);
@@ -59,14 +61,20 @@ async function assertAccessible(page, where) {
 }
 
 const noSidewaysScroll = async (page) =>
-  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), "no sideways scrolling");
+  assert.ok(
+    await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth),
+    "no sideways scrolling",
+  );
 
 describe("the verification page", () => {
   let server;
   before(async () => (server = await startServer()));
   after(async () => server.stop());
 
-  for (const [size, viewport] of [["390x844", MOBILE], ["1280x800", DESKTOP]]) {
+  for (const [size, viewport] of [
+    ["390x844", MOBILE],
+    ["1280x800", DESKTOP],
+  ]) {
     it(`verifies a number end to end (${size})`, async () => {
       const page = await open(server, viewport);
       const number = size === "390x844" ? "415 555 0101" : "415 555 0102";
@@ -90,16 +98,25 @@ describe("the verification page", () => {
       }
       await page.getByLabel("Country").selectOption("US");
       await page.getByLabel("Phone number").pressSequentially(number.replaceAll(" ", ""));
-      assert.equal(await page.getByLabel("Phone number").inputValue(), `(${number.slice(0, 3)}) ${number.slice(4, 7)}-${number.slice(8)}`);
+      assert.equal(
+        await page.getByLabel("Phone number").inputValue(),
+        `(${number.slice(0, 3)}) ${number.slice(4, 7)}-${number.slice(8)}`,
+      );
       await shot(page, `1-phone-${size}`);
       await page.getByRole("button", { name: "Send code" }).click();
       await page.getByLabel("6-digit code").waitFor();
       await page.getByText(/Sent to \+1 415 \*\*\* 01/).waitFor();
       // The simulated phone shows the text in local mode.
-      await page.getByRole("complementary", { name: "Simulated phone" }).getByRole("listitem").filter({ hasText: e164 }).waitFor();
+      await page
+        .getByRole("complementary", { name: "Simulated phone" })
+        .getByRole("listitem")
+        .filter({ hasText: e164 })
+        .waitFor();
       await shot(page, `2-code-${size}`);
       // The code as a developer reads it: from the line the local server printed in its terminal.
-      const printed = server.output().match(new RegExp(`SMS to \\+1 415-\\*\\*\\*-${e164.slice(-4)}: Your Verify Local code is (\\d{6})`));
+      const printed = server
+        .output()
+        .match(new RegExp(`SMS to \\+1 415-\\*\\*\\*-${e164.slice(-4)}: Your Verify Local code is (\\d{6})`));
       assert.ok(printed, `otp-local printed the SMS:\n${server.output()}`);
       await page.getByLabel("6-digit code").fill(printed[1]);
       await page.getByRole("heading", { name: "Phone number verified" }).waitFor();
@@ -170,7 +187,12 @@ describe("the verification page", () => {
   for (const scheme of ["light", "dark"]) {
     it(`works by keyboard alone at 320 px, with no accessibility violations (${scheme})`, async () => {
       // axe-core is injected as an inline script, which the page's CSP rightly refuses.
-      const context = await browser.newContext({ viewport: { width: 320, height: 640 }, locale: "en-US", colorScheme: scheme, bypassCSP: true });
+      const context = await browser.newContext({
+        viewport: { width: 320, height: 640 },
+        locale: "en-US",
+        colorScheme: scheme,
+        bypassCSP: true,
+      });
       const page = await context.newPage();
       await page.goto(server.url);
       const e164 = scheme === "light" ? "+14155550109" : "+14155550110";
@@ -205,13 +227,17 @@ describe("the verification page", () => {
 describe("resending", () => {
   let server;
   // A short cooldown, and a simulator that lets a fresh verification be cancelled at once.
-  before(async () => (server = await startServer({ OTP_RESEND_COOLDOWN_SECONDS: "3", SIM_CANCEL_MIN_AGE_SECONDS: "0" })));
+  before(
+    async () => (server = await startServer({ OTP_RESEND_COOLDOWN_SECONDS: "3", SIM_CANCEL_MIN_AGE_SECONDS: "0" })),
+  );
   after(async () => server.stop());
 
   it("counts down, then sends a new code that works while the old one does not", async () => {
     const page = await open(server);
     await sendCode(page, "415 555 0108");
-    const first = await server.code("+14155550108").then(async (c) => c ?? (await new Promise((r) => setTimeout(r, 200)), server.code("+14155550108")));
+    const first = await server
+      .code("+14155550108")
+      .then(async (c) => c ?? (await new Promise((r) => setTimeout(r, 200)), server.code("+14155550108")));
     const resend = page.getByRole("button", { name: /Resend code in 0:0\d/ });
     await resend.waitFor();
     assert.equal(await resend.isDisabled(), true);

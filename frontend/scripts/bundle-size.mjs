@@ -13,7 +13,9 @@ for (const name of readdirSync(dir)) {
   sizes[kind] += gzipped;
   console.log(`  ${name.padEnd(36)} ${(gzipped / 1000).toFixed(2)} kB gzipped`);
 }
-console.log(`page: JS ${(sizes.js / 1000).toFixed(2)} kB + CSS ${(sizes.css / 1000).toFixed(2)} kB gzipped (JS budget ${BUDGET_JS_KB} kB)`);
+console.log(
+  `page: JS ${(sizes.js / 1000).toFixed(2)} kB + CSS ${(sizes.css / 1000).toFixed(2)} kB gzipped (JS budget ${BUDGET_JS_KB} kB)`,
+);
 if (sizes.js > BUDGET_JS_KB * 1000) {
   console.error(`the page's JS is over its ${BUDGET_JS_KB} kB budget`);
   process.exit(1);

@@ -31,7 +31,9 @@ export function App() {
   async function send(phoneNumber: string) {
     dispatch(state.step === "code" ? { type: "resend" } : { type: "send" });
     const result = await requestOtp(phoneNumber);
-    dispatch(result.ok ? { type: "sent", sent: result.value } : { type: "failed", error: result.error, at: Date.now() });
+    dispatch(
+      result.ok ? { type: "sent", sent: result.value } : { type: "failed", error: result.error, at: Date.now() },
+    );
   }
 
   async function check(requestId: string, code: string) {
@@ -51,13 +53,13 @@ export function App() {
         {state.step === "code" && (
           <Suspense fallback={<p className="hint">Loading…</p>}>
             <CodeStep
-            sent={state.sent}
-            busy={state.busy}
-            error={state.error}
-            attempt={state.attempt}
-            onCheck={(code) => check(state.sent.requestId, code)}
-            onResend={() => send(state.sent.phoneNumber)}
-            onChangeNumber={() => dispatch({ type: "change-number" })}
+              sent={state.sent}
+              busy={state.busy}
+              error={state.error}
+              attempt={state.attempt}
+              onCheck={(code) => check(state.sent.requestId, code)}
+              onResend={() => send(state.sent.phoneNumber)}
+              onChangeNumber={() => dispatch({ type: "change-number" })}
             />
           </Suspense>
         )}

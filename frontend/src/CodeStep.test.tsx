@@ -19,7 +19,13 @@ function sent(overrides: Partial<CodeSent> = {}): CodeSent {
 function setup(props: { error?: ApiError | null; attempt?: number; code?: CodeSent } = {}) {
   const handlers = { onCheck: vi.fn(), onResend: vi.fn(), onChangeNumber: vi.fn() };
   const view = render(
-    <CodeStep sent={props.code ?? sent()} busy={null} error={props.error ?? null} attempt={props.attempt ?? 0} {...handlers} />,
+    <CodeStep
+      sent={props.code ?? sent()}
+      busy={null}
+      error={props.error ?? null}
+      attempt={props.attempt ?? 0}
+      {...handlers}
+    />,
   );
   return { ...handlers, view, input: screen.getByLabelText("6-digit code") };
 }
@@ -75,7 +81,17 @@ describe("the code step", () => {
     const { input, view, onCheck } = setup();
     fireEvent.change(input, { target: { value: "111111" } });
     const wrong: ApiError = { code: "incorrect_code", error: "x", attemptsRemaining: 2 };
-    view.rerender(<CodeStep sent={sent()} busy={null} error={wrong} attempt={1} onCheck={onCheck} onResend={vi.fn()} onChangeNumber={vi.fn()} />);
+    view.rerender(
+      <CodeStep
+        sent={sent()}
+        busy={null}
+        error={wrong}
+        attempt={1}
+        onCheck={onCheck}
+        onResend={vi.fn()}
+        onChangeNumber={vi.fn()}
+      />,
+    );
     expect(screen.getByLabelText("6-digit code")).toHaveValue("");
     expect(screen.getByRole("alert")).toHaveTextContent("2 attempts left");
   });

@@ -104,7 +104,11 @@ export default function CodeStep({ sent, busy, error, attempt, onCheck, onResend
         {explained?.message}
       </p>
       {!needsNewCode && (
-        <button type="submit" disabled={busy !== null || code.length !== sent.codeLength} aria-busy={busy === "checking"}>
+        <button
+          type="submit"
+          disabled={busy !== null || code.length !== sent.codeLength}
+          aria-busy={busy === "checking"}
+        >
           {busy === "checking" ? "Checking…" : "Verify"}
         </button>
       )}
@@ -115,7 +119,13 @@ export default function CodeStep({ sent, busy, error, attempt, onCheck, onResend
         disabled={busy !== null || resendIn > 0}
         aria-busy={busy === "resending"}
       >
-        {busy === "resending" ? "Sending…" : resendIn > 0 ? `Resend code in ${clock(resendIn)}` : needsNewCode ? "Get a new code" : "Resend code"}
+        {busy === "resending"
+          ? "Sending…"
+          : resendIn > 0
+            ? `Resend code in ${clock(resendIn)}`
+            : needsNewCode
+              ? "Get a new code"
+              : "Resend code"}
       </button>
     </form>
   );

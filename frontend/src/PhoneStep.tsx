@@ -23,7 +23,11 @@ export function PhoneStep({ busy, error, onSend }: Props) {
     if (busy) return;
     const parsed = parsePhone(number, country);
     if (!parsed.valid) {
-      setProblem(parsed.reason === "empty" ? "Enter your phone number." : "That number doesn't look right. Check it and the country.");
+      setProblem(
+        parsed.reason === "empty"
+          ? "Enter your phone number."
+          : "That number doesn't look right. Check it and the country.",
+      );
       return;
     }
     setProblem(null);
@@ -49,7 +53,12 @@ export function PhoneStep({ busy, error, onSend }: Props) {
       <p id="phone-help">We'll text you a code to confirm it's yours.</p>
       <div className="field">
         <label htmlFor="country">Country</label>
-        <select id="country" value={country} onChange={(e) => setCountry(e.target.value as CountryCode)} disabled={busy}>
+        <select
+          id="country"
+          value={country}
+          onChange={(e) => setCountry(e.target.value as CountryCode)}
+          disabled={busy}
+        >
           {list.map((c) => (
             <option key={c.code} value={c.code}>
               {c.flag} {c.name} ({c.dialCode})

@@ -6,10 +6,17 @@ afterEach(() => vi.unstubAllGlobals());
 
 describe("the simulated phone", () => {
   it("shows the simulator's messages when the local server has them", async () => {
-    const messages = [{ to: "+14155552671", code: "123456", channel: "sms", sentAt: "t", text: "Your Verify Local code is 123456" }];
-    vi.stubGlobal("fetch", vi.fn(async () => new Response(JSON.stringify(messages), { status: 200 })));
+    const messages = [
+      { to: "+14155552671", code: "123456", channel: "sms", sentAt: "t", text: "Your Verify Local code is 123456" },
+    ];
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async () => new Response(JSON.stringify(messages), { status: 200 })),
+    );
     render(<SimulatedPhone refresh="phone" />);
-    expect(await screen.findByRole("complementary", { name: "Simulated phone" })).toHaveTextContent("Your Verify Local code is 123456");
+    expect(await screen.findByRole("complementary", { name: "Simulated phone" })).toHaveTextContent(
+      "Your Verify Local code is 123456",
+    );
     expect(vi.mocked(fetch).mock.calls[0][0]).toBe("/api/dev/messages");
   });
 

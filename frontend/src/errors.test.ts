@@ -12,7 +12,10 @@ function documentedCodes(): string[] {
 }
 
 function answer(status: number, body: unknown) {
-  vi.stubGlobal("fetch", vi.fn(async () => new Response(JSON.stringify(body), { status })));
+  vi.stubGlobal(
+    "fetch",
+    vi.fn(async () => new Response(JSON.stringify(body), { status })),
+  );
 }
 
 afterEach(() => vi.unstubAllGlobals());
@@ -37,14 +40,18 @@ describe("every API error code has its own message and next step", () => {
     (c) => !["payload_too_large", "unsupported_media_type", "method_not_allowed", "internal_error"].includes(c),
   );
   it.each(ownWords)("%s has its own message", (code) => {
-    expect(explain({ code, error: "The API's own sentence.", attemptsRemaining: 2, retryAfter: 30 }).message).not.toBe(general);
+    expect(explain({ code, error: "The API's own sentence.", attemptsRemaining: 2, retryAfter: 30 }).message).not.toBe(
+      general,
+    );
   });
 
   it("says what to do for each kind of failure", () => {
     const next = (code: string) => explain({ code, error: "x" }).next;
-    for (const code of ["invalid_phone_number", "unsupported_number", "country_not_allowed"]) expect(next(code)).toBe("fix-number");
+    for (const code of ["invalid_phone_number", "unsupported_number", "country_not_allowed"])
+      expect(next(code)).toBe("fix-number");
     for (const code of ["expired", "too_many_attempts", "not_found"]) expect(next(code)).toBe("new-code");
-    for (const code of ["provider_error", "provider_timeout", "provider_unavailable", "network_error"]) expect(next(code)).toBe("retry");
+    for (const code of ["provider_error", "provider_timeout", "provider_unavailable", "network_error"])
+      expect(next(code)).toBe("retry");
     expect(next("incorrect_code")).toBe("retype-code");
     expect(next("resend_too_soon")).toBe("wait");
     expect(explain({ code: "forbidden", error: "x" }).message).toMatch(/VPN/);
@@ -60,7 +67,13 @@ describe("every API error code has its own message and next step", () => {
 
 describe("the API client", () => {
   it("returns the answer of a success", async () => {
-    const sent = { requestId: "a".repeat(32), phoneNumber: "+14155552671", expiresAt: "x", resendAvailableAt: "y", codeLength: 6 };
+    const sent = {
+      requestId: "a".repeat(32),
+      phoneNumber: "+14155552671",
+      expiresAt: "x",
+      resendAvailableAt: "y",
+      codeLength: 6,
+    };
     answer(200, sent);
     expect(await requestOtp("+14155552671")).toEqual({ ok: true, value: sent });
     const call = vi.mocked(fetch).mock.calls[0];
@@ -71,13 +84,22 @@ describe("the API client", () => {
   it("returns the API's error with its fields", async () => {
     answer(400, { error: "That code is incorrect.", code: "incorrect_code", attemptsRemaining: 2, verified: false });
     const result = await verifyOtp("a".repeat(32), "123456");
-    expect(result).toEqual({ ok: false, error: expect.objectContaining({ code: "incorrect_code", attemptsRemaining: 2 }) });
+    expect(result).toEqual({
+      ok: false,
+      error: expect.objectContaining({ code: "incorrect_code", attemptsRemaining: 2 }),
+    });
   });
 
   it("names a network failure and a non-API answer", async () => {
-    vi.stubGlobal("fetch", vi.fn(async () => Promise.reject(new TypeError("Failed to fetch"))));
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async () => Promise.reject(new TypeError("Failed to fetch"))),
+    );
     expect(await requestOtp("+14155552671")).toMatchObject({ ok: false, error: { code: "network_error" } });
-    vi.stubGlobal("fetch", vi.fn(async () => new Response("<html>Bad gateway</html>", { status: 502 })));
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async () => new Response("<html>Bad gateway</html>", { status: 502 })),
+    );
     expect(await requestOtp("+14155552671")).toMatchObject({ ok: false, error: { code: "server_error" } });
   });
 });

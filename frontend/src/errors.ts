@@ -56,7 +56,10 @@ export function explain(error: ApiError): Explained {
     case "service_unavailable":
       return { message: "The service is busy. Try again in a moment.", next: "retry" };
     case "network_error":
-      return { message: "You seem to be offline, or the server can't be reached. Check your connection and try again.", next: "retry" };
+      return {
+        message: "You seem to be offline, or the server can't be reached. Check your connection and try again.",
+        next: "retry",
+      };
     case "invalid_request":
       return { message: error.error, next: "retry" };
     default:

@@ -42,7 +42,9 @@ export function countries(locale: string = navigator.language): Country[] {
 }
 
 /** The country of the browser's language tag (`en-GB` → GB), else US. */
-export function defaultCountry(languages: readonly string[] = navigator.languages ?? [navigator.language]): CountryCode {
+export function defaultCountry(
+  languages: readonly string[] = navigator.languages ?? [navigator.language],
+): CountryCode {
   const known = new Set<string>(getCountries());
   for (const tag of languages) {
     let region: string | undefined;
@@ -62,8 +64,7 @@ export function formatAsTyped(input: string, country: CountryCode): string {
 }
 
 export type ParsedPhone =
-  | { valid: true; e164: string; country: CountryCode | undefined }
-  | { valid: false; reason: "empty" | "invalid" };
+  { valid: true; e164: string; country: CountryCode | undefined } | { valid: false; reason: "empty" | "invalid" };
 
 /** Reads a national number for `country`, or a full `+…` number pasted whatever the country. */
 export function parsePhone(input: string, country: CountryCode): ParsedPhone {

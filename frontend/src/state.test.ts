@@ -25,13 +25,21 @@ describe("the page's state", () => {
 
   it("counts failed answers and keeps the error", () => {
     const code = reduce(start, { type: "sent", sent });
-    const failed = reduce(code, { type: "failed", error: { code: "incorrect_code", error: "x", attemptsRemaining: 2 }, at: NOW });
+    const failed = reduce(code, {
+      type: "failed",
+      error: { code: "incorrect_code", error: "x", attemptsRemaining: 2 },
+      at: NOW,
+    });
     expect(failed).toMatchObject({ step: "code", attempt: 1, error: { code: "incorrect_code" } });
   });
 
   it("counts down again when a resend comes too soon", () => {
     const code = reduce(start, { type: "sent", sent });
-    const early = reduce(code, { type: "failed", error: { code: "resend_too_soon", error: "x", retryAfter: 40 }, at: NOW });
+    const early = reduce(code, {
+      type: "failed",
+      error: { code: "resend_too_soon", error: "x", retryAfter: 40 },
+      at: NOW,
+    });
     expect(early.step === "code" && early.sent.resendAvailableAt).toBe("2026-01-01T12:01:10.000Z");
   });
 
