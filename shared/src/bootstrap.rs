@@ -61,8 +61,8 @@ impl LambdaDeps {
 pub const CONNECT_WAIT: Duration = Duration::from_millis(500);
 
 /// Opens both connections at once during init, so that the first invocation does not pay for TCP
-/// and TLS set-up: the SDK would otherwise connect on the first call, and a TLS handshake within a
-/// 128 MB invocation's share of a CPU has been measured at hundreds of milliseconds.
+/// and TLS set-up: the SDK would otherwise connect on the first call, and a TLS handshake is slow
+/// within a 128 MB invocation's small share of a CPU.
 async fn connect_ahead(provider: &VonageClient, store: &DynamoStore) {
     let both = async { tokio::join!(provider.connect(), store.connect()) };
     if tokio::time::timeout(CONNECT_WAIT, both).await.is_err() {

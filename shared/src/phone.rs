@@ -126,11 +126,11 @@ impl fmt::Debug for PhoneNumber {
 }
 
 /// libphonenumber's metadata, loading on a thread of its own: started first thing in a cold start,
-/// the load (~7 ms of CPU) runs alongside the rest of init, which waits for it before asking for
-/// the first event, so that no call pays for it. (A 128 MB Lambda call gets a small share of a
-/// CPU; init has been measured to run unthrottled.) A first parse also compiles the patterns it
-/// uses: the ones every parse uses, and North America's (+1), compile here too; another region's
-/// compile on its first number (~2.5 ms here).
+/// the load runs alongside the rest of init, which waits for it before asking for the first event,
+/// so that no call pays for it. (A 128 MB Lambda call gets a small share of a CPU; init has been
+/// measured to run unthrottled.) A first parse also compiles the patterns it uses: the ones every
+/// parse uses, and North America's (+1), compile here too; another region's compile on its first
+/// number. The costs are in the README's Performance.
 pub struct MetadataLoad(std::thread::JoinHandle<()>);
 
 impl MetadataLoad {
