@@ -34,8 +34,11 @@ async fn setup() -> Setup {
     let store = shared::testing::dynamo_store_at(&proxy.url()).await;
     let config = shared::testing::config(&sim.base_url(), &[]);
     let provider = VonageClient::new(config.vonage.clone()).unwrap();
-    // The simulator runs on real time, so the service's clock starts there too.
-    let clock = ManualClock::at(OffsetDateTime::now_utc());
+    // The service's clock starts at the top of this hour, so that the hourly windows the tests
+    // count in do not turn over under them; the simulator keeps real time, which only its own
+    // code lifetimes and its 30-second cancel rule read.
+    let now = OffsetDateTime::now_utc();
+    let clock = ManualClock::at(now.replace_time(time::Time::from_hms(now.hour(), 0, 0).unwrap()));
     let hasher = SubjectHasher::new(config.phone_hash_key.clone());
     let service = VerificationService::new(provider, store, clock.clone(), hasher, config.policy);
     Setup { sim, proxy, clock, service }
