@@ -68,6 +68,10 @@ pub enum NextStepOutcome {
 /// Sends codes and checks them. One implementation per provider API; the settings that shape a
 /// verification (brand, code length, lifetime) belong to the implementation.
 pub trait VerificationProvider: Send + Sync {
+    /// How long to ask a client to wait when the provider still holds an earlier verification
+    /// for the number that it will neither cancel nor move on yet (the provider's own rule).
+    const BUSY_RETRY_SECONDS: u64;
+
     fn start(
         &self,
         to: &PhoneNumber,

@@ -15,10 +15,6 @@ use crate::request_id::RequestId;
 use crate::subject_key::SubjectHasher;
 use crate::telemetry::error_chain;
 
-/// How long to ask a client to wait when the provider still holds an earlier verification for
-/// the number that it will not cancel yet (Vonage refuses cancels in a verification's first 30 s).
-pub const PROVIDER_CANCEL_WAIT_SECONDS: u64 = 30;
-
 /// The limits, all set by environment (see [`crate::config`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {
@@ -166,7 +162,7 @@ where
         let in_flight = match self.provider.start(phone, request_id).await.map_err(RequestCodeError::Provider)? {
             StartOutcome::Started(id) => return Ok(id),
             StartOutcome::Concurrent(Some(id)) => id,
-            StartOutcome::Concurrent(None) => return Err(provider_busy()),
+            StartOutcome::Concurrent(None) => return Err(provider_busy::<P>()),
         };
         let restart = match self.provider.cancel(&in_flight).await.map_err(RequestCodeError::Provider)? {
             CancelOutcome::Cancelled | CancelOutcome::Gone => true,
@@ -184,7 +180,7 @@ where
         {
             return Ok(id);
         }
-        Err(provider_busy())
+        Err(provider_busy::<P>())
     }
 
     /// Checks `code` against the verification `request_id`, spending one attempt.
@@ -253,8 +249,8 @@ where
     }
 }
 
-fn provider_busy() -> RequestCodeError {
-    RequestCodeError::ResendTooSoon { retry_after_seconds: PROVIDER_CANCEL_WAIT_SECONDS }
+fn provider_busy<P: VerificationProvider>() -> RequestCodeError {
+    RequestCodeError::ResendTooSoon { retry_after_seconds: P::BUSY_RETRY_SECONDS }
 }
 
 fn seconds(n: u32) -> Duration {
@@ -301,6 +297,8 @@ mod tests {
     }
 
     impl VerificationProvider for Scripted {
+        const BUSY_RETRY_SECONDS: u64 = 30;
+
         async fn start(&self, to: &PhoneNumber, _: &RequestId) -> Result<StartOutcome, ProviderError> {
             let n = self.log(format!("start {}", to.e164()));
             let scripted = self.starts.lock().unwrap().pop_front();

@@ -1,0 +1,106 @@
+//! Verify v1 (legacy): `verify/json` starts, `verify/check/json` checks, `verify/control/json`
+//! cancels or moves on; every answer is HTTP 200 with a `status` code that says how it went.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use super::{Answer, Transport};
+use crate::otp_code::OtpCode;
+use crate::phone::PhoneNumber;
+use crate::ports::{CancelOutcome, CheckOutcome, NextStepOutcome, ProviderError, ProviderRequestId, StartOutcome};
+
+/// `workflow_id` 6: a single SMS, no voice follow-up.
+const SMS_ONLY_WORKFLOW: u8 = 6;
+
+pub(super) async fn start(t: &Transport, to: &PhoneNumber) -> Result<StartOutcome, ProviderError> {
+    let s = &t.settings;
+    let body = json!({
+        "number": to.digits(),
+        "brand": s.brand,
+        "code_length": s.code_length,
+        "pin_expiry": s.ttl_seconds,
+        "next_event_wait": s.ttl_seconds,
+        "workflow_id": SMS_ONLY_WORKFLOW,
+    });
+    let answer = t.call(Method::POST, &["verify", "json"], Some(body)).await?;
+    match (answer.status, status(&answer).as_deref()) {
+        (StatusCode::OK, Some("0")) => answer
+            .request_id()
+            .map(StartOutcome::Started)
+            .ok_or_else(|| ProviderError::Failed("start answered without a request_id".into())),
+        (StatusCode::OK, Some("10")) => Ok(StartOutcome::Concurrent(answer.request_id())),
+        (StatusCode::OK, Some("3")) => Err(ProviderError::InvalidNumber),
+        (StatusCode::OK, Some("7" | "15")) => Err(ProviderError::UnsupportedNumber),
+        _ => Err(unexpected(&answer, "start")),
+    }
+}
+
+pub(super) async fn check(
+    t: &Transport,
+    id: &ProviderRequestId,
+    code: &OtpCode,
+) -> Result<CheckOutcome, ProviderError> {
+    let body = json!({"request_id": id.0, "code": code.expose()});
+    let answer = t.call(Method::POST, &["verify", "check", "json"], Some(body)).await?;
+    match (answer.status, status(&answer).as_deref()) {
+        (StatusCode::OK, Some("0")) => Ok(CheckOutcome::Verified),
+        (StatusCode::OK, Some("16")) => Ok(CheckOutcome::WrongCode),
+        (StatusCode::OK, Some("17")) => Ok(CheckOutcome::Terminated),
+        (StatusCode::OK, Some("6")) => Ok(CheckOutcome::Gone),
+        _ => Err(unexpected(&answer, "check")),
+    }
+}
+
+pub(super) async fn cancel(t: &Transport, id: &ProviderRequestId) -> Result<CancelOutcome, ProviderError> {
+    Ok(match control(t, id, "cancel").await? {
+        Control::Done => CancelOutcome::Cancelled,
+        Control::Gone => CancelOutcome::Gone,
+        Control::NotPossible => CancelOutcome::NotNow,
+    })
+}
+
+pub(super) async fn next_step(t: &Transport, id: &ProviderRequestId) -> Result<NextStepOutcome, ProviderError> {
+    Ok(match control(t, id, "trigger_next_event").await? {
+        Control::Done => NextStepOutcome::Triggered,
+        Control::Gone => NextStepOutcome::Gone,
+        Control::NotPossible => NextStepOutcome::NoMoreSteps,
+    })
+}
+
+enum Control {
+    Done,
+    Gone,
+    NotPossible,
+}
+
+async fn control(t: &Transport, id: &ProviderRequestId, cmd: &str) -> Result<Control, ProviderError> {
+    let body = json!({"request_id": id.0, "cmd": cmd});
+    let answer = t.call(Method::POST, &["verify", "control", "json"], Some(body)).await?;
+    match (answer.status, status(&answer).as_deref()) {
+        (StatusCode::OK, Some("0")) => Ok(Control::Done),
+        (StatusCode::OK, Some("6" | "101")) => Ok(Control::Gone),
+        (StatusCode::OK, Some("19")) => Ok(Control::NotPossible),
+        _ => Err(unexpected(&answer, cmd)),
+    }
+}
+
+/// The `status` code: a string on the wire, tolerated as a number.
+fn status(answer: &Answer) -> Option<String> {
+    match answer.body.get("status")? {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// An answer this adapter has no meaning for: throttled (status 1), or a failure for the logs.
+fn unexpected(answer: &Answer, call: &str) -> ProviderError {
+    if answer.status != StatusCode::OK {
+        return answer.unexpected(call);
+    }
+    match status(answer).as_deref() {
+        Some("1") => answer.throttled(),
+        Some(status) => ProviderError::Failed(format!("{call} answered status {status}")),
+        None => ProviderError::Failed(format!("{call} answered without a status")),
+    }
+}

@@ -1,0 +1,194 @@
+//! The Vonage Verify adapter, over one reqwest client per cold start: the Verify v2 API (the
+//! default, [`v2`]) and the legacy v1 API ([`legacy`]), a module each behind the provider port.
+//! It branches on the HTTP status (v2) or the `status` code (v1), never on message text, and
+//! keeps wire types, error classes and Vonage's own rules here, nowhere else.
+
+mod legacy;
+mod v2;
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, RETRY_AFTER};
+use reqwest::{Method, StatusCode, Url};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value;
+
+use crate::otp_code::OtpCode;
+use crate::phone::PhoneNumber;
+use crate::ports::{
+    CancelOutcome, CheckOutcome, NextStepOutcome, ProviderError, ProviderRequestId, StartOutcome, VerificationProvider,
+};
+use crate::request_id::RequestId;
+
+/// Both APIs refuse to cancel a verification in its first 30 seconds: a new code for the same
+/// number waits that long when the one in flight cannot be moved on either.
+const CANCEL_HOLD_SECONDS: u64 = 30;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VonageApi {
+    V2,
+    Legacy,
+}
+
+#[derive(Debug, Clone)]
+pub struct VonageSettings {
+    pub api: VonageApi,
+    /// Scheme and host (and optional path prefix) without a trailing `/`.
+    pub base_url: String,
+    pub api_key: String,
+    pub api_secret: SecretString,
+    pub brand: String,
+    pub code_length: u8,
+    pub ttl_seconds: u32,
+    pub timeout: Duration,
+}
+
+/// Vonage Verify, through the API the settings name.
+#[derive(Debug, Clone)]
+pub struct VonageClient {
+    transport: Transport,
+}
+
+/// The HTTP side both APIs share: the client, where Vonage is, and the credentials.
+#[derive(Debug, Clone)]
+struct Transport {
+    http: reqwest::Client,
+    base: Url,
+    settings: VonageSettings,
+    auth: HeaderValue,
+}
+
+impl VonageClient {
+    pub fn new(settings: VonageSettings) -> Result<Self, String> {
+        let base = Url::parse(&settings.base_url).map_err(|e| format!("VONAGE_API_BASE_URL: {e}"))?;
+        let credentials = format!("{}:{}", settings.api_key, settings.api_secret.expose_secret());
+        let mut auth =
+            HeaderValue::try_from(format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(credentials)))
+                .map_err(|_| {
+                "VONAGE_API_KEY or VONAGE_API_SECRET contains characters not allowed in a header".to_owned()
+            })?;
+        auth.set_sensitive(true);
+        crate::tls::install_crypto_provider();
+        let http = reqwest::Client::builder()
+            .timeout(settings.timeout)
+            .connect_timeout(settings.timeout.min(Duration::from_secs(3)))
+            .user_agent(concat!("phone-verification/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| format!("could not build the HTTP client: {e}"))?;
+        Ok(Self { transport: Transport { http, base, settings, auth } })
+    }
+
+    pub fn settings(&self) -> &VonageSettings {
+        &self.transport.settings
+    }
+
+    /// Opens the connection to Vonage (TCP and TLS) ahead of the first request, with a request
+    /// that costs nothing: the API host's root, unauthenticated. reqwest keeps the connection for
+    /// the next call. Failures are left to that call to meet and report.
+    pub async fn connect(&self) {
+        if let Ok(response) = self.transport.http.get(self.transport.base.clone()).send().await {
+            // Read to the end, or the connection cannot go back to the pool.
+            let _ = response.bytes().await;
+        }
+    }
+}
+
+/// Each call goes to the module of the API the settings name.
+impl VerificationProvider for VonageClient {
+    const BUSY_RETRY_SECONDS: u64 = CANCEL_HOLD_SECONDS;
+
+    async fn start(&self, to: &PhoneNumber, client_ref: &RequestId) -> Result<StartOutcome, ProviderError> {
+        match self.transport.settings.api {
+            VonageApi::V2 => v2::start(&self.transport, to, client_ref).await,
+            VonageApi::Legacy => legacy::start(&self.transport, to).await,
+        }
+    }
+
+    async fn check(&self, id: &ProviderRequestId, code: &OtpCode) -> Result<CheckOutcome, ProviderError> {
+        match self.transport.settings.api {
+            VonageApi::V2 => v2::check(&self.transport, id, code).await,
+            VonageApi::Legacy => legacy::check(&self.transport, id, code).await,
+        }
+    }
+
+    async fn cancel(&self, id: &ProviderRequestId) -> Result<CancelOutcome, ProviderError> {
+        match self.transport.settings.api {
+            VonageApi::V2 => v2::cancel(&self.transport, id).await,
+            VonageApi::Legacy => legacy::cancel(&self.transport, id).await,
+        }
+    }
+
+    async fn next_step(&self, id: &ProviderRequestId) -> Result<NextStepOutcome, ProviderError> {
+        match self.transport.settings.api {
+            VonageApi::V2 => v2::next_step(&self.transport, id).await,
+            VonageApi::Legacy => legacy::next_step(&self.transport, id).await,
+        }
+    }
+}
+
+impl Transport {
+    fn url(&self, segments: &[&str]) -> Url {
+        let mut url = self.base.clone();
+        url.path_segments_mut().expect("an http(s) URL has a path").pop_if_empty().extend(segments);
+        url
+    }
+
+    async fn call(&self, method: Method, segments: &[&str], body: Option<Value>) -> Result<Answer, ProviderError> {
+        let url = self.url(segments);
+        let mut request = self.http.request(method.clone(), url).header(AUTHORIZATION, self.auth.clone());
+        if let Some(body) = body {
+            request = request.header("content-type", "application/json").body(body.to_string());
+        }
+        let response = request.send().await.map_err(transport_error)?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.bytes().await.map_err(transport_error)?;
+        tracing::debug!(%method, path = %segments.first().copied().unwrap_or_default(), status = status.as_u16(), "vonage answered");
+        Ok(Answer { status, headers, body: serde_json::from_slice(&body).unwrap_or(Value::Null) })
+    }
+}
+
+/// What came back, with the body parsed as JSON where it was JSON.
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Value,
+}
+
+impl Answer {
+    fn request_id(&self) -> Option<ProviderRequestId> {
+        self.body
+            .get("request_id")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(|s| ProviderRequestId(s.to_owned()))
+    }
+
+    fn throttled(&self) -> ProviderError {
+        let retry_after_seconds =
+            self.headers.get(RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
+        ProviderError::Throttled { retry_after_seconds }
+    }
+
+    /// A v2 answer this adapter has no meaning for: status and problem type, for the logs.
+    fn unexpected(&self, call: &str) -> ProviderError {
+        match self.status.as_u16() {
+            429 => self.throttled(),
+            status => {
+                let kind = self.body.get("type").and_then(Value::as_str).unwrap_or("no problem type");
+                ProviderError::Failed(format!("{call} answered HTTP {status} ({kind})"))
+            }
+        }
+    }
+}
+
+fn transport_error(e: reqwest::Error) -> ProviderError {
+    if e.is_timeout() {
+        ProviderError::Timeout
+    } else if e.is_connect() {
+        ProviderError::Failed("could not connect to Vonage".into())
+    } else {
+        ProviderError::Failed(format!("request to Vonage failed: {}", e.without_url()))
+    }
+}
