@@ -12,13 +12,13 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use axum::Router;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode, Uri};
-use shared::bootstrap::HandlerDeps;
+use shared::adapters::DynamoStore;
+use shared::adapters::vonage::VonageClient;
 use shared::clock::SystemClock;
-use shared::phone::PhoneNumber;
+use shared::domain::phone::PhoneNumber;
+use shared::domain::request_id::RequestId;
 use shared::ports::VerificationProvider;
-use shared::request_id::RequestId;
-use shared::store::DynamoStore;
-use shared::vonage::VonageClient;
+use shared::runtime::bootstrap::HandlerDeps;
 
 const TABLE: &str = "cpu-parts";
 const REQUEST_ID: &str = "0123456789abcdef0123456789abcdef";
@@ -128,7 +128,7 @@ async fn signed_get_item(
 fn main() {
     let calls: u32 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(2000).max(10);
     let url = start_backend();
-    shared::tls::install_crypto_provider();
+    shared::runtime::tls::install_crypto_provider();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async move {
         let config = shared::testing::config(&url, &[]);

@@ -14,8 +14,8 @@ use runtime_api::RuntimeApi;
 pub const BENCH_HASH_KEY: &str = "bench-only-0123456789abcdef0123456789abcdef";
 
 /// The record cipher the functions derive from [`BENCH_HASH_KEY`].
-pub fn record_cipher() -> shared::store::RecordCipher {
-    shared::store::RecordCipher::derive(&BENCH_HASH_KEY.into())
+pub fn record_cipher() -> shared::adapters::RecordCipher {
+    shared::adapters::RecordCipher::derive(&BENCH_HASH_KEY.into())
 }
 
 /// Where a function under test finds its table and Vonage.

@@ -87,7 +87,7 @@ async fn main() {
 
 async fn run() -> Result<(), String> {
     let options = Options::parse()?;
-    shared::tls::install_crypto_provider();
+    shared::runtime::tls::install_crypto_provider();
 
     let moto = Moto::start()?;
     let sim = Simulator::spawn(SimConfig::default()).await.map_err(|e| e.to_string())?;
@@ -227,7 +227,7 @@ async fn warm_invocations(
     events: &mut Events,
 ) -> Result<(), String> {
     let store =
-        shared::store::DynamoStore::on_local_server(&backends.dynamodb.url(), TABLE, otp_bench::record_cipher());
+        shared::adapters::DynamoStore::on_local_server(&backends.dynamodb.url(), TABLE, otp_bench::record_cipher());
     let mut cpu_before = Vec::new();
     for p in processes {
         cpu_before.push(cpu_time(p.child.id())?);
@@ -260,7 +260,7 @@ async fn warm_invocations(
 /// Flows between two resets of the table.
 const FLOWS_PER_TABLE: usize = 25;
 
-async fn empty_table(store: &shared::store::DynamoStore) -> Result<(), String> {
+async fn empty_table(store: &shared::adapters::DynamoStore) -> Result<(), String> {
     store
         .client()
         .delete_table()
@@ -353,7 +353,7 @@ fn zip_size(bootstrap: &Path) -> Result<u64, String> {
 }
 
 async fn create_table(endpoint: &str) -> Result<(), String> {
-    shared::store::DynamoStore::on_local_server(endpoint, TABLE, otp_bench::record_cipher())
+    shared::adapters::DynamoStore::on_local_server(endpoint, TABLE, otp_bench::record_cipher())
         .create_table()
         .await
         .map_err(|e| format!("creating the table: {e}"))

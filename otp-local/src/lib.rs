@@ -19,14 +19,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body as LambdaBody, RequestExt};
-use shared::bootstrap::HandlerDeps;
+use shared::runtime::bootstrap::HandlerDeps;
 use std::sync::atomic::{AtomicI64, Ordering};
 
+use shared::adapters::vonage::VonageClient;
+use shared::adapters::{DynamoStore, MemoryStore, RecordCipher};
 use shared::clock::{Clock, SystemClock};
-use shared::config::{Config, ConfigError, Settings};
-use shared::phone::{CountryAllowList, PhoneNumber};
-use shared::store::{DynamoStore, MemoryStore, RecordCipher};
-use shared::vonage::VonageClient;
+use shared::domain::phone::{CountryAllowList, PhoneNumber};
+use shared::runtime::config::{Config, ConfigError, Settings};
 use tokio::net::TcpListener;
 use tower_http::services::{ServeDir, ServeFile};
 use vonage_sim::{MessageHook, SimConfig, Simulator};
@@ -140,7 +140,8 @@ where
         );
         Some(running)
     } else {
-        let base = env("VONAGE_API_BASE_URL").unwrap_or_else(|| shared::config::DEFAULT_VONAGE_BASE_URL.into());
+        let base =
+            env("VONAGE_API_BASE_URL").unwrap_or_else(|| shared::runtime::config::DEFAULT_VONAGE_BASE_URL.into());
         summary.push(format!("SMS:   Vonage Verify at {base}"));
         None
     };
@@ -251,7 +252,7 @@ pub fn is_loopback_host(host: &str) -> bool {
         || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
-/// A handler's panic is a bug: logged where it happened (see `shared::telemetry`), answered here
+/// A handler's panic is a bug: logged where it happened (see `shared::runtime::telemetry`), answered here
 /// as any unexpected error is.
 fn panic_answer(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     from_lambda(shared::http::ApiError::Internal.into_response())

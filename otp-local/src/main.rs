@@ -11,7 +11,7 @@ if it is missing, e.g. on a local DynamoDB-compatible server named by AWS_ENDPOI
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    shared::telemetry::init();
+    shared::runtime::telemetry::init();
     let mut create_table = false;
     for arg in std::env::args().skip(1) {
         match arg.as_str() {

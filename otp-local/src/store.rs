@@ -2,11 +2,10 @@
 
 use time::OffsetDateTime;
 
-use shared::ports::{
-    AttemptError, Finish, ReserveError, SendReservation, StoreError, Verification, VerificationStore, WriteId,
-};
-use shared::request_id::RequestId;
-use shared::store::{DynamoStore, MemoryStore};
+use shared::adapters::{DynamoStore, MemoryStore};
+use shared::domain::request_id::RequestId;
+use shared::domain::verification::{Finish, Verification};
+use shared::ports::{AttemptError, ReserveError, SendReservation, StoreError, VerificationStore, WriteId};
 
 pub enum LocalStore {
     Memory(MemoryStore),

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 /// A client on rustls with ring, the one crypto provider the workspace builds.
 fn client() -> Client {
-    shared::tls::install_crypto_provider();
+    shared::runtime::tls::install_crypto_provider();
     Client::new()
 }
 

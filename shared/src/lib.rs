@@ -1,20 +1,18 @@
-//! What both functions share: the domain types, the verification service and its ports, the
-//! Vonage and DynamoDB adapters, configuration, and the HTTP edge.
+//! What both functions share, in layers:
+//!
+//! - [`domain`]: phone numbers, codes, request ids, keyed hashes, the verification record;
+//! - [`ports`]: what the service needs from the outside (a provider, a store), and [`clock`];
+//! - [`service`]: the verification rules, over the ports;
+//! - [`adapters`]: Vonage Verify, DynamoDB and memory behind the ports;
+//! - [`http`]: the edge in front of the service (errors, request rules, CloudFront, CORS);
+//! - [`runtime`]: settings, wiring, logging and TLS for a process.
 
-pub mod bootstrap;
+pub mod adapters;
 pub mod clock;
-pub mod config;
+pub mod domain;
 pub mod http;
-pub mod otp_code;
-pub mod panic_answer;
-pub mod phone;
 pub mod ports;
-pub mod request_id;
+pub mod runtime;
 pub mod service;
-pub mod store;
-pub mod subject_key;
-pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
-pub mod tls;
-pub mod vonage;

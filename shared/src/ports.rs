@@ -1,13 +1,15 @@
 //! What the verification service needs from the outside world. Adapters implement these:
-//! [`crate::vonage`] the provider, [`crate::store`] the stores.
+//! [`crate::adapters::vonage`] the provider, [`crate::adapters`] the stores.
 
 use std::future::Future;
 
 use time::OffsetDateTime;
 
-use crate::otp_code::OtpCode;
-use crate::phone::PhoneNumber;
-use crate::request_id::RequestId;
+use crate::domain::verification::{AttemptDenied, Finish, Verification};
+
+use crate::domain::otp_code::OtpCode;
+use crate::domain::phone::PhoneNumber;
+use crate::domain::request_id::RequestId;
 
 // ---------------------------------------------------------------------------------------------
 // Provider: who sends the SMS and checks the code.
@@ -150,75 +152,8 @@ pub enum SendDenied {
     RateLimited { until: OffsetDateTime },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum VerificationStatus {
-    Pending,
-    Verified {
-        at: OffsetDateTime,
-    },
-    /// Attempts used up, here or at the provider.
-    Locked,
-    /// The provider no longer knows it (expired or replaced by a newer code).
-    Expired,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verification {
-    pub id: RequestId,
-    pub provider_id: ProviderRequestId,
-    /// E.164; kept only for the response, and only until the record's TTL.
-    pub phone_e164: String,
-    pub created_at: OffsetDateTime,
-    pub expires_at: OffsetDateTime,
-    pub attempts: u32,
-    pub max_attempts: u32,
-    pub status: VerificationStatus,
-}
-
-/// Records outlive their code by this much, so that a late check hears "expired" or "already
-/// verified" instead of "not found"; after it, TTL removes them.
-pub const RECORD_RETENTION: time::Duration = time::Duration::HOUR;
-
-impl Verification {
-    /// When the store may delete the record (the DynamoDB TTL attribute).
-    pub fn delete_after(&self) -> OffsetDateTime {
-        self.expires_at + RECORD_RETENTION
-    }
-
-    /// Why a check may not go ahead now, if it may not.
-    pub fn check_refusal(&self, now: OffsetDateTime) -> Option<AttemptDenied> {
-        if self.delete_after() <= now {
-            return Some(AttemptDenied::NotFound);
-        }
-        match self.status {
-            VerificationStatus::Verified { .. } => Some(AttemptDenied::AlreadyVerified),
-            VerificationStatus::Locked => Some(AttemptDenied::TooManyAttempts),
-            VerificationStatus::Expired => Some(AttemptDenied::Expired),
-            VerificationStatus::Pending if self.attempts >= self.max_attempts => Some(AttemptDenied::TooManyAttempts),
-            VerificationStatus::Pending if self.expires_at <= now => Some(AttemptDenied::Expired),
-            VerificationStatus::Pending => None,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AttemptDenied {
-    NotFound,
-    Expired,
-    AlreadyVerified,
-    TooManyAttempts,
-}
-
-/// How a pending verification ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Finish {
-    Verified { at: OffsetDateTime },
-    Locked,
-    Expired,
-}
-
 /// Why a store call failed, kept whole (the SDK's error and its sources) for the one log line
-/// that reports it; see [`crate::telemetry::error_chain`].
+/// that reports it; see [`crate::runtime::telemetry::error_chain`].
 pub type ErrorSource = Box<dyn std::error::Error + Send + Sync>;
 
 #[derive(Debug, thiserror::Error)]

@@ -4,18 +4,18 @@ use time::{Duration, OffsetDateTime};
 use tracing::{info, warn};
 
 use crate::clock::Clock;
-use crate::otp_code::OtpCode;
-use crate::phone::PhoneNumber;
+use crate::domain::otp_code::OtpCode;
+use crate::domain::phone::PhoneNumber;
+use crate::domain::request_id::RequestId;
+use crate::domain::subject_key::SubjectHasher;
+use crate::domain::verification::{AttemptDenied, Finish, Verification, VerificationStatus};
 use crate::ports::{
-    AttemptDenied, AttemptError, CancelOutcome, CheckOutcome, Finish, NextStepOutcome, ProviderError,
-    ProviderRequestId, ReserveError, SendDenied, SendReservation, StartOutcome, StoreError, Verification,
-    VerificationProvider, VerificationStatus, VerificationStore, WriteId,
+    AttemptError, CancelOutcome, CheckOutcome, NextStepOutcome, ProviderError, ProviderRequestId, ReserveError,
+    SendDenied, SendReservation, StartOutcome, StoreError, VerificationProvider, VerificationStore, WriteId,
 };
-use crate::request_id::RequestId;
-use crate::subject_key::SubjectHasher;
-use crate::telemetry::error_chain;
+use crate::runtime::telemetry::error_chain;
 
-/// The limits, all set by environment (see [`crate::config`]).
+/// The limits, all set by environment (see [`crate::runtime::config`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {
     pub code_length: u8,
@@ -270,9 +270,9 @@ mod tests {
     use std::sync::Mutex;
 
     use super::*;
+    use crate::adapters::MemoryStore;
     use crate::clock::ManualClock;
-    use crate::phone::CountryAllowList;
-    use crate::store::MemoryStore;
+    use crate::domain::phone::CountryAllowList;
 
     /// A provider that answers from queues (then with success) and logs each call.
     #[derive(Default)]
@@ -473,7 +473,7 @@ mod tests {
         let expired = svc.check_code(&sent.request_id, &code("123456")).await.unwrap_err();
         assert!(matches!(expired, CheckCodeError::Denied(AttemptDenied::Expired)), "{expired:?}");
         // After the retention period the record is gone, as DynamoDB's TTL would remove it.
-        clock.advance(crate::ports::RECORD_RETENTION);
+        clock.advance(crate::domain::verification::RECORD_RETENTION);
         let gone = svc.check_code(&sent.request_id, &code("123456")).await.unwrap_err();
         assert!(matches!(gone, CheckCodeError::Denied(AttemptDenied::NotFound)), "{gone:?}");
         let unknown = svc.check_code(&RequestId::generate(), &code("123456")).await.unwrap_err();

@@ -9,21 +9,20 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use time::OffsetDateTime;
 
-use crate::bootstrap::HandlerDeps;
+use crate::adapters::MemoryStore;
+use crate::adapters::vonage::VonageClient;
 pub use crate::clock::ManualClock;
-use crate::config::{Config, Settings};
-use crate::ports::{
-    AttemptError, Finish, ReserveError, SendReservation, StoreError, Verification, VerificationStore, WriteId,
-};
-use crate::request_id::RequestId;
-use crate::store::MemoryStore;
-use crate::vonage::VonageClient;
+use crate::domain::request_id::RequestId;
+use crate::domain::verification::{Finish, Verification};
+use crate::ports::{AttemptError, ReserveError, SendReservation, StoreError, VerificationStore, WriteId};
+use crate::runtime::bootstrap::HandlerDeps;
+use crate::runtime::config::{Config, Settings};
 
 pub const TEST_HASH_KEY: &str = "test-only-hash-key-0123456789abcdef";
 
 /// The record cipher the test settings' `PHONE_HASH_KEY` gives.
-pub fn test_cipher() -> crate::store::RecordCipher {
-    crate::store::RecordCipher::derive(&TEST_HASH_KEY.into())
+pub fn test_cipher() -> crate::adapters::RecordCipher {
+    crate::adapters::RecordCipher::derive(&TEST_HASH_KEY.into())
 }
 
 /// The documented defaults, credentials the simulator accepts, and `overrides` on top.
@@ -173,7 +172,7 @@ pub fn json_body(response: &lambda_http::Response<lambda_http::Body>) -> serde_j
 
 /// A DynamoDB store on a fresh table of the DynamoDB-compatible server the test command started
 /// (named by `AWS_ENDPOINT_URL_DYNAMODB`), with static test credentials.
-pub async fn dynamo_store() -> crate::store::DynamoStore {
+pub async fn dynamo_store() -> crate::adapters::DynamoStore {
     dynamo_store_at(&dynamo_endpoint()).await
 }
 
@@ -186,9 +185,9 @@ pub fn dynamo_endpoint() -> String {
 }
 
 /// A DynamoDB store on a fresh table, reached at `endpoint` (the server, or a proxy in front of it).
-pub async fn dynamo_store_at(endpoint: &str) -> crate::store::DynamoStore {
+pub async fn dynamo_store_at(endpoint: &str) -> crate::adapters::DynamoStore {
     let table = format!("otp-test-{}", RequestId::generate());
-    let store = crate::store::DynamoStore::on_local_server(endpoint, table, test_cipher());
+    let store = crate::adapters::DynamoStore::on_local_server(endpoint, table, test_cipher());
     store.create_table().await.expect("the test table is created");
     store
 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use serde_json::{Value, json};
-use shared::config::{Config, Settings, StoreConfig};
+use shared::runtime::config::{Config, Settings, StoreConfig};
 use syn::visit::Visit;
 
 fn root() -> PathBuf {
@@ -160,9 +160,12 @@ fn the_table_is_the_one_the_store_writes() {
     let table = &t["Resources"]["Table"]["Properties"];
     assert_eq!(
         table["TimeToLiveSpecification"],
-        json!({"AttributeName": shared::store::dynamo::TTL_ATTRIBUTE, "Enabled": true})
+        json!({"AttributeName": shared::adapters::dynamo::TTL_ATTRIBUTE, "Enabled": true})
     );
-    assert_eq!(table["KeySchema"], json!([{"AttributeName": shared::store::dynamo::PARTITION_KEY, "KeyType": "HASH"}]));
+    assert_eq!(
+        table["KeySchema"],
+        json!([{"AttributeName": shared::adapters::dynamo::PARTITION_KEY, "KeyType": "HASH"}])
+    );
     assert_eq!(table["BillingMode"], "PAY_PER_REQUEST");
     for (_, (name, f)) in functions(&t) {
         assert_eq!(environment(&t, f)["TABLE_NAME"], "Table-physical-id", "{name}");
@@ -194,7 +197,7 @@ fn the_environment_the_template_sets_is_exactly_what_the_code_reads_and_it_loads
         // the function outlives them all, so that its own JSON answers even the slowest call.
         let timeout_ms = property(&t, f, "Timeout").as_u64().unwrap() * 1000;
         let vonage_ms = u64::try_from(config.vonage.timeout.as_millis()).unwrap();
-        let store_ms = shared::store::dynamo::timeouts().operation_timeout().expect("bounded").as_millis();
+        let store_ms = shared::adapters::dynamo::timeouts().operation_timeout().expect("bounded").as_millis();
         let store_ms = u64::try_from(store_ms).unwrap();
         assert!(
             timeout_ms >= 3 * vonage_ms + 2 * store_ms + 1000,
@@ -291,8 +294,8 @@ fn each_function_may_call_exactly_the_dynamodb_actions_its_code_reaches() {
     let t = template();
     let table_arn = json!({"Fn::GetAtt": ["Table", "Arn"]});
     let service = Source::parse("shared/src/service.rs");
-    let store = Source::parse("shared/src/store/dynamo.rs");
-    let bootstrap = Source::parse("shared/src/bootstrap.rs");
+    let store = Source::parse("shared/src/adapters/dynamo.rs");
+    let bootstrap = Source::parse("shared/src/runtime/bootstrap.rs");
     for (binary, (name, f)) in functions(&t) {
         let handler = Source::parse(&format!("functions/{binary}/src/lib.rs"));
         let service_methods = handler.reached(&["handle"], "service");

@@ -33,7 +33,7 @@ async fn trace_logs_of_every_flow_hold_no_number_code_or_secret() {
         .with_writer(move || writer.clone())
         .json()
         .finish()
-        .with(shared::telemetry::filter(LevelFilter::TRACE));
+        .with(shared::runtime::telemetry::filter(LevelFilter::TRACE));
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let h = Harness::with(&[("OTP_RESEND_COOLDOWN_SECONDS", "0")], SimConfig::default()).await;

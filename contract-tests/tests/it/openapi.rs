@@ -6,11 +6,11 @@ use std::collections::BTreeSet;
 
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
-use shared::bootstrap::HandlerDeps;
+use shared::adapters::vonage::VonageClient;
 use shared::clock::ManualClock;
 use shared::http::ApiError;
+use shared::runtime::bootstrap::HandlerDeps;
 use shared::testing::{FailingStore, Harness, config, event, json_body};
-use shared::vonage::VonageClient;
 use vonage_sim::{Fault, SimConfig};
 
 const SPEC: &str = include_str!("../../../openapi.yaml");

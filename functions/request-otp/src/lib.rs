@@ -3,11 +3,11 @@
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
-use shared::bootstrap::HandlerDeps;
 use shared::clock::Clock;
+use shared::domain::phone::PhoneNumber;
 use shared::http::{Failure, JsonRequest, json_response, rfc3339, serve_json};
-use shared::phone::PhoneNumber;
 use shared::ports::{VerificationProvider, VerificationStore};
+use shared::runtime::bootstrap::HandlerDeps;
 
 pub async fn handle<P, S, C>(deps: &HandlerDeps<P, S, C>, req: Request) -> Response<Body>
 where

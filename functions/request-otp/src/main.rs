@@ -7,9 +7,9 @@ use lambda_http::{Error, run, service_fn};
 // One event at a time per instance: a single-threaded runtime starts faster and uses less memory.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    let metadata = shared::phone::MetadataLoad::start();
-    shared::telemetry::init();
-    let deps = shared::bootstrap::lambda_deps_or_exit().await;
+    let metadata = shared::domain::phone::MetadataLoad::start();
+    shared::runtime::telemetry::init();
+    let deps = shared::runtime::bootstrap::lambda_deps_or_exit().await;
     metadata.wait();
     run(service_fn(|req| async { Ok::<_, Infallible>(request_otp::handle(&deps, req).await) })).await
 }

@@ -3,12 +3,12 @@
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
-use shared::bootstrap::HandlerDeps;
 use shared::clock::Clock;
+use shared::domain::otp_code::OtpCode;
+use shared::domain::request_id::RequestId;
 use shared::http::{ApiError, Failure, JsonRequest, json_response, rfc3339, serve_json};
-use shared::otp_code::OtpCode;
 use shared::ports::{VerificationProvider, VerificationStore};
-use shared::request_id::RequestId;
+use shared::runtime::bootstrap::HandlerDeps;
 
 pub async fn handle<P, S, C>(deps: &HandlerDeps<P, S, C>, req: Request) -> Response<Body>
 where

@@ -21,10 +21,11 @@ pub use edge::{Edge, ORIGIN_VERIFY_HEADER, VIEWER_ADDRESS_HEADER};
 pub use error::ApiError;
 pub use request::{JsonRequest, MAX_BODY_BYTES};
 
-use crate::phone::PhoneError;
-use crate::ports::{AttemptDenied, ProviderError, StoreError};
+use crate::domain::phone::PhoneError;
+use crate::domain::verification::AttemptDenied;
+use crate::ports::{ProviderError, StoreError};
+use crate::runtime::telemetry::error_chain;
 use crate::service::{CheckCodeError, RequestCodeError};
-use crate::telemetry::error_chain;
 
 /// What to tell a client to wait when the provider throttles without saying for how long.
 const DEFAULT_PROVIDER_RETRY_SECONDS: u64 = 5;
@@ -158,7 +159,7 @@ pub fn json_response(status: StatusCode, body: &Value) -> Response<Body> {
 /// request to `endpoint`, maps any error to its response (with `error_fields` added to the body),
 /// and puts CORS and caching headers on whatever comes back. A panic inside `endpoint` (a bug)
 /// is answered as any unexpected error, 500 `internal_error`, and logged by the panic hook that
-/// [`crate::telemetry::init`] installs.
+/// [`crate::runtime::telemetry::init`] installs.
 pub async fn serve_json<F, Fut>(
     req: Request,
     edge: &Edge,
@@ -176,7 +177,7 @@ where
         let _in_flight = req.lambda_context_ref().map(|context| {
             let mut answer = ApiError::Internal.into_response_with(error_fields);
             edge.cors.decorate(&req, &mut answer);
-            crate::panic_answer::register(&context.request_id, answer)
+            crate::runtime::panic_answer::register(&context.request_id, answer)
         });
         let outcome = match edge.client_ip(&req).and_then(|client_ip| JsonRequest::parse(&req, client_ip)) {
             Ok(parsed) => catch_panic(endpoint(parsed)).await.unwrap_or_else(|()| Err(ApiError::Internal.into())),
@@ -223,7 +224,7 @@ mod tests {
         let req = request_with(&[("origin", "https://verify.example.com")]).with_lambda_context(context);
         let edge = Edge::new(Cors::parse("https://verify.example.com").unwrap(), None);
         let response = serve_json(req, &edge, &[("verified", Value::Bool(false))], |_| async {
-            let (request_id, posted) = crate::panic_answer::registered().expect("registered during the call");
+            let (request_id, posted) = crate::runtime::panic_answer::registered().expect("registered during the call");
             assert_eq!(request_id, "8476a536-e9f4-11e8-9739-2dfe598c3fcd");
             let posted: Value = serde_json::from_slice(&posted).unwrap();
             assert_eq!(posted["statusCode"], 500);
@@ -235,7 +236,7 @@ mod tests {
         })
         .await;
         assert_eq!(response.status(), StatusCode::OK);
-        assert!(crate::panic_answer::registered().is_none(), "cleared when the call ends");
+        assert!(crate::runtime::panic_answer::registered().is_none(), "cleared when the call ends");
     }
 
     #[tokio::test]

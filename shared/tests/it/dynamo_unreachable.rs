@@ -4,19 +4,19 @@
 
 use std::time::Duration;
 
-use shared::bootstrap::HandlerDeps;
+use shared::adapters::DynamoStore;
+use shared::adapters::vonage::VonageClient;
 use shared::clock::SystemClock;
-use shared::phone::{CountryAllowList, PhoneNumber};
+use shared::domain::phone::{CountryAllowList, PhoneNumber};
+use shared::domain::request_id::RequestId;
 use shared::ports::{StoreError, VerificationStore};
-use shared::request_id::RequestId;
+use shared::runtime::bootstrap::HandlerDeps;
 use shared::service::RequestCodeError;
-use shared::store::DynamoStore;
 use shared::testing::config;
-use shared::vonage::VonageClient;
 use time::OffsetDateTime;
 use vonage_sim::{SimConfig, Simulator};
 
-/// Far beyond the store's own bounds (`shared::store::dynamo::timeouts`): reaching it means a hang.
+/// Far beyond the store's own bounds (`shared::adapters::dynamo::timeouts`): reaching it means a hang.
 const HANG: Duration = Duration::from_secs(30);
 
 /// A server that accepts connections and reads what it is sent, but never answers.

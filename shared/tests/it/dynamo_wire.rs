@@ -4,8 +4,8 @@
 //! tries again as a new one). A stand-in server answers as DynamoDB's JSON protocol does.
 
 use serde_json::{Value, json};
+use shared::adapters::DynamoStore;
 use shared::ports::{SendReservation, SubjectKey, VerificationStore, WriteId};
-use shared::store::DynamoStore;
 use time::{Duration, OffsetDateTime};
 use wiremock::matchers::{header, method};
 use wiremock::{Mock, MockServer, ResponseTemplate};

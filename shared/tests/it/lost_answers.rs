@@ -4,15 +4,15 @@
 //! the person must get exactly what they would have got had the answer arrived: one SMS, one
 //! counted attempt, and the verification they earned.
 
+use shared::adapters::DynamoStore;
+use shared::adapters::vonage::VonageClient;
 use shared::clock::{Clock, ManualClock};
-use shared::otp_code::OtpCode;
-use shared::phone::{CountryAllowList, PhoneNumber};
+use shared::domain::otp_code::OtpCode;
+use shared::domain::phone::{CountryAllowList, PhoneNumber};
+use shared::domain::subject_key::SubjectHasher;
 use shared::ports::VerificationStore;
 use shared::service::{CheckCodeError, CodeSent, RequestCodeError, VerificationService};
-use shared::store::DynamoStore;
-use shared::subject_key::SubjectHasher;
 use shared::testing::proxy::CountingProxy;
-use shared::vonage::VonageClient;
 use time::OffsetDateTime;
 use vonage_sim::{Fault, SimConfig, Simulator};
 
@@ -137,7 +137,10 @@ async fn a_verification_whose_answer_is_lost_is_verified_not_already_verified() 
     s.assert_lost_and_retried("UpdateItem", before + 1);
     assert_eq!(verified.phone_e164, NUMBER);
     let again = s.service.check_code(&sent.request_id, &s.code()).await.unwrap_err();
-    assert!(matches!(again, CheckCodeError::Denied(shared::ports::AttemptDenied::AlreadyVerified)), "{again:?}");
+    assert!(
+        matches!(again, CheckCodeError::Denied(shared::domain::verification::AttemptDenied::AlreadyVerified)),
+        "{again:?}"
+    );
 }
 
 #[tokio::test]

@@ -2,14 +2,14 @@
 
 use std::sync::Arc;
 
-use shared::bootstrap::HandlerDeps;
+use shared::adapters::vonage::VonageClient;
 use shared::clock::SystemClock;
-use shared::otp_code::OtpCode;
-use shared::phone::{CountryAllowList, PhoneNumber};
-use shared::ports::AttemptDenied;
+use shared::domain::otp_code::OtpCode;
+use shared::domain::phone::{CountryAllowList, PhoneNumber};
+use shared::domain::verification::AttemptDenied;
+use shared::runtime::bootstrap::HandlerDeps;
 use shared::service::CheckCodeError;
 use shared::testing::{config, dynamo_store};
-use shared::vonage::VonageClient;
 use vonage_sim::{SimConfig, Simulator};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -6,18 +6,18 @@ use std::future::Future;
 use std::sync::Arc;
 
 use shared::clock::{Clock, ManualClock};
+use shared::domain::request_id::RequestId;
+use shared::domain::verification::{AttemptDenied, Finish, RECORD_RETENTION, Verification, VerificationStatus};
 use shared::ports::{
-    AttemptDenied, AttemptError, Finish, ProviderRequestId, RECORD_RETENTION, ReserveError, SendDenied,
-    SendReservation, SubjectKey, Verification, VerificationStatus, VerificationStore, WriteId,
+    AttemptError, ProviderRequestId, ReserveError, SendDenied, SendReservation, SubjectKey, VerificationStore, WriteId,
 };
-use shared::request_id::RequestId;
 use time::{Duration, OffsetDateTime};
 
 /// Runs `test` against both stores.
 macro_rules! contract {
     ($($name:ident),* $(,)?) => {
         mod memory {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)] async fn $name() { super::$name(shared::store::MemoryStore::new()).await; })*
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)] async fn $name() { super::$name(shared::adapters::MemoryStore::new()).await; })*
         }
         mod dynamodb {
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)] async fn $name() { super::$name(shared::testing::dynamo_store().await).await; })*
@@ -326,8 +326,8 @@ async fn a_retried_finish_reports_its_own_success(store: impl VerificationStore)
 #[tokio::test]
 async fn a_dynamodb_record_holds_the_number_only_sealed_to_its_own_key() {
     use aws_sdk_dynamodb::types::AttributeValue;
-    use shared::store::RecordCipher;
-    use shared::store::dynamo::{PARTITION_KEY, SEALED_PHONE};
+    use shared::adapters::RecordCipher;
+    use shared::adapters::dynamo::{PARTITION_KEY, SEALED_PHONE};
 
     let store = shared::testing::dynamo_store().await;
     let now = ManualClock::new().now();

@@ -2,13 +2,13 @@
 
 use std::time::Duration;
 
-use shared::otp_code::OtpCode;
-use shared::phone::{CountryAllowList, PhoneNumber};
+use shared::adapters::vonage::VonageClient;
+use shared::domain::otp_code::OtpCode;
+use shared::domain::phone::{CountryAllowList, PhoneNumber};
+use shared::domain::request_id::RequestId;
 use shared::ports::{
     CancelOutcome, CheckOutcome, NextStepOutcome, ProviderError, ProviderRequestId, StartOutcome, VerificationProvider,
 };
-use shared::request_id::RequestId;
-use shared::vonage::VonageClient;
 use vonage_sim::{Fault, Running, SimConfig, Simulator};
 
 async fn setup(api: &str) -> (Running, VonageClient) {

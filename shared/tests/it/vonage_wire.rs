@@ -4,13 +4,13 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use shared::otp_code::OtpCode;
-use shared::phone::{CountryAllowList, PhoneNumber};
+use shared::adapters::vonage::{VonageApi, VonageClient};
+use shared::domain::otp_code::OtpCode;
+use shared::domain::phone::{CountryAllowList, PhoneNumber};
+use shared::domain::request_id::RequestId;
 use shared::ports::{
     CancelOutcome, CheckOutcome, NextStepOutcome, ProviderError, ProviderRequestId, StartOutcome, VerificationProvider,
 };
-use shared::request_id::RequestId;
-use shared::vonage::{VonageApi, VonageClient};
 use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 

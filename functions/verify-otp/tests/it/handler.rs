@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 use shared::clock::Clock;
-use shared::phone::{CountryAllowList, PhoneNumber};
+use shared::domain::phone::{CountryAllowList, PhoneNumber};
 use shared::testing::{BadRequest, Harness, event, json_body};
 use vonage_sim::Fault;
 

@@ -6,11 +6,11 @@ use std::sync::Mutex;
 
 use time::OffsetDateTime;
 
+use crate::domain::request_id::RequestId;
+use crate::domain::verification::{AttemptDenied, Finish, Verification, VerificationStatus};
 use crate::ports::{
-    AttemptDenied, AttemptError, Finish, ReserveError, SendDenied, SendReservation, StoreError, SubjectKey,
-    Verification, VerificationStatus, VerificationStore, WriteId,
+    AttemptError, ReserveError, SendDenied, SendReservation, StoreError, SubjectKey, VerificationStore, WriteId,
 };
-use crate::request_id::RequestId;
 
 #[derive(Debug, Default)]
 pub struct MemoryStore {

@@ -2,15 +2,15 @@
 
 use std::time::Duration;
 
+use crate::adapters::vonage::VonageClient;
+use crate::adapters::{DynamoStore, RecordCipher};
 use crate::clock::{Clock, SystemClock};
-use crate::config::{Config, ConfigError, StoreConfig};
+use crate::domain::phone::CountryAllowList;
+use crate::domain::subject_key::SubjectHasher;
 use crate::http::Edge;
-use crate::phone::CountryAllowList;
 use crate::ports::{VerificationProvider, VerificationStore};
+use crate::runtime::config::{Config, ConfigError, StoreConfig};
 use crate::service::VerificationService;
-use crate::store::{DynamoStore, RecordCipher};
-use crate::subject_key::SubjectHasher;
-use crate::vonage::VonageClient;
 
 /// Everything a handler uses, generic over the ports so that tests and the local server can
 /// plug in their own store and clock.

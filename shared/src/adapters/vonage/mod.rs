@@ -14,12 +14,12 @@ use reqwest::{Method, StatusCode, Url};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
-use crate::otp_code::OtpCode;
-use crate::phone::PhoneNumber;
+use crate::domain::otp_code::OtpCode;
+use crate::domain::phone::PhoneNumber;
+use crate::domain::request_id::RequestId;
 use crate::ports::{
     CancelOutcome, CheckOutcome, NextStepOutcome, ProviderError, ProviderRequestId, StartOutcome, VerificationProvider,
 };
-use crate::request_id::RequestId;
 
 /// Both APIs refuse to cancel a verification in its first 30 seconds: a new code for the same
 /// number waits that long when the one in flight cannot be moved on either.
@@ -69,7 +69,7 @@ impl VonageClient {
                 "VONAGE_API_KEY or VONAGE_API_SECRET contains characters not allowed in a header".to_owned()
             })?;
         auth.set_sensitive(true);
-        crate::tls::install_crypto_provider();
+        crate::runtime::tls::install_crypto_provider();
         let http = reqwest::Client::builder()
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout.min(Duration::from_secs(3)))

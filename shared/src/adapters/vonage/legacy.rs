@@ -5,8 +5,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use super::{Answer, Transport};
-use crate::otp_code::OtpCode;
-use crate::phone::PhoneNumber;
+use crate::domain::otp_code::OtpCode;
+use crate::domain::phone::PhoneNumber;
 use crate::ports::{CancelOutcome, CheckOutcome, NextStepOutcome, ProviderError, ProviderRequestId, StartOutcome};
 
 /// `workflow_id` 6: a single SMS, no voice follow-up.

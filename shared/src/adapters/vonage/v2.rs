@@ -6,10 +6,10 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{Answer, Transport};
-use crate::otp_code::OtpCode;
-use crate::phone::PhoneNumber;
+use crate::domain::otp_code::OtpCode;
+use crate::domain::phone::PhoneNumber;
+use crate::domain::request_id::RequestId;
 use crate::ports::{CancelOutcome, CheckOutcome, NextStepOutcome, ProviderError, ProviderRequestId, StartOutcome};
-use crate::request_id::RequestId;
 
 #[derive(Deserialize)]
 struct InvalidParameter {

@@ -50,7 +50,7 @@ fn log_panic(info: &std::panic::PanicHookInfo<'_>) {
     // answer it here, through the Runtime API, before the process ends.
     #[cfg(panic = "abort")]
     if let Ok(runtime_api) = std::env::var("AWS_LAMBDA_RUNTIME_API")
-        && let Err(e) = crate::panic_answer::answer_in_flight(&runtime_api)
+        && let Err(e) = crate::runtime::panic_answer::answer_in_flight(&runtime_api)
     {
         tracing::error!(error = %e, "could not answer the invocation before the process ends");
     }

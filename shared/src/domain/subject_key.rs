@@ -5,7 +5,7 @@ use hmac::{Hmac, Mac};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::Sha256;
 
-use crate::phone::PhoneNumber;
+use crate::domain::phone::PhoneNumber;
 use crate::ports::SubjectKey;
 
 #[derive(Clone)]
@@ -46,7 +46,7 @@ impl std::fmt::Debug for SubjectHasher {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::phone::CountryAllowList;
+    use crate::domain::phone::CountryAllowList;
 
     #[test]
     fn keys_depend_on_the_secret_and_hide_the_number() {

@@ -28,11 +28,12 @@ use aws_sdk_dynamodb::types::{
 use time::OffsetDateTime;
 
 use super::RecordCipher;
+use crate::domain::request_id::RequestId;
+use crate::domain::verification::{AttemptDenied, Finish, Verification, VerificationStatus};
 use crate::ports::{
-    AttemptDenied, AttemptError, Finish, ProviderRequestId, ReserveError, SendDenied, SendReservation, StoreError,
-    SubjectKey, Verification, VerificationStatus, VerificationStore, WriteId,
+    AttemptError, ProviderRequestId, ReserveError, SendDenied, SendReservation, StoreError, SubjectKey,
+    VerificationStore, WriteId,
 };
-use crate::request_id::RequestId;
 
 /// The table's partition key.
 pub const PARTITION_KEY: &str = "pk";
@@ -74,7 +75,7 @@ impl DynamoStore {
     /// `AWS_ENDPOINT_URL_DYNAMODB` for a local server).
     pub async fn from_env(table: impl Into<String>, cipher: RecordCipher) -> Self {
         let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .http_client(crate::tls::aws_http_client())
+            .http_client(crate::runtime::tls::aws_http_client())
             .timeout_config(timeouts())
             .load()
             .await;
@@ -87,7 +88,7 @@ impl DynamoStore {
         use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
         let config = aws_sdk_dynamodb::Config::builder()
             .behavior_version(BehaviorVersion::latest())
-            .http_client(crate::tls::aws_http_client())
+            .http_client(crate::runtime::tls::aws_http_client())
             .region(Region::new("us-east-1"))
             .credentials_provider(Credentials::new("local", "local", None, None, "local"))
             .endpoint_url(endpoint)

@@ -5,11 +5,11 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
+use crate::adapters::vonage::{VonageApi, VonageSettings};
+use crate::domain::otp_code::{MAX_CODE_LENGTH, MIN_CODE_LENGTH};
+use crate::domain::phone::CountryAllowList;
 use crate::http::{Cors, Edge};
-use crate::otp_code::{MAX_CODE_LENGTH, MIN_CODE_LENGTH};
-use crate::phone::CountryAllowList;
 use crate::service::Policy;
-use crate::vonage::{VonageApi, VonageSettings};
 
 pub const DEFAULT_VONAGE_BASE_URL: &str = "https://api.nexmo.com";
 

@@ -1,0 +1,12 @@
+//! The adapters behind the ports: Vonage Verify (the provider), DynamoDB (the deployed store,
+//! with its sealed fields) and memory (the test fake and the local store).
+
+pub mod dynamo;
+pub mod memory;
+pub mod record_cipher;
+pub mod vonage;
+
+pub use dynamo::DynamoStore;
+pub use memory::MemoryStore;
+pub use record_cipher::RecordCipher;
+pub use vonage::VonageClient;
