@@ -108,77 +108,12 @@ where
     F: Fn(&str) -> Option<String> + Send + Sync + 'static,
 {
     let env = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-    let port = match env("PORT") {
-        None => 3000,
-        Some(p) => p
-            .parse::<u16>()
-            .map_err(|_| ConfigError { variable: "PORT", problem: format!("must be a port number (got `{p}`)") })?,
-    };
-    let dist = PathBuf::from(env("FRONTEND_DIST").unwrap_or_else(|| "frontend/dist".into()));
-    if !dist.join("index.html").is_file() {
-        return Err(StartError::MissingFrontend(dist));
-    }
-
-    let mut summary = Vec::new();
-    let simulator = if env("VONAGE_API_KEY").is_none() {
-        // `OTP_LOCAL_PRINT_SMS=false` keeps a load test's thousands of messages off the terminal.
-        let print = env("OTP_LOCAL_PRINT_SMS").is_none_or(|v| v != "false");
-        let hook = MessageHook(Arc::new(move |m: &vonage_sim::Message| {
-            if !print {
-                return;
-            }
-            let to = PhoneNumber::parse(&m.to, &CountryAllowList::default())
-                .map_or_else(|_| m.to.clone(), |p| p.masked().to_owned());
-            println!("SMS to {to}: {}", m.text);
-        }));
-        let defaults = SimConfig::from_env().map_err(|e| StartError::Other(format!("simulator: {e}")))?;
-        let config = SimConfig { on_message: Some(hook), ..defaults };
-        let running = Simulator::spawn(config).await.map_err(|e| StartError::Other(format!("simulator: {e}")))?;
-        summary.push(
-            "SMS:   Vonage Verify simulator (VONAGE_API_KEY not set): codes are printed here and listed at /api/dev/messages"
-                .to_owned(),
-        );
-        Some(running)
-    } else {
-        let base =
-            env("VONAGE_API_BASE_URL").unwrap_or_else(|| shared::runtime::config::DEFAULT_VONAGE_BASE_URL.into());
-        summary.push(format!("SMS:   Vonage Verify at {base}"));
-        None
-    };
-
+    let (port, dist) = where_to_serve(&env)?;
+    let (simulator, sms) = start_simulator_unless_vonage(&env).await?;
     let table = env("TABLE_NAME");
-    // Local-only defaults: the simulator's credentials and address, a brand, and (for the
-    // in-memory store, which forgets everything on exit anyway) a fresh hash key per run.
     let sim_url = simulator.as_ref().map(vonage_sim::Running::base_url);
-    let ephemeral_key = uuid::Uuid::new_v4().simple().to_string().repeat(2);
-    let settings = Settings::new(move |name: &str| {
-        let local_default = match (name, &sim_url) {
-            ("VONAGE_API_BASE_URL", Some(url)) => return Some(url.clone()),
-            ("VONAGE_API_KEY", Some(_)) => Some("simkey".to_owned()),
-            ("VONAGE_API_SECRET", Some(_)) => Some("simsecret".to_owned()),
-            ("VONAGE_BRAND", Some(_)) => Some("Verify Local".to_owned()),
-            ("PHONE_HASH_KEY", _) if lookup("TABLE_NAME").is_none() => Some(ephemeral_key.clone()),
-            _ => None,
-        };
-        lookup(name).filter(|v| !v.trim().is_empty()).or(local_default)
-    });
-    let config = Config::from_settings(&settings)?;
-
-    let store = match table {
-        None => {
-            summary.push("store: in memory (TABLE_NAME not set): records last until the server stops".into());
-            LocalStore::Memory(MemoryStore::new())
-        }
-        Some(table) => {
-            let cipher = RecordCipher::derive(&config.phone_hash_key);
-            let store = DynamoStore::from_env(table.clone(), cipher).await;
-            if create_table {
-                store.create_table().await.map_err(|e| StartError::Other(format!("creating table {table}: {e}")))?;
-            }
-            summary.push(format!("store: DynamoDB table {table}"));
-            LocalStore::Dynamo(store)
-        }
-    };
+    let config = Config::from_settings(&with_local_defaults(lookup, sim_url))?;
+    let (store, records) = open_store(table, &config, create_table).await?;
     let provider = VonageClient::new(config.vonage.clone()).map_err(StartError::Other)?;
     let clock = DevClock::default();
     let app = Arc::new(App {
@@ -192,9 +127,96 @@ where
         _ => StartError::Other(format!("cannot listen on 127.0.0.1:{port}: {e}")),
     })?;
     let addr = listener.local_addr().map_err(|e| StartError::Other(e.to_string()))?;
-    summary.insert(0, format!("page:  {}", dist.display()));
+    let summary = vec![format!("page:  {}", dist.display()), sms, records];
+    let serve = axum::serve(listener, router(app, &dist).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown);
+    Ok(Running { addr, summary, serve: Box::pin(async move { serve.await }), _simulator: simulator })
+}
 
-    let page = ServeDir::new(&dist).fallback(ServeFile::new(dist.join("index.html")));
+/// The port (`PORT`, 3000) and the built page (`FRONTEND_DIST`, which must hold an index.html).
+fn where_to_serve(env: &impl Fn(&str) -> Option<String>) -> Result<(u16, PathBuf), StartError> {
+    let port = match env("PORT") {
+        None => 3000,
+        Some(p) => p
+            .parse::<u16>()
+            .map_err(|_| ConfigError { variable: "PORT", problem: format!("must be a port number (got `{p}`)") })?,
+    };
+    let dist = PathBuf::from(env("FRONTEND_DIST").unwrap_or_else(|| "frontend/dist".into()));
+    if !dist.join("index.html").is_file() {
+        return Err(StartError::MissingFrontend(dist));
+    }
+    Ok((port, dist))
+}
+
+/// The Vonage Verify simulator, in-process, unless Vonage credentials are set; and the summary
+/// line that says where SMS go.
+async fn start_simulator_unless_vonage(
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<(Option<vonage_sim::Running>, String), StartError> {
+    if env("VONAGE_API_KEY").is_some() {
+        let base =
+            env("VONAGE_API_BASE_URL").unwrap_or_else(|| shared::runtime::config::DEFAULT_VONAGE_BASE_URL.into());
+        return Ok((None, format!("SMS:   Vonage Verify at {base}")));
+    }
+    // `OTP_LOCAL_PRINT_SMS=false` keeps a load test's thousands of messages off the terminal.
+    let print = env("OTP_LOCAL_PRINT_SMS").is_none_or(|v| v != "false");
+    let hook = MessageHook(Arc::new(move |m: &vonage_sim::Message| {
+        if !print {
+            return;
+        }
+        let to = PhoneNumber::parse(&m.to, &CountryAllowList::default())
+            .map_or_else(|_| m.to.clone(), |p| p.masked().to_owned());
+        println!("SMS to {to}: {}", m.text);
+    }));
+    let defaults = SimConfig::from_env().map_err(|e| StartError::Other(format!("simulator: {e}")))?;
+    let config = SimConfig { on_message: Some(hook), ..defaults };
+    let running = Simulator::spawn(config).await.map_err(|e| StartError::Other(format!("simulator: {e}")))?;
+    let summary = "SMS:   Vonage Verify simulator (VONAGE_API_KEY not set): codes are printed here and listed at /api/dev/messages";
+    Ok((Some(running), summary.to_owned()))
+}
+
+/// The functions' settings, with local-only defaults: the simulator's credentials and address and
+/// a brand when it runs, and (for the in-memory store, which forgets everything on exit anyway) a
+/// fresh hash key per run.
+fn with_local_defaults<F>(lookup: F, sim_url: Option<String>) -> Settings<impl Fn(&str) -> Option<String>>
+where
+    F: Fn(&str) -> Option<String>,
+{
+    let ephemeral_key = uuid::Uuid::new_v4().simple().to_string().repeat(2);
+    Settings::new(move |name: &str| {
+        let local_default = match (name, &sim_url) {
+            ("VONAGE_API_BASE_URL", Some(url)) => return Some(url.clone()),
+            ("VONAGE_API_KEY", Some(_)) => Some("simkey".to_owned()),
+            ("VONAGE_API_SECRET", Some(_)) => Some("simsecret".to_owned()),
+            ("VONAGE_BRAND", Some(_)) => Some("Verify Local".to_owned()),
+            ("PHONE_HASH_KEY", _) if lookup("TABLE_NAME").is_none() => Some(ephemeral_key.clone()),
+            _ => None,
+        };
+        lookup(name).filter(|v| !v.trim().is_empty()).or(local_default)
+    })
+}
+
+/// Memory, or the DynamoDB table `TABLE_NAME` (created when asked); and the summary line.
+async fn open_store(
+    table: Option<String>,
+    config: &Config,
+    create_table: bool,
+) -> Result<(LocalStore, String), StartError> {
+    let Some(table) = table else {
+        let summary = "store: in memory (TABLE_NAME not set): records last until the server stops";
+        return Ok((LocalStore::Memory(MemoryStore::new()), summary.to_owned()));
+    };
+    let store = DynamoStore::from_env(table.clone(), RecordCipher::derive(&config.phone_hash_key)).await;
+    if create_table {
+        store.create_table().await.map_err(|e| StartError::Other(format!("creating table {table}: {e}")))?;
+    }
+    Ok((LocalStore::Dynamo(store), format!("store: DynamoDB table {table}")))
+}
+
+/// Both endpoints, the development endpoints when the simulator runs, the page with its
+/// single-page fallback, all behind [`guard`].
+fn router(app: Arc<App>, dist: &std::path::Path) -> Router {
+    let page = ServeDir::new(dist).fallback(ServeFile::new(dist.join("index.html")));
     let mut router =
         Router::new().route("/api/request-otp", any(request_otp)).route("/api/verify-otp", any(verify_otp));
     if app.simulator.is_some() {
@@ -203,10 +225,7 @@ where
             .route("/api/dev/faults", post(dev_fault))
             .route("/api/dev/clock", post(dev_clock));
     }
-    let router = guard(router.route("/api/{*rest}", any(no_such_endpoint)).fallback_service(page).with_state(app));
-    let serve = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown);
-    Ok(Running { addr, summary, serve: Box::pin(async move { serve.await }), _simulator: simulator })
+    guard(router.route("/api/{*rest}", any(no_such_endpoint)).fallback_service(page).with_state(app))
 }
 
 /// What every answer of the local server goes through: only requests addressed to a loopback name

@@ -95,44 +95,10 @@ where
     /// address API Gateway saw, never one a client claims.
     pub async fn request_code(&self, phone: PhoneNumber, client_ip: &str) -> Result<CodeSent, RequestCodeError> {
         let now = self.clock.now();
-        let hour = now.unix_timestamp().div_euclid(3600) * 3600;
-        let reservation = SendReservation {
-            id: WriteId::generate(),
-            phone: self.hasher.phone(&phone),
-            ip: self.hasher.ip(client_ip),
-            now,
-            cooldown_until: now + seconds(self.policy.resend_cooldown_seconds),
-            window_start: OffsetDateTime::from_unix_timestamp(hour).expect("an hour boundary near now is in range"),
-            max_per_number: self.policy.max_sends_per_number_per_hour,
-            max_per_ip: self.policy.max_sends_per_ip_per_hour,
-        };
-        match self.store.reserve_send(&reservation).await {
-            Ok(()) => {}
-            Err(ReserveError::Denied(denied)) => {
-                info!(phone = %phone, ?denied, "code request refused");
-                return Err(match denied {
-                    SendDenied::Cooldown { until } => {
-                        RequestCodeError::ResendTooSoon { retry_after_seconds: seconds_until(now, until) }
-                    }
-                    SendDenied::RateLimited { until } => {
-                        RequestCodeError::RateLimited { retry_after_seconds: seconds_until(now, until) }
-                    }
-                });
-            }
-            Err(ReserveError::Store(e)) => return Err(e.into()),
-        }
-
+        let reservation = self.reservation(&phone, client_ip, now);
+        self.reserve(&reservation, &phone).await?;
         let request_id = RequestId::generate();
-        let provider_id = match self.send(&phone, &request_id).await {
-            Ok(id) => id,
-            Err(e) => {
-                if let Err(release) = self.store.release_send(&reservation).await {
-                    warn!(error = %error_chain(&release), "could not end the cooldown of a failed send");
-                }
-                return Err(e);
-            }
-        };
-
+        let provider_id = self.send_or_release(&phone, &request_id, &reservation).await?;
         let expires_at = now + seconds(self.policy.ttl_seconds);
         let verification = Verification {
             id: request_id.clone(),
@@ -153,6 +119,57 @@ where
             resend_available_at: reservation.cooldown_until,
             code_length: self.policy.code_length,
         })
+    }
+
+    /// What a send to `phone` from `client_ip` must reserve now: the number's cooldown, and its
+    /// place in the number's and the address's counts for this UTC hour.
+    fn reservation(&self, phone: &PhoneNumber, client_ip: &str, now: OffsetDateTime) -> SendReservation {
+        let hour = now.unix_timestamp().div_euclid(3600) * 3600;
+        SendReservation {
+            id: WriteId::generate(),
+            phone: self.hasher.phone(phone),
+            ip: self.hasher.ip(client_ip),
+            now,
+            cooldown_until: now + seconds(self.policy.resend_cooldown_seconds),
+            window_start: OffsetDateTime::from_unix_timestamp(hour).expect("an hour boundary near now is in range"),
+            max_per_number: self.policy.max_sends_per_number_per_hour,
+            max_per_ip: self.policy.max_sends_per_ip_per_hour,
+        }
+    }
+
+    /// Takes the reservation, or says how long the person must wait.
+    async fn reserve(&self, r: &SendReservation, phone: &PhoneNumber) -> Result<(), RequestCodeError> {
+        let denied = match self.store.reserve_send(r).await {
+            Ok(()) => return Ok(()),
+            Err(ReserveError::Denied(denied)) => denied,
+            Err(ReserveError::Store(e)) => return Err(e.into()),
+        };
+        info!(phone = %phone, ?denied, "code request refused");
+        Err(match denied {
+            SendDenied::Cooldown { until } => {
+                RequestCodeError::ResendTooSoon { retry_after_seconds: seconds_until(r.now, until) }
+            }
+            SendDenied::RateLimited { until } => {
+                RequestCodeError::RateLimited { retry_after_seconds: seconds_until(r.now, until) }
+            }
+        })
+    }
+
+    /// Sends the code; if that fails, ends the reservation's cooldown (nothing was sent, so a
+    /// retry need not wait) while the counts keep the attempt.
+    async fn send_or_release(
+        &self,
+        phone: &PhoneNumber,
+        request_id: &RequestId,
+        reservation: &SendReservation,
+    ) -> Result<ProviderRequestId, RequestCodeError> {
+        let sent = self.send(phone, request_id).await;
+        if sent.is_err()
+            && let Err(release) = self.store.release_send(reservation).await
+        {
+            warn!(error = %error_chain(&release), "could not end the cooldown of a failed send");
+        }
+        sent
     }
 
     /// Starts a provider verification. Vonage allows one per number at a time, so an earlier one

@@ -88,81 +88,96 @@ struct StartRequest {
     channel_timeout: i64,
 }
 
+/// The invalid parameters of a request, as Vonage lists them: name and reason.
+#[derive(Default)]
+struct Problems(Vec<(String, String)>);
+
+impl Problems {
+    fn add(&mut self, name: &str, reason: &str) {
+        self.0.push((name.to_owned(), reason.to_owned()));
+    }
+
+    /// An optional whole number in `range`, `default` when absent (or invalid, after noting it).
+    fn number_in(&mut self, body: &Value, name: &str, range: std::ops::RangeInclusive<i64>, default: i64) -> i64 {
+        match body.get(name) {
+            None => default,
+            Some(v) => v.as_i64().filter(|n| range.contains(n)).unwrap_or_else(|| {
+                self.add(name, &format!("{name} must be between {} and {}", range.start(), range.end()));
+                default
+            }),
+        }
+    }
+}
+
 fn parse_start(body: &Value) -> Result<StartRequest, Vec<(String, String)>> {
-    let mut problems = Vec::new();
-    let mut bad = |name: &str, reason: &str| problems.push((name.to_owned(), reason.to_owned()));
+    let mut problems = Problems::default();
+    let brand = parse_brand(body, &mut problems);
+    let (to, channels) = parse_workflow(body, &mut problems);
+    let code_length = usize::try_from(problems.number_in(body, "code_length", 4..=10, 4)).unwrap_or(4);
+    let custom_code = parse_custom_code(body, &mut problems);
+    let channel_timeout = problems.number_in(body, "channel_timeout", 15..=900, 300);
+    check_client_ref(body, &mut problems);
+    if problems.0.is_empty() {
+        Ok(StartRequest { brand, to, channels, code_length, custom_code, channel_timeout })
+    } else {
+        Err(problems.0)
+    }
+}
+
+fn parse_brand(body: &Value, problems: &mut Problems) -> String {
     let brand = body.get("brand").and_then(Value::as_str).unwrap_or_default().to_owned();
     if brand.is_empty() {
-        bad("brand", "Brand is required");
+        problems.add("brand", "Brand is required");
     } else if brand.chars().count() > 18 || brand.contains(BRAND_FORBIDDEN) {
-        bad("brand", "Brand must be 1-18 characters and must not contain / { } : $");
+        problems.add("brand", "Brand must be 1-18 characters and must not contain / { } : $");
     }
+    brand
+}
+
+/// The first step's number, and each step's channel.
+fn parse_workflow(body: &Value, problems: &mut Problems) -> (String, Vec<String>) {
     let workflow = body.get("workflow").and_then(Value::as_array).cloned().unwrap_or_default();
     if !(1..=3).contains(&workflow.len()) {
-        bad("workflow", "Workflow must have 1 to 3 steps");
+        problems.add("workflow", "Workflow must have 1 to 3 steps");
     }
     let mut channels = Vec::new();
     let mut to = String::new();
     for (i, step) in workflow.iter().enumerate() {
         let channel = step.get("channel").and_then(Value::as_str).unwrap_or_default();
         if !CHANNELS.contains(&channel) {
-            bad(&format!("workflow[{i}].channel"), "Invalid channel");
+            problems.add(&format!("workflow[{i}].channel"), "Invalid channel");
         } else if channel == "silent_auth" && i > 0 {
-            bad(&format!("workflow[{i}].channel"), "silent_auth must be the first step");
+            problems.add(&format!("workflow[{i}].channel"), "silent_auth must be the first step");
         }
         let step_to = step.get("to").and_then(Value::as_str).unwrap_or_default();
         if channel != "email" && !model::is_msisdn(step_to) {
-            bad(&format!("workflow[{i}].to"), "Invalid phone number: E.164 digits without a leading +");
+            problems.add(&format!("workflow[{i}].to"), "Invalid phone number: E.164 digits without a leading +");
         }
         if to.is_empty() {
             to = step_to.to_owned();
         }
         channels.push(channel.to_owned());
     }
-    let code_length = match body.get("code_length") {
-        None => 4,
-        Some(v) => match v.as_u64().filter(|n| (4..=10).contains(n)) {
-            Some(n) => n as usize,
-            None => {
-                bad("code_length", "code_length must be between 4 and 10");
-                4
-            }
-        },
-    };
-    let custom_code = match body.get("code") {
-        None => None,
-        Some(v) => {
-            match v.as_str().filter(|c| (4..=10).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_alphanumeric())) {
-                Some(c) => Some(c.to_owned()),
-                None => {
-                    bad("code", "code must be 4 to 10 alphanumeric characters");
-                    None
-                }
-            }
-        }
-    };
-    let channel_timeout = match body.get("channel_timeout") {
-        None => 300,
-        Some(v) => match v.as_i64().filter(|n| (15..=900).contains(n)) {
-            Some(n) => n,
-            None => {
-                bad("channel_timeout", "channel_timeout must be between 15 and 900");
-                300
-            }
-        },
-    };
+    (to, channels)
+}
+
+fn parse_custom_code(body: &Value, problems: &mut Problems) -> Option<String> {
+    let code = body.get("code")?;
+    let valid = code.as_str().filter(|c| (4..=10).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_alphanumeric()));
+    if valid.is_none() {
+        problems.add("code", "code must be 4 to 10 alphanumeric characters");
+    }
+    valid.map(str::to_owned)
+}
+
+fn check_client_ref(body: &Value, problems: &mut Problems) {
     if let Some(client_ref) = body.get("client_ref") {
         let ok = client_ref
             .as_str()
             .is_some_and(|r| (1..=40).contains(&r.len()) && r.bytes().all(|b| b.is_ascii_alphanumeric()));
         if !ok {
-            bad("client_ref", "client_ref must be 1 to 40 alphanumeric characters");
+            problems.add("client_ref", "client_ref must be 1 to 40 alphanumeric characters");
         }
-    }
-    if problems.is_empty() {
-        Ok(StartRequest { brand, to, channels, code_length, custom_code, channel_timeout })
-    } else {
-        Err(problems)
     }
 }
 

@@ -86,62 +86,9 @@ impl Config {
     }
 
     pub fn from_settings<F: Fn(&str) -> Option<String>>(s: &Settings<F>) -> Result<Self, ConfigError> {
-        let api = match s.get("VONAGE_API").as_deref() {
-            None | Some("v2") => VonageApi::V2,
-            Some("legacy") => VonageApi::Legacy,
-            Some(other) => {
-                return Err(ConfigError::new("VONAGE_API", format!("must be `v2` or `legacy` (got `{other}`)")));
-            }
-        };
-        let code_length = s.number("OTP_CODE_LENGTH", 6u8, MIN_CODE_LENGTH..=MAX_CODE_LENGTH)?;
-        if api == VonageApi::Legacy && ![4, 6].contains(&code_length) {
-            return Err(ConfigError::new(
-                "OTP_CODE_LENGTH",
-                format!("must be 4 or 6 with VONAGE_API=legacy (got `{code_length}`)"),
-            ));
-        }
-        // Vonage v2 keeps a code alive 15–900 s per step and v1 60–3600 s: both accept 60–900.
-        let ttl_seconds = s.number("OTP_TTL_SECONDS", 300u32, 60..=900)?;
-        let policy = Policy {
-            code_length,
-            ttl_seconds,
-            // Vonage ends a verification after three wrong codes, so a higher limit could never apply.
-            max_attempts: s.number("OTP_MAX_ATTEMPTS", 3u32, 1..=3)?,
-            resend_cooldown_seconds: s.number("OTP_RESEND_COOLDOWN_SECONDS", 60u32, 0..=3600)?,
-            max_sends_per_number_per_hour: s.number("OTP_MAX_SENDS_PER_NUMBER_PER_HOUR", 5u32, 1..=1000)?,
-            max_sends_per_ip_per_hour: s.number("OTP_MAX_SENDS_PER_IP_PER_HOUR", 20u32, 1..=1_000_000)?,
-        };
-
-        let brand = s.required("VONAGE_BRAND")?;
-        if brand.chars().count() > BRAND_MAX_CHARS || brand.contains(BRAND_FORBIDDEN) {
-            return Err(ConfigError::new(
-                "VONAGE_BRAND",
-                format!("must be 1 to {BRAND_MAX_CHARS} characters without / {{ }} : $ (got `{brand}`)"),
-            ));
-        }
-        let base_url = s.get("VONAGE_API_BASE_URL").unwrap_or_else(|| DEFAULT_VONAGE_BASE_URL.to_owned());
-        let base_url = match reqwest::Url::parse(&base_url) {
-            Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => {
-                base_url.trim_end_matches('/').to_owned()
-            }
-            _ => {
-                return Err(ConfigError::new(
-                    "VONAGE_API_BASE_URL",
-                    format!("must be an http(s) URL (got `{base_url}`)"),
-                ));
-            }
-        };
-        let vonage = VonageSettings {
-            api,
-            base_url,
-            api_key: s.required("VONAGE_API_KEY")?,
-            api_secret: SecretString::from(s.required("VONAGE_API_SECRET")?),
-            brand,
-            code_length,
-            ttl_seconds,
-            timeout: Duration::from_millis(s.number("VONAGE_TIMEOUT_MS", 5000u64, 100..=30_000)?),
-        };
-
+        let api = vonage_api(s)?;
+        let policy = policy(s, api)?;
+        let vonage = vonage(s, api, &policy)?;
         let phone_hash_key = s.required("PHONE_HASH_KEY")?;
         if phone_hash_key.len() < PHONE_HASH_KEY_MIN_BYTES {
             return Err(ConfigError::new(
@@ -151,19 +98,92 @@ impl Config {
         }
         let allowed_countries = CountryAllowList::parse(&s.get("ALLOWED_COUNTRIES").unwrap_or_default())
             .map_err(|problem| ConfigError::new("ALLOWED_COUNTRIES", problem))?;
-        let cors = Cors::parse(&s.get("CORS_ALLOWED_ORIGINS").unwrap_or_default())
-            .map_err(|problem| ConfigError::new("CORS_ALLOWED_ORIGINS", problem))?;
-        let origin_secret = s.get("ORIGIN_VERIFY_SECRET");
-        if origin_secret.as_ref().is_some_and(|secret| secret.len() < ORIGIN_VERIFY_SECRET_MIN_BYTES) {
-            return Err(ConfigError::new(
-                "ORIGIN_VERIFY_SECRET",
-                format!("must be at least {ORIGIN_VERIFY_SECRET_MIN_BYTES} characters (e.g. `openssl rand -hex 32`)"),
-            ));
-        }
-        let edge = Edge::new(cors, origin_secret.map(SecretString::from));
-
-        Ok(Self { policy, allowed_countries, edge, vonage, phone_hash_key: SecretString::from(phone_hash_key) })
+        Ok(Self {
+            policy,
+            allowed_countries,
+            edge: edge(s)?,
+            vonage,
+            phone_hash_key: SecretString::from(phone_hash_key),
+        })
     }
+}
+
+fn vonage_api<F: Fn(&str) -> Option<String>>(s: &Settings<F>) -> Result<VonageApi, ConfigError> {
+    match s.get("VONAGE_API").as_deref() {
+        None | Some("v2") => Ok(VonageApi::V2),
+        Some("legacy") => Ok(VonageApi::Legacy),
+        Some(other) => Err(ConfigError::new("VONAGE_API", format!("must be `v2` or `legacy` (got `{other}`)"))),
+    }
+}
+
+/// The limits: code length and lifetime (within what the Vonage API accepts), attempts, cooldown
+/// and hourly caps.
+fn policy<F: Fn(&str) -> Option<String>>(s: &Settings<F>, api: VonageApi) -> Result<Policy, ConfigError> {
+    let code_length = s.number("OTP_CODE_LENGTH", 6u8, MIN_CODE_LENGTH..=MAX_CODE_LENGTH)?;
+    if api == VonageApi::Legacy && ![4, 6].contains(&code_length) {
+        return Err(ConfigError::new(
+            "OTP_CODE_LENGTH",
+            format!("must be 4 or 6 with VONAGE_API=legacy (got `{code_length}`)"),
+        ));
+    }
+    Ok(Policy {
+        code_length,
+        // Vonage v2 keeps a code alive 15–900 s per step and v1 60–3600 s: both accept 60–900.
+        ttl_seconds: s.number("OTP_TTL_SECONDS", 300u32, 60..=900)?,
+        // Vonage ends a verification after three wrong codes, so a higher limit could never apply.
+        max_attempts: s.number("OTP_MAX_ATTEMPTS", 3u32, 1..=3)?,
+        resend_cooldown_seconds: s.number("OTP_RESEND_COOLDOWN_SECONDS", 60u32, 0..=3600)?,
+        max_sends_per_number_per_hour: s.number("OTP_MAX_SENDS_PER_NUMBER_PER_HOUR", 5u32, 1..=1000)?,
+        max_sends_per_ip_per_hour: s.number("OTP_MAX_SENDS_PER_IP_PER_HOUR", 20u32, 1..=1_000_000)?,
+    })
+}
+
+/// Where Vonage is, the credentials, the brand in the SMS, and the code's shape and lifetime.
+fn vonage<F: Fn(&str) -> Option<String>>(
+    s: &Settings<F>,
+    api: VonageApi,
+    policy: &Policy,
+) -> Result<VonageSettings, ConfigError> {
+    let brand = s.required("VONAGE_BRAND")?;
+    if brand.chars().count() > BRAND_MAX_CHARS || brand.contains(BRAND_FORBIDDEN) {
+        return Err(ConfigError::new(
+            "VONAGE_BRAND",
+            format!("must be 1 to {BRAND_MAX_CHARS} characters without / {{ }} : $ (got `{brand}`)"),
+        ));
+    }
+    let base_url = s.get("VONAGE_API_BASE_URL").unwrap_or_else(|| DEFAULT_VONAGE_BASE_URL.to_owned());
+    let base_url = match reqwest::Url::parse(&base_url) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => {
+            base_url.trim_end_matches('/').to_owned()
+        }
+        _ => {
+            return Err(ConfigError::new("VONAGE_API_BASE_URL", format!("must be an http(s) URL (got `{base_url}`)")));
+        }
+    };
+    Ok(VonageSettings {
+        api,
+        base_url,
+        api_key: s.required("VONAGE_API_KEY")?,
+        api_secret: SecretString::from(s.required("VONAGE_API_SECRET")?),
+        brand,
+        code_length: policy.code_length,
+        ttl_seconds: policy.ttl_seconds,
+        timeout: Duration::from_millis(s.number("VONAGE_TIMEOUT_MS", 5000u64, 100..=30_000)?),
+    })
+}
+
+/// Browser origins, and the secret CloudFront sends when deployed behind it.
+fn edge<F: Fn(&str) -> Option<String>>(s: &Settings<F>) -> Result<Edge, ConfigError> {
+    let cors = Cors::parse(&s.get("CORS_ALLOWED_ORIGINS").unwrap_or_default())
+        .map_err(|problem| ConfigError::new("CORS_ALLOWED_ORIGINS", problem))?;
+    let origin_secret = s.get("ORIGIN_VERIFY_SECRET");
+    if origin_secret.as_ref().is_some_and(|secret| secret.len() < ORIGIN_VERIFY_SECRET_MIN_BYTES) {
+        return Err(ConfigError::new(
+            "ORIGIN_VERIFY_SECRET",
+            format!("must be at least {ORIGIN_VERIFY_SECRET_MIN_BYTES} characters (e.g. `openssl rand -hex 32`)"),
+        ));
+    }
+    Ok(Edge::new(cors, origin_secret.map(SecretString::from)))
 }
 
 impl StoreConfig {
