@@ -122,7 +122,8 @@ async fn run() -> Result<(), String> {
 
     eprintln!("local server: {} flows at concurrency {}", options.flows, options.concurrency);
     let local = measure_local(&options).await?;
-    print_table(&options, &figures, empty_function, &local);
+    print_functions_table(&options, &figures, empty_function);
+    print_local_table(&options, &local);
     Ok(())
 }
 
@@ -522,7 +523,8 @@ fn mb(bytes: u64) -> String {
     format!("{:.2} MB", bytes as f64 / 1_000_000.0)
 }
 
-fn print_table(options: &Options, figures: &HashMap<&str, Figures>, empty_function: Duration, local: &Local) {
+/// Both functions' figures side by side, with the targets.
+fn print_functions_table(options: &Options, figures: &HashMap<&str, Figures>, empty_function: Duration) {
     let (r, v) = (&figures["request-otp"], &figures["verify-otp"]);
     let row = |name: &str, target: &str, get: &dyn Fn(&Figures) -> String| {
         println!("| {name} | {} | {} | {target} |", get(r), get(v));
@@ -561,26 +563,21 @@ fn print_table(options: &Options, figures: &HashMap<&str, Figures>, empty_functi
         let lines: Vec<String> = f.vonage_calls.iter().map(|l| l.trim_end_matches(" HTTP/1.1").to_owned()).collect();
         format!("{} ({})", lines.len(), lines.join(", "))
     });
+}
+
+/// The local server's table: latency of a whole verification and of each endpoint, throughput.
+fn print_local_table(options: &Options, local: &Local) {
     println!(
         "\nLocal server (otp-local, in-memory store, in-process simulator), {} verifications at concurrency {}:",
         options.flows, options.concurrency
     );
     println!("| | p50 | p99 |");
     println!("|---|---|---|");
-    println!(
-        "| whole flow (request-otp, read the code, verify-otp) | {} | {} |",
-        ms(percentile(&local.flow, 50.0)),
-        ms(percentile(&local.flow, 99.0))
-    );
-    println!(
-        "| POST /api/request-otp | {} | {} |",
-        ms(percentile(&local.request_otp, 50.0)),
-        ms(percentile(&local.request_otp, 99.0))
-    );
-    println!(
-        "| POST /api/verify-otp | {} | {} |",
-        ms(percentile(&local.verify_otp, 50.0)),
-        ms(percentile(&local.verify_otp, 99.0))
-    );
+    let row = |name: &str, samples: &[Duration]| {
+        println!("| {name} | {} | {} |", ms(percentile(samples, 50.0)), ms(percentile(samples, 99.0)));
+    };
+    row("whole flow (request-otp, read the code, verify-otp)", &local.flow);
+    row("POST /api/request-otp", &local.request_otp);
+    row("POST /api/verify-otp", &local.verify_otp);
     println!("\n{:.0} verifications/s ({:.0} API requests/s)", local.flows_per_second, local.flows_per_second * 2.0);
 }
