@@ -1,4 +1,6 @@
-// What the page says for every answer the API can give, and what it offers next.
+// What the page says for every answer the API can give, and what it offers next. The page owns
+// these sentences (they are what gets translated); the API's own `error` sentence is for other
+// clients, and shown here only for `invalid_request`, whose detail only the API knows.
 
 import type { ApiError } from "./api";
 

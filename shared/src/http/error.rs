@@ -1,6 +1,7 @@
-//! Every failure a client can see, one row each: its status, its `code`, the sentence for the
-//! person in front of the page, and the fields it adds to the body. The one place an error kind
-//! is added or changed.
+//! Every failure a client can see, one row each: its status, its `code`, an English sentence, and
+//! the fields it adds to the body. The one place an error kind is added or changed. Clients act
+//! on the code; the page has its own sentence for each (it is what gets translated), and shows
+//! this one only for `invalid_request`, whose detail only the API knows.
 
 use lambda_http::http::StatusCode;
 use lambda_http::http::header::{ALLOW, HeaderValue, RETRY_AFTER};
