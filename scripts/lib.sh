@@ -10,13 +10,18 @@ step() {
   printf '\n==> %s  [%dm%02ds]\n' "$*" $((elapsed / 60)) $((elapsed % 60))
 }
 
+UV_VERSION=0.13.9
+
 # Creates .venv and installs requirements-dev.txt into it when that file changed.
 ensure_python_tools() {
   if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
   fi
   if ! cmp -s requirements-dev.txt .venv/.installed-requirements 2>/dev/null; then
-    .venv/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+    # uv (a PyPI package with its binary in the wheel) installs the tools in seconds where pip
+    # took most of a minute.
+    .venv/bin/pip install --quiet --disable-pip-version-check "uv==$UV_VERSION"
+    .venv/bin/uv pip install --quiet --python .venv/bin/python -r requirements-dev.txt
     cp requirements-dev.txt .venv/.installed-requirements
   fi
   export PATH="$PWD/.venv/bin:$PATH"
