@@ -81,3 +81,25 @@ except client.exceptions.ResourceInUseException:
     pass
 PY
 }
+
+# side_by_side NAME COMMAND...: runs a check beside the ones that follow, its output kept apart;
+# `await NAME` waits for it, prints its output and ends the script if it failed.
+declare -A side_pids
+side_by_side() {
+  local name=$1
+  shift
+  "$@" >"$background_logs/$name.side" 2>&1 &
+  side_pids[$name]=$!
+  background_pids+=($!)
+}
+
+await() {
+  local name=$1 status=0
+  wait "${side_pids[$name]}" || status=$?
+  printf '\n--- %s (ran beside the steps above) ---\n' "$name"
+  cat "$background_logs/$name.side"
+  if [ "$status" -ne 0 ]; then
+    echo "$name failed" >&2
+    exit "$status"
+  fi
+}
