@@ -796,7 +796,7 @@ fn only_the_deploy_job_holds_credentials_and_it_runs_no_build_tool() {
             .any(|s| s["run"].as_str().is_some_and(|r| r.contains("build-release")))
     );
     // The scripts the deploy job runs call the AWS CLI, and nothing that builds.
-    for script in ["scripts/deploy-stack", "scripts/publish-page"] {
+    for script in ["scripts/deploy-stack", "scripts/publish-page", "scripts/samconfig"] {
         let text = read(script);
         for tool in ["npm ", "cargo ", "sam ", "pip "] {
             assert!(
@@ -816,22 +816,26 @@ struct Inputs<'a> {
     region: &'a str,
 }
 
+/// A string or a `Ref` as the stack sees it for `inputs`: a parameter set, else its default, or
+/// the region.
+fn input_value(t: &Value, v: &Value, inputs: &Inputs) -> String {
+    if let Some(s) = v.as_str() {
+        return s.to_owned();
+    }
+    let name = v["Ref"].as_str().unwrap_or_else(|| panic!("unsupported value {v}"));
+    if name == "AWS::Region" {
+        return inputs.region.to_owned();
+    }
+    if let Some((_, set)) = inputs.params.iter().find(|(n, _)| *n == name) {
+        return (*set).to_owned();
+    }
+    let default = &t["Parameters"][name]["Default"];
+    default.as_str().map_or_else(|| default.to_string(), str::to_owned)
+}
+
 /// Evaluates a condition expression of the template for `inputs`.
 fn holds(t: &Value, e: &Value, inputs: &Inputs) -> bool {
-    let value = |v: &Value| -> String {
-        if let Some(s) = v.as_str() {
-            return s.to_owned();
-        }
-        let name = v["Ref"].as_str().unwrap_or_else(|| panic!("unsupported value {v}"));
-        if name == "AWS::Region" {
-            return inputs.region.to_owned();
-        }
-        if let Some((_, set)) = inputs.params.iter().find(|(n, _)| *n == name) {
-            return (*set).to_owned();
-        }
-        let default = &t["Parameters"][name]["Default"];
-        default.as_str().map_or_else(|| default.to_string(), str::to_owned)
-    };
+    let value = |v: &Value| input_value(t, v, inputs);
     let args = |name: &str| e[name].as_array().unwrap().clone();
     if let Some(name) = e["Condition"].as_str() {
         return holds(t, &t["Conditions"][name], inputs);
@@ -871,17 +875,12 @@ fn firewall(t: &Value, inputs: &Inputs) -> Result<Option<String>, String> {
     }
     let inner = choice[1]["Fn::If"].as_array().unwrap();
     if holds(t, &json!({"Condition": inner[0]}), inputs) {
-        return Ok(Some(value_of_ref(inputs, &inner[1])));
+        return Ok(Some(input_value(t, &inner[1], inputs)));
     }
     let created = &t["Resources"]["EdgeFirewallStack"];
     assert!(holds(t, &json!({"Condition": created["Condition"]}), inputs), "attached but not created");
     assert_eq!(inner[2], json!({"Fn::GetAtt": ["EdgeFirewallStack", "Outputs.WebAclArn"]}));
     Ok(Some("created".to_owned()))
-}
-
-fn value_of_ref(inputs: &Inputs, v: &Value) -> String {
-    let name = v["Ref"].as_str().unwrap();
-    inputs.params.iter().find(|(n, _)| *n == name).map(|(_, v)| (*v).to_owned()).unwrap_or_default()
 }
 
 #[test]

@@ -161,7 +161,7 @@ impl DynamoStore {
     fn cooldown_update(&self, r: &SendReservation) -> Result<Update, StoreError> {
         Update::builder()
             .table_name(&self.table)
-            .key(PARTITION_KEY, s(format!("cooldown#{}", r.phone.0)))
+            .key(PARTITION_KEY, cooldown_key(r))
             .update_expression("SET #until = :until, #by = :by, #ttl = :until")
             // Past its cooldown, and not already reserved by this very reservation (a retry).
             .condition_expression(
@@ -193,20 +193,6 @@ impl DynamoStore {
             .expression_attribute_values(":window_end", epoch(r.window_end()))
             .build()
             .map_err(build_error)
-    }
-
-    /// Reads why the cooldown condition failed when the cancellation did not carry the item.
-    async fn cooldown_item(&self, r: &SendReservation) -> Result<Option<Item>, StoreError> {
-        let item = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(PARTITION_KEY, s(format!("cooldown#{}", r.phone.0)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| sdk_error("GetItem", e))?;
-        Ok(item.item)
     }
 
     fn key(id: &RequestId) -> AttributeValue {
@@ -325,14 +311,9 @@ impl VerificationStore for DynamoStore {
             let cooldown = if cooling {
                 let item = match reasons[0].item() {
                     Some(item) => Some(item.clone()),
-                    None => self.cooldown_item(r).await?,
+                    None => self.raw_item(cooldown_key(r)).await?,
                 };
-                if item
-                    .as_ref()
-                    .and_then(|i| i.get("by"))
-                    .and_then(|by| by.as_s().ok())
-                    .is_some_and(|by| by == r.id.as_str())
-                {
+                if holds_text(item.as_ref(), "by", r.id.as_str()) {
                     return Ok(()); // our own reservation, applied by a try whose answer was lost
                 }
                 item.as_ref().and_then(|i| get_time(i, "until")).filter(|until| *until > r.now)
@@ -354,7 +335,7 @@ impl VerificationStore for DynamoStore {
             .client
             .delete_item()
             .table_name(&self.table)
-            .key(PARTITION_KEY, s(format!("cooldown#{}", r.phone.0)))
+            .key(PARTITION_KEY, cooldown_key(r))
             .condition_expression("#by = :by")
             .expression_attribute_names("#by", "by")
             .expression_attribute_values(":by", s(r.id.as_str()))
@@ -389,14 +370,11 @@ impl VerificationStore for DynamoStore {
         };
         let existing = match existing {
             Some(item) => Some(item),
-            None => self.raw_item(&v.id).await?,
+            None => self.raw_item(Self::key(&v.id)).await?,
         };
         // Request ids are random, so a record already under this one is ours, written by a try
         // whose answer was lost; the provider's id and the time make sure.
-        let ours = existing
-            .map(|item| self.read_item(&item))
-            .transpose()?
-            .is_some_and(|old| old.provider_id == v.provider_id && old.created_at == v.created_at);
+        let ours = existing.map(|item| self.read_item(&item)).transpose()?.is_some_and(|old| old.is_same_creation(v));
         if ours {
             Ok(())
         } else {
@@ -512,15 +490,14 @@ impl VerificationStore for DynamoStore {
             Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
                 // Settled already: by this attempt (a try whose answer was lost), or by another.
                 let old = self.item_on_condition_failure(id, e).await?;
-                let settled_by = old.as_ref().and_then(|item| item.get(SETTLED_BY)).and_then(|v| v.as_s().ok());
-                Ok(settled_by.is_some_and(|by| by == attempt.as_str()))
+                Ok(holds_text(old.as_ref(), SETTLED_BY, attempt.as_str()))
             }
             Err(e) => Err(sdk_error("UpdateItem", e)),
         }
     }
 
     async fn get(&self, id: &RequestId, now: OffsetDateTime) -> Result<Option<Verification>, StoreError> {
-        let verification = self.raw_item(id).await?.map(|item| self.read_item(&item)).transpose()?;
+        let verification = self.raw_item(Self::key(id)).await?.map(|item| self.read_item(&item)).transpose()?;
         Ok(verification.filter(|v| v.delete_after() > now))
     }
 }
@@ -539,16 +516,17 @@ impl DynamoStore {
         };
         match returned {
             Some(item) => Ok(Some(item)),
-            None => self.raw_item(id).await,
+            None => self.raw_item(Self::key(id)).await,
         }
     }
 
-    async fn raw_item(&self, id: &RequestId) -> Result<Option<Item>, StoreError> {
+    /// The item under `key` as it is now (a consistent read), whatever its `ttl`.
+    async fn raw_item(&self, key: AttributeValue) -> Result<Option<Item>, StoreError> {
         let out = self
             .client
             .get_item()
             .table_name(&self.table)
-            .key(PARTITION_KEY, Self::key(id))
+            .key(PARTITION_KEY, key)
             .consistent_read(true)
             .send()
             .await
@@ -569,6 +547,16 @@ const SETTLED_BY: &str = "settled_by";
 /// A verification's partition key value, which is also its sealed fields' associated data.
 fn record_key(id: &RequestId) -> String {
     format!("v#{id}")
+}
+
+/// The key of the item holding a number's cooldown.
+fn cooldown_key(r: &SendReservation) -> AttributeValue {
+    s(format!("cooldown#{}", r.phone.0))
+}
+
+/// Whether `item` has the string `value` in `field`: a write's own name, read back.
+fn holds_text(item: Option<&Item>, field: &str, value: &str) -> bool {
+    item.and_then(|i| i.get(field)).and_then(|v| v.as_s().ok()).is_some_and(|text| text == value)
 }
 
 fn set_contains(item: &Item, field: &str, value: &str) -> bool {

@@ -88,9 +88,7 @@ impl VerificationStore for MemoryStore {
         let now = v.created_at;
         state.verifications.retain(|_, old| old.verification.delete_after() > now);
         if let Some(existing) = state.verifications.get(&v.id) {
-            let same =
-                existing.verification.provider_id == v.provider_id && existing.verification.created_at == v.created_at;
-            return if same {
+            return if existing.verification.is_same_creation(v) {
                 Ok(())
             } else {
                 Err(StoreError::Failed(format!("verification {} already exists", v.id).into()))

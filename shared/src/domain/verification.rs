@@ -36,6 +36,12 @@ pub struct Verification {
 pub const RECORD_RETENTION: time::Duration = time::Duration::HOUR;
 
 impl Verification {
+    /// Whether `other` is this same record as created (a retried create), not another one under
+    /// the same id: the provider's id and the creation time tell.
+    pub fn is_same_creation(&self, other: &Verification) -> bool {
+        self.id == other.id && self.provider_id == other.provider_id && self.created_at == other.created_at
+    }
+
     /// When the store may delete the record (the DynamoDB TTL attribute).
     pub fn delete_after(&self) -> OffsetDateTime {
         self.expires_at + RECORD_RETENTION

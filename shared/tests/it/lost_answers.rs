@@ -65,8 +65,7 @@ impl Setup {
     /// Asserts that the proxy lost one answer of `operation` and the SDK sent it again.
     fn assert_lost_and_retried(&self, operation: &str, sent_before: usize) {
         assert_eq!(self.proxy.lost(), 1, "the answer was lost");
-        let sent = self.proxy.traffic().requests.iter().filter(|r| *r == operation).count();
-        assert_eq!(sent, sent_before + 2, "{operation} was sent, its answer lost, then sent again");
+        assert_eq!(self.sent(operation), sent_before + 2, "{operation} was sent, its answer lost, then sent again");
     }
 
     /// Past the cooldown, at the service and at the simulator (which holds a verification's first
