@@ -20,8 +20,11 @@ ensure_python_tools() {
   if ! cmp -s requirements-dev.txt .venv/.installed-requirements 2>/dev/null; then
     # uv (a PyPI package with its binary in the wheel) installs the tools in seconds where pip
     # took most of a minute.
-    .venv/bin/pip install --quiet --disable-pip-version-check "uv==$UV_VERSION"
-    .venv/bin/uv pip install --quiet --python .venv/bin/python -r requirements-dev.txt
+    # uv reads the system's certificates as pip does here; should it fail anyway, pip installs.
+    if ! { .venv/bin/pip install --quiet --disable-pip-version-check "uv==$UV_VERSION" &&
+      UV_NATIVE_TLS=1 .venv/bin/uv pip install --quiet --python .venv/bin/python -r requirements-dev.txt; }; then
+      .venv/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+    fi
     cp requirements-dev.txt .venv/.installed-requirements
   fi
   export PATH="$PWD/.venv/bin:$PATH"
