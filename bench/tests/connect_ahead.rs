@@ -6,11 +6,20 @@ use std::path::PathBuf;
 
 use otp_bench::first_call;
 
-/// A function's binary, built now with the workspace's features (a no-op after the workspace's
-/// test build) so that the test never runs a stale one.
+/// A function's binary, built now with the workspace's features (a no-op after the test command's
+/// `cargo build --workspace --bins`) so that the test never runs a stale one.
 fn binary(name: &str) -> PathBuf {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let built = std::process::Command::new(cargo)
+    let mut build = std::process::Command::new(cargo);
+    // Cargo as a shell runs it: without the variables Cargo sets for this test. A build script
+    // that reads one (ring's reads CARGO_MANIFEST_DIR) would otherwise run again, and everything
+    // above it rebuild, on the next build from a shell, and again here.
+    for (variable, _) in std::env::vars_os() {
+        if variable.to_str().is_some_and(set_by_cargo_for_tests) {
+            build.env_remove(variable);
+        }
+    }
+    let built = build
         .args(["build", "--quiet", "--workspace", "--bins"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .status()
@@ -18,6 +27,21 @@ fn binary(name: &str) -> PathBuf {
     assert!(built.success(), "building {name} failed");
     let deps = std::env::current_exe().unwrap();
     deps.parent().unwrap().parent().unwrap().join(name)
+}
+
+/// The variables Cargo sets for a test it runs, not ones a person sets (CARGO_HOME, CARGO_TARGET_DIR,
+/// CARGO_PROFILE_*, ...): <https://doc.rust-lang.org/cargo/reference/environment-variables.html>.
+fn set_by_cargo_for_tests(variable: &str) -> bool {
+    const SET_FOR_TESTS: [&str; 7] = [
+        "CARGO_MANIFEST_",
+        "CARGO_PKG_",
+        "CARGO_BIN_",
+        "CARGO_CRATE_NAME",
+        "CARGO_PRIMARY_PACKAGE",
+        "CARGO_TARGET_TMPDIR",
+        "CARGO_RUSTC_CURRENT_DIR",
+    ];
+    SET_FOR_TESTS.iter().any(|prefix| variable.starts_with(prefix))
 }
 
 fn event(template: &str, body: serde_json::Value) -> String {
