@@ -61,7 +61,10 @@ async fn each_function_connects_during_init_and_its_first_call_opens_no_connecti
             "request-otp",
             event(include_str!("../../events/request-otp.json"), serde_json::json!({"phoneNumber": "+14155552671"})),
             200,
-            (vec!["GetItem", "TransactWriteItems", "PutItem"], vec!["GET / HTTP/1.1", "POST /v2/verify HTTP/1.1"]),
+            (
+                vec!["GetItem", "BatchGetItem", "TransactWriteItems", "PutItem"],
+                vec!["GET / HTTP/1.1", "POST /v2/verify HTTP/1.1"],
+            ),
         ),
         (
             "verify-otp",

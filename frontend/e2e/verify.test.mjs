@@ -252,3 +252,44 @@ describe("resending", () => {
     await page.context().close();
   });
 });
+
+describe("the limits on sending", () => {
+  let server;
+  // A range may hold one code nobody entered, and the day's budget is a cent (a US SMS is 0.79).
+  before(async () => (server = await startServer({ OTP_RANGE_UNVERIFIED_FLOOR: "1", OTP_DAILY_SPEND_LIMIT: "0.01" })));
+  after(async () => server.stop());
+
+  it("says when codes to a range are paused, and when sending is paused for the day", async () => {
+    const page = await open(server);
+    await toCodeStep(page, server, "0110");
+    await page.context().close();
+
+    const sameRange = await open(server);
+    await sendCode(sameRange, "415 555 0111");
+    await sameRange
+      .getByRole("alert")
+      .filter({
+        hasText:
+          /can't send codes to numbers like this one right now\. Try again in \d+ hours, or use another number\./,
+      })
+      .waitFor();
+    assert.equal(await sameRange.getByLabel("Phone number").getAttribute("aria-invalid"), "true");
+    await shot(sameRange, "8-destination-paused-390x844");
+    await sameRange.context().close();
+
+    const otherRange = await open(server);
+    await sendCode(otherRange, "415 556 0110");
+    await otherRange
+      .getByRole("alert")
+      .filter({ hasText: /Sending codes is paused for now\. Try again in \d+ (hours|minutes)\./ })
+      .waitFor();
+    await shot(otherRange, "9-sending-paused-390x844");
+    await otherRange.context().close();
+    const sent = await (await fetch(`${server.url}/api/dev/messages`)).json();
+    assert.deepEqual(
+      sent.map((m) => m.to),
+      ["+14155550110"],
+      "only the first code went out",
+    );
+  });
+});

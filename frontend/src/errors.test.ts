@@ -57,6 +57,13 @@ describe("every API error code has its own message and next step", () => {
     expect(explain({ code: "forbidden", error: "x" }).message).toMatch(/VPN/);
     expect(explain({ code: "incorrect_code", error: "x", attemptsRemaining: 1 }).message).toContain("1 attempt left");
     expect(explain({ code: "rate_limited", error: "x", retryAfter: 1800 }).message).toContain("in 30 minutes");
+    expect(explain({ code: "rate_limited", error: "x", retryAfter: 5 * 3600 }).message).toContain("in 5 hours");
+    expect(next("destination_paused")).toBe("fix-number");
+    expect(explain({ code: "destination_paused", error: "x", retryAfter: 600 }).message).toMatch(
+      /in 10 minutes, or use another number\.$/,
+    );
+    expect(next("sending_paused")).toBe("wait");
+    expect(explain({ code: "sending_paused", error: "x", retryAfter: 7200 }).message).toMatch(/paused.*in 2 hours\./);
   });
 
   it("tells a network failure from a server error", () => {

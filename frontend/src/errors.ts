@@ -45,6 +45,18 @@ export function explain(error: ApiError): Explained {
         message: `Too many codes were requested. Try again ${inTime(error.retryAfter)}.`,
         next: "wait",
       };
+    case "destination_paused":
+      // A number range or a country receiving codes nobody enters: the page says no more than a
+      // person needs (not which limit, nor how much is left).
+      return {
+        message: `We can't send codes to numbers like this one right now. Try again ${inTime(error.retryAfter)}, or use another number.`,
+        next: "fix-number",
+      };
+    case "sending_paused":
+      return {
+        message: `Sending codes is paused for now. Try again ${inTime(error.retryAfter)}.`,
+        next: "wait",
+      };
     case "provider_error":
     case "provider_timeout":
     case "provider_unavailable":
@@ -72,5 +84,6 @@ export function explain(error: ApiError): Explained {
 function inTime(seconds: number | undefined): string {
   if (!seconds) return "later";
   if (seconds < 90) return `in ${seconds} seconds`;
-  return `in ${Math.ceil(seconds / 60)} minutes`;
+  if (seconds <= 90 * 60) return `in ${Math.ceil(seconds / 60)} minutes`;
+  return `in ${Math.ceil(seconds / 3600)} hours`;
 }

@@ -23,7 +23,7 @@ use shared::runtime::bootstrap::HandlerDeps;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use shared::adapters::vonage::VonageClient;
-use shared::adapters::{DynamoStore, MemoryStore, RecordCipher};
+use shared::adapters::{DynamoStore, RecordCipher};
 use shared::clock::{Clock, SystemClock};
 use shared::domain::phone::{CountryAllowList, PhoneNumber};
 use shared::runtime::config::{Config, ConfigError, Settings};
@@ -204,7 +204,7 @@ async fn open_store(
 ) -> Result<(LocalStore, String), StartError> {
     let Some(table) = table else {
         let summary = "store: in memory (TABLE_NAME not set): records last until the server stops";
-        return Ok((LocalStore::Memory(MemoryStore::new()), summary.to_owned()));
+        return Ok((LocalStore::Memory(Box::default()), summary.to_owned()));
     };
     let store = DynamoStore::from_env(table.clone(), RecordCipher::derive(&config.phone_hash_key)).await;
     if create_table {

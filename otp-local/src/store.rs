@@ -5,10 +5,12 @@ use time::OffsetDateTime;
 use shared::adapters::{DynamoStore, MemoryStore};
 use shared::domain::request_id::RequestId;
 use shared::domain::verification::{Finish, Verification};
-use shared::ports::{AttemptError, ReserveError, SendReservation, StoreError, VerificationStore, WriteId};
+use shared::ports::{
+    AttemptError, ReserveError, SendReservation, SendSubjects, Standing, StoreError, Tally, VerificationStore, WriteId,
+};
 
 pub enum LocalStore {
-    Memory(MemoryStore),
+    Memory(Box<MemoryStore>),
     Dynamo(DynamoStore),
 }
 
@@ -23,12 +25,16 @@ macro_rules! delegate {
 }
 
 impl VerificationStore for LocalStore {
+    async fn standing(&self, subjects: &SendSubjects) -> Result<Standing, StoreError> {
+        delegate!(self, s => s.standing(subjects))
+    }
+
     async fn reserve_send(&self, r: &SendReservation) -> Result<(), ReserveError> {
         delegate!(self, s => s.reserve_send(r))
     }
 
-    async fn release_send(&self, r: &SendReservation) -> Result<(), StoreError> {
-        delegate!(self, s => s.release_send(r))
+    async fn release_send(&self, r: &SendReservation, keep_spend: bool) -> Result<(), StoreError> {
+        delegate!(self, s => s.release_send(r, keep_spend))
     }
 
     async fn create(&self, v: &Verification) -> Result<(), StoreError> {
@@ -48,8 +54,14 @@ impl VerificationStore for LocalStore {
         delegate!(self, s => s.refund_attempt(id, attempt))
     }
 
-    async fn finish(&self, id: &RequestId, how: Finish, attempt: &WriteId) -> Result<bool, StoreError> {
-        delegate!(self, s => s.finish(id, how, attempt))
+    async fn finish(
+        &self,
+        id: &RequestId,
+        how: Finish,
+        attempt: &WriteId,
+        tally: Option<&Tally>,
+    ) -> Result<bool, StoreError> {
+        delegate!(self, s => s.finish(id, how, attempt, tally))
     }
 
     async fn get(&self, id: &RequestId, now: OffsetDateTime) -> Result<Option<Verification>, StoreError> {

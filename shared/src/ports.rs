@@ -5,6 +5,7 @@ use std::future::Future;
 
 use time::OffsetDateTime;
 
+use crate::domain::limits::{DayCount, MicroUsd, NumberState};
 use crate::domain::verification::{AttemptDenied, Finish, Verification};
 
 use crate::domain::otp_code::OtpCode;
@@ -92,7 +93,8 @@ pub trait VerificationProvider: Send + Sync {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Store: verification records, resend cooldowns and hourly counters, all expiring by TTL.
+// Store: verification records, each number's recent sends, and the counts that bound sends, all
+// expiring by TTL.
 
 /// A keyed hash (never the plain value) of a phone number or client IP.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -122,34 +124,80 @@ impl WriteId {
     }
 }
 
-/// Everything that must hold, atomically, before a code may be sent.
+/// The counts a send is tallied against beyond its client: its number, its number range and
+/// country (unverified sends on the UTC day of the send, the country's on one of its shards). The
+/// verification keeps it, so that entering the code credits them.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SendReservation {
-    /// This reservation's own id: a retry of it is recognised, and counts once.
-    pub id: WriteId,
-    pub phone: SubjectKey,
-    pub ip: SubjectKey,
-    pub now: OffsetDateTime,
-    /// Until when a further send to this number is refused.
-    pub cooldown_until: OffsetDateTime,
-    /// Start of the UTC hour the send counts against.
-    pub window_start: OffsetDateTime,
-    pub max_per_number: u32,
-    pub max_per_ip: u32,
+pub struct Tally {
+    pub number: SubjectKey,
+    pub range: SubjectKey,
+    /// ISO 3166-1 alpha-2.
+    pub country: String,
+    pub shard: u32,
+    /// The UTC day of the send ([`crate::domain::limits::day_number`]).
+    pub day: i64,
 }
 
-impl SendReservation {
+/// Where a send's counts are kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendSubjects {
+    pub tally: Tally,
+    pub client: SubjectKey,
+    /// Start of the UTC hour the client's count is for.
+    pub window_start: OffsetDateTime,
+    /// The spend counter of the day this send adds its price to.
+    pub spend_shard: u32,
+}
+
+impl SendSubjects {
     pub fn window_end(&self) -> OffsetDateTime {
         self.window_start + time::Duration::HOUR
     }
 }
 
+/// The counts a send is decided on, read together.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Standing {
+    pub number: NumberState,
+    /// Sends from the client this hour.
+    pub client_sends: u32,
+    /// Yesterday's and today's counts of the number's range.
+    pub range: [DayCount; 2],
+    /// Yesterday's and today's counts on the country's shard.
+    pub country: [DayCount; 2],
+    /// Today's spend on the spend shard.
+    pub spent: MicroUsd,
+}
+
+/// A send, as the rules allowed it on what was read: the store applies it only if all still holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendReservation {
+    /// This reservation's own id: a retry of it is recognised, and counts once.
+    pub id: WriteId,
+    pub now: OffsetDateTime,
+    pub subjects: SendSubjects,
+    /// The number's state as read (its `version` must still be current) and as the send leaves it.
+    pub number_before: NumberState,
+    pub number_after: NumberState,
+    pub max_per_client: u32,
+    /// Today's unverified counts of the range and of the country's shard must be below these.
+    pub range_room: i64,
+    pub country_room: i64,
+    pub price: MicroUsd,
+    /// What the spend shard may reach today.
+    pub spend_share: MicroUsd,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SendDenied {
-    /// The number's cooldown runs until then.
-    Cooldown { until: OffsetDateTime },
-    /// An hourly cap (number or IP) is reached; it resets then.
-    RateLimited { until: OffsetDateTime },
+    /// The number's state changed since it was read (another request for it): read it again.
+    Changed,
+    /// The client's hourly cap is reached; it resets then.
+    ClientCapped { until: OffsetDateTime },
+    /// The range's or the country's budget of unverified sends is spent until then.
+    DestinationPaused { until: OffsetDateTime },
+    /// The day's spend budget is reached.
+    SpendingPaused { until: OffsetDateTime },
 }
 
 /// Why a store call failed, kept whole (the SDK's error and its sources) for the one log line
@@ -184,14 +232,24 @@ pub enum AttemptError {
 /// Persistence for verifications, with every rule that must hold across concurrent instances
 /// enforced by the store itself (conditional writes), never by a read followed by a write.
 pub trait VerificationStore: Send + Sync {
-    /// Atomically: the number is past its cooldown, and neither the number's nor the IP's hourly
-    /// count is at its cap; if so, starts the cooldown and counts the send against both. A
-    /// reservation already applied under the same `r.id` succeeds again without counting.
+    /// Reads the counts a send to `subjects` is decided on (one round trip).
+    fn standing(&self, subjects: &SendSubjects) -> impl Future<Output = Result<Standing, StoreError>> + Send;
+
+    /// Atomically: the number's state is still `r.number_before`, the client is under its cap,
+    /// the range and the country under their rooms, the spend shard under its share; if so,
+    /// writes `r.number_after` and counts the send against each. A reservation already applied
+    /// under the same `r.id` succeeds again without counting.
     fn reserve_send(&self, r: &SendReservation) -> impl Future<Output = Result<(), ReserveError>> + Send;
 
-    /// Ends the cooldown that `r` started (the send failed, so a retry must not wait), if it is
-    /// still the current one. The counters keep the attempt.
-    fn release_send(&self, r: &SendReservation) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Gives back what `r` took (nothing was sent): the number's state as it was, the range's
+    /// and the country's counts, and the price unless `keep_spend` (the send's outcome is
+    /// unknown). The client's count keeps the attempt. Does nothing once the number's state has
+    /// moved on, or a second time.
+    fn release_send(
+        &self,
+        r: &SendReservation,
+        keep_spend: bool,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Creates the record, once: creating the same record again (a retry) succeeds; another
     /// record under the same id is an error.
@@ -211,13 +269,16 @@ pub trait VerificationStore: Send + Sync {
     /// back twice gives back one.
     fn refund_attempt(&self, id: &RequestId, attempt: &WriteId) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Moves a pending verification to its end state, on behalf of `attempt`. Returns false if
-    /// another attempt settled it first; true if it was pending, or settled by this same attempt.
+    /// Moves a pending verification to its end state, on behalf of `attempt`; a verification also
+    /// credits its send's `tally` (the number's streak ends, the range's and the country's count
+    /// it as verified), in the same write. Returns false if another attempt settled it first; true
+    /// if it was pending, or settled by this same attempt.
     fn finish(
         &self,
         id: &RequestId,
         how: Finish,
         attempt: &WriteId,
+        tally: Option<&Tally>,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     fn get(

@@ -4,6 +4,7 @@ use time::{Duration, OffsetDateTime};
 use tracing::{info, warn};
 
 use crate::clock::Clock;
+use crate::domain::limits::{NumberRefusal, NumberRules, SpendLimit, UnverifiedBudget, day_number, end_of_day};
 use crate::domain::otp_code::OtpCode;
 use crate::domain::phone::PhoneNumber;
 use crate::domain::request_id::RequestId;
@@ -11,7 +12,8 @@ use crate::domain::subject_key::SubjectHasher;
 use crate::domain::verification::{AttemptDenied, Finish, Verification, VerificationStatus};
 use crate::ports::{
     AttemptError, CancelOutcome, CheckOutcome, NextStepOutcome, ProviderError, ProviderRequestId, ReserveError,
-    SendDenied, SendReservation, StartOutcome, StoreError, VerificationProvider, VerificationStore, WriteId,
+    SendDenied, SendReservation, SendSubjects, Standing, StartOutcome, StoreError, Tally, VerificationProvider,
+    VerificationStore, WriteId,
 };
 use crate::runtime::telemetry::error_chain;
 
@@ -21,9 +23,15 @@ pub struct Policy {
     pub code_length: u8,
     pub ttl_seconds: u32,
     pub max_attempts: u32,
-    pub resend_cooldown_seconds: u32,
-    pub max_sends_per_number_per_hour: u32,
+    /// Gaps between codes to a number, and its hourly and daily caps.
+    pub number: NumberRules,
     pub max_sends_per_ip_per_hour: u32,
+    pub range_budget: UnverifiedBudget,
+    pub country_budget: UnverifiedBudget,
+    /// How many counters share a country's and the day's spend counts (README "Abuse defences":
+    /// how many the traffic needs).
+    pub counter_shards: u32,
+    pub spend: SpendLimit,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +55,10 @@ pub enum RequestCodeError {
     ResendTooSoon { retry_after_seconds: u64 },
     #[error("too many codes requested")]
     RateLimited { retry_after_seconds: u64 },
+    #[error("sending to this number's range or country is paused")]
+    DestinationPaused { retry_after_seconds: u64 },
+    #[error("the day's SMS budget is spent")]
+    SendingPaused { retry_after_seconds: u64 },
     #[error(transparent)]
     Provider(ProviderError),
     #[error(transparent)]
@@ -91,12 +103,11 @@ where
         &self.store
     }
 
-    /// Sends a code to `phone`, unless its cooldown or an hourly cap says no. `client_ip` is the
-    /// address API Gateway saw, never one a client claims.
+    /// Sends a code to `phone`, unless a limit says no (see [`crate::domain::limits`]).
+    /// `client_ip` is the address API Gateway saw, never one a client claims.
     pub async fn request_code(&self, phone: PhoneNumber, client_ip: &str) -> Result<CodeSent, RequestCodeError> {
         let now = self.clock.now();
-        let reservation = self.reservation(&phone, client_ip, now);
-        self.reserve(&reservation, &phone).await?;
+        let reservation = self.reserve(&phone, client_ip, now).await?;
         let request_id = RequestId::generate();
         let provider_id = self.send_or_release(&phone, &request_id, &reservation).await?;
         let expires_at = now + seconds(self.policy.ttl_seconds);
@@ -109,6 +120,7 @@ where
             attempts: 0,
             max_attempts: self.policy.max_attempts,
             status: VerificationStatus::Pending,
+            tally: Some(reservation.subjects.tally.clone()),
         };
         self.store.create(&verification).await?;
         info!(request_id = %request_id, phone = %phone, "code sent");
@@ -116,47 +128,123 @@ where
             request_id,
             phone,
             expires_at,
-            resend_available_at: reservation.cooldown_until,
+            resend_available_at: reservation.number_after.cooldown_until.unwrap_or(now),
             code_length: self.policy.code_length,
         })
     }
 
-    /// What a send to `phone` from `client_ip` must reserve now: the number's cooldown, and its
-    /// place in the number's and the address's counts for this UTC hour.
-    fn reservation(&self, phone: &PhoneNumber, client_ip: &str, now: OffsetDateTime) -> SendReservation {
+    /// Reads the counts, decides by the rules, and writes the send against them; when another
+    /// request for the number wrote in between, decides again on what that one left.
+    async fn reserve(
+        &self,
+        phone: &PhoneNumber,
+        client_ip: &str,
+        now: OffsetDateTime,
+    ) -> Result<SendReservation, RequestCodeError> {
+        let subjects = self.subjects(phone, client_ip, now);
+        for _ in 0..RESERVE_TRIES {
+            let standing = self.store.standing(&subjects).await?;
+            let reservation =
+                self.decide(&subjects, standing, phone.region(), now).map_err(|r| self.refused(r, phone, now))?;
+            match self.store.reserve_send(&reservation).await {
+                Ok(()) => return Ok(reservation),
+                Err(ReserveError::Denied(SendDenied::Changed)) => continue,
+                Err(ReserveError::Denied(denied)) => return Err(self.refused(Refusal::Store(denied), phone, now)),
+                Err(ReserveError::Store(e)) => return Err(e.into()),
+            }
+        }
+        Err(StoreError::Unavailable("requests for one number kept changing its state".into()).into())
+    }
+
+    /// Where a send to `phone` from `client_ip` at `now` is counted: the number, its range, its
+    /// country (on a shard drawn at random), the client's hour, and a spend shard of the day.
+    fn subjects(&self, phone: &PhoneNumber, client_ip: &str, now: OffsetDateTime) -> SendSubjects {
         let hour = now.unix_timestamp().div_euclid(3600) * 3600;
-        SendReservation {
-            id: WriteId::generate(),
-            phone: self.hasher.phone(phone),
-            ip: self.hasher.ip(client_ip),
-            now,
-            cooldown_until: now + seconds(self.policy.resend_cooldown_seconds),
+        let shards = self.policy.counter_shards;
+        SendSubjects {
+            tally: Tally {
+                number: self.hasher.phone(phone),
+                range: self.hasher.range(phone),
+                country: phone.region().to_owned(),
+                shard: random_below(shards),
+                day: day_number(now),
+            },
+            client: self.hasher.ip(client_ip),
             window_start: OffsetDateTime::from_unix_timestamp(hour).expect("an hour boundary near now is in range"),
-            max_per_number: self.policy.max_sends_per_number_per_hour,
-            max_per_ip: self.policy.max_sends_per_ip_per_hour,
+            spend_shard: random_below(self.policy.spend.shards(shards)),
         }
     }
 
-    /// Takes the reservation, or says how long the person must wait.
-    async fn reserve(&self, r: &SendReservation, phone: &PhoneNumber) -> Result<(), RequestCodeError> {
-        let denied = match self.store.reserve_send(r).await {
-            Ok(()) => return Ok(()),
-            Err(ReserveError::Denied(denied)) => denied,
-            Err(ReserveError::Store(e)) => return Err(e.into()),
-        };
-        info!(phone = %phone, ?denied, "code request refused");
-        Err(match denied {
-            SendDenied::Cooldown { until } => {
-                RequestCodeError::ResendTooSoon { retry_after_seconds: seconds_until(r.now, until) }
-            }
-            SendDenied::RateLimited { until } => {
-                RequestCodeError::RateLimited { retry_after_seconds: seconds_until(r.now, until) }
-            }
+    /// The send the rules allow on what was read, or the first rule that refuses it: the
+    /// number's, the client's, the range's and country's, then the day's spend.
+    fn decide(
+        &self,
+        subjects: &SendSubjects,
+        standing: Standing,
+        country: &str,
+        now: OffsetDateTime,
+    ) -> Result<SendReservation, Refusal> {
+        let policy = &self.policy;
+        let id = WriteId::generate();
+        let number_after = policy.number.send(&standing.number, now, &id).map_err(Refusal::Number)?;
+        if standing.client_sends >= policy.max_sends_per_ip_per_hour {
+            return Err(Refusal::Store(SendDenied::ClientCapped { until: subjects.window_end() }));
+        }
+        let next_day = end_of_day(subjects.tally.day);
+        let range_room = policy.range_budget.room_today(standing.range, 1);
+        let country_room = policy.country_budget.room_today(standing.country, policy.counter_shards);
+        if standing.range[1].unverified >= range_room || standing.country[1].unverified >= country_room {
+            return Err(Refusal::Store(SendDenied::DestinationPaused { until: next_day }));
+        }
+        let price = policy.spend.prices.price(country);
+        let spend_share = policy.spend.share(policy.spend.shards(policy.counter_shards));
+        if standing.spent.0.saturating_add(price.0) > spend_share.0 {
+            return Err(Refusal::Store(SendDenied::SpendingPaused { until: next_day }));
+        }
+        Ok(SendReservation {
+            id,
+            now,
+            subjects: subjects.clone(),
+            number_before: standing.number,
+            number_after,
+            max_per_client: policy.max_sends_per_ip_per_hour,
+            range_room,
+            country_room,
+            price,
+            spend_share,
         })
     }
 
-    /// Sends the code; if that fails, ends the reservation's cooldown (nothing was sent, so a
-    /// retry need not wait) while the counts keep the attempt.
+    /// The answer to a refused request, and its log line (the country, never the number).
+    fn refused(&self, refusal: Refusal, phone: &PhoneNumber, now: OffsetDateTime) -> RequestCodeError {
+        let wait = |until| seconds_until(now, until);
+        let (rule, error) = match refusal {
+            Refusal::Number(NumberRefusal::Cooldown { until }) => {
+                ("cooldown", RequestCodeError::ResendTooSoon { retry_after_seconds: wait(until) })
+            }
+            Refusal::Number(NumberRefusal::Capped { until }) => {
+                ("number cap", RequestCodeError::RateLimited { retry_after_seconds: wait(until) })
+            }
+            Refusal::Store(SendDenied::ClientCapped { until }) => {
+                ("client cap", RequestCodeError::RateLimited { retry_after_seconds: wait(until) })
+            }
+            Refusal::Store(SendDenied::DestinationPaused { until }) => {
+                ("destination budget", RequestCodeError::DestinationPaused { retry_after_seconds: wait(until) })
+            }
+            Refusal::Store(SendDenied::SpendingPaused { until }) => {
+                ("spend budget", RequestCodeError::SendingPaused { retry_after_seconds: wait(until) })
+            }
+            Refusal::Store(SendDenied::Changed) => {
+                ("changed", RequestCodeError::Store(StoreError::Unavailable("the number's state changed".into())))
+            }
+        };
+        info!(rule, country = phone.region(), "code request refused");
+        error
+    }
+
+    /// Sends the code; if that fails, gives back what the reservation took but the client's count
+    /// (nothing was sent, so the number need not wait, nor its budgets pay), and keeps its price
+    /// where the provider did not answer (a code may have gone out).
     async fn send_or_release(
         &self,
         phone: &PhoneNumber,
@@ -164,10 +252,11 @@ where
         reservation: &SendReservation,
     ) -> Result<ProviderRequestId, RequestCodeError> {
         let sent = self.send(phone, request_id).await;
-        if sent.is_err()
-            && let Err(release) = self.store.release_send(reservation).await
-        {
-            warn!(error = %error_chain(&release), "could not end the cooldown of a failed send");
+        if let Err(failed) = &sent {
+            let keep_spend = matches!(failed, RequestCodeError::Provider(ProviderError::Timeout));
+            if let Err(release) = self.store.release_send(reservation, keep_spend).await {
+                warn!(error = %error_chain(&release), "could not give back the reservation of a failed send");
+            }
         }
         sent
     }
@@ -225,7 +314,9 @@ where
         info!(request_id = %request_id, ?outcome, attempt = verification.attempts, "code checked");
         match outcome {
             CheckOutcome::Verified => {
-                if self.store.finish(request_id, Finish::Verified { at: now }, &attempt).await? {
+                let finish =
+                    self.store.finish(request_id, Finish::Verified { at: now }, &attempt, verification.tally.as_ref());
+                if finish.await? {
                     Ok(Verified { phone_e164: verification.phone_e164, verified_at: now })
                 } else {
                     Err(self.settled_refusal(request_id, now).await)
@@ -239,15 +330,15 @@ where
             // Its code outlives ours (it started after `now`), so before our expiry it means
             // wrong codes: concurrent checks may have reached it in another order than ours.
             CheckOutcome::Terminated if self.clock.now() >= verification.expires_at => {
-                self.store.finish(request_id, Finish::Expired, &attempt).await?;
+                self.store.finish(request_id, Finish::Expired, &attempt, None).await?;
                 Err(CheckCodeError::Denied(AttemptDenied::Expired))
             }
             CheckOutcome::Terminated => {
-                self.store.finish(request_id, Finish::Locked, &attempt).await?;
+                self.store.finish(request_id, Finish::Locked, &attempt, None).await?;
                 Err(CheckCodeError::Denied(AttemptDenied::TooManyAttempts))
             }
             CheckOutcome::Gone => {
-                if self.store.finish(request_id, Finish::Expired, &attempt).await? {
+                if self.store.finish(request_id, Finish::Expired, &attempt, None).await? {
                     Err(CheckCodeError::Denied(AttemptDenied::Expired))
                 } else {
                     Err(self.settled_refusal(request_id, now).await)
@@ -264,6 +355,22 @@ where
             Err(e) => e.into(),
         }
     }
+}
+
+/// How many times a send is decided again when requests for the same number race.
+const RESERVE_TRIES: usize = 3;
+
+/// Why a send was refused: by a number rule (decided on the read), or by the store's counts.
+#[derive(Debug, Clone, Copy)]
+enum Refusal {
+    Number(NumberRefusal),
+    Store(SendDenied),
+}
+
+/// A number below `n`, drawn at random (a counter shard).
+fn random_below(n: u32) -> u32 {
+    let draw = uuid::Uuid::new_v4().as_u128();
+    u32::try_from(draw % u128::from(n.max(1))).expect("below a u32")
 }
 
 fn provider_busy<P: VerificationProvider>() -> RequestCodeError {
@@ -289,6 +396,7 @@ mod tests {
     use super::*;
     use crate::adapters::MemoryStore;
     use crate::clock::ManualClock;
+    use crate::domain::limits::MicroUsd;
     use crate::domain::phone::CountryAllowList;
 
     /// A provider that answers from queues (then with success) and logs each call.
@@ -345,10 +453,18 @@ mod tests {
             code_length: 6,
             ttl_seconds: 300,
             max_attempts: 3,
-            resend_cooldown_seconds: 60,
-            max_sends_per_number_per_hour: 5,
+            number: NumberRules { first_gap_seconds: 60, max_gap_seconds: 3600, max_per_hour: 5, max_per_day: 10 },
             max_sends_per_ip_per_hour: 20,
+            range_budget: UnverifiedBudget { floor: 10, percent_of_verified: 100 },
+            country_budget: UnverifiedBudget { floor: 25, percent_of_verified: 100 },
+            counter_shards: 4,
+            spend: SpendLimit { daily: MicroUsd(50_000_000), prices: Default::default() },
         }
+    }
+
+    fn gap(first_gap_seconds: u32) -> Policy {
+        let p = policy();
+        Policy { number: NumberRules { first_gap_seconds, ..p.number }, ..p }
     }
 
     fn service(policy: Policy) -> (VerificationService<Scripted, MemoryStore, ManualClock>, ManualClock) {
@@ -401,7 +517,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_provider_verification_that_cannot_be_cancelled_moves_to_its_next_step_or_asks_to_wait() {
-        let (svc, clock) = service(Policy { resend_cooldown_seconds: 10, ..policy() });
+        let (svc, clock) = service(gap(10));
         svc.request_code(phone("+14155552671"), IP).await.unwrap();
         clock.advance(Duration::seconds(10));
         let in_flight = ProviderRequestId("p1".into());
@@ -410,7 +526,7 @@ mod tests {
         let sent = svc.request_code(phone("+14155552671"), IP).await.unwrap();
         assert_eq!(svc.store.get(&sent.request_id, clock.now()).await.unwrap().unwrap().provider_id, in_flight);
 
-        clock.advance(Duration::seconds(10));
+        clock.advance(Duration::seconds(20)); // the gap doubled: the first code was not entered
         svc.provider.starts.lock().unwrap().push_back(Ok(StartOutcome::Concurrent(Some(in_flight.clone()))));
         svc.provider.cancels.lock().unwrap().push_back(CancelOutcome::NotNow);
         svc.provider.nexts.lock().unwrap().push_back(NextStepOutcome::NoMoreSteps);
@@ -422,7 +538,7 @@ mod tests {
 
     #[tokio::test]
     async fn hourly_caps_hold_per_number_and_per_ip_and_reset_with_the_hour() {
-        let (svc, clock) = service(Policy { resend_cooldown_seconds: 0, max_sends_per_ip_per_hour: 7, ..policy() });
+        let (svc, clock) = service(Policy { max_sends_per_ip_per_hour: 7, ..gap(0) });
         // The manual clock starts at 12:00:00, the start of a window.
         for _ in 0..5 {
             svc.request_code(phone("+14155552671"), IP).await.unwrap();

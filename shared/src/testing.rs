@@ -14,7 +14,9 @@ use crate::adapters::vonage::VonageClient;
 pub use crate::clock::ManualClock;
 use crate::domain::request_id::RequestId;
 use crate::domain::verification::{Finish, Verification};
-use crate::ports::{AttemptError, ReserveError, SendReservation, StoreError, VerificationStore, WriteId};
+use crate::ports::{
+    AttemptError, ReserveError, SendReservation, SendSubjects, Standing, StoreError, Tally, VerificationStore, WriteId,
+};
 use crate::runtime::bootstrap::HandlerDeps;
 use crate::runtime::config::{Config, Settings};
 
@@ -66,14 +68,18 @@ impl<S> CountingStore<S> {
 }
 
 impl<S: VerificationStore> VerificationStore for CountingStore<S> {
+    async fn standing(&self, subjects: &SendSubjects) -> Result<Standing, StoreError> {
+        self.inner.standing(subjects).await
+    }
+
     async fn reserve_send(&self, r: &SendReservation) -> Result<(), ReserveError> {
         self.count();
         self.inner.reserve_send(r).await
     }
 
-    async fn release_send(&self, r: &SendReservation) -> Result<(), StoreError> {
+    async fn release_send(&self, r: &SendReservation, keep_spend: bool) -> Result<(), StoreError> {
         self.count();
-        self.inner.release_send(r).await
+        self.inner.release_send(r, keep_spend).await
     }
 
     async fn create(&self, v: &Verification) -> Result<(), StoreError> {
@@ -96,9 +102,15 @@ impl<S: VerificationStore> VerificationStore for CountingStore<S> {
         self.inner.refund_attempt(id, attempt).await
     }
 
-    async fn finish(&self, id: &RequestId, how: Finish, attempt: &WriteId) -> Result<bool, StoreError> {
+    async fn finish(
+        &self,
+        id: &RequestId,
+        how: Finish,
+        attempt: &WriteId,
+        tally: Option<&Tally>,
+    ) -> Result<bool, StoreError> {
         self.count();
-        self.inner.finish(id, how, attempt).await
+        self.inner.finish(id, how, attempt, tally).await
     }
 
     async fn get(&self, id: &RequestId, now: OffsetDateTime) -> Result<Option<Verification>, StoreError> {
@@ -253,11 +265,15 @@ impl FailingStore {
 }
 
 impl VerificationStore for FailingStore {
+    async fn standing(&self, _: &SendSubjects) -> Result<Standing, StoreError> {
+        Err(self.error())
+    }
+
     async fn reserve_send(&self, _: &SendReservation) -> Result<(), ReserveError> {
         Err(self.error().into())
     }
 
-    async fn release_send(&self, _: &SendReservation) -> Result<(), StoreError> {
+    async fn release_send(&self, _: &SendReservation, _: bool) -> Result<(), StoreError> {
         Err(self.error())
     }
 
@@ -273,7 +289,7 @@ impl VerificationStore for FailingStore {
         Err(self.error())
     }
 
-    async fn finish(&self, _: &RequestId, _: Finish, _: &WriteId) -> Result<bool, StoreError> {
+    async fn finish(&self, _: &RequestId, _: Finish, _: &WriteId, _: Option<&Tally>) -> Result<bool, StoreError> {
         Err(self.error())
     }
 

@@ -123,6 +123,14 @@ async fn every_situation() -> Vec<Seen> {
     h.clock.advance(time::Duration::seconds(300));
     all.push(verify(&h, &id, &code).await); // expired
 
+    // A range may hold one code nobody entered; the day's budget is a cent (a US SMS is 0.79 cents).
+    let h =
+        Harness::with(&[("OTP_RANGE_UNVERIFIED_FLOOR", "1"), ("OTP_DAILY_SPEND_LIMIT", "0.01")], SimConfig::default())
+            .await;
+    all.push(request(&h, "+14155552671").await);
+    all.push(request(&h, "+14155552672").await); // destination_paused: the same range
+    all.push(request(&h, "+14155562671").await); // sending_paused: another range, past the cent
+
     let secret = "0123456789abcdef".repeat(4);
     let h = Harness::with(&[("ORIGIN_VERIFY_SECRET", &secret)], SimConfig::default()).await;
     all.push(request(&h, "+14155552671").await); // forbidden: no CloudFront secret
@@ -171,7 +179,7 @@ async fn every_answer_matches_its_documented_schema_and_every_documented_answer_
         ));
     }
     let documented = documented(&spec);
-    assert_eq!(documented.len(), 32, "{documented:#?}");
+    assert_eq!(documented.len(), 34, "{documented:#?}");
     assert_eq!(observed, documented, "documented and observed (path, status, code) differ");
 }
 

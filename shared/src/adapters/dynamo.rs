@@ -5,10 +5,13 @@
 //! Items:
 //! - `v#<request id>`: a verification (provider id, the number sealed with [`RecordCipher`],
 //!   expiry, attempts and the names of the attempts counted, status and the attempt that settled
-//!   it);
-//! - `cooldown#<phone key>`: until when the number may not get another code, and the reservation
-//!   that started it;
-//! - `count#<phone or ip key>#<hour>`: sends counted in that UTC hour.
+//!   it, and what its send was counted against);
+//! - `number#<phone key>`: the number's recent sends, cooldown and streak, with a version that
+//!   each write must match, and the reservation that wrote it;
+//! - `count#<client key>#<hour>`: a client's sends in that UTC hour;
+//! - `range#<range key>#<day>`, `country#<country>#<shard>#<day>`: unverified and verified sends
+//!   on that UTC day;
+//! - `spend#<day>#<shard>`: the day's estimated spend on one shard, in millionths of a dollar.
 //!
 //! Every write is safe to retry. The SDK tries a call again when its answer is lost (a timeout, a
 //! dropped connection), though the first try may have been applied; each write therefore names
@@ -21,18 +24,20 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ReturnValue,
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, KeysAndAttributes, Put, ReturnValue,
     ReturnValuesOnConditionCheckFailure, ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem, Update,
 };
 use time::OffsetDateTime;
 
 use super::RecordCipher;
+use crate::domain::limits::{DayCount, MicroUsd, NumberState, end_of_day};
 use crate::domain::request_id::RequestId;
 use crate::domain::verification::{AttemptDenied, Finish, Verification, VerificationStatus};
 use crate::ports::{
-    AttemptError, ProviderRequestId, ReserveError, SendDenied, SendReservation, StoreError, SubjectKey,
-    VerificationStore, WriteId,
+    AttemptError, ProviderRequestId, ReserveError, SendDenied, SendReservation, SendSubjects, Standing, StoreError,
+    SubjectKey, Tally, VerificationStore, WriteId,
 };
 
 /// The table's partition key.
@@ -54,7 +59,7 @@ pub fn timeouts() -> aws_sdk_dynamodb::config::timeout::TimeoutConfig {
 }
 
 /// Transactions that collide with another on the same item are cancelled, not queued; these many
-/// tries ride out a burst on one number or one IP.
+/// tries ride out a burst on one number or one client. (Also the calls a batch read may take.)
 const TRANSACTION_TRIES: u32 = 4;
 
 type Item = HashMap<String, AttributeValue>;
@@ -158,31 +163,28 @@ impl DynamoStore {
         Ok(())
     }
 
-    fn cooldown_update(&self, r: &SendReservation) -> Result<Update, StoreError> {
-        Update::builder()
+    /// Writes the number's state as the send leaves it, if it is still the state that was read.
+    fn number_put(&self, r: &SendReservation) -> Result<Put, StoreError> {
+        let seen = r.number_before.version;
+        let put = Put::builder()
             .table_name(&self.table)
-            .key(PARTITION_KEY, cooldown_key(r))
-            .update_expression("SET #until = :until, #by = :by, #ttl = :until")
-            // Past its cooldown, and not already reserved by this very reservation (a retry).
-            .condition_expression(
-                "(attribute_not_exists(#pk) OR #until <= :now) AND (attribute_not_exists(#by) OR #by <> :by)",
-            )
-            .expression_attribute_names("#pk", PARTITION_KEY)
-            .expression_attribute_names("#until", "until")
-            .expression_attribute_names("#by", "by")
-            .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
-            .expression_attribute_values(":until", epoch(r.cooldown_until))
-            .expression_attribute_values(":by", s(r.id.as_str()))
-            .expression_attribute_values(":now", epoch(r.now))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .build()
-            .map_err(build_error)
+            .set_item(Some(number_item(&r.subjects.tally.number, &r.number_after, r.now)))
+            .expression_attribute_names("#version", VERSION)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        let put = if seen == 0 {
+            put.condition_expression("attribute_not_exists(#version)")
+        } else {
+            put.condition_expression("#version = :seen")
+                .expression_attribute_values(":seen", AttributeValue::N(seen.to_string()))
+        };
+        put.build().map_err(build_error)
     }
 
-    fn counter_update(&self, subject: &SubjectKey, r: &SendReservation, max: u32) -> Result<Update, StoreError> {
+    /// Counts a send from the client in its hour, below `max`.
+    fn client_update(&self, subjects: &SendSubjects, max: u32) -> Result<Update, StoreError> {
         Update::builder()
             .table_name(&self.table)
-            .key(PARTITION_KEY, s(format!("count#{}#{}", subject.0, r.window_start.unix_timestamp())))
+            .key(PARTITION_KEY, client_key(subjects))
             .update_expression("ADD #n :one SET #ttl = :window_end")
             .condition_expression("attribute_not_exists(#pk) OR #n < :max")
             .expression_attribute_names("#pk", PARTITION_KEY)
@@ -190,9 +192,59 @@ impl DynamoStore {
             .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":max", n(max))
-            .expression_attribute_values(":window_end", epoch(r.window_end()))
+            .expression_attribute_values(":window_end", epoch(subjects.window_end()))
             .build()
             .map_err(build_error)
+    }
+
+    /// Adds `unverified` and `verified` to a day's counts, the unverified count kept below `room`
+    /// when one is given.
+    fn day_update(
+        &self,
+        key: String,
+        day: i64,
+        unverified: i64,
+        verified: i64,
+        room: Option<i64>,
+    ) -> Result<Update, StoreError> {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, s(key))
+            .update_expression("ADD #unverified :unverified, #verified :verified SET #ttl = if_not_exists(#ttl, :ttl)")
+            .expression_attribute_names("#unverified", UNVERIFIED)
+            .expression_attribute_names("#verified", VERIFIED)
+            .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
+            .expression_attribute_values(":unverified", int(unverified))
+            .expression_attribute_values(":verified", int(verified))
+            // Read as yesterday's counts through the next day.
+            .expression_attribute_values(":ttl", epoch(end_of_day(day + 1)));
+        let update = match room {
+            Some(room) => update
+                .condition_expression("attribute_not_exists(#unverified) OR #unverified < :room")
+                .expression_attribute_values(":room", int(room)),
+            None => update,
+        };
+        update.build().map_err(build_error)
+    }
+
+    /// Adds `price` (negative: gives it back) to the day's spend shard, which stays at or below
+    /// `share` when one is given.
+    fn spend_update(&self, subjects: &SendSubjects, price: i64, share: Option<MicroUsd>) -> Result<Update, StoreError> {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, spend_key(subjects))
+            .update_expression("ADD #spent :price SET #ttl = if_not_exists(#ttl, :ttl)")
+            .expression_attribute_names("#spent", SPENT)
+            .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
+            .expression_attribute_values(":price", int(price))
+            .expression_attribute_values(":ttl", epoch(end_of_day(subjects.tally.day)));
+        let update = match share {
+            Some(share) => update
+                .condition_expression("attribute_not_exists(#spent) OR #spent <= :most")
+                .expression_attribute_values(":most", int(to_i64(share.0) - price)),
+            None => update,
+        };
+        update.build().map_err(build_error)
     }
 
     fn key(id: &RequestId) -> AttributeValue {
@@ -220,6 +272,16 @@ impl DynamoStore {
         if let Some(at) = verified_at {
             item.insert("verified_at".to_owned(), epoch(at));
         }
+        if let Some(tally) = &v.tally {
+            let tally = HashMap::from([
+                ("number".to_owned(), s(&tally.number.0)),
+                ("range".to_owned(), s(&tally.range.0)),
+                ("country".to_owned(), s(&tally.country)),
+                ("shard".to_owned(), n(tally.shard)),
+                ("day".to_owned(), int(tally.day)),
+            ]);
+            item.insert(TALLY.to_owned(), AttributeValue::M(tally));
+        }
         item
     }
 
@@ -246,6 +308,10 @@ impl DynamoStore {
             // and RECORD_RETENTION after the upgrade, and is still read rather than refused.
             Err(missing) => text(LEGACY_PLAIN_PHONE).map_err(|_| missing)?,
         };
+        let tally = match item.get(TALLY) {
+            None => None,
+            Some(tally) => Some(read_tally(tally).ok_or_else(|| bad(TALLY))?),
+        };
         Ok(Verification {
             id,
             provider_id: ProviderRequestId(text("provider_id")?),
@@ -255,97 +321,104 @@ impl DynamoStore {
             attempts: number("attempts")?,
             max_attempts: number("max_attempts")?,
             status,
+            tally,
         })
     }
 }
 
 impl VerificationStore for DynamoStore {
-    async fn reserve_send(&self, r: &SendReservation) -> Result<(), ReserveError> {
-        let items = [
-            self.cooldown_update(r)?,
-            self.counter_update(&r.phone, r, r.max_per_number)?,
-            self.counter_update(&r.ip, r, r.max_per_ip)?,
+    async fn standing(&self, subjects: &SendSubjects) -> Result<Standing, StoreError> {
+        let tally = &subjects.tally;
+        let [range_yesterday, range_today] = [tally.day - 1, tally.day].map(|day| range_key(tally, day));
+        let [country_yesterday, country_today] = [tally.day - 1, tally.day].map(|day| country_key(tally, day));
+        let keys = [
+            number_key(&tally.number),
+            client_key(subjects),
+            range_yesterday,
+            range_today,
+            country_yesterday,
+            country_today,
+            spend_key(subjects),
         ];
-        // DynamoDB applies a transaction once per token for 10 minutes. The SDK's own retries of a
-        // call reuse its token (after a lost answer, or `TransactionInProgressException` while an
-        // earlier try is still being applied); a try after a cancellation is a new transaction.
-        let mut transaction = 1;
-        for attempt in 1..=TRANSACTION_TRIES {
-            let token = format!("{}-{transaction}", r.id.as_str());
-            let result = self
-                .client
-                .transact_write_items()
-                .client_request_token(token)
-                .set_transact_items(Some(
-                    items.iter().map(|u| TransactWriteItem::builder().update(u.clone()).build()).collect(),
-                ))
-                .send()
-                .await;
-            let err = match result {
-                Ok(_) => return Ok(()),
-                Err(err) => err,
-            };
-            let reasons = match err.as_service_error() {
-                Some(e) if e.is_transaction_canceled_exception() => match e {
-                    aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c) => {
-                        c.cancellation_reasons().to_vec()
-                    }
-                    _ => unreachable!("checked just above"),
-                },
-                _ => return Err(sdk_error("TransactWriteItems", err).into()),
-            };
-            let failed = |i: usize| reasons.get(i).and_then(|r| r.code()) == Some("ConditionalCheckFailed");
-            let (cooling, number_capped, ip_capped) = (failed(0), failed(1), failed(2));
-            if !(cooling || number_capped || ip_capped) {
-                // Only conflicts with concurrent transactions: try again after a short, jittered pause.
-                if attempt < TRANSACTION_TRIES {
-                    tokio::time::sleep(Duration::from_millis(10 + u64::from(rand_jitter()) % 40)).await;
-                    transaction += 1;
-                    continue;
-                }
-                return Err(StoreError::Unavailable(
-                    "TransactWriteItems: the transaction kept conflicting with others".into(),
-                )
-                .into());
-            }
-            let cooldown = if cooling {
-                let item = match reasons[0].item() {
-                    Some(item) => Some(item.clone()),
-                    None => self.raw_item(cooldown_key(r)).await?,
-                };
-                if holds_text(item.as_ref(), "by", r.id.as_str()) {
-                    return Ok(()); // our own reservation, applied by a try whose answer was lost
-                }
-                item.as_ref().and_then(|i| get_time(i, "until")).filter(|until| *until > r.now)
-            } else {
-                None
-            };
-            let denied = if number_capped || ip_capped {
-                SendDenied::RateLimited { until: cooldown.map_or(r.window_end(), |c| c.max(r.window_end())) }
-            } else {
-                SendDenied::Cooldown { until: cooldown.unwrap_or(r.cooldown_until) }
-            };
-            return Err(ReserveError::Denied(denied));
-        }
-        unreachable!("the loop returns on its last try")
+        let items = self.batch_get(&keys).await?;
+        let item = |key: &AttributeValue| key.as_s().ok().and_then(|k| items.get(k));
+        let count = |key: &AttributeValue| {
+            item(key).map_or_else(DayCount::default, |i| DayCount {
+                unverified: get_int(i, UNVERIFIED).unwrap_or(0),
+                verified: get_int(i, VERIFIED).unwrap_or(0),
+            })
+        };
+        Ok(Standing {
+            number: item(&keys[0]).map(read_number).unwrap_or_default(),
+            client_sends: item(&keys[1])
+                .and_then(|i| get_int(i, "n"))
+                .map_or(0, |n| u32::try_from(n).unwrap_or(u32::MAX)),
+            range: [count(&keys[2]), count(&keys[3])],
+            country: [count(&keys[4]), count(&keys[5])],
+            spent: MicroUsd(
+                item(&keys[6]).and_then(|i| get_int(i, SPENT)).map_or(0, |n| u64::try_from(n).unwrap_or(0)),
+            ),
+        })
     }
 
-    async fn release_send(&self, r: &SendReservation) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .delete_item()
+    async fn reserve_send(&self, r: &SendReservation) -> Result<(), ReserveError> {
+        if r.price.0 > r.spend_share.0 {
+            return Err(ReserveError::Denied(SendDenied::SpendingPaused { until: end_of_day(r.subjects.tally.day) }));
+        }
+        let tally = &r.subjects.tally;
+        let items = [
+            TransactWriteItem::builder().put(self.number_put(r)?).build(),
+            update_item(self.client_update(&r.subjects, r.max_per_client)?),
+            update_item(self.day_update(range_string(tally, tally.day), tally.day, 1, 0, Some(r.range_room))?),
+            update_item(self.day_update(country_string(tally, tally.day), tally.day, 1, 0, Some(r.country_room))?),
+            update_item(self.spend_update(&r.subjects, to_i64(r.price.0), Some(r.spend_share))?),
+        ];
+        let reasons = match self.transact(r.id.as_str(), &items).await? {
+            None => return Ok(()),
+            Some(reasons) => reasons,
+        };
+        let failed = |i: usize| reasons.get(i).and_then(|r| r.code()) == Some("ConditionalCheckFailed");
+        let denied = if failed(0) {
+            let item = match reasons[0].item() {
+                Some(item) => Some(item.clone()),
+                None => self.raw_item(number_key(&tally.number)).await?,
+            };
+            if holds_text(item.as_ref(), "by", r.id.as_str()) {
+                return Ok(()); // our own reservation, applied by a try whose answer was lost
+            }
+            SendDenied::Changed
+        } else if failed(1) {
+            SendDenied::ClientCapped { until: r.subjects.window_end() }
+        } else if failed(2) || failed(3) {
+            SendDenied::DestinationPaused { until: end_of_day(tally.day) }
+        } else {
+            SendDenied::SpendingPaused { until: end_of_day(tally.day) }
+        };
+        Err(ReserveError::Denied(denied))
+    }
+
+    async fn release_send(&self, r: &SendReservation, keep_spend: bool) -> Result<(), StoreError> {
+        let tally = &r.subjects.tally;
+        let restored =
+            NumberState { version: r.number_after.version + 1, reserved_by: None, ..r.number_before.clone() };
+        let put = Put::builder()
             .table_name(&self.table)
-            .key(PARTITION_KEY, cooldown_key(r))
+            .set_item(Some(number_item(&tally.number, &restored, r.now)))
             .condition_expression("#by = :by")
             .expression_attribute_names("#by", "by")
             .expression_attribute_values(":by", s(r.id.as_str()))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(()),
-            Err(e) => Err(sdk_error("DeleteItem", e)),
+            .build()
+            .map_err(build_error)?;
+        let mut items = vec![
+            TransactWriteItem::builder().put(put).build(),
+            update_item(self.day_update(range_string(tally, tally.day), tally.day, -1, 0, None)?),
+            update_item(self.day_update(country_string(tally, tally.day), tally.day, -1, 0, None)?),
+        ];
+        if !keep_spend {
+            items.push(update_item(self.spend_update(&r.subjects, -to_i64(r.price.0), None)?));
         }
+        // Cancelled: given back already, or the number has moved on.
+        self.transact(&format!("{}r", r.id.as_str()), &items).await.map(|_| ())
     }
 
     async fn create(&self, v: &Verification) -> Result<(), StoreError> {
@@ -460,10 +533,14 @@ impl VerificationStore for DynamoStore {
         }
     }
 
-    async fn finish(&self, id: &RequestId, how: Finish, attempt: &WriteId) -> Result<bool, StoreError> {
-        let mut update = self
-            .client
-            .update_item()
+    async fn finish(
+        &self,
+        id: &RequestId,
+        how: Finish,
+        attempt: &WriteId,
+        tally: Option<&Tally>,
+    ) -> Result<bool, StoreError> {
+        let update = Update::builder()
             .table_name(&self.table)
             .key(PARTITION_KEY, Self::key(id))
             .condition_expression("#status = :pending")
@@ -472,7 +549,7 @@ impl VerificationStore for DynamoStore {
             .expression_attribute_values(":pending", s("pending"))
             .expression_attribute_values(":attempt", s(attempt.as_str()))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
-        update = match how {
+        let update = match how {
             Finish::Verified { at } => update
                 .update_expression("SET #status = :status, #settled_by = :attempt, #verified_at = :at")
                 .expression_attribute_names("#verified_at", "verified_at")
@@ -485,14 +562,22 @@ impl VerificationStore for DynamoStore {
                 .update_expression("SET #status = :status, #settled_by = :attempt")
                 .expression_attribute_values(":status", s("expired")),
         };
-        match update.send().await {
-            Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+        let mut items = vec![update_item(update.build().map_err(build_error)?)];
+        if let (Finish::Verified { at }, Some(tally)) = (how, tally) {
+            items.push(update_item(self.streak_end(&tally.number, at)?));
+            items.push(update_item(self.day_update(range_string(tally, tally.day), tally.day, -1, 1, None)?));
+            items.push(update_item(self.day_update(country_string(tally, tally.day), tally.day, -1, 1, None)?));
+        }
+        match self.transact(&format!("{}f", attempt.as_str()), &items).await? {
+            None => Ok(true),
+            Some(reasons) => {
                 // Settled already: by this attempt (a try whose answer was lost), or by another.
-                let old = self.item_on_condition_failure(id, e).await?;
+                let old = match reasons.first().and_then(|r| r.item()) {
+                    Some(item) => Some(item.clone()),
+                    None => self.raw_item(Self::key(id)).await?,
+                };
                 Ok(holds_text(old.as_ref(), SETTLED_BY, attempt.as_str()))
             }
-            Err(e) => Err(sdk_error("UpdateItem", e)),
         }
     }
 
@@ -520,6 +605,91 @@ impl DynamoStore {
         }
     }
 
+    /// Ends the number's streak of unverified codes (a code was entered at `at`).
+    fn streak_end(&self, number: &SubjectKey, at: OffsetDateTime) -> Result<Update, StoreError> {
+        Update::builder()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, number_key(number))
+            .update_expression("SET #streak = :zero, #ttl = if_not_exists(#ttl, :ttl) ADD #version :one")
+            .expression_attribute_names("#streak", STREAK)
+            .expression_attribute_names("#version", VERSION)
+            .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":ttl", epoch(at + time::Duration::DAY))
+            .build()
+            .map_err(build_error)
+    }
+
+    /// Applies `items` as one transaction, named `name` (a retry of it is applied once). Returns
+    /// the cancellation reasons when a condition failed, and tries again, a few times, when it
+    /// only collided with concurrent transactions.
+    async fn transact(
+        &self,
+        name: &str,
+        items: &[TransactWriteItem],
+    ) -> Result<Option<Vec<aws_sdk_dynamodb::types::CancellationReason>>, StoreError> {
+        // DynamoDB applies a transaction once per token for 10 minutes. The SDK's own retries of a
+        // call reuse its token (after a lost answer, or `TransactionInProgressException` while an
+        // earlier try is still being applied); a try after a cancellation is a new transaction.
+        for attempt in 1..=TRANSACTION_TRIES {
+            let result = self
+                .client
+                .transact_write_items()
+                .client_request_token(format!("{name}-{attempt}"))
+                .set_transact_items(Some(items.to_vec()))
+                .send()
+                .await;
+            let err = match result {
+                Ok(_) => return Ok(None),
+                Err(err) => err,
+            };
+            let reasons = match err.as_service_error() {
+                Some(TransactWriteItemsError::TransactionCanceledException(c)) => c.cancellation_reasons().to_vec(),
+                _ => return Err(sdk_error("TransactWriteItems", err)),
+            };
+            if reasons.iter().any(|r| r.code() == Some("ConditionalCheckFailed")) {
+                return Ok(Some(reasons));
+            }
+            // Only conflicts with concurrent transactions: try again after a short, jittered pause.
+            if attempt < TRANSACTION_TRIES {
+                tokio::time::sleep(Duration::from_millis(10 + u64::from(rand_jitter()) % 40)).await;
+            }
+        }
+        Err(StoreError::Unavailable("TransactWriteItems: the transaction kept conflicting with others".into()))
+    }
+
+    /// The items under `keys` (consistent reads), by key, in as many calls as the server needs.
+    async fn batch_get(&self, keys: &[AttributeValue]) -> Result<HashMap<String, Item>, StoreError> {
+        let mut found = HashMap::new();
+        let mut pending: Vec<Item> =
+            keys.iter().map(|key| Item::from([(PARTITION_KEY.to_owned(), key.clone())])).collect();
+        for _ in 0..TRANSACTION_TRIES {
+            let wanted = KeysAndAttributes::builder()
+                .set_keys(Some(pending))
+                .consistent_read(true)
+                .build()
+                .map_err(build_error)?;
+            let out = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, wanted)
+                .send()
+                .await
+                .map_err(|e| sdk_error("BatchGetItem", e))?;
+            for item in out.responses.unwrap_or_default().remove(&self.table).unwrap_or_default() {
+                if let Some(key) = item.get(PARTITION_KEY).and_then(|k| k.as_s().ok()) {
+                    found.insert(key.clone(), item);
+                }
+            }
+            pending = out.unprocessed_keys.unwrap_or_default().remove(&self.table).map(|k| k.keys).unwrap_or_default();
+            if pending.is_empty() {
+                return Ok(found);
+            }
+        }
+        Err(StoreError::Unavailable("BatchGetItem: keys kept coming back unprocessed".into()))
+    }
+
     /// The item under `key` as it is now (a consistent read), whatever its `ttl`.
     async fn raw_item(&self, key: AttributeValue) -> Result<Option<Item>, StoreError> {
         let out = self
@@ -539,6 +709,17 @@ impl DynamoStore {
 pub const SEALED_PHONE: &str = "phone_sealed";
 /// Where records written before numbers were sealed kept them in plain text.
 const LEGACY_PLAIN_PHONE: &str = "phone";
+/// A number's state: its version, streak of unverified codes and recent sends (a list of times).
+const VERSION: &str = "version";
+const STREAK: &str = "streak";
+const SENDS: &str = "sends";
+/// A day's counts of a range or a country shard.
+const UNVERIFIED: &str = "unverified";
+const VERIFIED: &str = "verified";
+/// A spend shard's total, in millionths of a dollar.
+const SPENT: &str = "spent";
+/// What a verification's send was counted against (a map; see [`Tally`]).
+const TALLY: &str = "tally";
 /// The names of the attempts counted against a verification (a string set).
 const TRIES: &str = "tries";
 /// The attempt that moved a verification out of `pending`.
@@ -549,9 +730,93 @@ fn record_key(id: &RequestId) -> String {
     format!("v#{id}")
 }
 
-/// The key of the item holding a number's cooldown.
-fn cooldown_key(r: &SendReservation) -> AttributeValue {
-    s(format!("cooldown#{}", r.phone.0))
+/// The item holding a number's recent sends.
+fn number_key(number: &SubjectKey) -> AttributeValue {
+    s(format!("number#{}", number.0))
+}
+
+/// A client's count of sends in its hour.
+fn client_key(subjects: &SendSubjects) -> AttributeValue {
+    s(format!("count#{}#{}", subjects.client.0, subjects.window_start.unix_timestamp()))
+}
+
+/// A range's counts on `day`.
+fn range_string(tally: &Tally, day: i64) -> String {
+    format!("range#{}#{day}", tally.range.0)
+}
+
+fn range_key(tally: &Tally, day: i64) -> AttributeValue {
+    s(range_string(tally, day))
+}
+
+/// A country shard's counts on `day`.
+fn country_string(tally: &Tally, day: i64) -> String {
+    format!("country#{}#{}#{day}", tally.country, tally.shard)
+}
+
+fn country_key(tally: &Tally, day: i64) -> AttributeValue {
+    s(country_string(tally, day))
+}
+
+/// A spend shard of the send's day.
+fn spend_key(subjects: &SendSubjects) -> AttributeValue {
+    s(format!("spend#{}#{}", subjects.tally.day, subjects.spend_shard))
+}
+
+/// A number's state as an item: kept until its last send leaves the 24-hour window.
+fn number_item(number: &SubjectKey, state: &NumberState, now: OffsetDateTime) -> Item {
+    let keep_until = state.recent_sends.last().map_or(now, |at| *at + time::Duration::DAY);
+    let keep_until = state.cooldown_until.map_or(keep_until, |until| until.max(keep_until));
+    let mut item = Item::from([
+        (PARTITION_KEY.to_owned(), number_key(number)),
+        (VERSION.to_owned(), AttributeValue::N(state.version.to_string())),
+        (STREAK.to_owned(), n(state.unverified_streak)),
+        (SENDS.to_owned(), AttributeValue::L(state.recent_sends.iter().map(|at| epoch(*at)).collect())),
+        (TTL_ATTRIBUTE.to_owned(), epoch(keep_until)),
+    ]);
+    if let Some(until) = state.cooldown_until {
+        item.insert("until".to_owned(), epoch(until));
+    }
+    if let Some(by) = &state.reserved_by {
+        item.insert("by".to_owned(), s(by.as_str()));
+    }
+    item
+}
+
+/// A number's state from its item. One whose `ttl` has passed (TTL deletes late) is read as it
+/// is: the rules ignore sends and cooldowns that are over, and a write must match its version.
+fn read_number(item: &Item) -> NumberState {
+    let version = get_int(item, VERSION).and_then(|v| u64::try_from(v).ok()).unwrap_or(0);
+    let sends = item.get(SENDS).and_then(|v| v.as_l().ok()).map(|list| {
+        list.iter()
+            .filter_map(|at| at.as_n().ok()?.parse::<i64>().ok())
+            .filter_map(|at| OffsetDateTime::from_unix_timestamp(at).ok())
+            .collect()
+    });
+    NumberState {
+        version,
+        cooldown_until: get_time(item, "until"),
+        unverified_streak: get_int(item, STREAK).and_then(|v| u32::try_from(v).ok()).unwrap_or(0),
+        recent_sends: sends.unwrap_or_default(),
+        reserved_by: item.get("by").and_then(|v| v.as_s().ok()).map(|by| WriteId::from_stored(by.clone())),
+    }
+}
+
+/// A verification's tally, from its map attribute.
+fn read_tally(value: &AttributeValue) -> Option<Tally> {
+    let map = value.as_m().ok()?;
+    let text = |field: &str| map.get(field)?.as_s().ok().cloned();
+    Some(Tally {
+        number: SubjectKey(text("number")?),
+        range: SubjectKey(text("range")?),
+        country: text("country")?,
+        shard: get_int(map, "shard")?.try_into().ok()?,
+        day: get_int(map, "day")?,
+    })
+}
+
+fn update_item(update: Update) -> TransactWriteItem {
+    TransactWriteItem::builder().update(update).build()
 }
 
 /// Whether `item` has the string `value` in `field`: a write's own name, read back.
@@ -569,6 +834,18 @@ fn s(value: impl Into<String>) -> AttributeValue {
 
 fn n(value: u32) -> AttributeValue {
     AttributeValue::N(value.to_string())
+}
+
+fn int(value: i64) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+fn to_i64(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+fn get_int(item: &Item, field: &str) -> Option<i64> {
+    item.get(field)?.as_n().ok()?.parse().ok()
 }
 
 fn epoch(t: OffsetDateTime) -> AttributeValue {

@@ -6,10 +6,12 @@ use std::sync::Mutex;
 
 use time::OffsetDateTime;
 
+use crate::domain::limits::{DayCount, MicroUsd, NumberState, end_of_day};
 use crate::domain::request_id::RequestId;
 use crate::domain::verification::{AttemptDenied, Finish, Verification, VerificationStatus};
 use crate::ports::{
-    AttemptError, ReserveError, SendDenied, SendReservation, StoreError, SubjectKey, VerificationStore, WriteId,
+    AttemptError, ReserveError, SendDenied, SendReservation, SendSubjects, Standing, StoreError, SubjectKey, Tally,
+    VerificationStore, WriteId,
 };
 
 #[derive(Debug, Default)]
@@ -20,10 +22,24 @@ pub struct MemoryStore {
 #[derive(Debug, Default)]
 struct State {
     verifications: HashMap<RequestId, Record>,
-    /// Each number's cooldown: until when, and the reservation that started it.
-    cooldowns: HashMap<SubjectKey, (OffsetDateTime, WriteId)>,
-    /// (subject, window start) -> sends counted in that hour.
-    counters: HashMap<(SubjectKey, OffsetDateTime), u32>,
+    /// Each number's recent sends.
+    numbers: HashMap<SubjectKey, NumberState>,
+    /// (client, window start) -> sends counted in that hour.
+    clients: HashMap<(SubjectKey, OffsetDateTime), u32>,
+    /// A range's or a country shard's counts on a day, keyed as [`day_key`] names them.
+    days: HashMap<String, DayCount>,
+    /// (day, shard) -> the estimated spend.
+    spend: HashMap<(i64, u32), MicroUsd>,
+}
+
+/// The key of a range's (`range#<key>#<day>`) or a country shard's
+/// (`country#<country>#<shard>#<day>`) counts on `day`.
+fn day_key(tally: &Tally, range: bool, day: i64) -> String {
+    if range {
+        format!("range#{}#{day}", tally.range.0)
+    } else {
+        format!("country#{}#{}#{day}", tally.country, tally.shard)
+    }
 }
 
 /// A verification with the names of the attempts counted against it and of the one that
@@ -48,37 +64,80 @@ impl MemoryStore {
 }
 
 impl VerificationStore for MemoryStore {
+    async fn standing(&self, subjects: &SendSubjects) -> Result<Standing, StoreError> {
+        let state = self.lock();
+        let tally = &subjects.tally;
+        let counts = |range: bool| {
+            [tally.day - 1, tally.day]
+                .map(|day| state.days.get(&day_key(tally, range, day)).copied().unwrap_or_default())
+        };
+        Ok(Standing {
+            number: state.numbers.get(&tally.number).cloned().unwrap_or_default(),
+            client_sends: state.clients.get(&(subjects.client.clone(), subjects.window_start)).copied().unwrap_or(0),
+            range: counts(true),
+            country: counts(false),
+            spent: state.spend.get(&(tally.day, subjects.spend_shard)).copied().unwrap_or_default(),
+        })
+    }
+
     async fn reserve_send(&self, r: &SendReservation) -> Result<(), ReserveError> {
         let mut state = self.lock();
-        if state.cooldowns.get(&r.phone).is_some_and(|(_, by)| *by == r.id) {
+        let (subjects, tally) = (&r.subjects, &r.subjects.tally);
+        let number = state.numbers.get(&tally.number).cloned().unwrap_or_default();
+        if number.reserved_by.as_ref() == Some(&r.id) {
             return Ok(()); // this very reservation, applied already
         }
-        let window_end = r.window_end();
-        let count = |key: &SubjectKey| state.counters.get(&(key.clone(), r.window_start)).copied().unwrap_or(0);
-        let capped = count(&r.phone) >= r.max_per_number || count(&r.ip) >= r.max_per_ip;
-        let cooling = state.cooldowns.get(&r.phone).map(|(until, _)| *until).filter(|until| *until > r.now);
-        match (capped, cooling) {
-            (true, cooldown) => {
-                let until = cooldown.map_or(window_end, |c| c.max(window_end));
-                return Err(ReserveError::Denied(SendDenied::RateLimited { until }));
-            }
-            (false, Some(until)) => return Err(ReserveError::Denied(SendDenied::Cooldown { until })),
-            (false, None) => {}
+        if number.version != r.number_before.version {
+            return Err(ReserveError::Denied(SendDenied::Changed));
         }
-        state.cooldowns.insert(r.phone.clone(), (r.cooldown_until, r.id.clone()));
-        for key in [&r.phone, &r.ip] {
-            *state.counters.entry((key.clone(), r.window_start)).or_default() += 1;
+        let client = (subjects.client.clone(), subjects.window_start);
+        if state.clients.get(&client).copied().unwrap_or(0) >= r.max_per_client {
+            return Err(ReserveError::Denied(SendDenied::ClientCapped { until: subjects.window_end() }));
         }
+        let (range, country) = (day_key(tally, true, tally.day), day_key(tally, false, tally.day));
+        let unverified = |key: &String| state.days.get(key).map_or(0, |c| c.unverified);
+        if unverified(&range) >= r.range_room || unverified(&country) >= r.country_room {
+            let until = end_of_day(tally.day);
+            return Err(ReserveError::Denied(SendDenied::DestinationPaused { until }));
+        }
+        let spend = (tally.day, subjects.spend_shard);
+        let spent = state.spend.get(&spend).copied().unwrap_or_default();
+        if spent.0 + r.price.0 > r.spend_share.0 {
+            return Err(ReserveError::Denied(SendDenied::SpendingPaused { until: end_of_day(tally.day) }));
+        }
+        state.numbers.insert(tally.number.clone(), r.number_after.clone());
+        *state.clients.entry(client).or_default() += 1;
+        for key in [range, country] {
+            state.days.entry(key).or_default().unverified += 1;
+        }
+        state.spend.insert(spend, MicroUsd(spent.0 + r.price.0));
         // Forget what no rule can read any more, as TTL does in DynamoDB.
-        state.counters.retain(|(_, start), _| *start + time::Duration::HOUR > r.now);
-        state.cooldowns.retain(|_, (until, by)| *until > r.now || *by == r.id);
+        state.clients.retain(|(_, start), _| *start + time::Duration::HOUR > r.now);
+        let today = tally.day;
+        state.spend.retain(|(day, _), _| *day >= today);
+        state.days.retain(|key, _| {
+            key.rsplit('#').next().and_then(|d| d.parse::<i64>().ok()).is_some_and(|d| d >= today - 1)
+        });
+        state.numbers.retain(|_, n| n.recent_sends.last().is_some_and(|at| *at + time::Duration::DAY > r.now));
         Ok(())
     }
 
-    async fn release_send(&self, r: &SendReservation) -> Result<(), StoreError> {
+    async fn release_send(&self, r: &SendReservation, keep_spend: bool) -> Result<(), StoreError> {
         let mut state = self.lock();
-        if state.cooldowns.get(&r.phone).is_some_and(|(_, by)| *by == r.id) {
-            state.cooldowns.remove(&r.phone);
+        let tally = &r.subjects.tally;
+        if state.numbers.get(&tally.number).is_none_or(|n| n.reserved_by.as_ref() != Some(&r.id)) {
+            return Ok(()); // given back already, or the number has moved on
+        }
+        let restored =
+            NumberState { version: r.number_after.version + 1, reserved_by: None, ..r.number_before.clone() };
+        state.numbers.insert(tally.number.clone(), restored);
+        for range in [true, false] {
+            if let Some(count) = state.days.get_mut(&day_key(tally, range, tally.day)) {
+                count.unverified -= 1;
+            }
+        }
+        if !keep_spend && let Some(spent) = state.spend.get_mut(&(tally.day, r.subjects.spend_shard)) {
+            spent.0 = spent.0.saturating_sub(r.price.0);
         }
         Ok(())
     }
@@ -129,7 +188,13 @@ impl VerificationStore for MemoryStore {
         Ok(())
     }
 
-    async fn finish(&self, id: &RequestId, how: Finish, attempt: &WriteId) -> Result<bool, StoreError> {
+    async fn finish(
+        &self,
+        id: &RequestId,
+        how: Finish,
+        attempt: &WriteId,
+        tally: Option<&Tally>,
+    ) -> Result<bool, StoreError> {
         let mut state = self.lock();
         let Some(record) = state.verifications.get_mut(id) else { return Ok(false) };
         if record.verification.status != VerificationStatus::Pending {
@@ -141,6 +206,17 @@ impl VerificationStore for MemoryStore {
             Finish::Expired => VerificationStatus::Expired,
         };
         record.settled_by = Some(attempt.clone());
+        if let (Finish::Verified { .. }, Some(tally)) = (how, tally) {
+            if let Some(number) = state.numbers.get_mut(&tally.number) {
+                number.unverified_streak = 0;
+                number.version += 1;
+            }
+            for range in [true, false] {
+                let count = state.days.entry(day_key(tally, range, tally.day)).or_default();
+                count.unverified -= 1;
+                count.verified += 1;
+            }
+        }
         Ok(true)
     }
 

@@ -1,8 +1,11 @@
 //! The domain: values that are valid once held (a phone number, a code, a request id), the keyed
-//! hashes the store uses for numbers and addresses, and the verification record with its rule.
+//! hashes the store uses for numbers and addresses, the verification record with its rule, and the
+//! limits on sending with the SMS price table.
 
+pub mod limits;
 pub mod otp_code;
 pub mod phone;
 pub mod request_id;
+pub mod sms_price;
 pub mod subject_key;
 pub mod verification;

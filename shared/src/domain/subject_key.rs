@@ -5,6 +5,7 @@ use hmac::{Hmac, Mac};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::Sha256;
 
+use crate::domain::limits::{client_network, number_range};
 use crate::domain::phone::PhoneNumber;
 use crate::ports::SubjectKey;
 
@@ -22,8 +23,14 @@ impl SubjectHasher {
         self.hash("phone", phone.e164())
     }
 
+    /// A client: an IPv4 address or an IPv6 /64 ([`client_network`]).
     pub fn ip(&self, ip: &str) -> SubjectKey {
-        self.hash("ip", ip)
+        self.hash("ip", &client_network(ip))
+    }
+
+    /// A number range ([`number_range`]).
+    pub fn range(&self, phone: &PhoneNumber) -> SubjectKey {
+        self.hash("range", number_range(phone))
     }
 
     /// HMAC-SHA256 over `kind:value`, so a phone number and an IP can never share a key.
@@ -58,5 +65,7 @@ mod tests {
         assert_eq!(a.phone(&phone).0.len(), 64);
         assert!(!a.phone(&phone).0.contains("4155552671"));
         assert_ne!(a.ip("+14155552671"), a.phone(&phone));
+        assert_ne!(a.range(&phone), a.phone(&phone));
+        assert_eq!(a.ip("2001:db8::1"), a.ip("2001:db8::ffff:2"), "one IPv6 /64 is one client");
     }
 }

@@ -4,7 +4,7 @@
 use time::OffsetDateTime;
 
 use crate::domain::request_id::RequestId;
-use crate::ports::ProviderRequestId;
+use crate::ports::{ProviderRequestId, Tally};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VerificationStatus {
@@ -29,6 +29,9 @@ pub struct Verification {
     pub attempts: u32,
     pub max_attempts: u32,
     pub status: VerificationStatus,
+    /// What the send was counted against, to credit when the code is entered (none on records
+    /// written before sends were tallied).
+    pub tally: Option<Tally>,
 }
 
 /// Records outlive their code by this much, so that a late check hears "expired" or "already

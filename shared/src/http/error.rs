@@ -85,6 +85,14 @@ api_errors! {
     RateLimited { retry_after_seconds: u64 = 1 } => TOO_MANY_REQUESTS, "rate_limited",
         format!("Too many codes were requested. Try again in {}.", wait(retry_after_seconds)),
         retryAfter = retry_after_seconds;
+    /// The number's range or country has used its budget of codes nobody entered.
+    DestinationPaused { retry_after_seconds: u64 = 1 } => TOO_MANY_REQUESTS, "destination_paused",
+        format!("Codes to numbers like this one are paused for now. Try again in {}, or use another number.", wait(retry_after_seconds)),
+        retryAfter = retry_after_seconds;
+    /// The day's SMS budget is spent.
+    SendingPaused { retry_after_seconds: u64 = 1 } => SERVICE_UNAVAILABLE, "sending_paused",
+        format!("Sending codes is paused for now. Try again in {}.", wait(retry_after_seconds)),
+        retryAfter = retry_after_seconds;
     IncorrectCode { attempts_remaining: u32 = 1 } => BAD_REQUEST, "incorrect_code",
         match attempts_remaining {
             1 => "That code is incorrect. You have 1 attempt left.".to_owned(),
@@ -152,7 +160,8 @@ fn wait(seconds: u64) -> String {
     match seconds {
         1 => "1 second".into(),
         0..=90 => format!("{seconds} seconds"),
-        _ => format!("{} minutes", seconds.div_ceil(60)),
+        91..=5400 => format!("{} minutes", seconds.div_ceil(60)),
+        _ => format!("{} hours", seconds.div_ceil(3600)),
     }
 }
 

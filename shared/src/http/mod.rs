@@ -129,6 +129,12 @@ impl From<RequestCodeError> for Failure {
             RequestCodeError::RateLimited { retry_after_seconds } => {
                 ApiError::RateLimited { retry_after_seconds }.into()
             }
+            RequestCodeError::DestinationPaused { retry_after_seconds } => {
+                ApiError::DestinationPaused { retry_after_seconds }.into()
+            }
+            RequestCodeError::SendingPaused { retry_after_seconds } => {
+                ApiError::SendingPaused { retry_after_seconds }.into()
+            }
             RequestCodeError::Provider(e) => Self::provider(e),
             RequestCodeError::Store(e) => Self::store(e),
         }

@@ -6,12 +6,16 @@ use std::time::Duration;
 use secrecy::SecretString;
 
 use crate::adapters::vonage::{VonageApi, VonageSettings};
+use crate::domain::limits::{MicroUsd, NumberRules, SpendLimit, UnverifiedBudget};
 use crate::domain::otp_code::{MAX_CODE_LENGTH, MIN_CODE_LENGTH};
 use crate::domain::phone::CountryAllowList;
+use crate::domain::sms_price::SmsPrices;
 use crate::http::{Cors, Edge};
 use crate::service::Policy;
 
 pub const DEFAULT_VONAGE_BASE_URL: &str = "https://api.nexmo.com";
+/// US dollars a day: a few hundred codes at the dearer prices, a few thousand at the usual ones.
+const DEFAULT_DAILY_SPEND_LIMIT: &str = "50";
 
 /// Characters Vonage refuses in a brand (its API answers 422 for them).
 const BRAND_FORBIDDEN: &[char] = &['/', '{', '}', ':', '$'];
@@ -132,10 +136,56 @@ fn policy<F: Fn(&str) -> Option<String>>(s: &Settings<F>, api: VonageApi) -> Res
         ttl_seconds: s.number("OTP_TTL_SECONDS", 300u32, 60..=900)?,
         // Vonage ends a verification after three wrong codes, so a higher limit could never apply.
         max_attempts: s.number("OTP_MAX_ATTEMPTS", 3u32, 1..=3)?,
-        resend_cooldown_seconds: s.number("OTP_RESEND_COOLDOWN_SECONDS", 60u32, 0..=3600)?,
-        max_sends_per_number_per_hour: s.number("OTP_MAX_SENDS_PER_NUMBER_PER_HOUR", 5u32, 1..=1000)?,
+        number: number_rules(s)?,
         max_sends_per_ip_per_hour: s.number("OTP_MAX_SENDS_PER_IP_PER_HOUR", 20u32, 1..=1_000_000)?,
+        range_budget: UnverifiedBudget {
+            floor: s.number("OTP_RANGE_UNVERIFIED_FLOOR", 10u32, 1..=1_000_000)?,
+            percent_of_verified: unverified_percent(s)?,
+        },
+        country_budget: UnverifiedBudget {
+            floor: s.number("OTP_COUNTRY_UNVERIFIED_FLOOR", 25u32, 1..=10_000_000)?,
+            percent_of_verified: unverified_percent(s)?,
+        },
+        counter_shards: s.number("OTP_COUNTER_SHARDS", 4u32, 1..=256)?,
+        spend: spend_limit(s)?,
     })
+}
+
+fn unverified_percent<F: Fn(&str) -> Option<String>>(s: &Settings<F>) -> Result<u32, ConfigError> {
+    s.number("OTP_UNVERIFIED_PERCENT_OF_VERIFIED", 100u32, 0..=10_000)
+}
+
+/// A number's gaps (the first, doubling after each code nobody entered, up to the longest) and
+/// its caps per hour and per 24 hours. The daily cap is the most sends a number's item remembers.
+fn number_rules<F: Fn(&str) -> Option<String>>(s: &Settings<F>) -> Result<NumberRules, ConfigError> {
+    let first_gap_seconds = s.number("OTP_RESEND_COOLDOWN_SECONDS", 60u32, 0..=3600)?;
+    let max_gap_seconds = s.number("OTP_MAX_RESEND_COOLDOWN_SECONDS", 3600u32, 0..=86_400)?;
+    if max_gap_seconds < first_gap_seconds {
+        return Err(ConfigError::new(
+            "OTP_MAX_RESEND_COOLDOWN_SECONDS",
+            format!("must be at least OTP_RESEND_COOLDOWN_SECONDS ({first_gap_seconds})"),
+        ));
+    }
+    Ok(NumberRules {
+        first_gap_seconds,
+        max_gap_seconds,
+        max_per_hour: s.number("OTP_MAX_SENDS_PER_NUMBER_PER_HOUR", 5u32, 1..=100)?,
+        max_per_day: s.number("OTP_MAX_SENDS_PER_NUMBER_PER_DAY", 10u32, 1..=100)?,
+    })
+}
+
+/// The day's spend budget in dollars, and the price table with the operator's prices.
+fn spend_limit<F: Fn(&str) -> Option<String>>(s: &Settings<F>) -> Result<SpendLimit, ConfigError> {
+    let raw = s.get("OTP_DAILY_SPEND_LIMIT").unwrap_or_else(|| DEFAULT_DAILY_SPEND_LIMIT.to_owned());
+    let daily = MicroUsd::parse(&raw).filter(|d| d.0 > 0).ok_or_else(|| {
+        ConfigError::new(
+            "OTP_DAILY_SPEND_LIMIT",
+            format!("must be an amount in US dollars above 0, e.g. 50 or 12.50 (got `{raw}`)"),
+        )
+    })?;
+    let prices = SmsPrices::with_overrides(&s.get("OTP_SMS_PRICES").unwrap_or_default())
+        .map_err(|problem| ConfigError::new("OTP_SMS_PRICES", problem))?;
+    Ok(SpendLimit { daily, prices })
 }
 
 /// Where Vonage is, the credentials, the brand in the SMS, and the code's shape and lifetime.
@@ -232,9 +282,12 @@ mod tests {
                 code_length: 6,
                 ttl_seconds: 300,
                 max_attempts: 3,
-                resend_cooldown_seconds: 60,
-                max_sends_per_number_per_hour: 5,
+                number: NumberRules { first_gap_seconds: 60, max_gap_seconds: 3600, max_per_hour: 5, max_per_day: 10 },
                 max_sends_per_ip_per_hour: 20,
+                range_budget: UnverifiedBudget { floor: 10, percent_of_verified: 100 },
+                country_budget: UnverifiedBudget { floor: 25, percent_of_verified: 100 },
+                counter_shards: 4,
+                spend: SpendLimit { daily: MicroUsd(50_000_000), prices: SmsPrices::default() },
             }
         );
         assert_eq!(config.vonage.api, VonageApi::V2);
@@ -256,6 +309,18 @@ mod tests {
             (&[("OTP_RESEND_COOLDOWN_SECONDS", "-1")], "OTP_RESEND_COOLDOWN_SECONDS"),
             (&[("OTP_MAX_SENDS_PER_NUMBER_PER_HOUR", "0")], "OTP_MAX_SENDS_PER_NUMBER_PER_HOUR"),
             (&[("OTP_MAX_SENDS_PER_IP_PER_HOUR", "x")], "OTP_MAX_SENDS_PER_IP_PER_HOUR"),
+            (&[("OTP_MAX_SENDS_PER_NUMBER_PER_DAY", "101")], "OTP_MAX_SENDS_PER_NUMBER_PER_DAY"),
+            (
+                &[("OTP_RESEND_COOLDOWN_SECONDS", "600"), ("OTP_MAX_RESEND_COOLDOWN_SECONDS", "300")],
+                "OTP_MAX_RESEND_COOLDOWN_SECONDS",
+            ),
+            (&[("OTP_RANGE_UNVERIFIED_FLOOR", "0")], "OTP_RANGE_UNVERIFIED_FLOOR"),
+            (&[("OTP_COUNTRY_UNVERIFIED_FLOOR", "many")], "OTP_COUNTRY_UNVERIFIED_FLOOR"),
+            (&[("OTP_UNVERIFIED_PERCENT_OF_VERIFIED", "-5")], "OTP_UNVERIFIED_PERCENT_OF_VERIFIED"),
+            (&[("OTP_COUNTER_SHARDS", "0")], "OTP_COUNTER_SHARDS"),
+            (&[("OTP_DAILY_SPEND_LIMIT", "0")], "OTP_DAILY_SPEND_LIMIT"),
+            (&[("OTP_DAILY_SPEND_LIMIT", "$50")], "OTP_DAILY_SPEND_LIMIT"),
+            (&[("OTP_SMS_PRICES", "GB:0.05")], "OTP_SMS_PRICES"),
             (&[("VONAGE_BRAND", "A/B")], "VONAGE_BRAND"),
             (&[("VONAGE_BRAND", "ABCDEFGHIJKLMNOPQRS")], "VONAGE_BRAND"),
             (&[("VONAGE_BRAND", "  ")], "VONAGE_BRAND"),

@@ -5,7 +5,8 @@
 
 use serde_json::{Value, json};
 use shared::adapters::DynamoStore;
-use shared::ports::{SendReservation, SubjectKey, VerificationStore, WriteId};
+use shared::domain::limits::{MicroUsd, NumberState, day_number};
+use shared::ports::{SendReservation, SendSubjects, SubjectKey, Tally, VerificationStore, WriteId};
 use time::{Duration, OffsetDateTime};
 use wiremock::matchers::{header, method};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -24,15 +25,35 @@ fn ok() -> ResponseTemplate {
 
 fn reservation() -> SendReservation {
     let now = OffsetDateTime::from_unix_timestamp(1_764_417_600).unwrap();
+    let id = WriteId::generate();
     SendReservation {
-        id: WriteId::generate(),
-        phone: SubjectKey("phone".into()),
-        ip: SubjectKey("ip".into()),
+        id: id.clone(),
         now,
-        cooldown_until: now + Duration::seconds(60),
-        window_start: now,
-        max_per_number: 5,
-        max_per_ip: 20,
+        subjects: SendSubjects {
+            tally: Tally {
+                number: SubjectKey("phone".into()),
+                range: SubjectKey("range".into()),
+                country: "US".into(),
+                shard: 0,
+                day: day_number(now),
+            },
+            client: SubjectKey("ip".into()),
+            window_start: now,
+            spend_shard: 0,
+        },
+        number_before: NumberState::default(),
+        number_after: NumberState {
+            version: 1,
+            cooldown_until: Some(now + Duration::seconds(60)),
+            unverified_streak: 1,
+            recent_sends: vec![now],
+            reserved_by: Some(id),
+        },
+        max_per_client: 20,
+        range_room: 10,
+        country_room: 10,
+        price: MicroUsd(7_900),
+        spend_share: MicroUsd(1_000_000),
     }
 }
 
@@ -66,8 +87,7 @@ async fn a_transaction_still_in_progress_is_asked_again_with_its_own_token() {
 #[tokio::test]
 async fn a_transaction_cancelled_by_a_conflict_is_tried_again_as_a_new_one() {
     let server = MockServer::start().await;
-    let conflict =
-        json!({"CancellationReasons": [{"Code": "TransactionConflict"}, {"Code": "None"}, {"Code": "None"}]});
+    let conflict = json!({"CancellationReasons": [{"Code": "TransactionConflict"}, {"Code": "None"}, {"Code": "None"}, {"Code": "None"}, {"Code": "None"}]});
     Mock::given(method("POST"))
         .and(header("x-amz-target", TRANSACT))
         .respond_with(dynamodb_error("TransactionCanceledException", conflict))

@@ -68,11 +68,12 @@ impl Setup {
         assert_eq!(self.sent(operation), sent_before + 2, "{operation} was sent, its answer lost, then sent again");
     }
 
-    /// Past the cooldown, at the service and at the simulator (which holds a verification's first
-    /// 30 s against a cancel, as Vonage does).
-    fn advance_a_minute(&self) {
-        self.clock.advance(time::Duration::seconds(60));
-        self.sim.simulator.advance(std::time::Duration::from_secs(60));
+    /// Past the cooldown of `sent`, at the service and at the simulator (which holds a
+    /// verification's first 30 s against a cancel, as Vonage does).
+    fn advance_past(&self, sent: &CodeSent) {
+        let wait = sent.resend_available_at - self.clock.now();
+        self.clock.advance(wait);
+        self.sim.simulator.advance(std::time::Duration::from_secs(wait.whole_seconds().unsigned_abs()));
     }
 
     fn sent(&self, operation: &str) -> usize {
@@ -93,12 +94,14 @@ async fn a_reservation_whose_answer_is_lost_sends_one_sms_and_counts_once() {
     assert_eq!(s.sms_sent(), 1);
     s.service.check_code(&sent.request_id, &s.code()).await.expect("and verifies");
 
-    // The reservation counted once: with a 60 s cooldown and 5 codes an hour, four more go out.
+    // The reservation counted once: with 5 codes an hour (and gaps of 1, 2, 4 and 8 minutes after
+    // the verification), four more go out.
+    let mut last = sent;
     for _ in 0..4 {
-        s.advance_a_minute();
-        s.request().await.expect("within the hourly cap");
+        s.advance_past(&last);
+        last = s.request().await.expect("within the hourly cap");
     }
-    s.advance_a_minute();
+    s.advance_past(&last);
     assert!(matches!(s.request().await, Err(RequestCodeError::RateLimited { .. })));
 }
 
@@ -130,10 +133,10 @@ async fn an_attempt_whose_answer_is_lost_is_counted_once() {
 async fn a_verification_whose_answer_is_lost_is_verified_not_already_verified() {
     let s = setup().await;
     let sent = s.request().await.unwrap();
-    let before = s.sent("UpdateItem");
-    s.proxy.lose_answer("UpdateItem", 1); // the attempt's count passes; the verified status is lost
+    let before = s.sent("TransactWriteItems");
+    s.proxy.lose_answer("TransactWriteItems", 0); // the verified status and its credit
     let verified = s.service.check_code(&sent.request_id, &s.code()).await.expect("the right code verifies");
-    s.assert_lost_and_retried("UpdateItem", before + 1);
+    s.assert_lost_and_retried("TransactWriteItems", before);
     assert_eq!(verified.phone_e164, NUMBER);
     let again = s.service.check_code(&sent.request_id, &s.code()).await.unwrap_err();
     assert!(
@@ -157,12 +160,12 @@ async fn a_refund_whose_answer_is_lost_gives_back_one_attempt() {
 }
 
 #[tokio::test]
-async fn a_released_cooldown_whose_answer_is_lost_is_released() {
+async fn a_released_reservation_whose_answer_is_lost_is_released() {
     let s = setup().await;
     s.sim.simulator.add_fault(Fault { status: Some(500), endpoint: "start".into(), ..Fault::default() });
-    s.proxy.lose_answer("DeleteItem", 0);
+    s.proxy.lose_answer("TransactWriteItems", 1); // the reservation passes; the release's answer is lost
     assert!(matches!(s.request().await, Err(RequestCodeError::Provider(_))));
-    s.assert_lost_and_retried("DeleteItem", 0);
+    s.assert_lost_and_retried("TransactWriteItems", 1);
     assert_eq!(s.sms_sent(), 0);
     s.request().await.expect("nothing was sent, so the next request goes straight out");
     assert_eq!(s.sms_sent(), 1);

@@ -6,10 +6,12 @@ use std::future::Future;
 use std::sync::Arc;
 
 use shared::clock::{Clock, ManualClock};
+use shared::domain::limits::{DayCount, MicroUsd, NumberState, day_number, end_of_day};
 use shared::domain::request_id::RequestId;
 use shared::domain::verification::{AttemptDenied, Finish, RECORD_RETENTION, Verification, VerificationStatus};
 use shared::ports::{
-    AttemptError, ProviderRequestId, ReserveError, SendDenied, SendReservation, SubjectKey, VerificationStore, WriteId,
+    AttemptError, ProviderRequestId, ReserveError, SendDenied, SendReservation, SendSubjects, Standing, SubjectKey,
+    Tally, VerificationStore, WriteId,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -26,9 +28,13 @@ macro_rules! contract {
 }
 
 contract!(
-    cooldown_refuses_until_it_ends,
-    hourly_caps_count_per_subject_and_window,
-    a_released_cooldown_ends_only_if_it_is_still_the_current_one,
+    a_number_write_requires_the_state_it_read,
+    client_caps_count_per_client_and_hour,
+    range_and_country_rooms_bound_unverified_sends,
+    spend_stops_at_the_shards_share,
+    a_release_gives_back_all_but_the_clients_count,
+    a_late_release_does_not_undo_a_later_send,
+    a_verification_credits_its_tally_once,
     records_are_created_once_and_read_back,
     records_past_their_ttl_read_as_absent,
     attempts_are_counted_and_refused_for_each_reason,
@@ -41,18 +47,208 @@ contract!(
     a_retried_finish_reports_its_own_success,
 );
 
-fn reservation(now: OffsetDateTime, phone: &str, ip: &str) -> SendReservation {
+/// Where a send is counted. Each test names its own subjects, so that the tests can share a table.
+fn subjects(now: OffsetDateTime, number: &str, client: &str, range: &str) -> SendSubjects {
     let hour = now.unix_timestamp().div_euclid(3600) * 3600;
-    SendReservation {
-        id: WriteId::generate(),
-        phone: SubjectKey(phone.into()),
-        ip: SubjectKey(ip.into()),
-        now,
-        cooldown_until: now + Duration::seconds(60),
+    SendSubjects {
+        tally: Tally {
+            number: SubjectKey(number.into()),
+            range: SubjectKey(range.into()),
+            country: format!("{range}-country"),
+            shard: 0,
+            day: day_number(now),
+        },
+        client: SubjectKey(client.into()),
         window_start: OffsetDateTime::from_unix_timestamp(hour).unwrap(),
-        max_per_number: 3,
-        max_per_ip: 5,
+        spend_shard: 0,
     }
+}
+
+/// Names unique to one run of one test (the DynamoDB tests share a table).
+fn names() -> impl Fn(&str) -> String {
+    let run = WriteId::generate();
+    move |name| format!("{name}-{}", &run.as_str()[..12])
+}
+
+/// A send as the service would decide it on `standing`: a minute's cooldown, rooms of 3 in the
+/// range and 4 in the country, 5 per client, a price of 1 cent against a share of a dollar.
+fn reservation(subjects: &SendSubjects, standing: &Standing, now: OffsetDateTime) -> SendReservation {
+    let id = WriteId::generate();
+    let before = standing.number.clone();
+    let mut recent_sends = before.recent_sends.clone();
+    recent_sends.push(now);
+    SendReservation {
+        id: id.clone(),
+        now,
+        subjects: subjects.clone(),
+        number_after: NumberState {
+            version: before.version + 1,
+            cooldown_until: Some(now + Duration::seconds(60)),
+            unverified_streak: before.unverified_streak + 1,
+            recent_sends,
+            reserved_by: Some(id),
+        },
+        number_before: before,
+        max_per_client: 5,
+        range_room: 3,
+        country_room: 4,
+        price: MicroUsd(10_000),
+        spend_share: MicroUsd(1_000_000),
+    }
+}
+
+/// Reads, decides as [`reservation`] does, and reserves.
+async fn send(
+    store: &impl VerificationStore,
+    subjects: &SendSubjects,
+    now: OffsetDateTime,
+) -> (SendReservation, Result<(), ReserveError>) {
+    let standing = store.standing(subjects).await.unwrap();
+    let r = reservation(subjects, &standing, now);
+    let result = store.reserve_send(&r).await;
+    (r, result)
+}
+
+async fn a_number_write_requires_the_state_it_read(store: impl VerificationStore) {
+    let (name, now) = (names(), ManualClock::new().now());
+    let to_a = subjects(now, &name("number-a"), &name("client"), &name("range"));
+    assert_eq!(store.standing(&to_a).await.unwrap(), Standing::default(), "nothing yet");
+    let standing = store.standing(&to_a).await.unwrap();
+    let (first, second) = (reservation(&to_a, &standing, now), reservation(&to_a, &standing, now));
+    store.reserve_send(&first).await.unwrap();
+    assert_eq!(denied(store.reserve_send(&second).await), SendDenied::Changed, "read before the first wrote");
+    let read = store.standing(&to_a).await.unwrap();
+    assert_eq!(read.number, first.number_after, "the state reads back as written");
+    assert_eq!(read.client_sends, 1);
+    assert_eq!(read.range[1], DayCount { unverified: 1, verified: 0 });
+    assert_eq!(read.spent, MicroUsd(10_000));
+    // On what it left, the next send goes ahead.
+    send(&store, &to_a, now + Duration::seconds(60)).await.1.unwrap();
+    assert_eq!(store.standing(&to_a).await.unwrap().number.version, 2);
+}
+
+async fn client_caps_count_per_client_and_hour(store: impl VerificationStore) {
+    let (name, clock) = (names(), ManualClock::new());
+    let numbers: Vec<String> = (0..7).map(|i| name(&format!("number-{i}"))).collect();
+    let range = |i: usize| name(&format!("range-{i}"));
+    for (i, number) in numbers.iter().take(5).enumerate() {
+        send(&store, &subjects(clock.now(), number, &name("client-a"), &range(i)), clock.now()).await.1.unwrap();
+    }
+    let sixth = subjects(clock.now(), &numbers[5], &name("client-a"), &range(5));
+    assert_eq!(store.standing(&sixth).await.unwrap().client_sends, 5);
+    assert_eq!(
+        denied(send(&store, &sixth, clock.now()).await.1),
+        SendDenied::ClientCapped { until: sixth.window_end() }
+    );
+    send(&store, &subjects(clock.now(), &numbers[5], &name("client-b"), &range(5)), clock.now()).await.1.unwrap();
+    clock.advance(Duration::hours(1));
+    send(&store, &subjects(clock.now(), &numbers[6], &name("client-a"), &range(6)), clock.now()).await.1.unwrap();
+}
+
+async fn range_and_country_rooms_bound_unverified_sends(store: impl VerificationStore) {
+    let (name, now) = (names(), ManualClock::new().now());
+    let to = |i: usize, range: &str| subjects(now, &name(&format!("number-{i}")), &name(&format!("client-{i}")), range);
+    // The range's room is 3.
+    for i in 0..3 {
+        send(&store, &to(i, &name("range")), now).await.1.unwrap();
+    }
+    let fourth = to(3, &name("range"));
+    assert_eq!(store.standing(&fourth).await.unwrap().range[1], DayCount { unverified: 3, verified: 0 });
+    let paused = SendDenied::DestinationPaused { until: end_of_day(fourth.tally.day) };
+    assert_eq!(denied(send(&store, &fourth, now).await.1), paused);
+    // The country's room is 4: a fourth range of the same country.
+    let other_range = |i: usize| {
+        let mut s = to(i, &name(&format!("range-{i}")));
+        s.tally.country = fourth.tally.country.clone();
+        s
+    };
+    send(&store, &other_range(4), now).await.1.unwrap();
+    assert_eq!(store.standing(&other_range(5)).await.unwrap().country[1].unverified, 4);
+    assert_eq!(denied(send(&store, &other_range(5), now).await.1), paused);
+    // Another shard of the country counts apart.
+    let mut other_shard = other_range(6);
+    other_shard.tally.shard = 1;
+    send(&store, &other_shard, now).await.1.unwrap();
+    // Yesterday's counts are read beside today's.
+    let tomorrow = subjects(now + Duration::DAY, &name("number-7"), &name("client-7"), &name("range"));
+    let standing = store.standing(&tomorrow).await.unwrap();
+    assert_eq!((standing.range[0].unverified, standing.range[1].unverified), (3, 0));
+}
+
+async fn spend_stops_at_the_shards_share(store: impl VerificationStore) {
+    let (name, now) = (names(), ManualClock::new().now());
+    let mut spent = MicroUsd(0);
+    for i in 0..3 {
+        let to = subjects(now, &name(&format!("n{i}")), &name(&format!("c{i}")), &name(&format!("r{i}")));
+        let standing = store.standing(&to).await.unwrap();
+        spent = standing.spent;
+        let r = SendReservation { price: MicroUsd(400_000), ..reservation(&to, &standing, now) };
+        let result = store.reserve_send(&r).await;
+        if i < 2 {
+            result.unwrap();
+        } else {
+            assert_eq!(denied(result), SendDenied::SpendingPaused { until: end_of_day(to.tally.day) });
+        }
+    }
+    assert_eq!(spent, MicroUsd(800_000), "two sends of 40 cents; a third would pass the dollar");
+}
+
+async fn a_release_gives_back_all_but_the_clients_count(store: impl VerificationStore) {
+    let (name, now) = (names(), ManualClock::new().now());
+    let to = subjects(now, &name("number"), &name("client"), &name("range"));
+    let (r, result) = send(&store, &to, now).await;
+    result.unwrap();
+    store.release_send(&r, false).await.unwrap();
+    let after = store.standing(&to).await.unwrap();
+    assert_eq!(after.number, NumberState { version: 2, ..NumberState::default() }, "as before, with a newer version");
+    assert_eq!((after.range[1].unverified, after.country[1].unverified, after.spent), (0, 0, MicroUsd(0)));
+    assert_eq!(after.client_sends, 1, "the client's count keeps the attempt");
+    store.release_send(&r, false).await.unwrap();
+    assert_eq!(store.standing(&to).await.unwrap(), after, "a second release gives back nothing more");
+
+    // A send whose outcome is unknown keeps its price.
+    let (r, result) = send(&store, &to, now).await;
+    result.unwrap();
+    store.release_send(&r, true).await.unwrap();
+    assert_eq!(store.standing(&to).await.unwrap().spent, r.price);
+}
+
+async fn a_late_release_does_not_undo_a_later_send(store: impl VerificationStore) {
+    let (name, now) = (names(), ManualClock::new().now());
+    let to = subjects(now, &name("number"), &name("client"), &name("range"));
+    let (first, result) = send(&store, &to, now).await;
+    result.unwrap();
+    let (second, result) = send(&store, &to, now + Duration::seconds(60)).await;
+    result.unwrap();
+    store.release_send(&first, false).await.unwrap();
+    let standing = store.standing(&to).await.unwrap();
+    assert_eq!(standing.number, second.number_after);
+    assert_eq!(standing.range[1].unverified, 2);
+}
+
+async fn a_verification_credits_its_tally_once(store: impl VerificationStore) {
+    let (name, now) = (names(), ManualClock::new().now());
+    let to = subjects(now, &name("number"), &name("client"), &name("range"));
+    for at in [now, now + Duration::seconds(60)] {
+        send(&store, &to, at).await.1.unwrap();
+    }
+    let v = Verification { tally: Some(to.tally.clone()), ..verification(now) };
+    store.create(&v).await.unwrap();
+    assert_eq!(store.get(&v.id, now).await.unwrap().unwrap().tally.as_ref(), Some(&to.tally));
+    let a = fresh();
+    assert!(store.finish(&v.id, Finish::Verified { at: now }, &a, v.tally.as_ref()).await.unwrap());
+    assert!(store.finish(&v.id, Finish::Verified { at: now }, &a, v.tally.as_ref()).await.unwrap(), "a retry");
+    let standing = store.standing(&to).await.unwrap();
+    assert_eq!(standing.range[1], DayCount { unverified: 1, verified: 1 }, "credited once");
+    assert_eq!(standing.country[1], DayCount { unverified: 1, verified: 1 });
+    assert_eq!(standing.number.unverified_streak, 0, "the streak ended");
+    assert_eq!(standing.number.recent_sends.len(), 2, "the sends still count against the caps");
+
+    // Ending any other way credits nothing.
+    let locked = Verification { tally: Some(to.tally.clone()), ..verification(now) };
+    store.create(&locked).await.unwrap();
+    assert!(store.finish(&locked.id, Finish::Locked, &fresh(), locked.tally.as_ref()).await.unwrap());
+    assert_eq!(store.standing(&to).await.unwrap().range[1], DayCount { unverified: 1, verified: 1 });
 }
 
 fn verification(now: OffsetDateTime) -> Verification {
@@ -65,6 +261,7 @@ fn verification(now: OffsetDateTime) -> Verification {
         attempts: 0,
         max_attempts: 3,
         status: VerificationStatus::Pending,
+        tally: None,
     }
 }
 
@@ -85,52 +282,6 @@ fn attempt_denied(result: Result<Verification, AttemptError>) -> AttemptDenied {
         Err(AttemptError::Denied(d)) => d,
         other => panic!("expected a refusal, got {other:?}"),
     }
-}
-
-async fn cooldown_refuses_until_it_ends(store: impl VerificationStore) {
-    let clock = ManualClock::new();
-    let first = reservation(clock.now(), "phone-a", "ip-a");
-    store.reserve_send(&first).await.unwrap();
-    clock.advance(Duration::seconds(59));
-    let early = reservation(clock.now(), "phone-a", "ip-a");
-    assert_eq!(denied(store.reserve_send(&early).await), SendDenied::Cooldown { until: first.cooldown_until });
-    clock.advance(Duration::seconds(1));
-    store.reserve_send(&reservation(clock.now(), "phone-a", "ip-a")).await.unwrap();
-    // Another number is not held back by this one's cooldown.
-    store.reserve_send(&reservation(clock.now(), "phone-b", "ip-a")).await.unwrap();
-}
-
-async fn hourly_caps_count_per_subject_and_window(store: impl VerificationStore) {
-    let clock = ManualClock::new(); // 12:00:00, the start of a window
-    for _ in 0..3 {
-        store.reserve_send(&reservation(clock.now(), "phone-a", "ip-a")).await.unwrap();
-        clock.advance(Duration::seconds(60));
-    }
-    let window_end = reservation(clock.now(), "phone-a", "ip-a").window_end();
-    let capped = denied(store.reserve_send(&reservation(clock.now(), "phone-a", "ip-a")).await);
-    assert_eq!(capped, SendDenied::RateLimited { until: window_end });
-    // The IP has used 3 of its 5; two more numbers take it to the cap.
-    store.reserve_send(&reservation(clock.now(), "phone-b", "ip-a")).await.unwrap();
-    store.reserve_send(&reservation(clock.now(), "phone-c", "ip-a")).await.unwrap();
-    let ip_capped = denied(store.reserve_send(&reservation(clock.now(), "phone-d", "ip-a")).await);
-    assert_eq!(ip_capped, SendDenied::RateLimited { until: window_end });
-    store.reserve_send(&reservation(clock.now(), "phone-d", "ip-b")).await.unwrap();
-    clock.advance(Duration::hours(1));
-    store.reserve_send(&reservation(clock.now(), "phone-a", "ip-a")).await.unwrap();
-}
-
-async fn a_released_cooldown_ends_only_if_it_is_still_the_current_one(store: impl VerificationStore) {
-    let clock = ManualClock::new();
-    let first = reservation(clock.now(), "phone-a", "ip-a");
-    store.reserve_send(&first).await.unwrap();
-    store.release_send(&first).await.unwrap();
-    clock.advance(Duration::seconds(1));
-    let second = reservation(clock.now(), "phone-a", "ip-a");
-    store.reserve_send(&second).await.unwrap();
-    // A late release of the first send must not end the second one's cooldown.
-    store.release_send(&first).await.unwrap();
-    let third = reservation(clock.now(), "phone-a", "ip-a");
-    assert_eq!(denied(store.reserve_send(&third).await), SendDenied::Cooldown { until: second.cooldown_until });
 }
 
 async fn records_are_created_once_and_read_back(store: impl VerificationStore) {
@@ -180,14 +331,14 @@ async fn attempts_are_counted_and_refused_for_each_reason(store: impl Verificati
 
     let verified = verification(now);
     store.create(&verified).await.unwrap();
-    assert!(store.finish(&verified.id, Finish::Verified { at: now }, &fresh()).await.unwrap());
+    assert!(store.finish(&verified.id, Finish::Verified { at: now }, &fresh(), None).await.unwrap());
     assert_eq!(attempt_denied(store.begin_attempt(&verified.id, &fresh(), now).await), AttemptDenied::AlreadyVerified);
     let stored = store.get(&verified.id, now).await.unwrap().unwrap();
     assert_eq!(stored.status, VerificationStatus::Verified { at: now });
 
     let locked = verification(now);
     store.create(&locked).await.unwrap();
-    assert!(store.finish(&locked.id, Finish::Locked, &fresh()).await.unwrap());
+    assert!(store.finish(&locked.id, Finish::Locked, &fresh(), None).await.unwrap());
     assert_eq!(attempt_denied(store.begin_attempt(&locked.id, &fresh(), now).await), AttemptDenied::TooManyAttempts);
 }
 
@@ -195,8 +346,11 @@ async fn finishing_happens_once(store: impl VerificationStore) {
     let now = ManualClock::new().now();
     let v = verification(now);
     store.create(&v).await.unwrap();
-    assert!(store.finish(&v.id, Finish::Verified { at: now }, &fresh()).await.unwrap());
-    assert!(!store.finish(&v.id, Finish::Expired, &fresh()).await.unwrap(), "a settled verification stays settled");
+    assert!(store.finish(&v.id, Finish::Verified { at: now }, &fresh(), None).await.unwrap());
+    assert!(
+        !store.finish(&v.id, Finish::Expired, &fresh(), None).await.unwrap(),
+        "a settled verification stays settled"
+    );
     assert_eq!(store.get(&v.id, now).await.unwrap().unwrap().status, VerificationStatus::Verified { at: now });
 }
 
@@ -237,12 +391,18 @@ async fn concurrent_checks_never_exceed_the_attempt_limit<S: VerificationStore +
 }
 
 async fn concurrent_sends_to_one_number_reserve_once<S: VerificationStore + 'static>(store: S) {
-    let now = ManualClock::new().now();
-    let results = all_at_once(Arc::new(store), 10, move |store| async move {
-        store.reserve_send(&reservation(now, "phone-a", "ip-a")).await
+    let (name, now) = (names(), ManualClock::new().now());
+    let to = subjects(now, &name("number"), &name("client"), &name("range"));
+    let read = store.standing(&to).await.unwrap();
+    let results = all_at_once(Arc::new(store), 10, move |store| {
+        let r = reservation(&to, &read, now);
+        async move { store.reserve_send(&r).await }
     })
     .await;
     assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
+    assert!(
+        results.iter().filter_map(|r| r.as_ref().err()).all(|e| matches!(e, ReserveError::Denied(SendDenied::Changed)))
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -251,26 +411,15 @@ async fn concurrent_sends_to_one_number_reserve_once<S: VerificationStore + 'sta
 // lost-answer tests in `lost_answers.rs` drop real answers on the wire; these pin the contract.)
 
 async fn a_retried_reservation_succeeds_and_counts_once(store: impl VerificationStore) {
-    let now = ManualClock::new().now();
-    // No cooldown, so only the hourly count (3 per number) can refuse.
-    let open = |phone: &str| SendReservation { cooldown_until: now, ..reservation(now, phone, "ip-a") };
-    let first = open("phone-a");
+    let (name, now) = (names(), ManualClock::new().now());
+    let to = subjects(now, &name("number"), &name("client"), &name("range"));
+    let r = reservation(&to, &store.standing(&to).await.unwrap(), now);
     for _ in 0..4 {
-        store.reserve_send(&first).await.unwrap();
+        store.reserve_send(&r).await.unwrap();
     }
-    store.reserve_send(&open("phone-a")).await.unwrap();
-    store.reserve_send(&open("phone-a")).await.unwrap();
-    let capped = denied(store.reserve_send(&open("phone-a")).await);
-    assert!(matches!(capped, SendDenied::RateLimited { .. }), "{capped:?}");
-
-    // With a cooldown: the retry is not refused by the cooldown it started itself.
-    let cooling = reservation(now, "phone-b", "ip-b");
-    store.reserve_send(&cooling).await.unwrap();
-    store.reserve_send(&cooling).await.unwrap();
-    assert!(matches!(
-        denied(store.reserve_send(&reservation(now, "phone-b", "ip-b")).await),
-        SendDenied::Cooldown { .. }
-    ));
+    let standing = store.standing(&to).await.unwrap();
+    assert_eq!((standing.client_sends, standing.range[1].unverified, standing.spent), (1, 1, r.price), "counted once");
+    assert_eq!(standing.number, r.number_after);
 }
 
 async fn a_retried_create_succeeds_and_another_record_under_its_id_fails(store: impl VerificationStore) {
@@ -311,12 +460,12 @@ async fn a_retried_finish_reports_its_own_success(store: impl VerificationStore)
     let v = verification(now);
     store.create(&v).await.unwrap();
     let a = fresh();
-    assert!(store.finish(&v.id, Finish::Verified { at: now }, &a).await.unwrap());
+    assert!(store.finish(&v.id, Finish::Verified { at: now }, &a, None).await.unwrap());
     assert!(
-        store.finish(&v.id, Finish::Verified { at: now }, &a).await.unwrap(),
+        store.finish(&v.id, Finish::Verified { at: now }, &a, None).await.unwrap(),
         "the retry of the write that settled it"
     );
-    assert!(!store.finish(&v.id, Finish::Verified { at: now }, &fresh()).await.unwrap(), "another attempt");
+    assert!(!store.finish(&v.id, Finish::Verified { at: now }, &fresh(), None).await.unwrap(), "another attempt");
     assert_eq!(store.get(&v.id, now).await.unwrap().unwrap().status, VerificationStatus::Verified { at: now });
 }
 
