@@ -1,5 +1,5 @@
 # The project's commands. `make help` lists them.
-.PHONY: help dev test setup check bench watch sim page
+.PHONY: help dev test setup check bench replay watch sim page
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-6s %s\n", $$1, $$2}'
@@ -18,6 +18,9 @@ check: ## every check again, without the setup
 
 bench: ## cold start, memory, size and per-call cost of both functions, and the local server under load (a table)
 	./scripts/bench
+
+replay: ## the attack replay: SMS pumping, harassment and code guessing, and a legitimate day, against the defaults (a table)
+	./scripts/replay
 
 watch: ## both functions under `cargo lambda watch` on :9000, with moto on :8000 and the simulator on :4010
 	./scripts/watch

@@ -159,8 +159,8 @@ impl SendSubjects {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Standing {
     pub number: NumberState,
-    /// Sends from the client this hour.
-    pub client_sends: u32,
+    /// Sends from the client in the last UTC hour and in this one.
+    pub client_sends: [u32; 2],
     /// Yesterday's and today's counts of the number's range.
     pub range: [DayCount; 2],
     /// Yesterday's and today's counts on the country's shard.
@@ -179,7 +179,8 @@ pub struct SendReservation {
     /// The number's state as read (its `version` must still be current) and as the send leaves it.
     pub number_before: NumberState,
     pub number_after: NumberState,
-    pub max_per_client: u32,
+    /// This hour's count of the client's sends must stay below this.
+    pub client_room: i64,
     /// Today's unverified counts of the range and of the country's shard must be below these.
     pub range_room: i64,
     pub country_room: i64,
@@ -192,7 +193,7 @@ pub struct SendReservation {
 pub enum SendDenied {
     /// The number's state changed since it was read (another request for it): read it again.
     Changed,
-    /// The client's hourly cap is reached; it resets then.
+    /// The client's hourly cap is reached; it has room again then.
     ClientCapped { until: OffsetDateTime },
     /// The range's or the country's budget of unverified sends is spent until then.
     DestinationPaused { until: OffsetDateTime },

@@ -4,7 +4,9 @@ use time::{Duration, OffsetDateTime};
 use tracing::{info, warn};
 
 use crate::clock::Clock;
-use crate::domain::limits::{NumberRefusal, NumberRules, SpendLimit, UnverifiedBudget, day_number, end_of_day};
+use crate::domain::limits::{
+    ClientCap, NumberRefusal, NumberRules, SpendLimit, UnverifiedBudget, day_number, end_of_day,
+};
 use crate::domain::otp_code::OtpCode;
 use crate::domain::phone::PhoneNumber;
 use crate::domain::request_id::RequestId;
@@ -187,8 +189,11 @@ where
         let policy = &self.policy;
         let id = WriteId::generate();
         let number_after = policy.number.send(&standing.number, now, &id).map_err(Refusal::Number)?;
-        if standing.client_sends >= policy.max_sends_per_ip_per_hour {
-            return Err(Refusal::Store(SendDenied::ClientCapped { until: subjects.window_end() }));
+        let client_cap = ClientCap { max: policy.max_sends_per_ip_per_hour };
+        let client_room = client_cap.room(standing.client_sends[0], (now - subjects.window_start).whole_seconds());
+        if i64::from(standing.client_sends[1]) >= client_room {
+            let until = client_cap.free_at(standing.client_sends, subjects.window_start);
+            return Err(Refusal::Store(SendDenied::ClientCapped { until }));
         }
         let next_day = end_of_day(subjects.tally.day);
         let range_room = policy.range_budget.room_today(standing.range, 1);
@@ -207,7 +212,7 @@ where
             subjects: subjects.clone(),
             number_before: standing.number,
             number_after,
-            max_per_client: policy.max_sends_per_ip_per_hour,
+            client_room,
             range_room,
             country_room,
             price,
@@ -537,7 +542,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn hourly_caps_hold_per_number_and_per_ip_and_reset_with_the_hour() {
+    async fn hourly_caps_hold_per_number_and_per_client_over_a_sliding_hour() {
         let (svc, clock) = service(Policy { max_sends_per_ip_per_hour: 7, ..gap(0) });
         // The manual clock starts at 12:00:00, the start of a window.
         for _ in 0..5 {
@@ -550,11 +555,26 @@ mod tests {
         svc.request_code(phone("+14155552672"), IP).await.unwrap();
         svc.request_code(phone("+14155552673"), IP).await.unwrap();
         let err = svc.request_code(phone("+14155552674"), IP).await.unwrap_err();
-        assert!(matches!(err, RequestCodeError::RateLimited { .. }), "{err:?}");
+        // 7 sent this hour: room for one again once 6/7 of the hour has slid past, at 13:08:35.
+        assert!(matches!(err, RequestCodeError::RateLimited { retry_after_seconds: 4110 }), "{err:?}");
         svc.request_code(phone("+14155552674"), "203.0.113.9").await.unwrap();
 
         clock.advance(Duration::hours(1));
+        svc.request_code(phone("+14155552675"), "203.0.113.9").await.unwrap();
+        let err = svc.request_code(phone("+14155552671"), IP).await.unwrap_err();
+        assert!(matches!(err, RequestCodeError::RateLimited { retry_after_seconds: 510 }), "{err:?}");
+        clock.advance(Duration::seconds(510));
         svc.request_code(phone("+14155552671"), IP).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_addresses_of_one_ipv6_network_are_one_client() {
+        let (svc, _clock) = service(Policy { max_sends_per_ip_per_hour: 2, ..gap(0) });
+        svc.request_code(phone("+14155552671"), "2001:db8:1:2::1").await.unwrap();
+        svc.request_code(phone("+14155552672"), "2001:db8:1:2:ffff:ffff:ffff:fffe").await.unwrap();
+        let err = svc.request_code(phone("+14155552673"), "2001:db8:1:2::3").await.unwrap_err();
+        assert!(matches!(err, RequestCodeError::RateLimited { .. }), "{err:?}");
+        svc.request_code(phone("+14155552673"), "2001:db8:1:3::1").await.unwrap();
     }
 
     #[tokio::test]

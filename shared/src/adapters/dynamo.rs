@@ -180,25 +180,16 @@ impl DynamoStore {
         put.build().map_err(build_error)
     }
 
-    /// Counts a send from the client in its hour, below `max`.
-    fn client_update(&self, subjects: &SendSubjects, max: u32) -> Result<Update, StoreError> {
-        Update::builder()
-            .table_name(&self.table)
-            .key(PARTITION_KEY, client_key(subjects))
-            .update_expression("ADD #n :one SET #ttl = :window_end")
-            .condition_expression("attribute_not_exists(#pk) OR #n < :max")
-            .expression_attribute_names("#pk", PARTITION_KEY)
-            .expression_attribute_names("#n", "n")
-            .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":max", n(max))
-            .expression_attribute_values(":window_end", epoch(subjects.window_end()))
-            .build()
-            .map_err(build_error)
+    /// Counts a send from the client in its hour, below `room`. Kept to be read as the last hour
+    /// through the next one.
+    fn client_update(&self, subjects: &SendSubjects, room: i64) -> Result<Update, StoreError> {
+        let key = client_key(subjects, subjects.window_start);
+        let kept_until = subjects.window_end() + time::Duration::HOUR;
+        self.counter_update(key, &[("n", 1)], kept_until, Some(room))
     }
 
     /// Adds `unverified` and `verified` to a day's counts, the unverified count kept below `room`
-    /// when one is given.
+    /// when one is given. Kept to be read as yesterday's counts through the next day.
     fn day_update(
         &self,
         key: String,
@@ -207,43 +198,42 @@ impl DynamoStore {
         verified: i64,
         room: Option<i64>,
     ) -> Result<Update, StoreError> {
-        let update = Update::builder()
-            .table_name(&self.table)
-            .key(PARTITION_KEY, s(key))
-            .update_expression("ADD #unverified :unverified, #verified :verified SET #ttl = if_not_exists(#ttl, :ttl)")
-            .expression_attribute_names("#unverified", UNVERIFIED)
-            .expression_attribute_names("#verified", VERIFIED)
-            .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
-            .expression_attribute_values(":unverified", int(unverified))
-            .expression_attribute_values(":verified", int(verified))
-            // Read as yesterday's counts through the next day.
-            .expression_attribute_values(":ttl", epoch(end_of_day(day + 1)));
-        let update = match room {
-            Some(room) => update
-                .condition_expression("attribute_not_exists(#unverified) OR #unverified < :room")
-                .expression_attribute_values(":room", int(room)),
-            None => update,
-        };
-        update.build().map_err(build_error)
+        self.counter_update(s(key), &[(UNVERIFIED, unverified), (VERIFIED, verified)], end_of_day(day + 1), room)
     }
 
     /// Adds `price` (negative: gives it back) to the day's spend shard, which stays at or below
     /// `share` when one is given.
     fn spend_update(&self, subjects: &SendSubjects, price: i64, share: Option<MicroUsd>) -> Result<Update, StoreError> {
-        let update = Update::builder()
+        let below = share.map(|share| to_i64(share.0) - price + 1);
+        self.counter_update(spend_key(subjects), &[(SPENT, price)], end_of_day(subjects.tally.day), below)
+    }
+
+    /// Adds to the counters `adds` of the item under `key` (created, kept until `kept_until`, if
+    /// absent), if the first of them is below `below` when that is given.
+    fn counter_update(
+        &self,
+        key: AttributeValue,
+        adds: &[(&str, i64)],
+        kept_until: OffsetDateTime,
+        below: Option<i64>,
+    ) -> Result<Update, StoreError> {
+        let added: Vec<String> = (0..adds.len()).map(|i| format!("#a{i} :a{i}")).collect();
+        let mut update = Update::builder()
             .table_name(&self.table)
-            .key(PARTITION_KEY, spend_key(subjects))
-            .update_expression("ADD #spent :price SET #ttl = if_not_exists(#ttl, :ttl)")
-            .expression_attribute_names("#spent", SPENT)
+            .key(PARTITION_KEY, key)
+            .update_expression(format!("ADD {} SET #ttl = if_not_exists(#ttl, :ttl)", added.join(", ")))
             .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
-            .expression_attribute_values(":price", int(price))
-            .expression_attribute_values(":ttl", epoch(end_of_day(subjects.tally.day)));
-        let update = match share {
-            Some(share) => update
-                .condition_expression("attribute_not_exists(#spent) OR #spent <= :most")
-                .expression_attribute_values(":most", int(to_i64(share.0) - price)),
-            None => update,
-        };
+            .expression_attribute_values(":ttl", epoch(kept_until));
+        for (i, (name, value)) in adds.iter().enumerate() {
+            update = update
+                .expression_attribute_names(format!("#a{i}"), *name)
+                .expression_attribute_values(format!(":a{i}"), int(*value));
+        }
+        if let Some(below) = below {
+            update = update
+                .condition_expression("attribute_not_exists(#a0) OR #a0 < :below")
+                .expression_attribute_values(":below", int(below));
+        }
         update.build().map_err(build_error)
     }
 
@@ -333,7 +323,8 @@ impl VerificationStore for DynamoStore {
         let [country_yesterday, country_today] = [tally.day - 1, tally.day].map(|day| country_key(tally, day));
         let keys = [
             number_key(&tally.number),
-            client_key(subjects),
+            client_key(subjects, subjects.window_start - time::Duration::HOUR),
+            client_key(subjects, subjects.window_start),
             range_yesterday,
             range_today,
             country_yesterday,
@@ -348,15 +339,16 @@ impl VerificationStore for DynamoStore {
                 verified: get_int(i, VERIFIED).unwrap_or(0),
             })
         };
+        let client_sends = |key: &AttributeValue| {
+            item(key).and_then(|i| get_int(i, "n")).map_or(0, |n| u32::try_from(n).unwrap_or(u32::MAX))
+        };
         Ok(Standing {
             number: item(&keys[0]).map(read_number).unwrap_or_default(),
-            client_sends: item(&keys[1])
-                .and_then(|i| get_int(i, "n"))
-                .map_or(0, |n| u32::try_from(n).unwrap_or(u32::MAX)),
-            range: [count(&keys[2]), count(&keys[3])],
-            country: [count(&keys[4]), count(&keys[5])],
+            client_sends: [client_sends(&keys[1]), client_sends(&keys[2])],
+            range: [count(&keys[3]), count(&keys[4])],
+            country: [count(&keys[5]), count(&keys[6])],
             spent: MicroUsd(
-                item(&keys[6]).and_then(|i| get_int(i, SPENT)).map_or(0, |n| u64::try_from(n).unwrap_or(0)),
+                item(&keys[7]).and_then(|i| get_int(i, SPENT)).map_or(0, |n| u64::try_from(n).unwrap_or(0)),
             ),
         })
     }
@@ -368,7 +360,7 @@ impl VerificationStore for DynamoStore {
         let tally = &r.subjects.tally;
         let items = [
             TransactWriteItem::builder().put(self.number_put(r)?).build(),
-            update_item(self.client_update(&r.subjects, r.max_per_client)?),
+            update_item(self.client_update(&r.subjects, r.client_room)?),
             update_item(self.day_update(range_string(tally, tally.day), tally.day, 1, 0, Some(r.range_room))?),
             update_item(self.day_update(country_string(tally, tally.day), tally.day, 1, 0, Some(r.country_room))?),
             update_item(self.spend_update(&r.subjects, to_i64(r.price.0), Some(r.spend_share))?),
@@ -735,9 +727,9 @@ fn number_key(number: &SubjectKey) -> AttributeValue {
     s(format!("number#{}", number.0))
 }
 
-/// A client's count of sends in its hour.
-fn client_key(subjects: &SendSubjects) -> AttributeValue {
-    s(format!("count#{}#{}", subjects.client.0, subjects.window_start.unix_timestamp()))
+/// A client's count of sends in the UTC hour from `hour`.
+fn client_key(subjects: &SendSubjects, hour: OffsetDateTime) -> AttributeValue {
+    s(format!("count#{}#{}", subjects.client.0, hour.unix_timestamp()))
 }
 
 /// A range's counts on `day`.

@@ -73,7 +73,8 @@ impl VerificationStore for MemoryStore {
         };
         Ok(Standing {
             number: state.numbers.get(&tally.number).cloned().unwrap_or_default(),
-            client_sends: state.clients.get(&(subjects.client.clone(), subjects.window_start)).copied().unwrap_or(0),
+            client_sends: [subjects.window_start - time::Duration::HOUR, subjects.window_start]
+                .map(|hour| state.clients.get(&(subjects.client.clone(), hour)).copied().unwrap_or(0)),
             range: counts(true),
             country: counts(false),
             spent: state.spend.get(&(tally.day, subjects.spend_shard)).copied().unwrap_or_default(),
@@ -91,7 +92,7 @@ impl VerificationStore for MemoryStore {
             return Err(ReserveError::Denied(SendDenied::Changed));
         }
         let client = (subjects.client.clone(), subjects.window_start);
-        if state.clients.get(&client).copied().unwrap_or(0) >= r.max_per_client {
+        if i64::from(state.clients.get(&client).copied().unwrap_or(0)) >= r.client_room {
             return Err(ReserveError::Denied(SendDenied::ClientCapped { until: subjects.window_end() }));
         }
         let (range, country) = (day_key(tally, true, tally.day), day_key(tally, false, tally.day));
@@ -112,7 +113,7 @@ impl VerificationStore for MemoryStore {
         }
         state.spend.insert(spend, MicroUsd(spent.0 + r.price.0));
         // Forget what no rule can read any more, as TTL does in DynamoDB.
-        state.clients.retain(|(_, start), _| *start + time::Duration::HOUR > r.now);
+        state.clients.retain(|(_, start), _| *start + 2 * time::Duration::HOUR > r.now);
         let today = tally.day;
         state.spend.retain(|(day, _), _| *day >= today);
         state.days.retain(|key, _| {

@@ -102,6 +102,37 @@ fn cap_reached(sends: &[OffsetDateTime], max: u32, window: Duration) -> Option<O
     (within.len() >= max).then(|| *within[within.len() - max] + window)
 }
 
+/// A client's cap per hour, over a sliding hour: the last UTC hour's count, weighted by the share
+/// of it still inside the hour that ends now, plus this hour's. (Fixed hours alone would let a
+/// client send twice the cap across an hour's end.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientCap {
+    pub max: u32,
+}
+
+impl ClientCap {
+    /// What this hour's count must stay below, `into_hour` seconds into it.
+    pub fn room(&self, last_hour: u32, into_hour: i64) -> i64 {
+        let outside = 3600 - into_hour.clamp(0, 3600);
+        i64::from(self.max) - (i64::from(last_hour) * outside + 3599).div_euclid(3600)
+    }
+
+    /// When a client with these counts may send again (the window slides; no more sends counted).
+    pub fn free_at(&self, [last_hour, this_hour]: [u32; 2], window_start: OffsetDateTime) -> OffsetDateTime {
+        let max = i64::from(self.max);
+        // The second into an hour from which `earlier` sends, an hour before, leave room for `now`.
+        let from = |earlier: i64, now: i64| {
+            if earlier == 0 { 0 } else { 3600 - (3600 * (max - now - 1)).div_euclid(earlier).clamp(0, 3600) }
+        };
+        let (last, this) = (i64::from(last_hour), i64::from(this_hour));
+        if this < max {
+            window_start + Duration::seconds(from(last, this))
+        } else {
+            window_start + Duration::HOUR + Duration::seconds(from(this, 0))
+        }
+    }
+}
+
 /// Sends to a range or a country on one UTC day that were entered, and that were not (yet).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DayCount {
@@ -289,6 +320,23 @@ mod tests {
         assert_eq!(budget.room_today([count(0, 300), count(0, 200)], 1), 500);
         assert_eq!(budget.room_today([count(0, 0), count(0, 0)], 4), 3, "the floor is split over the shards");
         assert_eq!(budget.room_today([count(20, 0), count(0, 0)], 1), -10);
+    }
+
+    #[test]
+    fn the_client_cap_slides_over_the_hour() {
+        let cap = ClientCap { max: 20 };
+        assert_eq!(cap.room(0, 0), 20);
+        assert_eq!(cap.room(20, 0), 0, "the whole last hour is inside the window");
+        assert_eq!(cap.room(20, 1800), 10);
+        assert_eq!(cap.room(20, 3600), 20);
+        assert_eq!(cap.room(7, 3599), 19, "rounded against the client");
+        let start = at(0);
+        assert_eq!(cap.free_at([0, 20], start), start + Duration::seconds(3600 + 180), "19 of 20 left");
+        assert_eq!(cap.free_at([20, 10], start), start + Duration::seconds(1980));
+        assert_eq!(cap.free_at([0, 3], start), start, "room already");
+        // Free then, and not a second earlier.
+        assert!(cap.room(20, 180) > 0 && cap.room(20, 179) <= 0, "next hour: last = 20, this = 0");
+        assert!(cap.room(20, 1980) > 10 && cap.room(20, 1979) <= 10);
     }
 
     #[test]

@@ -49,7 +49,7 @@ fn reservation() -> SendReservation {
             recent_sends: vec![now],
             reserved_by: Some(id),
         },
-        max_per_client: 20,
+        client_room: 20,
         range_room: 10,
         country_room: 10,
         price: MicroUsd(7_900),

@@ -89,7 +89,7 @@ fn reservation(subjects: &SendSubjects, standing: &Standing, now: OffsetDateTime
             reserved_by: Some(id),
         },
         number_before: before,
-        max_per_client: 5,
+        client_room: 5,
         range_room: 3,
         country_room: 4,
         price: MicroUsd(10_000),
@@ -119,7 +119,7 @@ async fn a_number_write_requires_the_state_it_read(store: impl VerificationStore
     assert_eq!(denied(store.reserve_send(&second).await), SendDenied::Changed, "read before the first wrote");
     let read = store.standing(&to_a).await.unwrap();
     assert_eq!(read.number, first.number_after, "the state reads back as written");
-    assert_eq!(read.client_sends, 1);
+    assert_eq!(read.client_sends, [0, 1]);
     assert_eq!(read.range[1], DayCount { unverified: 1, verified: 0 });
     assert_eq!(read.spent, MicroUsd(10_000));
     // On what it left, the next send goes ahead.
@@ -135,14 +135,16 @@ async fn client_caps_count_per_client_and_hour(store: impl VerificationStore) {
         send(&store, &subjects(clock.now(), number, &name("client-a"), &range(i)), clock.now()).await.1.unwrap();
     }
     let sixth = subjects(clock.now(), &numbers[5], &name("client-a"), &range(5));
-    assert_eq!(store.standing(&sixth).await.unwrap().client_sends, 5);
+    assert_eq!(store.standing(&sixth).await.unwrap().client_sends, [0, 5]);
     assert_eq!(
         denied(send(&store, &sixth, clock.now()).await.1),
         SendDenied::ClientCapped { until: sixth.window_end() }
     );
     send(&store, &subjects(clock.now(), &numbers[5], &name("client-b"), &range(5)), clock.now()).await.1.unwrap();
     clock.advance(Duration::hours(1));
-    send(&store, &subjects(clock.now(), &numbers[6], &name("client-a"), &range(6)), clock.now()).await.1.unwrap();
+    let next_hour = subjects(clock.now(), &numbers[6], &name("client-a"), &range(6));
+    assert_eq!(store.standing(&next_hour).await.unwrap().client_sends, [5, 0], "the last hour is read beside this one");
+    send(&store, &next_hour, clock.now()).await.1.unwrap();
 }
 
 async fn range_and_country_rooms_bound_unverified_sends(store: impl VerificationStore) {
@@ -202,7 +204,7 @@ async fn a_release_gives_back_all_but_the_clients_count(store: impl Verification
     let after = store.standing(&to).await.unwrap();
     assert_eq!(after.number, NumberState { version: 2, ..NumberState::default() }, "as before, with a newer version");
     assert_eq!((after.range[1].unverified, after.country[1].unverified, after.spent), (0, 0, MicroUsd(0)));
-    assert_eq!(after.client_sends, 1, "the client's count keeps the attempt");
+    assert_eq!(after.client_sends, [0, 1], "the client's count keeps the attempt");
     store.release_send(&r, false).await.unwrap();
     assert_eq!(store.standing(&to).await.unwrap(), after, "a second release gives back nothing more");
 
@@ -418,7 +420,11 @@ async fn a_retried_reservation_succeeds_and_counts_once(store: impl Verification
         store.reserve_send(&r).await.unwrap();
     }
     let standing = store.standing(&to).await.unwrap();
-    assert_eq!((standing.client_sends, standing.range[1].unverified, standing.spent), (1, 1, r.price), "counted once");
+    assert_eq!(
+        (standing.client_sends[1], standing.range[1].unverified, standing.spent),
+        (1, 1, r.price),
+        "counted once"
+    );
     assert_eq!(standing.number, r.number_after);
 }
 

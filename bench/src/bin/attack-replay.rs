@@ -1,0 +1,442 @@
+//! `attack-replay [--quick]`: the abuse defences, tried as attackers and people would. Each
+//! scenario runs against its own `otp-local` (in this process): the DynamoDB store on a local
+//! DynamoDB-compatible server (`AWS_ENDPOINT_URL_DYNAMODB`, which `make replay` starts), the Vonage
+//! simulator, time moved by the local clock, and each request's address given as CloudFront gives
+//! it (`CloudFront-Viewer-Address`, believed with the origin secret). Prints a table of what each
+//! got; exits 1 if a target is missed. `--quick` is the test command's run: a twentieth of the requests.
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use phonenumber::country::Id;
+use phonenumber::metadata::DATABASE;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use shared::domain::limits::MicroUsd;
+use shared::domain::phone::{CountryAllowList, PhoneNumber};
+use shared::domain::sms_price::SmsPrices;
+
+const ORIGIN_SECRET: &str = "replay-origin-secret-0123456789abcdef";
+const DAY: u32 = 86_400;
+
+/// Countries where pumping pays (none listed in the price table: each SMS costs the default).
+const PUMPED: [&str; 20] = [
+    "UZ", "KG", "TJ", "AZ", "AM", "GE", "BY", "KZ", "MN", "LK", "NP", "MM", "KH", "LA", "SN", "ZW", "CM", "GH", "TZ",
+    "UG",
+];
+/// Where the legitimate day's people are.
+const PEOPLE: [&str; 10] = ["US", "GB", "DE", "FR", "IN", "BR", "JP", "AU", "CA", "MX"];
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let quick = match std::env::args().nth(1).as_deref() {
+        None => false,
+        Some("--quick") => true,
+        Some(_) => {
+            eprintln!("usage: attack-replay [--quick]");
+            return ExitCode::from(2);
+        }
+    };
+    if std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_none() {
+        eprintln!(
+            "attack-replay: set AWS_ENDPOINT_URL_DYNAMODB to a DynamoDB-compatible server (`make replay` starts one)"
+        );
+        return ExitCode::from(2);
+    }
+    let scale = if quick { 20 } else { 1 };
+    let started = Instant::now();
+    let rows = vec![
+        timed(one_range(1000 / scale)).await,
+        timed(ten_ranges(1000 / scale)).await,
+        timed(twenty_countries(1000 / scale)).await,
+        timed(one_ipv6_network()).await,
+        timed(victim(1000 / scale)).await,
+        timed(spend_breaker()).await,
+        timed(guessing()).await,
+        timed(legitimate_day(500 / scale)).await,
+    ];
+    print_table(&rows);
+    println!("\n({} run, {:.0} s)", if quick { "quick" } else { "full" }, started.elapsed().as_secs_f64());
+    if rows.iter().all(|row| row.met) { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
+
+/// A scenario, with how long it took printed as it ends.
+async fn timed(scenario: impl std::future::Future<Output = Row>) -> Row {
+    let started = Instant::now();
+    let row = scenario.await;
+    eprintln!("{}: {:.1} s", row.scenario, started.elapsed().as_secs_f64());
+    row
+}
+
+/// One scenario's outcome.
+struct Row {
+    scenario: String,
+    requests: usize,
+    sent: usize,
+    cost: MicroUsd,
+    got: String,
+    target: String,
+    met: bool,
+}
+
+// ---------------------------------------------------------------------------------------------
+// The scenarios.
+
+/// Sequential numbers of one range, from as many IPv4 addresses, over 24 hours.
+async fn one_range(requests: usize) -> Row {
+    let local = Local::start("one-range", &[]).await;
+    let numbers = sequential("UZ", 0, requests);
+    local.spread(requests, |i| (numbers[i].clone(), ipv4(i))).await;
+    local
+        .row(
+            format!("{requests} codes to one range in 24 h, {requests} IPv4 addresses"),
+            requests,
+            "≤ 20 SMS",
+            |sent| sent <= 20,
+        )
+        .await
+}
+
+/// The same, over ten ranges of one country.
+async fn ten_ranges(requests: usize) -> Row {
+    let local = Local::start("ten-ranges", &[]).await;
+    let numbers: Vec<String> = (0..10).flat_map(|range| sequential("UZ", range, requests / 10)).collect();
+    local.spread(requests, |i| (numbers[(i % 10) * (requests / 10) + i / 10].clone(), ipv4(i))).await;
+    local
+        .row(format!("{requests} codes to 10 ranges of one country in 24 h"), requests, "≤ 50 SMS", |sent| sent <= 50)
+        .await
+}
+
+/// The same, over twenty countries: bounded by their budgets and the spend breaker.
+async fn twenty_countries(requests: usize) -> Row {
+    let local = Local::start("twenty-countries", &[]).await;
+    let per_country = requests / PUMPED.len();
+    let numbers: Vec<String> = PUMPED.iter().flat_map(|c| sequential(c, 0, per_country)).collect();
+    local.spread(requests, |i| (numbers[(i % PUMPED.len()) * per_country + i / PUMPED.len()].clone(), ipv4(i))).await;
+    let budget = MicroUsd(50_000_000);
+    let row =
+        local.row(format!("{requests} codes to 20 countries in 24 h"), requests, "≤ the day's $50.00", |_| true).await;
+    Row { met: row.cost <= budget, ..row }
+}
+
+/// A hundred addresses of one IPv6 /64, each asking for another number within the hour.
+async fn one_ipv6_network() -> Row {
+    let local = Local::start("ipv6", &[]).await;
+    let numbers: Vec<String> = PEOPLE.iter().flat_map(|c| sequential(c, 0, 10)).collect();
+    for (i, number) in numbers.iter().enumerate() {
+        local.request(number, &format!("2001:db8:1:2:{:x}::{:x}", i + 1, i * 7 + 1)).await;
+        local.advance(30).await;
+    }
+    local
+        .row("100 addresses of one IPv6 /64, one hour".into(), 100, "≤ 20 SMS (one client's hour)", |sent| sent <= 20)
+        .await
+}
+
+/// One victim's number, asked for from a new address every time, for 24 hours.
+async fn victim(requests: usize) -> Row {
+    let local = Local::start("victim", &[]).await;
+    let victim = sequential("GB", 0, 1).remove(0);
+    local.spread(requests, |i| (victim.clone(), ipv4(i))).await;
+    let times = local.sent_at(&victim).await;
+    let gaps: Vec<String> = times.windows(2).map(|w| minutes(w[1] - w[0])).collect();
+    let row = local
+        .row(
+            format!("one victim, {requests} requests from {requests} addresses, 24 h"),
+            requests,
+            "≤ 10 SMS",
+            |sent| sent <= 10,
+        )
+        .await;
+    Row { got: format!("{} SMS, gaps {}", row.sent, gaps.join(" ")), ..row }
+}
+
+/// A $10 budget with every SMS at $0.40, asked for across many ranges and countries.
+async fn spend_breaker() -> Row {
+    let local = Local::start("spend", &[("OTP_DAILY_SPEND_LIMIT", "10"), ("OTP_SMS_PRICES", "*=0.40")]).await;
+    let numbers: Vec<String> =
+        PUMPED[..10].iter().flat_map(|c| (0..5).flat_map(move |r| sequential(c, r, 2))).collect();
+    local.spread(numbers.len(), |i| (numbers[i].clone(), ipv4(i))).await;
+    let row = local
+        .row(format!("{} codes, $10 a day, $0.40 an SMS", numbers.len()), numbers.len(), "≤ $10.40", |_| true)
+        .await;
+    Row { met: row.cost <= MicroUsd(10_400_000), ..row }
+}
+
+/// Guessing one number's codes for 24 hours: three guesses per code, a new code as soon as
+/// allowed, from a new address each time.
+async fn guessing() -> Row {
+    let local = Local::start("guessing", &[]).await;
+    let number = sequential("US", 0, 1).remove(0);
+    let (mut judged, mut requests, mut elapsed, mut right) = (0u32, 0usize, 0u32, 0u32);
+    while elapsed < DAY {
+        requests += 1;
+        let answer = local.request(&number, &ipv4(requests)).await;
+        let wait = match answer.get("requestId").and_then(Value::as_str) {
+            Some(id) => {
+                let code = local.code(&number).await;
+                for guess in 0..3u32 {
+                    let wrong = format!("{:06}", (code.parse::<u32>().unwrap() + 1 + guess) % 1_000_000);
+                    let checked = local.verify(id, &wrong).await;
+                    match checked["code"].as_str() {
+                        Some("incorrect_code" | "too_many_attempts") => judged += 1,
+                        Some("verified") | None => right += 1,
+                        _ => {}
+                    }
+                }
+                seconds_until(&answer["resendAvailableAt"], &local.now().await)
+            }
+            None => answer["retryAfter"].as_u64().map_or(60, |s| u32::try_from(s).unwrap_or(DAY)),
+        };
+        let wait = wait.clamp(1, DAY - elapsed.min(DAY - 1));
+        local.advance(wait).await;
+        elapsed += wait;
+    }
+    let per_day = f64::from(judged) / 1e6;
+    let per_year = 1.0 - (1.0 - per_day).powi(365);
+    let row =
+        local.row("guessing one number's codes for 24 h".into(), requests, "judged guesses bounded", |_| true).await;
+    Row {
+        got: format!(
+            "{judged} judged guesses in {} codes: {:.4}% a day, {:.1}% a year",
+            row.sent,
+            per_day * 100.0,
+            per_year * 100.0
+        ),
+        met: judged <= 30 && right == 0,
+        ..row
+    }
+}
+
+/// People across ten countries, each verifying; one in ten asks for a second code, one in twenty
+/// mistypes once.
+async fn legitimate_day(people: usize) -> Row {
+    let local = Local::start("legitimate", &[]).await;
+    let slot = DAY / u32::try_from(people).unwrap();
+    let mut refused = Vec::new();
+    let mut requests = 0;
+    for person in 0..people {
+        let country = PEOPLE[person % PEOPLE.len()];
+        let number = sequential(country, person % 7, person / PEOPLE.len() + 1).pop().unwrap();
+        let address = ipv4(10_000 + person);
+        let mut answer = local.request(&number, &address).await;
+        requests += 1;
+        let mut used = 0;
+        // One person in each ten asks again, and one in each twenty mistypes once: in each run of
+        // ten people (one per country), a different country's.
+        let (run, place) = (person / PEOPLE.len(), person % PEOPLE.len());
+        if (run + place) % 10 == 3 && answer.get("requestId").is_some() {
+            let wait = seconds_until(&answer["resendAvailableAt"], &local.now().await);
+            local.advance(wait).await;
+            used += wait;
+            answer = local.request(&number, &address).await;
+            requests += 1;
+        }
+        match answer.get("requestId").and_then(Value::as_str) {
+            None => refused.push(format!("{country}: {}", answer["code"])),
+            Some(id) => {
+                let code = local.code(&number).await;
+                if (run + place) % 20 == 7 {
+                    let wrong = format!("{:06}", (code.parse::<u32>().unwrap() + 1) % 1_000_000);
+                    local.verify(id, &wrong).await;
+                }
+                let checked = local.verify(id, &code).await;
+                if checked["verified"] != json!(true) {
+                    refused.push(format!("{country}: {}", checked["code"]));
+                }
+            }
+        }
+        local.advance(slot.saturating_sub(used).max(1)).await;
+    }
+    let row =
+        local.row(format!("a legitimate day: {people} people, 10 countries"), requests, "0 refused", |_| true).await;
+    Row { got: format!("{} SMS, {} refused {refused:?}", row.sent, refused.len()), met: refused.is_empty(), ..row }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The local server, as a client behind CloudFront sees it.
+
+struct Local {
+    url: String,
+    http: reqwest::Client,
+    prices: SmsPrices,
+    name: String,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl Local {
+    /// `otp-local` with the default settings and `settings` on top, on its own new table.
+    async fn start(name: &str, settings: &[(&str, &str)]) -> Self {
+        let page = std::env::temp_dir().join("attack-replay-page");
+        std::fs::create_dir_all(&page).unwrap();
+        std::fs::write(page.join("index.html"), "<!doctype html><title>replay</title>").unwrap();
+        let table = format!("replay-{name}-{}", &uuid_hex()[..8]);
+        let mut vars: Vec<(String, String)> = vec![
+            ("PORT".into(), "0".into()),
+            ("FRONTEND_DIST".into(), page.display().to_string()),
+            ("TABLE_NAME".into(), table),
+            ("PHONE_HASH_KEY".into(), "replay-hash-key-0123456789abcdef0123456789".into()),
+            ("ORIGIN_VERIFY_SECRET".into(), ORIGIN_SECRET.into()),
+            ("OTP_LOCAL_PRINT_SMS".into(), "false".into()),
+            ("SIM_CANCEL_MIN_AGE_SECONDS".into(), "0".into()),
+        ];
+        vars.extend(settings.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        let prices =
+            SmsPrices::with_overrides(settings.iter().find(|(k, _)| *k == "OTP_SMS_PRICES").map_or("", |(_, v)| v))
+                .unwrap();
+        let lookup = move |key: &str| vars.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let running = otp_local::start(lookup, true, async move {
+            let _ = stopped.await;
+        })
+        .await
+        .unwrap_or_else(|e| panic!("otp-local did not start: {e}"));
+        let url = format!("http://127.0.0.1:{}", running.addr.port());
+        tokio::spawn(running.serve());
+        let local = Self { url, http: reqwest::Client::new(), prices, name: name.to_owned(), _stop: stop };
+        // Each scenario's day is a UTC day, as the spend budget's is: it starts just after midnight.
+        let now = local.now().await.as_str().and_then(epoch_seconds).expect("the clock answers");
+        local.advance(u32::try_from(86_400 - now.rem_euclid(86_400) + 30).unwrap()).await;
+        local
+    }
+
+    async fn post(&self, path: &str, body: Value, viewer: Option<&str>) -> Value {
+        let mut request =
+            self.http.post(format!("{}{path}", self.url)).json(&body).header("x-origin-verify", ORIGIN_SECRET);
+        if let Some(address) = viewer {
+            let value = if address.contains(':') { format!("{address}:443") } else { format!("{address}:40000") };
+            request = request.header("cloudfront-viewer-address", value);
+        }
+        let response = request.send().await.expect("otp-local answers");
+        let status = response.status();
+        let body: Value = response.json().await.expect("a JSON answer");
+        assert!(status != StatusCode::INTERNAL_SERVER_ERROR, "{}: {path} answered 500: {body}", self.name);
+        body
+    }
+
+    async fn request(&self, number: &str, address: &str) -> Value {
+        self.post("/api/request-otp", json!({"phoneNumber": number}), Some(address)).await
+    }
+
+    async fn verify(&self, id: &str, code: &str) -> Value {
+        self.post("/api/verify-otp", json!({"requestId": id, "code": code}), Some("198.51.100.1")).await
+    }
+
+    async fn advance(&self, seconds: u32) -> Value {
+        self.post("/api/dev/clock", json!({"advanceSeconds": seconds}), None).await
+    }
+
+    async fn now(&self) -> Value {
+        self.advance(0).await["now"].clone()
+    }
+
+    /// `requests` requests spread evenly over a day, the i-th to `to(i)`'s number from its address.
+    async fn spread(&self, requests: usize, to: impl Fn(usize) -> (String, String)) {
+        let step = DAY / u32::try_from(requests.max(1)).unwrap();
+        for i in 0..requests {
+            let (number, address) = to(i);
+            self.request(&number, &address).await;
+            self.advance(step).await;
+        }
+    }
+
+    async fn messages(&self) -> Vec<Value> {
+        let response = self.http.get(format!("{}/api/dev/messages", self.url)).send().await.unwrap();
+        response.json::<Vec<Value>>().await.unwrap()
+    }
+
+    /// The newest code sent to `number`.
+    async fn code(&self, number: &str) -> String {
+        let digits = number.trim_start_matches('+');
+        let messages = self.messages().await;
+        let last = messages.iter().rev().find(|m| m["to"].as_str().unwrap().trim_start_matches('+') == digits);
+        last.expect("a code was sent")["code"].as_str().unwrap().to_owned()
+    }
+
+    /// When the simulator sent each message to `number`, in seconds of its clock.
+    async fn sent_at(&self, number: &str) -> Vec<i64> {
+        let digits = number.trim_start_matches('+');
+        let messages = self.messages().await;
+        let to_victim = messages.iter().filter(|m| m["to"].as_str().unwrap().trim_start_matches('+') == digits);
+        to_victim.filter_map(|m| m["sentAt"].as_str().and_then(epoch_seconds)).collect()
+    }
+
+    /// What was sent and what it cost, against `target`.
+    async fn row(&self, scenario: String, requests: usize, target: &str, met: impl Fn(usize) -> bool) -> Row {
+        let messages = self.messages().await;
+        let cost = messages.iter().fold(MicroUsd(0), |total, m| {
+            let to = format!("+{}", m["to"].as_str().unwrap().trim_start_matches('+'));
+            let country = PhoneNumber::parse(&to, &CountryAllowList::default()).map(|p| p.region().to_owned());
+            MicroUsd(total.0 + self.prices.price(&country.unwrap_or_default()).0)
+        });
+        let sent = messages.len();
+        Row { scenario, requests, sent, cost, got: format!("{sent} SMS"), target: target.to_owned(), met: met(sent) }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Numbers, addresses and times.
+
+/// `count` valid mobile numbers of `country`, one after another in one range (`range` picks which
+/// of the ranges next to libphonenumber's example mobile number): the last four digits count up.
+fn sequential(country: &str, range: usize, count: usize) -> Vec<String> {
+    let id: Id = country.parse().unwrap();
+    let metadata = DATABASE.by_id(id.as_ref()).unwrap();
+    let example = metadata.descriptors().mobile().and_then(|d| d.example()).unwrap();
+    let prefix = format!("+{}{}", metadata.country_code(), &example[..example.len() - 6]);
+    let takes = |number: &str| PhoneNumber::parse(number, &CountryAllowList::default()).is_ok();
+    let ranges: Vec<String> = (0..100)
+        .map(|digits| format!("{prefix}{digits:02}"))
+        .filter(|range| takes(&format!("{range}0000")) && takes(&format!("{range}9999")))
+        .collect();
+    assert!(!ranges.is_empty(), "no range of {country} near its example number {example} is taken");
+    let range = ranges.get(range).unwrap_or_else(|| panic!("{country} has {} ranges near {example}", ranges.len()));
+    let numbers: Vec<String> = (0..count).map(|i| format!("{range}{:04}", i % 10_000)).collect();
+    for number in &numbers {
+        assert!(takes(number), "{number} ({country}) is not a number the service takes");
+    }
+    numbers
+}
+
+/// The i-th of many IPv4 addresses.
+fn ipv4(i: usize) -> String {
+    format!("100.{}.{}.{}", 64 + (i >> 16) % 64, (i >> 8) % 256, i % 256)
+}
+
+fn uuid_hex() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+fn epoch_seconds(rfc3339: &str) -> Option<i64> {
+    time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(|t| t.unix_timestamp())
+}
+
+/// Seconds from `now` until `at` (both RFC 3339), at least 1.
+fn seconds_until(at: &Value, now: &Value) -> u32 {
+    let (Some(at), Some(now)) = (at.as_str().and_then(epoch_seconds), now.as_str().and_then(epoch_seconds)) else {
+        return 60;
+    };
+    u32::try_from((at - now).max(1)).unwrap_or(DAY)
+}
+
+fn minutes(seconds: i64) -> String {
+    if seconds < 90 { format!("{seconds}s") } else { format!("{}m", (seconds + 30) / 60) }
+}
+
+fn print_table(rows: &[Row]) {
+    println!("| scenario | requests | SMS sent | estimated cost | what it got | target | met |");
+    println!("|---|---:|---:|---:|---|---|---|");
+    for row in rows {
+        println!(
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            row.scenario,
+            row.requests,
+            row.sent,
+            row.cost,
+            row.got,
+            row.target,
+            if row.met { "yes" } else { "**NO**" }
+        );
+    }
+}
