@@ -293,3 +293,78 @@ describe("the limits on sending", () => {
     );
   });
 });
+
+describe("the bot check", () => {
+  let server;
+  // Cloudflare's always-passing test keys; siteverify is the simulator's stand-in.
+  before(
+    async () =>
+      (server = await startServer({
+        TURNSTILE_SITE_KEY: "1x00000000000000000000AA",
+        TURNSTILE_SECRET_KEY: "1x0000000000000000000000000000000AA",
+      })),
+  );
+  after(async () => server.stop());
+
+  /** The page with Cloudflare's widget script answered by the simulator's stand-in, and `config`
+   *  (when given) in place of the server's /config.json. */
+  async function openWithWidget(config) {
+    const widget = await (await fetch(`${server.url}/api/dev/turnstile.js`)).text();
+    const context = await browser.newContext({ viewport: MOBILE, locale: "en-US" });
+    await context.route("https://challenges.cloudflare.com/turnstile/v0/api.js*", (route) =>
+      route.fulfill({ contentType: "text/javascript", body: widget }),
+    );
+    if (config) await context.route("**/config.json", (route) => route.fulfill({ json: config }));
+    await context.addInitScript(() => {
+      window.cspViolations = [];
+      document.addEventListener("securitypolicyviolation", (e) =>
+        window.cspViolations.push(`${e.effectiveDirective} blocked ${e.blockedURI}`),
+      );
+    });
+    const page = await context.newPage();
+    const tokens = [];
+    page.on("request", (request) => {
+      if (request.url().endsWith("/api/request-otp")) tokens.push(request.postDataJSON().turnstileToken);
+    });
+    await page.goto(server.url);
+    return { page, tokens };
+  }
+
+  it("sends the widget's token with the request, under a policy that allows exactly the widget", async () => {
+    const { page, tokens } = await openWithWidget();
+    const { code, right } = await toCodeStep(page, server, "0120");
+    assert.deepEqual(tokens, ["XXXX.DUMMY.TOKEN.XXXX"]);
+    await code.fill(right);
+    await page.getByRole("heading", { name: "Phone number verified" }).waitFor();
+    const csp = (await page.request.get(page.url())).headers()["content-security-policy"];
+    assert.match(
+      csp,
+      /script-src 'self' https:\/\/challenges\.cloudflare\.com; frame-src https:\/\/challenges\.cloudflare\.com;/,
+    );
+    assert.deepEqual(await page.evaluate(() => window.cspViolations), [], "Content-Security-Policy violations");
+    await page.context().close();
+  });
+
+  it("says so when the challenge fails, and sends nothing", async () => {
+    const { page, tokens } = await openWithWidget({ turnstileSiteKey: "2x00000000000000000000AB" });
+    await sendCode(page, "415 555 0121");
+    await page.getByRole("alert").filter({ hasText: "We couldn't confirm you're not a robot. Try again." }).waitFor();
+    await shot(page, "10-bot-check-failed-390x844");
+    assert.deepEqual(tokens, [], "no request without a token");
+    const sent = await (await fetch(`${server.url}/api/dev/messages?to=%2B14155550121`)).json();
+    assert.deepEqual(sent, []);
+    await page.context().close();
+  });
+
+  it("is refused by the API without a token, before any SMS", async () => {
+    const response = await fetch(`${server.url}/api/request-otp`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ phoneNumber: "+14155550122" }),
+    });
+    assert.equal(response.status, 403);
+    assert.equal((await response.json()).code, "bot_check_failed");
+    const sent = await (await fetch(`${server.url}/api/dev/messages?to=%2B14155550122`)).json();
+    assert.deepEqual(sent, []);
+  });
+});

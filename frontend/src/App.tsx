@@ -1,5 +1,6 @@
 import { lazy, Suspense, useEffect, useReducer, useRef } from "react";
 import { requestOtp, verifyOtp } from "./api";
+import { BotCheckError, botCheckToken } from "./botCheck";
 import { PhoneStep } from "./PhoneStep";
 import { formatPhone } from "./phone";
 import { reduce, remember, saved } from "./state";
@@ -11,6 +12,7 @@ const SimulatedPhone = lazy(() => import("./SimulatedPhone"));
 export function App() {
   const [state, dispatch] = useReducer(reduce, undefined, () => saved());
   const first = useRef(true);
+  const botCheck = useRef<HTMLDivElement>(null);
 
   useEffect(() => remember(state), [state]);
   // The page answers input from here on (the e2e run reports this mark as time to interactive);
@@ -30,7 +32,15 @@ export function App() {
 
   async function send(phoneNumber: string) {
     dispatch(state.step === "code" ? { type: "resend" } : { type: "send" });
-    const result = await requestOtp(phoneNumber);
+    let token: string | undefined;
+    try {
+      token = botCheck.current ? await botCheckToken(botCheck.current) : undefined;
+    } catch (e) {
+      const code = e instanceof BotCheckError ? e.code : "bot_check_failed";
+      dispatch({ type: "failed", error: { code, error: "" }, at: Date.now() });
+      return;
+    }
+    const result = await requestOtp(phoneNumber, token);
     dispatch(
       result.ok ? { type: "sent", sent: result.value } : { type: "failed", error: result.error, at: Date.now() },
     );
@@ -77,6 +87,8 @@ export function App() {
             </button>
           </section>
         )}
+        {/* The bot check's widget, when it is on: shown only if it needs the person. */}
+        <div ref={botCheck} className="bot-check" />
       </main>
       <Suspense fallback={null}>
         <SimulatedPhone refresh={state.step === "code" ? state.sent.requestId : state.step} />

@@ -19,7 +19,7 @@ export interface Verified {
 }
 
 export interface ApiError {
-  /** The API's code, or `network_error` / `server_error` from this client. */
+  /** The API's code, or `network_error` / `server_error` / `bot_check_unavailable` from this client. */
   code: string;
   error: string;
   retryAfter?: number;
@@ -47,7 +47,9 @@ async function post<T>(path: string, body: unknown): Promise<Result<T>> {
   return { ok: false, error: { code: "server_error", error: `The server answered ${response.status}.` } };
 }
 
-export const requestOtp = (phoneNumber: string) => post<CodeSent>("/request-otp", { phoneNumber });
+/** Asks for a code; `turnstileToken` is the bot check's, when it is on. */
+export const requestOtp = (phoneNumber: string, turnstileToken?: string) =>
+  post<CodeSent>("/request-otp", turnstileToken === undefined ? { phoneNumber } : { phoneNumber, turnstileToken });
 
 export const verifyOtp = (requestId: string, code: string) => post<Verified>("/verify-otp", { requestId, code });
 

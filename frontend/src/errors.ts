@@ -57,6 +57,14 @@ export function explain(error: ApiError): Explained {
         message: `Sending codes is paused for now. Try again ${inTime(error.retryAfter)}.`,
         next: "wait",
       };
+    case "bot_check_failed":
+      return { message: "We couldn't confirm you're not a robot. Try again.", next: "retry" };
+    case "bot_check_unavailable":
+      return {
+        message:
+          "The check that you're not a robot didn't load. Check your connection or turn off blockers, then try again.",
+        next: "retry",
+      };
     case "provider_error":
     case "provider_timeout":
     case "provider_unavailable":

@@ -33,19 +33,24 @@ use vonage_sim::{MessageHook, SimConfig, Simulator};
 
 pub use store::LocalStore;
 
-/// The response headers CloudFront adds in the deployment (`SecurityHeadersPolicy` in
-/// template.yaml, kept equal by a test), sent here too so that the page is developed and tested
-/// under the policy it is served with. HSTS is left to the deployment: this server speaks plain HTTP.
-pub const SECURITY_HEADERS: &[(&str, &str)] = &[
-    (
-        "content-security-policy",
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; \
-         manifest-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-    ),
-    ("x-content-type-options", "nosniff"),
-    ("x-frame-options", "DENY"),
-    ("referrer-policy", "no-referrer"),
-];
+/// The page's Content-Security-Policy, as CloudFront sends it in the deployment
+/// (`SecurityHeadersPolicy` in template.yaml, kept equal by a test), sent here too so that the page
+/// is developed and tested under the policy it is served with.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+     img-src 'self' data:; connect-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'none'; \
+     frame-ancestors 'none'";
+
+/// The same with the bot check on: the Turnstile widget's script and frame, from Cloudflare (what
+/// Cloudflare documents the widget to need, and nothing more).
+pub const CONTENT_SECURITY_POLICY_WITH_TURNSTILE: &str = "default-src 'none'; \
+     script-src 'self' https://challenges.cloudflare.com; frame-src https://challenges.cloudflare.com; \
+     style-src 'self'; img-src 'self' data:; connect-src 'self'; manifest-src 'self'; base-uri 'none'; \
+     form-action 'none'; frame-ancestors 'none'";
+
+/// The other response headers CloudFront adds. HSTS is left to the deployment: this server speaks
+/// plain HTTP.
+pub const SECURITY_HEADERS: &[(&str, &str)] =
+    &[("x-content-type-options", "nosniff"), ("x-frame-options", "DENY"), ("referrer-policy", "no-referrer")];
 
 /// Bodies past this are refused here; the handlers refuse anything over 4 KiB anyway.
 const MAX_FORWARDED_BODY: usize = 64 * 1024;
@@ -95,6 +100,8 @@ struct App {
     deps: Deps,
     clock: DevClock,
     simulator: Option<Simulator>,
+    /// The Turnstile site key the page renders its widget with, when the bot check is on.
+    site_key: Option<String>,
 }
 
 /// Reads the settings from `lookup` (the environment, in `main`), starts the simulator and the
@@ -112,7 +119,14 @@ where
     let (simulator, sms) = start_simulator_unless_vonage(&env).await?;
     let table = env("TABLE_NAME");
     let sim_url = simulator.as_ref().map(vonage_sim::Running::base_url);
+    let site_key = env("TURNSTILE_SITE_KEY");
     let config = Config::from_settings(&with_local_defaults(lookup, sim_url))?;
+    if site_key.is_some() != config.bot_check.is_some() {
+        return Err(StartError::Config(ConfigError {
+            variable: if site_key.is_some() { "TURNSTILE_SECRET_KEY" } else { "TURNSTILE_SITE_KEY" },
+            problem: "must be set together with the other: the page's widget (site key) and the check of its tokens (secret key)".into(),
+        }));
+    }
     let (store, records) = open_store(table, &config, create_table).await?;
     let provider = VonageClient::new(config.vonage.clone()).map_err(StartError::Other)?;
     let clock = DevClock::default();
@@ -120,6 +134,7 @@ where
         deps: HandlerDeps::new(config, provider, store, clock.clone()),
         clock,
         simulator: simulator.as_ref().map(|s| s.simulator.clone()),
+        site_key,
     });
 
     let listener = TcpListener::bind(("127.0.0.1", port)).await.map_err(|e| match e.kind() {
@@ -175,8 +190,8 @@ async fn start_simulator_unless_vonage(
     Ok((Some(running), summary.to_owned()))
 }
 
-/// The functions' settings, with local-only defaults: the simulator's credentials and address and
-/// a brand when it runs, and (for the in-memory store, which forgets everything on exit anyway) a
+/// The functions' settings, with local-only defaults: the simulator's credentials and address, a
+/// brand and its stand-in for Turnstile's siteverify when it runs, and (for the in-memory store, which forgets everything on exit anyway) a
 /// fresh hash key per run.
 fn with_local_defaults<F>(lookup: F, sim_url: Option<String>) -> Settings<impl Fn(&str) -> Option<String>>
 where
@@ -189,6 +204,7 @@ where
             ("VONAGE_API_KEY", Some(_)) => Some("simkey".to_owned()),
             ("VONAGE_API_SECRET", Some(_)) => Some("simsecret".to_owned()),
             ("VONAGE_BRAND", Some(_)) => Some("Verify Local".to_owned()),
+            ("TURNSTILE_SITEVERIFY_URL", Some(url)) => Some(format!("{url}/turnstile/v0/siteverify")),
             ("PHONE_HASH_KEY", _) if lookup("TABLE_NAME").is_none() => Some(ephemeral_key.clone()),
             _ => None,
         };
@@ -217,25 +233,40 @@ async fn open_store(
 /// single-page fallback, all behind [`guard`].
 fn router(app: Arc<App>, dist: &std::path::Path) -> Router {
     let page = ServeDir::new(dist).fallback(ServeFile::new(dist.join("index.html")));
-    let mut router =
-        Router::new().route("/api/request-otp", any(request_otp)).route("/api/verify-otp", any(verify_otp));
+    let policy = if app.site_key.is_some() { CONTENT_SECURITY_POLICY_WITH_TURNSTILE } else { CONTENT_SECURITY_POLICY };
+    let mut router = Router::new()
+        .route("/api/request-otp", any(request_otp))
+        .route("/api/verify-otp", any(verify_otp))
+        .route("/config.json", get(page_config));
     if app.simulator.is_some() {
         router = router
             .route("/api/dev/messages", get(dev_messages))
             .route("/api/dev/faults", post(dev_fault))
-            .route("/api/dev/clock", post(dev_clock));
+            .route("/api/dev/clock", post(dev_clock))
+            .route("/api/dev/turnstile.js", get(dev_turnstile_widget));
     }
-    guard(router.route("/api/{*rest}", any(no_such_endpoint)).fallback_service(page).with_state(app))
+    guard(router.route("/api/{*rest}", any(no_such_endpoint)).fallback_service(page).with_state(app), policy)
+}
+
+/// What the page reads at start: the bot check's site key when the check is on (the deployment
+/// publishes the same file beside the page).
+async fn page_config(State(app): State<Arc<App>>) -> Response {
+    let config = match &app.site_key {
+        Some(key) => serde_json::json!({ "turnstileSiteKey": key }),
+        None => serde_json::json!({}),
+    };
+    ([(axum::http::header::CACHE_CONTROL, "no-cache")], axum::Json(config)).into_response()
 }
 
 /// What every answer of the local server goes through: only requests addressed to a loopback name
 /// are served, a panic anywhere inside is answered with the API's 500 JSON (the connection is not
-/// dropped), and the deployment's security headers are added.
-pub fn guard(router: Router) -> Router {
+/// dropped), and the deployment's security headers are added, with `policy` as the
+/// Content-Security-Policy.
+pub fn guard(router: Router, policy: &'static str) -> Router {
     router
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_answer))
         .layer(axum::middleware::from_fn(loopback_hosts_only))
-        .layer(axum::middleware::map_response(with_security_headers))
+        .layer(axum::middleware::map_response_with_state(policy, with_security_headers))
 }
 
 /// A page on any site can point a name of its own at 127.0.0.1 (DNS rebinding) and then call
@@ -277,9 +308,11 @@ fn panic_answer(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     from_lambda(shared::http::ApiError::Internal.into_response())
 }
 
-async fn with_security_headers(mut response: Response) -> Response {
+async fn with_security_headers(State(policy): State<&'static str>, mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert("content-security-policy", axum::http::HeaderValue::from_static(policy));
     for (name, value) in SECURITY_HEADERS {
-        response.headers_mut().insert(*name, axum::http::HeaderValue::from_static(value));
+        headers.insert(*name, axum::http::HeaderValue::from_static(value));
     }
     response
 }
@@ -363,6 +396,13 @@ async fn dev_clock(State(app): State<Arc<App>>, change: Result<axum::Json<ClockC
     }
     let now = shared::http::rfc3339(app.clock.now());
     axum::Json(serde_json::json!({ "now": now })).into_response()
+}
+
+/// The simulator's stand-in for the Turnstile widget script (Cloudflare's test sitekeys), for a
+/// browser test to serve in place of Cloudflare's.
+async fn dev_turnstile_widget() -> Response {
+    ([(axum::http::header::CONTENT_TYPE, "text/javascript; charset=utf-8")], vonage_sim::turnstile::WIDGET_SCRIPT)
+        .into_response()
 }
 
 /// A development endpoint's refusal, in the API's error shape.

@@ -27,13 +27,16 @@ pub fn test_cipher() -> crate::adapters::RecordCipher {
     crate::adapters::RecordCipher::derive(&TEST_HASH_KEY.into())
 }
 
-/// The documented defaults, credentials the simulator accepts, and `overrides` on top.
+/// The documented defaults, credentials the simulator accepts, and `overrides` on top. With a
+/// `TURNSTILE_SECRET_KEY`, siteverify is the simulator's stand-in.
 pub fn config(vonage_base_url: &str, overrides: &[(&str, &str)]) -> Config {
+    let siteverify = format!("{vonage_base_url}/turnstile/v0/siteverify");
     let mut vars: HashMap<String, String> = [
         ("VONAGE_API_KEY", "simkey"),
         ("VONAGE_API_SECRET", "simsecret"),
         ("VONAGE_BRAND", "ACME"),
         ("VONAGE_API_BASE_URL", vonage_base_url),
+        ("TURNSTILE_SITEVERIFY_URL", &siteverify),
         ("VONAGE_TIMEOUT_MS", "2000"),
         ("PHONE_HASH_KEY", TEST_HASH_KEY),
         ("CORS_ALLOWED_ORIGINS", "http://localhost:3000"),

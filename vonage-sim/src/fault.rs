@@ -24,7 +24,8 @@ pub struct Fault {
     /// How many calls it applies to (default 1).
     #[serde(default = "one")]
     pub count: u32,
-    /// `start`, `check`, `cancel`, `next`, `search`, or `any` (default).
+    /// `start`, `check`, `cancel`, `next`, `search`, or `any` (default: any of those); or
+    /// `siteverify` (the Turnstile stand-in, never meant by `any`).
     #[serde(default = "any")]
     pub endpoint: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -46,7 +47,7 @@ fn any() -> String {
     "any".into()
 }
 
-const ENDPOINTS: &[&str] = &["start", "check", "cancel", "next", "search", "any"];
+const ENDPOINTS: &[&str] = &["start", "check", "cancel", "next", "search", "any", "siteverify"];
 
 /// Which endpoints a call may be: v1 `control` is a cancel or a next step, told apart only by
 /// its body, so it matches faults for either.
@@ -63,21 +64,33 @@ fn endpoints_of(method: &Method, path: &str) -> &'static [&'static str] {
     }
 }
 
-pub async fn inject(State(sim): State<Simulator>, request: Request, next: Next) -> Response {
-    let endpoints = endpoints_of(request.method(), request.uri().path());
-    let legacy = !request.uri().path().starts_with("/v2/");
-    let fault = {
-        let mut state = sim.state();
-        state.api_calls += 1;
-        let found = state.faults.iter_mut().find(|f| f.endpoint == "any" || endpoints.contains(&f.endpoint.as_str()));
+impl Simulator {
+    /// The first fault set for one of `endpoints` (or for `any`, where `any_applies`), used once.
+    fn take_fault_for(&self, endpoints: &[&str], any_applies: bool) -> Option<Fault> {
+        let mut state = self.state();
+        let found = state
+            .faults
+            .iter_mut()
+            .find(|f| (any_applies && f.endpoint == "any") || endpoints.contains(&f.endpoint.as_str()));
         let fault = found.map(|f| {
             f.count -= 1;
             f.clone()
         });
         state.faults.retain(|f| f.count > 0);
         fault
-    };
-    let Some(fault) = fault else { return next.run(request).await };
+    }
+
+    /// A fault set for `endpoint` by name (`any` stands for Vonage's endpoints only).
+    pub(crate) fn take_fault(&self, endpoint: &str) -> Option<Fault> {
+        self.take_fault_for(&[endpoint], false)
+    }
+}
+
+pub async fn inject(State(sim): State<Simulator>, request: Request, next: Next) -> Response {
+    let endpoints = endpoints_of(request.method(), request.uri().path());
+    let legacy = !request.uri().path().starts_with("/v2/");
+    sim.state().api_calls += 1;
+    let Some(fault) = sim.take_fault_for(endpoints, true) else { return next.run(request).await };
     if fault.delay_ms > 0 {
         tokio::time::sleep(std::time::Duration::from_millis(fault.delay_ms)).await;
     }

@@ -7,11 +7,15 @@
 //! - `GET|DELETE /_simulator/messages`: what was "sent" (`{to, code, requestId, channel, sentAt, text}`);
 //! - `GET|POST|DELETE /_simulator/faults`: make the next calls fail (`{status, v1Status, delayMs, count, endpoint}`);
 //! - `POST /_simulator/clock` `{"advanceSeconds": n}`: move the simulator's time (expiry, cancel rules).
+//!
+//! It also stands in for Cloudflare Turnstile's siteverify and widget script ([`turnstile`]), the
+//! other third party of a code request.
 
 mod auth;
 mod fault;
 mod legacy;
 mod model;
+pub mod turnstile;
 mod v2;
 
 use std::net::SocketAddr;
@@ -50,6 +54,8 @@ pub struct SimConfig {
     pub print_messages: bool,
     /// Called with each message instead of printing it, for a host that shows messages its own way.
     pub on_message: Option<MessageHook>,
+    /// The Turnstile secret key whose tokens the simulator mints (besides Cloudflare's test keys).
+    pub turnstile_secret: String,
 }
 
 /// A callback for each message the simulator sends.
@@ -72,6 +78,7 @@ impl Default for SimConfig {
             final_wrong_code_status: 410,
             print_messages: false,
             on_message: None,
+            turnstile_secret: "sim-turnstile-secret".into(),
         }
     }
 }
@@ -122,6 +129,7 @@ struct SimState {
     faults: Vec<Fault>,
     clock_offset: time::Duration,
     api_calls: u64,
+    turnstile: turnstile::Tokens,
 }
 
 impl Simulator {
@@ -218,6 +226,9 @@ impl Simulator {
             .route("/_simulator/messages", get(list_messages).delete(clear_messages))
             .route("/_simulator/faults", get(fault::list).post(fault::add).delete(fault::clear))
             .route("/_simulator/clock", post(advance_clock))
+            .route("/_simulator/turnstile/tokens", post(turnstile::mint))
+            .route("/turnstile/v0/siteverify", post(turnstile::siteverify))
+            .route("/turnstile/v0/api.js", get(turnstile::widget_script))
             .fallback(not_found)
             .layer(middleware::from_fn(log_request))
             .with_state(self.clone())

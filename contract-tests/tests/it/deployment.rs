@@ -87,6 +87,22 @@ fn functions(t: &Value) -> BTreeMap<String, (&str, &Value)> {
 /// A value as the deployed function sees it: parameters at their defaults, `Ref`s to resources
 /// as placeholders, and each Secrets Manager reference as a 64-character stand-in for its value.
 fn resolve(t: &Value, v: &Value) -> String {
+    resolve_with(t, v, &[]).unwrap_or_else(|| panic!("{v} is no value with every condition false"))
+}
+
+/// `v` with the conditions named in `on` true and every other false; `None` for `AWS::NoValue`.
+fn resolve_with(t: &Value, v: &Value, on: &[&str]) -> Option<String> {
+    if let Some([condition, then, otherwise]) = v["Fn::If"].as_array().map(Vec::as_slice) {
+        let chosen = if on.contains(&condition.as_str().unwrap()) { then } else { otherwise };
+        return resolve_with(t, chosen, on);
+    }
+    if v["Ref"] == "AWS::NoValue" {
+        return None;
+    }
+    Some(resolve_value(t, v))
+}
+
+fn resolve_value(t: &Value, v: &Value) -> String {
     if let Some(s) = v.as_str() {
         return s.to_owned();
     }
@@ -113,9 +129,15 @@ fn resolve(t: &Value, v: &Value) -> String {
 
 /// The environment a function starts with: the global variables, then its own.
 fn environment(t: &Value, function: &Value) -> BTreeMap<String, String> {
+    environment_with(t, function, &[])
+}
+
+/// The same, with the conditions named in `on` true.
+fn environment_with(t: &Value, function: &Value, on: &[&str]) -> BTreeMap<String, String> {
     let global = t["Globals"]["Function"]["Environment"]["Variables"].as_object();
     let own = function["Properties"]["Environment"]["Variables"].as_object();
-    global.into_iter().chain(own).flatten().map(|(k, v)| (k.clone(), resolve(t, v))).collect()
+    let vars = global.into_iter().chain(own).flatten();
+    vars.filter_map(|(k, v)| resolve_with(t, v, on).map(|v| (k.clone(), v))).collect()
 }
 
 fn property<'a>(t: &'a Value, function: &'a Value, name: &str) -> &'a Value {
@@ -175,8 +197,10 @@ fn the_table_is_the_one_the_store_writes() {
 #[test]
 fn the_environment_the_template_sets_is_exactly_what_the_code_reads_and_it_loads() {
     let t = template();
-    for (binary, (name, f)) in functions(&t) {
-        let env = environment(&t, f);
+    for ((binary, (name, f)), on) in
+        functions(&t).into_iter().flat_map(|f| [(f.clone(), &[][..]), (f, &["BotCheckOn"][..])])
+    {
+        let env = environment_with(&t, f, on);
         let asked = Mutex::new(BTreeSet::new());
         let settings = Settings::new(|var: &str| {
             asked.lock().unwrap().insert(var.to_owned());
@@ -191,17 +215,21 @@ fn the_environment_the_template_sets_is_exactly_what_the_code_reads_and_it_loads
         // Optional to the code, required behind CloudFront: without it every viewer shares the
         // per-address cap of the CloudFront server that forwarded the request.
         assert!(env.contains_key("ORIGIN_VERIFY_SECRET"), "{name}");
+        // The bot check is on exactly when its site key is set.
+        assert_eq!(config.bot_check.is_some(), on.contains(&"BotCheckOn"), "{name}");
         // Lambda's JSON log format, which the functions' logging follows.
         assert_eq!(property(&t, f, "LoggingConfig")["LogFormat"], "JSON", "{name}");
-        // A resend may call Vonage three times (start, cancel, start) between two DynamoDB calls;
-        // the function outlives them all, so that its own JSON answers even the slowest call.
+        // A resend may call Vonage three times (start, cancel, start) after the bot check and
+        // around three DynamoDB calls; the function outlives them all, so that its own JSON
+        // answers even the slowest call, and API Gateway (30 s at most) waits for it.
         let timeout_ms = property(&t, f, "Timeout").as_u64().unwrap() * 1000;
         let vonage_ms = u64::try_from(config.vonage.timeout.as_millis()).unwrap();
         let store_ms = shared::adapters::dynamo::timeouts().operation_timeout().expect("bounded").as_millis();
         let store_ms = u64::try_from(store_ms).unwrap();
+        let bot_check_ms = config.bot_check.as_ref().map_or(0, |b| u64::try_from(b.timeout.as_millis()).unwrap());
         assert!(
-            timeout_ms >= 3 * vonage_ms + 2 * store_ms + 1000,
-            "{name}: Timeout {timeout_ms} ms, Vonage {vonage_ms} ms and DynamoDB {store_ms} ms per call"
+            timeout_ms >= 3 * vonage_ms + 3 * store_ms + bot_check_ms + 1000 && timeout_ms < 30_000,
+            "{name}: Timeout {timeout_ms} ms, Vonage {vonage_ms} ms, DynamoDB {store_ms} ms per call, bot check {bot_check_ms} ms"
         );
     }
 }
@@ -236,7 +264,6 @@ fn cloudfront_adds_the_security_headers_the_page_is_developed_and_tested_under()
     let config = &policy["SecurityHeadersConfig"];
     let text = |v: &Value| v.as_str().unwrap_or_else(|| panic!("not a string: {v}")).to_owned();
     let mut deployed = BTreeMap::from([
-        ("content-security-policy".to_owned(), text(&config["ContentSecurityPolicy"]["ContentSecurityPolicy"])),
         ("x-frame-options".to_owned(), text(&config["FrameOptions"]["FrameOption"])),
         ("referrer-policy".to_owned(), text(&config["ReferrerPolicy"]["ReferrerPolicy"])),
     ]);
@@ -246,6 +273,14 @@ fn cloudfront_adds_the_security_headers_the_page_is_developed_and_tested_under()
     let local: BTreeMap<String, String> =
         otp_local::SECURITY_HEADERS.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
     assert_eq!(deployed, local);
+    // The page's policy, without and with the bot check: the local server's, word for word.
+    let csp = &config["ContentSecurityPolicy"]["ContentSecurityPolicy"];
+    for (on, local) in [
+        (&[][..], otp_local::CONTENT_SECURITY_POLICY),
+        (&["BotCheckOn"][..], otp_local::CONTENT_SECURITY_POLICY_WITH_TURNSTILE),
+    ] {
+        assert_eq!(resolve_with(&t, csp, on).as_deref(), Some(local), "bot check conditions {on:?}");
+    }
     let hsts = &config["StrictTransportSecurity"];
     assert!(hsts["AccessControlMaxAgeSec"].as_u64().unwrap() >= 31_536_000, "HSTS for at least a year");
     let distribution = &t["Resources"]["Distribution"]["Properties"]["DistributionConfig"];

@@ -131,6 +131,13 @@ async fn every_situation() -> Vec<Seen> {
     all.push(request(&h, "+14155552672").await); // destination_paused: the same range
     all.push(request(&h, "+14155562671").await); // sending_paused: another range, past the cent
 
+    // The bot check on, with Cloudflare's always-passing test secret: no token, then the dummy one.
+    let h =
+        Harness::with(&[("TURNSTILE_SECRET_KEY", "1x0000000000000000000000000000000AA")], SimConfig::default()).await;
+    all.push(request(&h, "+14155552671").await); // bot_check_failed
+    let body = json!({"phoneNumber": "+14155552671", "turnstileToken": "XXXX.DUMMY.TOKEN.XXXX"});
+    all.push(seen(REQUEST, request_otp::handle(&h.deps, post(REQUEST_EVENT, &body)).await));
+
     let secret = "0123456789abcdef".repeat(4);
     let h = Harness::with(&[("ORIGIN_VERIFY_SECRET", &secret)], SimConfig::default()).await;
     all.push(request(&h, "+14155552671").await); // forbidden: no CloudFront secret
@@ -179,7 +186,7 @@ async fn every_answer_matches_its_documented_schema_and_every_documented_answer_
         ));
     }
     let documented = documented(&spec);
-    assert_eq!(documented.len(), 34, "{documented:#?}");
+    assert_eq!(documented.len(), 35, "{documented:#?}");
     assert_eq!(observed, documented, "documented and observed (path, status, code) differ");
 }
 

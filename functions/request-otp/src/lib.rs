@@ -1,4 +1,5 @@
-//! `POST /api/request-otp {"phoneNumber"}`: sends a code by SMS to a valid, SMS-capable number.
+//! `POST /api/request-otp {"phoneNumber", "turnstileToken"?}`: sends a code by SMS to a valid,
+//! SMS-capable number, once the bot check (when one is configured) has passed.
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -25,6 +26,10 @@ where
     C: Clock,
 {
     let phone = PhoneNumber::parse(input.string("phoneNumber")?, &deps.allowed_countries)?;
+    if let Some(bot_check) = &deps.bot_check {
+        let token = input.optional_string("turnstileToken")?;
+        bot_check.verify(token, &input.client_ip).await?;
+    }
     let sent = deps.service.request_code(phone, &input.client_ip).await?;
     Ok(json_response(
         StatusCode::OK,

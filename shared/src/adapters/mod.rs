@@ -1,9 +1,11 @@
 //! The adapters behind the ports: Vonage Verify (the provider), DynamoDB (the deployed store,
-//! with its sealed fields) and memory (the test fake and the local store).
+//! with its sealed fields) and memory (the test fake and the local store); and Cloudflare
+//! Turnstile, the optional bot check in front of request-otp.
 
 pub mod dynamo;
 pub mod memory;
 pub mod record_cipher;
+pub mod turnstile;
 pub mod vonage;
 
 pub use dynamo::DynamoStore;

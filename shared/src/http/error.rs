@@ -74,6 +74,8 @@ api_errors! {
     MethodNotAllowed => METHOD_NOT_ALLOWED, "method_not_allowed", "This endpoint only accepts POST.";
     /// Deployed behind CloudFront, a request that did not come through it.
     Forbidden => FORBIDDEN, "forbidden", "Call this API through the site's own address.";
+    /// The bot check (Cloudflare Turnstile) did not pass: no token, or one siteverify refused.
+    BotCheckFailed => FORBIDDEN, "bot_check_failed", "The check that you are not a robot did not pass. Try again.";
     InvalidPhoneNumber => BAD_REQUEST, "invalid_phone_number",
         "That is not a valid phone number. Enter it with + and the country code, like +14155552671.";
     UnsupportedNumber => BAD_REQUEST, "unsupported_number",

@@ -21,6 +21,7 @@ pub use edge::{Edge, ORIGIN_VERIFY_HEADER, VIEWER_ADDRESS_HEADER};
 pub use error::ApiError;
 pub use request::{JsonRequest, MAX_BODY_BYTES};
 
+use crate::adapters::turnstile::BotCheckError;
 use crate::domain::phone::PhoneError;
 use crate::domain::verification::AttemptDenied;
 use crate::ports::{ProviderError, StoreError};
@@ -31,6 +32,8 @@ use crate::service::{CheckCodeError, RequestCodeError};
 const DEFAULT_PROVIDER_RETRY_SECONDS: u64 = 5;
 /// What to tell a client to wait when the store is throttled or out of reach.
 const STORE_RETRY_SECONDS: u64 = 2;
+/// What to tell a client to wait when the bot check's siteverify does not answer.
+const BOT_CHECK_RETRY_SECONDS: u64 = 5;
 
 impl From<PhoneError> for ApiError {
     fn from(e: PhoneError) -> Self {
@@ -86,6 +89,7 @@ pub struct Failure {
 enum Cause {
     Provider(ProviderError),
     Store(StoreError),
+    BotCheck(BotCheckError),
 }
 
 impl Failure {
@@ -103,6 +107,8 @@ impl Failure {
         match &self.cause {
             Some(Cause::Provider(e)) => warn!(error = %error_chain(e), "provider call failed"),
             Some(Cause::Store(e)) => error!(error = %error_chain(e), "store call failed"),
+            Some(Cause::BotCheck(e @ BotCheckError::Misconfigured(_))) => error!(error = %e, "bot check failed"),
+            Some(Cause::BotCheck(e)) => warn!(error = %e, "bot check failed"),
             None => {}
         }
     }
@@ -117,6 +123,21 @@ impl From<ApiError> for Failure {
 impl From<PhoneError> for Failure {
     fn from(e: PhoneError) -> Self {
         ApiError::from(e).into()
+    }
+}
+
+/// A refused token is the client's (403); siteverify out of reach is worth a retry shortly (503);
+/// a secret siteverify refuses is ours (500).
+impl From<BotCheckError> for Failure {
+    fn from(e: BotCheckError) -> Self {
+        let answer = match &e {
+            BotCheckError::Refused(_) => ApiError::BotCheckFailed,
+            BotCheckError::Unavailable(_) => {
+                ApiError::ServiceUnavailable { retry_after_seconds: BOT_CHECK_RETRY_SECONDS }
+            }
+            BotCheckError::Misconfigured(_) => ApiError::Internal,
+        };
+        Self { answer, cause: Some(Cause::BotCheck(e)) }
     }
 }
 

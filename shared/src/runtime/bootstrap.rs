@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::adapters::turnstile::Turnstile;
 use crate::adapters::vonage::VonageClient;
 use crate::adapters::{DynamoStore, RecordCipher};
 use crate::clock::{Clock, SystemClock};
@@ -18,6 +19,8 @@ pub struct HandlerDeps<P, S, C> {
     pub service: VerificationService<P, S, C>,
     pub edge: Edge,
     pub allowed_countries: CountryAllowList,
+    /// The bot check before any SMS, when one is configured.
+    pub bot_check: Option<Turnstile>,
 }
 
 /// What the deployed functions run on.
@@ -38,6 +41,7 @@ impl<P: VerificationProvider, S: VerificationStore, C: Clock> HandlerDeps<P, S, 
             service: VerificationService::new(provider, store, clock, hasher, config.policy),
             edge: config.edge,
             allowed_countries: config.allowed_countries,
+            bot_check: config.bot_check.map(Turnstile::new),
         }
     }
 }

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
+use crate::adapters::turnstile::{DEFAULT_SITEVERIFY_URL, TurnstileSettings};
 use crate::adapters::vonage::{VonageApi, VonageSettings};
 use crate::domain::limits::{MicroUsd, NumberRules, SpendLimit, UnverifiedBudget};
 use crate::domain::otp_code::{MAX_CODE_LENGTH, MIN_CODE_LENGTH};
@@ -45,6 +46,8 @@ pub struct Config {
     pub edge: Edge,
     pub vonage: VonageSettings,
     pub phone_hash_key: SecretString,
+    /// The bot check before any SMS, when `TURNSTILE_SECRET_KEY` is set.
+    pub bot_check: Option<TurnstileSettings>,
 }
 
 /// The DynamoDB table that holds verifications, cooldowns and counters.
@@ -108,6 +111,7 @@ impl Config {
             edge: edge(s)?,
             vonage,
             phone_hash_key: SecretString::from(phone_hash_key),
+            bot_check: bot_check(s)?,
         })
     }
 }
@@ -222,6 +226,35 @@ fn vonage<F: Fn(&str) -> Option<String>>(
     })
 }
 
+/// Cloudflare Turnstile, on when its secret key is set: where siteverify is, the site's
+/// hostnames, and how long the check may take.
+fn bot_check<F: Fn(&str) -> Option<String>>(s: &Settings<F>) -> Result<Option<TurnstileSettings>, ConfigError> {
+    let Some(secret) = s.get("TURNSTILE_SECRET_KEY") else { return Ok(None) };
+    let siteverify_url = s.get("TURNSTILE_SITEVERIFY_URL").unwrap_or_else(|| DEFAULT_SITEVERIFY_URL.to_owned());
+    if !reqwest::Url::parse(&siteverify_url).is_ok_and(|url| matches!(url.scheme(), "http" | "https") && url.has_host())
+    {
+        return Err(ConfigError::new(
+            "TURNSTILE_SITEVERIFY_URL",
+            format!("must be an http(s) URL (got `{siteverify_url}`)"),
+        ));
+    }
+    let hostnames = s.get("TURNSTILE_HOSTNAMES").unwrap_or_default();
+    let hostnames: Vec<String> =
+        hostnames.split(',').map(|h| h.trim().to_ascii_lowercase()).filter(|h| !h.is_empty()).collect();
+    if let Some(bad) = hostnames.iter().find(|h| h.contains(['/', ':', ' '])) {
+        return Err(ConfigError::new(
+            "TURNSTILE_HOSTNAMES",
+            format!("must be host names, e.g. verify.example.com (got `{bad}`)"),
+        ));
+    }
+    Ok(Some(TurnstileSettings {
+        secret: SecretString::from(secret),
+        siteverify_url,
+        hostnames,
+        timeout: Duration::from_millis(s.number("TURNSTILE_TIMEOUT_MS", 3000u64, 100..=10_000)?),
+    }))
+}
+
 /// Browser origins, and the secret CloudFront sends when deployed behind it.
 fn edge<F: Fn(&str) -> Option<String>>(s: &Settings<F>) -> Result<Edge, ConfigError> {
     let cors = Cors::parse(&s.get("CORS_ALLOWED_ORIGINS").unwrap_or_default())
@@ -295,6 +328,14 @@ mod tests {
         assert_eq!(config.vonage.timeout, Duration::from_millis(5000));
         assert_eq!(config.vonage.api_secret.expose_secret(), "secret");
         assert!(config.allowed_countries.is_unrestricted());
+        assert!(config.bot_check.is_none(), "no bot check unless its secret is set");
+        let on = load(&[("TURNSTILE_SECRET_KEY", "s3cret"), ("TURNSTILE_HOSTNAMES", "Verify.Example.com, b.example")])
+            .unwrap()
+            .bot_check
+            .unwrap();
+        assert_eq!(on.siteverify_url, "https://challenges.cloudflare.com/turnstile/v0/siteverify");
+        assert_eq!(on.hostnames, ["verify.example.com", "b.example"]);
+        assert_eq!(on.timeout, Duration::from_millis(3000));
     }
 
     #[test]
@@ -321,6 +362,9 @@ mod tests {
             (&[("OTP_DAILY_SPEND_LIMIT", "0")], "OTP_DAILY_SPEND_LIMIT"),
             (&[("OTP_DAILY_SPEND_LIMIT", "$50")], "OTP_DAILY_SPEND_LIMIT"),
             (&[("OTP_SMS_PRICES", "GB:0.05")], "OTP_SMS_PRICES"),
+            (&[("TURNSTILE_SECRET_KEY", "x"), ("TURNSTILE_SITEVERIFY_URL", "challenges")], "TURNSTILE_SITEVERIFY_URL"),
+            (&[("TURNSTILE_SECRET_KEY", "x"), ("TURNSTILE_HOSTNAMES", "https://a.example")], "TURNSTILE_HOSTNAMES"),
+            (&[("TURNSTILE_SECRET_KEY", "x"), ("TURNSTILE_TIMEOUT_MS", "0")], "TURNSTILE_TIMEOUT_MS"),
             (&[("VONAGE_BRAND", "A/B")], "VONAGE_BRAND"),
             (&[("VONAGE_BRAND", "ABCDEFGHIJKLMNOPQRS")], "VONAGE_BRAND"),
             (&[("VONAGE_BRAND", "  ")], "VONAGE_BRAND"),
@@ -350,8 +394,13 @@ mod tests {
     #[test]
     fn secrets_never_appear_in_errors_or_debug() {
         let origin_secret = "origin-secret-".repeat(3);
-        let config =
-            load(&[("VONAGE_API_SECRET", "topsecretvalue"), ("ORIGIN_VERIFY_SECRET", &origin_secret)]).unwrap();
+        let config = load(&[
+            ("VONAGE_API_SECRET", "topsecretvalue"),
+            ("ORIGIN_VERIFY_SECRET", &origin_secret),
+            ("TURNSTILE_SECRET_KEY", "turnstile-secret-value"),
+        ])
+        .unwrap();
+        assert!(!format!("{config:?}").contains("turnstile-secret-value"));
         assert!(!format!("{config:?}").contains("topsecretvalue"));
         assert!(!format!("{config:?}").contains("origin-secret"));
         assert!(!format!("{config:?}").contains("0123456789abcdef0123456789abcdef"));

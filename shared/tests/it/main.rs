@@ -6,5 +6,6 @@ mod dynamo_wire;
 mod lost_answers;
 mod service_dynamodb;
 mod store_contract;
+mod turnstile;
 mod vonage_simulator;
 mod vonage_wire;

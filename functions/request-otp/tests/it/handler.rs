@@ -38,7 +38,8 @@ async fn the_sample_event_sends_a_code() {
     assert_eq!(headers["access-control-allow-origin"], "http://localhost:3000");
     let messages = h.sim.simulator.messages();
     assert_eq!((messages.len(), messages[0].to.as_str()), (1, "+14155552671"));
-    // Round trips: one transaction (cooldown and both hourly counters) and one put; one Vonage call.
+    // Writes: one transaction (the number, the client, the range, the country, the spend) and one
+    // put, after one read of them all; one Vonage call.
     assert_eq!((h.store_writes(), h.provider_calls()), (2, 1));
 }
 
@@ -241,6 +242,44 @@ async fn malformed_requests_get_a_json_4xx_and_change_nothing() {
     ];
     assert!(cases.len() >= 30);
     h.assert_refused_without_effect(EVENT, &cases, |req| request_otp::handle(&h.deps, req)).await;
+}
+
+#[tokio::test]
+async fn with_the_bot_check_on_no_sms_goes_out_without_a_token_siteverify_vouches_for() {
+    let h = Harness::with(&[("TURNSTILE_SECRET_KEY", "sim-turnstile-secret")], SimConfig::default()).await;
+    let request = |token: Option<&str>| match token {
+        Some(token) => json!({"phoneNumber": "+14155552671", "turnstileToken": token}).to_string(),
+        None => json!({"phoneNumber": "+14155552671"}).to_string(),
+    };
+    let used = h.sim.simulator.mint_turnstile_token("localhost", "request-otp");
+    let (status, body, _) = call(&h, &serde_json::from_str(&request(Some(&used))).unwrap()).await;
+    assert_eq!(status, 200, "{body}");
+    let (writes, calls) = (h.store_writes(), h.provider_calls());
+    let other_action = h.sim.simulator.mint_turnstile_token("localhost", "login");
+    let refused = |name, body: String| BadRequest::json(name, body, 403, "bot_check_failed");
+    let cases = vec![
+        refused("no token", request(None)),
+        refused("empty token", request(Some(""))),
+        refused("forged token", request(Some("XXXX.DUMMY.TOKEN.XXXX"))),
+        refused("a token used already", request(Some(&used))),
+        refused("another action's token", request(Some(&other_action))),
+        BadRequest::json(
+            "token not a string",
+            json!({"phoneNumber": "+14155552671", "turnstileToken": 7}).to_string(),
+            400,
+            "invalid_request",
+        ),
+    ];
+    h.assert_refused_without_effect(EVENT, &cases, |req| request_otp::handle(&h.deps, req)).await;
+    assert_eq!((h.store_writes(), h.provider_calls()), (writes, calls));
+
+    // Siteverify out of reach: the check fails closed, worth a retry shortly.
+    h.sim.simulator.add_fault(Fault { status: Some(503), count: 2, endpoint: "siteverify".into(), ..Fault::default() });
+    let token = h.sim.simulator.mint_turnstile_token("localhost", "request-otp");
+    let (status, body, response) = call(&h, &serde_json::from_str(&request(Some(&token))).unwrap()).await;
+    assert_eq!((status, body["code"].as_str()), (503, Some("service_unavailable")), "{body}");
+    assert_eq!(response.headers()["retry-after"], "5");
+    assert_eq!((h.store_writes(), h.provider_calls()), (writes, calls), "nothing sent, nothing written");
 }
 
 #[tokio::test]
