@@ -587,6 +587,28 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn failed_sends_use_none_of_the_numbers_budget_but_count_against_the_client() {
+        let (svc, _clock) = service(Policy { max_sends_per_ip_per_hour: 100, ..policy() });
+        for _ in 0..12 {
+            svc.provider.starts.lock().unwrap().push_back(Err(ProviderError::Throttled { retry_after_seconds: None }));
+            let err = svc.request_code(phone("+14155552671"), "198.51.100.9").await.unwrap_err();
+            assert!(matches!(err, RequestCodeError::Provider(_)), "{err:?}");
+        }
+        // More failures than the number's daily cap of 10 (from another address each time or not):
+        // the number still gets its code, with the first gap.
+        let sent = svc.request_code(phone("+14155552671"), IP).await.unwrap();
+        assert_eq!(sent.resend_available_at - svc.clock.now(), Duration::seconds(60));
+
+        let (svc, _clock) = service(Policy { max_sends_per_ip_per_hour: 3, ..policy() });
+        for n in ["+14155552672", "+14155552673", "+14155552674"] {
+            svc.provider.starts.lock().unwrap().push_back(Err(ProviderError::Failed("HTTP 500".into())));
+            svc.request_code(phone(n), IP).await.unwrap_err();
+        }
+        let err = svc.request_code(phone("+14155552675"), IP).await.unwrap_err();
+        assert!(matches!(err, RequestCodeError::RateLimited { .. }), "the client's own count keeps them: {err:?}");
+    }
+
+    #[tokio::test]
     async fn wrong_codes_count_down_then_even_the_right_code_is_refused() {
         let (svc, _clock) = service(policy());
         let sent = svc.request_code(phone("+14155552671"), IP).await.unwrap();
