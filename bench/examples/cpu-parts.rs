@@ -177,6 +177,17 @@ fn main() {
         .await;
         measure("DynamoDB GetItem, SigV4 (aws-sigv4) + reqwest", calls, || signed_get_item(&http, &url, &identity))
             .await;
+        let signer = shared::adapters::token_signer::TokenSigner::new(
+            &shared::adapters::token_signer::TokenSigner::generate_pem(),
+            "https://verify.example.com",
+            std::time::Duration::from_secs(300),
+        )
+        .unwrap();
+        let token_for = shared::adapters::token_signer::TokenRequest::default();
+        measure("verification token signed (ES256, ring)", calls, || async {
+            drop(signer.sign("+14155552671", time::OffsetDateTime::now_utc(), &token_for));
+        })
+        .await;
         measure("request-otp handler (all but lambda_runtime)", calls, || async {
             let answer = request_otp::handle(&deps, event(request_event, request_body)).await;
             assert_eq!(answer.status(), 200);

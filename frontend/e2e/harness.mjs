@@ -9,11 +9,11 @@ import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, "../..");
+export const root = resolve(here, "../..");
 export const screenshots = resolve(here, "screenshots");
 mkdirSync(screenshots, { recursive: true });
 
-const freePort = () =>
+export const freePort = () =>
   new Promise((done) => {
     const server = createServer().listen(0, "127.0.0.1", () => {
       const { port } = server.address();

@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { after, before, describe, it } from "node:test";
-import { DESKTOP, MOBILE, launch, screenshots, startServer } from "./harness.mjs";
+import { spawn } from "node:child_process";
+import { DESKTOP, MOBILE, freePort, launch, root, screenshots, startServer } from "./harness.mjs";
 
 let browser;
 before(async () => (browser = await launch()));
@@ -367,4 +368,60 @@ describe("the bot check", () => {
     const sent = await (await fetch(`${server.url}/api/dev/messages?to=%2B14155550122`)).json();
     assert.deepEqual(sent, []);
   });
+});
+
+describe("the hosted flow", () => {
+  let server;
+  let relyingParty;
+  let relyingPartyUrl;
+  // The example relying party (examples/relying_party.py) on its own port, registered as `demo`.
+  before(async () => {
+    const port = await freePort();
+    relyingPartyUrl = `http://127.0.0.1:${port}`;
+    const clients = [{ clientId: "demo", name: "Demo app", redirectUris: [`${relyingPartyUrl}/callback`] }];
+    server = await startServer({ RELYING_PARTIES: JSON.stringify(clients) });
+    const issuer = `http://localhost:${new URL(server.url).port}`;
+    relyingParty = spawn("python3", ["examples/relying_party.py", String(port)], {
+      cwd: root,
+      env: { ...process.env, VERIFY_URL: server.url, TOKEN_ISSUER: issuer },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    await new Promise((ready) => relyingParty.stdout.once("data", ready));
+  });
+  after(async () => {
+    relyingParty?.kill();
+    await server.stop();
+  });
+
+  it("takes a person from the application to the page and back, verified, with a token it trusts", async () => {
+    const page = await open(server);
+    await page.goto(relyingPartyUrl);
+    await page.getByRole("link", { name: "Verify my phone number" }).click();
+    await page.getByRole("heading", { name: "Verify your phone number for Demo app" }).waitFor();
+    await shot(page, "11-hosted-flow-390x844");
+    const { code, right } = await toCodeStep(page, server, "0130");
+    await code.fill(right);
+    await page.waitForURL(`${relyingPartyUrl}/callback#*`);
+    await page.getByText("Verified +14155550130").waitFor();
+    await page.context().close();
+  });
+
+  for (const [name, query] of [
+    ["an unknown application", "client_id=evil&redirect_uri=https%3A%2F%2Fevil.example%2Fcb&state=s"],
+    [
+      "an address the application did not register",
+      "client_id=demo&redirect_uri=https%3A%2F%2Fevil.example%2Fcb&state=s",
+    ],
+    ["no state", null],
+  ]) {
+    it(`refuses ${name}, and sends the person nowhere`, async () => {
+      const page = await open(server);
+      const search = query ?? `client_id=demo&redirect_uri=${encodeURIComponent(`${relyingPartyUrl}/callback`)}`;
+      await page.goto(`${server.url}/?${search}`);
+      await page.getByRole("heading", { name: "This link doesn't work" }).waitFor();
+      assert.equal(await page.getByLabel("Phone number").count(), 0, "no way to start");
+      assert.ok(page.url().startsWith(server.url), page.url());
+      await page.context().close();
+    });
+  }
 });

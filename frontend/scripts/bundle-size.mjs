@@ -3,7 +3,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 
-const BUDGET_JS_KB = 110;
+// Raised from 110 kB when the bot check and the hosted flow took the page to 110.4 kB.
+const BUDGET_JS_KB = 112;
 const dir = new URL("../dist/assets/", import.meta.url);
 const sizes = { js: 0, css: 0 };
 for (const name of readdirSync(dir)) {

@@ -1,6 +1,8 @@
-import { lazy, Suspense, useEffect, useReducer, useRef } from "react";
+import { lazy, Suspense, useEffect, useReducer, useRef, useState } from "react";
 import { requestOtp, verifyOtp } from "./api";
 import { BotCheckError, botCheckToken } from "./botCheck";
+import { pageConfig } from "./config";
+import { asksForFlow, readFlow, rememberFlow, returnUrl, type FlowCheck } from "./hostedFlow";
 import { PhoneStep } from "./PhoneStep";
 import { formatPhone } from "./phone";
 import { reduce, remember, saved } from "./state";
@@ -13,6 +15,18 @@ export function App() {
   const [state, dispatch] = useReducer(reduce, undefined, () => saved());
   const first = useRef(true);
   const botCheck = useRef<HTMLDivElement>(null);
+  // The hosted flow: none, or known once the published clients are read (`null` until then).
+  const [flow, setFlow] = useState<FlowCheck | null>(() => (asksForFlow(location.search) ? null : { kind: "none" }));
+
+  useEffect(() => {
+    if (!asksForFlow(location.search)) return;
+    void pageConfig().then((config) => {
+      const checked = readFlow(location.search, config.clients);
+      rememberFlow(checked.kind === "flow" ? checked.flow : null);
+      setFlow(checked);
+    });
+  }, []);
+  const hosted = flow?.kind === "flow" ? flow.flow : null;
 
   useEffect(() => remember(state), [state]);
   // The page answers input from here on (the e2e run reports this mark as time to interactive);
@@ -48,7 +62,14 @@ export function App() {
 
   async function check(requestId: string, code: string) {
     dispatch({ type: "check" });
-    const result = await verifyOtp(requestId, code);
+    const tokenFor = hosted
+      ? { clientId: hosted.clientId, redirectUri: hosted.redirectUri, nonce: hosted.nonce }
+      : undefined;
+    const result = await verifyOtp(requestId, code, tokenFor);
+    if (result.ok && hosted && result.value.token) {
+      rememberFlow(null);
+      location.replace(returnUrl(hosted, result.value.token));
+    }
     dispatch(
       result.ok
         ? { type: "verified", phoneNumber: result.value.phoneNumber, verifiedAt: result.value.verifiedAt }
@@ -56,10 +77,27 @@ export function App() {
     );
   }
 
+  if (flow === null) return <main aria-busy="true" />;
+  if (flow.kind === "invalid") {
+    return (
+      <main>
+        <section aria-labelledby="step-title">
+          <h1 id="step-title">This link doesn't work</h1>
+          <p role="alert">
+            The site that sent you here isn't set up to verify phone numbers with us, or its link is incomplete. Go back
+            to that site and try again.
+          </p>
+        </section>
+      </main>
+    );
+  }
+
   return (
     <>
       <main>
-        {state.step === "phone" && <PhoneStep busy={state.busy} error={state.error} onSend={send} />}
+        {state.step === "phone" && (
+          <PhoneStep busy={state.busy} error={state.error} onSend={send} forName={hosted?.name} />
+        )}
         {state.step === "code" && (
           <Suspense fallback={<p className="hint">Loading…</p>}>
             <CodeStep
@@ -81,7 +119,9 @@ export function App() {
             <h1 id="step-title" tabIndex={-1}>
               Phone number verified
             </h1>
-            <p role="status">{formatPhone(state.phoneNumber)} is verified.</p>
+            <p role="status">
+              {formatPhone(state.phoneNumber)} is verified.{hosted && ` Taking you back to ${hosted.name}…`}
+            </p>
             <button type="button" className="secondary" onClick={() => dispatch({ type: "change-number" })}>
               Verify another number
             </button>

@@ -7,9 +7,11 @@ interface Props {
   busy: boolean;
   error: ApiError | null;
   onSend: (e164: string) => void;
+  /** The application the person is verifying their number for, in the hosted flow. */
+  forName?: string;
 }
 
-export function PhoneStep({ busy, error, onSend }: Props) {
+export function PhoneStep({ busy, error, onSend, forName }: Props) {
   const list = useMemo(() => countries(), []);
   const [country, setCountry] = useState<CountryCode>(() => defaultCountry());
   const [number, setNumber] = useState("");
@@ -48,7 +50,7 @@ export function PhoneStep({ busy, error, onSend }: Props) {
   return (
     <form onSubmit={submit} noValidate aria-describedby="phone-help">
       <h1 id="step-title" tabIndex={-1}>
-        Verify your phone number
+        {forName ? `Verify your phone number for ${forName}` : "Verify your phone number"}
       </h1>
       <p id="phone-help">We'll text you a code to confirm it's yours.</p>
       <div className="field">

@@ -16,6 +16,8 @@ export interface Verified {
   message: string;
   phoneNumber: string;
   verifiedAt: string;
+  /** With tokens on: a JWT saying so, for the application's backend. */
+  token?: string;
 }
 
 export interface ApiError {
@@ -51,7 +53,15 @@ async function post<T>(path: string, body: unknown): Promise<Result<T>> {
 export const requestOtp = (phoneNumber: string, turnstileToken?: string) =>
   post<CodeSent>("/request-otp", turnstileToken === undefined ? { phoneNumber } : { phoneNumber, turnstileToken });
 
-export const verifyOtp = (requestId: string, code: string) => post<Verified>("/verify-otp", { requestId, code });
+/** Who a token is for, in the hosted flow: the client, where it takes the person back, its nonce. */
+export interface TokenFor {
+  clientId: string;
+  redirectUri: string;
+  nonce?: string;
+}
+
+export const verifyOtp = (requestId: string, code: string, tokenFor?: TokenFor) =>
+  post<Verified>("/verify-otp", { requestId, code, ...tokenFor });
 
 export interface DevMessage {
   to: string;

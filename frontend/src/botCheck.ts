@@ -3,6 +3,8 @@
 // (published beside the page); without one, nothing loads and no token is sent. A token is good
 // for one request, so the widget is reset after each.
 
+import { pageConfig, resetPageConfig } from "./config";
+
 const SCRIPT = "https://challenges.cloudflare.com/turnstile/v0/api.js?render=explicit";
 export const ACTION = "request-otp";
 /** How long a person may take over a challenge the widget shows them. */
@@ -25,19 +27,6 @@ export class BotCheckError extends Error {
   constructor(readonly code: "bot_check_unavailable" | "bot_check_failed") {
     super(code);
   }
-}
-
-let siteKey: Promise<string | null> | undefined;
-
-/** The site key from /config.json, or null when the bot check is off (or the file is missing). */
-export function botCheckSiteKey(): Promise<string | null> {
-  siteKey ??= fetch("/config.json")
-    .then((response) => (response.ok ? response.json() : {}))
-    .then((config: { turnstileSiteKey?: unknown }) =>
-      typeof config.turnstileSiteKey === "string" && config.turnstileSiteKey ? config.turnstileSiteKey : null,
-    )
-    .catch(() => null);
-  return siteKey;
 }
 
 let script: Promise<Turnstile> | undefined;
@@ -70,7 +59,7 @@ let widget: Widget | null = null;
  * bot check is off. Rejects with a {@link BotCheckError}.
  */
 export async function botCheckToken(container: HTMLElement): Promise<string | undefined> {
-  const key = await botCheckSiteKey();
+  const key = (await pageConfig()).turnstileSiteKey;
   if (!key) return undefined;
   const turnstile = await loadScript().catch(() => {
     throw new BotCheckError("bot_check_unavailable");
@@ -103,9 +92,9 @@ export async function botCheckToken(container: HTMLElement): Promise<string | un
   }
 }
 
-/** Forgets the loaded site key, script and widget (for tests). */
+/** Forgets the loaded configuration, script and widget (for tests). */
 export function resetBotCheck() {
-  siteKey = undefined;
+  resetPageConfig();
   script = undefined;
   widget = null;
 }

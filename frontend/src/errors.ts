@@ -65,6 +65,14 @@ export function explain(error: ApiError): Explained {
           "The check that you're not a robot didn't load. Check your connection or turn off blockers, then try again.",
         next: "retry",
       };
+    case "invalid_client":
+    case "invalid_redirect_uri":
+      // The hosted flow's link, refused by the API after the page accepted it (a stale page).
+      return {
+        message:
+          "The site that sent you here isn't set up to verify phone numbers with us. Go back to it and try again.",
+        next: "retry",
+      };
     case "provider_error":
     case "provider_timeout":
     case "provider_unavailable":

@@ -22,11 +22,12 @@ use lambda_http::{Body as LambdaBody, RequestExt};
 use shared::runtime::bootstrap::HandlerDeps;
 use std::sync::atomic::{AtomicI64, Ordering};
 
+use shared::adapters::token_signer::TokenSigner;
 use shared::adapters::vonage::VonageClient;
 use shared::adapters::{DynamoStore, RecordCipher};
 use shared::clock::{Clock, SystemClock};
 use shared::domain::phone::{CountryAllowList, PhoneNumber};
-use shared::runtime::config::{Config, ConfigError, Settings};
+use shared::runtime::config::{Config, ConfigError, Settings, TokenConfig};
 use tokio::net::TcpListener;
 use tower_http::services::{ServeDir, ServeFile};
 use vonage_sim::{MessageHook, SimConfig, Simulator};
@@ -119,6 +120,12 @@ where
     let (simulator, sms) = start_simulator_unless_vonage(&env).await?;
     let table = env("TABLE_NAME");
     let sim_url = simulator.as_ref().map(vonage_sim::Running::base_url);
+    let listener = TcpListener::bind(("127.0.0.1", port)).await.map_err(|e| match e.kind() {
+        std::io::ErrorKind::AddrInUse => StartError::PortTaken(port),
+        _ => StartError::Other(format!("cannot listen on 127.0.0.1:{port}: {e}")),
+    })?;
+    let addr = listener.local_addr().map_err(|e| StartError::Other(e.to_string()))?;
+    let tokens = TokenConfig::from_settings(&with_local_token_defaults(&env, addr.port()))?;
     let site_key = env("TURNSTILE_SITE_KEY");
     let config = Config::from_settings(&with_local_defaults(lookup, sim_url))?;
     if site_key.is_some() != config.bot_check.is_some() {
@@ -131,17 +138,12 @@ where
     let provider = VonageClient::new(config.vonage.clone()).map_err(StartError::Other)?;
     let clock = DevClock::default();
     let app = Arc::new(App {
-        deps: HandlerDeps::new(config, provider, store, clock.clone()),
+        deps: HandlerDeps::new(config, provider, store, clock.clone()).with_tokens(tokens),
         clock,
         simulator: simulator.as_ref().map(|s| s.simulator.clone()),
         site_key,
     });
 
-    let listener = TcpListener::bind(("127.0.0.1", port)).await.map_err(|e| match e.kind() {
-        std::io::ErrorKind::AddrInUse => StartError::PortTaken(port),
-        _ => StartError::Other(format!("cannot listen on 127.0.0.1:{port}: {e}")),
-    })?;
-    let addr = listener.local_addr().map_err(|e| StartError::Other(e.to_string()))?;
     let summary = vec![format!("page:  {}", dist.display()), sms, records];
     let serve = axum::serve(listener, router(app, &dist).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown);
@@ -212,6 +214,28 @@ where
     })
 }
 
+/// Tokens always on locally: issued by this server, signed with a key made for this run unless
+/// `TOKEN_SIGNING_KEYS` names one (so that tokens outlive a restart).
+fn with_local_token_defaults(
+    env: &impl Fn(&str) -> Option<String>,
+    port: u16,
+) -> Settings<impl Fn(&str) -> Option<String>> {
+    let (issuer, key) = (format!("http://localhost:{port}"), TokenSigner::generate_pem());
+    let vars: Vec<(&str, Option<String>)> =
+        ["TOKEN_ISSUER", "TOKEN_SIGNING_KEYS", "TOKEN_LIFETIME_SECONDS", "RELYING_PARTIES"]
+            .into_iter()
+            .map(|name| (name, env(name)))
+            .collect();
+    Settings::new(move |name: &str| {
+        let set = vars.iter().find(|(n, _)| *n == name).and_then(|(_, v)| v.clone());
+        set.or_else(|| match name {
+            "TOKEN_ISSUER" => Some(issuer.clone()),
+            "TOKEN_SIGNING_KEYS" => Some(key.clone()),
+            _ => None,
+        })
+    })
+}
+
 /// Memory, or the DynamoDB table `TABLE_NAME` (created when asked); and the summary line.
 async fn open_store(
     table: Option<String>,
@@ -237,7 +261,8 @@ fn router(app: Arc<App>, dist: &std::path::Path) -> Router {
     let mut router = Router::new()
         .route("/api/request-otp", any(request_otp))
         .route("/api/verify-otp", any(verify_otp))
-        .route("/config.json", get(page_config));
+        .route("/config.json", get(page_config))
+        .route(verify_otp::JWKS_PATH, any(verify_otp));
     if app.simulator.is_some() {
         router = router
             .route("/api/dev/messages", get(dev_messages))
@@ -248,13 +273,16 @@ fn router(app: Arc<App>, dist: &std::path::Path) -> Router {
     guard(router.route("/api/{*rest}", any(no_such_endpoint)).fallback_service(page).with_state(app), policy)
 }
 
-/// What the page reads at start: the bot check's site key when the check is on (the deployment
-/// publishes the same file beside the page).
+/// What the page reads at start: the bot check's site key when the check is on, and the
+/// applications that may send people here (the deployment publishes the same file beside the page).
 async fn page_config(State(app): State<Arc<App>>) -> Response {
-    let config = match &app.site_key {
-        Some(key) => serde_json::json!({ "turnstileSiteKey": key }),
-        None => serde_json::json!({}),
-    };
+    let mut config = serde_json::json!({});
+    if let Some(key) = &app.site_key {
+        config["turnstileSiteKey"] = key.as_str().into();
+    }
+    if let Some(tokens) = &app.deps.tokens {
+        config["clients"] = serde_json::json!(tokens.relying_parties.all());
+    }
     ([(axum::http::header::CACHE_CONTROL, "no-cache")], axum::Json(config)).into_response()
 }
 

@@ -2,12 +2,14 @@
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: otp-local [--create-table]
+const USAGE: &str = "usage: otp-local [--create-table] | --new-signing-key
 
 Serves the built page and both API endpoints on http://localhost:$PORT (default 3000).
 Without VONAGE_API_KEY the Vonage Verify simulator runs in-process and prints each SMS;
 without TABLE_NAME records are kept in memory. --create-table creates TABLE_NAME (with TTL)
-if it is missing, e.g. on a local DynamoDB-compatible server named by AWS_ENDPOINT_URL_DYNAMODB.";
+if it is missing, e.g. on a local DynamoDB-compatible server named by AWS_ENDPOINT_URL_DYNAMODB.
+Tokens are signed with TOKEN_SIGNING_KEYS, or a key made for the run. --new-signing-key prints a
+new P-256 key (PKCS#8 PEM) for TOKEN_SIGNING_KEYS and exits.";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -16,6 +18,10 @@ async fn main() -> ExitCode {
     for arg in std::env::args().skip(1) {
         match arg.as_str() {
             "--create-table" => create_table = true,
+            "--new-signing-key" => {
+                print!("{}", shared::adapters::token_signer::TokenSigner::generate_pem());
+                return ExitCode::SUCCESS;
+            }
             "-h" | "--help" => {
                 println!("{USAGE}");
                 return ExitCode::SUCCESS;

@@ -18,7 +18,7 @@ use crate::ports::{
     AttemptError, ReserveError, SendReservation, SendSubjects, Standing, StoreError, Tally, VerificationStore, WriteId,
 };
 use crate::runtime::bootstrap::HandlerDeps;
-use crate::runtime::config::{Config, Settings};
+use crate::runtime::config::{Config, Settings, TokenConfig};
 
 pub const TEST_HASH_KEY: &str = "test-only-hash-key-0123456789abcdef";
 
@@ -138,10 +138,15 @@ impl Harness {
     pub async fn with(overrides: &[(&str, &str)], sim_config: vonage_sim::SimConfig) -> Self {
         let sim = vonage_sim::Simulator::spawn(sim_config).await.expect("the simulator starts on loopback");
         let config = config(&sim.base_url(), overrides);
+        let token_settings: HashMap<String, String> =
+            overrides.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let tokens = TokenConfig::from_settings(&Settings::new(move |name| token_settings.get(name).cloned()))
+            .expect("test token settings are valid");
         let provider = VonageClient::new(config.vonage.clone()).expect("test Vonage settings are valid");
         // The service's clock starts at real time so that it agrees with the simulator's.
         let clock = ManualClock::at(OffsetDateTime::now_utc());
-        let deps = HandlerDeps::new(config, provider, CountingStore::new(MemoryStore::new()), clock.clone());
+        let deps = HandlerDeps::new(config, provider, CountingStore::new(MemoryStore::new()), clock.clone())
+            .with_tokens(tokens);
         Self { sim, clock, deps }
     }
 

@@ -18,6 +18,7 @@ const REQUEST_EVENT: &str = include_str!("../../../events/request-otp.json");
 const VERIFY_EVENT: &str = include_str!("../../../events/verify-otp.json");
 const REQUEST: &str = "/api/request-otp";
 const VERIFY: &str = "/api/verify-otp";
+const JWKS: &str = "/.well-known/jwks.json";
 
 fn spec() -> Value {
     serde_norway::from_str(SPEC).expect("openapi.yaml parses")
@@ -138,6 +139,33 @@ async fn every_situation() -> Vec<Seen> {
     let body = json!({"phoneNumber": "+14155552671", "turnstileToken": "XXXX.DUMMY.TOKEN.XXXX"});
     all.push(seen(REQUEST, request_otp::handle(&h.deps, post(REQUEST_EVENT, &body)).await));
 
+    // Tokens on, with a registered client: a token, refused clients, and the key set.
+    let key = shared::adapters::token_signer::TokenSigner::generate_pem();
+    let parties = r#"[{"clientId": "shop", "name": "Shop", "redirectUris": ["https://shop.example/cb"]}]"#;
+    let settings = [
+        ("TOKEN_ISSUER", "https://verify.example.com"),
+        ("TOKEN_SIGNING_KEYS", key.as_str()),
+        ("RELYING_PARTIES", parties),
+    ];
+    let h = Harness::with(&settings, SimConfig::default()).await;
+    let id = request(&h, "+14155552671").await.body["requestId"].as_str().unwrap().to_owned();
+    let code = h.last_code("+14155552671").unwrap();
+    for (client, uri) in
+        [("evil", "https://evil.example/cb"), ("shop", "https://evil.example/cb"), ("shop", "https://shop.example/cb")]
+    {
+        let body = json!({"requestId": id, "code": code, "clientId": client, "redirectUri": uri});
+        all.push(seen(VERIFY, verify_otp::handle(&h.deps, post(VERIFY_EVENT, &body)).await)); // …then a token
+    }
+    let jwks = |method| {
+        let mut request = event(VERIFY_EVENT, method, None, None);
+        *request.uri_mut() = format!("https://verify.example.com{JWKS}").parse().unwrap();
+        request
+    };
+    all.push(seen(JWKS, verify_otp::handle(&h.deps, jwks("GET")).await));
+    all.push(seen(JWKS, verify_otp::handle(&h.deps, jwks("POST")).await));
+    let off = Harness::start().await;
+    all.push(seen(JWKS, verify_otp::handle(&off.deps, jwks("GET")).await));
+
     let secret = "0123456789abcdef".repeat(4);
     let h = Harness::with(&[("ORIGIN_VERIFY_SECRET", &secret)], SimConfig::default()).await;
     all.push(request(&h, "+14155552671").await); // forbidden: no CloudFront secret
@@ -186,7 +214,7 @@ async fn every_answer_matches_its_documented_schema_and_every_documented_answer_
         ));
     }
     let documented = documented(&spec);
-    assert_eq!(documented.len(), 35, "{documented:#?}");
+    assert_eq!(documented.len(), 40, "{documented:#?}");
     assert_eq!(observed, documented, "documented and observed (path, status, code) differ");
 }
 
@@ -215,7 +243,7 @@ fn the_error_code_list_is_exactly_the_services() {
 }
 
 #[test]
-fn the_routes_are_the_two_functions() {
+fn the_routes_are_the_two_functions_and_the_key_set() {
     let spec = spec();
     let paths: Vec<(&str, Vec<&str>)> = spec["paths"]
         .as_object()
@@ -223,19 +251,24 @@ fn the_routes_are_the_two_functions() {
         .iter()
         .map(|(path, ops)| (path.as_str(), ops.as_object().unwrap().keys().map(String::as_str).collect()))
         .collect();
-    assert_eq!(paths, [(REQUEST, vec!["post"]), (VERIFY, vec!["post"])]);
+    assert_eq!(paths, [(JWKS, vec!["get"]), (REQUEST, vec!["post"]), (VERIFY, vec!["post"])]);
+}
+
+/// A path's one operation.
+fn operation<'a>(spec: &'a Value, path: &str) -> &'a Value {
+    spec["paths"][path].as_object().and_then(|ops| ops.values().next()).unwrap_or(&Value::Null)
 }
 
 fn response_spec<'a>(spec: &'a Value, path: &str, status: u16) -> Option<&'a Value> {
-    let response = &spec["paths"][path]["post"]["responses"][status.to_string()];
+    let response = &operation(spec, path)["responses"][status.to_string()];
     (!response.is_null()).then(|| resolve(spec, response))
 }
 
 /// Every (path, status, code) the spec documents; `ok` for successes.
 fn documented(spec: &Value) -> BTreeSet<(String, u16, String)> {
     let mut all = BTreeSet::new();
-    for (path, ops) in spec["paths"].as_object().unwrap() {
-        for (status, _) in ops["post"]["responses"].as_object().unwrap() {
+    for path in spec["paths"].as_object().unwrap().keys() {
+        for (status, _) in operation(spec, path)["responses"].as_object().unwrap() {
             let status: u16 = status.parse().unwrap();
             let schema = &response_spec(spec, path, status).unwrap()["content"]["application/json"]["schema"];
             let codes = codes_of(spec, schema);
@@ -276,7 +309,8 @@ fn resolve<'a>(spec: &'a Value, node: &'a Value) -> &'a Value {
 }
 
 /// The subset of JSON Schema the spec uses: `$ref`, `allOf`, `type`, `required`, `properties`,
-/// `additionalProperties: false`, `enum`, `const`, `minimum`, `maximum`, `format: date-time`.
+/// `additionalProperties: false`, `enum`, `const`, `minimum`, `maximum`, `format: date-time`,
+/// `items`, `minItems`.
 fn validate(spec: &Value, schema: &Value, value: &Value, at: &str, errors: &mut Vec<String>) {
     let schema = resolve(spec, schema);
     for part in schema["allOf"].as_array().into_iter().flatten() {
@@ -294,10 +328,21 @@ fn validate(spec: &Value, schema: &Value, value: &Value, at: &str, errors: &mut 
         Some("string") => value.is_string(),
         Some("integer") => value.is_u64() || value.is_i64(),
         Some("boolean") => value.is_boolean(),
+        Some("array") => value.is_array(),
         Some(other) => panic!("schema type {other} is not handled here"),
     };
     if !type_ok {
         errors.push(format!("{at}: {value} is not of type {}", schema["type"]));
+    }
+    if let Some(items) = value.as_array() {
+        if let Some(min) = schema["minItems"].as_u64().filter(|m| (items.len() as u64) < *m) {
+            errors.push(format!("{at}: fewer than {min} items"));
+        }
+        for (i, item) in items.iter().enumerate() {
+            if !schema["items"].is_null() {
+                validate(spec, &schema["items"], item, &format!("{at}[{i}]"), errors);
+            }
+        }
     }
     if let Some(min) = schema["minimum"].as_i64().filter(|m| value.as_i64().is_some_and(|v| v < *m)) {
         errors.push(format!("{at}: {value} is below {min}"));

@@ -1,14 +1,26 @@
-//! `POST /api/verify-otp {"requestId", "code"}`: checks a code and says whether the number is verified.
+//! `POST /api/verify-otp {"requestId", "code", "clientId"?, "redirectUri"?, "nonce"?}`: checks a
+//! code and says whether the number is verified, with a signed token saying so when tokens are on;
+//! and `GET /.well-known/jwks.json`, the keys that check those tokens.
 
-use lambda_http::http::StatusCode;
+use lambda_http::http::header::{ACCESS_CONTROL_ALLOW_ORIGIN, CACHE_CONTROL, HeaderValue};
+use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
+use shared::adapters::token_signer::TokenRequest;
 use shared::clock::Clock;
 use shared::domain::otp_code::OtpCode;
+use shared::domain::relying_party::ClientRefusal;
 use shared::domain::request_id::RequestId;
 use shared::http::{ApiError, Failure, JsonRequest, json_response, rfc3339, serve_json};
 use shared::ports::{VerificationProvider, VerificationStore};
 use shared::runtime::bootstrap::HandlerDeps;
+
+/// Where the key set is published.
+pub const JWKS_PATH: &str = "/.well-known/jwks.json";
+
+/// How long browsers and CloudFront may keep the key set: a key is published well before it signs
+/// (README "Key rotation"), so a copy this old never misses a signing key.
+const JWKS_MAX_AGE_SECONDS: u32 = 300;
 
 pub async fn handle<P, S, C>(deps: &HandlerDeps<P, S, C>, req: Request) -> Response<Body>
 where
@@ -16,6 +28,9 @@ where
     S: VerificationStore,
     C: Clock,
 {
+    if req.uri().path() == JWKS_PATH {
+        return jwks(deps, &req);
+    }
     // Clients of the classic tutorial read `verified` on every answer.
     serve_json(
         req,
@@ -36,14 +51,53 @@ where
         .map_err(|_| ApiError::invalid_request("requestId is not a request id issued by this service."))?;
     let code = OtpCode::parse(input.string("code")?, deps.service.policy().code_length)
         .map_err(|e| ApiError::invalid_request(format!("code must be {} digits.", e.expected_length)))?;
+    let token_request = token_request(deps, input)?;
     let verified = deps.service.check_code(&request_id, &code).await?;
-    Ok(json_response(
-        StatusCode::OK,
-        &json!({
-            "verified": true,
-            "message": "Phone number verified.",
-            "phoneNumber": verified.phone_e164,
-            "verifiedAt": rfc3339(verified.verified_at),
-        }),
-    ))
+    let mut answer = json!({
+        "verified": true,
+        "message": "Phone number verified.",
+        "phoneNumber": verified.phone_e164,
+        "verifiedAt": rfc3339(verified.verified_at),
+    });
+    if let Some(tokens) = &deps.tokens {
+        answer["token"] = tokens.signer.sign(&verified.phone_e164, verified.verified_at, &token_request).into();
+    }
+    Ok(json_response(StatusCode::OK, &answer))
+}
+
+/// Who the token is for: a registered client and one of its redirect URIs exactly (checked before
+/// the code, so a refused client spends no attempt), and its nonce.
+fn token_request<P, S, C>(deps: &HandlerDeps<P, S, C>, input: &JsonRequest) -> Result<TokenRequest, ApiError> {
+    let nonce = input.optional_string("nonce")?.map(str::to_owned);
+    if nonce.as_ref().is_some_and(|n| n.is_empty() || n.len() > MAX_NONCE_CHARS) {
+        return Err(ApiError::invalid_request(format!("nonce must be 1 to {MAX_NONCE_CHARS} characters.")));
+    }
+    let Some(client_id) = input.optional_string("clientId")? else {
+        return Ok(TokenRequest { audience: None, nonce });
+    };
+    let redirect_uri = input.string("redirectUri")?;
+    let parties = deps.tokens.as_ref().map(|t| &t.relying_parties).ok_or(ApiError::InvalidClient)?;
+    match parties.check(client_id, redirect_uri) {
+        Ok(party) => Ok(TokenRequest { audience: Some(party.client_id.clone()), nonce }),
+        Err(ClientRefusal::UnknownClient) => Err(ApiError::InvalidClient),
+        Err(ClientRefusal::RedirectUriNotRegistered) => Err(ApiError::InvalidRedirectUri),
+    }
+}
+
+/// The longest nonce taken into a token.
+const MAX_NONCE_CHARS: usize = 256;
+
+/// `GET /.well-known/jwks.json`: the public keys, cacheable; 404 when tokens are off.
+fn jwks<P, S, C>(deps: &HandlerDeps<P, S, C>, req: &Request) -> Response<Body> {
+    if req.method() != Method::GET {
+        return ApiError::MethodNotAllowed.into_response();
+    }
+    let Some(tokens) = &deps.tokens else { return ApiError::NotFound.into_response() };
+    let mut response = json_response(StatusCode::OK, &tokens.signer.jwks());
+    let cache = format!("public, max-age={JWKS_MAX_AGE_SECONDS}");
+    let headers = response.headers_mut();
+    headers.insert(CACHE_CONTROL, HeaderValue::from_str(&cache).expect("an ASCII header value"));
+    // Public keys: any page may read them (a browser-side check, a relying party's own page).
+    headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    response
 }

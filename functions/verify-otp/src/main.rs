@@ -8,6 +8,6 @@ use lambda_http::{Error, run, service_fn};
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     shared::runtime::telemetry::init();
-    let deps = shared::runtime::bootstrap::lambda_deps_or_exit().await;
+    let deps = shared::runtime::bootstrap::lambda_deps_with_tokens_or_exit().await;
     run(service_fn(|req| async { Ok::<_, Infallible>(verify_otp::handle(&deps, req).await) })).await
 }

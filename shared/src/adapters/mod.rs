@@ -5,6 +5,7 @@
 pub mod dynamo;
 pub mod memory;
 pub mod record_cipher;
+pub mod token_signer;
 pub mod turnstile;
 pub mod vonage;
 

@@ -5,6 +5,7 @@
 pub mod limits;
 pub mod otp_code;
 pub mod phone;
+pub mod relying_party;
 pub mod request_id;
 pub mod sms_price;
 pub mod subject_key;

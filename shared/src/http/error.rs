@@ -95,6 +95,11 @@ api_errors! {
     SendingPaused { retry_after_seconds: u64 = 1 } => SERVICE_UNAVAILABLE, "sending_paused",
         format!("Sending codes is paused for now. Try again in {}.", wait(retry_after_seconds)),
         retryAfter = retry_after_seconds;
+    /// verify-otp for a relying party: a client id not registered here.
+    InvalidClient => BAD_REQUEST, "invalid_client", "This application is not registered with the phone verification service.";
+    /// verify-otp for a relying party: a redirect URI that is not one of the client's, exactly.
+    InvalidRedirectUri => BAD_REQUEST, "invalid_redirect_uri",
+        "The address to return to is not one this application registered.";
     IncorrectCode { attempts_remaining: u32 = 1 } => BAD_REQUEST, "incorrect_code",
         match attempts_remaining {
             1 => "That code is incorrect. You have 1 attempt left.".to_owned(),

@@ -10,7 +10,7 @@ use crate::domain::phone::CountryAllowList;
 use crate::domain::subject_key::SubjectHasher;
 use crate::http::Edge;
 use crate::ports::{VerificationProvider, VerificationStore};
-use crate::runtime::config::{Config, ConfigError, StoreConfig};
+use crate::runtime::config::{Config, ConfigError, StoreConfig, TokenConfig};
 use crate::service::VerificationService;
 
 /// Everything a handler uses, generic over the ports so that tests and the local server can
@@ -21,6 +21,8 @@ pub struct HandlerDeps<P, S, C> {
     pub allowed_countries: CountryAllowList,
     /// The bot check before any SMS, when one is configured.
     pub bot_check: Option<Turnstile>,
+    /// Verification tokens (verify-otp's, when configured).
+    pub tokens: Option<TokenConfig>,
 }
 
 /// What the deployed functions run on.
@@ -42,7 +44,13 @@ impl<P: VerificationProvider, S: VerificationStore, C: Clock> HandlerDeps<P, S, 
             edge: config.edge,
             allowed_countries: config.allowed_countries,
             bot_check: config.bot_check.map(Turnstile::new),
+            tokens: None,
         }
+    }
+
+    /// The same, issuing verification tokens with `tokens`.
+    pub fn with_tokens(self, tokens: Option<TokenConfig>) -> Self {
+        Self { tokens, ..self }
     }
 }
 
@@ -79,8 +87,18 @@ async fn connect_ahead(provider: &VonageClient, store: &DynamoStore) {
 /// Builds the deployed functions' dependencies, or ends the process with one line naming what is
 /// wrong (a cold start that cannot serve should fail loudly, not answer 500s).
 pub async fn lambda_deps_or_exit() -> LambdaDeps {
-    match LambdaDeps::from_env().await {
-        Ok(deps) => deps,
+    or_exit(LambdaDeps::from_env().await)
+}
+
+/// verify-otp's: the same, issuing tokens when `TOKEN_ISSUER` is set.
+pub async fn lambda_deps_with_tokens_or_exit() -> LambdaDeps {
+    let tokens = or_exit(TokenConfig::from_env().map_err(StartupError::from));
+    lambda_deps_or_exit().await.with_tokens(tokens)
+}
+
+fn or_exit<T>(result: Result<T, StartupError>) -> T {
+    match result {
+        Ok(value) => value,
         Err(e) => {
             // Plain stderr: the one line CloudWatch shows for a failed cold start.
             eprintln!("{e}");

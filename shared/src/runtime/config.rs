@@ -5,11 +5,13 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
+use crate::adapters::token_signer::TokenSigner;
 use crate::adapters::turnstile::{DEFAULT_SITEVERIFY_URL, TurnstileSettings};
 use crate::adapters::vonage::{VonageApi, VonageSettings};
 use crate::domain::limits::{MicroUsd, NumberRules, SpendLimit, UnverifiedBudget};
 use crate::domain::otp_code::{MAX_CODE_LENGTH, MIN_CODE_LENGTH};
 use crate::domain::phone::CountryAllowList;
+use crate::domain::relying_party::RelyingParties;
 use crate::domain::sms_price::SmsPrices;
 use crate::http::{Cors, Edge};
 use crate::service::Policy;
@@ -55,6 +57,18 @@ pub struct Config {
 pub struct StoreConfig {
     pub table_name: String,
 }
+
+/// Verification tokens, verify-otp's alone (request-otp never holds the signing key): on when
+/// `TOKEN_ISSUER` is set.
+#[derive(Debug)]
+pub struct TokenConfig {
+    pub signer: TokenSigner,
+    pub relying_parties: RelyingParties,
+}
+
+/// The longest a token may live: long enough to carry it to a backend, short enough that a
+/// leaked one is soon worthless.
+const MAX_TOKEN_LIFETIME_SECONDS: u64 = 3600;
 
 /// Reads settings from any source of `NAME -> value`; [`Config::from_env`] uses the process
 /// environment, tests and the local server pass their own.
@@ -285,6 +299,29 @@ impl StoreConfig {
     }
 }
 
+impl TokenConfig {
+    pub fn from_env() -> Result<Option<Self>, ConfigError> {
+        Self::from_settings(&Settings::new(|name| std::env::var(name).ok()))
+    }
+
+    pub fn from_settings<F: Fn(&str) -> Option<String>>(s: &Settings<F>) -> Result<Option<Self>, ConfigError> {
+        let Some(issuer) = s.get("TOKEN_ISSUER") else { return Ok(None) };
+        if !reqwest::Url::parse(&issuer).is_ok_and(|url| matches!(url.scheme(), "https" | "http") && url.has_host()) {
+            return Err(ConfigError::new(
+                "TOKEN_ISSUER",
+                format!("must be the service's URL, e.g. https://verify.example.com (got `{issuer}`)"),
+            ));
+        }
+        let lifetime = s.number("TOKEN_LIFETIME_SECONDS", 300u64, 30..=MAX_TOKEN_LIFETIME_SECONDS)?;
+        let keys = s.required("TOKEN_SIGNING_KEYS")?;
+        let signer = TokenSigner::new(&keys, issuer.trim_end_matches('/'), Duration::from_secs(lifetime))
+            .map_err(|problem| ConfigError::new("TOKEN_SIGNING_KEYS", problem))?;
+        let relying_parties = RelyingParties::parse(&s.get("RELYING_PARTIES").unwrap_or_default())
+            .map_err(|problem| ConfigError::new("RELYING_PARTIES", problem))?;
+        Ok(Some(Self { signer, relying_parties }))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
@@ -381,6 +418,45 @@ mod tests {
             assert_eq!(err.variable, *variable, "{vars:?}");
             assert!(err.to_string().starts_with(&format!("configuration error: {variable} ")), "{err}");
         }
+    }
+
+    #[test]
+    fn tokens_are_on_with_an_issuer_and_then_need_a_key() {
+        let tokens = |vars: &[(&str, &str)]| {
+            let vars: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            TokenConfig::from_settings(&Settings::new(move |k| vars.get(k).cloned()))
+        };
+        assert!(tokens(&[]).unwrap().is_none());
+        let key = TokenSigner::generate_pem();
+        let on =
+            tokens(&[("TOKEN_ISSUER", "https://verify.example.com/"), ("TOKEN_SIGNING_KEYS", &key)]).unwrap().unwrap();
+        assert_eq!(on.signer.issuer(), "https://verify.example.com");
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (&[("TOKEN_ISSUER", "https://v.example")], "TOKEN_SIGNING_KEYS"),
+            (&[("TOKEN_ISSUER", "v.example"), ("TOKEN_SIGNING_KEYS", &key)], "TOKEN_ISSUER"),
+            (&[("TOKEN_ISSUER", "https://v.example"), ("TOKEN_SIGNING_KEYS", "nope")], "TOKEN_SIGNING_KEYS"),
+            (
+                &[
+                    ("TOKEN_ISSUER", "https://v.example"),
+                    ("TOKEN_SIGNING_KEYS", &key),
+                    ("TOKEN_LIFETIME_SECONDS", "86400"),
+                ],
+                "TOKEN_LIFETIME_SECONDS",
+            ),
+            (
+                &[("TOKEN_ISSUER", "https://v.example"), ("TOKEN_SIGNING_KEYS", &key), ("RELYING_PARTIES", "[1]")],
+                "RELYING_PARTIES",
+            ),
+        ];
+        for (vars, variable) in cases {
+            assert_eq!(tokens(vars).unwrap_err().variable, *variable, "{vars:?}");
+        }
+        let err = tokens(&[
+            ("TOKEN_ISSUER", "https://v.example"),
+            ("TOKEN_SIGNING_KEYS", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----"),
+        ])
+        .unwrap_err();
+        assert!(!err.to_string().contains("AAAA"), "no key material in the error: {err}");
     }
 
     #[test]

@@ -146,3 +146,123 @@ async fn malformed_requests_get_a_json_4xx_and_change_nothing() {
     // None of that cost an attempt: the first wrong code still leaves two.
     assert_eq!(verify(&h, &id, &wrong(&code)).await.1["attemptsRemaining"], 2);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Verification tokens.
+
+const PARTIES: &str =
+    r#"[{"clientId": "shop", "name": "The Shop", "redirectUris": ["https://shop.example/callback"]}]"#;
+
+async fn with_tokens() -> Harness {
+    let key = shared::adapters::token_signer::TokenSigner::generate_pem();
+    let settings = [
+        ("TOKEN_ISSUER", "https://verify.example.com"),
+        ("TOKEN_SIGNING_KEYS", key.as_str()),
+        ("RELYING_PARTIES", PARTIES),
+    ];
+    Harness::with(&settings, vonage_sim::SimConfig::default()).await
+}
+
+fn claims(token: &str) -> Value {
+    use base64::Engine as _;
+    let payload = token.split('.').nth(1).expect("a compact JWS");
+    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
+
+async fn verify_with(h: &Harness, extra: Value) -> (u16, Value) {
+    let (id, code) = started(h).await;
+    let mut body = json!({"requestId": id, "code": code});
+    body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+    let response =
+        verify_otp::handle(&h.deps, event(EVENT, "POST", Some("application/json"), Some(&body.to_string()))).await;
+    (response.status().as_u16(), json_body(&response))
+}
+
+#[tokio::test]
+async fn a_verification_answers_a_signed_token_for_the_issuer_or_the_registered_client() {
+    let h = with_tokens().await;
+    let (status, body) = verify_with(&h, json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    let own = claims(body["token"].as_str().unwrap());
+    assert_eq!(
+        (own["iss"].as_str(), own["aud"].as_str()),
+        (Some("https://verify.example.com"), Some("https://verify.example.com"))
+    );
+    assert_eq!(
+        (own["phone_number"].as_str(), own["phone_number_verified"].as_bool()),
+        (Some("+14155552671"), Some(true))
+    );
+    assert_eq!(own["amr"], json!(["sms"]));
+
+    h.clock.advance(time::Duration::hours(1)); // past the number's cooldown
+    let extra = json!({"clientId": "shop", "redirectUri": "https://shop.example/callback", "nonce": "n-42"});
+    let (status, body) = verify_with(&h, extra).await;
+    assert_eq!(status, 200, "{body}");
+    let for_shop = claims(body["token"].as_str().unwrap());
+    assert_eq!((for_shop["aud"].as_str(), for_shop["nonce"].as_str()), (Some("shop"), Some("n-42")));
+    assert_eq!(for_shop["exp"].as_i64().unwrap() - for_shop["iat"].as_i64().unwrap(), 300);
+}
+
+#[tokio::test]
+async fn an_unknown_client_or_a_redirect_uri_not_registered_gets_no_token_and_spends_no_attempt() {
+    let h = with_tokens().await;
+    let (id, code) = started(&h).await;
+    let body = |extra: Value| {
+        let mut body = json!({"requestId": id, "code": code});
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        body.to_string()
+    };
+    let cases = vec![
+        BadRequest::json(
+            "unknown client",
+            body(json!({"clientId": "evil", "redirectUri": "https://evil.example/cb"})),
+            400,
+            "invalid_client",
+        ),
+        BadRequest::json(
+            "another site's address",
+            body(json!({"clientId": "shop", "redirectUri": "https://evil.example/cb"})),
+            400,
+            "invalid_redirect_uri",
+        ),
+        BadRequest::json(
+            "a near miss",
+            body(json!({"clientId": "shop", "redirectUri": "https://shop.example/callback/"})),
+            400,
+            "invalid_redirect_uri",
+        ),
+        BadRequest::json("no redirect URI", body(json!({"clientId": "shop"})), 400, "invalid_request"),
+        BadRequest::json("an empty nonce", body(json!({"nonce": ""})), 400, "invalid_request"),
+        BadRequest::json("a long nonce", body(json!({"nonce": "n".repeat(257)})), 400, "invalid_request"),
+    ];
+    h.assert_refused_without_effect(EVENT, &cases, |req| verify_otp::handle(&h.deps, req)).await;
+    let (status, body) = verify(&h, &id, &code).await;
+    assert_eq!(status, 200, "every attempt is still there: {body}");
+}
+
+async fn get(deps: &shared::testing::TestDeps, method: &str) -> lambda_http::Response<lambda_http::Body> {
+    let mut request = event(EVENT, method, None, None);
+    *request.uri_mut() = "https://verify.example.com/.well-known/jwks.json".parse().unwrap();
+    verify_otp::handle(deps, request).await
+}
+
+#[tokio::test]
+async fn the_key_set_is_published_cacheable_and_only_when_tokens_are_on() {
+    let h = with_tokens().await;
+    let response = get(&h.deps, "GET").await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["cache-control"], "public, max-age=300");
+    let keys = json_body(&response)["keys"].clone();
+    assert_eq!(keys.as_array().unwrap().len(), 1);
+    assert_eq!(
+        (keys[0]["kty"].as_str(), keys[0]["crv"].as_str(), keys[0]["alg"].as_str()),
+        (Some("EC"), Some("P-256"), Some("ES256"))
+    );
+    assert!(keys[0].get("d").is_none(), "never the private key");
+    assert_eq!(get(&h.deps, "POST").await.status(), 405);
+
+    let off = Harness::start().await;
+    assert_eq!(get(&off.deps, "GET").await.status(), 404);
+    let (_, body) = verify_with(&off, json!({})).await;
+    assert!(body.get("token").is_none(), "no token when tokens are off: {body}");
+}

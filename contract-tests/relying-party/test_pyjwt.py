@@ -1,0 +1,176 @@
+"""Our verification tokens, checked as a relying party's Python backend would: PyJWT with its
+PyJWKClient fetching our key set over HTTP from the local server. A genuine token passes; a
+changed one, one for another audience, an expired one, one signed by a key we do not publish,
+`alg: none` and HS256 keyed with our public key are all refused; and keys rotate without a failed
+check. Run by the test command against target/debug/otp-local."""
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import re
+import subprocess
+import time
+import unittest
+import urllib.request
+from datetime import datetime, timedelta, timezone
+from unittest import mock
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
+BINARY = os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "debug", "otp-local")
+# The same issuer across restarts, as a deployment keeps its URL.
+ISSUER = "https://verify.example.test"
+
+
+def new_key_pem():
+    key = ec.generate_private_key(ec.SECP256R1())
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+
+
+class LocalServer:
+    """otp-local on a free port, signing with `keys` (PEM blocks, the first signs)."""
+
+    def __init__(self, keys):
+        env = dict(os.environ, PORT="0", TOKEN_SIGNING_KEYS="".join(keys), TOKEN_ISSUER=ISSUER, RUST_LOG="warn",
+                   FRONTEND_DIST=os.path.join(ROOT, "frontend", "dist"), OTP_LOCAL_PRINT_SMS="false")
+        env.pop("TABLE_NAME", None)
+        self.process = subprocess.Popen([BINARY], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for line in self.process.stdout:
+            found = re.search(r"running on (http://localhost:\d+)", line)
+            if found:
+                self.url = found.group(1)
+                break
+        else:
+            raise RuntimeError("otp-local did not start")
+
+    def post(self, path, body):
+        request = urllib.request.Request(self.url + path, data=json.dumps(body).encode(),
+                                         headers={"content-type": "application/json"})
+        with urllib.request.urlopen(request) as response:
+            return json.load(response)
+
+    def token(self, number, **extra):
+        """Verifies `number` as a person would, and returns the token the answer carries."""
+        sent = self.post("/api/request-otp", {"phoneNumber": number})
+        with urllib.request.urlopen(f"{self.url}/api/dev/messages?to={number.replace('+', '%2B')}") as response:
+            code = json.load(response)[-1]["code"]
+        return self.post("/api/verify-otp", dict(requestId=sent["requestId"], code=code, **extra))["token"]
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=10)
+        self.process.stdout.close()
+
+
+def check(server, token, audience=None):
+    """What a relying party's backend does: the signing key from our key set, ES256 only."""
+    keys = jwt.PyJWKClient(server.url + "/.well-known/jwks.json")
+    key = keys.get_signing_key_from_jwt(token)
+    return jwt.decode(token, key.key, algorithms=["ES256"], audience=audience or ISSUER, issuer=ISSUER)
+
+
+def b64(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def parts(token):
+    header, payload, signature = token.split(".")
+    pad = lambda s: s + "=" * (-len(s) % 4)
+    return json.loads(base64.urlsafe_b64decode(pad(header))), json.loads(base64.urlsafe_b64decode(pad(payload))), signature
+
+
+class TokensAsPyJWTSeesThem(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = LocalServer([new_key_pem()])
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+
+    def test_a_genuine_token_passes_with_its_claims(self):
+        claims = check(self.server, self.server.token("+14155550201", nonce="n-1"))
+        self.assertEqual(claims["phone_number"], "+14155550201")
+        self.assertTrue(claims["phone_number_verified"])
+        self.assertEqual((claims["amr"], claims["nonce"]), (["sms"], "n-1"))
+        self.assertLessEqual(claims["exp"] - claims["iat"], 300)
+
+    def test_a_changed_token_is_refused(self):
+        header, payload, signature = parts(self.server.token("+14155550202"))
+        payload["phone_number"] = "+14155550299"
+        forged = ".".join([b64(json.dumps(header).encode()), b64(json.dumps(payload).encode()), signature])
+        with self.assertRaises(jwt.InvalidSignatureError):
+            check(self.server, forged)
+
+    def test_a_token_for_another_audience_is_refused(self):
+        with self.assertRaises(jwt.InvalidAudienceError):
+            check(self.server, self.server.token("+14155550203"), audience="another-app")
+
+    def test_an_expired_token_is_refused(self):
+        token = self.server.token("+14155550204")
+        later = datetime.now(tz=timezone.utc) + timedelta(seconds=301)
+        with mock.patch("jwt.api_jwt.datetime") as clock:
+            clock.now.return_value = later
+            with self.assertRaises(jwt.ExpiredSignatureError):
+                check(self.server, token)
+
+    def test_a_key_we_do_not_publish_is_refused(self):
+        header, payload, _ = parts(self.server.token("+14155550205"))
+        stranger = serialization.load_pem_private_key(new_key_pem().encode(), None)
+        same_kid = jwt.encode(payload, stranger, algorithm="ES256", headers={"kid": header["kid"]})
+        with self.assertRaises(jwt.InvalidSignatureError):
+            check(self.server, same_kid)
+        unknown_kid = jwt.encode(payload, stranger, algorithm="ES256", headers={"kid": "not-ours"})
+        with self.assertRaises(jwt.PyJWKClientError):
+            check(self.server, unknown_kid)
+
+    def test_alg_none_and_hs256_keyed_with_our_public_key_are_refused(self):
+        header, payload, _ = parts(self.server.token("+14155550206"))
+        unsigned = ".".join([b64(json.dumps({"alg": "none", "kid": header["kid"]}).encode()),
+                             b64(json.dumps(payload).encode()), ""])
+        with self.assertRaises(jwt.InvalidTokenError):
+            check(self.server, unsigned)
+        with urllib.request.urlopen(self.server.url + "/.well-known/jwks.json") as response:
+            public_jwk = json.load(response)["keys"][0]
+        public_pem = jwt.PyJWK(public_jwk).key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        for secret in (public_pem, json.dumps(public_jwk).encode()):
+            signing_input = f"{b64(json.dumps({'alg': 'HS256', 'kid': header['kid']}).encode())}.{b64(json.dumps(payload).encode())}"
+            mac = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
+            with self.assertRaises(jwt.InvalidTokenError):
+                check(self.server, f"{signing_input}.{b64(mac)}")
+
+
+class KeyRotation(unittest.TestCase):
+    def test_a_new_key_is_published_before_it_signs_and_the_old_one_after_it_stops(self):
+        old, new = new_key_pem(), new_key_pem()
+        server = LocalServer([old])
+        try:
+            before = server.token("+14155550211")
+        finally:
+            server.stop()
+        # The new key first (it signs), the old one still published.
+        server = LocalServer([new, old])
+        try:
+            check(server, before)
+            after = server.token("+14155550212")
+            self.assertNotEqual(parts(after)[0]["kid"], parts(before)[0]["kid"], "the new key signs")
+            check(server, after)
+        finally:
+            server.stop()
+        # The old key retired: its tokens no longer check, the new key's still do.
+        server = LocalServer([new])
+        try:
+            check(server, after)
+            with self.assertRaises(jwt.PyJWKClientError):
+                check(server, before)
+        finally:
+            server.stop()
+
+
+if __name__ == "__main__":
+    unittest.main()

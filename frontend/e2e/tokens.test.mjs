@@ -1,0 +1,111 @@
+// Our verification tokens, checked as a relying party's Node backend would: the `jose` package,
+// with the key set fetched over HTTP from the local server (createRemoteJWKSet + jwtVerify). A
+// genuine token passes; a changed one, one for another audience, an expired one, one signed by a
+// key we do not publish, `alg: none` and HS256 keyed with our public key are refused; and keys
+// rotate without a failed check.
+
+import assert from "node:assert/strict";
+import { createHmac, generateKeyPairSync } from "node:crypto";
+import { after, before, describe, it } from "node:test";
+import { SignJWT, createRemoteJWKSet, decodeProtectedHeader, errors, importPKCS8, jwtVerify } from "jose";
+import { startServer } from "./harness.mjs";
+
+const ISSUER = "https://verify.example.test";
+
+const newKey = () =>
+  generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "pkcs8", format: "pem" });
+
+const b64 = (value) => Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64url");
+
+function parts(token) {
+  const [header, payload, signature] = token.split(".");
+  const json = (part) => JSON.parse(Buffer.from(part, "base64url").toString());
+  return { header: json(header), payload: json(payload), signature };
+}
+
+/** otp-local signing with `keys` (the first signs), always the same issuer. */
+const server = (keys) => startServer({ TOKEN_ISSUER: ISSUER, TOKEN_SIGNING_KEYS: keys.join("") });
+
+async function post(server, path, body) {
+  const response = await fetch(`${server.url}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  return response.json();
+}
+
+/** Verifies `number` as a person would, and returns the answer's token. */
+async function tokenFor(server, number, extra = {}) {
+  const sent = await post(server, "/api/request-otp", { phoneNumber: number });
+  const code = await server.code(number);
+  return (await post(server, "/api/verify-otp", { requestId: sent.requestId, code, ...extra })).token;
+}
+
+/** What a relying party's backend does: the key from our key set, ES256 only. */
+function check(server, token, options = {}) {
+  const keys = createRemoteJWKSet(new URL(`${server.url}/.well-known/jwks.json`));
+  return jwtVerify(token, keys, { issuer: ISSUER, audience: ISSUER, algorithms: ["ES256"], ...options });
+}
+
+describe("tokens, as jose sees them", () => {
+  let local;
+  before(async () => (local = await server([newKey()])));
+  after(async () => local.stop());
+
+  it("accepts a genuine token with its claims", async () => {
+    const { payload, protectedHeader } = await check(local, await tokenFor(local, "+14155550301", { nonce: "n-1" }));
+    assert.equal(payload.phone_number, "+14155550301");
+    assert.equal(payload.phone_number_verified, true);
+    assert.deepEqual([payload.amr, payload.nonce, protectedHeader.alg], [["sms"], "n-1", "ES256"]);
+  });
+
+  it("refuses a changed token, another audience, and an expired token", async () => {
+    const token = await tokenFor(local, "+14155550302");
+    const { header, payload, signature } = parts(token);
+    const changed = [b64(header), b64({ ...payload, phone_number: "+14155550399" }), signature].join(".");
+    await assert.rejects(check(local, changed), errors.JWSSignatureVerificationFailed);
+    await assert.rejects(check(local, token, { audience: "another-app" }), errors.JWTClaimValidationFailed);
+    const later = new Date((payload.exp + 1) * 1000);
+    await assert.rejects(check(local, token, { currentDate: later }), errors.JWTExpired);
+  });
+
+  it("refuses a key we do not publish, alg none, and HS256 keyed with our public key", async () => {
+    const token = await tokenFor(local, "+14155550303");
+    const { header, payload } = parts(token);
+    const stranger = await importPKCS8(newKey(), "ES256");
+    const sameKid = await new SignJWT(payload).setProtectedHeader({ alg: "ES256", kid: header.kid }).sign(stranger);
+    await assert.rejects(check(local, sameKid), errors.JWSSignatureVerificationFailed);
+    const otherKid = await new SignJWT(payload).setProtectedHeader({ alg: "ES256", kid: "not-ours" }).sign(stranger);
+    await assert.rejects(check(local, otherKid), errors.JWKSNoMatchingKey);
+
+    const unsigned = [b64({ alg: "none", kid: header.kid }), b64(payload), ""].join(".");
+    await assert.rejects(check(local, unsigned));
+    const jwk = (await (await fetch(`${local.url}/.well-known/jwks.json`)).json()).keys[0];
+    const input = `${b64({ alg: "HS256", kid: header.kid })}.${b64(payload)}`;
+    const hs256 = `${input}.${createHmac("sha256", JSON.stringify(jwk)).update(input).digest("base64url")}`;
+    await assert.rejects(check(local, hs256));
+    await assert.rejects(check(local, hs256, { algorithms: undefined }), "even without an algorithm list");
+  });
+});
+
+describe("key rotation, as jose sees it", () => {
+  it("publishes a new key before it signs and the old one after it stops", async () => {
+    const [old, next] = [newKey(), newKey()];
+    let local = await server([old]);
+    const before = await tokenFor(local, "+14155550311");
+    await local.stop();
+
+    local = await server([next, old]);
+    await check(local, before);
+    const after = await tokenFor(local, "+14155550312");
+    assert.notEqual(decodeProtectedHeader(after).kid, decodeProtectedHeader(before).kid, "the new key signs");
+    await check(local, after);
+    await local.stop();
+
+    local = await server([next]);
+    await check(local, after);
+    await assert.rejects(check(local, before), errors.JWKSNoMatchingKey);
+    await local.stop();
+  });
+});

@@ -1,0 +1,225 @@
+//! Verification tokens: what an application's backend can believe. A verified number is handed
+//! back as a compact JWS signed with ES256 (P-256, with `ring`, the binaries' one crypto stack),
+//! which any standard JWT library checks offline against the published key set
+//! (`/.well-known/jwks.json`).
+//!
+//! Keys are PKCS#8 PEM blocks (`-----BEGIN PRIVATE KEY-----`), one after another: the first signs,
+//! every one is published. A new key is added second (published before it signs), then moved first;
+//! the old one stays published while tokens it signed can still be presented, then goes.
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use ring::rand::SystemRandom;
+use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+
+const PEM_BEGIN: &str = "-----BEGIN PRIVATE KEY-----";
+const PEM_END: &str = "-----END PRIVATE KEY-----";
+
+/// What a token says besides the verified number: who it is for, and the relying party's nonce.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TokenRequest {
+    /// The relying party's client id; the issuer itself when there is none.
+    pub audience: Option<String>,
+    pub nonce: Option<String>,
+}
+
+struct SigningKey {
+    kid: String,
+    pair: EcdsaKeyPair,
+    jwk: Value,
+}
+
+pub struct TokenSigner {
+    keys: Vec<SigningKey>,
+    issuer: String,
+    lifetime: Duration,
+    rng: SystemRandom,
+}
+
+impl std::fmt::Debug for TokenSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kids: Vec<&str> = self.keys.iter().map(|k| k.kid.as_str()).collect();
+        f.debug_struct("TokenSigner").field("issuer", &self.issuer).field("kids", &kids).finish_non_exhaustive()
+    }
+}
+
+impl TokenSigner {
+    /// The keys in `pems` (the first signs), tokens issued by `issuer` and good for `lifetime`.
+    pub fn new(pems: &str, issuer: impl Into<String>, lifetime: Duration) -> Result<Self, String> {
+        let rng = SystemRandom::new();
+        let keys = pem_blocks(pems)?
+            .iter()
+            .enumerate()
+            .map(|(i, der)| {
+                let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der, &rng)
+                    .map_err(|e| format!("key {} is not a PKCS#8 P-256 private key ({e})", i + 1))?;
+                let jwk = public_jwk(&pair);
+                Ok(SigningKey { kid: thumbprint(&jwk), pair, jwk })
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        if keys.is_empty() {
+            return Err(format!("holds no key: each key is a PKCS#8 PEM block ({PEM_BEGIN} … {PEM_END})"));
+        }
+        Ok(Self { keys, issuer: issuer.into(), lifetime, rng })
+    }
+
+    /// A new P-256 key as a PKCS#8 PEM block.
+    pub fn generate_pem() -> String {
+        let document = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
+            .expect("the system's random number generator works");
+        let body = STANDARD.encode(document.as_ref());
+        let lines: Vec<&str> = body.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).expect("base64")).collect();
+        format!("{PEM_BEGIN}\n{}\n{PEM_END}\n", lines.join("\n"))
+    }
+
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The published key set: every key's public half, with its id.
+    pub fn jwks(&self) -> Value {
+        json!({ "keys": self.keys.iter().map(|k| k.jwk.clone()).collect::<Vec<_>>() })
+    }
+
+    /// A token saying that `phone_e164` was verified at `now`, for `request`.
+    pub fn sign(&self, phone_e164: &str, now: OffsetDateTime, request: &TokenRequest) -> String {
+        let key = &self.keys[0];
+        let header = json!({"alg": "ES256", "typ": "JWT", "kid": key.kid});
+        let issued = now.unix_timestamp();
+        let mut claims = json!({
+            "iss": self.issuer,
+            "aud": request.audience.as_deref().unwrap_or(&self.issuer),
+            "sub": phone_e164,
+            "phone_number": phone_e164,
+            "phone_number_verified": true,
+            "amr": ["sms"],
+            "iat": issued,
+            "exp": issued + i64::try_from(self.lifetime.as_secs()).unwrap_or(i64::MAX),
+            "jti": uuid::Uuid::new_v4().simple().to_string(),
+        });
+        if let Some(nonce) = &request.nonce {
+            claims["nonce"] = nonce.as_str().into();
+        }
+        let signing_input =
+            format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
+        let signature = key.pair.sign(&self.rng, signing_input.as_bytes()).expect("signing with a valid key works");
+        format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature.as_ref()))
+    }
+}
+
+/// The DER of each PEM block in `pems`.
+fn pem_blocks(pems: &str) -> Result<Vec<Vec<u8>>, String> {
+    let mut blocks = Vec::new();
+    let mut rest = pems;
+    while let Some(start) = rest.find(PEM_BEGIN) {
+        let after = &rest[start + PEM_BEGIN.len()..];
+        let end = after.find(PEM_END).ok_or_else(|| format!("has a {PEM_BEGIN} without its {PEM_END}"))?;
+        let body: String = after[..end].chars().filter(|c| !c.is_whitespace()).collect();
+        blocks.push(STANDARD.decode(body).map_err(|_| format!("key {} is not base64", blocks.len() + 1))?);
+        rest = &after[end + PEM_END.len()..];
+    }
+    Ok(blocks)
+}
+
+/// The public key as a JWK (uncompressed point `04 || x || y`).
+fn public_jwk(pair: &EcdsaKeyPair) -> Value {
+    let point = pair.public_key().as_ref();
+    let (x, y) = point[1..].split_at(32);
+    let mut jwk = json!({"kty": "EC", "crv": "P-256", "x": URL_SAFE_NO_PAD.encode(x), "y": URL_SAFE_NO_PAD.encode(y)});
+    jwk["kid"] = thumbprint(&jwk).into();
+    jwk["alg"] = "ES256".into();
+    jwk["use"] = "sig".into();
+    jwk
+}
+
+/// RFC 7638: SHA-256 over the required members in lexicographic order, base64url.
+fn thumbprint(jwk: &Value) -> String {
+    let canonical = format!(
+        r#"{{"crv":"P-256","kty":"EC","x":"{}","y":"{}"}}"#,
+        jwk["x"].as_str().unwrap_or_default(),
+        jwk["y"].as_str().unwrap_or_default()
+    );
+    URL_SAFE_NO_PAD.encode(ring::digest::digest(&ring::digest::SHA256, canonical.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode(part: &str) -> Value {
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_token_carries_its_claims_and_verifies_with_the_published_key() {
+        let (old, new) = (TokenSigner::generate_pem(), TokenSigner::generate_pem());
+        let signer =
+            TokenSigner::new(&format!("{new}{old}"), "https://verify.example.com", Duration::from_secs(300)).unwrap();
+        let now = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+        let request = TokenRequest { audience: Some("shop".into()), nonce: Some("n-1".into()) };
+        let token = signer.sign("+14155552671", now, &request);
+        let parts: Vec<&str> = token.split('.').collect();
+        assert_eq!(parts.len(), 3);
+        let (header, claims) = (decode(parts[0]), decode(parts[1]));
+        let jwks = signer.jwks();
+        assert_eq!(jwks["keys"].as_array().unwrap().len(), 2, "both keys published");
+        assert_eq!(header["kid"], jwks["keys"][0]["kid"], "the first key signs");
+        assert_eq!((header["alg"].as_str(), header["typ"].as_str()), (Some("ES256"), Some("JWT")));
+        assert_eq!(claims["aud"], "shop");
+        assert_eq!(claims["nonce"], "n-1");
+        assert_eq!(claims["phone_number"], "+14155552671");
+        assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 300);
+
+        let jwk = &jwks["keys"][0];
+        let point = [
+            &[4u8][..],
+            &URL_SAFE_NO_PAD.decode(jwk["x"].as_str().unwrap()).unwrap(),
+            &URL_SAFE_NO_PAD.decode(jwk["y"].as_str().unwrap()).unwrap(),
+        ]
+        .concat();
+        let public = ring::signature::UnparsedPublicKey::new(&ring::signature::ECDSA_P256_SHA256_FIXED, point);
+        let signature = URL_SAFE_NO_PAD.decode(parts[2]).unwrap();
+        public.verify(format!("{}.{}", parts[0], parts[1]).as_bytes(), &signature).expect("a valid signature");
+        let mut changed = format!("{}.{}", parts[0], parts[1]);
+        changed.push(' ');
+        assert!(public.verify(changed.as_bytes(), &signature).is_err());
+    }
+
+    #[test]
+    fn the_audience_defaults_to_the_issuer_and_each_token_is_unique() {
+        let signer =
+            TokenSigner::new(&TokenSigner::generate_pem(), "https://v.example", Duration::from_secs(60)).unwrap();
+        let now = OffsetDateTime::now_utc();
+        let (a, b) =
+            (signer.sign("+1", now, &TokenRequest::default()), signer.sign("+1", now, &TokenRequest::default()));
+        let claims = |t: &str| decode(t.split('.').nth(1).unwrap());
+        assert_eq!(claims(&a)["aud"], "https://v.example");
+        assert!(claims(&a).get("nonce").is_none());
+        assert_ne!(claims(&a)["jti"], claims(&b)["jti"]);
+    }
+
+    #[test]
+    fn the_key_id_is_the_rfc_7638_thumbprint() {
+        // RFC 7638 section 3.1's example is RSA; this checks the EC member order and encoding.
+        let jwk = json!({"kty": "EC", "crv": "P-256", "x": "abc", "y": "def"});
+        let expected = URL_SAFE_NO_PAD
+            .encode(ring::digest::digest(&ring::digest::SHA256, br#"{"crv":"P-256","kty":"EC","x":"abc","y":"def"}"#));
+        assert_eq!(thumbprint(&jwk), expected);
+    }
+
+    #[test]
+    fn bad_keys_are_named() {
+        for bad in [
+            "",
+            "not a key",
+            "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----",
+            "-----BEGIN PRIVATE KEY-----\n",
+        ] {
+            assert!(TokenSigner::new(bad, "https://v.example", Duration::from_secs(60)).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,124 @@
+//! The applications a verified number may be handed to: each with a client id, a name shown to
+//! the person, and the exact addresses the person may be sent back to with the token. Anything
+//! else (an unknown client, an address not registered letter for letter) gets no token and no
+//! redirect: the service is never an open redirect.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RelyingParty {
+    pub client_id: String,
+    pub name: String,
+    pub redirect_uris: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RelyingParties(Vec<RelyingParty>);
+
+/// Why a client's request gets no token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ClientRefusal {
+    #[error("unknown client id")]
+    UnknownClient,
+    #[error("redirect URI not registered for the client")]
+    RedirectUriNotRegistered,
+}
+
+impl RelyingParties {
+    /// Parses `[{"clientId", "name", "redirectUris": [...]}]`; blank is none.
+    pub fn parse(json: &str) -> Result<Self, String> {
+        if json.trim().is_empty() {
+            return Ok(Self::default());
+        }
+        let parties: Vec<RelyingParty> = serde_json::from_str(json)
+            .map_err(|e| format!("must be a JSON list of {{\"clientId\", \"name\", \"redirectUris\"}} ({e})"))?;
+        for party in &parties {
+            if party.client_id.is_empty()
+                || party.client_id.len() > 64
+                || !party.client_id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+            {
+                return Err(format!("client id `{}` must be 1 to 64 of A-Z a-z 0-9 - _ .", party.client_id));
+            }
+            if party.redirect_uris.is_empty() {
+                return Err(format!("client `{}` has no redirect URI", party.client_id));
+            }
+            if let Some(bad) = party.redirect_uris.iter().find(|uri| !acceptable_redirect(uri)) {
+                return Err(format!(
+                    "redirect URI `{bad}` of `{}` must be https (or http on localhost), absolute, without a fragment",
+                    party.client_id
+                ));
+            }
+        }
+        if let Some(dup) =
+            parties.iter().enumerate().find(|(i, p)| parties[..*i].iter().any(|q| q.client_id == p.client_id))
+        {
+            return Err(format!("client id `{}` appears twice", dup.1.client_id));
+        }
+        Ok(Self(parties))
+    }
+
+    pub fn all(&self) -> &[RelyingParty] {
+        &self.0
+    }
+
+    /// The client `client_id`, if `redirect_uri` is one of its registered URIs exactly.
+    pub fn check(&self, client_id: &str, redirect_uri: &str) -> Result<&RelyingParty, ClientRefusal> {
+        let party = self.0.iter().find(|p| p.client_id == client_id).ok_or(ClientRefusal::UnknownClient)?;
+        if party.redirect_uris.iter().any(|uri| uri == redirect_uri) {
+            Ok(party)
+        } else {
+            Err(ClientRefusal::RedirectUriNotRegistered)
+        }
+    }
+}
+
+/// https anywhere, http only on this machine (a developer's relying party); never a fragment,
+/// which is where the token goes.
+fn acceptable_redirect(uri: &str) -> bool {
+    let Ok(url) = reqwest::Url::parse(uri) else { return false };
+    let local = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    (url.scheme() == "https" || (url.scheme() == "http" && local)) && url.fragment().is_none() && url.has_host()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PARTIES: &str = r#"[{"clientId": "shop", "name": "The Shop", "redirectUris": ["https://shop.example/callback", "http://localhost:5173/cb"]}]"#;
+
+    #[test]
+    fn only_a_registered_redirect_uri_letter_for_letter_gets_through() {
+        let parties = RelyingParties::parse(PARTIES).unwrap();
+        assert_eq!(parties.check("shop", "https://shop.example/callback").unwrap().name, "The Shop");
+        assert!(parties.check("shop", "http://localhost:5173/cb").is_ok());
+        for near in [
+            "https://shop.example/callback/",
+            "https://shop.example/callback?x=1",
+            "https://shop.example/Callback",
+            "https://shop.example.evil.example/callback",
+            "https://shop.example/callback#x",
+            "http://shop.example/callback",
+        ] {
+            assert_eq!(parties.check("shop", near), Err(ClientRefusal::RedirectUriNotRegistered), "{near}");
+        }
+        assert_eq!(parties.check("other", "https://shop.example/callback"), Err(ClientRefusal::UnknownClient));
+    }
+
+    #[test]
+    fn bad_configurations_are_named() {
+        assert_eq!(RelyingParties::parse(" ").unwrap(), RelyingParties::default());
+        for bad in [
+            "{}",
+            r#"[{"clientId": "a", "name": "A", "redirectUris": []}]"#,
+            r#"[{"clientId": "a", "name": "A", "redirectUris": ["http://a.example/cb"]}]"#,
+            r#"[{"clientId": "a", "name": "A", "redirectUris": ["https://a.example/cb#frag"]}]"#,
+            r#"[{"clientId": "a", "name": "A", "redirectUris": ["/cb"]}]"#,
+            r#"[{"clientId": "a b", "name": "A", "redirectUris": ["https://a.example/cb"]}]"#,
+            r#"[{"clientId": "a", "name": "A", "redirectUris": ["https://a.example/cb"]}, {"clientId": "a", "name": "B", "redirectUris": ["https://b.example/cb"]}]"#,
+            r#"[{"clientId": "a", "name": "A", "redirectUris": ["https://a.example/cb"], "secret": "x"}]"#,
+        ] {
+            assert!(RelyingParties::parse(bad).is_err(), "{bad}");
+        }
+    }
+}
