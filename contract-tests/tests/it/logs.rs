@@ -36,7 +36,13 @@ async fn trace_logs_of_every_flow_hold_no_number_code_or_secret() {
         .with(shared::runtime::telemetry::filter(LevelFilter::TRACE));
     let _guard = tracing::subscriber::set_default(subscriber);
 
-    let h = Harness::with(&[("OTP_RESEND_COOLDOWN_SECONDS", "0")], SimConfig::default()).await;
+    let key = shared::adapters::token_signer::TokenSigner::generate_pem();
+    let settings = [
+        ("OTP_RESEND_COOLDOWN_SECONDS", "0"),
+        ("TOKEN_ISSUER", "https://verify.example.com"),
+        ("TOKEN_SIGNING_KEYS", &key),
+    ];
+    let h = Harness::with(&settings, SimConfig::default()).await;
     let request = |number: &str| {
         let body = json!({"phoneNumber": number}).to_string();
         request_otp::handle(
@@ -60,7 +66,9 @@ async fn trace_logs_of_every_flow_hold_no_number_code_or_secret() {
     verify(&id, "000000").await;
     h.sim.simulator.add_fault(Fault { status: Some(503), count: 1, ..Fault::default() });
     verify(&id, &code).await;
-    assert_eq!(verify(&id, &code).await.status(), 200);
+    let verified = verify(&id, &code).await;
+    assert_eq!(verified.status(), 200);
+    let token = json_body(&verified)["token"].as_str().expect("tokens are on").to_owned();
 
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(logs.contains("+1 415-***-2671"), "the capture works and numbers appear masked:\n{logs}");
@@ -69,4 +77,8 @@ async fn trace_logs_of_every_flow_hold_no_number_code_or_secret() {
         assert!(!logs.contains(secret), "`{secret}` leaked into the logs:\n{logs}");
     }
     assert!(!logs.contains(&format!("\"{code}\"")) && !logs.contains(&format!(" {code}")), "the code leaked:\n{logs}");
+    let key_body: String = key.lines().filter(|l| !l.starts_with("-----")).collect();
+    for part in token.split('.').chain([key_body.as_str()]) {
+        assert!(!logs.contains(part), "the token or the signing key leaked into the logs:\n{logs}");
+    }
 }
