@@ -21,15 +21,15 @@ export const freePort = () =>
     });
   });
 
-/** Starts the local server with `env` on a free port; resolves with its URL and a stop(). */
+/** Starts the local server with `env` on a port it picks itself (another process cannot take it
+ *  between a check and the bind); resolves with its URL and a stop(). */
 export async function startServer(env = {}) {
-  const port = await freePort();
   const binary = resolve(process.env.CARGO_TARGET_DIR ?? resolve(root, "target"), "debug/otp-local");
   const child = spawn(binary, [], {
     cwd: root,
     env: {
       ...process.env,
-      PORT: String(port),
+      PORT: "0",
       FRONTEND_DIST: resolve(root, "frontend/dist"),
       RUST_LOG: "warn",
       ...env,
@@ -39,16 +39,14 @@ export async function startServer(env = {}) {
   let output = "";
   child.stdout.on("data", (d) => (output += d));
   child.stderr.on("data", (d) => (output += d));
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
+  let port;
+  for (let i = 0; i < 300 && !port; i++) {
     if (child.exitCode !== null) throw new Error(`otp-local exited:\n${output}`);
-    try {
-      if ((await fetch(`${url}/api/dev/messages`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
+    port = output.match(/running on http:\/\/localhost:(\d+)/)?.[1];
+    if (!port) await new Promise((r) => setTimeout(r, 50));
   }
+  if (!port) throw new Error(`otp-local did not say where it listens:\n${output}`);
+  const url = `http://127.0.0.1:${port}`;
   return {
     url,
     output: () => output,

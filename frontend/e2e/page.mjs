@@ -1,0 +1,68 @@
+// What the browser suites share: one Chromium per test file, and the steps a person takes.
+
+import assert from "node:assert/strict";
+import { createRequire } from "node:module";
+import { after, before } from "node:test";
+import { MOBILE, launch, screenshots } from "./harness.mjs";
+
+let chromium;
+/** The file's Chromium, started before its first test and closed after its last. */
+export const browser = () => chromium;
+before(async () => (chromium = await launch()));
+after(async () => chromium?.close());
+
+/** A fresh context on the page, recording every Content-Security-Policy violation. */
+export async function open(server, viewport = MOBILE) {
+  const context = await browser().newContext({ viewport, locale: "en-US" });
+  await context.addInitScript(() => {
+    window.cspViolations = [];
+    document.addEventListener("securitypolicyviolation", (e) =>
+      window.cspViolations.push(`${e.effectiveDirective} blocked ${e.blockedURI}`),
+    );
+  });
+  const page = await context.newPage();
+  await page.goto(server.url);
+  return page;
+}
+
+/** The page ran under otp-local's Content-Security-Policy (the deployed one) and broke none of it. */
+export async function assertNoCspViolations(page) {
+  const response = await page.request.get(page.url());
+  assert.match(response.headers()["content-security-policy"] ?? "", /default-src 'none'; script-src 'self'/);
+  assert.deepEqual(await page.evaluate(() => window.cspViolations), [], "Content-Security-Policy violations");
+}
+
+export async function sendCode(page, national = "415 555 2671") {
+  await page.getByLabel("Country").selectOption("US");
+  await page.getByLabel("Phone number").fill(national);
+  await page.getByRole("button", { name: "Send code" }).click();
+}
+
+/** Sends a code to +1 415 555 `lastFour` and waits for the code step: its input and the code sent. */
+export async function toCodeStep(page, server, lastFour) {
+  await sendCode(page, `415 555 ${lastFour}`);
+  const code = page.getByLabel("6-digit code");
+  await code.waitFor();
+  return { code, right: await server.code(`+1415555${lastFour}`) };
+}
+
+/** A code that is not `right`. */
+export const wrongCode = (right) => (right === "000000" ? "111111" : "000000");
+
+export const shot = (page, name) => page.screenshot({ path: `${screenshots}/${name}.png` });
+
+/** axe-core's WCAG A/AA rules (contrast included) on the page as it is now: no violations. */
+export async function assertAccessible(page, where) {
+  await page.addScriptTag({ path: createRequire(import.meta.url).resolve("axe-core") });
+  const violations = await page.evaluate(async () => {
+    const result = await window.axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] });
+    return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+  });
+  assert.deepEqual(violations, [], `${where}: accessibility violations`);
+}
+
+export const noSidewaysScroll = async (page) =>
+  assert.ok(
+    await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth),
+    "no sideways scrolling",
+  );
