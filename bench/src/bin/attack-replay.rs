@@ -3,7 +3,7 @@
 //! DynamoDB-compatible server (`AWS_ENDPOINT_URL_DYNAMODB`, which `make replay` starts), the Vonage
 //! simulator, time moved by the local clock, and each request's address given as CloudFront gives
 //! it (`CloudFront-Viewer-Address`, believed with the origin secret). Prints a table of what each
-//! got; exits 1 if a target is missed. `--quick` is the test command's run: a twentieth of the requests.
+//! got; exits 1 if a target is missed. `--quick` is the test command's shorter run of every scenario.
 
 use std::process::ExitCode;
 use std::time::Instant;
