@@ -130,6 +130,11 @@ async fn every_situation() -> Vec<Seen> {
     let h =
         Harness::with(&[("OTP_RANGE_UNVERIFIED_FLOOR", "1"), ("OTP_DAILY_SPEND_LIMIT", "0.01")], SimConfig::default())
             .await;
+    // The three requests fall in one UTC day (the day's spend starts again at midnight).
+    let to_midnight = 86_400 - shared::clock::Clock::now(&h.clock).unix_timestamp().rem_euclid(86_400);
+    if to_midnight < 120 {
+        h.clock.advance(time::Duration::seconds(to_midnight + 60));
+    }
     all.push(request(&h, "+14155552671").await);
     all.push(request(&h, "+14155552672").await); // destination_paused: the same range
     all.push(request(&h, "+14155562671").await); // sending_paused: another range, past the cent
