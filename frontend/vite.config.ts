@@ -11,6 +11,10 @@ export default defineConfig({
   test: {
     environment: "jsdom",
     setupFiles: ["src/test-setup.ts"],
+    // The files share one environment (each test cleans up after itself: test-setup.ts and the
+    // modules' reset functions): a run takes ~2.5 s of CPU instead of ~8 s.
+    pool: "threads",
+    isolate: false,
     include: ["src/**/*.test.{ts,tsx}"],
   },
 });
