@@ -29,6 +29,8 @@ describe("resending", () => {
       const messages = await (await fetch("/api/dev/messages")).json();
       return messages.filter((m) => m.to === "+14155550108").length === 2 && first !== undefined;
     }, first);
+    // The SMS can be recorded before the page has the answer: wait until the page counts down again.
+    await page.getByRole("button", { name: /Resend code in/ }).waitFor();
     const second = await server.code("+14155550108");
     await page.getByLabel("6-digit code").fill(second);
     await page.getByRole("heading", { name: "Phone number verified" }).waitFor();
