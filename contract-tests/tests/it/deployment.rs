@@ -226,8 +226,9 @@ fn the_environment_the_template_sets_is_exactly_what_the_code_reads_and_it_loads
         // Optional to the code, required behind CloudFront: without it every viewer shares the
         // per-address cap of the CloudFront server that forwarded the request.
         assert!(env.contains_key("ORIGIN_VERIFY_SECRET"), "{name}");
-        // The bot check is on exactly when its site key is set.
-        assert_eq!(config.bot_check.is_some(), on.contains(&"BotCheckOn"), "{name}");
+        // The bot check is on exactly when its site key is set, and only request-otp holds its secret.
+        let checks_bots = on.contains(&"BotCheckOn") && binary == "request-otp";
+        assert_eq!(config.bot_check.is_some(), checks_bots, "{name}");
         // Lambda's JSON log format, which the functions' logging follows.
         assert_eq!(property(&t, f, "LoggingConfig")["LogFormat"], "JSON", "{name}");
         // A resend may call Vonage three times (start, cancel, start) after the bot check and
