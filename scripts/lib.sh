@@ -91,7 +91,10 @@ declare -A side_pids
 side_by_side() {
   local name=$1
   shift
-  "$@" >"$background_logs/$name.side" 2>&1 &
+  local started=$SECONDS
+  { local status=0
+    "$@" >"$background_logs/$name.side" 2>&1 || status=$?
+    echo $((SECONDS - started)) >"$background_logs/$name.took"; exit "$status"; } &
   side_pids[$name]=$!
   background_pids+=($!)
 }
@@ -99,7 +102,7 @@ side_by_side() {
 await() {
   local name=$1 status=0
   wait "${side_pids[$name]}" || status=$?
-  printf '\n--- %s (ran beside the steps above) ---\n' "$name"
+  printf '\n--- %s (ran beside the steps above, %ss) ---\n' "$name" "$(cat "$background_logs/$name.took" 2>/dev/null)"
   cat "$background_logs/$name.side"
   if [ "$status" -ne 0 ]; then
     echo "$name failed" >&2
