@@ -12,20 +12,28 @@ step() {
 
 UV_VERSION=0.13.9
 
-# Creates .venv and installs requirements-dev.txt into it when that file changed.
+# Creates .venv and installs requirements-dev.txt into it when that file (or how it is installed)
+# changed.
 ensure_python_tools() {
   if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
   fi
-  if ! cmp -s requirements-dev.txt .venv/.installed-requirements 2>/dev/null; then
+  local installed
+  installed="$(cat requirements-dev.txt)
+# installed by uv $UV_VERSION, bytecode compiled"
+  if [ "$installed" != "$(cat .venv/.installed-requirements 2>/dev/null)" ]; then
     # uv (a PyPI package with its binary in the wheel) installs the tools in seconds where pip
     # took most of a minute.
-    # uv reads the system's certificates as pip does here; should it fail anyway, pip installs.
+    # Bytecode is compiled once here (~8 s): where PYTHONDONTWRITEBYTECODE is set, Python would
+    # otherwise compile every module of moto, botocore and the SAM CLI again at each start
+    # (`sam validate` 2.3 s -> 4.5 s, the deployment checks 8 s -> 30 s beside the tests).
+    # uv reads the system's certificates as pip does here; should it fail anyway, pip installs
+    # (and compiles).
     if ! { .venv/bin/pip install --quiet --disable-pip-version-check "uv==$UV_VERSION" &&
-      UV_NATIVE_TLS=1 .venv/bin/uv pip install --quiet --python .venv/bin/python -r requirements-dev.txt; }; then
+      UV_NATIVE_TLS=1 .venv/bin/uv pip install --quiet --compile-bytecode --python .venv/bin/python -r requirements-dev.txt; }; then
       .venv/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
     fi
-    cp requirements-dev.txt .venv/.installed-requirements
+    printf '%s\n' "$installed" >.venv/.installed-requirements
   fi
   export PATH="$PWD/.venv/bin:$PATH"
 }
