@@ -27,10 +27,11 @@ ensure_python_tools() {
     # Bytecode is compiled once here (~8 s): where PYTHONDONTWRITEBYTECODE is set, Python would
     # otherwise compile every module of moto, botocore and the SAM CLI again at each start
     # (`sam validate` 2.3 s -> 4.5 s, the deployment checks 8 s -> 30 s beside the tests).
+    # `--reinstall` so that packages already there are compiled too.
     # uv reads the system's certificates as pip does here; should it fail anyway, pip installs
     # (and compiles).
     if ! { .venv/bin/pip install --quiet --disable-pip-version-check "uv==$UV_VERSION" &&
-      UV_NATIVE_TLS=1 .venv/bin/uv pip install --quiet --compile-bytecode --python .venv/bin/python -r requirements-dev.txt; }; then
+      UV_NATIVE_TLS=1 .venv/bin/uv pip install --quiet --reinstall --compile-bytecode --python .venv/bin/python -r requirements-dev.txt; }; then
       .venv/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
     fi
     printf '%s\n' "$installed" >.venv/.installed-requirements
