@@ -15,6 +15,9 @@ export default defineConfig({
     // modules' reset functions): a run takes ~2.5 s of CPU instead of ~8 s.
     pool: "threads",
     isolate: false,
+    // A bound on a hung test, not a speed target: typing a number into jsdom took 5.5 s once with
+    // the test command's other checks on both cores (Vitest's default bound is 5 s).
+    testTimeout: 30_000,
     include: ["src/**/*.test.{ts,tsx}"],
   },
 });

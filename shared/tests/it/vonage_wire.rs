@@ -66,14 +66,14 @@ async fn v2_start_sends_the_documented_request() {
         .expect(1)
         .mount(&server)
         .await;
-    let outcome = client(&server, VonageApi::V2, "2000").start(&phone(), &client_ref).await.unwrap();
+    let outcome = client(&server, VonageApi::V2, "10000").start(&phone(), &client_ref).await.unwrap();
     assert_eq!(outcome, StartOutcome::Started(id()));
 }
 
 #[tokio::test]
 async fn v2_start_maps_every_answer() {
     let server = MockServer::start().await;
-    let c = client(&server, VonageApi::V2, "2000");
+    let c = client(&server, VonageApi::V2, "10000");
     let r = RequestId::generate();
     let cases: Vec<(u16, Value, Result<StartOutcome, ProviderError>)> = vec![
         (409, json!({"title": "Conflict", "request_id": id().0}), Ok(StartOutcome::Concurrent(Some(id())))),
@@ -112,7 +112,7 @@ async fn v2_start_maps_every_answer() {
 #[tokio::test]
 async fn v2_check_cancel_and_next_use_the_request_path() {
     let server = MockServer::start().await;
-    let c = client(&server, VonageApi::V2, "2000");
+    let c = client(&server, VonageApi::V2, "10000");
     let at = format!("/v2/verify/{}", id().0);
     Mock::given(method("POST"))
         .and(path(at.as_str()))
@@ -163,7 +163,7 @@ async fn v2_check_cancel_and_next_use_the_request_path() {
 async fn provider_ids_cannot_escape_their_path_segment() {
     let server = MockServer::start().await;
     answer(&server, "POST", "/v2/verify/a%2F..%2Fb", 200, json!({"status": "completed"})).await;
-    let c = client(&server, VonageApi::V2, "2000");
+    let c = client(&server, VonageApi::V2, "10000");
     assert_eq!(c.check(&ProviderRequestId("a/../b".into()), &code()).await, Ok(CheckOutcome::Verified));
 }
 
@@ -210,14 +210,14 @@ async fn legacy_start_sends_the_documented_request() {
         .expect(1)
         .mount(&server)
         .await;
-    let outcome = client(&server, VonageApi::Legacy, "2000").start(&phone(), &RequestId::generate()).await.unwrap();
+    let outcome = client(&server, VonageApi::Legacy, "10000").start(&phone(), &RequestId::generate()).await.unwrap();
     assert_eq!(outcome, StartOutcome::Started(ProviderRequestId("abcdef0123456789abcdef0123456789".into())));
 }
 
 #[tokio::test]
 async fn legacy_status_codes_map_to_outcomes() {
     let server = MockServer::start().await;
-    let c = client(&server, VonageApi::Legacy, "2000");
+    let c = client(&server, VonageApi::Legacy, "10000");
     let r = RequestId::generate();
     let starts: Vec<(Value, Result<StartOutcome, ProviderError>)> = vec![
         (
