@@ -16,7 +16,8 @@ import {
   wrongCode,
 } from "./page.mjs";
 
-describe("the verification page", () => {
+// Each test has its own context and its own number: they run at once, on one server.
+describe("the verification page", { concurrency: 4 }, () => {
   let server;
   before(async () => (server = await startServer()));
   after(async () => server.stop());
@@ -103,37 +104,6 @@ describe("the verification page", () => {
     await page.context().close();
   });
 
-  it("refuses an expired code and offers a new one", async () => {
-    const page = await open(server);
-    const { code, right } = await toCodeStep(page, server, "0105");
-    await server.advance(300); // the code's 5 minutes, without waiting for them
-    await code.fill(right);
-    await page.getByRole("alert").filter({ hasText: "This code has expired. Get a new code." }).waitFor();
-    await page.context().close();
-  });
-
-  it("catches an invalid number before sending, and says when the API refuses one", async () => {
-    const page = await open(server);
-    await sendCode(page, "415 555");
-    await page.getByRole("alert").filter({ hasText: "That number doesn't look right" }).waitFor();
-    await shot(page, "5-invalid-number-390x844");
-    await page.getByLabel("Phone number").fill("800 555 0199");
-    await page.getByRole("button", { name: "Send code" }).click();
-    await page.getByRole("alert").filter({ hasText: "can't receive text messages" }).waitFor();
-    await page.context().close();
-  });
-
-  it("says when the text message service fails, and sends on retry", async () => {
-    const page = await open(server);
-    await server.fault({ status: 500, endpoint: "start" });
-    await sendCode(page, "415 555 0106");
-    await page.getByRole("alert").filter({ hasText: "The text message service isn't answering" }).waitFor();
-    await shot(page, "6-provider-failure-390x844");
-    await page.getByRole("button", { name: "Send code" }).click();
-    await page.getByLabel("6-digit code").waitFor();
-    await page.context().close();
-  });
-
   for (const scheme of ["light", "dark"]) {
     it(`works by keyboard alone at 320 px, with no accessibility violations (${scheme})`, async () => {
       // axe-core is injected as an inline script, which the page's CSP rightly refuses.
@@ -170,6 +140,45 @@ describe("the verification page", () => {
     await page.reload();
     await page.getByLabel("6-digit code").fill(await server.code("+14155550107"));
     await page.getByRole("heading", { name: "Phone number verified" }).waitFor();
+    await page.context().close();
+  });
+});
+
+// Tests that change the server for everyone (its clock, the simulator's next answer) have their
+// own server, and run one after the other.
+describe("the verification page, when time passes or the text message service fails", () => {
+  let server;
+  before(async () => (server = await startServer()));
+  after(async () => server.stop());
+
+  it("refuses an expired code and offers a new one", async () => {
+    const page = await open(server);
+    const { code, right } = await toCodeStep(page, server, "0105");
+    await server.advance(300); // the code's 5 minutes, without waiting for them
+    await code.fill(right);
+    await page.getByRole("alert").filter({ hasText: "This code has expired. Get a new code." }).waitFor();
+    await page.context().close();
+  });
+
+  it("catches an invalid number before sending, and says when the API refuses one", async () => {
+    const page = await open(server);
+    await sendCode(page, "415 555");
+    await page.getByRole("alert").filter({ hasText: "That number doesn't look right" }).waitFor();
+    await shot(page, "5-invalid-number-390x844");
+    await page.getByLabel("Phone number").fill("800 555 0199");
+    await page.getByRole("button", { name: "Send code" }).click();
+    await page.getByRole("alert").filter({ hasText: "can't receive text messages" }).waitFor();
+    await page.context().close();
+  });
+
+  it("says when the text message service fails, and sends on retry", async () => {
+    const page = await open(server);
+    await server.fault({ status: 500, endpoint: "start" });
+    await sendCode(page, "415 555 0106");
+    await page.getByRole("alert").filter({ hasText: "The text message service isn't answering" }).waitFor();
+    await shot(page, "6-provider-failure-390x844");
+    await page.getByRole("button", { name: "Send code" }).click();
+    await page.getByLabel("6-digit code").waitFor();
     await page.context().close();
   });
 });
