@@ -47,13 +47,20 @@ background_pids=()
 background_logs=$(mktemp -d)
 trap 'kill "${background_pids[@]}" 2>/dev/null || true; rm -rf "$background_logs"' EXIT
 
-# start_background NAME READY_URL COMMAND...: runs COMMAND until the script exits, and waits
-# until READY_URL answers (any HTTP status).
-start_background() {
-  local name=$1 ready=$2
-  shift 2
+# spawn NAME COMMAND...: runs COMMAND until the script exits, its output in NAME's log.
+declare -A spawned_pids
+spawn() {
+  local name=$1
+  shift
   "$@" >"$background_logs/$name.log" 2>&1 &
   background_pids+=($!)
+  spawned_pids[$name]=$!
+}
+
+# wait_ready NAME READY_URL: waits until what `spawn NAME` started answers at READY_URL (any HTTP
+# status); ends the script (or the check beside it that waits) if it exits or never answers.
+wait_ready() {
+  local name=$1 ready=$2
   for _ in $(seq 1 300); do
     if python3 - "$ready" 2>/dev/null <<'PY'
 import sys, urllib.error, urllib.request
@@ -65,7 +72,7 @@ PY
     then
       return 0
     fi
-    if ! kill -0 "${background_pids[-1]}" 2>/dev/null; then
+    if ! kill -0 "${spawned_pids[$name]}" 2>/dev/null; then
       cat "$background_logs/$name.log" >&2
       echo "$name exited before it was ready" >&2
       exit 1
@@ -75,6 +82,14 @@ PY
   cat "$background_logs/$name.log" >&2
   echo "$name did not answer at $ready" >&2
   exit 1
+}
+
+# start_background NAME READY_URL COMMAND...: spawn, then wait_ready.
+start_background() {
+  local name=$1 ready=$2
+  shift 2
+  spawn "$name" "$@"
+  wait_ready "$name" "$ready"
 }
 
 # create_table ENDPOINT NAME: the table as the deployment has it (partition key pk, TTL on ttl).
