@@ -63,6 +63,10 @@ describe("every API error code has its own message and next step", () => {
       /in 10 minutes, or use another number\.$/,
     );
     expect(next("sending_paused")).toBe("wait");
+    expect(next("sending_stopped")).toBe("wait");
+    expect(explain({ code: "sending_stopped", error: "x", retryAfter: 300 }).message).toBe(
+      "Sending codes is stopped for now. Try again later.",
+    );
     expect(explain({ code: "sending_paused", error: "x", retryAfter: 7200 }).message).toMatch(/paused.*in 2 hours\./);
   });
 

@@ -57,6 +57,9 @@ export function explain(error: ApiError): Explained {
         message: `Sending codes is paused for now. Try again ${inTime(error.retryAfter)}.`,
         next: "wait",
       };
+    case "sending_stopped":
+      // The operator's switch: they decide when it ends, so no time is promised.
+      return { message: "Sending codes is stopped for now. Try again later.", next: "wait" };
     case "bot_check_failed":
       return { message: "We couldn't confirm you're not a robot. Try again.", next: "retry" };
     case "bot_check_unavailable":

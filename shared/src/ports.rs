@@ -167,6 +167,8 @@ pub struct Standing {
     pub country: [DayCount; 2],
     /// Today's spend on the spend shard.
     pub spent: MicroUsd,
+    /// The operator's switch: no codes go out while it is on (README, Operations).
+    pub sending_stopped: bool,
 }
 
 /// A send, as the rules allowed it on what was read: the store applies it only if all still holds.

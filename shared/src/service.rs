@@ -17,6 +17,7 @@ use crate::ports::{
     SendDenied, SendReservation, SendSubjects, Standing, StartOutcome, StoreError, Tally, VerificationProvider,
     VerificationStore, WriteId,
 };
+use crate::runtime::metrics::{self, Metric};
 use crate::runtime::telemetry::error_chain;
 
 /// The limits, all set by environment (see [`crate::runtime::config`]).
@@ -61,6 +62,8 @@ pub enum RequestCodeError {
     DestinationPaused { retry_after_seconds: u64 },
     #[error("the day's SMS budget is spent")]
     SendingPaused { retry_after_seconds: u64 },
+    #[error("the operator stopped sending")]
+    SendingStopped,
     #[error(transparent)]
     Provider(ProviderError),
     #[error(transparent)]
@@ -126,6 +129,10 @@ where
         };
         self.store.create(&verification).await?;
         info!(request_id = %request_id, phone = %phone, "code sent");
+        metrics::country(phone.region());
+        metrics::record(Metric::CodesSent, 1.0);
+        metrics::record(Metric::UnverifiedCodes, 1.0);
+        metrics::record(Metric::EstimatedSpend, reservation.price.dollars());
         Ok(CodeSent {
             request_id,
             phone,
@@ -187,6 +194,9 @@ where
         now: OffsetDateTime,
     ) -> Result<SendReservation, Refusal> {
         let policy = &self.policy;
+        if standing.sending_stopped {
+            return Err(Refusal::Stopped);
+        }
         let id = WriteId::generate();
         let number_after = policy.number.send(&standing.number, now, &id).map_err(Refusal::Number)?;
         let client_cap = ClientCap { max: policy.max_sends_per_ip_per_hour };
@@ -228,22 +238,27 @@ where
                 ("cooldown", RequestCodeError::ResendTooSoon { retry_after_seconds: wait(until) })
             }
             Refusal::Number(NumberRefusal::Capped { until }) => {
-                ("number cap", RequestCodeError::RateLimited { retry_after_seconds: wait(until) })
+                ("number_cap", RequestCodeError::RateLimited { retry_after_seconds: wait(until) })
             }
             Refusal::Store(SendDenied::ClientCapped { until }) => {
-                ("client cap", RequestCodeError::RateLimited { retry_after_seconds: wait(until) })
+                ("client_cap", RequestCodeError::RateLimited { retry_after_seconds: wait(until) })
             }
             Refusal::Store(SendDenied::DestinationPaused { until }) => {
-                ("destination budget", RequestCodeError::DestinationPaused { retry_after_seconds: wait(until) })
+                ("destination_budget", RequestCodeError::DestinationPaused { retry_after_seconds: wait(until) })
             }
             Refusal::Store(SendDenied::SpendingPaused { until }) => {
-                ("spend budget", RequestCodeError::SendingPaused { retry_after_seconds: wait(until) })
+                ("spend_budget", RequestCodeError::SendingPaused { retry_after_seconds: wait(until) })
             }
+            Refusal::Stopped => ("stopped", RequestCodeError::SendingStopped),
             Refusal::Store(SendDenied::Changed) => {
                 ("changed", RequestCodeError::Store(StoreError::Unavailable("the number's state changed".into())))
             }
         };
         info!(rule, country = phone.region(), "code request refused");
+        if !matches!(error, RequestCodeError::Store(_)) {
+            metrics::country(phone.region());
+            metrics::refused(rule);
+        }
         error
     }
 
@@ -302,6 +317,9 @@ where
             Ok(v) => v,
             Err(AttemptError::Denied(denied)) => {
                 info!(request_id = %request_id, ?denied, "check refused");
+                if denied == AttemptDenied::Expired {
+                    metrics::record(Metric::CodesExpired, 1.0);
+                }
                 return Err(CheckCodeError::Denied(denied));
             }
             Err(AttemptError::Store(e)) => return Err(e.into()),
@@ -317,11 +335,16 @@ where
             }
         };
         info!(request_id = %request_id, ?outcome, attempt = verification.attempts, "code checked");
+        if let Some(tally) = &verification.tally {
+            metrics::country(&tally.country);
+        }
         match outcome {
             CheckOutcome::Verified => {
                 let finish =
                     self.store.finish(request_id, Finish::Verified { at: now }, &attempt, verification.tally.as_ref());
                 if finish.await? {
+                    metrics::record(Metric::CodesVerified, 1.0);
+                    metrics::record(Metric::UnverifiedCodes, -1.0);
                     Ok(Verified { phone_e164: verification.phone_e164, verified_at: now })
                 } else {
                     Err(self.settled_refusal(request_id, now).await)
@@ -336,6 +359,7 @@ where
             // wrong codes: concurrent checks may have reached it in another order than ours.
             CheckOutcome::Terminated if self.clock.now() >= verification.expires_at => {
                 self.store.finish(request_id, Finish::Expired, &attempt, None).await?;
+                metrics::record(Metric::CodesExpired, 1.0);
                 Err(CheckCodeError::Denied(AttemptDenied::Expired))
             }
             CheckOutcome::Terminated => {
@@ -344,6 +368,7 @@ where
             }
             CheckOutcome::Gone => {
                 if self.store.finish(request_id, Finish::Expired, &attempt, None).await? {
+                    metrics::record(Metric::CodesExpired, 1.0);
                     Err(CheckCodeError::Denied(AttemptDenied::Expired))
                 } else {
                     Err(self.settled_refusal(request_id, now).await)
@@ -370,6 +395,8 @@ const RESERVE_TRIES: usize = 3;
 enum Refusal {
     Number(NumberRefusal),
     Store(SendDenied),
+    /// The operator's switch is on.
+    Stopped,
 }
 
 /// A number below `n`, drawn at random (a counter shard).

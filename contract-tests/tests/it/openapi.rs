@@ -139,6 +139,11 @@ async fn every_situation() -> Vec<Seen> {
     all.push(request(&h, "+14155552672").await); // destination_paused: the same range
     all.push(request(&h, "+14155562671").await); // sending_paused: another range, past the cent
 
+    // The operator's switch.
+    let h = Harness::start().await;
+    h.deps.service.store().inner.set_sending_stopped(true);
+    all.push(request(&h, "+14155552671").await); // sending_stopped
+
     // The bot check on, with Cloudflare's always-passing test secret: no token, then the dummy one.
     let h =
         Harness::with(&[("TURNSTILE_SECRET_KEY", "1x0000000000000000000000000000000AA")], SimConfig::default()).await;
@@ -221,7 +226,7 @@ async fn every_answer_matches_its_documented_schema_and_every_documented_answer_
         ));
     }
     let documented = documented(&spec);
-    assert_eq!(documented.len(), 40, "{documented:#?}");
+    assert_eq!(documented.len(), 41, "{documented:#?}");
     assert_eq!(observed, documented, "documented and observed (path, status, code) differ");
 }
 

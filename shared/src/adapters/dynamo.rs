@@ -330,6 +330,7 @@ impl VerificationStore for DynamoStore {
             country_yesterday,
             country_today,
             spend_key(subjects),
+            AttributeValue::S(SENDING_SWITCH_KEY.into()),
         ];
         let items = self.batch_get(&keys).await?;
         let item = |key: &AttributeValue| key.as_s().ok().and_then(|k| items.get(k));
@@ -350,6 +351,7 @@ impl VerificationStore for DynamoStore {
             spent: MicroUsd(
                 item(&keys[7]).and_then(|i| get_int(i, SPENT)).map_or(0, |n| u64::try_from(n).unwrap_or(0)),
             ),
+            sending_stopped: item(&keys[8]).and_then(|i| i.get(STOPPED)).and_then(|v| v.as_bool().ok()) == Some(&true),
         })
     }
 
@@ -710,6 +712,11 @@ const UNVERIFIED: &str = "unverified";
 const VERIFIED: &str = "verified";
 /// A spend shard's total, in millionths of a dollar.
 const SPENT: &str = "spent";
+/// The operator's switch (README, Operations): the item `{"pk": "switch#sending", "stopped": true}`
+/// stops every send until it is removed or set to false. Read with the limits, in the same
+/// `BatchGetItem`: no call, no cache.
+pub const SENDING_SWITCH_KEY: &str = "switch#sending";
+pub const STOPPED: &str = "stopped";
 /// What a verification's send was counted against (a map; see [`Tally`]).
 const TALLY: &str = "tally";
 /// The names of the attempts counted against a verification (a string set).

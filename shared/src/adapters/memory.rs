@@ -30,6 +30,8 @@ struct State {
     days: HashMap<String, DayCount>,
     /// (day, shard) -> the estimated spend.
     spend: HashMap<(i64, u32), MicroUsd>,
+    /// The operator's switch.
+    sending_stopped: bool,
 }
 
 /// The key of a range's (`range#<key>#<day>`) or a country shard's
@@ -56,6 +58,11 @@ impl MemoryStore {
         Self::default()
     }
 
+    /// The operator's switch, as the `switch#sending` item sets it in DynamoDB.
+    pub fn set_sending_stopped(&self, stopped: bool) {
+        self.lock().sending_stopped = stopped;
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         // A panic elsewhere while holding the lock leaves every map consistent (each operation
         // checks before it writes), so the data stays usable.
@@ -78,6 +85,7 @@ impl VerificationStore for MemoryStore {
             range: counts(true),
             country: counts(false),
             spent: state.spend.get(&(tally.day, subjects.spend_shard)).copied().unwrap_or_default(),
+            sending_stopped: state.sending_stopped,
         })
     }
 

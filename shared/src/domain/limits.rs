@@ -195,6 +195,11 @@ pub fn client_network(ip: &str) -> String {
 pub struct MicroUsd(pub u64);
 
 impl MicroUsd {
+    /// In US dollars, for a metric.
+    pub fn dollars(self) -> f64 {
+        self.0 as f64 / 1_000_000.0
+    }
+
     /// Parses `0.05`, `10`, `12.345678`.
     pub fn parse(text: &str) -> Option<Self> {
         let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));

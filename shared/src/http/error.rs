@@ -10,6 +10,10 @@ use serde_json::{Map, Value};
 
 use super::{MAX_BODY_BYTES, json_response};
 
+/// How long a client is told to wait while the operator's switch stops sending: they decide
+/// when it ends, so a short poll, not a promise.
+const SENDING_STOPPED_RETRY_SECONDS: u64 = 300;
+
 /// The table: `Kind { field: Type = sample } => STATUS, "code", sentence, bodyField = value;`.
 /// The sample (1 for a number) is what the contract test shows of a kind; it is compiled only
 /// for tests.
@@ -95,6 +99,10 @@ api_errors! {
     SendingPaused { retry_after_seconds: u64 = 1 } => SERVICE_UNAVAILABLE, "sending_paused",
         format!("Sending codes is paused for now. Try again in {}.", wait(retry_after_seconds)),
         retryAfter = retry_after_seconds;
+    /// The operator stopped sending (the switch in README, Operations), until they start it again.
+    SendingStopped => SERVICE_UNAVAILABLE, "sending_stopped",
+        "Sending codes is stopped for now. Try again later.",
+        retryAfter = SENDING_STOPPED_RETRY_SECONDS;
     /// verify-otp for a relying party: a client id not registered here.
     InvalidClient => BAD_REQUEST, "invalid_client", "This application is not registered with the phone verification service.";
     /// verify-otp for a relying party: a redirect URI that is not one of the client's, exactly.

@@ -25,6 +25,7 @@ use crate::adapters::turnstile::BotCheckError;
 use crate::domain::phone::PhoneError;
 use crate::domain::verification::AttemptDenied;
 use crate::ports::{ProviderError, StoreError};
+use crate::runtime::metrics::{self, Metric};
 use crate::runtime::telemetry::error_chain;
 use crate::service::{CheckCodeError, RequestCodeError};
 
@@ -101,14 +102,26 @@ impl Failure {
         Self { answer: store_answer(&e), cause: Some(Cause::Store(e)) }
     }
 
-    /// The failure's one log line: a provider's at `warn` (theirs, and answered 5xx), a store's at
-    /// `error` (ours), each with its whole chain of causes.
-    fn log(&self) {
+    /// The failure's one log line and its metric: a provider's at `warn` (theirs, and answered
+    /// 5xx), a store's at `error` (ours), each with its whole chain of causes.
+    fn report(&self) {
         match &self.cause {
-            Some(Cause::Provider(e)) => warn!(error = %error_chain(e), "provider call failed"),
-            Some(Cause::Store(e)) => error!(error = %error_chain(e), "store call failed"),
+            Some(Cause::Provider(e)) => {
+                let timed_out = matches!(e, ProviderError::Timeout);
+                metrics::record(if timed_out { Metric::ProviderTimeouts } else { Metric::ProviderErrors }, 1.0);
+                warn!(error = %error_chain(e), "provider call failed");
+            }
+            Some(Cause::Store(e)) => {
+                metrics::record(Metric::StoreErrors, 1.0);
+                error!(error = %error_chain(e), "store call failed");
+            }
             Some(Cause::BotCheck(e @ BotCheckError::Misconfigured(_))) => error!(error = %e, "bot check failed"),
-            Some(Cause::BotCheck(e)) => warn!(error = %e, "bot check failed"),
+            Some(Cause::BotCheck(e)) => {
+                if matches!(e, BotCheckError::Refused(_)) {
+                    metrics::refused("bot_check");
+                }
+                warn!(error = %e, "bot check failed");
+            }
             None => {}
         }
     }
@@ -156,6 +169,7 @@ impl From<RequestCodeError> for Failure {
             RequestCodeError::SendingPaused { retry_after_seconds } => {
                 ApiError::SendingPaused { retry_after_seconds }.into()
             }
+            RequestCodeError::SendingStopped => ApiError::SendingStopped.into(),
             RequestCodeError::Provider(e) => Self::provider(e),
             RequestCodeError::Store(e) => Self::store(e),
         }
@@ -184,7 +198,8 @@ pub fn json_response(status: StatusCode, body: &Value) -> Response<Body> {
 
 /// Runs one JSON endpoint: answers CORS preflights, applies the request rules, hands the parsed
 /// request to `endpoint`, maps any error to its response (with `error_fields` added to the body),
-/// and puts CORS and caching headers on whatever comes back. A panic inside `endpoint` (a bug)
+/// writes what the request measured (`runtime::metrics`), and puts CORS and caching headers on
+/// whatever comes back. A panic inside `endpoint` (a bug)
 /// is answered as any unexpected error, 500 `internal_error`, and logged by the panic hook that
 /// [`crate::runtime::telemetry::init`] installs.
 pub async fn serve_json<F, Fut>(
@@ -206,14 +221,17 @@ where
             edge.cors.decorate(&req, &mut answer);
             crate::runtime::panic_answer::register(&context.request_id, answer)
         });
-        let outcome = match edge.client_ip(&req).and_then(|client_ip| JsonRequest::parse(&req, client_ip)) {
-            Ok(parsed) => catch_panic(endpoint(parsed)).await.unwrap_or_else(|()| Err(ApiError::Internal.into())),
-            Err(e) => Err(e.into()),
-        };
-        outcome.unwrap_or_else(|failure| {
-            failure.log();
-            failure.answer.into_response_with(error_fields)
+        metrics::scope(async {
+            let outcome = match edge.client_ip(&req).and_then(|client_ip| JsonRequest::parse(&req, client_ip)) {
+                Ok(parsed) => catch_panic(endpoint(parsed)).await.unwrap_or_else(|()| Err(ApiError::Internal.into())),
+                Err(e) => Err(e.into()),
+            };
+            outcome.unwrap_or_else(|failure| {
+                failure.report();
+                failure.answer.into_response_with(error_fields)
+            })
         })
+        .await
     };
     edge.cors.decorate(&req, &mut response);
     response

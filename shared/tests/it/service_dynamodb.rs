@@ -65,3 +65,40 @@ async fn a_code_round_trip_through_dynamodb_and_the_simulator() {
     let again = deps.service.check_code(&sent.request_id, &OtpCode::parse(&message.code, 6).unwrap()).await;
     assert!(matches!(again, Err(CheckCodeError::Denied(AttemptDenied::AlreadyVerified))), "{again:?}");
 }
+
+/// The operator's switch as an operator sets it: an item put with the AWS CLI's shape. While it
+/// says stopped, nothing is sent and nothing is counted; removed, sending goes on.
+#[tokio::test]
+async fn the_sending_switch_in_the_table_stops_every_send_until_it_is_removed() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use shared::adapters::dynamo::{PARTITION_KEY, SENDING_SWITCH_KEY, STOPPED};
+    use shared::service::RequestCodeError;
+
+    let sim = Simulator::spawn(SimConfig::default()).await.unwrap();
+    let config = config(&sim.base_url(), &[]);
+    let provider = VonageClient::new(config.vonage.clone()).unwrap();
+    let store = dynamo_store().await;
+    let (client, table) = (store.client().clone(), store.table().to_owned());
+    let deps = HandlerDeps::new(config, provider, store, SystemClock);
+    let phone = || PhoneNumber::parse("+447400123456", &CountryAllowList::default()).unwrap();
+    let switch = AttributeValue::S(SENDING_SWITCH_KEY.into());
+
+    client
+        .put_item()
+        .table_name(&table)
+        .item(PARTITION_KEY, switch.clone())
+        .item(STOPPED, AttributeValue::Bool(true))
+        .send()
+        .await
+        .unwrap();
+    let refused = deps.service.request_code(phone(), "198.51.100.7").await;
+    assert!(matches!(refused, Err(RequestCodeError::SendingStopped)), "{refused:?}");
+    assert_eq!(sim.simulator.api_calls(), 0, "nothing sent");
+
+    client.delete_item().table_name(&table).key(PARTITION_KEY, switch).send().await.unwrap();
+    deps.service
+        .request_code(phone(), "198.51.100.7")
+        .await
+        .expect("sends again, with no cooldown left by the refusal");
+    assert_eq!(sim.simulator.messages().len(), 1);
+}

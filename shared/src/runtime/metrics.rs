@@ -1,0 +1,273 @@
+//! CloudWatch metrics in Embedded Metric Format: one JSON line a request, written to the
+//! function's log stream beside its other lines, which CloudWatch turns into metrics. No
+//! `PutMetricData`, no client, nothing added to a call's latency.
+//!
+//! What a request measured is collected while [`scope`] runs it ([`record`] from anywhere below:
+//! the service, the HTTP edge) and written once when it ends. Every metric has a fixed set of
+//! dimensions ([`Metric::dimension`]): the country (ISO 3166-1 alpha-2) or the rule that refused a
+//! send, and always the total beside it, so a dashboard and an alarm read totals without a
+//! search. Never a number, an address or an id: a bounded set of series.
+//!
+//! A hand-written emitter, not a crate: `metrics_cloudwatch_embedded` writes one dimension set a
+//! document (the per-country and total series would be two lines, and two metrics) behind the
+//! `metrics` facade's process-wide recorder, and `metrique` brings ~45 crates into a function
+//! whose zip and cold start are budgeted (README, Operations).
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::OnceLock;
+
+use serde_json::{Map, Value, json};
+
+/// The namespace the template names: `METRICS_NAMESPACE`, one per deployed stack.
+const DEFAULT_NAMESPACE: &str = "PhoneVerification";
+
+/// The metrics both functions emit, and what the dashboard and alarms read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Metric {
+    /// A code went out (a send the provider accepted).
+    CodesSent,
+    /// A code was entered right.
+    CodesVerified,
+    /// A code was entered after it expired.
+    CodesExpired,
+    /// A send refused by a limit, the bot check or the switch; by rule.
+    CodesRefused,
+    /// +1 a send, −1 a verification: over an hour, the codes sent that nobody entered.
+    UnverifiedCodes,
+    /// The price table's estimate of a send, in US dollars.
+    EstimatedSpend,
+    /// A provider call that failed (not a timeout).
+    ProviderErrors,
+    /// A provider call that did not answer in time.
+    ProviderTimeouts,
+    /// A store call that failed or did not answer.
+    StoreErrors,
+}
+
+/// What a metric is broken down by, beside its total.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dimension {
+    /// The total alone.
+    None,
+    /// `Country`, and the total.
+    Country,
+    /// `Country` only (a total of +1/−1 across countries says nothing).
+    CountryOnly,
+    /// `Rule`, and the total.
+    Rule,
+}
+
+impl Metric {
+    pub const ALL: [Metric; 9] = [
+        Metric::CodesSent,
+        Metric::CodesVerified,
+        Metric::CodesExpired,
+        Metric::CodesRefused,
+        Metric::UnverifiedCodes,
+        Metric::EstimatedSpend,
+        Metric::ProviderErrors,
+        Metric::ProviderTimeouts,
+        Metric::StoreErrors,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::CodesSent => "CodesSent",
+            Metric::CodesVerified => "CodesVerified",
+            Metric::CodesExpired => "CodesExpired",
+            Metric::CodesRefused => "CodesRefused",
+            Metric::UnverifiedCodes => "UnverifiedCodes",
+            Metric::EstimatedSpend => "EstimatedSpend",
+            Metric::ProviderErrors => "ProviderErrors",
+            Metric::ProviderTimeouts => "ProviderTimeouts",
+            Metric::StoreErrors => "StoreErrors",
+        }
+    }
+
+    pub fn dimension(self) -> Dimension {
+        match self {
+            Metric::CodesSent | Metric::CodesVerified | Metric::CodesExpired | Metric::EstimatedSpend => {
+                Dimension::Country
+            }
+            Metric::UnverifiedCodes => Dimension::CountryOnly,
+            Metric::CodesRefused => Dimension::Rule,
+            Metric::ProviderErrors | Metric::ProviderTimeouts | Metric::StoreErrors => Dimension::None,
+        }
+    }
+
+    fn unit(self) -> &'static str {
+        match self {
+            Metric::EstimatedSpend => "None",
+            _ => "Count",
+        }
+    }
+}
+
+/// What one request measured.
+#[derive(Debug, Default)]
+struct Measures {
+    country: Option<String>,
+    rule: Option<&'static str>,
+    values: BTreeMap<Metric, f64>,
+}
+
+tokio::task_local! {
+    static MEASURES: RefCell<Measures>;
+}
+
+/// Adds `value` to `metric` for the request being served; outside [`scope`] (a unit test of the
+/// service), nothing.
+pub fn record(metric: Metric, value: f64) {
+    let _ = MEASURES.try_with(|m| *m.borrow_mut().values.entry(metric).or_default() += value);
+}
+
+/// The country the request's metrics are broken down by (ISO 3166-1 alpha-2).
+pub fn country(iso: &str) {
+    let _ = MEASURES.try_with(|m| m.borrow_mut().country = Some(iso.to_owned()));
+}
+
+/// A send refused by `rule` (a fixed name: `cooldown`, `client_cap`, …).
+pub fn refused(rule: &'static str) {
+    let _ = MEASURES.try_with(|m| {
+        let mut m = m.borrow_mut();
+        m.rule = Some(rule);
+        *m.values.entry(Metric::CodesRefused).or_default() += 1.0;
+    });
+}
+
+/// Where the lines go: the process's standard output (the function's log stream) unless
+/// [`set_sink`] said otherwise.
+type Sink = Box<dyn Fn(&str) + Send + Sync>;
+static SINK: OnceLock<Sink> = OnceLock::new();
+static NAMESPACE: OnceLock<String> = OnceLock::new();
+
+/// Sends every line elsewhere (`otp-local` sums them for its dev endpoint; tests read them).
+/// The first call wins.
+pub fn set_sink(sink: impl Fn(&str) + Send + Sync + 'static) {
+    let _ = SINK.set(Box::new(sink));
+}
+
+/// Runs one request, then writes what it measured as one line (none when it measured nothing).
+pub async fn scope<F: Future>(request: F) -> F::Output {
+    let (output, measures) = collect(request).await;
+    if let Some(line) = emf_line(&measures, now_millis()) {
+        match SINK.get() {
+            Some(sink) => sink(&line),
+            None => println!("{line}"),
+        }
+    }
+    output
+}
+
+async fn collect<F: Future>(request: F) -> (F::Output, Measures) {
+    MEASURES
+        .scope(RefCell::new(Measures::default()), async {
+            let output = request.await;
+            (output, MEASURES.with(|m| std::mem::take(&mut *m.borrow_mut())))
+        })
+        .await
+}
+
+fn namespace() -> &'static str {
+    NAMESPACE.get_or_init(|| std::env::var("METRICS_NAMESPACE").unwrap_or_else(|_| DEFAULT_NAMESPACE.to_owned()))
+}
+
+fn now_millis() -> u64 {
+    let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    u64::try_from(since_epoch.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The request's measures as one EMF document: a directive per dimension set in use, the
+/// dimensions' values and each metric's value at the top level.
+fn emf_line(measures: &Measures, timestamp: u64) -> Option<String> {
+    if measures.values.is_empty() {
+        return None;
+    }
+    let mut document = Map::new();
+    let mut directives: Vec<Value> = Vec::new();
+    let mut add = |dimension_sets: Vec<Vec<&str>>, metrics: Vec<Metric>| {
+        if !metrics.is_empty() {
+            let metrics: Vec<Value> = metrics.iter().map(|m| json!({"Name": m.name(), "Unit": m.unit()})).collect();
+            directives.push(json!({"Namespace": namespace(), "Dimensions": dimension_sets, "Metrics": metrics}));
+        }
+    };
+    let of = |d: Dimension| measures.values.keys().copied().filter(|m| m.dimension() == d).collect::<Vec<_>>();
+    add(vec![vec![]], of(Dimension::None));
+    match &measures.country {
+        Some(country) => {
+            document.insert("Country".into(), country.clone().into());
+            add(vec![vec!["Country"], vec![]], of(Dimension::Country));
+            add(vec![vec!["Country"]], of(Dimension::CountryOnly));
+        }
+        None => add(vec![vec![]], of(Dimension::Country)),
+    }
+    match measures.rule {
+        Some(rule) => {
+            document.insert("Rule".into(), rule.into());
+            add(vec![vec!["Rule"], vec![]], of(Dimension::Rule));
+        }
+        None => add(vec![vec![]], of(Dimension::Rule)),
+    }
+    for (metric, value) in &measures.values {
+        if metric.dimension() == Dimension::CountryOnly && measures.country.is_none() {
+            continue;
+        }
+        document.insert(metric.name().into(), json!(value));
+    }
+    document.insert("_aws".into(), json!({"Timestamp": timestamp, "CloudWatchMetrics": directives}));
+    Some(Value::Object(document).to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn measured(request: impl Future<Output = ()>) -> Value {
+        let ((), measures) = collect(request).await;
+        serde_json::from_str(&emf_line(&measures, 1_700_000_000_000).expect("a line")).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_send_is_one_line_with_its_country_and_totals() {
+        let doc = measured(async {
+            country("GB");
+            record(Metric::CodesSent, 1.0);
+            record(Metric::UnverifiedCodes, 1.0);
+            record(Metric::EstimatedSpend, 0.04);
+        })
+        .await;
+        assert_eq!(doc["Country"], "GB");
+        assert_eq!((doc["CodesSent"].as_f64(), doc["EstimatedSpend"].as_f64()), (Some(1.0), Some(0.04)));
+        let directives = doc["_aws"]["CloudWatchMetrics"].as_array().unwrap();
+        assert_eq!(directives[0]["Namespace"], "PhoneVerification");
+        assert_eq!(directives[0]["Dimensions"], json!([["Country"], []]));
+        let names: Vec<_> = directives[0]["Metrics"].as_array().unwrap().iter().map(|m| m["Name"].clone()).collect();
+        assert_eq!(names, [json!("CodesSent"), json!("EstimatedSpend")]);
+        assert_eq!(directives[1]["Dimensions"], json!([["Country"]]));
+        assert_eq!(directives[1]["Metrics"][0]["Name"], "UnverifiedCodes");
+        assert_eq!(doc["_aws"]["Timestamp"], 1_700_000_000_000_u64);
+    }
+
+    #[tokio::test]
+    async fn a_refusal_has_its_rule_and_errors_have_only_totals() {
+        let doc = measured(async {
+            refused("client_cap");
+            record(Metric::StoreErrors, 1.0);
+        })
+        .await;
+        assert_eq!((doc["Rule"].as_str(), doc["CodesRefused"].as_f64()), (Some("client_cap"), Some(1.0)));
+        let directives = doc["_aws"]["CloudWatchMetrics"].as_array().unwrap();
+        assert_eq!(directives[0]["Dimensions"], json!([[]]));
+        assert_eq!(directives[0]["Metrics"][0]["Name"], "StoreErrors");
+        assert_eq!(directives[1]["Dimensions"], json!([["Rule"], []]));
+        assert!(doc.get("Country").is_none());
+    }
+
+    #[tokio::test]
+    async fn nothing_measured_writes_nothing_and_outside_a_scope_recording_is_ignored() {
+        record(Metric::CodesSent, 1.0);
+        assert_eq!(emf_line(&Measures::default(), 0), None);
+    }
+}
