@@ -23,7 +23,7 @@ fn read(path: &str) -> String {
 // The template, with CloudFormation's short tags (`!Ref`, `!Sub`, ...) turned into their long
 // form (`{"Ref": ...}`, `{"Fn::Sub": ...}`) so it reads as plain JSON.
 
-fn template() -> Value {
+pub(crate) fn template() -> Value {
     template_at("template.yaml")
 }
 
@@ -117,6 +117,7 @@ fn resolve_value(t: &Value, v: &Value) -> String {
         for (name, p) in t["Parameters"].as_object().unwrap() {
             out = out.replace(&format!("${{{name}}}"), p["Default"].as_str().unwrap_or_default());
         }
+        out = out.replace("${AWS::StackName}", STACK_NAME);
         if let Some(reference) = out.strip_prefix("{{resolve:secretsmanager:").and_then(|r| r.strip_suffix("}}")) {
             let key = reference.rsplit(':').next().unwrap();
             if key == "TOKEN_SIGNING_KEYS" {
@@ -553,6 +554,8 @@ impl Source {
 // the other environment; the roles the stack creates held inside a permissions boundary.
 
 const ACCOUNT: &str = "123456789012";
+/// The stack a `samconfig.toml` environment deploys (`phone-verification-STAGE`).
+pub(crate) const STACK_NAME: &str = "phone-verification-dev";
 const STAGES: [&str; 2] = ["dev", "prod"];
 
 /// A file of deploy/ as the README's one-time setup fills it in for `stage`.

@@ -3,4 +3,5 @@
 
 mod deployment;
 mod logs;
+mod metrics;
 mod openapi;

@@ -50,6 +50,8 @@ pub struct Config {
     pub phone_hash_key: SecretString,
     /// The bot check before any SMS, when `TURNSTILE_SECRET_KEY` is set.
     pub bot_check: Option<TurnstileSettings>,
+    /// Where the metrics go (`METRICS_NAMESPACE`; the template names one per stack).
+    pub metrics_namespace: String,
 }
 
 /// The DynamoDB table that holds verifications, cooldowns and counters.
@@ -126,8 +128,24 @@ impl Config {
             vonage,
             phone_hash_key: SecretString::from(phone_hash_key),
             bot_check: bot_check(s)?,
+            metrics_namespace: metrics_namespace(s)?,
         })
     }
+}
+
+/// CloudWatch's rule for a namespace: 1 to 255 of letters, digits and `.-_/#:`, not `AWS/…`.
+fn metrics_namespace<F: Fn(&str) -> Option<String>>(s: &Settings<F>) -> Result<String, ConfigError> {
+    let namespace = s.get("METRICS_NAMESPACE").unwrap_or_else(|| crate::runtime::metrics::DEFAULT_NAMESPACE.into());
+    let valid = (1..=255).contains(&namespace.len())
+        && namespace.bytes().all(|b| b.is_ascii_alphanumeric() || b".-_/#: ".contains(&b))
+        && !namespace.starts_with("AWS/");
+    if !valid {
+        return Err(ConfigError::new(
+            "METRICS_NAMESPACE",
+            "must be 1 to 255 of letters, digits, spaces and `.-_/#:`, not starting with `AWS/`",
+        ));
+    }
+    Ok(namespace)
 }
 
 fn vonage_api<F: Fn(&str) -> Option<String>>(s: &Settings<F>) -> Result<VonageApi, ConfigError> {

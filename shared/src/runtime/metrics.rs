@@ -20,8 +20,8 @@ use std::sync::OnceLock;
 
 use serde_json::{Map, Value, json};
 
-/// The namespace the template names: `METRICS_NAMESPACE`, one per deployed stack.
-const DEFAULT_NAMESPACE: &str = "PhoneVerification";
+/// The namespace when `METRICS_NAMESPACE` is not set (the template names one per stack).
+pub const DEFAULT_NAMESPACE: &str = "PhoneVerification";
 
 /// The metrics both functions emit, and what the dashboard and alarms read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -170,8 +170,14 @@ async fn collect<F: Future>(request: F) -> (F::Output, Measures) {
         .await
 }
 
+/// The namespace of every line from now on, from the settings at a cold start (the first call
+/// wins: a process hosting both handlers has one).
+pub fn set_namespace(namespace: String) {
+    let _ = NAMESPACE.set(namespace);
+}
+
 fn namespace() -> &'static str {
-    NAMESPACE.get_or_init(|| std::env::var("METRICS_NAMESPACE").unwrap_or_else(|_| DEFAULT_NAMESPACE.to_owned()))
+    NAMESPACE.get().map_or(DEFAULT_NAMESPACE, String::as_str)
 }
 
 fn now_millis() -> u64 {

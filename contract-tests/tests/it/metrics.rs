@@ -1,0 +1,188 @@
+//! Keeps the dashboard and the alarms true to the code: every metric of ours that
+//! `template.yaml` reads (a dashboard widget, a `SEARCH`, an alarm's metric or Metrics Insights
+//! query) is in the Embedded Metric Format lines the functions print, in the namespace and with
+//! the dimensions it is read by. A renamed metric or dimension fails here, not on a dashboard.
+
+use std::collections::BTreeSet;
+use std::sync::Mutex;
+
+use serde_json::{Value, json};
+use shared::adapters::vonage::VonageClient;
+use shared::clock::ManualClock;
+use shared::runtime::bootstrap::HandlerDeps;
+use shared::runtime::metrics::{self, Metric};
+use shared::testing::{FailingStore, Harness, config, event};
+use vonage_sim::{Fault, SimConfig};
+
+use super::deployment::{STACK_NAME, template};
+
+const REQUEST_EVENT: &str = include_str!("../../../events/request-otp.json");
+const VERIFY_EVENT: &str = include_str!("../../../events/verify-otp.json");
+
+/// A metric as CloudWatch keys it: namespace, name and the names of its dimensions.
+type Series = (String, String, BTreeSet<String>);
+
+static LINES: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+fn namespace() -> String {
+    format!("PhoneVerification/{STACK_NAME}")
+}
+
+#[tokio::test]
+async fn every_metric_the_dashboard_and_alarms_read_is_printed_by_the_functions() {
+    metrics::set_sink(|line| LINES.lock().unwrap().push(line.to_owned()));
+    every_outcome().await;
+    let lines = LINES.lock().unwrap().clone();
+    let printed = printed(&lines);
+    let read = read_by_the_template();
+    assert!(read.len() >= 12, "the template reads {read:#?}");
+    let missing: Vec<_> = read.difference(&printed).collect();
+    assert!(missing.is_empty(), "read by the template but never printed: {missing:#?}\nprinted: {printed:#?}");
+    // And every metric printed is on the dashboard or behind an alarm.
+    let names = |s: &BTreeSet<Series>| s.iter().map(|(_, name, _)| name.clone()).collect::<BTreeSet<_>>();
+    let unread: Vec<_> = names(&printed).difference(&names(&read)).cloned().collect();
+    assert!(unread.is_empty(), "printed but read nowhere: {unread:?}");
+    assert_eq!(names(&printed), Metric::ALL.iter().map(|m| m.name().to_owned()).collect());
+}
+
+/// Both functions through a send, a refusal, a verification, an expired code, a provider error
+/// and timeout, and a store error, with the namespace the template gives them.
+async fn every_outcome() {
+    let overrides = [("METRICS_NAMESPACE", namespace()), ("VONAGE_TIMEOUT_MS", "1000".into())];
+    let overrides: Vec<(&str, &str)> = overrides.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let h = Harness::with(&overrides, SimConfig::default()).await;
+    let request = |number: &str| request_otp::handle(&h.deps, post(REQUEST_EVENT, &json!({"phoneNumber": number})));
+    let sent = json_of(request("+447400123456").await);
+    let code = h.last_code("+447400123456").unwrap();
+    let verify = |id: &Value, code: &str| {
+        verify_otp::handle(&h.deps, post(VERIFY_EVENT, &json!({"requestId": id, "code": code})))
+    };
+    assert_eq!(json_of(verify(&sent["requestId"], &code).await)["verified"], true);
+    assert_eq!(json_of(request("+447400123456").await)["code"], "resend_too_soon");
+
+    let late = json_of(request("+14155552671").await);
+    let code = h.last_code("+14155552671").unwrap();
+    h.clock.advance(time::Duration::seconds(600));
+    assert_eq!(json_of(verify(&late["requestId"], &code).await)["code"], "expired");
+
+    h.sim.simulator.add_fault(Fault { status: Some(500), ..Fault::default() });
+    assert_eq!(json_of(request("+14155550101").await)["code"], "provider_error");
+    h.sim.simulator.add_fault(Fault { delay_ms: 2500, ..Fault::default() });
+    assert_eq!(json_of(request("+14155550102").await)["code"], "provider_timeout");
+
+    let sim = vonage_sim::Simulator::spawn(SimConfig::default()).await.unwrap();
+    let config = config(&sim.base_url(), &[]);
+    let provider = VonageClient::new(config.vonage.clone()).unwrap();
+    let deps = HandlerDeps::new(config, provider, FailingStore { throttled: true }, ManualClock::new());
+    let failed = request_otp::handle(&deps, post(REQUEST_EVENT, &json!({"phoneNumber": "+14155552671"}))).await;
+    assert_eq!(json_of(failed)["code"], "service_unavailable");
+}
+
+fn post(template: &str, body: &Value) -> lambda_http::Request {
+    event(template, "POST", Some("application/json"), Some(&body.to_string()))
+}
+
+fn json_of(response: lambda_http::Response<lambda_http::Body>) -> Value {
+    shared::testing::json_body(&response)
+}
+
+/// The series the lines define, each line checked against the format's rules on the way: every
+/// dimension a directive names is a string at the top level, every metric a number there.
+fn printed(lines: &[String]) -> BTreeSet<Series> {
+    let mut series = BTreeSet::new();
+    for line in lines {
+        let doc: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(doc["_aws"]["Timestamp"].is_u64(), "{line}");
+        for directive in doc["_aws"]["CloudWatchMetrics"].as_array().expect("directives") {
+            let namespace = directive["Namespace"].as_str().unwrap().to_owned();
+            for dimensions in directive["Dimensions"].as_array().unwrap() {
+                let dimensions: BTreeSet<String> =
+                    dimensions.as_array().unwrap().iter().map(|d| d.as_str().unwrap().to_owned()).collect();
+                for d in &dimensions {
+                    assert!(doc[d].is_string(), "dimension {d} has no value: {line}");
+                }
+                for metric in directive["Metrics"].as_array().unwrap() {
+                    let name = metric["Name"].as_str().unwrap().to_owned();
+                    assert!(doc[&name].is_number(), "metric {name} has no value: {line}");
+                    series.insert((namespace.clone(), name, dimensions.clone()));
+                }
+            }
+        }
+    }
+    series
+}
+
+/// Our namespace's series the dashboard and the alarms read.
+fn read_by_the_template() -> BTreeSet<Series> {
+    let t = template();
+    let ours = namespace();
+    let mut read = BTreeSet::new();
+    let resources = t["Resources"].as_object().unwrap();
+
+    let body = resources["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"].as_str().expect("!Sub of the body");
+    let body = substitute(body);
+    let dashboard: Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("the dashboard is not JSON: {e}"));
+    for widget in dashboard["widgets"].as_array().unwrap() {
+        for entry in widget["properties"]["metrics"].as_array().into_iter().flatten() {
+            let entry = entry.as_array().unwrap();
+            if let Some(expression) = entry[0]["expression"].as_str() {
+                read.extend(searched(expression, &ours));
+            } else if entry[0] == ours.as_str() {
+                let strings: Vec<&str> = entry.iter().filter_map(Value::as_str).collect();
+                let dimensions = strings[2..].chunks(2).map(|pair| pair[0].to_owned()).collect();
+                read.insert((ours.clone(), strings[1].to_owned(), dimensions));
+            }
+        }
+    }
+
+    for (_, alarm) in resources.iter().filter(|(_, r)| r["Type"] == "AWS::CloudWatch::Alarm") {
+        for query in alarm["Properties"]["Metrics"].as_array().unwrap() {
+            let metric = &query["MetricStat"]["Metric"];
+            if let Some(namespace) = metric["Namespace"]["Fn::Sub"].as_str().map(substitute) {
+                assert_eq!(namespace, ours, "an alarm on another namespace");
+                let dimensions = metric["Dimensions"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|d| d["Name"].as_str().unwrap().to_owned())
+                    .collect();
+                read.insert((ours.clone(), metric["MetricName"].as_str().unwrap().to_owned(), dimensions));
+            }
+            let expression = query["Expression"]["Fn::Sub"].as_str().map(substitute);
+            if let Some(select) = expression.as_deref().filter(|e| e.trim_start().starts_with("SELECT")) {
+                read.insert(insights(select, &ours));
+            }
+        }
+    }
+    read
+}
+
+/// The template's `${...}` as CloudFormation would fill them for the dev stack.
+fn substitute(text: &str) -> String {
+    let mut out = text.replace("${AWS::StackName}", STACK_NAME).replace("${AWS::Region}", "eu-west-1");
+    while let Some(start) = out.find("${") {
+        let end = start + out[start..].find('}').expect("a closed ${...}");
+        out.replace_range(start..=end, "1");
+    }
+    out
+}
+
+/// The series of `SEARCH('{"namespace",Dimension} MetricName="Name"', ...)`.
+fn searched(expression: &str, ours: &str) -> Option<Series> {
+    let schema = expression.split_once("SEARCH('{")?.1.split_once('}')?.0;
+    let mut parts = schema.split(',');
+    let namespace = parts.next()?.trim_matches('"');
+    assert_eq!(namespace, ours, "a search of another namespace: {expression}");
+    let dimensions = parts.map(str::to_owned).collect();
+    let name = expression.split_once("MetricName=\"")?.1.split_once('"')?.0;
+    Some((ours.to_owned(), name.to_owned(), dimensions))
+}
+
+/// The series of `SELECT SUM(Name) FROM SCHEMA("namespace", Dimension) ...`.
+fn insights(select: &str, ours: &str) -> Series {
+    let name = select.split_once('(').unwrap().1.split_once(')').unwrap().0;
+    let schema = select.split_once("SCHEMA(").unwrap().1.split_once(')').unwrap().0;
+    let mut parts = schema.split(',').map(str::trim);
+    assert_eq!(parts.next().unwrap().trim_matches('"'), ours, "a query of another namespace: {select}");
+    (ours.to_owned(), name.to_owned(), parts.map(str::to_owned).collect())
+}
