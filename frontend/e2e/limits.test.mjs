@@ -50,6 +50,24 @@ describe("the limits on sending", () => {
       "only the first code went out",
     );
   });
+
+  it("says when the operator has stopped sending, and sends nothing", async () => {
+    const flip = (stopped) =>
+      fetch(`${server.url}/api/dev/sending`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ stopped }),
+      });
+    assert.equal((await flip(true)).status, 200);
+    const page = await open(server);
+    await sendCode(page, "415 557 0110");
+    await page.getByRole("alert").filter({ hasText: "Sending codes is stopped for now. Try again later." }).waitFor();
+    await shot(page, "12-sending-stopped-390x844");
+    await page.context().close();
+    assert.equal((await flip(false)).status, 200);
+    const sent = await (await fetch(`${server.url}/api/dev/messages?to=%2B14155570110`)).json();
+    assert.deepEqual(sent, [], "nothing went out while stopped");
+  });
 });
 
 describe("the bot check", () => {

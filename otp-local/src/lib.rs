@@ -4,6 +4,7 @@
 //! the Vonage Verify simulator runs in-process and each SMS is printed; without `TABLE_NAME` the
 //! store is in memory.
 
+mod dev_metrics;
 mod store;
 
 use std::net::SocketAddr;
@@ -103,6 +104,8 @@ struct App {
     simulator: Option<Simulator>,
     /// The Turnstile site key the page renders its widget with, when the bot check is on.
     site_key: Option<String>,
+    /// What the functions measured, for `GET /api/dev/metrics`.
+    metrics: Arc<std::sync::Mutex<dev_metrics::Series>>,
 }
 
 /// Reads the settings from `lookup` (the environment, in `main`), starts the simulator and the
@@ -142,6 +145,7 @@ where
         clock,
         simulator: simulator.as_ref().map(|s| s.simulator.clone()),
         site_key,
+        metrics: dev_metrics::tally(),
     });
 
     let summary = vec![format!("page:  {}", dist.display()), sms, records];
@@ -262,6 +266,8 @@ fn router(app: Arc<App>, dist: &std::path::Path) -> Router {
         .route("/api/request-otp", any(request_otp))
         .route("/api/verify-otp", any(verify_otp))
         .route("/config.json", get(page_config))
+        .route("/api/dev/metrics", get(dev_metrics_snapshot))
+        .route("/api/dev/sending", post(dev_sending))
         .route(verify_otp::JWKS_PATH, any(verify_otp));
     if app.simulator.is_some() {
         router = router
@@ -392,6 +398,37 @@ async fn dev_fault(
         simulator.add_fault(fault);
     }
     StatusCode::CREATED.into_response()
+}
+
+/// The dashboard's figures, summed since this process started (see `dev_metrics`).
+async fn dev_metrics_snapshot(State(app): State<Arc<App>>) -> Response {
+    let series = app.metrics.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    axum::Json(dev_metrics::snapshot(&series)).into_response()
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SendingSwitch {
+    stopped: bool,
+}
+
+/// The operator's switch, as README's Operations sets it in the table: `{"stopped": true}` stops
+/// every send (503 `sending_stopped`), `{"stopped": false}` starts them again.
+async fn dev_sending(
+    State(app): State<Arc<App>>,
+    switch: Result<axum::Json<SendingSwitch>, JsonRejection>,
+) -> Response {
+    let switch = match switch {
+        Ok(axum::Json(switch)) => switch,
+        Err(rejection) => return bad_dev_request(&rejection.body_text()),
+    };
+    match app.deps.service.store().set_sending_stopped(switch.stopped).await {
+        Ok(()) => axum::Json(serde_json::json!({ "stopped": switch.stopped })).into_response(),
+        Err(e) => {
+            let body = serde_json::json!({"error": format!("the switch could not be set: {e}"), "code": "service_unavailable"});
+            (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response()
+        }
+    }
 }
 
 #[derive(serde::Deserialize)]

@@ -24,6 +24,20 @@ macro_rules! delegate {
     };
 }
 
+impl LocalStore {
+    /// The operator's switch: in memory, a flag; in DynamoDB, the item an operator puts with the
+    /// AWS CLI (README, Operations).
+    pub async fn set_sending_stopped(&self, stopped: bool) -> Result<(), StoreError> {
+        match self {
+            LocalStore::Memory(store) => {
+                store.set_sending_stopped(stopped);
+                Ok(())
+            }
+            LocalStore::Dynamo(store) => store.set_sending_stopped(stopped).await,
+        }
+    }
+}
+
 impl VerificationStore for LocalStore {
     async fn standing(&self, subjects: &SendSubjects) -> Result<Standing, StoreError> {
         delegate!(self, s => s.standing(subjects))

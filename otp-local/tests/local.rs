@@ -288,3 +288,45 @@ async fn a_panic_anywhere_behind_the_guard_is_answered_with_json() {
         assert_eq!(body["code"], "internal_error", "{body}");
     }
 }
+
+/// The dashboard's figures at a dev endpoint, from the lines the functions print, and the
+/// operator's switch: stopped, a send is refused (and counted as such); started, it goes out.
+#[tokio::test]
+async fn the_metrics_and_the_sending_switch_are_at_dev_endpoints() {
+    let url = start(&[]).await.unwrap();
+    let client = client();
+    let request = || client.post(format!("{url}/api/request-otp")).json(&json!({"phoneNumber": "+447400123456"}));
+    let switch = |stopped: bool| client.post(format!("{url}/api/dev/sending")).json(&json!({ "stopped": stopped }));
+
+    assert_eq!(json_of(switch(true)).await, json!({"stopped": true}));
+    let refused = request().send().await.unwrap();
+    assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(refused.json::<Value>().await.unwrap()["code"], "sending_stopped");
+    json_of(switch(false)).await;
+    let sent = json_of(request()).await;
+    let code = json_of(client.get(format!("{url}/api/dev/messages"))).await[0]["code"].clone();
+    let verified = json_of(
+        client.post(format!("{url}/api/verify-otp")).json(&json!({"requestId": sent["requestId"], "code": code})),
+    )
+    .await;
+    assert_eq!(verified["verified"], true);
+
+    let figures = json_of(client.get(format!("{url}/api/dev/metrics"))).await;
+    let value = |name: &str, dimensions: Value| {
+        figures["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == name && m["dimensions"] == dimensions)
+            .map(|m| m["value"].as_f64().unwrap())
+    };
+    assert_eq!(value("CodesSent", json!({})), Some(1.0), "{figures}");
+    assert_eq!(value("CodesSent", json!({"Country": "GB"})), Some(1.0), "{figures}");
+    assert_eq!(value("CodesVerified", json!({"Country": "GB"})), Some(1.0), "{figures}");
+    assert_eq!(value("UnverifiedCodes", json!({"Country": "GB"})), Some(0.0), "{figures}");
+    assert_eq!(value("CodesRefused", json!({"Rule": "stopped"})), Some(1.0), "{figures}");
+    assert!(value("EstimatedSpend", json!({})).is_some_and(|spend| spend > 0.0), "{figures}");
+
+    let bad = client.post(format!("{url}/api/dev/sending")).json(&json!({"stop": "yes"})).send().await.unwrap();
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+}

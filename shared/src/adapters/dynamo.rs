@@ -118,6 +118,19 @@ impl DynamoStore {
         &self.table
     }
 
+    /// Sets the operator's switch (the item README's Operations puts with the AWS CLI).
+    pub async fn set_sending_stopped(&self, stopped: bool) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item(PARTITION_KEY, AttributeValue::S(SENDING_SWITCH_KEY.into()))
+            .item(STOPPED, AttributeValue::Bool(stopped))
+            .send()
+            .await
+            .map_err(|e| sdk_error("PutItem", e))?;
+        Ok(())
+    }
+
     /// Creates the table as the deployment template does (on-demand, TTL on `ttl`), for tests and
     /// local runs against a local DynamoDB-compatible server. A table that exists is left as it is.
     pub async fn create_table(&self) -> Result<(), StoreError> {
