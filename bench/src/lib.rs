@@ -28,8 +28,20 @@ pub struct Endpoints {
 /// A function's `bootstrap` as Lambda starts it: only Lambda's variables and the function's
 /// settings in its environment (the simulator's credentials, a test hash key), output discarded.
 pub fn lambda_command(bootstrap: &Path, function: &str, api: &RuntimeApi, endpoints: &Endpoints) -> Command {
-    let mut command = Command::new(bootstrap);
+    lambda_command_with(bootstrap, &[], function, api, endpoints)
+}
+
+/// The same for a program that runs the function with `args` (`node` and the peer's runtime loop).
+pub fn lambda_command_with(
+    program: &Path,
+    args: &[&std::ffi::OsStr],
+    function: &str,
+    api: &RuntimeApi,
+    endpoints: &Endpoints,
+) -> Command {
+    let mut command = Command::new(program);
     command
+        .args(args)
         .env_clear()
         .envs([
             ("AWS_LAMBDA_RUNTIME_API", api.address().as_str()),

@@ -2,7 +2,11 @@
 //! runs them (a Runtime API on loopback, the real DynamoDB store on moto, the Vonage simulator),
 //! and the local server under load. Prints one table; every figure is measured here.
 //!
-//! `otp-bench [--cold N] [--warm N] [--flows N] [--concurrency N] [--lambda-dir DIR]`
+//! Beside ours, the peer (`bench/node-peer`): the same two functions as the tutorial's stack would
+//! deploy them (Node.js, `@vonage/server-sdk`, the AWS SDK v3, bundled with esbuild), run the same
+//! way against the same moto and simulator, each figure interleaved with ours in the same run.
+//!
+//! `otp-bench [--cold N] [--warm N] [--flows N] [--concurrency N] [--lambda-dir DIR] [--peer-dir DIR]`
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -12,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use otp_bench::counting_proxy::{CountingProxy, Traffic};
 use otp_bench::runtime_api::RuntimeApi;
-use otp_bench::{Endpoints, lambda_command};
+use otp_bench::{Endpoints, lambda_command, lambda_command_with};
 use serde_json::{Value, json};
 use vonage_sim::{SimConfig, Simulator};
 
@@ -20,6 +24,8 @@ const FUNCTIONS: [&str; 2] = ["request-otp", "verify-otp"];
 const REQUEST_EVENT: &str = include_str!("../../events/request-otp.json");
 const VERIFY_EVENT: &str = include_str!("../../events/verify-otp.json");
 const TABLE: &str = "otp-bench";
+/// The peer's table: its items are its own.
+const PEER_TABLE: &str = "otp-bench-node";
 const LIMIT: Duration = Duration::from_secs(10);
 
 struct Options {
@@ -28,11 +34,19 @@ struct Options {
     flows: usize,
     concurrency: usize,
     lambda_dir: PathBuf,
+    peer_dir: PathBuf,
 }
 
 impl Options {
     fn parse() -> Result<Self, String> {
-        let mut o = Self { cold: 20, warm: 1000, flows: 2000, concurrency: 8, lambda_dir: "target/lambda".into() };
+        let mut o = Self {
+            cold: 20,
+            warm: 1000,
+            flows: 2000,
+            concurrency: 8,
+            lambda_dir: "target/lambda".into(),
+            peer_dir: "bench/node-peer/dist".into(),
+        };
         let mut args = std::env::args().skip(1);
         while let Some(flag) = args.next() {
             let value = args.next().ok_or(format!("{flag} needs a value"))?;
@@ -43,6 +57,7 @@ impl Options {
                 "--flows" => o.flows = number()?.max(1),
                 "--concurrency" => o.concurrency = number()?.max(1),
                 "--lambda-dir" => o.lambda_dir = value.into(),
+                "--peer-dir" => o.peer_dir = value.into(),
                 _ => return Err(format!("unknown option {flag}")),
             }
         }
@@ -96,25 +111,35 @@ async fn run() -> Result<(), String> {
         vonage: CountingProxy::start(sim.addr).await.map_err(|e| e.to_string())?,
         sim,
     };
-    create_table(&format!("http://{}", moto.addr)).await?;
+    create_table(&format!("http://{}", moto.addr), TABLE).await?;
 
+    create_table(&format!("http://{}", moto.addr), PEER_TABLE).await?;
+
+    let units = Unit::all(&options)?;
     let mut figures: HashMap<&str, Figures> = HashMap::new();
-    let mut events = Events::default();
-    let mut warm = Vec::new();
-    for function in FUNCTIONS {
-        let bootstrap = options.lambda_dir.join(function).join("bootstrap");
-        let mut f = Figures {
-            bootstrap_bytes: std::fs::metadata(&bootstrap)
-                .map_err(|e| format!("{}: {e} (build with `cargo lambda build --release`)", bootstrap.display()))?
-                .len(),
-            zip_bytes: zip_size(&bootstrap)?,
-            ..Figures::default()
-        };
-        eprintln!("{function}: {} cold starts", options.cold + 1);
-        warm.push(cold_starts(function, &bootstrap, &options, &backends, &mut f, &mut events).await?);
-        figures.insert(function, f);
+    for unit in &units {
+        let f = Figures { bootstrap_bytes: unit.size()?, zip_bytes: unit.zip_size()?, ..Figures::default() };
+        figures.insert(unit.label, f);
     }
-    eprintln!("both functions: {} warm invocations each, interleaved", options.warm);
+    // Ours and the peer's each get their own numbers (Vonage allows one verification per number at
+    // a time) and their own verifications to check.
+    let mut events = [Events { numbers: 0, ..Events::default() }, Events { numbers: 5000, ..Events::default() }];
+    eprintln!("{} cold starts of each function, ours and the peer's interleaved", options.cold + 1);
+    let mut warm = Vec::new();
+    let mut first_answers = HashMap::new();
+    for run in 0..=options.cold {
+        for unit in &units {
+            let f = figures.get_mut(unit.label).expect("a figure per unit");
+            let (process, answer) =
+                cold_start(unit, run == 0, &backends, f, &mut events[usize::from(unit.peer)]).await?;
+            first_answers.entry(unit.label).or_insert(answer);
+            if run == options.cold {
+                warm.push(process);
+            }
+        }
+    }
+    same_answers(&units, &first_answers)?;
+    eprintln!("each function, ours and the peer's: {} warm invocations each, interleaved", options.warm);
     warm_invocations(&options, &backends, &warm, &mut figures, &mut events).await?;
     drop(warm);
     eprintln!("an empty lambda_http function: {} warm invocations", options.warm);
@@ -123,6 +148,7 @@ async fn run() -> Result<(), String> {
     eprintln!("local server: {} flows at concurrency {}", options.flows, options.concurrency);
     let local = measure_local(&options).await?;
     print_functions_table(&options, &figures, empty_function);
+    print_peer_table(&options, &figures);
     print_local_table(&options, &local);
     Ok(())
 }
@@ -133,6 +159,8 @@ async fn run() -> Result<(), String> {
 #[derive(Default)]
 struct Events {
     n: usize,
+    /// Where this side's numbers start (ours and the peer's never share one).
+    numbers: usize,
     verifications: VecDeque<(String, String)>,
 }
 
@@ -140,7 +168,7 @@ impl Events {
     fn next(&mut self, function: &str) -> Result<String, String> {
         self.n += 1;
         let (template, body) = if function == "request-otp" {
-            (REQUEST_EVENT, json!({"phoneNumber": format!("+1415555{:04}", self.n % 10_000)}))
+            (REQUEST_EVENT, json!({"phoneNumber": format!("+1415555{:04}", self.numbers + self.n % 5_000)}))
         } else {
             let (id, code) = self.verifications.pop_front().ok_or("more verify-otp calls than codes sent")?;
             (VERIFY_EVENT, json!({"requestId": id, "code": code}))
@@ -169,6 +197,9 @@ impl Events {
 /// A function's process, stopped when dropped.
 struct Process {
     function: &'static str,
+    /// The figures' key: the function, and whose.
+    label: &'static str,
+    peer: bool,
     api: RuntimeApi,
     child: Child,
 }
@@ -180,39 +211,64 @@ impl Drop for Process {
     }
 }
 
-/// `options.cold + 1` cold starts (init, then one call); the last process is kept for the warm
-/// invocations.
-async fn cold_starts(
-    function: &'static str,
-    bootstrap: &Path,
-    options: &Options,
+/// One cold start (init, then one call), with its traffic when it is the first; the process, kept
+/// for the warm invocations after the last, and its first answer.
+async fn cold_start(
+    unit: &Unit,
+    first: bool,
     backends: &Backends,
     f: &mut Figures,
     events: &mut Events,
-) -> Result<Process, String> {
-    let mut last = None;
-    for run in 0..=options.cold {
-        let before = (backends.dynamodb.traffic(), backends.vonage.traffic());
-        let api = RuntimeApi::start().await.map_err(|e| e.to_string())?;
-        let started = Instant::now();
-        let process = Process { function, child: spawn(function, bootstrap, &api, backends)?, api };
-        let init = process.api.first_poll(LIMIT).await.map_err(|e| format!("{function}: {e}"))? - started;
-        let at_init = (backends.dynamodb.traffic(), backends.vonage.traffic());
-        let (latency, answer) = invoke(&process, &events.next(function)?).await?;
-        events.answered(function, backends, &answer);
-        let after_first = (backends.dynamodb.traffic(), backends.vonage.traffic());
-        f.init.push(init);
-        f.first.push(latency);
-        if run == 0 {
-            f.connections_at_init = (connections(&before.0, &at_init.0), connections(&before.1, &at_init.1));
-            f.connections_in_first_call =
-                (connections(&at_init.0, &after_first.0), connections(&at_init.1, &after_first.1));
-            f.dynamodb_calls = requests(&at_init.0, &after_first.0);
-            f.vonage_calls = requests(&at_init.1, &after_first.1);
-        }
-        last = Some(process);
+) -> Result<(Process, Value), String> {
+    let function = unit.function;
+    let before = (backends.dynamodb.traffic(), backends.vonage.traffic());
+    let api = RuntimeApi::start().await.map_err(|e| e.to_string())?;
+    let started = Instant::now();
+    let child = unit.spawn(&api, backends)?;
+    let process = Process { function, label: unit.label, peer: unit.peer, child, api };
+    let init = process.api.first_poll(LIMIT).await.map_err(|e| format!("{}: {e}", unit.label))? - started;
+    let at_init = (backends.dynamodb.traffic(), backends.vonage.traffic());
+    let (latency, answer) = invoke(&process, &events.next(function)?).await?;
+    events.answered(function, backends, &answer);
+    let after_first = (backends.dynamodb.traffic(), backends.vonage.traffic());
+    f.init.push(init);
+    f.first.push(latency);
+    if first {
+        f.connections_at_init = (connections(&before.0, &at_init.0), connections(&before.1, &at_init.1));
+        f.connections_in_first_call =
+            (connections(&at_init.0, &after_first.0), connections(&at_init.1, &after_first.1));
+        f.dynamodb_calls = requests(&at_init.0, &after_first.0);
+        f.vonage_calls = requests(&at_init.1, &after_first.1);
     }
-    last.ok_or_else(|| "no cold start".into())
+    Ok((process, answer))
+}
+
+/// The peer answers what ours answers: the same status, headers that matter and body fields, each
+/// of the same JSON type, and the same number.
+fn same_answers(units: &[Unit], answers: &HashMap<&str, Value>) -> Result<(), String> {
+    for ours in units.iter().filter(|u| !u.peer) {
+        let Some(peer) = units.iter().find(|u| u.peer && u.function == ours.function) else { continue };
+        let (a, b) = (&answers[ours.label], &answers[peer.label]);
+        let body = |v: &Value| serde_json::from_str::<Value>(v["body"].as_str().unwrap_or("{}")).unwrap_or_default();
+        let shape = |v: &Value| -> Vec<(String, &'static str)> {
+            let kind = |x: &Value| match x {
+                Value::String(_) => "string",
+                Value::Number(_) => "number",
+                Value::Bool(_) => "bool",
+                _ => "other",
+            };
+            v.as_object().map(|o| o.iter().map(|(k, x)| (k.clone(), kind(x))).collect()).unwrap_or_default()
+        };
+        let (ours_body, peer_body) = (body(a), body(b));
+        let same = a["statusCode"] == b["statusCode"]
+            && a["headers"]["content-type"] == b["headers"]["content-type"]
+            && shape(&ours_body) == shape(&peer_body)
+            && ours_body["phoneNumber"].as_str().map(str::len) == peer_body["phoneNumber"].as_str().map(str::len);
+        if !same {
+            return Err(format!("{} answered {a}, {} answered {b}: not the same work", ours.label, peer.label));
+        }
+    }
+    Ok(())
 }
 
 /// Warm invocations as people make them: a code request, then its check, `options.warm` times,
@@ -225,17 +281,20 @@ async fn warm_invocations(
     backends: &Backends,
     processes: &[Process],
     figures: &mut HashMap<&str, Figures>,
-    events: &mut Events,
+    events: &mut [Events; 2],
 ) -> Result<(), String> {
-    let store =
-        shared::adapters::DynamoStore::on_local_server(&backends.dynamodb.url(), TABLE, otp_bench::record_cipher());
+    let store = |table| {
+        shared::adapters::DynamoStore::on_local_server(&backends.dynamodb.url(), table, otp_bench::record_cipher())
+    };
+    let stores = [store(TABLE), store(PEER_TABLE)];
     let mut cpu_before = Vec::new();
     for p in processes {
         cpu_before.push(cpu_time(p.child.id())?);
     }
     for i in 1..=options.warm {
         for p in processes {
-            let f = figures.get_mut(p.function).expect("a figure per function");
+            let f = figures.get_mut(p.label).expect("a figure per function");
+            let events = &mut events[usize::from(p.peer)];
             let backend_before = backends.dynamodb.upstream_time() + backends.vonage.upstream_time();
             let (latency, answer) = invoke(p, &events.next(p.function)?).await?;
             let backend = backends.dynamodb.upstream_time() + backends.vonage.upstream_time() - backend_before;
@@ -247,11 +306,13 @@ async fn warm_invocations(
             }
         }
         if i % FLOWS_PER_TABLE == 0 {
-            empty_table(&store).await?;
+            for store in &stores {
+                empty_table(store).await?;
+            }
         }
     }
     for (p, before) in processes.iter().zip(cpu_before) {
-        let f = figures.get_mut(p.function).expect("a figure per function");
+        let f = figures.get_mut(p.label).expect("a figure per function");
         f.cpu_per_warm = (cpu_time(p.child.id())? - before) / u32::try_from(options.warm).unwrap();
         f.peak_rss_kib = status_kib(p.child.id(), "VmHWM")?;
     }
@@ -282,7 +343,7 @@ async fn measure_empty_function(options: &Options) -> Result<Duration, String> {
     let child = lambda_command(&binary, "empty-function", &api, &endpoints)
         .spawn()
         .map_err(|e| format!("{}: {e} (built with otp-bench)", binary.display()))?;
-    let process = Process { function: "empty-function", api, child };
+    let process = Process { function: "empty-function", label: "empty-function", peer: false, api, child };
     process.api.first_poll(LIMIT).await?;
     let mut events = Events::default();
     invoke(&process, &events.next("request-otp")?).await?;
@@ -293,11 +354,68 @@ async fn measure_empty_function(options: &Options) -> Result<Duration, String> {
     Ok((cpu_time(process.child.id())? - before) / u32::try_from(options.warm).unwrap())
 }
 
-fn spawn(function: &str, bootstrap: &Path, api: &RuntimeApi, backends: &Backends) -> Result<Child, String> {
-    let endpoints = Endpoints { dynamodb: backends.dynamodb.url(), table: TABLE.into(), vonage: backends.vonage.url() };
-    let mut command = lambda_command(bootstrap, function, api, &endpoints);
-    command.env("OTP_MAX_SENDS_PER_IP_PER_HOUR", "1000000");
-    command.spawn().map_err(|e| format!("{}: {e}", bootstrap.display()))
+/// What the benchmark runs: one function, ours (its `bootstrap`) or the peer's (its bundle under
+/// `node` and the peer's runtime loop).
+struct Unit {
+    function: &'static str,
+    label: &'static str,
+    peer: bool,
+    /// Ours: the bootstrap. The peer: the bundle.
+    artifact: PathBuf,
+    /// The peer's `node` and runtime loop.
+    node: Option<(PathBuf, PathBuf)>,
+}
+
+impl Unit {
+    fn all(options: &Options) -> Result<Vec<Unit>, String> {
+        let node = which("node").ok_or("node is not on PATH (the peer runs on Node.js)")?;
+        let runtime = options.peer_dir.join("runtime.mjs");
+        let mut units = Vec::new();
+        for (function, peer_label) in FUNCTIONS.into_iter().zip(["request-otp (Node.js)", "verify-otp (Node.js)"]) {
+            let bootstrap = options.lambda_dir.join(function).join("bootstrap");
+            let bundle = options.peer_dir.join(function).join("index.mjs");
+            for path in [&bootstrap, &bundle, &runtime] {
+                if !path.is_file() {
+                    return Err(format!("{} is missing: run `make bench`, which builds it", path.display()));
+                }
+            }
+            units.push(Unit { function, label: function, peer: false, artifact: bootstrap, node: None });
+            let node = Some((node.clone(), runtime.clone()));
+            units.push(Unit { function, label: peer_label, peer: true, artifact: bundle, node });
+        }
+        Ok(units)
+    }
+
+    fn size(&self) -> Result<u64, String> {
+        Ok(std::fs::metadata(&self.artifact).map_err(|e| format!("{}: {e}", self.artifact.display()))?.len())
+    }
+
+    /// The deployment zip: the bootstrap, or the bundle (Lambda's managed runtime brings Node.js).
+    fn zip_size(&self) -> Result<u64, String> {
+        zip_size(&self.artifact, if self.peer { "index.mjs" } else { "bootstrap" })
+    }
+
+    fn spawn(&self, api: &RuntimeApi, backends: &Backends) -> Result<Child, String> {
+        let table = if self.peer { PEER_TABLE } else { TABLE };
+        let endpoints =
+            Endpoints { dynamodb: backends.dynamodb.url(), table: table.into(), vonage: backends.vonage.url() };
+        let mut command = match &self.node {
+            None => lambda_command(&self.artifact, self.function, api, &endpoints),
+            Some((node, runtime)) => {
+                // As Lambda's Node.js runtime starts node for 128 MB: the old space at ~90% of it.
+                let args = [std::ffi::OsStr::new("--max-old-space-size=115"), runtime.as_os_str()];
+                let mut command = lambda_command_with(node, &args, self.function, api, &endpoints);
+                command.env("PEER_HANDLER", &self.artifact);
+                command
+            }
+        };
+        command.env("OTP_MAX_SENDS_PER_IP_PER_HOUR", "1000000");
+        command.spawn().map_err(|e| format!("{}: {e}", self.label))
+    }
+}
+
+fn which(program: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?).map(|dir| dir.join(program)).find(|p| p.is_file())
 }
 
 async fn invoke(process: &Process, event: &str) -> Result<(Duration, Value), String> {
@@ -338,23 +456,24 @@ fn status_kib(pid: u32, field: &str) -> Result<u64, String> {
 }
 
 /// The size of the deployment zip, compressed as SAM and cargo-lambda compress it (deflate).
-fn zip_size(bootstrap: &Path) -> Result<u64, String> {
+fn zip_size(file: &Path, name: &str) -> Result<u64, String> {
     let out = Command::new("python3")
         .args([
             "-c",
             "import io, sys, zipfile\n\
              buf = io.BytesIO()\n\
-             with zipfile.ZipFile(buf, 'w', zipfile.ZIP_DEFLATED) as z: z.write(sys.argv[1], 'bootstrap')\n\
+             with zipfile.ZipFile(buf, 'w', zipfile.ZIP_DEFLATED) as z: z.write(sys.argv[1], sys.argv[2])\n\
              print(len(buf.getvalue()))",
         ])
-        .arg(bootstrap)
+        .arg(file)
+        .arg(name)
         .output()
         .map_err(|e| format!("python3: {e}"))?;
-    String::from_utf8_lossy(&out.stdout).trim().parse().map_err(|_| "could not zip the bootstrap".into())
+    String::from_utf8_lossy(&out.stdout).trim().parse().map_err(|_| format!("could not zip {}", file.display()))
 }
 
-async fn create_table(endpoint: &str) -> Result<(), String> {
-    shared::adapters::DynamoStore::on_local_server(endpoint, TABLE, otp_bench::record_cipher())
+async fn create_table(endpoint: &str, table: &str) -> Result<(), String> {
+    shared::adapters::DynamoStore::on_local_server(endpoint, table, otp_bench::record_cipher())
         .create_table()
         .await
         .map_err(|e| format!("creating the table: {e}"))
@@ -563,6 +682,47 @@ fn print_functions_table(options: &Options, figures: &HashMap<&str, Figures>, em
         let lines: Vec<String> = f.vonage_calls.iter().map(|l| l.trim_end_matches(" HTTP/1.1").to_owned()).collect();
         format!("{} ({})", lines.len(), lines.join(", "))
     });
+}
+
+/// Ours beside the peer's (the tutorial's stack on Node.js), measured in the same run, interleaved,
+/// with how many times more the peer takes: the figures that hold from one run to the next.
+fn print_peer_table(options: &Options, figures: &HashMap<&str, Figures>) {
+    let pairs = [
+        (&figures["request-otp"], &figures["request-otp (Node.js)"]),
+        (&figures["verify-otp"], &figures["verify-otp (Node.js)"]),
+    ];
+    println!("\nAgainst the tutorial's stack as a Node.js Lambda (bench/node-peer), same run, interleaved:");
+    println!(
+        "| x86_64, this machine | request-otp | Node.js peer | peer ÷ ours | verify-otp | Node.js peer | peer ÷ ours | target |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    let row = |name: &str, target: &str, get: &dyn Fn(&Figures) -> f64, show: &dyn Fn(f64) -> String| {
+        let cells: Vec<String> = pairs
+            .iter()
+            .map(|(ours, peer)| {
+                let (a, b) = (get(ours), get(peer));
+                format!("{} | {} | {:.1}×", show(a), show(b), b / a)
+            })
+            .collect();
+        println!("| {name} | {} | {target} |", cells.join(" | "));
+    };
+    let millis = |d: Duration| d.as_secs_f64() * 1000.0;
+    let show_ms = |v: f64| format!("{v:.2} ms");
+    let cold = options.cold + 1;
+    row("zip (deflate)", "smaller", &|f| f.zip_bytes as f64, &|v| mb(v as u64));
+    row(&format!("init, median of {cold}"), "≥ 10×", &|f| millis(percentile(&f.init, 50.0)), &show_ms);
+    row(&format!("first invocation, median of {cold}"), "", &|f| millis(percentile(&f.first, 50.0)), &show_ms);
+    row(&format!("warm invocation, median of {}", options.warm), "", &|f| millis(percentile(&f.warm, 50.0)), &show_ms);
+    row("warm invocation, p99", "", &|f| millis(percentile(&f.warm, 99.0)), &show_ms);
+    row("warm less backend time, median", "", &|f| millis(percentile(&f.warm_own, 50.0)), &show_ms);
+    row("CPU per warm invocation", "≥ 3×", &|f| f.cpu_per_warm.as_secs_f64() * 1e6, &|v| format!("{v:.0} µs"));
+    row(&format!("peak RSS after {} warm invocations", options.warm), "≥ 4×", &|f| f.peak_rss_kib as f64, &|v| {
+        mib(v as u64)
+    });
+    // The same work: the same calls on the same wires.
+    let calls = |f: &Figures| format!("{} + {}", f.dynamodb_calls.len(), f.vonage_calls.len());
+    let cells: Vec<String> = pairs.iter().map(|(ours, peer)| format!("{} | {} | ", calls(ours), calls(peer))).collect();
+    println!("| DynamoDB + Vonage round trips per call | {} equal |", cells.join(" | "));
 }
 
 /// The local server's table: latency of a whole verification and of each endpoint, throughput.

@@ -1,0 +1,72 @@
+// POST /api/verify-otp, as the tutorial's stack would do our work: count the attempt with a
+// conditional UpdateItem, check the code with Vonage Verify v2, settle the record and credit the
+// country's counters in one TransactWriteItems.
+
+import { TransactWriteItemsCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { randomUUID } from "node:crypto";
+import { MAX_ATTEMPTS, N, S, TABLE, answer, body, day, dynamodb, refused, unseal, verify } from "./common.mjs";
+
+export async function handler(event) {
+  const input = body(event);
+  if (!input || typeof input.requestId !== "string" || !/^[0-9a-f]{32}$/.test(input.requestId)) {
+    return refused(400, "invalid_request", "requestId is not a request id issued by this service.");
+  }
+  if (typeof input.code !== "string" || !/^[0-9]{6}$/.test(input.code)) {
+    return refused(400, "invalid_request", "code must be 6 digits.");
+  }
+  const now = Math.floor(Date.now() / 1000);
+  const key = { pk: S(`verification#${input.requestId}`) };
+  let record;
+  try {
+    const counted = await dynamodb.send(
+      new UpdateItemCommand({
+        TableName: TABLE,
+        Key: key,
+        UpdateExpression: "ADD attempts :one",
+        ConditionExpression: "#status = :pending AND attempts < :max AND expires_at > :now",
+        ExpressionAttributeNames: { "#status": "status" },
+        ExpressionAttributeValues: { ":one": N(1), ":pending": S("pending"), ":max": N(MAX_ATTEMPTS), ":now": N(now) },
+        ReturnValues: "ALL_NEW",
+      }),
+    );
+    record = counted.Attributes;
+  } catch (e) {
+    if (e.name === "ConditionalCheckFailedException") return refused(404, "not_found", "Ask for a new code.");
+    throw e;
+  }
+  const status = await verify.checkCode(record.provider_id.S, input.code);
+  if (status !== "completed") return refused(400, "incorrect_code", "That code is incorrect.");
+  const country = record.country.S;
+  const today = day(now);
+  await dynamodb.send(
+    new TransactWriteItemsCommand({
+      ClientRequestToken: randomUUID(),
+      TransactItems: [
+        {
+          Update: {
+            TableName: TABLE,
+            Key: key,
+            UpdateExpression: "SET #status = :verified, verified_at = :now",
+            ConditionExpression: "#status = :pending",
+            ExpressionAttributeNames: { "#status": "status" },
+            ExpressionAttributeValues: { ":verified": S("verified"), ":pending": S("pending"), ":now": N(now) },
+          },
+        },
+        {
+          Update: {
+            TableName: TABLE,
+            Key: { pk: S(`country#${country}#0#${today}`) },
+            UpdateExpression: "ADD verified :one",
+            ExpressionAttributeValues: { ":one": N(1) },
+          },
+        },
+      ],
+    }),
+  );
+  return answer(200, {
+    verified: true,
+    message: "Phone number verified.",
+    phoneNumber: unseal(record.phone_sealed.B),
+    verifiedAt: new Date(now * 1000).toISOString().replace(".000Z", "Z"),
+  });
+}
