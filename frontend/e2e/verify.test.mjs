@@ -57,6 +57,9 @@ describe("the verification page", { concurrency: 4 }, () => {
       await page.getByRole("button", { name: "Send code" }).click();
       await page.getByLabel("6-digit code").waitFor();
       await page.getByText(/Sent to \+1 415 \*\*\* 01/).waitFor();
+      // In the browser's language (the context's en-US), as Vonage writes it.
+      const sent = await (await fetch(`${server.url}/api/dev/messages?to=${encodeURIComponent(e164)}`)).json();
+      assert.equal(sent[0].locale, "en-us");
       // The simulated phone shows the text in local mode.
       await page
         .getByRole("complementary", { name: "Simulated phone" })

@@ -49,9 +49,16 @@ async function post<T>(path: string, body: unknown): Promise<Result<T>> {
   return { ok: false, error: { code: "server_error", error: `The server answered ${response.status}.` } };
 }
 
-/** Asks for a code; `turnstileToken` is the bot check's, when it is on. */
+/**
+ * Asks for a code, in the browser's language (the API uses it when Vonage sends codes in it, and
+ * leaves the choice to Vonage otherwise); `turnstileToken` is the bot check's, when it is on.
+ */
 export const requestOtp = (phoneNumber: string, turnstileToken?: string) =>
-  post<CodeSent>("/request-otp", turnstileToken === undefined ? { phoneNumber } : { phoneNumber, turnstileToken });
+  post<CodeSent>("/request-otp", {
+    phoneNumber,
+    ...(navigator.language ? { locale: navigator.language } : {}),
+    ...(turnstileToken === undefined ? {} : { turnstileToken }),
+  });
 
 /** Who a token is for, in the hosted flow: the client, where it takes the person back, its nonce. */
 export interface TokenFor {

@@ -89,7 +89,16 @@ describe("the API client", () => {
     expect(await requestOtp("+14155552671")).toEqual({ ok: true, value: sent });
     const call = vi.mocked(fetch).mock.calls[0];
     expect(call[0]).toBe("/api/request-otp");
-    expect(JSON.parse(String(call[1]?.body))).toEqual({ phoneNumber: "+14155552671" });
+    expect(JSON.parse(String(call[1]?.body))).toEqual({ phoneNumber: "+14155552671", locale: navigator.language });
+  });
+
+  it("asks for the code in the browser's language", async () => {
+    const language = vi.spyOn(navigator, "language", "get").mockReturnValue("es-ES");
+    answer(200, {});
+    await requestOtp("+34600000000", "token");
+    const body = JSON.parse(String(vi.mocked(fetch).mock.calls[0][1]?.body));
+    expect(body).toEqual({ phoneNumber: "+34600000000", locale: "es-ES", turnstileToken: "token" });
+    language.mockRestore();
   });
 
   it("returns the API's error with its fields", async () => {

@@ -6,6 +6,7 @@ use std::future::Future;
 use time::OffsetDateTime;
 
 use crate::domain::limits::{DayCount, MicroUsd, NumberState};
+use crate::domain::locale::Locale;
 use crate::domain::verification::{AttemptDenied, Finish, Verification};
 
 use crate::domain::otp_code::OtpCode;
@@ -75,11 +76,23 @@ pub trait VerificationProvider: Send + Sync {
     /// for the number that it will neither cancel nor move on yet (the provider's own rule).
     const BUSY_RETRY_SECONDS: u64;
 
+    /// Starts a verification: a code to `to`, in `locale`'s language (`None`: the provider picks
+    /// one from the number's country).
+    fn start_in(
+        &self,
+        to: &PhoneNumber,
+        client_ref: &RequestId,
+        locale: Option<Locale>,
+    ) -> impl Future<Output = Result<StartOutcome, ProviderError>> + Send;
+
+    /// The same, in the language the provider picks.
     fn start(
         &self,
         to: &PhoneNumber,
         client_ref: &RequestId,
-    ) -> impl Future<Output = Result<StartOutcome, ProviderError>> + Send;
+    ) -> impl Future<Output = Result<StartOutcome, ProviderError>> + Send {
+        self.start_in(to, client_ref, None)
+    }
 
     fn check(
         &self,

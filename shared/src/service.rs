@@ -7,6 +7,7 @@ use crate::clock::Clock;
 use crate::domain::limits::{
     ClientCap, NumberRefusal, NumberRules, SpendLimit, UnverifiedBudget, day_number, end_of_day,
 };
+use crate::domain::locale::Locale;
 use crate::domain::otp_code::OtpCode;
 use crate::domain::phone::PhoneNumber;
 use crate::domain::request_id::RequestId;
@@ -111,10 +112,20 @@ where
     /// Sends a code to `phone`, unless a limit says no (see [`crate::domain::limits`]).
     /// `client_ip` is the address API Gateway saw, never one a client claims.
     pub async fn request_code(&self, phone: PhoneNumber, client_ip: &str) -> Result<CodeSent, RequestCodeError> {
+        self.request_code_in(phone, client_ip, None).await
+    }
+
+    /// The same, with the code in `locale`'s language (`None`: the provider's choice).
+    pub async fn request_code_in(
+        &self,
+        phone: PhoneNumber,
+        client_ip: &str,
+        locale: Option<Locale>,
+    ) -> Result<CodeSent, RequestCodeError> {
         let now = self.clock.now();
         let reservation = self.reserve(&phone, client_ip, now).await?;
         let request_id = RequestId::generate();
-        let provider_id = self.send_or_release(&phone, &request_id, &reservation).await?;
+        let provider_id = self.send_or_release(&phone, &request_id, locale, &reservation).await?;
         let expires_at = now + seconds(self.policy.ttl_seconds);
         let verification = Verification {
             id: request_id.clone(),
@@ -269,9 +280,10 @@ where
         &self,
         phone: &PhoneNumber,
         request_id: &RequestId,
+        locale: Option<Locale>,
         reservation: &SendReservation,
     ) -> Result<ProviderRequestId, RequestCodeError> {
-        let sent = self.send(phone, request_id).await;
+        let sent = self.send(phone, request_id, locale).await;
         if let Err(failed) = &sent {
             let keep_spend = matches!(failed, RequestCodeError::Provider(ProviderError::Timeout));
             if let Err(release) = self.store.release_send(reservation, keep_spend).await {
@@ -284,12 +296,18 @@ where
     /// Starts a provider verification. Vonage allows one per number at a time, so an earlier one
     /// still in flight (a resend, or a verification this store no longer knows) is cancelled and
     /// replaced, or, where it cannot be cancelled yet, moved on to its next step.
-    async fn send(&self, phone: &PhoneNumber, request_id: &RequestId) -> Result<ProviderRequestId, RequestCodeError> {
-        let in_flight = match self.provider.start(phone, request_id).await.map_err(RequestCodeError::Provider)? {
-            StartOutcome::Started(id) => return Ok(id),
-            StartOutcome::Concurrent(Some(id)) => id,
-            StartOutcome::Concurrent(None) => return Err(provider_busy::<P>()),
-        };
+    async fn send(
+        &self,
+        phone: &PhoneNumber,
+        request_id: &RequestId,
+        locale: Option<Locale>,
+    ) -> Result<ProviderRequestId, RequestCodeError> {
+        let in_flight =
+            match self.provider.start_in(phone, request_id, locale).await.map_err(RequestCodeError::Provider)? {
+                StartOutcome::Started(id) => return Ok(id),
+                StartOutcome::Concurrent(Some(id)) => id,
+                StartOutcome::Concurrent(None) => return Err(provider_busy::<P>()),
+            };
         let restart = match self.provider.cancel(&in_flight).await.map_err(RequestCodeError::Provider)? {
             CancelOutcome::Cancelled | CancelOutcome::Gone => true,
             CancelOutcome::NotNow => {
@@ -302,7 +320,7 @@ where
         };
         if restart
             && let StartOutcome::Started(id) =
-                self.provider.start(phone, request_id).await.map_err(RequestCodeError::Provider)?
+                self.provider.start_in(phone, request_id, locale).await.map_err(RequestCodeError::Provider)?
         {
             return Ok(id);
         }
@@ -456,8 +474,16 @@ mod tests {
     impl VerificationProvider for Scripted {
         const BUSY_RETRY_SECONDS: u64 = 30;
 
-        async fn start(&self, to: &PhoneNumber, _: &RequestId) -> Result<StartOutcome, ProviderError> {
-            let n = self.log(format!("start {}", to.e164()));
+        async fn start_in(
+            &self,
+            to: &PhoneNumber,
+            _: &RequestId,
+            locale: Option<Locale>,
+        ) -> Result<StartOutcome, ProviderError> {
+            let n = self.log(match locale {
+                Some(locale) => format!("start {} {}", to.e164(), locale.as_str()),
+                None => format!("start {}", to.e164()),
+            });
             let scripted = self.starts.lock().unwrap().pop_front();
             scripted.unwrap_or(Ok(StartOutcome::Started(ProviderRequestId(format!("p{n}")))))
         }

@@ -64,6 +64,13 @@ class VerifyV2(unittest.TestCase):
         with self.assertRaises(NotFoundError):
             verify.check_code(started.request_id, code_for(started.request_id))
 
+    def test_a_locale_is_sent_and_kept(self):
+        started = vonage().verify.start_verification(
+            VerifyRequest(brand="ACME", locale="es-es", workflow=[SmsChannel(to="14155550004")])
+        )
+        sent = [m for m in simulator("/_simulator/messages") if m["requestId"] == started.request_id]
+        self.assertEqual(sent[0]["locale"], "es-es")
+
     def test_next_workflow_and_cancel(self):
         verify = vonage().verify
         started = verify.start_verification(
@@ -105,7 +112,9 @@ class VerifyLegacy(unittest.TestCase):
 
     def test_cancel_after_thirty_seconds(self):
         legacy = vonage().verify_legacy
-        started = legacy.start_verification(LegacyVerifyRequest(number="447400123002", brand="ACME"))
+        started = legacy.start_verification(LegacyVerifyRequest(number="447400123002", brand="ACME", lg="pt-br"))
+        sent = [m for m in simulator("/_simulator/messages") if m["requestId"] == started.request_id]
+        self.assertEqual(sent[0]["locale"], "pt-br")
         simulator("/_simulator/clock", {"advanceSeconds": 30})
         cancelled = legacy.cancel_verification(started.request_id)
         self.assertEqual(cancelled.status, "0")

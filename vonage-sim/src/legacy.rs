@@ -131,6 +131,10 @@ pub async fn start(State(sim): State<Simulator>, Authorized(params): Authorized)
     let next_event_wait = number_in(&params, "next_event_wait", 300, 60..=900)?;
     let workflow_id = number_in(&params, "workflow_id", 1, 1..=7)?;
     let channels = workflow(workflow_id).expect("checked range").into_iter().map(str::to_owned).collect();
+    let locale = params.get("lg").cloned();
+    if locale.as_deref().is_some_and(|l| !model::is_locale(l)) {
+        return Err(error("3", "Invalid value for param: lg"));
+    }
     let started = sim.start_verification(NewVerification {
         id: uuid::Uuid::new_v4().simple().to_string(),
         to: number,
@@ -139,6 +143,7 @@ pub async fn start(State(sim): State<Simulator>, Authorized(params): Authorized)
         channels,
         step_timeout: time::Duration::seconds(i64::from(next_event_wait)),
         lifetime: time::Duration::seconds(i64::from(pin_expiry)),
+        locale,
     });
     match started {
         Ok(id) => Ok(Json(json!({"request_id": id, "status": "0"})).into_response()),

@@ -18,6 +18,9 @@ pub struct Message {
     pub channel: String,
     pub sent_at: String,
     pub text: String,
+    /// The language asked for (v2 `locale`, v1 `lg`), as sent; none when Vonage would pick.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +50,7 @@ pub struct Verification {
     pub expires_at: OffsetDateTime,
     pub wrong_codes: u32,
     pub status: Status,
+    pub locale: Option<String>,
 }
 
 #[derive(Default)]
@@ -93,6 +97,8 @@ pub struct NewVerification {
     pub step_timeout: time::Duration,
     /// How long the code lives from the start.
     pub lifetime: time::Duration,
+    /// v2's `locale`, v1's `lg`.
+    pub locale: Option<String>,
 }
 
 impl Verification {
@@ -110,6 +116,7 @@ impl Verification {
             expires_at: now + new.lifetime,
             wrong_codes: 0,
             status: Status::InProgress,
+            locale: new.locale,
         }
     }
 
@@ -155,6 +162,7 @@ impl Verification {
             channel,
             sent_at: rfc3339(at),
             text,
+            locale: self.locale.clone(),
         }
     }
 }
@@ -173,6 +181,14 @@ pub fn rfc3339(t: OffsetDateTime) -> String {
 }
 
 /// E.164 digits without `+`: 7 to 15 digits, not starting with 0.
+/// A locale as Vonage writes them: a language (2 or 3 letters) and a region, lower case (`es-es`).
+pub fn is_locale(locale: &str) -> bool {
+    let Some((language, region)) = locale.split_once('-') else { return false };
+    (2..=3).contains(&language.len())
+        && region.len() == 2
+        && language.bytes().chain(region.bytes()).all(|b| b.is_ascii_lowercase())
+}
+
 pub fn is_msisdn(to: &str) -> bool {
     (7..=15).contains(&to.len()) && to.bytes().all(|b| b.is_ascii_digit()) && !to.starts_with('0')
 }

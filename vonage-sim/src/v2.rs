@@ -86,6 +86,7 @@ struct StartRequest {
     code_length: usize,
     custom_code: Option<String>,
     channel_timeout: i64,
+    locale: Option<String>,
 }
 
 /// The invalid parameters of a request, as Vonage lists them: name and reason.
@@ -117,8 +118,9 @@ fn parse_start(body: &Value) -> Result<StartRequest, Vec<(String, String)>> {
     let custom_code = parse_custom_code(body, &mut problems);
     let channel_timeout = problems.number_in(body, "channel_timeout", 15..=900, 300);
     check_client_ref(body, &mut problems);
+    let locale = parse_locale(body, &mut problems);
     if problems.0.is_empty() {
-        Ok(StartRequest { brand, to, channels, code_length, custom_code, channel_timeout })
+        Ok(StartRequest { brand, to, channels, code_length, custom_code, channel_timeout, locale })
     } else {
         Err(problems.0)
     }
@@ -170,6 +172,16 @@ fn parse_custom_code(body: &Value, problems: &mut Problems) -> Option<String> {
     valid.map(str::to_owned)
 }
 
+/// `locale`, e.g. `es-es`: a language and a region, lower case, as Vonage lists them.
+fn parse_locale(body: &Value, problems: &mut Problems) -> Option<String> {
+    let locale = body.get("locale")?;
+    let valid = locale.as_str().filter(|l| model::is_locale(l));
+    if valid.is_none() {
+        problems.add("locale", "locale must be a language and a region, like es-es");
+    }
+    valid.map(str::to_owned)
+}
+
 fn check_client_ref(body: &Value, problems: &mut Problems) {
     if let Some(client_ref) = body.get("client_ref") {
         let ok = client_ref
@@ -199,6 +211,7 @@ pub async fn start(State(sim): State<Simulator>, headers: HeaderMap, body: Bytes
         lifetime: step_timeout * request.channels.len() as u32,
         channels: request.channels,
         step_timeout,
+        locale: request.locale,
     });
     match started {
         Ok(id) => (StatusCode::ACCEPTED, axum::Json(json!({"request_id": id}))).into_response(),

@@ -293,3 +293,28 @@ async fn faults_are_validated_used_up_and_cleared() {
     assert_eq!(listed, json!([]));
     assert_eq!(v2_check(&s, &c, id, "000000").await.0, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn a_locale_is_taken_checked_and_echoed_on_both_apis() {
+    let (s, c) = sim().await;
+    let mut body = start_body("14155552671");
+    body["locale"] = "es-es".into();
+    assert_eq!(v2_start(&s, &c, &body).await.0, StatusCode::ACCEPTED);
+    body["locale"] = "Spanish".into();
+    body["workflow"][0]["to"] = "14155552672".into();
+    let (status, problem) = v2_start(&s, &c, &body).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["invalid_parameters"][0]["name"], "locale");
+
+    let credentials = [("api_key", "simkey"), ("api_secret", "simsecret"), ("brand", "ACME")];
+    let form = [&credentials[..], &[("number", "14155552673"), ("lg", "pt-br")]].concat();
+    assert_eq!(v1(&s, &c, "/verify/json", &form).await["status"], "0");
+    let form = [&credentials[..], &[("number", "14155552674"), ("lg", "PT")]].concat();
+    assert_eq!(v1(&s, &c, "/verify/json", &form).await["status"], "3");
+
+    let messages: Value =
+        c.get(format!("{}/_simulator/messages", s.base_url())).send().await.unwrap().json().await.unwrap();
+    let locales: Vec<(&str, Option<&str>)> =
+        messages.as_array().unwrap().iter().map(|m| (m["to"].as_str().unwrap(), m["locale"].as_str())).collect();
+    assert_eq!(locales, [("+14155552671", Some("es-es")), ("+14155552673", Some("pt-br"))]);
+}

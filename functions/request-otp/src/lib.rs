@@ -5,6 +5,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 use shared::clock::Clock;
+use shared::domain::locale::Locale;
 use shared::domain::phone::PhoneNumber;
 use shared::http::{Failure, JsonRequest, json_response, rfc3339, serve_json};
 use shared::ports::{VerificationProvider, VerificationStore};
@@ -26,11 +27,13 @@ where
     C: Clock,
 {
     let phone = PhoneNumber::parse(input.string("phoneNumber")?, &deps.allowed_countries)?;
+    // The language of the code: a tag Vonage has no template for is left to Vonage, never refused.
+    let locale = input.optional_string("locale")?.and_then(Locale::from_tag);
     if let Some(bot_check) = &deps.bot_check {
         let token = input.optional_string("turnstileToken")?;
         bot_check.verify(token, &input.client_ip).await?;
     }
-    let sent = deps.service.request_code(phone, &input.client_ip).await?;
+    let sent = deps.service.request_code_in(phone, &input.client_ip, locale).await?;
     Ok(json_response(
         StatusCode::OK,
         &json!({

@@ -1,8 +1,9 @@
 //! The domain: values that are valid once held (a phone number, a code, a request id), the keyed
-//! hashes the store uses for numbers and addresses, the verification record with its rule, and the
-//! limits on sending with the SMS price table.
+//! hashes the store uses for numbers and addresses, the verification record with its rule, the
+//! limits on sending with the SMS price table, and the language a code is sent in.
 
 pub mod limits;
+pub mod locale;
 pub mod otp_code;
 pub mod phone;
 pub mod relying_party;

@@ -280,3 +280,46 @@ async fn legacy_status_codes_map_to_outcomes() {
         .await;
     assert_eq!(c.next_step(&id()).await, Ok(NextStepOutcome::NoMoreSteps));
 }
+
+/// The language of the code on each API's wire: v2's `locale`, v1's `lg`, as Vonage writes them.
+#[tokio::test]
+async fn a_locale_goes_as_v2s_locale_and_v1s_lg() {
+    let server = MockServer::start().await;
+    let client_ref = RequestId::generate();
+    let es = shared::domain::locale::Locale::from_tag("es-ES");
+    Mock::given(method("POST"))
+        .and(path("/v2/verify"))
+        .and(body_json(json!({
+            "brand": "ACME",
+            "code_length": 6,
+            "channel_timeout": 300,
+            "client_ref": client_ref.as_str(),
+            "locale": "es-es",
+            "workflow": [{"channel": "sms", "to": "14155552671"}],
+        })))
+        .respond_with(ResponseTemplate::new(202).set_body_json(json!({"request_id": id().0})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let v2 = client(&server, VonageApi::V2, "10000").start_in(&phone(), &client_ref, es).await.unwrap();
+    assert_eq!(v2, StartOutcome::Started(id()));
+
+    server.reset().await;
+    Mock::given(method("POST"))
+        .and(path("/verify/json"))
+        .and(body_json(json!({
+            "number": "14155552671",
+            "brand": "ACME",
+            "code_length": 6,
+            "pin_expiry": 300,
+            "next_event_wait": 300,
+            "workflow_id": 6,
+            "lg": "es-es",
+        })))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"request_id": id().0, "status": "0"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let v1 = client(&server, VonageApi::Legacy, "10000").start_in(&phone(), &client_ref, es).await.unwrap();
+    assert_eq!(v1, StartOutcome::Started(id()));
+}

@@ -208,6 +208,8 @@ async fn malformed_requests_get_a_json_4xx_and_change_nothing() {
         invalid("number as array", json!({"phoneNumber": ["+14155552671"]})),
         invalid("number as object", json!({"phoneNumber": {"e164": "+14155552671"}})),
         invalid("number as bool", json!({"phoneNumber": true})),
+        invalid("locale as number", json!({"phoneNumber": "+14155552671", "locale": 34})),
+        invalid("locale as array", json!({"phoneNumber": "+14155552671", "locale": ["es-ES"]})),
         bad_number("empty number", ""),
         bad_number("no country code", "4155552671"),
         bad_number("letters", "+1 415 CALL NOW"),
@@ -290,4 +292,30 @@ async fn json_with_a_charset_is_json() {
     let h = Harness::start().await;
     let req = event(EVENT, "POST", Some("application/json; charset=utf-8"), Some(r#"{"phoneNumber":"+14155552671"}"#));
     assert_eq!(request_otp::handle(&h.deps, req).await.status(), 200);
+}
+
+/// The code in the person's language: a supported tag reaches Vonage as its locale (v2 `locale`,
+/// v1 `lg`); a language Vonage has no template for, or a malformed tag, is left to Vonage.
+#[tokio::test]
+async fn the_locale_asked_for_reaches_vonage_on_both_apis_and_anything_else_is_left_to_it() {
+    for api in ["v2", "legacy"] {
+        let h = Harness::with(&[("VONAGE_API", api)], SimConfig::default()).await;
+        let cases = [
+            ("+14155552671", Some("es-ES"), Some("es-es")),
+            ("+14155552672", Some("pt"), Some("pt-br")),
+            ("+14155552673", Some("tlh-QO"), None),
+            ("+14155552674", Some("es-ES'; --"), None),
+            ("+14155552675", None, None),
+        ];
+        for (number, asked, sent) in cases {
+            let mut body = json!({"phoneNumber": number});
+            if let Some(asked) = asked {
+                body["locale"] = asked.into();
+            }
+            let (status, answer, _) = call(&h, &body).await;
+            assert_eq!(status, 200, "{api} {asked:?}: {answer}");
+            let message = h.sim.simulator.messages().into_iter().find(|m| m.to == number).expect("a code went out");
+            assert_eq!(message.locale.as_deref(), sent, "{api} {asked:?}");
+        }
+    }
 }

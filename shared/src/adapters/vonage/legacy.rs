@@ -5,6 +5,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use super::{Answer, Transport};
+use crate::domain::locale::Locale;
 use crate::domain::otp_code::OtpCode;
 use crate::domain::phone::PhoneNumber;
 use crate::ports::{CancelOutcome, CheckOutcome, NextStepOutcome, ProviderError, ProviderRequestId, StartOutcome};
@@ -12,9 +13,13 @@ use crate::ports::{CancelOutcome, CheckOutcome, NextStepOutcome, ProviderError, 
 /// `workflow_id` 6: a single SMS, no voice follow-up.
 const SMS_ONLY_WORKFLOW: u8 = 6;
 
-pub(super) async fn start(t: &Transport, to: &PhoneNumber) -> Result<StartOutcome, ProviderError> {
+pub(super) async fn start(
+    t: &Transport,
+    to: &PhoneNumber,
+    locale: Option<Locale>,
+) -> Result<StartOutcome, ProviderError> {
     let s = &t.settings;
-    let body = json!({
+    let mut body = json!({
         "number": to.digits(),
         "brand": s.brand,
         "code_length": s.code_length,
@@ -22,6 +27,9 @@ pub(super) async fn start(t: &Transport, to: &PhoneNumber) -> Result<StartOutcom
         "next_event_wait": s.ttl_seconds,
         "workflow_id": SMS_ONLY_WORKFLOW,
     });
+    if let Some(locale) = locale {
+        body["lg"] = locale.as_str().into();
+    }
     let answer = t.call(Method::POST, &["verify", "json"], Some(body)).await?;
     match (answer.status, status(&answer).as_deref()) {
         (StatusCode::OK, Some("0")) => answer

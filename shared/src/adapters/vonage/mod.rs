@@ -14,6 +14,7 @@ use reqwest::{Method, StatusCode, Url};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
+use crate::domain::locale::Locale;
 use crate::domain::otp_code::OtpCode;
 use crate::domain::phone::PhoneNumber;
 use crate::domain::request_id::RequestId;
@@ -98,10 +99,15 @@ impl VonageClient {
 impl VerificationProvider for VonageClient {
     const BUSY_RETRY_SECONDS: u64 = CANCEL_HOLD_SECONDS;
 
-    async fn start(&self, to: &PhoneNumber, client_ref: &RequestId) -> Result<StartOutcome, ProviderError> {
+    async fn start_in(
+        &self,
+        to: &PhoneNumber,
+        client_ref: &RequestId,
+        locale: Option<Locale>,
+    ) -> Result<StartOutcome, ProviderError> {
         match self.transport.settings.api {
-            VonageApi::V2 => v2::start(&self.transport, to, client_ref).await,
-            VonageApi::Legacy => legacy::start(&self.transport, to).await,
+            VonageApi::V2 => v2::start(&self.transport, to, client_ref, locale).await,
+            VonageApi::Legacy => legacy::start(&self.transport, to, locale).await,
         }
     }
 

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{Answer, Transport};
+use crate::domain::locale::Locale;
 use crate::domain::otp_code::OtpCode;
 use crate::domain::phone::PhoneNumber;
 use crate::domain::request_id::RequestId;
@@ -20,15 +21,19 @@ pub(super) async fn start(
     t: &Transport,
     to: &PhoneNumber,
     client_ref: &RequestId,
+    locale: Option<Locale>,
 ) -> Result<StartOutcome, ProviderError> {
     let s = &t.settings;
-    let body = json!({
+    let mut body = json!({
         "brand": s.brand,
         "code_length": s.code_length,
         "channel_timeout": s.ttl_seconds,
         "client_ref": client_ref.as_str(),
         "workflow": [{"channel": "sms", "to": to.digits()}],
     });
+    if let Some(locale) = locale {
+        body["locale"] = locale.as_str().into();
+    }
     let answer = t.call(Method::POST, &["v2", "verify"], Some(body)).await?;
     match answer.status.as_u16() {
         200 | 202 => answer
