@@ -185,15 +185,27 @@ async fn start_simulator_unless_vonage(
         if !print {
             return;
         }
-        let to = PhoneNumber::parse(&m.to, &CountryAllowList::default())
-            .map_or_else(|_| m.to.clone(), |p| p.masked().to_owned());
-        println!("SMS to {to}: {}", m.text);
+        println!("{}", terminal_line(m));
     }));
     let defaults = SimConfig::from_env().map_err(|e| StartError::Other(format!("simulator: {e}")))?;
     let config = SimConfig { on_message: Some(hook), ..defaults };
     let running = Simulator::spawn(config).await.map_err(|e| StartError::Other(format!("simulator: {e}")))?;
     let summary = "SMS:   Vonage Verify simulator (VONAGE_API_KEY not set): codes are printed here and listed at /api/dev/messages";
     Ok((Some(running), summary.to_owned()))
+}
+
+/// What the terminal shows of a message the simulator "sent": the number masked, as a log line
+/// would show it; a voice call's code spoken digit by digit.
+fn terminal_line(m: &vonage_sim::Message) -> String {
+    let to = PhoneNumber::parse(&m.to, &CountryAllowList::default())
+        .map_or_else(|_| m.to.clone(), |p| p.masked().to_owned());
+    match m.channel.as_str() {
+        "voice" => {
+            let spoken: Vec<String> = m.code.chars().map(String::from).collect();
+            format!("CALL to {to}: your code is {}", spoken.join(" "))
+        }
+        _ => format!("SMS to {to}: {}", m.text),
+    }
 }
 
 /// The functions' settings, with local-only defaults: the simulator's credentials and address, a
@@ -509,4 +521,27 @@ fn from_lambda(response: lambda_http::Response<LambdaBody>) -> Response {
         _ => AxumBody::empty(),
     };
     Response::from_parts(parts, body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(channel: &str) -> vonage_sim::Message {
+        vonage_sim::Message {
+            to: "+14155552671".into(),
+            code: "123456".into(),
+            request_id: "r".into(),
+            channel: channel.into(),
+            sent_at: "2026-11-29T12:00:00Z".into(),
+            text: "Your Verify Local code is 123456".into(),
+            locale: None,
+        }
+    }
+
+    #[test]
+    fn the_terminal_shows_a_text_and_a_call_with_the_number_masked() {
+        assert_eq!(terminal_line(&message("sms")), "SMS to +1 415-***-2671: Your Verify Local code is 123456");
+        assert_eq!(terminal_line(&message("voice")), "CALL to +1 415-***-2671: your code is 1 2 3 4 5 6");
+    }
 }
