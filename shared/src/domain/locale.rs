@@ -46,7 +46,7 @@ impl Locale {
         let language = parts.next().filter(|l| (2..=3).contains(&l.len()))?;
         let region = parts.find(|p| p.len() == 2 && p.bytes().all(|b| b.is_ascii_alphabetic()));
         if let Some(region) = region
-            && let Some(found) = SUPPORTED.iter().find(|l| **l == format!("{language}-{region}"))
+            && let Some(found) = SUPPORTED.iter().find(|l| l.split_once('-') == Some((language, region)))
         {
             return Some(Self(found));
         }

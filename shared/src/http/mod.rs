@@ -116,12 +116,11 @@ impl Failure {
                 error!(error = %error_chain(e), "store call failed");
             }
             Some(Cause::BotCheck(e @ BotCheckError::Misconfigured(_))) => error!(error = %e, "bot check failed"),
-            Some(Cause::BotCheck(e)) => {
-                if matches!(e, BotCheckError::Refused(_)) {
-                    metrics::refused("bot_check");
-                }
+            Some(Cause::BotCheck(e @ BotCheckError::Refused(_))) => {
+                metrics::refused("bot_check");
                 warn!(error = %e, "bot check failed");
             }
+            Some(Cause::BotCheck(e)) => warn!(error = %e, "bot check failed"),
             None => {}
         }
     }

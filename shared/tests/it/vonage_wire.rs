@@ -47,6 +47,29 @@ async fn answer(server: &MockServer, verb: &str, at: &str, status: u16, body: Va
         .await;
 }
 
+/// The start request v2 documents, for the client's settings in these tests.
+fn v2_start_body(client_ref: &RequestId) -> Value {
+    json!({
+        "brand": "ACME",
+        "code_length": 6,
+        "channel_timeout": 300,
+        "client_ref": client_ref.as_str(),
+        "workflow": [{"channel": "sms", "to": "14155552671"}],
+    })
+}
+
+/// The start request v1 documents, an SMS alone (workflow 6).
+fn v1_start_body() -> Value {
+    json!({
+        "number": "14155552671",
+        "brand": "ACME",
+        "code_length": 6,
+        "pin_expiry": 300,
+        "next_event_wait": 300,
+        "workflow_id": 6,
+    })
+}
+
 #[tokio::test]
 async fn v2_start_sends_the_documented_request() {
     let server = MockServer::start().await;
@@ -55,13 +78,7 @@ async fn v2_start_sends_the_documented_request() {
         .and(path("/v2/verify"))
         .and(header("authorization", BASIC))
         .and(header("content-type", "application/json"))
-        .and(body_json(json!({
-            "brand": "ACME",
-            "code_length": 6,
-            "channel_timeout": 300,
-            "client_ref": client_ref.as_str(),
-            "workflow": [{"channel": "sms", "to": "14155552671"}],
-        })))
+        .and(body_json(v2_start_body(&client_ref)))
         .respond_with(ResponseTemplate::new(202).set_body_json(json!({"request_id": id().0})))
         .expect(1)
         .mount(&server)
@@ -195,14 +212,7 @@ async fn legacy_start_sends_the_documented_request() {
     Mock::given(method("POST"))
         .and(path("/verify/json"))
         .and(header("authorization", BASIC))
-        .and(body_json(json!({
-            "number": "14155552671",
-            "brand": "ACME",
-            "code_length": 6,
-            "pin_expiry": 300,
-            "next_event_wait": 300,
-            "workflow_id": 6,
-        })))
+        .and(body_json(v1_start_body()))
         .respond_with(
             ResponseTemplate::new(200)
                 .set_body_json(json!({"request_id": "abcdef0123456789abcdef0123456789", "status": "0"})),
@@ -287,16 +297,11 @@ async fn a_locale_goes_as_v2s_locale_and_v1s_lg() {
     let server = MockServer::start().await;
     let client_ref = RequestId::generate();
     let es = shared::domain::locale::Locale::from_tag("es-ES");
+    let mut v2_body = v2_start_body(&client_ref);
+    v2_body["locale"] = "es-es".into();
     Mock::given(method("POST"))
         .and(path("/v2/verify"))
-        .and(body_json(json!({
-            "brand": "ACME",
-            "code_length": 6,
-            "channel_timeout": 300,
-            "client_ref": client_ref.as_str(),
-            "locale": "es-es",
-            "workflow": [{"channel": "sms", "to": "14155552671"}],
-        })))
+        .and(body_json(v2_body))
         .respond_with(ResponseTemplate::new(202).set_body_json(json!({"request_id": id().0})))
         .expect(1)
         .mount(&server)
@@ -305,17 +310,11 @@ async fn a_locale_goes_as_v2s_locale_and_v1s_lg() {
     assert_eq!(v2, StartOutcome::Started(id()));
 
     server.reset().await;
+    let mut v1_body = v1_start_body();
+    v1_body["lg"] = "es-es".into();
     Mock::given(method("POST"))
         .and(path("/verify/json"))
-        .and(body_json(json!({
-            "number": "14155552671",
-            "brand": "ACME",
-            "code_length": 6,
-            "pin_expiry": 300,
-            "next_event_wait": 300,
-            "workflow_id": 6,
-            "lg": "es-es",
-        })))
+        .and(body_json(v1_body))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"request_id": id().0, "status": "0"})))
         .expect(1)
         .mount(&server)
