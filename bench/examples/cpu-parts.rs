@@ -190,7 +190,12 @@ fn main() {
         .unwrap();
         let token_for = shared::adapters::token_signer::TokenRequest::default();
         measure("verification token signed (ES256, ring)", calls, || async {
-            drop(signer.sign("+14155552671", time::OffsetDateTime::now_utc(), &token_for));
+            drop(signer.sign(
+                "+14155552671",
+                time::OffsetDateTime::now_utc(),
+                shared::domain::channel::Channel::Sms,
+                &token_for,
+            ));
         })
         .await;
         measure("request-otp handler (all but lambda_runtime)", calls, || async {

@@ -209,8 +209,8 @@ fn terminal_line(m: &vonage_sim::Message) -> String {
 }
 
 /// The functions' settings, with local-only defaults: the simulator's credentials and address, a
-/// brand and its stand-in for Turnstile's siteverify when it runs, and (for the in-memory store, which forgets everything on exit anyway) a
-/// fresh hash key per run.
+/// brand, calls to landlines, and its stand-in for Turnstile's siteverify when it runs, and (for
+/// the in-memory store, which forgets everything on exit anyway) a fresh hash key per run.
 fn with_local_defaults<F>(lookup: F, sim_url: Option<String>) -> Settings<impl Fn(&str) -> Option<String>>
 where
     F: Fn(&str) -> Option<String>,
@@ -222,6 +222,10 @@ where
             ("VONAGE_API_KEY", Some(_)) => Some("simkey".to_owned()),
             ("VONAGE_API_SECRET", Some(_)) => Some("simsecret".to_owned()),
             ("VONAGE_BRAND", Some(_)) => Some("Verify Local".to_owned()),
+            // Simulated calls cost nothing: a landline can be tried by voice.
+            ("VOICE_FOR_LANDLINES", Some(_)) if lookup("VOICE_CALLS").as_deref() != Some("off") => {
+                Some("true".to_owned())
+            }
             ("TURNSTILE_SITEVERIFY_URL", Some(url)) => Some(format!("{url}/turnstile/v0/siteverify")),
             ("PHONE_HASH_KEY", _) if lookup("TABLE_NAME").is_none() => Some(ephemeral_key.clone()),
             _ => None,

@@ -5,8 +5,8 @@ use std::future::Future;
 
 use time::OffsetDateTime;
 
+use crate::domain::channel::Delivery;
 use crate::domain::limits::{DayCount, MicroUsd, NumberState};
-use crate::domain::locale::Locale;
 use crate::domain::verification::{AttemptDenied, Finish, Verification};
 
 use crate::domain::otp_code::OtpCode;
@@ -62,6 +62,7 @@ pub enum CancelOutcome {
     NotNow,
 }
 
+/// What asking for a verification's next step (its call) did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NextStepOutcome {
     Triggered,
@@ -76,22 +77,23 @@ pub trait VerificationProvider: Send + Sync {
     /// for the number that it will neither cancel nor move on yet (the provider's own rule).
     const BUSY_RETRY_SECONDS: u64;
 
-    /// Starts a verification: a code to `to`, in `locale`'s language (`None`: the provider picks
-    /// one from the number's country).
-    fn start_in(
+    /// Starts a verification: a code to `to` by `how.channel`, in `how.locale`'s language
+    /// (`None`: the provider picks one from the number's country). An SMS is followed by a call
+    /// where the settings make calls automatic.
+    fn start_by(
         &self,
         to: &PhoneNumber,
         client_ref: &RequestId,
-        locale: Option<Locale>,
+        how: Delivery,
     ) -> impl Future<Output = Result<StartOutcome, ProviderError>> + Send;
 
-    /// The same, in the language the provider picks.
+    /// The same, by SMS, in the language the provider picks.
     fn start(
         &self,
         to: &PhoneNumber,
         client_ref: &RequestId,
     ) -> impl Future<Output = Result<StartOutcome, ProviderError>> + Send {
-        self.start_in(to, client_ref, None)
+        self.start_by(to, client_ref, Delivery::default())
     }
 
     fn check(

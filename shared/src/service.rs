@@ -4,10 +4,10 @@ use time::{Duration, OffsetDateTime};
 use tracing::{info, warn};
 
 use crate::clock::Clock;
+use crate::domain::channel::{Channel, Delivery, VoiceCalls};
 use crate::domain::limits::{
-    ClientCap, NumberRefusal, NumberRules, SpendLimit, UnverifiedBudget, day_number, end_of_day,
+    ClientCap, MicroUsd, NumberRefusal, NumberRules, SpendLimit, UnverifiedBudget, day_number, end_of_day,
 };
-use crate::domain::locale::Locale;
 use crate::domain::otp_code::OtpCode;
 use crate::domain::phone::PhoneNumber;
 use crate::domain::request_id::RequestId;
@@ -26,6 +26,10 @@ use crate::runtime::telemetry::error_chain;
 pub struct Policy {
     pub code_length: u8,
     pub ttl_seconds: u32,
+    /// When codes go by a call.
+    pub voice: VoiceCalls,
+    /// Whether fixed-line numbers are accepted, to get their code by a call.
+    pub landlines_by_voice: bool,
     pub max_attempts: u32,
     /// Gaps between codes to a number, and its hourly and daily caps.
     pub number: NumberRules,
@@ -45,12 +49,17 @@ pub struct CodeSent {
     pub expires_at: OffsetDateTime,
     pub resend_available_at: OffsetDateTime,
     pub code_length: u8,
+    /// How the code went.
+    pub channel: Channel,
+    /// Whether the person may ask for a call instead (after the resend gap).
+    pub call_available: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verified {
     pub phone_e164: String,
     pub verified_at: OffsetDateTime,
+    pub channel: Channel,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -65,6 +74,8 @@ pub enum RequestCodeError {
     SendingPaused { retry_after_seconds: u64 },
     #[error("the operator stopped sending")]
     SendingStopped,
+    #[error("codes do not go by calls here")]
+    CallsUnavailable,
     #[error(transparent)]
     Provider(ProviderError),
     #[error(transparent)]
@@ -109,28 +120,39 @@ where
         &self.store
     }
 
-    /// Sends a code to `phone`, unless a limit says no (see [`crate::domain::limits`]).
+    /// Sends a code to `phone` by SMS, unless a limit says no (see [`crate::domain::limits`]).
     /// `client_ip` is the address API Gateway saw, never one a client claims.
     pub async fn request_code(&self, phone: PhoneNumber, client_ip: &str) -> Result<CodeSent, RequestCodeError> {
-        self.request_code_in(phone, client_ip, None).await
+        self.request_code_by(phone, client_ip, Delivery::default()).await
     }
 
-    /// The same, with the code in `locale`'s language (`None`: the provider's choice).
-    pub async fn request_code_in(
+    /// The same, by `how.channel` and in `how.locale`'s language (`None`: the provider's
+    /// choice). A landline always gets a call. A call counts against every limit as an SMS does,
+    /// at the call's price.
+    pub async fn request_code_by(
         &self,
         phone: PhoneNumber,
         client_ip: &str,
-        locale: Option<Locale>,
+        how: Delivery,
     ) -> Result<CodeSent, RequestCodeError> {
         let now = self.clock.now();
-        let reservation = self.reserve(&phone, client_ip, now).await?;
+        let channel = if phone.is_landline() { Channel::Voice } else { how.channel };
+        if channel == Channel::Voice && !self.policy.voice.allowed() {
+            return Err(RequestCodeError::CallsUnavailable);
+        }
+        let how = Delivery { channel, ..how };
+        let reservation = self.reserve(&phone, client_ip, channel, now).await?;
         let request_id = RequestId::generate();
-        let provider_id = self.send_or_release(&phone, &request_id, locale, &reservation).await?;
-        let expires_at = now + seconds(self.policy.ttl_seconds);
+        let sent = self.send_or_release(&phone, &request_id, how, &reservation).await?;
+        // A call that moved on the verification in flight speaks its code, which lives for the
+        // call's step: half of the code's life (see the Vonage adapter).
+        let lifetime = if sent.moved_on { self.policy.ttl_seconds / 2 } else { self.policy.ttl_seconds };
+        let expires_at = now + seconds(lifetime);
         let verification = Verification {
             id: request_id.clone(),
-            provider_id,
+            provider_id: sent.id,
             phone_e164: phone.e164().to_owned(),
+            channel,
             created_at: now,
             expires_at,
             attempts: 0,
@@ -139,7 +161,7 @@ where
             tally: Some(reservation.subjects.tally.clone()),
         };
         self.store.create(&verification).await?;
-        info!(request_id = %request_id, phone = %phone, "code sent");
+        info!(request_id = %request_id, phone = %phone, channel = channel.as_str(), "code sent");
         metrics::country(phone.region());
         metrics::record(Metric::CodesSent, 1.0);
         metrics::record(Metric::UnverifiedCodes, 1.0);
@@ -150,6 +172,8 @@ where
             expires_at,
             resend_available_at: reservation.number_after.cooldown_until.unwrap_or(now),
             code_length: self.policy.code_length,
+            channel,
+            call_available: channel == Channel::Sms && self.policy.voice.allowed(),
         })
     }
 
@@ -159,13 +183,14 @@ where
         &self,
         phone: &PhoneNumber,
         client_ip: &str,
+        channel: Channel,
         now: OffsetDateTime,
     ) -> Result<SendReservation, RequestCodeError> {
         let subjects = self.subjects(phone, client_ip, now);
+        let price = self.policy.spend.price(phone.region(), channel, self.policy.voice);
         for _ in 0..RESERVE_TRIES {
             let standing = self.store.standing(&subjects).await?;
-            let reservation =
-                self.decide(&subjects, standing, phone.region(), now).map_err(|r| self.refused(r, phone, now))?;
+            let reservation = self.decide(&subjects, standing, price, now).map_err(|r| self.refused(r, phone, now))?;
             match self.store.reserve_send(&reservation).await {
                 Ok(()) => return Ok(reservation),
                 Err(ReserveError::Denied(SendDenied::Changed)) => continue,
@@ -201,7 +226,7 @@ where
         &self,
         subjects: &SendSubjects,
         standing: Standing,
-        country: &str,
+        price: MicroUsd,
         now: OffsetDateTime,
     ) -> Result<SendReservation, Refusal> {
         let policy = &self.policy;
@@ -222,7 +247,6 @@ where
         if standing.range[1].unverified >= range_room || standing.country[1].unverified >= country_room {
             return Err(Refusal::Store(SendDenied::DestinationPaused { until: next_day }));
         }
-        let price = policy.spend.prices.price(country);
         let spend_share = policy.spend.share(policy.spend.shards(policy.counter_shards));
         if standing.spent.0.saturating_add(price.0) > spend_share.0 {
             return Err(Refusal::Store(SendDenied::SpendingPaused { until: next_day }));
@@ -280,10 +304,10 @@ where
         &self,
         phone: &PhoneNumber,
         request_id: &RequestId,
-        locale: Option<Locale>,
+        how: Delivery,
         reservation: &SendReservation,
-    ) -> Result<ProviderRequestId, RequestCodeError> {
-        let sent = self.send(phone, request_id, locale).await;
+    ) -> Result<Sent, RequestCodeError> {
+        let sent = self.send(phone, request_id, how).await;
         if let Err(failed) = &sent {
             let keep_spend = matches!(failed, RequestCodeError::Provider(ProviderError::Timeout));
             if let Err(release) = self.store.release_send(reservation, keep_spend).await {
@@ -294,35 +318,42 @@ where
     }
 
     /// Starts a provider verification. Vonage allows one per number at a time, so an earlier one
-    /// still in flight (a resend, or a verification this store no longer knows) is cancelled and
-    /// replaced, or, where it cannot be cancelled yet, moved on to its next step.
-    async fn send(
-        &self,
-        phone: &PhoneNumber,
-        request_id: &RequestId,
-        locale: Option<Locale>,
-    ) -> Result<ProviderRequestId, RequestCodeError> {
-        let in_flight =
-            match self.provider.start_in(phone, request_id, locale).await.map_err(RequestCodeError::Provider)? {
-                StartOutcome::Started(id) => return Ok(id),
-                StartOutcome::Concurrent(Some(id)) => id,
-                StartOutcome::Concurrent(None) => return Err(provider_busy::<P>()),
-            };
-        let restart = match self.provider.cancel(&in_flight).await.map_err(RequestCodeError::Provider)? {
-            CancelOutcome::Cancelled | CancelOutcome::Gone => true,
-            CancelOutcome::NotNow => {
-                match self.provider.next_step(&in_flight).await.map_err(RequestCodeError::Provider)? {
-                    NextStepOutcome::Triggered => return Ok(in_flight),
-                    NextStepOutcome::Gone => true,
-                    NextStepOutcome::NoMoreSteps => false,
+    /// still in flight (a resend, or a verification this store no longer knows) is replaced: an
+    /// SMS cancels it and starts again, or, where it cannot be cancelled yet, moves it on to its
+    /// next step; a call first moves it on to its call (the same code, spoken: Vonage's next
+    /// workflow step), and where it has none, cancels it and starts a call.
+    async fn send(&self, phone: &PhoneNumber, request_id: &RequestId, how: Delivery) -> Result<Sent, RequestCodeError> {
+        let provider = &self.provider;
+        let fail = RequestCodeError::Provider;
+        let in_flight = match provider.start_by(phone, request_id, how).await.map_err(fail)? {
+            StartOutcome::Started(id) => return Ok(Sent { id, moved_on: false }),
+            StartOutcome::Concurrent(Some(id)) => id,
+            StartOutcome::Concurrent(None) => return Err(provider_busy::<P>()),
+        };
+        let moved_on = Ok(Sent { id: in_flight.clone(), moved_on: true });
+        let restart = if how.channel == Channel::Voice {
+            match provider.next_step(&in_flight).await.map_err(fail)? {
+                NextStepOutcome::Triggered => return moved_on,
+                NextStepOutcome::Gone => true,
+                NextStepOutcome::NoMoreSteps => {
+                    matches!(
+                        provider.cancel(&in_flight).await.map_err(fail)?,
+                        CancelOutcome::Cancelled | CancelOutcome::Gone
+                    )
                 }
             }
+        } else {
+            match provider.cancel(&in_flight).await.map_err(fail)? {
+                CancelOutcome::Cancelled | CancelOutcome::Gone => true,
+                CancelOutcome::NotNow => match provider.next_step(&in_flight).await.map_err(fail)? {
+                    NextStepOutcome::Triggered => return moved_on,
+                    NextStepOutcome::Gone => true,
+                    NextStepOutcome::NoMoreSteps => false,
+                },
+            }
         };
-        if restart
-            && let StartOutcome::Started(id) =
-                self.provider.start_in(phone, request_id, locale).await.map_err(RequestCodeError::Provider)?
-        {
-            return Ok(id);
+        if restart && let StartOutcome::Started(id) = provider.start_by(phone, request_id, how).await.map_err(fail)? {
+            return Ok(Sent { id, moved_on: false });
         }
         Err(provider_busy::<P>())
     }
@@ -363,7 +394,11 @@ where
                 if finish.await? {
                     metrics::record(Metric::CodesVerified, 1.0);
                     metrics::record(Metric::UnverifiedCodes, -1.0);
-                    Ok(Verified { phone_e164: verification.phone_e164, verified_at: now })
+                    Ok(Verified {
+                        phone_e164: verification.phone_e164,
+                        verified_at: now,
+                        channel: verification.channel,
+                    })
                 } else {
                     Err(self.settled_refusal(request_id, now).await)
                 }
@@ -403,6 +438,13 @@ where
             Err(e) => e.into(),
         }
     }
+}
+
+/// The provider's verification a send went by, and whether it is one already in flight, moved on
+/// to its next step (whose code lives for that step only).
+struct Sent {
+    id: ProviderRequestId,
+    moved_on: bool,
 }
 
 /// How many times a send is decided again when requests for the same number race.
@@ -446,8 +488,8 @@ mod tests {
     use super::*;
     use crate::adapters::MemoryStore;
     use crate::clock::ManualClock;
-    use crate::domain::limits::MicroUsd;
     use crate::domain::phone::CountryAllowList;
+    use crate::domain::price::PriceTable;
 
     /// A provider that answers from queues (then with success) and logs each call.
     #[derive(Default)]
@@ -474,16 +516,20 @@ mod tests {
     impl VerificationProvider for Scripted {
         const BUSY_RETRY_SECONDS: u64 = 30;
 
-        async fn start_in(
+        async fn start_by(
             &self,
             to: &PhoneNumber,
             _: &RequestId,
-            locale: Option<Locale>,
+            how: Delivery,
         ) -> Result<StartOutcome, ProviderError> {
-            let n = self.log(match locale {
-                Some(locale) => format!("start {} {}", to.e164(), locale.as_str()),
-                None => format!("start {}", to.e164()),
-            });
+            let mut call = format!("start {}", to.e164());
+            if how.channel == Channel::Voice {
+                call.push_str(" voice");
+            }
+            if let Some(locale) = how.locale {
+                call = format!("{call} {}", locale.as_str());
+            }
+            let n = self.log(call);
             let scripted = self.starts.lock().unwrap().pop_front();
             scripted.unwrap_or(Ok(StartOutcome::Started(ProviderRequestId(format!("p{n}")))))
         }
@@ -510,13 +556,15 @@ mod tests {
         Policy {
             code_length: 6,
             ttl_seconds: 300,
+            voice: VoiceCalls::OnRequest,
+            landlines_by_voice: true,
             max_attempts: 3,
             number: NumberRules { first_gap_seconds: 60, max_gap_seconds: 3600, max_per_hour: 5, max_per_day: 10 },
             max_sends_per_ip_per_hour: 20,
             range_budget: UnverifiedBudget { floor: 10, percent_of_verified: 100 },
             country_budget: UnverifiedBudget { floor: 25, percent_of_verified: 100 },
             counter_shards: 4,
-            spend: SpendLimit { daily: MicroUsd(50_000_000), prices: Default::default() },
+            spend: SpendLimit { daily: MicroUsd(50_000_000), sms: PriceTable::sms(), voice: PriceTable::voice() },
         }
     }
 
@@ -592,6 +640,84 @@ mod tests {
         assert!(matches!(err, RequestCodeError::ResendTooSoon { retry_after_seconds: 30 }), "{err:?}");
         // Nothing was sent, so the cooldown was released: the next request goes straight out.
         svc.request_code(phone("+14155552671"), IP).await.unwrap();
+    }
+
+    const CALL: Delivery = Delivery { channel: Channel::Voice, locale: None };
+
+    /// "Call me instead": after the resend gap, the SMS verification in flight moves on to its
+    /// call (the same code, spoken), whose code lives for the call's step; where it has no call
+    /// step, it is cancelled and a call started. Either way a send, counted as one.
+    #[tokio::test]
+    async fn a_call_instead_moves_the_verification_on_to_its_call_or_starts_one() {
+        let (svc, clock) = service(policy());
+        let first = svc.request_code(phone("+14155552671"), IP).await.unwrap();
+        assert_eq!((first.channel, first.call_available), (Channel::Sms, true));
+        clock.advance(Duration::seconds(30));
+        let early = svc.request_code_by(phone("+14155552671"), IP, CALL).await.unwrap_err();
+        assert!(matches!(early, RequestCodeError::ResendTooSoon { retry_after_seconds: 30 }), "{early:?}");
+
+        clock.advance(Duration::seconds(30));
+        let in_flight = ProviderRequestId("p1".into());
+        svc.provider.starts.lock().unwrap().push_back(Ok(StartOutcome::Concurrent(Some(in_flight.clone()))));
+        let call = svc.request_code_by(phone("+14155552671"), IP, CALL).await.unwrap();
+        assert_eq!(svc.provider.calls()[1..], ["start +14155552671 voice", "next p1"]);
+        assert_eq!((call.channel, call.call_available), (Channel::Voice, false));
+        assert_eq!(call.expires_at, clock.now() + Duration::seconds(150), "the call's step: half the code's life");
+        let stored = svc.store.get(&call.request_id, clock.now()).await.unwrap().unwrap();
+        assert_eq!((stored.provider_id, stored.channel), (in_flight.clone(), Channel::Voice));
+        assert_eq!(call.resend_available_at, clock.now() + Duration::seconds(120), "counted: the gap doubled");
+
+        clock.advance(Duration::seconds(120));
+        svc.provider.starts.lock().unwrap().push_back(Ok(StartOutcome::Concurrent(Some(in_flight.clone()))));
+        svc.provider.nexts.lock().unwrap().push_back(NextStepOutcome::NoMoreSteps);
+        let restarted = svc.request_code_by(phone("+14155552671"), IP, CALL).await.unwrap();
+        assert_eq!(
+            svc.provider.calls()[3..],
+            ["start +14155552671 voice", "next p1", "cancel p1", "start +14155552671 voice"]
+        );
+        assert_eq!(restarted.expires_at, clock.now() + Duration::seconds(300));
+        let verified = svc.check_code(&restarted.request_id, &code("123456")).await.unwrap();
+        assert_eq!(verified.channel, Channel::Voice);
+    }
+
+    #[tokio::test]
+    async fn a_landline_gets_a_call_and_calls_switched_off_send_nothing() {
+        let (svc, _clock) = service(policy());
+        let landline = PhoneNumber::parse_with("+442079460958", &CountryAllowList::default(), true).unwrap();
+        let sent = svc.request_code(landline.clone(), IP).await.unwrap();
+        assert_eq!(sent.channel, Channel::Voice);
+        assert_eq!(svc.provider.calls(), ["start +442079460958 voice"]);
+
+        let (off, _clock) = service(Policy { voice: VoiceCalls::Off, ..gap(0) });
+        for (number, how) in [(landline, Delivery::default()), (phone("+14155552671"), CALL)] {
+            let err = off.request_code_by(number, IP, how).await.unwrap_err();
+            assert!(matches!(err, RequestCodeError::CallsUnavailable), "{err:?}");
+        }
+        assert!(off.provider.calls().is_empty());
+        let sms = off.request_code(phone("+14155552671"), IP).await.unwrap();
+        assert!(!sms.call_available);
+    }
+
+    /// A call is priced as a call; with automatic calls an SMS is priced as an SMS and the call
+    /// that follows it when nobody enters the code.
+    #[tokio::test]
+    async fn the_spend_budget_counts_a_call_at_its_price_and_an_automatic_one_with_its_sms() {
+        // US: an SMS $0.0079, a call $0.014; a budget of $0.02 takes either, not both.
+        let budget = |voice| Policy {
+            voice,
+            spend: SpendLimit { daily: MicroUsd(20_000), ..policy().spend },
+            counter_shards: 1,
+            ..gap(0)
+        };
+        let (automatic, _clock) = service(budget(VoiceCalls::Automatic));
+        let err = automatic.request_code(phone("+14155552671"), IP).await.unwrap_err();
+        assert!(matches!(err, RequestCodeError::SendingPaused { .. }), "{err:?}");
+        automatic.request_code_by(phone("+14155552672"), IP, CALL).await.unwrap();
+
+        let (on_request, _clock) = service(budget(VoiceCalls::OnRequest));
+        on_request.request_code(phone("+14155552671"), IP).await.unwrap();
+        let err = on_request.request_code_by(phone("+14155552672"), IP, CALL).await.unwrap_err();
+        assert!(matches!(err, RequestCodeError::SendingPaused { .. }), "{err:?}");
     }
 
     #[tokio::test]
@@ -687,7 +813,10 @@ mod tests {
         let sent = svc.request_code(phone("+14155552671"), IP).await.unwrap();
         clock.advance(Duration::seconds(20));
         let verified = svc.check_code(&sent.request_id, &code("123456")).await.unwrap();
-        assert_eq!(verified, Verified { phone_e164: "+14155552671".into(), verified_at: clock.now() });
+        assert_eq!(
+            verified,
+            Verified { phone_e164: "+14155552671".into(), verified_at: clock.now(), channel: Channel::Sms }
+        );
         let again = svc.check_code(&sent.request_id, &code("123456")).await.unwrap_err();
         assert!(matches!(again, CheckCodeError::Denied(AttemptDenied::AlreadyVerified)), "{again:?}");
         assert_eq!(svc.provider.calls().len(), 2, "the second check never reached the provider");

@@ -86,6 +86,31 @@ class VerifyV2(unittest.TestCase):
             verify.cancel_verification(started.request_id)
         self.assertEqual(refused.exception.response.status_code, 409)
 
+    def test_an_sms_then_a_call_half_way_and_a_call_alone(self):
+        verify = vonage().verify
+        started = verify.start_verification(
+            VerifyRequest(
+                brand="ACME",
+                code_length=6,
+                channel_timeout=150,
+                workflow=[SmsChannel(to="14155550005"), VoiceChannel(to="14155550005")],
+            )
+        )
+        simulator("/_simulator/clock", {"advanceSeconds": 150})
+        # A check brings the verification up to the simulator's clock: the call went out.
+        checked = verify.check_code(started.request_id, code_for(started.request_id))
+        self.assertEqual(checked.status, "completed")
+        sent = [m for m in simulator("/_simulator/messages") if m["requestId"] == started.request_id]
+        self.assertEqual([m["channel"] for m in sent], ["sms", "voice"])
+        self.assertEqual(sent[0]["code"], sent[1]["code"], "one code, spoken on the call")
+
+        called = verify.start_verification(
+            VerifyRequest(brand="ACME", code_length=6, workflow=[VoiceChannel(to="14155550006")])
+        )
+        voice = [m for m in simulator("/_simulator/messages") if m["requestId"] == called.request_id]
+        self.assertEqual([m["channel"] for m in voice], ["voice"])
+        self.assertIn(" ".join(voice[0]["code"]), voice[0]["text"], "the digits, spoken one by one")
+
     def test_wrong_credentials(self):
         with self.assertRaises(HttpRequestError) as denied:
             vonage("wrong").verify.start_verification(
@@ -109,6 +134,27 @@ class VerifyLegacy(unittest.TestCase):
             legacy.cancel_verification(started.request_id)  # within the first 30 s
         checked = legacy.check_code(started.request_id, code_for(started.request_id))
         self.assertEqual(checked.status, "0")
+
+    def test_an_sms_moved_on_to_its_call_and_a_call_alone(self):
+        legacy = vonage().verify_legacy
+        started = legacy.start_verification(
+            LegacyVerifyRequest(
+                number="447400123003", brand="ACME", code_length=6, workflow_id=5, next_event_wait=150, pin_expiry=300
+            )
+        )
+        moved = legacy.trigger_next_event(started.request_id)
+        self.assertEqual(moved.status, "0")
+        sent = [m for m in simulator("/_simulator/messages") if m["requestId"] == started.request_id]
+        self.assertEqual([m["channel"] for m in sent], ["sms", "voice"])
+        with self.assertRaises(VerifyError):
+            legacy.trigger_next_event(started.request_id)  # workflow 5 has no third step
+        self.assertEqual(legacy.check_code(started.request_id, sent[1]["code"]).status, "0")
+
+        called = legacy.start_verification(
+            LegacyVerifyRequest(number="447400123004", brand="ACME", code_length=6, workflow_id=7)
+        )
+        voice = [m for m in simulator("/_simulator/messages") if m["requestId"] == called.request_id]
+        self.assertEqual([m["channel"] for m in voice], ["voice"])
 
     def test_cancel_after_thirty_seconds(self):
         legacy = vonage().verify_legacy

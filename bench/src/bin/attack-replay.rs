@@ -14,7 +14,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use shared::domain::limits::MicroUsd;
 use shared::domain::phone::{CountryAllowList, PhoneNumber};
-use shared::domain::sms_price::SmsPrices;
+use shared::domain::price::PriceTable;
 
 const ORIGIN_SECRET: &str = "replay-origin-secret-0123456789abcdef";
 const DAY: u32 = 86_400;
@@ -264,7 +264,7 @@ async fn legitimate_day(people: usize) -> Row {
 struct Local {
     url: String,
     http: reqwest::Client,
-    prices: SmsPrices,
+    prices: PriceTable,
     name: String,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
@@ -286,9 +286,9 @@ impl Local {
             ("SIM_CANCEL_MIN_AGE_SECONDS".into(), "0".into()),
         ];
         vars.extend(settings.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
-        let prices =
-            SmsPrices::with_overrides(settings.iter().find(|(k, _)| *k == "OTP_SMS_PRICES").map_or("", |(_, v)| v))
-                .unwrap();
+        let prices = PriceTable::sms()
+            .with_overrides(settings.iter().find(|(k, _)| *k == "OTP_SMS_PRICES").map_or("", |(_, v)| v))
+            .unwrap();
         let lookup = move |key: &str| vars.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let running = otp_local::start(lookup, true, async move {

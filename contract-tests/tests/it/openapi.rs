@@ -139,6 +139,16 @@ async fn every_situation() -> Vec<Seen> {
     all.push(request(&h, "+14155552672").await); // destination_paused: the same range
     all.push(request(&h, "+14155562671").await); // sending_paused: another range, past the cent
 
+    // A call: asked for after the resend gap, and refused where calls are off.
+    let h = Harness::with(&[("OTP_RESEND_COOLDOWN_SECONDS", "0")], SimConfig::default()).await;
+    let call = json!({"phoneNumber": "+14155552671", "channel": "voice"});
+    all.push(seen(REQUEST, request_otp::handle(&h.deps, post(REQUEST_EVENT, &call)).await));
+    let id = all.last().unwrap().body["requestId"].as_str().unwrap().to_owned();
+    let spoken = h.last_code("+14155552671").unwrap();
+    all.push(verify(&h, &id, &spoken).await);
+    let h = Harness::with(&[("VOICE_CALLS", "off")], SimConfig::default()).await;
+    all.push(seen(REQUEST, request_otp::handle(&h.deps, post(REQUEST_EVENT, &call)).await)); // calls_unavailable
+
     // The operator's switch.
     let h = Harness::start().await;
     h.deps.service.store().inner.set_sending_stopped(true);
@@ -226,7 +236,7 @@ async fn every_answer_matches_its_documented_schema_and_every_documented_answer_
         ));
     }
     let documented = documented(&spec);
-    assert_eq!(documented.len(), 41, "{documented:#?}");
+    assert_eq!(documented.len(), 42, "{documented:#?}");
     assert_eq!(observed, documented, "documented and observed (path, status, code) differ");
 }
 

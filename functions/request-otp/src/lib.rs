@@ -1,13 +1,16 @@
-//! `POST /api/request-otp {"phoneNumber", "turnstileToken"?}`: sends a code by SMS to a valid,
-//! SMS-capable number, once the bot check (when one is configured) has passed.
+//! `POST /api/request-otp {"phoneNumber", "channel"?, "locale"?, "turnstileToken"?}`: sends a
+//! code by SMS to a valid, SMS-capable number, or by a call where the person asks for one or the
+//! number is a landline the operator allows, once the bot check (when one is configured) has
+//! passed.
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 use shared::clock::Clock;
+use shared::domain::channel::{Channel, Delivery};
 use shared::domain::locale::Locale;
 use shared::domain::phone::PhoneNumber;
-use shared::http::{Failure, JsonRequest, json_response, rfc3339, serve_json};
+use shared::http::{ApiError, Failure, JsonRequest, json_response, rfc3339, serve_json};
 use shared::ports::{VerificationProvider, VerificationStore};
 use shared::runtime::bootstrap::HandlerDeps;
 
@@ -26,14 +29,21 @@ where
     S: VerificationStore,
     C: Clock,
 {
-    let phone = PhoneNumber::parse(input.string("phoneNumber")?, &deps.allowed_countries)?;
+    let policy = deps.service.policy();
+    let phone =
+        PhoneNumber::parse_with(input.string("phoneNumber")?, &deps.allowed_countries, policy.landlines_by_voice)?;
+    let channel = match input.optional_string("channel")? {
+        None => Channel::Sms,
+        Some(name) => Channel::from_name(name)
+            .ok_or_else(|| ApiError::invalid_request("channel must be \"sms\" or \"voice\"."))?,
+    };
     // The language of the code: a tag Vonage has no template for is left to Vonage, never refused.
     let locale = input.optional_string("locale")?.and_then(Locale::from_tag);
     if let Some(bot_check) = &deps.bot_check {
         let token = input.optional_string("turnstileToken")?;
         bot_check.verify(token, &input.client_ip).await?;
     }
-    let sent = deps.service.request_code_in(phone, &input.client_ip, locale).await?;
+    let sent = deps.service.request_code_by(phone, &input.client_ip, Delivery { channel, locale }).await?;
     Ok(json_response(
         StatusCode::OK,
         &json!({
@@ -42,6 +52,8 @@ where
             "expiresAt": rfc3339(sent.expires_at),
             "resendAvailableAt": rfc3339(sent.resend_available_at),
             "codeLength": sent.code_length,
+            "channel": sent.channel.as_str(),
+            "callAvailable": sent.call_available,
         }),
     ))
 }

@@ -58,9 +58,11 @@ where
         "message": "Phone number verified.",
         "phoneNumber": verified.phone_e164,
         "verifiedAt": rfc3339(verified.verified_at),
+        "channel": verified.channel.as_str(),
     });
     if let Some(tokens) = &deps.tokens {
-        answer["token"] = tokens.signer.sign(&verified.phone_e164, verified.verified_at, &token_request).into();
+        let token = tokens.signer.sign(&verified.phone_e164, verified.verified_at, verified.channel, &token_request);
+        answer["token"] = token.into();
     }
     Ok(json_response(StatusCode::OK, &answer))
 }

@@ -32,6 +32,7 @@ use aws_sdk_dynamodb::types::{
 use time::OffsetDateTime;
 
 use super::RecordCipher;
+use crate::domain::channel::Channel;
 use crate::domain::limits::{DayCount, MicroUsd, NumberState, end_of_day};
 use crate::domain::request_id::RequestId;
 use crate::domain::verification::{AttemptDenied, Finish, Verification, VerificationStatus};
@@ -264,6 +265,7 @@ impl DynamoStore {
         let mut item = Item::from([
             (PARTITION_KEY.to_owned(), Self::key(&v.id)),
             ("provider_id".to_owned(), s(&v.provider_id.0)),
+            ("channel".to_owned(), s(v.channel.as_str())),
             (SEALED_PHONE.to_owned(), s(self.cipher.seal(&record_key(&v.id), &v.phone_e164))),
             ("created_at".to_owned(), epoch(v.created_at)),
             ("expires_at".to_owned(), epoch(v.expires_at)),
@@ -311,6 +313,11 @@ impl DynamoStore {
             // and RECORD_RETENTION after the upgrade, and is still read rather than refused.
             Err(missing) => text(LEGACY_PLAIN_PHONE).map_err(|_| missing)?,
         };
+        // Records written before calls were offered name no channel: they went by SMS.
+        let channel = match item.get("channel") {
+            None => Channel::Sms,
+            Some(_) => Channel::from_name(&text("channel")?).ok_or_else(|| bad("channel"))?,
+        };
         let tally = match item.get(TALLY) {
             None => None,
             Some(tally) => Some(read_tally(tally).ok_or_else(|| bad(TALLY))?),
@@ -319,6 +326,7 @@ impl DynamoStore {
             id,
             provider_id: ProviderRequestId(text("provider_id")?),
             phone_e164,
+            channel,
             created_at: when("created_at")?,
             expires_at: when("expires_at")?,
             attempts: number("attempts")?,

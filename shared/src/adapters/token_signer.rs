@@ -16,6 +16,8 @@ use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
+use crate::domain::channel::Channel;
+
 const PEM_BEGIN: &str = "-----BEGIN PRIVATE KEY-----";
 const PEM_END: &str = "-----END PRIVATE KEY-----";
 
@@ -85,8 +87,9 @@ impl TokenSigner {
         json!({ "keys": self.keys.iter().map(|k| k.jwk.clone()).collect::<Vec<_>>() })
     }
 
-    /// A token saying that `phone_e164` was verified at `now`, for `request`.
-    pub fn sign(&self, phone_e164: &str, now: OffsetDateTime, request: &TokenRequest) -> String {
+    /// A token saying that `phone_e164` was verified at `now` with a code sent by `channel`, for
+    /// `request`. `amr` names the channel as RFC 8176 does: `sms`, or `tel` for a call.
+    pub fn sign(&self, phone_e164: &str, now: OffsetDateTime, channel: Channel, request: &TokenRequest) -> String {
         let key = &self.keys[0];
         let header = json!({"alg": "ES256", "typ": "JWT", "kid": key.kid});
         let issued = now.unix_timestamp();
@@ -96,7 +99,10 @@ impl TokenSigner {
             "sub": phone_e164,
             "phone_number": phone_e164,
             "phone_number_verified": true,
-            "amr": ["sms"],
+            "amr": [match channel {
+                Channel::Sms => "sms",
+                Channel::Voice => "tel",
+            }],
             "iat": issued,
             "exp": issued + i64::try_from(self.lifetime.as_secs()).unwrap_or(i64::MAX),
             "jti": uuid::Uuid::new_v4().simple().to_string(),
@@ -161,7 +167,7 @@ mod tests {
             TokenSigner::new(&format!("{new}{old}"), "https://verify.example.com", Duration::from_secs(300)).unwrap();
         let now = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
         let request = TokenRequest { audience: Some("shop".into()), nonce: Some("n-1".into()) };
-        let token = signer.sign("+14155552671", now, &request);
+        let token = signer.sign("+14155552671", now, Channel::Sms, &request);
         let parts: Vec<&str> = token.split('.').collect();
         assert_eq!(parts.len(), 3);
         let (header, claims) = (decode(parts[0]), decode(parts[1]));
@@ -194,12 +200,15 @@ mod tests {
         let signer =
             TokenSigner::new(&TokenSigner::generate_pem(), "https://v.example", Duration::from_secs(60)).unwrap();
         let now = OffsetDateTime::now_utc();
-        let (a, b) =
-            (signer.sign("+1", now, &TokenRequest::default()), signer.sign("+1", now, &TokenRequest::default()));
+        let (a, b) = (
+            signer.sign("+1", now, Channel::Sms, &TokenRequest::default()),
+            signer.sign("+1", now, Channel::Voice, &TokenRequest::default()),
+        );
         let claims = |t: &str| decode(t.split('.').nth(1).unwrap());
         assert_eq!(claims(&a)["aud"], "https://v.example");
         assert!(claims(&a).get("nonce").is_none());
         assert_ne!(claims(&a)["jti"], claims(&b)["jti"]);
+        assert_eq!((claims(&a)["amr"][0].as_str(), claims(&b)["amr"][0].as_str()), (Some("sms"), Some("tel")));
     }
 
     #[test]

@@ -18,6 +18,9 @@ use std::net::IpAddr;
 
 use time::{Duration, OffsetDateTime};
 
+use crate::domain::channel::{Channel, VoiceCalls};
+use crate::domain::price::PriceTable;
+
 use crate::domain::phone::PhoneNumber;
 use crate::ports::WriteId;
 
@@ -226,7 +229,9 @@ impl std::fmt::Display for MicroUsd {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SpendLimit {
     pub daily: MicroUsd,
-    pub prices: crate::domain::sms_price::SmsPrices,
+    /// One SMS's price, and one call's.
+    pub sms: PriceTable,
+    pub voice: PriceTable,
 }
 
 impl SpendLimit {
@@ -234,9 +239,21 @@ impl SpendLimit {
     /// (`max_shards`), but few enough that each share holds ten of the dearest SMS, so that
     /// shares do not strand much of the budget.
     pub fn shards(&self, max_shards: u32) -> u32 {
-        let dearest = self.prices.dearest().0.max(1);
+        let dearest = self.sms.dearest().max(self.voice.dearest()).0.max(1);
         let by_budget = self.daily.0 / (10 * dearest);
         u32::try_from(by_budget).unwrap_or(u32::MAX).clamp(1, max_shards.max(1))
+    }
+
+    /// What a send by `channel` to `country` is counted at: with automatic calls, an SMS also
+    /// costs the call that follows it unless the code is entered first.
+    pub fn price(&self, country: &str, channel: Channel, calls: VoiceCalls) -> MicroUsd {
+        match (channel, calls) {
+            (Channel::Voice, _) => self.voice.price(country),
+            (Channel::Sms, VoiceCalls::Automatic) => {
+                MicroUsd(self.sms.price(country).0.saturating_add(self.voice.price(country).0))
+            }
+            (Channel::Sms, _) => self.sms.price(country),
+        }
     }
 
     /// One counter's share of the day's budget.

@@ -1,13 +1,14 @@
 //! The domain: values that are valid once held (a phone number, a code, a request id), the keyed
 //! hashes the store uses for numbers and addresses, the verification record with its rule, the
-//! limits on sending with the SMS price table, and the language a code is sent in.
+//! limits on sending with the SMS and call price tables, and the channel and language a code is sent in.
 
+pub mod channel;
 pub mod limits;
 pub mod locale;
 pub mod otp_code;
 pub mod phone;
+pub mod price;
 pub mod relying_party;
 pub mod request_id;
-pub mod sms_price;
 pub mod subject_key;
 pub mod verification;

@@ -49,7 +49,8 @@ impl CountryAllowList {
     }
 }
 
-/// A valid phone number that can receive SMS. Holding one means it passed every check.
+/// A valid phone number that can receive SMS, or a landline that can take a call where the
+/// operator allows calls to landlines. Holding one means it passed every check.
 ///
 /// `Debug` and `Display` show a masked form so a number can never reach a log line whole.
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -57,12 +58,19 @@ pub struct PhoneNumber {
     e164: String,
     region: String,
     masked: String,
+    /// A fixed line: it takes the code by a call only.
+    landline: bool,
 }
 
 impl PhoneNumber {
     /// Parses what a person typed: `+` (or `00`) and the country code, then the number, with
     /// spaces, dashes, dots and parentheses allowed anywhere.
     pub fn parse(input: &str, allowed: &CountryAllowList) -> Result<Self, PhoneError> {
+        Self::parse_with(input, allowed, false)
+    }
+
+    /// The same, accepting fixed-line numbers too when `landlines` (they get the code by a call).
+    pub fn parse_with(input: &str, allowed: &CountryAllowList, landlines: bool) -> Result<Self, PhoneError> {
         let input = input.trim();
         if input.chars().count() > MAX_INPUT_CHARS
             || !input.chars().all(|c| c.is_ascii_digit() || " +-.()/".contains(c))
@@ -78,10 +86,11 @@ impl PhoneNumber {
         if !number.is_valid() {
             return Err(PhoneError::Invalid);
         }
-        match number.number_type(&DATABASE) {
-            Type::Mobile | Type::FixedLineOrMobile | Type::PersonalNumber | Type::Voip => {}
+        let landline = match number.number_type(&DATABASE) {
+            Type::Mobile | Type::FixedLineOrMobile | Type::PersonalNumber | Type::Voip => false,
+            Type::FixedLine if landlines => true,
             _ => return Err(PhoneError::Unsupported),
-        }
+        };
         let region = number.country().id().map(|id| id.as_ref().to_owned()).ok_or(PhoneError::Invalid)?;
         if !allowed.allows(&region) {
             return Err(PhoneError::CountryNotAllowed);
@@ -89,7 +98,7 @@ impl PhoneNumber {
         let e164 = number.format().mode(Mode::E164).to_string();
         let international = number.format().mode(Mode::International).to_string();
         let masked = mask(&international, number.code().value(), &e164);
-        Ok(Self { e164, region, masked })
+        Ok(Self { e164, region, masked, landline })
     }
 
     /// `+14155552671`
@@ -105,6 +114,11 @@ impl PhoneNumber {
     /// ISO 3166-1 alpha-2 region, e.g. `US`.
     pub fn region(&self) -> &str {
         &self.region
+    }
+
+    /// A fixed line, which takes a code by a call only.
+    pub fn is_landline(&self) -> bool {
+        self.landline
     }
 
     /// `+1 415-***-2671`: safe for logs and for showing a person where the code went.
@@ -235,6 +249,21 @@ mod tests {
             "+33140506070",  // FR fixed line
         ] {
             assert_eq!(PhoneNumber::parse(input, &any()), Err(PhoneError::Unsupported), "{input}");
+        }
+    }
+
+    #[test]
+    fn landlines_are_accepted_for_calls_only_when_asked_and_nothing_else_changes() {
+        for input in ["+442079460958", "+33140506070"] {
+            let number = PhoneNumber::parse_with(input, &any(), true).unwrap();
+            assert!(number.is_landline(), "{input}");
+        }
+        let mobile = PhoneNumber::parse_with("+447400123456", &any(), true).unwrap();
+        assert!(!mobile.is_landline());
+        let either = PhoneNumber::parse_with("+14155552671", &any(), true).unwrap();
+        assert!(!either.is_landline(), "a US number may be a mobile: it gets an SMS");
+        for input in ["+18005550199", "+19005550199", "+448431234567"] {
+            assert_eq!(PhoneNumber::parse_with(input, &any(), true), Err(PhoneError::Unsupported), "{input}");
         }
     }
 

@@ -3,6 +3,7 @@
 
 use time::OffsetDateTime;
 
+use crate::domain::channel::Channel;
 use crate::domain::request_id::RequestId;
 use crate::ports::{ProviderRequestId, Tally};
 
@@ -24,6 +25,8 @@ pub struct Verification {
     pub provider_id: ProviderRequestId,
     /// E.164; kept only for the response, and only until the record's TTL.
     pub phone_e164: String,
+    /// How the code went: by SMS, or by a call.
+    pub channel: Channel,
     pub created_at: OffsetDateTime,
     pub expires_at: OffsetDateTime,
     pub attempts: u32,

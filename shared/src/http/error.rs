@@ -84,6 +84,9 @@ api_errors! {
         "That is not a valid phone number. Enter it with + and the country code, like +14155552671.";
     UnsupportedNumber => BAD_REQUEST, "unsupported_number",
         "This number cannot receive text messages. Use a mobile number.";
+    /// A call was asked for where the operator sends codes by SMS only (`VOICE_CALLS=off`).
+    CallsUnavailable => BAD_REQUEST, "calls_unavailable",
+        "Codes cannot be sent by a call here. Use the text message.";
     CountryNotAllowed => BAD_REQUEST, "country_not_allowed", "Phone numbers from this country are not supported here.";
     ResendTooSoon { retry_after_seconds: u64 = 1 } => TOO_MANY_REQUESTS, "resend_too_soon",
         format!("A code was just sent. You can ask for a new one in {}.", wait(retry_after_seconds)),

@@ -169,6 +169,7 @@ impl From<RequestCodeError> for Failure {
                 ApiError::SendingPaused { retry_after_seconds }.into()
             }
             RequestCodeError::SendingStopped => ApiError::SendingStopped.into(),
+            RequestCodeError::CallsUnavailable => ApiError::CallsUnavailable.into(),
             RequestCodeError::Provider(e) => Self::provider(e),
             RequestCodeError::Store(e) => Self::store(e),
         }

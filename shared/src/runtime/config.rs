@@ -8,11 +8,12 @@ use secrecy::SecretString;
 use crate::adapters::token_signer::TokenSigner;
 use crate::adapters::turnstile::{DEFAULT_SITEVERIFY_URL, TurnstileSettings};
 use crate::adapters::vonage::{VonageApi, VonageSettings};
+use crate::domain::channel::VoiceCalls;
 use crate::domain::limits::{MicroUsd, NumberRules, SpendLimit, UnverifiedBudget};
 use crate::domain::otp_code::{MAX_CODE_LENGTH, MIN_CODE_LENGTH};
 use crate::domain::phone::CountryAllowList;
+use crate::domain::price::PriceTable;
 use crate::domain::relying_party::RelyingParties;
-use crate::domain::sms_price::SmsPrices;
 use crate::http::{Cors, Edge};
 use crate::service::Policy;
 
@@ -166,10 +167,14 @@ fn policy<F: Fn(&str) -> Option<String>>(s: &Settings<F>, api: VonageApi) -> Res
             format!("must be 4 or 6 with VONAGE_API=legacy (got `{code_length}`)"),
         ));
     }
+    // Vonage v2 keeps a code alive 15–900 s per step and v1 60–3600 s: both accept 60–900.
+    let ttl_seconds = s.number("OTP_TTL_SECONDS", 300u32, 60..=900)?;
+    let (voice, landlines_by_voice) = voice_calls(s, api, ttl_seconds)?;
     Ok(Policy {
         code_length,
-        // Vonage v2 keeps a code alive 15–900 s per step and v1 60–3600 s: both accept 60–900.
-        ttl_seconds: s.number("OTP_TTL_SECONDS", 300u32, 60..=900)?,
+        ttl_seconds,
+        voice,
+        landlines_by_voice,
         // Vonage ends a verification after three wrong codes, so a higher limit could never apply.
         max_attempts: s.number("OTP_MAX_ATTEMPTS", 3u32, 1..=3)?,
         number: number_rules(s)?,
@@ -185,6 +190,37 @@ fn policy<F: Fn(&str) -> Option<String>>(s: &Settings<F>, api: VonageApi) -> Res
         counter_shards: s.number("OTP_COUNTER_SHARDS", 4u32, 1..=256)?,
         spend: spend_limit(s)?,
     })
+}
+
+/// When codes go by a call (`VOICE_CALLS`), and whether landlines may get them so
+/// (`VOICE_FOR_LANDLINES`). Automatic calls come half-way through the code's life; v1 waits at
+/// least 60 s between steps.
+fn voice_calls<F: Fn(&str) -> Option<String>>(
+    s: &Settings<F>,
+    api: VonageApi,
+    ttl_seconds: u32,
+) -> Result<(VoiceCalls, bool), ConfigError> {
+    let raw = s.get("VOICE_CALLS").unwrap_or_else(|| "on_request".into());
+    let calls = VoiceCalls::parse(&raw).ok_or_else(|| {
+        ConfigError::new("VOICE_CALLS", format!("must be `off`, `on_request` or `automatic` (got `{raw}`)"))
+    })?;
+    if calls == VoiceCalls::Automatic && api == VonageApi::Legacy && ttl_seconds < 120 {
+        return Err(ConfigError::new(
+            "OTP_TTL_SECONDS",
+            format!("must be at least 120 with VOICE_CALLS=automatic and VONAGE_API=legacy (got `{ttl_seconds}`)"),
+        ));
+    }
+    let landlines = match s.get("VOICE_FOR_LANDLINES").as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            return Err(ConfigError::new("VOICE_FOR_LANDLINES", format!("must be `true` or `false` (got `{other}`)")));
+        }
+    };
+    if landlines && !calls.allowed() {
+        return Err(ConfigError::new("VOICE_FOR_LANDLINES", "must be `false` with VOICE_CALLS=off"));
+    }
+    Ok((calls, landlines))
 }
 
 fn unverified_percent<F: Fn(&str) -> Option<String>>(s: &Settings<F>) -> Result<u32, ConfigError> {
@@ -210,7 +246,7 @@ fn number_rules<F: Fn(&str) -> Option<String>>(s: &Settings<F>) -> Result<Number
     })
 }
 
-/// The day's spend budget in dollars, and the price table with the operator's prices.
+/// The day's spend budget in dollars, and the price tables with the operator's prices.
 fn spend_limit<F: Fn(&str) -> Option<String>>(s: &Settings<F>) -> Result<SpendLimit, ConfigError> {
     let raw = s.get("OTP_DAILY_SPEND_LIMIT").unwrap_or_else(|| DEFAULT_DAILY_SPEND_LIMIT.to_owned());
     let daily = MicroUsd::parse(&raw).filter(|d| d.0 > 0).ok_or_else(|| {
@@ -219,9 +255,14 @@ fn spend_limit<F: Fn(&str) -> Option<String>>(s: &Settings<F>) -> Result<SpendLi
             format!("must be an amount in US dollars above 0, e.g. 50 or 12.50 (got `{raw}`)"),
         )
     })?;
-    let prices = SmsPrices::with_overrides(&s.get("OTP_SMS_PRICES").unwrap_or_default())
-        .map_err(|problem| ConfigError::new("OTP_SMS_PRICES", problem))?;
-    Ok(SpendLimit { daily, prices })
+    let table = |name: &'static str, table: PriceTable| {
+        table.with_overrides(&s.get(name).unwrap_or_default()).map_err(|problem| ConfigError::new(name, problem))
+    };
+    Ok(SpendLimit {
+        daily,
+        sms: table("OTP_SMS_PRICES", PriceTable::sms())?,
+        voice: table("OTP_VOICE_PRICES", PriceTable::voice())?,
+    })
 }
 
 /// Where Vonage is, the credentials, the brand in the SMS, and the code's shape and lifetime.
@@ -254,6 +295,7 @@ fn vonage<F: Fn(&str) -> Option<String>>(
         brand,
         code_length: policy.code_length,
         ttl_seconds: policy.ttl_seconds,
+        voice_calls: policy.voice,
         timeout: Duration::from_millis(s.number("VONAGE_TIMEOUT_MS", 5000u64, 100..=30_000)?),
     })
 }
@@ -369,13 +411,15 @@ mod tests {
             Policy {
                 code_length: 6,
                 ttl_seconds: 300,
+                voice: VoiceCalls::OnRequest,
+                landlines_by_voice: false,
                 max_attempts: 3,
                 number: NumberRules { first_gap_seconds: 60, max_gap_seconds: 3600, max_per_hour: 5, max_per_day: 10 },
                 max_sends_per_ip_per_hour: 20,
                 range_budget: UnverifiedBudget { floor: 10, percent_of_verified: 100 },
                 country_budget: UnverifiedBudget { floor: 25, percent_of_verified: 100 },
                 counter_shards: 4,
-                spend: SpendLimit { daily: MicroUsd(50_000_000), prices: SmsPrices::default() },
+                spend: SpendLimit { daily: MicroUsd(50_000_000), sms: PriceTable::sms(), voice: PriceTable::voice() },
             }
         );
         assert_eq!(config.vonage.api, VonageApi::V2);
@@ -417,6 +461,11 @@ mod tests {
             (&[("OTP_DAILY_SPEND_LIMIT", "0")], "OTP_DAILY_SPEND_LIMIT"),
             (&[("OTP_DAILY_SPEND_LIMIT", "$50")], "OTP_DAILY_SPEND_LIMIT"),
             (&[("OTP_SMS_PRICES", "GB:0.05")], "OTP_SMS_PRICES"),
+            (&[("OTP_VOICE_PRICES", "*=free")], "OTP_VOICE_PRICES"),
+            (&[("VOICE_CALLS", "sometimes")], "VOICE_CALLS"),
+            (&[("VOICE_FOR_LANDLINES", "yes")], "VOICE_FOR_LANDLINES"),
+            (&[("VOICE_FOR_LANDLINES", "true"), ("VOICE_CALLS", "off")], "VOICE_FOR_LANDLINES"),
+            (&[("VOICE_CALLS", "automatic"), ("VONAGE_API", "legacy"), ("OTP_TTL_SECONDS", "100")], "OTP_TTL_SECONDS"),
             (&[("TURNSTILE_SECRET_KEY", "x"), ("TURNSTILE_SITEVERIFY_URL", "challenges")], "TURNSTILE_SITEVERIFY_URL"),
             (&[("TURNSTILE_SECRET_KEY", "x"), ("TURNSTILE_HOSTNAMES", "https://a.example")], "TURNSTILE_HOSTNAMES"),
             (&[("TURNSTILE_SECRET_KEY", "x"), ("TURNSTILE_TIMEOUT_MS", "0")], "TURNSTILE_TIMEOUT_MS"),

@@ -258,6 +258,7 @@ fn verification(now: OffsetDateTime) -> Verification {
         id: RequestId::generate(),
         provider_id: ProviderRequestId("provider-1".into()),
         phone_e164: "+14155552671".into(),
+        channel: shared::domain::channel::Channel::Voice,
         created_at: now,
         expires_at: now + Duration::seconds(300),
         attempts: 0,
@@ -518,7 +519,8 @@ async fn a_record_written_before_numbers_were_sealed_still_reads() {
     use aws_sdk_dynamodb::types::AttributeValue;
     let store = shared::testing::dynamo_store().await;
     let now = ManualClock::new().now();
-    let v = verification(now);
+    // Nor a channel: such records went by SMS.
+    let v = Verification { channel: shared::domain::channel::Channel::Sms, ..verification(now) };
     let n = |t: OffsetDateTime| AttributeValue::N(t.unix_timestamp().to_string());
     let s = |v: &str| AttributeValue::S(v.to_owned());
     store

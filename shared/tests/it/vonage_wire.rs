@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use shared::adapters::vonage::{VonageApi, VonageClient};
+use shared::domain::channel::{Channel, Delivery};
 use shared::domain::otp_code::OtpCode;
 use shared::domain::phone::{CountryAllowList, PhoneNumber};
 use shared::domain::request_id::RequestId;
@@ -18,11 +19,18 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 const BASIC: &str = "Basic c2lta2V5OnNpbXNlY3JldA==";
 
 fn client(server: &MockServer, api: VonageApi, timeout_ms: &str) -> VonageClient {
+    client_with(server, api, timeout_ms, "on_request")
+}
+
+fn client_with(server: &MockServer, api: VonageApi, timeout_ms: &str, voice_calls: &str) -> VonageClient {
     let api = match api {
         VonageApi::V2 => "v2",
         VonageApi::Legacy => "legacy",
     };
-    let config = shared::testing::config(&server.uri(), &[("VONAGE_API", api), ("VONAGE_TIMEOUT_MS", timeout_ms)]);
+    let config = shared::testing::config(
+        &server.uri(),
+        &[("VONAGE_API", api), ("VONAGE_TIMEOUT_MS", timeout_ms), ("VOICE_CALLS", voice_calls)],
+    );
     VonageClient::new(config.vonage).unwrap()
 }
 
@@ -296,7 +304,7 @@ async fn legacy_status_codes_map_to_outcomes() {
 async fn a_locale_goes_as_v2s_locale_and_v1s_lg() {
     let server = MockServer::start().await;
     let client_ref = RequestId::generate();
-    let es = shared::domain::locale::Locale::from_tag("es-ES");
+    let es = Delivery { channel: Channel::Sms, locale: shared::domain::locale::Locale::from_tag("es-ES") };
     let mut v2_body = v2_start_body(&client_ref);
     v2_body["locale"] = "es-es".into();
     Mock::given(method("POST"))
@@ -306,7 +314,7 @@ async fn a_locale_goes_as_v2s_locale_and_v1s_lg() {
         .expect(1)
         .mount(&server)
         .await;
-    let v2 = client(&server, VonageApi::V2, "10000").start_in(&phone(), &client_ref, es).await.unwrap();
+    let v2 = client(&server, VonageApi::V2, "10000").start_by(&phone(), &client_ref, es).await.unwrap();
     assert_eq!(v2, StartOutcome::Started(id()));
 
     server.reset().await;
@@ -319,6 +327,58 @@ async fn a_locale_goes_as_v2s_locale_and_v1s_lg() {
         .expect(1)
         .mount(&server)
         .await;
-    let v1 = client(&server, VonageApi::Legacy, "10000").start_in(&phone(), &client_ref, es).await.unwrap();
+    let v1 = client(&server, VonageApi::Legacy, "10000").start_by(&phone(), &client_ref, es).await.unwrap();
     assert_eq!(v1, StartOutcome::Started(id()));
+}
+
+/// A call on each API's wire: v2 a workflow of one voice step, v1 workflow 7, each for the code's
+/// whole life; with automatic calls, an SMS then a call half-way (v2 `channel_timeout`, v1
+/// `next_event_wait` and workflow 5, its code still living the whole `pin_expiry`).
+#[tokio::test]
+async fn a_call_and_an_sms_followed_by_a_call_go_as_each_api_documents_them() {
+    let server = MockServer::start().await;
+    let client_ref = RequestId::generate();
+    let call = Delivery { channel: Channel::Voice, locale: None };
+    let cases = [
+        ("on_request", call, json!([{"channel": "voice", "to": "14155552671"}]), 300, 7),
+        ("automatic", call, json!([{"channel": "voice", "to": "14155552671"}]), 300, 7),
+        (
+            "automatic",
+            Delivery::default(),
+            json!([{"channel": "sms", "to": "14155552671"}, {"channel": "voice", "to": "14155552671"}]),
+            150,
+            5,
+        ),
+        ("on_request", Delivery::default(), json!([{"channel": "sms", "to": "14155552671"}]), 300, 6),
+    ];
+    for (voice_calls, how, workflow, step_seconds, workflow_id) in cases {
+        server.reset().await;
+        let mut v2_body = v2_start_body(&client_ref);
+        v2_body["workflow"] = workflow;
+        v2_body["channel_timeout"] = step_seconds.into();
+        Mock::given(method("POST"))
+            .and(path("/v2/verify"))
+            .and(body_json(v2_body))
+            .respond_with(ResponseTemplate::new(202).set_body_json(json!({"request_id": id().0})))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let v2 = client_with(&server, VonageApi::V2, "10000", voice_calls).start_by(&phone(), &client_ref, how).await;
+        assert_eq!(v2, Ok(StartOutcome::Started(id())), "v2, {voice_calls}, {how:?}");
+
+        server.reset().await;
+        let mut v1_body = v1_start_body();
+        v1_body["next_event_wait"] = step_seconds.into();
+        v1_body["workflow_id"] = workflow_id.into();
+        Mock::given(method("POST"))
+            .and(path("/verify/json"))
+            .and(body_json(v1_body))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"request_id": id().0, "status": "0"})))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let v1 =
+            client_with(&server, VonageApi::Legacy, "10000", voice_calls).start_by(&phone(), &client_ref, how).await;
+        assert_eq!(v1, Ok(StartOutcome::Started(id())), "v1, {voice_calls}, {how:?}");
+    }
 }

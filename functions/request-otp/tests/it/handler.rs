@@ -319,3 +319,70 @@ async fn the_locale_asked_for_reaches_vonage_on_both_apis_and_anything_else_is_l
         }
     }
 }
+
+/// "Call me instead" on both APIs and both call settings: after the resend gap, a call with the
+/// code, which then verifies. With automatic calls the SMS verification moves on to its call
+/// (v2 next_workflow, v1 trigger_next_event: the same code, spoken); asked for alone, the SMS one
+/// is cancelled and a call started with a new code.
+#[tokio::test]
+async fn a_call_asked_for_after_the_resend_gap_speaks_a_code_that_verifies_on_both_apis() {
+    let number = "+14155552671";
+    for api in ["v2", "legacy"] {
+        for calls in ["on_request", "automatic"] {
+            let sim = SimConfig { cancel_min_age: std::time::Duration::ZERO, ..SimConfig::default() };
+            let h = Harness::with(&[("VONAGE_API", api), ("VOICE_CALLS", calls)], sim).await;
+            let case = format!("{api}, {calls}");
+            let (status, sms, _) = call(&h, &json!({"phoneNumber": number})).await;
+            assert_eq!(
+                (status, sms["channel"].as_str(), sms["callAvailable"].as_bool()),
+                (200, Some("sms"), Some(true))
+            );
+            let texted = h.sim.simulator.messages().pop().unwrap();
+            assert_eq!(texted.channel, "sms", "{case}");
+
+            h.clock.advance(time::Duration::seconds(60));
+            let (status, answer, _) = call(&h, &json!({"phoneNumber": number, "channel": "voice"})).await;
+            assert_eq!(status, 200, "{case}: {answer}");
+            assert_eq!((answer["channel"].as_str(), answer["callAvailable"].as_bool()), (Some("voice"), Some(false)));
+            let called = h.sim.simulator.messages().pop().unwrap();
+            assert_eq!((called.channel.as_str(), called.to.as_str()), ("voice", number), "{case}");
+            let moved_on = calls == "automatic";
+            assert_eq!(called.request_id == texted.request_id, moved_on, "{case}: the same verification, moved on");
+            assert_eq!(called.code == texted.code, moved_on, "{case}");
+            let lifetime = if moved_on { 150 } else { 300 };
+            assert_eq!(instant(&answer["expiresAt"]), h.clock.now() + time::Duration::seconds(lifetime), "{case}");
+
+            let id = shared::domain::request_id::RequestId::parse(answer["requestId"].as_str().unwrap()).unwrap();
+            let code = shared::domain::otp_code::OtpCode::parse(&called.code, 6).unwrap();
+            let verified = h.deps.service.check_code(&id, &code).await.unwrap();
+            assert_eq!(verified.channel, shared::domain::channel::Channel::Voice, "{case}");
+        }
+    }
+}
+
+/// A landline gets a call where the operator allows it, and is refused otherwise; a call where
+/// calls are off, or a channel that is not one, is refused before anything is sent.
+#[tokio::test]
+async fn a_landline_is_called_where_allowed_and_calls_switched_off_send_nothing() {
+    let landline = "+442079460958";
+    for api in ["v2", "legacy"] {
+        let h = Harness::with(&[("VONAGE_API", api), ("VOICE_FOR_LANDLINES", "true")], SimConfig::default()).await;
+        let (status, answer, _) = call(&h, &json!({"phoneNumber": landline})).await;
+        assert_eq!((status, answer["channel"].as_str()), (200, Some("voice")), "{api}: {answer}");
+        let message = h.sim.simulator.messages().pop().unwrap();
+        assert_eq!((message.channel.as_str(), message.to.as_str()), ("voice", landline), "{api}");
+    }
+    let h = Harness::start().await;
+    let (status, answer, _) = call(&h, &json!({"phoneNumber": landline})).await;
+    assert_eq!((status, answer["code"].as_str()), (400, Some("unsupported_number")));
+
+    let h = Harness::with(&[("VOICE_CALLS", "off")], SimConfig::default()).await;
+    let (status, answer, _) = call(&h, &json!({"phoneNumber": "+14155552671", "channel": "voice"})).await;
+    assert_eq!((status, answer["code"].as_str()), (400, Some("calls_unavailable")), "{answer}");
+    for channel in [json!("call"), json!(1), json!("SMS")] {
+        let (status, answer, _) = call(&h, &json!({"phoneNumber": "+14155552671", "channel": channel})).await;
+        assert_eq!((status, answer["code"].as_str()), (400, Some("invalid_request")), "{channel}: {answer}");
+    }
+    assert!(h.sim.simulator.messages().is_empty(), "nothing was sent");
+    assert_eq!(h.store_writes(), 0, "nothing was counted");
+}

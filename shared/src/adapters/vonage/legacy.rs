@@ -5,29 +5,34 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use super::{Answer, Transport};
-use crate::domain::locale::Locale;
+use crate::domain::channel::{Channel, Delivery};
 use crate::domain::otp_code::OtpCode;
 use crate::domain::phone::PhoneNumber;
 use crate::ports::{CancelOutcome, CheckOutcome, NextStepOutcome, ProviderError, ProviderRequestId, StartOutcome};
 
-/// `workflow_id` 6: a single SMS, no voice follow-up.
-const SMS_ONLY_WORKFLOW: u8 = 6;
+/// v1's preset workflow for the steps (Vonage "Workflows and events"): 5 is an SMS then a call,
+/// 6 an SMS alone, 7 a call alone. v1 keeps one code for `pin_expiry` from the start across
+/// every step, and waits `next_event_wait` between steps.
+fn workflow_id(steps: &[Channel]) -> u8 {
+    match steps {
+        [Channel::Sms, Channel::Voice] => 5,
+        [Channel::Voice] => 7,
+        _ => 6,
+    }
+}
 
-pub(super) async fn start(
-    t: &Transport,
-    to: &PhoneNumber,
-    locale: Option<Locale>,
-) -> Result<StartOutcome, ProviderError> {
+pub(super) async fn start(t: &Transport, to: &PhoneNumber, how: Delivery) -> Result<StartOutcome, ProviderError> {
     let s = &t.settings;
+    let (steps, step_seconds) = t.steps(how.channel);
     let mut body = json!({
         "number": to.digits(),
         "brand": s.brand,
         "code_length": s.code_length,
         "pin_expiry": s.ttl_seconds,
-        "next_event_wait": s.ttl_seconds,
-        "workflow_id": SMS_ONLY_WORKFLOW,
+        "next_event_wait": step_seconds,
+        "workflow_id": workflow_id(steps),
     });
-    if let Some(locale) = locale {
+    if let Some(locale) = how.locale {
         body["lg"] = locale.as_str().into();
     }
     let answer = t.call(Method::POST, &["verify", "json"], Some(body)).await?;

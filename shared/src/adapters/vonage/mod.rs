@@ -14,7 +14,7 @@ use reqwest::{Method, StatusCode, Url};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
-use crate::domain::locale::Locale;
+use crate::domain::channel::{Channel, Delivery, VoiceCalls};
 use crate::domain::otp_code::OtpCode;
 use crate::domain::phone::PhoneNumber;
 use crate::domain::request_id::RequestId;
@@ -42,6 +42,8 @@ pub struct VonageSettings {
     pub brand: String,
     pub code_length: u8,
     pub ttl_seconds: u32,
+    /// Automatic calls make every SMS verification an SMS followed by a call.
+    pub voice_calls: VoiceCalls,
     pub timeout: Duration,
 }
 
@@ -99,15 +101,15 @@ impl VonageClient {
 impl VerificationProvider for VonageClient {
     const BUSY_RETRY_SECONDS: u64 = CANCEL_HOLD_SECONDS;
 
-    async fn start_in(
+    async fn start_by(
         &self,
         to: &PhoneNumber,
         client_ref: &RequestId,
-        locale: Option<Locale>,
+        how: Delivery,
     ) -> Result<StartOutcome, ProviderError> {
         match self.transport.settings.api {
-            VonageApi::V2 => v2::start(&self.transport, to, client_ref, locale).await,
-            VonageApi::Legacy => legacy::start(&self.transport, to, locale).await,
+            VonageApi::V2 => v2::start(&self.transport, to, client_ref, how).await,
+            VonageApi::Legacy => legacy::start(&self.transport, to, how).await,
         }
     }
 
@@ -134,6 +136,19 @@ impl VerificationProvider for VonageClient {
 }
 
 impl Transport {
+    /// The steps of a verification by `channel`, and how long each waits before the next (the
+    /// code's life on each step, in v2): a call alone, or an SMS alone, for the code's whole
+    /// life; with automatic calls, an SMS then a call half-way, so that the call comes while
+    /// the code this service holds is still alive and the two steps end when it does.
+    fn steps(&self, channel: Channel) -> (&'static [Channel], u32) {
+        let ttl = self.settings.ttl_seconds;
+        match (channel, self.settings.voice_calls) {
+            (Channel::Voice, _) => (&[Channel::Voice], ttl),
+            (Channel::Sms, VoiceCalls::Automatic) => (&[Channel::Sms, Channel::Voice], ttl / 2),
+            (Channel::Sms, _) => (&[Channel::Sms], ttl),
+        }
+    }
+
     fn url(&self, segments: &[&str]) -> Url {
         let mut url = self.base.clone();
         url.path_segments_mut().expect("an http(s) URL has a path").pop_if_empty().extend(segments);

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{Answer, Transport};
-use crate::domain::locale::Locale;
+use crate::domain::channel::Delivery;
 use crate::domain::otp_code::OtpCode;
 use crate::domain::phone::PhoneNumber;
 use crate::domain::request_id::RequestId;
@@ -21,17 +21,19 @@ pub(super) async fn start(
     t: &Transport,
     to: &PhoneNumber,
     client_ref: &RequestId,
-    locale: Option<Locale>,
+    how: Delivery,
 ) -> Result<StartOutcome, ProviderError> {
     let s = &t.settings;
+    let (steps, step_seconds) = t.steps(how.channel);
+    let workflow: Vec<_> = steps.iter().map(|c| json!({"channel": c.as_str(), "to": to.digits()})).collect();
     let mut body = json!({
         "brand": s.brand,
         "code_length": s.code_length,
-        "channel_timeout": s.ttl_seconds,
+        "channel_timeout": step_seconds,
         "client_ref": client_ref.as_str(),
-        "workflow": [{"channel": "sms", "to": to.digits()}],
+        "workflow": workflow,
     });
-    if let Some(locale) = locale {
+    if let Some(locale) = how.locale {
         body["locale"] = locale.as_str().into();
     }
     let answer = t.call(Method::POST, &["v2", "verify"], Some(body)).await?;

@@ -1,0 +1,189 @@
+//! What one code is estimated to cost, per country and channel: the spend breaker adds it up.
+//! The tables hold rounded estimates of list prices in US dollars (mid-2026, the dearer of the
+//! large providers): one SMS segment, and one call of up to a minute to a mobile number (a code
+//! spoken twice takes ~30 s; calls are billed by the minute in most countries). A country not
+//! listed costs the default, which is high on purpose: the countries left out are where SMS and
+//! call pumping pay best. An operator sets their own with `OTP_SMS_PRICES` and
+//! `OTP_VOICE_PRICES` (`GB=0.05,*=0.50`: `*` is the default).
+
+use std::collections::BTreeMap;
+
+use crate::domain::limits::MicroUsd;
+
+/// The default for a country the SMS table does not list.
+const SMS_UNLISTED: &str = "0.40";
+
+/// ISO 3166-1 alpha-2 and the estimated price of one SMS in US dollars.
+const SMS_ESTIMATES: &[(&str, &str)] = &[
+    ("AE", "0.06"),
+    ("AR", "0.06"),
+    ("AT", "0.09"),
+    ("AU", "0.045"),
+    ("BE", "0.09"),
+    ("BR", "0.05"),
+    ("CA", "0.0075"),
+    ("CH", "0.06"),
+    ("CN", "0.04"),
+    ("DE", "0.09"),
+    ("DK", "0.05"),
+    ("EG", "0.25"),
+    ("ES", "0.07"),
+    ("FI", "0.08"),
+    ("FR", "0.075"),
+    ("GB", "0.045"),
+    ("ID", "0.35"),
+    ("IE", "0.07"),
+    ("IN", "0.006"),
+    ("IT", "0.08"),
+    ("JP", "0.08"),
+    ("KE", "0.15"),
+    ("KR", "0.03"),
+    ("MX", "0.03"),
+    ("MY", "0.08"),
+    ("NG", "0.27"),
+    ("NL", "0.09"),
+    ("NO", "0.07"),
+    ("NZ", "0.11"),
+    ("PH", "0.20"),
+    ("PK", "0.23"),
+    ("PL", "0.04"),
+    ("PT", "0.04"),
+    ("SA", "0.05"),
+    ("SE", "0.06"),
+    ("SG", "0.04"),
+    ("TH", "0.03"),
+    ("TR", "0.03"),
+    ("US", "0.0079"),
+    ("VN", "0.09"),
+    ("ZA", "0.02"),
+];
+
+/// The default for a country the call table does not list.
+const VOICE_UNLISTED: &str = "0.60";
+
+/// ISO 3166-1 alpha-2 and the estimated price of a call of up to a minute to a mobile number.
+const VOICE_ESTIMATES: &[(&str, &str)] = &[
+    ("AE", "0.20"),
+    ("AR", "0.10"),
+    ("AT", "0.12"),
+    ("AU", "0.06"),
+    ("BE", "0.15"),
+    ("BR", "0.08"),
+    ("CA", "0.014"),
+    ("CH", "0.25"),
+    ("CN", "0.06"),
+    ("DE", "0.10"),
+    ("DK", "0.06"),
+    ("EG", "0.25"),
+    ("ES", "0.06"),
+    ("FI", "0.12"),
+    ("FR", "0.08"),
+    ("GB", "0.04"),
+    ("ID", "0.20"),
+    ("IE", "0.06"),
+    ("IN", "0.03"),
+    ("IT", "0.06"),
+    ("JP", "0.12"),
+    ("KE", "0.10"),
+    ("KR", "0.05"),
+    ("MX", "0.04"),
+    ("MY", "0.06"),
+    ("NG", "0.20"),
+    ("NL", "0.10"),
+    ("NO", "0.06"),
+    ("NZ", "0.12"),
+    ("PH", "0.25"),
+    ("PK", "0.15"),
+    ("PL", "0.05"),
+    ("PT", "0.06"),
+    ("SA", "0.15"),
+    ("SE", "0.05"),
+    ("SG", "0.03"),
+    ("TH", "0.06"),
+    ("TR", "0.10"),
+    ("US", "0.014"),
+    ("VN", "0.12"),
+    ("ZA", "0.10"),
+];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+/// One channel's prices by country.
+pub struct PriceTable {
+    by_country: BTreeMap<String, MicroUsd>,
+    unlisted: MicroUsd,
+}
+
+impl PriceTable {
+    /// The estimates for one SMS.
+    pub fn sms() -> Self {
+        Self::from_estimates(SMS_ESTIMATES, SMS_UNLISTED)
+    }
+
+    /// The estimates for one call.
+    pub fn voice() -> Self {
+        Self::from_estimates(VOICE_ESTIMATES, VOICE_UNLISTED)
+    }
+
+    fn from_estimates(estimates: &[(&str, &str)], unlisted: &str) -> Self {
+        let price = |text: &str| MicroUsd::parse(text).expect("the table's prices parse");
+        Self {
+            by_country: estimates.iter().map(|(country, usd)| ((*country).to_owned(), price(usd))).collect(),
+            unlisted: price(unlisted),
+        }
+    }
+
+    /// This table with `overrides` (`GB=0.05,*=0.50`) applied.
+    pub fn with_overrides(mut self, overrides: &str) -> Result<Self, String> {
+        let prices = &mut self;
+        for pair in overrides.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (country, usd) =
+                pair.split_once('=').ok_or_else(|| format!("`{pair}` is not COUNTRY=PRICE (e.g. `GB=0.05`)"))?;
+            let (country, usd) = (country.trim().to_ascii_uppercase(), usd.trim());
+            let price = MicroUsd::parse(usd).ok_or_else(|| format!("`{usd}` is not a price in dollars (e.g. 0.05)"))?;
+            if country == "*" {
+                prices.unlisted = price;
+            } else if country.parse::<phonenumber::country::Id>().is_ok() {
+                prices.by_country.insert(country, price);
+            } else {
+                return Err(format!("`{country}` is not an ISO 3166-1 alpha-2 country code or `*`"));
+            }
+        }
+        Ok(self)
+    }
+
+    pub fn price(&self, country: &str) -> MicroUsd {
+        self.by_country.get(country).copied().unwrap_or(self.unlisted)
+    }
+
+    /// The dearest anywhere.
+    pub fn dearest(&self) -> MicroUsd {
+        self.by_country.values().copied().chain([self.unlisted]).max().unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listed_countries_have_their_price_and_others_the_default() {
+        let prices = PriceTable::sms();
+        assert_eq!(prices.price("US"), MicroUsd(7_900));
+        assert_eq!(prices.price("UZ"), MicroUsd(400_000));
+        assert_eq!(prices.dearest(), MicroUsd(400_000));
+        let calls = PriceTable::voice();
+        assert_eq!(calls.price("US"), MicroUsd(14_000));
+        assert_eq!(calls.price("UZ"), MicroUsd(600_000));
+    }
+
+    #[test]
+    fn overrides_replace_a_country_or_the_default_and_bad_ones_are_named() {
+        let prices = PriceTable::sms().with_overrides(" gb=0.05 , *=0.60").unwrap();
+        assert_eq!(prices.price("GB"), MicroUsd(50_000));
+        assert_eq!(prices.price("UZ"), MicroUsd(600_000));
+        assert_eq!(prices.price("US"), MicroUsd(7_900));
+        for bad in ["GB", "GB=cheap", "Narnia=0.1", "GB=-1"] {
+            assert!(PriceTable::sms().with_overrides(bad).unwrap_err().contains('`'), "{bad}");
+        }
+    }
+}
