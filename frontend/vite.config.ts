@@ -4,6 +4,16 @@ import { defineConfig } from "vite";
 
 export default defineConfig({
   plugins: [react()],
+  build: {
+    rollupOptions: {
+      output: {
+        // Each language's catalogue is a file of its own, named for the budget check
+        // (scripts/bundle-size.mjs): `lang-es-….js`.
+        chunkFileNames: (chunk) =>
+          chunk.facadeModuleId?.includes("/src/i18n/") ? "assets/lang-[name]-[hash].js" : "assets/[name]-[hash].js",
+      },
+    },
+  },
   // `npm run dev` serves the page with hot reload and sends /api to the local server (`make dev`).
   server: {
     proxy: { "/api": "http://localhost:3000" },

@@ -11,9 +11,11 @@ export const browser = () => chromium;
 before(async () => (chromium = await launch()));
 after(async () => chromium?.close());
 
-/** A fresh context on the page, recording every Content-Security-Policy violation. */
-export async function open(server, viewport = MOBILE) {
-  const context = await browser().newContext({ viewport, locale: "en-US" });
+/** A fresh context on the page (in `locale`, the browser's language, and `colorScheme`),
+ *  recording every Content-Security-Policy violation; `axe` lets axe-core in (it is injected as
+ *  an inline script, which the page's policy rightly refuses). */
+export async function open(server, viewport = MOBILE, { locale = "en-US", colorScheme = "light", axe = false } = {}) {
+  const context = await browser().newContext({ viewport, locale, colorScheme, bypassCSP: axe });
   await context.addInitScript(() => {
     window.cspViolations = [];
     document.addEventListener("securitypolicyviolation", (e) =>
@@ -53,7 +55,10 @@ export const shot = (page, name) => page.screenshot({ path: `${screenshots}/${na
 
 /** axe-core's WCAG A/AA rules (contrast included) on the page as it is now: no violations. */
 export async function assertAccessible(page, where) {
-  await page.addScriptTag({ path: createRequire(import.meta.url).resolve("axe-core") });
+  // Once per document: axe-core is half a megabyte of script to parse.
+  if (!(await page.evaluate(() => "axe" in window))) {
+    await page.addScriptTag({ path: createRequire(import.meta.url).resolve("axe-core") });
+  }
   const violations = await page.evaluate(async () => {
     const result = await window.axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] });
     return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);

@@ -2,6 +2,7 @@ import { act, fireEvent, render, screen } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { ApiError, CodeSent } from "./api";
 import CodeStep from "./CodeStep";
+import { I18nProvider, load } from "./i18n";
 
 const NOW = Date.parse("2026-01-01T12:00:00Z");
 
@@ -12,12 +13,14 @@ function sent(overrides: Partial<CodeSent> = {}): CodeSent {
     expiresAt: "2026-01-01T12:05:00Z",
     resendAvailableAt: "2026-01-01T12:01:00Z",
     codeLength: 6,
+    channel: "sms",
+    callAvailable: true,
     ...overrides,
   };
 }
 
 function setup(props: { error?: ApiError | null; attempt?: number; code?: CodeSent } = {}) {
-  const handlers = { onCheck: vi.fn(), onResend: vi.fn(), onChangeNumber: vi.fn() };
+  const handlers = { onCheck: vi.fn(), onResend: vi.fn(), onCall: vi.fn(), onChangeNumber: vi.fn() };
   const view = render(
     <CodeStep
       sent={props.code ?? sent()}
@@ -89,11 +92,52 @@ describe("the code step", () => {
         attempt={1}
         onCheck={onCheck}
         onResend={vi.fn()}
+        onCall={vi.fn()}
         onChangeNumber={vi.fn()}
       />,
     );
     expect(screen.getByLabelText("6-digit code")).toHaveValue("");
     expect(screen.getByRole("alert")).toHaveTextContent("2 attempts left");
+  });
+
+  it("offers a call with the resend once its wait is over, and says when the code comes by a call", () => {
+    const { onCall, view } = setup();
+    expect(screen.queryByRole("button", { name: "Call me instead" })).not.toBeInTheDocument();
+    act(() => vi.advanceTimersByTime(60_000));
+    fireEvent.click(screen.getByRole("button", { name: "Call me instead" }));
+    expect(onCall).toHaveBeenCalled();
+    view.unmount();
+    setup({ code: sent({ channel: "voice", callAvailable: false, resendAvailableAt: "2026-01-01T11:59:00Z" }) });
+    expect(screen.getByText(/calling/)).toHaveTextContent("We're calling +1 415 *** 2671. Answer to hear your code.");
+    expect(screen.queryByRole("button", { name: "Call me instead" })).not.toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "Resend code" })).toBeEnabled();
+  });
+
+  it("speaks the chosen language, its digits and its plural forms", async () => {
+    for (const [lang, label, expires, left] of [
+      ["es", "Código de 6 dígitos", "El código caduca en 5:00", "Te quedan 2 intentos"],
+      ["ar", "رمز من 6 أرقام", "تنتهي صلاحية الرمز خلال 5:00", "تبقّت محاولتان"],
+    ] as const) {
+      const i18n = await load(lang);
+      const view = render(
+        <I18nProvider value={{ ...i18n, choose: vi.fn() }}>
+          <CodeStep
+            sent={sent()}
+            busy={null}
+            error={{ code: "incorrect_code", error: "x", attemptsRemaining: 2 }}
+            attempt={1}
+            onCheck={vi.fn()}
+            onResend={vi.fn()}
+            onCall={vi.fn()}
+            onChangeNumber={vi.fn()}
+          />
+        </I18nProvider>,
+      );
+      expect(screen.getByLabelText(label)).toHaveAttribute("dir", "ltr");
+      expect(screen.getByText(expires)).toBeInTheDocument();
+      expect(screen.getByRole("alert")).toHaveTextContent(left);
+      view.unmount();
+    }
   });
 
   it("offers a new code once attempts are used up", () => {

@@ -1,21 +1,26 @@
 import { useEffect, useRef, useState, type FormEvent } from "react";
 import type { ApiError, CodeSent } from "./api";
-import { clock, useSecondsUntil } from "./countdown";
+import { useSecondsUntil } from "./countdown";
 import { explain } from "./errors";
+import { fill, useI18n } from "./i18n";
 import { maskPhone } from "./phone";
 
 interface Props {
   sent: CodeSent;
-  busy: "checking" | "resending" | null;
+  busy: "checking" | "resending" | "calling" | null;
   error: ApiError | null;
   /** Counts failed answers, so the input clears after each wrong code. */
   attempt: number;
   onCheck: (code: string) => void;
   onResend: () => void;
+  /** Asks for a call that speaks the code instead ("Call me instead"). */
+  onCall: () => void;
   onChangeNumber: () => void;
 }
 
-export default function CodeStep({ sent, busy, error, attempt, onCheck, onResend, onChangeNumber }: Props) {
+export default function CodeStep({ sent, busy, error, attempt, onCheck, onResend, onCall, onChangeNumber }: Props) {
+  const i18n = useI18n();
+  const { t, f } = i18n;
   const [code, setCode] = useState("");
   const input = useRef<HTMLInputElement>(null);
   // A new code, or an answer to the last one: start the input over.
@@ -27,14 +32,15 @@ export default function CodeStep({ sent, busy, error, attempt, onCheck, onResend
   }
   const expiresIn = useSecondsUntil(sent.expiresAt);
   const resendIn = useSecondsUntil(sent.resendAvailableAt);
-  const explained = error ? explain(error) : null;
+  const explained = error ? explain(error, i18n) : null;
   const needsNewCode = expiresIn === 0 || explained?.next === "new-code";
+  const byCall = sent.channel === "voice";
 
   useEffect(() => input.current?.focus(), [round]);
 
   // Where the browser offers it, let it read the code from the SMS.
   useEffect(() => {
-    if (!("OTPCredential" in window)) return;
+    if (byCall || !("OTPCredential" in window)) return;
     const abort = new AbortController();
     navigator.credentials
       .get({ otp: { transport: ["sms"] }, signal: abort.signal } as CredentialRequestOptions)
@@ -63,33 +69,39 @@ export default function CodeStep({ sent, busy, error, attempt, onCheck, onResend
 
   const status = needsNewCode
     ? expiresIn === 0 && !explained
-      ? "This code has expired. Get a new code."
+      ? t.errors.expired
       : null
-    : `Code expires in ${clock(expiresIn)}`;
+    : t.expiresIn(f.clock(expiresIn));
+  // A number in a right-to-left page still reads left to right.
+  const phone = (
+    <strong key="phone" dir="ltr">
+      {maskPhone(sent.phoneNumber)}
+    </strong>
+  );
 
   return (
     <form onSubmit={onSubmit} noValidate>
       <h1 id="step-title" tabIndex={-1}>
-        Enter the code
+        {t.codeTitle}
       </h1>
       <p>
-        Sent to <strong>{maskPhone(sent.phoneNumber)}</strong> ·{" "}
+        {fill(byCall ? t.callingTo : t.sentTo, phone)} ·{" "}
         <button type="button" className="link" onClick={onChangeNumber} disabled={busy !== null}>
-          Change number
+          {t.changeNumber}
         </button>
       </p>
       <div className="field">
-        <label htmlFor="code">{sent.codeLength}-digit code</label>
+        <label htmlFor="code">{t.codeLabel(sent.codeLength, f)}</label>
         <input
           id="code"
           ref={input}
           className="code"
+          dir="ltr"
           inputMode="numeric"
           autoComplete="one-time-code"
           pattern={`[0-9]{${sent.codeLength}}`}
           maxLength={sent.codeLength}
           size={sent.codeLength}
-          style={{ width: `${sent.codeLength * 1.3 + 1.2}em` }}
           value={code}
           onChange={(e) => typed(e.target.value)}
           aria-invalid={explained?.next === "retype-code"}
@@ -109,24 +121,38 @@ export default function CodeStep({ sent, busy, error, attempt, onCheck, onResend
           disabled={busy !== null || code.length !== sent.codeLength}
           aria-busy={busy === "checking"}
         >
-          {busy === "checking" ? "Checking…" : "Verify"}
+          {busy === "checking" ? t.checking : t.verify}
         </button>
       )}
-      <button
-        type="button"
-        className={needsNewCode ? undefined : "secondary"}
-        onClick={onResend}
-        disabled={busy !== null || resendIn > 0}
-        aria-busy={busy === "resending"}
-      >
-        {busy === "resending"
-          ? "Sending…"
-          : resendIn > 0
-            ? `Resend code in ${clock(resendIn)}`
-            : needsNewCode
-              ? "Get a new code"
-              : "Resend code"}
-      </button>
+      <div className="again">
+        <button
+          type="button"
+          className={needsNewCode ? undefined : "secondary"}
+          onClick={onResend}
+          disabled={busy !== null || resendIn > 0}
+          aria-busy={busy === "resending"}
+        >
+          {busy === "resending"
+            ? t.sending
+            : resendIn > 0
+              ? t.resendIn(f.clock(resendIn))
+              : needsNewCode
+                ? t.getNewCode
+                : t.resendCode}
+        </button>
+        {/* A call is a send too: offered with "Resend", once the same wait is over. */}
+        {sent.callAvailable && resendIn === 0 && (
+          <button
+            type="button"
+            className="secondary"
+            onClick={onCall}
+            disabled={busy !== null}
+            aria-busy={busy === "calling"}
+          >
+            {busy === "calling" ? t.calling : t.callInstead}
+          </button>
+        )}
+      </div>
     </form>
   );
 }

@@ -1,6 +1,7 @@
 import { useMemo, useState, type ClipboardEvent, type FormEvent } from "react";
 import type { ApiError } from "./api";
 import { explain } from "./errors";
+import { useI18n } from "./i18n";
 import { countries, defaultCountry, formatAsTyped, parsePhone, type CountryCode } from "./phone";
 
 interface Props {
@@ -12,11 +13,14 @@ interface Props {
 }
 
 export function PhoneStep({ busy, error, onSend, forName }: Props) {
-  const list = useMemo(() => countries(), []);
+  const i18n = useI18n();
+  const { t } = i18n;
+  // Country names in the page's language, sorted as it sorts.
+  const list = useMemo(() => countries(i18n.tag), [i18n.tag]);
   const [country, setCountry] = useState<CountryCode>(() => defaultCountry());
   const [number, setNumber] = useState("");
   const [problem, setProblem] = useState<string | null>(null);
-  const apiProblem = error ? explain(error) : null;
+  const apiProblem = error ? explain(error, i18n) : null;
   const message = problem ?? apiProblem?.message ?? null;
   const numberIsWrong = problem !== null || apiProblem?.next === "fix-number";
 
@@ -25,11 +29,7 @@ export function PhoneStep({ busy, error, onSend, forName }: Props) {
     if (busy) return;
     const parsed = parsePhone(number, country);
     if (!parsed.valid) {
-      setProblem(
-        parsed.reason === "empty"
-          ? "Enter your phone number."
-          : "That number doesn't look right. Check it and the country.",
-      );
+      setProblem(parsed.reason === "empty" ? t.enterNumber : t.errors.invalidNumber);
       return;
     }
     setProblem(null);
@@ -50,11 +50,11 @@ export function PhoneStep({ busy, error, onSend, forName }: Props) {
   return (
     <form onSubmit={submit} noValidate aria-describedby="phone-help">
       <h1 id="step-title" tabIndex={-1}>
-        {forName ? `Verify your phone number for ${forName}` : "Verify your phone number"}
+        {forName ? t.phoneTitleFor(forName) : t.phoneTitle}
       </h1>
-      <p id="phone-help">We'll text you a code to confirm it's yours.</p>
+      <p id="phone-help">{t.phoneHelp}</p>
       <div className="field">
-        <label htmlFor="country">Country</label>
+        <label htmlFor="country">{t.country}</label>
         <select
           id="country"
           value={country}
@@ -69,10 +69,11 @@ export function PhoneStep({ busy, error, onSend, forName }: Props) {
         </select>
       </div>
       <div className="field">
-        <label htmlFor="phone">Phone number</label>
+        <label htmlFor="phone">{t.phoneNumber}</label>
         <input
           id="phone"
           type="tel"
+          dir="ltr"
           autoComplete="tel"
           inputMode="tel"
           autoFocus
@@ -91,7 +92,7 @@ export function PhoneStep({ busy, error, onSend, forName }: Props) {
         {message}
       </p>
       <button type="submit" disabled={busy} aria-busy={busy}>
-        {busy ? "Sending code…" : "Send code"}
+        {busy ? t.sendingCode : t.sendCode}
       </button>
     </form>
   );

@@ -1,10 +1,12 @@
 import { useEffect, useState } from "react";
 import { devMessages, type DevMessage } from "./api";
+import { useI18n } from "./i18n";
 
 /** The texts the local simulator "sent", for trying the flow without a phone. Renders nothing
  * unless the local server runs the simulator. A new `refresh` value (a new code sent) fetches at
  * once instead of at the next poll. */
 export default function SimulatedPhone({ refresh }: { refresh: string }) {
+  const { t } = useI18n();
   const [messages, setMessages] = useState<DevMessage[] | null>(null);
   useEffect(() => {
     let stopped = false;
@@ -23,11 +25,11 @@ export default function SimulatedPhone({ refresh }: { refresh: string }) {
   }, [refresh]);
   if (messages === null) return null;
   return (
-    <aside className="simulated-phone" aria-label="Simulated phone">
-      <h2>Simulated phone</h2>
-      <p className="hint">Local mode: no SMS is sent. Messages arrive here.</p>
+    <aside className="simulated-phone" aria-label={t.simulatedPhone}>
+      <h2>{t.simulatedPhone}</h2>
+      <p className="hint">{t.simulatedHint}</p>
       {messages.length === 0 ? (
-        <p className="hint">No messages yet.</p>
+        <p className="hint">{t.noMessages}</p>
       ) : (
         <ol>
           {messages
@@ -35,7 +37,12 @@ export default function SimulatedPhone({ refresh }: { refresh: string }) {
             .reverse()
             .map((m) => (
               <li key={`${m.sentAt}-${m.code}-${m.to}`}>
-                <span className="to">{m.to}</span> {m.text}
+                <span className="to" dir="ltr">
+                  {m.channel === "voice" ? "📞" : "💬"} {m.to}
+                </span>{" "}
+                <span lang="en" dir="ltr">
+                  {m.text}
+                </span>
               </li>
             ))}
         </ol>

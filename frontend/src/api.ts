@@ -9,6 +9,10 @@ export interface CodeSent {
   expiresAt: string;
   resendAvailableAt: string;
   codeLength: number;
+  /** How the code went: a text message, or a call that speaks it. */
+  channel: "sms" | "voice";
+  /** Whether a call may be asked for instead, from `resendAvailableAt`. */
+  callAvailable: boolean;
 }
 
 export interface Verified {
@@ -16,6 +20,7 @@ export interface Verified {
   message: string;
   phoneNumber: string;
   verifiedAt: string;
+  channel: "sms" | "voice";
   /** With tokens on: a JWT saying so, for the application's backend. */
   token?: string;
 }
@@ -49,14 +54,22 @@ async function post<T>(path: string, body: unknown): Promise<Result<T>> {
   return { ok: false, error: { code: "server_error", error: `The server answered ${response.status}.` } };
 }
 
-/**
- * Asks for a code, in the browser's language (the API uses it when Vonage sends codes in it, and
- * leaves the choice to Vonage otherwise); `turnstileToken` is the bot check's, when it is on.
- */
-export const requestOtp = (phoneNumber: string, turnstileToken?: string) =>
+export interface CodeRequest {
+  /** `voice` for a call that speaks the code ("Call me instead"). */
+  channel?: "sms" | "voice";
+  /** The language to send the code in (the API uses it when Vonage sends codes in it, and
+   *  leaves the choice to Vonage otherwise). */
+  locale?: string;
+  /** The bot check's token, when it is on. */
+  turnstileToken?: string;
+}
+
+/** Asks for a code to `phoneNumber`. */
+export const requestOtp = (phoneNumber: string, { channel, locale, turnstileToken }: CodeRequest = {}) =>
   post<CodeSent>("/request-otp", {
     phoneNumber,
-    ...(navigator.language ? { locale: navigator.language } : {}),
+    ...(channel === "voice" ? { channel } : {}),
+    ...(locale ? { locale } : {}),
     ...(turnstileToken === undefined ? {} : { turnstileToken }),
   });
 

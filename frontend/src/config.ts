@@ -1,6 +1,6 @@
 // What the page reads at start from /config.json, published beside it (by `otp-local` locally,
-// by scripts/publish-page when deployed): the bot check's site key when it is on, and the
-// applications that may send people here to verify their number.
+// by scripts/publish-page when deployed): the bot check's site key when it is on, the
+// applications that may send people here to verify their number, and the operator's branding.
 
 export interface Client {
   clientId: string;
@@ -8,9 +8,17 @@ export interface Client {
   redirectUris: string[];
 }
 
+/** Whose service this is: a name, a logo published beside the page, an accent colour (`#rrggbb`). */
+export interface Branding {
+  name: string | null;
+  logo: string | null;
+  accentColor: string | null;
+}
+
 export interface PageConfig {
   turnstileSiteKey: string | null;
   clients: Client[];
+  brand: Branding | null;
 }
 
 let config: Promise<PageConfig> | undefined;
@@ -23,14 +31,29 @@ const isClient = (c: unknown): c is Client =>
   Array.isArray((c as Client).redirectUris) &&
   (c as Client).redirectUris.every((u) => typeof u === "string");
 
+const text = (v: unknown) => (typeof v === "string" && v.trim() ? v.trim() : null);
+
+/** The branding as published; a logo only on this origin (the page's policy allows no other). */
+function branding(raw: unknown): Branding | null {
+  if (typeof raw !== "object" || raw === null) return null;
+  const { name, logo, accentColor } = raw as Record<string, unknown>;
+  const brand = {
+    name: text(name),
+    logo: text(logo)?.startsWith("/") && !text(logo)?.startsWith("//") ? text(logo) : null,
+    accentColor: /^#[0-9a-f]{6}$/i.test(text(accentColor) ?? "") ? text(accentColor) : null,
+  };
+  return brand.name || brand.logo || brand.accentColor ? brand : null;
+}
+
 /** The page's configuration; an unreachable or malformed file reads as no bot check, no clients. */
 export function pageConfig(): Promise<PageConfig> {
   config ??= fetch("/config.json")
     .then((response) => (response.ok ? response.json() : {}))
     .catch(() => ({}))
-    .then((raw: { turnstileSiteKey?: unknown; clients?: unknown }) => ({
+    .then((raw: { turnstileSiteKey?: unknown; clients?: unknown; brand?: unknown }) => ({
       turnstileSiteKey: typeof raw.turnstileSiteKey === "string" && raw.turnstileSiteKey ? raw.turnstileSiteKey : null,
       clients: Array.isArray(raw.clients) ? raw.clients.filter(isClient) : [],
+      brand: branding(raw.brand),
     }));
   return config;
 }

@@ -14,8 +14,3 @@ export function useSecondsUntil(target: string): number {
   }, [end]);
   return Math.max(0, Math.ceil((end - now) / 1000));
 }
-
-/** `4:05` */
-export function clock(seconds: number): string {
-  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
-}

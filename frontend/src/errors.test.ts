@@ -84,21 +84,21 @@ describe("the API client", () => {
       expiresAt: "x",
       resendAvailableAt: "y",
       codeLength: 6,
+      channel: "sms",
+      callAvailable: true,
     };
     answer(200, sent);
     expect(await requestOtp("+14155552671")).toEqual({ ok: true, value: sent });
     const call = vi.mocked(fetch).mock.calls[0];
     expect(call[0]).toBe("/api/request-otp");
-    expect(JSON.parse(String(call[1]?.body))).toEqual({ phoneNumber: "+14155552671", locale: navigator.language });
+    expect(JSON.parse(String(call[1]?.body))).toEqual({ phoneNumber: "+14155552671" });
   });
 
-  it("asks for the code in the browser's language", async () => {
-    const language = vi.spyOn(navigator, "language", "get").mockReturnValue("es-ES");
+  it("asks for a call, in a language, with the bot check's token", async () => {
     answer(200, {});
-    await requestOtp("+34600000000", "token");
+    await requestOtp("+34600000000", { channel: "voice", locale: "es-ES", turnstileToken: "token" });
     const body = JSON.parse(String(vi.mocked(fetch).mock.calls[0][1]?.body));
-    expect(body).toEqual({ phoneNumber: "+34600000000", locale: "es-ES", turnstileToken: "token" });
-    language.mockRestore();
+    expect(body).toEqual({ phoneNumber: "+34600000000", channel: "voice", locale: "es-ES", turnstileToken: "token" });
   });
 
   it("returns the API's error with its fields", async () => {

@@ -8,6 +8,8 @@ const sent: CodeSent = {
   expiresAt: "2026-01-01T12:05:00Z",
   resendAvailableAt: "2026-01-01T12:01:00Z",
   codeLength: 6,
+  channel: "sms",
+  callAvailable: true,
 };
 const NOW = Date.parse("2026-01-01T12:00:30Z");
 

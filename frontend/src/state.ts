@@ -4,7 +4,13 @@ import type { ApiError, CodeSent } from "./api";
 
 export type State =
   | { step: "phone"; busy: boolean; error: ApiError | null }
-  | { step: "code"; sent: CodeSent; busy: "checking" | "resending" | null; error: ApiError | null; attempt: number }
+  | {
+      step: "code";
+      sent: CodeSent;
+      busy: "checking" | "resending" | "calling" | null;
+      error: ApiError | null;
+      attempt: number;
+    }
   | { step: "verified"; phoneNumber: string; verifiedAt: string };
 
 export type Action =
@@ -12,6 +18,7 @@ export type Action =
   | { type: "sent"; sent: CodeSent }
   | { type: "check" }
   | { type: "resend" }
+  | { type: "call" }
   | { type: "verified"; phoneNumber: string; verifiedAt: string }
   | { type: "failed"; error: ApiError; at: number }
   | { type: "change-number" };
@@ -24,6 +31,8 @@ export function reduce(state: State, action: Action): State {
       return state.step === "phone" ? { ...state, busy: true, error: null } : state;
     case "resend":
       return state.step === "code" ? { ...state, busy: "resending", error: null } : state;
+    case "call":
+      return state.step === "code" ? { ...state, busy: "calling", error: null } : state;
     case "sent":
       return { step: "code", sent: action.sent, busy: null, error: null, attempt: 0 };
     case "check":

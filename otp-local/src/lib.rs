@@ -4,6 +4,7 @@
 //! the Vonage Verify simulator runs in-process and each SMS is printed; without `TABLE_NAME` the
 //! store is in memory.
 
+mod brand;
 mod dev_metrics;
 mod store;
 
@@ -104,6 +105,8 @@ struct App {
     simulator: Option<Simulator>,
     /// The Turnstile site key the page renders its widget with, when the bot check is on.
     site_key: Option<String>,
+    /// The operator's name, accent colour and logo on the page.
+    brand: brand::Brand,
     /// What the functions measured, for `GET /api/dev/metrics`.
     metrics: Arc<std::sync::Mutex<dev_metrics::Series>>,
 }
@@ -130,6 +133,7 @@ where
     let addr = listener.local_addr().map_err(|e| StartError::Other(e.to_string()))?;
     let tokens = TokenConfig::from_settings(&with_local_token_defaults(&env, addr.port()))?;
     let site_key = env("TURNSTILE_SITE_KEY");
+    let brand_settings = ["BRAND_NAME", "BRAND_ACCENT_COLOR", "BRAND_LOGO"].map(|name| (name, env(name)));
     let config = Config::from_settings(&with_local_defaults(lookup, sim_url))?;
     if site_key.is_some() != config.bot_check.is_some() {
         return Err(StartError::Config(ConfigError {
@@ -137,6 +141,8 @@ where
             problem: "must be set together with the other: the page's widget (site key) and the check of its tokens (secret key)".into(),
         }));
     }
+    let brand_env = |name: &str| brand_settings.iter().find(|(n, _)| *n == name).and_then(|(_, v)| v.clone());
+    let brand = brand::Brand::from_env(&brand_env, &config.vonage.brand)?;
     let (store, records) = open_store(table, &config, create_table).await?;
     let provider = VonageClient::new(config.vonage.clone()).map_err(StartError::Other)?;
     let clock = DevClock::default();
@@ -145,6 +151,7 @@ where
         clock,
         simulator: simulator.as_ref().map(|s| s.simulator.clone()),
         site_key,
+        brand,
         metrics: dev_metrics::tally(),
     });
 
@@ -282,6 +289,7 @@ fn router(app: Arc<App>, dist: &std::path::Path) -> Router {
         .route("/api/request-otp", any(request_otp))
         .route("/api/verify-otp", any(verify_otp))
         .route("/config.json", get(page_config))
+        .route("/brand/{file}", get(brand_logo))
         .route("/api/dev/metrics", get(dev_metrics_snapshot))
         .route("/api/dev/sending", post(dev_sending))
         .route(verify_otp::JWKS_PATH, any(verify_otp));
@@ -295,10 +303,25 @@ fn router(app: Arc<App>, dist: &std::path::Path) -> Router {
     guard(router.route("/api/{*rest}", any(no_such_endpoint)).fallback_service(page).with_state(app), policy)
 }
 
-/// What the page reads at start: the bot check's site key when the check is on, and the
-/// applications that may send people here (the deployment publishes the same file beside the page).
+/// The operator's logo, at the one path /config.json names.
+async fn brand_logo(State(app): State<Arc<App>>, request: Request) -> Response {
+    match app.brand.logo() {
+        Some(logo) if request.uri().path() == logo.path => {
+            let headers = [
+                (axum::http::header::CONTENT_TYPE, logo.content_type),
+                (axum::http::header::CACHE_CONTROL, "no-cache"),
+            ];
+            (headers, logo.bytes.clone()).into_response()
+        }
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// What the page reads at start: the bot check's site key when the check is on, the
+/// applications that may send people here, and the branding (the deployment publishes the same
+/// file beside the page).
 async fn page_config(State(app): State<Arc<App>>) -> Response {
-    let mut config = serde_json::json!({});
+    let mut config = serde_json::json!({ "brand": app.brand.config() });
     if let Some(key) = &app.site_key {
         config["turnstileSiteKey"] = key.as_str().into();
     }

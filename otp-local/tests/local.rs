@@ -330,3 +330,38 @@ async fn the_metrics_and_the_sending_switch_are_at_dev_endpoints() {
     let bad = client.post(format!("{url}/api/dev/sending")).json(&json!({"stop": "yes"})).send().await.unwrap();
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
 }
+
+/// The operator's name, accent colour and logo reach the page's /config.json, the logo is served
+/// from the page's own origin, and a bad setting stops the start with its name.
+#[tokio::test]
+async fn the_branding_is_published_beside_the_page() {
+    let client = client();
+    let url = start(&[]).await.unwrap();
+    let config = json_of(client.get(format!("{url}/config.json"))).await;
+    assert_eq!(config["brand"], json!({"name": "Verify Local", "logo": null, "accentColor": null}));
+
+    let logo = page_dir().join("acme.svg");
+    let svg =
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="32" height="32"><circle cx="16" cy="16" r="16"/></svg>"#;
+    std::fs::write(&logo, svg).unwrap();
+    let logo = logo.display().to_string();
+    let vars = [("BRAND_NAME", "Acme Bank"), ("BRAND_ACCENT_COLOR", "#7B1FA2"), ("BRAND_LOGO", logo.as_str())];
+    let url = start(&vars).await.unwrap();
+    let config = json_of(client.get(format!("{url}/config.json"))).await;
+    assert_eq!(config["brand"], json!({"name": "Acme Bank", "logo": "/brand/logo.svg", "accentColor": "#7B1FA2"}));
+    let served = client.get(format!("{url}/brand/logo.svg")).send().await.unwrap();
+    assert_eq!(served.headers()["content-type"], "image/svg+xml");
+    assert_eq!(served.text().await.unwrap(), svg);
+    assert_eq!(client.get(format!("{url}/brand/other.png")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+
+    for (bad, variable) in [
+        (("BRAND_ACCENT_COLOR", "purple"), "BRAND_ACCENT_COLOR"),
+        (("BRAND_LOGO", "/no/such/logo.png"), "BRAND_LOGO"),
+        (("BRAND_LOGO", logo.replace(".svg", ".gif").as_str()), "BRAND_LOGO"),
+    ] {
+        match start(&[bad]).await {
+            Err(otp_local::StartError::Config(e)) => assert_eq!(e.variable, variable, "{bad:?}"),
+            other => panic!("{bad:?}: {:?}", other.map(|_| ())),
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import type { Catalogue } from "./en";
+
+const es: Catalogue = {
+  language: "Idioma",
+  loading: "Cargando…",
+  linkBrokenTitle: "Este enlace no funciona",
+  linkBrokenBody:
+    "El sitio que te envió aquí no está configurado para verificar números de teléfono con nosotros, o su enlace está incompleto. Vuelve a ese sitio e inténtalo de nuevo.",
+  phoneTitle: "Verifica tu número de teléfono",
+  phoneTitleFor: (name) => `Verifica tu número de teléfono para ${name}`,
+  phoneHelp: "Te enviaremos un código por SMS para confirmar que es tuyo.",
+  country: "País",
+  phoneNumber: "Número de teléfono",
+  enterNumber: "Introduce tu número de teléfono.",
+  sendCode: "Enviar código",
+  sendingCode: "Enviando código…",
+  codeTitle: "Introduce el código",
+  sentTo: "Enviado a {phone}",
+  callingTo: "Te estamos llamando al {phone}. Contesta para oír tu código.",
+  changeNumber: "Cambiar número",
+  codeLabel: (digits, f) => `Código de ${f.number(digits)} dígitos`,
+  expiresIn: (clock) => `El código caduca en ${clock}`,
+  verify: "Verificar",
+  checking: "Comprobando…",
+  sending: "Enviando…",
+  resendIn: (clock) => `Reenviar código en ${clock}`,
+  resendCode: "Reenviar código",
+  getNewCode: "Obtener un código nuevo",
+  callInstead: "Llamarme",
+  calling: "Llamando…",
+  verifiedTitle: "Número de teléfono verificado",
+  verifiedBody: "{phone} está verificado.",
+  takingYouBack: (name) => `Volviendo a ${name}…`,
+  verifyAnother: "Verificar otro número",
+  simulatedPhone: "Teléfono simulado",
+  simulatedHint: "Modo local: no se envía ningún SMS ni se hace ninguna llamada. Los mensajes llegan aquí.",
+  noMessages: "Aún no hay mensajes.",
+  later: "más tarde",
+  errors: {
+    invalidNumber: "Ese número no parece correcto. Revísalo, y también el país.",
+    unsupportedNumber: "Este número no puede recibir SMS. Usa un número de móvil.",
+    countryNotAllowed: "Aquí no se admiten números de este país. Usa otro número.",
+    callsUnavailable: "Aquí no podemos llamarte con el código. Usa el SMS.",
+    incorrectCode: (left, f) =>
+      `Ese código no es correcto. ${left === 1 ? "Te queda 1 intento" : `Te quedan ${f.number(left)} intentos`}.`,
+    tooManyAttempts: "Demasiados códigos incorrectos. Obtén un código nuevo para volver a intentarlo.",
+    expired: "Este código ha caducado. Obtén un código nuevo.",
+    notFound: "Este código ya no es válido. Obtén un código nuevo.",
+    alreadyVerified: "Este código ya se usó. Empieza de nuevo para verificar otro número.",
+    resendTooSoon: (when) => `Acabamos de enviar un código a este número. Podrás pedir otro ${when}.`,
+    rateLimited: (when) => `Se han pedido demasiados códigos. Inténtalo de nuevo ${when}.`,
+    destinationPaused: (when) =>
+      `Ahora no podemos enviar códigos a números como este. Inténtalo de nuevo ${when}, o usa otro número.`,
+    sendingPaused: (when) => `El envío de códigos está en pausa. Inténtalo de nuevo ${when}.`,
+    sendingStopped: "El envío de códigos está detenido por ahora. Inténtalo más tarde.",
+    botCheckFailed: "No hemos podido confirmar que no eres un robot. Inténtalo de nuevo.",
+    botCheckUnavailable:
+      "La comprobación de que no eres un robot no se ha cargado. Revisa tu conexión o desactiva los bloqueadores y vuelve a intentarlo.",
+    clientRefused:
+      "El sitio que te envió aquí no está configurado para verificar números de teléfono con nosotros. Vuelve a él e inténtalo de nuevo.",
+    providerFailed: "El servicio de SMS no responde. Inténtalo de nuevo en un momento.",
+    forbidden: "No se aceptan solicitudes desde tu red. Si usas una VPN o un proxy, desactívalo e inténtalo de nuevo.",
+    serviceUnavailable: "El servicio está ocupado. Inténtalo de nuevo en un momento.",
+    networkError:
+      "Parece que no tienes conexión o no se puede acceder al servidor. Revisa tu conexión e inténtalo de nuevo.",
+    general: "Algo ha fallado por nuestra parte. Inténtalo de nuevo en un momento.",
+  },
+};
+
+export default es;

@@ -1,0 +1,70 @@
+import type { Catalogue } from "./en";
+
+const fr: Catalogue = {
+  language: "Langue",
+  loading: "Chargement…",
+  linkBrokenTitle: "Ce lien ne fonctionne pas",
+  linkBrokenBody:
+    "Le site qui vous a envoyé ici n'est pas configuré pour vérifier des numéros de téléphone avec nous, ou son lien est incomplet. Retournez sur ce site et réessayez.",
+  phoneTitle: "Vérifiez votre numéro de téléphone",
+  phoneTitleFor: (name) => `Vérifiez votre numéro de téléphone pour ${name}`,
+  phoneHelp: "Nous vous enverrons un code par SMS pour confirmer qu'il est bien à vous.",
+  country: "Pays",
+  phoneNumber: "Numéro de téléphone",
+  enterNumber: "Saisissez votre numéro de téléphone.",
+  sendCode: "Envoyer le code",
+  sendingCode: "Envoi du code…",
+  codeTitle: "Saisissez le code",
+  sentTo: "Envoyé au {phone}",
+  callingTo: "Nous appelons le {phone}. Décrochez pour entendre votre code.",
+  changeNumber: "Changer de numéro",
+  codeLabel: (digits, f) => `Code à ${f.number(digits)} chiffres`,
+  expiresIn: (clock) => `Le code expire dans ${clock}`,
+  verify: "Vérifier",
+  checking: "Vérification…",
+  sending: "Envoi…",
+  resendIn: (clock) => `Renvoyer le code dans ${clock}`,
+  resendCode: "Renvoyer le code",
+  getNewCode: "Obtenir un nouveau code",
+  callInstead: "M'appeler plutôt",
+  calling: "Appel en cours…",
+  verifiedTitle: "Numéro de téléphone vérifié",
+  verifiedBody: "Le {phone} est vérifié.",
+  takingYouBack: (name) => `Retour vers ${name}…`,
+  verifyAnother: "Vérifier un autre numéro",
+  simulatedPhone: "Téléphone simulé",
+  simulatedHint: "Mode local : aucun SMS ni appel n'est émis. Les messages arrivent ici.",
+  noMessages: "Aucun message pour l'instant.",
+  later: "plus tard",
+  errors: {
+    invalidNumber: "Ce numéro ne semble pas correct. Vérifiez-le, ainsi que le pays.",
+    unsupportedNumber: "Ce numéro ne peut pas recevoir de SMS. Utilisez un numéro de mobile.",
+    countryNotAllowed: "Les numéros de ce pays ne sont pas acceptés ici. Utilisez un autre numéro.",
+    callsUnavailable: "Nous ne pouvons pas vous appeler avec le code ici. Utilisez le SMS.",
+    incorrectCode: (left, f) =>
+      `Ce code n'est pas le bon. ${left === 1 ? "Il vous reste 1 essai" : `Il vous reste ${f.number(left)} essais`}.`,
+    tooManyAttempts: "Trop de codes incorrects. Obtenez un nouveau code pour réessayer.",
+    expired: "Ce code a expiré. Obtenez un nouveau code.",
+    notFound: "Ce code n'est plus valide. Obtenez un nouveau code.",
+    alreadyVerified: "Ce code a déjà été utilisé. Recommencez pour vérifier un autre numéro.",
+    resendTooSoon: (when) => `Un code vient d'être envoyé à ce numéro. Vous pourrez en obtenir un nouveau ${when}.`,
+    rateLimited: (when) => `Trop de codes ont été demandés. Réessayez ${when}.`,
+    destinationPaused: (when) =>
+      `Nous ne pouvons pas envoyer de codes aux numéros comme celui-ci pour le moment. Réessayez ${when}, ou utilisez un autre numéro.`,
+    sendingPaused: (when) => `L'envoi des codes est suspendu pour le moment. Réessayez ${when}.`,
+    sendingStopped: "L'envoi des codes est arrêté pour le moment. Réessayez plus tard.",
+    botCheckFailed: "Nous n'avons pas pu confirmer que vous n'êtes pas un robot. Réessayez.",
+    botCheckUnavailable:
+      "La vérification anti-robot ne s'est pas chargée. Vérifiez votre connexion ou désactivez les bloqueurs, puis réessayez.",
+    clientRefused:
+      "Le site qui vous a envoyé ici n'est pas configuré pour vérifier des numéros de téléphone avec nous. Retournez-y et réessayez.",
+    providerFailed: "Le service SMS ne répond pas. Réessayez dans un instant.",
+    forbidden:
+      "Les requêtes provenant de votre réseau ne sont pas acceptées. Si vous utilisez un VPN ou un proxy, désactivez-le et réessayez.",
+    serviceUnavailable: "Le service est occupé. Réessayez dans un instant.",
+    networkError: "Vous semblez hors ligne, ou le serveur est injoignable. Vérifiez votre connexion et réessayez.",
+    general: "Un problème est survenu de notre côté. Réessayez dans un instant.",
+  },
+};
+
+export default fr;

@@ -1,0 +1,127 @@
+// The page's languages: which one to show (the person's choice, else the browser's languages,
+// else English), its catalogue (each a file of its own, English included, loaded only when
+// chosen: a visitor downloads one), and the context components read it from.
+
+import { createContext, useContext, type ReactNode } from "react";
+import type { Catalogue } from "./en";
+import { formats, type Formats } from "./format";
+
+export const LANGUAGES = [
+  { code: "en", tag: "en", name: "English", dir: "ltr" },
+  { code: "es", tag: "es", name: "Español", dir: "ltr" },
+  { code: "fr", tag: "fr", name: "Français", dir: "ltr" },
+  { code: "de", tag: "de", name: "Deutsch", dir: "ltr" },
+  { code: "pt", tag: "pt-BR", name: "Português", dir: "ltr" },
+  { code: "ar", tag: "ar", name: "العربية", dir: "rtl" },
+] as const;
+
+export type Language = (typeof LANGUAGES)[number]["code"];
+
+const CATALOGUES: Record<Language, () => Promise<{ default: Catalogue }>> = {
+  en: () => import("./en"),
+  es: () => import("./es"),
+  fr: () => import("./fr"),
+  de: () => import("./de"),
+  pt: () => import("./pt"),
+  ar: () => import("./ar"),
+};
+
+export interface I18n {
+  lang: Language;
+  /** The BCP 47 tag of the page's language (`pt-BR`). */
+  tag: string;
+  dir: "ltr" | "rtl";
+  t: Catalogue;
+  f: Formats;
+}
+
+const info = (lang: Language) => LANGUAGES.find((l) => l.code === lang) ?? LANGUAGES[0];
+
+function i18n(lang: Language, t: Catalogue): I18n {
+  const { tag, dir } = info(lang);
+  return { lang, tag, dir, t, f: formats(tag) };
+}
+
+/**
+ * The language of a component rendered outside the page's provider (a component test): set by
+ * the test setup with English. The page always renders inside the provider, with the catalogue
+ * main.tsx loaded.
+ */
+let standalone: I18n | undefined;
+export const setStandalone = (t: Catalogue) => (standalone = i18n("en", t));
+
+export function standaloneI18n(): I18n {
+  if (!standalone) throw new Error("no language loaded: render inside I18nProvider");
+  return standalone;
+}
+
+const isLanguage = (code: string): code is Language => LANGUAGES.some((l) => l.code === code);
+
+const STORAGE_KEY = "phone-verification-language";
+
+/** The language to show: `saved` (the person's choice), else the first of `browser` the page
+ *  has (by language, any region), else English. */
+export function pickLanguage(saved: string | null, browser: readonly string[]): Language {
+  if (saved && isLanguage(saved)) return saved;
+  for (const tag of browser) {
+    const language = tag.split(/[-_]/)[0].toLowerCase();
+    if (isLanguage(language)) return language;
+  }
+  return "en";
+}
+
+/** The person's earlier choice on this browser, if any. */
+export function savedLanguage(): string | null {
+  try {
+    return localStorage.getItem(STORAGE_KEY);
+  } catch {
+    return null;
+  }
+}
+
+/** Loads `lang`'s catalogue (English if it cannot be fetched). */
+export async function load(lang: Language, remember = false): Promise<I18n> {
+  if (remember) {
+    try {
+      localStorage.setItem(STORAGE_KEY, lang);
+    } catch {
+      // Private browsing may refuse storage: the choice lasts the visit.
+    }
+  }
+  try {
+    return i18n(lang, (await CATALOGUES[lang]()).default);
+  } catch {
+    return lang === "en" ? Promise.reject(new Error("the page's English did not load")) : load("en");
+  }
+}
+
+/** The document in `i18n`'s language and direction (screen readers, fonts, layout). */
+export function applyToDocument({ tag, dir, t }: I18n) {
+  document.documentElement.lang = tag;
+  document.documentElement.dir = dir;
+  document.title = t.phoneTitle;
+}
+
+/**
+ * The language to ask the API to send the code in: the browser's own tag when it is the page's
+ * language (it carries the region: `es-MX`), else the page's.
+ */
+export function codeLocale({ lang, tag }: I18n, browser: string | undefined = navigator.language): string {
+  return browser && browser.split(/[-_]/)[0].toLowerCase() === lang ? browser : tag;
+}
+
+interface Context extends I18n {
+  choose: (lang: Language) => void;
+}
+
+const I18nContext = createContext<Context | null>(null);
+
+export const I18nProvider = I18nContext.Provider;
+
+export const useI18n = (): Context => useContext(I18nContext) ?? { ...standaloneI18n(), choose: () => undefined };
+
+/** `sentence` with `{phone}` replaced by `node`. */
+export function fill(sentence: string, node: ReactNode): ReactNode[] {
+  const [before, after = ""] = sentence.split("{phone}");
+  return [before, node, after];
+}

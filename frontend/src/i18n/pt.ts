@@ -1,0 +1,70 @@
+import type { Catalogue } from "./en";
+
+const pt: Catalogue = {
+  language: "Idioma",
+  loading: "Carregando…",
+  linkBrokenTitle: "Este link não funciona",
+  linkBrokenBody:
+    "O site que enviou você até aqui não está configurado para verificar números de telefone conosco, ou o link está incompleto. Volte a esse site e tente novamente.",
+  phoneTitle: "Verifique seu número de telefone",
+  phoneTitleFor: (name) => `Verifique seu número de telefone para ${name}`,
+  phoneHelp: "Enviaremos um código por SMS para confirmar que o número é seu.",
+  country: "País",
+  phoneNumber: "Número de telefone",
+  enterNumber: "Digite seu número de telefone.",
+  sendCode: "Enviar código",
+  sendingCode: "Enviando código…",
+  codeTitle: "Digite o código",
+  sentTo: "Enviado para {phone}",
+  callingTo: "Estamos ligando para {phone}. Atenda para ouvir seu código.",
+  changeNumber: "Trocar número",
+  codeLabel: (digits, f) => `Código de ${f.number(digits)} dígitos`,
+  expiresIn: (clock) => `O código expira em ${clock}`,
+  verify: "Verificar",
+  checking: "Verificando…",
+  sending: "Enviando…",
+  resendIn: (clock) => `Reenviar código em ${clock}`,
+  resendCode: "Reenviar código",
+  getNewCode: "Receber um novo código",
+  callInstead: "Prefiro uma ligação",
+  calling: "Ligando…",
+  verifiedTitle: "Número de telefone verificado",
+  verifiedBody: "{phone} está verificado.",
+  takingYouBack: (name) => `Voltando para ${name}…`,
+  verifyAnother: "Verificar outro número",
+  simulatedPhone: "Telefone simulado",
+  simulatedHint: "Modo local: nenhum SMS ou ligação é feito. As mensagens aparecem aqui.",
+  noMessages: "Nenhuma mensagem ainda.",
+  later: "mais tarde",
+  errors: {
+    invalidNumber: "Esse número não parece certo. Confira o número e o país.",
+    unsupportedNumber: "Este número não pode receber SMS. Use um número de celular.",
+    countryNotAllowed: "Números deste país não são aceitos aqui. Use outro número.",
+    callsUnavailable: "Não podemos ligar com o código aqui. Use o SMS.",
+    incorrectCode: (left, f) =>
+      `Esse código não está certo. ${left === 1 ? "Resta 1 tentativa" : `Restam ${f.number(left)} tentativas`}.`,
+    tooManyAttempts: "Muitos códigos incorretos. Receba um novo código para tentar de novo.",
+    expired: "Este código expirou. Receba um novo código.",
+    notFound: "Este código não é mais válido. Receba um novo código.",
+    alreadyVerified: "Este código já foi usado. Comece de novo para verificar outro número.",
+    resendTooSoon: (when) => `Acabamos de enviar um código para este número. Você poderá pedir outro ${when}.`,
+    rateLimited: (when) => `Foram pedidos códigos demais. Tente novamente ${when}.`,
+    destinationPaused: (when) =>
+      `No momento não podemos enviar códigos para números como este. Tente novamente ${when} ou use outro número.`,
+    sendingPaused: (when) => `O envio de códigos está pausado no momento. Tente novamente ${when}.`,
+    sendingStopped: "O envio de códigos está interrompido por enquanto. Tente novamente mais tarde.",
+    botCheckFailed: "Não conseguimos confirmar que você não é um robô. Tente novamente.",
+    botCheckUnavailable:
+      "A verificação de que você não é um robô não carregou. Confira sua conexão ou desative bloqueadores e tente novamente.",
+    clientRefused:
+      "O site que enviou você até aqui não está configurado para verificar números de telefone conosco. Volte a ele e tente novamente.",
+    providerFailed: "O serviço de SMS não está respondendo. Tente novamente em instantes.",
+    forbidden: "Não aceitamos solicitações da sua rede. Se você usa uma VPN ou um proxy, desative-o e tente novamente.",
+    serviceUnavailable: "O serviço está ocupado. Tente novamente em instantes.",
+    networkError:
+      "Parece que você está sem conexão, ou o servidor não pode ser alcançado. Confira sua conexão e tente novamente.",
+    general: "Algo deu errado do nosso lado. Tente novamente em instantes.",
+  },
+};
+
+export default pt;
