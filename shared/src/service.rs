@@ -164,6 +164,9 @@ where
         info!(request_id = %request_id, phone = %phone, channel = channel.as_str(), "code sent");
         metrics::country(phone.region());
         metrics::record(Metric::CodesSent, 1.0);
+        if channel == Channel::Voice {
+            metrics::record(Metric::CodesCalled, 1.0);
+        }
         metrics::record(Metric::UnverifiedCodes, 1.0);
         metrics::record(Metric::EstimatedSpend, reservation.price.dollars());
         Ok(CodeSent {

@@ -28,6 +28,8 @@ pub const DEFAULT_NAMESPACE: &str = "PhoneVerification";
 pub enum Metric {
     /// A code went out (a send the provider accepted).
     CodesSent,
+    /// A code went out by a call (also one of `CodesSent`).
+    CodesCalled,
     /// A code was entered right.
     CodesVerified,
     /// A code was entered after it expired.
@@ -60,8 +62,9 @@ pub enum Dimension {
 }
 
 impl Metric {
-    pub const ALL: [Metric; 9] = [
+    pub const ALL: [Metric; 10] = [
         Metric::CodesSent,
+        Metric::CodesCalled,
         Metric::CodesVerified,
         Metric::CodesExpired,
         Metric::CodesRefused,
@@ -75,6 +78,7 @@ impl Metric {
     pub fn name(self) -> &'static str {
         match self {
             Metric::CodesSent => "CodesSent",
+            Metric::CodesCalled => "CodesCalled",
             Metric::CodesVerified => "CodesVerified",
             Metric::CodesExpired => "CodesExpired",
             Metric::CodesRefused => "CodesRefused",
@@ -93,7 +97,9 @@ impl Metric {
             }
             Metric::UnverifiedCodes => Dimension::CountryOnly,
             Metric::CodesRefused => Dimension::Rule,
-            Metric::ProviderErrors | Metric::ProviderTimeouts | Metric::StoreErrors => Dimension::None,
+            Metric::CodesCalled | Metric::ProviderErrors | Metric::ProviderTimeouts | Metric::StoreErrors => {
+                Dimension::None
+            }
         }
     }
 
