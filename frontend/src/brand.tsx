@@ -27,7 +27,8 @@ export function Brand({ brand }: { brand: Branding | null }) {
   if (!brand?.name && !brand?.logo) return null;
   return (
     <header className="brand">
-      {brand.logo && <img src={brand.logo} alt={brand.name ? "" : "Logo"} height={32} />}
+      {/* Beside the name, the logo says nothing more: no alternative text. */}
+      {brand.logo && <img src={brand.logo} alt="" height={32} />}
       {brand.name && <span className="brand-name">{brand.name}</span>}
     </header>
   );

@@ -150,7 +150,14 @@ impl Simulator {
         OffsetDateTime::now_utc() + self.state().clock_offset
     }
 
+    /// Every message sent so far, the steps whose wait has passed included: a workflow's call
+    /// goes out at its time whether or not anyone asks about the verification, as Vonage's does.
     pub fn messages(&self) -> Vec<Message> {
+        let now = self.now();
+        let due = self.state().requests.catch_up_all(now);
+        for message in due {
+            self.record(message);
+        }
         self.state().messages.clone()
     }
 

@@ -73,6 +73,14 @@ impl Requests {
         }
     }
 
+    /// Every verification brought up to `now`; the messages of the steps that started meanwhile,
+    /// in the order they started.
+    pub fn catch_up_all(&mut self, now: OffsetDateTime) -> Vec<Message> {
+        let mut sent: Vec<Message> = self.0.values_mut().flat_map(|v| v.catch_up(now)).collect();
+        sent.sort_by(|a, b| a.sent_at.cmp(&b.sent_at));
+        sent
+    }
+
     /// The verification in progress for `to`, if any (Vonage allows one per number).
     pub fn in_progress_for(&mut self, to: &str, now: OffsetDateTime) -> (Option<String>, Vec<Message>) {
         let mut sent = Vec::new();

@@ -198,6 +198,23 @@ async fn v2_workflow_steps_advance_by_timeout_and_by_request_then_expire() {
     assert_eq!(v2_check(&s, &c, id, &code).await.0, StatusCode::GONE, "expired");
 }
 
+/// A workflow's call goes out at its time whether or not anyone asks about the verification, as
+/// Vonage's does: the list of messages shows it once its wait has passed.
+#[tokio::test]
+async fn a_workflows_call_goes_out_at_its_time_untouched() {
+    let (s, c) = sim().await;
+    let body = json!({"brand": "ACME", "channel_timeout": 150, "workflow": [
+        {"channel": "sms", "to": "14155552671"}, {"channel": "voice", "to": "14155552671"}]});
+    v2_start(&s, &c, &body).await;
+    s.simulator.advance(Duration::from_secs(149));
+    assert_eq!(s.simulator.messages().len(), 1);
+    s.simulator.advance(Duration::from_secs(1));
+    let messages = s.simulator.messages();
+    assert_eq!(messages.iter().map(|m| m.channel.as_str()).collect::<Vec<_>>(), ["sms", "voice"]);
+    assert_eq!(messages[0].code, messages[1].code, "one code, spoken on the call");
+    assert_eq!(s.simulator.messages().len(), 2, "recorded once");
+}
+
 #[tokio::test]
 async fn v1_speaks_form_json_and_query_with_string_statuses() {
     let (s, c) = sim().await;

@@ -66,6 +66,30 @@ fn v2_start_body(client_ref: &RequestId) -> Value {
     })
 }
 
+/// Vonage (alone on `server`) starting a v2 verification for exactly `body`, once.
+async fn expect_v2_start(server: &MockServer, body: Value) {
+    server.reset().await;
+    Mock::given(method("POST"))
+        .and(path("/v2/verify"))
+        .and(body_json(body))
+        .respond_with(ResponseTemplate::new(202).set_body_json(json!({"request_id": id().0})))
+        .expect(1)
+        .mount(server)
+        .await;
+}
+
+/// The same on v1.
+async fn expect_v1_start(server: &MockServer, body: Value) {
+    server.reset().await;
+    Mock::given(method("POST"))
+        .and(path("/verify/json"))
+        .and(body_json(body))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"request_id": id().0, "status": "0"})))
+        .expect(1)
+        .mount(server)
+        .await;
+}
+
 /// The start request v1 documents, an SMS alone (workflow 6).
 fn v1_start_body() -> Value {
     json!({
@@ -307,26 +331,13 @@ async fn a_locale_goes_as_v2s_locale_and_v1s_lg() {
     let es = Delivery { channel: Channel::Sms, locale: shared::domain::locale::Locale::from_tag("es-ES") };
     let mut v2_body = v2_start_body(&client_ref);
     v2_body["locale"] = "es-es".into();
-    Mock::given(method("POST"))
-        .and(path("/v2/verify"))
-        .and(body_json(v2_body))
-        .respond_with(ResponseTemplate::new(202).set_body_json(json!({"request_id": id().0})))
-        .expect(1)
-        .mount(&server)
-        .await;
+    expect_v2_start(&server, v2_body).await;
     let v2 = client(&server, VonageApi::V2, "10000").start_by(&phone(), &client_ref, es).await.unwrap();
     assert_eq!(v2, StartOutcome::Started(id()));
 
-    server.reset().await;
     let mut v1_body = v1_start_body();
     v1_body["lg"] = "es-es".into();
-    Mock::given(method("POST"))
-        .and(path("/verify/json"))
-        .and(body_json(v1_body))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"request_id": id().0, "status": "0"})))
-        .expect(1)
-        .mount(&server)
-        .await;
+    expect_v1_start(&server, v1_body).await;
     let v1 = client(&server, VonageApi::Legacy, "10000").start_by(&phone(), &client_ref, es).await.unwrap();
     assert_eq!(v1, StartOutcome::Started(id()));
 }
@@ -352,31 +363,17 @@ async fn a_call_and_an_sms_followed_by_a_call_go_as_each_api_documents_them() {
         ("on_request", Delivery::default(), json!([{"channel": "sms", "to": "14155552671"}]), 300, 6),
     ];
     for (voice_calls, how, workflow, step_seconds, workflow_id) in cases {
-        server.reset().await;
         let mut v2_body = v2_start_body(&client_ref);
         v2_body["workflow"] = workflow;
         v2_body["channel_timeout"] = step_seconds.into();
-        Mock::given(method("POST"))
-            .and(path("/v2/verify"))
-            .and(body_json(v2_body))
-            .respond_with(ResponseTemplate::new(202).set_body_json(json!({"request_id": id().0})))
-            .expect(1)
-            .mount(&server)
-            .await;
+        expect_v2_start(&server, v2_body).await;
         let v2 = client_with(&server, VonageApi::V2, "10000", voice_calls).start_by(&phone(), &client_ref, how).await;
         assert_eq!(v2, Ok(StartOutcome::Started(id())), "v2, {voice_calls}, {how:?}");
 
-        server.reset().await;
         let mut v1_body = v1_start_body();
         v1_body["next_event_wait"] = step_seconds.into();
         v1_body["workflow_id"] = workflow_id.into();
-        Mock::given(method("POST"))
-            .and(path("/verify/json"))
-            .and(body_json(v1_body))
-            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"request_id": id().0, "status": "0"})))
-            .expect(1)
-            .mount(&server)
-            .await;
+        expect_v1_start(&server, v1_body).await;
         let v1 =
             client_with(&server, VonageApi::Legacy, "10000", voice_calls).start_by(&phone(), &client_ref, how).await;
         assert_eq!(v1, Ok(StartOutcome::Started(id())), "v1, {voice_calls}, {how:?}");
