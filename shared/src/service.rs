@@ -144,9 +144,13 @@ where
         let reservation = self.reserve(&phone, client_ip, channel, now).await?;
         let request_id = RequestId::generate();
         let sent = self.send_or_release(&phone, &request_id, how, &reservation).await?;
-        // A call that moved on the verification in flight speaks its code, which lives for the
-        // call's step: half of the code's life (see the Vonage adapter).
-        let lifetime = if sent.moved_on { self.policy.ttl_seconds / 2 } else { self.policy.ttl_seconds };
+        // A verification moved on to its next step (only automatic calls have one) is at its
+        // call, which speaks the code for the call's step: half of the code's life (see the
+        // Vonage adapter).
+        let (channel, lifetime) = match sent.moved_on {
+            true => (Channel::Voice, self.policy.ttl_seconds / 2),
+            false => (channel, self.policy.ttl_seconds),
+        };
         let expires_at = now + seconds(lifetime);
         let verification = Verification {
             id: request_id.clone(),
@@ -321,10 +325,11 @@ where
     }
 
     /// Starts a provider verification. Vonage allows one per number at a time, so an earlier one
-    /// still in flight (a resend, or a verification this store no longer knows) is replaced: an
-    /// SMS cancels it and starts again, or, where it cannot be cancelled yet, moves it on to its
-    /// next step; a call first moves it on to its call (the same code, spoken: Vonage's next
-    /// workflow step), and where it has none, cancels it and starts a call.
+    /// still in flight (a resend, or a verification this store no longer knows) is replaced: it is
+    /// cancelled and a new one started, or, where it cannot be cancelled yet, moved on to its next
+    /// step. With automatic calls, a call asked for first moves it on to its call (the same code,
+    /// spoken: Vonage's next workflow step), and is a new call only where that is over. A
+    /// verification moved on is at its call: the code goes by voice.
     async fn send(&self, phone: &PhoneNumber, request_id: &RequestId, how: Delivery) -> Result<Sent, RequestCodeError> {
         let provider = &self.provider;
         let fail = RequestCodeError::Provider;
@@ -334,7 +339,9 @@ where
             StartOutcome::Concurrent(None) => return Err(provider_busy::<P>()),
         };
         let moved_on = Ok(Sent { id: in_flight.clone(), moved_on: true });
-        let restart = if how.channel == Channel::Voice {
+        // With automatic calls the one in flight has its call still to come: a call asked for
+        // takes it now. Otherwise it has no next step: it is replaced, like any resend.
+        let restart = if how.channel == Channel::Voice && self.policy.voice == VoiceCalls::Automatic {
             match provider.next_step(&in_flight).await.map_err(fail)? {
                 NextStepOutcome::Triggered => return moved_on,
                 NextStepOutcome::Gone => true,
@@ -647,12 +654,13 @@ mod tests {
 
     const CALL: Delivery = Delivery { channel: Channel::Voice, locale: None };
 
-    /// "Call me instead": after the resend gap, the SMS verification in flight moves on to its
-    /// call (the same code, spoken), whose code lives for the call's step; where it has no call
-    /// step, it is cancelled and a call started. Either way a send, counted as one.
+    /// "Call me instead", after the resend gap: with automatic calls, the SMS verification in
+    /// flight moves on to its call (the same code, spoken), whose code lives for the call's step,
+    /// and where it has no call left it is replaced by a call; asked for alone, it is replaced at
+    /// once. Either way a send, counted as one.
     #[tokio::test]
-    async fn a_call_instead_moves_the_verification_on_to_its_call_or_starts_one() {
-        let (svc, clock) = service(policy());
+    async fn a_call_instead_moves_the_verification_on_to_its_call_or_replaces_it() {
+        let (svc, clock) = service(Policy { voice: VoiceCalls::Automatic, ..policy() });
         let first = svc.request_code(phone("+14155552671"), IP).await.unwrap();
         assert_eq!((first.channel, first.call_available), (Channel::Sms, true));
         clock.advance(Duration::seconds(30));
@@ -661,7 +669,8 @@ mod tests {
 
         clock.advance(Duration::seconds(30));
         let in_flight = ProviderRequestId("p1".into());
-        svc.provider.starts.lock().unwrap().push_back(Ok(StartOutcome::Concurrent(Some(in_flight.clone()))));
+        let concurrent = || Ok(StartOutcome::Concurrent(Some(in_flight.clone())));
+        svc.provider.starts.lock().unwrap().push_back(concurrent());
         let call = svc.request_code_by(phone("+14155552671"), IP, CALL).await.unwrap();
         assert_eq!(svc.provider.calls()[1..], ["start +14155552671 voice", "next p1"]);
         assert_eq!((call.channel, call.call_available), (Channel::Voice, false));
@@ -671,16 +680,42 @@ mod tests {
         assert_eq!(call.resend_available_at, clock.now() + Duration::seconds(120), "counted: the gap doubled");
 
         clock.advance(Duration::seconds(120));
-        svc.provider.starts.lock().unwrap().push_back(Ok(StartOutcome::Concurrent(Some(in_flight.clone()))));
+        svc.provider.starts.lock().unwrap().push_back(concurrent());
         svc.provider.nexts.lock().unwrap().push_back(NextStepOutcome::NoMoreSteps);
         let restarted = svc.request_code_by(phone("+14155552671"), IP, CALL).await.unwrap();
-        assert_eq!(
-            svc.provider.calls()[3..],
-            ["start +14155552671 voice", "next p1", "cancel p1", "start +14155552671 voice"]
-        );
+        let calls = ["start +14155552671 voice", "next p1", "cancel p1", "start +14155552671 voice"];
+        assert_eq!(svc.provider.calls()[3..], calls);
         assert_eq!(restarted.expires_at, clock.now() + Duration::seconds(300));
         let verified = svc.check_code(&restarted.request_id, &code("123456")).await.unwrap();
         assert_eq!(verified.channel, Channel::Voice);
+
+        let (on_request, clock) = service(policy());
+        on_request.request_code(phone("+14155552671"), IP).await.unwrap();
+        clock.advance(Duration::seconds(60));
+        on_request.provider.starts.lock().unwrap().push_back(concurrent());
+        let call = on_request.request_code_by(phone("+14155552671"), IP, CALL).await.unwrap();
+        assert_eq!(
+            on_request.provider.calls()[1..],
+            ["start +14155552671 voice", "cancel p1", "start +14155552671 voice"]
+        );
+        assert_eq!((call.channel, call.expires_at), (Channel::Voice, clock.now() + Duration::seconds(300)));
+    }
+
+    /// A resend that could only move the verification in flight on (it cannot be cancelled yet)
+    /// reaches its call: the answer says so.
+    #[tokio::test]
+    async fn a_resend_that_moves_the_verification_on_says_the_code_comes_by_a_call() {
+        let (svc, clock) = service(Policy { voice: VoiceCalls::Automatic, ..policy() });
+        svc.request_code(phone("+14155552671"), IP).await.unwrap();
+        clock.advance(Duration::seconds(60));
+        svc.provider
+            .starts
+            .lock()
+            .unwrap()
+            .push_back(Ok(StartOutcome::Concurrent(Some(ProviderRequestId("p1".into())))));
+        svc.provider.cancels.lock().unwrap().push_back(CancelOutcome::NotNow);
+        let resent = svc.request_code(phone("+14155552671"), IP).await.unwrap();
+        assert_eq!((resent.channel, resent.expires_at), (Channel::Voice, clock.now() + Duration::seconds(150)));
     }
 
     #[tokio::test]
