@@ -5,3 +5,4 @@ mod deployment;
 mod logs;
 mod metrics;
 mod openapi;
+mod publish;
