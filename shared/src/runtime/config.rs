@@ -204,6 +204,14 @@ fn voice_calls<F: Fn(&str) -> Option<String>>(
     let calls = VoiceCalls::parse(&raw).ok_or_else(|| {
         ConfigError::new("VOICE_CALLS", format!("must be `off`, `on_request` or `automatic` (got `{raw}`)"))
     })?;
+    // The call comes at half the code's life, and the two halves make it whole: Vonage's v1 wants
+    // `pin_expiry` an exact multiple of `next_event_wait`, and waits at least 60 s between steps.
+    if calls == VoiceCalls::Automatic && ttl_seconds % 2 == 1 {
+        return Err(ConfigError::new(
+            "OTP_TTL_SECONDS",
+            format!("must be an even number of seconds with VOICE_CALLS=automatic (got `{ttl_seconds}`)"),
+        ));
+    }
     if calls == VoiceCalls::Automatic && api == VonageApi::Legacy && ttl_seconds < 120 {
         return Err(ConfigError::new(
             "OTP_TTL_SECONDS",
@@ -466,6 +474,7 @@ mod tests {
             (&[("VOICE_FOR_LANDLINES", "yes")], "VOICE_FOR_LANDLINES"),
             (&[("VOICE_FOR_LANDLINES", "true"), ("VOICE_CALLS", "off")], "VOICE_FOR_LANDLINES"),
             (&[("VOICE_CALLS", "automatic"), ("VONAGE_API", "legacy"), ("OTP_TTL_SECONDS", "100")], "OTP_TTL_SECONDS"),
+            (&[("VOICE_CALLS", "automatic"), ("OTP_TTL_SECONDS", "301")], "OTP_TTL_SECONDS"),
             (&[("TURNSTILE_SECRET_KEY", "x"), ("TURNSTILE_SITEVERIFY_URL", "challenges")], "TURNSTILE_SITEVERIFY_URL"),
             (&[("TURNSTILE_SECRET_KEY", "x"), ("TURNSTILE_HOSTNAMES", "https://a.example")], "TURNSTILE_HOSTNAMES"),
             (&[("TURNSTILE_SECRET_KEY", "x"), ("TURNSTILE_TIMEOUT_MS", "0")], "TURNSTILE_TIMEOUT_MS"),
