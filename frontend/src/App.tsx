@@ -4,7 +4,18 @@ import { BotCheckError, botCheckToken } from "./botCheck";
 import { Brand, useBrand } from "./brand";
 import { pageConfig } from "./config";
 import { asksForFlow, readFlow, rememberFlow, returnUrl, type FlowCheck } from "./hostedFlow";
-import { applyToDocument, codeLocale, fill, I18nProvider, LANGUAGES, load, type I18n, type Language } from "./i18n";
+import {
+  applyToDocument,
+  codeLocale,
+  fill,
+  I18nProvider,
+  LANGUAGES,
+  load,
+  rememberLanguage,
+  useI18n,
+  type I18n,
+  type Language,
+} from "./i18n";
 import CodeStep from "./CodeStep";
 import { PhoneStep } from "./PhoneStep";
 import { formatPhone } from "./phone";
@@ -18,23 +29,26 @@ const SimulatedPhone = lazy(() => import("./SimulatedPhone"));
 export function App({ initial }: { initial: I18n }) {
   const [i18n, setI18n] = useState(initial);
   const choose = useMemo(
-    () => (lang: Language) =>
-      void load(lang, true).then((next) => {
+    () => (lang: Language) => {
+      rememberLanguage(lang);
+      void load(lang).then((next) => {
         applyToDocument(next);
         setI18n(next);
-      }),
+      });
+    },
     [],
   );
   const context = useMemo(() => ({ ...i18n, choose }), [i18n, choose]);
   return (
     <I18nProvider value={context}>
-      <Page i18n={i18n} choose={choose} />
+      <Page />
     </I18nProvider>
   );
 }
 
-function Page({ i18n, choose }: { i18n: I18n; choose: (lang: Language) => void }) {
-  const { t } = i18n;
+function Page() {
+  const i18n = useI18n();
+  const { t, choose } = i18n;
   const brand = useBrand();
   const [simulator, setSimulator] = useState(false);
   useEffect(() => void devMessages().then((messages) => setSimulator(messages !== null)), []);

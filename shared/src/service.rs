@@ -4,7 +4,7 @@ use time::{Duration, OffsetDateTime};
 use tracing::{info, warn};
 
 use crate::clock::Clock;
-use crate::domain::channel::{Channel, Delivery, VoiceCalls};
+use crate::domain::channel::{Channel, Delivery, VoiceCalls, workflow};
 use crate::domain::limits::{
     ClientCap, MicroUsd, NumberRefusal, NumberRules, SpendLimit, UnverifiedBudget, day_number, end_of_day,
 };
@@ -145,11 +145,11 @@ where
         let request_id = RequestId::generate();
         let sent = self.send_or_release(&phone, &request_id, how, &reservation).await?;
         // A verification moved on to its next step (only automatic calls have one) is at its
-        // call, which speaks the code for the call's step: half of the code's life (see the
-        // Vonage adapter).
-        let (channel, lifetime) = match sent.moved_on {
-            true => (Channel::Voice, self.policy.ttl_seconds / 2),
-            false => (channel, self.policy.ttl_seconds),
+        // call, which speaks the code for that step's time.
+        let (channel, lifetime) = if sent.moved_on {
+            (Channel::Voice, workflow(Channel::Sms, self.policy.voice, self.policy.ttl_seconds).1)
+        } else {
+            (channel, self.policy.ttl_seconds)
         };
         let expires_at = now + seconds(lifetime);
         let verification = Verification {

@@ -59,15 +59,14 @@ const isLanguage = (code: string): code is Language => LANGUAGES.some((l) => l.c
 
 const STORAGE_KEY = "phone-verification-language";
 
+/** A BCP 47 tag's language: `es` of `es-MX` (or `es_MX`). */
+const languageOf = (tag: string) => tag.split(/[-_]/)[0].toLowerCase();
+
 /** The language to show: `saved` (the person's choice), else the first of `browser` the page
  *  has (by language, any region), else English. */
 export function pickLanguage(saved: string | null, browser: readonly string[]): Language {
   if (saved && isLanguage(saved)) return saved;
-  for (const tag of browser) {
-    const language = tag.split(/[-_]/)[0].toLowerCase();
-    if (isLanguage(language)) return language;
-  }
-  return "en";
+  return browser.map(languageOf).find(isLanguage) ?? "en";
 }
 
 /** The person's earlier choice on this browser, if any. */
@@ -79,15 +78,17 @@ export function savedLanguage(): string | null {
   }
 }
 
-/** Loads `lang`'s catalogue (English if it cannot be fetched). */
-export async function load(lang: Language, remember = false): Promise<I18n> {
-  if (remember) {
-    try {
-      localStorage.setItem(STORAGE_KEY, lang);
-    } catch {
-      // Private browsing may refuse storage: the choice lasts the visit.
-    }
+/** Keeps the person's choice for their next visit. */
+export function rememberLanguage(lang: Language) {
+  try {
+    localStorage.setItem(STORAGE_KEY, lang);
+  } catch {
+    // Private browsing may refuse storage: the choice lasts the visit.
   }
+}
+
+/** Loads `lang`'s catalogue (English if it cannot be fetched). */
+export async function load(lang: Language): Promise<I18n> {
   try {
     return i18n(lang, (await CATALOGUES[lang]()).default);
   } catch {
@@ -107,7 +108,7 @@ export function applyToDocument({ tag, dir, t }: I18n) {
  * language (it carries the region: `es-MX`), else the page's.
  */
 export function codeLocale({ lang, tag }: I18n, browser: string | undefined = navigator.language): string {
-  return browser && browser.split(/[-_]/)[0].toLowerCase() === lang ? browser : tag;
+  return browser && languageOf(browser) === lang ? browser : tag;
 }
 
 interface Context extends I18n {

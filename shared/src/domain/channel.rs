@@ -58,6 +58,18 @@ impl VoiceCalls {
     }
 }
 
+/// The steps of a verification sent by `channel`, and how long each lasts: the wait before the
+/// next step, which is also the code's life on each step in Vonage v2. A call alone, or an SMS
+/// alone, lasts the code's whole life; with automatic calls, an SMS then a call half-way, so that
+/// the call comes while the code this service holds is alive and the two steps end when it does.
+pub fn workflow(channel: Channel, calls: VoiceCalls, ttl_seconds: u32) -> (&'static [Channel], u32) {
+    match (channel, calls) {
+        (Channel::Voice, _) => (&[Channel::Voice], ttl_seconds),
+        (Channel::Sms, VoiceCalls::Automatic) => (&[Channel::Sms, Channel::Voice], ttl_seconds / 2),
+        (Channel::Sms, _) => (&[Channel::Sms], ttl_seconds),
+    }
+}
+
 /// How one code is to be delivered: its channel and its language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Delivery {

@@ -19,9 +19,8 @@ use std::net::IpAddr;
 use time::{Duration, OffsetDateTime};
 
 use crate::domain::channel::{Channel, VoiceCalls};
-use crate::domain::price::PriceTable;
-
 use crate::domain::phone::PhoneNumber;
+use crate::domain::price::PriceTable;
 use crate::ports::WriteId;
 
 /// What the store keeps of one number's recent sends.

@@ -14,7 +14,7 @@ use reqwest::{Method, StatusCode, Url};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
-use crate::domain::channel::{Channel, Delivery, VoiceCalls};
+use crate::domain::channel::{Channel, Delivery, VoiceCalls, workflow};
 use crate::domain::otp_code::OtpCode;
 use crate::domain::phone::PhoneNumber;
 use crate::domain::request_id::RequestId;
@@ -136,17 +136,9 @@ impl VerificationProvider for VonageClient {
 }
 
 impl Transport {
-    /// The steps of a verification by `channel`, and how long each waits before the next (the
-    /// code's life on each step, in v2): a call alone, or an SMS alone, for the code's whole
-    /// life; with automatic calls, an SMS then a call half-way, so that the call comes while
-    /// the code this service holds is still alive and the two steps end when it does.
+    /// The steps of a verification by `channel`, and each one's seconds ([`workflow`]).
     fn steps(&self, channel: Channel) -> (&'static [Channel], u32) {
-        let ttl = self.settings.ttl_seconds;
-        match (channel, self.settings.voice_calls) {
-            (Channel::Voice, _) => (&[Channel::Voice], ttl),
-            (Channel::Sms, VoiceCalls::Automatic) => (&[Channel::Sms, Channel::Voice], ttl / 2),
-            (Channel::Sms, _) => (&[Channel::Sms], ttl),
-        }
+        workflow(channel, self.settings.voice_calls, self.settings.ttl_seconds)
     }
 
     fn url(&self, segments: &[&str]) -> Url {
