@@ -273,7 +273,10 @@ async fn open_store(
         let summary = "store: in memory (TABLE_NAME not set): records last until the server stops";
         return Ok((LocalStore::Memory(Box::default()), summary.to_owned()));
     };
-    let store = DynamoStore::from_env(table.clone(), RecordCipher::derive(&config.phone_hash_key)).await;
+    // Patient timeouts: a local server shares its machine (and moto its one Python process) with
+    // other work, and nothing answers for this one before it does, as API Gateway does for Lambda.
+    let cipher = RecordCipher::derive(&config.phone_hash_key);
+    let store = DynamoStore::from_env_within(table.clone(), cipher, shared::adapters::dynamo::patient_timeouts()).await;
     if create_table {
         store.create_table().await.map_err(|e| StartError::Other(format!("creating table {table}: {e}")))?;
     }

@@ -204,10 +204,13 @@ pub fn dynamo_endpoint() -> String {
     )
 }
 
-/// A DynamoDB store on a fresh table, reached at `endpoint` (the server, or a proxy in front of it).
+/// A DynamoDB store on a fresh table, reached at `endpoint` (the server, or a proxy in front of it),
+/// within [`crate::adapters::dynamo::patient_timeouts`].
 pub async fn dynamo_store_at(endpoint: &str) -> crate::adapters::DynamoStore {
+    use crate::adapters::dynamo::patient_timeouts;
     let table = format!("otp-test-{}", RequestId::generate());
-    let store = crate::adapters::DynamoStore::on_local_server(endpoint, table, test_cipher());
+    let store =
+        crate::adapters::DynamoStore::on_local_server_within(endpoint, table, test_cipher(), patient_timeouts());
     store.create_table().await.expect("the test table is created");
     store
 }

@@ -59,6 +59,21 @@ pub fn timeouts() -> aws_sdk_dynamodb::config::timeout::TimeoutConfig {
         .build()
 }
 
+/// How long a call may take where nothing answers for us before it: the tests and the local
+/// server (`otp-local`), against a DynamoDB-compatible server on the same machine. These bound a
+/// hang, not a speed. Moto is one Python process, and the test command runs it beside eight Rust
+/// tests, the browser suite and the attack replay on two cores: a call the deployed functions give
+/// 2 s can take several there, and a test about something else must not fail on that. The
+/// deployed [`timeouts`] keep tests of their own, against servers that answer late or never on
+/// purpose.
+pub fn patient_timeouts() -> aws_sdk_dynamodb::config::timeout::TimeoutConfig {
+    aws_sdk_dynamodb::config::timeout::TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .operation_attempt_timeout(Duration::from_secs(60))
+        .operation_timeout(Duration::from_secs(120))
+        .build()
+}
+
 /// Transactions that collide with another on the same item are cancelled, not queued; these many
 /// tries ride out a burst on one number or one client. (Also the calls a batch read may take.)
 const TRANSACTION_TRIES: u32 = 4;
@@ -80,17 +95,37 @@ impl DynamoStore {
     /// Builds a client from the SDK's standard configuration (region, credentials, and
     /// `AWS_ENDPOINT_URL_DYNAMODB` for a local server).
     pub async fn from_env(table: impl Into<String>, cipher: RecordCipher) -> Self {
+        Self::from_env_within(table, cipher, timeouts()).await
+    }
+
+    /// The same, with `timeouts` of the caller's.
+    pub async fn from_env_within(
+        table: impl Into<String>,
+        cipher: RecordCipher,
+        timeouts: aws_sdk_dynamodb::config::timeout::TimeoutConfig,
+    ) -> Self {
         let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .http_client(crate::runtime::tls::aws_http_client())
-            .timeout_config(timeouts())
+            .timeout_config(timeouts)
             .load()
             .await;
         Self::new(Client::new(&config), table, cipher)
     }
 
     /// A store on a local DynamoDB-compatible server (moto) at `endpoint`, with static credentials
-    /// in us-east-1: for tests and the benchmark.
+    /// in us-east-1 and the deployed functions' [`timeouts`]: for the benchmark and the tests of
+    /// those timeouts.
     pub fn on_local_server(endpoint: &str, table: impl Into<String>, cipher: RecordCipher) -> Self {
+        Self::on_local_server_within(endpoint, table, cipher, timeouts())
+    }
+
+    /// The same, with `timeouts` of the caller's.
+    pub fn on_local_server_within(
+        endpoint: &str,
+        table: impl Into<String>,
+        cipher: RecordCipher,
+        timeouts: aws_sdk_dynamodb::config::timeout::TimeoutConfig,
+    ) -> Self {
         use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
         let config = aws_sdk_dynamodb::Config::builder()
             .behavior_version(BehaviorVersion::latest())
@@ -98,7 +133,7 @@ impl DynamoStore {
             .region(Region::new("us-east-1"))
             .credentials_provider(Credentials::new("local", "local", None, None, "local"))
             .endpoint_url(endpoint)
-            .timeout_config(timeouts())
+            .timeout_config(timeouts)
             .build();
         Self::new(Client::from_conf(config), table, cipher)
     }
