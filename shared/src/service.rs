@@ -100,7 +100,13 @@ pub struct VerificationService<P, S, C> {
     clock: C,
     hasher: SubjectHasher,
     policy: Policy,
+    settle_wait: std::time::Duration,
 }
+
+/// How long a check the provider answered "gone" waits for another check of the same record to
+/// settle it: that check heard "verified" as this one heard "gone", and has one store call left
+/// (bounded by the store's own timeout). verify-otp's Lambda timeout covers it.
+pub const SETTLE_WAIT: std::time::Duration = std::time::Duration::from_secs(4);
 
 impl<P, S, C> VerificationService<P, S, C>
 where
@@ -109,7 +115,14 @@ where
     C: Clock,
 {
     pub fn new(provider: P, store: S, clock: C, hasher: SubjectHasher, policy: Policy) -> Self {
-        Self { provider, store, clock, hasher, policy }
+        Self { provider, store, clock, hasher, policy, settle_wait: SETTLE_WAIT }
+    }
+
+    /// The same, waiting up to `wait` for another check to settle a record (see [`SETTLE_WAIT`]):
+    /// tests against a loaded local store wait longer than DynamoDB ever needs.
+    #[must_use]
+    pub fn with_settle_wait(self, wait: std::time::Duration) -> Self {
+        Self { settle_wait: wait, ..self }
     }
 
     pub fn policy(&self) -> &Policy {
@@ -429,14 +442,63 @@ where
                 self.store.finish(request_id, Finish::Locked, &attempt, None).await?;
                 Err(CheckCodeError::Denied(AttemptDenied::TooManyAttempts))
             }
-            CheckOutcome::Gone => {
-                if self.store.finish(request_id, Finish::Expired, &attempt, None).await? {
-                    metrics::record(Metric::CodesExpired, 1.0);
-                    Err(CheckCodeError::Denied(AttemptDenied::Expired))
-                } else {
-                    Err(self.settled_refusal(request_id, now).await)
+            CheckOutcome::Gone => Err(self.gone(request_id, &attempt, verification.expires_at, now).await),
+        }
+    }
+
+    /// The provider no longer knows a verification this record holds open. Past our expiry that
+    /// is its end. Before it, a newer code replaced it, or another check of this record used the
+    /// code a moment ago (the provider answers the second of two checks "gone"): then that check
+    /// settles the record, and this one answers what it settled, not "expired".
+    async fn gone(
+        &self,
+        request_id: &RequestId,
+        attempt: &WriteId,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> CheckCodeError {
+        if self.clock.now() < expires_at {
+            match self.other_attempt(request_id, now).await {
+                Ok(OtherAttempt::None) => {}
+                Ok(OtherAttempt::Settled(denied)) => return CheckCodeError::Denied(denied),
+                Ok(OtherAttempt::Open) => {
+                    // Left pending for the other check, should it still settle it.
+                    info!(request_id = %request_id, "another check is still open; answered as expired");
+                    return CheckCodeError::Denied(AttemptDenied::Expired);
                 }
+                Err(e) => return e.into(),
             }
+        }
+        match self.store.finish(request_id, Finish::Expired, attempt, None).await {
+            Ok(true) => {
+                metrics::record(Metric::CodesExpired, 1.0);
+                CheckCodeError::Denied(AttemptDenied::Expired)
+            }
+            Ok(false) => self.settled_refusal(request_id, now).await,
+            Err(e) => e.into(),
+        }
+    }
+
+    /// Waits, up to the settle wait, for another attempt counted on the record to settle it.
+    async fn other_attempt(&self, request_id: &RequestId, now: OffsetDateTime) -> Result<OtherAttempt, StoreError> {
+        let deadline = tokio::time::Instant::now() + self.settle_wait;
+        let mut pause = std::time::Duration::from_millis(10);
+        loop {
+            let Some(record) = self.store.get(request_id, now).await? else {
+                return Ok(OtherAttempt::Settled(AttemptDenied::NotFound));
+            };
+            if record.status != VerificationStatus::Pending {
+                return Ok(OtherAttempt::Settled(record.check_refusal(now).unwrap_or(AttemptDenied::Expired)));
+            }
+            if record.attempts <= 1 {
+                return Ok(OtherAttempt::None);
+            }
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if left.is_zero() {
+                return Ok(OtherAttempt::Open);
+            }
+            tokio::time::sleep(pause.min(left)).await;
+            pause = (pause * 2).min(std::time::Duration::from_millis(200));
         }
     }
 
@@ -455,6 +517,16 @@ where
 struct Sent {
     id: ProviderRequestId,
     moved_on: bool,
+}
+
+/// Whether a check other than this one may still settle a record.
+enum OtherAttempt {
+    /// None was counted: this check is the only one.
+    None,
+    /// One settled it, and a check now would be refused so.
+    Settled(AttemptDenied),
+    /// One was counted and has not settled it within the wait.
+    Open,
 }
 
 /// How many times a send is decided again when requests for the same number race.
@@ -506,6 +578,8 @@ mod tests {
     struct Scripted {
         starts: Mutex<VecDeque<Result<StartOutcome, ProviderError>>>,
         checks: Mutex<VecDeque<Result<CheckOutcome, ProviderError>>>,
+        /// How long each check takes to answer, in order (then at once).
+        check_delays: Mutex<VecDeque<std::time::Duration>>,
         cancels: Mutex<VecDeque<CancelOutcome>>,
         nexts: Mutex<VecDeque<NextStepOutcome>>,
         calls: Mutex<Vec<String>>,
@@ -546,7 +620,12 @@ mod tests {
 
         async fn check(&self, id: &ProviderRequestId, code: &OtpCode) -> Result<CheckOutcome, ProviderError> {
             self.log(format!("check {} {}", id.0, code.expose()));
-            self.checks.lock().unwrap().pop_front().unwrap_or(Ok(CheckOutcome::Verified))
+            let outcome = self.checks.lock().unwrap().pop_front().unwrap_or(Ok(CheckOutcome::Verified));
+            let delay = self.check_delays.lock().unwrap().pop_front();
+            if let Some(delay) = delay {
+                tokio::time::sleep(delay).await;
+            }
+            outcome
         }
 
         async fn cancel(&self, id: &ProviderRequestId) -> Result<CancelOutcome, ProviderError> {
@@ -903,6 +982,34 @@ mod tests {
         svc.provider.checks.lock().unwrap().push_back(Ok(CheckOutcome::Gone));
         let err = svc.check_code(&gone.request_id, &code("111111")).await.unwrap_err();
         assert!(matches!(err, CheckCodeError::Denied(AttemptDenied::Expired)), "{err:?}");
+    }
+
+    /// Two checks at once: the provider verifies the first and answers the second "gone" before
+    /// the first has settled the record. The second is told the code was used; the first verifies.
+    #[tokio::test]
+    async fn a_check_answered_gone_while_another_verifies_is_told_the_code_was_used() {
+        let (svc, clock) = service(policy());
+        let sent = svc.request_code(phone("+14155552671"), IP).await.unwrap();
+        svc.provider.checks.lock().unwrap().extend([Ok(CheckOutcome::Verified), Ok(CheckOutcome::Gone)]);
+        svc.provider.check_delays.lock().unwrap().extend([std::time::Duration::from_millis(200), Default::default()]);
+        let right = code("123456");
+        let (first, second) =
+            tokio::join!(svc.check_code(&sent.request_id, &right), svc.check_code(&sent.request_id, &right));
+        assert_eq!(first.unwrap().phone_e164, "+14155552671");
+        assert!(matches!(second, Err(CheckCodeError::Denied(AttemptDenied::AlreadyVerified))), "{second:?}");
+        let stored = svc.store.get(&sent.request_id, clock.now()).await.unwrap().unwrap();
+        assert!(matches!(stored.status, VerificationStatus::Verified { .. }), "{stored:?}");
+
+        // When the other check never settles it (its instance died), the wait ends, and the
+        // record stays open for it.
+        let svc = svc.with_settle_wait(std::time::Duration::from_millis(50));
+        let sent = svc.request_code(phone("+14155552672"), IP).await.unwrap();
+        svc.provider.checks.lock().unwrap().extend([Ok(CheckOutcome::WrongCode), Ok(CheckOutcome::Gone)]);
+        svc.check_code(&sent.request_id, &code("000000")).await.unwrap_err();
+        let gone = svc.check_code(&sent.request_id, &code("123456")).await.unwrap_err();
+        assert!(matches!(gone, CheckCodeError::Denied(AttemptDenied::Expired)), "{gone:?}");
+        let stored = svc.store.get(&sent.request_id, clock.now()).await.unwrap().unwrap();
+        assert_eq!(stored.status, VerificationStatus::Pending);
     }
 
     #[tokio::test]

@@ -1,6 +1,7 @@
 //! The crate's integration tests, one binary (each links the AWS SDK and the HTTP stack once,
 //! not once a file): a module each.
 
+mod concurrent_checks;
 mod dynamo_unreachable;
 mod dynamo_wire;
 mod lost_answers;
