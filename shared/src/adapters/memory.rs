@@ -111,7 +111,7 @@ impl VerificationStore for MemoryStore {
         }
         let spend = (tally.day, subjects.spend_shard);
         let spent = state.spend.get(&spend).copied().unwrap_or_default();
-        if spent.0 + r.price.0 > r.spend_share.0 {
+        if spent.0.saturating_add(r.price.0) > r.spend_share.0 {
             return Err(ReserveError::Denied(SendDenied::SpendingPaused { until: end_of_day(tally.day) }));
         }
         state.numbers.insert(tally.number.clone(), r.number_after.clone());
@@ -119,7 +119,7 @@ impl VerificationStore for MemoryStore {
         for key in [range, country] {
             state.days.entry(key).or_default().unverified += 1;
         }
-        state.spend.insert(spend, MicroUsd(spent.0 + r.price.0));
+        state.spend.insert(spend, MicroUsd(spent.0.saturating_add(r.price.0)));
         // Forget what no rule can read any more, as TTL does in DynamoDB.
         state.clients.retain(|(_, start), _| *start + 2 * time::Duration::HOUR > r.now);
         let today = tally.day;

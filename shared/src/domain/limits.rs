@@ -239,7 +239,7 @@ impl SpendLimit {
     /// shares do not strand much of the budget.
     pub fn shards(&self, max_shards: u32) -> u32 {
         let dearest = self.sms.dearest().max(self.voice.dearest()).0.max(1);
-        let by_budget = self.daily.0 / (10 * dearest);
+        let by_budget = self.daily.0 / dearest.saturating_mul(10);
         u32::try_from(by_budget).unwrap_or(u32::MAX).clamp(1, max_shards.max(1))
     }
 

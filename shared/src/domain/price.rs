@@ -106,6 +106,10 @@ const VOICE_ESTIMATES: &[(&str, &str)] = &[
     ("ZA", "0.10"),
 ];
 
+/// The most one SMS or call may be priced at: Vonage's dearest destinations cost under a dollar,
+/// so a price above this is a typo, and bounding it keeps every sum of prices far from overflow.
+pub const MAX_PRICE: MicroUsd = MicroUsd(10_000_000);
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 /// One channel's prices by country.
 pub struct PriceTable {
@@ -139,7 +143,9 @@ impl PriceTable {
             let (country, usd) =
                 pair.split_once('=').ok_or_else(|| format!("`{pair}` is not COUNTRY=PRICE (e.g. `GB=0.05`)"))?;
             let (country, usd) = (country.trim().to_ascii_uppercase(), usd.trim());
-            let price = MicroUsd::parse(usd).ok_or_else(|| format!("`{usd}` is not a price in dollars (e.g. 0.05)"))?;
+            let price = MicroUsd::parse(usd)
+                .filter(|p| *p <= MAX_PRICE)
+                .ok_or_else(|| format!("`{usd}` is not a price in dollars from 0 to {MAX_PRICE} (e.g. 0.05)"))?;
             if country == "*" {
                 prices.unlisted = price;
             } else if country.parse::<phonenumber::country::Id>().is_ok() {

@@ -257,10 +257,12 @@ fn number_rules<F: Fn(&str) -> Option<String>>(s: &Settings<F>) -> Result<Number
 /// The day's spend budget in dollars, and the price tables with the operator's prices.
 fn spend_limit<F: Fn(&str) -> Option<String>>(s: &Settings<F>) -> Result<SpendLimit, ConfigError> {
     let raw = s.get("OTP_DAILY_SPEND_LIMIT").unwrap_or_else(|| DEFAULT_DAILY_SPEND_LIMIT.to_owned());
-    let daily = MicroUsd::parse(&raw).filter(|d| d.0 > 0).ok_or_else(|| {
+    // A bound far above any real budget, and far below what would overflow a day's sums.
+    let max = MicroUsd(1_000_000 * 1_000_000);
+    let daily = MicroUsd::parse(&raw).filter(|d| d.0 > 0 && *d <= max).ok_or_else(|| {
         ConfigError::new(
             "OTP_DAILY_SPEND_LIMIT",
-            format!("must be an amount in US dollars above 0, e.g. 50 or 12.50 (got `{raw}`)"),
+            format!("must be an amount in US dollars above 0 and at most {max}, e.g. 50 or 12.50 (got `{raw}`)"),
         )
     })?;
     let table = |name: &'static str, table: PriceTable| {
@@ -320,6 +322,13 @@ fn bot_check<F: Fn(&str) -> Option<String>>(s: &Settings<F>) -> Result<Option<Tu
             format!("must be an http(s) URL (got `{siteverify_url}`)"),
         ));
     }
+    if is_turnstile_test_secret(&secret) && !is_loopback_url(&siteverify_url) {
+        return Err(ConfigError::new(
+            "TURNSTILE_SECRET_KEY",
+            "is one of Cloudflare's public test secrets, which pass any token: use the widget's own \
+             secret (a test secret is taken only with a siteverify stand-in on this machine)",
+        ));
+    }
     let hostnames = s.get("TURNSTILE_HOSTNAMES").unwrap_or_default();
     let hostnames: Vec<String> =
         hostnames.split(',').map(|h| h.trim().to_ascii_lowercase()).filter(|h| !h.is_empty()).collect();
@@ -335,6 +344,22 @@ fn bot_check<F: Fn(&str) -> Option<String>>(s: &Settings<F>) -> Result<Option<Tu
         hostnames,
         timeout: Duration::from_millis(s.number("TURNSTILE_TIMEOUT_MS", 3000u64, 100..=10_000)?),
     }))
+}
+
+/// Cloudflare's documented test secrets (`1x0000000000000000000000000000000AA` passes every
+/// token, `2x…` fails it, `3x…` says it was spent): published, so they check nothing.
+fn is_turnstile_test_secret(secret: &str) -> bool {
+    let b = secret.as_bytes();
+    b.len() == 35 && b[0].is_ascii_digit() && b[1] == b'x' && b[2..33].iter().all(|c| *c == b'0') && &b[33..] == b"AA"
+}
+
+/// A URL whose host is this machine (a stand-in a test or the local server runs).
+fn is_loopback_url(url: &str) -> bool {
+    let Some(host) = reqwest::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_owned)) else {
+        return false;
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Browser origins, and the secret CloudFront sends when deployed behind it.
@@ -443,6 +468,11 @@ mod tests {
         assert_eq!(on.siteverify_url, "https://challenges.cloudflare.com/turnstile/v0/siteverify");
         assert_eq!(on.hostnames, ["verify.example.com", "b.example"]);
         assert_eq!(on.timeout, Duration::from_millis(3000));
+        // A public test secret, with a siteverify stand-in on this machine (tests, the local server).
+        for stand_in in ["http://127.0.0.1:4010/siteverify", "http://localhost:9/x", "http://[::1]:8/x"] {
+            let test_secret = [("TURNSTILE_SECRET_KEY", "1x0000000000000000000000000000000AA")];
+            load(&[test_secret[0], ("TURNSTILE_SITEVERIFY_URL", stand_in)]).expect(stand_in);
+        }
     }
 
     #[test]
@@ -470,6 +500,10 @@ mod tests {
             (&[("OTP_DAILY_SPEND_LIMIT", "$50")], "OTP_DAILY_SPEND_LIMIT"),
             (&[("OTP_SMS_PRICES", "GB:0.05")], "OTP_SMS_PRICES"),
             (&[("OTP_VOICE_PRICES", "*=free")], "OTP_VOICE_PRICES"),
+            // Past the bound: it would overflow the spend's arithmetic.
+            (&[("OTP_VOICE_PRICES", "*=9223372036854.775808")], "OTP_VOICE_PRICES"),
+            (&[("OTP_SMS_PRICES", "GB=10.01")], "OTP_SMS_PRICES"),
+            (&[("OTP_DAILY_SPEND_LIMIT", "18446744073709.551615")], "OTP_DAILY_SPEND_LIMIT"),
             (&[("VOICE_CALLS", "sometimes")], "VOICE_CALLS"),
             (&[("VOICE_FOR_LANDLINES", "yes")], "VOICE_FOR_LANDLINES"),
             (&[("VOICE_FOR_LANDLINES", "true"), ("VOICE_CALLS", "off")], "VOICE_FOR_LANDLINES"),
@@ -478,6 +512,15 @@ mod tests {
             (&[("TURNSTILE_SECRET_KEY", "x"), ("TURNSTILE_SITEVERIFY_URL", "challenges")], "TURNSTILE_SITEVERIFY_URL"),
             (&[("TURNSTILE_SECRET_KEY", "x"), ("TURNSTILE_HOSTNAMES", "https://a.example")], "TURNSTILE_HOSTNAMES"),
             (&[("TURNSTILE_SECRET_KEY", "x"), ("TURNSTILE_TIMEOUT_MS", "0")], "TURNSTILE_TIMEOUT_MS"),
+            // Cloudflare's public test secrets, against the real siteverify: no bot check at all.
+            (&[("TURNSTILE_SECRET_KEY", "1x0000000000000000000000000000000AA")], "TURNSTILE_SECRET_KEY"),
+            (
+                &[
+                    ("TURNSTILE_SECRET_KEY", "3x0000000000000000000000000000000AA"),
+                    ("TURNSTILE_SITEVERIFY_URL", "https://127.0.0.1.nip.io/siteverify"),
+                ],
+                "TURNSTILE_SECRET_KEY",
+            ),
             (&[("VONAGE_BRAND", "A/B")], "VONAGE_BRAND"),
             (&[("VONAGE_BRAND", "ABCDEFGHIJKLMNOPQRS")], "VONAGE_BRAND"),
             (&[("VONAGE_BRAND", "  ")], "VONAGE_BRAND"),
