@@ -3,7 +3,7 @@ import { devMessages, requestOtp, verifyOtp } from "./api";
 import { BotCheckError, botCheckToken } from "./botCheck";
 import { Brand, useBrand } from "./brand";
 import { pageConfig } from "./config";
-import { asksForFlow, readFlow, rememberFlow, returnUrl, type FlowCheck } from "./hostedFlow";
+import { asksForFlow, readFlow, returnUrl, type FlowCheck } from "./hostedFlow";
 import {
   applyToDocument,
   codeLocale,
@@ -61,9 +61,7 @@ function Page() {
   useEffect(() => {
     if (!asksForFlow(location.search)) return;
     void pageConfig().then((config) => {
-      const checked = readFlow(location.search, config.clients);
-      rememberFlow(checked.kind === "flow" ? checked.flow : null);
-      setFlow(checked);
+      setFlow(readFlow(location.search, config.clients));
     });
   }, []);
   const hosted = flow?.kind === "flow" ? flow.flow : null;
@@ -103,7 +101,6 @@ function Page() {
       : undefined;
     const result = await verifyOtp(requestId, code, tokenFor);
     if (result.ok && hosted && result.value.token) {
-      rememberFlow(null);
       location.replace(returnUrl(hosted, result.value.token));
     }
     dispatch(

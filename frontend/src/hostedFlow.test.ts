@@ -33,6 +33,16 @@ describe("the hosted flow's link", () => {
     expect(readFlow(query(params), clients)).toEqual({ kind: "invalid" });
   });
 
+  // verify-otp counts a nonce in UTF-8 bytes; a nonce it would refuse must fail here, before an SMS goes out.
+  it.each([
+    ["256 ASCII characters", "a".repeat(256), "flow"],
+    ["257 ASCII characters", "a".repeat(257), "invalid"],
+    ["128 × é (256 bytes)", "é".repeat(128), "flow"],
+    ["200 × é (400 bytes)", "é".repeat(200), "invalid"],
+  ])("takes or refuses a nonce of %s as verify-otp does", (_, nonce, kind) => {
+    expect(readFlow(query({ ...good, nonce }), clients).kind).toBe(kind);
+  });
+
   it("takes the person back with the token and state in the fragment", () => {
     const flow = { clientId: "shop", name: "The Shop", redirectUri: "https://shop.example/callback", state: "a b&c" };
     const url = new URL(returnUrl(flow, "x.y.z"));

@@ -17,8 +17,14 @@ export interface Flow {
 
 export type FlowCheck = { kind: "none" } | { kind: "flow"; flow: Flow } | { kind: "invalid" };
 
-const MAX_NONCE = 256;
+// verify-otp takes a nonce of 1 to 256 UTF-8 bytes; the page applies the same rule, so that a nonce
+// the API would refuse is an error page here rather than a refusal after the code has been sent.
+const MAX_NONCE_BYTES = 256;
+// The state never reaches the API: this is the page's own bound, in characters as it always was, so
+// that no state a relying party sends today is refused.
 const MAX_STATE = 512;
+
+const utf8Bytes = (s: string) => new TextEncoder().encode(s).length;
 
 /** Whether the page's address asks for the hosted flow at all. */
 export const asksForFlow = (search: string) => new URLSearchParams(search).has("client_id");
@@ -36,7 +42,7 @@ export function readFlow(search: string, clients: Client[]): FlowCheck {
     !client.redirectUris.includes(redirectUri) ||
     !state ||
     state.length > MAX_STATE ||
-    (nonce !== undefined && (nonce === "" || nonce.length > MAX_NONCE))
+    (nonce !== undefined && (nonce === "" || utf8Bytes(nonce) > MAX_NONCE_BYTES))
   ) {
     return { kind: "invalid" };
   }
@@ -47,17 +53,4 @@ export function readFlow(search: string, clients: Client[]): FlowCheck {
 export function returnUrl(flow: Flow, token: string): string {
   const fragment = new URLSearchParams({ token, state: flow.state });
   return `${flow.redirectUri}#${fragment.toString()}`;
-}
-
-const KEY = "phone-verification-flow";
-
-/** The flow, kept across a reload of the page (the address loses nothing, but a reload of the
- *  code step should not need the parameters again). */
-export function rememberFlow(flow: Flow | null) {
-  try {
-    if (flow) sessionStorage.setItem(KEY, JSON.stringify(flow));
-    else sessionStorage.removeItem(KEY);
-  } catch {
-    // Private browsing may refuse storage.
-  }
 }

@@ -71,8 +71,8 @@ where
 /// the code, so a refused client spends no attempt), and its nonce.
 fn token_request<P, S, C>(deps: &HandlerDeps<P, S, C>, input: &JsonRequest) -> Result<TokenRequest, ApiError> {
     let nonce = input.optional_string("nonce")?.map(str::to_owned);
-    if nonce.as_ref().is_some_and(|n| n.is_empty() || n.len() > MAX_NONCE_CHARS) {
-        return Err(ApiError::invalid_request(format!("nonce must be 1 to {MAX_NONCE_CHARS} characters.")));
+    if nonce.as_ref().is_some_and(|n| n.is_empty() || n.len() > MAX_NONCE_BYTES) {
+        return Err(ApiError::invalid_request(format!("nonce must be 1 to {MAX_NONCE_BYTES} bytes of UTF-8.")));
     }
     let Some(client_id) = input.optional_string("clientId")? else {
         return Ok(TokenRequest { audience: None, nonce });
@@ -86,8 +86,8 @@ fn token_request<P, S, C>(deps: &HandlerDeps<P, S, C>, input: &JsonRequest) -> R
     }
 }
 
-/// The longest nonce taken into a token.
-const MAX_NONCE_CHARS: usize = 256;
+/// The longest nonce taken into a token, in bytes of UTF-8 (the page counts alike).
+const MAX_NONCE_BYTES: usize = 256;
 
 /// `GET /.well-known/jwks.json`: the public keys, cacheable; 404 when tokens are off.
 fn jwks<P, S, C>(deps: &HandlerDeps<P, S, C>, req: &Request) -> Response<Body> {
