@@ -1,7 +1,8 @@
 //! scripts/publish-page as the deploy job runs it, with the AWS CLI replaced by a recorder that
 //! answers the stack's outputs: the `/config.json` it publishes carries the branding in the shape
-//! the page reads (`frontend/src/config.ts`, as `otp-local` serves it), the template's
-//! `PageBrand` output is that JSON, and the logo goes beside the page with its type.
+//! the page reads (`frontend/src/config.ts`, as `otp-local` serves it) from the template's
+//! `PageName` and `AccentColor` outputs, whatever characters the name holds, and the logo goes
+//! beside the page with its type.
 
 use std::path::Path;
 use std::process::Command;
@@ -39,13 +40,20 @@ fn checkout(dir: &Path) {
     std::fs::write(dir.join("frontend/dist/index.html"), "<!doctype html>").unwrap();
 }
 
-fn publish(dir: &Path, logo: &str, brand_output: &str) -> std::process::Output {
+/// The stack's branding outputs: the page's name and its accent colour, each absent when `None`.
+struct BrandOutputs<'a> {
+    name: Option<&'a str>,
+    accent: Option<&'a str>,
+}
+
+fn publish(dir: &Path, logo: &str, brand: &BrandOutputs) -> std::process::Output {
     let bin = dir.join("fake-bin");
     std::fs::create_dir_all(&bin).unwrap();
     std::fs::write(bin.join("aws"), FAKE_AWS).unwrap();
     Command::new("chmod").arg("+x").arg(bin.join("aws")).status().unwrap();
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
-    Command::new("bash")
+    let mut command = Command::new("bash");
+    command
         .arg(dir.join("scripts/publish-page"))
         .env("PATH", path)
         .env("FAKE_AWS_DIR", dir)
@@ -53,18 +61,24 @@ fn publish(dir: &Path, logo: &str, brand_output: &str) -> std::process::Output {
         .env("BRAND_LOGO", logo)
         .env("FAKE_OUTPUT_BucketName", "phone-verification-dev-site")
         .env("FAKE_OUTPUT_DistributionId", "E123")
-        .env("FAKE_OUTPUT_SiteUrl", "https://d123.cloudfront.net")
-        .env("FAKE_OUTPUT_PageBrand", brand_output)
-        .output()
-        .unwrap()
+        .env("FAKE_OUTPUT_SiteUrl", "https://d123.cloudfront.net");
+    if let Some(name) = brand.name {
+        command.env("FAKE_OUTPUT_PageName", name);
+    }
+    if let Some(accent) = brand.accent {
+        command.env("FAKE_OUTPUT_AccentColor", accent);
+    }
+    command.output().unwrap()
 }
 
-/// The template's `PageBrand` for a name and an accent colour: its `!Sub`, substituted.
-fn page_brand(name: &str, accent: &str) -> String {
-    let sub = &template()["Outputs"]["PageBrand"]["Value"]["Fn::Sub"];
-    let text = sub[0].as_str().expect("a Sub with its variables");
-    assert_eq!(sub[1]["Name"]["Fn::If"][0], "HasPageName", "the name is PageName, else the Brand");
-    text.replace("${Name}", name).replace("${AccentColor}", accent)
+/// The template's branding outputs are the parameters' plain values (the name: PageName, else
+/// the Brand; the accent colour only when there is one), for publish-page to put in JSON itself.
+#[test]
+fn the_template_outputs_the_branding_as_plain_values() {
+    let outputs = &template()["Outputs"];
+    assert_eq!(outputs["PageName"]["Value"], json!({"Fn::If": ["HasPageName", {"Ref": "PageName"}, {"Ref": "Brand"}]}));
+    assert_eq!(outputs["AccentColor"]["Value"], json!({"Ref": "AccentColor"}));
+    assert_eq!(outputs["AccentColor"]["Condition"], "HasAccentColor");
 }
 
 #[test]
@@ -75,15 +89,16 @@ fn the_page_is_published_with_the_branding_the_page_reads() {
     let logo = dir.join("acme.svg");
     std::fs::write(&logo, "<svg xmlns=\"http://www.w3.org/2000/svg\"/>").unwrap();
 
-    let brand = page_brand("Acme Bank", "#7B1FA2");
-    assert_eq!(serde_json::from_str::<Value>(&brand).unwrap(), json!({"name": "Acme Bank", "accentColor": "#7B1FA2"}));
+    // A name with a quote and a backslash arrives in config.json letter for letter.
+    let name = r#"Acme "Bank" \ Co"#;
+    let brand = BrandOutputs { name: Some(name), accent: Some("#7B1FA2") };
     let out = publish(&dir, logo.to_str().unwrap(), &brand);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
     let config: Value = serde_json::from_slice(&std::fs::read(dir.join("uploads/config.json")).unwrap()).unwrap();
     assert_eq!(
         config,
-        json!({"clients": [], "brand": {"name": "Acme Bank", "logo": "/brand/logo.svg", "accentColor": "#7B1FA2"}})
+        json!({"clients": [], "brand": {"name": name, "logo": "/brand/logo.svg", "accentColor": "#7B1FA2"}})
     );
     assert_eq!(std::fs::read(dir.join("uploads/logo.svg")).unwrap(), std::fs::read(&logo).unwrap());
     let calls = std::fs::read_to_string(dir.join("calls")).unwrap();
@@ -94,10 +109,17 @@ fn the_page_is_published_with_the_branding_the_page_reads() {
 
     // No accent colour, no logo: the page's defaults.
     let _ = std::fs::remove_dir_all(dir.join("uploads"));
-    let out = publish(&dir, "", &page_brand("Verify", ""));
+    let out = publish(&dir, "", &BrandOutputs { name: Some("Verify"), accent: None });
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let config: Value = serde_json::from_slice(&std::fs::read(dir.join("uploads/config.json")).unwrap()).unwrap();
     assert_eq!(config["brand"], json!({"name": "Verify", "logo": null, "accentColor": null}));
+
+    // A stack deployed before the branding has neither output: no brand, the page's defaults.
+    let _ = std::fs::remove_dir_all(dir.join("uploads"));
+    let out = publish(&dir, "", &BrandOutputs { name: None, accent: None });
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let config: Value = serde_json::from_slice(&std::fs::read(dir.join("uploads/config.json")).unwrap()).unwrap();
+    assert_eq!(config["brand"], json!({"name": null, "logo": null, "accentColor": null}));
 
     // A logo of a type the page's policy and the browsers would not take stops the publish.
     let out = publish(&dir, "logo.gif", &brand);
