@@ -62,7 +62,12 @@ impl TokenSigner {
                 let jwk = public_jwk(&pair);
                 Ok(SigningKey { kid: thumbprint(&jwk), pair, jwk })
             })
-            .collect::<Result<Vec<_>, String>>()?;
+            .collect::<Result<Vec<SigningKey>, String>>()?;
+        for (i, key) in keys.iter().enumerate() {
+            if let Some(first) = keys[..i].iter().position(|k| k.kid == key.kid) {
+                return Err(format!("holds key {} twice (again as key {}): give each key once", first + 1, i + 1));
+            }
+        }
         if keys.is_empty() {
             return Err(format!("holds no key: each key is a PKCS#8 PEM block ({PEM_BEGIN} … {PEM_END})"));
         }
@@ -117,11 +122,21 @@ impl TokenSigner {
     }
 }
 
-/// The DER of each PEM block in `pems`.
+/// The DER of each PEM block in `pems`. A block of another kind (a SEC1 `EC PRIVATE KEY`, an
+/// `ENCRYPTED PRIVATE KEY`, a certificate) is refused, not passed over: a key the operator meant
+/// to rotate in would otherwise be missing without a word.
 fn pem_blocks(pems: &str) -> Result<Vec<Vec<u8>>, String> {
     let mut blocks = Vec::new();
     let mut rest = pems;
-    while let Some(start) = rest.find(PEM_BEGIN) {
+    while let Some(start) = rest.find("-----BEGIN ") {
+        if !rest[start..].starts_with(PEM_BEGIN) {
+            let label = rest[start + "-----BEGIN ".len()..].split("-----").next().unwrap_or_default();
+            return Err(format!(
+                "key {} is `{label}`, not PKCS#8 ({PEM_BEGIN}): convert it with \
+                 `openssl pkcs8 -topk8 -nocrypt`",
+                blocks.len() + 1
+            ));
+        }
         let after = &rest[start + PEM_BEGIN.len()..];
         let end = after.find(PEM_END).ok_or_else(|| format!("has a {PEM_BEGIN} without its {PEM_END}"))?;
         let body: String = after[..end].chars().filter(|c| !c.is_whitespace()).collect();
@@ -229,6 +244,20 @@ mod tests {
             "-----BEGIN PRIVATE KEY-----\n",
         ] {
             assert!(TokenSigner::new(bad, "https://v.example", Duration::from_secs(60)).is_err(), "{bad}");
+        }
+        // Beside a valid key, a block of another kind or the same key again is refused too.
+        let key = TokenSigner::generate_pem();
+        for (others, says) in [
+            ("-----BEGIN EC PRIVATE KEY-----\nAAAA\n-----END EC PRIVATE KEY-----\n", "key 2 is `EC PRIVATE KEY`"),
+            (
+                "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n",
+                "key 2 is `ENCRYPTED PRIVATE KEY`",
+            ),
+            (&key, "holds key 1 twice (again as key 2)"),
+        ] {
+            let err =
+                TokenSigner::new(&format!("{key}{others}"), "https://v.example", Duration::from_secs(60)).unwrap_err();
+            assert!(err.starts_with(says), "{err}");
         }
     }
 }
