@@ -120,8 +120,19 @@ async fn with_vonage_credentials_there_is_no_simulator_and_no_dev_endpoint() {
     ])
     .await
     .unwrap();
-    let response = reqwest::get(format!("{url}/api/dev/messages")).await.unwrap();
-    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let client = client();
+    let dev = [
+        client.get(format!("{url}/api/dev/messages")),
+        client.get(format!("{url}/api/dev/metrics")),
+        client.post(format!("{url}/api/dev/sending")).json(&json!({"stopped": true})),
+        client.post(format!("{url}/api/dev/clock")).json(&json!({"advanceSeconds": 60})),
+        client.post(format!("{url}/api/dev/faults")).json(&json!({"status": 500})),
+    ];
+    for request in dev {
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{}", response.url());
+        assert_eq!(response.json::<Value>().await.unwrap()["code"], "not_found");
+    }
 }
 
 #[tokio::test]
