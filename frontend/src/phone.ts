@@ -79,7 +79,8 @@ export function formatPhone(e164: string): string {
   return parsePhoneNumberFromString(e164)?.formatInternational() ?? e164;
 }
 
-/** `+1 415-***-2671`: the country code, the first digits and the last four, as the API masks. */
+/** `+1 415 *** 2671`: the country code, the first digits and the last four, for the person whose
+ *  number it is to recognise it on their own screen (log lines keep the country and two digits). */
 export function maskPhone(e164: string): string {
   const parsed = parsePhoneNumberFromString(e164);
   if (!parsed) return e164;

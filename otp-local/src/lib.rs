@@ -578,7 +578,7 @@ mod tests {
 
     #[test]
     fn the_terminal_shows_a_text_and_a_call_with_the_number_masked() {
-        assert_eq!(terminal_line(&message("sms")), "SMS to +1 415-***-2671: Your Verify Local code is 123456");
-        assert_eq!(terminal_line(&message("voice")), "CALL to +1 415-***-2671: your code is 1 2 3 4 5 6");
+        assert_eq!(terminal_line(&message("sms")), "SMS to +1 ***-***-**71: Your Verify Local code is 123456");
+        assert_eq!(terminal_line(&message("voice")), "CALL to +1 ***-***-**71: your code is 1 2 3 4 5 6");
     }
 }

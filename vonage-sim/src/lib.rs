@@ -278,13 +278,12 @@ impl Running {
     }
 }
 
-/// Keeps the country code and the last four digits: enough to tell messages apart on a screen.
+/// Keeps the last two digits only, as the service's own log lines do (the simulator cannot tell
+/// a country code from the number): enough to tell messages apart on a screen.
 fn mask(e164: &str) -> String {
     let digits = e164.trim_start_matches('+');
-    let shown_head = digits.len().saturating_sub(8).min(4);
-    let tail = digits.len().saturating_sub(4);
-    let masked: String =
-        digits.char_indices().map(|(i, c)| if i < shown_head || i >= tail { c } else { '*' }).collect();
+    let tail = digits.len().saturating_sub(2);
+    let masked: String = digits.char_indices().map(|(i, c)| if i >= tail { c } else { '*' }).collect();
     format!("+{masked}")
 }
 
@@ -331,8 +330,8 @@ mod tests {
 
     #[test]
     fn masks_the_middle_digits() {
-        assert_eq!(mask("+14155552671"), "+141****2671");
-        assert_eq!(mask("+447700900123"), "+4477****0123");
-        assert_eq!(mask("+12345"), "+*2345");
+        assert_eq!(mask("+14155552671"), "+*********71");
+        assert_eq!(mask("+447700900123"), "+**********23");
+        assert_eq!(mask("+12345"), "+***45");
     }
 }
