@@ -6,7 +6,8 @@ use shared::adapters::{DynamoStore, MemoryStore};
 use shared::domain::request_id::RequestId;
 use shared::domain::verification::{Finish, Verification};
 use shared::ports::{
-    AttemptError, ReserveError, SendReservation, SendSubjects, Standing, StoreError, Tally, VerificationStore, WriteId,
+    AttemptError, Release, ReserveError, SendReservation, SendSubjects, Standing, StoreError, Tally, VerificationStore,
+    WriteId,
 };
 
 pub enum LocalStore {
@@ -47,8 +48,8 @@ impl VerificationStore for LocalStore {
         delegate!(self, s => s.reserve_send(r))
     }
 
-    async fn release_send(&self, r: &SendReservation, keep_spend: bool) -> Result<(), StoreError> {
-        delegate!(self, s => s.release_send(r, keep_spend))
+    async fn release_send(&self, r: &SendReservation, release: Release) -> Result<(), StoreError> {
+        delegate!(self, s => s.release_send(r, release))
     }
 
     async fn create(&self, v: &Verification) -> Result<(), StoreError> {

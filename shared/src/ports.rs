@@ -206,6 +206,29 @@ pub struct SendReservation {
     pub spend_share: MicroUsd,
 }
 
+/// What giving a reservation back gives back besides the range's and the country's counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Release {
+    /// The number's state as it was before (nothing went to it), or as the send left it.
+    pub number: bool,
+    /// The send's price (nothing was sent, or it was priced already).
+    pub spend: bool,
+}
+
+impl Release {
+    /// Nothing went out: the number need not wait, nor its budgets pay; the price is kept unless
+    /// the provider's refusal says nothing went (`sent_maybe`: it did not answer).
+    pub fn unsent(sent_maybe: bool) -> Self {
+        Self { number: true, spend: !sent_maybe }
+    }
+
+    /// The send went as part of an earlier one, which was counted and priced for it: the number
+    /// keeps it (its gap and caps), the budgets do not count it twice.
+    pub fn carried() -> Self {
+        Self { number: false, spend: true }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SendDenied {
     /// The number's state changed since it was read (another request for it): read it again.
@@ -259,14 +282,13 @@ pub trait VerificationStore: Send + Sync {
     /// under the same `r.id` succeeds again without counting.
     fn reserve_send(&self, r: &SendReservation) -> impl Future<Output = Result<(), ReserveError>> + Send;
 
-    /// Gives back what `r` took (nothing was sent): the number's state as it was, the range's
-    /// and the country's counts, and the price unless `keep_spend` (the send's outcome is
-    /// unknown). The client's count keeps the attempt. Does nothing once the number's state has
-    /// moved on, or a second time.
+    /// Gives back what `r` took: the range's and the country's counts, the number's state as it
+    /// was where `release.number`, and the price where `release.spend`. The client's count keeps
+    /// the attempt. Does nothing once the number's state has moved on, or a second time.
     fn release_send(
         &self,
         r: &SendReservation,
-        keep_spend: bool,
+        release: Release,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Creates the record, once: creating the same record again (a retry) succeeds; another

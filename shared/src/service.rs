@@ -6,7 +6,7 @@ use tracing::{info, warn};
 use crate::clock::Clock;
 use crate::domain::channel::{Channel, Delivery, VoiceCalls, workflow};
 use crate::domain::limits::{
-    ClientCap, MicroUsd, NumberRefusal, NumberRules, SpendLimit, UnverifiedBudget, day_number, end_of_day,
+    ClientCap, MicroUsd, NumberRefusal, NumberRules, NumberState, SpendLimit, UnverifiedBudget, day_number, end_of_day,
 };
 use crate::domain::otp_code::OtpCode;
 use crate::domain::phone::PhoneNumber;
@@ -14,9 +14,9 @@ use crate::domain::request_id::RequestId;
 use crate::domain::subject_key::SubjectHasher;
 use crate::domain::verification::{AttemptDenied, Finish, Verification, VerificationStatus};
 use crate::ports::{
-    AttemptError, CancelOutcome, CheckOutcome, NextStepOutcome, ProviderError, ProviderRequestId, ReserveError,
-    SendDenied, SendReservation, SendSubjects, Standing, StartOutcome, StoreError, Tally, VerificationProvider,
-    VerificationStore, WriteId,
+    AttemptError, CancelOutcome, CheckOutcome, NextStepOutcome, ProviderError, ProviderRequestId, Release,
+    ReserveError, SendDenied, SendReservation, SendSubjects, Standing, StartOutcome, StoreError, Tally,
+    VerificationProvider, VerificationStore, WriteId,
 };
 use crate::runtime::metrics::{self, Metric};
 use crate::runtime::telemetry::error_chain;
@@ -154,15 +154,19 @@ where
             return Err(RequestCodeError::CallsUnavailable);
         }
         let how = Delivery { channel, ..how };
-        let reservation = self.reserve(&phone, client_ip, channel, now).await?;
         let request_id = RequestId::generate();
+        let reservation = self.reserve(&phone, client_ip, channel, &request_id, now).await?;
         let sent = self.send_or_release(&phone, &request_id, how, &reservation).await?;
         // A verification moved on to its next step (only automatic calls have one) is at its
-        // call, which speaks the code for that step's time.
-        let (channel, lifetime) = if sent.moved_on {
-            (Channel::Voice, workflow(Channel::Sms, self.policy.voice, self.policy.ttl_seconds).1)
+        // call, which speaks the code for that step's time, and was counted and priced when it
+        // started.
+        let (channel, lifetime, carried) = if sent.moved_on {
+            let lifetime = workflow(Channel::Sms, self.policy.voice, self.policy.ttl_seconds).1;
+            // Boxed: a debug build's frame of this function would otherwise hold the store
+            // calls of a path that runs only for automatic calls (otp-local runs debug builds).
+            (Channel::Voice, lifetime, Box::pin(self.carry(&reservation, now)).await)
         } else {
-            (channel, self.policy.ttl_seconds)
+            (channel, self.policy.ttl_seconds, None)
         };
         let expires_at = now + seconds(lifetime);
         let verification = Verification {
@@ -175,17 +179,19 @@ where
             attempts: 0,
             max_attempts: self.policy.max_attempts,
             status: VerificationStatus::Pending,
-            tally: Some(reservation.subjects.tally.clone()),
+            tally: Some(carried.clone().unwrap_or_else(|| reservation.subjects.tally.clone())),
         };
         self.store.create(&verification).await?;
         info!(request_id = %request_id, phone = %phone, channel = channel.as_str(), "code sent");
         metrics::country(phone.region());
-        metrics::record(Metric::CodesSent, 1.0);
         if channel == Channel::Voice {
             metrics::record(Metric::CodesCalled, 1.0);
         }
-        metrics::record(Metric::UnverifiedCodes, 1.0);
-        metrics::record(Metric::EstimatedSpend, reservation.price.dollars());
+        if carried.is_none() {
+            metrics::record(Metric::CodesSent, 1.0);
+            metrics::record(Metric::UnverifiedCodes, 1.0);
+            metrics::record(Metric::EstimatedSpend, reservation.price.dollars());
+        }
         Ok(CodeSent {
             request_id,
             phone,
@@ -197,6 +203,28 @@ where
         })
     }
 
+    /// A send that only moved the verification in flight on (to its call) sent nothing that the
+    /// send which started it was not counted and priced for: it gives back its own counts and
+    /// carries that send's, so that entering the code credits the send that was counted. `None`
+    /// where that send is not known (its record is gone): then this one counts as its own.
+    async fn carry(&self, reservation: &SendReservation, now: OffsetDateTime) -> Option<Tally> {
+        let first = reservation.number_before.last_request.as_ref()?;
+        let tally = match self.store.get(first, now).await {
+            Ok(first) => first?.tally?,
+            Err(e) => {
+                warn!(error = %error_chain(&e), "could not read the send a call moved on");
+                return None;
+            }
+        };
+        match self.store.release_send(reservation, Release::carried()).await {
+            Ok(()) => Some(tally),
+            Err(e) => {
+                warn!(error = %error_chain(&e), "could not give back the counts of a call that moved a send on");
+                None
+            }
+        }
+    }
+
     /// Reads the counts, decides by the rules, and writes the send against them; when another
     /// request for the number wrote in between, decides again on what that one left.
     async fn reserve(
@@ -204,13 +232,15 @@ where
         phone: &PhoneNumber,
         client_ip: &str,
         channel: Channel,
+        request_id: &RequestId,
         now: OffsetDateTime,
     ) -> Result<SendReservation, RequestCodeError> {
         let subjects = self.subjects(phone, client_ip, now);
         let price = self.policy.spend.price(phone.region(), channel, self.policy.voice);
         for _ in 0..RESERVE_TRIES {
             let standing = self.store.standing(&subjects).await?;
-            let reservation = self.decide(&subjects, standing, price, now).map_err(|r| self.refused(r, phone, now))?;
+            let reservation =
+                self.decide(&subjects, standing, price, request_id, now).map_err(|r| self.refused(r, phone, now))?;
             match self.store.reserve_send(&reservation).await {
                 Ok(()) => return Ok(reservation),
                 Err(ReserveError::Denied(SendDenied::Changed)) => continue,
@@ -247,6 +277,7 @@ where
         subjects: &SendSubjects,
         standing: Standing,
         price: MicroUsd,
+        request_id: &RequestId,
         now: OffsetDateTime,
     ) -> Result<SendReservation, Refusal> {
         let policy = &self.policy;
@@ -254,7 +285,10 @@ where
             return Err(Refusal::Stopped);
         }
         let id = WriteId::generate();
-        let number_after = policy.number.send(&standing.number, now, &id).map_err(Refusal::Number)?;
+        let number_after = NumberState {
+            last_request: Some(request_id.clone()),
+            ..policy.number.send(&standing.number, now, &id).map_err(Refusal::Number)?
+        };
         let client_cap = ClientCap { max: policy.max_sends_per_ip_per_hour };
         let client_room = client_cap.room(standing.client_sends[0], (now - subjects.window_start).whole_seconds());
         if i64::from(standing.client_sends[1]) >= client_room {
@@ -329,8 +363,8 @@ where
     ) -> Result<Sent, RequestCodeError> {
         let sent = self.send(phone, request_id, how).await;
         if let Err(failed) = &sent {
-            let keep_spend = matches!(failed, RequestCodeError::Provider(ProviderError::Timeout));
-            if let Err(release) = self.store.release_send(reservation, keep_spend).await {
+            let sent_maybe = matches!(failed, RequestCodeError::Provider(ProviderError::Timeout));
+            if let Err(release) = self.store.release_send(reservation, Release::unsent(sent_maybe)).await {
                 warn!(error = %error_chain(&release), "could not give back the reservation of a failed send");
             }
         }
@@ -570,6 +604,7 @@ mod tests {
     use super::*;
     use crate::adapters::MemoryStore;
     use crate::clock::ManualClock;
+    use crate::domain::limits::DayCount;
     use crate::domain::phone::CountryAllowList;
     use crate::domain::price::PriceTable;
 
@@ -778,6 +813,43 @@ mod tests {
             ["start +14155552671 voice", "cancel p1", "start +14155552671 voice"]
         );
         assert_eq!((call.channel, call.expires_at), (Channel::Voice, clock.now() + Duration::seconds(300)));
+    }
+
+    /// With automatic calls, "Call me instead" moves the verification in flight on to its call:
+    /// the same code, counted and priced with its SMS (an SMS and its call). Entering it leaves
+    /// nothing unverified in the range's and the country's counts, and the day's spend holds the
+    /// SMS and its call once.
+    #[tokio::test]
+    async fn a_call_that_moves_a_verification_on_is_counted_and_priced_once() {
+        let (svc, clock) = service(Policy { voice: VoiceCalls::Automatic, ..policy() });
+        let sms = svc.request_code(phone("+14155552671"), IP).await.unwrap();
+        clock.advance(Duration::seconds(60));
+        let in_flight = Ok(StartOutcome::Concurrent(Some(ProviderRequestId("p1".into()))));
+        svc.provider.starts.lock().unwrap().push_back(in_flight);
+        let call = svc.request_code_by(phone("+14155552671"), IP, CALL).await.unwrap();
+        assert_eq!(svc.provider.calls()[1..], ["start +14155552671 voice", "next p1"]);
+        let now = clock.now();
+        let first = svc.store.get(&sms.request_id, now).await.unwrap().unwrap();
+        let moved_on = svc.store.get(&call.request_id, now).await.unwrap().unwrap();
+        assert_eq!(moved_on.tally, first.tally, "the call carries its SMS's counts");
+        svc.check_code(&call.request_id, &code("123456")).await.unwrap();
+
+        let tally = first.tally.unwrap();
+        let shards = svc.policy.spend.shards(svc.policy.counter_shards);
+        let mut spent = 0;
+        let mut counts = None;
+        for spend_shard in 0..shards {
+            let subjects =
+                SendSubjects { tally: tally.clone(), client: svc.hasher.ip(IP), window_start: now, spend_shard };
+            let standing = svc.store.standing(&subjects).await.unwrap();
+            spent += standing.spent.0;
+            counts = Some((standing.range[1], standing.country[1]));
+        }
+        let once = DayCount { unverified: 0, verified: 1 };
+        assert_eq!(counts, Some((once, once)), "range and country");
+        let sms_and_call = svc.policy.spend.price("US", Channel::Sms, VoiceCalls::Automatic);
+        assert_eq!(MicroUsd(spent), sms_and_call);
+        assert_eq!(call.resend_available_at - now, Duration::seconds(120), "the number still counts the call");
     }
 
     /// A resend that could only move the verification in flight on (it cannot be cancelled yet)

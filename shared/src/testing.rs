@@ -15,7 +15,8 @@ pub use crate::clock::ManualClock;
 use crate::domain::request_id::RequestId;
 use crate::domain::verification::{Finish, Verification};
 use crate::ports::{
-    AttemptError, ReserveError, SendReservation, SendSubjects, Standing, StoreError, Tally, VerificationStore, WriteId,
+    AttemptError, Release, ReserveError, SendReservation, SendSubjects, Standing, StoreError, Tally, VerificationStore,
+    WriteId,
 };
 use crate::runtime::bootstrap::HandlerDeps;
 use crate::runtime::config::{Config, Settings, TokenConfig};
@@ -80,9 +81,9 @@ impl<S: VerificationStore> VerificationStore for CountingStore<S> {
         self.inner.reserve_send(r).await
     }
 
-    async fn release_send(&self, r: &SendReservation, keep_spend: bool) -> Result<(), StoreError> {
+    async fn release_send(&self, r: &SendReservation, release: Release) -> Result<(), StoreError> {
         self.count();
-        self.inner.release_send(r, keep_spend).await
+        self.inner.release_send(r, release).await
     }
 
     async fn create(&self, v: &Verification) -> Result<(), StoreError> {
@@ -284,7 +285,7 @@ impl VerificationStore for FailingStore {
         Err(self.error().into())
     }
 
-    async fn release_send(&self, _: &SendReservation, _: bool) -> Result<(), StoreError> {
+    async fn release_send(&self, _: &SendReservation, _: Release) -> Result<(), StoreError> {
         Err(self.error())
     }
 

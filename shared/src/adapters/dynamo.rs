@@ -37,8 +37,8 @@ use crate::domain::limits::{DayCount, MicroUsd, NumberState, end_of_day};
 use crate::domain::request_id::RequestId;
 use crate::domain::verification::{AttemptDenied, Finish, Verification, VerificationStatus};
 use crate::ports::{
-    AttemptError, ProviderRequestId, ReserveError, SendDenied, SendReservation, SendSubjects, Standing, StoreError,
-    SubjectKey, Tally, VerificationStore, WriteId,
+    AttemptError, ProviderRequestId, Release, ReserveError, SendDenied, SendReservation, SendSubjects, Standing,
+    StoreError, SubjectKey, Tally, VerificationStore, WriteId,
 };
 
 /// The table's partition key.
@@ -59,9 +59,8 @@ pub fn timeouts() -> aws_sdk_dynamodb::config::timeout::TimeoutConfig {
         .build()
 }
 
-/// How long a call may take where nothing answers for us before it: the tests and the local
-/// server (`otp-local`), against a DynamoDB-compatible server on the same machine. These bound a
-/// hang, not a speed. Moto is one Python process, and the test command runs it beside eight Rust
+/// How long a call may take against a DynamoDB-compatible server on this machine: the tests, the
+/// local loop and the benchmark. These bound a hang, not a speed. Moto is one Python process, and the test command runs it beside eight Rust
 /// tests, the browser suite and the attack replay on two cores: a call the deployed functions give
 /// 2 s can take several there, and a test about something else must not fail on that. The
 /// deployed [`timeouts`] keep tests of their own, against servers that answer late or never on
@@ -93,17 +92,12 @@ impl DynamoStore {
     }
 
     /// Builds a client from the SDK's standard configuration (region, credentials, and
-    /// `AWS_ENDPOINT_URL_DYNAMODB` for a local server).
+    /// `AWS_ENDPOINT_URL_DYNAMODB` for a local server), within the deployed [`timeouts`]; a local
+    /// server, which only the tests, the local loop and the benchmark name (a deployment never
+    /// does: the template sets exactly what the code reads), within [`patient_timeouts`].
     pub async fn from_env(table: impl Into<String>, cipher: RecordCipher) -> Self {
-        Self::from_env_within(table, cipher, timeouts()).await
-    }
-
-    /// The same, with `timeouts` of the caller's.
-    pub async fn from_env_within(
-        table: impl Into<String>,
-        cipher: RecordCipher,
-        timeouts: aws_sdk_dynamodb::config::timeout::TimeoutConfig,
-    ) -> Self {
+        let local_server = std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_some();
+        let timeouts = if local_server { patient_timeouts() } else { timeouts() };
         let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .http_client(crate::runtime::tls::aws_http_client())
             .timeout_config(timeouts)
@@ -447,10 +441,10 @@ impl VerificationStore for DynamoStore {
         Err(ReserveError::Denied(denied))
     }
 
-    async fn release_send(&self, r: &SendReservation, keep_spend: bool) -> Result<(), StoreError> {
+    async fn release_send(&self, r: &SendReservation, release: Release) -> Result<(), StoreError> {
         let tally = &r.subjects.tally;
-        let restored =
-            NumberState { version: r.number_after.version + 1, reserved_by: None, ..r.number_before.clone() };
+        let kept = if release.number { &r.number_before } else { &r.number_after };
+        let restored = NumberState { version: r.number_after.version + 1, reserved_by: None, ..kept.clone() };
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(number_item(&tally.number, &restored, r.now)))
@@ -464,7 +458,7 @@ impl VerificationStore for DynamoStore {
             update_item(self.day_update(range_string(tally, tally.day), tally.day, -1, 0, None)?),
             update_item(self.day_update(country_string(tally, tally.day), tally.day, -1, 0, None)?),
         ];
-        if !keep_spend {
+        if release.spend {
             items.push(update_item(self.spend_update(&r.subjects, -to_i64(r.price.0), None)?));
         }
         // Cancelled: given back already, or the number has moved on.
@@ -777,6 +771,8 @@ pub const STOPPED: &str = "stopped";
 const TALLY: &str = "tally";
 /// The names of the attempts counted against a verification (a string set).
 const TRIES: &str = "tries";
+/// A number's last verification (see [`NumberState::last_request`]).
+const LAST_REQUEST: &str = "last";
 /// The attempt that moved a verification out of `pending`.
 const SETTLED_BY: &str = "settled_by";
 
@@ -835,6 +831,9 @@ fn number_item(number: &SubjectKey, state: &NumberState, now: OffsetDateTime) ->
     if let Some(by) = &state.reserved_by {
         item.insert("by".to_owned(), s(by.as_str()));
     }
+    if let Some(last) = &state.last_request {
+        item.insert(LAST_REQUEST.to_owned(), s(last.as_str()));
+    }
     item
 }
 
@@ -854,6 +853,7 @@ fn read_number(item: &Item) -> NumberState {
         unverified_streak: get_int(item, STREAK).and_then(|v| u32::try_from(v).ok()).unwrap_or(0),
         recent_sends: sends.unwrap_or_default(),
         reserved_by: item.get("by").and_then(|v| v.as_s().ok()).map(|by| WriteId::from_stored(by.clone())),
+        last_request: item.get(LAST_REQUEST).and_then(|v| RequestId::parse(v.as_s().ok()?).ok()),
     }
 }
 

@@ -10,8 +10,8 @@ use crate::domain::limits::{DayCount, MicroUsd, NumberState, end_of_day};
 use crate::domain::request_id::RequestId;
 use crate::domain::verification::{AttemptDenied, Finish, Verification, VerificationStatus};
 use crate::ports::{
-    AttemptError, ReserveError, SendDenied, SendReservation, SendSubjects, Standing, StoreError, SubjectKey, Tally,
-    VerificationStore, WriteId,
+    AttemptError, Release, ReserveError, SendDenied, SendReservation, SendSubjects, Standing, StoreError, SubjectKey,
+    Tally, VerificationStore, WriteId,
 };
 
 #[derive(Debug, Default)]
@@ -131,21 +131,23 @@ impl VerificationStore for MemoryStore {
         Ok(())
     }
 
-    async fn release_send(&self, r: &SendReservation, keep_spend: bool) -> Result<(), StoreError> {
+    async fn release_send(&self, r: &SendReservation, release: Release) -> Result<(), StoreError> {
         let mut state = self.lock();
         let tally = &r.subjects.tally;
         if state.numbers.get(&tally.number).is_none_or(|n| n.reserved_by.as_ref() != Some(&r.id)) {
             return Ok(()); // given back already, or the number has moved on
         }
-        let restored =
-            NumberState { version: r.number_after.version + 1, reserved_by: None, ..r.number_before.clone() };
+        let kept = if release.number { &r.number_before } else { &r.number_after };
+        let restored = NumberState { version: r.number_after.version + 1, reserved_by: None, ..kept.clone() };
         state.numbers.insert(tally.number.clone(), restored);
         for range in [true, false] {
             if let Some(count) = state.days.get_mut(&day_key(tally, range, tally.day)) {
                 count.unverified -= 1;
             }
         }
-        if !keep_spend && let Some(spent) = state.spend.get_mut(&(tally.day, r.subjects.spend_shard)) {
+        if release.spend
+            && let Some(spent) = state.spend.get_mut(&(tally.day, r.subjects.spend_shard))
+        {
             spent.0 = spent.0.saturating_sub(r.price.0);
         }
         Ok(())

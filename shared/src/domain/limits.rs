@@ -21,6 +21,7 @@ use time::{Duration, OffsetDateTime};
 use crate::domain::channel::{Channel, VoiceCalls};
 use crate::domain::phone::PhoneNumber;
 use crate::domain::price::PriceTable;
+use crate::domain::request_id::RequestId;
 use crate::ports::WriteId;
 
 /// What the store keeps of one number's recent sends.
@@ -36,6 +37,9 @@ pub struct NumberState {
     pub recent_sends: Vec<OffsetDateTime>,
     /// The reservation that wrote this state (a retried write recognises itself).
     pub reserved_by: Option<WriteId>,
+    /// The verification of the number's last send, whose counts a send that only moves it on
+    /// (a call asked for under automatic calls) carries.
+    pub last_request: Option<RequestId>,
 }
 
 /// The number rules' settings.
@@ -85,6 +89,7 @@ impl NumberRules {
             unverified_streak: streak.saturating_add(1),
             recent_sends: sends,
             reserved_by: Some(by.clone()),
+            last_request: None,
         })
     }
 

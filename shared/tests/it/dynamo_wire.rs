@@ -48,6 +48,7 @@ fn reservation() -> SendReservation {
             unverified_streak: 1,
             recent_sends: vec![now],
             reserved_by: Some(id),
+            last_request: None,
         },
         client_room: 20,
         range_room: 10,

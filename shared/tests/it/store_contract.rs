@@ -10,8 +10,8 @@ use shared::domain::limits::{DayCount, MicroUsd, NumberState, day_number, end_of
 use shared::domain::request_id::RequestId;
 use shared::domain::verification::{AttemptDenied, Finish, RECORD_RETENTION, Verification, VerificationStatus};
 use shared::ports::{
-    AttemptError, ProviderRequestId, ReserveError, SendDenied, SendReservation, SendSubjects, Standing, SubjectKey,
-    Tally, VerificationStore, WriteId,
+    AttemptError, ProviderRequestId, Release, ReserveError, SendDenied, SendReservation, SendSubjects, Standing,
+    SubjectKey, Tally, VerificationStore, WriteId,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -33,6 +33,7 @@ contract!(
     range_and_country_rooms_bound_unverified_sends,
     spend_stops_at_the_shards_share,
     a_release_gives_back_all_but_the_clients_count,
+    a_carried_send_keeps_the_numbers_state_and_gives_back_its_counts,
     a_late_release_does_not_undo_a_later_send,
     a_verification_credits_its_tally_once,
     records_are_created_once_and_read_back,
@@ -87,6 +88,7 @@ fn reservation(subjects: &SendSubjects, standing: &Standing, now: OffsetDateTime
             unverified_streak: before.unverified_streak + 1,
             recent_sends,
             reserved_by: Some(id),
+            last_request: None,
         },
         number_before: before,
         client_room: 5,
@@ -200,19 +202,46 @@ async fn a_release_gives_back_all_but_the_clients_count(store: impl Verification
     let to = subjects(now, &name("number"), &name("client"), &name("range"));
     let (r, result) = send(&store, &to, now).await;
     result.unwrap();
-    store.release_send(&r, false).await.unwrap();
+    store.release_send(&r, Release::unsent(false)).await.unwrap();
     let after = store.standing(&to).await.unwrap();
     assert_eq!(after.number, NumberState { version: 2, ..NumberState::default() }, "as before, with a newer version");
     assert_eq!((after.range[1].unverified, after.country[1].unverified, after.spent), (0, 0, MicroUsd(0)));
     assert_eq!(after.client_sends, [0, 1], "the client's count keeps the attempt");
-    store.release_send(&r, false).await.unwrap();
+    store.release_send(&r, Release::unsent(false)).await.unwrap();
     assert_eq!(store.standing(&to).await.unwrap(), after, "a second release gives back nothing more");
 
     // A send whose outcome is unknown keeps its price.
     let (r, result) = send(&store, &to, now).await;
     result.unwrap();
-    store.release_send(&r, true).await.unwrap();
+    store.release_send(&r, Release::unsent(true)).await.unwrap();
     assert_eq!(store.standing(&to).await.unwrap().spent, r.price);
+}
+
+/// A send carried by an earlier one gives back its range's, country's and spend counts; the number
+/// keeps it (its gap, its caps, and which verification was last), once.
+async fn a_carried_send_keeps_the_numbers_state_and_gives_back_its_counts(store: impl VerificationStore) {
+    let (name, now) = (names(), ManualClock::new().now());
+    let to = subjects(now, &name("number"), &name("client"), &name("range"));
+    let (first, result) = send(&store, &to, now).await;
+    result.unwrap();
+    // As the service makes it, the reservation names its verification (read back below).
+    let standing = store.standing(&to).await.unwrap();
+    let mut carried = reservation(&to, &standing, now + Duration::seconds(60));
+    carried.number_after.last_request = Some(RequestId::generate());
+    store.reserve_send(&carried).await.unwrap();
+    store.release_send(&carried, Release::carried()).await.unwrap();
+    let after = store.standing(&to).await.unwrap();
+    let kept =
+        NumberState { version: carried.number_after.version + 1, reserved_by: None, ..carried.number_after.clone() };
+    assert_eq!(after.number, kept, "as the send left it, with a newer version");
+    assert_eq!(
+        (after.range[1].unverified, after.country[1].unverified, after.spent),
+        (1, 1, first.price),
+        "the first only"
+    );
+    assert_eq!(after.client_sends, [0, 2], "the client's count keeps both");
+    store.release_send(&carried, Release::carried()).await.unwrap();
+    assert_eq!(store.standing(&to).await.unwrap(), after, "a second release gives back nothing more");
 }
 
 async fn a_late_release_does_not_undo_a_later_send(store: impl VerificationStore) {
@@ -222,7 +251,7 @@ async fn a_late_release_does_not_undo_a_later_send(store: impl VerificationStore
     result.unwrap();
     let (second, result) = send(&store, &to, now + Duration::seconds(60)).await;
     result.unwrap();
-    store.release_send(&first, false).await.unwrap();
+    store.release_send(&first, Release::unsent(false)).await.unwrap();
     let standing = store.standing(&to).await.unwrap();
     assert_eq!(standing.number, second.number_after);
     assert_eq!(standing.range[1].unverified, 2);
