@@ -70,7 +70,9 @@ describe("the verification page", { concurrency: 4 }, () => {
       // The code as a developer reads it: from the line the local server printed in its terminal.
       const printed = server
         .output()
-        .match(new RegExp(`SMS to \\+1 415-\\*\\*\\*-${e164.slice(-4)}: Your Verify Local code is (\\d{6})`));
+        .match(
+          new RegExp(`SMS to \\+1 \\*\\*\\*-\\*\\*\\*-\\*\\*${e164.slice(-2)}: Your Verify Local code is (\\d{6})`),
+        );
       assert.ok(printed, `otp-local printed the SMS:\n${server.output()}`);
       await page.getByLabel("6-digit code").fill(printed[1]);
       await page.getByRole("heading", { name: "Phone number verified" }).waitFor();

@@ -11,8 +11,17 @@ if it is missing, e.g. on a local DynamoDB-compatible server named by AWS_ENDPOI
 Tokens are signed with TOKEN_SIGNING_KEYS, or a key made for the run. --new-signing-key prints a
 new P-256 key (PKCS#8 PEM) for TOKEN_SIGNING_KEYS and exits.";
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    match otp_local::runtime() {
+        Ok(runtime) => runtime.block_on(serve()),
+        Err(e) => {
+            eprintln!("otp-local: cannot start the async runtime: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve() -> ExitCode {
     shared::runtime::telemetry::init();
     let mut create_table = false;
     for arg in std::env::args().skip(1) {

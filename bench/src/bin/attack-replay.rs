@@ -27,8 +27,11 @@ const PUMPED: [&str; 20] = [
 /// Where the legitimate day's people are.
 const PEOPLE: [&str; 10] = ["US", "GB", "DE", "FR", "IN", "BR", "JP", "AU", "CA", "MX"];
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    otp_local::runtime().expect("the async runtime starts").block_on(replay())
+}
+
+async fn replay() -> ExitCode {
     let quick = match std::env::args().nth(1).as_deref() {
         None => false,
         Some("--quick") => true,
