@@ -24,6 +24,8 @@ pub struct Traffic {
     /// One entry per request: its request line (`POST / HTTP/1.1`), or for DynamoDB its operation
     /// (`x-amz-target: DynamoDB_20120810.PutItem` gives `PutItem`).
     pub requests: Vec<String>,
+    /// For each request, the connection it came on (0 for the first one opened, and so on).
+    pub connection_of: Vec<usize>,
 }
 
 pub struct CountingProxy {
@@ -49,8 +51,12 @@ impl CountingProxy {
         let state = shared.clone();
         let task = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
-                state.traffic.lock().unwrap().connections += 1;
-                tokio::spawn(serve(client, upstream, state.clone()));
+                let connection = {
+                    let mut traffic = state.traffic.lock().unwrap();
+                    traffic.connections += 1;
+                    traffic.connections - 1
+                };
+                tokio::spawn(serve(client, connection, upstream, state.clone()));
             }
         });
         Ok(Self { addr, shared, _task: task })
@@ -84,12 +90,16 @@ impl CountingProxy {
 }
 
 /// Relays each request of one client connection until the client closes it (or an answer is lost).
-async fn serve(mut client: TcpStream, upstream: SocketAddr, state: Arc<Shared>) {
+async fn serve(mut client: TcpStream, connection: usize, upstream: SocketAddr, state: Arc<Shared>) {
     let mut pending = Vec::new();
     while let Some(request) = read_message(&mut client, &mut pending).await {
         let operations = requests_in(&request);
         let lose = operations.first().is_some_and(|op| state.take_loss(op));
-        state.traffic.lock().unwrap().requests.extend(operations);
+        {
+            let mut traffic = state.traffic.lock().unwrap();
+            traffic.connection_of.extend(operations.iter().map(|_| connection));
+            traffic.requests.extend(operations);
+        }
         let started = Instant::now();
         let Ok(mut server) = TcpStream::connect(upstream).await else { return };
         if server.write_all(&request).await.is_err() {
