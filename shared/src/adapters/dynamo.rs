@@ -59,6 +59,13 @@ pub fn timeouts() -> aws_sdk_dynamodb::config::timeout::TimeoutConfig {
         .build()
 }
 
+/// Whether `AWS_ENDPOINT_URL_DYNAMODB` names a DynamoDB-compatible server in DynamoDB's place: only
+/// the tests, the local loop and the benchmark do (a deployment never does: the deployment test
+/// holds the template to exactly the variables the code reads).
+pub fn local_server_named() -> bool {
+    std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_some()
+}
+
 /// How long a call may take against a DynamoDB-compatible server on this machine: the tests, the
 /// local loop and the benchmark. These bound a hang, not a speed. Moto is one Python process, and the test command runs it beside eight Rust
 /// tests, the browser suite and the attack replay on two cores: a call the deployed functions give
@@ -92,12 +99,10 @@ impl DynamoStore {
     }
 
     /// Builds a client from the SDK's standard configuration (region, credentials, and
-    /// `AWS_ENDPOINT_URL_DYNAMODB` for a local server), within the deployed [`timeouts`]; a local
-    /// server, which only the tests, the local loop and the benchmark name (a deployment never
-    /// does: the template sets exactly what the code reads), within [`patient_timeouts`].
+    /// `AWS_ENDPOINT_URL_DYNAMODB` for a local server), within the deployed [`timeouts`], or
+    /// within [`patient_timeouts`] where a [`local_server_named`].
     pub async fn from_env(table: impl Into<String>, cipher: RecordCipher) -> Self {
-        let local_server = std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_some();
-        let timeouts = if local_server { patient_timeouts() } else { timeouts() };
+        let timeouts = if local_server_named() { patient_timeouts() } else { timeouts() };
         let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .http_client(crate::runtime::tls::aws_http_client())
             .timeout_config(timeouts)
