@@ -1,5 +1,5 @@
 # The project's commands. `make help` lists them.
-.PHONY: help dev test setup check bench replay watch sim page
+.PHONY: help dev test setup check stress bench replay watch sim page
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-6s %s\n", $$1, $$2}'
@@ -15,6 +15,9 @@ setup: ## install the tools the checks need (a .venv, cargo-nextest, npm package
 
 check: ## every check again, without the setup
 	./scripts/check
+
+stress: ## the checks five times in a row with stress-ng --cpu 2 beside them (RUNS=n for more or fewer)
+	./scripts/stress-check $(RUNS)
 
 bench: ## cold start, memory, size and per-call cost of both functions, and the local server under load (a table)
 	./scripts/bench
