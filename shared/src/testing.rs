@@ -29,7 +29,9 @@ pub fn test_cipher() -> crate::adapters::RecordCipher {
 }
 
 /// The documented defaults, credentials the simulator accepts, and `overrides` on top. With a
-/// `TURNSTILE_SECRET_KEY`, siteverify is the simulator's stand-in.
+/// `TURNSTILE_SECRET_KEY`, siteverify is the simulator's stand-in. Vonage and siteverify get 10 s:
+/// the in-process simulator answers in milliseconds, but on a loaded machine a success path must
+/// not become a timeout; a test of a timeout sets its own, with a slow answer well past it.
 pub fn config(vonage_base_url: &str, overrides: &[(&str, &str)]) -> Config {
     let siteverify = format!("{vonage_base_url}/turnstile/v0/siteverify");
     let mut vars: HashMap<String, String> = [
@@ -38,7 +40,8 @@ pub fn config(vonage_base_url: &str, overrides: &[(&str, &str)]) -> Config {
         ("VONAGE_BRAND", "ACME"),
         ("VONAGE_API_BASE_URL", vonage_base_url),
         ("TURNSTILE_SITEVERIFY_URL", &siteverify),
-        ("VONAGE_TIMEOUT_MS", "2000"),
+        ("VONAGE_TIMEOUT_MS", "10000"),
+        ("TURNSTILE_TIMEOUT_MS", "10000"),
         ("PHONE_HASH_KEY", TEST_HASH_KEY),
         ("CORS_ALLOWED_ORIGINS", "http://localhost:3000"),
     ]
