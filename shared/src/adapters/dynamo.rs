@@ -59,13 +59,6 @@ pub fn timeouts() -> aws_sdk_dynamodb::config::timeout::TimeoutConfig {
         .build()
 }
 
-/// Whether `AWS_ENDPOINT_URL_DYNAMODB` names a DynamoDB-compatible server in DynamoDB's place: only
-/// the tests, the local loop and the benchmark do (a deployment never does: the deployment test
-/// holds the template to exactly the variables the code reads).
-pub fn local_server_named() -> bool {
-    std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_some()
-}
-
 /// How long a call may take against a DynamoDB-compatible server on this machine: the tests, the
 /// local loop and the benchmark. These bound a hang, not a speed. Moto is one Python process, and the test command runs it beside eight Rust
 /// tests, the browser suite and the attack replay on two cores: a call the deployed functions give
@@ -99,10 +92,14 @@ impl DynamoStore {
     }
 
     /// Builds a client from the SDK's standard configuration (region, credentials, and
-    /// `AWS_ENDPOINT_URL_DYNAMODB` for a local server), within the deployed [`timeouts`], or
-    /// within [`patient_timeouts`] where a [`local_server_named`].
-    pub async fn from_env(table: impl Into<String>, cipher: RecordCipher) -> Self {
-        let timeouts = if local_server_named() { patient_timeouts() } else { timeouts() };
+    /// `AWS_ENDPOINT_URL_DYNAMODB` for a local server), within `timeouts`: the deployed
+    /// [`timeouts`], or [`patient_timeouts`] for a server on this machine (the configuration's
+    /// `StoreConfig` says which).
+    pub async fn from_env(
+        table: impl Into<String>,
+        cipher: RecordCipher,
+        timeouts: aws_sdk_dynamodb::config::timeout::TimeoutConfig,
+    ) -> Self {
         let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .http_client(crate::runtime::tls::aws_http_client())
             .timeout_config(timeouts)
@@ -448,7 +445,7 @@ impl VerificationStore for DynamoStore {
 
     async fn release_send(&self, r: &SendReservation, release: Release) -> Result<(), StoreError> {
         let tally = &r.subjects.tally;
-        let kept = if release.number { &r.number_before } else { &r.number_after };
+        let kept = if release.restore_number { &r.number_before } else { &r.number_after };
         let restored = NumberState { version: r.number_after.version + 1, reserved_by: None, ..kept.clone() };
         let put = Put::builder()
             .table_name(&self.table)
@@ -463,7 +460,7 @@ impl VerificationStore for DynamoStore {
             update_item(self.day_update(range_string(tally, tally.day), tally.day, -1, 0, None)?),
             update_item(self.day_update(country_string(tally, tally.day), tally.day, -1, 0, None)?),
         ];
-        if release.spend {
+        if release.refund_spend {
             items.push(update_item(self.spend_update(&r.subjects, -to_i64(r.price.0), None)?));
         }
         // Cancelled: given back already, or the number has moved on.

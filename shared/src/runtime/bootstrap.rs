@@ -62,8 +62,9 @@ impl LambdaDeps {
         let store_config = StoreConfig::from_env()?;
         let provider = VonageClient::new(config.vonage.clone()).map_err(StartupError::Client)?;
         let cipher = RecordCipher::derive(&config.phone_hash_key);
-        let store = DynamoStore::from_env(store_config.table_name, cipher).await;
-        connect_ahead(&provider, &store).await;
+        let store = DynamoStore::from_env(store_config.table_name.clone(), cipher, store_config.timeouts()).await;
+        let wait = if store_config.on_this_machine { LOCAL_CONNECT_WAIT } else { CONNECT_WAIT };
+        connect_ahead(&provider, &store, wait).await;
         Ok(Self::new(config, provider, store, SystemClock))
     }
 }
@@ -73,7 +74,8 @@ impl LambdaDeps {
 /// without them, and the first call connects.
 pub const CONNECT_WAIT: Duration = Duration::from_millis(500);
 
-/// The same against a local DynamoDB-compatible server (tests, the local loop, the benchmark):
+/// The same against a DynamoDB-compatible server on this machine (tests, the local loop, the
+/// benchmark):
 /// on a loaded machine it can take seconds, and a connection given up on mid-request is closed,
 /// so that the first call would connect after all.
 pub const LOCAL_CONNECT_WAIT: Duration = Duration::from_secs(60);
@@ -81,9 +83,8 @@ pub const LOCAL_CONNECT_WAIT: Duration = Duration::from_secs(60);
 /// Opens both connections at once during init, so that the first invocation does not pay for TCP
 /// and TLS set-up: the SDK would otherwise connect on the first call, and a TLS handshake is slow
 /// within a 128 MB invocation's small share of a CPU.
-async fn connect_ahead(provider: &VonageClient, store: &DynamoStore) {
+async fn connect_ahead(provider: &VonageClient, store: &DynamoStore, wait: Duration) {
     let both = async { tokio::join!(provider.connect(), store.connect()) };
-    let wait = if crate::adapters::dynamo::local_server_named() { LOCAL_CONNECT_WAIT } else { CONNECT_WAIT };
     if tokio::time::timeout(wait, both).await.is_err() {
         tracing::warn!("DynamoDB and Vonage were not both connected within {wait:?}; the first call will connect");
     }

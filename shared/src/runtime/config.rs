@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
+use crate::adapters::dynamo;
 use crate::adapters::token_signer::TokenSigner;
 use crate::adapters::turnstile::{DEFAULT_SITEVERIFY_URL, TurnstileSettings};
 use crate::adapters::vonage::{VonageApi, VonageSettings};
@@ -59,6 +60,10 @@ pub struct Config {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreConfig {
     pub table_name: String,
+    /// The endpoint the SDK is given (`AWS_ENDPOINT_URL_DYNAMODB`) is a server on this machine:
+    /// the tests', the local loop's or the benchmark's moto, never a deployment's (a FIPS or VPC
+    /// endpoint is not on loopback).
+    pub on_this_machine: bool,
 }
 
 /// Verification tokens, verify-otp's alone (request-otp never holds the signing key): on when
@@ -388,8 +393,19 @@ impl StoreConfig {
         if !valid {
             return Err(ConfigError::new("TABLE_NAME", "must be 3 to 255 of a-z, A-Z, 0-9, `_`, `-`, `.`"));
         }
-        Ok(Self { table_name })
+        Ok(Self { table_name, on_this_machine: dynamodb_on_this_machine(s) })
     }
+
+    /// How long a DynamoDB call may take: the deployed bounds, or bounds against a hang only for a
+    /// server on this machine (one Python process shared with every other test).
+    pub fn timeouts(&self) -> aws_sdk_dynamodb::config::timeout::TimeoutConfig {
+        if self.on_this_machine { dynamo::patient_timeouts() } else { dynamo::timeouts() }
+    }
+}
+
+/// Whether `AWS_ENDPOINT_URL_DYNAMODB`, the endpoint the SDK reads, is on this machine.
+pub fn dynamodb_on_this_machine<F: Fn(&str) -> Option<String>>(s: &Settings<F>) -> bool {
+    s.get("AWS_ENDPOINT_URL_DYNAMODB").is_some_and(|url| is_loopback_url(&url))
 }
 
 impl TokenConfig {
@@ -472,6 +488,29 @@ mod tests {
         for stand_in in ["http://127.0.0.1:4010/siteverify", "http://localhost:9/x", "http://[::1]:8/x"] {
             let test_secret = [("TURNSTILE_SECRET_KEY", "1x0000000000000000000000000000000AA")];
             load(&[test_secret[0], ("TURNSTILE_SITEVERIFY_URL", stand_in)]).expect(stand_in);
+        }
+    }
+
+    /// Patient bounds for moto on loopback only: a FIPS or VPC endpoint of DynamoDB is not one.
+    #[test]
+    fn only_a_dynamodb_endpoint_on_this_machine_is_waited_on_patiently() {
+        for (endpoint, local) in [
+            (None, false),
+            (Some("https://dynamodb-fips.us-east-1.amazonaws.com"), false),
+            (Some("https://vpce-1a2b.dynamodb.us-east-1.vpce.amazonaws.com"), false),
+            (Some("http://127.0.0.1.nip.io:8000"), false),
+            (Some("http://127.0.0.1:8000"), true),
+            (Some("http://localhost:8000"), true),
+        ] {
+            let lookup = |name: &str| match name {
+                "TABLE_NAME" => Some("verifications".to_owned()),
+                "AWS_ENDPOINT_URL_DYNAMODB" => endpoint.map(str::to_owned),
+                _ => None,
+            };
+            let store = StoreConfig::from_settings(&Settings::new(lookup)).unwrap();
+            assert_eq!(store.on_this_machine, local, "{endpoint:?}");
+            let expected = if local { dynamo::patient_timeouts() } else { dynamo::timeouts() };
+            assert_eq!(store.timeouts().operation_timeout(), expected.operation_timeout(), "{endpoint:?}");
         }
     }
 
