@@ -209,23 +209,23 @@ pub struct SendReservation {
 /// What giving a reservation back gives back besides the range's and the country's counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Release {
-    /// The number's state as it was before (nothing went to it), or as the send left it.
-    pub number: bool,
-    /// The send's price (nothing was sent, or it was priced already).
-    pub spend: bool,
+    /// The number's state as it was before (nothing went to it), or else as the send left it.
+    pub restore_number: bool,
+    /// The send's price (nothing was sent, or it was priced already), or else kept.
+    pub refund_spend: bool,
 }
 
 impl Release {
     /// Nothing went out: the number need not wait, nor its budgets pay; the price is kept unless
     /// the provider's refusal says nothing went (`sent_maybe`: it did not answer).
     pub fn unsent(sent_maybe: bool) -> Self {
-        Self { number: true, spend: !sent_maybe }
+        Self { restore_number: true, refund_spend: !sent_maybe }
     }
 
     /// The send went as part of an earlier one, which was counted and priced for it: the number
     /// keeps it (its gap and caps), the budgets do not count it twice.
     pub fn carried() -> Self {
-        Self { number: false, spend: true }
+        Self { restore_number: false, refund_spend: true }
     }
 }
 
@@ -283,8 +283,9 @@ pub trait VerificationStore: Send + Sync {
     fn reserve_send(&self, r: &SendReservation) -> impl Future<Output = Result<(), ReserveError>> + Send;
 
     /// Gives back what `r` took: the range's and the country's counts, the number's state as it
-    /// was where `release.number`, and the price where `release.spend`. The client's count keeps
-    /// the attempt. Does nothing once the number's state has moved on, or a second time.
+    /// was where `release.restore_number`, and the price where `release.refund_spend`. The
+    /// client's count keeps the attempt. Does nothing once the number's state has moved on, or a
+    /// second time.
     fn release_send(
         &self,
         r: &SendReservation,

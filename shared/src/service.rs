@@ -104,8 +104,9 @@ pub struct VerificationService<P, S, C> {
 }
 
 /// How long a check the provider answered "gone" waits for another check of the same record to
-/// settle it: that check heard "verified" as this one heard "gone", and has one store call left
-/// (bounded by the store's own timeout). verify-otp's Lambda timeout covers it.
+/// settle it: that check heard "verified" as this one heard "gone", and has its settling write
+/// left (one call in DynamoDB's milliseconds; bounded by the store's timeouts). verify-otp's
+/// Lambda timeout covers the wait.
 pub const SETTLE_WAIT: std::time::Duration = std::time::Duration::from_secs(4);
 
 impl<P, S, C> VerificationService<P, S, C>
@@ -164,7 +165,7 @@ where
             let lifetime = workflow(Channel::Sms, self.policy.voice, self.policy.ttl_seconds).1;
             // Boxed: a debug build's frame of this function would otherwise hold the store
             // calls of a path that runs only for automatic calls (otp-local runs debug builds).
-            (Channel::Voice, lifetime, Box::pin(self.carry(&reservation, now)).await)
+            (Channel::Voice, lifetime, Box::pin(self.carry(&reservation, &sent.id, now)).await)
         } else {
             (channel, self.policy.ttl_seconds, None)
         };
@@ -206,11 +207,20 @@ where
     /// A send that only moved the verification in flight on (to its call) sent nothing that the
     /// send which started it was not counted and priced for: it gives back its own counts and
     /// carries that send's, so that entering the code credits the send that was counted. `None`
-    /// where that send is not known (its record is gone): then this one counts as its own.
-    async fn carry(&self, reservation: &SendReservation, now: OffsetDateTime) -> Option<Tally> {
+    /// where that send is not known as the one moved on (its record is gone, settled, or of
+    /// another provider verification): then this one counts as its own.
+    async fn carry(
+        &self,
+        reservation: &SendReservation,
+        moved_on: &ProviderRequestId,
+        now: OffsetDateTime,
+    ) -> Option<Tally> {
         let first = reservation.number_before.last_request.as_ref()?;
         let tally = match self.store.get(first, now).await {
-            Ok(first) => first?.tally?,
+            Ok(first) => {
+                let first = first.filter(|f| f.provider_id == *moved_on && f.status == VerificationStatus::Pending)?;
+                first.tally?
+            }
             Err(e) => {
                 warn!(error = %error_chain(&e), "could not read the send a call moved on");
                 return None;

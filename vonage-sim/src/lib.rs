@@ -329,7 +329,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn masks_the_middle_digits() {
+    fn keeps_only_the_last_two_digits() {
         assert_eq!(mask("+14155552671"), "+*********71");
         assert_eq!(mask("+447700900123"), "+**********23");
         assert_eq!(mask("+12345"), "+***45");

@@ -137,7 +137,7 @@ impl VerificationStore for MemoryStore {
         if state.numbers.get(&tally.number).is_none_or(|n| n.reserved_by.as_ref() != Some(&r.id)) {
             return Ok(()); // given back already, or the number has moved on
         }
-        let kept = if release.number { &r.number_before } else { &r.number_after };
+        let kept = if release.restore_number { &r.number_before } else { &r.number_after };
         let restored = NumberState { version: r.number_after.version + 1, reserved_by: None, ..kept.clone() };
         state.numbers.insert(tally.number.clone(), restored);
         for range in [true, false] {
@@ -145,7 +145,7 @@ impl VerificationStore for MemoryStore {
                 count.unverified -= 1;
             }
         }
-        if release.spend
+        if release.refund_spend
             && let Some(spent) = state.spend.get_mut(&(tally.day, r.subjects.spend_shard))
         {
             spent.0 = spent.0.saturating_sub(r.price.0);

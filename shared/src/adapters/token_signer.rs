@@ -130,10 +130,15 @@ fn pem_blocks(pems: &str) -> Result<Vec<Vec<u8>>, String> {
     let mut rest = pems;
     while let Some(start) = rest.find("-----BEGIN ") {
         if !rest[start..].starts_with(PEM_BEGIN) {
+            // Named only when it looks like a label: a mistyped header must not print the key.
             let label = rest[start + "-----BEGIN ".len()..].split("-----").next().unwrap_or_default();
+            let label = if label.len() <= 40 && label.bytes().all(|b| b.is_ascii_uppercase() || b == b' ') {
+                format!("`{label}`")
+            } else {
+                "not a PEM header we know".to_owned()
+            };
             return Err(format!(
-                "key {} is `{label}`, not PKCS#8 ({PEM_BEGIN}): convert it with \
-                 `openssl pkcs8 -topk8 -nocrypt`",
+                "key {} is {label}, not PKCS#8 ({PEM_BEGIN}): convert it with `openssl pkcs8 -topk8 -nocrypt`",
                 blocks.len() + 1
             ));
         }
@@ -259,5 +264,10 @@ mod tests {
                 TokenSigner::new(&format!("{key}{others}"), "https://v.example", Duration::from_secs(60)).unwrap_err();
             assert!(err.starts_with(says), "{err}");
         }
+        // A mistyped header (four dashes) is refused without printing what follows it: the key.
+        let body: String = key.lines().filter(|l| !l.starts_with("-----")).collect();
+        let typo = format!("-----BEGIN PRIVATE KEY----\n{body}\n-----END PRIVATE KEY-----\n");
+        let err = TokenSigner::new(&typo, "https://v.example", Duration::from_secs(60)).unwrap_err();
+        assert!(!err.contains(&body[..20]), "{err}");
     }
 }
