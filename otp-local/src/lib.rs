@@ -26,10 +26,10 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use shared::adapters::token_signer::TokenSigner;
 use shared::adapters::vonage::VonageClient;
-use shared::adapters::{DynamoStore, RecordCipher, dynamo};
+use shared::adapters::{DynamoStore, RecordCipher};
 use shared::clock::{Clock, SystemClock};
 use shared::domain::phone::{CountryAllowList, PhoneNumber};
-use shared::runtime::config::{Config, ConfigError, Settings, TokenConfig, dynamodb_on_this_machine};
+use shared::runtime::config::{Config, ConfigError, Settings, StoreConfig, TokenConfig, dynamodb_on_this_machine};
 use tokio::net::TcpListener;
 use tower_http::services::{ServeDir, ServeFile};
 use vonage_sim::{MessageHook, SimConfig, Simulator};
@@ -291,7 +291,7 @@ async fn open_store(
     };
     // The SDK reads its endpoint from the process's environment, and so does this.
     let on_this_machine = dynamodb_on_this_machine(&Settings::new(|name| std::env::var(name).ok()));
-    let timeouts = if on_this_machine { dynamo::patient_timeouts() } else { dynamo::timeouts() };
+    let timeouts = StoreConfig { table_name: table.clone(), on_this_machine }.timeouts();
     let store = DynamoStore::from_env(table.clone(), RecordCipher::derive(&config.phone_hash_key), timeouts).await;
     if create_table {
         store.create_table().await.map_err(|e| StartError::Other(format!("creating table {table}: {e}")))?;

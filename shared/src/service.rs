@@ -528,12 +528,10 @@ where
         let deadline = tokio::time::Instant::now() + self.settle_wait;
         let mut pause = std::time::Duration::from_millis(10);
         loop {
-            let Some(record) = self.store.get(request_id, now).await? else {
-                return Ok(OtherAttempt::Settled(AttemptDenied::NotFound));
+            let record = self.store.get(request_id, now).await?;
+            let Some(record) = record.as_ref().filter(|r| r.status == VerificationStatus::Pending) else {
+                return Ok(OtherAttempt::Settled(settled_as(record.as_ref(), now)));
             };
-            if record.status != VerificationStatus::Pending {
-                return Ok(OtherAttempt::Settled(record.check_refusal(now).unwrap_or(AttemptDenied::Expired)));
-            }
             if record.attempts <= 1 {
                 return Ok(OtherAttempt::None);
             }
@@ -549,11 +547,15 @@ where
     /// Another check settled the verification while this one was at the provider: say how.
     async fn settled_refusal(&self, request_id: &RequestId, now: OffsetDateTime) -> CheckCodeError {
         match self.store.get(request_id, now).await {
-            Ok(Some(v)) => CheckCodeError::Denied(v.check_refusal(now).unwrap_or(AttemptDenied::Expired)),
-            Ok(None) => CheckCodeError::Denied(AttemptDenied::NotFound),
+            Ok(record) => CheckCodeError::Denied(settled_as(record.as_ref(), now)),
             Err(e) => e.into(),
         }
     }
+}
+
+/// How a check of a settled record (or of none) is refused.
+fn settled_as(record: Option<&Verification>, now: OffsetDateTime) -> AttemptDenied {
+    record.map_or(AttemptDenied::NotFound, |v| v.check_refusal(now).unwrap_or(AttemptDenied::Expired))
 }
 
 /// The provider's verification a send went by, and whether it is one already in flight, moved on

@@ -60,11 +60,11 @@ pub fn timeouts() -> aws_sdk_dynamodb::config::timeout::TimeoutConfig {
 }
 
 /// How long a call may take against a DynamoDB-compatible server on this machine: the tests, the
-/// local loop and the benchmark. These bound a hang, not a speed. Moto is one Python process, and the test command runs it beside eight Rust
-/// tests, the browser suite and the attack replay on two cores: a call the deployed functions give
-/// 2 s can take several there, and a test about something else must not fail on that. The
-/// deployed [`timeouts`] keep tests of their own, against servers that answer late or never on
-/// purpose.
+/// local loop and the benchmark. These bound a hang, not a speed. Moto is one Python process, and
+/// the test command runs it beside eight Rust tests, the browser suite and the attack replay on
+/// two cores: a call the deployed functions give 2 s can take several there, and a test about
+/// something else must not fail on that. The deployed [`timeouts`] keep tests of their own,
+/// against servers that answer late or never on purpose.
 pub fn patient_timeouts() -> aws_sdk_dynamodb::config::timeout::TimeoutConfig {
     aws_sdk_dynamodb::config::timeout::TimeoutConfig::builder()
         .connect_timeout(Duration::from_secs(10))

@@ -75,9 +75,8 @@ impl LambdaDeps {
 pub const CONNECT_WAIT: Duration = Duration::from_millis(500);
 
 /// The same against a DynamoDB-compatible server on this machine (tests, the local loop, the
-/// benchmark):
-/// on a loaded machine it can take seconds, and a connection given up on mid-request is closed,
-/// so that the first call would connect after all.
+/// benchmark): on a loaded machine it can take seconds, and a connection given up on mid-request
+/// is closed, so that the first call would connect after all.
 pub const LOCAL_CONNECT_WAIT: Duration = Duration::from_secs(60);
 
 /// Opens both connections at once during init, so that the first invocation does not pay for TCP
