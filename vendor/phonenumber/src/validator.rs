@@ -99,7 +99,7 @@ pub fn is_valid_with(database: &Database, number: &PhoneNumber) -> bool {
     source_for(database, code, &national)
         .and_then(|meta| match meta {
             Left(region) => database.by_id(region.as_ref()),
-            Right(code) => database.by_code(&code).and_then(|m| m.into_iter().next()),
+            Right(code) => database.main_by_code(&code),
         })
         .map(|meta| number_type(meta, &national) != Type::Unknown)
         .unwrap_or(false)

@@ -18,6 +18,22 @@ use nom::error::ErrorKind;
 use nom::IResult;
 
 pub fn phone_number(i: &str) -> IResult<&str, Number<'_>> {
+    // Changed for phone-verification (see vendor/README.md): ASCII digits, with or without one
+    // leading `+`, are a number as they stand. `extract` would find it starts at its first
+    // character and has no trailing punctuation or second number, and `EXTN_PATTERN` needs a
+    // letter, a symbol or a space to find an extension: skipping both gives the same number
+    // without compiling their Unicode patterns, most of a first parse.
+    let digits = i.strip_prefix('+').unwrap_or(i);
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok((
+            "",
+            Number {
+                national: i.into(),
+                ..Default::default()
+            },
+        ));
+    }
+
     let (_, i) = extract(i)?;
     let extension = consts::EXTN_PATTERN.captures(i);
 
