@@ -39,6 +39,18 @@ ensure_python_tools() {
   export PATH="$PWD/.venv/bin:$PATH"
 }
 
+# The Node.js peer of the benchmark (bench/node-peer): its npm packages when its lock changed,
+# then its two functions bundled with esbuild into bench/node-peer/dist.
+ensure_peer_packages() {
+  if ! cmp -s bench/node-peer/package-lock.json bench/node-peer/node_modules/.installed-package-lock.json 2>/dev/null; then
+    npm --prefix bench/node-peer ci --no-audit --no-fund
+    cp bench/node-peer/package-lock.json bench/node-peer/node_modules/.installed-package-lock.json
+  fi
+}
+build_peer() {
+  (cd bench/node-peer && node build.mjs dist)
+}
+
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }

@@ -52,7 +52,7 @@ export const day = (epochSeconds) => Math.floor(epochSeconds / 86_400);
 export function answer(statusCode, body) {
   return {
     statusCode,
-    headers: { "content-type": "application/json", "cache-control": "no-store" },
+    headers: { "content-type": "application/json", "cache-control": "no-store", "x-content-type-options": "nosniff" },
     body: JSON.stringify(body),
     isBase64Encoded: false,
   };

@@ -12,6 +12,10 @@ export async function handler(event) {
   if (!input || typeof input.phoneNumber !== "string") {
     return refused(400, "invalid_request", "phoneNumber is required.");
   }
+  const channel = input.channel ?? "sms";
+  if (!["sms", "voice"].includes(channel)) {
+    return refused(400, "invalid_request", 'channel must be "sms" or "voice".');
+  }
   let phone;
   try {
     phone = parsePhoneNumberWithError(input.phoneNumber, "US");
@@ -93,7 +97,7 @@ export async function handler(event) {
     codeLength: 6,
     channelTimeout: TTL_SECONDS,
     clientRef: requestId,
-    workflow: [{ channel: "sms", to: e164.slice(1) }],
+    workflow: [{ channel: channel === "voice" ? "voice" : "sms", to: e164.slice(1) }],
   });
   await dynamodb.send(
     new PutItemCommand({
@@ -103,6 +107,7 @@ export async function handler(event) {
         provider_id: S(started.requestId),
         phone_sealed: { B: seal(e164) },
         country: S(country),
+        channel: S(channel),
         attempts: N(0),
         status: S("pending"),
         expires_at: N(now + TTL_SECONDS),
@@ -117,5 +122,8 @@ export async function handler(event) {
     expiresAt: new Date((now + TTL_SECONDS) * 1000).toISOString().replace(".000Z", "Z"),
     resendAvailableAt: new Date((now + COOLDOWN_SECONDS) * 1000).toISOString().replace(".000Z", "Z"),
     codeLength: 6,
+    channel,
+    // Calls are offered on request, as ours offers them by default.
+    callAvailable: channel === "sms",
   });
 }

@@ -68,5 +68,6 @@ export async function handler(event) {
     message: "Phone number verified.",
     phoneNumber: unseal(record.phone_sealed.B),
     verifiedAt: new Date(now * 1000).toISOString().replace(".000Z", "Z"),
+    channel: record.channel.S,
   });
 }
