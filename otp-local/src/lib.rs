@@ -31,6 +31,8 @@ use shared::clock::{Clock, SystemClock};
 use shared::domain::phone::{CountryAllowList, PhoneNumber};
 use shared::runtime::config::{Config, ConfigError, Settings, StoreConfig, TokenConfig, dynamodb_on_this_machine};
 use tokio::net::TcpListener;
+use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
 use tower_http::services::{ServeDir, ServeFile};
 use vonage_sim::{MessageHook, SimConfig, Simulator};
 
@@ -304,16 +306,19 @@ async fn open_store(
 fn router(app: Arc<App>, dist: &std::path::Path) -> Router {
     let page = ServeDir::new(dist).fallback(ServeFile::new(dist.join("index.html")));
     let policy = if app.site_key.is_some() { CONTENT_SECURITY_POLICY_WITH_TURNSTILE } else { CONTENT_SECURITY_POLICY };
-    let mut router = Router::new()
-        .route("/api/request-otp", any(request_otp))
-        .route("/api/verify-otp", any(verify_otp))
+    // What the deployment's CloudFront caches (CachingOptimized) and so compresses: the page and
+    // its files, its configuration, the logo, the token keys.
+    let cached = Router::new()
         .route("/config.json", get(page_config))
         .route("/brand/{file}", get(brand_logo))
-        .route(verify_otp::JWKS_PATH, any(verify_otp));
+        .route(verify_otp::JWKS_PATH, any(verify_otp))
+        .fallback_service(page)
+        .layer(compressed_as_cloudfront_does());
+    let mut api = Router::new().route("/api/request-otp", any(request_otp)).route("/api/verify-otp", any(verify_otp));
     // Only beside the simulator: with Vonage's credentials (and perhaps a shared table) the
     // switch would stop real sending, and nothing local should.
     if app.simulator.is_some() {
-        router = router
+        api = api
             .route("/api/dev/metrics", get(dev_metrics_snapshot))
             .route("/api/dev/sending", post(dev_sending))
             .route("/api/dev/messages", get(dev_messages))
@@ -321,7 +326,18 @@ fn router(app: Arc<App>, dist: &std::path::Path) -> Router {
             .route("/api/dev/clock", post(dev_clock))
             .route("/api/dev/turnstile.js", get(dev_turnstile_widget));
     }
-    guard(router.route("/api/{*rest}", any(no_such_endpoint)).fallback_service(page).with_state(app), policy)
+    let api = api.route("/api/{*rest}", any(no_such_endpoint));
+    guard(api.merge(cached).with_state(app), policy)
+}
+
+/// As the template's `Compress: true` has CloudFront compress what it caches: Brotli or gzip,
+/// whichever `Accept-Encoding` prefers (Brotli when both are as welcome), for bodies of 1,000
+/// bytes or more and not for images (but SVG). The API's answers, which CloudFront does not cache,
+/// go as they are.
+fn compressed_as_cloudfront_does() -> CompressionLayer<impl Predicate> {
+    /// CloudFront's smallest compressed object.
+    const MIN_BYTES: u16 = 1_000;
+    CompressionLayer::new().compress_when(SizeAbove::new(MIN_BYTES).and(NotForContentType::IMAGES))
 }
 
 /// The operator's logo, at the one path /config.json names.

@@ -110,6 +110,74 @@ async fn the_page_is_served_with_a_single_page_fallback() {
     }
 }
 
+/// As CloudFront serves the page (`Compress: true`): Brotli or gzip by `Accept-Encoding`, Brotli
+/// when both are accepted, nothing when neither is, and never under 1,000 bytes or for an image.
+#[tokio::test]
+async fn the_page_is_compressed_as_cloudfront_compresses_it() {
+    let dir = std::env::temp_dir().join(format!("otp-local-compressed-page-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("assets")).unwrap();
+    let script: String = (0..2_000).map(|n| format!("export const step{n} = () => {n};\n")).collect();
+    let index = format!("<!doctype html><title>Verify</title>{}", "<p>a page of some size</p>".repeat(60));
+    std::fs::write(dir.join("index.html"), &index).unwrap();
+    std::fs::write(dir.join("assets/index.js"), &script).unwrap();
+    std::fs::write(dir.join("assets/small.css"), "body { margin: 0 }").unwrap();
+    std::fs::write(dir.join("assets/photo.png"), vec![0_u8; 4_000]).unwrap();
+    let url = start(&[("FRONTEND_DIST", &dir.display().to_string())]).await.unwrap();
+
+    let fetch = |path: &'static str, accept: Option<&'static str>| {
+        let url = url.clone();
+        async move {
+            let mut request = client().get(format!("{url}{path}"));
+            if let Some(accept) = accept {
+                request = request.header("accept-encoding", accept);
+            }
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK, "{path}");
+            let encoding = response.headers().get("content-encoding").map(|v| v.to_str().unwrap().to_owned());
+            let vary = response.headers().get("vary").map(|v| v.to_str().unwrap().to_owned());
+            let body = response.bytes().await.unwrap().to_vec();
+            (encoding, vary, body)
+        }
+    };
+    let read = |encoding: Option<&str>, body: &[u8]| -> String {
+        let mut text = String::new();
+        match encoding {
+            Some("gzip") => std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(body), &mut text),
+            Some("br") => {
+                std::io::Read::read_to_string(&mut brotli_decompressor::Decompressor::new(body, 4096), &mut text)
+            }
+            None => std::io::Read::read_to_string(&mut &body[..], &mut text),
+            Some(other) => panic!("unexpected encoding {other}"),
+        }
+        .unwrap();
+        text
+    };
+
+    for (accept, expected) in
+        [(Some("gzip"), Some("gzip")), (Some("br"), Some("br")), (Some("gzip, deflate, br"), Some("br")), (None, None)]
+    {
+        let (encoding, vary, body) = fetch("/assets/index.js", accept).await;
+        assert_eq!(encoding.as_deref(), expected, "Accept-Encoding: {accept:?}");
+        assert!(vary.is_some_and(|v| v.to_ascii_lowercase().contains("accept-encoding")), "{accept:?}");
+        assert_eq!(read(encoding.as_deref(), &body), script, "{accept:?}");
+        if expected.is_some() {
+            assert!(body.len() * 4 < script.len(), "{accept:?}: {} of {} bytes", body.len(), script.len());
+        }
+    }
+    // The page itself, through the single-page fallback too.
+    for path in ["/", "/verify/step/2"] {
+        let (encoding, _, body) = fetch(path, Some("gzip, br")).await;
+        assert_eq!(encoding.as_deref(), Some("br"), "{path}");
+        assert_eq!(read(encoding.as_deref(), &body), index, "{path}");
+    }
+    // Under 1,000 bytes, and images, go as they are.
+    for path in ["/assets/small.css", "/assets/photo.png"] {
+        let (encoding, _, _) = fetch(path, Some("gzip, br")).await;
+        assert_eq!(encoding, None, "{path}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[tokio::test]
 async fn with_vonage_credentials_there_is_no_simulator_and_no_dev_endpoint() {
     let url = start(&[
