@@ -128,10 +128,10 @@ async fn signed_get_item(
 fn main() {
     let calls: u32 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(2000).max(10);
     let url = start_backend();
-    shared::runtime::tls::install_crypto_provider();
+    shared::adapters::tls::install_crypto_provider();
     // Each handler call still formats its metrics line (part of its CPU); the line goes nowhere
     // instead of to the terminal, as in Lambda it goes to the log stream.
-    shared::runtime::metrics::set_sink(|line| {
+    shared::telemetry::metrics::set_sink(|line| {
         std::hint::black_box(line);
     });
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();

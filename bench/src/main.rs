@@ -143,7 +143,7 @@ async fn main() {
 
 async fn run() -> Result<(), String> {
     let options = Options::parse()?;
-    shared::runtime::tls::install_crypto_provider();
+    shared::adapters::tls::install_crypto_provider();
 
     let moto = Moto::start()?;
     let sim = Simulator::spawn(SimConfig::default()).await.map_err(|e| e.to_string())?;

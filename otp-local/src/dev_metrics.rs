@@ -18,7 +18,7 @@ pub fn tally() -> Arc<Mutex<Series>> {
         .get_or_init(|| {
             let tally = Arc::new(Mutex::new(Series::new()));
             let sums = tally.clone();
-            shared::runtime::metrics::set_sink(move |line| {
+            shared::telemetry::metrics::set_sink(move |line| {
                 add(&mut sums.lock().unwrap_or_else(|e| e.into_inner()), line)
             });
             tally

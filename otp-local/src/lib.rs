@@ -412,7 +412,7 @@ pub fn is_loopback_host(host: &str) -> bool {
         || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
-/// A handler's panic is a bug: logged where it happened (see `shared::runtime::telemetry`), answered here
+/// A handler's panic is a bug: logged where it happened (see `shared::telemetry`), answered here
 /// as any unexpected error is.
 fn panic_answer(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     from_lambda(shared::http::ApiError::Internal.into_response())

@@ -22,7 +22,7 @@ fn main() -> ExitCode {
 }
 
 async fn serve() -> ExitCode {
-    shared::runtime::telemetry::init();
+    shared::telemetry::init();
     let mut create_table = false;
     for arg in std::env::args().skip(1) {
         match arg.as_str() {

@@ -4,10 +4,11 @@ use time::OffsetDateTime;
 
 use shared::adapters::{DynamoStore, MemoryStore};
 use shared::domain::request_id::RequestId;
+use shared::domain::verification::Tally;
 use shared::domain::verification::{Finish, Verification};
+use shared::domain::write_id::WriteId;
 use shared::ports::{
-    AttemptError, Release, ReserveError, SendReservation, SendSubjects, Standing, StoreError, Tally, VerificationStore,
-    WriteId,
+    AttemptError, Release, ReserveError, SendReservation, SendSubjects, Standing, StoreError, VerificationStore,
 };
 
 pub enum LocalStore {

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 /// A client on rustls with ring, the one crypto provider the workspace builds.
 fn client() -> Client {
-    shared::runtime::tls::install_crypto_provider();
+    shared::adapters::tls::install_crypto_provider();
     Client::new()
 }
 

@@ -1,18 +1,37 @@
-//! What both functions share, in layers:
+//! What both functions share, in layers: each module uses only those of its own layer and the
+//! ones below (`tests/it/layers.rs` keeps it so).
 //!
-//! - [`domain`]: phone numbers, codes, request ids, keyed hashes, the verification record;
-//! - [`ports`]: what the service needs from the outside (a provider, a store), and [`clock`];
-//! - [`service`]: the verification rules, over the ports;
-//! - [`adapters`]: Vonage Verify, DynamoDB and memory behind the ports;
-//! - [`http`]: the edge in front of the service (errors, request rules, CloudFront, CORS);
-//! - [`runtime`]: settings, wiring, logging and TLS for a process.
+//! 1. The ground: [`domain`], the product's words, valid once held (phone numbers, codes, ids, the
+//!    keyed hashes, the verification record, the limits and prices); [`clock`], time as a port;
+//!    [`telemetry`], what every layer reports with (logs, metrics, a panic's answer).
+//! 2. [`ports`]: what the service needs from the outside (a provider, a store).
+//! 3. [`service`]: the verification rules, over the ports.
+//! 4. [`adapters`]: Vonage Verify, DynamoDB, memory, Turnstile and the token signer, behind the
+//!    ports, with their one TLS provider.
+//! 5. [`http`]: the edge in front of the service (errors, request rules, CloudFront, CORS).
+//! 6. [`runtime`]: a process's settings and its wiring at a cold start.
+//! 7. [`testing`] (feature `testing`): the harness the tests share.
 
-pub mod adapters;
+// 1. The ground.
 pub mod clock;
 pub mod domain;
-pub mod http;
+pub mod telemetry;
+
+// 2. What the service needs from outside.
 pub mod ports;
-pub mod runtime;
+
+// 3. The rules.
 pub mod service;
+
+// 4. Behind the ports.
+pub mod adapters;
+
+// 5. In front of the service.
+pub mod http;
+
+// 6. A process.
+pub mod runtime;
+
+// 7. The tests' harness.
 #[cfg(feature = "testing")]
 pub mod testing;

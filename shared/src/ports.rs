@@ -1,24 +1,22 @@
-//! What the verification service needs from the outside world. Adapters implement these:
-//! [`crate::adapters::vonage`] the provider, [`crate::adapters`] the stores.
+//! What the verification service needs from the outside world: a provider that sends codes and
+//! checks them, and a store. The adapters implement them.
 
 use std::future::Future;
 
 use time::OffsetDateTime;
 
 use crate::domain::channel::Delivery;
-use crate::domain::limits::{DayCount, MicroUsd, NumberState};
-use crate::domain::verification::{AttemptDenied, Finish, Verification};
-
+use crate::domain::limits::{DayCount, NumberState};
 use crate::domain::otp_code::OtpCode;
 use crate::domain::phone::PhoneNumber;
+use crate::domain::price::MicroUsd;
 use crate::domain::request_id::RequestId;
+use crate::domain::subject_key::SubjectKey;
+use crate::domain::verification::{AttemptDenied, Finish, ProviderRequestId, Tally, Verification};
+use crate::domain::write_id::WriteId;
 
 // ---------------------------------------------------------------------------------------------
 // Provider: who sends the SMS and checks the code.
-
-/// The provider's own id for a verification in flight.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProviderRequestId(pub String);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProviderError {
@@ -111,48 +109,6 @@ pub trait VerificationProvider: Send + Sync {
 // Store: verification records, each number's recent sends, and the counts that bound sends, all
 // expiring by TTL.
 
-/// A keyed hash (never the plain value) of a phone number or client IP.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct SubjectKey(pub String);
-
-/// Names one write (a reservation, a check's attempt) so that the store can tell a retry of it
-/// from a second write. A retry happens when an answer is lost: the SDK tries again a call whose
-/// first try timed out or lost its connection, though that first try may have been applied. A
-/// store applies a write at most once per id, and a retry of an applied write succeeds as the
-/// first did.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct WriteId(String);
-
-impl WriteId {
-    /// 128 random bits as 32 hex digits (within DynamoDB's 36-character `ClientRequestToken`).
-    pub fn generate() -> Self {
-        Self(uuid::Uuid::new_v4().simple().to_string())
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// The id as a store read it back; no check, since only the store's own writes carry it.
-    pub fn from_stored(id: impl Into<String>) -> Self {
-        Self(id.into())
-    }
-}
-
-/// The counts a send is tallied against beyond its client: its number, its number range and
-/// country (unverified sends on the UTC day of the send, the country's on one of its shards). The
-/// verification keeps it, so that entering the code credits them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Tally {
-    pub number: SubjectKey,
-    pub range: SubjectKey,
-    /// ISO 3166-1 alpha-2.
-    pub country: String,
-    pub shard: u32,
-    /// The UTC day of the send ([`crate::domain::limits::day_number`]).
-    pub day: i64,
-}
-
 /// Where a send's counts are kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SendSubjects {
@@ -242,7 +198,7 @@ pub enum SendDenied {
 }
 
 /// Why a store call failed, kept whole (the SDK's error and its sources) for the one log line
-/// that reports it; see [`crate::runtime::telemetry::error_chain`].
+/// that reports it; see [`crate::telemetry::error_chain`].
 pub type ErrorSource = Box<dyn std::error::Error + Send + Sync>;
 
 #[derive(Debug, thiserror::Error)]

@@ -6,20 +6,22 @@ use tracing::{info, warn};
 use crate::clock::Clock;
 use crate::domain::channel::{Channel, Delivery, VoiceCalls, workflow};
 use crate::domain::limits::{
-    ClientCap, MicroUsd, NumberRefusal, NumberRules, NumberState, SpendLimit, UnverifiedBudget, day_number, end_of_day,
+    ClientCap, NumberRefusal, NumberRules, NumberState, UnverifiedBudget, day_number, end_of_day,
 };
 use crate::domain::otp_code::OtpCode;
 use crate::domain::phone::PhoneNumber;
+use crate::domain::price::{MicroUsd, SpendLimit};
 use crate::domain::request_id::RequestId;
 use crate::domain::subject_key::SubjectHasher;
 use crate::domain::verification::{AttemptDenied, Finish, Verification, VerificationStatus};
+use crate::domain::verification::{ProviderRequestId, Tally};
+use crate::domain::write_id::WriteId;
 use crate::ports::{
-    AttemptError, CancelOutcome, CheckOutcome, NextStepOutcome, ProviderError, ProviderRequestId, Release,
-    ReserveError, SendDenied, SendReservation, SendSubjects, Standing, StartOutcome, StoreError, Tally,
-    VerificationProvider, VerificationStore, WriteId,
+    AttemptError, CancelOutcome, CheckOutcome, NextStepOutcome, ProviderError, Release, ReserveError, SendDenied,
+    SendReservation, SendSubjects, Standing, StartOutcome, StoreError, VerificationProvider, VerificationStore,
 };
-use crate::runtime::metrics::{self, Metric};
-use crate::runtime::telemetry::error_chain;
+use crate::telemetry::error_chain;
+use crate::telemetry::metrics::{self, Metric};
 
 /// The limits, all set by environment (see [`crate::runtime::config`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -662,11 +664,11 @@ mod tests {
             }
             let n = self.log(call);
             let scripted = self.starts.lock().unwrap().pop_front();
-            scripted.unwrap_or(Ok(StartOutcome::Started(ProviderRequestId(format!("p{n}")))))
+            scripted.unwrap_or(Ok(StartOutcome::Started(ProviderRequestId::parse(&format!("p{n}")).unwrap())))
         }
 
         async fn check(&self, id: &ProviderRequestId, code: &OtpCode) -> Result<CheckOutcome, ProviderError> {
-            self.log(format!("check {} {}", id.0, code.expose()));
+            self.log(format!("check {} {}", id.as_str(), code.expose()));
             let outcome = self.checks.lock().unwrap().pop_front().unwrap_or(Ok(CheckOutcome::Verified));
             let delay = self.check_delays.lock().unwrap().pop_front();
             if let Some(delay) = delay {
@@ -676,12 +678,12 @@ mod tests {
         }
 
         async fn cancel(&self, id: &ProviderRequestId) -> Result<CancelOutcome, ProviderError> {
-            self.log(format!("cancel {}", id.0));
+            self.log(format!("cancel {}", id.as_str()));
             Ok(self.cancels.lock().unwrap().pop_front().unwrap_or(CancelOutcome::Cancelled))
         }
 
         async fn next_step(&self, id: &ProviderRequestId) -> Result<NextStepOutcome, ProviderError> {
-            self.log(format!("next {}", id.0));
+            self.log(format!("next {}", id.as_str()));
             Ok(self.nexts.lock().unwrap().pop_front().unwrap_or(NextStepOutcome::Triggered))
         }
     }
@@ -732,7 +734,7 @@ mod tests {
         assert_eq!(sent.code_length, 6);
         assert_eq!(svc.provider.calls(), ["start +14155552671"]);
         let stored = svc.store.get(&sent.request_id, clock.now()).await.unwrap().unwrap();
-        assert_eq!(stored.provider_id, ProviderRequestId("p1".into()));
+        assert_eq!(stored.provider_id, ProviderRequestId::parse("p1").unwrap());
         assert_eq!(stored.phone_e164, "+14155552671");
         assert_eq!(stored.status, VerificationStatus::Pending);
     }
@@ -750,11 +752,11 @@ mod tests {
             .starts
             .lock()
             .unwrap()
-            .push_back(Ok(StartOutcome::Concurrent(Some(ProviderRequestId("p1".into())))));
+            .push_back(Ok(StartOutcome::Concurrent(Some(ProviderRequestId::parse("p1").unwrap()))));
         let second = svc.request_code(phone("+14155552671"), IP).await.unwrap();
         assert_eq!(svc.provider.calls()[1..], ["start +14155552671", "cancel p1", "start +14155552671"]);
         let stored = svc.store.get(&second.request_id, clock.now()).await.unwrap().unwrap();
-        assert_eq!(stored.provider_id, ProviderRequestId("p4".into()));
+        assert_eq!(stored.provider_id, ProviderRequestId::parse("p4").unwrap());
     }
 
     #[tokio::test]
@@ -762,7 +764,7 @@ mod tests {
         let (svc, clock) = service(gap(10));
         svc.request_code(phone("+14155552671"), IP).await.unwrap();
         clock.advance(Duration::seconds(10));
-        let in_flight = ProviderRequestId("p1".into());
+        let in_flight = ProviderRequestId::parse("p1").unwrap();
         svc.provider.starts.lock().unwrap().push_back(Ok(StartOutcome::Concurrent(Some(in_flight.clone()))));
         svc.provider.cancels.lock().unwrap().push_back(CancelOutcome::NotNow);
         let sent = svc.request_code(phone("+14155552671"), IP).await.unwrap();
@@ -794,7 +796,7 @@ mod tests {
         assert!(matches!(early, RequestCodeError::ResendTooSoon { retry_after_seconds: 30 }), "{early:?}");
 
         clock.advance(Duration::seconds(30));
-        let in_flight = ProviderRequestId("p1".into());
+        let in_flight = ProviderRequestId::parse("p1").unwrap();
         let concurrent = || Ok(StartOutcome::Concurrent(Some(in_flight.clone())));
         svc.provider.starts.lock().unwrap().push_back(concurrent());
         let call = svc.request_code_by(phone("+14155552671"), IP, CALL).await.unwrap();
@@ -836,7 +838,7 @@ mod tests {
         let (svc, clock) = service(Policy { voice: VoiceCalls::Automatic, ..policy() });
         let sms = svc.request_code(phone("+14155552671"), IP).await.unwrap();
         clock.advance(Duration::seconds(60));
-        let in_flight = Ok(StartOutcome::Concurrent(Some(ProviderRequestId("p1".into()))));
+        let in_flight = Ok(StartOutcome::Concurrent(Some(ProviderRequestId::parse("p1").unwrap())));
         svc.provider.starts.lock().unwrap().push_back(in_flight);
         let call = svc.request_code_by(phone("+14155552671"), IP, CALL).await.unwrap();
         assert_eq!(svc.provider.calls()[1..], ["start +14155552671 voice", "next p1"]);
@@ -875,7 +877,7 @@ mod tests {
             .starts
             .lock()
             .unwrap()
-            .push_back(Ok(StartOutcome::Concurrent(Some(ProviderRequestId("p1".into())))));
+            .push_back(Ok(StartOutcome::Concurrent(Some(ProviderRequestId::parse("p1").unwrap()))));
         svc.provider.cancels.lock().unwrap().push_back(CancelOutcome::NotNow);
         let resent = svc.request_code(phone("+14155552671"), IP).await.unwrap();
         assert_eq!((resent.channel, resent.expires_at), (Channel::Voice, clock.now() + Duration::seconds(150)));

@@ -13,10 +13,11 @@ use crate::adapters::MemoryStore;
 use crate::adapters::vonage::VonageClient;
 pub use crate::clock::ManualClock;
 use crate::domain::request_id::RequestId;
+use crate::domain::verification::Tally;
 use crate::domain::verification::{Finish, Verification};
+use crate::domain::write_id::WriteId;
 use crate::ports::{
-    AttemptError, Release, ReserveError, SendReservation, SendSubjects, Standing, StoreError, Tally, VerificationStore,
-    WriteId,
+    AttemptError, Release, ReserveError, SendReservation, SendSubjects, Standing, StoreError, VerificationStore,
 };
 use crate::runtime::bootstrap::HandlerDeps;
 use crate::runtime::config::{Config, Settings, TokenConfig};
@@ -24,6 +25,11 @@ use crate::runtime::config::{Config, Settings, TokenConfig};
 pub const TEST_HASH_KEY: &str = "test-only-hash-key-0123456789abcdef";
 
 /// The record cipher the test settings' `PHONE_HASH_KEY` gives.
+/// A store key for a test's named subject: the name's keyed hash, as the service makes one.
+pub fn subject_key(name: &str) -> crate::domain::subject_key::SubjectKey {
+    crate::domain::subject_key::SubjectHasher::new("test-subject-key".into()).ip(name)
+}
+
 pub fn test_cipher() -> crate::adapters::RecordCipher {
     crate::adapters::RecordCipher::derive(&TEST_HASH_KEY.into())
 }

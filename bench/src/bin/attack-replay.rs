@@ -12,8 +12,8 @@ use phonenumber::country::Id;
 use phonenumber::metadata::DATABASE;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use shared::domain::limits::MicroUsd;
 use shared::domain::phone::{CountryAllowList, PhoneNumber};
+use shared::domain::price::MicroUsd;
 use shared::domain::price::PriceTable;
 
 const ORIGIN_SECRET: &str = "replay-origin-secret-0123456789abcdef";

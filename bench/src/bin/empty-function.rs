@@ -5,6 +5,6 @@ use lambda_http::{Body, Error, Response, run, service_fn};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    shared::runtime::telemetry::init();
+    shared::telemetry::init();
     run(service_fn(|_| async { Ok::<_, std::convert::Infallible>(Response::new(Body::Empty)) })).await
 }

@@ -33,7 +33,7 @@ async fn trace_logs_of_every_flow_hold_no_number_code_or_secret() {
         .with_writer(move || writer.clone())
         .json()
         .finish()
-        .with(shared::runtime::telemetry::filter(LevelFilter::TRACE));
+        .with(shared::telemetry::filter(LevelFilter::TRACE));
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let key = shared::adapters::token_signer::TokenSigner::generate_pem();

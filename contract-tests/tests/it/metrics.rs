@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use shared::adapters::vonage::VonageClient;
 use shared::clock::ManualClock;
 use shared::runtime::bootstrap::HandlerDeps;
-use shared::runtime::metrics::{self, Metric};
+use shared::telemetry::metrics::{self, Metric};
 use shared::testing::{FailingStore, Harness, config, event};
 use vonage_sim::{Fault, SimConfig};
 

@@ -8,7 +8,7 @@ use lambda_http::{Error, run, service_fn};
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     let metadata = shared::domain::phone::MetadataLoad::start();
-    shared::runtime::telemetry::init();
+    shared::telemetry::init();
     let deps = shared::runtime::bootstrap::lambda_deps_or_exit().await;
     metadata.wait();
     run(service_fn(|req| async { Ok::<_, Infallible>(request_otp::handle(&deps, req).await) })).await

@@ -7,7 +7,7 @@ use lambda_http::{Error, run, service_fn};
 // One event at a time per instance: a single-threaded runtime starts faster and uses less memory.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    shared::runtime::telemetry::init();
+    shared::telemetry::init();
     let deps = shared::runtime::bootstrap::lambda_deps_with_tokens_or_exit().await;
     run(service_fn(|req| async { Ok::<_, Infallible>(verify_otp::handle(&deps, req).await) })).await
 }

@@ -33,12 +33,16 @@ use time::OffsetDateTime;
 
 use super::RecordCipher;
 use crate::domain::channel::Channel;
-use crate::domain::limits::{DayCount, MicroUsd, NumberState, end_of_day};
+use crate::domain::limits::{DayCount, NumberState, end_of_day};
+use crate::domain::price::MicroUsd;
 use crate::domain::request_id::RequestId;
+use crate::domain::subject_key::SubjectKey;
 use crate::domain::verification::{AttemptDenied, Finish, Verification, VerificationStatus};
+use crate::domain::verification::{ProviderRequestId, Tally};
+use crate::domain::write_id::WriteId;
 use crate::ports::{
-    AttemptError, ProviderRequestId, Release, ReserveError, SendDenied, SendReservation, SendSubjects, Standing,
-    StoreError, SubjectKey, Tally, VerificationStore, WriteId,
+    AttemptError, Release, ReserveError, SendDenied, SendReservation, SendSubjects, Standing, StoreError,
+    VerificationStore,
 };
 
 /// The table's partition key.
@@ -101,7 +105,7 @@ impl DynamoStore {
         timeouts: aws_sdk_dynamodb::config::timeout::TimeoutConfig,
     ) -> Self {
         let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .http_client(crate::runtime::tls::aws_http_client())
+            .http_client(crate::adapters::tls::aws_http_client())
             .timeout_config(timeouts)
             .load()
             .await;
@@ -125,7 +129,7 @@ impl DynamoStore {
         use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
         let config = aws_sdk_dynamodb::Config::builder()
             .behavior_version(BehaviorVersion::latest())
-            .http_client(crate::runtime::tls::aws_http_client())
+            .http_client(crate::adapters::tls::aws_http_client())
             .region(Region::new("us-east-1"))
             .credentials_provider(Credentials::new("local", "local", None, None, "local"))
             .endpoint_url(endpoint)
@@ -295,7 +299,7 @@ impl DynamoStore {
         };
         let mut item = Item::from([
             (PARTITION_KEY.to_owned(), Self::key(&v.id)),
-            ("provider_id".to_owned(), s(&v.provider_id.0)),
+            ("provider_id".to_owned(), s(v.provider_id.as_str())),
             ("channel".to_owned(), s(v.channel.as_str())),
             (SEALED_PHONE.to_owned(), s(self.cipher.seal(&record_key(&v.id), &v.phone_e164))),
             ("created_at".to_owned(), epoch(v.created_at)),
@@ -310,8 +314,8 @@ impl DynamoStore {
         }
         if let Some(tally) = &v.tally {
             let tally = HashMap::from([
-                ("number".to_owned(), s(&tally.number.0)),
-                ("range".to_owned(), s(&tally.range.0)),
+                ("number".to_owned(), s(tally.number.as_str())),
+                ("range".to_owned(), s(tally.range.as_str())),
                 ("country".to_owned(), s(&tally.country)),
                 ("shard".to_owned(), n(tally.shard)),
                 ("day".to_owned(), int(tally.day)),
@@ -355,7 +359,7 @@ impl DynamoStore {
         };
         Ok(Verification {
             id,
-            provider_id: ProviderRequestId(text("provider_id")?),
+            provider_id: ProviderRequestId::parse(&text("provider_id")?).ok_or_else(|| bad("provider_id"))?,
             phone_e164,
             channel,
             created_at: when("created_at")?,
@@ -785,17 +789,17 @@ fn record_key(id: &RequestId) -> String {
 
 /// The item holding a number's recent sends.
 fn number_key(number: &SubjectKey) -> AttributeValue {
-    s(format!("number#{}", number.0))
+    s(format!("number#{}", number.as_str()))
 }
 
 /// A client's count of sends in the UTC hour from `hour`.
 fn client_key(subjects: &SendSubjects, hour: OffsetDateTime) -> AttributeValue {
-    s(format!("count#{}#{}", subjects.client.0, hour.unix_timestamp()))
+    s(format!("count#{}#{}", subjects.client.as_str(), hour.unix_timestamp()))
 }
 
 /// A range's counts on `day`.
 fn range_string(tally: &Tally, day: i64) -> String {
-    format!("range#{}#{day}", tally.range.0)
+    format!("range#{}#{day}", tally.range.as_str())
 }
 
 fn range_key(tally: &Tally, day: i64) -> AttributeValue {
@@ -864,8 +868,8 @@ fn read_tally(value: &AttributeValue) -> Option<Tally> {
     let map = value.as_m().ok()?;
     let text = |field: &str| map.get(field)?.as_s().ok().cloned();
     Some(Tally {
-        number: SubjectKey(text("number")?),
-        range: SubjectKey(text("range")?),
+        number: SubjectKey::parse(&text("number")?)?,
+        range: SubjectKey::parse(&text("range")?)?,
         country: text("country")?,
         shard: get_int(map, "shard")?.try_into().ok()?,
         day: get_int(map, "day")?,

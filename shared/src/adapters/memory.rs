@@ -6,12 +6,17 @@ use std::sync::Mutex;
 
 use time::OffsetDateTime;
 
-use crate::domain::limits::{DayCount, MicroUsd, NumberState, end_of_day};
+use crate::domain::limits::{DayCount, NumberState, end_of_day};
+
+use crate::domain::price::MicroUsd;
 use crate::domain::request_id::RequestId;
+use crate::domain::subject_key::SubjectKey;
+use crate::domain::verification::Tally;
 use crate::domain::verification::{AttemptDenied, Finish, Verification, VerificationStatus};
+use crate::domain::write_id::WriteId;
 use crate::ports::{
-    AttemptError, Release, ReserveError, SendDenied, SendReservation, SendSubjects, Standing, StoreError, SubjectKey,
-    Tally, VerificationStore, WriteId,
+    AttemptError, Release, ReserveError, SendDenied, SendReservation, SendSubjects, Standing, StoreError,
+    VerificationStore,
 };
 
 #[derive(Debug, Default)]
@@ -38,7 +43,7 @@ struct State {
 /// (`country#<country>#<shard>#<day>`) counts on `day`.
 fn day_key(tally: &Tally, range: bool, day: i64) -> String {
     if range {
-        format!("range#{}#{day}", tally.range.0)
+        format!("range#{}#{day}", tally.range.as_str())
     } else {
         format!("country#{}#{}#{day}", tally.country, tally.shard)
     }

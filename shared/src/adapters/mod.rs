@@ -1,10 +1,12 @@
 //! The adapters behind the ports: Vonage Verify (the provider), DynamoDB (the deployed store,
 //! with its sealed fields) and memory (the test fake and the local store); and Cloudflare
-//! Turnstile, the optional bot check in front of request-otp.
+//! Turnstile, the optional bot check in front of request-otp; and the one TLS provider they all
+//! use ([`tls`]).
 
 pub mod dynamo;
 pub mod memory;
 pub mod record_cipher;
+pub mod tls;
 pub mod token_signer;
 pub mod turnstile;
 pub mod vonage;

@@ -59,7 +59,7 @@ pub struct Turnstile {
 
 impl Turnstile {
     pub fn new(settings: TurnstileSettings) -> Self {
-        crate::runtime::tls::install_crypto_provider();
+        crate::adapters::tls::install_crypto_provider();
         let http = reqwest::Client::builder()
             .connect_timeout(settings.timeout)
             .user_agent(concat!("phone-verification/", env!("CARGO_PKG_VERSION")))

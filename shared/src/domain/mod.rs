@@ -12,3 +12,4 @@ pub mod relying_party;
 pub mod request_id;
 pub mod subject_key;
 pub mod verification;
+pub mod write_id;

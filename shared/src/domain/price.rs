@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::domain::limits::MicroUsd;
+use crate::domain::channel::{Channel, VoiceCalls};
 
 /// The default for a country the SMS table does not list.
 const SMS_UNLISTED: &str = "0.40";
@@ -167,6 +167,75 @@ impl PriceTable {
     }
 }
 
+/// Money in millionths of a US dollar.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct MicroUsd(pub u64);
+
+impl MicroUsd {
+    /// In US dollars, for a metric.
+    pub fn dollars(self) -> f64 {
+        self.0 as f64 / 1_000_000.0
+    }
+
+    /// Parses `0.05`, `10`, `12.345678`.
+    pub fn parse(text: &str) -> Option<Self> {
+        let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+        if whole.is_empty() && fraction.is_empty()
+            || fraction.len() > 6
+            || !whole.bytes().chain(fraction.bytes()).all(|b| b.is_ascii_digit())
+        {
+            return None;
+        }
+        let whole: u64 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
+        let fraction: u64 = format!("{fraction:0<6}").parse().ok()?;
+        whole.checked_mul(1_000_000)?.checked_add(fraction).map(Self)
+    }
+}
+
+impl std::fmt::Display for MicroUsd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "${}.{:02}", self.0 / 1_000_000, (self.0 % 1_000_000) / 10_000)
+    }
+}
+
+/// A day's spend budget, split over `shards` counters (each send adds its price to one): each
+/// counter stops at its share, so the day never passes the budget.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpendLimit {
+    pub daily: MicroUsd,
+    /// One SMS's price, and one call's.
+    pub sms: PriceTable,
+    pub voice: PriceTable,
+}
+
+impl SpendLimit {
+    /// How many counters share the budget: as many as the store needs to take the load
+    /// (`max_shards`), but few enough that each share holds ten of the dearest SMS, so that
+    /// shares do not strand much of the budget.
+    pub fn shards(&self, max_shards: u32) -> u32 {
+        let dearest = self.sms.dearest().max(self.voice.dearest()).0.max(1);
+        let by_budget = self.daily.0 / dearest.saturating_mul(10);
+        u32::try_from(by_budget).unwrap_or(u32::MAX).clamp(1, max_shards.max(1))
+    }
+
+    /// What a send by `channel` to `country` is counted at: with automatic calls, an SMS also
+    /// costs the call that follows it unless the code is entered first.
+    pub fn price(&self, country: &str, channel: Channel, calls: VoiceCalls) -> MicroUsd {
+        match (channel, calls) {
+            (Channel::Voice, _) => self.voice.price(country),
+            (Channel::Sms, VoiceCalls::Automatic) => {
+                MicroUsd(self.sms.price(country).0.saturating_add(self.voice.price(country).0))
+            }
+            (Channel::Sms, _) => self.sms.price(country),
+        }
+    }
+
+    /// One counter's share of the day's budget.
+    pub fn share(&self, shards: u32) -> MicroUsd {
+        MicroUsd(self.daily.0 / u64::from(shards.max(1)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,5 +260,16 @@ mod tests {
         for bad in ["GB", "GB=cheap", "Narnia=0.1", "GB=-1"] {
             assert!(PriceTable::sms().with_overrides(bad).unwrap_err().contains('`'), "{bad}");
         }
+    }
+
+    #[test]
+    fn money_parses_to_the_millionth() {
+        assert_eq!(MicroUsd::parse("10.40"), Some(MicroUsd(10_400_000)));
+        assert_eq!(MicroUsd::parse("0.0079"), Some(MicroUsd(7_900)));
+        assert_eq!(MicroUsd::parse("50"), Some(MicroUsd(50_000_000)));
+        for bad in ["", ".", "1.2345678", "-1", "1e3", "ten"] {
+            assert_eq!(MicroUsd::parse(bad), None, "{bad}");
+        }
+        assert_eq!(MicroUsd(10_400_000).to_string(), "$10.40");
     }
 }

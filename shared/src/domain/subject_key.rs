@@ -7,7 +7,23 @@ use sha2::Sha256;
 
 use crate::domain::limits::{client_network, number_range};
 use crate::domain::phone::PhoneNumber;
-use crate::ports::SubjectKey;
+
+/// A keyed hash (never the plain value) of a phone number, a number range or a client: 64 hex
+/// digits of HMAC-SHA256.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SubjectKey(String);
+
+impl SubjectKey {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// A key as a store read it back: 64 lowercase hex digits, or nothing.
+    pub fn parse(stored: &str) -> Option<Self> {
+        let is_hex = stored.len() == 64 && stored.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        is_hex.then(|| Self(stored.to_owned()))
+    }
+}
 
 #[derive(Clone)]
 pub struct SubjectHasher {
@@ -53,6 +69,15 @@ impl std::fmt::Debug for SubjectHasher {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_reads_back_only_as_the_hasher_writes_it() {
+        let key = SubjectHasher::new("k".into()).ip("203.0.113.7");
+        assert_eq!(SubjectKey::parse(key.as_str()), Some(key.clone()));
+        for stored in ["", "phone", &key.as_str().to_uppercase(), &key.as_str()[1..], &format!("{}0", key.as_str())] {
+            assert_eq!(SubjectKey::parse(stored), None, "{stored:?}");
+        }
+    }
     use crate::domain::phone::CountryAllowList;
 
     #[test]

@@ -5,7 +5,38 @@ use time::OffsetDateTime;
 
 use crate::domain::channel::Channel;
 use crate::domain::request_id::RequestId;
-use crate::ports::{ProviderRequestId, Tally};
+use crate::domain::subject_key::SubjectKey;
+
+/// The provider's own id for a verification in flight: 1 to 128 printable ASCII characters (a
+/// UUID for Vonage's v2, 32 hex digits for its v1). The adapter still escapes it in a path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderRequestId(String);
+
+impl ProviderRequestId {
+    /// The id as the provider (or a store, reading it back) gave it, if it is one.
+    pub fn parse(id: &str) -> Option<Self> {
+        let printable = id.bytes().all(|b| b.is_ascii_graphic());
+        (printable && (1..=128).contains(&id.len())).then(|| Self(id.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The counts a send is tallied against beyond its client: its number, its number range and
+/// country (unverified sends on the UTC day of the send, the country's on one of its shards). The
+/// verification keeps it, so that entering the code credits them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tally {
+    pub number: SubjectKey,
+    pub range: SubjectKey,
+    /// ISO 3166-1 alpha-2.
+    pub country: String,
+    pub shard: u32,
+    /// The UTC day of the send ([`crate::domain::limits::day_number`]).
+    pub day: i64,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VerificationStatus {
@@ -83,4 +114,21 @@ pub enum Finish {
     Verified { at: OffsetDateTime },
     Locked,
     Expired,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_provider_id_is_printable_ascii_of_1_to_128_characters() {
+        for id in
+            ["c11236f4-00bf-4b89-84ba-88b25df97315", "abcdef0123456789abcdef0123456789", "a/../b", &"x".repeat(128)]
+        {
+            assert_eq!(ProviderRequestId::parse(id).map(|p| p.as_str().to_owned()), Some(id.to_owned()), "{id}");
+        }
+        for id in ["", "a b", "a\nb", "é", &"x".repeat(129)] {
+            assert_eq!(ProviderRequestId::parse(id), None, "{id:?}");
+        }
+    }
 }

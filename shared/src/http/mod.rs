@@ -25,9 +25,9 @@ use crate::adapters::turnstile::BotCheckError;
 use crate::domain::phone::PhoneError;
 use crate::domain::verification::AttemptDenied;
 use crate::ports::{ProviderError, StoreError};
-use crate::runtime::metrics::{self, Metric};
-use crate::runtime::telemetry::error_chain;
 use crate::service::{CheckCodeError, RequestCodeError};
+use crate::telemetry::error_chain;
+use crate::telemetry::metrics::{self, Metric};
 
 /// What to tell a client to wait when the provider throttles without saying for how long.
 const DEFAULT_PROVIDER_RETRY_SECONDS: u64 = 5;
@@ -198,10 +198,10 @@ pub fn json_response(status: StatusCode, body: &Value) -> Response<Body> {
 
 /// Runs one JSON endpoint: answers CORS preflights, applies the request rules, hands the parsed
 /// request to `endpoint`, maps any error to its response (with `error_fields` added to the body),
-/// writes what the request measured (`runtime::metrics`), and puts CORS and caching headers on
+/// writes what the request measured (`telemetry::metrics`), and puts CORS and caching headers on
 /// whatever comes back. A panic inside `endpoint` (a bug)
 /// is answered as any unexpected error, 500 `internal_error`, and logged by the panic hook that
-/// [`crate::runtime::telemetry::init`] installs.
+/// [`crate::telemetry::init`] installs.
 pub async fn serve_json<F, Fut>(
     req: Request,
     edge: &Edge,
@@ -219,7 +219,7 @@ where
         let _in_flight = req.lambda_context_ref().map(|context| {
             let mut answer = ApiError::Internal.into_response_with(error_fields);
             edge.cors.decorate(&req, &mut answer);
-            crate::runtime::panic_answer::register(&context.request_id, answer)
+            crate::telemetry::panic_answer::register(&context.request_id, answer)
         });
         metrics::scope(async {
             let outcome = match edge.client_ip(&req).and_then(|client_ip| JsonRequest::parse(&req, client_ip)) {
@@ -269,7 +269,8 @@ mod tests {
         let req = request_with(&[("origin", "https://verify.example.com")]).with_lambda_context(context);
         let edge = Edge::new(Cors::parse("https://verify.example.com").unwrap(), None);
         let response = serve_json(req, &edge, &[("verified", Value::Bool(false))], |_| async {
-            let (request_id, posted) = crate::runtime::panic_answer::registered().expect("registered during the call");
+            let (request_id, posted) =
+                crate::telemetry::panic_answer::registered().expect("registered during the call");
             assert_eq!(request_id, "8476a536-e9f4-11e8-9739-2dfe598c3fcd");
             let posted: Value = serde_json::from_slice(&posted).unwrap();
             assert_eq!(posted["statusCode"], 500);
@@ -281,7 +282,7 @@ mod tests {
         })
         .await;
         assert_eq!(response.status(), StatusCode::OK);
-        assert!(crate::runtime::panic_answer::registered().is_none(), "cleared when the call ends");
+        assert!(crate::telemetry::panic_answer::registered().is_none(), "cleared when the call ends");
     }
 
     #[tokio::test]

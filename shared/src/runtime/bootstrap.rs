@@ -39,7 +39,7 @@ pub enum StartupError {
 impl<P: VerificationProvider, S: VerificationStore, C: Clock> HandlerDeps<P, S, C> {
     pub fn new(config: Config, provider: P, store: S, clock: C) -> Self {
         let hasher = SubjectHasher::new(config.phone_hash_key);
-        crate::runtime::metrics::set_namespace(config.metrics_namespace);
+        crate::telemetry::metrics::set_namespace(config.metrics_namespace);
         Self {
             service: VerificationService::new(provider, store, clock, hasher, config.policy),
             edge: config.edge,

@@ -10,10 +10,11 @@ use crate::adapters::token_signer::TokenSigner;
 use crate::adapters::turnstile::{DEFAULT_SITEVERIFY_URL, TurnstileSettings};
 use crate::adapters::vonage::{VonageApi, VonageSettings};
 use crate::domain::channel::VoiceCalls;
-use crate::domain::limits::{MicroUsd, NumberRules, SpendLimit, UnverifiedBudget};
+use crate::domain::limits::{NumberRules, UnverifiedBudget};
 use crate::domain::otp_code::{MAX_CODE_LENGTH, MIN_CODE_LENGTH};
 use crate::domain::phone::CountryAllowList;
 use crate::domain::price::PriceTable;
+use crate::domain::price::{MicroUsd, SpendLimit};
 use crate::domain::relying_party::RelyingParties;
 use crate::http::{Cors, Edge};
 use crate::service::Policy;
@@ -141,7 +142,7 @@ impl Config {
 
 /// CloudWatch's rule for a namespace: 1 to 255 of letters, digits and `.-_/#:`, not `AWS/…`.
 fn metrics_namespace<F: Fn(&str) -> Option<String>>(s: &Settings<F>) -> Result<String, ConfigError> {
-    let namespace = s.get("METRICS_NAMESPACE").unwrap_or_else(|| crate::runtime::metrics::DEFAULT_NAMESPACE.into());
+    let namespace = s.get("METRICS_NAMESPACE").unwrap_or_else(|| crate::telemetry::metrics::DEFAULT_NAMESPACE.into());
     let valid = (1..=255).contains(&namespace.len())
         && namespace.bytes().all(|b| b.is_ascii_alphanumeric() || b".-_/#: ".contains(&b))
         && !namespace.starts_with("AWS/");

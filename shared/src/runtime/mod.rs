@@ -1,9 +1,4 @@
-//! What runs the service in a process: settings, wiring at a cold start, logging, metrics, the
-//! TLS provider, and the answer a panic gets.
+//! A process at its start: the settings, read and checked, and the wiring of a cold start.
 
 pub mod bootstrap;
 pub mod config;
-pub mod metrics;
-pub mod panic_answer;
-pub mod telemetry;
-pub mod tls;

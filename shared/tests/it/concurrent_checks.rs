@@ -13,10 +13,11 @@ use shared::domain::phone::{CountryAllowList, PhoneNumber};
 use shared::domain::request_id::RequestId;
 use shared::domain::subject_key::SubjectHasher;
 use shared::domain::verification::AttemptDenied;
+use shared::domain::verification::Tally;
 use shared::domain::verification::{Finish, Verification};
+use shared::domain::write_id::WriteId;
 use shared::ports::{
-    AttemptError, Release, ReserveError, SendReservation, SendSubjects, Standing, StoreError, Tally, VerificationStore,
-    WriteId,
+    AttemptError, Release, ReserveError, SendReservation, SendSubjects, Standing, StoreError, VerificationStore,
 };
 use shared::service::{CheckCodeError, VerificationService};
 use time::OffsetDateTime;

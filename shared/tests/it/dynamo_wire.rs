@@ -5,8 +5,11 @@
 
 use serde_json::{Value, json};
 use shared::adapters::DynamoStore;
-use shared::domain::limits::{MicroUsd, NumberState, day_number};
-use shared::ports::{SendReservation, SendSubjects, SubjectKey, Tally, VerificationStore, WriteId};
+use shared::domain::limits::{NumberState, day_number};
+use shared::domain::price::MicroUsd;
+use shared::domain::verification::Tally;
+use shared::domain::write_id::WriteId;
+use shared::ports::{SendReservation, SendSubjects, VerificationStore};
 use time::{Duration, OffsetDateTime};
 use wiremock::matchers::{header, method};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -31,13 +34,13 @@ fn reservation() -> SendReservation {
         now,
         subjects: SendSubjects {
             tally: Tally {
-                number: SubjectKey("phone".into()),
-                range: SubjectKey("range".into()),
+                number: shared::testing::subject_key("phone"),
+                range: shared::testing::subject_key("range"),
                 country: "US".into(),
                 shard: 0,
                 day: day_number(now),
             },
-            client: SubjectKey("ip".into()),
+            client: shared::testing::subject_key("ip"),
             window_start: now,
             spend_shard: 0,
         },

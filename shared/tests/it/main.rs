@@ -4,6 +4,7 @@
 mod concurrent_checks;
 mod dynamo_unreachable;
 mod dynamo_wire;
+mod layers;
 mod lost_answers;
 mod service_dynamodb;
 mod store_contract;

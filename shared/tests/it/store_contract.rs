@@ -6,12 +6,14 @@ use std::future::Future;
 use std::sync::Arc;
 
 use shared::clock::{Clock, ManualClock};
-use shared::domain::limits::{DayCount, MicroUsd, NumberState, day_number, end_of_day};
+use shared::domain::limits::{DayCount, NumberState, day_number, end_of_day};
+use shared::domain::price::MicroUsd;
 use shared::domain::request_id::RequestId;
 use shared::domain::verification::{AttemptDenied, Finish, RECORD_RETENTION, Verification, VerificationStatus};
+use shared::domain::verification::{ProviderRequestId, Tally};
+use shared::domain::write_id::WriteId;
 use shared::ports::{
-    AttemptError, ProviderRequestId, Release, ReserveError, SendDenied, SendReservation, SendSubjects, Standing,
-    SubjectKey, Tally, VerificationStore, WriteId,
+    AttemptError, Release, ReserveError, SendDenied, SendReservation, SendSubjects, Standing, VerificationStore,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -53,13 +55,13 @@ fn subjects(now: OffsetDateTime, number: &str, client: &str, range: &str) -> Sen
     let hour = now.unix_timestamp().div_euclid(3600) * 3600;
     SendSubjects {
         tally: Tally {
-            number: SubjectKey(number.into()),
-            range: SubjectKey(range.into()),
+            number: shared::testing::subject_key(number),
+            range: shared::testing::subject_key(range),
             country: format!("{range}-country"),
             shard: 0,
             day: day_number(now),
         },
-        client: SubjectKey(client.into()),
+        client: shared::testing::subject_key(client),
         window_start: OffsetDateTime::from_unix_timestamp(hour).unwrap(),
         spend_shard: 0,
     }
@@ -285,7 +287,7 @@ async fn a_verification_credits_its_tally_once(store: impl VerificationStore) {
 fn verification(now: OffsetDateTime) -> Verification {
     Verification {
         id: RequestId::generate(),
-        provider_id: ProviderRequestId("provider-1".into()),
+        provider_id: ProviderRequestId::parse("provider-1").unwrap(),
         phone_e164: "+14155552671".into(),
         channel: shared::domain::channel::Channel::Voice,
         created_at: now,
@@ -321,7 +323,7 @@ async fn records_are_created_once_and_read_back(store: impl VerificationStore) {
     let v = verification(now);
     store.create(&v).await.unwrap();
     assert_eq!(store.get(&v.id, now).await.unwrap(), Some(v.clone()));
-    let other = Verification { provider_id: ProviderRequestId("provider-2".into()), ..v.clone() };
+    let other = Verification { provider_id: ProviderRequestId::parse("provider-2").unwrap(), ..v.clone() };
     assert!(store.create(&other).await.is_err(), "another record under the same id must fail");
     assert_eq!(store.get(&RequestId::generate(), now).await.unwrap(), None);
 }
@@ -557,7 +559,7 @@ async fn a_record_written_before_numbers_were_sealed_still_reads() {
         .put_item()
         .table_name(store.table())
         .item("pk", s(&format!("v#{}", v.id)))
-        .item("provider_id", s(&v.provider_id.0))
+        .item("provider_id", s(v.provider_id.as_str()))
         .item("phone", s(&v.phone_e164))
         .item("created_at", n(v.created_at))
         .item("expires_at", n(v.expires_at))

@@ -6,9 +6,8 @@ use shared::adapters::vonage::VonageClient;
 use shared::domain::otp_code::OtpCode;
 use shared::domain::phone::{CountryAllowList, PhoneNumber};
 use shared::domain::request_id::RequestId;
-use shared::ports::{
-    CancelOutcome, CheckOutcome, NextStepOutcome, ProviderError, ProviderRequestId, StartOutcome, VerificationProvider,
-};
+use shared::domain::verification::ProviderRequestId;
+use shared::ports::{CancelOutcome, CheckOutcome, NextStepOutcome, ProviderError, StartOutcome, VerificationProvider};
 use vonage_sim::{Fault, Running, SimConfig, Simulator};
 
 async fn setup(api: &str) -> (Running, VonageClient) {

@@ -9,9 +9,8 @@ use shared::domain::channel::{Channel, Delivery};
 use shared::domain::otp_code::OtpCode;
 use shared::domain::phone::{CountryAllowList, PhoneNumber};
 use shared::domain::request_id::RequestId;
-use shared::ports::{
-    CancelOutcome, CheckOutcome, NextStepOutcome, ProviderError, ProviderRequestId, StartOutcome, VerificationProvider,
-};
+use shared::domain::verification::ProviderRequestId;
+use shared::ports::{CancelOutcome, CheckOutcome, NextStepOutcome, ProviderError, StartOutcome, VerificationProvider};
 use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -43,7 +42,7 @@ fn code() -> OtpCode {
 }
 
 fn id() -> ProviderRequestId {
-    ProviderRequestId("c11236f4-00bf-4b89-84ba-88b25df97315".into())
+    ProviderRequestId::parse("c11236f4-00bf-4b89-84ba-88b25df97315").unwrap()
 }
 
 async fn answer(server: &MockServer, verb: &str, at: &str, status: u16, body: Value) {
@@ -72,7 +71,7 @@ async fn expect_v2_start(server: &MockServer, body: Value) {
     Mock::given(method("POST"))
         .and(path("/v2/verify"))
         .and(body_json(body))
-        .respond_with(ResponseTemplate::new(202).set_body_json(json!({"request_id": id().0})))
+        .respond_with(ResponseTemplate::new(202).set_body_json(json!({"request_id": id().as_str()})))
         .expect(1)
         .mount(server)
         .await;
@@ -84,7 +83,7 @@ async fn expect_v1_start(server: &MockServer, body: Value) {
     Mock::given(method("POST"))
         .and(path("/verify/json"))
         .and(body_json(body))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"request_id": id().0, "status": "0"})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"request_id": id().as_str(), "status": "0"})))
         .expect(1)
         .mount(server)
         .await;
@@ -111,7 +110,7 @@ async fn v2_start_sends_the_documented_request() {
         .and(header("authorization", BASIC))
         .and(header("content-type", "application/json"))
         .and(body_json(v2_start_body(&client_ref)))
-        .respond_with(ResponseTemplate::new(202).set_body_json(json!({"request_id": id().0})))
+        .respond_with(ResponseTemplate::new(202).set_body_json(json!({"request_id": id().as_str()})))
         .expect(1)
         .mount(&server)
         .await;
@@ -125,7 +124,7 @@ async fn v2_start_maps_every_answer() {
     let c = client(&server, VonageApi::V2, "10000");
     let r = RequestId::generate();
     let cases: Vec<(u16, Value, Result<StartOutcome, ProviderError>)> = vec![
-        (409, json!({"title": "Conflict", "request_id": id().0}), Ok(StartOutcome::Concurrent(Some(id())))),
+        (409, json!({"title": "Conflict", "request_id": id().as_str()}), Ok(StartOutcome::Concurrent(Some(id())))),
         (409, json!({"title": "Conflict"}), Ok(StartOutcome::Concurrent(None))),
         (
             422,
@@ -162,12 +161,14 @@ async fn v2_start_maps_every_answer() {
 async fn v2_check_cancel_and_next_use_the_request_path() {
     let server = MockServer::start().await;
     let c = client(&server, VonageApi::V2, "10000");
-    let at = format!("/v2/verify/{}", id().0);
+    let at = format!("/v2/verify/{}", id().as_str());
     Mock::given(method("POST"))
         .and(path(at.as_str()))
         .and(header("authorization", BASIC))
         .and(body_json(json!({"code": "123456"})))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"request_id": id().0, "status": "completed"})))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"request_id": id().as_str(), "status": "completed"})),
+        )
         .expect(1)
         .mount(&server)
         .await;
@@ -213,7 +214,7 @@ async fn provider_ids_cannot_escape_their_path_segment() {
     let server = MockServer::start().await;
     answer(&server, "POST", "/v2/verify/a%2F..%2Fb", 200, json!({"status": "completed"})).await;
     let c = client(&server, VonageApi::V2, "10000");
-    assert_eq!(c.check(&ProviderRequestId("a/../b".into()), &code()).await, Ok(CheckOutcome::Verified));
+    assert_eq!(c.check(&ProviderRequestId::parse("a/../b").unwrap(), &code()).await, Ok(CheckOutcome::Verified));
 }
 
 #[tokio::test]
@@ -253,7 +254,7 @@ async fn legacy_start_sends_the_documented_request() {
         .mount(&server)
         .await;
     let outcome = client(&server, VonageApi::Legacy, "10000").start(&phone(), &RequestId::generate()).await.unwrap();
-    assert_eq!(outcome, StartOutcome::Started(ProviderRequestId("abcdef0123456789abcdef0123456789".into())));
+    assert_eq!(outcome, StartOutcome::Started(ProviderRequestId::parse("abcdef0123456789abcdef0123456789").unwrap()));
 }
 
 #[tokio::test]
@@ -263,14 +264,14 @@ async fn legacy_status_codes_map_to_outcomes() {
     let r = RequestId::generate();
     let starts: Vec<(Value, Result<StartOutcome, ProviderError>)> = vec![
         (
-            json!({"status": "10", "request_id": id().0, "error_text": "Concurrent"}),
+            json!({"status": "10", "request_id": id().as_str(), "error_text": "Concurrent"}),
             Ok(StartOutcome::Concurrent(Some(id()))),
         ),
         (json!({"status": "3", "error_text": "Invalid value for number"}), Err(ProviderError::InvalidNumber)),
         (json!({"status": "7"}), Err(ProviderError::UnsupportedNumber)),
         (json!({"status": "15"}), Err(ProviderError::UnsupportedNumber)),
         (json!({"status": "1"}), Err(ProviderError::Throttled { retry_after_seconds: None })),
-        (json!({"status": 10, "request_id": id().0}), Ok(StartOutcome::Concurrent(Some(id())))),
+        (json!({"status": 10, "request_id": id().as_str()}), Ok(StartOutcome::Concurrent(Some(id())))),
     ];
     for (body, expected) in starts {
         answer(&server, "POST", "/verify/json", 200, body.clone()).await;
@@ -286,8 +287,8 @@ async fn legacy_status_codes_map_to_outcomes() {
     server.reset().await;
     Mock::given(method("POST"))
         .and(path("/verify/check/json"))
-        .and(body_json(json!({"request_id": id().0, "code": "123456"})))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"status": "0", "request_id": id().0})))
+        .and(body_json(json!({"request_id": id().as_str(), "code": "123456"})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"status": "0", "request_id": id().as_str()})))
         .expect(1)
         .mount(&server)
         .await;
@@ -302,7 +303,7 @@ async fn legacy_status_codes_map_to_outcomes() {
     server.reset().await;
     Mock::given(method("POST"))
         .and(path("/verify/control/json"))
-        .and(body_json(json!({"request_id": id().0, "cmd": "cancel"})))
+        .and(body_json(json!({"request_id": id().as_str(), "cmd": "cancel"})))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"status": "0", "command": "cancel"})))
         .expect(1)
         .mount(&server)
@@ -315,7 +316,7 @@ async fn legacy_status_codes_map_to_outcomes() {
     server.reset().await;
     Mock::given(method("POST"))
         .and(path("/verify/control/json"))
-        .and(body_json(json!({"request_id": id().0, "cmd": "trigger_next_event"})))
+        .and(body_json(json!({"request_id": id().as_str(), "cmd": "trigger_next_event"})))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"status": "19"})))
         .expect(1)
         .mount(&server)

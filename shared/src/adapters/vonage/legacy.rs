@@ -8,7 +8,8 @@ use super::{Answer, Transport};
 use crate::domain::channel::{Channel, Delivery};
 use crate::domain::otp_code::OtpCode;
 use crate::domain::phone::PhoneNumber;
-use crate::ports::{CancelOutcome, CheckOutcome, NextStepOutcome, ProviderError, ProviderRequestId, StartOutcome};
+use crate::domain::verification::ProviderRequestId;
+use crate::ports::{CancelOutcome, CheckOutcome, NextStepOutcome, ProviderError, StartOutcome};
 
 /// v1's preset workflow for the steps (Vonage "Workflows and events"): 5 is an SMS then a call,
 /// 6 an SMS alone, 7 a call alone. v1 keeps one code for `pin_expiry` from the start across
@@ -53,7 +54,7 @@ pub(super) async fn check(
     id: &ProviderRequestId,
     code: &OtpCode,
 ) -> Result<CheckOutcome, ProviderError> {
-    let body = json!({"request_id": id.0, "code": code.expose()});
+    let body = json!({"request_id": id.as_str(), "code": code.expose()});
     let answer = t.call(Method::POST, &["verify", "check", "json"], Some(body)).await?;
     match (answer.status, status(&answer).as_deref()) {
         (StatusCode::OK, Some("0")) => Ok(CheckOutcome::Verified),
@@ -87,7 +88,7 @@ enum Control {
 }
 
 async fn control(t: &Transport, id: &ProviderRequestId, cmd: &str) -> Result<Control, ProviderError> {
-    let body = json!({"request_id": id.0, "cmd": cmd});
+    let body = json!({"request_id": id.as_str(), "cmd": cmd});
     let answer = t.call(Method::POST, &["verify", "control", "json"], Some(body)).await?;
     match (answer.status, status(&answer).as_deref()) {
         (StatusCode::OK, Some("0")) => Ok(Control::Done),

@@ -18,9 +18,8 @@ use crate::domain::channel::{Channel, Delivery, VoiceCalls, workflow};
 use crate::domain::otp_code::OtpCode;
 use crate::domain::phone::PhoneNumber;
 use crate::domain::request_id::RequestId;
-use crate::ports::{
-    CancelOutcome, CheckOutcome, NextStepOutcome, ProviderError, ProviderRequestId, StartOutcome, VerificationProvider,
-};
+use crate::domain::verification::ProviderRequestId;
+use crate::ports::{CancelOutcome, CheckOutcome, NextStepOutcome, ProviderError, StartOutcome, VerificationProvider};
 
 /// Both APIs refuse to cancel a verification in its first 30 seconds: a new code for the same
 /// number waits that long when the one in flight cannot be moved on either.
@@ -72,7 +71,7 @@ impl VonageClient {
                 "VONAGE_API_KEY or VONAGE_API_SECRET contains characters not allowed in a header".to_owned()
             })?;
         auth.set_sensitive(true);
-        crate::runtime::tls::install_crypto_provider();
+        crate::adapters::tls::install_crypto_provider();
         let http = reqwest::Client::builder()
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout.min(Duration::from_secs(3)))
@@ -171,11 +170,7 @@ struct Answer {
 
 impl Answer {
     fn request_id(&self) -> Option<ProviderRequestId> {
-        self.body
-            .get("request_id")
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-            .map(|s| ProviderRequestId(s.to_owned()))
+        self.body.get("request_id").and_then(Value::as_str).and_then(ProviderRequestId::parse)
     }
 
     fn throttled(&self) -> ProviderError {

@@ -10,7 +10,8 @@ use crate::domain::channel::Delivery;
 use crate::domain::otp_code::OtpCode;
 use crate::domain::phone::PhoneNumber;
 use crate::domain::request_id::RequestId;
-use crate::ports::{CancelOutcome, CheckOutcome, NextStepOutcome, ProviderError, ProviderRequestId, StartOutcome};
+use crate::domain::verification::ProviderRequestId;
+use crate::ports::{CancelOutcome, CheckOutcome, NextStepOutcome, ProviderError, StartOutcome};
 
 #[derive(Deserialize)]
 struct InvalidParameter {
@@ -60,7 +61,7 @@ pub(super) async fn check(
     code: &OtpCode,
 ) -> Result<CheckOutcome, ProviderError> {
     let body = json!({"code": code.expose()});
-    let answer = t.call(Method::POST, &["v2", "verify", &id.0], Some(body)).await?;
+    let answer = t.call(Method::POST, &["v2", "verify", id.as_str()], Some(body)).await?;
     match answer.status.as_u16() {
         200 => Ok(CheckOutcome::Verified),
         400 => Ok(CheckOutcome::WrongCode),
@@ -71,7 +72,7 @@ pub(super) async fn check(
 }
 
 pub(super) async fn cancel(t: &Transport, id: &ProviderRequestId) -> Result<CancelOutcome, ProviderError> {
-    let answer = t.call(Method::DELETE, &["v2", "verify", &id.0], None).await?;
+    let answer = t.call(Method::DELETE, &["v2", "verify", id.as_str()], None).await?;
     match answer.status.as_u16() {
         200..=299 => Ok(CancelOutcome::Cancelled),
         404 => Ok(CancelOutcome::Gone),
@@ -83,7 +84,7 @@ pub(super) async fn cancel(t: &Transport, id: &ProviderRequestId) -> Result<Canc
 }
 
 pub(super) async fn next_step(t: &Transport, id: &ProviderRequestId) -> Result<NextStepOutcome, ProviderError> {
-    let answer = t.call(Method::POST, &["v2", "verify", &id.0, "next_workflow"], None).await?;
+    let answer = t.call(Method::POST, &["v2", "verify", id.as_str(), "next_workflow"], None).await?;
     match answer.status.as_u16() {
         200..=299 => Ok(NextStepOutcome::Triggered),
         404 => Ok(NextStepOutcome::Gone),

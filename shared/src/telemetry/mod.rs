@@ -1,4 +1,8 @@
-//! Logging, set up once per process.
+//! What every layer reports with: logging (set up once per process, here), metrics
+//! ([`metrics`]), and the answer a panic gets in a deployed function ([`panic_answer`]).
+
+pub mod metrics;
+pub mod panic_answer;
 
 use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::fmt;
@@ -50,7 +54,7 @@ fn log_panic(info: &std::panic::PanicHookInfo<'_>) {
     // answer it here, through the Runtime API, before the process ends.
     #[cfg(panic = "abort")]
     if let Ok(runtime_api) = std::env::var("AWS_LAMBDA_RUNTIME_API")
-        && let Err(e) = crate::runtime::panic_answer::answer_in_flight(&runtime_api)
+        && let Err(e) = crate::telemetry::panic_answer::answer_in_flight(&runtime_api)
     {
         tracing::error!(error = %e, "could not answer the invocation before the process ends");
     }

@@ -1,0 +1,144 @@
+//! The crate's layers (lib.rs): a module uses only its own layer and the ones below. Read from the
+//! code itself: every path that starts with `crate::` outside the tests (`#[cfg(test)]`), in `use`
+//! items and in code alike.
+
+use std::path::{Path, PathBuf};
+
+use syn::visit::Visit;
+
+/// Each top-level module's layer, from the ground up, as lib.rs lists them.
+const LAYERS: &[(&str, u8)] = &[
+    ("clock", 1),
+    ("domain", 1),
+    ("telemetry", 1),
+    ("ports", 2),
+    ("service", 3),
+    ("adapters", 4),
+    ("http", 5),
+    ("runtime", 6),
+    ("testing", 7),
+];
+
+fn layer(module: &str) -> Option<u8> {
+    LAYERS.iter().find(|(name, _)| *name == module).map(|(_, layer)| *layer)
+}
+
+/// `#[cfg(test)]`: code only the crate's unit tests build.
+fn is_test_only(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().any(|a| {
+        a.path().is_ident("cfg") && matches!(&a.meta, syn::Meta::List(list) if list.tokens.to_string() == "test")
+    })
+}
+
+/// The modules a file names after `crate::`, outside its tests.
+#[derive(Default)]
+struct Uses(Vec<String>);
+
+impl Visit<'_> for Uses {
+    fn visit_item(&mut self, item: &syn::Item) {
+        let attrs = match item {
+            syn::Item::Mod(i) => &i.attrs,
+            syn::Item::Fn(i) => &i.attrs,
+            syn::Item::Impl(i) => &i.attrs,
+            syn::Item::Use(i) => &i.attrs,
+            syn::Item::Struct(i) => &i.attrs,
+            syn::Item::Enum(i) => &i.attrs,
+            syn::Item::Const(i) => &i.attrs,
+            syn::Item::Static(i) => &i.attrs,
+            syn::Item::Trait(i) => &i.attrs,
+            _ => return syn::visit::visit_item(self, item),
+        };
+        if !is_test_only(attrs) {
+            syn::visit::visit_item(self, item);
+        }
+    }
+
+    fn visit_impl_item(&mut self, item: &syn::ImplItem) {
+        if let syn::ImplItem::Fn(f) = item
+            && is_test_only(&f.attrs)
+        {
+            return;
+        }
+        syn::visit::visit_impl_item(self, item);
+    }
+
+    fn visit_item_use(&mut self, item: &syn::ItemUse) {
+        if let syn::UseTree::Path(path) = &item.tree
+            && path.ident == "crate"
+        {
+            match &*path.tree {
+                syn::UseTree::Path(next) => self.0.push(next.ident.to_string()),
+                syn::UseTree::Name(name) => self.0.push(name.ident.to_string()),
+                syn::UseTree::Group(group) => {
+                    for tree in &group.items {
+                        match tree {
+                            syn::UseTree::Path(next) => self.0.push(next.ident.to_string()),
+                            syn::UseTree::Name(name) => self.0.push(name.ident.to_string()),
+                            _ => {}
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn visit_path(&mut self, path: &syn::Path) {
+        let mut segments = path.segments.iter();
+        if segments.next().is_some_and(|s| s.ident == "crate")
+            && let Some(module) = segments.next()
+        {
+            self.0.push(module.ident.to_string());
+        }
+        syn::visit::visit_path(self, path);
+    }
+}
+
+fn sources(dir: &Path, into: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            sources(&path, into);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            into.push(path);
+        }
+    }
+}
+
+/// Every `crate::` path of a file whose layer is below the layer it names.
+fn upward_uses(src: &Path) -> Vec<String> {
+    let mut files = Vec::new();
+    sources(src, &mut files);
+    files.sort();
+    assert!(files.len() > 30, "only {} files under {}", files.len(), src.display());
+    let mut upward = Vec::new();
+    for file in files {
+        let relative = file.strip_prefix(src).unwrap();
+        let first =
+            relative.components().next().unwrap().as_os_str().to_string_lossy().trim_end_matches(".rs").to_owned();
+        if first == "lib" {
+            continue;
+        }
+        let own = layer(&first).unwrap_or_else(|| panic!("{}: a module lib.rs puts in no layer", relative.display()));
+        let code = syn::parse_file(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        let mut uses = Uses::default();
+        uses.visit_file(&code);
+        for module in uses.0 {
+            let named =
+                layer(&module).unwrap_or_else(|| panic!("{}: crate::{module} is in no layer", relative.display()));
+            if named > own {
+                upward.push(format!("{} (layer {own}) uses crate::{module} (layer {named})", relative.display()));
+            }
+        }
+    }
+    upward.sort();
+    upward.dedup();
+    upward
+}
+
+#[test]
+fn no_module_uses_a_layer_above_its_own() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let upward = upward_uses(&src);
+    assert!(upward.is_empty(), "uses that run up the layers:\n{}", upward.join("\n"));
+}
