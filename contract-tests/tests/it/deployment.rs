@@ -350,7 +350,7 @@ fn the_routes_are_the_api_contract_and_the_local_router() {
 fn each_function_may_call_exactly_the_dynamodb_actions_its_code_reaches() {
     let t = template();
     let table_arn = json!({"Fn::GetAtt": ["Table", "Arn"]});
-    let service = Source::parse("shared/src/service.rs");
+    let service = Source::parse("shared/src/service");
     let store = Source::parse("shared/src/adapters/dynamo.rs");
     let bootstrap = Source::parse("shared/src/runtime/bootstrap.rs");
     for (binary, (name, f)) in functions(&t) {
@@ -494,10 +494,42 @@ impl<'ast> Visit<'ast> for Calls {
     }
 }
 
+/// `path` if it is a Rust file, or the Rust files under it but unit tests' (`tests.rs`).
+fn rust_files(path: &std::path::Path, into: &mut Vec<std::path::PathBuf>) {
+    if path.is_file() {
+        into.push(path.to_owned());
+        return;
+    }
+    let mut entries: Vec<_> = std::fs::read_dir(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    for entry in entries {
+        if entry.is_dir() {
+            rust_files(&entry, into);
+        } else if entry.extension().is_some_and(|e| e == "rs") && entry.file_name().is_some_and(|n| n != "tests.rs") {
+            into.push(entry);
+        }
+    }
+}
+
 impl Source {
+    /// A file, or every file of a module's folder but its unit tests (`tests.rs`).
     fn parse(path: &str) -> Self {
-        let file = syn::parse_file(&read(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let mut files = Vec::new();
+        rust_files(&root().join(path), &mut files);
         let mut functions = BTreeMap::new();
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+            let file = syn::parse_file(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
+            Self::add_functions(&file, &mut functions);
+        }
+        assert!(!functions.is_empty(), "{path}: no functions");
+        Self { path: path.to_owned(), functions }
+    }
+
+    fn add_functions(file: &syn::File, functions: &mut BTreeMap<String, Calls>) {
         let mut add = |name: String, block: &syn::Block| {
             let mut calls = Calls::default();
             calls.visit_block(block);
@@ -516,7 +548,6 @@ impl Source {
                 _ => {}
             }
         }
-        Self { path: path.to_owned(), functions }
     }
 
     /// The functions of this file reachable from `start` through `self.x()` and `x()` calls.

@@ -1,6 +1,6 @@
 //! The crate's layers (lib.rs): a module uses only its own layer and the ones below. Read from the
-//! code itself: every path that starts with `crate::` outside the tests (`#[cfg(test)]`), in `use`
-//! items and in code alike.
+//! code itself: every path that starts with `crate::` outside the tests (`#[cfg(test)]` items, and
+//! the `tests.rs` files of `#[cfg(test)] mod tests;`), in `use` items and in code alike.
 
 use std::path::{Path, PathBuf};
 
@@ -113,6 +113,9 @@ fn upward_uses(src: &Path) -> Vec<String> {
     assert!(files.len() > 30, "only {} files under {}", files.len(), src.display());
     let mut upward = Vec::new();
     for file in files {
+        if file.file_name().is_some_and(|n| n == "tests.rs") {
+            continue; // a module's unit tests (`#[cfg(test)] mod tests;`)
+        }
         let relative = file.strip_prefix(src).unwrap();
         let first =
             relative.components().next().unwrap().as_os_str().to_string_lossy().trim_end_matches(".rs").to_owned();

@@ -1,0 +1,185 @@
+//! Checking a code: one attempt counted, the provider's judgement, the record settled, and what a
+//! check does when another check of the same record settles it first.
+
+use time::OffsetDateTime;
+use tracing::{info, warn};
+
+use crate::clock::Clock;
+use crate::domain::channel::Channel;
+use crate::domain::otp_code::OtpCode;
+use crate::domain::request_id::RequestId;
+use crate::domain::verification::{AttemptDenied, Finish, Verification, VerificationStatus};
+use crate::domain::write_id::WriteId;
+use crate::ports::{AttemptError, CheckOutcome, ProviderError, StoreError, VerificationProvider, VerificationStore};
+use crate::telemetry::error_chain;
+use crate::telemetry::metrics::{self, Metric};
+
+use super::VerificationService;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    pub phone_e164: String,
+    pub verified_at: OffsetDateTime,
+    pub channel: Channel,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CheckCodeError {
+    #[error("the code is wrong")]
+    IncorrectCode { attempts_remaining: u32 },
+    #[error("check refused: {0:?}")]
+    Denied(AttemptDenied),
+    #[error(transparent)]
+    Provider(ProviderError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl<P, S, C> VerificationService<P, S, C>
+where
+    P: VerificationProvider,
+    S: VerificationStore,
+    C: Clock,
+{
+    /// Checks `code` against the verification `request_id`, spending one attempt.
+    pub async fn check_code(&self, request_id: &RequestId, code: &OtpCode) -> Result<Verified, CheckCodeError> {
+        let now = self.clock.now();
+        let attempt = WriteId::generate();
+        let verification = match self.store.begin_attempt(request_id, &attempt, now).await {
+            Ok(v) => v,
+            Err(AttemptError::Denied(denied)) => {
+                info!(request_id = %request_id, ?denied, "check refused");
+                if denied == AttemptDenied::Expired {
+                    metrics::record(Metric::CodesExpired, 1.0);
+                }
+                return Err(CheckCodeError::Denied(denied));
+            }
+            Err(AttemptError::Store(e)) => return Err(e.into()),
+        };
+
+        let outcome = match self.provider.check(&verification.provider_id, code).await {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                if let Err(refund) = self.store.refund_attempt(request_id, &attempt).await {
+                    warn!(request_id = %request_id, error = %error_chain(&refund), "could not give back an unjudged attempt");
+                }
+                return Err(CheckCodeError::Provider(e));
+            }
+        };
+        info!(request_id = %request_id, ?outcome, attempt = verification.attempts, "code checked");
+        if let Some(tally) = &verification.tally {
+            metrics::country(&tally.country);
+        }
+        match outcome {
+            CheckOutcome::Verified => {
+                let finish =
+                    self.store.finish(request_id, Finish::Verified { at: now }, &attempt, verification.tally.as_ref());
+                if finish.await? {
+                    metrics::record(Metric::CodesVerified, 1.0);
+                    metrics::record(Metric::UnverifiedCodes, -1.0);
+                    Ok(Verified {
+                        phone_e164: verification.phone_e164,
+                        verified_at: now,
+                        channel: verification.channel,
+                    })
+                } else {
+                    Err(self.settled_refusal(request_id, now).await)
+                }
+            }
+            CheckOutcome::WrongCode => match verification.max_attempts.saturating_sub(verification.attempts) {
+                0 => Err(CheckCodeError::Denied(AttemptDenied::TooManyAttempts)),
+                attempts_remaining => Err(CheckCodeError::IncorrectCode { attempts_remaining }),
+            },
+            // Vonage answers an ended verification alike whether wrong codes or expiry ended it.
+            // Its code outlives ours (it started after `now`), so before our expiry it means
+            // wrong codes: concurrent checks may have reached it in another order than ours.
+            CheckOutcome::Terminated if self.clock.now() >= verification.expires_at => {
+                self.store.finish(request_id, Finish::Expired, &attempt, None).await?;
+                metrics::record(Metric::CodesExpired, 1.0);
+                Err(CheckCodeError::Denied(AttemptDenied::Expired))
+            }
+            CheckOutcome::Terminated => {
+                self.store.finish(request_id, Finish::Locked, &attempt, None).await?;
+                Err(CheckCodeError::Denied(AttemptDenied::TooManyAttempts))
+            }
+            CheckOutcome::Gone => Err(self.gone(request_id, &attempt, verification.expires_at, now).await),
+        }
+    }
+
+    /// The provider no longer knows a verification this record holds open. Past our expiry that
+    /// is its end. Before it, a newer code replaced it, or another check of this record used the
+    /// code a moment ago (the provider answers the second of two checks "gone"): then that check
+    /// settles the record, and this one answers what it settled, not "expired".
+    async fn gone(
+        &self,
+        request_id: &RequestId,
+        attempt: &WriteId,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> CheckCodeError {
+        if self.clock.now() < expires_at {
+            match self.other_attempt(request_id, now).await {
+                Ok(OtherAttempt::None) => {}
+                Ok(OtherAttempt::Settled(denied)) => return CheckCodeError::Denied(denied),
+                Ok(OtherAttempt::Open) => {
+                    // Left pending for the other check, should it still settle it.
+                    info!(request_id = %request_id, "another check is still open; answered as expired");
+                    return CheckCodeError::Denied(AttemptDenied::Expired);
+                }
+                Err(e) => return e.into(),
+            }
+        }
+        match self.store.finish(request_id, Finish::Expired, attempt, None).await {
+            Ok(true) => {
+                metrics::record(Metric::CodesExpired, 1.0);
+                CheckCodeError::Denied(AttemptDenied::Expired)
+            }
+            Ok(false) => self.settled_refusal(request_id, now).await,
+            Err(e) => e.into(),
+        }
+    }
+
+    /// Waits, up to the settle wait, for another attempt counted on the record to settle it.
+    async fn other_attempt(&self, request_id: &RequestId, now: OffsetDateTime) -> Result<OtherAttempt, StoreError> {
+        let deadline = tokio::time::Instant::now() + self.settle_wait;
+        let mut pause = std::time::Duration::from_millis(10);
+        loop {
+            let record = self.store.get(request_id, now).await?;
+            let Some(record) = record.as_ref().filter(|r| r.status == VerificationStatus::Pending) else {
+                return Ok(OtherAttempt::Settled(settled_as(record.as_ref(), now)));
+            };
+            if record.attempts <= 1 {
+                return Ok(OtherAttempt::None);
+            }
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if left.is_zero() {
+                return Ok(OtherAttempt::Open);
+            }
+            tokio::time::sleep(pause.min(left)).await;
+            pause = (pause * 2).min(std::time::Duration::from_millis(200));
+        }
+    }
+
+    /// Another check settled the verification while this one was at the provider: say how.
+    async fn settled_refusal(&self, request_id: &RequestId, now: OffsetDateTime) -> CheckCodeError {
+        match self.store.get(request_id, now).await {
+            Ok(record) => CheckCodeError::Denied(settled_as(record.as_ref(), now)),
+            Err(e) => e.into(),
+        }
+    }
+}
+
+/// How a check of a settled record (or of none) is refused.
+fn settled_as(record: Option<&Verification>, now: OffsetDateTime) -> AttemptDenied {
+    record.map_or(AttemptDenied::NotFound, |v| v.check_refusal(now).unwrap_or(AttemptDenied::Expired))
+}
+
+/// Whether a check other than this one may still settle a record.
+enum OtherAttempt {
+    /// None was counted: this check is the only one.
+    None,
+    /// One settled it, and a check now would be refused so.
+    Settled(AttemptDenied),
+    /// One was counted and has not settled it within the wait.
+    Open,
+}

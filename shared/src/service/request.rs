@@ -1,0 +1,382 @@
+//! Asking for a code: the number's and the client's rules, the store's counts, the reservation,
+//! the send (with Vonage's one verification per number in flight), and the refusals.
+
+use time::OffsetDateTime;
+use tracing::{info, warn};
+
+use crate::clock::Clock;
+use crate::domain::channel::{Channel, Delivery, VoiceCalls, workflow};
+use crate::domain::limits::{ClientCap, NumberRefusal, NumberState, day_number, end_of_day};
+use crate::domain::phone::PhoneNumber;
+use crate::domain::price::MicroUsd;
+use crate::domain::request_id::RequestId;
+use crate::domain::verification::{ProviderRequestId, Tally, Verification, VerificationStatus};
+use crate::domain::write_id::WriteId;
+use crate::ports::{
+    CancelOutcome, NextStepOutcome, ProviderError, Release, ReserveError, SendDenied, SendReservation, SendSubjects,
+    Standing, StartOutcome, StoreError, VerificationProvider, VerificationStore,
+};
+use crate::telemetry::error_chain;
+use crate::telemetry::metrics::{self, Metric};
+
+use super::{VerificationService, seconds, seconds_until};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeSent {
+    pub request_id: RequestId,
+    pub phone: PhoneNumber,
+    pub expires_at: OffsetDateTime,
+    pub resend_available_at: OffsetDateTime,
+    pub code_length: u8,
+    /// How the code went.
+    pub channel: Channel,
+    /// Whether the person may ask for a call instead (after the resend gap).
+    pub call_available: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RequestCodeError {
+    #[error("a code was sent to this number moments ago")]
+    ResendTooSoon { retry_after_seconds: u64 },
+    #[error("too many codes requested")]
+    RateLimited { retry_after_seconds: u64 },
+    #[error("sending to this number's range or country is paused")]
+    DestinationPaused { retry_after_seconds: u64 },
+    #[error("the day's SMS budget is spent")]
+    SendingPaused { retry_after_seconds: u64 },
+    #[error("the operator stopped sending")]
+    SendingStopped,
+    #[error("codes do not go by calls here")]
+    CallsUnavailable,
+    #[error(transparent)]
+    Provider(ProviderError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl<P, S, C> VerificationService<P, S, C>
+where
+    P: VerificationProvider,
+    S: VerificationStore,
+    C: Clock,
+{
+    /// Sends a code to `phone` by SMS, unless a limit says no (see [`crate::domain::limits`]).
+    /// `client_ip` is the address API Gateway saw, never one a client claims.
+    pub async fn request_code(&self, phone: PhoneNumber, client_ip: &str) -> Result<CodeSent, RequestCodeError> {
+        self.request_code_by(phone, client_ip, Delivery::default()).await
+    }
+
+    /// The same, by `how.channel` and in `how.locale`'s language (`None`: the provider's
+    /// choice). A landline always gets a call. A call counts against every limit as an SMS does,
+    /// at the call's price.
+    pub async fn request_code_by(
+        &self,
+        phone: PhoneNumber,
+        client_ip: &str,
+        how: Delivery,
+    ) -> Result<CodeSent, RequestCodeError> {
+        let now = self.clock.now();
+        let channel = if phone.is_landline() { Channel::Voice } else { how.channel };
+        if channel == Channel::Voice && !self.policy.voice.allowed() {
+            return Err(RequestCodeError::CallsUnavailable);
+        }
+        let how = Delivery { channel, ..how };
+        let request_id = RequestId::generate();
+        let reservation = self.reserve(&phone, client_ip, channel, &request_id, now).await?;
+        let sent = self.send_or_release(&phone, &request_id, how, &reservation).await?;
+        // A verification moved on to its next step (only automatic calls have one) is at its
+        // call, which speaks the code for that step's time, and was counted and priced when it
+        // started.
+        let (channel, lifetime, carried) = if sent.moved_on {
+            let lifetime = workflow(Channel::Sms, self.policy.voice, self.policy.ttl_seconds).1;
+            // Boxed: a debug build's frame of this function would otherwise hold the store
+            // calls of a path that runs only for automatic calls (otp-local runs debug builds).
+            (Channel::Voice, lifetime, Box::pin(self.carry(&reservation, &sent.id, now)).await)
+        } else {
+            (channel, self.policy.ttl_seconds, None)
+        };
+        let expires_at = now + seconds(lifetime);
+        let verification = Verification {
+            id: request_id.clone(),
+            provider_id: sent.id,
+            phone_e164: phone.e164().to_owned(),
+            channel,
+            created_at: now,
+            expires_at,
+            attempts: 0,
+            max_attempts: self.policy.max_attempts,
+            status: VerificationStatus::Pending,
+            tally: Some(carried.clone().unwrap_or_else(|| reservation.subjects.tally.clone())),
+        };
+        self.store.create(&verification).await?;
+        info!(request_id = %request_id, phone = %phone, channel = channel.as_str(), "code sent");
+        metrics::country(phone.region());
+        if channel == Channel::Voice {
+            metrics::record(Metric::CodesCalled, 1.0);
+        }
+        if carried.is_none() {
+            metrics::record(Metric::CodesSent, 1.0);
+            metrics::record(Metric::UnverifiedCodes, 1.0);
+            metrics::record(Metric::EstimatedSpend, reservation.price.dollars());
+        }
+        Ok(CodeSent {
+            request_id,
+            phone,
+            expires_at,
+            resend_available_at: reservation.number_after.cooldown_until.unwrap_or(now),
+            code_length: self.policy.code_length,
+            channel,
+            call_available: channel == Channel::Sms && self.policy.voice.allowed(),
+        })
+    }
+
+    /// A send that only moved the verification in flight on (to its call) sent nothing that the
+    /// send which started it was not counted and priced for: it gives back its own counts and
+    /// carries that send's, so that entering the code credits the send that was counted. `None`
+    /// where that send is not known as the one moved on (its record is gone, settled, or of
+    /// another provider verification): then this one counts as its own.
+    async fn carry(
+        &self,
+        reservation: &SendReservation,
+        moved_on: &ProviderRequestId,
+        now: OffsetDateTime,
+    ) -> Option<Tally> {
+        let first = reservation.number_before.last_request.as_ref()?;
+        let tally = match self.store.get(first, now).await {
+            Ok(first) => {
+                let first = first.filter(|f| f.provider_id == *moved_on && f.status == VerificationStatus::Pending)?;
+                first.tally?
+            }
+            Err(e) => {
+                warn!(error = %error_chain(&e), "could not read the send a call moved on");
+                return None;
+            }
+        };
+        match self.store.release_send(reservation, Release::carried()).await {
+            Ok(()) => Some(tally),
+            Err(e) => {
+                warn!(error = %error_chain(&e), "could not give back the counts of a call that moved a send on");
+                None
+            }
+        }
+    }
+
+    /// Reads the counts, decides by the rules, and writes the send against them; when another
+    /// request for the number wrote in between, decides again on what that one left.
+    async fn reserve(
+        &self,
+        phone: &PhoneNumber,
+        client_ip: &str,
+        channel: Channel,
+        request_id: &RequestId,
+        now: OffsetDateTime,
+    ) -> Result<SendReservation, RequestCodeError> {
+        let subjects = self.subjects(phone, client_ip, now);
+        let price = self.policy.spend.price(phone.region(), channel, self.policy.voice);
+        for _ in 0..RESERVE_TRIES {
+            let standing = self.store.standing(&subjects).await?;
+            let reservation =
+                self.decide(&subjects, standing, price, request_id, now).map_err(|r| self.refused(r, phone, now))?;
+            match self.store.reserve_send(&reservation).await {
+                Ok(()) => return Ok(reservation),
+                Err(ReserveError::Denied(SendDenied::Changed)) => continue,
+                Err(ReserveError::Denied(denied)) => return Err(self.refused(Refusal::Store(denied), phone, now)),
+                Err(ReserveError::Store(e)) => return Err(e.into()),
+            }
+        }
+        Err(StoreError::Unavailable("requests for one number kept changing its state".into()).into())
+    }
+
+    /// Where a send to `phone` from `client_ip` at `now` is counted: the number, its range, its
+    /// country (on a shard drawn at random), the client's hour, and a spend shard of the day.
+    fn subjects(&self, phone: &PhoneNumber, client_ip: &str, now: OffsetDateTime) -> SendSubjects {
+        let hour = now.unix_timestamp().div_euclid(3600) * 3600;
+        let shards = self.policy.counter_shards;
+        SendSubjects {
+            tally: Tally {
+                number: self.hasher.phone(phone),
+                range: self.hasher.range(phone),
+                country: phone.region().to_owned(),
+                shard: random_below(shards),
+                day: day_number(now),
+            },
+            client: self.hasher.ip(client_ip),
+            window_start: OffsetDateTime::from_unix_timestamp(hour).expect("an hour boundary near now is in range"),
+            spend_shard: random_below(self.policy.spend.shards(shards)),
+        }
+    }
+
+    /// The send the rules allow on what was read, or the first rule that refuses it: the
+    /// number's, the client's, the range's and country's, then the day's spend.
+    fn decide(
+        &self,
+        subjects: &SendSubjects,
+        standing: Standing,
+        price: MicroUsd,
+        request_id: &RequestId,
+        now: OffsetDateTime,
+    ) -> Result<SendReservation, Refusal> {
+        let policy = &self.policy;
+        if standing.sending_stopped {
+            return Err(Refusal::Stopped);
+        }
+        let id = WriteId::generate();
+        let number_after = NumberState {
+            last_request: Some(request_id.clone()),
+            ..policy.number.send(&standing.number, now, &id).map_err(Refusal::Number)?
+        };
+        let client_cap = ClientCap { max: policy.max_sends_per_ip_per_hour };
+        let client_room = client_cap.room(standing.client_sends[0], (now - subjects.window_start).whole_seconds());
+        if i64::from(standing.client_sends[1]) >= client_room {
+            let until = client_cap.free_at(standing.client_sends, subjects.window_start);
+            return Err(Refusal::Store(SendDenied::ClientCapped { until }));
+        }
+        let next_day = end_of_day(subjects.tally.day);
+        let range_room = policy.range_budget.room_today(standing.range, 1);
+        let country_room = policy.country_budget.room_today(standing.country, policy.counter_shards);
+        if standing.range[1].unverified >= range_room || standing.country[1].unverified >= country_room {
+            return Err(Refusal::Store(SendDenied::DestinationPaused { until: next_day }));
+        }
+        let spend_share = policy.spend.share(policy.spend.shards(policy.counter_shards));
+        if standing.spent.0.saturating_add(price.0) > spend_share.0 {
+            return Err(Refusal::Store(SendDenied::SpendingPaused { until: next_day }));
+        }
+        Ok(SendReservation {
+            id,
+            now,
+            subjects: subjects.clone(),
+            number_before: standing.number,
+            number_after,
+            client_room,
+            range_room,
+            country_room,
+            price,
+            spend_share,
+        })
+    }
+
+    /// The answer to a refused request, and its log line (the country, never the number).
+    fn refused(&self, refusal: Refusal, phone: &PhoneNumber, now: OffsetDateTime) -> RequestCodeError {
+        let wait = |until| seconds_until(now, until);
+        let (rule, error) = match refusal {
+            Refusal::Number(NumberRefusal::Cooldown { until }) => {
+                ("cooldown", RequestCodeError::ResendTooSoon { retry_after_seconds: wait(until) })
+            }
+            Refusal::Number(NumberRefusal::Capped { until }) => {
+                ("number_cap", RequestCodeError::RateLimited { retry_after_seconds: wait(until) })
+            }
+            Refusal::Store(SendDenied::ClientCapped { until }) => {
+                ("client_cap", RequestCodeError::RateLimited { retry_after_seconds: wait(until) })
+            }
+            Refusal::Store(SendDenied::DestinationPaused { until }) => {
+                ("destination_budget", RequestCodeError::DestinationPaused { retry_after_seconds: wait(until) })
+            }
+            Refusal::Store(SendDenied::SpendingPaused { until }) => {
+                ("spend_budget", RequestCodeError::SendingPaused { retry_after_seconds: wait(until) })
+            }
+            Refusal::Stopped => ("stopped", RequestCodeError::SendingStopped),
+            Refusal::Store(SendDenied::Changed) => {
+                ("changed", RequestCodeError::Store(StoreError::Unavailable("the number's state changed".into())))
+            }
+        };
+        info!(rule, country = phone.region(), "code request refused");
+        if !matches!(error, RequestCodeError::Store(_)) {
+            metrics::country(phone.region());
+            metrics::refused(rule);
+        }
+        error
+    }
+
+    /// Sends the code; if that fails, gives back what the reservation took but the client's count
+    /// (nothing was sent, so the number need not wait, nor its budgets pay), and keeps its price
+    /// where the provider did not answer (a code may have gone out).
+    async fn send_or_release(
+        &self,
+        phone: &PhoneNumber,
+        request_id: &RequestId,
+        how: Delivery,
+        reservation: &SendReservation,
+    ) -> Result<Sent, RequestCodeError> {
+        let sent = self.send(phone, request_id, how).await;
+        if let Err(failed) = &sent {
+            let sent_maybe = matches!(failed, RequestCodeError::Provider(ProviderError::Timeout));
+            if let Err(release) = self.store.release_send(reservation, Release::unsent(sent_maybe)).await {
+                warn!(error = %error_chain(&release), "could not give back the reservation of a failed send");
+            }
+        }
+        sent
+    }
+
+    /// Starts a provider verification. Vonage allows one per number at a time, so an earlier one
+    /// still in flight (a resend, or a verification this store no longer knows) is replaced: it is
+    /// cancelled and a new one started, or, where it cannot be cancelled yet, moved on to its next
+    /// step. With automatic calls, a call asked for first moves it on to its call (the same code,
+    /// spoken: Vonage's next workflow step), and is a new call only where that is over. A
+    /// verification moved on is at its call: the code goes by voice.
+    async fn send(&self, phone: &PhoneNumber, request_id: &RequestId, how: Delivery) -> Result<Sent, RequestCodeError> {
+        let provider = &self.provider;
+        let fail = RequestCodeError::Provider;
+        let in_flight = match provider.start_by(phone, request_id, how).await.map_err(fail)? {
+            StartOutcome::Started(id) => return Ok(Sent { id, moved_on: false }),
+            StartOutcome::Concurrent(Some(id)) => id,
+            StartOutcome::Concurrent(None) => return Err(provider_busy::<P>()),
+        };
+        let moved_on = Ok(Sent { id: in_flight.clone(), moved_on: true });
+        // With automatic calls the one in flight has its call still to come: a call asked for
+        // takes it now. Otherwise it has no next step: it is replaced, like any resend.
+        let restart = if how.channel == Channel::Voice && self.policy.voice == VoiceCalls::Automatic {
+            match provider.next_step(&in_flight).await.map_err(fail)? {
+                NextStepOutcome::Triggered => return moved_on,
+                NextStepOutcome::Gone => true,
+                NextStepOutcome::NoMoreSteps => {
+                    matches!(
+                        provider.cancel(&in_flight).await.map_err(fail)?,
+                        CancelOutcome::Cancelled | CancelOutcome::Gone
+                    )
+                }
+            }
+        } else {
+            match provider.cancel(&in_flight).await.map_err(fail)? {
+                CancelOutcome::Cancelled | CancelOutcome::Gone => true,
+                CancelOutcome::NotNow => match provider.next_step(&in_flight).await.map_err(fail)? {
+                    NextStepOutcome::Triggered => return moved_on,
+                    NextStepOutcome::Gone => true,
+                    NextStepOutcome::NoMoreSteps => false,
+                },
+            }
+        };
+        if restart && let StartOutcome::Started(id) = provider.start_by(phone, request_id, how).await.map_err(fail)? {
+            return Ok(Sent { id, moved_on: false });
+        }
+        Err(provider_busy::<P>())
+    }
+}
+
+/// The provider's verification a send went by, and whether it is one already in flight, moved on
+/// to its next step (whose code lives for that step only).
+struct Sent {
+    id: ProviderRequestId,
+    moved_on: bool,
+}
+
+/// How many times a send is decided again when requests for the same number race.
+const RESERVE_TRIES: usize = 3;
+
+/// Why a send was refused: by a number rule (decided on the read), or by the store's counts.
+#[derive(Debug, Clone, Copy)]
+enum Refusal {
+    Number(NumberRefusal),
+    Store(SendDenied),
+    /// The operator's switch is on.
+    Stopped,
+}
+
+/// A number below `n`, drawn at random (a counter shard).
+fn random_below(n: u32) -> u32 {
+    let draw = uuid::Uuid::new_v4().as_u128();
+    u32::try_from(draw % u128::from(n.max(1))).expect("below a u32")
+}
+
+fn provider_busy<P: VerificationProvider>() -> RequestCodeError {
+    RequestCodeError::ResendTooSoon { retry_after_seconds: P::BUSY_RETRY_SECONDS }
+}

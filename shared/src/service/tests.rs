@@ -1,0 +1,508 @@
+//! The service's rules with a scripted provider, the memory store and a manual clock.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+
+use time::Duration;
+
+use super::*;
+use crate::adapters::MemoryStore;
+use crate::clock::{Clock, ManualClock};
+use crate::domain::channel::{Channel, Delivery, VoiceCalls};
+use crate::domain::limits::{DayCount, NumberRules, UnverifiedBudget};
+use crate::domain::otp_code::OtpCode;
+use crate::domain::phone::{CountryAllowList, PhoneNumber};
+use crate::domain::price::{MicroUsd, PriceTable, SpendLimit};
+use crate::domain::request_id::RequestId;
+use crate::domain::subject_key::SubjectHasher;
+use crate::domain::verification::{AttemptDenied, ProviderRequestId, VerificationStatus};
+use crate::ports::{
+    CancelOutcome, CheckOutcome, NextStepOutcome, ProviderError, SendSubjects, StartOutcome, VerificationProvider,
+    VerificationStore,
+};
+
+/// A provider that answers from queues (then with success) and logs each call.
+#[derive(Default)]
+struct Scripted {
+    starts: Mutex<VecDeque<Result<StartOutcome, ProviderError>>>,
+    checks: Mutex<VecDeque<Result<CheckOutcome, ProviderError>>>,
+    /// How long each check takes to answer, in order (then at once).
+    check_delays: Mutex<VecDeque<std::time::Duration>>,
+    cancels: Mutex<VecDeque<CancelOutcome>>,
+    nexts: Mutex<VecDeque<NextStepOutcome>>,
+    calls: Mutex<Vec<String>>,
+}
+
+impl Scripted {
+    fn log(&self, call: String) -> usize {
+        let mut calls = self.calls.lock().unwrap();
+        calls.push(call);
+        calls.len()
+    }
+
+    fn calls(&self) -> Vec<String> {
+        self.calls.lock().unwrap().clone()
+    }
+}
+
+impl VerificationProvider for Scripted {
+    const BUSY_RETRY_SECONDS: u64 = 30;
+
+    async fn start_by(&self, to: &PhoneNumber, _: &RequestId, how: Delivery) -> Result<StartOutcome, ProviderError> {
+        let mut call = format!("start {}", to.e164());
+        if how.channel == Channel::Voice {
+            call.push_str(" voice");
+        }
+        if let Some(locale) = how.locale {
+            call = format!("{call} {}", locale.as_str());
+        }
+        let n = self.log(call);
+        let scripted = self.starts.lock().unwrap().pop_front();
+        scripted.unwrap_or(Ok(StartOutcome::Started(ProviderRequestId::parse(&format!("p{n}")).unwrap())))
+    }
+
+    async fn check(&self, id: &ProviderRequestId, code: &OtpCode) -> Result<CheckOutcome, ProviderError> {
+        self.log(format!("check {} {}", id.as_str(), code.expose()));
+        let outcome = self.checks.lock().unwrap().pop_front().unwrap_or(Ok(CheckOutcome::Verified));
+        let delay = self.check_delays.lock().unwrap().pop_front();
+        if let Some(delay) = delay {
+            tokio::time::sleep(delay).await;
+        }
+        outcome
+    }
+
+    async fn cancel(&self, id: &ProviderRequestId) -> Result<CancelOutcome, ProviderError> {
+        self.log(format!("cancel {}", id.as_str()));
+        Ok(self.cancels.lock().unwrap().pop_front().unwrap_or(CancelOutcome::Cancelled))
+    }
+
+    async fn next_step(&self, id: &ProviderRequestId) -> Result<NextStepOutcome, ProviderError> {
+        self.log(format!("next {}", id.as_str()));
+        Ok(self.nexts.lock().unwrap().pop_front().unwrap_or(NextStepOutcome::Triggered))
+    }
+}
+
+const IP: &str = "198.51.100.7";
+
+fn policy() -> Policy {
+    Policy {
+        code_length: 6,
+        ttl_seconds: 300,
+        voice: VoiceCalls::OnRequest,
+        landlines_by_voice: true,
+        max_attempts: 3,
+        number: NumberRules { first_gap_seconds: 60, max_gap_seconds: 3600, max_per_hour: 5, max_per_day: 10 },
+        max_sends_per_ip_per_hour: 20,
+        range_budget: UnverifiedBudget { floor: 10, percent_of_verified: 100 },
+        country_budget: UnverifiedBudget { floor: 25, percent_of_verified: 100 },
+        counter_shards: 4,
+        spend: SpendLimit { daily: MicroUsd(50_000_000), sms: PriceTable::sms(), voice: PriceTable::voice() },
+    }
+}
+
+fn gap(first_gap_seconds: u32) -> Policy {
+    let p = policy();
+    Policy { number: NumberRules { first_gap_seconds, ..p.number }, ..p }
+}
+
+fn service(policy: Policy) -> (VerificationService<Scripted, MemoryStore, ManualClock>, ManualClock) {
+    let clock = ManualClock::new();
+    let hasher = SubjectHasher::new("k".repeat(32).into());
+    (VerificationService::new(Scripted::default(), MemoryStore::new(), clock.clone(), hasher, policy), clock)
+}
+
+fn phone(n: &str) -> PhoneNumber {
+    PhoneNumber::parse(n, &CountryAllowList::default()).unwrap()
+}
+
+fn code(c: &str) -> OtpCode {
+    OtpCode::parse(c, 6).unwrap()
+}
+
+#[tokio::test]
+async fn a_code_request_starts_a_verification_with_the_policy_times() {
+    let (svc, clock) = service(policy());
+    let sent = svc.request_code(phone("+14155552671"), IP).await.unwrap();
+    assert_eq!(sent.expires_at, clock.now() + Duration::seconds(300));
+    assert_eq!(sent.resend_available_at, clock.now() + Duration::seconds(60));
+    assert_eq!(sent.code_length, 6);
+    assert_eq!(svc.provider.calls(), ["start +14155552671"]);
+    let stored = svc.store.get(&sent.request_id, clock.now()).await.unwrap().unwrap();
+    assert_eq!(stored.provider_id, ProviderRequestId::parse("p1").unwrap());
+    assert_eq!(stored.phone_e164, "+14155552671");
+    assert_eq!(stored.status, VerificationStatus::Pending);
+}
+
+#[tokio::test]
+async fn a_resend_waits_for_the_cooldown_then_replaces_the_provider_verification() {
+    let (svc, clock) = service(policy());
+    svc.request_code(phone("+14155552671"), IP).await.unwrap();
+    clock.advance(Duration::seconds(45));
+    let err = svc.request_code(phone("+1 415 555 2671"), IP).await.unwrap_err();
+    assert!(matches!(err, RequestCodeError::ResendTooSoon { retry_after_seconds: 15 }), "{err:?}");
+
+    clock.advance(Duration::seconds(15));
+    svc.provider
+        .starts
+        .lock()
+        .unwrap()
+        .push_back(Ok(StartOutcome::Concurrent(Some(ProviderRequestId::parse("p1").unwrap()))));
+    let second = svc.request_code(phone("+14155552671"), IP).await.unwrap();
+    assert_eq!(svc.provider.calls()[1..], ["start +14155552671", "cancel p1", "start +14155552671"]);
+    let stored = svc.store.get(&second.request_id, clock.now()).await.unwrap().unwrap();
+    assert_eq!(stored.provider_id, ProviderRequestId::parse("p4").unwrap());
+}
+
+#[tokio::test]
+async fn a_provider_verification_that_cannot_be_cancelled_moves_to_its_next_step_or_asks_to_wait() {
+    let (svc, clock) = service(gap(10));
+    svc.request_code(phone("+14155552671"), IP).await.unwrap();
+    clock.advance(Duration::seconds(10));
+    let in_flight = ProviderRequestId::parse("p1").unwrap();
+    svc.provider.starts.lock().unwrap().push_back(Ok(StartOutcome::Concurrent(Some(in_flight.clone()))));
+    svc.provider.cancels.lock().unwrap().push_back(CancelOutcome::NotNow);
+    let sent = svc.request_code(phone("+14155552671"), IP).await.unwrap();
+    assert_eq!(svc.store.get(&sent.request_id, clock.now()).await.unwrap().unwrap().provider_id, in_flight);
+
+    clock.advance(Duration::seconds(20)); // the gap doubled: the first code was not entered
+    svc.provider.starts.lock().unwrap().push_back(Ok(StartOutcome::Concurrent(Some(in_flight.clone()))));
+    svc.provider.cancels.lock().unwrap().push_back(CancelOutcome::NotNow);
+    svc.provider.nexts.lock().unwrap().push_back(NextStepOutcome::NoMoreSteps);
+    let err = svc.request_code(phone("+14155552671"), IP).await.unwrap_err();
+    assert!(matches!(err, RequestCodeError::ResendTooSoon { retry_after_seconds: 30 }), "{err:?}");
+    // Nothing was sent, so the cooldown was released: the next request goes straight out.
+    svc.request_code(phone("+14155552671"), IP).await.unwrap();
+}
+
+const CALL: Delivery = Delivery { channel: Channel::Voice, locale: None };
+
+/// "Call me instead", after the resend gap: with automatic calls, the SMS verification in
+/// flight moves on to its call (the same code, spoken), whose code lives for the call's step,
+/// and where it has no call left it is replaced by a call; asked for alone, it is replaced at
+/// once. Either way a send, counted as one.
+#[tokio::test]
+async fn a_call_instead_moves_the_verification_on_to_its_call_or_replaces_it() {
+    let (svc, clock) = service(Policy { voice: VoiceCalls::Automatic, ..policy() });
+    let first = svc.request_code(phone("+14155552671"), IP).await.unwrap();
+    assert_eq!((first.channel, first.call_available), (Channel::Sms, true));
+    clock.advance(Duration::seconds(30));
+    let early = svc.request_code_by(phone("+14155552671"), IP, CALL).await.unwrap_err();
+    assert!(matches!(early, RequestCodeError::ResendTooSoon { retry_after_seconds: 30 }), "{early:?}");
+
+    clock.advance(Duration::seconds(30));
+    let in_flight = ProviderRequestId::parse("p1").unwrap();
+    let concurrent = || Ok(StartOutcome::Concurrent(Some(in_flight.clone())));
+    svc.provider.starts.lock().unwrap().push_back(concurrent());
+    let call = svc.request_code_by(phone("+14155552671"), IP, CALL).await.unwrap();
+    assert_eq!(svc.provider.calls()[1..], ["start +14155552671 voice", "next p1"]);
+    assert_eq!((call.channel, call.call_available), (Channel::Voice, false));
+    assert_eq!(call.expires_at, clock.now() + Duration::seconds(150), "the call's step: half the code's life");
+    let stored = svc.store.get(&call.request_id, clock.now()).await.unwrap().unwrap();
+    assert_eq!((stored.provider_id, stored.channel), (in_flight.clone(), Channel::Voice));
+    assert_eq!(call.resend_available_at, clock.now() + Duration::seconds(120), "counted: the gap doubled");
+
+    clock.advance(Duration::seconds(120));
+    svc.provider.starts.lock().unwrap().push_back(concurrent());
+    svc.provider.nexts.lock().unwrap().push_back(NextStepOutcome::NoMoreSteps);
+    let restarted = svc.request_code_by(phone("+14155552671"), IP, CALL).await.unwrap();
+    let calls = ["start +14155552671 voice", "next p1", "cancel p1", "start +14155552671 voice"];
+    assert_eq!(svc.provider.calls()[3..], calls);
+    assert_eq!(restarted.expires_at, clock.now() + Duration::seconds(300));
+    let verified = svc.check_code(&restarted.request_id, &code("123456")).await.unwrap();
+    assert_eq!(verified.channel, Channel::Voice);
+
+    let (on_request, clock) = service(policy());
+    on_request.request_code(phone("+14155552671"), IP).await.unwrap();
+    clock.advance(Duration::seconds(60));
+    on_request.provider.starts.lock().unwrap().push_back(concurrent());
+    let call = on_request.request_code_by(phone("+14155552671"), IP, CALL).await.unwrap();
+    assert_eq!(on_request.provider.calls()[1..], ["start +14155552671 voice", "cancel p1", "start +14155552671 voice"]);
+    assert_eq!((call.channel, call.expires_at), (Channel::Voice, clock.now() + Duration::seconds(300)));
+}
+
+/// With automatic calls, "Call me instead" moves the verification in flight on to its call:
+/// the same code, counted and priced with its SMS (an SMS and its call). Entering it leaves
+/// nothing unverified in the range's and the country's counts, and the day's spend holds the
+/// SMS and its call once.
+#[tokio::test]
+async fn a_call_that_moves_a_verification_on_is_counted_and_priced_once() {
+    let (svc, clock) = service(Policy { voice: VoiceCalls::Automatic, ..policy() });
+    let sms = svc.request_code(phone("+14155552671"), IP).await.unwrap();
+    clock.advance(Duration::seconds(60));
+    let in_flight = Ok(StartOutcome::Concurrent(Some(ProviderRequestId::parse("p1").unwrap())));
+    svc.provider.starts.lock().unwrap().push_back(in_flight);
+    let call = svc.request_code_by(phone("+14155552671"), IP, CALL).await.unwrap();
+    assert_eq!(svc.provider.calls()[1..], ["start +14155552671 voice", "next p1"]);
+    let now = clock.now();
+    let first = svc.store.get(&sms.request_id, now).await.unwrap().unwrap();
+    let moved_on = svc.store.get(&call.request_id, now).await.unwrap().unwrap();
+    assert_eq!(moved_on.tally, first.tally, "the call carries its SMS's counts");
+    svc.check_code(&call.request_id, &code("123456")).await.unwrap();
+
+    let tally = first.tally.unwrap();
+    let shards = svc.policy.spend.shards(svc.policy.counter_shards);
+    let mut spent = 0;
+    let mut counts = None;
+    for spend_shard in 0..shards {
+        let subjects = SendSubjects { tally: tally.clone(), client: svc.hasher.ip(IP), window_start: now, spend_shard };
+        let standing = svc.store.standing(&subjects).await.unwrap();
+        spent += standing.spent.0;
+        counts = Some((standing.range[1], standing.country[1]));
+    }
+    let once = DayCount { unverified: 0, verified: 1 };
+    assert_eq!(counts, Some((once, once)), "range and country");
+    let sms_and_call = svc.policy.spend.price("US", Channel::Sms, VoiceCalls::Automatic);
+    assert_eq!(MicroUsd(spent), sms_and_call);
+    assert_eq!(call.resend_available_at - now, Duration::seconds(120), "the number still counts the call");
+}
+
+/// A resend that could only move the verification in flight on (it cannot be cancelled yet)
+/// reaches its call: the answer says so.
+#[tokio::test]
+async fn a_resend_that_moves_the_verification_on_says_the_code_comes_by_a_call() {
+    let (svc, clock) = service(Policy { voice: VoiceCalls::Automatic, ..policy() });
+    svc.request_code(phone("+14155552671"), IP).await.unwrap();
+    clock.advance(Duration::seconds(60));
+    svc.provider
+        .starts
+        .lock()
+        .unwrap()
+        .push_back(Ok(StartOutcome::Concurrent(Some(ProviderRequestId::parse("p1").unwrap()))));
+    svc.provider.cancels.lock().unwrap().push_back(CancelOutcome::NotNow);
+    let resent = svc.request_code(phone("+14155552671"), IP).await.unwrap();
+    assert_eq!((resent.channel, resent.expires_at), (Channel::Voice, clock.now() + Duration::seconds(150)));
+}
+
+#[tokio::test]
+async fn a_landline_gets_a_call_and_calls_switched_off_send_nothing() {
+    let (svc, _clock) = service(policy());
+    let landline = PhoneNumber::parse_with("+442079460958", &CountryAllowList::default(), true).unwrap();
+    let sent = svc.request_code(landline.clone(), IP).await.unwrap();
+    assert_eq!(sent.channel, Channel::Voice);
+    assert_eq!(svc.provider.calls(), ["start +442079460958 voice"]);
+
+    let (off, _clock) = service(Policy { voice: VoiceCalls::Off, ..gap(0) });
+    for (number, how) in [(landline, Delivery::default()), (phone("+14155552671"), CALL)] {
+        let err = off.request_code_by(number, IP, how).await.unwrap_err();
+        assert!(matches!(err, RequestCodeError::CallsUnavailable), "{err:?}");
+    }
+    assert!(off.provider.calls().is_empty());
+    let sms = off.request_code(phone("+14155552671"), IP).await.unwrap();
+    assert!(!sms.call_available);
+}
+
+/// A call is priced as a call; with automatic calls an SMS is priced as an SMS and the call
+/// that follows it when nobody enters the code.
+#[tokio::test]
+async fn the_spend_budget_counts_a_call_at_its_price_and_an_automatic_one_with_its_sms() {
+    // US: an SMS $0.0079, a call $0.014; a budget of $0.02 takes either, not both.
+    let budget = |voice| Policy {
+        voice,
+        spend: SpendLimit { daily: MicroUsd(20_000), ..policy().spend },
+        counter_shards: 1,
+        ..gap(0)
+    };
+    let (automatic, _clock) = service(budget(VoiceCalls::Automatic));
+    let err = automatic.request_code(phone("+14155552671"), IP).await.unwrap_err();
+    assert!(matches!(err, RequestCodeError::SendingPaused { .. }), "{err:?}");
+    automatic.request_code_by(phone("+14155552672"), IP, CALL).await.unwrap();
+
+    let (on_request, _clock) = service(budget(VoiceCalls::OnRequest));
+    on_request.request_code(phone("+14155552671"), IP).await.unwrap();
+    let err = on_request.request_code_by(phone("+14155552672"), IP, CALL).await.unwrap_err();
+    assert!(matches!(err, RequestCodeError::SendingPaused { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn hourly_caps_hold_per_number_and_per_client_over_a_sliding_hour() {
+    let (svc, clock) = service(Policy { max_sends_per_ip_per_hour: 7, ..gap(0) });
+    // The manual clock starts at 12:00:00, the start of a window.
+    for _ in 0..5 {
+        svc.request_code(phone("+14155552671"), IP).await.unwrap();
+        clock.advance(Duration::seconds(1));
+    }
+    let err = svc.request_code(phone("+14155552671"), IP).await.unwrap_err();
+    assert!(matches!(err, RequestCodeError::RateLimited { retry_after_seconds: 3595 }), "{err:?}");
+
+    svc.request_code(phone("+14155552672"), IP).await.unwrap();
+    svc.request_code(phone("+14155552673"), IP).await.unwrap();
+    let err = svc.request_code(phone("+14155552674"), IP).await.unwrap_err();
+    // 7 sent this hour: room for one again once 6/7 of the hour has slid past, at 13:08:35.
+    assert!(matches!(err, RequestCodeError::RateLimited { retry_after_seconds: 4110 }), "{err:?}");
+    svc.request_code(phone("+14155552674"), "203.0.113.9").await.unwrap();
+
+    clock.advance(Duration::hours(1));
+    svc.request_code(phone("+14155552675"), "203.0.113.9").await.unwrap();
+    let err = svc.request_code(phone("+14155552671"), IP).await.unwrap_err();
+    assert!(matches!(err, RequestCodeError::RateLimited { retry_after_seconds: 510 }), "{err:?}");
+    clock.advance(Duration::seconds(510));
+    svc.request_code(phone("+14155552671"), IP).await.unwrap();
+}
+
+#[tokio::test]
+async fn the_addresses_of_one_ipv6_network_are_one_client() {
+    let (svc, _clock) = service(Policy { max_sends_per_ip_per_hour: 2, ..gap(0) });
+    svc.request_code(phone("+14155552671"), "2001:db8:1:2::1").await.unwrap();
+    svc.request_code(phone("+14155552672"), "2001:db8:1:2:ffff:ffff:ffff:fffe").await.unwrap();
+    let err = svc.request_code(phone("+14155552673"), "2001:db8:1:2::3").await.unwrap_err();
+    assert!(matches!(err, RequestCodeError::RateLimited { .. }), "{err:?}");
+    svc.request_code(phone("+14155552673"), "2001:db8:1:3::1").await.unwrap();
+}
+
+#[tokio::test]
+async fn a_failed_send_does_not_hold_the_number_back() {
+    let (svc, _clock) = service(policy());
+    svc.provider.starts.lock().unwrap().push_back(Err(ProviderError::Timeout));
+    let err = svc.request_code(phone("+14155552671"), IP).await.unwrap_err();
+    assert!(matches!(err, RequestCodeError::Provider(ProviderError::Timeout)), "{err:?}");
+    svc.request_code(phone("+14155552671"), IP).await.unwrap();
+}
+
+#[tokio::test]
+async fn failed_sends_use_none_of_the_numbers_budget_but_count_against_the_client() {
+    let (svc, _clock) = service(Policy { max_sends_per_ip_per_hour: 100, ..policy() });
+    for _ in 0..12 {
+        svc.provider.starts.lock().unwrap().push_back(Err(ProviderError::Throttled { retry_after_seconds: None }));
+        let err = svc.request_code(phone("+14155552671"), "198.51.100.9").await.unwrap_err();
+        assert!(matches!(err, RequestCodeError::Provider(_)), "{err:?}");
+    }
+    // More failures than the number's daily cap of 10 (from another address each time or not):
+    // the number still gets its code, with the first gap.
+    let sent = svc.request_code(phone("+14155552671"), IP).await.unwrap();
+    assert_eq!(sent.resend_available_at - svc.clock.now(), Duration::seconds(60));
+
+    let (svc, _clock) = service(Policy { max_sends_per_ip_per_hour: 3, ..policy() });
+    for n in ["+14155552672", "+14155552673", "+14155552674"] {
+        svc.provider.starts.lock().unwrap().push_back(Err(ProviderError::Failed("HTTP 500".into())));
+        svc.request_code(phone(n), IP).await.unwrap_err();
+    }
+    let err = svc.request_code(phone("+14155552675"), IP).await.unwrap_err();
+    assert!(matches!(err, RequestCodeError::RateLimited { .. }), "the client's own count keeps them: {err:?}");
+}
+
+#[tokio::test]
+async fn wrong_codes_count_down_then_even_the_right_code_is_refused() {
+    let (svc, _clock) = service(policy());
+    let sent = svc.request_code(phone("+14155552671"), IP).await.unwrap();
+    svc.provider.checks.lock().unwrap().extend([
+        Ok(CheckOutcome::WrongCode),
+        Ok(CheckOutcome::WrongCode),
+        Ok(CheckOutcome::WrongCode),
+    ]);
+    let first = svc.check_code(&sent.request_id, &code("000000")).await.unwrap_err();
+    assert!(matches!(first, CheckCodeError::IncorrectCode { attempts_remaining: 2 }), "{first:?}");
+    let second = svc.check_code(&sent.request_id, &code("000001")).await.unwrap_err();
+    assert!(matches!(second, CheckCodeError::IncorrectCode { attempts_remaining: 1 }), "{second:?}");
+    let third = svc.check_code(&sent.request_id, &code("000002")).await.unwrap_err();
+    assert!(matches!(third, CheckCodeError::Denied(AttemptDenied::TooManyAttempts)), "{third:?}");
+    let right = svc.check_code(&sent.request_id, &code("123456")).await.unwrap_err();
+    assert!(matches!(right, CheckCodeError::Denied(AttemptDenied::TooManyAttempts)), "{right:?}");
+    assert_eq!(svc.provider.calls().iter().filter(|c| c.starts_with("check")).count(), 3);
+}
+
+#[tokio::test]
+async fn a_right_code_verifies_once() {
+    let (svc, clock) = service(policy());
+    let sent = svc.request_code(phone("+14155552671"), IP).await.unwrap();
+    clock.advance(Duration::seconds(20));
+    let verified = svc.check_code(&sent.request_id, &code("123456")).await.unwrap();
+    assert_eq!(
+        verified,
+        Verified { phone_e164: "+14155552671".into(), verified_at: clock.now(), channel: Channel::Sms }
+    );
+    let again = svc.check_code(&sent.request_id, &code("123456")).await.unwrap_err();
+    assert!(matches!(again, CheckCodeError::Denied(AttemptDenied::AlreadyVerified)), "{again:?}");
+    assert_eq!(svc.provider.calls().len(), 2, "the second check never reached the provider");
+}
+
+#[tokio::test]
+async fn expiry_and_unknown_ids_are_told_apart() {
+    let (svc, clock) = service(policy());
+    let sent = svc.request_code(phone("+14155552671"), IP).await.unwrap();
+    clock.advance(Duration::seconds(300));
+    let expired = svc.check_code(&sent.request_id, &code("123456")).await.unwrap_err();
+    assert!(matches!(expired, CheckCodeError::Denied(AttemptDenied::Expired)), "{expired:?}");
+    // After the retention period the record is gone, as DynamoDB's TTL would remove it.
+    clock.advance(crate::domain::verification::RECORD_RETENTION);
+    let gone = svc.check_code(&sent.request_id, &code("123456")).await.unwrap_err();
+    assert!(matches!(gone, CheckCodeError::Denied(AttemptDenied::NotFound)), "{gone:?}");
+    let unknown = svc.check_code(&RequestId::generate(), &code("123456")).await.unwrap_err();
+    assert!(matches!(unknown, CheckCodeError::Denied(AttemptDenied::NotFound)), "{unknown:?}");
+    assert_eq!(svc.provider.calls().len(), 1, "no check reached the provider");
+}
+
+#[tokio::test]
+async fn provider_outcomes_settle_the_record() {
+    let (svc, clock) = service(policy());
+    let terminated = svc.request_code(phone("+14155552671"), IP).await.unwrap();
+    svc.provider.checks.lock().unwrap().extend([
+        Ok(CheckOutcome::WrongCode),
+        Ok(CheckOutcome::WrongCode),
+        Ok(CheckOutcome::Terminated),
+    ]);
+    for _ in 0..2 {
+        svc.check_code(&terminated.request_id, &code("111111")).await.unwrap_err();
+    }
+    let err = svc.check_code(&terminated.request_id, &code("111111")).await.unwrap_err();
+    assert!(matches!(err, CheckCodeError::Denied(AttemptDenied::TooManyAttempts)), "{err:?}");
+    let stored = svc.store.get(&terminated.request_id, clock.now()).await.unwrap().unwrap();
+    assert_eq!(stored.status, VerificationStatus::Locked);
+
+    // Ended on a first check here: concurrent checks reached the provider first.
+    let ended_early = svc.request_code(phone("+14155552673"), IP).await.unwrap();
+    svc.provider.checks.lock().unwrap().push_back(Ok(CheckOutcome::Terminated));
+    let err = svc.check_code(&ended_early.request_id, &code("111111")).await.unwrap_err();
+    assert!(matches!(err, CheckCodeError::Denied(AttemptDenied::TooManyAttempts)), "{err:?}");
+
+    let gone = svc.request_code(phone("+14155552672"), IP).await.unwrap();
+    svc.provider.checks.lock().unwrap().push_back(Ok(CheckOutcome::Gone));
+    let err = svc.check_code(&gone.request_id, &code("111111")).await.unwrap_err();
+    assert!(matches!(err, CheckCodeError::Denied(AttemptDenied::Expired)), "{err:?}");
+}
+
+/// Two checks at once: the provider verifies the first and answers the second "gone" before
+/// the first has settled the record. The second is told the code was used; the first verifies.
+#[tokio::test]
+async fn a_check_answered_gone_while_another_verifies_is_told_the_code_was_used() {
+    let (svc, clock) = service(policy());
+    let sent = svc.request_code(phone("+14155552671"), IP).await.unwrap();
+    svc.provider.checks.lock().unwrap().extend([Ok(CheckOutcome::Verified), Ok(CheckOutcome::Gone)]);
+    svc.provider.check_delays.lock().unwrap().extend([std::time::Duration::from_millis(200), Default::default()]);
+    let right = code("123456");
+    let (first, second) =
+        tokio::join!(svc.check_code(&sent.request_id, &right), svc.check_code(&sent.request_id, &right));
+    assert_eq!(first.unwrap().phone_e164, "+14155552671");
+    assert!(matches!(second, Err(CheckCodeError::Denied(AttemptDenied::AlreadyVerified))), "{second:?}");
+    let stored = svc.store.get(&sent.request_id, clock.now()).await.unwrap().unwrap();
+    assert!(matches!(stored.status, VerificationStatus::Verified { .. }), "{stored:?}");
+
+    // When the other check never settles it (its instance died), the wait ends, and the
+    // record stays open for it.
+    let svc = svc.with_settle_wait(std::time::Duration::from_millis(50));
+    let sent = svc.request_code(phone("+14155552672"), IP).await.unwrap();
+    svc.provider.checks.lock().unwrap().extend([Ok(CheckOutcome::WrongCode), Ok(CheckOutcome::Gone)]);
+    svc.check_code(&sent.request_id, &code("000000")).await.unwrap_err();
+    let gone = svc.check_code(&sent.request_id, &code("123456")).await.unwrap_err();
+    assert!(matches!(gone, CheckCodeError::Denied(AttemptDenied::Expired)), "{gone:?}");
+    let stored = svc.store.get(&sent.request_id, clock.now()).await.unwrap().unwrap();
+    assert_eq!(stored.status, VerificationStatus::Pending);
+}
+
+#[tokio::test]
+async fn an_attempt_the_provider_never_judged_is_given_back() {
+    let (svc, clock) = service(policy());
+    let sent = svc.request_code(phone("+14155552671"), IP).await.unwrap();
+    svc.provider.checks.lock().unwrap().push_back(Err(ProviderError::Failed("HTTP 500".into())));
+    let err = svc.check_code(&sent.request_id, &code("123456")).await.unwrap_err();
+    assert!(matches!(err, CheckCodeError::Provider(ProviderError::Failed(_))), "{err:?}");
+    assert_eq!(svc.store.get(&sent.request_id, clock.now()).await.unwrap().unwrap().attempts, 0);
+}
+
+#[test]
+fn retry_after_rounds_up_and_is_never_zero() {
+    let now = ManualClock::new().now();
+    assert_eq!(seconds_until(now, now), 1);
+    assert_eq!(seconds_until(now, now + Duration::milliseconds(1500)), 2);
+    assert_eq!(seconds_until(now, now + Duration::seconds(60)), 60);
+    assert_eq!(seconds_until(now, now - Duration::seconds(5)), 1);
+}
