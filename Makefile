@@ -1,5 +1,5 @@
 # The project's commands. `make help` lists them.
-.PHONY: help dev test setup check stress bench replay watch sim page
+.PHONY: help dev test test-fast setup check stress bench replay watch sim page
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-6s %s\n", $$1, $$2}'
@@ -9,6 +9,10 @@ dev: page ## the product on http://localhost:3000: page, both functions, simulat
 
 test: ## every test, as CI runs it: setup (what is missing), then check
 	./scripts/test
+
+test-fast: frontend/node_modules/.package-lock.json ## the tests that need no server (every crate's unit tests, the page's Vitest suite): seconds once built
+	cargo nextest run --workspace --locked --lib --bins
+	npm --prefix frontend test
 
 setup: ## install the tools the checks need (a .venv, cargo-nextest, npm packages, Chromium, the arm64 target)
 	./scripts/setup

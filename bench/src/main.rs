@@ -39,7 +39,7 @@ const PEER_TABLE: &str = "otp-bench-node";
 /// A bound against a hang: a release build's cold start or call takes milliseconds.
 const LIMIT: Duration = Duration::from_secs(10);
 /// The same for the quick run's debug builds beside the rest of the test command, which take
-/// seconds (README, "It must not depend on how fast the machine is").
+/// seconds (docs/develop/testing.md).
 const QUICK_LIMIT: Duration = Duration::from_secs(120);
 
 struct Options {

@@ -75,7 +75,7 @@ export async function startServer(env = {}) {
 /**
  * Debian's build of Chromium's headless shell: the same Blink and V8 as `/usr/bin/chromium`
  * without the desktop browser around them, and what Playwright itself runs for headless tests.
- * The suite takes half the CPU it took with the full browser (README, "The test command").
+ * The suite takes half the CPU it took with the full browser (docs/develop/testing.md).
  */
 export const HEADLESS_SHELL = "/usr/lib/chromium/chromium-headless-shell";
 

@@ -488,7 +488,7 @@ struct SendingSwitch {
     stopped: bool,
 }
 
-/// The operator's switch, as README's Operations sets it in the table: `{"stopped": true}` stops
+/// The operator's switch, as docs/operate/operations.md sets it in the table: `{"stopped": true}` stops
 /// every send (503 `sending_stopped`), `{"stopped": false}` starts them again.
 async fn dev_sending(
     State(app): State<Arc<App>>,

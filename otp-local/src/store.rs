@@ -28,7 +28,7 @@ macro_rules! delegate {
 
 impl LocalStore {
     /// The operator's switch: in memory, a flag; in DynamoDB, the item an operator puts with the
-    /// AWS CLI (README, Operations).
+    /// AWS CLI (docs/operate/operations.md).
     pub async fn set_sending_stopped(&self, stopped: bool) -> Result<(), StoreError> {
         match self {
             LocalStore::Memory(store) => {

@@ -138,7 +138,7 @@ pub struct Standing {
     pub country: [DayCount; 2],
     /// Today's spend on the spend shard.
     pub spent: MicroUsd,
-    /// The operator's switch: no codes go out while it is on (README, Operations).
+    /// The operator's switch: no codes go out while it is on (docs/operate/operations.md).
     pub sending_stopped: bool,
 }
 

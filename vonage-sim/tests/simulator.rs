@@ -1,5 +1,5 @@
 //! The simulator's own behaviour on the wire, as Vonage documents it (see the wire notes in the
-//! README's simulator section).
+//! docs/develop/simulator.md).
 
 use std::time::Duration;
 

@@ -596,13 +596,13 @@ const ACCOUNT: &str = "123456789012";
 pub(crate) const STACK_NAME: &str = "phone-verification-dev";
 const STAGES: [&str; 2] = ["dev", "prod"];
 
-/// A file of deploy/ as the README's one-time setup fills it in for `stage`.
+/// A file of deploy/ as docs/operate/deploy.md's one-time setup fills it in for `stage`.
 fn deploy_document(path: &str, stage: &str) -> Value {
     let text = read(path).replace("ACCOUNT_ID", ACCOUNT).replace("STAGE", stage);
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-/// The deploy role's ARN, as the README creates it (under a path no stack role can match).
+/// The deploy role's ARN, as docs/operate/deploy.md creates it (under a path no stack role can match).
 fn deploy_role(stage: &str) -> String {
     format!("arn:aws:iam::{ACCOUNT}:role/phone-verification-deploy/{stage}")
 }
@@ -1038,8 +1038,8 @@ fn the_edge_firewall_limits_api_calls_per_address_and_refuses_in_the_apis_own_wo
 
 #[test]
 fn the_policy_that_hides_the_deployed_secrets_denies_every_action_the_readme_names() {
-    let readme = read("README.md");
-    let table = readme.split("| action | reveals |").nth(1).expect("the README's table of revealing actions");
+    let readme = read("docs/operate/deploy.md");
+    let table = readme.split("| action | reveals |").nth(1).expect("the deploy page's table of revealing actions");
     let named: BTreeSet<String> = table
         .lines()
         .skip(2)
@@ -1048,7 +1048,7 @@ fn the_policy_that_hides_the_deployed_secrets_denies_every_action_the_readme_nam
         .collect();
     let policy = deploy_document("deploy/deny-secret-reads.json", "dev");
     let denied: BTreeSet<String> = statements(&policy, "Deny").iter().flat_map(|s| list(&s["Action"])).collect();
-    assert_eq!(denied, named, "denied (left) and named in the README (right)");
+    assert_eq!(denied, named, "denied (left) and named in docs/operate/deploy.md (right)");
     assert!(named.contains("lambda:GetFunctionConfiguration") && named.contains("cloudfront:GetDistributionConfig"));
     let exempt = list(&statements(&policy, "Deny")[0]["Condition"]["ArnNotLike"]["aws:PrincipalArn"]);
     for stage in STAGES {

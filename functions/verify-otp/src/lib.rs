@@ -19,7 +19,7 @@ use shared::runtime::bootstrap::HandlerDeps;
 pub const JWKS_PATH: &str = "/.well-known/jwks.json";
 
 /// How long browsers and CloudFront may keep the key set: a key is published well before it signs
-/// (README "Key rotation"), so a copy this old never misses a signing key.
+/// (docs/integrate/your-app.md, "Key rotation"), so a copy this old never misses a signing key.
 const JWKS_MAX_AGE_SECONDS: u32 = 300;
 
 pub async fn handle<P, S, C>(deps: &HandlerDeps<P, S, C>, req: Request) -> Response<Body>

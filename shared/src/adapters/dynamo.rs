@@ -154,7 +154,7 @@ impl DynamoStore {
         &self.table
     }
 
-    /// Sets the operator's switch (the item README's Operations puts with the AWS CLI).
+    /// Sets the operator's switch (the item docs/operate/operations.md puts with the AWS CLI).
     pub async fn set_sending_stopped(&self, stopped: bool) -> Result<(), StoreError> {
         self.client
             .put_item()
@@ -768,7 +768,7 @@ const UNVERIFIED: &str = "unverified";
 const VERIFIED: &str = "verified";
 /// A spend shard's total, in millionths of a dollar.
 const SPENT: &str = "spent";
-/// The operator's switch (README, Operations): the item `{"pk": "switch#sending", "stopped": true}`
+/// The operator's switch (docs/operate/operations.md): the item `{"pk": "switch#sending", "stopped": true}`
 /// stops every send until it is removed or set to false. Read with the limits, in the same
 /// `BatchGetItem`: no call, no cache.
 pub const SENDING_SWITCH_KEY: &str = "switch#sending";

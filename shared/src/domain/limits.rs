@@ -1,5 +1,5 @@
 //! The rules that bound what sending codes can cost and whom it can bother, each designed against
-//! the cheapest attack rather than the polite client (README "Abuse defences"):
+//! the cheapest attack rather than the polite client (docs/operate/abuse-defences.md):
 //!
 //! - **a number** gets growing gaps between codes nobody entered (the cooldown doubles after each,
 //!   up to a ceiling; a verification resets it), and at most so many codes in any hour and in any

@@ -147,7 +147,7 @@ impl fmt::Debug for PhoneNumber {
 /// so that no call pays for it. (A 128 MB Lambda call gets a small share of a CPU; init has been
 /// measured to run unthrottled.) A first parse also compiles the patterns it uses: the ones every
 /// parse uses, and North America's (+1), compile here too; another region's compile on its first
-/// number. The costs are in the README's Performance.
+/// number. The costs are in docs/develop/performance.md.
 pub struct MetadataLoad(std::thread::JoinHandle<()>);
 
 impl MetadataLoad {

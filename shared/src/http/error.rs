@@ -102,7 +102,7 @@ api_errors! {
     SendingPaused { retry_after_seconds: u64 = 1 } => SERVICE_UNAVAILABLE, "sending_paused",
         format!("Sending codes is paused for now. Try again in {}.", wait(retry_after_seconds)),
         retryAfter = retry_after_seconds;
-    /// The operator stopped sending (the switch in README, Operations), until they start it again.
+    /// The operator stopped sending (the switch in docs/operate/operations.md), until they start it again.
     SendingStopped => SERVICE_UNAVAILABLE, "sending_stopped",
         "Sending codes is stopped for now. Try again later.",
         retryAfter = SENDING_STOPPED_RETRY_SECONDS;

@@ -33,7 +33,7 @@ pub struct Policy {
     pub max_sends_per_ip_per_hour: u32,
     pub range_budget: UnverifiedBudget,
     pub country_budget: UnverifiedBudget,
-    /// How many counters share a country's and the day's spend counts (README "Abuse defences":
+    /// How many counters share a country's and the day's spend counts (docs/operate/abuse-defences.md:
     /// how many the traffic needs).
     pub counter_shards: u32,
     pub spend: SpendLimit,

@@ -11,7 +11,7 @@
 //! A hand-written emitter, not a crate: `metrics_cloudwatch_embedded` writes one dimension set a
 //! document (the per-country and total series would be two lines, and two metrics) behind the
 //! `metrics` facade's process-wide recorder, and `metrique` brings ~45 crates into a function
-//! whose zip and cold start are budgeted (README, Operations).
+//! whose zip and cold start are budgeted (docs/operate/operations.md).
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
