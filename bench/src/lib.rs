@@ -2,7 +2,7 @@
 //! Runtime API, and a TCP proxy that counts the connections and requests a function makes to
 //! DynamoDB and to Vonage. The benchmark (`otp-bench`) and the functions' cold-start tests use them.
 
-pub use shared::testing::proxy as counting_proxy;
+pub use counting_proxy;
 pub mod runtime_api;
 
 use std::path::Path;

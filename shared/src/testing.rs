@@ -1,8 +1,6 @@
 //! Test harness for this crate's and the functions' tests: a manual clock, a store that counts
-//! writes, the Vonage simulator in-process, API Gateway events from `events/`, and a proxy that
-//! counts (and can lose) what a client sends to a server.
-
-pub mod proxy;
+//! writes, the Vonage simulator in-process, and API Gateway events from `events/`. (The proxy
+//! that counts, and can lose, what a client sends is the `counting-proxy` crate.)
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -4,6 +4,7 @@
 //! the person must get exactly what they would have got had the answer arrived: one SMS, one
 //! counted attempt, and the verification they earned.
 
+use counting_proxy::CountingProxy;
 use shared::adapters::DynamoStore;
 use shared::adapters::vonage::VonageClient;
 use shared::clock::{Clock, ManualClock};
@@ -12,7 +13,6 @@ use shared::domain::phone::{CountryAllowList, PhoneNumber};
 use shared::domain::subject_key::SubjectHasher;
 use shared::ports::VerificationStore;
 use shared::service::{CheckCodeError, CodeSent, RequestCodeError, VerificationService};
-use shared::testing::proxy::CountingProxy;
 use time::OffsetDateTime;
 use vonage_sim::{Fault, SimConfig, Simulator};
 
