@@ -351,7 +351,7 @@ fn each_function_may_call_exactly_the_dynamodb_actions_its_code_reaches() {
     let t = template();
     let table_arn = json!({"Fn::GetAtt": ["Table", "Arn"]});
     let service = Source::parse("shared/src/service");
-    let store = Source::parse("shared/src/adapters/dynamo.rs");
+    let store = Source::parse("shared/src/adapters/dynamo");
     let bootstrap = Source::parse("shared/src/runtime/bootstrap.rs");
     for (binary, (name, f)) in functions(&t) {
         let handler = Source::parse(&format!("functions/{binary}/src/lib.rs"));

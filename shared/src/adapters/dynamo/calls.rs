@@ -1,0 +1,144 @@
+//! The SDK's calls as the store makes them: transactions retried on conflict, batch reads to
+//! the end, an item read back after a failed condition, and the SDK's errors mapped to the port's.
+
+use super::*;
+
+/// Transactions that collide with another on the same item are cancelled, not queued; these many
+/// tries ride out a burst on one number or one client. (Also the calls a batch read may take.)
+pub(super) const TRANSACTION_TRIES: u32 = 4;
+
+impl DynamoStore {
+    /// The item as it was when an `UpdateItem`'s condition failed: from the error, where the
+    /// server returned it, else read back.
+    pub(super) async fn item_on_condition_failure<R: std::fmt::Debug + Send + Sync + 'static>(
+        &self,
+        id: &RequestId,
+        err: SdkError<aws_sdk_dynamodb::operation::update_item::UpdateItemError, R>,
+    ) -> Result<Option<Item>, StoreError> {
+        let returned = match err.into_service_error() {
+            aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c) => c.item,
+            _ => None,
+        };
+        match returned {
+            Some(item) => Ok(Some(item)),
+            None => self.raw_item(Self::key(id)).await,
+        }
+    }
+
+    /// Applies `items` as one transaction, named `name` (a retry of it is applied once). Returns
+    /// the cancellation reasons when a condition failed, and tries again, a few times, when it
+    /// only collided with concurrent transactions.
+    pub(super) async fn transact(
+        &self,
+        name: &str,
+        items: &[TransactWriteItem],
+    ) -> Result<Option<Vec<aws_sdk_dynamodb::types::CancellationReason>>, StoreError> {
+        // DynamoDB applies a transaction once per token for 10 minutes. The SDK's own retries of a
+        // call reuse its token (after a lost answer, or `TransactionInProgressException` while an
+        // earlier try is still being applied); a try after a cancellation is a new transaction.
+        for attempt in 1..=TRANSACTION_TRIES {
+            let result = self
+                .client
+                .transact_write_items()
+                .client_request_token(format!("{name}-{attempt}"))
+                .set_transact_items(Some(items.to_vec()))
+                .send()
+                .await;
+            let err = match result {
+                Ok(_) => return Ok(None),
+                Err(err) => err,
+            };
+            let reasons = match err.as_service_error() {
+                Some(TransactWriteItemsError::TransactionCanceledException(c)) => c.cancellation_reasons().to_vec(),
+                _ => return Err(sdk_error("TransactWriteItems", err)),
+            };
+            if reasons.iter().any(|r| r.code() == Some("ConditionalCheckFailed")) {
+                return Ok(Some(reasons));
+            }
+            // Only conflicts with concurrent transactions: try again after a short, jittered pause.
+            if attempt < TRANSACTION_TRIES {
+                tokio::time::sleep(Duration::from_millis(10 + u64::from(rand_jitter()) % 40)).await;
+            }
+        }
+        Err(StoreError::Unavailable("TransactWriteItems: the transaction kept conflicting with others".into()))
+    }
+
+    /// The items under `keys` (consistent reads), by key, in as many calls as the server needs.
+    pub(super) async fn batch_get(&self, keys: &[AttributeValue]) -> Result<HashMap<String, Item>, StoreError> {
+        let mut found = HashMap::new();
+        let mut pending: Vec<Item> =
+            keys.iter().map(|key| Item::from([(PARTITION_KEY.to_owned(), key.clone())])).collect();
+        for _ in 0..TRANSACTION_TRIES {
+            let wanted = KeysAndAttributes::builder()
+                .set_keys(Some(pending))
+                .consistent_read(true)
+                .build()
+                .map_err(build_error)?;
+            let out = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, wanted)
+                .send()
+                .await
+                .map_err(|e| sdk_error("BatchGetItem", e))?;
+            for item in out.responses.unwrap_or_default().remove(&self.table).unwrap_or_default() {
+                if let Some(key) = item.get(PARTITION_KEY).and_then(|k| k.as_s().ok()) {
+                    found.insert(key.clone(), item);
+                }
+            }
+            pending = out.unprocessed_keys.unwrap_or_default().remove(&self.table).map(|k| k.keys).unwrap_or_default();
+            if pending.is_empty() {
+                return Ok(found);
+            }
+        }
+        Err(StoreError::Unavailable("BatchGetItem: keys kept coming back unprocessed".into()))
+    }
+
+    /// The item under `key` as it is now (a consistent read), whatever its `ttl`.
+    pub(super) async fn raw_item(&self, key: AttributeValue) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, key)
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_error("GetItem", e))?;
+        Ok(out.item)
+    }
+}
+
+pub(super) fn rand_jitter() -> u32 {
+    // The low bits of the clock are random enough to spread retries apart.
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos())
+}
+
+pub(super) fn build_error(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
+    StoreError::Failed(format!("invalid DynamoDB request: {e}").into())
+}
+
+/// Throttling, a timeout or a failure to reach DynamoDB is worth retrying shortly (503); anything
+/// else is a call that is wrong (500). The SDK's error stays whole, as the source.
+pub(super) fn sdk_error<E, R>(operation: &'static str, err: SdkError<E, R>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    let unavailable = matches!(err, SdkError::TimeoutError(_) | SdkError::DispatchFailure(_))
+        || matches!(
+            err.code(),
+            Some("ProvisionedThroughputExceededException" | "ThrottlingException" | "RequestLimitExceeded")
+        );
+    let failed = Box::new(CallFailed { operation, source: Box::new(err) });
+    if unavailable { StoreError::Unavailable(failed) } else { StoreError::Failed(failed) }
+}
+
+/// A DynamoDB call that failed, naming the operation.
+#[derive(Debug, thiserror::Error)]
+#[error("DynamoDB {operation}")]
+pub(super) struct CallFailed {
+    operation: &'static str,
+    #[source]
+    source: crate::ports::ErrorSource,
+}
