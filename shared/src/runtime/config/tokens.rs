@@ -1,0 +1,38 @@
+//! The signed tokens: the issuer, their lifetime, the keys and the relying parties.
+
+use super::*;
+
+/// Verification tokens, verify-otp's alone (request-otp never holds the signing key): on when
+/// `TOKEN_ISSUER` is set.
+#[derive(Debug)]
+pub struct TokenConfig {
+    pub signer: TokenSigner,
+    pub relying_parties: RelyingParties,
+}
+
+/// The longest a token may live: long enough to carry it to a backend, short enough that a
+/// leaked one is soon worthless.
+pub(super) const MAX_TOKEN_LIFETIME_SECONDS: u64 = 3600;
+
+impl TokenConfig {
+    pub fn from_env() -> Result<Option<Self>, ConfigError> {
+        Self::from_settings(&Settings::new(|name| std::env::var(name).ok()))
+    }
+
+    pub fn from_settings<F: Fn(&str) -> Option<String>>(s: &Settings<F>) -> Result<Option<Self>, ConfigError> {
+        let Some(issuer) = s.get("TOKEN_ISSUER") else { return Ok(None) };
+        if !reqwest::Url::parse(&issuer).is_ok_and(|url| matches!(url.scheme(), "https" | "http") && url.has_host()) {
+            return Err(ConfigError::new(
+                "TOKEN_ISSUER",
+                format!("must be the service's URL, e.g. https://verify.example.com (got `{issuer}`)"),
+            ));
+        }
+        let lifetime = s.number("TOKEN_LIFETIME_SECONDS", 300u64, 30..=MAX_TOKEN_LIFETIME_SECONDS)?;
+        let keys = s.required("TOKEN_SIGNING_KEYS")?;
+        let signer = TokenSigner::new(&keys, issuer.trim_end_matches('/'), Duration::from_secs(lifetime))
+            .map_err(|problem| ConfigError::new("TOKEN_SIGNING_KEYS", problem))?;
+        let relying_parties = RelyingParties::parse(&s.get("RELYING_PARTIES").unwrap_or_default())
+            .map_err(|problem| ConfigError::new("RELYING_PARTIES", problem))?;
+        Ok(Some(Self { signer, relying_parties }))
+    }
+}
