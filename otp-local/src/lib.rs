@@ -4,8 +4,16 @@
 //! the Vonage Verify simulator runs in-process and each SMS is printed; without `TABLE_NAME` the
 //! store is in memory.
 
+// The handlers' futures (axum around lambda_http around the functions' handlers) nest deeper than
+// rustc's default of 128 queries when their layout is computed from the routers of their module.
+#![recursion_limit = "256"]
+
+mod api;
 mod brand;
+mod dev;
 mod dev_metrics;
+mod guard;
+mod page;
 mod store;
 
 use std::net::SocketAddr;
@@ -36,29 +44,11 @@ use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove
 use tower_http::services::{ServeDir, ServeFile};
 use vonage_sim::{MessageHook, SimConfig, Simulator};
 
+pub use dev::MAX_CLOCK_ADVANCE_SECONDS;
+pub use guard::{
+    CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY_WITH_TURNSTILE, SECURITY_HEADERS, guard, is_loopback_host,
+};
 pub use store::LocalStore;
-
-/// The page's Content-Security-Policy, as CloudFront sends it in the deployment
-/// (`SecurityHeadersPolicy` in template.yaml, kept equal by a test), sent here too so that the page
-/// is developed and tested under the policy it is served with.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
-     img-src 'self' data:; connect-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'none'; \
-     frame-ancestors 'none'";
-
-/// The same with the bot check on: the Turnstile widget's script and frame, from Cloudflare (what
-/// Cloudflare documents the widget to need, and nothing more).
-pub const CONTENT_SECURITY_POLICY_WITH_TURNSTILE: &str = "default-src 'none'; \
-     script-src 'self' https://challenges.cloudflare.com; frame-src https://challenges.cloudflare.com; \
-     style-src 'self'; img-src 'self' data:; connect-src 'self'; manifest-src 'self'; base-uri 'none'; \
-     form-action 'none'; frame-ancestors 'none'";
-
-/// The other response headers CloudFront adds. HSTS is left to the deployment: this server speaks
-/// plain HTTP.
-pub const SECURITY_HEADERS: &[(&str, &str)] =
-    &[("x-content-type-options", "nosniff"), ("x-frame-options", "DENY"), ("referrer-policy", "no-referrer")];
-
-/// Bodies past this are refused here; the handlers refuse anything over 4 KiB anyway.
-const MAX_FORWARDED_BODY: usize = 64 * 1024;
 
 type Deps = HandlerDeps<VonageClient, LocalStore, DevClock>;
 
@@ -301,290 +291,16 @@ async fn open_store(
     Ok((LocalStore::Dynamo(store), format!("store: DynamoDB table {table}")))
 }
 
-/// Both endpoints, the development endpoints when the simulator runs, the page with its
-/// single-page fallback, all behind [`guard`].
+/// The API, the development endpoints when the simulator runs, and the page, merged, all behind
+/// [`guard`].
 fn router(app: Arc<App>, dist: &std::path::Path) -> Router {
-    let page = ServeDir::new(dist).fallback(ServeFile::new(dist.join("index.html")));
     let policy = if app.site_key.is_some() { CONTENT_SECURITY_POLICY_WITH_TURNSTILE } else { CONTENT_SECURITY_POLICY };
-    // What the deployment's CloudFront caches (CachingOptimized) and so compresses: the page and
-    // its files, its configuration, the logo, the token keys.
-    let cached = Router::new()
-        .route("/config.json", get(page_config))
-        .route("/brand/{file}", get(brand_logo))
-        .route(verify_otp::JWKS_PATH, any(verify_otp))
-        .fallback_service(page)
-        .layer(compressed_as_cloudfront_does());
-    let mut api = Router::new().route("/api/request-otp", any(request_otp)).route("/api/verify-otp", any(verify_otp));
-    // Only beside the simulator: with Vonage's credentials (and perhaps a shared table) the
-    // switch would stop real sending, and nothing local should.
+    let mut api = api::routes();
     if app.simulator.is_some() {
-        api = api
-            .route("/api/dev/metrics", get(dev_metrics_snapshot))
-            .route("/api/dev/sending", post(dev_sending))
-            .route("/api/dev/messages", get(dev_messages))
-            .route("/api/dev/faults", post(dev_fault))
-            .route("/api/dev/clock", post(dev_clock))
-            .route("/api/dev/turnstile.js", get(dev_turnstile_widget));
+        api = api.merge(dev::routes());
     }
-    let api = api.route("/api/{*rest}", any(no_such_endpoint));
-    guard(api.merge(cached).with_state(app), policy)
-}
-
-/// As the template's `Compress: true` has CloudFront compress what it caches: Brotli or gzip,
-/// whichever `Accept-Encoding` prefers (Brotli when both are as welcome), for bodies of 1,000
-/// bytes or more and not for images (but SVG). The API's answers, which CloudFront does not cache,
-/// go as they are.
-fn compressed_as_cloudfront_does() -> CompressionLayer<impl Predicate> {
-    /// CloudFront's smallest compressed object.
-    const MIN_BYTES: u16 = 1_000;
-    CompressionLayer::new().compress_when(SizeAbove::new(MIN_BYTES).and(NotForContentType::IMAGES))
-}
-
-/// The operator's logo, at the one path /config.json names.
-async fn brand_logo(State(app): State<Arc<App>>, request: Request) -> Response {
-    match app.brand.logo() {
-        Some(logo) if request.uri().path() == logo.path => {
-            let headers = [
-                (axum::http::header::CONTENT_TYPE, logo.content_type),
-                (axum::http::header::CACHE_CONTROL, "no-cache"),
-            ];
-            (headers, logo.bytes.clone()).into_response()
-        }
-        _ => StatusCode::NOT_FOUND.into_response(),
-    }
-}
-
-/// What the page reads at start: the bot check's site key when the check is on, the
-/// applications that may send people here, and the branding (the deployment publishes the same
-/// file beside the page).
-async fn page_config(State(app): State<Arc<App>>) -> Response {
-    let mut config = serde_json::json!({ "brand": app.brand.config() });
-    if let Some(key) = &app.site_key {
-        config["turnstileSiteKey"] = key.as_str().into();
-    }
-    if let Some(tokens) = &app.deps.tokens {
-        config["clients"] = serde_json::json!(tokens.relying_parties.all());
-    }
-    ([(axum::http::header::CACHE_CONTROL, "no-cache")], axum::Json(config)).into_response()
-}
-
-/// What every answer of the local server goes through: only requests addressed to a loopback name
-/// are served, a panic anywhere inside is answered with the API's 500 JSON (the connection is not
-/// dropped), and the deployment's security headers are added, with `policy` as the
-/// Content-Security-Policy.
-pub fn guard(router: Router, policy: &'static str) -> Router {
-    router
-        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_answer))
-        .layer(axum::middleware::from_fn(loopback_hosts_only))
-        .layer(axum::middleware::map_response_with_state(policy, with_security_headers))
-}
-
-/// A page on any site can point a name of its own at 127.0.0.1 (DNS rebinding) and then call
-/// this server as its own origin, reading the simulated codes or sending SMS through the
-/// developer's Vonage account. Such a request carries that site's name in `Host`: only loopback
-/// names are answered (`localhost` and `*.localhost`, which browsers never resolve elsewhere,
-/// and loopback addresses).
-async fn loopback_hosts_only(req: Request, next: axum::middleware::Next) -> Response {
-    let host = req.headers().get(axum::http::header::HOST).and_then(|h| h.to_str().ok());
-    if host.is_some_and(is_loopback_host) {
-        return next.run(req).await;
-    }
-    let body = serde_json::json!({
-        "error": "This development server answers only to localhost: open it as http://localhost:<port>.",
-        "code": "forbidden",
-    });
-    (StatusCode::FORBIDDEN, axum::Json(body)).into_response()
-}
-
-/// Whether a `Host` header names this machine: `localhost`, a name under `.localhost`, or a
-/// loopback address, with or without a port.
-pub fn is_loopback_host(host: &str) -> bool {
-    let name = match host.strip_prefix('[') {
-        Some(bracketed) => match bracketed.split_once(']') {
-            Some((inside, rest)) if rest.is_empty() || rest.starts_with(':') => inside,
-            _ => return false,
-        },
-        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
-    };
-    let name = name.trim_end_matches('.').to_ascii_lowercase();
-    name == "localhost"
-        || name.ends_with(".localhost")
-        || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
-}
-
-/// A handler's panic is a bug: logged where it happened (see `shared::telemetry`), answered here
-/// as any unexpected error is.
-fn panic_answer(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
-    from_lambda(shared::http::ApiError::Internal.into_response())
-}
-
-async fn with_security_headers(State(policy): State<&'static str>, mut response: Response) -> Response {
-    let headers = response.headers_mut();
-    headers.insert("content-security-policy", axum::http::HeaderValue::from_static(policy));
-    for (name, value) in SECURITY_HEADERS {
-        headers.insert(*name, axum::http::HeaderValue::from_static(value));
-    }
-    response
-}
-
-async fn request_otp(
-    State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    req: Request,
-) -> Response {
-    match to_lambda(req, peer).await {
-        Ok(req) => from_lambda(request_otp::handle(&app.deps, req).await),
-        Err(refusal) => refusal,
-    }
-}
-
-async fn verify_otp(State(app): State<Arc<App>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, req: Request) -> Response {
-    match to_lambda(req, peer).await {
-        Ok(req) => from_lambda(verify_otp::handle(&app.deps, req).await),
-        Err(refusal) => refusal,
-    }
-}
-
-/// What the simulator "sent", newest last (only in simulator mode).
-#[derive(serde::Deserialize)]
-struct MessagesQuery {
-    /// Only the messages to this number (digits, as Vonage writes them, with or without `+`).
-    to: Option<String>,
-}
-
-async fn dev_messages(State(app): State<Arc<App>>, Query(query): Query<MessagesQuery>) -> Response {
-    let mut messages = app.simulator.as_ref().map(Simulator::messages).unwrap_or_default();
-    if let Some(to) = query.to {
-        let digits = to.trim_start_matches('+');
-        messages.retain(|m| m.to.trim_start_matches('+') == digits);
-    }
-    axum::Json(messages).into_response()
-}
-
-/// Makes the simulator's next calls fail (the body is the simulator's fault, see vonage-sim).
-async fn dev_fault(
-    State(app): State<Arc<App>>,
-    fault: Result<axum::Json<vonage_sim::Fault>, JsonRejection>,
-) -> Response {
-    let fault = match fault {
-        Ok(axum::Json(fault)) => fault,
-        Err(rejection) => return bad_dev_request(&rejection.body_text()),
-    };
-    if let Some(simulator) = &app.simulator {
-        simulator.add_fault(fault);
-    }
-    StatusCode::CREATED.into_response()
-}
-
-/// The dashboard's figures, summed since this process started (see `dev_metrics`).
-async fn dev_metrics_snapshot(State(app): State<Arc<App>>) -> Response {
-    let series = app.metrics.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    axum::Json(dev_metrics::snapshot(&series)).into_response()
-}
-
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SendingSwitch {
-    stopped: bool,
-}
-
-/// The operator's switch, as docs/operate/operations.md sets it in the table: `{"stopped": true}` stops
-/// every send (503 `sending_stopped`), `{"stopped": false}` starts them again.
-async fn dev_sending(
-    State(app): State<Arc<App>>,
-    switch: Result<axum::Json<SendingSwitch>, JsonRejection>,
-) -> Response {
-    let switch = match switch {
-        Ok(axum::Json(switch)) => switch,
-        Err(rejection) => return bad_dev_request(&rejection.body_text()),
-    };
-    match app.deps.service.store().set_sending_stopped(switch.stopped).await {
-        Ok(()) => axum::Json(serde_json::json!({ "stopped": switch.stopped })).into_response(),
-        Err(e) => {
-            let body = serde_json::json!({"error": format!("the switch could not be set: {e}"), "code": "service_unavailable"});
-            (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response()
-        }
-    }
-}
-
-#[derive(serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ClockChange {
-    advance_seconds: u32,
-}
-
-/// How far the local clock may be moved ahead of real time in all: far beyond any code's
-/// lifetime, cooldown or hourly window, and far from the end of the time library's range.
-pub const MAX_CLOCK_ADVANCE_SECONDS: i64 = 366 * 24 * 3600;
-
-/// Moves the service's and the simulator's time forward, for trying expiry without waiting.
-async fn dev_clock(State(app): State<Arc<App>>, change: Result<axum::Json<ClockChange>, JsonRejection>) -> Response {
-    let change = match change {
-        Ok(axum::Json(change)) => change,
-        Err(rejection) => return bad_dev_request(&rejection.body_text()),
-    };
-    let step = i64::from(change.advance_seconds);
-    let moved = app.clock.0.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |offset| {
-        Some(offset + step).filter(|total| *total <= MAX_CLOCK_ADVANCE_SECONDS)
-    });
-    if moved.is_err() {
-        return bad_dev_request(&format!(
-            "the local clock moves at most {MAX_CLOCK_ADVANCE_SECONDS} seconds ahead in all"
-        ));
-    }
-    if let Some(simulator) = &app.simulator {
-        simulator.advance(std::time::Duration::from_secs(u64::from(change.advance_seconds)));
-    }
-    let now = shared::http::rfc3339(app.clock.now());
-    axum::Json(serde_json::json!({ "now": now })).into_response()
-}
-
-/// The simulator's stand-in for the Turnstile widget script (Cloudflare's test sitekeys), for a
-/// browser test to serve in place of Cloudflare's.
-async fn dev_turnstile_widget() -> Response {
-    ([(axum::http::header::CONTENT_TYPE, "text/javascript; charset=utf-8")], vonage_sim::turnstile::WIDGET_SCRIPT)
-        .into_response()
-}
-
-/// A development endpoint's refusal, in the API's error shape.
-fn bad_dev_request(problem: &str) -> Response {
-    let body = serde_json::json!({"error": format!("Bad request: {problem}."), "code": "invalid_request"});
-    (StatusCode::BAD_REQUEST, axum::Json(body)).into_response()
-}
-
-async fn no_such_endpoint() -> Response {
-    let body = serde_json::json!({"error": "There is no such API endpoint.", "code": "not_found"});
-    (StatusCode::NOT_FOUND, axum::Json(body)).into_response()
-}
-
-/// The request as API Gateway would hand it to the function: same method, path, headers and
-/// body, with the connection's address as `requestContext.http.sourceIp`.
-async fn to_lambda(req: Request, peer: SocketAddr) -> Result<lambda_http::Request, Response> {
-    let (parts, body) = req.into_parts();
-    let Ok(bytes) = to_bytes(body, MAX_FORWARDED_BODY).await else {
-        return Err(from_lambda(shared::http::ApiError::PayloadTooLarge.into_response()));
-    };
-    let body = match String::from_utf8(bytes.to_vec()) {
-        Ok(text) if text.is_empty() => LambdaBody::Empty,
-        Ok(text) => LambdaBody::Text(text),
-        Err(e) => LambdaBody::Binary(e.into_bytes()),
-    };
-    let mut context = lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext::default();
-    context.http.method = parts.method.clone();
-    context.http.path = Some(parts.uri.path().to_owned());
-    context.http.source_ip = Some(peer.ip().to_string());
-    let request = lambda_http::Request::from_parts(parts, body);
-    Ok(request.with_request_context(RequestContext::ApiGatewayV2(context)))
-}
-
-fn from_lambda(response: lambda_http::Response<LambdaBody>) -> Response {
-    let (parts, body) = response.into_parts();
-    let body = match body {
-        LambdaBody::Text(text) => AxumBody::from(text),
-        LambdaBody::Binary(bytes) => AxumBody::from(bytes),
-        _ => AxumBody::empty(),
-    };
-    Response::from_parts(parts, body)
+    let api = api.route("/api/{*rest}", any(api::no_such_endpoint));
+    guard(api.merge(page::routes(dist)).with_state(app), policy)
 }
 
 #[cfg(test)]

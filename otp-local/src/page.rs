@@ -1,0 +1,54 @@
+//! What the deployment's CloudFront caches (CachingOptimized), and so compresses: the page and its
+//! files, its configuration, the logo, the token keys.
+
+use super::*;
+
+/// The page with its single-page fallback, `/config.json`, the logo and the token keys,
+/// compressed as CloudFront compresses them.
+pub(crate) fn routes(dist: &std::path::Path) -> Router<Arc<App>> {
+    let page = ServeDir::new(dist).fallback(ServeFile::new(dist.join("index.html")));
+    Router::new()
+        .route("/config.json", get(page_config))
+        .route("/brand/{file}", get(brand_logo))
+        .route(verify_otp::JWKS_PATH, any(api::verify_otp))
+        .fallback_service(page)
+        .layer(compressed_as_cloudfront_does())
+}
+
+/// As the template's `Compress: true` has CloudFront compress what it caches: Brotli or gzip,
+/// whichever `Accept-Encoding` prefers (Brotli when both are as welcome), for bodies of 1,000
+/// bytes or more and not for images (but SVG). The API's answers, which CloudFront does not cache,
+/// go as they are.
+pub(crate) fn compressed_as_cloudfront_does() -> CompressionLayer<impl Predicate> {
+    /// CloudFront's smallest compressed object.
+    const MIN_BYTES: u16 = 1_000;
+    CompressionLayer::new().compress_when(SizeAbove::new(MIN_BYTES).and(NotForContentType::IMAGES))
+}
+
+/// The operator's logo, at the one path /config.json names.
+pub(crate) async fn brand_logo(State(app): State<Arc<App>>, request: Request) -> Response {
+    match app.brand.logo() {
+        Some(logo) if request.uri().path() == logo.path => {
+            let headers = [
+                (axum::http::header::CONTENT_TYPE, logo.content_type),
+                (axum::http::header::CACHE_CONTROL, "no-cache"),
+            ];
+            (headers, logo.bytes.clone()).into_response()
+        }
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// What the page reads at start: the bot check's site key when the check is on, the
+/// applications that may send people here, and the branding (the deployment publishes the same
+/// file beside the page).
+pub(crate) async fn page_config(State(app): State<Arc<App>>) -> Response {
+    let mut config = serde_json::json!({ "brand": app.brand.config() });
+    if let Some(key) = &app.site_key {
+        config["turnstileSiteKey"] = key.as_str().into();
+    }
+    if let Some(tokens) = &app.deps.tokens {
+        config["clients"] = serde_json::json!(tokens.relying_parties.all());
+    }
+    ([(axum::http::header::CACHE_CONTROL, "no-cache")], axum::Json(config)).into_response()
+}
