@@ -45,22 +45,44 @@ where
     pub async fn check_code(&self, request_id: &RequestId, code: &OtpCode) -> Result<Verified, CheckCodeError> {
         let now = self.clock.now();
         let attempt = WriteId::generate();
-        let verification = match self.store.begin_attempt(request_id, &attempt, now).await {
-            Ok(v) => v,
+        let verification = self.count_attempt(request_id, &attempt, now).await?;
+        let outcome = self.judge(request_id, &attempt, &verification, code).await?;
+        self.settle(request_id, &attempt, verification, outcome, now).await
+    }
+
+    /// One attempt counted on the record, or why none may be.
+    async fn count_attempt(
+        &self,
+        request_id: &RequestId,
+        attempt: &WriteId,
+        now: OffsetDateTime,
+    ) -> Result<Verification, CheckCodeError> {
+        match self.store.begin_attempt(request_id, attempt, now).await {
+            Ok(verification) => Ok(verification),
             Err(AttemptError::Denied(denied)) => {
                 info!(request_id = %request_id, ?denied, "check refused");
                 if denied == AttemptDenied::Expired {
                     metrics::record(Metric::CodesExpired, 1.0);
                 }
-                return Err(CheckCodeError::Denied(denied));
+                Err(CheckCodeError::Denied(denied))
             }
-            Err(AttemptError::Store(e)) => return Err(e.into()),
-        };
+            Err(AttemptError::Store(e)) => Err(e.into()),
+        }
+    }
 
+    /// The provider's judgement of `code`. An attempt the provider never judged (it failed or
+    /// did not answer) is given back.
+    async fn judge(
+        &self,
+        request_id: &RequestId,
+        attempt: &WriteId,
+        verification: &Verification,
+        code: &OtpCode,
+    ) -> Result<CheckOutcome, CheckCodeError> {
         let outcome = match self.provider.check(&verification.provider_id, code).await {
             Ok(outcome) => outcome,
             Err(e) => {
-                if let Err(refund) = self.store.refund_attempt(request_id, &attempt).await {
+                if let Err(refund) = self.store.refund_attempt(request_id, attempt).await {
                     warn!(request_id = %request_id, error = %error_chain(&refund), "could not give back an unjudged attempt");
                 }
                 return Err(CheckCodeError::Provider(e));
@@ -70,10 +92,22 @@ where
         if let Some(tally) = &verification.tally {
             metrics::country(&tally.country);
         }
+        Ok(outcome)
+    }
+
+    /// The record settled as the provider judged the code, and what the person is told.
+    async fn settle(
+        &self,
+        request_id: &RequestId,
+        attempt: &WriteId,
+        verification: Verification,
+        outcome: CheckOutcome,
+        now: OffsetDateTime,
+    ) -> Result<Verified, CheckCodeError> {
         match outcome {
             CheckOutcome::Verified => {
                 let finish =
-                    self.store.finish(request_id, Finish::Verified { at: now }, &attempt, verification.tally.as_ref());
+                    self.store.finish(request_id, Finish::Verified { at: now }, attempt, verification.tally.as_ref());
                 if finish.await? {
                     metrics::record(Metric::CodesVerified, 1.0);
                     metrics::record(Metric::UnverifiedCodes, -1.0);
@@ -94,15 +128,15 @@ where
             // Its code outlives ours (it started after `now`), so before our expiry it means
             // wrong codes: concurrent checks may have reached it in another order than ours.
             CheckOutcome::Terminated if self.clock.now() >= verification.expires_at => {
-                self.store.finish(request_id, Finish::Expired, &attempt, None).await?;
+                self.store.finish(request_id, Finish::Expired, attempt, None).await?;
                 metrics::record(Metric::CodesExpired, 1.0);
                 Err(CheckCodeError::Denied(AttemptDenied::Expired))
             }
             CheckOutcome::Terminated => {
-                self.store.finish(request_id, Finish::Locked, &attempt, None).await?;
+                self.store.finish(request_id, Finish::Locked, attempt, None).await?;
                 Err(CheckCodeError::Denied(AttemptDenied::TooManyAttempts))
             }
-            CheckOutcome::Gone => Err(self.gone(request_id, &attempt, verification.expires_at, now).await),
+            CheckOutcome::Gone => Err(self.gone(request_id, attempt, verification.expires_at, now).await),
         }
     }
 
