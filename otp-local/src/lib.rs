@@ -166,6 +166,42 @@ where
     Ok(Running { addr, summary, serve: Box::pin(async move { serve.await }), _simulator: simulator })
 }
 
+/// otp-local serving on the current runtime, as the tools that run it beside their own work do
+/// (the benchmark, the attack replay, the tests): it stops when this is dropped, or, once
+/// [`detach`](Serving::detach)ed, when the runtime ends.
+pub struct Serving {
+    /// `http://127.0.0.1:<port>`.
+    pub url: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl Serving {
+    /// Serves until the runtime ends; the server's URL.
+    pub fn detach(self) -> String {
+        let Self { url, stop } = self;
+        tokio::spawn(async move {
+            let _stop = stop;
+            std::future::pending::<()>().await;
+        });
+        url
+    }
+}
+
+/// [`start`]s otp-local with `lookup`'s settings and serves it on the current runtime.
+pub async fn serve_here<F>(lookup: F, create_table: bool) -> Result<Serving, StartError>
+where
+    F: Fn(&str) -> Option<String> + Send + Sync + 'static,
+{
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = start(lookup, create_table, async move {
+        let _ = stopped.await;
+    })
+    .await?;
+    let url = format!("http://127.0.0.1:{}", running.addr.port());
+    tokio::spawn(running.serve());
+    Ok(Serving { url, stop })
+}
+
 /// The port (`PORT`, 3000) and the built page (`FRONTEND_DIST`, which must hold an index.html).
 fn where_to_serve(env: &impl Fn(&str) -> Option<String>) -> Result<(u16, PathBuf), StartError> {
     let port = match env("PORT") {

@@ -26,10 +26,7 @@ async fn start(vars: &[(&str, &str)]) -> Result<String, otp_local::StartError> {
             .map(|(k, v)| (k.to_owned(), v))
             .collect();
     env.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    let running = otp_local::start(move |name| env.get(name).cloned(), false, std::future::pending()).await?;
-    let url = format!("http://{}", running.addr);
-    tokio::spawn(running.serve());
-    Ok(url)
+    Ok(otp_local::serve_here(move |name| env.get(name).cloned(), false).await?.detach())
 }
 
 async fn json_of(request: reqwest::RequestBuilder) -> Value {

@@ -306,7 +306,8 @@ struct Local {
     prices: PriceTable,
     call_prices: PriceTable,
     name: String,
-    _stop: tokio::sync::oneshot::Sender<()>,
+    /// The server, stopped when the scenario ends.
+    _serving: otp_local::Serving,
 }
 
 impl Local {
@@ -330,15 +331,11 @@ impl Local {
         let prices = PriceTable::sms().with_overrides(setting("OTP_SMS_PRICES")).unwrap();
         let call_prices = PriceTable::voice().with_overrides(setting("OTP_VOICE_PRICES")).unwrap();
         let lookup = move |key: &str| vars.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let running = otp_local::start(lookup, true, async move {
-            let _ = stopped.await;
-        })
-        .await
-        .unwrap_or_else(|e| panic!("otp-local did not start: {e}"));
-        let url = format!("http://127.0.0.1:{}", running.addr.port());
-        tokio::spawn(running.serve());
-        let local = Self { url, http: reqwest::Client::new(), prices, call_prices, name: name.to_owned(), _stop: stop };
+        let serving =
+            otp_local::serve_here(lookup, true).await.unwrap_or_else(|e| panic!("otp-local did not start: {e}"));
+        let url = serving.url.clone();
+        let local =
+            Self { url, http: reqwest::Client::new(), prices, call_prices, name: name.to_owned(), _serving: serving };
         // Each scenario's day is a UTC day, as the spend budget's is: it starts just after midnight.
         let now = local.now().await.as_str().and_then(epoch_seconds).expect("the clock answers");
         local.advance(u32::try_from(86_400 - now.rem_euclid(86_400) + 30).unwrap()).await;

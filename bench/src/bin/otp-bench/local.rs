@@ -36,19 +36,13 @@ fn start_local_server(page: &std::path::Path) -> Result<String, String> {
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         runtime.block_on(async move {
             let lookup = move |name: &str| settings.get(name).cloned();
-            match otp_local::start(lookup, false, std::future::pending()).await {
-                Ok(running) => {
-                    let _ = ready_tx.send(Ok(()));
-                    let _ = running.serve().await;
-                }
-                Err(e) => {
-                    let _ = ready_tx.send(Err(e.to_string()));
-                }
-            }
+            let serving = otp_local::serve_here(lookup, false).await.map_err(|e| e.to_string());
+            let _ = ready_tx.send(serving.as_ref().map(|s| s.url.clone()).map_err(Clone::clone));
+            // Serves for as long as the benchmark runs.
+            std::future::pending::<()>().await;
         });
     });
-    ready_rx.recv().map_err(|e| e.to_string())??;
-    Ok(format!("http://127.0.0.1:{port}"))
+    ready_rx.recv().map_err(|e| e.to_string())?
 }
 
 /// The flows, `options.concurrency` at a time, each worker taking the next number until all are
