@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { MOBILE, startServer } from "./harness.mjs";
-import { browser, open, sendCode, shot, toCodeStep } from "./page.mjs";
+import { newContext, open, sendCode, shot, toCodeStep } from "./page.mjs";
 
 describe("the limits on sending", () => {
   let server;
@@ -87,7 +87,7 @@ describe("the bot check", () => {
    *  (when given) in place of the server's /config.json. */
   async function openWithWidget(config) {
     const widget = await (await fetch(`${server.url}/api/dev/turnstile.js`)).text();
-    const context = await browser().newContext({ viewport: MOBILE, locale: "en-US" });
+    const context = await newContext({ viewport: MOBILE, locale: "en-US" });
     await context.route("https://challenges.cloudflare.com/turnstile/v0/api.js*", (route) =>
       route.fulfill({ contentType: "text/javascript", body: widget }),
     );

@@ -11,11 +11,20 @@ export const browser = () => chromium;
 before(async () => (chromium = await launch()));
 after(async () => chromium?.close());
 
+/** A browser context whose waits are bounded for a hung test, not tuned: the suite runs beside
+ *  the Rust tests, the benchmark and the attack replay on a machine that may be shared, where a
+ *  step that takes milliseconds alone can take many seconds. */
+export async function newContext(options) {
+  const context = await browser().newContext(options);
+  context.setDefaultTimeout(90_000);
+  return context;
+}
+
 /** A fresh context on the page (in `locale`, the browser's language, and `colorScheme`),
  *  recording every Content-Security-Policy violation; `axe` lets axe-core in (it is injected as
  *  an inline script, which the page's policy rightly refuses). */
 export async function open(server, viewport = MOBILE, { locale = "en-US", colorScheme = "light", axe = false } = {}) {
-  const context = await browser().newContext({ viewport, locale, colorScheme, bypassCSP: axe });
+  const context = await newContext({ viewport, locale, colorScheme, bypassCSP: axe });
   await context.addInitScript(() => {
     window.cspViolations = [];
     document.addEventListener("securitypolicyviolation", (e) =>
@@ -40,11 +49,20 @@ export async function sendCode(page, national = "415 555 2671") {
   await page.getByRole("button", { name: "Send code" }).click();
 }
 
+/** Waits for the code step's input (labelled `label`) after a send; where the page says why
+ *  there is none instead, fails with what it said. */
+export async function codeStep(page, label = "6-digit code") {
+  const code = page.getByLabel(label);
+  const refused = page.locator("#phone-error:not(:empty)");
+  await code.or(refused).first().waitFor();
+  if (!(await code.isVisible())) assert.fail(`no code step: the page said "${await refused.textContent()}"`);
+  return code;
+}
+
 /** Sends a code to +1 415 555 `lastFour` and waits for the code step: its input and the code sent. */
 export async function toCodeStep(page, server, lastFour) {
   await sendCode(page, `415 555 ${lastFour}`);
-  const code = page.getByLabel("6-digit code");
-  await code.waitFor();
+  const code = await codeStep(page);
   return { code, right: await server.code(`+1415555${lastFour}`) };
 }
 

@@ -10,6 +10,7 @@ import { DESKTOP, MOBILE, root, screenshots, startServer } from "./harness.mjs";
 import {
   assertAccessible,
   assertNoCspViolations,
+  codeStep,
   noSidewaysScroll,
   open,
   sendCode,
@@ -73,8 +74,7 @@ describe("calls and languages", { concurrency: 4 }, () => {
     await page.getByLabel("Número de teléfono").fill("415 555 0141");
     await shot(page, "es-phone-390x844");
     await page.getByRole("button", { name: "Enviar código" }).click();
-    const code = page.getByLabel("Código de 6 dígitos");
-    await code.waitFor();
+    const code = await codeStep(page, "Código de 6 dígitos");
     const [sent] = await messagesTo(server, "+14155550141");
     assert.equal(sent.locale, "es-es", "the SMS in the person's language");
     await code.fill(wrongCode(sent.code));
@@ -106,8 +106,7 @@ describe("calls and languages", { concurrency: 4 }, () => {
     await page.getByLabel("البلد").selectOption("US");
     await page.getByLabel("رقم الهاتف").fill("415 555 0142");
     await page.getByRole("button", { name: "إرسال الرمز" }).click();
-    const code = page.getByLabel("رمز من 6 أرقام");
-    await code.waitFor();
+    const code = await codeStep(page, "رمز من 6 أرقام");
     const [sent] = await messagesTo(server, "+14155550142");
     assert.equal(sent.locale, "ar-xa");
     await code.fill(wrongCode(sent.code));

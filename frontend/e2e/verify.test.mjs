@@ -7,7 +7,8 @@ import { DESKTOP, MOBILE, screenshots, startServer } from "./harness.mjs";
 import {
   assertAccessible,
   assertNoCspViolations,
-  browser,
+  codeStep,
+  newContext,
   noSidewaysScroll,
   open,
   sendCode,
@@ -55,7 +56,7 @@ describe("the verification page", { concurrency: 4 }, () => {
       );
       await shot(page, `1-phone-${size}`);
       await page.getByRole("button", { name: "Send code" }).click();
-      await page.getByLabel("6-digit code").waitFor();
+      await codeStep(page);
       await page.getByText(/Sent to \+1 415 \*\*\* 01/).waitFor();
       // In the browser's language (the context's en-US), as Vonage writes it.
       const sent = await (await fetch(`${server.url}/api/dev/messages?to=${encodeURIComponent(e164)}`)).json();
@@ -112,7 +113,7 @@ describe("the verification page", { concurrency: 4 }, () => {
   for (const scheme of ["light", "dark"]) {
     it(`works by keyboard alone at 320 px, with no accessibility violations (${scheme})`, async () => {
       // axe-core is injected as an inline script, which the page's CSP rightly refuses.
-      const context = await browser().newContext({
+      const context = await newContext({
         viewport: { width: 320, height: 640 },
         locale: "en-US",
         colorScheme: scheme,
@@ -127,7 +128,7 @@ describe("the verification page", { concurrency: 4 }, () => {
       // The number field has focus on arrival; the country comes from the browser's language.
       await page.keyboard.type(e164.slice(2));
       await page.keyboard.press("Enter");
-      await page.getByLabel("6-digit code").waitFor();
+      await codeStep(page);
       assert.equal(await page.evaluate(() => document.activeElement?.id), "code", "focus moves to the code");
       await assertAccessible(page, `code step, ${scheme}`);
       await noSidewaysScroll(page);
@@ -141,7 +142,7 @@ describe("the verification page", { concurrency: 4 }, () => {
   it("keeps the code step across a reload", async () => {
     const page = await open(server);
     await sendCode(page, "415 555 0107");
-    await page.getByLabel("6-digit code").waitFor();
+    await codeStep(page);
     await page.reload();
     await page.getByLabel("6-digit code").fill(await server.code("+14155550107"));
     await page.getByRole("heading", { name: "Phone number verified" }).waitFor();
@@ -183,7 +184,7 @@ describe("the verification page, when time passes or the text message service fa
     await page.getByRole("alert").filter({ hasText: "The text message service isn't answering" }).waitFor();
     await shot(page, "6-provider-failure-390x844");
     await page.getByRole("button", { name: "Send code" }).click();
-    await page.getByLabel("6-digit code").waitFor();
+    await codeStep(page);
     await page.context().close();
   });
 });
