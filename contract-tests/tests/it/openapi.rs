@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use shared::adapters::vonage::VonageClient;
 use shared::clock::ManualClock;
 use shared::http::ApiError;
+use shared::ports::VerificationStore;
 use shared::runtime::bootstrap::HandlerDeps;
 use shared::testing::{FailingStore, Harness, config, event, json_body};
 use vonage_sim::{Fault, SimConfig};
@@ -43,12 +44,27 @@ fn seen(path: &'static str, response: Response<Body>) -> Seen {
     Seen { path, status: response.status().as_u16(), body: json_body(&response), retry_after }
 }
 
+/// request-otp's answer to `req`. The handler's future is on the heap: a debug build's frame of
+/// each situation below would otherwise hold one copy or more of it for every call it makes.
+async fn answer_request<S: VerificationStore>(deps: &HandlerDeps<VonageClient, S, ManualClock>, req: Request) -> Seen {
+    seen(REQUEST, Box::pin(request_otp::handle(deps, req)).await)
+}
+
+/// verify-otp's answer to `req` at `path`, its future on the heap as [`answer_request`]'s.
+async fn answer_verify<S: VerificationStore>(
+    deps: &HandlerDeps<VonageClient, S, ManualClock>,
+    path: &'static str,
+    req: Request,
+) -> Seen {
+    seen(path, Box::pin(verify_otp::handle(deps, req)).await)
+}
+
 async fn request(h: &Harness, number: &str) -> Seen {
-    seen(REQUEST, request_otp::handle(&h.deps, post(REQUEST_EVENT, &json!({"phoneNumber": number}))).await)
+    answer_request(&h.deps, post(REQUEST_EVENT, &json!({"phoneNumber": number}))).await
 }
 
 async fn verify(h: &Harness, request_id: &str, code: &str) -> Seen {
-    seen(VERIFY, verify_otp::handle(&h.deps, post(VERIFY_EVENT, &json!({"requestId": request_id, "code": code}))).await)
+    answer_verify(&h.deps, VERIFY, post(VERIFY_EVENT, &json!({"requestId": request_id, "code": code}))).await
 }
 
 fn wrong(code: &str) -> String {
@@ -56,7 +72,23 @@ fn wrong(code: &str) -> String {
 }
 
 /// Drives both functions through every situation the contract documents.
+/// Every situation, a group at a time: each group's function is a poll frame of its own (a debug
+/// build's frame holds every future its function awaits, side by side), and on the heap.
 async fn every_situation() -> Vec<Seen> {
+    let mut all = Vec::new();
+    all.extend(Box::pin(sends_checks_and_malformed_requests()).await);
+    all.extend(Box::pin(attempts_and_expiry()).await);
+    all.extend(Box::pin(budgets()).await);
+    all.extend(Box::pin(calls()).await);
+    all.extend(Box::pin(the_switch_and_the_bot_check()).await);
+    all.extend(Box::pin(tokens()).await);
+    all.extend(Box::pin(around_cloudfront()).await);
+    all.extend(Box::pin(a_failing_store()).await);
+    all
+}
+
+/// A send, its check, the request rules and the provider's failures.
+async fn sends_checks_and_malformed_requests() -> Vec<Seen> {
     let mut all = Vec::new();
     // Vonage's timeout 1 s, a slow answer 2.5 s: wide enough margins that a loaded machine still
     // tells a 500 (502) from a timeout (504).
@@ -74,7 +106,7 @@ async fn every_situation() -> Vec<Seen> {
     all.push(request(&h, "+1 415 555").await); // invalid_phone_number
     all.push(request(&h, "+18005550199").await); // unsupported_number
     all.push(request(&h, "+33612345678").await); // country_not_allowed
-    all.push(seen(REQUEST, request_otp::handle(&h.deps, post(REQUEST_EVENT, &json!({}))).await));
+    all.push(answer_request(&h.deps, post(REQUEST_EVENT, &json!({}))).await);
     let oversized = json!({"phoneNumber": "+14155552671", "pad": "x".repeat(5000)}).to_string();
     for (path, template, handler_is_request) in [(REQUEST, REQUEST_EVENT, true), (VERIFY, VERIFY_EVENT, false)] {
         let requests = [
@@ -83,12 +115,11 @@ async fn every_situation() -> Vec<Seen> {
             event(template, "POST", Some("text/plain"), Some("{}")),
         ];
         for req in requests {
-            let response = if handler_is_request {
-                request_otp::handle(&h.deps, req).await
+            all.push(if handler_is_request {
+                answer_request(&h.deps, req).await
             } else {
-                verify_otp::handle(&h.deps, req).await
-            };
-            all.push(seen(path, response));
+                answer_verify(&h.deps, path, req).await
+            });
         }
     }
     for (fault, number) in [
@@ -115,7 +146,12 @@ async fn every_situation() -> Vec<Seen> {
     }
     all.push(verify(&h, &id, &code).await); // verified
     all.push(verify(&h, &id, &code).await); // already_verified
+    all
+}
 
+/// Wrong codes to the end, and a code past its time.
+async fn attempts_and_expiry() -> Vec<Seen> {
+    let mut all = Vec::new();
     let h = Harness::start().await;
     let id = request(&h, "+14155552671").await.body["requestId"].as_str().unwrap().to_owned();
     let code = h.last_code("+14155552671").unwrap();
@@ -125,7 +161,12 @@ async fn every_situation() -> Vec<Seen> {
     let id = request(&h, "+14155552672").await.body["requestId"].as_str().unwrap().to_owned();
     h.clock.advance(time::Duration::seconds(300));
     all.push(verify(&h, &id, &code).await); // expired
+    all
+}
 
+/// A range's budget and the day's spend.
+async fn budgets() -> Vec<Seen> {
+    let mut all = Vec::new();
     // A range may hold one code nobody entered; the day's budget is a cent (a US SMS is 0.79 cents).
     let h =
         Harness::with(&[("OTP_RANGE_UNVERIFIED_FLOOR", "1"), ("OTP_DAILY_SPEND_LIMIT", "0.01")], SimConfig::default())
@@ -138,17 +179,27 @@ async fn every_situation() -> Vec<Seen> {
     all.push(request(&h, "+14155552671").await);
     all.push(request(&h, "+14155552672").await); // destination_paused: the same range
     all.push(request(&h, "+14155562671").await); // sending_paused: another range, past the cent
+    all
+}
 
+/// A call, and calls switched off.
+async fn calls() -> Vec<Seen> {
+    let mut all = Vec::new();
     // A call: asked for after the resend gap, and refused where calls are off.
     let h = Harness::with(&[("OTP_RESEND_COOLDOWN_SECONDS", "0")], SimConfig::default()).await;
     let call = json!({"phoneNumber": "+14155552671", "channel": "voice"});
-    all.push(seen(REQUEST, request_otp::handle(&h.deps, post(REQUEST_EVENT, &call)).await));
+    all.push(answer_request(&h.deps, post(REQUEST_EVENT, &call)).await);
     let id = all.last().unwrap().body["requestId"].as_str().unwrap().to_owned();
     let spoken = h.last_code("+14155552671").unwrap();
     all.push(verify(&h, &id, &spoken).await);
     let h = Harness::with(&[("VOICE_CALLS", "off")], SimConfig::default()).await;
-    all.push(seen(REQUEST, request_otp::handle(&h.deps, post(REQUEST_EVENT, &call)).await)); // calls_unavailable
+    all.push(answer_request(&h.deps, post(REQUEST_EVENT, &call)).await); // calls_unavailable
+    all
+}
 
+/// The operator's switch and the bot check.
+async fn the_switch_and_the_bot_check() -> Vec<Seen> {
+    let mut all = Vec::new();
     // The operator's switch.
     let h = Harness::start().await;
     h.deps.service.store().inner.set_sending_stopped(true);
@@ -159,8 +210,13 @@ async fn every_situation() -> Vec<Seen> {
         Harness::with(&[("TURNSTILE_SECRET_KEY", "1x0000000000000000000000000000000AA")], SimConfig::default()).await;
     all.push(request(&h, "+14155552671").await); // bot_check_failed
     let body = json!({"phoneNumber": "+14155552671", "turnstileToken": "XXXX.DUMMY.TOKEN.XXXX"});
-    all.push(seen(REQUEST, request_otp::handle(&h.deps, post(REQUEST_EVENT, &body)).await));
+    all.push(answer_request(&h.deps, post(REQUEST_EVENT, &body)).await);
+    all
+}
 
+/// Tokens for a relying party, and the key set.
+async fn tokens() -> Vec<Seen> {
+    let mut all = Vec::new();
     // Tokens on, with a registered client: a token, refused clients, and the key set.
     let key = shared::adapters::token_signer::TokenSigner::generate_pem();
     let parties = r#"[{"clientId": "shop", "name": "Shop", "redirectUris": ["https://shop.example/cb"]}]"#;
@@ -176,32 +232,42 @@ async fn every_situation() -> Vec<Seen> {
         [("evil", "https://evil.example/cb"), ("shop", "https://evil.example/cb"), ("shop", "https://shop.example/cb")]
     {
         let body = json!({"requestId": id, "code": code, "clientId": client, "redirectUri": uri});
-        all.push(seen(VERIFY, verify_otp::handle(&h.deps, post(VERIFY_EVENT, &body)).await)); // …then a token
+        all.push(answer_verify(&h.deps, VERIFY, post(VERIFY_EVENT, &body)).await); // …then a token
     }
     let jwks = |method| {
         let mut request = event(VERIFY_EVENT, method, None, None);
         *request.uri_mut() = format!("https://verify.example.com{JWKS}").parse().unwrap();
         request
     };
-    all.push(seen(JWKS, verify_otp::handle(&h.deps, jwks("GET")).await));
-    all.push(seen(JWKS, verify_otp::handle(&h.deps, jwks("POST")).await));
+    all.push(answer_verify(&h.deps, JWKS, jwks("GET")).await);
+    all.push(answer_verify(&h.deps, JWKS, jwks("POST")).await);
     let off = Harness::start().await;
-    all.push(seen(JWKS, verify_otp::handle(&off.deps, jwks("GET")).await));
+    all.push(answer_verify(&off.deps, JWKS, jwks("GET")).await);
+    all
+}
 
+/// A call that did not come through CloudFront.
+async fn around_cloudfront() -> Vec<Seen> {
+    let mut all = Vec::new();
     let secret = "0123456789abcdef".repeat(4);
     let h = Harness::with(&[("ORIGIN_VERIFY_SECRET", &secret)], SimConfig::default()).await;
     all.push(request(&h, "+14155552671").await); // forbidden: no CloudFront secret
     all.push(verify(&h, "0123456789abcdef0123456789abcdef", "123456").await);
+    all
+}
 
+/// A store that fails, throttled or not.
+async fn a_failing_store() -> Vec<Seen> {
+    let mut all = Vec::new();
     for throttled in [false, true] {
         let sim = vonage_sim::Simulator::spawn(SimConfig::default()).await.unwrap();
         let config = config(&sim.base_url(), &[]);
         let provider = VonageClient::new(config.vonage.clone()).unwrap();
         let deps = HandlerDeps::new(config, provider, FailingStore { throttled }, ManualClock::new());
         let body = json!({"phoneNumber": "+14155552671"});
-        all.push(seen(REQUEST, request_otp::handle(&deps, post(REQUEST_EVENT, &body)).await));
+        all.push(answer_request(&deps, post(REQUEST_EVENT, &body)).await);
         let body = json!({"requestId": "0123456789abcdef0123456789abcdef", "code": "123456"});
-        all.push(seen(VERIFY, verify_otp::handle(&deps, post(VERIFY_EVENT, &body)).await));
+        all.push(answer_verify(&deps, VERIFY, post(VERIFY_EVENT, &body)).await);
     }
     all
 }
