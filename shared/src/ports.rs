@@ -11,6 +11,9 @@ use crate::domain::otp_code::OtpCode;
 use crate::domain::phone::PhoneNumber;
 use crate::domain::price::MicroUsd;
 use crate::domain::request_id::RequestId;
+use crate::domain::rule::Refusal;
+#[cfg(doc)]
+use crate::domain::rule::Rule;
 use crate::domain::subject_key::SubjectKey;
 use crate::domain::verification::{AttemptDenied, Finish, ProviderRequestId, Tally, Verification};
 use crate::domain::write_id::WriteId;
@@ -34,12 +37,17 @@ pub enum ProviderError {
     Failed(String),
 }
 
+/// What asking for a code did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StartOutcome {
+    /// A new verification, by the channel asked for.
     Started(ProviderRequestId),
-    /// The provider allows one verification per number at a time; this is the one in flight
-    /// (when the provider said which).
-    Concurrent(Option<ProviderRequestId>),
+    /// The number's verification in flight moved on to its next step, its call: the code it
+    /// sent goes by voice, for that step's time.
+    MovedOn(ProviderRequestId),
+    /// The provider holds an earlier verification for the number that it will neither replace
+    /// nor move on yet (its own rule): nothing was sent; it can be asked again after this.
+    Busy { retry_after_seconds: u64 },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,32 +60,13 @@ pub enum CheckOutcome {
     Gone,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CancelOutcome {
-    Cancelled,
-    Gone,
-    /// The provider refuses to cancel yet (Vonage: not in the first 30 s, not after step one).
-    NotNow,
-}
-
-/// What asking for a verification's next step (its call) did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NextStepOutcome {
-    Triggered,
-    NoMoreSteps,
-    Gone,
-}
-
 /// Sends codes and checks them. One implementation per provider API; the settings that shape a
 /// verification (brand, code length, lifetime) belong to the implementation.
 pub trait VerificationProvider: Send + Sync {
-    /// How long to ask a client to wait when the provider still holds an earlier verification
-    /// for the number that it will neither cancel nor move on yet (the provider's own rule).
-    const BUSY_RETRY_SECONDS: u64;
-
     /// Starts a verification: a code to `to` by `how.channel`, in `how.locale`'s language
     /// (`None`: the provider picks one from the number's country). An SMS is followed by a call
-    /// where the settings make calls automatic.
+    /// where the settings make calls automatic. A provider that allows one verification per
+    /// number in flight plays its own rule here: the service sees what came of it.
     fn start_by(
         &self,
         to: &PhoneNumber,
@@ -99,10 +88,6 @@ pub trait VerificationProvider: Send + Sync {
         id: &ProviderRequestId,
         code: &OtpCode,
     ) -> impl Future<Output = Result<CheckOutcome, ProviderError>> + Send;
-
-    fn cancel(&self, id: &ProviderRequestId) -> impl Future<Output = Result<CancelOutcome, ProviderError>> + Send;
-
-    fn next_step(&self, id: &ProviderRequestId) -> impl Future<Output = Result<NextStepOutcome, ProviderError>> + Send;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -185,18 +170,6 @@ impl Release {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SendDenied {
-    /// The number's state changed since it was read (another request for it): read it again.
-    Changed,
-    /// The client's hourly cap is reached; it has room again then.
-    ClientCapped { until: OffsetDateTime },
-    /// The range's or the country's budget of unverified sends is spent until then.
-    DestinationPaused { until: OffsetDateTime },
-    /// The day's spend budget is reached.
-    SpendingPaused { until: OffsetDateTime },
-}
-
 /// Why a store call failed, kept whole (the SDK's error and its sources) for the one log line
 /// that reports it; see [`crate::telemetry::error_chain`].
 pub type ErrorSource = Box<dyn std::error::Error + Send + Sync>;
@@ -212,8 +185,13 @@ pub enum StoreError {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReserveError {
-    #[error("send refused: {0:?}")]
-    Denied(SendDenied),
+    /// The number's state changed since it was read (another request for it): read it again.
+    #[error("the number's state changed since it was read")]
+    Changed,
+    /// A count is at its rule's limit: [`Rule::ClientCap`], [`Rule::DestinationBudget`] or
+    /// [`Rule::SpendBudget`], until the count has room again.
+    #[error("send refused by {}", .0.rule.name())]
+    Refused(Refusal),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -10,13 +10,13 @@ use crate::domain::limits::{DayCount, NumberState, end_of_day};
 
 use crate::domain::price::MicroUsd;
 use crate::domain::request_id::RequestId;
+use crate::domain::rule::{Refusal, Rule};
 use crate::domain::subject_key::SubjectKey;
 use crate::domain::verification::Tally;
 use crate::domain::verification::{AttemptDenied, Finish, Verification, VerificationStatus};
 use crate::domain::write_id::WriteId;
 use crate::ports::{
-    AttemptError, Release, ReserveError, SendDenied, SendReservation, SendSubjects, Standing, StoreError,
-    VerificationStore,
+    AttemptError, Release, ReserveError, SendReservation, SendSubjects, Standing, StoreError, VerificationStore,
 };
 
 #[derive(Debug, Default)]
@@ -102,22 +102,22 @@ impl VerificationStore for MemoryStore {
             return Ok(()); // this very reservation, applied already
         }
         if number.version != r.number_before.version {
-            return Err(ReserveError::Denied(SendDenied::Changed));
+            return Err(ReserveError::Changed);
         }
         let client = (subjects.client.clone(), subjects.window_start);
         if i64::from(state.clients.get(&client).copied().unwrap_or(0)) >= r.client_room {
-            return Err(ReserveError::Denied(SendDenied::ClientCapped { until: subjects.window_end() }));
+            return Err(ReserveError::Refused(Refusal::until(Rule::ClientCap, subjects.window_end())));
         }
         let (range, country) = (day_key(tally, true, tally.day), day_key(tally, false, tally.day));
         let unverified = |key: &String| state.days.get(key).map_or(0, |c| c.unverified);
         if unverified(&range) >= r.range_room || unverified(&country) >= r.country_room {
             let until = end_of_day(tally.day);
-            return Err(ReserveError::Denied(SendDenied::DestinationPaused { until }));
+            return Err(ReserveError::Refused(Refusal::until(Rule::DestinationBudget, until)));
         }
         let spend = (tally.day, subjects.spend_shard);
         let spent = state.spend.get(&spend).copied().unwrap_or_default();
         if spent.0.saturating_add(r.price.0) > r.spend_share.0 {
-            return Err(ReserveError::Denied(SendDenied::SpendingPaused { until: end_of_day(tally.day) }));
+            return Err(ReserveError::Refused(Refusal::until(Rule::SpendBudget, end_of_day(tally.day))));
         }
         state.numbers.insert(tally.number.clone(), r.number_after.clone());
         *state.clients.entry(client).or_default() += 1;

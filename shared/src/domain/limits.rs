@@ -20,6 +20,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::domain::phone::PhoneNumber;
 use crate::domain::request_id::RequestId;
+use crate::domain::rule::{Refusal, Rule};
 use crate::domain::write_id::WriteId;
 
 /// What the store keeps of one number's recent sends.
@@ -49,20 +50,14 @@ pub struct NumberRules {
     pub max_per_day: u32,
 }
 
-/// Why a number may not get a code now, and until when.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NumberRefusal {
-    Cooldown { until: OffsetDateTime },
-    Capped { until: OffsetDateTime },
-}
-
 const DAY: Duration = Duration::DAY;
 
 impl NumberRules {
-    /// The state after a send at `now` by reservation `by`, or why there may be none.
-    pub fn send(&self, state: &NumberState, now: OffsetDateTime, by: &WriteId) -> Result<NumberState, NumberRefusal> {
+    /// The state after a send at `now` by reservation `by`, or the rule that refuses it
+    /// ([`Rule::Cooldown`], [`Rule::NumberCap`]) and until when.
+    pub fn send(&self, state: &NumberState, now: OffsetDateTime, by: &WriteId) -> Result<NumberState, Refusal> {
         if let Some(until) = state.cooldown_until.filter(|until| *until > now) {
-            return Err(NumberRefusal::Cooldown { until });
+            return Err(Refusal::until(Rule::Cooldown, until));
         }
         let recent: Vec<OffsetDateTime> = state.recent_sends.iter().copied().filter(|at| *at + DAY > now).collect();
         if let Some(until) = cap_reached(&recent, self.max_per_day, DAY)
@@ -71,7 +66,7 @@ impl NumberRules {
             .filter(|until| *until > now)
             .max()
         {
-            return Err(NumberRefusal::Capped { until });
+            return Err(Refusal::until(Rule::NumberCap, until));
         }
         // A streak ends with a verification, or when a day has passed without a send.
         let streak = if recent.is_empty() { 0 } else { state.unverified_streak };
@@ -226,7 +221,8 @@ mod tests {
                     now = next.cooldown_until.unwrap();
                     state = next;
                 }
-                Err(NumberRefusal::Cooldown { until } | NumberRefusal::Capped { until }) => {
+                Err(refused) => {
+                    let until = refused.until.expect("a number's rules end");
                     assert!(until > now);
                     now = until;
                 }
@@ -250,7 +246,7 @@ mod tests {
         for i in 0..5 {
             state = rules.send(&state, at(i * 60), &id).unwrap();
         }
-        assert_eq!(rules.send(&state, at(300), &id), Err(NumberRefusal::Capped { until: at(3600) }));
+        assert_eq!(rules.send(&state, at(300), &id), Err(Refusal::until(Rule::NumberCap, at(3600))));
         assert!(rules.send(&state, at(3600), &id).is_ok());
     }
 

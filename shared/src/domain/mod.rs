@@ -1,6 +1,7 @@
 //! The domain: values that are valid once held (a phone number, a code, a request id), the keyed
 //! hashes the store uses for numbers and addresses, the verification record with its rule, the
-//! limits on sending with the SMS and call price tables, and the channel and language a code is sent in.
+//! limits on sending with the SMS and call price tables, the rules that refuse a request
+//! ([`rule`]), and the channel and language a code is sent in.
 
 pub mod channel;
 pub mod limits;
@@ -10,6 +11,7 @@ pub mod phone;
 pub mod price;
 pub mod relying_party;
 pub mod request_id;
+pub mod rule;
 pub mod subject_key;
 pub mod verification;
 pub mod write_id;

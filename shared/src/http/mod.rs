@@ -6,6 +6,7 @@
 mod cors;
 mod edge;
 mod error;
+mod events;
 mod request;
 
 use std::future::Future;
@@ -14,7 +15,6 @@ use lambda_http::http::header::{CONTENT_TYPE, HeaderValue};
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::Value;
-use tracing::{error, warn};
 
 pub use cors::Cors;
 pub use edge::{Edge, ORIGIN_VERIFY_HEADER, VIEWER_ADDRESS_HEADER};
@@ -23,11 +23,12 @@ pub use request::{JsonRequest, MAX_BODY_BYTES};
 
 use crate::adapters::turnstile::BotCheckError;
 use crate::domain::phone::PhoneError;
+use crate::domain::rule::Rule;
 use crate::domain::verification::AttemptDenied;
 use crate::ports::{ProviderError, StoreError};
 use crate::service::{CheckCodeError, RequestCodeError};
-use crate::telemetry::error_chain;
-use crate::telemetry::metrics::{self, Metric};
+use crate::telemetry::Event;
+use crate::telemetry::metrics;
 
 /// What to tell a client to wait when the provider throttles without saying for how long.
 const DEFAULT_PROVIDER_RETRY_SECONDS: u64 = 5;
@@ -43,6 +44,21 @@ impl From<PhoneError> for ApiError {
             PhoneError::Unsupported => Self::UnsupportedNumber,
             PhoneError::CountryNotAllowed => Self::CountryNotAllowed,
         }
+    }
+}
+
+/// What a refused request tells the client: one answer a rule, and how long to wait where the
+/// rule knows (the switch's wait is the error table's).
+fn refusal_answer(rule: Rule, retry_after_seconds: Option<u64>) -> ApiError {
+    let retry_after_seconds = retry_after_seconds.unwrap_or(1).max(1);
+    match rule {
+        Rule::Cooldown | Rule::ProviderBusy => ApiError::ResendTooSoon { retry_after_seconds },
+        Rule::NumberCap | Rule::ClientCap => ApiError::RateLimited { retry_after_seconds },
+        Rule::DestinationBudget => ApiError::DestinationPaused { retry_after_seconds },
+        Rule::SpendBudget => ApiError::SendingPaused { retry_after_seconds },
+        Rule::Stopped => ApiError::SendingStopped,
+        Rule::CallsOff => ApiError::CallsUnavailable,
+        Rule::BotCheck => ApiError::BotCheckFailed,
     }
 }
 
@@ -102,25 +118,12 @@ impl Failure {
         Self { answer: store_answer(&e), cause: Some(Cause::Store(e)) }
     }
 
-    /// The failure's one log line and its metric: a provider's at `warn` (theirs, and answered
-    /// 5xx), a store's at `error` (ours), each with its whole chain of causes.
+    /// The failure's one log line and its metric ([`events`]).
     fn report(&self) {
         match &self.cause {
-            Some(Cause::Provider(e)) => {
-                let timed_out = matches!(e, ProviderError::Timeout);
-                metrics::record(if timed_out { Metric::ProviderTimeouts } else { Metric::ProviderErrors }, 1.0);
-                warn!(error = %error_chain(e), "provider call failed");
-            }
-            Some(Cause::Store(e)) => {
-                metrics::record(Metric::StoreErrors, 1.0);
-                error!(error = %error_chain(e), "store call failed");
-            }
-            Some(Cause::BotCheck(e @ BotCheckError::Misconfigured(_))) => error!(error = %e, "bot check failed"),
-            Some(Cause::BotCheck(e @ BotCheckError::Refused(_))) => {
-                metrics::refused("bot_check");
-                warn!(error = %e, "bot check failed");
-            }
-            Some(Cause::BotCheck(e)) => warn!(error = %e, "bot check failed"),
+            Some(Cause::Provider(e)) => events::ProviderFailed(e).emit(),
+            Some(Cause::Store(e)) => events::StoreFailed(e).emit(),
+            Some(Cause::BotCheck(e)) => events::BotCheckFailed(e).emit(),
             None => {}
         }
     }
@@ -143,7 +146,7 @@ impl From<PhoneError> for Failure {
 impl From<BotCheckError> for Failure {
     fn from(e: BotCheckError) -> Self {
         let answer = match &e {
-            BotCheckError::Refused(_) => ApiError::BotCheckFailed,
+            BotCheckError::Refused(_) => refusal_answer(Rule::BotCheck, None),
             BotCheckError::Unavailable(_) => {
                 ApiError::ServiceUnavailable { retry_after_seconds: BOT_CHECK_RETRY_SECONDS }
             }
@@ -156,20 +159,7 @@ impl From<BotCheckError> for Failure {
 impl From<RequestCodeError> for Failure {
     fn from(e: RequestCodeError) -> Self {
         match e {
-            RequestCodeError::ResendTooSoon { retry_after_seconds } => {
-                ApiError::ResendTooSoon { retry_after_seconds }.into()
-            }
-            RequestCodeError::RateLimited { retry_after_seconds } => {
-                ApiError::RateLimited { retry_after_seconds }.into()
-            }
-            RequestCodeError::DestinationPaused { retry_after_seconds } => {
-                ApiError::DestinationPaused { retry_after_seconds }.into()
-            }
-            RequestCodeError::SendingPaused { retry_after_seconds } => {
-                ApiError::SendingPaused { retry_after_seconds }.into()
-            }
-            RequestCodeError::SendingStopped => ApiError::SendingStopped.into(),
-            RequestCodeError::CallsUnavailable => ApiError::CallsUnavailable.into(),
+            RequestCodeError::Refused { rule, retry_after_seconds } => refusal_answer(rule, retry_after_seconds).into(),
             RequestCodeError::Provider(e) => Self::provider(e),
             RequestCodeError::Store(e) => Self::store(e),
         }
@@ -261,6 +251,31 @@ pub fn rfc3339(t: time::OffsetDateTime) -> String {
 mod tests {
     use super::edge::tests::request_with;
     use super::*;
+
+    #[test]
+    fn each_rule_has_one_answer_with_the_wait_it_knows() {
+        let answers: Vec<_> = Rule::ALL
+            .iter()
+            .map(|rule| {
+                let answer = refusal_answer(*rule, Some(42));
+                (rule.name(), answer.code(), answer.body().get("retryAfter").and_then(Value::as_u64))
+            })
+            .collect();
+        let expected = [
+            ("cooldown", "resend_too_soon", Some(42)),
+            ("number_cap", "rate_limited", Some(42)),
+            ("client_cap", "rate_limited", Some(42)),
+            ("destination_budget", "destination_paused", Some(42)),
+            ("spend_budget", "sending_paused", Some(42)),
+            ("stopped", "sending_stopped", Some(300)),
+            ("calls_off", "calls_unavailable", None),
+            ("provider_busy", "resend_too_soon", Some(42)),
+            ("bot_check", "bot_check_failed", None),
+        ];
+        assert_eq!(answers, expected);
+        // A rule that knows no end still never asks for a wait of 0.
+        assert_eq!(refusal_answer(Rule::Cooldown, None), ApiError::ResendTooSoon { retry_after_seconds: 1 });
+    }
 
     #[tokio::test]
     async fn while_a_lambda_invocation_is_served_the_answer_a_panic_would_get_is_registered() {

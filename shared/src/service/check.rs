@@ -2,7 +2,6 @@
 //! check does when another check of the same record settles it first.
 
 use time::OffsetDateTime;
-use tracing::{info, warn};
 
 use crate::clock::Clock;
 use crate::domain::channel::Channel;
@@ -11,10 +10,9 @@ use crate::domain::request_id::RequestId;
 use crate::domain::verification::{AttemptDenied, Finish, Verification, VerificationStatus};
 use crate::domain::write_id::WriteId;
 use crate::ports::{AttemptError, CheckOutcome, ProviderError, StoreError, VerificationProvider, VerificationStore};
-use crate::telemetry::error_chain;
-use crate::telemetry::metrics::{self, Metric};
+use crate::telemetry::Event;
 
-use super::VerificationService;
+use super::{VerificationService, events};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verified {
@@ -60,10 +58,7 @@ where
         match self.store.begin_attempt(request_id, attempt, now).await {
             Ok(verification) => Ok(verification),
             Err(AttemptError::Denied(denied)) => {
-                info!(request_id = %request_id, ?denied, "check refused");
-                if denied == AttemptDenied::Expired {
-                    metrics::record(Metric::CodesExpired, 1.0);
-                }
+                events::CheckRefused { request_id, denied }.emit();
                 Err(CheckCodeError::Denied(denied))
             }
             Err(AttemptError::Store(e)) => Err(e.into()),
@@ -82,16 +77,15 @@ where
         let outcome = match self.provider.check(&verification.provider_id, code).await {
             Ok(outcome) => outcome,
             Err(e) => {
-                if let Err(refund) = self.store.refund_attempt(request_id, attempt).await {
-                    warn!(request_id = %request_id, error = %error_chain(&refund), "could not give back an unjudged attempt");
+                if let Err(error) = self.store.refund_attempt(request_id, attempt).await {
+                    let what = "give back an unjudged attempt";
+                    events::StoreStepFailed { what, request_id: Some(request_id), error: &error }.emit();
                 }
                 return Err(CheckCodeError::Provider(e));
             }
         };
-        info!(request_id = %request_id, ?outcome, attempt = verification.attempts, "code checked");
-        if let Some(tally) = &verification.tally {
-            metrics::country(&tally.country);
-        }
+        let country = verification.tally.as_ref().map(|t| t.country.as_str());
+        events::CodeChecked { request_id, outcome, attempt: verification.attempts, country }.emit();
         Ok(outcome)
     }
 
@@ -109,8 +103,7 @@ where
                 let finish =
                     self.store.finish(request_id, Finish::Verified { at: now }, attempt, verification.tally.as_ref());
                 if finish.await? {
-                    metrics::record(Metric::CodesVerified, 1.0);
-                    metrics::record(Metric::UnverifiedCodes, -1.0);
+                    events::CodeVerified.emit();
                     Ok(Verified {
                         phone_e164: verification.phone_e164,
                         verified_at: now,
@@ -129,7 +122,7 @@ where
             // wrong codes: concurrent checks may have reached it in another order than ours.
             CheckOutcome::Terminated if self.clock.now() >= verification.expires_at => {
                 self.store.finish(request_id, Finish::Expired, attempt, None).await?;
-                metrics::record(Metric::CodesExpired, 1.0);
+                events::CodeExpired.emit();
                 Err(CheckCodeError::Denied(AttemptDenied::Expired))
             }
             CheckOutcome::Terminated => {
@@ -157,7 +150,7 @@ where
                 Ok(OtherAttempt::Settled(denied)) => return CheckCodeError::Denied(denied),
                 Ok(OtherAttempt::Open) => {
                     // Left pending for the other check, should it still settle it.
-                    info!(request_id = %request_id, "another check is still open; answered as expired");
+                    events::CheckLeftOpen { request_id }.emit();
                     return CheckCodeError::Denied(AttemptDenied::Expired);
                 }
                 Err(e) => return e.into(),
@@ -165,7 +158,7 @@ where
         }
         match self.store.finish(request_id, Finish::Expired, attempt, None).await {
             Ok(true) => {
-                metrics::record(Metric::CodesExpired, 1.0);
+                events::CodeExpired.emit();
                 CheckCodeError::Denied(AttemptDenied::Expired)
             }
             Ok(false) => self.settled_refusal(request_id, now).await,

@@ -11,6 +11,7 @@ use crate::domain::subject_key::SubjectHasher;
 use crate::ports::{VerificationProvider, VerificationStore};
 
 mod check;
+mod events;
 mod request;
 #[cfg(test)]
 mod tests;

@@ -1,24 +1,24 @@
 //! Asking for a code: the number's and the client's rules, the store's counts, the reservation,
-//! the send (with Vonage's one verification per number in flight), and the refusals.
+//! the send, and the refusals.
 
 use time::OffsetDateTime;
-use tracing::{info, warn};
 
 use crate::clock::Clock;
-use crate::domain::channel::{Channel, Delivery, VoiceCalls, workflow};
-use crate::domain::limits::{ClientCap, NumberRefusal, NumberState, day_number, end_of_day};
+use crate::domain::channel::{Channel, Delivery, workflow};
+use crate::domain::limits::{ClientCap, NumberState, day_number, end_of_day};
 use crate::domain::phone::PhoneNumber;
 use crate::domain::price::MicroUsd;
 use crate::domain::request_id::RequestId;
+use crate::domain::rule::{Refusal, Rule};
 use crate::domain::verification::{ProviderRequestId, Tally, Verification, VerificationStatus};
 use crate::domain::write_id::WriteId;
 use crate::ports::{
-    CancelOutcome, NextStepOutcome, ProviderError, Release, ReserveError, SendDenied, SendReservation, SendSubjects,
-    Standing, StartOutcome, StoreError, VerificationProvider, VerificationStore,
+    ProviderError, Release, ReserveError, SendReservation, SendSubjects, Standing, StartOutcome, StoreError,
+    VerificationProvider, VerificationStore,
 };
-use crate::telemetry::error_chain;
-use crate::telemetry::metrics::{self, Metric};
+use crate::telemetry::Event;
 
+use super::events;
 use super::{VerificationService, seconds, seconds_until};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,18 +36,10 @@ pub struct CodeSent {
 
 #[derive(Debug, thiserror::Error)]
 pub enum RequestCodeError {
-    #[error("a code was sent to this number moments ago")]
-    ResendTooSoon { retry_after_seconds: u64 },
-    #[error("too many codes requested")]
-    RateLimited { retry_after_seconds: u64 },
-    #[error("sending to this number's range or country is paused")]
-    DestinationPaused { retry_after_seconds: u64 },
-    #[error("the day's SMS budget is spent")]
-    SendingPaused { retry_after_seconds: u64 },
-    #[error("the operator stopped sending")]
-    SendingStopped,
-    #[error("codes do not go by calls here")]
-    CallsUnavailable,
+    /// A rule refused the request; it may be asked again in `retry_after_seconds` (`None`: no
+    /// end is known).
+    #[error("refused by the rule {}", .rule.name())]
+    Refused { rule: Rule, retry_after_seconds: Option<u64> },
     #[error(transparent)]
     Provider(ProviderError),
     #[error(transparent)]
@@ -78,12 +70,12 @@ where
         let now = self.clock.now();
         let channel = if phone.is_landline() { Channel::Voice } else { how.channel };
         if channel == Channel::Voice && !self.policy.voice.allowed() {
-            return Err(RequestCodeError::CallsUnavailable);
+            return Err(self.refused(Refusal::by(Rule::CallsOff), &phone, now));
         }
         let how = Delivery { channel, ..how };
         let request_id = RequestId::generate();
         let reservation = self.reserve(&phone, client_ip, channel, &request_id, now).await?;
-        let sent = self.send_or_release(&phone, &request_id, how, &reservation).await?;
+        let sent = self.send_or_release(&phone, &request_id, how, &reservation, now).await?;
         // A verification moved on to its next step (only automatic calls have one) is at its
         // call, which speaks the code for that step's time, and was counted and priced when it
         // started.
@@ -109,16 +101,8 @@ where
             tally: Some(carried.clone().unwrap_or_else(|| reservation.subjects.tally.clone())),
         };
         self.store.create(&verification).await?;
-        info!(request_id = %request_id, phone = %phone, channel = channel.as_str(), "code sent");
-        metrics::country(phone.region());
-        if channel == Channel::Voice {
-            metrics::record(Metric::CodesCalled, 1.0);
-        }
-        if carried.is_none() {
-            metrics::record(Metric::CodesSent, 1.0);
-            metrics::record(Metric::UnverifiedCodes, 1.0);
-            metrics::record(Metric::EstimatedSpend, reservation.price.dollars());
-        }
+        let priced = carried.is_none().then_some(reservation.price);
+        events::CodeSent { request_id: &request_id, phone: &phone, channel, priced }.emit();
         Ok(CodeSent {
             request_id,
             phone,
@@ -147,15 +131,17 @@ where
                 let first = first.filter(|f| f.provider_id == *moved_on && f.status == VerificationStatus::Pending)?;
                 first.tally?
             }
-            Err(e) => {
-                warn!(error = %error_chain(&e), "could not read the send a call moved on");
+            Err(error) => {
+                events::StoreStepFailed { what: "read the send a call moved on", request_id: None, error: &error }
+                    .emit();
                 return None;
             }
         };
         match self.store.release_send(reservation, Release::carried()).await {
             Ok(()) => Some(tally),
-            Err(e) => {
-                warn!(error = %error_chain(&e), "could not give back the counts of a call that moved a send on");
+            Err(error) => {
+                let what = "give back the counts of a call that moved a send on";
+                events::StoreStepFailed { what, request_id: None, error: &error }.emit();
                 None
             }
         }
@@ -179,8 +165,8 @@ where
                 self.decide(&subjects, standing, price, request_id, now).map_err(|r| self.refused(r, phone, now))?;
             match self.store.reserve_send(&reservation).await {
                 Ok(()) => return Ok(reservation),
-                Err(ReserveError::Denied(SendDenied::Changed)) => continue,
-                Err(ReserveError::Denied(denied)) => return Err(self.refused(Refusal::Store(denied), phone, now)),
+                Err(ReserveError::Changed) => continue,
+                Err(ReserveError::Refused(refusal)) => return Err(self.refused(refusal, phone, now)),
                 Err(ReserveError::Store(e)) => return Err(e.into()),
             }
         }
@@ -218,28 +204,26 @@ where
     ) -> Result<SendReservation, Refusal> {
         let policy = &self.policy;
         if standing.sending_stopped {
-            return Err(Refusal::Stopped);
+            return Err(Refusal::by(Rule::Stopped));
         }
         let id = WriteId::generate();
-        let number_after = NumberState {
-            last_request: Some(request_id.clone()),
-            ..policy.number.send(&standing.number, now, &id).map_err(Refusal::Number)?
-        };
+        let number_after =
+            NumberState { last_request: Some(request_id.clone()), ..policy.number.send(&standing.number, now, &id)? };
         let client_cap = ClientCap { max: policy.max_sends_per_ip_per_hour };
         let client_room = client_cap.room(standing.client_sends[0], (now - subjects.window_start).whole_seconds());
         if i64::from(standing.client_sends[1]) >= client_room {
             let until = client_cap.free_at(standing.client_sends, subjects.window_start);
-            return Err(Refusal::Store(SendDenied::ClientCapped { until }));
+            return Err(Refusal::until(Rule::ClientCap, until));
         }
         let next_day = end_of_day(subjects.tally.day);
         let range_room = policy.range_budget.room_today(standing.range, 1);
         let country_room = policy.country_budget.room_today(standing.country, policy.counter_shards);
         if standing.range[1].unverified >= range_room || standing.country[1].unverified >= country_room {
-            return Err(Refusal::Store(SendDenied::DestinationPaused { until: next_day }));
+            return Err(Refusal::until(Rule::DestinationBudget, next_day));
         }
         let spend_share = policy.spend.share(policy.spend.shards(policy.counter_shards));
         if standing.spent.0.saturating_add(price.0) > spend_share.0 {
-            return Err(Refusal::Store(SendDenied::SpendingPaused { until: next_day }));
+            return Err(Refusal::until(Rule::SpendBudget, next_day));
         }
         Ok(SendReservation {
             id,
@@ -255,36 +239,14 @@ where
         })
     }
 
-    /// The answer to a refused request, and its log line (the country, never the number).
+    /// The error of a request `refusal` refused, told (its log line has the country, never
+    /// the number) and counted.
     fn refused(&self, refusal: Refusal, phone: &PhoneNumber, now: OffsetDateTime) -> RequestCodeError {
-        let wait = |until| seconds_until(now, until);
-        let (rule, error) = match refusal {
-            Refusal::Number(NumberRefusal::Cooldown { until }) => {
-                ("cooldown", RequestCodeError::ResendTooSoon { retry_after_seconds: wait(until) })
-            }
-            Refusal::Number(NumberRefusal::Capped { until }) => {
-                ("number_cap", RequestCodeError::RateLimited { retry_after_seconds: wait(until) })
-            }
-            Refusal::Store(SendDenied::ClientCapped { until }) => {
-                ("client_cap", RequestCodeError::RateLimited { retry_after_seconds: wait(until) })
-            }
-            Refusal::Store(SendDenied::DestinationPaused { until }) => {
-                ("destination_budget", RequestCodeError::DestinationPaused { retry_after_seconds: wait(until) })
-            }
-            Refusal::Store(SendDenied::SpendingPaused { until }) => {
-                ("spend_budget", RequestCodeError::SendingPaused { retry_after_seconds: wait(until) })
-            }
-            Refusal::Stopped => ("stopped", RequestCodeError::SendingStopped),
-            Refusal::Store(SendDenied::Changed) => {
-                ("changed", RequestCodeError::Store(StoreError::Unavailable("the number's state changed".into())))
-            }
-        };
-        info!(rule, country = phone.region(), "code request refused");
-        if !matches!(error, RequestCodeError::Store(_)) {
-            metrics::country(phone.region());
-            metrics::refused(rule);
+        events::CodeRefused { rule: refusal.rule, country: phone.region() }.emit();
+        RequestCodeError::Refused {
+            rule: refusal.rule,
+            retry_after_seconds: refusal.until.map(|until| seconds_until(now, until)),
         }
-        error
     }
 
     /// Sends the code; if that fails, gives back what the reservation took but the client's count
@@ -296,59 +258,25 @@ where
         request_id: &RequestId,
         how: Delivery,
         reservation: &SendReservation,
+        now: OffsetDateTime,
     ) -> Result<Sent, RequestCodeError> {
-        let sent = self.send(phone, request_id, how).await;
+        let sent = match self.provider.start_by(phone, request_id, how).await {
+            Ok(StartOutcome::Started(id)) => Ok(Sent { id, moved_on: false }),
+            Ok(StartOutcome::MovedOn(id)) => Ok(Sent { id, moved_on: true }),
+            Ok(StartOutcome::Busy { retry_after_seconds }) => {
+                let until = now + seconds(u32::try_from(retry_after_seconds).unwrap_or(u32::MAX));
+                Err(self.refused(Refusal::until(Rule::ProviderBusy, until), phone, now))
+            }
+            Err(e) => Err(RequestCodeError::Provider(e)),
+        };
         if let Err(failed) = &sent {
             let sent_maybe = matches!(failed, RequestCodeError::Provider(ProviderError::Timeout));
-            if let Err(release) = self.store.release_send(reservation, Release::unsent(sent_maybe)).await {
-                warn!(error = %error_chain(&release), "could not give back the reservation of a failed send");
+            if let Err(error) = self.store.release_send(reservation, Release::unsent(sent_maybe)).await {
+                let what = "give back the reservation of a failed send";
+                events::StoreStepFailed { what, request_id: Some(request_id), error: &error }.emit();
             }
         }
         sent
-    }
-
-    /// Starts a provider verification. Vonage allows one per number at a time, so an earlier one
-    /// still in flight (a resend, or a verification this store no longer knows) is replaced: it is
-    /// cancelled and a new one started, or, where it cannot be cancelled yet, moved on to its next
-    /// step. With automatic calls, a call asked for first moves it on to its call (the same code,
-    /// spoken: Vonage's next workflow step), and is a new call only where that is over. A
-    /// verification moved on is at its call: the code goes by voice.
-    async fn send(&self, phone: &PhoneNumber, request_id: &RequestId, how: Delivery) -> Result<Sent, RequestCodeError> {
-        let provider = &self.provider;
-        let fail = RequestCodeError::Provider;
-        let in_flight = match provider.start_by(phone, request_id, how).await.map_err(fail)? {
-            StartOutcome::Started(id) => return Ok(Sent { id, moved_on: false }),
-            StartOutcome::Concurrent(Some(id)) => id,
-            StartOutcome::Concurrent(None) => return Err(provider_busy::<P>()),
-        };
-        let moved_on = Ok(Sent { id: in_flight.clone(), moved_on: true });
-        // With automatic calls the one in flight has its call still to come: a call asked for
-        // takes it now. Otherwise it has no next step: it is replaced, like any resend.
-        let restart = if how.channel == Channel::Voice && self.policy.voice == VoiceCalls::Automatic {
-            match provider.next_step(&in_flight).await.map_err(fail)? {
-                NextStepOutcome::Triggered => return moved_on,
-                NextStepOutcome::Gone => true,
-                NextStepOutcome::NoMoreSteps => {
-                    matches!(
-                        provider.cancel(&in_flight).await.map_err(fail)?,
-                        CancelOutcome::Cancelled | CancelOutcome::Gone
-                    )
-                }
-            }
-        } else {
-            match provider.cancel(&in_flight).await.map_err(fail)? {
-                CancelOutcome::Cancelled | CancelOutcome::Gone => true,
-                CancelOutcome::NotNow => match provider.next_step(&in_flight).await.map_err(fail)? {
-                    NextStepOutcome::Triggered => return moved_on,
-                    NextStepOutcome::Gone => true,
-                    NextStepOutcome::NoMoreSteps => false,
-                },
-            }
-        };
-        if restart && let StartOutcome::Started(id) = provider.start_by(phone, request_id, how).await.map_err(fail)? {
-            return Ok(Sent { id, moved_on: false });
-        }
-        Err(provider_busy::<P>())
     }
 }
 
@@ -362,21 +290,8 @@ struct Sent {
 /// How many times a send is decided again when requests for the same number race.
 const RESERVE_TRIES: usize = 3;
 
-/// Why a send was refused: by a number rule (decided on the read), or by the store's counts.
-#[derive(Debug, Clone, Copy)]
-enum Refusal {
-    Number(NumberRefusal),
-    Store(SendDenied),
-    /// The operator's switch is on.
-    Stopped,
-}
-
 /// A number below `n`, drawn at random (a counter shard).
 fn random_below(n: u32) -> u32 {
     let draw = uuid::Uuid::new_v4().as_u128();
     u32::try_from(draw % u128::from(n.max(1))).expect("below a u32")
-}
-
-fn provider_busy<P: VerificationProvider>() -> RequestCodeError {
-    RequestCodeError::ResendTooSoon { retry_after_seconds: P::BUSY_RETRY_SECONDS }
 }

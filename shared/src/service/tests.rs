@@ -14,12 +14,10 @@ use crate::domain::otp_code::OtpCode;
 use crate::domain::phone::{CountryAllowList, PhoneNumber};
 use crate::domain::price::{MicroUsd, PriceTable, SpendLimit};
 use crate::domain::request_id::RequestId;
+use crate::domain::rule::Rule;
 use crate::domain::subject_key::SubjectHasher;
 use crate::domain::verification::{AttemptDenied, ProviderRequestId, VerificationStatus};
-use crate::ports::{
-    CancelOutcome, CheckOutcome, NextStepOutcome, ProviderError, SendSubjects, StartOutcome, VerificationProvider,
-    VerificationStore,
-};
+use crate::ports::{CheckOutcome, ProviderError, SendSubjects, StartOutcome, VerificationProvider, VerificationStore};
 
 /// A provider that answers from queues (then with success) and logs each call.
 #[derive(Default)]
@@ -28,8 +26,6 @@ struct Scripted {
     checks: Mutex<VecDeque<Result<CheckOutcome, ProviderError>>>,
     /// How long each check takes to answer, in order (then at once).
     check_delays: Mutex<VecDeque<std::time::Duration>>,
-    cancels: Mutex<VecDeque<CancelOutcome>>,
-    nexts: Mutex<VecDeque<NextStepOutcome>>,
     calls: Mutex<Vec<String>>,
 }
 
@@ -46,8 +42,6 @@ impl Scripted {
 }
 
 impl VerificationProvider for Scripted {
-    const BUSY_RETRY_SECONDS: u64 = 30;
-
     async fn start_by(&self, to: &PhoneNumber, _: &RequestId, how: Delivery) -> Result<StartOutcome, ProviderError> {
         let mut call = format!("start {}", to.e164());
         if how.channel == Channel::Voice {
@@ -69,16 +63,6 @@ impl VerificationProvider for Scripted {
             tokio::time::sleep(delay).await;
         }
         outcome
-    }
-
-    async fn cancel(&self, id: &ProviderRequestId) -> Result<CancelOutcome, ProviderError> {
-        self.log(format!("cancel {}", id.as_str()));
-        Ok(self.cancels.lock().unwrap().pop_front().unwrap_or(CancelOutcome::Cancelled))
-    }
-
-    async fn next_step(&self, id: &ProviderRequestId) -> Result<NextStepOutcome, ProviderError> {
-        self.log(format!("next {}", id.as_str()));
-        Ok(self.nexts.lock().unwrap().pop_front().unwrap_or(NextStepOutcome::Triggered))
     }
 }
 
@@ -119,6 +103,18 @@ fn code(c: &str) -> OtpCode {
     OtpCode::parse(c, 6).unwrap()
 }
 
+/// The rule that refused a request, and the wait it asked for.
+fn refusal(err: &RequestCodeError) -> Option<(Rule, Option<u64>)> {
+    match err {
+        RequestCodeError::Refused { rule, retry_after_seconds } => Some((*rule, *retry_after_seconds)),
+        _ => None,
+    }
+}
+
+fn p(id: &str) -> ProviderRequestId {
+    ProviderRequestId::parse(id).unwrap()
+}
+
 #[tokio::test]
 async fn a_code_request_starts_a_verification_with_the_policy_times() {
     let (svc, clock) = service(policy());
@@ -134,52 +130,44 @@ async fn a_code_request_starts_a_verification_with_the_policy_times() {
 }
 
 #[tokio::test]
-async fn a_resend_waits_for_the_cooldown_then_replaces_the_provider_verification() {
+async fn a_resend_waits_for_the_cooldown_then_starts_a_new_provider_verification() {
     let (svc, clock) = service(policy());
     svc.request_code(phone("+14155552671"), IP).await.unwrap();
     clock.advance(Duration::seconds(45));
     let err = svc.request_code(phone("+1 415 555 2671"), IP).await.unwrap_err();
-    assert!(matches!(err, RequestCodeError::ResendTooSoon { retry_after_seconds: 15 }), "{err:?}");
+    assert_eq!(refusal(&err), Some((Rule::Cooldown, Some(15))), "{err:?}");
 
     clock.advance(Duration::seconds(15));
-    svc.provider
-        .starts
-        .lock()
-        .unwrap()
-        .push_back(Ok(StartOutcome::Concurrent(Some(ProviderRequestId::parse("p1").unwrap()))));
     let second = svc.request_code(phone("+14155552671"), IP).await.unwrap();
-    assert_eq!(svc.provider.calls()[1..], ["start +14155552671", "cancel p1", "start +14155552671"]);
+    assert_eq!(svc.provider.calls(), ["start +14155552671", "start +14155552671"]);
     let stored = svc.store.get(&second.request_id, clock.now()).await.unwrap().unwrap();
-    assert_eq!(stored.provider_id, ProviderRequestId::parse("p4").unwrap());
+    assert_eq!(stored.provider_id, p("p2"));
 }
 
+/// The provider may keep the verification in flight (moved on to its call) or, busy with it,
+/// send nothing: a busy provider is a refusal that holds nothing back once it ends.
 #[tokio::test]
-async fn a_provider_verification_that_cannot_be_cancelled_moves_to_its_next_step_or_asks_to_wait() {
-    let (svc, clock) = service(gap(10));
+async fn a_verification_moved_on_is_kept_and_a_busy_provider_holds_the_number_back_for_nothing() {
+    let (svc, clock) = service(Policy { voice: VoiceCalls::Automatic, ..gap(10) });
     svc.request_code(phone("+14155552671"), IP).await.unwrap();
     clock.advance(Duration::seconds(10));
-    let in_flight = ProviderRequestId::parse("p1").unwrap();
-    svc.provider.starts.lock().unwrap().push_back(Ok(StartOutcome::Concurrent(Some(in_flight.clone()))));
-    svc.provider.cancels.lock().unwrap().push_back(CancelOutcome::NotNow);
+    svc.provider.starts.lock().unwrap().push_back(Ok(StartOutcome::MovedOn(p("p1"))));
     let sent = svc.request_code(phone("+14155552671"), IP).await.unwrap();
-    assert_eq!(svc.store.get(&sent.request_id, clock.now()).await.unwrap().unwrap().provider_id, in_flight);
+    assert_eq!(svc.store.get(&sent.request_id, clock.now()).await.unwrap().unwrap().provider_id, p("p1"));
 
     clock.advance(Duration::seconds(20)); // the gap doubled: the first code was not entered
-    svc.provider.starts.lock().unwrap().push_back(Ok(StartOutcome::Concurrent(Some(in_flight.clone()))));
-    svc.provider.cancels.lock().unwrap().push_back(CancelOutcome::NotNow);
-    svc.provider.nexts.lock().unwrap().push_back(NextStepOutcome::NoMoreSteps);
+    svc.provider.starts.lock().unwrap().push_back(Ok(StartOutcome::Busy { retry_after_seconds: 30 }));
     let err = svc.request_code(phone("+14155552671"), IP).await.unwrap_err();
-    assert!(matches!(err, RequestCodeError::ResendTooSoon { retry_after_seconds: 30 }), "{err:?}");
+    assert_eq!(refusal(&err), Some((Rule::ProviderBusy, Some(30))), "{err:?}");
     // Nothing was sent, so the cooldown was released: the next request goes straight out.
     svc.request_code(phone("+14155552671"), IP).await.unwrap();
 }
 
 const CALL: Delivery = Delivery { channel: Channel::Voice, locale: None };
 
-/// "Call me instead", after the resend gap: with automatic calls, the SMS verification in
-/// flight moves on to its call (the same code, spoken), whose code lives for the call's step,
-/// and where it has no call left it is replaced by a call; asked for alone, it is replaced at
-/// once. Either way a send, counted as one.
+/// "Call me instead", after the resend gap: a verification the provider moved on to its call
+/// (automatic calls) keeps the code, which lives for the call's step; one started anew lives
+/// the whole time. Either way a send, counted as one.
 #[tokio::test]
 async fn a_call_instead_moves_the_verification_on_to_its_call_or_replaces_it() {
     let (svc, clock) = service(Policy { voice: VoiceCalls::Automatic, ..policy() });
@@ -187,26 +175,20 @@ async fn a_call_instead_moves_the_verification_on_to_its_call_or_replaces_it() {
     assert_eq!((first.channel, first.call_available), (Channel::Sms, true));
     clock.advance(Duration::seconds(30));
     let early = svc.request_code_by(phone("+14155552671"), IP, CALL).await.unwrap_err();
-    assert!(matches!(early, RequestCodeError::ResendTooSoon { retry_after_seconds: 30 }), "{early:?}");
+    assert_eq!(refusal(&early), Some((Rule::Cooldown, Some(30))), "{early:?}");
 
     clock.advance(Duration::seconds(30));
-    let in_flight = ProviderRequestId::parse("p1").unwrap();
-    let concurrent = || Ok(StartOutcome::Concurrent(Some(in_flight.clone())));
-    svc.provider.starts.lock().unwrap().push_back(concurrent());
+    svc.provider.starts.lock().unwrap().push_back(Ok(StartOutcome::MovedOn(p("p1"))));
     let call = svc.request_code_by(phone("+14155552671"), IP, CALL).await.unwrap();
-    assert_eq!(svc.provider.calls()[1..], ["start +14155552671 voice", "next p1"]);
+    assert_eq!(svc.provider.calls()[1..], ["start +14155552671 voice"]);
     assert_eq!((call.channel, call.call_available), (Channel::Voice, false));
     assert_eq!(call.expires_at, clock.now() + Duration::seconds(150), "the call's step: half the code's life");
     let stored = svc.store.get(&call.request_id, clock.now()).await.unwrap().unwrap();
-    assert_eq!((stored.provider_id, stored.channel), (in_flight.clone(), Channel::Voice));
+    assert_eq!((stored.provider_id, stored.channel), (p("p1"), Channel::Voice));
     assert_eq!(call.resend_available_at, clock.now() + Duration::seconds(120), "counted: the gap doubled");
 
     clock.advance(Duration::seconds(120));
-    svc.provider.starts.lock().unwrap().push_back(concurrent());
-    svc.provider.nexts.lock().unwrap().push_back(NextStepOutcome::NoMoreSteps);
     let restarted = svc.request_code_by(phone("+14155552671"), IP, CALL).await.unwrap();
-    let calls = ["start +14155552671 voice", "next p1", "cancel p1", "start +14155552671 voice"];
-    assert_eq!(svc.provider.calls()[3..], calls);
     assert_eq!(restarted.expires_at, clock.now() + Duration::seconds(300));
     let verified = svc.check_code(&restarted.request_id, &code("123456")).await.unwrap();
     assert_eq!(verified.channel, Channel::Voice);
@@ -214,9 +196,8 @@ async fn a_call_instead_moves_the_verification_on_to_its_call_or_replaces_it() {
     let (on_request, clock) = service(policy());
     on_request.request_code(phone("+14155552671"), IP).await.unwrap();
     clock.advance(Duration::seconds(60));
-    on_request.provider.starts.lock().unwrap().push_back(concurrent());
     let call = on_request.request_code_by(phone("+14155552671"), IP, CALL).await.unwrap();
-    assert_eq!(on_request.provider.calls()[1..], ["start +14155552671 voice", "cancel p1", "start +14155552671 voice"]);
+    assert_eq!(on_request.provider.calls()[1..], ["start +14155552671 voice"]);
     assert_eq!((call.channel, call.expires_at), (Channel::Voice, clock.now() + Duration::seconds(300)));
 }
 
@@ -229,10 +210,9 @@ async fn a_call_that_moves_a_verification_on_is_counted_and_priced_once() {
     let (svc, clock) = service(Policy { voice: VoiceCalls::Automatic, ..policy() });
     let sms = svc.request_code(phone("+14155552671"), IP).await.unwrap();
     clock.advance(Duration::seconds(60));
-    let in_flight = Ok(StartOutcome::Concurrent(Some(ProviderRequestId::parse("p1").unwrap())));
-    svc.provider.starts.lock().unwrap().push_back(in_flight);
+    svc.provider.starts.lock().unwrap().push_back(Ok(StartOutcome::MovedOn(p("p1"))));
     let call = svc.request_code_by(phone("+14155552671"), IP, CALL).await.unwrap();
-    assert_eq!(svc.provider.calls()[1..], ["start +14155552671 voice", "next p1"]);
+    assert_eq!(svc.provider.calls()[1..], ["start +14155552671 voice"]);
     let now = clock.now();
     let first = svc.store.get(&sms.request_id, now).await.unwrap().unwrap();
     let moved_on = svc.store.get(&call.request_id, now).await.unwrap().unwrap();
@@ -256,19 +236,14 @@ async fn a_call_that_moves_a_verification_on_is_counted_and_priced_once() {
     assert_eq!(call.resend_available_at - now, Duration::seconds(120), "the number still counts the call");
 }
 
-/// A resend that could only move the verification in flight on (it cannot be cancelled yet)
-/// reaches its call: the answer says so.
+/// A resend the provider could only answer by moving the verification in flight on (it could
+/// not be cancelled yet) reaches its call: the answer says so.
 #[tokio::test]
 async fn a_resend_that_moves_the_verification_on_says_the_code_comes_by_a_call() {
     let (svc, clock) = service(Policy { voice: VoiceCalls::Automatic, ..policy() });
     svc.request_code(phone("+14155552671"), IP).await.unwrap();
     clock.advance(Duration::seconds(60));
-    svc.provider
-        .starts
-        .lock()
-        .unwrap()
-        .push_back(Ok(StartOutcome::Concurrent(Some(ProviderRequestId::parse("p1").unwrap()))));
-    svc.provider.cancels.lock().unwrap().push_back(CancelOutcome::NotNow);
+    svc.provider.starts.lock().unwrap().push_back(Ok(StartOutcome::MovedOn(p("p1"))));
     let resent = svc.request_code(phone("+14155552671"), IP).await.unwrap();
     assert_eq!((resent.channel, resent.expires_at), (Channel::Voice, clock.now() + Duration::seconds(150)));
 }
@@ -284,7 +259,7 @@ async fn a_landline_gets_a_call_and_calls_switched_off_send_nothing() {
     let (off, _clock) = service(Policy { voice: VoiceCalls::Off, ..gap(0) });
     for (number, how) in [(landline, Delivery::default()), (phone("+14155552671"), CALL)] {
         let err = off.request_code_by(number, IP, how).await.unwrap_err();
-        assert!(matches!(err, RequestCodeError::CallsUnavailable), "{err:?}");
+        assert_eq!(refusal(&err), Some((Rule::CallsOff, None)), "{err:?}");
     }
     assert!(off.provider.calls().is_empty());
     let sms = off.request_code(phone("+14155552671"), IP).await.unwrap();
@@ -304,13 +279,13 @@ async fn the_spend_budget_counts_a_call_at_its_price_and_an_automatic_one_with_i
     };
     let (automatic, _clock) = service(budget(VoiceCalls::Automatic));
     let err = automatic.request_code(phone("+14155552671"), IP).await.unwrap_err();
-    assert!(matches!(err, RequestCodeError::SendingPaused { .. }), "{err:?}");
+    assert_eq!(refusal(&err).map(|r| r.0), Some(Rule::SpendBudget), "{err:?}");
     automatic.request_code_by(phone("+14155552672"), IP, CALL).await.unwrap();
 
     let (on_request, _clock) = service(budget(VoiceCalls::OnRequest));
     on_request.request_code(phone("+14155552671"), IP).await.unwrap();
     let err = on_request.request_code_by(phone("+14155552672"), IP, CALL).await.unwrap_err();
-    assert!(matches!(err, RequestCodeError::SendingPaused { .. }), "{err:?}");
+    assert_eq!(refusal(&err).map(|r| r.0), Some(Rule::SpendBudget), "{err:?}");
 }
 
 #[tokio::test]
@@ -322,19 +297,19 @@ async fn hourly_caps_hold_per_number_and_per_client_over_a_sliding_hour() {
         clock.advance(Duration::seconds(1));
     }
     let err = svc.request_code(phone("+14155552671"), IP).await.unwrap_err();
-    assert!(matches!(err, RequestCodeError::RateLimited { retry_after_seconds: 3595 }), "{err:?}");
+    assert_eq!(refusal(&err), Some((Rule::NumberCap, Some(3595))), "{err:?}");
 
     svc.request_code(phone("+14155552672"), IP).await.unwrap();
     svc.request_code(phone("+14155552673"), IP).await.unwrap();
     let err = svc.request_code(phone("+14155552674"), IP).await.unwrap_err();
     // 7 sent this hour: room for one again once 6/7 of the hour has slid past, at 13:08:35.
-    assert!(matches!(err, RequestCodeError::RateLimited { retry_after_seconds: 4110 }), "{err:?}");
+    assert_eq!(refusal(&err), Some((Rule::ClientCap, Some(4110))), "{err:?}");
     svc.request_code(phone("+14155552674"), "203.0.113.9").await.unwrap();
 
     clock.advance(Duration::hours(1));
     svc.request_code(phone("+14155552675"), "203.0.113.9").await.unwrap();
     let err = svc.request_code(phone("+14155552671"), IP).await.unwrap_err();
-    assert!(matches!(err, RequestCodeError::RateLimited { retry_after_seconds: 510 }), "{err:?}");
+    assert_eq!(refusal(&err), Some((Rule::ClientCap, Some(510))), "{err:?}");
     clock.advance(Duration::seconds(510));
     svc.request_code(phone("+14155552671"), IP).await.unwrap();
 }
@@ -345,7 +320,7 @@ async fn the_addresses_of_one_ipv6_network_are_one_client() {
     svc.request_code(phone("+14155552671"), "2001:db8:1:2::1").await.unwrap();
     svc.request_code(phone("+14155552672"), "2001:db8:1:2:ffff:ffff:ffff:fffe").await.unwrap();
     let err = svc.request_code(phone("+14155552673"), "2001:db8:1:2::3").await.unwrap_err();
-    assert!(matches!(err, RequestCodeError::RateLimited { .. }), "{err:?}");
+    assert_eq!(refusal(&err).map(|r| r.0), Some(Rule::ClientCap), "{err:?}");
     svc.request_code(phone("+14155552673"), "2001:db8:1:3::1").await.unwrap();
 }
 
@@ -377,7 +352,7 @@ async fn failed_sends_use_none_of_the_numbers_budget_but_count_against_the_clien
         svc.request_code(phone(n), IP).await.unwrap_err();
     }
     let err = svc.request_code(phone("+14155552675"), IP).await.unwrap_err();
-    assert!(matches!(err, RequestCodeError::RateLimited { .. }), "the client's own count keeps them: {err:?}");
+    assert_eq!(refusal(&err).map(|r| r.0), Some(Rule::ClientCap), "the client's own count keeps them: {err:?}");
 }
 
 #[tokio::test]

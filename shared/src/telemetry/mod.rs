@@ -1,5 +1,6 @@
 //! What every layer reports with: logging (set up once per process, here), metrics
-//! ([`metrics`]), and the answer a panic gets in a deployed function ([`panic_answer`]).
+//! ([`metrics`]), [`Event`], and the answer a panic gets in a deployed function
+//! ([`panic_answer`]).
 
 pub mod metrics;
 pub mod panic_answer;
@@ -7,6 +8,14 @@ pub mod panic_answer;
 use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::fmt;
 use tracing_subscriber::prelude::*;
+
+/// Something that happened that the operator reads about: a type of its own a kind, whose
+/// `emit` writes its one log line and records its metrics, so that the code where it happens
+/// says only that it happened (vector's `internal_events` are the model). Each layer keeps its
+/// events in an `events` module: the service's sends and checks, the HTTP edge's failed calls.
+pub trait Event {
+    fn emit(self);
+}
 
 /// Crates that can log request and response bodies at debug or trace level. Bodies carry phone
 /// numbers and codes, so these stay at `info` whatever level is asked for.

@@ -10,6 +10,7 @@ use shared::adapters::vonage::VonageClient;
 use shared::clock::{Clock, ManualClock};
 use shared::domain::otp_code::OtpCode;
 use shared::domain::phone::{CountryAllowList, PhoneNumber};
+use shared::domain::rule::Rule;
 use shared::domain::subject_key::SubjectHasher;
 use shared::ports::VerificationStore;
 use shared::service::{CheckCodeError, CodeSent, RequestCodeError, VerificationService};
@@ -102,7 +103,7 @@ async fn a_reservation_whose_answer_is_lost_sends_one_sms_and_counts_once() {
         last = s.request().await.expect("within the hourly cap");
     }
     s.advance_past(&last);
-    assert!(matches!(s.request().await, Err(RequestCodeError::RateLimited { .. })));
+    assert!(matches!(s.request().await, Err(RequestCodeError::Refused { rule: Rule::NumberCap, .. })));
 }
 
 #[tokio::test]

@@ -6,6 +6,7 @@ use shared::adapters::vonage::VonageClient;
 use shared::clock::SystemClock;
 use shared::domain::otp_code::OtpCode;
 use shared::domain::phone::{CountryAllowList, PhoneNumber};
+use shared::domain::rule::Rule;
 use shared::domain::verification::AttemptDenied;
 use shared::runtime::bootstrap::HandlerDeps;
 use shared::service::CheckCodeError;
@@ -92,7 +93,7 @@ async fn the_sending_switch_in_the_table_stops_every_send_until_it_is_removed() 
         .await
         .unwrap();
     let refused = deps.service.request_code(phone(), "198.51.100.7").await;
-    assert!(matches!(refused, Err(RequestCodeError::SendingStopped)), "{refused:?}");
+    assert!(matches!(refused, Err(RequestCodeError::Refused { rule: Rule::Stopped, .. })), "{refused:?}");
     assert_eq!(sim.simulator.api_calls(), 0, "nothing sent");
 
     client.delete_item().table_name(&table).key(PARTITION_KEY, switch).send().await.unwrap();

@@ -9,12 +9,11 @@ use shared::clock::{Clock, ManualClock};
 use shared::domain::limits::{DayCount, NumberState, day_number, end_of_day};
 use shared::domain::price::MicroUsd;
 use shared::domain::request_id::RequestId;
+use shared::domain::rule::{Refusal, Rule};
 use shared::domain::verification::{AttemptDenied, Finish, RECORD_RETENTION, Verification, VerificationStatus};
 use shared::domain::verification::{ProviderRequestId, Tally};
 use shared::domain::write_id::WriteId;
-use shared::ports::{
-    AttemptError, Release, ReserveError, SendDenied, SendReservation, SendSubjects, Standing, VerificationStore,
-};
+use shared::ports::{AttemptError, Release, ReserveError, SendReservation, SendSubjects, Standing, VerificationStore};
 use time::{Duration, OffsetDateTime};
 
 /// Runs `test` against both stores.
@@ -120,7 +119,8 @@ async fn a_number_write_requires_the_state_it_read(store: impl VerificationStore
     let standing = store.standing(&to_a).await.unwrap();
     let (first, second) = (reservation(&to_a, &standing, now), reservation(&to_a, &standing, now));
     store.reserve_send(&first).await.unwrap();
-    assert_eq!(denied(store.reserve_send(&second).await), SendDenied::Changed, "read before the first wrote");
+    let second = store.reserve_send(&second).await;
+    assert!(matches!(second, Err(ReserveError::Changed)), "read before the first wrote: {second:?}");
     let read = store.standing(&to_a).await.unwrap();
     assert_eq!(read.number, first.number_after, "the state reads back as written");
     assert_eq!(read.client_sends, [0, 1]);
@@ -140,10 +140,7 @@ async fn client_caps_count_per_client_and_hour(store: impl VerificationStore) {
     }
     let sixth = subjects(clock.now(), &numbers[5], &name("client-a"), &range(5));
     assert_eq!(store.standing(&sixth).await.unwrap().client_sends, [0, 5]);
-    assert_eq!(
-        denied(send(&store, &sixth, clock.now()).await.1),
-        SendDenied::ClientCapped { until: sixth.window_end() }
-    );
+    assert_eq!(denied(send(&store, &sixth, clock.now()).await.1), Refusal::until(Rule::ClientCap, sixth.window_end()));
     send(&store, &subjects(clock.now(), &numbers[5], &name("client-b"), &range(5)), clock.now()).await.1.unwrap();
     clock.advance(Duration::hours(1));
     let next_hour = subjects(clock.now(), &numbers[6], &name("client-a"), &range(6));
@@ -160,7 +157,7 @@ async fn range_and_country_rooms_bound_unverified_sends(store: impl Verification
     }
     let fourth = to(3, &name("range"));
     assert_eq!(store.standing(&fourth).await.unwrap().range[1], DayCount { unverified: 3, verified: 0 });
-    let paused = SendDenied::DestinationPaused { until: end_of_day(fourth.tally.day) };
+    let paused = Refusal::until(Rule::DestinationBudget, end_of_day(fourth.tally.day));
     assert_eq!(denied(send(&store, &fourth, now).await.1), paused);
     // The country's room is 4: a fourth range of the same country.
     let other_range = |i: usize| {
@@ -193,7 +190,7 @@ async fn spend_stops_at_the_shards_share(store: impl VerificationStore) {
         if i < 2 {
             result.unwrap();
         } else {
-            assert_eq!(denied(result), SendDenied::SpendingPaused { until: end_of_day(to.tally.day) });
+            assert_eq!(denied(result), Refusal::until(Rule::SpendBudget, end_of_day(to.tally.day)));
         }
     }
     assert_eq!(spent, MicroUsd(800_000), "two sends of 40 cents; a third would pass the dollar");
@@ -304,9 +301,9 @@ fn fresh() -> WriteId {
     WriteId::generate()
 }
 
-fn denied(result: Result<(), ReserveError>) -> SendDenied {
+fn denied(result: Result<(), ReserveError>) -> Refusal {
     match result {
-        Err(ReserveError::Denied(d)) => d,
+        Err(ReserveError::Refused(refusal)) => refusal,
         other => panic!("expected a refusal, got {other:?}"),
     }
 }
@@ -434,9 +431,7 @@ async fn concurrent_sends_to_one_number_reserve_once<S: VerificationStore + 'sta
     })
     .await;
     assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
-    assert!(
-        results.iter().filter_map(|r| r.as_ref().err()).all(|e| matches!(e, ReserveError::Denied(SendDenied::Changed)))
-    );
+    assert!(results.iter().filter_map(|r| r.as_ref().err()).all(|e| matches!(e, ReserveError::Changed)));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,12 +2,13 @@
 
 use std::time::Duration;
 
-use shared::adapters::vonage::VonageClient;
+use shared::adapters::vonage::{Begun, CancelOutcome, NextStepOutcome, VonageClient};
+use shared::domain::channel::Delivery;
 use shared::domain::otp_code::OtpCode;
 use shared::domain::phone::{CountryAllowList, PhoneNumber};
 use shared::domain::request_id::RequestId;
 use shared::domain::verification::ProviderRequestId;
-use shared::ports::{CancelOutcome, CheckOutcome, NextStepOutcome, ProviderError, StartOutcome, VerificationProvider};
+use shared::ports::{CheckOutcome, ProviderError, StartOutcome, VerificationProvider};
 use vonage_sim::{Fault, Running, SimConfig, Simulator};
 
 async fn setup(api: &str) -> (Running, VonageClient) {
@@ -73,15 +74,20 @@ async fn both_apis_end_a_verification_after_three_wrong_codes() {
 async fn both_apis_hold_one_verification_per_number_and_cancel_after_thirty_seconds() {
     for api in ["v2", "legacy"] {
         let (sim, client) = setup(api).await;
-        let first = start(&client, &phone("+14155552671")).await;
-        let again = client.start(&phone("+14155552671"), &RequestId::generate()).await;
-        assert_eq!(again, Ok(StartOutcome::Concurrent(Some(first.clone()))), "{api}");
+        let to = phone("+14155552671");
+        let first = start(&client, &to).await;
+        let again = client.begin(&to, &RequestId::generate(), Delivery::default()).await;
+        assert_eq!(again, Ok(Begun::Concurrent(Some(first.clone()))), "{api}");
         assert_eq!(client.cancel(&first).await, Ok(CancelOutcome::NotNow), "{api}");
         assert_eq!(client.next_step(&first).await, Ok(NextStepOutcome::NoMoreSteps), "{api}: SMS only");
+        // Through the port, the rule is played: nothing can replace the first yet.
+        let busy = client.start(&to, &RequestId::generate()).await;
+        assert_eq!(busy, Ok(StartOutcome::Busy { retry_after_seconds: 30 }), "{api}");
         sim.simulator.advance(Duration::from_secs(30));
-        assert_eq!(client.cancel(&first).await, Ok(CancelOutcome::Cancelled), "{api}");
+        let second = start(&client, &to).await;
+        assert_ne!(second, first, "{api}: the first cancelled, a second started");
         assert_eq!(client.cancel(&first).await, Ok(CancelOutcome::Gone), "{api}");
-        start(&client, &phone("+14155552671")).await;
+        assert_eq!(client.cancel(&second).await, Ok(CancelOutcome::NotNow), "{api}");
     }
 }
 

@@ -4,13 +4,13 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use shared::adapters::vonage::{VonageApi, VonageClient};
+use shared::adapters::vonage::{Begun, CancelOutcome, NextStepOutcome, VonageApi, VonageClient};
 use shared::domain::channel::{Channel, Delivery};
 use shared::domain::otp_code::OtpCode;
 use shared::domain::phone::{CountryAllowList, PhoneNumber};
 use shared::domain::request_id::RequestId;
 use shared::domain::verification::ProviderRequestId;
-use shared::ports::{CancelOutcome, CheckOutcome, NextStepOutcome, ProviderError, StartOutcome, VerificationProvider};
+use shared::ports::{CheckOutcome, ProviderError, StartOutcome, VerificationProvider};
 use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -123,9 +123,9 @@ async fn v2_start_maps_every_answer() {
     let server = MockServer::start().await;
     let c = client(&server, VonageApi::V2, "10000");
     let r = RequestId::generate();
-    let cases: Vec<(u16, Value, Result<StartOutcome, ProviderError>)> = vec![
-        (409, json!({"title": "Conflict", "request_id": id().as_str()}), Ok(StartOutcome::Concurrent(Some(id())))),
-        (409, json!({"title": "Conflict"}), Ok(StartOutcome::Concurrent(None))),
+    let cases: Vec<(u16, Value, Result<Begun, ProviderError>)> = vec![
+        (409, json!({"title": "Conflict", "request_id": id().as_str()}), Ok(Begun::Concurrent(Some(id())))),
+        (409, json!({"title": "Conflict"}), Ok(Begun::Concurrent(None))),
         (
             422,
             json!({"invalid_parameters": [{"name": "workflow[0].to", "reason": "Invalid"}]}),
@@ -136,7 +136,7 @@ async fn v2_start_maps_every_answer() {
     ];
     for (status, body, expected) in cases {
         answer(&server, "POST", "/v2/verify", status, body.clone()).await;
-        assert_eq!(c.start(&phone(), &r).await, expected, "{status} {body}");
+        assert_eq!(c.begin(&phone(), &r, Delivery::default()).await, expected, "{status} {body}");
     }
     for (status, body) in [
         (401, json!({"type": "https://developer.vonage.com/api-errors#unauthorized"})),
@@ -146,7 +146,10 @@ async fn v2_start_maps_every_answer() {
         (202, json!({"unexpected": true})),
     ] {
         answer(&server, "POST", "/v2/verify", status, body.clone()).await;
-        assert!(matches!(c.start(&phone(), &r).await, Err(ProviderError::Failed(_))), "{status} {body}");
+        assert!(
+            matches!(c.begin(&phone(), &r, Delivery::default()).await, Err(ProviderError::Failed(_))),
+            "{status} {body}"
+        );
     }
     server.reset().await;
     Mock::given(method("POST"))
@@ -154,7 +157,10 @@ async fn v2_start_maps_every_answer() {
         .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "7"))
         .mount(&server)
         .await;
-    assert_eq!(c.start(&phone(), &r).await, Err(ProviderError::Throttled { retry_after_seconds: Some(7) }));
+    assert_eq!(
+        c.begin(&phone(), &r, Delivery::default()).await,
+        Err(ProviderError::Throttled { retry_after_seconds: Some(7) })
+    );
 }
 
 #[tokio::test]
@@ -262,27 +268,27 @@ async fn legacy_status_codes_map_to_outcomes() {
     let server = MockServer::start().await;
     let c = client(&server, VonageApi::Legacy, "10000");
     let r = RequestId::generate();
-    let starts: Vec<(Value, Result<StartOutcome, ProviderError>)> = vec![
+    let starts: Vec<(Value, Result<Begun, ProviderError>)> = vec![
         (
             json!({"status": "10", "request_id": id().as_str(), "error_text": "Concurrent"}),
-            Ok(StartOutcome::Concurrent(Some(id()))),
+            Ok(Begun::Concurrent(Some(id()))),
         ),
         (json!({"status": "3", "error_text": "Invalid value for number"}), Err(ProviderError::InvalidNumber)),
         (json!({"status": "7"}), Err(ProviderError::UnsupportedNumber)),
         (json!({"status": "15"}), Err(ProviderError::UnsupportedNumber)),
         (json!({"status": "1"}), Err(ProviderError::Throttled { retry_after_seconds: None })),
-        (json!({"status": 10, "request_id": id().as_str()}), Ok(StartOutcome::Concurrent(Some(id())))),
+        (json!({"status": 10, "request_id": id().as_str()}), Ok(Begun::Concurrent(Some(id())))),
     ];
     for (body, expected) in starts {
         answer(&server, "POST", "/verify/json", 200, body.clone()).await;
-        assert_eq!(c.start(&phone(), &r).await, expected, "{body}");
+        assert_eq!(c.begin(&phone(), &r, Delivery::default()).await, expected, "{body}");
     }
     for body in [json!({"status": "4"}), json!({"status": "9"}), json!({"status": "29"}), json!({})] {
         answer(&server, "POST", "/verify/json", 200, body.clone()).await;
-        assert!(matches!(c.start(&phone(), &r).await, Err(ProviderError::Failed(_))), "{body}");
+        assert!(matches!(c.begin(&phone(), &r, Delivery::default()).await, Err(ProviderError::Failed(_))), "{body}");
     }
     answer(&server, "POST", "/verify/json", 503, json!({})).await;
-    assert!(matches!(c.start(&phone(), &r).await, Err(ProviderError::Failed(_))));
+    assert!(matches!(c.begin(&phone(), &r, Delivery::default()).await, Err(ProviderError::Failed(_))));
 
     server.reset().await;
     Mock::given(method("POST"))

@@ -40,13 +40,13 @@ use crate::domain::channel::Channel;
 use crate::domain::limits::{DayCount, NumberState, end_of_day};
 use crate::domain::price::MicroUsd;
 use crate::domain::request_id::RequestId;
+use crate::domain::rule::{Refusal, Rule};
 use crate::domain::subject_key::SubjectKey;
 use crate::domain::verification::{AttemptDenied, Finish, Verification, VerificationStatus};
 use crate::domain::verification::{ProviderRequestId, Tally};
 use crate::domain::write_id::WriteId;
 use crate::ports::{
-    AttemptError, Release, ReserveError, SendDenied, SendReservation, SendSubjects, Standing, StoreError,
-    VerificationStore,
+    AttemptError, Release, ReserveError, SendReservation, SendSubjects, Standing, StoreError, VerificationStore,
 };
 
 mod admin;

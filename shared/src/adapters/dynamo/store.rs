@@ -43,7 +43,7 @@ impl VerificationStore for DynamoStore {
 
     async fn reserve_send(&self, r: &SendReservation) -> Result<(), ReserveError> {
         if r.price.0 > r.spend_share.0 {
-            return Err(ReserveError::Denied(SendDenied::SpendingPaused { until: end_of_day(r.subjects.tally.day) }));
+            return Err(ReserveError::Refused(Refusal::until(Rule::SpendBudget, end_of_day(r.subjects.tally.day))));
         }
         let tally = &r.subjects.tally;
         let items = [
@@ -66,15 +66,15 @@ impl VerificationStore for DynamoStore {
             if holds_text(item.as_ref(), "by", r.id.as_str()) {
                 return Ok(()); // our own reservation, applied by a try whose answer was lost
             }
-            SendDenied::Changed
+            return Err(ReserveError::Changed);
         } else if failed(1) {
-            SendDenied::ClientCapped { until: r.subjects.window_end() }
+            Refusal::until(Rule::ClientCap, r.subjects.window_end())
         } else if failed(2) || failed(3) {
-            SendDenied::DestinationPaused { until: end_of_day(tally.day) }
+            Refusal::until(Rule::DestinationBudget, end_of_day(tally.day))
         } else {
-            SendDenied::SpendingPaused { until: end_of_day(tally.day) }
+            Refusal::until(Rule::SpendBudget, end_of_day(tally.day))
         };
-        Err(ReserveError::Denied(denied))
+        Err(ReserveError::Refused(denied))
     }
 
     async fn release_send(&self, r: &SendReservation, release: Release) -> Result<(), StoreError> {

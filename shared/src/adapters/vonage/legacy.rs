@@ -4,12 +4,13 @@
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
+use super::in_flight::{Begun, CancelOutcome, NextStepOutcome};
 use super::{Answer, Transport};
 use crate::domain::channel::{Channel, Delivery};
 use crate::domain::otp_code::OtpCode;
 use crate::domain::phone::PhoneNumber;
 use crate::domain::verification::ProviderRequestId;
-use crate::ports::{CancelOutcome, CheckOutcome, NextStepOutcome, ProviderError, StartOutcome};
+use crate::ports::{CheckOutcome, ProviderError};
 
 /// v1's preset workflow for the steps (Vonage "Workflows and events"): 5 is an SMS then a call,
 /// 6 an SMS alone, 7 a call alone. v1 keeps one code for `pin_expiry` from the start across
@@ -22,7 +23,7 @@ fn workflow_id(steps: &[Channel]) -> u8 {
     }
 }
 
-pub(super) async fn start(t: &Transport, to: &PhoneNumber, how: Delivery) -> Result<StartOutcome, ProviderError> {
+pub(super) async fn start(t: &Transport, to: &PhoneNumber, how: Delivery) -> Result<Begun, ProviderError> {
     let s = &t.settings;
     let (steps, step_seconds) = t.steps(how.channel);
     let mut body = json!({
@@ -40,9 +41,9 @@ pub(super) async fn start(t: &Transport, to: &PhoneNumber, how: Delivery) -> Res
     match (answer.status, status(&answer).as_deref()) {
         (StatusCode::OK, Some("0")) => answer
             .request_id()
-            .map(StartOutcome::Started)
+            .map(Begun::Started)
             .ok_or_else(|| ProviderError::Failed("start answered without a request_id".into())),
-        (StatusCode::OK, Some("10")) => Ok(StartOutcome::Concurrent(answer.request_id())),
+        (StatusCode::OK, Some("10")) => Ok(Begun::Concurrent(answer.request_id())),
         (StatusCode::OK, Some("3")) => Err(ProviderError::InvalidNumber),
         (StatusCode::OK, Some("7" | "15")) => Err(ProviderError::UnsupportedNumber),
         _ => Err(unexpected(&answer, "start")),

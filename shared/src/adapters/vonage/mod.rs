@@ -1,8 +1,10 @@
 //! The Vonage Verify adapter, over one reqwest client per cold start: the Verify v2 API (the
 //! default, [`v2`]) and the legacy v1 API ([`legacy`]), a module each behind the provider port.
 //! It branches on the HTTP status (v2) or the `status` code (v1), never on message text, and
-//! keeps wire types, error classes and Vonage's own rules here, nowhere else.
+//! keeps wire types, error classes and Vonage's own rules here, nowhere else: one verification
+//! per number in flight is played in [`in_flight`].
 
+mod in_flight;
 mod legacy;
 mod v2;
 
@@ -19,11 +21,9 @@ use crate::domain::otp_code::OtpCode;
 use crate::domain::phone::PhoneNumber;
 use crate::domain::request_id::RequestId;
 use crate::domain::verification::ProviderRequestId;
-use crate::ports::{CancelOutcome, CheckOutcome, NextStepOutcome, ProviderError, StartOutcome, VerificationProvider};
+use crate::ports::{CheckOutcome, ProviderError, StartOutcome, VerificationProvider};
 
-/// Both APIs refuse to cancel a verification in its first 30 seconds: a new code for the same
-/// number waits that long when the one in flight cannot be moved on either.
-const CANCEL_HOLD_SECONDS: u64 = 30;
+pub use in_flight::{Begun, CancelOutcome, NextStepOutcome};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum VonageApi {
@@ -96,40 +96,59 @@ impl VonageClient {
     }
 }
 
-/// Each call goes to the module of the API the settings name.
-impl VerificationProvider for VonageClient {
-    const BUSY_RETRY_SECONDS: u64 = CANCEL_HOLD_SECONDS;
-
-    async fn start_by(
-        &self,
-        to: &PhoneNumber,
-        client_ref: &RequestId,
-        how: Delivery,
-    ) -> Result<StartOutcome, ProviderError> {
+/// Each call goes to the module of the API the settings name: one request each, as Vonage
+/// answers it (what the port's rule is played with, and what the wire tests read).
+impl VonageClient {
+    pub async fn begin(&self, to: &PhoneNumber, client_ref: &RequestId, how: Delivery) -> Result<Begun, ProviderError> {
         match self.transport.settings.api {
             VonageApi::V2 => v2::start(&self.transport, to, client_ref, how).await,
             VonageApi::Legacy => legacy::start(&self.transport, to, how).await,
         }
     }
 
-    async fn check(&self, id: &ProviderRequestId, code: &OtpCode) -> Result<CheckOutcome, ProviderError> {
-        match self.transport.settings.api {
-            VonageApi::V2 => v2::check(&self.transport, id, code).await,
-            VonageApi::Legacy => legacy::check(&self.transport, id, code).await,
-        }
-    }
-
-    async fn cancel(&self, id: &ProviderRequestId) -> Result<CancelOutcome, ProviderError> {
+    pub async fn cancel(&self, id: &ProviderRequestId) -> Result<CancelOutcome, ProviderError> {
         match self.transport.settings.api {
             VonageApi::V2 => v2::cancel(&self.transport, id).await,
             VonageApi::Legacy => legacy::cancel(&self.transport, id).await,
         }
     }
 
-    async fn next_step(&self, id: &ProviderRequestId) -> Result<NextStepOutcome, ProviderError> {
+    pub async fn next_step(&self, id: &ProviderRequestId) -> Result<NextStepOutcome, ProviderError> {
         match self.transport.settings.api {
             VonageApi::V2 => v2::next_step(&self.transport, id).await,
             VonageApi::Legacy => legacy::next_step(&self.transport, id).await,
+        }
+    }
+}
+
+impl in_flight::OneAtATime for VonageClient {
+    async fn begin(&self, to: &PhoneNumber, client_ref: &RequestId, how: Delivery) -> Result<Begun, ProviderError> {
+        VonageClient::begin(self, to, client_ref, how).await
+    }
+
+    async fn cancel(&self, id: &ProviderRequestId) -> Result<CancelOutcome, ProviderError> {
+        VonageClient::cancel(self, id).await
+    }
+
+    async fn next_step(&self, id: &ProviderRequestId) -> Result<NextStepOutcome, ProviderError> {
+        VonageClient::next_step(self, id).await
+    }
+}
+
+impl VerificationProvider for VonageClient {
+    async fn start_by(
+        &self,
+        to: &PhoneNumber,
+        client_ref: &RequestId,
+        how: Delivery,
+    ) -> Result<StartOutcome, ProviderError> {
+        in_flight::start(self, to, client_ref, how, self.transport.settings.voice_calls).await
+    }
+
+    async fn check(&self, id: &ProviderRequestId, code: &OtpCode) -> Result<CheckOutcome, ProviderError> {
+        match self.transport.settings.api {
+            VonageApi::V2 => v2::check(&self.transport, id, code).await,
+            VonageApi::Legacy => legacy::check(&self.transport, id, code).await,
         }
     }
 }

@@ -5,13 +5,14 @@ use reqwest::Method;
 use serde::Deserialize;
 use serde_json::json;
 
+use super::in_flight::{Begun, CancelOutcome, NextStepOutcome};
 use super::{Answer, Transport};
 use crate::domain::channel::Delivery;
 use crate::domain::otp_code::OtpCode;
 use crate::domain::phone::PhoneNumber;
 use crate::domain::request_id::RequestId;
 use crate::domain::verification::ProviderRequestId;
-use crate::ports::{CancelOutcome, CheckOutcome, NextStepOutcome, ProviderError, StartOutcome};
+use crate::ports::{CheckOutcome, ProviderError};
 
 #[derive(Deserialize)]
 struct InvalidParameter {
@@ -23,7 +24,7 @@ pub(super) async fn start(
     to: &PhoneNumber,
     client_ref: &RequestId,
     how: Delivery,
-) -> Result<StartOutcome, ProviderError> {
+) -> Result<Begun, ProviderError> {
     let s = &t.settings;
     let (steps, step_seconds) = t.steps(how.channel);
     let workflow: Vec<_> = steps.iter().map(|c| json!({"channel": c.as_str(), "to": to.digits()})).collect();
@@ -41,9 +42,9 @@ pub(super) async fn start(
     match answer.status.as_u16() {
         200 | 202 => answer
             .request_id()
-            .map(StartOutcome::Started)
+            .map(Begun::Started)
             .ok_or_else(|| ProviderError::Failed("start answered without a request_id".into())),
-        409 => Ok(StartOutcome::Concurrent(answer.request_id())),
+        409 => Ok(Begun::Concurrent(answer.request_id())),
         422 if invalid_parameter(&answer).iter().any(|p| p.name == "to" || p.name.ends_with(".to")) => {
             Err(ProviderError::InvalidNumber)
         }

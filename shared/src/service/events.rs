@@ -1,0 +1,133 @@
+//! What the service tells the operator, one type a kind: each `emit` writes the event's log
+//! line and records its metrics (docs/operate/operations.md lists both). A log line carries a
+//! request id, a masked number or a country: never a code or a whole number.
+
+use tracing::{info, warn};
+
+use crate::domain::channel::Channel;
+use crate::domain::phone::PhoneNumber;
+use crate::domain::price::MicroUsd;
+use crate::domain::request_id::RequestId;
+use crate::domain::rule::Rule;
+use crate::domain::verification::AttemptDenied;
+use crate::ports::{CheckOutcome, StoreError};
+use crate::telemetry::metrics::{self, Metric};
+use crate::telemetry::{Event, error_chain};
+
+/// A code went out, or a call took over the code of a send counted before (`priced: None`).
+pub(super) struct CodeSent<'a> {
+    pub request_id: &'a RequestId,
+    pub phone: &'a PhoneNumber,
+    pub channel: Channel,
+    /// What this send was priced at, when it counts as a send of its own.
+    pub priced: Option<MicroUsd>,
+}
+
+impl Event for CodeSent<'_> {
+    fn emit(self) {
+        info!(request_id = %self.request_id, phone = %self.phone, channel = self.channel.as_str(), "code sent");
+        metrics::country(self.phone.region());
+        if self.channel == Channel::Voice {
+            metrics::record(Metric::CodesCalled, 1.0);
+        }
+        if let Some(price) = self.priced {
+            metrics::record(Metric::CodesSent, 1.0);
+            metrics::record(Metric::UnverifiedCodes, 1.0);
+            metrics::record(Metric::EstimatedSpend, price.dollars());
+        }
+    }
+}
+
+/// A rule refused a code request: nothing was sent.
+pub(super) struct CodeRefused<'a> {
+    pub rule: Rule,
+    pub country: &'a str,
+}
+
+impl Event for CodeRefused<'_> {
+    fn emit(self) {
+        info!(rule = self.rule.name(), country = self.country, "code request refused");
+        metrics::country(self.country);
+        metrics::refused(self.rule.name());
+    }
+}
+
+/// A check was refused before the provider saw the code.
+pub(super) struct CheckRefused<'a> {
+    pub request_id: &'a RequestId,
+    pub denied: AttemptDenied,
+}
+
+impl Event for CheckRefused<'_> {
+    fn emit(self) {
+        info!(request_id = %self.request_id, denied = ?self.denied, "check refused");
+        if self.denied == AttemptDenied::Expired {
+            metrics::record(Metric::CodesExpired, 1.0);
+        }
+    }
+}
+
+/// The provider judged a code (the `attempt`th on the record).
+pub(super) struct CodeChecked<'a> {
+    pub request_id: &'a RequestId,
+    pub outcome: CheckOutcome,
+    pub attempt: u32,
+    /// The country of the send it checks, where the record holds its counts.
+    pub country: Option<&'a str>,
+}
+
+impl Event for CodeChecked<'_> {
+    fn emit(self) {
+        info!(request_id = %self.request_id, outcome = ?self.outcome, attempt = self.attempt, "code checked");
+        if let Some(country) = self.country {
+            metrics::country(country);
+        }
+    }
+}
+
+/// A code was entered right, and its verification settled by this check.
+pub(super) struct CodeVerified;
+
+impl Event for CodeVerified {
+    fn emit(self) {
+        metrics::record(Metric::CodesVerified, 1.0);
+        metrics::record(Metric::UnverifiedCodes, -1.0);
+    }
+}
+
+/// A verification ended unverified because its code's time ran out.
+pub(super) struct CodeExpired;
+
+impl Event for CodeExpired {
+    fn emit(self) {
+        metrics::record(Metric::CodesExpired, 1.0);
+    }
+}
+
+/// A check the provider answered "gone" found another check of the record still open after the
+/// settle wait, and left the record to it.
+pub(super) struct CheckLeftOpen<'a> {
+    pub request_id: &'a RequestId,
+}
+
+impl Event for CheckLeftOpen<'_> {
+    fn emit(self) {
+        info!(request_id = %self.request_id, "another check is still open; answered as expired");
+    }
+}
+
+/// A store call whose failure the request survives (a give-back, a read for the counts): the
+/// answer stands, and the store's TTLs or the next write make up for it.
+pub(super) struct StoreStepFailed<'a> {
+    /// What could not be done, after "could not".
+    pub what: &'static str,
+    pub request_id: Option<&'a RequestId>,
+    pub error: &'a StoreError,
+}
+
+impl Event for StoreStepFailed<'_> {
+    fn emit(self) {
+        let request_id = self.request_id.map(RequestId::as_str);
+        warn!(request_id, error = %error_chain(self.error), "could not {}", self.what);
+    }
+}
