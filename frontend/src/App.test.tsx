@@ -2,7 +2,7 @@ import { render, screen } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { App } from "./App";
 import { resetPageConfig } from "./config";
-import { standaloneI18n } from "./i18n";
+import { english } from "./testing";
 
 const config = {
   clients: [{ clientId: "shop", name: "The Shop", redirectUris: ["https://shop.example/callback"] }],
@@ -30,7 +30,7 @@ describe("the hosted flow on the page", () => {
   it("is read from the address and kept nowhere else", async () => {
     const params = { client_id: "shop", redirect_uri: "https://shop.example/callback", state: "s-1", nonce: "n-1" };
     history.replaceState(null, "", `/?${new URLSearchParams(params).toString()}`);
-    render(<App initial={standaloneI18n()} />);
+    render(<App initial={english} />);
     expect(await screen.findByText("Verify your phone number for The Shop")).toBeInTheDocument();
     expect(Object.keys(sessionStorage)).toEqual([]);
   });

@@ -1,8 +1,9 @@
 import { act, fireEvent, render, screen } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { ApiError, CodeSent } from "./api";
-import CodeStep from "./CodeStep";
+import { CodeStep } from "./CodeStep";
 import { I18nProvider, load } from "./i18n";
+import { renderInEnglish } from "./testing";
 
 const NOW = Date.parse("2026-01-01T12:00:00Z");
 
@@ -21,7 +22,7 @@ function sent(overrides: Partial<CodeSent> = {}): CodeSent {
 
 function setup(props: { error?: ApiError | null; attempt?: number; code?: CodeSent } = {}) {
   const handlers = { onCheck: vi.fn(), onResend: vi.fn(), onCall: vi.fn(), onChangeNumber: vi.fn() };
-  const view = render(
+  const view = renderInEnglish(
     <CodeStep
       sent={props.code ?? sent()}
       busy={null}

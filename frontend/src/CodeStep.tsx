@@ -18,7 +18,7 @@ interface Props {
   onChangeNumber: () => void;
 }
 
-export default function CodeStep({ sent, busy, error, attempt, onCheck, onResend, onCall, onChangeNumber }: Props) {
+export function CodeStep({ sent, busy, error, attempt, onCheck, onResend, onCall, onChangeNumber }: Props) {
   const i18n = useI18n();
   const { t, f } = i18n;
   const [code, setCode] = useState("");

@@ -1,11 +1,12 @@
-import { render, screen } from "@testing-library/react";
+import { screen } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
 import { PhoneStep } from "./PhoneStep";
+import { renderInEnglish } from "./testing";
 
 function setup(error: Parameters<typeof PhoneStep>[0]["error"] = null) {
   const onSend = vi.fn();
-  render(<PhoneStep busy={false} error={error} onSend={onSend} />);
+  renderInEnglish(<PhoneStep busy={false} error={error} onSend={onSend} />);
   return { onSend, user: userEvent.setup() };
 }
 
@@ -46,7 +47,7 @@ describe("the phone step", () => {
   });
 
   it("cannot send twice while sending", () => {
-    render(<PhoneStep busy={true} error={null} onSend={vi.fn()} />);
+    renderInEnglish(<PhoneStep busy={true} error={null} onSend={vi.fn()} />);
     expect(screen.getByRole("button", { name: "Sending code…" })).toBeDisabled();
   });
 });

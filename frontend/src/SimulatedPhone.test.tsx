@@ -1,6 +1,7 @@
-import { render, screen } from "@testing-library/react";
+import { screen } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import SimulatedPhone from "./SimulatedPhone";
+import { SimulatedPhone } from "./SimulatedPhone";
+import { renderInEnglish } from "./testing";
 
 afterEach(() => vi.unstubAllGlobals());
 
@@ -13,7 +14,7 @@ describe("the simulated phone", () => {
       "fetch",
       vi.fn(async () => new Response(JSON.stringify(messages), { status: 200 })),
     );
-    render(<SimulatedPhone refresh="phone" />);
+    renderInEnglish(<SimulatedPhone refresh="phone" />);
     expect(await screen.findByRole("complementary", { name: "Simulated phone" })).toHaveTextContent(
       "Your Verify Local code is 123456",
     );
@@ -23,7 +24,7 @@ describe("the simulated phone", () => {
   it("never appears when there is no simulator", async () => {
     const fetch404 = vi.fn(async () => new Response("", { status: 404 }));
     vi.stubGlobal("fetch", fetch404);
-    const { container } = render(<SimulatedPhone refresh="phone" />);
+    const { container } = renderInEnglish(<SimulatedPhone refresh="phone" />);
     await vi.waitFor(() => expect(fetch404).toHaveBeenCalled());
     await new Promise((r) => setTimeout(r, 20));
     expect(container).toBeEmptyDOMElement();

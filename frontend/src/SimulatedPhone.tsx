@@ -5,7 +5,7 @@ import { useI18n } from "./i18n";
 /** The texts the local simulator "sent", for trying the flow without a phone. Renders nothing
  * unless the local server runs the simulator. A new `refresh` value (a new code sent) fetches at
  * once instead of at the next poll. */
-export default function SimulatedPhone({ refresh }: { refresh: string }) {
+export function SimulatedPhone({ refresh }: { refresh: string }) {
   const { t } = useI18n();
   const [messages, setMessages] = useState<DevMessage[] | null>(null);
   useEffect(() => {

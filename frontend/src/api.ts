@@ -25,9 +25,44 @@ export interface Verified {
   token?: string;
 }
 
+/** Every `code` the API answers a failure with: openapi.yaml's `Error.code`, in its order (a
+ *  test keeps the two the same). */
+export const API_ERROR_CODES = [
+  "invalid_request",
+  "payload_too_large",
+  "unsupported_media_type",
+  "method_not_allowed",
+  "forbidden",
+  "bot_check_failed",
+  "invalid_client",
+  "invalid_redirect_uri",
+  "invalid_phone_number",
+  "unsupported_number",
+  "calls_unavailable",
+  "country_not_allowed",
+  "resend_too_soon",
+  "rate_limited",
+  "destination_paused",
+  "sending_paused",
+  "sending_stopped",
+  "incorrect_code",
+  "too_many_attempts",
+  "not_found",
+  "expired",
+  "already_verified",
+  "provider_error",
+  "provider_timeout",
+  "provider_unavailable",
+  "service_unavailable",
+  "internal_error",
+] as const;
+
+/** A failure's code: the API's, or one this client gives what the API never answered: no
+ *  connection, an answer that is not the API's JSON, a bot check that did not load. */
+export type ErrorCode = (typeof API_ERROR_CODES)[number] | "network_error" | "server_error" | "bot_check_unavailable";
+
 export interface ApiError {
-  /** The API's code, or `network_error` / `server_error` / `bot_check_unavailable` from this client. */
-  code: string;
+  code: ErrorCode;
   error: string;
   retryAfter?: number;
   attemptsRemaining?: number;

@@ -1,8 +1,9 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { requestOtp, verifyOtp } from "./api";
-import { explain } from "./errors";
+import { API_ERROR_CODES, requestOtp, verifyOtp, type ApiError } from "./api";
+import { explain as explainIn } from "./errors";
+import { english } from "./testing";
 
 /** The error codes of openapi.yaml's Error schema. */
 function documentedCodes(): string[] {
@@ -10,6 +11,9 @@ function documentedCodes(): string[] {
   const block = spec.slice(spec.indexOf("    Error:"), spec.indexOf("        retryAfter:"));
   return [...block.matchAll(/^\s+- ([a-z_]+)$/gm)].map((m) => m[1]);
 }
+
+/** What the page says in English of an answer with `code`, known to the page or not. */
+const explain = (error: Omit<ApiError, "code"> & { code: string }) => explainIn(error as ApiError, english);
 
 function answer(status: number, body: unknown) {
   vi.stubGlobal(
@@ -26,6 +30,10 @@ describe("every API error code has its own message and next step", () => {
   it("reads the documented codes", () => {
     expect(codes).toContain("incorrect_code");
     expect(codes.length).toBeGreaterThanOrEqual(19);
+  });
+
+  it("are the page's ErrorCode union, exactly", () => {
+    expect([...API_ERROR_CODES]).toEqual(codes);
   });
 
   it.each(codes)("%s gets a sentence", (code) => {

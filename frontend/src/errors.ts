@@ -2,8 +2,8 @@
 // these sentences (each language's catalogue in i18n/); the API's own `error` sentence is for
 // other clients, and shown here only for `invalid_request`, whose detail only the API knows.
 
-import type { ApiError } from "./api";
-import { standaloneI18n, type I18n } from "./i18n";
+import type { ApiError, ErrorCode } from "./api";
+import type { I18n } from "./i18n";
 import type { Catalogue } from "./i18n/en";
 
 /** What the person can do about an error. */
@@ -16,8 +16,14 @@ export interface Explained {
 
 type Sentences = Catalogue["errors"];
 
-/** Each code's sentence and next step; a sentence that names a wait or a count is a function. */
-const TABLE: Record<string, [keyof Sentences, NextStep]> = {
+/** The sentences of each kind: a plain one, and one that names when to try again. */
+type KeyOf<Kind> = { [K in keyof Sentences]: Sentences[K] extends Kind ? K : never }[keyof Sentences];
+type Sentence = KeyOf<string> | KeyOf<(when: string) => string> | "incorrectCode";
+
+const GENERAL: [Sentence, NextStep] = ["general", "retry"];
+
+/** Each code's sentence and next step; `invalid_request` says its own. */
+const TABLE: Record<Exclude<ErrorCode, "invalid_request">, [Sentence, NextStep]> = {
   invalid_phone_number: ["invalidNumber", "fix-number"],
   unsupported_number: ["unsupportedNumber", "fix-number"],
   country_not_allowed: ["countryNotAllowed", "fix-number"],
@@ -47,19 +53,21 @@ const TABLE: Record<string, [keyof Sentences, NextStep]> = {
   forbidden: ["forbidden", "retry"],
   service_unavailable: ["serviceUnavailable", "retry"],
   network_error: ["networkError", "retry"],
+  // This page's requests never meet these: a bug of ours, or a server's failure.
+  payload_too_large: GENERAL,
+  unsupported_media_type: GENERAL,
+  method_not_allowed: GENERAL,
+  internal_error: GENERAL,
+  server_error: GENERAL,
 };
 
 /** What to tell the person about `error`, in `i18n`'s language. */
-export function explain(error: ApiError, { t, f }: Pick<I18n, "t" | "f"> = standaloneI18n()): Explained {
+export function explain(error: ApiError, { t, f }: Pick<I18n, "t" | "f">): Explained {
   // Only the API knows which field was wrong and why; it says so in English.
   if (error.code === "invalid_request") return { message: error.error, next: "retry" };
-  const [key, next] = TABLE[error.code] ?? ["general", "retry"];
+  // A code newer than this page (`ErrorCode` is what it knows): the general sentence.
+  const [key, next] = error.code in TABLE ? TABLE[error.code] : GENERAL;
+  if (key === "incorrectCode") return { message: t.errors.incorrectCode(error.attemptsRemaining ?? 0, f), next };
   const sentence = t.errors[key];
-  const message =
-    typeof sentence === "string"
-      ? sentence
-      : key === "incorrectCode"
-        ? (sentence as Sentences["incorrectCode"])(error.attemptsRemaining ?? 0, f)
-        : (sentence as Sentences["rateLimited"])(f.wait(error.retryAfter, t.later));
-  return { message, next };
+  return { message: typeof sentence === "string" ? sentence : sentence(f.wait(error.retryAfter, t.later)), next };
 }

@@ -1,16 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { explain } from "./errors";
-import {
-  applyToDocument,
-  codeLocale,
-  LANGUAGES,
-  load,
-  pickLanguage,
-  rememberLanguage,
-  standaloneI18n,
-  type I18n,
-} from "./i18n";
+import { applyToDocument, codeLocale, LANGUAGES, load, pickLanguage, rememberLanguage, type I18n } from "./i18n";
 import type { Catalogue } from "./i18n/en";
+import { english } from "./testing";
 
 /** Every sentence of a catalogue, with its functions called on sample values. */
 function sentences(t: Catalogue, i18n: I18n): string[] {
@@ -25,7 +17,6 @@ function sentences(t: Catalogue, i18n: I18n): string[] {
 }
 
 afterEach(() => localStorage.clear());
-const english = standaloneI18n();
 
 describe("the page's languages", () => {
   it("picks the person's choice, else the first browser language it has, else English", () => {

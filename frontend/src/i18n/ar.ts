@@ -3,7 +3,7 @@ import type { Catalogue } from "./en";
 /** Arabic's plural forms (zero, one, two, few, many, other), as CLDR defines them. */
 const plural = new Intl.PluralRules("ar");
 
-const ar: Catalogue = {
+export const catalogue: Catalogue = {
   language: "اللغة",
   loading: "جارٍ التحميل…",
   linkBrokenTitle: "هذا الرابط لا يعمل",
@@ -75,5 +75,3 @@ const ar: Catalogue = {
     general: "حدث خطأ من جانبنا. حاول مرة أخرى بعد قليل.",
   },
 };
-
-export default ar;

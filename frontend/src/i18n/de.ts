@@ -1,6 +1,6 @@
 import type { Catalogue } from "./en";
 
-const de: Catalogue = {
+export const catalogue: Catalogue = {
   language: "Sprache",
   loading: "Wird geladen…",
   linkBrokenTitle: "Dieser Link funktioniert nicht",
@@ -67,5 +67,3 @@ const de: Catalogue = {
     general: "Bei uns ist etwas schiefgelaufen. Versuchen Sie es gleich noch einmal.",
   },
 };
-
-export default de;

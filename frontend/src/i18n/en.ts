@@ -4,7 +4,7 @@
 
 import type { Formats } from "./format";
 
-export const en = {
+export const catalogue = {
   language: "Language",
   loading: "Loading…",
   linkBrokenTitle: "This link doesn't work",
@@ -71,6 +71,4 @@ export const en = {
   },
 };
 
-export type Catalogue = typeof en;
-
-export default en;
+export type Catalogue = typeof catalogue;

@@ -1,6 +1,6 @@
 import type { Catalogue } from "./en";
 
-const es: Catalogue = {
+export const catalogue: Catalogue = {
   language: "Idioma",
   loading: "Cargando…",
   linkBrokenTitle: "Este enlace no funciona",
@@ -66,5 +66,3 @@ const es: Catalogue = {
     general: "Algo ha fallado por nuestra parte. Inténtalo de nuevo en un momento.",
   },
 };
-
-export default es;

@@ -1,6 +1,6 @@
 import type { Catalogue } from "./en";
 
-const fr: Catalogue = {
+export const catalogue: Catalogue = {
   language: "Langue",
   loading: "Chargement…",
   linkBrokenTitle: "Ce lien ne fonctionne pas",
@@ -66,5 +66,3 @@ const fr: Catalogue = {
     general: "Un problème est survenu de notre côté. Réessayez dans un instant.",
   },
 };
-
-export default fr;

@@ -17,7 +17,7 @@ export const LANGUAGES = [
 
 export type Language = (typeof LANGUAGES)[number]["code"];
 
-const CATALOGUES: Record<Language, () => Promise<{ default: Catalogue }>> = {
+const CATALOGUES: Record<Language, () => Promise<{ catalogue: Catalogue }>> = {
   en: () => import("./en"),
   es: () => import("./es"),
   fr: () => import("./fr"),
@@ -37,22 +37,10 @@ export interface I18n {
 
 const info = (lang: Language) => LANGUAGES.find((l) => l.code === lang) ?? LANGUAGES[0];
 
-function i18n(lang: Language, t: Catalogue): I18n {
+/** `lang` with its catalogue `t`. */
+export function inLanguage(lang: Language, t: Catalogue): I18n {
   const { tag, dir } = info(lang);
   return { lang, tag, dir, t, f: formats(tag) };
-}
-
-/**
- * The language of a component rendered outside the page's provider (a component test): set by
- * the test setup with English. The page always renders inside the provider, with the catalogue
- * main.tsx loaded.
- */
-let standalone: I18n | undefined;
-export const setStandalone = (t: Catalogue) => (standalone = i18n("en", t));
-
-export function standaloneI18n(): I18n {
-  if (!standalone) throw new Error("no language loaded: render inside I18nProvider");
-  return standalone;
 }
 
 const isLanguage = (code: string): code is Language => LANGUAGES.some((l) => l.code === code);
@@ -90,7 +78,7 @@ export function rememberLanguage(lang: Language) {
 /** Loads `lang`'s catalogue (English if it cannot be fetched). */
 export async function load(lang: Language): Promise<I18n> {
   try {
-    return i18n(lang, (await CATALOGUES[lang]()).default);
+    return inLanguage(lang, (await CATALOGUES[lang]()).catalogue);
   } catch {
     return lang === "en" ? Promise.reject(new Error("the page's English did not load")) : load("en");
   }
@@ -111,7 +99,7 @@ export function codeLocale({ lang, tag }: I18n, browser: string | undefined = na
   return browser && languageOf(browser) === lang ? browser : tag;
 }
 
-interface Context extends I18n {
+export interface Context extends I18n {
   choose: (lang: Language) => void;
 }
 
@@ -119,7 +107,13 @@ const I18nContext = createContext<Context | null>(null);
 
 export const I18nProvider = I18nContext.Provider;
 
-export const useI18n = (): Context => useContext(I18nContext) ?? { ...standaloneI18n(), choose: () => undefined };
+/** The page's language, from the provider the page renders in (main.tsx's catalogue, or the
+ *  person's choice since). */
+export function useI18n(): Context {
+  const context = useContext(I18nContext);
+  if (!context) throw new Error("render inside I18nProvider");
+  return context;
+}
 
 /** `sentence` with `{phone}` replaced by `node`. */
 export function fill(sentence: string, node: ReactNode): ReactNode[] {

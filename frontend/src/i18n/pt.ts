@@ -1,6 +1,6 @@
 import type { Catalogue } from "./en";
 
-const pt: Catalogue = {
+export const catalogue: Catalogue = {
   language: "Idioma",
   loading: "Carregando…",
   linkBrokenTitle: "Este link não funciona",
@@ -66,5 +66,3 @@ const pt: Catalogue = {
     general: "Algo deu errado do nosso lado. Tente novamente em instantes.",
   },
 };
-
-export default pt;

@@ -1,0 +1,54 @@
+// The verification as the page lives it: its state (kept across a reload while the code is
+// valid), the bot check, and the two API calls that move it on.
+
+import { useEffect, useReducer, useRef } from "react";
+import { requestOtp, verifyOtp } from "./api";
+import { BotCheckError, botCheckToken } from "./botCheck";
+import { returnUrl, type Flow } from "./hostedFlow";
+import { codeLocale, useI18n } from "./i18n";
+import { reduce, remember, saved } from "./state";
+
+/** The state, where the bot check's widget goes (`botCheck`, when it is on), and what the
+ *  person can do: send a code (again, or by a call), check one, or start over. In the hosted
+ *  flow (`hosted`), a verification asks for a token and takes the person back with it. */
+export function useVerification(hosted: Flow | null) {
+  const i18n = useI18n();
+  const [state, dispatch] = useReducer(reduce, undefined, () => saved());
+  const botCheck = useRef<HTMLDivElement>(null);
+  useEffect(() => remember(state), [state]);
+
+  async function send(phoneNumber: string, channel: "sms" | "voice" = "sms") {
+    dispatch(channel === "voice" ? { type: "call" } : state.step === "code" ? { type: "resend" } : { type: "send" });
+    let token: string | undefined;
+    try {
+      token = botCheck.current ? await botCheckToken(botCheck.current) : undefined;
+    } catch (e) {
+      const code = e instanceof BotCheckError ? e.code : "bot_check_failed";
+      dispatch({ type: "failed", error: { code, error: "" }, at: Date.now() });
+      return;
+    }
+    const result = await requestOtp(phoneNumber, { channel, locale: codeLocale(i18n), turnstileToken: token });
+    dispatch(
+      result.ok ? { type: "sent", sent: result.value } : { type: "failed", error: result.error, at: Date.now() },
+    );
+  }
+
+  async function check(requestId: string, code: string) {
+    dispatch({ type: "check" });
+    const tokenFor = hosted
+      ? { clientId: hosted.clientId, redirectUri: hosted.redirectUri, nonce: hosted.nonce }
+      : undefined;
+    const result = await verifyOtp(requestId, code, tokenFor);
+    if (result.ok && hosted && result.value.token) {
+      location.replace(returnUrl(hosted, result.value.token));
+    }
+    dispatch(
+      result.ok
+        ? { type: "verified", phoneNumber: result.value.phoneNumber, verifiedAt: result.value.verifiedAt }
+        : { type: "failed", error: result.error, at: Date.now() },
+    );
+  }
+
+  const startOver = () => dispatch({ type: "change-number" });
+  return { state, botCheck, send, check, startOver };
+}
