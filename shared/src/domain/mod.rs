@@ -1,13 +1,16 @@
 //! The domain: values that are valid once held (a phone number, a code, a request id), the keyed
 //! hashes the store uses for numbers and addresses, the verification record with its rule, the
 //! limits on sending with the SMS and call price tables, the rules that refuse a request
-//! ([`rule`]), and the channel and language a code is sent in.
+//! ([`rule`]), the channel and language a code is sent in, and OpenID Connect's authorization
+//! request, code and PKCE ([`authorization`], [`pkce`]).
 
+pub mod authorization;
 pub mod channel;
 pub mod limits;
 pub mod locale;
 pub mod otp_code;
 pub mod phone;
+pub mod pkce;
 pub mod price;
 pub mod relying_party;
 pub mod request_id;

@@ -49,6 +49,14 @@ impl SubjectHasher {
         self.hash("range", number_range(phone))
     }
 
+    /// The `sub` a relying party knows `phone` by (OpenID Connect Core §8.1, pairwise): the same
+    /// for one client every time, unrelated between clients (they cannot join their users by
+    /// it), never the number. Under another `PHONE_HASH_KEY` every subject changes. (A client id
+    /// holds no `:`, so the client and the number cannot run into each other.)
+    pub fn pairwise(&self, phone: &PhoneNumber, client_id: &str) -> SubjectKey {
+        self.hash("sub", &format!("{client_id}:{}", phone.e164()))
+    }
+
     /// HMAC-SHA256 over `kind:value`, so a phone number and an IP can never share a key.
     fn hash(&self, kind: &str, value: &str) -> SubjectKey {
         let mut mac = Hmac::<Sha256>::new_from_slice(self.key.expose_secret().as_bytes())
@@ -92,5 +100,19 @@ mod tests {
         assert_ne!(a.ip("+14155552671"), a.phone(&phone));
         assert_ne!(a.range(&phone), a.phone(&phone));
         assert_eq!(a.ip("2001:db8::1"), a.ip("2001:db8::ffff:2"), "one IPv6 /64 is one client");
+    }
+
+    #[test]
+    fn a_pairwise_subject_is_stable_for_a_client_and_unrelated_between_clients() {
+        let phone = PhoneNumber::parse("+14155552671", &CountryAllowList::default()).unwrap();
+        let other = PhoneNumber::parse("+14155552672", &CountryAllowList::default()).unwrap();
+        let a = SubjectHasher::new("a".repeat(32).into());
+        let shop = a.pairwise(&phone, "shop");
+        assert_eq!(shop, a.pairwise(&phone, "shop"));
+        assert_ne!(shop, a.pairwise(&phone, "bank"));
+        assert_ne!(shop, a.pairwise(&other, "shop"));
+        assert_ne!(shop, a.phone(&phone), "not the store's key of the number");
+        assert_ne!(shop, SubjectHasher::new("b".repeat(32).into()).pairwise(&phone, "shop"));
+        assert!(!shop.as_str().contains("4155552671"));
     }
 }
