@@ -2,7 +2,8 @@
 //! hashes the store uses for numbers and addresses, the verification record with its rule, the
 //! limits on sending with the SMS and call price tables, the rules that refuse a request
 //! ([`rule`]), the channel and language a code is sent in, and OpenID Connect's authorization
-//! request, code and PKCE ([`authorization`], [`pkce`]).
+//! request, code and PKCE ([`authorization`], [`pkce`]) and its token request
+//! ([`token_request`]).
 
 pub mod authorization;
 pub mod channel;
@@ -16,5 +17,6 @@ pub mod relying_party;
 pub mod request_id;
 pub mod rule;
 pub mod subject_key;
+pub mod token_request;
 pub mod verification;
 pub mod write_id;

@@ -1,9 +1,13 @@
 //! The applications a verified number may be handed to: each with a client id, a name shown to
-//! the person, and the exact addresses the person may be sent back to with the token. Anything
-//! else (an unknown client, an address not registered letter for letter) gets no token and no
-//! redirect: the service is never an open redirect.
+//! the person, the exact addresses the person may be sent back to with the token, and, for a
+//! confidential client (one with a server), its secret. Anything else (an unknown client, an
+//! address not registered letter for letter) gets no token and no redirect: the service is never
+//! an open redirect.
 
-use serde::{Deserialize, Serialize};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Deserializer, Serialize};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -11,6 +15,62 @@ pub struct RelyingParty {
     pub client_id: String,
     pub name: String,
     pub redirect_uris: Vec<String>,
+    /// A confidential client's secret; a client without one is public (PKCE alone binds its
+    /// codes). Never published: `/config.json` serializes the rest.
+    #[serde(default, skip_serializing)]
+    pub client_secret: Option<ClientSecret>,
+}
+
+/// The shortest client secret taken: 32 characters (a random one of 32 base64 characters holds
+/// 192 bits).
+pub const MIN_SECRET_CHARS: usize = 32;
+
+/// A client's secret: compared in constant time, never printed.
+#[derive(Clone)]
+pub struct ClientSecret(SecretString);
+
+impl ClientSecret {
+    pub fn new(secret: &str) -> Self {
+        Self(secret.into())
+    }
+
+    /// Whether `presented` is this secret. Both sides are hashed first, so the comparison's
+    /// time says nothing of the secret's length either.
+    pub fn matches(&self, presented: &str) -> bool {
+        let ours = Sha256::digest(self.0.expose_secret().as_bytes());
+        ours.ct_eq(&Sha256::digest(presented.as_bytes())).into()
+    }
+
+    fn len(&self) -> usize {
+        self.0.expose_secret().chars().count()
+    }
+}
+
+impl PartialEq for ClientSecret {
+    fn eq(&self, other: &Self) -> bool {
+        self.matches(other.0.expose_secret())
+    }
+}
+
+impl Eq for ClientSecret {}
+
+impl std::fmt::Debug for ClientSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ClientSecret(<redacted>)")
+    }
+}
+
+impl<'de> Deserialize<'de> for ClientSecret {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(|secret| Self::new(&secret))
+    }
+}
+
+impl RelyingParty {
+    /// A client without a secret: it cannot keep one (a page, an app on a phone).
+    pub fn is_public(&self) -> bool {
+        self.client_secret.is_none()
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -31,14 +91,21 @@ impl RelyingParties {
         if json.trim().is_empty() {
             return Ok(Self::default());
         }
-        let parties: Vec<RelyingParty> = serde_json::from_str(json)
-            .map_err(|e| format!("must be a JSON list of {{\"clientId\", \"name\", \"redirectUris\"}} ({e})"))?;
+        let parties: Vec<RelyingParty> = serde_json::from_str(json).map_err(|e| {
+            format!("must be a JSON list of {{\"clientId\", \"name\", \"redirectUris\", \"clientSecret\"?}} ({e})")
+        })?;
         for party in &parties {
             if party.client_id.is_empty()
                 || party.client_id.len() > 64
                 || !party.client_id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
             {
                 return Err(format!("client id `{}` must be 1 to 64 of A-Z a-z 0-9 - _ .", party.client_id));
+            }
+            if party.client_secret.as_ref().is_some_and(|secret| secret.len() < MIN_SECRET_CHARS) {
+                return Err(format!(
+                    "the secret of `{}` must be {MIN_SECRET_CHARS} characters or more",
+                    party.client_id
+                ));
             }
             if party.redirect_uris.is_empty() {
                 return Err(format!("client `{}` has no redirect URI", party.client_id));
@@ -106,6 +173,24 @@ mod tests {
     }
 
     #[test]
+    fn a_client_with_a_secret_is_confidential_and_its_secret_is_never_shown() {
+        let secret = "s".repeat(32);
+        let json = format!(
+            r#"[{{"clientId": "bank", "name": "Bank", "redirectUris": ["https://bank.example/cb"], "clientSecret": "{secret}"}}]"#
+        );
+        let parties = RelyingParties::parse(&json).unwrap();
+        let bank = &parties.all()[0];
+        assert!(!bank.is_public());
+        let kept = bank.client_secret.as_ref().unwrap();
+        assert!(kept.matches(&secret));
+        assert!(!kept.matches(&"s".repeat(31)) && !kept.matches(&"s".repeat(33)) && !kept.matches(""));
+        assert!(!format!("{bank:?}").contains(&secret));
+        let published = serde_json::to_string(&parties.all()).unwrap();
+        assert!(!published.contains(&secret) && !published.contains("clientSecret"), "{published}");
+        assert!(RelyingParties::parse(PARTIES).unwrap().all()[0].is_public());
+    }
+
+    #[test]
     fn bad_configurations_are_named() {
         assert_eq!(RelyingParties::parse(" ").unwrap(), RelyingParties::default());
         for bad in [
@@ -117,6 +202,7 @@ mod tests {
             r#"[{"clientId": "a b", "name": "A", "redirectUris": ["https://a.example/cb"]}]"#,
             r#"[{"clientId": "a", "name": "A", "redirectUris": ["https://a.example/cb"]}, {"clientId": "a", "name": "B", "redirectUris": ["https://b.example/cb"]}]"#,
             r#"[{"clientId": "a", "name": "A", "redirectUris": ["https://a.example/cb"], "secret": "x"}]"#,
+            r#"[{"clientId": "a", "name": "A", "redirectUris": ["https://a.example/cb"], "clientSecret": "short"}]"#,
         ] {
             assert!(RelyingParties::parse(bad).is_err(), "{bad}");
         }
