@@ -62,6 +62,8 @@ export const API_ERROR_CODES = [
 export type ErrorCode = (typeof API_ERROR_CODES)[number] | "network_error" | "server_error" | "bot_check_unavailable";
 
 export interface ApiError {
+  /** As the API sent it: a newer API may send a code this page does not know, which `explain`
+   *  answers with its general sentence. */
   code: ErrorCode;
   error: string;
   retryAfter?: number;

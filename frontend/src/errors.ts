@@ -66,7 +66,7 @@ export function explain(error: ApiError, { t, f }: Pick<I18n, "t" | "f">): Expla
   // Only the API knows which field was wrong and why; it says so in English.
   if (error.code === "invalid_request") return { message: error.error, next: "retry" };
   // A code newer than this page (`ErrorCode` is what it knows): the general sentence.
-  const [key, next] = error.code in TABLE ? TABLE[error.code] : GENERAL;
+  const [key, next] = Object.hasOwn(TABLE, error.code) ? TABLE[error.code] : GENERAL;
   if (key === "incorrectCode") return { message: t.errors.incorrectCode(error.attemptsRemaining ?? 0, f), next };
   const sentence = t.errors[key];
   return { message: typeof sentence === "string" ? sentence : sentence(f.wait(error.retryAfter, t.later)), next };

@@ -448,6 +448,42 @@ fn the_metrics_and_the_sending_switch_are_at_dev_endpoints() {
     })
 }
 
+/// The refusals that are not limits are counted by their rule too: a call where calls are off,
+/// and a second code while Vonage still holds the number's first verification.
+#[test]
+fn a_call_refused_and_a_busy_provider_are_counted_by_their_rule() {
+    on_the_local_runtime(async {
+        let client = client();
+        let refused_by = |url: &str| {
+            let url = format!("{url}/api/dev/metrics");
+            let client = client.clone();
+            async move {
+                let figures = json_of(client.get(url)).await;
+                let by_rule = figures["metrics"].as_array().unwrap().iter().filter(|m| m["name"] == "CodesRefused");
+                by_rule
+                    .filter_map(|m| Some((m["dimensions"]["Rule"].as_str()?.to_owned(), m["value"].as_f64()?)))
+                    .collect::<Vec<_>>()
+            }
+        };
+
+        let off = start(&[("VOICE_CALLS", "off")]).await.unwrap();
+        let call = json!({"phoneNumber": "+447400123456", "channel": "voice"});
+        let answer = client.post(format!("{off}/api/request-otp")).json(&call).send().await.unwrap();
+        assert_eq!(answer.json::<Value>().await.unwrap()["code"], "calls_unavailable");
+        assert_eq!(refused_by(&off).await, [("calls_off".to_owned(), 1.0)]);
+
+        let url = start(&[("OTP_RESEND_COOLDOWN_SECONDS", "0")]).await.unwrap();
+        let sms = json!({"phoneNumber": "+447400123456"});
+        json_of(client.post(format!("{url}/api/request-otp")).json(&sms)).await;
+        let again = client.post(format!("{url}/api/request-otp")).json(&sms).send().await.unwrap();
+        assert_eq!(again.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(again.json::<Value>().await.unwrap()["code"], "resend_too_soon");
+        // The process's metrics are one series, whichever server printed them.
+        let both = [("calls_off".to_owned(), 1.0), ("provider_busy".to_owned(), 1.0)];
+        assert_eq!(refused_by(&url).await, both);
+    })
+}
+
 /// The operator's name, accent colour and logo reach the page's /config.json, the logo is served
 /// from the page's own origin, and a bad setting stops the start with its name.
 #[test]

@@ -99,7 +99,7 @@ export function codeLocale({ lang, tag }: I18n, browser: string | undefined = na
   return browser && languageOf(browser) === lang ? browser : tag;
 }
 
-export interface Context extends I18n {
+interface Context extends I18n {
   choose: (lang: Language) => void;
 }
 

@@ -82,6 +82,28 @@ impl Refusal {
 mod tests {
     use super::Rule;
 
+    /// Where a new rule must be added to [`Rule::ALL`]: this match does not compile without it.
+    fn position(rule: Rule) -> usize {
+        match rule {
+            Rule::Cooldown => 0,
+            Rule::NumberCap => 1,
+            Rule::ClientCap => 2,
+            Rule::DestinationBudget => 3,
+            Rule::SpendBudget => 4,
+            Rule::Stopped => 5,
+            Rule::CallsOff => 6,
+            Rule::ProviderBusy => 7,
+            Rule::BotCheck => 8,
+        }
+    }
+
+    #[test]
+    fn all_holds_every_rule_once() {
+        for (i, rule) in Rule::ALL.iter().enumerate() {
+            assert_eq!(position(*rule), i, "{rule:?}");
+        }
+    }
+
     #[test]
     fn each_rule_has_its_own_name() {
         let names: std::collections::BTreeSet<_> = Rule::ALL.iter().map(|r| r.name()).collect();

@@ -40,7 +40,7 @@ impl Event for BotCheckFailed<'_> {
             e @ BotCheckError::Misconfigured(_) => error!(error = %e, "bot check failed"),
             e @ BotCheckError::Refused(_) => {
                 metrics::refused(Rule::BotCheck.name());
-                warn!(error = %e, "bot check failed");
+                warn!(rule = Rule::BotCheck.name(), error = %e, "bot check failed");
             }
             e => warn!(error = %e, "bot check failed"),
         }

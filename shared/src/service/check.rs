@@ -78,8 +78,8 @@ where
             Ok(outcome) => outcome,
             Err(e) => {
                 if let Err(error) = self.store.refund_attempt(request_id, attempt).await {
-                    let what = "give back an unjudged attempt";
-                    events::StoreStepFailed { what, request_id: Some(request_id), error: &error }.emit();
+                    let step = "give back an unjudged attempt";
+                    events::StoreStepFailed { step, request_id, error: &error }.emit();
                 }
                 return Err(CheckCodeError::Provider(e));
             }

@@ -119,15 +119,14 @@ impl Event for CheckLeftOpen<'_> {
 /// A store call whose failure the request survives (a give-back, a read for the counts): the
 /// answer stands, and the store's TTLs or the next write make up for it.
 pub(super) struct StoreStepFailed<'a> {
-    /// What could not be done, after "could not".
-    pub what: &'static str,
-    pub request_id: Option<&'a RequestId>,
+    /// The step that could not be done, a fixed phrase ("give back an unjudged attempt").
+    pub step: &'static str,
+    pub request_id: &'a RequestId,
     pub error: &'a StoreError,
 }
 
 impl Event for StoreStepFailed<'_> {
     fn emit(self) {
-        let request_id = self.request_id.map(RequestId::as_str);
-        warn!(request_id, error = %error_chain(self.error), "could not {}", self.what);
+        warn!(request_id = %self.request_id, step = self.step, error = %error_chain(self.error), "a store step failed; the answer stands");
     }
 }

@@ -83,7 +83,7 @@ where
             let lifetime = workflow(Channel::Sms, self.policy.voice, self.policy.ttl_seconds).1;
             // Boxed: a debug build's frame of this function would otherwise hold the store
             // calls of a path that runs only for automatic calls (otp-local runs debug builds).
-            (Channel::Voice, lifetime, Box::pin(self.carry(&reservation, &sent.id, now)).await)
+            (Channel::Voice, lifetime, Box::pin(self.carry(&reservation, &sent.id, &request_id, now)).await)
         } else {
             (channel, self.policy.ttl_seconds, None)
         };
@@ -123,6 +123,7 @@ where
         &self,
         reservation: &SendReservation,
         moved_on: &ProviderRequestId,
+        request_id: &RequestId,
         now: OffsetDateTime,
     ) -> Option<Tally> {
         let first = reservation.number_before.last_request.as_ref()?;
@@ -132,16 +133,16 @@ where
                 first.tally?
             }
             Err(error) => {
-                events::StoreStepFailed { what: "read the send a call moved on", request_id: None, error: &error }
-                    .emit();
+                let step = "read the send a call moved on";
+                events::StoreStepFailed { step, request_id, error: &error }.emit();
                 return None;
             }
         };
         match self.store.release_send(reservation, Release::carried()).await {
             Ok(()) => Some(tally),
             Err(error) => {
-                let what = "give back the counts of a call that moved a send on";
-                events::StoreStepFailed { what, request_id: None, error: &error }.emit();
+                let step = "give back the counts of a call that moved a send on";
+                events::StoreStepFailed { step, request_id, error: &error }.emit();
                 None
             }
         }
@@ -272,8 +273,8 @@ where
         if let Err(failed) = &sent {
             let sent_maybe = matches!(failed, RequestCodeError::Provider(ProviderError::Timeout));
             if let Err(error) = self.store.release_send(reservation, Release::unsent(sent_maybe)).await {
-                let what = "give back the reservation of a failed send";
-                events::StoreStepFailed { what, request_id: Some(request_id), error: &error }.emit();
+                let step = "give back the reservation of a failed send";
+                events::StoreStepFailed { step, request_id, error: &error }.emit();
             }
         }
         sent

@@ -10,8 +10,8 @@ use tracing_subscriber::fmt;
 use tracing_subscriber::prelude::*;
 
 /// Something that happened that the operator reads about: a type of its own a kind, whose
-/// `emit` writes its one log line and records its metrics, so that the code where it happens
-/// says only that it happened (vector's `internal_events` are the model). Each layer keeps its
+/// `emit` writes its log line (one at most) and records its metrics, so that the code where it
+/// happens says only that it happened (vector's `internal_events` are the model). Each layer keeps its
 /// events in an `events` module: the service's sends and checks, the HTTP edge's failed calls.
 pub trait Event {
     fn emit(self);

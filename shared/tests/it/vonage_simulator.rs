@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use shared::adapters::vonage::{Begun, CancelOutcome, NextStepOutcome, VonageClient};
+use shared::adapters::vonage::{Begun, CancelOutcome, NextStepOutcome, OneAtATime, VonageClient};
 use shared::domain::channel::Delivery;
 use shared::domain::otp_code::OtpCode;
 use shared::domain::phone::{CountryAllowList, PhoneNumber};

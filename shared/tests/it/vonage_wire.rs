@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use shared::adapters::vonage::{Begun, CancelOutcome, NextStepOutcome, VonageApi, VonageClient};
+use shared::adapters::vonage::{Begun, CancelOutcome, NextStepOutcome, OneAtATime, VonageApi, VonageClient};
 use shared::domain::channel::{Channel, Delivery};
 use shared::domain::otp_code::OtpCode;
 use shared::domain::phone::{CountryAllowList, PhoneNumber};

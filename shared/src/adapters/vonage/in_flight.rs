@@ -40,9 +40,9 @@ pub enum NextStepOutcome {
     Gone,
 }
 
-/// The three calls the rule is played with: one implementation per Vonage API, and a scripted
-/// one in the tests.
-pub(super) trait OneAtATime: Sync {
+/// The three calls the rule is played with: Vonage's (the client, by the API its settings
+/// name), and a scripted one in the tests.
+pub trait OneAtATime: Sync {
     fn begin(
         &self,
         to: &PhoneNumber,

@@ -23,7 +23,7 @@ use crate::domain::request_id::RequestId;
 use crate::domain::verification::ProviderRequestId;
 use crate::ports::{CheckOutcome, ProviderError, StartOutcome, VerificationProvider};
 
-pub use in_flight::{Begun, CancelOutcome, NextStepOutcome};
+pub use in_flight::{Begun, CancelOutcome, NextStepOutcome, OneAtATime};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum VonageApi {
@@ -98,40 +98,26 @@ impl VonageClient {
 
 /// Each call goes to the module of the API the settings name: one request each, as Vonage
 /// answers it (what the port's rule is played with, and what the wire tests read).
-impl VonageClient {
-    pub async fn begin(&self, to: &PhoneNumber, client_ref: &RequestId, how: Delivery) -> Result<Begun, ProviderError> {
+impl OneAtATime for VonageClient {
+    async fn begin(&self, to: &PhoneNumber, client_ref: &RequestId, how: Delivery) -> Result<Begun, ProviderError> {
         match self.transport.settings.api {
             VonageApi::V2 => v2::start(&self.transport, to, client_ref, how).await,
             VonageApi::Legacy => legacy::start(&self.transport, to, how).await,
         }
     }
 
-    pub async fn cancel(&self, id: &ProviderRequestId) -> Result<CancelOutcome, ProviderError> {
+    async fn cancel(&self, id: &ProviderRequestId) -> Result<CancelOutcome, ProviderError> {
         match self.transport.settings.api {
             VonageApi::V2 => v2::cancel(&self.transport, id).await,
             VonageApi::Legacy => legacy::cancel(&self.transport, id).await,
         }
     }
 
-    pub async fn next_step(&self, id: &ProviderRequestId) -> Result<NextStepOutcome, ProviderError> {
+    async fn next_step(&self, id: &ProviderRequestId) -> Result<NextStepOutcome, ProviderError> {
         match self.transport.settings.api {
             VonageApi::V2 => v2::next_step(&self.transport, id).await,
             VonageApi::Legacy => legacy::next_step(&self.transport, id).await,
         }
-    }
-}
-
-impl in_flight::OneAtATime for VonageClient {
-    async fn begin(&self, to: &PhoneNumber, client_ref: &RequestId, how: Delivery) -> Result<Begun, ProviderError> {
-        VonageClient::begin(self, to, client_ref, how).await
-    }
-
-    async fn cancel(&self, id: &ProviderRequestId) -> Result<CancelOutcome, ProviderError> {
-        VonageClient::cancel(self, id).await
-    }
-
-    async fn next_step(&self, id: &ProviderRequestId) -> Result<NextStepOutcome, ProviderError> {
-        VonageClient::next_step(self, id).await
     }
 }
 
