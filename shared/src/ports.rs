@@ -5,10 +5,12 @@ use std::future::Future;
 
 use time::OffsetDateTime;
 
+use crate::domain::authorization::{AuthorizationCode, CodeGrant, FlowId, SignInFlow};
 use crate::domain::channel::Delivery;
 use crate::domain::limits::{DayCount, NumberState};
 use crate::domain::otp_code::OtpCode;
 use crate::domain::phone::PhoneNumber;
+use crate::domain::pkce::CodeVerifier;
 use crate::domain::price::MicroUsd;
 use crate::domain::request_id::RequestId;
 use crate::domain::rule::Refusal;
@@ -261,4 +263,52 @@ pub trait VerificationStore: Send + Sync {
         id: &RequestId,
         now: OffsetDateTime,
     ) -> impl Future<Output = Result<Option<Verification>, StoreError>> + Send;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sign-in: the OpenID Connect flows a person goes through, and the codes they end with, all
+// expiring by TTL.
+
+/// Who redeems a code, and with what: the condition the redemption is written under.
+#[derive(Debug, Clone, Copy)]
+pub struct Redemption<'a> {
+    pub client_id: &'a str,
+    pub redirect_uri: &'a str,
+    pub verifier: &'a CodeVerifier,
+    /// This redemption's name: a retry of it (after a lost answer) redeems again.
+    pub by: &'a WriteId,
+}
+
+/// Persistence for sign-in flows and their codes; every rule a condition of the write itself.
+pub trait SignInStore: Send + Sync {
+    /// Stores a flow, once: storing it again (a retry) succeeds.
+    fn open_flow(&self, flow: &SignInFlow) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The flow `id`, while it is unexpired and has not ended with a code.
+    fn flow(
+        &self,
+        id: &FlowId,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<Option<SignInFlow>, StoreError>> + Send;
+
+    /// Ends the flow `id` with `code` for `grant`, once: false if the flow is gone, expired or
+    /// ended with another code; true again for the same code (a retry). Only the code's digest
+    /// is kept.
+    fn issue_code(
+        &self,
+        id: &FlowId,
+        code: &AuthorizationCode,
+        grant: &CodeGrant,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Redeems `code`, once: its grant if the code is known, unexpired, not redeemed by another,
+    /// and `by` names its client and address and a verifier that meets its challenge; else
+    /// nothing, and the code is left as it was (a wrong verifier or client does not use it up).
+    fn redeem_code(
+        &self,
+        code: &AuthorizationCode,
+        by: Redemption<'_>,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<Option<CodeGrant>, StoreError>> + Send;
 }

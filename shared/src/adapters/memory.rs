@@ -6,7 +6,9 @@ use std::sync::Mutex;
 
 use time::OffsetDateTime;
 
+use crate::domain::authorization::{AuthorizationCode, CodeGrant, FlowId, SignInFlow};
 use crate::domain::limits::{DayCount, NumberState, end_of_day};
+use crate::domain::pkce::CodeChallenge;
 
 use crate::domain::price::MicroUsd;
 use crate::domain::request_id::RequestId;
@@ -16,7 +18,8 @@ use crate::domain::verification::Tally;
 use crate::domain::verification::{AttemptDenied, Finish, Verification, VerificationStatus};
 use crate::domain::write_id::WriteId;
 use crate::ports::{
-    AttemptError, Release, ReserveError, SendReservation, SendSubjects, Standing, StoreError, VerificationStore,
+    AttemptError, Redemption, Release, ReserveError, SendReservation, SendSubjects, SignInStore, Standing, StoreError,
+    VerificationStore,
 };
 
 #[derive(Debug, Default)]
@@ -37,6 +40,10 @@ struct State {
     spend: HashMap<(i64, u32), MicroUsd>,
     /// The operator's switch.
     sending_stopped: bool,
+    /// Sign-in flows, with the digest of the code each ended with.
+    flows: HashMap<FlowId, (SignInFlow, Option<String>)>,
+    /// Codes by digest, with the redemption that redeemed each.
+    codes: HashMap<String, (CodeGrant, Option<WriteId>)>,
 }
 
 /// The key of a range's (`range#<key>#<day>`) or a country shard's
@@ -239,5 +246,57 @@ impl VerificationStore for MemoryStore {
     async fn get(&self, id: &RequestId, now: OffsetDateTime) -> Result<Option<Verification>, StoreError> {
         let state = self.lock();
         Ok(state.verifications.get(id).map(|r| &r.verification).filter(|v| v.delete_after() > now).cloned())
+    }
+}
+
+impl SignInStore for MemoryStore {
+    async fn open_flow(&self, flow: &SignInFlow) -> Result<(), StoreError> {
+        self.lock().flows.entry(flow.id.clone()).or_insert_with(|| (flow.clone(), None));
+        Ok(())
+    }
+
+    async fn flow(&self, id: &FlowId, now: OffsetDateTime) -> Result<Option<SignInFlow>, StoreError> {
+        let state = self.lock();
+        let open = state.flows.get(id).filter(|(flow, code)| flow.expires_at > now && code.is_none());
+        Ok(open.map(|(flow, _)| flow.clone()))
+    }
+
+    async fn issue_code(
+        &self,
+        id: &FlowId,
+        code: &AuthorizationCode,
+        grant: &CodeGrant,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.lock();
+        let digest = code.digest();
+        let Some((flow, issued)) = state.flows.get_mut(id) else { return Ok(false) };
+        match issued {
+            Some(earlier) => return Ok(*earlier == digest),
+            None if flow.expires_at <= now => return Ok(false),
+            None => *issued = Some(digest.clone()),
+        }
+        state.codes.insert(digest, (grant.clone(), None));
+        Ok(true)
+    }
+
+    async fn redeem_code(
+        &self,
+        code: &AuthorizationCode,
+        by: Redemption<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Option<CodeGrant>, StoreError> {
+        let mut state = self.lock();
+        let Some((grant, redeemed_by)) = state.codes.get_mut(&code.digest()) else { return Ok(None) };
+        let holds = grant.expires_at > now
+            && grant.client_id == by.client_id
+            && grant.redirect_uri == by.redirect_uri
+            && grant.challenge == CodeChallenge::of(by.verifier)
+            && redeemed_by.as_ref().is_none_or(|earlier| earlier == by.by);
+        if !holds {
+            return Ok(None);
+        }
+        *redeemed_by = Some(by.by.clone());
+        Ok(Some(grant.clone()))
     }
 }

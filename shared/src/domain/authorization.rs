@@ -11,6 +11,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ring::rand::{SecureRandom, SystemRandom};
 use sha2::{Digest, Sha256};
 
+use time::OffsetDateTime;
+
+use crate::domain::channel::Channel;
 use crate::domain::pkce::CodeChallenge;
 use crate::domain::relying_party::{ClientRefusal, RelyingParties};
 
@@ -177,6 +180,51 @@ impl AuthorizationRequest {
             phone_scope: scopes.contains(&"phone"),
         })
     }
+}
+
+/// The id of a sign-in flow the person is going through: 128 random bits as 32 lowercase hex
+/// digits, held by the page between the authorization request and the verified code.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FlowId(String);
+
+impl FlowId {
+    pub fn generate() -> Self {
+        Self(uuid::Uuid::new_v4().simple().to_string())
+    }
+
+    pub fn parse(input: &str) -> Option<Self> {
+        let valid = input.len() == 32 && input.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        valid.then(|| Self(input.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An authorization request as the service holds it while the person verifies their number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignInFlow {
+    pub id: FlowId,
+    pub request: AuthorizationRequest,
+    pub expires_at: OffsetDateTime,
+}
+
+/// What a code stands for: the flow it ends, the number verified in it, and until when it can
+/// be redeemed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeGrant {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub challenge: CodeChallenge,
+    pub nonce: String,
+    pub phone_scope: bool,
+    pub phone_e164: String,
+    /// When the number was verified (the ID token's `auth_time`), and how the code reached the
+    /// person (its `amr`).
+    pub verified_at: OffsetDateTime,
+    pub channel: Channel,
+    pub expires_at: OffsetDateTime,
 }
 
 /// The code a person's browser carries back to the client: 256 random bits, base64url. The

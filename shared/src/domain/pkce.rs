@@ -48,6 +48,18 @@ impl CodeChallenge {
         Ok(Self(challenge.to_owned()))
     }
 
+    /// The challenge `verifier` meets: what a redemption's condition compares with the stored
+    /// one.
+    pub fn of(verifier: &CodeVerifier) -> Self {
+        Self(URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.0.as_bytes())))
+    }
+
+    /// A challenge as a store kept it (one this service parsed before).
+    pub fn from_stored(stored: &str) -> Option<Self> {
+        let shaped = stored.len() == 43 && URL_SAFE_NO_PAD.decode(stored).is_ok_and(|bytes| bytes.len() == 32);
+        shaped.then(|| Self(stored.to_owned()))
+    }
+
     /// What a store keeps and reads back.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -55,8 +67,7 @@ impl CodeChallenge {
 
     /// Whether `verifier` is the secret this challenge was made from (compared in constant time).
     pub fn is_met_by(&self, verifier: &CodeVerifier) -> bool {
-        let made = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.0.as_bytes()));
-        made.as_bytes().ct_eq(self.0.as_bytes()).into()
+        Self::of(verifier).0.as_bytes().ct_eq(self.0.as_bytes()).into()
     }
 }
 
@@ -80,6 +91,9 @@ mod tests {
     fn the_rfc_example_verifier_meets_its_challenge_and_no_other_does() {
         let challenge = CodeChallenge::parse(CHALLENGE, Some("S256")).unwrap();
         assert!(challenge.is_met_by(&CodeVerifier::parse(VERIFIER).unwrap()));
+        assert_eq!(CodeChallenge::of(&CodeVerifier::parse(VERIFIER).unwrap()), challenge);
+        assert_eq!(CodeChallenge::from_stored(CHALLENGE), Some(challenge.clone()));
+        assert_eq!(CodeChallenge::from_stored(&CHALLENGE[1..]), None);
         let other = CodeVerifier::parse(&format!("{}x", &VERIFIER[..VERIFIER.len() - 1])).unwrap();
         assert!(!challenge.is_met_by(&other));
     }

@@ -7,6 +7,7 @@ mod dynamo_wire;
 mod layers;
 mod lost_answers;
 mod service_dynamodb;
+mod sign_in_contract;
 mod store_contract;
 mod turnstile;
 mod vonage_simulator;

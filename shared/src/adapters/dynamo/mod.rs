@@ -11,7 +11,8 @@
 //! - `count#<client key>#<hour>`: a client's sends in that UTC hour;
 //! - `range#<range key>#<day>`, `country#<country>#<shard>#<day>`: unverified and verified sends
 //!   on that UTC day;
-//! - `spend#<day>#<shard>`: the day's estimated spend on one shard, in millionths of a dollar.
+//! - `spend#<day>#<shard>`: the day's estimated spend on one shard, in millionths of a dollar;
+//! - `flow#<flow id>`, `code#<code digest>`: sign-in flows and their codes ([`sign_in`]).
 //!
 //! Every write is safe to retry. The SDK tries a call again when its answer is lost (a timeout, a
 //! dropped connection), though the first try may have been applied; each write therefore names
@@ -36,8 +37,10 @@ use aws_sdk_dynamodb::types::{
 use time::OffsetDateTime;
 
 use super::RecordCipher;
+use crate::domain::authorization::{AuthorizationCode, AuthorizationRequest, CodeGrant, FlowId, SignInFlow};
 use crate::domain::channel::Channel;
 use crate::domain::limits::{DayCount, NumberState, end_of_day};
+use crate::domain::pkce::CodeChallenge;
 use crate::domain::price::MicroUsd;
 use crate::domain::request_id::RequestId;
 use crate::domain::rule::{Refusal, Rule};
@@ -46,13 +49,15 @@ use crate::domain::verification::{AttemptDenied, Finish, Verification, Verificat
 use crate::domain::verification::{ProviderRequestId, Tally};
 use crate::domain::write_id::WriteId;
 use crate::ports::{
-    AttemptError, Release, ReserveError, SendReservation, SendSubjects, Standing, StoreError, VerificationStore,
+    AttemptError, Redemption, Release, ReserveError, SendReservation, SendSubjects, SignInStore, Standing, StoreError,
+    VerificationStore,
 };
 
 mod admin;
 mod calls;
 mod items;
 mod schema;
+mod sign_in;
 mod store;
 mod writes;
 

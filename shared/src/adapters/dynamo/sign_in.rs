@@ -1,0 +1,190 @@
+//! The sign-in port on DynamoDB: `flow#<flow id>`, an authorization request while the person
+//! verifies their number, and `code#<SHA-256 of the code>`, what a code stands for (the number
+//! sealed to that key, as a verification's is). The code is redeemed by one `UpdateItem` whose
+//! condition holds the client, the address and the challenge made from the presented verifier,
+//! so a failed redemption changes nothing.
+
+use super::*;
+
+const CLIENT: &str = "client";
+const REDIRECT_URI: &str = "redirect_uri";
+const CHALLENGE: &str = "challenge";
+const NONCE: &str = "nonce";
+const STATE: &str = "state";
+const PHONE_SCOPE: &str = "phone_scope";
+const EXPIRES_AT: &str = "expires_at";
+/// On a flow: the digest of the code it ended with.
+const CODE: &str = "code";
+/// On a code: the redemption that redeemed it.
+const REDEEMED_BY: &str = "redeemed_by";
+
+fn flow_key(id: &FlowId) -> AttributeValue {
+    text_value(format!("flow#{}", id.as_str()))
+}
+
+fn code_key_string(code: &AuthorizationCode) -> String {
+    format!("code#{}", code.digest())
+}
+
+impl SignInStore for DynamoStore {
+    async fn open_flow(&self, flow: &SignInFlow) -> Result<(), StoreError> {
+        let request = &flow.request;
+        let item = Item::from([
+            (PARTITION_KEY.to_owned(), flow_key(&flow.id)),
+            (CLIENT.to_owned(), text_value(&request.client_id)),
+            (REDIRECT_URI.to_owned(), text_value(&request.redirect_uri)),
+            (STATE.to_owned(), text_value(&request.state)),
+            (NONCE.to_owned(), text_value(&request.nonce)),
+            (CHALLENGE.to_owned(), text_value(request.challenge.as_str())),
+            (PHONE_SCOPE.to_owned(), AttributeValue::Bool(request.phone_scope)),
+            (EXPIRES_AT.to_owned(), epoch(flow.expires_at)),
+            (TTL_ATTRIBUTE.to_owned(), epoch(flow.expires_at)),
+        ]);
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", PARTITION_KEY)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            // Flow ids are random: one already there is this flow, stored by a try whose answer
+            // was lost.
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(()),
+            Err(e) => Err(sdk_error("PutItem", e)),
+        }
+    }
+
+    async fn flow(&self, id: &FlowId, now: OffsetDateTime) -> Result<Option<SignInFlow>, StoreError> {
+        let Some(item) = self.raw_item(flow_key(id)).await? else { return Ok(None) };
+        let bad = |field: &str| StoreError::Failed(format!("flow item has a missing or malformed `{field}`").into());
+        let text = |field: &str| item.get(field).and_then(|v| v.as_s().ok()).cloned().ok_or_else(|| bad(field));
+        let expires_at = get_time(&item, EXPIRES_AT).ok_or_else(|| bad(EXPIRES_AT))?;
+        if expires_at <= now || item.contains_key(CODE) {
+            return Ok(None);
+        }
+        let request = AuthorizationRequest {
+            client_id: text(CLIENT)?,
+            redirect_uri: text(REDIRECT_URI)?,
+            state: text(STATE)?,
+            nonce: text(NONCE)?,
+            challenge: CodeChallenge::from_stored(&text(CHALLENGE)?).ok_or_else(|| bad(CHALLENGE))?,
+            phone_scope: item.get(PHONE_SCOPE).and_then(|v| v.as_bool().ok()).copied().unwrap_or(false),
+        };
+        Ok(Some(SignInFlow { id: id.clone(), request, expires_at }))
+    }
+
+    async fn issue_code(
+        &self,
+        id: &FlowId,
+        code: &AuthorizationCode,
+        grant: &CodeGrant,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let digest = code.digest();
+        let end_flow = Update::builder()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, flow_key(id))
+            .update_expression("SET #code = :digest")
+            .condition_expression(
+                "attribute_exists(#pk) AND #expires > :now AND (attribute_not_exists(#code) OR #code = :digest)",
+            )
+            .expression_attribute_names("#pk", PARTITION_KEY)
+            .expression_attribute_names("#code", CODE)
+            .expression_attribute_names("#expires", EXPIRES_AT)
+            .expression_attribute_values(":digest", text_value(&digest))
+            .expression_attribute_values(":now", epoch(now))
+            .build()
+            .map_err(build_error)?;
+        let key = code_key_string(code);
+        let item = Item::from([
+            (PARTITION_KEY.to_owned(), text_value(&key)),
+            (CLIENT.to_owned(), text_value(&grant.client_id)),
+            (REDIRECT_URI.to_owned(), text_value(&grant.redirect_uri)),
+            (CHALLENGE.to_owned(), text_value(grant.challenge.as_str())),
+            (NONCE.to_owned(), text_value(&grant.nonce)),
+            (PHONE_SCOPE.to_owned(), AttributeValue::Bool(grant.phone_scope)),
+            (SEALED_PHONE.to_owned(), text_value(self.cipher.seal(&key, &grant.phone_e164))),
+            ("verified_at".to_owned(), epoch(grant.verified_at)),
+            ("channel".to_owned(), text_value(grant.channel.as_str())),
+            (EXPIRES_AT.to_owned(), epoch(grant.expires_at)),
+            (TTL_ATTRIBUTE.to_owned(), epoch(grant.expires_at)),
+        ]);
+        let put_code = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", PARTITION_KEY)
+            .build()
+            .map_err(build_error)?;
+        let items = [update_item(end_flow), TransactWriteItem::builder().put(put_code).build()];
+        match self.transact(WriteId::generate().as_str(), &items).await? {
+            None => Ok(true),
+            // The flow ended with this very code (a retry of this call whose answer was lost)
+            // and its code is there: issued. Anything else: the flow is gone, over or ended with
+            // another code.
+            Some(_) => {
+                let flow = self.raw_item(flow_key(id)).await?;
+                let ours = holds_text(flow.as_ref(), CODE, &digest);
+                Ok(ours && self.raw_item(text_value(&key)).await?.is_some())
+            }
+        }
+    }
+
+    async fn redeem_code(
+        &self,
+        code: &AuthorizationCode,
+        by: Redemption<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Option<CodeGrant>, StoreError> {
+        let key = code_key_string(code);
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, text_value(&key))
+            .update_expression("SET #by = :by")
+            .condition_expression(
+                "attribute_exists(#pk) AND #expires > :now AND #client = :client AND #redirect = :redirect \
+                 AND #challenge = :challenge AND (attribute_not_exists(#by) OR #by = :by)",
+            )
+            .expression_attribute_names("#pk", PARTITION_KEY)
+            .expression_attribute_names("#by", REDEEMED_BY)
+            .expression_attribute_names("#expires", EXPIRES_AT)
+            .expression_attribute_names("#client", CLIENT)
+            .expression_attribute_names("#redirect", REDIRECT_URI)
+            .expression_attribute_names("#challenge", CHALLENGE)
+            .expression_attribute_values(":by", text_value(by.by.as_str()))
+            .expression_attribute_values(":now", epoch(now))
+            .expression_attribute_values(":client", text_value(by.client_id))
+            .expression_attribute_values(":redirect", text_value(by.redirect_uri))
+            .expression_attribute_values(":challenge", text_value(CodeChallenge::of(by.verifier).as_str()))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        let item = match result {
+            Ok(out) => out.attributes.unwrap_or_default(),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+                return Ok(None);
+            }
+            Err(e) => return Err(sdk_error("UpdateItem", e)),
+        };
+        let bad = |field: &str| StoreError::Failed(format!("code item has a missing or malformed `{field}`").into());
+        let text = |field: &str| item.get(field).and_then(|v| v.as_s().ok()).cloned().ok_or_else(|| bad(field));
+        let when = |field: &str| get_time(&item, field).ok_or_else(|| bad(field));
+        Ok(Some(CodeGrant {
+            client_id: text(CLIENT)?,
+            redirect_uri: text(REDIRECT_URI)?,
+            challenge: CodeChallenge::from_stored(&text(CHALLENGE)?).ok_or_else(|| bad(CHALLENGE))?,
+            nonce: text(NONCE)?,
+            phone_scope: item.get(PHONE_SCOPE).and_then(|v| v.as_bool().ok()).copied().unwrap_or(false),
+            phone_e164: self.cipher.open(&key, &text(SEALED_PHONE)?).map_err(|e| StoreError::Failed(e.into()))?,
+            verified_at: when("verified_at")?,
+            channel: Channel::from_name(&text("channel")?).ok_or_else(|| bad("channel"))?,
+            expires_at: when(EXPIRES_AT)?,
+        }))
+    }
+}

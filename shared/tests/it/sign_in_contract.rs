@@ -1,0 +1,196 @@
+//! One contract, two stores, for sign-in: flows and their codes against the in-memory store and
+//! against DynamoDB (moto, as in `store_contract`).
+
+use std::sync::Arc;
+
+use shared::clock::{Clock, ManualClock};
+use shared::domain::authorization::{AuthorizationCode, AuthorizationRequest, CodeGrant, FlowId, SignInFlow};
+use shared::domain::channel::Channel;
+use shared::domain::pkce::{CodeChallenge, CodeVerifier};
+use shared::domain::write_id::WriteId;
+use shared::ports::{Redemption, SignInStore};
+use time::{Duration, OffsetDateTime};
+
+/// Runs `test` against both stores.
+macro_rules! contract {
+    ($($name:ident),* $(,)?) => {
+        mod memory {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)] async fn $name() { super::$name(shared::adapters::MemoryStore::new()).await; })*
+        }
+        mod dynamodb {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)] async fn $name() { super::$name(shared::testing::dynamo_store().await).await; })*
+        }
+    };
+}
+
+contract!(
+    a_flow_is_stored_once_and_read_while_it_is_open,
+    a_flow_ends_with_one_code_and_a_retry_of_it,
+    a_code_is_redeemed_only_by_its_client_address_and_verifier,
+    a_code_is_redeemed_once_and_a_retry_of_that_redemption_succeeds,
+    two_redemptions_at_once_one_wins,
+);
+
+/// RFC 7636 Appendix B's verifier, and another.
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const OTHER_VERIFIER: &str = "0123456789012345678901234567890123456789abc";
+
+fn verifier(v: &str) -> CodeVerifier {
+    CodeVerifier::parse(v).unwrap()
+}
+
+fn flow(now: OffsetDateTime) -> SignInFlow {
+    SignInFlow {
+        id: FlowId::generate(),
+        request: AuthorizationRequest {
+            client_id: "shop".into(),
+            redirect_uri: "https://shop.example/cb".into(),
+            state: "s-1".into(),
+            nonce: "n-1".into(),
+            challenge: CodeChallenge::of(&verifier(VERIFIER)),
+            phone_scope: true,
+        },
+        expires_at: now + Duration::minutes(10),
+    }
+}
+
+fn grant(flow: &SignInFlow, now: OffsetDateTime) -> CodeGrant {
+    let request = &flow.request;
+    CodeGrant {
+        client_id: request.client_id.clone(),
+        redirect_uri: request.redirect_uri.clone(),
+        challenge: request.challenge.clone(),
+        nonce: request.nonce.clone(),
+        phone_scope: request.phone_scope,
+        phone_e164: "+14155552671".into(),
+        verified_at: now,
+        channel: Channel::Voice,
+        expires_at: now + Duration::seconds(60),
+    }
+}
+
+fn by<'a>(verifier: &'a CodeVerifier, name: &'a WriteId) -> Redemption<'a> {
+    Redemption { client_id: "shop", redirect_uri: "https://shop.example/cb", verifier, by: name }
+}
+
+async fn a_flow_is_stored_once_and_read_while_it_is_open(store: impl SignInStore) {
+    let now = ManualClock::new().now();
+    let f = flow(now);
+    store.open_flow(&f).await.unwrap();
+    store.open_flow(&f).await.unwrap();
+    assert_eq!(store.flow(&f.id, now).await.unwrap(), Some(f.clone()), "read back whole");
+    assert_eq!(store.flow(&f.id, f.expires_at).await.unwrap(), None, "over at its expiry");
+    assert_eq!(store.flow(&FlowId::generate(), now).await.unwrap(), None);
+}
+
+async fn a_flow_ends_with_one_code_and_a_retry_of_it(store: impl SignInStore) {
+    let now = ManualClock::new().now();
+    let f = flow(now);
+    store.open_flow(&f).await.unwrap();
+    let code = AuthorizationCode::generate();
+    assert!(store.issue_code(&f.id, &code, &grant(&f, now), now).await.unwrap());
+    assert!(store.issue_code(&f.id, &code, &grant(&f, now), now).await.unwrap(), "a retry of the same code");
+    let other = AuthorizationCode::generate();
+    assert!(!store.issue_code(&f.id, &other, &grant(&f, now), now).await.unwrap(), "a second code");
+    assert_eq!(store.flow(&f.id, now).await.unwrap(), None, "ended");
+    assert_eq!(store.redeem_code(&other, by(&verifier(VERIFIER), &WriteId::generate()), now).await.unwrap(), None);
+
+    let late = flow(now);
+    store.open_flow(&late).await.unwrap();
+    let code = AuthorizationCode::generate();
+    assert!(!store.issue_code(&late.id, &code, &grant(&late, now), late.expires_at).await.unwrap(), "expired");
+    assert!(!store.issue_code(&FlowId::generate(), &code, &grant(&late, now), now).await.unwrap(), "unknown");
+}
+
+async fn a_code_is_redeemed_only_by_its_client_address_and_verifier(store: impl SignInStore) {
+    let now = ManualClock::new().now();
+    let f = flow(now);
+    store.open_flow(&f).await.unwrap();
+    let code = AuthorizationCode::generate();
+    store.issue_code(&f.id, &code, &grant(&f, now), now).await.unwrap();
+    let (right, wrong) = (verifier(VERIFIER), verifier(OTHER_VERIFIER));
+    let name = WriteId::generate();
+    let tries = [
+        Redemption { client_id: "bank", ..by(&right, &name) },
+        Redemption { redirect_uri: "https://shop.example/cb2", ..by(&right, &name) },
+        by(&wrong, &name),
+    ];
+    for attempt in tries {
+        assert_eq!(store.redeem_code(&code, attempt, now).await.unwrap(), None, "{attempt:?}");
+    }
+    assert_eq!(
+        store.redeem_code(&code, by(&right, &name), now + Duration::seconds(60)).await.unwrap(),
+        None,
+        "expired"
+    );
+    // None of those used it up.
+    assert_eq!(store.redeem_code(&code, by(&right, &name), now).await.unwrap(), Some(grant(&f, now)));
+    assert_eq!(
+        store.redeem_code(&AuthorizationCode::generate(), by(&right, &WriteId::generate()), now).await.unwrap(),
+        None
+    );
+}
+
+async fn a_code_is_redeemed_once_and_a_retry_of_that_redemption_succeeds(store: impl SignInStore) {
+    let now = ManualClock::new().now();
+    let f = flow(now);
+    store.open_flow(&f).await.unwrap();
+    let code = AuthorizationCode::generate();
+    store.issue_code(&f.id, &code, &grant(&f, now), now).await.unwrap();
+    let right = verifier(VERIFIER);
+    let first = WriteId::generate();
+    assert!(store.redeem_code(&code, by(&right, &first), now).await.unwrap().is_some());
+    assert!(store.redeem_code(&code, by(&right, &first), now).await.unwrap().is_some(), "its own retry");
+    assert_eq!(store.redeem_code(&code, by(&right, &WriteId::generate()), now).await.unwrap(), None, "a second");
+}
+
+async fn two_redemptions_at_once_one_wins<S: SignInStore + 'static>(store: S) {
+    let now = ManualClock::new().now();
+    let f = flow(now);
+    store.open_flow(&f).await.unwrap();
+    let code = AuthorizationCode::generate();
+    store.issue_code(&f.id, &code, &grant(&f, now), now).await.unwrap();
+    let store = Arc::new(store);
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let (store, code) = (store.clone(), code.clone());
+            tokio::spawn(async move {
+                let right = verifier(VERIFIER);
+                store.redeem_code(&code, by(&right, &WriteId::generate()), now).await.unwrap().is_some()
+            })
+        })
+        .collect();
+    let mut won = 0;
+    for task in tasks {
+        won += usize::from(task.await.unwrap());
+    }
+    assert_eq!(won, 1);
+}
+
+/// What a copy of the table holds of a code: neither the code (its key is the digest) nor the
+/// number (sealed to that key).
+#[tokio::test]
+async fn a_dynamodb_code_item_holds_neither_the_code_nor_the_number() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use shared::adapters::dynamo::PARTITION_KEY;
+
+    let store = shared::testing::dynamo_store().await;
+    let now = ManualClock::new().now();
+    let f = flow(now);
+    store.open_flow(&f).await.unwrap();
+    let code = AuthorizationCode::generate();
+    store.issue_code(&f.id, &code, &grant(&f, now), now).await.unwrap();
+    let raw = store
+        .client()
+        .get_item()
+        .table_name(store.table())
+        .key(PARTITION_KEY, AttributeValue::S(format!("code#{}", code.digest())))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .expect("the code's item is there");
+    let dump = format!("{raw:?}");
+    assert!(!dump.contains(code.expose()), "{dump}");
+    assert!(!dump.contains("4155552671"), "{dump}");
+}
