@@ -1,5 +1,6 @@
 //! The verification rules, over the provider, store and clock ports: asking for a code
-//! ([`request`]) and checking one ([`check`]), each an `impl` of [`VerificationService`] of its own.
+//! ([`request`]), checking one ([`check`]) and signing a person in to an application with the
+//! verified number ([`sign_in`]), each an `impl` of [`VerificationService`] of its own.
 
 use time::{Duration, OffsetDateTime};
 
@@ -13,11 +14,13 @@ use crate::ports::{VerificationProvider, VerificationStore};
 mod check;
 mod events;
 mod request;
+mod sign_in;
 #[cfg(test)]
 mod tests;
 
 pub use check::{CheckCodeError, Verified};
 pub use request::{CodeSent, RequestCodeError};
+pub use sign_in::{CODE_LIFETIME, FLOW_LIFETIME, RedeemError, SignInError, SignedIn};
 
 /// The limits, all set by environment (see [`crate::runtime::config`]).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -481,3 +481,99 @@ fn retry_after_rounds_up_and_is_never_zero() {
     assert_eq!(seconds_until(now, now + Duration::seconds(60)), 60);
     assert_eq!(seconds_until(now, now - Duration::seconds(5)), 1);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Sign-in (OpenID Connect's code flow).
+
+mod sign_in {
+    use super::*;
+    use crate::domain::authorization::{AuthorizationCode, AuthorizationError, FlowId, NoRedirect};
+    use crate::domain::pkce::CodeVerifier;
+    use crate::domain::relying_party::{ClientRefusal, RelyingParties};
+    use crate::domain::token_request::{TokenErrorCode, TokenRequest};
+
+    /// RFC 7636 Appendix B's pair.
+    const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+    fn clients() -> RelyingParties {
+        RelyingParties::parse(r#"[{"clientId": "shop", "name": "Shop", "redirectUris": ["https://shop.example/cb"]}]"#)
+            .unwrap()
+    }
+
+    fn params(client: &str) -> Vec<(String, String)> {
+        [
+            ("response_type", "code"),
+            ("client_id", client),
+            ("redirect_uri", "https://shop.example/cb"),
+            ("scope", "openid phone"),
+            ("state", "s-1"),
+            ("nonce", "n-1"),
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+        ]
+        .into_iter()
+        .map(|(n, v)| (n.to_owned(), v.to_owned()))
+        .collect()
+    }
+
+    fn redemption(code: &AuthorizationCode) -> TokenRequest {
+        TokenRequest {
+            client_id: "shop".into(),
+            code: code.clone(),
+            redirect_uri: "https://shop.example/cb".into(),
+            verifier: CodeVerifier::parse(VERIFIER).unwrap(),
+        }
+    }
+
+    /// A number verified in the flow, as verify-otp does it.
+    async fn verified(svc: &VerificationService<Scripted, MemoryStore, ManualClock>) -> Verified {
+        let sent = svc.request_code(phone("+14155552671"), IP).await.unwrap();
+        svc.check_code(&sent.request_id, &code("123456")).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_sign_in_ends_with_one_code_that_its_client_redeems_once() {
+        let (svc, clock) = service(policy());
+        let flow = svc.authorize(&params("shop"), &clients()).await.unwrap();
+        assert_eq!(flow.expires_at, clock.now() + FLOW_LIFETIME);
+        assert_eq!(svc.flow(&flow.id).await.unwrap(), Some(flow.clone()));
+        let verified = verified(&svc).await;
+        let (code, ended) = svc.finish_sign_in(&flow.id, &verified).await.unwrap().unwrap();
+        assert_eq!(ended, flow);
+        assert_eq!(svc.flow(&flow.id).await.unwrap(), None, "ended");
+        assert_eq!(svc.finish_sign_in(&flow.id, &verified).await.unwrap(), None, "one code a flow");
+
+        let signed_in = svc.redeem(&redemption(&code)).await.unwrap();
+        assert_eq!(signed_in.grant.phone_e164, "+14155552671");
+        assert_eq!((signed_in.grant.nonce.as_str(), signed_in.grant.phone_scope), ("n-1", true));
+        assert_eq!(signed_in.grant.verified_at, verified.verified_at);
+        assert_eq!(signed_in.subject, svc.hasher.pairwise(&phone("+14155552671"), "shop"));
+        let again = svc.redeem(&redemption(&code)).await.unwrap_err();
+        assert!(matches!(again, RedeemError::Refused(e) if e.error == TokenErrorCode::InvalidGrant), "{again:?}");
+    }
+
+    #[tokio::test]
+    async fn a_refused_request_opens_no_flow() {
+        let (svc, _clock) = service(policy());
+        let err = svc.authorize(&params("evil"), &clients()).await.unwrap_err();
+        let unknown = AuthorizationError::NoRedirect(NoRedirect::Client(ClientRefusal::UnknownClient));
+        assert!(matches!(err, SignInError::Refused(ref e) if *e == unknown), "{err:?}");
+        let verified = verified(&svc).await;
+        assert_eq!(svc.finish_sign_in(&FlowId::generate(), &verified).await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn a_flow_lasts_ten_minutes_and_its_code_sixty_seconds() {
+        let (svc, clock) = service(policy());
+        let late = svc.authorize(&params("shop"), &clients()).await.unwrap();
+        clock.advance(FLOW_LIFETIME);
+        let verified = verified(&svc).await;
+        assert_eq!(svc.finish_sign_in(&late.id, &verified).await.unwrap(), None, "the flow is over");
+
+        let flow = svc.authorize(&params("shop"), &clients()).await.unwrap();
+        let (code, _) = svc.finish_sign_in(&flow.id, &verified).await.unwrap().unwrap();
+        clock.advance(CODE_LIFETIME);
+        assert!(matches!(svc.redeem(&redemption(&code)).await, Err(RedeemError::Refused(_))), "the code is late");
+    }
+}

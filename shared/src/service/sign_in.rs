@@ -1,0 +1,119 @@
+//! Sign-in with OpenID Connect's code flow: an application's authorization request held as a
+//! flow while the person verifies their number, the code that ends it, and the redemption of
+//! that code at the token endpoint (docs/decisions/openid-connect-provider.md).
+
+use time::Duration;
+
+use crate::clock::Clock;
+use crate::domain::authorization::{
+    AuthorizationCode, AuthorizationError, AuthorizationRequest, CodeGrant, FlowId, SignInFlow,
+};
+use crate::domain::phone::{CountryAllowList, PhoneNumber};
+use crate::domain::relying_party::RelyingParties;
+use crate::domain::subject_key::SubjectKey;
+use crate::domain::token_request::{TokenError, TokenErrorCode, TokenRequest};
+use crate::domain::write_id::WriteId;
+use crate::ports::{Redemption, SignInStore, StoreError, VerificationProvider, VerificationStore};
+
+use super::{VerificationService, Verified};
+
+/// How long a person has, from an application's request, to verify their number.
+pub const FLOW_LIFETIME: Duration = Duration::minutes(10);
+/// How long a code may wait to be redeemed: a client redeems it the moment the browser lands.
+pub const CODE_LIFETIME: Duration = Duration::seconds(60);
+
+#[derive(Debug, thiserror::Error)]
+pub enum SignInError {
+    #[error("authorization request refused: {0:?}")]
+    Refused(AuthorizationError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RedeemError {
+    #[error("token request refused: {}", .0.description)]
+    Refused(TokenError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A redeemed code: what it stood for, and the `sub` its client knows the number by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedIn {
+    pub grant: CodeGrant,
+    pub subject: SubjectKey,
+}
+
+impl<P, S, C> VerificationService<P, S, C>
+where
+    P: VerificationProvider,
+    S: VerificationStore + SignInStore,
+    C: Clock,
+{
+    /// Reads an authorization request against `clients` and holds it as a flow.
+    pub async fn authorize(
+        &self,
+        params: &[(String, String)],
+        clients: &RelyingParties,
+    ) -> Result<SignInFlow, SignInError> {
+        let request = AuthorizationRequest::parse(params, clients).map_err(SignInError::Refused)?;
+        let flow = SignInFlow { id: FlowId::generate(), request, expires_at: self.clock.now() + FLOW_LIFETIME };
+        self.store.open_flow(&flow).await?;
+        Ok(flow)
+    }
+
+    /// The flow `id`, while the person can still finish it.
+    pub async fn flow(&self, id: &FlowId) -> Result<Option<SignInFlow>, StoreError> {
+        self.store.flow(id, self.clock.now()).await
+    }
+
+    /// Ends flow `id` with a code for the number `verified` (what [`Self::check_code`] answered):
+    /// the code and the flow it ends, or `None` where the flow is gone, over or ended already.
+    pub async fn finish_sign_in(
+        &self,
+        id: &FlowId,
+        verified: &Verified,
+    ) -> Result<Option<(AuthorizationCode, SignInFlow)>, StoreError> {
+        let now = self.clock.now();
+        let Some(flow) = self.store.flow(id, now).await? else { return Ok(None) };
+        let request = &flow.request;
+        let grant = CodeGrant {
+            client_id: request.client_id.clone(),
+            redirect_uri: request.redirect_uri.clone(),
+            challenge: request.challenge.clone(),
+            nonce: request.nonce.clone(),
+            phone_scope: request.phone_scope,
+            phone_e164: verified.phone_e164.clone(),
+            verified_at: verified.verified_at,
+            channel: verified.channel,
+            expires_at: now + CODE_LIFETIME,
+        };
+        let code = AuthorizationCode::generate();
+        Ok(self.store.issue_code(id, &code, &grant, now).await?.then_some((code, flow)))
+    }
+
+    /// Redeems the code of `request` (its client authenticated already): once, by its client,
+    /// for its address, with a verifier that meets its challenge.
+    pub async fn redeem(&self, request: &TokenRequest) -> Result<SignedIn, RedeemError> {
+        let by = WriteId::generate();
+        let redemption = Redemption {
+            client_id: &request.client_id,
+            redirect_uri: &request.redirect_uri,
+            verifier: &request.verifier,
+            by: &by,
+        };
+        let grant = self.store.redeem_code(&request.code, redemption, self.clock.now()).await?;
+        let Some(grant) = grant else {
+            let refused = TokenError {
+                error: TokenErrorCode::InvalidGrant,
+                description: "the code is unknown, used, expired, or not this client's, address's or verifier's",
+            };
+            return Err(RedeemError::Refused(refused));
+        };
+        let phone = PhoneNumber::parse(&grant.phone_e164, &CountryAllowList::default())
+            .map_err(|_| StoreError::Failed("a code's number does not read back as a number".into()))?;
+        let subject = self.hasher.pairwise(&phone, &grant.client_id);
+        Ok(SignedIn { grant, subject })
+    }
+}
