@@ -95,8 +95,6 @@ impl TokenSigner {
     /// A token saying that `phone_e164` was verified at `now` with a code sent by `channel`, for
     /// `request`. `amr` names the channel as RFC 8176 does: `sms`, or `tel` for a call.
     pub fn sign(&self, phone_e164: &str, now: OffsetDateTime, channel: Channel, request: &TokenRequest) -> String {
-        let key = &self.keys[0];
-        let header = json!({"alg": "ES256", "typ": "JWT", "kid": key.kid});
         let issued = now.unix_timestamp();
         let mut claims = json!({
             "iss": self.issuer,
@@ -104,22 +102,129 @@ impl TokenSigner {
             "sub": phone_e164,
             "phone_number": phone_e164,
             "phone_number_verified": true,
-            "amr": [match channel {
-                Channel::Sms => "sms",
-                Channel::Voice => "tel",
-            }],
+            "amr": [amr(channel)],
             "iat": issued,
-            "exp": issued + i64::try_from(self.lifetime.as_secs()).unwrap_or(i64::MAX),
+            "exp": self.expiry(now),
             "jti": uuid::Uuid::new_v4().simple().to_string(),
         });
         if let Some(nonce) = &request.nonce {
             claims["nonce"] = nonce.as_str().into();
         }
+        self.signed("JWT", &claims)
+    }
+
+    /// An ID token (OpenID Connect Core §2): for `token.client_id`, about `token.subject` (the
+    /// client's pairwise `sub`), with the request's nonce, when and how the number was verified
+    /// (`auth_time`, `amr`), and the number itself where the `phone` scope was asked for.
+    pub fn id_token(&self, token: &IdToken<'_>, now: OffsetDateTime) -> String {
+        let mut claims = json!({
+            "iss": self.issuer,
+            "sub": token.subject,
+            "aud": token.client_id,
+            "iat": now.unix_timestamp(),
+            "exp": self.expiry(now),
+            "auth_time": token.auth_time.unix_timestamp(),
+            "nonce": token.nonce,
+            "amr": [amr(token.channel)],
+        });
+        if let Some(phone) = token.phone_e164 {
+            claims["phone_number"] = phone.into();
+            claims["phone_number_verified"] = true.into();
+        }
+        self.signed("JWT", &claims)
+    }
+
+    /// An access token for the userinfo endpoint (a JWT as RFC 9068 shapes them, `typ`
+    /// `at+jwt`): the same subject, client and number, and no other use.
+    pub fn access_token(&self, token: &IdToken<'_>, now: OffsetDateTime) -> String {
+        let mut claims = json!({
+            "iss": self.issuer,
+            "sub": token.subject,
+            "aud": self.issuer,
+            "client_id": token.client_id,
+            "scope": if token.phone_e164.is_some() { "openid phone" } else { "openid" },
+            "iat": now.unix_timestamp(),
+            "exp": self.expiry(now),
+            "jti": uuid::Uuid::new_v4().simple().to_string(),
+        });
+        if let Some(phone) = token.phone_e164 {
+            claims["phone_number"] = phone.into();
+        }
+        self.signed("at+jwt", &claims)
+    }
+
+    /// What an access token of ours says, if it is one (signed by a published key, `typ`
+    /// `at+jwt`, this issuer's, for this issuer) and unexpired at `now`.
+    pub fn read_access_token(&self, token: &str, now: OffsetDateTime) -> Option<AccessGrant> {
+        let mut parts = token.split('.');
+        let (header, claims, signature) = (parts.next()?, parts.next()?, parts.next()?);
+        if parts.next().is_some() {
+            return None;
+        }
+        let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).ok()?).ok()?;
+        if header["alg"] != "ES256" || header["typ"] != "at+jwt" {
+            return None;
+        }
+        let key = self.keys.iter().find(|k| header["kid"] == k.kid.as_str())?;
+        let public = ring::signature::UnparsedPublicKey::new(
+            &ring::signature::ECDSA_P256_SHA256_FIXED,
+            key.pair.public_key().as_ref(),
+        );
+        let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
+        public.verify(format!("{}.{claims}", token.split('.').next()?).as_bytes(), &signature).ok()?;
+        let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(claims).ok()?).ok()?;
+        let current = claims["exp"].as_i64().is_some_and(|exp| exp > now.unix_timestamp());
+        if claims["iss"] != self.issuer.as_str() || claims["aud"] != self.issuer.as_str() || !current {
+            return None;
+        }
+        Some(AccessGrant {
+            subject: claims["sub"].as_str()?.to_owned(),
+            phone_e164: claims["phone_number"].as_str().map(str::to_owned),
+        })
+    }
+
+    fn expiry(&self, now: OffsetDateTime) -> i64 {
+        now.unix_timestamp().saturating_add(i64::try_from(self.lifetime.as_secs()).unwrap_or(i64::MAX))
+    }
+
+    /// `claims` as a compact JWS of type `typ`, signed by the first key.
+    fn signed(&self, typ: &str, claims: &Value) -> String {
+        let key = &self.keys[0];
+        let header = json!({"alg": "ES256", "typ": typ, "kid": key.kid});
         let signing_input =
             format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
         let signature = key.pair.sign(&self.rng, signing_input.as_bytes()).expect("signing with a valid key works");
         format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature.as_ref()))
     }
+}
+
+/// RFC 8176's name for how the code reached the person: `sms`, or `tel` for a call.
+fn amr(channel: Channel) -> &'static str {
+    match channel {
+        Channel::Sms => "sms",
+        Channel::Voice => "tel",
+    }
+}
+
+/// What an ID token and its access token are about.
+#[derive(Debug, Clone, Copy)]
+pub struct IdToken<'a> {
+    /// The client's pairwise `sub` for the number.
+    pub subject: &'a str,
+    pub client_id: &'a str,
+    pub nonce: &'a str,
+    /// When the number was verified.
+    pub auth_time: OffsetDateTime,
+    pub channel: Channel,
+    /// The number, where the `phone` scope was asked for.
+    pub phone_e164: Option<&'a str>,
+}
+
+/// What a valid access token lets the userinfo endpoint say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessGrant {
+    pub subject: String,
+    pub phone_e164: Option<String>,
 }
 
 /// The DER of each PEM block in `pems`. A block of another kind (a SEC1 `EC PRIVATE KEY`, an
@@ -229,6 +334,45 @@ mod tests {
         assert!(claims(&a).get("nonce").is_none());
         assert_ne!(claims(&a)["jti"], claims(&b)["jti"]);
         assert_eq!((claims(&a)["amr"][0].as_str(), claims(&b)["amr"][0].as_str()), (Some("sms"), Some("tel")));
+    }
+
+    #[test]
+    fn an_id_token_and_its_access_token_say_what_the_code_stood_for() {
+        let signer =
+            TokenSigner::new(&TokenSigner::generate_pem(), "https://v.example", Duration::from_secs(300)).unwrap();
+        let now = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+        let verified = now - time::Duration::seconds(5);
+        let token = IdToken {
+            subject: "pairwise-sub",
+            client_id: "shop",
+            nonce: "n-1",
+            auth_time: verified,
+            channel: Channel::Voice,
+            phone_e164: Some("+14155552671"),
+        };
+        let id_token = signer.id_token(&token, now);
+        let claims = decode(id_token.split('.').nth(1).unwrap());
+        assert_eq!((claims["iss"].as_str(), claims["sub"].as_str()), (Some("https://v.example"), Some("pairwise-sub")));
+        assert_eq!((claims["aud"].as_str(), claims["nonce"].as_str()), (Some("shop"), Some("n-1")));
+        assert_eq!(claims["auth_time"], verified.unix_timestamp());
+        assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 300);
+        assert_eq!((claims["amr"][0].as_str(), claims["phone_number_verified"].as_bool()), (Some("tel"), Some(true)));
+        let without_phone = signer.id_token(&IdToken { phone_e164: None, ..token }, now);
+        assert!(decode(without_phone.split('.').nth(1).unwrap()).get("phone_number").is_none());
+
+        let access = signer.access_token(&token, now);
+        assert_eq!(decode(access.split('.').next().unwrap())["typ"], "at+jwt");
+        let grant = AccessGrant { subject: "pairwise-sub".into(), phone_e164: Some("+14155552671".into()) };
+        assert_eq!(signer.read_access_token(&access, now), Some(grant));
+        assert_eq!(signer.read_access_token(&access, now + time::Duration::seconds(300)), None, "expired");
+        assert_eq!(signer.read_access_token(&id_token, now), None, "an ID token is not an access token");
+        let other = TokenSigner::new(&TokenSigner::generate_pem(), "https://v.example", Duration::from_secs(300));
+        assert_eq!(other.unwrap().read_access_token(&access, now), None, "another key's");
+        // The access token's header and claims under another token's signature.
+        let (signed, _) = access.rsplit_once('.').unwrap();
+        let forged = format!("{signed}.{}", id_token.rsplit_once('.').unwrap().1);
+        assert_eq!(signer.read_access_token(&forged, now), None);
+        assert_eq!(signer.read_access_token("a.b", now), None);
     }
 
     #[test]
