@@ -3,12 +3,14 @@
 use time::OffsetDateTime;
 
 use shared::adapters::{DynamoStore, MemoryStore};
+use shared::domain::authorization::{AuthorizationCode, CodeGrant, FlowId, SignInFlow};
 use shared::domain::request_id::RequestId;
 use shared::domain::verification::Tally;
 use shared::domain::verification::{Finish, Verification};
 use shared::domain::write_id::WriteId;
 use shared::ports::{
-    AttemptError, Release, ReserveError, SendReservation, SendSubjects, Standing, StoreError, VerificationStore,
+    AttemptError, Redemption, Release, ReserveError, SendReservation, SendSubjects, SignInStore, Standing, StoreError,
+    VerificationStore,
 };
 
 pub enum LocalStore {
@@ -82,5 +84,34 @@ impl VerificationStore for LocalStore {
 
     async fn get(&self, id: &RequestId, now: OffsetDateTime) -> Result<Option<Verification>, StoreError> {
         delegate!(self, s => s.get(id, now))
+    }
+}
+
+impl SignInStore for LocalStore {
+    async fn open_flow(&self, flow: &SignInFlow) -> Result<(), StoreError> {
+        delegate!(self, s => s.open_flow(flow))
+    }
+
+    async fn flow(&self, id: &FlowId, now: OffsetDateTime) -> Result<Option<SignInFlow>, StoreError> {
+        delegate!(self, s => s.flow(id, now))
+    }
+
+    async fn issue_code(
+        &self,
+        id: &FlowId,
+        code: &AuthorizationCode,
+        grant: &CodeGrant,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        delegate!(self, s => s.issue_code(id, code, grant, now))
+    }
+
+    async fn redeem_code(
+        &self,
+        code: &AuthorizationCode,
+        by: Redemption<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Option<CodeGrant>, StoreError> {
+        delegate!(self, s => s.redeem_code(code, by, now))
     }
 }

@@ -10,12 +10,14 @@ use time::OffsetDateTime;
 use crate::adapters::MemoryStore;
 use crate::adapters::vonage::VonageClient;
 pub use crate::clock::ManualClock;
+use crate::domain::authorization::{AuthorizationCode, CodeGrant, FlowId, SignInFlow};
 use crate::domain::request_id::RequestId;
 use crate::domain::verification::Tally;
 use crate::domain::verification::{Finish, Verification};
 use crate::domain::write_id::WriteId;
 use crate::ports::{
-    AttemptError, Release, ReserveError, SendReservation, SendSubjects, Standing, StoreError, VerificationStore,
+    AttemptError, Redemption, Release, ReserveError, SendReservation, SendSubjects, SignInStore, Standing, StoreError,
+    VerificationStore,
 };
 use crate::runtime::bootstrap::HandlerDeps;
 use crate::runtime::config::{Config, Settings, TokenConfig};
@@ -313,6 +315,67 @@ impl VerificationStore for FailingStore {
     }
 
     async fn get(&self, _: &RequestId, _: OffsetDateTime) -> Result<Option<Verification>, StoreError> {
+        Err(self.error())
+    }
+}
+
+impl<S: SignInStore> SignInStore for CountingStore<S> {
+    async fn open_flow(&self, flow: &SignInFlow) -> Result<(), StoreError> {
+        self.count();
+        self.inner.open_flow(flow).await
+    }
+
+    async fn flow(&self, id: &FlowId, now: OffsetDateTime) -> Result<Option<SignInFlow>, StoreError> {
+        self.inner.flow(id, now).await
+    }
+
+    async fn issue_code(
+        &self,
+        id: &FlowId,
+        code: &AuthorizationCode,
+        grant: &CodeGrant,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        self.count();
+        self.inner.issue_code(id, code, grant, now).await
+    }
+
+    async fn redeem_code(
+        &self,
+        code: &AuthorizationCode,
+        by: Redemption<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Option<CodeGrant>, StoreError> {
+        self.count();
+        self.inner.redeem_code(code, by, now).await
+    }
+}
+
+impl SignInStore for FailingStore {
+    async fn open_flow(&self, _: &SignInFlow) -> Result<(), StoreError> {
+        Err(self.error())
+    }
+
+    async fn flow(&self, _: &FlowId, _: OffsetDateTime) -> Result<Option<SignInFlow>, StoreError> {
+        Err(self.error())
+    }
+
+    async fn issue_code(
+        &self,
+        _: &FlowId,
+        _: &AuthorizationCode,
+        _: &CodeGrant,
+        _: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        Err(self.error())
+    }
+
+    async fn redeem_code(
+        &self,
+        _: &AuthorizationCode,
+        _: Redemption<'_>,
+        _: OffsetDateTime,
+    ) -> Result<Option<CodeGrant>, StoreError> {
         Err(self.error())
     }
 }
