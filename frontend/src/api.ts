@@ -49,6 +49,7 @@ export const API_ERROR_CODES = [
   "too_many_attempts",
   "not_found",
   "expired",
+  "sign_in_expired",
   "already_verified",
   "provider_error",
   "provider_timeout",

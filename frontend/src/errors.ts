@@ -46,6 +46,8 @@ const TABLE: Record<Exclude<ErrorCode, "invalid_request">, [Sentence, NextStep]>
   // The hosted flow's link, refused by the API after the page accepted it (a stale page).
   invalid_client: ["clientRefused", "retry"],
   invalid_redirect_uri: ["clientRefused", "retry"],
+  // A sign-in's ten minutes are over: the application starts a new one.
+  sign_in_expired: ["signInExpired", "retry"],
   provider_error: ["providerFailed", "retry"],
   provider_timeout: ["providerFailed", "retry"],
   provider_unavailable: ["providerFailed", "retry"],

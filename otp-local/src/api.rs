@@ -3,9 +3,16 @@
 
 use super::*;
 
-/// `POST /api/request-otp` and `POST /api/verify-otp`.
+/// `POST /api/request-otp`, `POST /api/verify-otp`, and the sign-in's `POST /api/authorize`,
+/// `/oauth/token` and `/oauth/userinfo` (verify-otp's).
 pub(crate) fn routes() -> Router<Arc<App>> {
-    Router::new().route("/api/request-otp", any(request_otp)).route("/api/verify-otp", any(verify_otp))
+    use verify_otp::sign_in::{AUTHORIZE_API_PATH, TOKEN_PATH, USERINFO_PATH};
+    Router::new()
+        .route("/api/request-otp", any(request_otp))
+        .route("/api/verify-otp", any(verify_otp))
+        .route(AUTHORIZE_API_PATH, any(verify_otp))
+        .route(TOKEN_PATH, any(verify_otp))
+        .route(USERINFO_PATH, any(verify_otp))
 }
 
 /// Bodies past this are refused here; the handlers refuse anything over 4 KiB anyway.

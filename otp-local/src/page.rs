@@ -11,6 +11,7 @@ pub(crate) fn routes(dist: &std::path::Path) -> Router<Arc<App>> {
         .route("/config.json", get(page_config))
         .route("/brand/{file}", get(brand_logo))
         .route(verify_otp::JWKS_PATH, any(api::verify_otp))
+        .route(verify_otp::sign_in::DISCOVERY_PATH, any(api::verify_otp))
         .fallback_service(page)
         .layer(compressed_as_cloudfront_does())
 }

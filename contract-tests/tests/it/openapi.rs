@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use shared::adapters::vonage::VonageClient;
 use shared::clock::ManualClock;
 use shared::http::ApiError;
-use shared::ports::VerificationStore;
+use shared::ports::{SignInStore, VerificationStore};
 use shared::runtime::bootstrap::HandlerDeps;
 use shared::testing::{FailingStore, Harness, config, event, json_body};
 use vonage_sim::{Fault, SimConfig};
@@ -20,6 +20,10 @@ const VERIFY_EVENT: &str = include_str!("../../../events/verify-otp.json");
 const REQUEST: &str = "/api/request-otp";
 const VERIFY: &str = "/api/verify-otp";
 const JWKS: &str = "/.well-known/jwks.json";
+const DISCOVERY: &str = "/.well-known/openid-configuration";
+const AUTHORIZE: &str = "/api/authorize";
+const TOKEN: &str = "/oauth/token";
+const USERINFO: &str = "/oauth/userinfo";
 
 fn spec() -> Value {
     serde_norway::from_str(SPEC).expect("openapi.yaml parses")
@@ -51,7 +55,7 @@ async fn answer_request<S: VerificationStore>(deps: &HandlerDeps<VonageClient, S
 }
 
 /// verify-otp's answer to `req` at `path`, its future on the heap as [`answer_request`]'s.
-async fn answer_verify<S: VerificationStore>(
+async fn answer_verify<S: VerificationStore + SignInStore>(
     deps: &HandlerDeps<VonageClient, S, ManualClock>,
     path: &'static str,
     req: Request,
@@ -84,6 +88,7 @@ async fn every_situation() -> Vec<Seen> {
     all.extend(Box::pin(tokens()).await);
     all.extend(Box::pin(around_cloudfront()).await);
     all.extend(Box::pin(a_failing_store()).await);
+    all.extend(Box::pin(sign_in()).await);
     all
 }
 
@@ -214,6 +219,137 @@ async fn the_switch_and_the_bot_check() -> Vec<Seen> {
     all
 }
 
+/// `req` sent to `path` of the service.
+fn at(path: &str, mut req: Request) -> Request {
+    *req.uri_mut() = format!("https://verify.example.com{path}").parse().unwrap();
+    req
+}
+
+fn form(pairs: &[(&str, &str)]) -> String {
+    pairs.iter().map(|(n, v)| format!("{n}={}", v.replace('+', "%2B"))).collect::<Vec<_>>().join("&")
+}
+
+/// The settings of a provider with one public client.
+fn provider_settings(key: &str) -> [(&'static str, String); 3] {
+    let parties = r#"[{"clientId": "shop", "name": "Shop", "redirectUris": ["https://shop.example/cb"]}]"#;
+    [
+        ("TOKEN_ISSUER", "https://verify.example.com".to_owned()),
+        ("TOKEN_SIGNING_KEYS", key.to_owned()),
+        ("RELYING_PARTIES", parties.to_owned()),
+    ]
+}
+
+/// RFC 7636 Appendix B's pair.
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+fn authorization_query(client: &str, redirect: &str, method: &str) -> String {
+    format!(
+        "response_type=code&client_id={client}&redirect_uri={redirect}&scope=openid%20phone&state=s-1&nonce=n-1\
+         &code_challenge={CHALLENGE}&code_challenge_method={method}"
+    )
+}
+
+/// The OpenID Connect provider: discovery, a sign-in through to userinfo, and each refusal.
+async fn sign_in() -> Vec<Seen> {
+    let mut all = Vec::new();
+    let key = shared::adapters::token_signer::TokenSigner::generate_pem();
+    let settings = provider_settings(&key);
+    let settings: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let h = Harness::with(&settings, SimConfig::default()).await;
+    let get = |path: &str| at(path, event(VERIFY_EVENT, "GET", None, None));
+    let json_to = |path: &str, body: &Value| at(path, post(VERIFY_EVENT, body));
+    let form_to = |path: &str, body: &str| {
+        at(path, event(VERIFY_EVENT, "POST", Some("application/x-www-form-urlencoded"), Some(body)))
+    };
+
+    all.push(answer_verify(&h.deps, DISCOVERY, get(DISCOVERY)).await);
+    all.push(answer_verify(&h.deps, DISCOVERY, at(DISCOVERY, event(VERIFY_EVENT, "POST", None, None))).await);
+    let off = Harness::start().await;
+    all.push(answer_verify(&off.deps, DISCOVERY, get(DISCOVERY)).await);
+    let query = authorization_query("shop", "https://shop.example/cb", "S256");
+    all.push(answer_verify(&off.deps, AUTHORIZE, json_to(AUTHORIZE, &json!({"query": query}))).await); // 404
+
+    // Refused without a redirect, with one, and malformed.
+    for (client, redirect) in [("evil", "https://shop.example/cb"), ("shop", "https://evil.example/cb")] {
+        let query = authorization_query(client, redirect, "S256");
+        all.push(answer_verify(&h.deps, AUTHORIZE, json_to(AUTHORIZE, &json!({"query": query}))).await);
+    }
+    let plain = authorization_query("shop", "https://shop.example/cb", "plain");
+    all.push(answer_verify(&h.deps, AUTHORIZE, json_to(AUTHORIZE, &json!({"query": plain}))).await); // redirectTo
+    all.push(answer_verify(&h.deps, AUTHORIZE, json_to(AUTHORIZE, &json!({}))).await); // invalid_request
+    let oversized = json!({"query": "x".repeat(5000)}).to_string();
+    for req in [
+        event(VERIFY_EVENT, "GET", None, None),
+        event(VERIFY_EVENT, "POST", Some("application/json"), Some(&oversized)),
+        event(VERIFY_EVENT, "POST", Some("text/plain"), Some("{}")),
+    ] {
+        all.push(answer_verify(&h.deps, AUTHORIZE, at(AUTHORIZE, req)).await);
+    }
+
+    // A sign-in: a flow, the code verified in it, the code redeemed, userinfo.
+    let opened = answer_verify(&h.deps, AUTHORIZE, json_to(AUTHORIZE, &json!({"query": query}))).await;
+    let flow = opened.body["flowId"].as_str().unwrap().to_owned();
+    all.push(opened);
+    let sent = request(&h, "+14155552671").await;
+    let id = sent.body["requestId"].as_str().unwrap().to_owned();
+    let code = h.last_code("+14155552671").unwrap();
+    let verified =
+        answer_verify(&h.deps, VERIFY, post(VERIFY_EVENT, &json!({"requestId": id, "code": code, "flowId": flow})))
+            .await;
+    let back = verified.body["redirectTo"].as_str().unwrap().to_owned();
+    all.push(verified);
+    let auth_code = back.split("code=").nth(1).unwrap().split('&').next().unwrap().to_owned();
+    let redeem = form(&[
+        ("grant_type", "authorization_code"),
+        ("code", &auth_code),
+        ("redirect_uri", "https%3A%2F%2Fshop.example%2Fcb"),
+        ("client_id", "shop"),
+        ("code_verifier", VERIFIER),
+    ]);
+    let tokens = answer_verify(&h.deps, TOKEN, form_to(TOKEN, &redeem)).await;
+    let access = tokens.body["access_token"].as_str().unwrap().to_owned();
+    all.push(tokens);
+    all.push(answer_verify(&h.deps, TOKEN, form_to(TOKEN, &redeem)).await); // 400 invalid_grant: used
+    let unknown = redeem.replace("client_id=shop", "client_id=nobody");
+    all.push(answer_verify(&h.deps, TOKEN, form_to(TOKEN, &unknown)).await); // 401 invalid_client
+    let mut with_token = get(USERINFO);
+    with_token.headers_mut().insert("authorization", format!("Bearer {access}").parse().unwrap());
+    all.push(answer_verify(&h.deps, USERINFO, with_token).await);
+    all.push(answer_verify(&h.deps, USERINFO, get(USERINFO)).await); // 401
+
+    // A flow that is over: 410 sign_in_expired.
+    let opened = answer_verify(&h.deps, AUTHORIZE, json_to(AUTHORIZE, &json!({"query": query}))).await;
+    h.clock.advance(shared::service::FLOW_LIFETIME);
+    let body = json!({"requestId": id, "code": code, "flowId": opened.body["flowId"]});
+    all.push(answer_verify(&h.deps, VERIFY, post(VERIFY_EVENT, &body)).await);
+
+    // Around CloudFront, and a failing store.
+    let secret = "0123456789abcdef".repeat(4);
+    let mut behind: Vec<(&str, &str)> = settings.clone();
+    behind.push(("ORIGIN_VERIFY_SECRET", &secret));
+    let h = Harness::with(&behind, SimConfig::default()).await;
+    all.push(answer_verify(&h.deps, AUTHORIZE, json_to(AUTHORIZE, &json!({"query": query}))).await);
+    all.push(answer_verify(&h.deps, TOKEN, form_to(TOKEN, &redeem)).await);
+    for throttled in [false, true] {
+        let sim = vonage_sim::Simulator::spawn(SimConfig::default()).await.unwrap();
+        let config = config(&sim.base_url(), &[]);
+        let provider = VonageClient::new(config.vonage.clone()).unwrap();
+        let owned: std::collections::HashMap<String, String> =
+            settings.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let tokens =
+            shared::runtime::config::TokenConfig::from_settings(&shared::runtime::config::Settings::new(move |name| {
+                owned.get(name).cloned()
+            }))
+            .unwrap();
+        let deps =
+            HandlerDeps::new(config, provider, FailingStore { throttled }, ManualClock::new()).with_tokens(tokens);
+        all.push(answer_verify(&deps, AUTHORIZE, json_to(AUTHORIZE, &json!({"query": query}))).await);
+        all.push(answer_verify(&deps, TOKEN, form_to(TOKEN, &redeem)).await);
+    }
+    all
+}
+
 /// Tokens for a relying party, and the key set.
 async fn tokens() -> Vec<Seen> {
     let mut all = Vec::new();
@@ -302,7 +438,7 @@ async fn every_answer_matches_its_documented_schema_and_every_documented_answer_
         ));
     }
     let documented = documented(&spec);
-    assert_eq!(documented.len(), 42, "{documented:#?}");
+    assert_eq!(documented.len(), 65, "{documented:#?}");
     assert_eq!(observed, documented, "documented and observed (path, status, code) differ");
 }
 
@@ -339,7 +475,16 @@ fn the_routes_are_the_two_functions_and_the_key_set() {
         .iter()
         .map(|(path, ops)| (path.as_str(), ops.as_object().unwrap().keys().map(String::as_str).collect()))
         .collect();
-    assert_eq!(paths, [(JWKS, vec!["get"]), (REQUEST, vec!["post"]), (VERIFY, vec!["post"])]);
+    let expected = [
+        (JWKS, vec!["get"]),
+        (DISCOVERY, vec!["get"]),
+        (AUTHORIZE, vec!["post"]),
+        (REQUEST, vec!["post"]),
+        (VERIFY, vec!["post"]),
+        (TOKEN, vec!["post"]),
+        (USERINFO, vec!["get", "post"]),
+    ];
+    assert_eq!(paths, expected);
 }
 
 /// A path's one operation.

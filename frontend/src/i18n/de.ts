@@ -56,6 +56,8 @@ export const catalogue: Catalogue = {
     botCheckFailed: "Wir konnten nicht bestätigen, dass Sie kein Roboter sind. Versuchen Sie es erneut.",
     botCheckUnavailable:
       "Die Prüfung, dass Sie kein Roboter sind, wurde nicht geladen. Prüfen Sie Ihre Verbindung oder schalten Sie Blocker aus und versuchen Sie es erneut.",
+    signInExpired:
+      "Diese Anmeldung ist abgelaufen. Gehen Sie zurück zur Website, die Sie hierher geschickt hat, und beginnen Sie neu.",
     clientRefused:
       "Die Website, die Sie hierher geschickt hat, ist nicht dafür eingerichtet, Telefonnummern bei uns zu bestätigen. Kehren Sie zu ihr zurück und versuchen Sie es erneut.",
     providerFailed: "Der SMS-Dienst antwortet nicht. Versuchen Sie es gleich noch einmal.",

@@ -56,6 +56,7 @@ export const catalogue: Catalogue = {
     botCheckFailed: "No hemos podido confirmar que no eres un robot. Inténtalo de nuevo.",
     botCheckUnavailable:
       "La comprobación de que no eres un robot no se ha cargado. Revisa tu conexión o desactiva los bloqueadores y vuelve a intentarlo.",
+    signInExpired: "Este inicio de sesión ha caducado. Vuelve al sitio que te envió aquí y empieza de nuevo.",
     clientRefused:
       "El sitio que te envió aquí no está configurado para verificar números de teléfono con nosotros. Vuelve a él e inténtalo de nuevo.",
     providerFailed: "El servicio de SMS no responde. Inténtalo de nuevo en un momento.",

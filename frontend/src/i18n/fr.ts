@@ -56,6 +56,7 @@ export const catalogue: Catalogue = {
     botCheckFailed: "Nous n'avons pas pu confirmer que vous n'êtes pas un robot. Réessayez.",
     botCheckUnavailable:
       "La vérification anti-robot ne s'est pas chargée. Vérifiez votre connexion ou désactivez les bloqueurs, puis réessayez.",
+    signInExpired: "Cette connexion a expiré. Retournez sur le site qui vous a envoyé ici et recommencez.",
     clientRefused:
       "Le site qui vous a envoyé ici n'est pas configuré pour vérifier des numéros de téléphone avec nous. Retournez-y et réessayez.",
     providerFailed: "Le service SMS ne répond pas. Réessayez dans un instant.",

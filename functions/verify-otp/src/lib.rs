@@ -1,6 +1,10 @@
-//! `POST /api/verify-otp {"requestId", "code", "clientId"?, "redirectUri"?, "nonce"?}`: checks a
-//! code and says whether the number is verified, with a signed token saying so when tokens are on;
-//! and `GET /.well-known/jwks.json`, the keys that check those tokens.
+//! `POST /api/verify-otp {"requestId", "code", "flowId"?, "clientId"?, "redirectUri"?, "nonce"?}`:
+//! checks a code and says whether the number is verified, with a signed token saying so when
+//! tokens are on, or, in a sign-in (`flowId`), where the person goes back with the code;
+//! `GET /.well-known/jwks.json`, the keys that check those tokens; and the OpenID Connect
+//! provider's other endpoints ([`sign_in`]).
+
+pub mod sign_in;
 
 use lambda_http::http::header::{ACCESS_CONTROL_ALLOW_ORIGIN, CACHE_CONTROL, HeaderValue};
 use lambda_http::http::{Method, StatusCode};
@@ -11,8 +15,8 @@ use shared::clock::Clock;
 use shared::domain::otp_code::OtpCode;
 use shared::domain::relying_party::ClientRefusal;
 use shared::domain::request_id::RequestId;
-use shared::http::{ApiError, Failure, JsonRequest, json_response, rfc3339, serve_json};
-use shared::ports::{VerificationProvider, VerificationStore};
+use shared::http::{ApiError, Failure, JsonRequest, json_response, rfc3339, serve_json, serve_oauth};
+use shared::ports::{SignInStore, VerificationProvider, VerificationStore};
 use shared::runtime::bootstrap::HandlerDeps;
 
 /// Where the key set is published.
@@ -25,11 +29,20 @@ const JWKS_MAX_AGE_SECONDS: u32 = 300;
 pub async fn handle<P, S, C>(deps: &HandlerDeps<P, S, C>, req: Request) -> Response<Body>
 where
     P: VerificationProvider,
-    S: VerificationStore,
+    S: VerificationStore + SignInStore,
     C: Clock,
 {
-    if req.uri().path() == JWKS_PATH {
-        return jwks(deps, &req);
+    match req.uri().path() {
+        JWKS_PATH => return jwks(deps, &req),
+        sign_in::DISCOVERY_PATH if req.method() == Method::GET => return sign_in::discovery(deps.tokens.as_ref()),
+        sign_in::DISCOVERY_PATH => return ApiError::MethodNotAllowed.into_response(),
+        sign_in::AUTHORIZE_API_PATH => {
+            return serve_json(req, &deps.edge, &[], |input| async move { sign_in::authorize(deps, &input).await })
+                .await;
+        }
+        sign_in::TOKEN_PATH => return serve_oauth(req, &deps.edge, |req| sign_in::token(deps, req)).await,
+        sign_in::USERINFO_PATH => return serve_oauth(req, &deps.edge, |req| sign_in::userinfo(deps, req)).await,
+        _ => {}
     }
     // Clients of the classic tutorial read `verified` on every answer.
     serve_json(
@@ -44,13 +57,17 @@ where
 async fn verify_otp<P, S, C>(deps: &HandlerDeps<P, S, C>, input: &JsonRequest) -> Result<Response<Body>, Failure>
 where
     P: VerificationProvider,
-    S: VerificationStore,
+    S: VerificationStore + SignInStore,
     C: Clock,
 {
     let request_id = RequestId::parse(input.string("requestId")?)
         .map_err(|_| ApiError::invalid_request("requestId is not a request id issued by this service."))?;
     let code = OtpCode::parse(input.string("code")?, deps.service.policy().code_length)
         .map_err(|e| ApiError::invalid_request(format!("code must be {} digits.", e.expected_length)))?;
+    let flow = sign_in::open_flow(deps, input).await?;
+    if flow.is_some() && input.optional_string("clientId")?.is_some() {
+        return Err(ApiError::invalid_request("flowId and clientId belong to two different ways of signing in.").into());
+    }
     let token_request = token_request(deps, input)?;
     let verified = deps.service.check_code(&request_id, &code).await?;
     let mut answer = json!({
@@ -60,9 +77,19 @@ where
         "verifiedAt": rfc3339(verified.verified_at),
         "channel": verified.channel.as_str(),
     });
-    if let Some(tokens) = &deps.tokens {
-        let token = tokens.signer.sign(&verified.phone_e164, verified.verified_at, verified.channel, &token_request);
-        answer["token"] = token.into();
+    match (&deps.tokens, flow) {
+        (Some(tokens), Some(flow)) => {
+            let Some((code, flow)) = deps.service.finish_sign_in(&flow, &verified).await? else {
+                return Err(ApiError::SignInExpired.into());
+            };
+            answer["redirectTo"] = flow.return_address(&code, tokens.signer.issuer()).into();
+        }
+        (Some(tokens), None) => {
+            let token =
+                tokens.signer.sign(&verified.phone_e164, verified.verified_at, verified.channel, &token_request);
+            answer["token"] = token.into();
+        }
+        (None, _) => {}
     }
     Ok(json_response(StatusCode::OK, &answer))
 }

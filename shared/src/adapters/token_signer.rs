@@ -87,6 +87,11 @@ impl TokenSigner {
         &self.issuer
     }
 
+    /// How long a token lives, in seconds (an access token's `expires_in`).
+    pub fn lifetime_seconds(&self) -> u64 {
+        self.lifetime.as_secs()
+    }
+
     /// The published key set: every key's public half, with its id.
     pub fn jwks(&self) -> Value {
         json!({ "keys": self.keys.iter().map(|k| k.jwk.clone()).collect::<Vec<_>>() })

@@ -210,6 +210,19 @@ pub struct SignInFlow {
     pub expires_at: OffsetDateTime,
 }
 
+impl SignInFlow {
+    /// Where the person goes once their number is verified: the client's address with the
+    /// `code`, the request's `state` and `iss` (RFC 9207) added to the query it registered.
+    pub fn return_address(&self, code: &AuthorizationCode, issuer: &str) -> String {
+        let mut url = reqwest::Url::parse(&self.request.redirect_uri).expect("a registered redirect URI is absolute");
+        url.query_pairs_mut()
+            .append_pair("code", code.expose())
+            .append_pair("state", &self.request.state)
+            .append_pair("iss", issuer);
+        url.into()
+    }
+}
+
 /// What a code stands for: the flow it ends, the number verified in it, and until when it can
 /// be redeemed.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -111,6 +111,8 @@ api_errors! {
     /// verify-otp for a relying party: a redirect URI that is not one of the client's, exactly.
     InvalidRedirectUri => BAD_REQUEST, "invalid_redirect_uri",
         "The address to return to is not one this application registered.";
+    /// verify-otp in a sign-in whose flow is over (its ten minutes) or ended already.
+    SignInExpired => GONE, "sign_in_expired", "This sign-in has expired. Go back to the application and start again.";
     IncorrectCode { attempts_remaining: u32 = 1 } => BAD_REQUEST, "incorrect_code",
         match attempts_remaining {
             1 => "That code is incorrect. You have 1 attempt left.".to_owned(),

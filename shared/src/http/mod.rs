@@ -7,6 +7,7 @@ mod cors;
 mod edge;
 mod error;
 mod events;
+mod oauth;
 mod request;
 
 use std::future::Future;
@@ -19,6 +20,7 @@ use serde_json::Value;
 pub use cors::Cors;
 pub use edge::{Edge, ORIGIN_VERIFY_HEADER, VIEWER_ADDRESS_HEADER};
 pub use error::ApiError;
+pub use oauth::{OAuthError, form, oauth_json, serve_oauth};
 pub use request::{JsonRequest, MAX_BODY_BYTES};
 
 use crate::adapters::turnstile::BotCheckError;
@@ -129,6 +131,12 @@ impl Failure {
     }
 }
 
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        Self::store(e)
+    }
+}
+
 impl From<ApiError> for Failure {
     fn from(answer: ApiError) -> Self {
         Self { answer, cause: None }
@@ -229,7 +237,7 @@ where
 
 /// Runs `future`, with a panic in any of its polls ending it as `Err(())` instead of unwinding
 /// further (into the Lambda runtime, which would answer with its own error, or the process).
-async fn catch_panic<F: Future>(future: F) -> Result<F::Output, ()> {
+pub(crate) async fn catch_panic<F: Future>(future: F) -> Result<F::Output, ()> {
     let mut future = std::pin::pin!(future);
     std::future::poll_fn(move |cx| {
         // A future that panicked is never polled again: it is dropped with this one.

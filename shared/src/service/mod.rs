@@ -79,6 +79,10 @@ where
         &self.policy
     }
 
+    pub fn clock(&self) -> &C {
+        &self.clock
+    }
+
     pub fn store(&self) -> &S {
         &self.store
     }

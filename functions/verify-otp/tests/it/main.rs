@@ -3,3 +3,4 @@
 
 mod cold_start;
 mod handler;
+mod sign_in;

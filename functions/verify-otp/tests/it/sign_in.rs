@@ -1,0 +1,224 @@
+//! The OpenID Connect provider from API Gateway events: discovery, the page's authorize call,
+//! the code at the end of a verification, the token endpoint and userinfo, over the simulator
+//! and the in-memory store. (Each rule of the request, the code and the token request has unit
+//! tests beside it; these check the endpoints' answers on the wire.)
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use lambda_http::http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
+use serde_json::{Value, json};
+use shared::domain::phone::{CountryAllowList, PhoneNumber};
+use shared::ports::VerificationStore;
+use shared::testing::{Harness, event, json_body};
+use vonage_sim::SimConfig;
+
+const EVENT: &str = include_str!("../../../../events/verify-otp.json");
+const ISSUER: &str = "https://verify.example.com";
+const SECRET: &str = "bank-secret-0123456789abcdef0123456789";
+/// RFC 7636 Appendix B's pair.
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+async fn harness() -> Harness {
+    let key = shared::adapters::token_signer::TokenSigner::generate_pem();
+    let clients = format!(
+        r#"[{{"clientId": "shop", "name": "The Shop", "redirectUris": ["https://shop.example/cb"]}},
+            {{"clientId": "bank", "name": "The Bank", "redirectUris": ["https://bank.example/cb"], "clientSecret": "{SECRET}"}}]"#
+    );
+    let settings = [("TOKEN_ISSUER", ISSUER), ("TOKEN_SIGNING_KEYS", key.as_str()), ("RELYING_PARTIES", &clients)];
+    Harness::with(&settings, SimConfig::default()).await
+}
+
+/// Calls verify-otp's `path` with `method`, a body of `media`, and `headers`.
+async fn call(
+    h: &Harness,
+    method: &str,
+    path: &str,
+    body: Option<(&str, &str)>,
+    headers: &[(&str, &str)],
+) -> (u16, Value, lambda_http::http::HeaderMap) {
+    let mut req = event(EVENT, method, body.map(|b| b.0), body.map(|b| b.1));
+    *req.uri_mut() = format!("{ISSUER}{path}").parse().unwrap();
+    for (name, value) in headers {
+        req.headers_mut()
+            .insert(HeaderName::from_bytes(name.as_bytes()).unwrap(), HeaderValue::from_str(value).unwrap());
+    }
+    let response = verify_otp::handle(&h.deps, req).await;
+    (response.status().as_u16(), json_body(&response), response.headers().clone())
+}
+
+async fn post_json(h: &Harness, path: &str, body: &Value) -> (u16, Value) {
+    let (status, body, _) = call(h, "POST", path, Some(("application/json", &body.to_string())), &[]).await;
+    (status, body)
+}
+
+fn query(client: &str, redirect: &str) -> String {
+    let params = [
+        ("response_type", "code"),
+        ("client_id", client),
+        ("redirect_uri", redirect),
+        ("scope", "openid phone"),
+        ("state", "s-1"),
+        ("nonce", "n-1"),
+        ("code_challenge", CHALLENGE),
+        ("code_challenge_method", "S256"),
+    ];
+    form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish()
+}
+
+/// A sign-in through to the code: authorize, a code sent and entered. Returns the address the
+/// page is sent back to.
+async fn signed_in_to(h: &Harness, client: &str, redirect: &str, number: &str) -> String {
+    let (status, opened) = post_json(h, "/api/authorize", &json!({"query": query(client, redirect)})).await;
+    assert_eq!(status, 200, "{opened}");
+    let phone = PhoneNumber::parse(number, &CountryAllowList::default()).unwrap();
+    let sent = h.deps.service.request_code(phone, "198.51.100.7").await.unwrap();
+    let code = h.last_code(number).unwrap();
+    let body = json!({"requestId": sent.request_id.as_str(), "code": code, "flowId": opened["flowId"]});
+    let (status, verified) = post_json(h, "/api/verify-otp", &body).await;
+    assert_eq!(status, 200, "{verified}");
+    assert!(verified.get("token").is_none(), "no token in a sign-in's answer");
+    verified["redirectTo"].as_str().unwrap().to_owned()
+}
+
+fn param(address: &str, name: &str) -> Option<String> {
+    let (_, query) = address.split_once('?')?;
+    form_urlencoded::parse(query.as_bytes()).find(|(n, _)| n == name).map(|(_, v)| v.into_owned())
+}
+
+fn form(pairs: &[(&str, &str)]) -> String {
+    form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
+}
+
+async fn token(h: &Harness, body: &str, headers: &[(&str, &str)]) -> (u16, Value, lambda_http::http::HeaderMap) {
+    call(h, "POST", "/oauth/token", Some(("application/x-www-form-urlencoded", body)), headers).await
+}
+
+fn claims(jwt: &str) -> Value {
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(jwt.split('.').nth(1).unwrap()).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn discovery_names_the_endpoints_and_what_they_support() {
+    let h = harness().await;
+    let (status, document, headers) = call(&h, "GET", "/.well-known/openid-configuration", None, &[]).await;
+    assert_eq!(status, 200);
+    assert_eq!(document["issuer"], ISSUER);
+    assert_eq!(document["authorization_endpoint"], format!("{ISSUER}/authorize"));
+    assert_eq!(document["token_endpoint"], format!("{ISSUER}/oauth/token"));
+    assert_eq!(document["userinfo_endpoint"], format!("{ISSUER}/oauth/userinfo"));
+    assert_eq!(document["jwks_uri"], format!("{ISSUER}/.well-known/jwks.json"));
+    assert_eq!(document["code_challenge_methods_supported"], json!(["S256"]));
+    assert_eq!(document["subject_types_supported"], json!(["pairwise"]));
+    assert_eq!(document["authorization_response_iss_parameter_supported"], true);
+    assert!(headers[CONTENT_TYPE].to_str().unwrap().starts_with("application/json"));
+    let off = Harness::start().await;
+    assert_eq!(call(&off, "GET", "/.well-known/openid-configuration", None, &[]).await.0, 404);
+}
+
+/// A public client (PKCE alone) and a confidential one (its secret, by Basic): each redeems its
+/// code once for an ID token about a pairwise subject, and calls userinfo with the access token.
+#[tokio::test]
+async fn a_public_and_a_confidential_client_each_sign_a_person_in() {
+    let h = harness().await;
+    let back = signed_in_to(&h, "shop", "https://shop.example/cb", "+14155552671").await;
+    assert!(back.starts_with("https://shop.example/cb?code="), "{back}");
+    assert_eq!((param(&back, "state").as_deref(), param(&back, "iss").as_deref()), (Some("s-1"), Some(ISSUER)));
+    let code = param(&back, "code").unwrap();
+    let redeem = form(&[
+        ("grant_type", "authorization_code"),
+        ("code", &code),
+        ("redirect_uri", "https://shop.example/cb"),
+        ("client_id", "shop"),
+        ("code_verifier", VERIFIER),
+    ]);
+    let (status, tokens, headers) = token(&h, &redeem, &[]).await;
+    assert_eq!(status, 200, "{tokens}");
+    assert_eq!(
+        (headers["cache-control"].to_str().unwrap(), tokens["token_type"].as_str()),
+        ("no-store", Some("Bearer"))
+    );
+    let id = claims(tokens["id_token"].as_str().unwrap());
+    assert_eq!(
+        (id["iss"].as_str(), id["aud"].as_str(), id["nonce"].as_str()),
+        (Some(ISSUER), Some("shop"), Some("n-1"))
+    );
+    assert_eq!(
+        (id["phone_number"].as_str(), id["phone_number_verified"].as_bool()),
+        (Some("+14155552671"), Some(true))
+    );
+    let subject = id["sub"].as_str().unwrap().to_owned();
+    assert!(!subject.contains("4155552671"), "sub is never the number");
+    let bearer = format!("Bearer {}", tokens["access_token"].as_str().unwrap());
+    let (status, info, _) = call(&h, "GET", "/oauth/userinfo", None, &[("authorization", &bearer)]).await;
+    assert_eq!(status, 200, "{info}");
+    assert_eq!((info["sub"].as_str(), info["phone_number"].as_str()), (Some(subject.as_str()), Some("+14155552671")));
+
+    // The code once: a second redemption is refused.
+    let (status, refused, _) = token(&h, &redeem, &[]).await;
+    assert_eq!((status, refused["error"].as_str()), (400, Some("invalid_grant")));
+
+    h.clock.advance(time::Duration::seconds(60)); // the number's resend gap
+    let back = signed_in_to(&h, "bank", "https://bank.example/cb", "+14155552671").await;
+    let code = param(&back, "code").unwrap();
+    let basic = format!("Basic {}", STANDARD.encode(format!("bank:{SECRET}")));
+    let redeem = form(&[
+        ("grant_type", "authorization_code"),
+        ("code", &code),
+        ("redirect_uri", "https://bank.example/cb"),
+        ("code_verifier", VERIFIER),
+    ]);
+    let wrong = format!("Basic {}", STANDARD.encode("bank:not-the-secret-0123456789abcdef0123"));
+    let (status, refused, headers) = token(&h, &redeem, &[("authorization", &wrong)]).await;
+    assert_eq!((status, refused["error"].as_str()), (401, Some("invalid_client")));
+    assert!(headers["www-authenticate"].to_str().unwrap().starts_with("Basic realm="));
+    let (status, tokens, _) = token(&h, &redeem, &[("authorization", &basic)]).await;
+    assert_eq!(status, 200, "{tokens}");
+    let bank_subject = claims(tokens["id_token"].as_str().unwrap())["sub"].as_str().unwrap().to_owned();
+    assert_ne!(bank_subject, subject, "pairwise: two clients, two subjects");
+}
+
+#[tokio::test]
+async fn a_bad_authorization_request_goes_back_to_the_client_or_nowhere() {
+    let h = harness().await;
+    let (status, body) =
+        post_json(&h, "/api/authorize", &json!({"query": query("evil", "https://shop.example/cb")})).await;
+    assert_eq!((status, body["code"].as_str()), (400, Some("invalid_client")));
+    let elsewhere = query("shop", "https://evil.example/cb");
+    let (status, body) = post_json(&h, "/api/authorize", &json!({"query": elsewhere})).await;
+    assert_eq!((status, body["code"].as_str()), (400, Some("invalid_redirect_uri")));
+    let no_pkce =
+        query("shop", "https://shop.example/cb").replace("code_challenge_method=S256", "code_challenge_method=plain");
+    let (status, body) = post_json(&h, "/api/authorize", &json!({"query": no_pkce})).await;
+    assert_eq!(status, 200, "{body}");
+    let back = body["redirectTo"].as_str().unwrap();
+    assert!(back.starts_with("https://shop.example/cb?error=invalid_request"), "{back}");
+    assert_eq!((param(back, "state").as_deref(), param(back, "iss").as_deref()), (Some("s-1"), Some(ISSUER)));
+}
+
+#[tokio::test]
+async fn an_expired_sign_in_spends_no_attempt_and_says_so() {
+    let h = harness().await;
+    let (_, opened) =
+        post_json(&h, "/api/authorize", &json!({"query": query("shop", "https://shop.example/cb")})).await;
+    let phone = PhoneNumber::parse("+14155552671", &CountryAllowList::default()).unwrap();
+    let sent = h.deps.service.request_code(phone, "198.51.100.7").await.unwrap();
+    let code = h.last_code("+14155552671").unwrap();
+    h.clock.advance(shared::service::FLOW_LIFETIME);
+    let body = json!({"requestId": sent.request_id.as_str(), "code": code, "flowId": opened["flowId"]});
+    let (status, answer) = post_json(&h, "/api/verify-otp", &body).await;
+    assert_eq!((status, answer["code"].as_str()), (410, Some("sign_in_expired")));
+    let stored = h.deps.service.store().inner.get(&sent.request_id, shared::clock::Clock::now(&h.clock)).await;
+    assert_eq!(stored.unwrap().map(|v| v.attempts), Some(0), "no attempt spent");
+}
+
+#[tokio::test]
+async fn userinfo_needs_a_valid_access_token() {
+    let h = harness().await;
+    let (status, _, headers) = call(&h, "GET", "/oauth/userinfo", None, &[]).await;
+    assert_eq!(status, 401);
+    assert_eq!(headers["www-authenticate"], format!("Bearer realm=\"{ISSUER}\""));
+    let (status, _, headers) = call(&h, "GET", "/oauth/userinfo", None, &[("authorization", "Bearer a.b.c")]).await;
+    assert_eq!(status, 401);
+    assert!(headers["www-authenticate"].to_str().unwrap().contains("error=\"invalid_token\""));
+}
