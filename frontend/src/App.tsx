@@ -41,7 +41,10 @@ function Page() {
   useEffect(() => void devMessages().then((messages) => setSimulator(messages !== null)), []);
   const flow = useHostedFlow();
   const hosted = flow?.kind === "flow" ? flow.flow : null;
-  const { state, botCheck, send, check, startOver } = useVerification(hosted);
+  const signIn = flow?.kind === "sign-in" ? flow.signIn : null;
+  // The application the person is verifying their number for, if one sent them.
+  const forName = signIn?.name ?? hosted?.name;
+  const { state, botCheck, send, check, startOver } = useVerification(hosted, signIn);
   // The page answers input from here on (the e2e run reports this mark as time to interactive).
   useEffect(() => void performance.mark("page-interactive"), []);
 
@@ -67,7 +70,7 @@ function Page() {
         <div className="card">
           <Brand brand={brand} />
           {state.step === "phone" && (
-            <PhoneStep busy={state.busy} error={state.error} onSend={send} forName={hosted?.name} />
+            <PhoneStep busy={state.busy} error={state.error} onSend={send} forName={forName} />
           )}
           {state.step === "code" && (
             <CodeStep
@@ -82,7 +85,7 @@ function Page() {
             />
           )}
           {state.step === "verified" && (
-            <VerifiedStep phoneNumber={state.phoneNumber} returningTo={hosted?.name} onVerifyAnother={startOver} />
+            <VerifiedStep phoneNumber={state.phoneNumber} returningTo={forName} onVerifyAnother={startOver} />
           )}
           {/* The bot check's widget, when it is on: shown only if it needs the person. */}
           <div ref={botCheck} className="bot-check" />

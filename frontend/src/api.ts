@@ -23,7 +23,21 @@ export interface Verified {
   channel: "sms" | "voice";
   /** With tokens on: a JWT saying so, for the application's backend. */
   token?: string;
+  /** In a sign-in: where the person goes back to, with the code. */
+  redirectTo?: string;
 }
+
+/** What opening a sign-in answered: its flow and the client's name, or where to send the
+ *  person back at once (an error for the client's own address). */
+export interface SignIn {
+  flowId?: string;
+  clientName?: string;
+  phoneScope?: boolean;
+  redirectTo?: string;
+}
+
+/** Opens a sign-in from the authorization request the page was opened with. */
+export const authorize = (query: string) => post<SignIn>("/authorize", { query });
 
 /** Every `code` the API answers a failure with: openapi.yaml's `Error.code`, in its order (a
  *  test keeps the two the same). */
@@ -118,8 +132,9 @@ export interface TokenFor {
   nonce?: string;
 }
 
-export const verifyOtp = (requestId: string, code: string, tokenFor?: TokenFor) =>
-  post<Verified>("/verify-otp", { requestId, code, ...tokenFor });
+/** Checks `code`; for a token (`TokenFor`) or within a sign-in (`flowId`). */
+export const verifyOtp = (requestId: string, code: string, within?: TokenFor | { flowId: string }) =>
+  post<Verified>("/verify-otp", { requestId, code, ...within });
 
 export interface DevMessage {
   to: string;

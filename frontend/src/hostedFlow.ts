@@ -15,7 +15,14 @@ export interface Flow {
   nonce?: string;
 }
 
-export type FlowCheck = { kind: "none" } | { kind: "flow"; flow: Flow } | { kind: "invalid" };
+/** An OpenID Connect sign-in the server holds (the page was opened at `/authorize`). */
+export interface SignInFlow {
+  flowId: string;
+  name: string;
+}
+
+export type FlowCheck =
+  { kind: "none" } | { kind: "flow"; flow: Flow } | { kind: "sign-in"; signIn: SignInFlow } | { kind: "invalid" };
 
 // verify-otp takes a nonce of 1 to 256 UTF-8 bytes; the page applies the same rule, so that a nonce
 // the API would refuse is an error page here rather than a refusal after the code has been sent.

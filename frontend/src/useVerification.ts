@@ -4,14 +4,15 @@
 import { useEffect, useReducer, useRef } from "react";
 import { requestOtp, verifyOtp } from "./api";
 import { BotCheckError, botCheckToken } from "./botCheck";
-import { returnUrl, type Flow } from "./hostedFlow";
+import { returnUrl, type Flow, type SignInFlow } from "./hostedFlow";
 import { codeLocale, useI18n } from "./i18n";
 import { reduce, remember, saved } from "./state";
 
 /** The state, where the bot check's widget goes (`botCheck`, when it is on), and what the
- *  person can do: send a code (again, or by a call), check one, or start over. In the hosted
- *  flow (`hosted`), a verification asks for a token and takes the person back with it. */
-export function useVerification(hosted: Flow | null) {
+ *  person can do: send a code (again, or by a call), check one, or start over. In a sign-in
+ *  (`signIn`), a verification ends it and takes the person back with its code; in the hosted
+ *  flow (`hosted`), it asks for a token and takes the person back with it. */
+export function useVerification(hosted: Flow | null, signIn: SignInFlow | null = null) {
   const i18n = useI18n();
   const [state, dispatch] = useReducer(reduce, undefined, () => saved());
   const botCheck = useRef<HTMLDivElement>(null);
@@ -35,11 +36,15 @@ export function useVerification(hosted: Flow | null) {
 
   async function check(requestId: string, code: string) {
     dispatch({ type: "check" });
-    const tokenFor = hosted
-      ? { clientId: hosted.clientId, redirectUri: hosted.redirectUri, nonce: hosted.nonce }
-      : undefined;
-    const result = await verifyOtp(requestId, code, tokenFor);
-    if (result.ok && hosted && result.value.token) {
+    const within = signIn
+      ? { flowId: signIn.flowId }
+      : hosted
+        ? { clientId: hosted.clientId, redirectUri: hosted.redirectUri, nonce: hosted.nonce }
+        : undefined;
+    const result = await verifyOtp(requestId, code, within);
+    if (result.ok && result.value.redirectTo) {
+      location.replace(result.value.redirectTo);
+    } else if (result.ok && hosted && result.value.token) {
       location.replace(returnUrl(hosted, result.value.token));
     }
     dispatch(
