@@ -274,7 +274,7 @@ pub trait VerificationStore: Send + Sync {
 pub struct Redemption<'a> {
     pub client_id: &'a str,
     pub redirect_uri: &'a str,
-    pub verifier: &'a CodeVerifier,
+    pub verifier: Option<&'a CodeVerifier>,
     /// This redemption's name: a retry of it (after a lost answer) redeems again.
     pub by: &'a WriteId,
 }

@@ -291,7 +291,7 @@ impl SignInStore for MemoryStore {
         let holds = grant.expires_at > now
             && grant.client_id == by.client_id
             && grant.redirect_uri == by.redirect_uri
-            && grant.challenge == CodeChallenge::of(by.verifier)
+            && grant.challenge == by.verifier.map(CodeChallenge::of)
             && redeemed_by.as_ref().is_none_or(|earlier| earlier == by.by);
         if !holds {
             return Ok(None);

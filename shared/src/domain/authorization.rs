@@ -29,7 +29,8 @@ pub struct AuthorizationRequest {
     pub redirect_uri: String,
     pub state: String,
     pub nonce: String,
-    pub challenge: CodeChallenge,
+    /// PKCE's challenge: a public client's always, a confidential client's when it sent one.
+    pub challenge: Option<CodeChallenge>,
     /// Whether the `phone` scope was asked for: the ID token and userinfo then carry the number.
     pub phone_scope: bool,
 }
@@ -120,7 +121,7 @@ impl AuthorizationRequest {
         let no_redirect = |why| AuthorizationError::NoRedirect(why);
         let client_id = once("client_id").ok_or(no_redirect(NoRedirect::NoClient))?;
         let redirect_uri = once("redirect_uri").ok_or(no_redirect(NoRedirect::NoRedirectUri))?;
-        clients.check(client_id, redirect_uri).map_err(|refusal| no_redirect(refusal.into()))?;
+        let client = clients.check(client_id, redirect_uri).map_err(|refusal| no_redirect(refusal.into()))?;
 
         let state = once("state").filter(|s| !s.is_empty());
         let refuse = |error, description| {
@@ -163,11 +164,18 @@ impl AuthorizationRequest {
         if state.len() > MAX_ECHOED_BYTES || nonce.len() > MAX_ECHOED_BYTES {
             return Err(refuse(OAuthError::InvalidRequest, "state and nonce may be 256 bytes at most"));
         }
-        let Some(challenge) = once("code_challenge") else {
-            return Err(refuse(OAuthError::InvalidRequest, "code_challenge (PKCE, S256) is required"));
+        // PKCE: a public client must send a challenge (nothing else binds its code to it); a
+        // confidential one may, its secret does (Amazon Cognito's federation sends none).
+        let challenge = match once("code_challenge") {
+            None if client.is_public() => {
+                return Err(refuse(OAuthError::InvalidRequest, "code_challenge (PKCE, S256) is required"));
+            }
+            None => None,
+            Some(challenge) => Some(
+                CodeChallenge::parse(challenge, once("code_challenge_method"))
+                    .map_err(|_| refuse(OAuthError::InvalidRequest, "code_challenge must be S256 of a verifier"))?,
+            ),
         };
-        let challenge = CodeChallenge::parse(challenge, once("code_challenge_method"))
-            .map_err(|_| refuse(OAuthError::InvalidRequest, "code_challenge must be S256 of a verifier"))?;
         if once("prompt").is_some_and(|prompt| prompt.split(' ').any(|p| p == "none")) {
             return Err(refuse(OAuthError::LoginRequired, "a person must enter a code: prompt=none cannot be met"));
         }
@@ -229,7 +237,7 @@ impl SignInFlow {
 pub struct CodeGrant {
     pub client_id: String,
     pub redirect_uri: String,
-    pub challenge: CodeChallenge,
+    pub challenge: Option<CodeChallenge>,
     pub nonce: String,
     pub phone_scope: bool,
     pub phone_e164: String,

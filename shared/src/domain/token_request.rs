@@ -19,7 +19,8 @@ pub struct TokenRequest {
     pub code: AuthorizationCode,
     /// Must be the address the code was issued for (checked against the code's record).
     pub redirect_uri: String,
-    pub verifier: CodeVerifier,
+    /// PKCE's verifier, where the client sent one (a public client's code needs it).
+    pub verifier: Option<CodeVerifier>,
 }
 
 /// An error of the token endpoint, as RFC 6749 §5.2 names it.
@@ -113,10 +114,12 @@ impl TokenRequest {
         let code = field("code").ok_or(error(InvalidRequest, "code is missing"))?;
         let code = AuthorizationCode::parse(code).ok_or(error(InvalidGrant, "the code is not valid"))?;
         let redirect_uri = field("redirect_uri").ok_or(error(InvalidRequest, "redirect_uri is missing"))?;
-        // RFC 7636 §4.6: a verifier that is missing or does not meet the challenge fails the grant.
-        let verifier = field("code_verifier")
-            .and_then(CodeVerifier::parse)
-            .ok_or(error(InvalidGrant, "code_verifier is missing or malformed"))?;
+        // RFC 7636 §4.6: a verifier that is malformed, or missing where the code has a challenge,
+        // or that does not meet it, fails the grant (the last two against the code's record).
+        let verifier = match field("code_verifier") {
+            None => None,
+            Some(v) => Some(CodeVerifier::parse(v).ok_or(error(InvalidGrant, "code_verifier is malformed"))?),
+        };
         Ok(Self { client_id, code, redirect_uri: redirect_uri.to_owned(), verifier })
     }
 }

@@ -100,7 +100,7 @@ where
         let redemption = Redemption {
             client_id: &request.client_id,
             redirect_uri: &request.redirect_uri,
-            verifier: &request.verifier,
+            verifier: request.verifier.as_ref(),
             by: &by,
         };
         let grant = self.store.redeem_code(&request.code, redemption, self.clock.now()).await?;

@@ -522,7 +522,7 @@ mod sign_in {
             client_id: "shop".into(),
             code: code.clone(),
             redirect_uri: "https://shop.example/cb".into(),
-            verifier: CodeVerifier::parse(VERIFIER).unwrap(),
+            verifier: CodeVerifier::parse(VERIFIER),
         }
     }
 

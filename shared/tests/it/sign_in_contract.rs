@@ -29,6 +29,7 @@ contract!(
     a_code_is_redeemed_only_by_its_client_address_and_verifier,
     a_code_is_redeemed_once_and_a_retry_of_that_redemption_succeeds,
     two_redemptions_at_once_one_wins,
+    a_code_without_pkce_takes_no_verifier_and_one_with_pkce_needs_it,
 );
 
 /// RFC 7636 Appendix B's verifier, and another.
@@ -47,7 +48,7 @@ fn flow(now: OffsetDateTime) -> SignInFlow {
             redirect_uri: "https://shop.example/cb".into(),
             state: "s-1".into(),
             nonce: "n-1".into(),
-            challenge: CodeChallenge::of(&verifier(VERIFIER)),
+            challenge: Some(CodeChallenge::of(&verifier(VERIFIER))),
             phone_scope: true,
         },
         expires_at: now + Duration::minutes(10),
@@ -70,7 +71,7 @@ fn grant(flow: &SignInFlow, now: OffsetDateTime) -> CodeGrant {
 }
 
 fn by<'a>(verifier: &'a CodeVerifier, name: &'a WriteId) -> Redemption<'a> {
-    Redemption { client_id: "shop", redirect_uri: "https://shop.example/cb", verifier, by: name }
+    Redemption { client_id: "shop", redirect_uri: "https://shop.example/cb", verifier: Some(verifier), by: name }
 }
 
 async fn a_flow_is_stored_once_and_read_while_it_is_open(store: impl SignInStore) {
@@ -142,6 +143,24 @@ async fn a_code_is_redeemed_once_and_a_retry_of_that_redemption_succeeds(store: 
     assert!(store.redeem_code(&code, by(&right, &first), now).await.unwrap().is_some());
     assert!(store.redeem_code(&code, by(&right, &first), now).await.unwrap().is_some(), "its own retry");
     assert_eq!(store.redeem_code(&code, by(&right, &WriteId::generate()), now).await.unwrap(), None, "a second");
+}
+
+async fn a_code_without_pkce_takes_no_verifier_and_one_with_pkce_needs_it(store: impl SignInStore) {
+    let now = ManualClock::new().now();
+    let with_pkce = flow(now);
+    let mut without = flow(now);
+    without.request.challenge = None;
+    let (a, b) = (AuthorizationCode::generate(), AuthorizationCode::generate());
+    for (f, code) in [(&with_pkce, &a), (&without, &b)] {
+        store.open_flow(f).await.unwrap();
+        assert_eq!(store.flow(&f.id, now).await.unwrap().as_ref(), Some(f), "read back whole");
+        store.issue_code(&f.id, code, &grant(f, now), now).await.unwrap();
+    }
+    let (name, right) = (WriteId::generate(), verifier(VERIFIER));
+    let none = Redemption { verifier: None, ..by(&right, &name) };
+    assert_eq!(store.redeem_code(&a, none, now).await.unwrap(), None, "a challenge needs its verifier");
+    assert_eq!(store.redeem_code(&b, by(&right, &name), now).await.unwrap(), None, "none takes none");
+    assert_eq!(store.redeem_code(&b, none, now).await.unwrap(), Some(grant(&without, now)));
 }
 
 async fn two_redemptions_at_once_one_wins<S: SignInStore + 'static>(store: S) {

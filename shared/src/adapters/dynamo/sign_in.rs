@@ -29,17 +29,19 @@ fn code_key_string(code: &AuthorizationCode) -> String {
 impl SignInStore for DynamoStore {
     async fn open_flow(&self, flow: &SignInFlow) -> Result<(), StoreError> {
         let request = &flow.request;
-        let item = Item::from([
+        let mut item = Item::from([
             (PARTITION_KEY.to_owned(), flow_key(&flow.id)),
             (CLIENT.to_owned(), text_value(&request.client_id)),
             (REDIRECT_URI.to_owned(), text_value(&request.redirect_uri)),
             (STATE.to_owned(), text_value(&request.state)),
             (NONCE.to_owned(), text_value(&request.nonce)),
-            (CHALLENGE.to_owned(), text_value(request.challenge.as_str())),
             (PHONE_SCOPE.to_owned(), AttributeValue::Bool(request.phone_scope)),
             (EXPIRES_AT.to_owned(), epoch(flow.expires_at)),
             (TTL_ATTRIBUTE.to_owned(), epoch(flow.expires_at)),
         ]);
+        if let Some(challenge) = &request.challenge {
+            item.insert(CHALLENGE.to_owned(), text_value(challenge.as_str()));
+        }
         let result = self
             .client
             .put_item()
@@ -71,7 +73,7 @@ impl SignInStore for DynamoStore {
             redirect_uri: text(REDIRECT_URI)?,
             state: text(STATE)?,
             nonce: text(NONCE)?,
-            challenge: CodeChallenge::from_stored(&text(CHALLENGE)?).ok_or_else(|| bad(CHALLENGE))?,
+            challenge: read_challenge(&item).map_err(|()| bad(CHALLENGE))?,
             phone_scope: item.get(PHONE_SCOPE).and_then(|v| v.as_bool().ok()).copied().unwrap_or(false),
         };
         Ok(Some(SignInFlow { id: id.clone(), request, expires_at }))
@@ -100,11 +102,10 @@ impl SignInStore for DynamoStore {
             .build()
             .map_err(build_error)?;
         let key = code_key_string(code);
-        let item = Item::from([
+        let mut item = Item::from([
             (PARTITION_KEY.to_owned(), text_value(&key)),
             (CLIENT.to_owned(), text_value(&grant.client_id)),
             (REDIRECT_URI.to_owned(), text_value(&grant.redirect_uri)),
-            (CHALLENGE.to_owned(), text_value(grant.challenge.as_str())),
             (NONCE.to_owned(), text_value(&grant.nonce)),
             (PHONE_SCOPE.to_owned(), AttributeValue::Bool(grant.phone_scope)),
             (SEALED_PHONE.to_owned(), text_value(self.cipher.seal(&key, &grant.phone_e164))),
@@ -113,6 +114,9 @@ impl SignInStore for DynamoStore {
             (EXPIRES_AT.to_owned(), epoch(grant.expires_at)),
             (TTL_ATTRIBUTE.to_owned(), epoch(grant.expires_at)),
         ]);
+        if let Some(challenge) = &grant.challenge {
+            item.insert(CHALLENGE.to_owned(), text_value(challenge.as_str()));
+        }
         let put_code = Put::builder()
             .table_name(&self.table)
             .set_item(Some(item))
@@ -141,16 +145,22 @@ impl SignInStore for DynamoStore {
         now: OffsetDateTime,
     ) -> Result<Option<CodeGrant>, StoreError> {
         let key = code_key_string(code);
-        let result = self
+        // The code's challenge, if it has one, must be the presented verifier's; one without a
+        // challenge takes no verifier.
+        let challenge = match by.verifier {
+            Some(_) => "#challenge = :challenge",
+            None => "attribute_not_exists(#challenge)",
+        };
+        let update = self
             .client
             .update_item()
             .table_name(&self.table)
             .key(PARTITION_KEY, text_value(&key))
             .update_expression("SET #by = :by")
-            .condition_expression(
+            .condition_expression(format!(
                 "attribute_exists(#pk) AND #expires > :now AND #client = :client AND #redirect = :redirect \
-                 AND #challenge = :challenge AND (attribute_not_exists(#by) OR #by = :by)",
-            )
+                 AND {challenge} AND (attribute_not_exists(#by) OR #by = :by)"
+            ))
             .expression_attribute_names("#pk", PARTITION_KEY)
             .expression_attribute_names("#by", REDEEMED_BY)
             .expression_attribute_names("#expires", EXPIRES_AT)
@@ -161,10 +171,14 @@ impl SignInStore for DynamoStore {
             .expression_attribute_values(":now", epoch(now))
             .expression_attribute_values(":client", text_value(by.client_id))
             .expression_attribute_values(":redirect", text_value(by.redirect_uri))
-            .expression_attribute_values(":challenge", text_value(CodeChallenge::of(by.verifier).as_str()))
-            .return_values(ReturnValue::AllNew)
-            .send()
-            .await;
+            .return_values(ReturnValue::AllNew);
+        let update = match by.verifier {
+            Some(verifier) => {
+                update.expression_attribute_values(":challenge", text_value(CodeChallenge::of(verifier).as_str()))
+            }
+            None => update,
+        };
+        let result = update.send().await;
         let item = match result {
             Ok(out) => out.attributes.unwrap_or_default(),
             Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
@@ -178,7 +192,7 @@ impl SignInStore for DynamoStore {
         Ok(Some(CodeGrant {
             client_id: text(CLIENT)?,
             redirect_uri: text(REDIRECT_URI)?,
-            challenge: CodeChallenge::from_stored(&text(CHALLENGE)?).ok_or_else(|| bad(CHALLENGE))?,
+            challenge: read_challenge(&item).map_err(|()| bad(CHALLENGE))?,
             nonce: text(NONCE)?,
             phone_scope: item.get(PHONE_SCOPE).and_then(|v| v.as_bool().ok()).copied().unwrap_or(false),
             phone_e164: self.cipher.open(&key, &text(SEALED_PHONE)?).map_err(|e| StoreError::Failed(e.into()))?,
@@ -186,5 +200,13 @@ impl SignInStore for DynamoStore {
             channel: Channel::from_name(&text("channel")?).ok_or_else(|| bad("channel"))?,
             expires_at: when(EXPIRES_AT)?,
         }))
+    }
+}
+
+/// An item's PKCE challenge: none, or one this service parsed before.
+fn read_challenge(item: &Item) -> Result<Option<CodeChallenge>, ()> {
+    match item.get(CHALLENGE) {
+        None => Ok(None),
+        Some(value) => value.as_s().ok().and_then(|s| CodeChallenge::from_stored(s)).map(Some).ok_or(()),
     }
 }

@@ -1,6 +1,7 @@
 use super::*;
 
-const CLIENTS: &str = r#"[{"clientId": "shop", "name": "The Shop", "redirectUris": ["https://shop.example/cb", "https://shop.example/cb2?tenant=a%20b"]}]"#;
+const CLIENTS: &str = r#"[{"clientId": "shop", "name": "The Shop", "redirectUris": ["https://shop.example/cb", "https://shop.example/cb2?tenant=a%20b"]},
+    {"clientId": "bank", "name": "The Bank", "redirectUris": ["https://bank.example/cb"], "clientSecret": "bank-secret-0123456789abcdef0123456"}]"#;
 /// RFC 7636 Appendix B's challenge.
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
@@ -54,7 +55,7 @@ fn a_code_flow_request_with_pkce_and_a_nonce_is_taken() {
     let request = parse(&good()).unwrap();
     assert_eq!((request.client_id.as_str(), request.redirect_uri.as_str()), ("shop", "https://shop.example/cb"));
     assert_eq!((request.state.as_str(), request.nonce.as_str()), ("s-1", "n-1"));
-    assert_eq!(request.challenge.as_str(), CHALLENGE);
+    assert_eq!(request.challenge.as_ref().map(CodeChallenge::as_str), Some(CHALLENGE));
     assert!(request.phone_scope);
     assert!(!parse(&with(&[("scope", Some("openid"))])).unwrap().phone_scope);
     // Unknown parameters and scopes are ignored (RFC 6749 §3.1, §3.3).
@@ -120,6 +121,32 @@ fn every_other_error_goes_back_to_the_client_with_its_state() {
     let mut twice = with(&[("max_age", Some("60"))]);
     twice.push(("max_age".into(), "0".into()));
     assert_eq!(redirected(&twice), ("invalid_request", state));
+}
+
+/// RFC 7636 for public clients, and as OAuth 2.1 asks of all: a confidential client may leave
+/// PKCE out (Amazon Cognito's federation does), but a challenge it sends must be S256.
+#[test]
+fn a_confidential_client_may_leave_pkce_out_and_a_public_one_may_not() {
+    let bank = |changes: Changes| {
+        let mut params = with(changes);
+        for (name, value) in params.iter_mut() {
+            match name.as_str() {
+                "client_id" => *value = "bank".into(),
+                "redirect_uri" => *value = "https://bank.example/cb".into(),
+                _ => {}
+            }
+        }
+        params
+    };
+    let without = bank(&[("code_challenge", None), ("code_challenge_method", None)]);
+    assert_eq!(parse(&without).unwrap().challenge, None);
+    assert!(parse(&bank(&[])).unwrap().challenge.is_some());
+    match parse(&bank(&[("code_challenge_method", Some("plain"))])) {
+        Err(AuthorizationError::Redirect(r)) => assert_eq!(r.error, OAuthError::InvalidRequest),
+        other => panic!("{other:?}"),
+    }
+    let public = with(&[("code_challenge", None), ("code_challenge_method", None)]);
+    assert_eq!(redirected(&public).0, "invalid_request");
 }
 
 #[test]
