@@ -4,11 +4,12 @@
 
 use std::future::Future;
 
-use lambda_http::http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue, PRAGMA, WWW_AUTHENTICATE};
+use lambda_http::http::header::{CACHE_CONTROL, HeaderValue, PRAGMA, WWW_AUTHENTICATE};
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
 
+use super::request::has_media_type;
 use super::{Edge, MAX_BODY_BYTES, catch_panic, json_response};
 use crate::ports::StoreError;
 use crate::telemetry::{Event, metrics};
@@ -89,13 +90,7 @@ pub fn form(req: &Request) -> Result<Vec<(String, String)>, OAuthError> {
     if req.method() != Method::POST {
         return Err(invalid("this endpoint takes POST"));
     }
-    let is_form = req
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"));
-    if !is_form {
+    if !has_media_type(req, "application/x-www-form-urlencoded") {
         return Err(invalid("the body must be application/x-www-form-urlencoded"));
     }
     let bytes: &[u8] = match req.body() {

@@ -19,18 +19,21 @@ pub struct JsonRequest {
     pub client_ip: String,
 }
 
+/// Whether `req`'s body is of `media` (parameters such as `charset` aside).
+pub(super) fn has_media_type(req: &Request, media: &str) -> bool {
+    req.headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|given| given.trim().eq_ignore_ascii_case(media))
+}
+
 impl JsonRequest {
     pub fn parse(req: &Request, client_ip: String) -> Result<Self, ApiError> {
         if req.method() != Method::POST {
             return Err(ApiError::MethodNotAllowed);
         }
-        let is_json = req
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"));
-        if !is_json {
+        if !has_media_type(req, "application/json") {
             return Err(ApiError::UnsupportedMediaType);
         }
         let bytes: &[u8] = match req.body() {

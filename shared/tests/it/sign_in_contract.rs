@@ -11,18 +11,6 @@ use shared::domain::write_id::WriteId;
 use shared::ports::{Redemption, SignInStore};
 use time::{Duration, OffsetDateTime};
 
-/// Runs `test` against both stores.
-macro_rules! contract {
-    ($($name:ident),* $(,)?) => {
-        mod memory {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)] async fn $name() { super::$name(shared::adapters::MemoryStore::new()).await; })*
-        }
-        mod dynamodb {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)] async fn $name() { super::$name(shared::testing::dynamo_store().await).await; })*
-        }
-    };
-}
-
 contract!(
     a_flow_is_stored_once_and_read_while_it_is_open,
     a_flow_ends_with_one_code_and_a_retry_of_it,

@@ -16,18 +16,6 @@ use shared::domain::write_id::WriteId;
 use shared::ports::{AttemptError, Release, ReserveError, SendReservation, SendSubjects, Standing, VerificationStore};
 use time::{Duration, OffsetDateTime};
 
-/// Runs `test` against both stores.
-macro_rules! contract {
-    ($($name:ident),* $(,)?) => {
-        mod memory {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)] async fn $name() { super::$name(shared::adapters::MemoryStore::new()).await; })*
-        }
-        mod dynamodb {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)] async fn $name() { super::$name(shared::testing::dynamo_store().await).await; })*
-        }
-    };
-}
-
 contract!(
     a_number_write_requires_the_state_it_read,
     client_caps_count_per_client_and_hour,
