@@ -50,6 +50,7 @@ createServer(async (req, res) => {
       return answer(302, "", { location: to.href, "set-cookie": `sid=${id}; HttpOnly; SameSite=Lax; Path=/` });
     }
     if (url.pathname === "/callback") {
+      sessions.delete(sid); // one callback a sign-in
       if (!session.state) return answer(400, "No sign-in of yours is in progress here.");
       const checks = { pkceCodeVerifier: session.verifier, expectedState: session.state, expectedNonce: session.nonce };
       const claims = (await oidc.authorizationCodeGrant(config, url, { ...checks, idTokenExpected: true })).claims();

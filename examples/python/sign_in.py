@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 from authlib.common.security import generate_token
 from authlib.integrations.requests_client import OAuth2Session
-from authlib.jose import JsonWebKey, jwt
+from authlib.jose import JsonWebKey, JsonWebToken
 from authlib.oidc.core import CodeIDToken
 
 ISSUER = os.environ.get("ISSUER", "http://localhost:3000")
@@ -46,14 +46,14 @@ class App(BaseHTTPRequestHandler):
             SESSIONS[sid] = {"state": state, "nonce": nonce, "verifier": verifier}
             return self.answer(302, "", Location=to, **{"Set-Cookie": f"sid={sid}; HttpOnly; SameSite=Lax; Path=/"})
         if url.path == "/callback":
-            query = parse_qs(url.query)
+            query, session = parse_qs(url.query), SESSIONS.pop(sid, {})  # one callback a sign-in
             ours = "state" in session and query.get("state") == [session["state"]]
             if not ours or query.get("iss") != [META["issuer"]]:
                 return self.answer(400, "No sign-in of yours is in progress here.")
             token = client().fetch_token(META["token_endpoint"], authorization_response=f"{BACK}?{url.query}",
                                          code_verifier=session["verifier"])
             keys = JsonWebKey.import_key_set(requests.get(META["jwks_uri"], timeout=10).json())
-            claims = jwt.decode(token["id_token"], keys, claims_cls=CodeIDToken,
+            claims = JsonWebToken(["ES256"]).decode(token["id_token"], keys, claims_cls=CodeIDToken,
                                 claims_options={"iss": {"value": META["issuer"]}, "aud": {"value": CLIENT_ID}},
                                 claims_params={"nonce": session["nonce"]})
             claims.validate()

@@ -42,7 +42,7 @@ export function useVerification(hosted: Flow | null, signIn: SignInFlow | null =
         ? { clientId: hosted.clientId, redirectUri: hosted.redirectUri, nonce: hosted.nonce }
         : undefined;
     const result = await verifyOtp(requestId, code, within);
-    if (result.ok && result.value.redirectTo) {
+    if (result.ok && signIn && result.value.redirectTo) {
       location.replace(result.value.redirectTo);
     } else if (result.ok && hosted && result.value.token) {
       location.replace(returnUrl(hosted, result.value.token));

@@ -181,8 +181,7 @@ where
         .map(|(_, token)| token.trim());
     let Some(presented) = presented else {
         // RFC 6750 §3.1: no credentials, no error code.
-        let challenge = format!("Bearer realm=\"{realm}\"");
-        return Err(OAuthError::new(401, "invalid_token", "an access token is required").with_challenge(challenge));
+        return Err(OAuthError::unauthenticated(format!("Bearer realm=\"{realm}\"")));
     };
     let Some(grant) = tokens.signer.read_access_token(presented, deps.service.clock().now()) else {
         let challenge = format!("Bearer realm=\"{realm}\", error=\"invalid_token\"");

@@ -123,13 +123,15 @@ impl AuthorizationRequest {
         let redirect_uri = once("redirect_uri").ok_or(no_redirect(NoRedirect::NoRedirectUri))?;
         let client = clients.check(client_id, redirect_uri).map_err(|refusal| no_redirect(refusal.into()))?;
 
+        // A state past the bound is not echoed either: the error goes back without one.
         let state = once("state").filter(|s| !s.is_empty());
+        let echoed = state.filter(|s| s.len() <= MAX_ECHOED_BYTES);
         let refuse = |error, description| {
             AuthorizationError::Redirect(ErrorRedirect {
                 redirect_uri: redirect_uri.to_owned(),
                 error,
                 description,
-                state: state.map(str::to_owned),
+                state: echoed.map(str::to_owned),
             })
         };
         let repeated = params.iter().enumerate().any(|(i, (name, _))| params[..i].iter().any(|(n, _)| n == name));
@@ -190,8 +192,8 @@ impl AuthorizationRequest {
     }
 }
 
-/// The id of a sign-in flow the person is going through: 128 random bits as 32 lowercase hex
-/// digits, held by the page between the authorization request and the verified code.
+/// The id of a sign-in flow the person is going through: a random UUID (122 random bits) as 32
+/// lowercase hex digits, held by the page between the authorization request and the verified code.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct FlowId(String);
 

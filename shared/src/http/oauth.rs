@@ -24,12 +24,21 @@ pub struct OAuthError {
     challenge: Option<String>,
     /// A store call that failed, for the one log line the answer is reported with.
     cause: Option<StoreError>,
+    /// Whether the body names the error: not for a request that brought no credentials at all
+    /// (RFC 6750 §3.1).
+    named: bool,
 }
 
 impl OAuthError {
     pub fn new(status: u16, error: &'static str, description: &'static str) -> Self {
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
-        Self { status, error, description, challenge: None, cause: None }
+        Self { status, error, description, challenge: None, cause: None, named: true }
+    }
+
+    /// 401 for a request that brought no credentials: the challenge alone, no error code
+    /// (RFC 6750 §3.1).
+    pub fn unauthenticated(challenge: String) -> Self {
+        Self { named: false, ..Self::new(401, "invalid_token", "") }.with_challenge(challenge)
     }
 
     /// With `WWW-Authenticate: challenge`.
@@ -42,7 +51,8 @@ impl OAuthError {
         if let Some(e) = &self.cause {
             super::events::StoreFailed(e).emit();
         }
-        let body = json!({"error": self.error, "error_description": self.description});
+        let body =
+            if self.named { json!({"error": self.error, "error_description": self.description}) } else { json!({}) };
         let mut response = json_response(self.status, &body);
         if let Some(challenge) = self.challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
             response.headers_mut().insert(WWW_AUTHENTICATE, challenge);

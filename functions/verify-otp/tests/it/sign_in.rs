@@ -215,8 +215,8 @@ async fn an_expired_sign_in_spends_no_attempt_and_says_so() {
 #[tokio::test]
 async fn userinfo_needs_a_valid_access_token() {
     let h = harness().await;
-    let (status, _, headers) = call(&h, "GET", "/oauth/userinfo", None, &[]).await;
-    assert_eq!(status, 401);
+    let (status, body, headers) = call(&h, "GET", "/oauth/userinfo", None, &[]).await;
+    assert_eq!((status, body), (401, json!({})), "no credentials: no error code (RFC 6750 §3.1)");
     assert_eq!(headers["www-authenticate"], format!("Bearer realm=\"{ISSUER}\""));
     let (status, _, headers) = call(&h, "GET", "/oauth/userinfo", None, &[("authorization", "Bearer a.b.c")]).await;
     assert_eq!(status, 401);

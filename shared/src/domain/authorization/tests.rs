@@ -109,6 +109,8 @@ fn every_other_error_goes_back_to_the_client_with_its_state() {
     assert_eq!(redirected(&with(&[("request_uri", Some("https://x"))])), ("request_uri_not_supported", state.clone()));
     assert_eq!(redirected(&with(&[("nonce", Some(&"n".repeat(257)))])), ("invalid_request", state.clone()));
     assert!(parse(&with(&[("nonce", Some(&"n".repeat(256)))])).is_ok());
+    let long = "s".repeat(257);
+    assert_eq!(redirected(&with(&[("state", Some(&long))])), ("invalid_request", None), "not echoed");
     // Without a state, or with two, none is echoed.
     assert_eq!(redirected(&with(&[("state", None)])), ("invalid_request", None));
     let mut two_states = good();
