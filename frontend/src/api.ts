@@ -114,15 +114,18 @@ export interface CodeRequest {
   locale?: string;
   /** The bot check's token, when it is on. */
   turnstileToken?: string;
+  /** In a sign-in: the flow the code is for (only it can end with the code). */
+  flowId?: string;
 }
 
 /** Asks for a code to `phoneNumber`. */
-export const requestOtp = (phoneNumber: string, { channel, locale, turnstileToken }: CodeRequest = {}) =>
+export const requestOtp = (phoneNumber: string, { channel, locale, turnstileToken, flowId }: CodeRequest = {}) =>
   post<CodeSent>("/request-otp", {
     phoneNumber,
     ...(channel === "voice" ? { channel } : {}),
     ...(locale ? { locale } : {}),
     ...(turnstileToken === undefined ? {} : { turnstileToken }),
+    ...(flowId ? { flowId } : {}),
   });
 
 /** Who a token is for, in the hosted flow: the client, where it takes the person back, its nonce. */

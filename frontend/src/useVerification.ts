@@ -28,7 +28,12 @@ export function useVerification(hosted: Flow | null, signIn: SignInFlow | null =
       dispatch({ type: "failed", error: { code, error: "" }, at: Date.now() });
       return;
     }
-    const result = await requestOtp(phoneNumber, { channel, locale: codeLocale(i18n), turnstileToken: token });
+    const result = await requestOtp(phoneNumber, {
+      channel,
+      locale: codeLocale(i18n),
+      turnstileToken: token,
+      flowId: signIn?.flowId,
+    });
     dispatch(
       result.ok ? { type: "sent", sent: result.value } : { type: "failed", error: result.error, at: Date.now() },
     );

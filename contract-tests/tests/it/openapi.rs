@@ -291,7 +291,8 @@ async fn sign_in() -> Vec<Seen> {
     let opened = answer_verify(&h.deps, AUTHORIZE, json_to(AUTHORIZE, &json!({"query": query}))).await;
     let flow = opened.body["flowId"].as_str().unwrap().to_owned();
     all.push(opened);
-    let sent = request(&h, "+14155552671").await;
+    let in_flow = json!({"phoneNumber": "+14155552671", "flowId": flow});
+    let sent = answer_request(&h.deps, post(REQUEST_EVENT, &in_flow)).await;
     let id = sent.body["requestId"].as_str().unwrap().to_owned();
     let code = h.last_code("+14155552671").unwrap();
     let verified =

@@ -1,4 +1,4 @@
-//! `POST /api/request-otp {"phoneNumber", "channel"?, "locale"?, "turnstileToken"?}`: sends a
+//! `POST /api/request-otp {"phoneNumber", "channel"?, "locale"?, "turnstileToken"?, "flowId"?}`: sends a
 //! code by SMS to a valid, SMS-capable number, or by a call where the person asks for one or the
 //! number is a landline the operator allows, once the bot check (when one is configured) has
 //! passed.
@@ -7,6 +7,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 use shared::clock::Clock;
+use shared::domain::authorization::FlowId;
 use shared::domain::channel::{Channel, Delivery};
 use shared::domain::locale::Locale;
 use shared::domain::phone::PhoneNumber;
@@ -39,11 +40,18 @@ where
     };
     // The language of the code: a tag Vonage has no template for is left to Vonage, never refused.
     let locale = input.optional_string("locale")?.and_then(Locale::from_tag);
+    // In a sign-in: the flow the code is for, the only one it can end.
+    let flow = match input.optional_string("flowId")? {
+        None => None,
+        Some(id) => Some(
+            FlowId::parse(id).ok_or_else(|| ApiError::invalid_request("flowId is not a sign-in of this service."))?,
+        ),
+    };
     if let Some(bot_check) = &deps.bot_check {
         let token = input.optional_string("turnstileToken")?;
         bot_check.verify(token, &input.client_ip).await?;
     }
-    let sent = deps.service.request_code_by(phone, &input.client_ip, Delivery { channel, locale }).await?;
+    let sent = deps.service.request_code_within(phone, &input.client_ip, Delivery { channel, locale }, flow).await?;
     Ok(json_response(
         StatusCode::OK,
         &json!({

@@ -18,6 +18,7 @@ use shared::domain::request_id::RequestId;
 use shared::http::{ApiError, Failure, JsonRequest, json_response, rfc3339, serve_json, serve_oauth};
 use shared::ports::{SignInStore, VerificationProvider, VerificationStore};
 use shared::runtime::bootstrap::HandlerDeps;
+use shared::service::SignInEnd;
 
 /// Where the key set is published.
 pub const JWKS_PATH: &str = "/.well-known/jwks.json";
@@ -79,8 +80,13 @@ where
     });
     match (&deps.tokens, flow) {
         (Some(tokens), Some(flow)) => {
-            let Some((code, flow)) = deps.service.finish_sign_in(&flow, &verified).await? else {
-                return Err(ApiError::SignInExpired.into());
+            let (code, flow) = match deps.service.finish_sign_in(&flow, &verified).await? {
+                SignInEnd::Ended(code, flow) => (code, flow),
+                SignInEnd::Over => return Err(ApiError::SignInExpired.into()),
+                SignInEnd::NotThisFlow => {
+                    let why = "This code was not asked for in this sign-in: ask for a new one here.";
+                    return Err(ApiError::invalid_request(why).into());
+                }
             };
             answer["redirectTo"] = flow.return_address(&code, tokens.signer.issuer()).into();
         }

@@ -3,6 +3,7 @@
 
 use time::OffsetDateTime;
 
+use crate::domain::authorization::FlowId;
 use crate::domain::channel::Channel;
 use crate::domain::request_id::RequestId;
 use crate::domain::subject_key::SubjectKey;
@@ -66,6 +67,8 @@ pub struct Verification {
     /// What the send was counted against, to credit when the code is entered (none on records
     /// written before sends were tallied).
     pub tally: Option<Tally>,
+    /// The sign-in the code was asked for in: only that sign-in may end with it.
+    pub flow: Option<FlowId>,
 }
 
 /// Records outlive their code by this much, so that a late check hears "expired" or "already

@@ -4,6 +4,7 @@
 use time::OffsetDateTime;
 
 use crate::clock::Clock;
+use crate::domain::authorization::FlowId;
 use crate::domain::channel::Channel;
 use crate::domain::otp_code::OtpCode;
 use crate::domain::request_id::RequestId;
@@ -19,6 +20,8 @@ pub struct Verified {
     pub phone_e164: String,
     pub verified_at: OffsetDateTime,
     pub channel: Channel,
+    /// The sign-in the code was asked for in, if any.
+    pub flow: Option<FlowId>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -108,6 +111,7 @@ where
                         phone_e164: verification.phone_e164,
                         verified_at: now,
                         channel: verification.channel,
+                        flow: verification.flow,
                     })
                 } else {
                     Err(self.settled_refusal(request_id, now).await)

@@ -4,6 +4,7 @@
 use time::OffsetDateTime;
 
 use crate::clock::Clock;
+use crate::domain::authorization::FlowId;
 use crate::domain::channel::{Channel, Delivery, workflow};
 use crate::domain::limits::{ClientCap, NumberState, day_number, end_of_day};
 use crate::domain::phone::PhoneNumber;
@@ -67,6 +68,18 @@ where
         client_ip: &str,
         how: Delivery,
     ) -> Result<CodeSent, RequestCodeError> {
+        self.request_code_within(phone, client_ip, how, None).await
+    }
+
+    /// The same, for the sign-in `flow` when there is one: only that sign-in may end with the
+    /// code ([`Self::finish_sign_in`]).
+    pub async fn request_code_within(
+        &self,
+        phone: PhoneNumber,
+        client_ip: &str,
+        how: Delivery,
+        flow: Option<FlowId>,
+    ) -> Result<CodeSent, RequestCodeError> {
         let now = self.clock.now();
         let channel = if phone.is_landline() { Channel::Voice } else { how.channel };
         if channel == Channel::Voice && !self.policy.voice.allowed() {
@@ -99,6 +112,7 @@ where
             max_attempts: self.policy.max_attempts,
             status: VerificationStatus::Pending,
             tally: Some(carried.clone().unwrap_or_else(|| reservation.subjects.tally.clone())),
+            flow,
         };
         self.store.create(&verification).await?;
         let priced = carried.is_none().then_some(reservation.price);

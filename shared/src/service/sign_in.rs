@@ -38,6 +38,18 @@ pub enum RedeemError {
     Store(#[from] StoreError),
 }
 
+/// How a verified code ends a sign-in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignInEnd {
+    /// With this code, for this flow.
+    Ended(AuthorizationCode, SignInFlow),
+    /// The flow is gone, over, or ended already.
+    Over,
+    /// The code was asked for outside this flow (in another, or in none): a code from elsewhere
+    /// never ends a sign-in.
+    NotThisFlow,
+}
+
 /// A redeemed code: what it stood for, and the `sub` its client knows the number by.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedIn {
@@ -68,15 +80,14 @@ where
         self.store.flow(id, self.clock.now()).await
     }
 
-    /// Ends flow `id` with a code for the number `verified` (what [`Self::check_code`] answered):
-    /// the code and the flow it ends, or `None` where the flow is gone, over or ended already.
-    pub async fn finish_sign_in(
-        &self,
-        id: &FlowId,
-        verified: &Verified,
-    ) -> Result<Option<(AuthorizationCode, SignInFlow)>, StoreError> {
+    /// Ends flow `id` with a code for the number `verified` (what [`Self::check_code`] answered),
+    /// if the code was asked for in that flow.
+    pub async fn finish_sign_in(&self, id: &FlowId, verified: &Verified) -> Result<SignInEnd, StoreError> {
+        if verified.flow.as_ref() != Some(id) {
+            return Ok(SignInEnd::NotThisFlow);
+        }
         let now = self.clock.now();
-        let Some(flow) = self.store.flow(id, now).await? else { return Ok(None) };
+        let Some(flow) = self.store.flow(id, now).await? else { return Ok(SignInEnd::Over) };
         let request = &flow.request;
         let grant = CodeGrant {
             client_id: request.client_id.clone(),
@@ -90,7 +101,11 @@ where
             expires_at: now + CODE_LIFETIME,
         };
         let code = AuthorizationCode::generate();
-        Ok(self.store.issue_code(id, &code, &grant, now).await?.then_some((code, flow)))
+        if self.store.issue_code(id, &code, &grant, now).await? {
+            Ok(SignInEnd::Ended(code, flow))
+        } else {
+            Ok(SignInEnd::Over)
+        }
     }
 
     /// Redeems the code of `request` (its client authenticated already): once, by its client,

@@ -383,7 +383,7 @@ async fn a_right_code_verifies_once() {
     let verified = svc.check_code(&sent.request_id, &code("123456")).await.unwrap();
     assert_eq!(
         verified,
-        Verified { phone_e164: "+14155552671".into(), verified_at: clock.now(), channel: Channel::Sms }
+        Verified { phone_e164: "+14155552671".into(), verified_at: clock.now(), channel: Channel::Sms, flow: None }
     );
     let again = svc.check_code(&sent.request_id, &code("123456")).await.unwrap_err();
     assert!(matches!(again, CheckCodeError::Denied(AttemptDenied::AlreadyVerified)), "{again:?}");
@@ -526,10 +526,21 @@ mod sign_in {
         }
     }
 
-    /// A number verified in the flow, as verify-otp does it.
-    async fn verified(svc: &VerificationService<Scripted, MemoryStore, ManualClock>) -> Verified {
-        let sent = svc.request_code(phone("+14155552671"), IP).await.unwrap();
+    /// A number verified with a code asked for in `flow`, as request-otp and verify-otp do it.
+    async fn verified(
+        svc: &VerificationService<Scripted, MemoryStore, ManualClock>,
+        flow: Option<&FlowId>,
+    ) -> Verified {
+        let how = Delivery::default();
+        let sent = svc.request_code_within(phone("+14155552671"), IP, how, flow.cloned()).await.unwrap();
         svc.check_code(&sent.request_id, &code("123456")).await.unwrap()
+    }
+
+    fn ended(end: SignInEnd) -> (AuthorizationCode, crate::domain::authorization::SignInFlow) {
+        match end {
+            SignInEnd::Ended(code, flow) => (code, flow),
+            other => panic!("expected a code, got {other:?}"),
+        }
     }
 
     #[tokio::test]
@@ -538,11 +549,11 @@ mod sign_in {
         let flow = svc.authorize(&params("shop"), &clients()).await.unwrap();
         assert_eq!(flow.expires_at, clock.now() + FLOW_LIFETIME);
         assert_eq!(svc.flow(&flow.id).await.unwrap(), Some(flow.clone()));
-        let verified = verified(&svc).await;
-        let (code, ended) = svc.finish_sign_in(&flow.id, &verified).await.unwrap().unwrap();
-        assert_eq!(ended, flow);
+        let verified = verified(&svc, Some(&flow.id)).await;
+        let (code, ended_flow) = ended(svc.finish_sign_in(&flow.id, &verified).await.unwrap());
+        assert_eq!(ended_flow, flow);
         assert_eq!(svc.flow(&flow.id).await.unwrap(), None, "ended");
-        assert_eq!(svc.finish_sign_in(&flow.id, &verified).await.unwrap(), None, "one code a flow");
+        assert_eq!(svc.finish_sign_in(&flow.id, &verified).await.unwrap(), SignInEnd::Over, "one code a flow");
 
         let signed_in = svc.redeem(&redemption(&code)).await.unwrap();
         assert_eq!(signed_in.grant.phone_e164, "+14155552671");
@@ -559,8 +570,25 @@ mod sign_in {
         let err = svc.authorize(&params("evil"), &clients()).await.unwrap_err();
         let unknown = AuthorizationError::NoRedirect(NoRedirect::Client(ClientRefusal::UnknownClient));
         assert!(matches!(err, SignInError::Refused(ref e) if *e == unknown), "{err:?}");
-        let verified = verified(&svc).await;
-        assert_eq!(svc.finish_sign_in(&FlowId::generate(), &verified).await.unwrap(), None);
+        let verified = verified(&svc, None).await;
+        assert_eq!(svc.finish_sign_in(&FlowId::generate(), &verified).await.unwrap(), SignInEnd::NotThisFlow);
+    }
+
+    /// A code asked for outside a sign-in (in another, or in none) never ends it: whoever learnt
+    /// a flow's id cannot end it with a number of their own.
+    #[tokio::test]
+    async fn only_a_code_asked_for_in_the_sign_in_ends_it() {
+        let (svc, clock) = service(policy());
+        let (flow, other) = (
+            svc.authorize(&params("shop"), &clients()).await.unwrap(),
+            svc.authorize(&params("shop"), &clients()).await.unwrap(),
+        );
+        let outside = verified(&svc, None).await;
+        assert_eq!(svc.finish_sign_in(&flow.id, &outside).await.unwrap(), SignInEnd::NotThisFlow);
+        clock.advance(Duration::seconds(60));
+        let elsewhere = verified(&svc, Some(&other.id)).await;
+        assert_eq!(svc.finish_sign_in(&flow.id, &elsewhere).await.unwrap(), SignInEnd::NotThisFlow);
+        assert!(svc.flow(&flow.id).await.unwrap().is_some(), "still open for its own code");
     }
 
     #[tokio::test]
@@ -568,11 +596,13 @@ mod sign_in {
         let (svc, clock) = service(policy());
         let late = svc.authorize(&params("shop"), &clients()).await.unwrap();
         clock.advance(FLOW_LIFETIME);
-        let verified = verified(&svc).await;
-        assert_eq!(svc.finish_sign_in(&late.id, &verified).await.unwrap(), None, "the flow is over");
+        let verified_late = verified(&svc, Some(&late.id)).await;
+        assert_eq!(svc.finish_sign_in(&late.id, &verified_late).await.unwrap(), SignInEnd::Over, "the flow is over");
 
         let flow = svc.authorize(&params("shop"), &clients()).await.unwrap();
-        let (code, _) = svc.finish_sign_in(&flow.id, &verified).await.unwrap().unwrap();
+        clock.advance(Duration::seconds(60));
+        let verified = verified(&svc, Some(&flow.id)).await;
+        let (code, _) = ended(svc.finish_sign_in(&flow.id, &verified).await.unwrap());
         clock.advance(CODE_LIFETIME);
         assert!(matches!(svc.redeem(&redemption(&code)).await, Err(RedeemError::Refused(_))), "the code is late");
     }

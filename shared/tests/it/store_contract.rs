@@ -281,6 +281,8 @@ fn verification(now: OffsetDateTime) -> Verification {
         max_attempts: 3,
         status: VerificationStatus::Pending,
         tally: None,
+        // Read back whole, sign-in included.
+        flow: Some(shared::domain::authorization::FlowId::generate()),
     }
 }
 
@@ -534,7 +536,8 @@ async fn a_record_written_before_numbers_were_sealed_still_reads() {
     let store = shared::testing::dynamo_store().await;
     let now = ManualClock::new().now();
     // Nor a channel: such records went by SMS.
-    let v = Verification { channel: shared::domain::channel::Channel::Sms, ..verification(now) };
+    // Written before sign-ins, too: no flow.
+    let v = Verification { channel: shared::domain::channel::Channel::Sms, flow: None, ..verification(now) };
     let n = |t: OffsetDateTime| AttributeValue::N(t.unix_timestamp().to_string());
     let s = |v: &str| AttributeValue::S(v.to_owned());
     store

@@ -7,6 +7,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use lambda_http::http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use serde_json::{Value, json};
+use shared::domain::authorization::FlowId;
+use shared::domain::channel::Delivery;
 use shared::domain::phone::{CountryAllowList, PhoneNumber};
 use shared::ports::VerificationStore;
 use shared::testing::{Harness, event, json_body};
@@ -71,14 +73,20 @@ fn query(client: &str, redirect: &str) -> String {
 async fn signed_in_to(h: &Harness, client: &str, redirect: &str, number: &str) -> String {
     let (status, opened) = post_json(h, "/api/authorize", &json!({"query": query(client, redirect)})).await;
     assert_eq!(status, 200, "{opened}");
-    let phone = PhoneNumber::parse(number, &CountryAllowList::default()).unwrap();
-    let sent = h.deps.service.request_code(phone, "198.51.100.7").await.unwrap();
+    let sent = request_in(h, number, &opened["flowId"]).await;
     let code = h.last_code(number).unwrap();
     let body = json!({"requestId": sent.request_id.as_str(), "code": code, "flowId": opened["flowId"]});
     let (status, verified) = post_json(h, "/api/verify-otp", &body).await;
     assert_eq!(status, 200, "{verified}");
     assert!(verified.get("token").is_none(), "no token in a sign-in's answer");
     verified["redirectTo"].as_str().unwrap().to_owned()
+}
+
+/// A code sent to `number` for the sign-in `flow` (a flow id as /api/authorize answered it).
+async fn request_in(h: &Harness, number: &str, flow: &Value) -> shared::service::CodeSent {
+    let phone = PhoneNumber::parse(number, &CountryAllowList::default()).unwrap();
+    let flow = flow.as_str().and_then(FlowId::parse);
+    h.deps.service.request_code_within(phone, "198.51.100.7", Delivery::default(), flow).await.unwrap()
 }
 
 fn param(address: &str, name: &str) -> Option<String> {
@@ -201,8 +209,7 @@ async fn an_expired_sign_in_spends_no_attempt_and_says_so() {
     let h = harness().await;
     let (_, opened) =
         post_json(&h, "/api/authorize", &json!({"query": query("shop", "https://shop.example/cb")})).await;
-    let phone = PhoneNumber::parse("+14155552671", &CountryAllowList::default()).unwrap();
-    let sent = h.deps.service.request_code(phone, "198.51.100.7").await.unwrap();
+    let sent = request_in(&h, "+14155552671", &opened["flowId"]).await;
     let code = h.last_code("+14155552671").unwrap();
     h.clock.advance(shared::service::FLOW_LIFETIME);
     let body = json!({"requestId": sent.request_id.as_str(), "code": code, "flowId": opened["flowId"]});
@@ -210,6 +217,23 @@ async fn an_expired_sign_in_spends_no_attempt_and_says_so() {
     assert_eq!((status, answer["code"].as_str()), (410, Some("sign_in_expired")));
     let stored = h.deps.service.store().inner.get(&sent.request_id, shared::clock::Clock::now(&h.clock)).await;
     assert_eq!(stored.unwrap().map(|v| v.attempts), Some(0), "no attempt spent");
+}
+
+/// Whoever learnt a flow's id cannot end it with a code of their own: only a code asked for in
+/// that sign-in ends it.
+#[tokio::test]
+async fn a_code_asked_for_outside_the_sign_in_does_not_end_it() {
+    let h = harness().await;
+    let authorize = json!({"query": query("shop", "https://shop.example/cb")});
+    let (_, opened) = post_json(&h, "/api/authorize", &authorize).await;
+    let outside = request_in(&h, "+14155552671", &Value::Null).await;
+    let code = h.last_code("+14155552671").unwrap();
+    let body = json!({"requestId": outside.request_id.as_str(), "code": code, "flowId": opened["flowId"]});
+    let (status, answer) = post_json(&h, "/api/verify-otp", &body).await;
+    assert_eq!((status, answer["code"].as_str()), (400, Some("invalid_request")), "{answer}");
+    assert!(answer.get("redirectTo").is_none());
+    let flow = FlowId::parse(opened["flowId"].as_str().unwrap()).unwrap();
+    assert!(h.deps.service.flow(&flow).await.unwrap().is_some(), "still open for its own code");
 }
 
 #[tokio::test]

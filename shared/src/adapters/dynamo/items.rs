@@ -29,6 +29,9 @@ impl DynamoStore {
         if let Some(at) = verified_at {
             item.insert("verified_at".to_owned(), epoch(at));
         }
+        if let Some(flow) = &v.flow {
+            item.insert(FLOW.to_owned(), text_value(flow.as_str()));
+        }
         if let Some(tally) = &v.tally {
             let tally = HashMap::from([
                 ("number".to_owned(), text_value(tally.number.as_str())),
@@ -85,6 +88,10 @@ impl DynamoStore {
             max_attempts: number("max_attempts")?,
             status,
             tally,
+            flow: match item.get(FLOW) {
+                None => None,
+                Some(_) => Some(FlowId::parse(&text(FLOW)?).ok_or_else(|| bad(FLOW))?),
+            },
         })
     }
 }

@@ -26,6 +26,8 @@ pub(super) const TALLY: &str = "tally";
 pub(super) const TRIES: &str = "tries";
 /// A number's last verification (see [`NumberState::last_request`]).
 pub(super) const LAST_REQUEST: &str = "last";
+/// The sign-in a verification's code was asked for in.
+pub(super) const FLOW: &str = "flow";
 /// The attempt that moved a verification out of `pending`.
 pub(super) const SETTLED_BY: &str = "settled_by";
 
