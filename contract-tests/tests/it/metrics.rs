@@ -74,12 +74,59 @@ async fn every_outcome() {
     h.sim.simulator.add_fault(Fault { delay_ms: 2500, ..Fault::default() });
     assert_eq!(json_of(request("+14155550102").await)["code"], "provider_timeout");
 
+    sign_in_and_a_refused_token(&overrides).await;
+
     let sim = vonage_sim::Simulator::spawn(SimConfig::default()).await.unwrap();
     let config = config(&sim.base_url(), &[]);
     let provider = VonageClient::new(config.vonage.clone()).unwrap();
     let deps = HandlerDeps::new(config, provider, FailingStore { throttled: true }, ManualClock::new());
     let failed = request_otp::handle(&deps, post(REQUEST_EVENT, &json!({"phoneNumber": "+14155552671"}))).await;
     assert_eq!(json_of(failed)["code"], "service_unavailable");
+}
+
+/// A person signed in through the provider (a sign-in), and the same code redeemed again (a token
+/// refusal).
+async fn sign_in_and_a_refused_token(overrides: &[(&str, &str)]) {
+    let key = shared::adapters::token_signer::TokenSigner::generate_pem();
+    let clients = r#"[{"clientId": "shop", "name": "Shop", "redirectUris": ["https://shop.example/cb"]}]"#;
+    let mut settings = overrides.to_vec();
+    settings.extend([
+        ("TOKEN_ISSUER", "https://verify.example.com"),
+        ("TOKEN_SIGNING_KEYS", key.as_str()),
+        ("RELYING_PARTIES", clients),
+    ]);
+    let h = Harness::with(&settings, SimConfig::default()).await;
+    let at = |path: &str, mut req: lambda_http::Request| {
+        *req.uri_mut() = format!("https://verify.example.com{path}").parse().unwrap();
+        req
+    };
+    // RFC 7636 Appendix B's pair.
+    let (verifier, challenge) =
+        ("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+    let query = format!(
+        "response_type=code&client_id=shop&redirect_uri=https%3A%2F%2Fshop.example%2Fcb&scope=openid&state=s\
+         &nonce=n&code_challenge={challenge}&code_challenge_method=S256"
+    );
+    let opened =
+        json_of(verify_otp::handle(&h.deps, at("/api/authorize", post(VERIFY_EVENT, &json!({"query": query})))).await);
+    let flow = &opened["flowId"];
+    let sent = json_of(
+        request_otp::handle(&h.deps, post(REQUEST_EVENT, &json!({"phoneNumber": "+447400123458", "flowId": flow})))
+            .await,
+    );
+    let code = h.last_code("+447400123458").unwrap();
+    let body = json!({"requestId": sent["requestId"], "code": code, "flowId": flow});
+    let back = json_of(verify_otp::handle(&h.deps, post(VERIFY_EVENT, &body)).await);
+    let back = back["redirectTo"].as_str().unwrap();
+    let auth_code = back.split("code=").nth(1).unwrap().split('&').next().unwrap();
+    let form = format!(
+        "grant_type=authorization_code&code={auth_code}&redirect_uri=https%3A%2F%2Fshop.example%2Fcb\
+         &client_id=shop&code_verifier={verifier}"
+    );
+    for expected in [200, 400] {
+        let req = event(VERIFY_EVENT, "POST", Some("application/x-www-form-urlencoded"), Some(&form));
+        assert_eq!(verify_otp::handle(&h.deps, at("/oauth/token", req)).await.status().as_u16(), expected);
+    }
 }
 
 fn post(template: &str, body: &Value) -> lambda_http::Request {

@@ -119,8 +119,18 @@ where
     Ok(Some(id))
 }
 
-/// `POST /oauth/token`: a code redeemed by its client for an ID token and an access token.
+/// `POST /oauth/token`: a code redeemed by its client for an ID token and an access token; a
+/// refusal is counted by its error.
 pub async fn token<P, S, C>(deps: &HandlerDeps<P, S, C>, req: Request) -> Result<Response<Body>, OAuthError>
+where
+    P: VerificationProvider,
+    S: VerificationStore + SignInStore,
+    C: Clock,
+{
+    redeem(deps, req).await.map_err(OAuthError::at_token_endpoint)
+}
+
+async fn redeem<P, S, C>(deps: &HandlerDeps<P, S, C>, req: Request) -> Result<Response<Body>, OAuthError>
 where
     P: VerificationProvider,
     S: VerificationStore + SignInStore,

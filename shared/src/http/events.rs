@@ -1,7 +1,7 @@
 //! What the HTTP edge tells the operator: the one log line and metric of a failed dependency,
 //! written when the answer goes out (see [`super::Failure`]).
 
-use tracing::{error, warn};
+use tracing::{error, info, warn};
 
 use crate::adapters::turnstile::BotCheckError;
 use crate::domain::rule::Rule;
@@ -27,6 +27,19 @@ impl Event for StoreFailed<'_> {
     fn emit(self) {
         metrics::record(Metric::StoreErrors, 1.0);
         error!(error = %error_chain(self.0), "store call failed");
+    }
+}
+
+/// The token endpoint refused a request (its client's authentication, its code, its form).
+pub(super) struct TokenRefused {
+    pub error: &'static str,
+    pub description: &'static str,
+}
+
+impl Event for TokenRefused {
+    fn emit(self) {
+        metrics::token_refused(self.error);
+        info!(error = self.error, why = self.description, "token request refused");
     }
 }
 

@@ -27,12 +27,20 @@ pub struct OAuthError {
     /// Whether the body names the error: not for a request that brought no credentials at all
     /// (RFC 6750 §3.1).
     named: bool,
+    /// A refusal of the token endpoint: logged and counted by its error.
+    at_token_endpoint: bool,
 }
 
 impl OAuthError {
     pub fn new(status: u16, error: &'static str, description: &'static str) -> Self {
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
-        Self { status, error, description, challenge: None, cause: None, named: true }
+        Self { status, error, description, challenge: None, cause: None, named: true, at_token_endpoint: false }
+    }
+
+    /// The same, as the token endpoint's refusal (`TokenRefusals`, by error).
+    #[must_use]
+    pub fn at_token_endpoint(self) -> Self {
+        Self { at_token_endpoint: true, ..self }
     }
 
     /// 401 for a request that brought no credentials: the challenge alone, no error code
@@ -50,6 +58,9 @@ impl OAuthError {
     fn into_response(self) -> Response<Body> {
         if let Some(e) = &self.cause {
             super::events::StoreFailed(e).emit();
+        }
+        if self.at_token_endpoint {
+            super::events::TokenRefused { error: self.error, description: self.description }.emit();
         }
         let body =
             if self.named { json!({"error": self.error, "error_description": self.description}) } else { json!({}) };

@@ -116,6 +116,18 @@ impl Event for CheckLeftOpen<'_> {
     }
 }
 
+/// A person signed in to an application: its code redeemed.
+pub(super) struct SignedIn<'a> {
+    pub client_id: &'a str,
+}
+
+impl Event for SignedIn<'_> {
+    fn emit(self) {
+        info!(client = self.client_id, "signed in");
+        metrics::signed_in(self.client_id);
+    }
+}
+
 /// A store call whose failure the request survives (a give-back, a read for the counts): the
 /// answer stands, and the store's TTLs or the next write make up for it.
 pub(super) struct StoreStepFailed<'a> {

@@ -15,7 +15,8 @@ use crate::domain::token_request::{TokenError, TokenErrorCode, TokenRequest};
 use crate::domain::write_id::WriteId;
 use crate::ports::{Redemption, SignInStore, StoreError, VerificationProvider, VerificationStore};
 
-use super::{VerificationService, Verified};
+use super::{VerificationService, Verified, events};
+use crate::telemetry::Event;
 
 /// How long a person has, from an application's request, to verify their number.
 pub const FLOW_LIFETIME: Duration = Duration::minutes(10);
@@ -129,6 +130,7 @@ where
         let phone = PhoneNumber::parse(&grant.phone_e164, &CountryAllowList::default())
             .map_err(|_| StoreError::Failed("a code's number does not read back as a number".into()))?;
         let subject = self.hasher.pairwise(&phone, &grant.client_id);
+        events::SignedIn { client_id: &grant.client_id }.emit();
         Ok(SignedIn { grant, subject })
     }
 }

@@ -4,8 +4,9 @@
 //!
 //! What a request measured is collected while [`scope`] runs it ([`record`] from anywhere below:
 //! the service, the HTTP edge) and written once when it ends. Every metric has a fixed set of
-//! dimensions ([`Metric::dimension`]): the country (ISO 3166-1 alpha-2) or the rule that refused a
-//! send, and always the total beside it, so a dashboard and an alarm read totals without a
+//! dimensions ([`Metric::dimension`]): the country (ISO 3166-1 alpha-2), the rule that refused a
+//! send, the application a person signed in to, or a token refusal's error, and always the total
+//! beside it, so a dashboard and an alarm read totals without a
 //! search. Never a number, an address or an id: a bounded set of series.
 //!
 //! A hand-written emitter, not a crate: `metrics_cloudwatch_embedded` writes one dimension set a
@@ -46,6 +47,10 @@ pub enum Metric {
     ProviderTimeouts,
     /// A store call that failed or did not answer.
     StoreErrors,
+    /// A person signed in to an application (its code redeemed); by the application's client id.
+    SignIns,
+    /// The token endpoint refused a request; by its OAuth error.
+    TokenRefusals,
 }
 
 /// What a metric is broken down by, beside its total.
@@ -59,10 +64,14 @@ pub enum Dimension {
     CountryOnly,
     /// `Rule`, and the total.
     Rule,
+    /// `Client` (a registered client id: a bounded set), and the total.
+    Client,
+    /// `Error` (an OAuth error code), and the total.
+    Error,
 }
 
 impl Metric {
-    pub const ALL: [Metric; 10] = [
+    pub const ALL: [Metric; 12] = [
         Metric::CodesSent,
         Metric::CodesCalled,
         Metric::CodesVerified,
@@ -73,6 +82,8 @@ impl Metric {
         Metric::ProviderErrors,
         Metric::ProviderTimeouts,
         Metric::StoreErrors,
+        Metric::SignIns,
+        Metric::TokenRefusals,
     ];
 
     pub fn name(self) -> &'static str {
@@ -87,6 +98,8 @@ impl Metric {
             Metric::ProviderErrors => "ProviderErrors",
             Metric::ProviderTimeouts => "ProviderTimeouts",
             Metric::StoreErrors => "StoreErrors",
+            Metric::SignIns => "SignIns",
+            Metric::TokenRefusals => "TokenRefusals",
         }
     }
 
@@ -97,6 +110,8 @@ impl Metric {
             }
             Metric::UnverifiedCodes => Dimension::CountryOnly,
             Metric::CodesRefused => Dimension::Rule,
+            Metric::SignIns => Dimension::Client,
+            Metric::TokenRefusals => Dimension::Error,
             Metric::CodesCalled | Metric::ProviderErrors | Metric::ProviderTimeouts | Metric::StoreErrors => {
                 Dimension::None
             }
@@ -116,6 +131,8 @@ impl Metric {
 struct Measures {
     country: Option<String>,
     rule: Option<&'static str>,
+    client: Option<String>,
+    error: Option<&'static str>,
     values: BTreeMap<Metric, f64>,
 }
 
@@ -140,6 +157,24 @@ pub fn refused(rule: &'static str) {
         let mut m = m.borrow_mut();
         m.rule = Some(rule);
         *m.values.entry(Metric::CodesRefused).or_default() += 1.0;
+    });
+}
+
+/// A person signed in to the application `client_id` (a registered client: a bounded set).
+pub fn signed_in(client_id: &str) {
+    let _ = MEASURES.try_with(|m| {
+        let mut m = m.borrow_mut();
+        m.client = Some(client_id.to_owned());
+        *m.values.entry(Metric::SignIns).or_default() += 1.0;
+    });
+}
+
+/// The token endpoint refused a request with the OAuth `error` (a fixed code).
+pub fn token_refused(error: &'static str) {
+    let _ = MEASURES.try_with(|m| {
+        let mut m = m.borrow_mut();
+        m.error = Some(error);
+        *m.values.entry(Metric::TokenRefusals).or_default() += 1.0;
     });
 }
 
@@ -215,12 +250,19 @@ fn emf_line(measures: &Measures, timestamp: u64) -> Option<String> {
         }
         None => add(vec![vec![]], of(Dimension::Country)),
     }
-    match measures.rule {
-        Some(rule) => {
-            document.insert("Rule".into(), rule.into());
-            add(vec![vec!["Rule"], vec![]], of(Dimension::Rule));
+    let by_name: [(&str, Option<&str>, Dimension); 3] = [
+        ("Rule", measures.rule, Dimension::Rule),
+        ("Client", measures.client.as_deref(), Dimension::Client),
+        ("Error", measures.error, Dimension::Error),
+    ];
+    for (name, value, dimension) in by_name {
+        match value {
+            Some(value) => {
+                document.insert(name.into(), value.into());
+                add(vec![vec![name], vec![]], of(dimension));
+            }
+            None => add(vec![vec![]], of(dimension)),
         }
-        None => add(vec![vec![]], of(Dimension::Rule)),
     }
     for (metric, value) in &measures.values {
         if metric.dimension() == Dimension::CountryOnly && measures.country.is_none() {
