@@ -5,7 +5,8 @@
 //   ISSUER=http://localhost:3000 CLIENT_ID=node-app [CLIENT_SECRET=…] node sign-in.mjs 5001
 //
 // registered with the service as {"clientId": "node-app", "name": "…", "redirectUris":
-// ["http://localhost:5001/callback"], "clientSecret": "…" (for a confidential client)}.
+// ["http://localhost:5001/callback"]} and, for a confidential client, its secret in
+// RELYING_PARTY_SECRETS ({"node-app": "…"}).
 
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";

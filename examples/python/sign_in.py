@@ -5,7 +5,8 @@ OpenID Connect provider. The state, nonce and PKCE verifier live in this browser
     ISSUER=http://localhost:3000 CLIENT_ID=py-app [CLIENT_SECRET=…] python3 sign_in.py 5000
 
 registered with the service as {"clientId": "py-app", "name": "…", "redirectUris":
-["http://localhost:5000/callback"], "clientSecret": "…" (for a confidential client)}.
+["http://localhost:5000/callback"]} and, for a confidential client, its secret in
+RELYING_PARTY_SECRETS ({"py-app": "…"}).
 """
 
 import html, os, secrets, sys

@@ -57,15 +57,14 @@ describe("the example relying parties", () => {
     const back = (port) => [`http://localhost:${port}/callback`];
     const clients = [
       { clientId: "py-public", name: "Python app", redirectUris: back(ports.pyPublic) },
-      {
-        clientId: "py-confidential",
-        name: "Python app",
-        redirectUris: back(ports.pyConfidential),
-        clientSecret: SECRET,
-      },
-      { clientId: "node-app", name: "Node app", redirectUris: back(ports.node), clientSecret: SECRET },
+      { clientId: "py-confidential", name: "Python app", redirectUris: back(ports.pyConfidential) },
+      { clientId: "node-app", name: "Node app", redirectUris: back(ports.node) },
     ];
-    server = await startServer({ RELYING_PARTIES: JSON.stringify(clients), OTP_RESEND_COOLDOWN_SECONDS: "0" });
+    server = await startServer({
+      RELYING_PARTIES: JSON.stringify(clients),
+      RELYING_PARTY_SECRETS: JSON.stringify({ "py-confidential": SECRET, "node-app": SECRET }),
+      OTP_RESEND_COOLDOWN_SECONDS: "0",
+    });
     const issuer = server.url.replace("127.0.0.1", "localhost");
     const python = resolve(root, ".venv/bin/python");
     // Authlib refuses plain http unless told this is a provider on this machine.

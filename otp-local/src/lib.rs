@@ -293,7 +293,7 @@ fn with_local_token_defaults(
 ) -> Settings<impl Fn(&str) -> Option<String>> {
     let (issuer, key) = (format!("http://localhost:{port}"), TokenSigner::generate_pem());
     let vars: Vec<(&str, Option<String>)> =
-        ["TOKEN_ISSUER", "TOKEN_SIGNING_KEYS", "TOKEN_LIFETIME_SECONDS", "RELYING_PARTIES"]
+        ["TOKEN_ISSUER", "TOKEN_SIGNING_KEYS", "TOKEN_LIFETIME_SECONDS", "RELYING_PARTIES", "RELYING_PARTY_SECRETS"]
             .into_iter()
             .map(|name| (name, env(name)))
             .collect();

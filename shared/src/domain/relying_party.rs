@@ -5,7 +5,7 @@
 //! an open redirect.
 
 use secrecy::{ExposeSecret, SecretString};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -15,9 +15,10 @@ pub struct RelyingParty {
     pub client_id: String,
     pub name: String,
     pub redirect_uris: Vec<String>,
-    /// A confidential client's secret; a client without one is public (PKCE alone binds its
-    /// codes). Never published: `/config.json` serializes the rest.
-    #[serde(default, skip_serializing)]
+    /// A confidential client's secret, from `RELYING_PARTY_SECRETS` (deployed: the secret, never
+    /// a template parameter); a client without one is public (PKCE alone binds its codes). Never
+    /// read from the list itself, never published: `/config.json` serializes the rest.
+    #[serde(skip)]
     pub client_secret: Option<ClientSecret>,
 }
 
@@ -60,12 +61,6 @@ impl std::fmt::Debug for ClientSecret {
     }
 }
 
-impl<'de> Deserialize<'de> for ClientSecret {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        String::deserialize(deserializer).map(|secret| Self::new(&secret))
-    }
-}
-
 impl RelyingParty {
     /// A client without a secret: it cannot keep one (a page, an app on a phone).
     pub fn is_public(&self) -> bool {
@@ -92,7 +87,12 @@ impl RelyingParties {
             return Ok(Self::default());
         }
         let parties: Vec<RelyingParty> = serde_json::from_str(json).map_err(|e| {
-            format!("must be a JSON list of {{\"clientId\", \"name\", \"redirectUris\", \"clientSecret\"?}} ({e})")
+            let hint = if e.to_string().contains("clientSecret") {
+                "; a client's secret goes in RELYING_PARTY_SECRETS, never beside its addresses"
+            } else {
+                ""
+            };
+            format!("must be a JSON list of {{\"clientId\", \"name\", \"redirectUris\"}} ({e}){hint}")
         })?;
         for party in &parties {
             if party.client_id.is_empty()
@@ -100,12 +100,6 @@ impl RelyingParties {
                 || !party.client_id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
             {
                 return Err(format!("client id `{}` must be 1 to 64 of A-Z a-z 0-9 - _ .", party.client_id));
-            }
-            if party.client_secret.as_ref().is_some_and(|secret| secret.len() < MIN_SECRET_CHARS) {
-                return Err(format!(
-                    "the secret of `{}` must be {MIN_SECRET_CHARS} characters or more",
-                    party.client_id
-                ));
             }
             if party.redirect_uris.is_empty() {
                 return Err(format!("client `{}` has no redirect URI", party.client_id));
@@ -123,6 +117,26 @@ impl RelyingParties {
             return Err(format!("client id `{}` appears twice", dup.1.client_id));
         }
         Ok(Self(parties))
+    }
+
+    /// The same clients, those named in `json` (`{"<clientId>": "<secret>"}`, from
+    /// `RELYING_PARTY_SECRETS`) confidential with that secret; blank is none.
+    pub fn with_secrets(mut self, json: &str) -> Result<Self, String> {
+        if json.trim().is_empty() {
+            return Ok(self);
+        }
+        let secrets: std::collections::BTreeMap<String, String> = serde_json::from_str(json)
+            .map_err(|_| "must be a JSON object of client id to secret: {\"<clientId>\": \"<secret>\"}".to_owned())?;
+        for (client_id, secret) in secrets {
+            let party = self.0.iter_mut().find(|p| p.client_id == client_id);
+            let party = party.ok_or_else(|| format!("names `{client_id}`, which RELYING_PARTIES does not register"))?;
+            let secret = ClientSecret::new(&secret);
+            if secret.len() < MIN_SECRET_CHARS {
+                return Err(format!("the secret of `{client_id}` must be {MIN_SECRET_CHARS} characters or more"));
+            }
+            party.client_secret = Some(secret);
+        }
+        Ok(self)
     }
 
     pub fn all(&self) -> &[RelyingParty] {
@@ -175,10 +189,8 @@ mod tests {
     #[test]
     fn a_client_with_a_secret_is_confidential_and_its_secret_is_never_shown() {
         let secret = "s".repeat(32);
-        let json = format!(
-            r#"[{{"clientId": "bank", "name": "Bank", "redirectUris": ["https://bank.example/cb"], "clientSecret": "{secret}"}}]"#
-        );
-        let parties = RelyingParties::parse(&json).unwrap();
+        let json = r#"[{"clientId": "bank", "name": "Bank", "redirectUris": ["https://bank.example/cb"]}]"#;
+        let parties = RelyingParties::parse(json).unwrap().with_secrets(&format!(r#"{{"bank": "{secret}"}}"#)).unwrap();
         let bank = &parties.all()[0];
         assert!(!bank.is_public());
         let kept = bank.client_secret.as_ref().unwrap();
@@ -202,9 +214,25 @@ mod tests {
             r#"[{"clientId": "a b", "name": "A", "redirectUris": ["https://a.example/cb"]}]"#,
             r#"[{"clientId": "a", "name": "A", "redirectUris": ["https://a.example/cb"]}, {"clientId": "a", "name": "B", "redirectUris": ["https://b.example/cb"]}]"#,
             r#"[{"clientId": "a", "name": "A", "redirectUris": ["https://a.example/cb"], "secret": "x"}]"#,
-            r#"[{"clientId": "a", "name": "A", "redirectUris": ["https://a.example/cb"], "clientSecret": "short"}]"#,
+            r#"[{"clientId": "a", "name": "A", "redirectUris": ["https://a.example/cb"], "clientSecret": "0123456789abcdef0123456789abcdef"}]"#,
         ] {
             assert!(RelyingParties::parse(bad).is_err(), "{bad}");
+        }
+        let inline =
+            r#"[{"clientId": "a", "name": "A", "redirectUris": ["https://a.example/cb"], "clientSecret": "x"}]"#;
+        assert!(
+            RelyingParties::parse(inline).unwrap_err().contains("RELYING_PARTY_SECRETS"),
+            "a secret is never inline"
+        );
+        let one =
+            RelyingParties::parse(r#"[{"clientId": "a", "name": "A", "redirectUris": ["https://a.example/cb"]}]"#);
+        for (secrets, says) in [
+            (r#"{"a": "short"}"#, "32 characters"),
+            (r#"{"b": "0123456789abcdef0123456789abcdef"}"#, "does not register"),
+            (r#"["a"]"#, "JSON object"),
+        ] {
+            let err = one.clone().unwrap().with_secrets(secrets).unwrap_err();
+            assert!(err.contains(says), "{secrets}: {err}");
         }
     }
 }

@@ -23,11 +23,15 @@ const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 async fn harness() -> Harness {
     let key = shared::adapters::token_signer::TokenSigner::generate_pem();
-    let clients = format!(
-        r#"[{{"clientId": "shop", "name": "The Shop", "redirectUris": ["https://shop.example/cb"]}},
-            {{"clientId": "bank", "name": "The Bank", "redirectUris": ["https://bank.example/cb"], "clientSecret": "{SECRET}"}}]"#
-    );
-    let settings = [("TOKEN_ISSUER", ISSUER), ("TOKEN_SIGNING_KEYS", key.as_str()), ("RELYING_PARTIES", &clients)];
+    let clients = r#"[{"clientId": "shop", "name": "The Shop", "redirectUris": ["https://shop.example/cb"]},
+        {"clientId": "bank", "name": "The Bank", "redirectUris": ["https://bank.example/cb"]}]"#;
+    let secrets = json!({ "bank": SECRET }).to_string();
+    let settings = [
+        ("TOKEN_ISSUER", ISSUER),
+        ("TOKEN_SIGNING_KEYS", key.as_str()),
+        ("RELYING_PARTIES", clients),
+        ("RELYING_PARTY_SECRETS", &secrets),
+    ];
     Harness::with(&settings, SimConfig::default()).await
 }
 

@@ -1,7 +1,8 @@
 use super::*;
 
 const CLIENTS: &str = r#"[{"clientId": "shop", "name": "The Shop", "redirectUris": ["https://shop.example/cb", "https://shop.example/cb2?tenant=a%20b"]},
-    {"clientId": "bank", "name": "The Bank", "redirectUris": ["https://bank.example/cb"], "clientSecret": "bank-secret-0123456789abcdef0123456"}]"#;
+    {"clientId": "bank", "name": "The Bank", "redirectUris": ["https://bank.example/cb"]}]"#;
+const SECRETS: &str = r#"{"bank": "bank-secret-0123456789abcdef0123456"}"#;
 /// RFC 7636 Appendix B's challenge.
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
@@ -36,7 +37,7 @@ fn with(changes: Changes) -> Vec<(String, String)> {
 }
 
 fn parse(params: &[(String, String)]) -> Result<AuthorizationRequest, AuthorizationError> {
-    AuthorizationRequest::parse(params, &RelyingParties::parse(CLIENTS).unwrap())
+    AuthorizationRequest::parse(params, &RelyingParties::parse(CLIENTS).unwrap().with_secrets(SECRETS).unwrap())
 }
 
 /// The error a request is sent back with, and the state it echoes.

@@ -4,10 +4,12 @@ use super::*;
 /// `shop` is public.
 const SECRET: &str = "a secret: thirty-two characters!!";
 fn clients() -> RelyingParties {
-    RelyingParties::parse(&format!(
-        r#"[{{"clientId": "bank", "name": "Bank", "redirectUris": ["https://bank.example/cb"], "clientSecret": "{SECRET}"}},
-            {{"clientId": "shop", "name": "Shop", "redirectUris": ["https://shop.example/cb"]}}]"#
-    ))
+    RelyingParties::parse(
+        r#"[{"clientId": "bank", "name": "Bank", "redirectUris": ["https://bank.example/cb"]},
+            {"clientId": "shop", "name": "Shop", "redirectUris": ["https://shop.example/cb"]}]"#,
+    )
+    .unwrap()
+    .with_secrets(&serde_json::json!({ "bank": SECRET }).to_string())
     .unwrap()
 }
 

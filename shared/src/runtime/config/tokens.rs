@@ -32,7 +32,9 @@ impl TokenConfig {
         let signer = TokenSigner::new(&keys, issuer.trim_end_matches('/'), Duration::from_secs(lifetime))
             .map_err(|problem| ConfigError::new("TOKEN_SIGNING_KEYS", problem))?;
         let relying_parties = RelyingParties::parse(&s.get("RELYING_PARTIES").unwrap_or_default())
-            .map_err(|problem| ConfigError::new("RELYING_PARTIES", problem))?;
+            .map_err(|problem| ConfigError::new("RELYING_PARTIES", problem))?
+            .with_secrets(&s.get("RELYING_PARTY_SECRETS").unwrap_or_default())
+            .map_err(|problem| ConfigError::new("RELYING_PARTY_SECRETS", problem))?;
         Ok(Some(Self { signer, relying_parties }))
     }
 }
