@@ -17,7 +17,10 @@ const port = Number(process.argv[2] ?? 5001);
 const secret = process.env.CLIENT_SECRET;
 const back = `http://localhost:${port}/callback`;
 // Plain http is for a provider on this machine only.
-const insecure = issuer.hostname === "localhost" ? { execute: [oidc.allowInsecureRequests] } : {};
+const insecure =
+  issuer.hostname === "localhost"
+    ? { execute: [oidc.allowInsecureRequests] }
+    : {};
 const config = await oidc.discovery(
   issuer,
   process.env.CLIENT_ID,
@@ -27,18 +30,28 @@ const config = await oidc.discovery(
 );
 const sessions = new Map(); // session id -> the sign-in in progress, or who signed in
 
-const escape = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const escape = (s) =>
+  String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 createServer(async (req, res) => {
   const url = new URL(req.url, back);
   const sid = /(?:^|;\s*)sid=([\w-]+)/.exec(req.headers.cookie ?? "")?.[1];
   const session = sessions.get(sid) ?? {};
   const answer = (status, body, headers = {}) =>
-    res.writeHead(status, { "content-type": "text/html; charset=utf-8", ...headers }).end(body);
+    res
+      .writeHead(status, {
+        "content-type": "text/html; charset=utf-8",
+        ...headers,
+      })
+      .end(body);
   try {
     if (url.pathname === "/login") {
       const id = randomBytes(32).toString("base64url");
-      const pending = { verifier: oidc.randomPKCECodeVerifier(), state: oidc.randomState(), nonce: oidc.randomNonce() };
+      const pending = {
+        verifier: oidc.randomPKCECodeVerifier(),
+        state: oidc.randomState(),
+        nonce: oidc.randomNonce(),
+      };
       sessions.set(id, pending);
       const to = oidc.buildAuthorizationUrl(config, {
         redirect_uri: back,
@@ -48,18 +61,44 @@ createServer(async (req, res) => {
         state: pending.state,
         nonce: pending.nonce,
       });
-      return answer(302, "", { location: to.href, "set-cookie": `sid=${id}; HttpOnly; SameSite=Lax; Path=/` });
+      return answer(302, "", {
+        location: to.href,
+        "set-cookie": `sid=${id}; HttpOnly; SameSite=Lax; Path=/`,
+      });
     }
     if (url.pathname === "/callback") {
       sessions.delete(sid); // one callback a sign-in
-      if (!session.state) return answer(400, "No sign-in of yours is in progress here.");
-      const checks = { pkceCodeVerifier: session.verifier, expectedState: session.state, expectedNonce: session.nonce };
-      const claims = (await oidc.authorizationCodeGrant(config, url, { ...checks, idTokenExpected: true })).claims();
+      if (!session.state)
+        return answer(400, "No sign-in of yours is in progress here.");
+      const checks = {
+        pkceCodeVerifier: session.verifier,
+        expectedState: session.state,
+        expectedNonce: session.nonce,
+      };
+      const tokens = await oidc.authorizationCodeGrant(config, url, {
+        ...checks,
+        idTokenExpected: true,
+      });
+      const claims = tokens.claims();
+      const info = await oidc.fetchUserInfo(
+        config,
+        tokens.access_token,
+        claims.sub,
+      );
       sessions.set(sid, { sub: claims.sub, phone: claims.phone_number });
-      return answer(200, `Signed in with ${escape(claims.phone_number)}`);
+      const agrees =
+        info.phone_number === claims.phone_number ? " (userinfo agrees)" : "";
+      return answer(
+        200,
+        `Signed in with ${escape(claims.phone_number)}${agrees}`,
+      );
     }
-    if (session.sub) return answer(200, `Signed in with ${escape(session.phone)}`);
-    return answer(200, 'Not signed in. <a href="/login">Sign in with your phone number</a>');
+    if (session.sub)
+      return answer(200, `Signed in with ${escape(session.phone)}`);
+    return answer(
+      200,
+      'Not signed in. <a href="/login">Sign in with your phone number</a>',
+    );
   } catch (e) {
     return answer(400, `The sign-in failed: ${escape(e.error ?? e.message)}`);
   }

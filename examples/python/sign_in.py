@@ -58,8 +58,11 @@ class App(BaseHTTPRequestHandler):
                                 claims_options={"iss": {"value": META["issuer"]}, "aud": {"value": CLIENT_ID}},
                                 claims_params={"nonce": session["nonce"]})
             claims.validate()
+            info = OAuth2Session(token=token).get(META["userinfo_endpoint"], timeout=10).json()
+            agrees = info.get("sub") == claims["sub"] and info.get("phone_number") == claims.get("phone_number")
             SESSIONS[sid] = {"sub": claims["sub"], "phone": claims.get("phone_number")}
-            return self.answer(200, f"Signed in with {html.escape(claims.get('phone_number', '?'))}")
+            said = html.escape(claims.get("phone_number", "?"))
+            return self.answer(200, f"Signed in with {said}" + (" (userinfo agrees)" if agrees else ""))
         if "sub" in session:
             return self.answer(200, f"Signed in with {html.escape(session['phone'] or '?')}")
         return self.answer(200, 'Not signed in. <a href="/login">Sign in with your phone number</a>')

@@ -44,7 +44,8 @@ async function signIn(context, app, server, lastFour, { stopAtCallback = false }
   const callback = page.waitForRequest((request) => request.url().startsWith(`${app}/callback`));
   await code.fill(await server.code(`+1415555${lastFour}`));
   if (stopAtCallback) return (await callback).url();
-  await page.getByText(`Signed in with +1415555${lastFour}`).waitFor();
+  // The application checked the ID token, then asked userinfo, which agreed.
+  await page.getByText(`Signed in with +1415555${lastFour} (userinfo agrees)`).waitFor();
   return page;
 }
 
