@@ -6,6 +6,7 @@
 // twice and a wrong verifier are refused.
 
 import assert from "node:assert/strict";
+import { generateKeyPairSync } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import * as oidc from "openid-client";
 import { startServer } from "./harness.mjs";
@@ -38,7 +39,7 @@ describe("sign in with a phone number, as openid-client does it", () => {
 
   /** The relying party's side until the person is back: the authorization URL with PKCE, state
    *  and nonce; Chromium through the page; the address it is sent back to. */
-  async function signIn(config, back, lastFour) {
+  async function signIn(config, back, lastFour, provider = server) {
     const verifier = oidc.randomPKCECodeVerifier();
     const checks = { pkceCodeVerifier: verifier, expectedState: oidc.randomState(), expectedNonce: oidc.randomNonce() };
     const url = oidc.buildAuthorizationUrl(config, {
@@ -57,7 +58,7 @@ describe("sign in with a phone number, as openid-client does it", () => {
     await page.getByRole("heading", { name: `Verify your phone number for ${name}` }).waitFor();
     await sendCode(page, `415 555 ${lastFour}`);
     const code = await codeStep(page);
-    await code.fill(await server.code(`+1415555${lastFour}`));
+    await code.fill(await provider.code(`+1415555${lastFour}`));
     await page.waitForURL((address) => address.href.startsWith(back));
     const landed = new URL(page.url());
     await context.close();
@@ -79,6 +80,25 @@ describe("sign in with a phone number, as openid-client does it", () => {
     assert.equal(info.phone_number, "+14155550601");
     // The code once.
     await assert.rejects(oidc.authorizationCodeGrant(config, landed, checks), (e) => e.error === "invalid_grant");
+  });
+
+  it("an RSA key signs RS256 ID tokens, which the library checks against the published key", async () => {
+    const rsa = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs8", format: "pem" });
+    const rsaServer = await startServer({ RELYING_PARTIES: JSON.stringify(CLIENTS), TOKEN_SIGNING_KEYS: rsa });
+    try {
+      const rsaIssuer = new URL(rsaServer.url.replace("127.0.0.1", "localhost"));
+      const config = await oidc.discovery(rsaIssuer, "shop", undefined, oidc.None(), {
+        execute: [oidc.allowInsecureRequests],
+      });
+      assert.deepEqual(config.serverMetadata().id_token_signing_alg_values_supported, ["RS256"]);
+      const { landed, checks } = await signIn(config, SHOP_BACK, "0603", rsaServer);
+      const tokens = await oidc.authorizationCodeGrant(config, landed, { ...checks, idTokenExpected: true });
+      const header = JSON.parse(Buffer.from(tokens.id_token.split(".")[0], "base64url").toString());
+      assert.equal(header.alg, "RS256");
+      assert.equal(tokens.claims().phone_number, "+14155550603");
+    } finally {
+      await rsaServer.stop();
+    }
   });
 
   it("a confidential client signs the same person in, under another subject", async () => {

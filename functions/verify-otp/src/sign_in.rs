@@ -43,7 +43,7 @@ pub fn discovery(tokens: Option<&TokenConfig>) -> Response<Body> {
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code"],
         "subject_types_supported": ["pairwise"],
-        "id_token_signing_alg_values_supported": ["ES256"],
+        "id_token_signing_alg_values_supported": tokens.signer.algorithms(),
         "scopes_supported": ["openid", "phone"],
         "claims_supported": [
             "iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr", "phone_number", "phone_number_verified",

@@ -12,7 +12,9 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use ring::rand::SystemRandom;
-use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
+use ring::signature::{
+    self, ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair as _, RSA_PKCS1_SHA256, RsaKeyPair,
+};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
@@ -31,8 +33,50 @@ pub struct TokenRequest {
 
 struct SigningKey {
     kid: String,
-    pair: EcdsaKeyPair,
+    pair: KeyPair,
     jwk: Value,
+}
+
+/// A P-256 key signs ES256; an RSA key (2048 bits or more) RS256, which OpenID Connect Discovery
+/// lists as mandatory and some platforms take alone.
+enum KeyPair {
+    Ec(EcdsaKeyPair),
+    Rsa(RsaKeyPair),
+}
+
+impl KeyPair {
+    fn from_pkcs8(der: &[u8], rng: &SystemRandom) -> Result<Self, String> {
+        match EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der, rng) {
+            Ok(pair) => Ok(Self::Ec(pair)),
+            Err(ec) => RsaKeyPair::from_pkcs8(der).map(Self::Rsa).map_err(|rsa| format!("{ec}; as RSA: {rsa}")),
+        }
+    }
+
+    fn alg(&self) -> &'static str {
+        match self {
+            Self::Ec(_) => "ES256",
+            Self::Rsa(_) => "RS256",
+        }
+    }
+
+    fn sign(&self, rng: &SystemRandom, message: &[u8]) -> Vec<u8> {
+        match self {
+            Self::Ec(pair) => pair.sign(rng, message).expect("signing with a valid key works").as_ref().to_vec(),
+            Self::Rsa(pair) => {
+                let mut signature = vec![0; pair.public().modulus_len()];
+                pair.sign(&RSA_PKCS1_SHA256, rng, message, &mut signature).expect("signing with a valid key works");
+                signature
+            }
+        }
+    }
+
+    fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        let (algorithm, public): (&dyn signature::VerificationAlgorithm, &[u8]) = match self {
+            Self::Ec(pair) => (&signature::ECDSA_P256_SHA256_FIXED, pair.public_key().as_ref()),
+            Self::Rsa(pair) => (&signature::RSA_PKCS1_2048_8192_SHA256, pair.public().as_ref()),
+        };
+        signature::UnparsedPublicKey::new(algorithm, public).verify(message, signature).is_ok()
+    }
 }
 
 pub struct TokenSigner {
@@ -57,8 +101,9 @@ impl TokenSigner {
             .iter()
             .enumerate()
             .map(|(i, der)| {
-                let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der, &rng)
-                    .map_err(|e| format!("key {} is not a PKCS#8 P-256 private key ({e})", i + 1))?;
+                let pair = KeyPair::from_pkcs8(der, &rng).map_err(|e| {
+                    format!("key {} is not a PKCS#8 P-256 or RSA (2048 bits or more) private key ({e})", i + 1)
+                })?;
                 let jwk = public_jwk(&pair);
                 Ok(SigningKey { kid: thumbprint(&jwk), pair, jwk })
             })
@@ -90,6 +135,18 @@ impl TokenSigner {
     /// How long a token lives, in seconds (an access token's `expires_in`).
     pub fn lifetime_seconds(&self) -> u64 {
         self.lifetime.as_secs()
+    }
+
+    /// The algorithms the keys sign with, the signing key's first (the provider's metadata lists
+    /// them for ID tokens).
+    pub fn algorithms(&self) -> Vec<&'static str> {
+        let mut algorithms: Vec<&'static str> = Vec::new();
+        for key in &self.keys {
+            if !algorithms.contains(&key.pair.alg()) {
+                algorithms.push(key.pair.alg());
+            }
+        }
+        algorithms
     }
 
     /// The published key set: every key's public half, with its id.
@@ -167,16 +224,17 @@ impl TokenSigner {
             return None;
         }
         let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).ok()?).ok()?;
-        if header["alg"] != "ES256" || header["typ"] != "at+jwt" {
+        if header["typ"] != "at+jwt" {
             return None;
         }
         let key = self.keys.iter().find(|k| header["kid"] == k.kid.as_str())?;
-        let public = ring::signature::UnparsedPublicKey::new(
-            &ring::signature::ECDSA_P256_SHA256_FIXED,
-            key.pair.public_key().as_ref(),
-        );
+        if header["alg"] != key.pair.alg() {
+            return None;
+        }
         let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
-        public.verify(format!("{}.{claims}", token.split('.').next()?).as_bytes(), &signature).ok()?;
+        if !key.pair.verify(format!("{}.{claims}", token.split('.').next()?).as_bytes(), &signature) {
+            return None;
+        }
         let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(claims).ok()?).ok()?;
         let current = claims["exp"].as_i64().is_some_and(|exp| exp > now.unix_timestamp());
         if claims["iss"] != self.issuer.as_str() || claims["aud"] != self.issuer.as_str() || !current {
@@ -195,11 +253,11 @@ impl TokenSigner {
     /// `claims` as a compact JWS of type `typ`, signed by the first key.
     fn signed(&self, typ: &str, claims: &Value) -> String {
         let key = &self.keys[0];
-        let header = json!({"alg": "ES256", "typ": typ, "kid": key.kid});
+        let header = json!({"alg": key.pair.alg(), "typ": typ, "kid": key.kid});
         let signing_input =
             format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
-        let signature = key.pair.sign(&self.rng, signing_input.as_bytes()).expect("signing with a valid key works");
-        format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature.as_ref()))
+        let signature = key.pair.sign(&self.rng, signing_input.as_bytes());
+        format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature))
     }
 }
 
@@ -261,24 +319,33 @@ fn pem_blocks(pems: &str) -> Result<Vec<Vec<u8>>, String> {
     Ok(blocks)
 }
 
-/// The public key as a JWK (uncompressed point `04 || x || y`).
-fn public_jwk(pair: &EcdsaKeyPair) -> Value {
-    let point = pair.public_key().as_ref();
-    let (x, y) = point[1..].split_at(32);
-    let mut jwk = json!({"kty": "EC", "crv": "P-256", "x": URL_SAFE_NO_PAD.encode(x), "y": URL_SAFE_NO_PAD.encode(y)});
+/// The public key as a JWK: an EC point (`04 || x || y`) or an RSA modulus and exponent.
+fn public_jwk(pair: &KeyPair) -> Value {
+    let mut jwk = match pair {
+        KeyPair::Ec(pair) => {
+            let point = pair.public_key().as_ref();
+            let (x, y) = point[1..].split_at(32);
+            json!({"kty": "EC", "crv": "P-256", "x": URL_SAFE_NO_PAD.encode(x), "y": URL_SAFE_NO_PAD.encode(y)})
+        }
+        KeyPair::Rsa(pair) => {
+            let public = signature::RsaPublicKeyComponents::<Vec<u8>>::from(pair.public());
+            json!({"kty": "RSA", "n": URL_SAFE_NO_PAD.encode(&public.n), "e": URL_SAFE_NO_PAD.encode(&public.e)})
+        }
+    };
     jwk["kid"] = thumbprint(&jwk).into();
-    jwk["alg"] = "ES256".into();
+    jwk["alg"] = pair.alg().into();
     jwk["use"] = "sig".into();
     jwk
 }
 
 /// RFC 7638: SHA-256 over the required members in lexicographic order, base64url.
 fn thumbprint(jwk: &Value) -> String {
-    let canonical = format!(
-        r#"{{"crv":"P-256","kty":"EC","x":"{}","y":"{}"}}"#,
-        jwk["x"].as_str().unwrap_or_default(),
-        jwk["y"].as_str().unwrap_or_default()
-    );
+    let text = |name: &str| jwk[name].as_str().unwrap_or_default().to_owned();
+    let canonical = if jwk["kty"] == "RSA" {
+        format!(r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#, text("e"), text("n"))
+    } else {
+        format!(r#"{{"crv":"P-256","kty":"EC","x":"{}","y":"{}"}}"#, text("x"), text("y"))
+    };
     URL_SAFE_NO_PAD.encode(ring::digest::digest(&ring::digest::SHA256, canonical.as_bytes()))
 }
 
@@ -378,6 +445,48 @@ mod tests {
         let forged = format!("{signed}.{}", id_token.rsplit_once('.').unwrap().1);
         assert_eq!(signer.read_access_token(&forged, now), None);
         assert_eq!(signer.read_access_token("a.b", now), None);
+    }
+
+    /// An RSA key made for these tests alone (2048 bits, `openssl genpkey -algorithm RSA`): ring
+    /// signs RSA but does not make RSA keys.
+    const RSA_TEST_KEY: &str = include_str!("../../tests/rsa-test-key.pem");
+
+    #[test]
+    fn an_rsa_key_signs_rs256_and_is_published_with_its_modulus() {
+        let ec = TokenSigner::generate_pem();
+        let signer = TokenSigner::new(&format!("{RSA_TEST_KEY}{ec}"), "https://v.example", Duration::from_secs(300));
+        let signer = signer.unwrap();
+        assert_eq!(signer.algorithms(), ["RS256", "ES256"], "the signing key's first");
+        let jwks = signer.jwks();
+        let rsa = &jwks["keys"][0];
+        assert_eq!((rsa["kty"].as_str(), rsa["alg"].as_str()), (Some("RSA"), Some("RS256")));
+        assert_eq!(rsa["e"], "AQAB");
+        assert_eq!(URL_SAFE_NO_PAD.decode(rsa["n"].as_str().unwrap()).unwrap().len(), 256, "2048 bits");
+        let now = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+        let token = IdToken {
+            subject: "s",
+            client_id: "shop",
+            nonce: "n",
+            auth_time: now,
+            channel: Channel::Sms,
+            phone_e164: None,
+        };
+        let id_token = signer.id_token(&token, now);
+        let parts: Vec<&str> = id_token.split('.').collect();
+        assert_eq!(
+            (decode(parts[0])["alg"].as_str(), decode(parts[0])["kid"].clone()),
+            (Some("RS256"), rsa["kid"].clone())
+        );
+        // Checked as any RS256 library checks it: PKCS#1 v1.5 with SHA-256 under (n, e).
+        let public = signature::RsaPublicKeyComponents {
+            n: URL_SAFE_NO_PAD.decode(rsa["n"].as_str().unwrap()).unwrap(),
+            e: URL_SAFE_NO_PAD.decode(rsa["e"].as_str().unwrap()).unwrap(),
+        };
+        let signed = format!("{}.{}", parts[0], parts[1]);
+        let signature = URL_SAFE_NO_PAD.decode(parts[2]).unwrap();
+        public.verify(&signature::RSA_PKCS1_2048_8192_SHA256, signed.as_bytes(), &signature).expect("RS256");
+        let access = signer.access_token(&token, now);
+        assert!(signer.read_access_token(&access, now).is_some(), "its own access tokens read back");
     }
 
     #[test]
