@@ -447,9 +447,9 @@ mod tests {
         assert_eq!(signer.read_access_token("a.b", now), None);
     }
 
-    /// An RSA key made for these tests alone (2048 bits, `openssl genpkey -algorithm RSA`): ring
-    /// signs RSA but does not make RSA keys.
-    const RSA_TEST_KEY: &str = include_str!("../../tests/rsa-test-key.pem");
+    /// RFC 9500's published 2048-bit test key (ring signs RSA but does not make RSA keys): a
+    /// key everyone knows, so a scanner or a reader sees it is no credential.
+    const RSA_TEST_KEY: &str = include_str!("../../tests/rfc9500-test-rsa2048.pem");
 
     #[test]
     fn an_rsa_key_signs_rs256_and_is_published_with_its_modulus() {
