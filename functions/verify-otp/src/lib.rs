@@ -80,7 +80,7 @@ where
     });
     match (&deps.tokens, flow) {
         (Some(tokens), Some(flow)) => {
-            let (code, flow) = match deps.service.finish_sign_in(&flow, &verified).await? {
+            let (code, flow) = match deps.service.finish_sign_in(flow, &verified).await? {
                 SignInEnd::Ended(code, flow) => (code, flow),
                 SignInEnd::Over => return Err(ApiError::SignInExpired.into()),
                 SignInEnd::NotThisFlow => {

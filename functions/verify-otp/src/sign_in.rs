@@ -8,7 +8,7 @@ use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
 use shared::adapters::token_signer::IdToken;
 use shared::clock::Clock;
-use shared::domain::authorization::{AuthorizationError, FlowId, NoRedirect};
+use shared::domain::authorization::{AuthorizationError, FlowId, NoRedirect, SignInFlow};
 use shared::domain::relying_party::ClientRefusal;
 use shared::domain::token_request::TokenRequest;
 use shared::http::{ApiError, Failure, JsonRequest, OAuthError, form, json_response, oauth_json};
@@ -103,9 +103,9 @@ where
     }
 }
 
-/// The flow a verify-otp request names, while it can still end: checked before the code, so that
+/// The flow a verify-otp request names, while it can still end: read before the code, so that
 /// a finished or expired sign-in spends no attempt.
-pub async fn open_flow<P, S, C>(deps: &HandlerDeps<P, S, C>, input: &JsonRequest) -> Result<Option<FlowId>, Failure>
+pub async fn open_flow<P, S, C>(deps: &HandlerDeps<P, S, C>, input: &JsonRequest) -> Result<Option<SignInFlow>, Failure>
 where
     P: VerificationProvider,
     S: VerificationStore + SignInStore,
@@ -113,10 +113,10 @@ where
 {
     let Some(id) = input.optional_string("flowId")? else { return Ok(None) };
     let id = FlowId::parse(id).ok_or_else(|| ApiError::invalid_request("flowId is not a sign-in of this service."))?;
-    if deps.tokens.is_none() || deps.service.flow(&id).await?.is_none() {
+    if deps.tokens.is_none() {
         return Err(ApiError::SignInExpired.into());
     }
-    Ok(Some(id))
+    deps.service.flow(&id).await?.map(Some).ok_or_else(|| ApiError::SignInExpired.into())
 }
 
 /// `POST /oauth/token`: a code redeemed by its client for an ID token and an access token; a

@@ -49,12 +49,13 @@ impl SubjectHasher {
         self.hash("range", number_range(phone))
     }
 
-    /// The `sub` a relying party knows `phone` by (OpenID Connect Core §8.1, pairwise): the same
-    /// for one client every time, unrelated between clients (they cannot join their users by
-    /// it), never the number. Under another `PHONE_HASH_KEY` every subject changes. (A client id
+    /// The `sub` a relying party knows a number by (OpenID Connect Core §8.1, pairwise), from
+    /// its E.164 form as a verified record holds it (parsed when it was verified): the same for
+    /// one client every time, unrelated between clients (they cannot join their users by it),
+    /// never the number. Under another `PHONE_HASH_KEY` every subject changes. (A client id
     /// holds no `:`, so the client and the number cannot run into each other.)
-    pub fn pairwise(&self, phone: &PhoneNumber, client_id: &str) -> SubjectKey {
-        self.hash("sub", &format!("{client_id}:{}", phone.e164()))
+    pub fn pairwise(&self, phone_e164: &str, client_id: &str) -> SubjectKey {
+        self.hash("sub", &format!("{client_id}:{phone_e164}"))
     }
 
     /// HMAC-SHA256 over `kind:value`, so a phone number and an IP can never share a key.
@@ -107,12 +108,12 @@ mod tests {
         let phone = PhoneNumber::parse("+14155552671", &CountryAllowList::default()).unwrap();
         let other = PhoneNumber::parse("+14155552672", &CountryAllowList::default()).unwrap();
         let a = SubjectHasher::new("a".repeat(32).into());
-        let shop = a.pairwise(&phone, "shop");
-        assert_eq!(shop, a.pairwise(&phone, "shop"));
-        assert_ne!(shop, a.pairwise(&phone, "bank"));
-        assert_ne!(shop, a.pairwise(&other, "shop"));
+        let shop = a.pairwise(phone.e164(), "shop");
+        assert_eq!(shop, a.pairwise(phone.e164(), "shop"));
+        assert_ne!(shop, a.pairwise(phone.e164(), "bank"));
+        assert_ne!(shop, a.pairwise(other.e164(), "shop"));
         assert_ne!(shop, a.phone(&phone), "not the store's key of the number");
-        assert_ne!(shop, SubjectHasher::new("b".repeat(32).into()).pairwise(&phone, "shop"));
+        assert_ne!(shop, SubjectHasher::new("b".repeat(32).into()).pairwise(phone.e164(), "shop"));
         assert!(!shop.as_str().contains("4155552671"));
     }
 }

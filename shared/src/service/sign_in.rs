@@ -8,7 +8,6 @@ use crate::clock::Clock;
 use crate::domain::authorization::{
     AuthorizationCode, AuthorizationError, AuthorizationRequest, CodeGrant, FlowId, SignInFlow,
 };
-use crate::domain::phone::{CountryAllowList, PhoneNumber};
 use crate::domain::relying_party::RelyingParties;
 use crate::domain::subject_key::SubjectKey;
 use crate::domain::token_request::{TokenError, TokenErrorCode, TokenRequest};
@@ -81,14 +80,14 @@ where
         self.store.flow(id, self.clock.now()).await
     }
 
-    /// Ends flow `id` with a code for the number `verified` (what [`Self::check_code`] answered),
-    /// if the code was asked for in that flow.
-    pub async fn finish_sign_in(&self, id: &FlowId, verified: &Verified) -> Result<SignInEnd, StoreError> {
-        if verified.flow.as_ref() != Some(id) {
+    /// Ends `flow` (as [`Self::flow`] read it) with a code for the number `verified` (what
+    /// [`Self::check_code`] answered), if the code was asked for in that flow. The code's write
+    /// itself requires the flow to be still open, so it is not read again.
+    pub async fn finish_sign_in(&self, flow: SignInFlow, verified: &Verified) -> Result<SignInEnd, StoreError> {
+        if verified.flow.as_ref() != Some(&flow.id) {
             return Ok(SignInEnd::NotThisFlow);
         }
         let now = self.clock.now();
-        let Some(flow) = self.store.flow(id, now).await? else { return Ok(SignInEnd::Over) };
         let request = &flow.request;
         let grant = CodeGrant {
             client_id: request.client_id.clone(),
@@ -102,7 +101,7 @@ where
             expires_at: now + CODE_LIFETIME,
         };
         let code = AuthorizationCode::generate();
-        if self.store.issue_code(id, &code, &grant, now).await? {
+        if self.store.issue_code(&flow.id, &code, &grant, now).await? {
             Ok(SignInEnd::Ended(code, flow))
         } else {
             Ok(SignInEnd::Over)
@@ -127,9 +126,7 @@ where
             };
             return Err(RedeemError::Refused(refused));
         };
-        let phone = PhoneNumber::parse(&grant.phone_e164, &CountryAllowList::default())
-            .map_err(|_| StoreError::Failed("a code's number does not read back as a number".into()))?;
-        let subject = self.hasher.pairwise(&phone, &grant.client_id);
+        let subject = self.hasher.pairwise(&grant.phone_e164, &grant.client_id);
         events::SignedIn { client_id: &grant.client_id }.emit();
         Ok(SignedIn { grant, subject })
     }

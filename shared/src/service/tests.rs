@@ -550,16 +550,16 @@ mod sign_in {
         assert_eq!(flow.expires_at, clock.now() + FLOW_LIFETIME);
         assert_eq!(svc.flow(&flow.id).await.unwrap(), Some(flow.clone()));
         let verified = verified(&svc, Some(&flow.id)).await;
-        let (code, ended_flow) = ended(svc.finish_sign_in(&flow.id, &verified).await.unwrap());
+        let (code, ended_flow) = ended(svc.finish_sign_in(flow.clone(), &verified).await.unwrap());
         assert_eq!(ended_flow, flow);
         assert_eq!(svc.flow(&flow.id).await.unwrap(), None, "ended");
-        assert_eq!(svc.finish_sign_in(&flow.id, &verified).await.unwrap(), SignInEnd::Over, "one code a flow");
+        assert_eq!(svc.finish_sign_in(flow.clone(), &verified).await.unwrap(), SignInEnd::Over, "one code a flow");
 
         let signed_in = svc.redeem(&redemption(&code)).await.unwrap();
         assert_eq!(signed_in.grant.phone_e164, "+14155552671");
         assert_eq!((signed_in.grant.nonce.as_str(), signed_in.grant.phone_scope), ("n-1", true));
         assert_eq!(signed_in.grant.verified_at, verified.verified_at);
-        assert_eq!(signed_in.subject, svc.hasher.pairwise(&phone("+14155552671"), "shop"));
+        assert_eq!(signed_in.subject, svc.hasher.pairwise(phone("+14155552671").e164(), "shop"));
         let again = svc.redeem(&redemption(&code)).await.unwrap_err();
         assert!(matches!(again, RedeemError::Refused(e) if e.error == TokenErrorCode::InvalidGrant), "{again:?}");
     }
@@ -571,7 +571,8 @@ mod sign_in {
         let unknown = AuthorizationError::NoRedirect(NoRedirect::Client(ClientRefusal::UnknownClient));
         assert!(matches!(err, SignInError::Refused(ref e) if *e == unknown), "{err:?}");
         let verified = verified(&svc, None).await;
-        assert_eq!(svc.finish_sign_in(&FlowId::generate(), &verified).await.unwrap(), SignInEnd::NotThisFlow);
+        let another = svc.authorize(&params("shop"), &clients()).await.unwrap();
+        assert_eq!(svc.finish_sign_in(another, &verified).await.unwrap(), SignInEnd::NotThisFlow);
     }
 
     /// A code asked for outside a sign-in (in another, or in none) never ends it: whoever learnt
@@ -584,10 +585,10 @@ mod sign_in {
             svc.authorize(&params("shop"), &clients()).await.unwrap(),
         );
         let outside = verified(&svc, None).await;
-        assert_eq!(svc.finish_sign_in(&flow.id, &outside).await.unwrap(), SignInEnd::NotThisFlow);
+        assert_eq!(svc.finish_sign_in(flow.clone(), &outside).await.unwrap(), SignInEnd::NotThisFlow);
         clock.advance(Duration::seconds(60));
         let elsewhere = verified(&svc, Some(&other.id)).await;
-        assert_eq!(svc.finish_sign_in(&flow.id, &elsewhere).await.unwrap(), SignInEnd::NotThisFlow);
+        assert_eq!(svc.finish_sign_in(flow.clone(), &elsewhere).await.unwrap(), SignInEnd::NotThisFlow);
         assert!(svc.flow(&flow.id).await.unwrap().is_some(), "still open for its own code");
     }
 
@@ -597,12 +598,16 @@ mod sign_in {
         let late = svc.authorize(&params("shop"), &clients()).await.unwrap();
         clock.advance(FLOW_LIFETIME);
         let verified_late = verified(&svc, Some(&late.id)).await;
-        assert_eq!(svc.finish_sign_in(&late.id, &verified_late).await.unwrap(), SignInEnd::Over, "the flow is over");
+        assert_eq!(
+            svc.finish_sign_in(late.clone(), &verified_late).await.unwrap(),
+            SignInEnd::Over,
+            "the flow is over"
+        );
 
         let flow = svc.authorize(&params("shop"), &clients()).await.unwrap();
         clock.advance(Duration::seconds(60));
         let verified = verified(&svc, Some(&flow.id)).await;
-        let (code, _) = ended(svc.finish_sign_in(&flow.id, &verified).await.unwrap());
+        let (code, _) = ended(svc.finish_sign_in(flow.clone(), &verified).await.unwrap());
         clock.advance(CODE_LIFETIME);
         assert!(matches!(svc.redeem(&redemption(&code)).await, Err(RedeemError::Refused(_))), "the code is late");
     }
