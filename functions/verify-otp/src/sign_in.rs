@@ -11,7 +11,7 @@ use shared::clock::Clock;
 use shared::domain::authorization::{AuthorizationError, FlowId, NoRedirect, SignInFlow};
 use shared::domain::relying_party::ClientRefusal;
 use shared::domain::token_request::TokenRequest;
-use shared::http::{ApiError, Failure, JsonRequest, OAuthError, form, json_response, oauth_json};
+use shared::http::{ApiError, Failure, JsonRequest, OAuthError, form, json_response};
 use shared::ports::{SignInStore, VerificationProvider, VerificationStore};
 use shared::runtime::bootstrap::HandlerDeps;
 use shared::runtime::config::TokenConfig;
@@ -79,7 +79,7 @@ where
         form_urlencoded::parse(query.trim_start_matches('?').as_bytes()).into_owned().collect();
     match deps.service.authorize(&params, &tokens.relying_parties).await {
         Ok(flow) => {
-            let name = tokens.relying_parties.all().iter().find(|c| c.client_id == flow.request.client_id);
+            let name = tokens.relying_parties.find(&flow.request.client_id);
             Ok(json_response(
                 StatusCode::OK,
                 &json!({
@@ -161,13 +161,16 @@ where
         phone_e164: grant.phone_scope.then_some(grant.phone_e164.as_str()),
     };
     let now = deps.service.clock().now();
-    Ok(oauth_json(&json!({
-        "access_token": tokens.signer.access_token(&claims, now),
-        "token_type": "Bearer",
-        "expires_in": tokens.signer.lifetime_seconds(),
-        "id_token": tokens.signer.id_token(&claims, now),
-        "scope": if grant.phone_scope { "openid phone" } else { "openid" },
-    })))
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({
+            "access_token": tokens.signer.access_token(&claims, now),
+            "token_type": "Bearer",
+            "expires_in": tokens.signer.lifetime_seconds(),
+            "id_token": tokens.signer.id_token(&claims, now),
+            "scope": if grant.phone_scope { "openid phone" } else { "openid" },
+        }),
+    ))
 }
 
 /// `GET` or `POST /oauth/userinfo` with `Authorization: Bearer <access token>` (RFC 6750 §2.1):
@@ -202,5 +205,5 @@ where
         claims["phone_number"] = Value::from(phone);
         claims["phone_number_verified"] = true.into();
     }
-    Ok(oauth_json(&claims))
+    Ok(json_response(StatusCode::OK, &claims))
 }

@@ -218,11 +218,8 @@ impl TokenSigner {
     /// What an access token of ours says, if it is one (signed by a published key, `typ`
     /// `at+jwt`, this issuer's, for this issuer) and unexpired at `now`.
     pub fn read_access_token(&self, token: &str, now: OffsetDateTime) -> Option<AccessGrant> {
-        let mut parts = token.split('.');
-        let (header, claims, signature) = (parts.next()?, parts.next()?, parts.next()?);
-        if parts.next().is_some() {
-            return None;
-        }
+        let (signed, signature) = token.rsplit_once('.')?;
+        let (header, claims) = signed.split_once('.').filter(|(_, claims)| !claims.contains('.'))?;
         let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).ok()?).ok()?;
         if header["typ"] != "at+jwt" {
             return None;
@@ -232,7 +229,7 @@ impl TokenSigner {
             return None;
         }
         let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
-        if !key.pair.verify(format!("{}.{claims}", token.split('.').next()?).as_bytes(), &signature) {
+        if !key.pair.verify(signed.as_bytes(), &signature) {
             return None;
         }
         let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(claims).ok()?).ok()?;

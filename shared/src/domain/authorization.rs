@@ -95,17 +95,17 @@ impl ErrorRedirect {
     /// The client's address with `error`, `error_description`, `state` and `iss` (RFC 9207) added
     /// to the query it registered, if any.
     pub fn location(&self, issuer: &str) -> String {
-        let mut url = reqwest::Url::parse(&self.redirect_uri).expect("a registered redirect URI is absolute");
-        {
-            let mut query = url.query_pairs_mut();
-            query.append_pair("error", self.error.code()).append_pair("error_description", self.description);
-            if let Some(state) = &self.state {
-                query.append_pair("state", state);
-            }
-            query.append_pair("iss", issuer);
-        }
-        url.into()
+        let error = [("error", self.error.code()), ("error_description", self.description)];
+        back_to(&self.redirect_uri, error.into_iter().chain(self.state.as_deref().map(|s| ("state", s))), issuer)
     }
+}
+
+/// The client's registered `redirect_uri` with `params` and then `iss` (RFC 9207) added to the
+/// query it registered, if any.
+fn back_to<'a>(redirect_uri: &str, params: impl IntoIterator<Item = (&'a str, &'a str)>, issuer: &str) -> String {
+    let mut url = reqwest::Url::parse(redirect_uri).expect("a registered redirect URI is absolute");
+    url.query_pairs_mut().extend_pairs(params).append_pair("iss", issuer);
+    url.into()
 }
 
 impl AuthorizationRequest {
@@ -224,12 +224,7 @@ impl SignInFlow {
     /// Where the person goes once their number is verified: the client's address with the
     /// `code`, the request's `state` and `iss` (RFC 9207) added to the query it registered.
     pub fn return_address(&self, code: &AuthorizationCode, issuer: &str) -> String {
-        let mut url = reqwest::Url::parse(&self.request.redirect_uri).expect("a registered redirect URI is absolute");
-        url.query_pairs_mut()
-            .append_pair("code", code.expose())
-            .append_pair("state", &self.request.state)
-            .append_pair("iss", issuer);
-        url.into()
+        back_to(&self.request.redirect_uri, [("code", code.expose()), ("state", &self.request.state)], issuer)
     }
 }
 

@@ -139,13 +139,18 @@ impl RelyingParties {
         Ok(self)
     }
 
+    /// The client `client_id`, if registered.
+    pub fn find(&self, client_id: &str) -> Option<&RelyingParty> {
+        self.0.iter().find(|p| p.client_id == client_id)
+    }
+
     pub fn all(&self) -> &[RelyingParty] {
         &self.0
     }
 
     /// The client `client_id`, if `redirect_uri` is one of its registered URIs exactly.
     pub fn check(&self, client_id: &str, redirect_uri: &str) -> Result<&RelyingParty, ClientRefusal> {
-        let party = self.0.iter().find(|p| p.client_id == client_id).ok_or(ClientRefusal::UnknownClient)?;
+        let party = self.find(client_id).ok_or(ClientRefusal::UnknownClient)?;
         if party.redirect_uris.iter().any(|uri| uri == redirect_uri) {
             Ok(party)
         } else {

@@ -96,7 +96,7 @@ impl TokenRequest {
                 (id.to_owned(), secret.map(str::to_owned))
             }
         };
-        let client = clients.all().iter().find(|c| c.client_id == client_id);
+        let client = clients.find(&client_id);
         let Some(client) = client else {
             return Err(error(InvalidClient, "unknown client"));
         };

@@ -20,7 +20,7 @@ use serde_json::Value;
 pub use cors::Cors;
 pub use edge::{Edge, ORIGIN_VERIFY_HEADER, VIEWER_ADDRESS_HEADER};
 pub use error::ApiError;
-pub use oauth::{OAuthError, form, oauth_json, serve_oauth};
+pub use oauth::{OAuthError, form, serve_oauth};
 pub use request::{JsonRequest, MAX_BODY_BYTES};
 
 use crate::adapters::turnstile::BotCheckError;

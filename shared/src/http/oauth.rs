@@ -7,9 +7,9 @@ use std::future::Future;
 use lambda_http::http::header::{CACHE_CONTROL, HeaderValue, PRAGMA, WWW_AUTHENTICATE};
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::request::has_media_type;
+use super::request::{body_bytes, has_media_type};
 use super::{Edge, MAX_BODY_BYTES, catch_panic, json_response};
 use crate::ports::StoreError;
 use crate::telemetry::{Event, metrics};
@@ -114,18 +114,9 @@ pub fn form(req: &Request) -> Result<Vec<(String, String)>, OAuthError> {
     if !has_media_type(req, "application/x-www-form-urlencoded") {
         return Err(invalid("the body must be application/x-www-form-urlencoded"));
     }
-    let bytes: &[u8] = match req.body() {
-        Body::Text(text) => text.as_bytes(),
-        Body::Binary(bytes) => bytes,
-        _ => &[],
-    };
+    let bytes = body_bytes(req);
     if bytes.len() > MAX_BODY_BYTES {
         return Err(invalid("the body is too large"));
     }
     Ok(form_urlencoded::parse(bytes).into_owned().collect())
-}
-
-/// A JSON answer of an OAuth endpoint.
-pub fn oauth_json(body: &Value) -> Response<Body> {
-    json_response(StatusCode::OK, body)
 }

@@ -28,6 +28,15 @@ pub(super) fn has_media_type(req: &Request, media: &str) -> bool {
         .is_some_and(|given| given.trim().eq_ignore_ascii_case(media))
 }
 
+/// `req`'s body as bytes, text or binary alike (none: empty).
+pub(super) fn body_bytes(req: &Request) -> &[u8] {
+    match req.body() {
+        Body::Text(text) => text.as_bytes(),
+        Body::Binary(bytes) => bytes,
+        _ => &[],
+    }
+}
+
 impl JsonRequest {
     pub fn parse(req: &Request, client_ip: String) -> Result<Self, ApiError> {
         if req.method() != Method::POST {
@@ -36,12 +45,7 @@ impl JsonRequest {
         if !has_media_type(req, "application/json") {
             return Err(ApiError::UnsupportedMediaType);
         }
-        let bytes: &[u8] = match req.body() {
-            Body::Empty => &[],
-            Body::Text(text) => text.as_bytes(),
-            Body::Binary(bytes) => bytes,
-            _ => &[],
-        };
+        let bytes = body_bytes(req);
         if bytes.len() > MAX_BODY_BYTES {
             return Err(ApiError::PayloadTooLarge);
         }
