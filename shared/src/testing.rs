@@ -24,12 +24,12 @@ use crate::runtime::config::{Config, Settings, TokenConfig};
 
 pub const TEST_HASH_KEY: &str = "test-only-hash-key-0123456789abcdef";
 
-/// The record cipher the test settings' `PHONE_HASH_KEY` gives.
 /// A store key for a test's named subject: the name's keyed hash, as the service makes one.
 pub fn subject_key(name: &str) -> crate::domain::subject_key::SubjectKey {
     crate::domain::subject_key::SubjectHasher::new("test-subject-key".into()).ip(name)
 }
 
+/// The record cipher the test settings' `PHONE_HASH_KEY` gives.
 pub fn test_cipher() -> crate::adapters::RecordCipher {
     crate::adapters::RecordCipher::derive(&TEST_HASH_KEY.into())
 }

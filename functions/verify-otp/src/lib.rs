@@ -23,9 +23,10 @@ use shared::service::SignInEnd;
 /// Where the key set is published.
 pub const JWKS_PATH: &str = "/.well-known/jwks.json";
 
-/// How long browsers and CloudFront may keep the key set: a key is published well before it signs
-/// (docs/integrate/your-app.md, "Key rotation"), so a copy this old never misses a signing key.
-const JWKS_MAX_AGE_SECONDS: u32 = 300;
+/// How long browsers and CloudFront may keep the key set and the discovery document: a key is
+/// published well before it signs (docs/integrate/your-app.md, "Key rotation"), so a copy this
+/// old never misses a signing key.
+const PUBLISHED_MAX_AGE_SECONDS: u32 = 300;
 
 pub async fn handle<P, S, C>(deps: &HandlerDeps<P, S, C>, req: Request) -> Response<Body>
 where
@@ -128,11 +129,16 @@ fn jwks<P, S, C>(deps: &HandlerDeps<P, S, C>, req: &Request) -> Response<Body> {
         return ApiError::MethodNotAllowed.into_response();
     }
     let Some(tokens) = &deps.tokens else { return ApiError::NotFound.into_response() };
-    let mut response = json_response(StatusCode::OK, &tokens.signer.jwks());
-    let cache = format!("public, max-age={JWKS_MAX_AGE_SECONDS}");
+    published(&tokens.signer.jwks())
+}
+
+/// A public document (the key set, the discovery document): cacheable, and readable by any page
+/// (a browser-side check, a relying party's own page).
+fn published(document: &Value) -> Response<Body> {
+    let mut response = json_response(StatusCode::OK, document);
+    let cache = format!("public, max-age={PUBLISHED_MAX_AGE_SECONDS}");
     let headers = response.headers_mut();
     headers.insert(CACHE_CONTROL, HeaderValue::from_str(&cache).expect("an ASCII header value"));
-    // Public keys: any page may read them (a browser-side check, a relying party's own page).
     headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
     response
 }

@@ -3,7 +3,7 @@
 //! and userinfo endpoints.
 
 use lambda_http::http::StatusCode;
-use lambda_http::http::header::{ACCESS_CONTROL_ALLOW_ORIGIN, AUTHORIZATION, CACHE_CONTROL, HeaderValue};
+use lambda_http::http::header::AUTHORIZATION;
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
 use shared::adapters::token_signer::IdToken;
@@ -25,9 +25,6 @@ pub const TOKEN_PATH: &str = "/oauth/token";
 pub const USERINFO_PATH: &str = "/oauth/userinfo";
 /// The authorization endpoint: the page itself, at this path of the issuer.
 pub const AUTHORIZATION_PAGE_PATH: &str = "/authorize";
-
-/// How long the discovery document may be kept (as the key set).
-const DISCOVERY_MAX_AGE_SECONDS: u32 = 300;
 
 /// `GET /.well-known/openid-configuration`; 404 when tokens are off.
 pub fn discovery(tokens: Option<&TokenConfig>) -> Response<Body> {
@@ -55,12 +52,7 @@ pub fn discovery(tokens: Option<&TokenConfig>) -> Response<Body> {
         "request_uri_parameter_supported": false,
         "claims_parameter_supported": false,
     });
-    let mut response = json_response(StatusCode::OK, &document);
-    let headers = response.headers_mut();
-    let cache = format!("public, max-age={DISCOVERY_MAX_AGE_SECONDS}");
-    headers.insert(CACHE_CONTROL, HeaderValue::from_str(&cache).expect("an ASCII header value"));
-    headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
-    response
+    crate::published(&document)
 }
 
 /// `POST /api/authorize {"query"}`: the page hands over the authorization request it was opened
@@ -136,19 +128,20 @@ where
     S: VerificationStore + SignInStore,
     C: Clock,
 {
-    let Some(tokens) = &deps.tokens else {
-        return Err(OAuthError::new(400, "invalid_request", "sign-in is off on this service"));
-    };
+    let tokens = deps.tokens.as_ref().ok_or_else(sign_in_off)?;
     let form = form(&req)?;
     let authorization = req.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok());
-    let basic_challenge = format!("Basic realm=\"{}\"", tokens.signer.issuer());
     let request = TokenRequest::parse(&form, authorization, &tokens.relying_parties).map_err(|e| {
-        let refused = OAuthError::new(e.error.status(), e.error.code(), e.description);
-        if e.error.status() == 401 { refused.with_challenge(basic_challenge.clone()) } else { refused }
+        let refused = OAuthError::from(e);
+        if e.error.status() == 401 {
+            refused.with_challenge(format!("Basic realm=\"{}\"", tokens.signer.issuer()))
+        } else {
+            refused
+        }
     })?;
     let signed_in = match deps.service.redeem(&request).await {
         Ok(signed_in) => signed_in,
-        Err(RedeemError::Refused(e)) => return Err(OAuthError::new(e.error.status(), e.error.code(), e.description)),
+        Err(RedeemError::Refused(e)) => return Err(e.into()),
         Err(RedeemError::Store(e)) => return Err(e.into()),
     };
     let grant = &signed_in.grant;
@@ -181,9 +174,7 @@ where
     S: VerificationStore,
     C: Clock,
 {
-    let Some(tokens) = &deps.tokens else {
-        return Err(OAuthError::new(400, "invalid_request", "sign-in is off on this service"));
-    };
+    let tokens = deps.tokens.as_ref().ok_or_else(sign_in_off)?;
     let realm = tokens.signer.issuer();
     let presented = req
         .headers()
@@ -206,4 +197,9 @@ where
         claims["phone_number_verified"] = true.into();
     }
     Ok(json_response(StatusCode::OK, &claims))
+}
+
+/// The token and userinfo endpoints' answer where no signing key is configured.
+fn sign_in_off() -> OAuthError {
+    OAuthError::new(400, "invalid_request", "sign-in is off on this service")
 }

@@ -11,6 +11,7 @@ use serde_json::json;
 
 use super::request::{body_bytes, has_media_type};
 use super::{Edge, MAX_BODY_BYTES, catch_panic, json_response};
+use crate::domain::token_request::TokenError;
 use crate::ports::StoreError;
 use crate::telemetry::{Event, metrics};
 
@@ -69,6 +70,13 @@ impl OAuthError {
             response.headers_mut().insert(WWW_AUTHENTICATE, challenge);
         }
         response
+    }
+}
+
+/// A refusal RFC 6749 §5.2 names, with its status.
+impl From<TokenError> for OAuthError {
+    fn from(e: TokenError) -> Self {
+        Self::new(e.error.status(), e.error.code(), e.description)
     }
 }
 
