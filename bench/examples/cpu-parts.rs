@@ -188,14 +188,16 @@ fn main() {
             std::time::Duration::from_secs(300),
         )
         .unwrap();
-        let token_for = shared::adapters::token_signer::TokenRequest::default();
-        measure("verification token signed (ES256, ring)", calls, || async {
-            drop(signer.sign(
-                "+14155552671",
-                time::OffsetDateTime::now_utc(),
-                shared::domain::channel::Channel::Sms,
-                &token_for,
-            ));
+        let id_token = shared::adapters::token_signer::IdToken {
+            subject: "pairwise-sub",
+            client_id: "shop",
+            nonce: "n-1",
+            auth_time: time::OffsetDateTime::now_utc(),
+            channel: shared::domain::channel::Channel::Sms,
+            phone_e164: Some("+14155552671"),
+        };
+        measure("ID token signed (ES256, ring)", calls, || async {
+            drop(signer.id_token(&id_token, time::OffsetDateTime::now_utc()));
         })
         .await;
         measure("request-otp handler (all but lambda_runtime)", calls, || async {

@@ -1,8 +1,10 @@
-"""Our verification tokens, checked as a relying party's Python backend would: PyJWT with its
-PyJWKClient fetching our key set over HTTP from the local server. A genuine token passes; a
-changed one, one for another audience, an expired one, one signed by a key we do not publish,
-`alg: none` and HS256 keyed with our public key are all refused; and keys rotate without a failed
-check. Run by the test command against target/debug/otp-local."""
+"""Our ID tokens, checked as a relying party's Python backend would: PyJWT with its PyJWKClient
+fetching our key set over HTTP from the local server. Each token is redeemed at the token endpoint
+at the end of a sign-in (authorize, a code sent and entered, the authorization code and its PKCE
+verifier). A genuine token passes; a changed one, one for another audience, an expired one, the
+access token in its place, one signed by a key we do not publish, `alg: none` and HS256 keyed with
+our public key are all refused; and keys rotate without a failed check. Run by the test command
+against target/debug/otp-local."""
 
 import base64
 import hashlib
@@ -10,9 +12,10 @@ import hmac
 import json
 import os
 import re
+import secrets
 import subprocess
-import time
 import unittest
+import urllib.parse
 import urllib.request
 from datetime import datetime, timedelta, timezone
 from unittest import mock
@@ -25,6 +28,8 @@ ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 BINARY = os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "debug", "otp-local")
 # The same issuer across restarts, as a deployment keeps its URL.
 ISSUER = "https://verify.example.test"
+BACK = "http://localhost:5999/shop/callback"
+CLIENTS = [{"clientId": "shop", "name": "The Shop", "redirectUris": [BACK]}]
 
 
 def new_key_pem():
@@ -37,6 +42,7 @@ class LocalServer:
 
     def __init__(self, keys):
         env = dict(os.environ, PORT="0", TOKEN_SIGNING_KEYS="".join(keys), TOKEN_ISSUER=ISSUER, RUST_LOG="warn",
+                   RELYING_PARTIES=json.dumps(CLIENTS), OTP_RESEND_COOLDOWN_SECONDS="0",
                    FRONTEND_DIST=os.path.join(ROOT, "frontend", "dist"), OTP_LOCAL_PRINT_SMS="false")
         env.pop("TABLE_NAME", None)
         self.process = subprocess.Popen([BINARY], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -54,12 +60,30 @@ class LocalServer:
         with urllib.request.urlopen(request) as response:
             return json.load(response)
 
-    def token(self, number, **extra):
-        """Verifies `number` as a person would, and returns the token the answer carries."""
-        sent = self.post("/api/request-otp", {"phoneNumber": number})
+    def sign_in(self, number):
+        """Signs in with `number` as the page and a public client would (PKCE, state, nonce), and
+        returns what the token endpoint answers."""
+        verifier = secrets.token_urlsafe(32)
+        challenge = b64(hashlib.sha256(verifier.encode()).digest())
+        query = urllib.parse.urlencode({
+            "response_type": "code", "client_id": "shop", "redirect_uri": BACK, "scope": "openid phone",
+            "state": "s-1", "nonce": "n-1", "code_challenge": challenge, "code_challenge_method": "S256",
+        })
+        flow = self.post("/api/authorize", {"query": query})["flowId"]
+        sent = self.post("/api/request-otp", {"phoneNumber": number, "flowId": flow})
         with urllib.request.urlopen(f"{self.url}/api/dev/messages?to={number.replace('+', '%2B')}") as response:
             code = json.load(response)[-1]["code"]
-        return self.post("/api/verify-otp", dict(requestId=sent["requestId"], code=code, **extra))["token"]
+        back = self.post("/api/verify-otp", {"requestId": sent["requestId"], "code": code, "flowId": flow})["redirectTo"]
+        grant = urllib.parse.urlencode({
+            "grant_type": "authorization_code", "code": urllib.parse.parse_qs(urllib.parse.urlsplit(back).query)["code"][0],
+            "redirect_uri": BACK, "client_id": "shop", "code_verifier": verifier,
+        }).encode()
+        with urllib.request.urlopen(urllib.request.Request(self.url + "/oauth/token", data=grant)) as response:
+            return json.load(response)
+
+    def token(self, number):
+        """The ID token of a sign-in with `number`."""
+        return self.sign_in(number)["id_token"]
 
     def stop(self):
         self.process.terminate()
@@ -71,7 +95,7 @@ def check(server, token, audience=None):
     """What a relying party's backend does: the signing key from our key set, ES256 only."""
     keys = jwt.PyJWKClient(server.url + "/.well-known/jwks.json")
     key = keys.get_signing_key_from_jwt(token)
-    return jwt.decode(token, key.key, algorithms=["ES256"], audience=audience or ISSUER, issuer=ISSUER)
+    return jwt.decode(token, key.key, algorithms=["ES256"], audience=audience or "shop", issuer=ISSUER)
 
 
 def b64(data):
@@ -94,11 +118,17 @@ class TokensAsPyJWTSeesThem(unittest.TestCase):
         cls.server.stop()
 
     def test_a_genuine_token_passes_with_its_claims(self):
-        claims = check(self.server, self.server.token("+14155550201", nonce="n-1"))
+        claims = check(self.server, self.server.token("+14155550201"))
         self.assertEqual(claims["phone_number"], "+14155550201")
         self.assertTrue(claims["phone_number_verified"])
         self.assertEqual((claims["amr"], claims["nonce"]), (["sms"], "n-1"))
         self.assertLessEqual(claims["exp"] - claims["iat"], 300)
+        self.assertNotIn("4155550201", claims["sub"], "a pairwise subject, not the number")
+
+    def test_the_access_token_is_not_an_id_token(self):
+        access = self.server.sign_in("+14155550207")["access_token"]
+        with self.assertRaises(jwt.InvalidAudienceError):
+            check(self.server, access)
 
     def test_a_changed_token_is_refused(self):
         header, payload, signature = parts(self.server.token("+14155550202"))

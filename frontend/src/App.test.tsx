@@ -4,18 +4,21 @@ import { App } from "./App";
 import { resetPageConfig } from "./config";
 import { english } from "./testing";
 
-const config = {
-  clients: [{ clientId: "shop", name: "The Shop", redirectUris: ["https://shop.example/callback"] }],
-};
+const FLOW_ID = "0123456789abcdef0123456789abcdef";
+let calls: string[];
 
 // The files share one environment: another file may have read the configuration already.
 beforeEach(() => {
   resetPageConfig();
+  calls = [];
   vi.stubGlobal(
     "fetch",
-    vi.fn(async (url: string) =>
-      url === "/config.json" ? new Response(JSON.stringify(config)) : new Response("", { status: 404 }),
-    ),
+    vi.fn(async (url: string) => {
+      calls.push(url);
+      return url === "/api/authorize"
+        ? new Response(JSON.stringify({ flowId: FLOW_ID, clientName: "The Shop", phoneScope: true }))
+        : new Response("", { status: 404 });
+    }),
   );
 });
 afterEach(() => {
@@ -24,14 +27,23 @@ afterEach(() => {
   history.replaceState(null, "", "/");
 });
 
-describe("the hosted flow on the page", () => {
-  // The address is where the flow lives: a copy elsewhere would keep the state and nonce past
-  // the flow, and nothing would ever read it back.
-  it("is read from the address and kept nowhere else", async () => {
-    const params = { client_id: "shop", redirect_uri: "https://shop.example/callback", state: "s-1", nonce: "n-1" };
-    history.replaceState(null, "", `/?${new URLSearchParams(params).toString()}`);
+describe("a sign-in on the page", () => {
+  // The server holds the flow: a copy in the browser would outlive it, and nothing reads it back.
+  it("is opened on the server from the address and kept nowhere else", async () => {
+    const params = { response_type: "code", client_id: "shop", state: "s-1", nonce: "n-1" };
+    history.replaceState(null, "", `/authorize?${new URLSearchParams(params).toString()}`);
     render(<App initial={english} />);
     expect(await screen.findByText("Verify your phone number for The Shop")).toBeInTheDocument();
+    expect(calls).toContain("/api/authorize");
     expect(Object.keys(sessionStorage)).toEqual([]);
+  });
+
+  // A link of the retired token-in-the-address flow would have a person verify for nothing.
+  it("says an old link to the page is broken, before any code is sent", async () => {
+    const params = { client_id: "shop", redirect_uri: "https://shop.example/callback", state: "s-1" };
+    history.replaceState(null, "", `/?${new URLSearchParams(params).toString()}`);
+    render(<App initial={english} />);
+    expect(await screen.findByRole("alert")).toHaveTextContent(english.t.linkBrokenBody);
+    expect(screen.queryByLabelText(/phone number/i)).not.toBeInTheDocument();
   });
 });

@@ -5,7 +5,7 @@ import { CodeStep } from "./CodeStep";
 import { applyToDocument, I18nProvider, load, rememberLanguage, useI18n, type I18n, type Language } from "./i18n";
 import { LanguagePicker } from "./LanguagePicker";
 import { PhoneStep } from "./PhoneStep";
-import { useHostedFlow } from "./useHostedFlow";
+import { useSignIn } from "./useSignIn";
 import { useVerification } from "./useVerification";
 import { VerifiedStep } from "./VerifiedStep";
 
@@ -39,12 +39,11 @@ function Page() {
   const brand = useBrand();
   const [simulator, setSimulator] = useState(false);
   useEffect(() => void devMessages().then((messages) => setSimulator(messages !== null)), []);
-  const flow = useHostedFlow();
-  const hosted = flow?.kind === "flow" ? flow.flow : null;
+  const flow = useSignIn();
   const signIn = flow?.kind === "sign-in" ? flow.signIn : null;
-  // The application the person is verifying their number for, if one sent them.
-  const forName = signIn?.name ?? hosted?.name;
-  const { state, botCheck, send, check, startOver } = useVerification(hosted, signIn);
+  // The application the person is signing in to, if one sent them.
+  const forName = signIn?.name;
+  const { state, botCheck, send, check, startOver } = useVerification(signIn);
   // The page answers input from here on (the e2e run reports this mark as time to interactive).
   useEffect(() => void performance.mark("page-interactive"), []);
 

@@ -8,7 +8,7 @@ interface Props {
   busy: boolean;
   error: ApiError | null;
   onSend: (e164: string) => void;
-  /** The application the person is verifying their number for, in the hosted flow. */
+  /** The application the person is signing in to, in a sign-in. */
   forName?: string;
 }
 

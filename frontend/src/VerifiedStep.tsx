@@ -4,7 +4,7 @@ import { formatPhone } from "./phone";
 
 interface Props {
   phoneNumber: string;
-  /** The application the hosted flow takes the person back to. */
+  /** The application a sign-in takes the person back to. */
   returningTo?: string;
   onVerifyAnother: () => void;
 }

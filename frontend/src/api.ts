@@ -21,8 +21,6 @@ export interface Verified {
   phoneNumber: string;
   verifiedAt: string;
   channel: "sms" | "voice";
-  /** With tokens on: a JWT saying so, for the application's backend. */
-  token?: string;
   /** In a sign-in: where the person goes back to, with the code. */
   redirectTo?: string;
 }
@@ -128,16 +126,9 @@ export const requestOtp = (phoneNumber: string, { channel, locale, turnstileToke
     ...(flowId ? { flowId } : {}),
   });
 
-/** Who a token is for, in the hosted flow: the client, where it takes the person back, its nonce. */
-export interface TokenFor {
-  clientId: string;
-  redirectUri: string;
-  nonce?: string;
-}
-
-/** Checks `code`; for a token (`TokenFor`) or within a sign-in (`flowId`). */
-export const verifyOtp = (requestId: string, code: string, within?: TokenFor | { flowId: string }) =>
-  post<Verified>("/verify-otp", { requestId, code, ...within });
+/** Checks `code`; within a sign-in when `flowId` names one. */
+export const verifyOtp = (requestId: string, code: string, flowId?: string) =>
+  post<Verified>("/verify-otp", { requestId, code, ...(flowId ? { flowId } : {}) });
 
 export interface DevMessage {
   to: string;

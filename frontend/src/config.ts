@@ -1,12 +1,6 @@
 // What the page reads at start from /config.json, published beside it (by `otp-local` locally,
-// by scripts/publish-page when deployed): the bot check's site key when it is on, the
-// applications that may send people here to verify their number, and the operator's branding.
-
-export interface Client {
-  clientId: string;
-  name: string;
-  redirectUris: string[];
-}
+// by scripts/publish-page when deployed): the bot check's site key when it is on, and the
+// operator's branding.
 
 /** Whose service this is: a name, a logo published beside the page, an accent colour (`#rrggbb`). */
 export interface Branding {
@@ -17,19 +11,10 @@ export interface Branding {
 
 export interface PageConfig {
   turnstileSiteKey: string | null;
-  clients: Client[];
   brand: Branding | null;
 }
 
 let config: Promise<PageConfig> | undefined;
-
-const isClient = (c: unknown): c is Client =>
-  typeof c === "object" &&
-  c !== null &&
-  typeof (c as Client).clientId === "string" &&
-  typeof (c as Client).name === "string" &&
-  Array.isArray((c as Client).redirectUris) &&
-  (c as Client).redirectUris.every((u) => typeof u === "string");
 
 const text = (v: unknown) => (typeof v === "string" && v.trim() ? v.trim() : null);
 
@@ -45,14 +30,13 @@ function branding(raw: unknown): Branding | null {
   return brand.name || brand.logo || brand.accentColor ? brand : null;
 }
 
-/** The page's configuration; an unreachable or malformed file reads as no bot check, no clients. */
+/** The page's configuration; an unreachable or malformed file reads as no bot check, no branding. */
 export function pageConfig(): Promise<PageConfig> {
   config ??= fetch("/config.json")
     .then((response) => (response.ok ? response.json() : {}))
     .catch(() => ({}))
-    .then((raw: { turnstileSiteKey?: unknown; clients?: unknown; brand?: unknown }) => ({
+    .then((raw: { turnstileSiteKey?: unknown; brand?: unknown }) => ({
       turnstileSiteKey: typeof raw.turnstileSiteKey === "string" && raw.turnstileSiteKey ? raw.turnstileSiteKey : null,
-      clients: Array.isArray(raw.clients) ? raw.clients.filter(isClient) : [],
       brand: branding(raw.brand),
     }));
   return config;

@@ -43,7 +43,7 @@ const TABLE: Record<Exclude<ErrorCode, "invalid_request">, [Sentence, NextStep]>
   sending_stopped: ["sendingStopped", "wait"],
   bot_check_failed: ["botCheckFailed", "retry"],
   bot_check_unavailable: ["botCheckUnavailable", "retry"],
-  // The hosted flow's link, refused by the API after the page accepted it (a stale page).
+  // A sign-in's client or address the API refused: the page shows its broken-link page instead.
   invalid_client: ["clientRefused", "retry"],
   invalid_redirect_uri: ["clientRefused", "retry"],
   // A sign-in's ten minutes are over: the application starts a new one.

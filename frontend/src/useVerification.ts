@@ -4,15 +4,14 @@
 import { useEffect, useReducer, useRef } from "react";
 import { requestOtp, verifyOtp } from "./api";
 import { BotCheckError, botCheckToken } from "./botCheck";
-import { returnUrl, type Flow, type SignInFlow } from "./hostedFlow";
 import { codeLocale, useI18n } from "./i18n";
 import { reduce, remember, saved } from "./state";
+import type { SignInFlow } from "./useSignIn";
 
 /** The state, where the bot check's widget goes (`botCheck`, when it is on), and what the
  *  person can do: send a code (again, or by a call), check one, or start over. In a sign-in
- *  (`signIn`), a verification ends it and takes the person back with its code; in the hosted
- *  flow (`hosted`), it asks for a token and takes the person back with it. */
-export function useVerification(hosted: Flow | null, signIn: SignInFlow | null = null) {
+ *  (`signIn`), a verification ends it and takes the person back with its code. */
+export function useVerification(signIn: SignInFlow | null = null) {
   const i18n = useI18n();
   const [state, dispatch] = useReducer(reduce, undefined, () => saved());
   const botCheck = useRef<HTMLDivElement>(null);
@@ -41,17 +40,8 @@ export function useVerification(hosted: Flow | null, signIn: SignInFlow | null =
 
   async function check(requestId: string, code: string) {
     dispatch({ type: "check" });
-    const within = signIn
-      ? { flowId: signIn.flowId }
-      : hosted
-        ? { clientId: hosted.clientId, redirectUri: hosted.redirectUri, nonce: hosted.nonce }
-        : undefined;
-    const result = await verifyOtp(requestId, code, within);
-    if (result.ok && signIn && result.value.redirectTo) {
-      location.replace(result.value.redirectTo);
-    } else if (result.ok && hosted && result.value.token) {
-      location.replace(returnUrl(hosted, result.value.token));
-    }
+    const result = await verifyOtp(requestId, code, signIn?.flowId);
+    if (result.ok && signIn && result.value.redirectTo) location.replace(result.value.redirectTo);
     dispatch(
       result.ok
         ? { type: "verified", phoneNumber: result.value.phoneNumber, verifiedAt: result.value.verifiedAt }

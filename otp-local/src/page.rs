@@ -40,16 +40,13 @@ pub(crate) async fn brand_logo(State(app): State<Arc<App>>, request: Request) ->
     }
 }
 
-/// What the page reads at start: the bot check's site key when the check is on, the
-/// applications that may send people here, and the branding (the deployment publishes the same
-/// file beside the page).
+/// What the page reads at start: the bot check's site key when the check is on, and the
+/// branding (the deployment publishes the same file beside the page). The applications that
+/// sign people in are not in it: the server checks a sign-in's client and address itself.
 pub(crate) async fn page_config(State(app): State<Arc<App>>) -> Response {
     let mut config = serde_json::json!({ "brand": app.brand.config() });
     if let Some(key) = &app.site_key {
         config["turnstileSiteKey"] = key.as_str().into();
-    }
-    if let Some(tokens) = &app.deps.tokens {
-        config["clients"] = serde_json::json!(tokens.relying_parties.all());
     }
     ([(axum::http::header::CACHE_CONTROL, "no-cache")], axum::Json(config)).into_response()
 }

@@ -24,6 +24,8 @@ impl Write for Captured {
     }
 }
 
+const CLIENT_SECRET: &str = "bank-secret-0123456789abcdef0123456789";
+
 #[tokio::test]
 async fn trace_logs_of_every_flow_hold_no_number_code_or_secret() {
     let captured = Captured::default();
@@ -37,10 +39,13 @@ async fn trace_logs_of_every_flow_hold_no_number_code_or_secret() {
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let key = shared::adapters::token_signer::TokenSigner::generate_pem();
+    let secrets = json!({ "bank": CLIENT_SECRET }).to_string();
     let settings = [
         ("OTP_RESEND_COOLDOWN_SECONDS", "0"),
         ("TOKEN_ISSUER", "https://verify.example.com"),
         ("TOKEN_SIGNING_KEYS", &key),
+        ("RELYING_PARTIES", r#"[{"clientId": "bank", "name": "Bank", "redirectUris": ["https://bank.example/cb"]}]"#),
+        ("RELYING_PARTY_SECRETS", &secrets),
     ];
     let h = Harness::with(&settings, SimConfig::default()).await;
     let request = |number: &str| {
@@ -50,12 +55,19 @@ async fn trace_logs_of_every_flow_hold_no_number_code_or_secret() {
             event(include_str!("../../../events/request-otp.json"), "POST", Some("application/json"), Some(&body)),
         )
     };
+    let verify_event = include_str!("../../../events/verify-otp.json");
     let verify = |id: &str, code: &str| {
         let body = json!({"requestId": id, "code": code}).to_string();
-        verify_otp::handle(
-            &h.deps,
-            event(include_str!("../../../events/verify-otp.json"), "POST", Some("application/json"), Some(&body)),
-        )
+        verify_otp::handle(&h.deps, event(verify_event, "POST", Some("application/json"), Some(&body)))
+    };
+    // verify-otp's other paths: a body of `media` (JSON or a form) and headers.
+    let call = |path: &str, media: &str, body: String, headers: Vec<(&'static str, String)>| {
+        let mut req = event(verify_event, "POST", Some(media), Some(&body));
+        *req.uri_mut() = format!("https://verify.example.com{path}").parse().unwrap();
+        for (name, value) in headers {
+            req.headers_mut().insert(name, value.parse().unwrap());
+        }
+        verify_otp::handle(&h.deps, req)
     };
     let sent = json_body(&request("+14155552671").await);
     let id = sent["requestId"].as_str().unwrap().to_owned();
@@ -66,9 +78,32 @@ async fn trace_logs_of_every_flow_hold_no_number_code_or_secret() {
     verify(&id, "000000").await;
     h.sim.simulator.add_fault(Fault { status: Some(503), count: 1, ..Fault::default() });
     verify(&id, &code).await;
-    let verified = verify(&id, &code).await;
-    assert_eq!(verified.status(), 200);
-    let token = json_body(&verified)["token"].as_str().expect("tokens are on").to_owned();
+    assert_eq!(verify(&id, &code).await.status(), 200);
+
+    // A sign-in, through to userinfo: its flow, code, ID token and access token.
+    let query = "response_type=code&client_id=bank&redirect_uri=https%3A%2F%2Fbank.example%2Fcb&scope=openid+phone\
+                 &state=s-1&nonce=n-1";
+    let opened =
+        json_body(&call("/api/authorize", "application/json", json!({"query": query}).to_string(), vec![]).await);
+    let flow = opened["flowId"].as_str().expect("a flow").to_owned();
+    let body = json!({"phoneNumber": "+14155552671", "flowId": flow}).to_string();
+    let request_event = include_str!("../../../events/request-otp.json");
+    let sent = request_otp::handle(&h.deps, event(request_event, "POST", Some("application/json"), Some(&body))).await;
+    let in_flow = json_body(&sent)["requestId"].as_str().unwrap().to_owned();
+    let flow_code = h.last_code("+14155552671").unwrap();
+    let body = json!({"requestId": in_flow, "code": flow_code, "flowId": flow}).to_string();
+    let back = json_body(&call("/api/verify-otp", "application/json", body, vec![]).await);
+    let back = back["redirectTo"].as_str().expect("back to the client").to_owned();
+    let authorization_code = back.split("code=").nth(1).unwrap().split('&').next().unwrap().to_owned();
+    let form = format!(
+        "grant_type=authorization_code&code={authorization_code}&redirect_uri=https%3A%2F%2Fbank.example%2Fcb\
+                        &client_id=bank&client_secret={CLIENT_SECRET}"
+    );
+    let tokens = json_body(&call("/oauth/token", "application/x-www-form-urlencoded", form, vec![]).await);
+    let (id_token, access) = (tokens["id_token"].as_str().unwrap(), tokens["access_token"].as_str().unwrap());
+    let userinfo =
+        call("/oauth/userinfo", "application/json", String::new(), vec![("authorization", format!("Bearer {access}"))]);
+    assert_eq!(userinfo.await.status(), 200);
 
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(logs.contains("+1 ***-***-**71"), "the capture works and numbers appear masked:\n{logs}");
@@ -80,9 +115,18 @@ async fn trace_logs_of_every_flow_hold_no_number_code_or_secret() {
     for secret in ["4155552671", "7400123456", "8005550199", "simsecret", TEST_HASH_KEY, "c2lta2V5OnNpbXNlY3JldA"] {
         assert!(!logs.contains(secret), "`{secret}` leaked into the logs:\n{logs}");
     }
-    assert!(!logs.contains(&format!("\"{code}\"")) && !logs.contains(&format!(" {code}")), "the code leaked:\n{logs}");
+    for code in [&code, &flow_code] {
+        assert!(
+            !logs.contains(&format!("\"{code}\"")) && !logs.contains(&format!(" {code}")),
+            "the code leaked:\n{logs}"
+        );
+    }
     let key_body: String = key.lines().filter(|l| !l.starts_with("-----")).collect();
-    for part in token.split('.').chain([key_body.as_str()]) {
-        assert!(!logs.contains(part), "the token or the signing key leaked into the logs:\n{logs}");
+    let secrets = [key_body.as_str(), CLIENT_SECRET, &authorization_code, &flow];
+    for part in id_token.split('.').chain(access.split('.')).chain(secrets) {
+        assert!(
+            !logs.contains(part),
+            "a token, the authorization code, the flow, a secret or the signing key leaked into the logs:\n{logs}"
+        );
     }
 }

@@ -61,7 +61,12 @@ fn publish(dir: &Path, logo: &str, brand: &BrandOutputs) -> std::process::Output
         .env("BRAND_LOGO", logo)
         .env("FAKE_OUTPUT_BucketName", "phone-verification-dev-site")
         .env("FAKE_OUTPUT_DistributionId", "E123")
-        .env("FAKE_OUTPUT_SiteUrl", "https://d123.cloudfront.net");
+        .env("FAKE_OUTPUT_SiteUrl", "https://d123.cloudfront.net")
+        // A stack deployed before the clients stopped being published still has this output.
+        .env(
+            "FAKE_OUTPUT_RelyingParties",
+            r#"[{"clientId": "shop", "name": "Shop", "redirectUris": ["https://shop.example/cb"]}]"#,
+        );
     if let Some(name) = brand.name {
         command.env("FAKE_OUTPUT_PageName", name);
     }
@@ -79,6 +84,7 @@ fn the_template_outputs_the_branding_as_plain_values() {
     assert_eq!(outputs["PageName"]["Value"], json!({"Fn::If": ["HasPageName", {"Ref": "PageName"}, {"Ref": "Brand"}]}));
     assert_eq!(outputs["AccentColor"]["Value"], json!({"Ref": "AccentColor"}));
     assert_eq!(outputs["AccentColor"]["Condition"], "HasAccentColor");
+    assert!(outputs.get("RelyingParties").is_none(), "the clients are verify-otp's alone, never published");
 }
 
 #[test]
@@ -98,7 +104,8 @@ fn the_page_is_published_with_the_branding_the_page_reads() {
     let config: Value = serde_json::from_slice(&std::fs::read(dir.join("uploads/config.json")).unwrap()).unwrap();
     assert_eq!(
         config,
-        json!({"clients": [], "brand": {"name": name, "logo": "/brand/logo.svg", "accentColor": "#7B1FA2"}})
+        json!({"brand": {"name": name, "logo": "/brand/logo.svg", "accentColor": "#7B1FA2"}}),
+        "the branding alone: never the clients"
     );
     assert_eq!(std::fs::read(dir.join("uploads/logo.svg")).unwrap(), std::fs::read(&logo).unwrap());
     let calls = std::fs::read_to_string(dir.join("calls")).unwrap();

@@ -1,8 +1,10 @@
-//! `POST /api/verify-otp {"requestId", "code", "flowId"?, "clientId"?, "redirectUri"?, "nonce"?}`:
-//! checks a code and says whether the number is verified, with a signed token saying so when
-//! tokens are on, or, in a sign-in (`flowId`), where the person goes back with the code;
-//! `GET /.well-known/jwks.json`, the keys that check those tokens; and the OpenID Connect
-//! provider's other endpoints ([`sign_in`]).
+//! `POST /api/verify-otp {"requestId", "code", "flowId"?}`: checks a code and says whether the
+//! number is verified, and, in a sign-in (`flowId`), where the person goes back with the
+//! authorization code; `GET /.well-known/jwks.json`, the keys that check the ID tokens; and the
+//! OpenID Connect provider's other endpoints ([`sign_in`]).
+//!
+//! The answer itself carries no token: an application learns a number through a sign-in, whose
+//! ID token it redeems from its own back end with its code (docs/decisions/openid-connect-provider.md).
 
 pub mod sign_in;
 
@@ -10,10 +12,8 @@ use lambda_http::http::header::{ACCESS_CONTROL_ALLOW_ORIGIN, CACHE_CONTROL, Head
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
-use shared::adapters::token_signer::TokenRequest;
 use shared::clock::Clock;
 use shared::domain::otp_code::OtpCode;
-use shared::domain::relying_party::ClientRefusal;
 use shared::domain::request_id::RequestId;
 use shared::http::{ApiError, Failure, JsonRequest, json_response, rfc3339, serve_json, serve_oauth};
 use shared::ports::{SignInStore, VerificationProvider, VerificationStore};
@@ -66,11 +66,8 @@ where
         .map_err(|_| ApiError::invalid_request("requestId is not a request id issued by this service."))?;
     let code = OtpCode::parse(input.string("code")?, deps.service.policy().code_length)
         .map_err(|e| ApiError::invalid_request(format!("code must be {} digits.", e.expected_length)))?;
+    refuse_retired_fields(input)?;
     let flow = sign_in::open_flow(deps, input).await?;
-    if flow.is_some() && input.optional_string("clientId")?.is_some() {
-        return Err(ApiError::invalid_request("flowId and clientId belong to two different ways of signing in.").into());
-    }
-    let token_request = token_request(deps, input)?;
     let verified = deps.service.check_code(&request_id, &code).await?;
     let mut answer = json!({
         "verified": true,
@@ -79,49 +76,32 @@ where
         "verifiedAt": rfc3339(verified.verified_at),
         "channel": verified.channel.as_str(),
     });
-    match (&deps.tokens, flow) {
-        (Some(tokens), Some(flow)) => {
-            let (code, flow) = match deps.service.finish_sign_in(flow, &verified).await? {
-                SignInEnd::Ended(code, flow) => (code, flow),
-                SignInEnd::Over => return Err(ApiError::SignInExpired.into()),
-                SignInEnd::NotThisFlow => {
-                    let why = "This code was not asked for in this sign-in: ask for a new one here.";
-                    return Err(ApiError::invalid_request(why).into());
-                }
-            };
-            answer["redirectTo"] = flow.return_address(&code, tokens.signer.issuer()).into();
-        }
-        (Some(tokens), None) => {
-            let token =
-                tokens.signer.sign(&verified.phone_e164, verified.verified_at, verified.channel, &token_request);
-            answer["token"] = token.into();
-        }
-        (None, _) => {}
+    if let (Some(tokens), Some(flow)) = (&deps.tokens, flow) {
+        let (code, flow) = match deps.service.finish_sign_in(flow, &verified).await? {
+            SignInEnd::Ended(code, flow) => (code, flow),
+            SignInEnd::Over => return Err(ApiError::SignInExpired.into()),
+            SignInEnd::NotThisFlow => {
+                let why = "This code was not asked for in this sign-in: ask for a new one here.";
+                return Err(ApiError::invalid_request(why).into());
+            }
+        };
+        answer["redirectTo"] = flow.return_address(&code, tokens.signer.issuer()).into();
     }
     Ok(json_response(StatusCode::OK, &answer))
 }
 
-/// Who the token is for: a registered client and one of its redirect URIs exactly (checked before
-/// the code, so a refused client spends no attempt), and its nonce.
-fn token_request<P, S, C>(deps: &HandlerDeps<P, S, C>, input: &JsonRequest) -> Result<TokenRequest, ApiError> {
-    let nonce = input.optional_string("nonce")?.map(str::to_owned);
-    if nonce.as_ref().is_some_and(|n| n.is_empty() || n.len() > MAX_NONCE_BYTES) {
-        return Err(ApiError::invalid_request(format!("nonce must be 1 to {MAX_NONCE_BYTES} bytes of UTF-8.")));
-    }
-    let Some(client_id) = input.optional_string("clientId")? else {
-        return Ok(TokenRequest { audience: None, nonce });
-    };
-    let redirect_uri = input.string("redirectUri")?;
-    let parties = deps.tokens.as_ref().map(|t| &t.relying_parties).ok_or(ApiError::InvalidClient)?;
-    match parties.check(client_id, redirect_uri) {
-        Ok(party) => Ok(TokenRequest { audience: Some(party.client_id.clone()), nonce }),
-        Err(ClientRefusal::UnknownClient) => Err(ApiError::InvalidClient),
-        Err(ClientRefusal::RedirectUriNotRegistered) => Err(ApiError::InvalidRedirectUri),
+/// The fields of the retired token-in-the-address flow: a caller that still sends them expected a
+/// token this answer no longer carries, so it is told why (before the code: no attempt spent)
+/// rather than handed a bare `verified`.
+fn refuse_retired_fields(input: &JsonRequest) -> Result<(), ApiError> {
+    match ["clientId", "redirectUri", "nonce"].into_iter().find(|name| input.body.contains_key(*name)) {
+        Some(name) => Err(ApiError::invalid_request(format!(
+            "{name} is no longer taken: an application signs people in with OpenID Connect (its /authorize \
+             and /oauth/token), and verify-otp answers no token."
+        ))),
+        None => Ok(()),
     }
 }
-
-/// The longest nonce taken into a token, in bytes of UTF-8 (the page counts alike).
-const MAX_NONCE_BYTES: usize = 256;
 
 /// `GET /.well-known/jwks.json`: the public keys, cacheable; 404 when tokens are off.
 fn jwks<P, S, C>(deps: &HandlerDeps<P, S, C>, req: &Request) -> Response<Body> {

@@ -1,7 +1,7 @@
-//! Verification tokens: what an application's backend can believe. A verified number is handed
-//! back as a compact JWS signed with ES256 (P-256, with `ring`, the binaries' one crypto stack),
-//! which any standard JWT library checks offline against the published key set
-//! (`/.well-known/jwks.json`).
+//! The OpenID Connect provider's tokens: ID tokens, what an application's back end can believe
+//! about a verified number, and the access tokens that open userinfo. Each is a compact JWS
+//! signed with ES256 (P-256) or RS256 (with `ring`, the binaries' one crypto stack), which any
+//! standard JWT library checks offline against the published key set (`/.well-known/jwks.json`).
 //!
 //! Keys are PKCS#8 PEM blocks (`-----BEGIN PRIVATE KEY-----`), one after another: the first signs,
 //! every one is published. A new key is added second (published before it signs), then moved first;
@@ -22,14 +22,6 @@ use crate::domain::channel::Channel;
 
 const PEM_BEGIN: &str = "-----BEGIN PRIVATE KEY-----";
 const PEM_END: &str = "-----END PRIVATE KEY-----";
-
-/// What a token says besides the verified number: who it is for, and the relying party's nonce.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TokenRequest {
-    /// The relying party's client id; the issuer itself when there is none.
-    pub audience: Option<String>,
-    pub nonce: Option<String>,
-}
 
 struct SigningKey {
     kid: String,
@@ -152,27 +144,6 @@ impl TokenSigner {
     /// The published key set: every key's public half, with its id.
     pub fn jwks(&self) -> Value {
         json!({ "keys": self.keys.iter().map(|k| k.jwk.clone()).collect::<Vec<_>>() })
-    }
-
-    /// A token saying that `phone_e164` was verified at `now` with a code sent by `channel`, for
-    /// `request`. `amr` names the channel as RFC 8176 does: `sms`, or `tel` for a call.
-    pub fn sign(&self, phone_e164: &str, now: OffsetDateTime, channel: Channel, request: &TokenRequest) -> String {
-        let issued = now.unix_timestamp();
-        let mut claims = json!({
-            "iss": self.issuer,
-            "aud": request.audience.as_deref().unwrap_or(&self.issuer),
-            "sub": phone_e164,
-            "phone_number": phone_e164,
-            "phone_number_verified": true,
-            "amr": [amr(channel)],
-            "iat": issued,
-            "exp": self.expiry(now),
-            "jti": uuid::Uuid::new_v4().simple().to_string(),
-        });
-        if let Some(nonce) = &request.nonce {
-            claims["nonce"] = nonce.as_str().into();
-        }
-        self.signed("JWT", &claims)
     }
 
     /// An ID token (OpenID Connect Core §2): for `token.client_id`, about `token.subject` (the
@@ -360,8 +331,17 @@ mod tests {
         let signer =
             TokenSigner::new(&format!("{new}{old}"), "https://verify.example.com", Duration::from_secs(300)).unwrap();
         let now = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
-        let request = TokenRequest { audience: Some("shop".into()), nonce: Some("n-1".into()) };
-        let token = signer.sign("+14155552671", now, Channel::Sms, &request);
+        let token = signer.id_token(
+            &IdToken {
+                subject: "pairwise-sub",
+                client_id: "shop",
+                nonce: "n-1",
+                auth_time: now,
+                channel: Channel::Sms,
+                phone_e164: Some("+14155552671"),
+            },
+            now,
+        );
         let parts: Vec<&str> = token.split('.').collect();
         assert_eq!(parts.len(), 3);
         let (header, claims) = (decode(parts[0]), decode(parts[1]));
@@ -372,7 +352,7 @@ mod tests {
         assert_eq!(claims["aud"], "shop");
         assert_eq!(claims["nonce"], "n-1");
         assert_eq!(claims["phone_number"], "+14155552671");
-        assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 300);
+        assert_eq!(claims["amr"][0], "sms");
 
         let jwk = &jwks["keys"][0];
         let point = [
@@ -387,22 +367,6 @@ mod tests {
         let mut changed = format!("{}.{}", parts[0], parts[1]);
         changed.push(' ');
         assert!(public.verify(changed.as_bytes(), &signature).is_err());
-    }
-
-    #[test]
-    fn the_audience_defaults_to_the_issuer_and_each_token_is_unique() {
-        let signer =
-            TokenSigner::new(&TokenSigner::generate_pem(), "https://v.example", Duration::from_secs(60)).unwrap();
-        let now = OffsetDateTime::now_utc();
-        let (a, b) = (
-            signer.sign("+1", now, Channel::Sms, &TokenRequest::default()),
-            signer.sign("+1", now, Channel::Voice, &TokenRequest::default()),
-        );
-        let claims = |t: &str| decode(t.split('.').nth(1).unwrap());
-        assert_eq!(claims(&a)["aud"], "https://v.example");
-        assert!(claims(&a).get("nonce").is_none());
-        assert_ne!(claims(&a)["jti"], claims(&b)["jti"]);
-        assert_eq!((claims(&a)["amr"][0].as_str(), claims(&b)["amr"][0].as_str()), (Some("sms"), Some("tel")));
     }
 
     #[test]

@@ -1,15 +1,16 @@
-//! The applications a verified number may be handed to: each with a client id, a name shown to
-//! the person, the exact addresses the person may be sent back to with the token, and, for a
-//! confidential client (one with a server), its secret. Anything else (an unknown client, an
-//! address not registered letter for letter) gets no token and no redirect: the service is never
-//! an open redirect.
+//! The applications that may sign people in with their number (OpenID Connect clients): each with
+//! a client id, a name shown to the person, the exact addresses the person may be sent back to
+//! with an authorization code, and, for a confidential client (one with a server), its secret.
+//! Anything else (an unknown client, an address not registered letter for letter) gets no code
+//! and no redirect: the service is never an open redirect. The list is read by verify-otp alone
+//! and published nowhere.
 
 use secrecy::{ExposeSecret, SecretString};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RelyingParty {
     pub client_id: String,
@@ -17,7 +18,7 @@ pub struct RelyingParty {
     pub redirect_uris: Vec<String>,
     /// A confidential client's secret, from `RELYING_PARTY_SECRETS` (deployed: the secret, never
     /// a template parameter); a client without one is public (PKCE alone binds its codes). Never
-    /// read from the list itself, never published: `/config.json` serializes the rest.
+    /// read from the list itself.
     #[serde(skip)]
     pub client_secret: Option<ClientSecret>,
 }
@@ -71,7 +72,7 @@ impl RelyingParty {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RelyingParties(Vec<RelyingParty>);
 
-/// Why a client's request gets no token.
+/// Why an authorization request gets no code and no redirect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum ClientRefusal {
     #[error("unknown client id")]
@@ -144,10 +145,6 @@ impl RelyingParties {
         self.0.iter().find(|p| p.client_id == client_id)
     }
 
-    pub fn all(&self) -> &[RelyingParty] {
-        &self.0
-    }
-
     /// The client `client_id`, if `redirect_uri` is one of its registered URIs exactly.
     pub fn check(&self, client_id: &str, redirect_uri: &str) -> Result<&RelyingParty, ClientRefusal> {
         let party = self.find(client_id).ok_or(ClientRefusal::UnknownClient)?;
@@ -159,8 +156,8 @@ impl RelyingParties {
     }
 }
 
-/// https anywhere, http only on this machine (a developer's relying party); never a fragment,
-/// which is where the token goes.
+/// https anywhere, http only on this machine (a developer's relying party); never a fragment
+/// (OAuth 2.0, RFC 6749 §3.1.2).
 fn acceptable_redirect(uri: &str) -> bool {
     let Ok(url) = reqwest::Url::parse(uri) else { return false };
     let local = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
@@ -196,15 +193,14 @@ mod tests {
         let secret = "s".repeat(32);
         let json = r#"[{"clientId": "bank", "name": "Bank", "redirectUris": ["https://bank.example/cb"]}]"#;
         let parties = RelyingParties::parse(json).unwrap().with_secrets(&format!(r#"{{"bank": "{secret}"}}"#)).unwrap();
-        let bank = &parties.all()[0];
+        let bank = parties.find("bank").unwrap();
         assert!(!bank.is_public());
         let kept = bank.client_secret.as_ref().unwrap();
         assert!(kept.matches(&secret));
         assert!(!kept.matches(&"s".repeat(31)) && !kept.matches(&"s".repeat(33)) && !kept.matches(""));
         assert!(!format!("{bank:?}").contains(&secret));
-        let published = serde_json::to_string(&parties.all()).unwrap();
-        assert!(!published.contains(&secret) && !published.contains("clientSecret"), "{published}");
-        assert!(RelyingParties::parse(PARTIES).unwrap().all()[0].is_public());
+        assert!(!format!("{parties:?}").contains(&secret));
+        assert!(RelyingParties::parse(PARTIES).unwrap().find("shop").unwrap().is_public());
     }
 
     #[test]

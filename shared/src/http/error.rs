@@ -106,9 +106,9 @@ api_errors! {
     SendingStopped => SERVICE_UNAVAILABLE, "sending_stopped",
         "Sending codes is stopped for now. Try again later.",
         retryAfter = SENDING_STOPPED_RETRY_SECONDS;
-    /// verify-otp for a relying party: a client id not registered here.
+    /// A sign-in (`/api/authorize`) for a client id not registered here.
     InvalidClient => BAD_REQUEST, "invalid_client", "This application is not registered with the phone verification service.";
-    /// verify-otp for a relying party: a redirect URI that is not one of the client's, exactly.
+    /// A sign-in (`/api/authorize`) back to an address that is not one of the client's, exactly.
     InvalidRedirectUri => BAD_REQUEST, "invalid_redirect_uri",
         "The address to return to is not one this application registered.";
     /// verify-otp in a sign-in whose flow is over (its ten minutes) or ended already.

@@ -21,7 +21,7 @@ pub struct HandlerDeps<P, S, C> {
     pub allowed_countries: CountryAllowList,
     /// The bot check before any SMS, when one is configured.
     pub bot_check: Option<Turnstile>,
-    /// Verification tokens (verify-otp's, when configured).
+    /// Sign-in: the OpenID Connect provider's keys and clients (verify-otp's, when configured).
     pub tokens: Option<TokenConfig>,
 }
 
@@ -49,7 +49,7 @@ impl<P: VerificationProvider, S: VerificationStore, C: Clock> HandlerDeps<P, S, 
         }
     }
 
-    /// The same, issuing verification tokens with `tokens`.
+    /// The same, with sign-in on (`tokens`).
     pub fn with_tokens(self, tokens: Option<TokenConfig>) -> Self {
         Self { tokens, ..self }
     }

@@ -148,7 +148,7 @@ async fn malformed_requests_get_a_json_4xx_and_change_nothing() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Verification tokens.
+// With sign-in on: the key set, and no token outside a sign-in.
 
 const PARTIES: &str =
     r#"[{"clientId": "shop", "name": "The Shop", "redirectUris": ["https://shop.example/callback"]}]"#;
@@ -163,48 +163,19 @@ async fn with_tokens() -> Harness {
     Harness::with(&settings, vonage_sim::SimConfig::default()).await
 }
 
-fn claims(token: &str) -> Value {
-    use base64::Engine as _;
-    let payload = token.split('.').nth(1).expect("a compact JWS");
-    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
-}
-
-async fn verify_with(h: &Harness, extra: Value) -> (u16, Value) {
-    let (id, code) = started(h).await;
-    let mut body = json!({"requestId": id, "code": code});
-    body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
-    let response =
-        verify_otp::handle(&h.deps, event(EVENT, "POST", Some("application/json"), Some(&body.to_string()))).await;
-    (response.status().as_u16(), json_body(&response))
-}
-
 #[tokio::test]
-async fn a_verification_answers_a_signed_token_for_the_issuer_or_the_registered_client() {
+async fn a_verification_outside_a_sign_in_answers_no_token() {
     let h = with_tokens().await;
-    let (status, body) = verify_with(&h, json!({})).await;
+    let (id, code) = started(&h).await;
+    let (status, body) = verify(&h, &id, &code).await;
     assert_eq!(status, 200, "{body}");
-    let own = claims(body["token"].as_str().unwrap());
-    assert_eq!(
-        (own["iss"].as_str(), own["aud"].as_str()),
-        (Some("https://verify.example.com"), Some("https://verify.example.com"))
-    );
-    assert_eq!(
-        (own["phone_number"].as_str(), own["phone_number_verified"].as_bool()),
-        (Some("+14155552671"), Some(true))
-    );
-    assert_eq!(own["amr"], json!(["sms"]));
-
-    h.clock.advance(time::Duration::hours(1)); // past the number's cooldown
-    let extra = json!({"clientId": "shop", "redirectUri": "https://shop.example/callback", "nonce": "n-42"});
-    let (status, body) = verify_with(&h, extra).await;
-    assert_eq!(status, 200, "{body}");
-    let for_shop = claims(body["token"].as_str().unwrap());
-    assert_eq!((for_shop["aud"].as_str(), for_shop["nonce"].as_str()), (Some("shop"), Some("n-42")));
-    assert_eq!(for_shop["exp"].as_i64().unwrap() - for_shop["iat"].as_i64().unwrap(), 300);
+    let mut fields: Vec<&str> = body.as_object().unwrap().keys().map(String::as_str).collect();
+    fields.sort_unstable();
+    assert_eq!(fields, ["channel", "message", "phoneNumber", "verified", "verifiedAt"], "{body}");
 }
 
 #[tokio::test]
-async fn an_unknown_client_or_a_redirect_uri_not_registered_gets_no_token_and_spends_no_attempt() {
+async fn the_retired_token_fields_are_refused_and_spend_no_attempt() {
     let h = with_tokens().await;
     let (id, code) = started(&h).await;
     let body = |extra: Value| {
@@ -212,30 +183,22 @@ async fn an_unknown_client_or_a_redirect_uri_not_registered_gets_no_token_and_sp
         body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
         body.to_string()
     };
+    let client = json!({"clientId": "shop", "redirectUri": "https://shop.example/callback", "nonce": "n-42"});
     let cases = vec![
+        BadRequest::json("a registered client", body(client), 400, "invalid_request"),
+        BadRequest::json("a client alone", body(json!({"clientId": "shop"})), 400, "invalid_request"),
         BadRequest::json(
-            "unknown client",
-            body(json!({"clientId": "evil", "redirectUri": "https://evil.example/cb"})),
+            "a redirect URI alone",
+            body(json!({"redirectUri": "https://shop.example/callback"})),
             400,
-            "invalid_client",
+            "invalid_request",
         ),
-        BadRequest::json(
-            "another site's address",
-            body(json!({"clientId": "shop", "redirectUri": "https://evil.example/cb"})),
-            400,
-            "invalid_redirect_uri",
-        ),
-        BadRequest::json(
-            "a near miss",
-            body(json!({"clientId": "shop", "redirectUri": "https://shop.example/callback/"})),
-            400,
-            "invalid_redirect_uri",
-        ),
-        BadRequest::json("no redirect URI", body(json!({"clientId": "shop"})), 400, "invalid_request"),
-        BadRequest::json("an empty nonce", body(json!({"nonce": ""})), 400, "invalid_request"),
-        BadRequest::json("a long nonce", body(json!({"nonce": "n".repeat(257)})), 400, "invalid_request"),
+        BadRequest::json("a nonce alone", body(json!({"nonce": "n-1"})), 400, "invalid_request"),
     ];
     h.assert_refused_without_effect(EVENT, &cases, |req| verify_otp::handle(&h.deps, req)).await;
+    let old_client = event(EVENT, "POST", Some("application/json"), Some(&body(json!({"clientId": "shop"}))));
+    let message = json_body(&verify_otp::handle(&h.deps, old_client).await)["error"].as_str().unwrap().to_owned();
+    assert!(message.starts_with("clientId is no longer taken") && message.contains("OpenID Connect"), "{message}");
     let (status, body) = verify(&h, &id, &code).await;
     assert_eq!(status, 200, "every attempt is still there: {body}");
 }
@@ -263,6 +226,4 @@ async fn the_key_set_is_published_cacheable_and_only_when_tokens_are_on() {
 
     let off = Harness::start().await;
     assert_eq!(get(&off.deps, "GET").await.status(), 404);
-    let (_, body) = verify_with(&off, json!({})).await;
-    assert!(body.get("token").is_none(), "no token when tokens are off: {body}");
 }

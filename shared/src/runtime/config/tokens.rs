@@ -1,8 +1,8 @@
-//! The signed tokens: the issuer, their lifetime, the keys and the relying parties.
+//! The OpenID Connect provider: the issuer, the tokens' lifetime, the keys and the relying parties.
 
 use super::*;
 
-/// Verification tokens, verify-otp's alone (request-otp never holds the signing key): on when
+/// Sign-in, verify-otp's alone (request-otp never holds the signing key): on when
 /// `TOKEN_ISSUER` is set.
 #[derive(Debug)]
 pub struct TokenConfig {
