@@ -52,16 +52,18 @@ describe("the code step", () => {
 
   it("keeps digits only and submits itself on the last digit", () => {
     const { input, onCheck } = setup();
-    fireEvent.change(input, { target: { value: "12a3" } });
+    fireEvent.input(input, { target: { value: "12a3" } });
+    expect(input).toHaveValue("123");
+    fireEvent.input(input, { target: { value: "123b" } });
     expect(input).toHaveValue("123");
     expect(onCheck).not.toHaveBeenCalled();
-    fireEvent.change(input, { target: { value: "123456" } });
+    fireEvent.input(input, { target: { value: "123456" } });
     expect(onCheck).toHaveBeenCalledWith("123456");
   });
 
   it("takes a pasted code with spaces and submits it", () => {
     const { input, onCheck } = setup();
-    fireEvent.change(input, { target: { value: "123 456" } });
+    fireEvent.input(input, { target: { value: "123 456" } });
     expect(onCheck).toHaveBeenCalledWith("123456");
   });
 
@@ -83,7 +85,7 @@ describe("the code step", () => {
 
   it("clears the input and says how many attempts are left after a wrong code", () => {
     const { input, view, onCheck } = setup();
-    fireEvent.change(input, { target: { value: "111111" } });
+    fireEvent.input(input, { target: { value: "111111" } });
     const wrong: ApiError = { code: "incorrect_code", error: "x", attemptsRemaining: 2 };
     view.rerender(
       <CodeStep

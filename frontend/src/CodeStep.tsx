@@ -3,6 +3,7 @@ import type { ApiError, CodeSent } from "./api";
 import { useSecondsUntil } from "./countdown";
 import { explain } from "./errors";
 import { fill, useI18n } from "./i18n";
+import { show } from "./input";
 import { maskPhone } from "./phone";
 
 interface Props {
@@ -58,8 +59,8 @@ export function CodeStep({ sent, busy, error, attempt, onCheck, onResend, onCall
     if (value.length === sent.codeLength && !busy && !needsNewCode) onCheck(value);
   }
 
-  function typed(value: string) {
-    submit(value.replace(/\D/g, "").slice(0, sent.codeLength));
+  function typed(field: HTMLInputElement) {
+    submit(show(field, field.value.replace(/\D/g, "").slice(0, sent.codeLength)));
   }
 
   function onSubmit(event: FormEvent) {
@@ -103,7 +104,7 @@ export function CodeStep({ sent, busy, error, attempt, onCheck, onResend, onCall
           maxLength={sent.codeLength}
           size={sent.codeLength}
           value={code}
-          onChange={(e) => typed(e.target.value)}
+          onChange={(e) => typed(e.target)}
           aria-invalid={explained?.next === "retype-code"}
           aria-describedby="code-status code-error"
           disabled={busy === "checking" || needsNewCode}

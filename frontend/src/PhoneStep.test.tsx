@@ -11,10 +11,17 @@ function setup(error: Parameters<typeof PhoneStep>[0]["error"] = null) {
 }
 
 describe("the phone step", () => {
+  it("has focus on arrival", () => {
+    setup();
+    expect(screen.getByLabelText("Phone number")).toHaveFocus();
+  });
+
   it("formats the number as it is typed and sends E.164", async () => {
     const { onSend, user } = setup();
     await user.selectOptions(screen.getByLabelText("Country"), "US");
     await user.type(screen.getByLabelText("Phone number"), "4155552671");
+    expect(screen.getByLabelText("Phone number")).toHaveValue("(415) 555-2671");
+    await user.type(screen.getByLabelText("Phone number"), "x");
     expect(screen.getByLabelText("Phone number")).toHaveValue("(415) 555-2671");
     await user.click(screen.getByRole("button", { name: "Send code" }));
     expect(onSend).toHaveBeenCalledWith("+14155552671");

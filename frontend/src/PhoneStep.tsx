@@ -1,7 +1,8 @@
-import { useMemo, useState, type ClipboardEvent, type FormEvent } from "react";
+import { useEffect, useMemo, useRef, useState, type ClipboardEvent, type FormEvent } from "react";
 import type { ApiError } from "./api";
 import { explain } from "./errors";
 import { useI18n } from "./i18n";
+import { show } from "./input";
 import { countries, defaultCountry, formatAsTyped, parsePhone, type CountryCode } from "./phone";
 
 interface Props {
@@ -23,6 +24,9 @@ export function PhoneStep({ busy, error, onSend, forName }: Props) {
   const apiProblem = error ? explain(error, i18n) : null;
   const message = problem ?? apiProblem?.message ?? null;
   const numberIsWrong = problem !== null || apiProblem?.next === "fix-number";
+  // The number field has focus on arrival, and when the person comes back to change the number.
+  const input = useRef<HTMLInputElement>(null);
+  useEffect(() => input.current?.focus(), []);
 
   function submit(event: FormEvent) {
     event.preventDefault();
@@ -76,10 +80,10 @@ export function PhoneStep({ busy, error, onSend, forName }: Props) {
           dir="ltr"
           autoComplete="tel"
           inputMode="tel"
-          autoFocus
+          ref={input}
           value={number}
           onChange={(e) => {
-            setNumber(formatAsTyped(e.target.value, country));
+            setNumber(show(e.target, formatAsTyped(e.target.value, country)));
             setProblem(null);
           }}
           onPaste={paste}
