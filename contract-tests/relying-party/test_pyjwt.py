@@ -125,10 +125,11 @@ class TokensAsPyJWTSeesThem(unittest.TestCase):
         self.assertLessEqual(claims["exp"] - claims["iat"], 300)
         self.assertNotIn("4155550201", claims["sub"], "a pairwise subject, not the number")
 
-    def test_the_access_token_is_not_an_id_token(self):
+    def test_the_access_token_is_not_an_id_token_nor_a_token_for_the_issuer(self):
         access = self.server.sign_in("+14155550207")["access_token"]
-        with self.assertRaises(jwt.InvalidAudienceError):
-            check(self.server, access)
+        for audience in ("shop", ISSUER):
+            with self.assertRaises(jwt.InvalidAudienceError):
+                check(self.server, access, audience=audience)
 
     def test_a_changed_token_is_refused(self):
         header, payload, signature = parts(self.server.token("+14155550202"))

@@ -109,6 +109,8 @@ describe("tokens, as jose sees them", () => {
     const later = new Date((payload.exp + 1) * 1000);
     await assert.rejects(check(local, token, { currentDate: later }), errors.JWTExpired);
     await assert.rejects(check(local, access), errors.JWTClaimValidationFailed, "not for the client");
+    const forIssuer = check(local, access, { audience: ISSUER });
+    await assert.rejects(forIssuer, errors.JWTClaimValidationFailed, "nor a token for the issuer");
   });
 
   it("refuses a key we do not publish, alg none, and HS256 keyed with our public key", async () => {

@@ -22,7 +22,7 @@ pub const DISCOVERY_PATH: &str = "/.well-known/openid-configuration";
 /// The page's call that opens a flow from an authorization request.
 pub const AUTHORIZE_API_PATH: &str = "/api/authorize";
 pub const TOKEN_PATH: &str = "/oauth/token";
-pub const USERINFO_PATH: &str = "/oauth/userinfo";
+pub use shared::adapters::token_signer::USERINFO_PATH;
 /// The authorization endpoint: the page itself, at this path of the issuer.
 pub const AUTHORIZATION_PAGE_PATH: &str = "/authorize";
 

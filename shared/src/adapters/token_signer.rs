@@ -20,6 +20,9 @@ use time::OffsetDateTime;
 
 use crate::domain::channel::Channel;
 
+/// The userinfo endpoint, under the issuer: the one audience of an access token.
+pub const USERINFO_PATH: &str = "/oauth/userinfo";
+
 const PEM_BEGIN: &str = "-----BEGIN PRIVATE KEY-----";
 const PEM_END: &str = "-----END PRIVATE KEY-----";
 
@@ -168,12 +171,14 @@ impl TokenSigner {
     }
 
     /// An access token for the userinfo endpoint (a JWT as RFC 9068 shapes them, `typ`
-    /// `at+jwt`): the same subject, client and number, and no other use.
+    /// `at+jwt`): the same subject, client and number, and no other use. Its `aud` is the
+    /// userinfo endpoint, never the issuer or a client, so that no check of an ID token (`aud`
+    /// a client) or of any token "for the issuer" takes it.
     pub fn access_token(&self, token: &IdToken<'_>, now: OffsetDateTime) -> String {
         let mut claims = json!({
             "iss": self.issuer,
             "sub": token.subject,
-            "aud": self.issuer,
+            "aud": self.access_audience(),
             "client_id": token.client_id,
             "scope": if token.phone_e164.is_some() { "openid phone" } else { "openid" },
             "iat": now.unix_timestamp(),
@@ -205,13 +210,18 @@ impl TokenSigner {
         }
         let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(claims).ok()?).ok()?;
         let current = claims["exp"].as_i64().is_some_and(|exp| exp > now.unix_timestamp());
-        if claims["iss"] != self.issuer.as_str() || claims["aud"] != self.issuer.as_str() || !current {
+        if claims["iss"] != self.issuer.as_str() || claims["aud"] != self.access_audience().as_str() || !current {
             return None;
         }
         Some(AccessGrant {
             subject: claims["sub"].as_str()?.to_owned(),
             phone_e164: claims["phone_number"].as_str().map(str::to_owned),
         })
+    }
+
+    /// Whom an access token is for: the userinfo endpoint.
+    fn access_audience(&self) -> String {
+        format!("{}{USERINFO_PATH}", self.issuer)
     }
 
     fn expiry(&self, now: OffsetDateTime) -> i64 {
@@ -395,6 +405,7 @@ mod tests {
 
         let access = signer.access_token(&token, now);
         assert_eq!(decode(access.split('.').next().unwrap())["typ"], "at+jwt");
+        assert_eq!(decode(access.split('.').nth(1).unwrap())["aud"], "https://v.example/oauth/userinfo");
         let grant = AccessGrant { subject: "pairwise-sub".into(), phone_e164: Some("+14155552671".into()) };
         assert_eq!(signer.read_access_token(&access, now), Some(grant));
         assert_eq!(signer.read_access_token(&access, now + time::Duration::seconds(300)), None, "expired");

@@ -10,8 +10,8 @@ pub struct TokenConfig {
     pub relying_parties: RelyingParties,
 }
 
-/// The longest a token may live: long enough to carry it to a backend, short enough that a
-/// leaked one is soon worthless.
+/// The longest an ID or access token may live: long enough for a relying party's back end to
+/// check it and call userinfo, short enough that a leaked one is soon worthless.
 pub(super) const MAX_TOKEN_LIFETIME_SECONDS: u64 = 3600;
 
 impl TokenConfig {
