@@ -194,6 +194,7 @@ fn main() {
             nonce: "n-1",
             auth_time: time::OffsetDateTime::now_utc(),
             channel: shared::domain::channel::Channel::Sms,
+            test: false,
             phone_e164: Some("+14155552671"),
         };
         measure("ID token signed (ES256, ring)", calls, || async {

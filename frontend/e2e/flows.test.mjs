@@ -1,10 +1,10 @@
-// Resending, and sign-in links the page refuses, in a real browser, beside the other browser
+// Resending, a test number, and sign-in links the page refuses, in a real browser, beside the other browser
 // test files (they run at once).
 
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { startServer } from "./harness.mjs";
-import { open, sendCode } from "./page.mjs";
+import { codeStep, open, sendCode } from "./page.mjs";
 
 describe("resending", () => {
   let server;
@@ -33,6 +33,23 @@ describe("resending", () => {
     const second = await server.code("+14155550108");
     await page.getByLabel("6-digit code").fill(second);
     await page.getByRole("heading", { name: "Phone number verified" }).waitFor();
+    await page.context().close();
+  });
+});
+
+describe("a test number", () => {
+  let server;
+  before(async () => (server = await startServer({ TEST_NUMBERS: JSON.stringify({ "+12015550123": "482916" }) })));
+  after(async () => server.stop());
+
+  // As an app-store reviewer does it: the same screens, its fixed code, and no text message.
+  it("verifies with its fixed code through the same screens, and nothing is sent", async () => {
+    const page = await open(server);
+    await sendCode(page, "201 555 0123");
+    await (await codeStep(page)).fill("482916");
+    await page.getByRole("heading", { name: "Phone number verified" }).waitFor();
+    const messages = await (await fetch(`${server.url}/api/dev/messages`)).json();
+    assert.deepEqual(messages, [], "no SMS, no call");
     await page.context().close();
   });
 });

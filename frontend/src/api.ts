@@ -13,6 +13,8 @@ export interface CodeSent {
   channel: "sms" | "voice";
   /** Whether a call may be asked for instead, from `resendAvailableAt`. */
   callAvailable: boolean;
+  /** One of the operator's test numbers: nothing was sent, and its code is the configured one. */
+  testNumber?: true;
 }
 
 export interface Verified {
@@ -23,6 +25,8 @@ export interface Verified {
   channel: "sms" | "voice";
   /** In a sign-in: where the person goes back to, with the code. */
   redirectTo?: string;
+  /** One of the operator's test numbers. */
+  testNumber?: true;
 }
 
 /** What opening a sign-in answered: its flow and the client's name, or where to send the

@@ -135,6 +135,7 @@ where
     let site_key = env("TURNSTILE_SITE_KEY");
     let brand_settings = ["BRAND_NAME", "BRAND_ACCENT_COLOR", "BRAND_LOGO"].map(|name| (name, env(name)));
     let config = Config::from_settings(&with_local_defaults(lookup, sim_url))?;
+    shared::runtime::bootstrap::announce_test_numbers(&config);
     if site_key.is_some() != config.bot_check.is_some() {
         return Err(StartError::Config(ConfigError {
             variable: if site_key.is_some() { "TURNSTILE_SECRET_KEY" } else { "TURNSTILE_SITE_KEY" },

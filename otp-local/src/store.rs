@@ -5,6 +5,7 @@ use time::OffsetDateTime;
 use shared::adapters::{DynamoStore, MemoryStore};
 use shared::domain::authorization::{AuthorizationCode, CodeGrant, FlowId, SignInFlow};
 use shared::domain::request_id::RequestId;
+use shared::domain::subject_key::SubjectKey;
 use shared::domain::verification::Tally;
 use shared::domain::verification::{Finish, Verification};
 use shared::domain::write_id::WriteId;
@@ -84,6 +85,21 @@ impl VerificationStore for LocalStore {
 
     async fn get(&self, id: &RequestId, now: OffsetDateTime) -> Result<Option<Verification>, StoreError> {
         delegate!(self, s => s.get(id, now))
+    }
+
+    async fn count_client_send(&self, subjects: &SendSubjects, room: i64, id: &WriteId) -> Result<(), ReserveError> {
+        delegate!(self, s => s.count_client_send(subjects, room, id))
+    }
+
+    async fn count_test_guess(
+        &self,
+        number: &SubjectKey,
+        day: i64,
+        change: i64,
+        below: i64,
+        by: &WriteId,
+    ) -> Result<bool, StoreError> {
+        delegate!(self, s => s.count_test_guess(number, day, change, below, by))
     }
 }
 

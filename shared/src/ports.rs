@@ -263,6 +263,29 @@ pub trait VerificationStore: Send + Sync {
         id: &RequestId,
         now: OffsetDateTime,
     ) -> impl Future<Output = Result<Option<Verification>, StoreError>> + Send;
+
+    /// Counts a code asked for a test number against the client's hour alone, which must stay
+    /// below `room` ([`crate::domain::rule::Rule::ClientCap`] otherwise): nothing is sent, so the
+    /// number, its range and country and the spend count nothing. Counted once per `id`.
+    fn count_client_send(
+        &self,
+        subjects: &SendSubjects,
+        room: i64,
+        id: &WriteId,
+    ) -> impl Future<Output = Result<(), ReserveError>> + Send;
+
+    /// Adds `change` to the wrong-code count of the test number `number` on `day`, if the count
+    /// is below `below` (false, and nothing added, when it is not): +1 takes a guess before a
+    /// code is compared, -1 gives it back when the code was right, 0 asks whether any is left.
+    /// Named `by`, so that a retry counts once.
+    fn count_test_guess(
+        &self,
+        number: &SubjectKey,
+        day: i64,
+        change: i64,
+        below: i64,
+        by: &WriteId,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
 // ---------------------------------------------------------------------------------------------

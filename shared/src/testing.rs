@@ -12,6 +12,7 @@ use crate::adapters::vonage::VonageClient;
 pub use crate::clock::ManualClock;
 use crate::domain::authorization::{AuthorizationCode, CodeGrant, FlowId, SignInFlow};
 use crate::domain::request_id::RequestId;
+use crate::domain::subject_key::SubjectKey;
 use crate::domain::verification::Tally;
 use crate::domain::verification::{Finish, Verification};
 use crate::domain::write_id::WriteId;
@@ -128,6 +129,23 @@ impl<S: VerificationStore> VerificationStore for CountingStore<S> {
 
     async fn get(&self, id: &RequestId, now: OffsetDateTime) -> Result<Option<Verification>, StoreError> {
         self.inner.get(id, now).await
+    }
+
+    async fn count_client_send(&self, subjects: &SendSubjects, room: i64, id: &WriteId) -> Result<(), ReserveError> {
+        self.count();
+        self.inner.count_client_send(subjects, room, id).await
+    }
+
+    async fn count_test_guess(
+        &self,
+        number: &SubjectKey,
+        day: i64,
+        change: i64,
+        below: i64,
+        by: &WriteId,
+    ) -> Result<bool, StoreError> {
+        self.count();
+        self.inner.count_test_guess(number, day, change, below, by).await
     }
 }
 
@@ -317,6 +335,14 @@ impl VerificationStore for FailingStore {
     async fn get(&self, _: &RequestId, _: OffsetDateTime) -> Result<Option<Verification>, StoreError> {
         Err(self.error())
     }
+
+    async fn count_client_send(&self, _: &SendSubjects, _: i64, _: &WriteId) -> Result<(), ReserveError> {
+        Err(self.error().into())
+    }
+
+    async fn count_test_guess(&self, _: &SubjectKey, _: i64, _: i64, _: i64, _: &WriteId) -> Result<bool, StoreError> {
+        Err(self.error())
+    }
 }
 
 impl<S: SignInStore> SignInStore for CountingStore<S> {
@@ -380,16 +406,23 @@ impl SignInStore for FailingStore {
     }
 }
 
-/// Runs a function binary with every setting valid but `OTP_TTL_SECONDS=30`, and checks that the
-/// cold start stops (exit 1) with exactly one line naming that setting.
+/// Runs a function binary with every setting valid but one, and checks that the cold start stops
+/// (exit 1) with exactly one line naming that setting: `OTP_TTL_SECONDS=30`, and a test number a
+/// person could hold (named by its place, never its digits or its code).
 pub fn assert_bad_setting_stops_cold_start(binary: &str) {
-    let output = std::process::Command::new(binary)
-        .env_clear()
-        .envs([("VONAGE_BRAND", "ACME"), ("VONAGE_API_KEY", "key"), ("VONAGE_API_SECRET", "secret")])
-        .envs([("PHONE_HASH_KEY", TEST_HASH_KEY), ("TABLE_NAME", "verifications"), ("OTP_TTL_SECONDS", "30")])
-        .output()
-        .expect("the function binary runs");
-    assert_eq!(output.status.code(), Some(1));
-    let stderr = String::from_utf8(output.stderr).expect("UTF-8");
+    let stops_with = |setting: (&str, &str)| {
+        let output = std::process::Command::new(binary)
+            .env_clear()
+            .envs([("VONAGE_BRAND", "ACME"), ("VONAGE_API_KEY", "key"), ("VONAGE_API_SECRET", "secret")])
+            .envs([("PHONE_HASH_KEY", TEST_HASH_KEY), ("TABLE_NAME", "verifications"), setting])
+            .output()
+            .expect("the function binary runs");
+        assert_eq!(output.status.code(), Some(1));
+        String::from_utf8(output.stderr).expect("UTF-8")
+    };
+    let stderr = stops_with(("OTP_TTL_SECONDS", "30"));
     assert_eq!(stderr, "configuration error: OTP_TTL_SECONDS must be a whole number from 60 to 900 (got `30`)\n");
+    let stderr = stops_with(("TEST_NUMBERS", r#"{"+14155552671": "482916"}"#));
+    assert!(stderr.starts_with("configuration error: TEST_NUMBERS test number 1 is a number a person could hold"));
+    assert!(!stderr.contains("4155552671") && !stderr.contains("482916") && stderr.lines().count() == 1, "{stderr}");
 }

@@ -57,6 +57,7 @@ async fn replay() -> ExitCode {
         timed(victim(1000 / scale)).await,
         timed(spend_breaker(if quick { 40 } else { 100 })).await,
         timed(guessing()).await,
+        timed(guessing_a_test_number(if quick { 600 } else { 60 })).await,
         timed(legitimate_day(500 / scale)).await,
     ];
     // Calls meet the limits SMS meet (the service and handler tests say so); the full run measures
@@ -247,6 +248,47 @@ async fn guessing() -> Row {
             per_year * 100.0
         ),
         met: judged <= 30 && right == 0,
+        ..row
+    }
+}
+
+/// Guessing a test number's fixed code for 24 hours: it has no resend gap, so a new code (never
+/// sent) every `every` seconds from a new address, and one guess at each, all day.
+async fn guessing_a_test_number(every: u32) -> Row {
+    const TEST: &str = "+12015550123";
+    const CODE: &str = "482916";
+    let numbers = format!(r#"{{"{TEST}": "{CODE}"}}"#);
+    let local = Local::start("test-number", &[("TEST_NUMBERS", numbers.as_str())]).await;
+    let (mut requests, mut judged, mut paused, mut right) = (0usize, 0u32, 0u32, 0u32);
+    let mut elapsed = 0;
+    while elapsed < DAY {
+        requests += 1;
+        let answer = local.request(TEST, &ipv4(requests)).await;
+        match answer.get("requestId").and_then(Value::as_str) {
+            Some(id) => {
+                // Codes an attacker would try, never the configured one.
+                let guess = format!("{:06}", (requests * 7919) % 1_000_000);
+                let guess = if guess == CODE { "000001".to_owned() } else { guess };
+                match local.verify(id, &guess).await["code"].as_str() {
+                    // A first guess at a code is refused without being compared only once the
+                    // number's guesses of the day are spent (`too_many_attempts`).
+                    Some("incorrect_code") => judged += 1,
+                    None => right += 1,
+                    _ => {}
+                }
+            }
+            None if answer["code"] == "destination_paused" => paused += 1,
+            None => {}
+        }
+        local.advance(every).await;
+        elapsed += every;
+    }
+    let bound = shared::domain::test_numbers::GUESSES_PER_DAY;
+    let target = format!("≤ {bound} judged, nothing sent");
+    let row = local.row("guessing a test number's fixed code for 24 h".into(), requests, &target, |_| true).await;
+    Row {
+        got: format!("{judged} judged guesses, {paused} requests refused; {} sent", row.sent),
+        met: i64::from(judged) <= bound && right == 0 && row.sent == 0 && paused > 0,
         ..row
     }
 }

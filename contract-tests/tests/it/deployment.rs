@@ -123,6 +123,9 @@ fn resolve_value(t: &Value, v: &Value) -> String {
             if key == "TOKEN_SIGNING_KEYS" {
                 return shared::adapters::token_signer::TokenSigner::generate_pem();
             }
+            if key == "TEST_NUMBERS" {
+                return r#"{"+12015550123": "482916"}"#.to_owned();
+            }
             return format!("{key:_<64}").to_lowercase();
         }
         assert!(!out.contains("${"), "unresolved {sub}");
@@ -201,8 +204,9 @@ fn the_table_is_the_one_the_store_writes() {
 #[test]
 fn the_environment_the_template_sets_is_exactly_what_the_code_reads_and_it_loads() {
     let t = template();
-    for ((binary, (name, f)), on) in
-        functions(&t).into_iter().flat_map(|f| [(f.clone(), &[][..]), (f, &["BotCheckOn"][..])])
+    for ((binary, (name, f)), on) in functions(&t)
+        .into_iter()
+        .flat_map(|f| [(f.clone(), &[][..]), (f.clone(), &["BotCheckOn"][..]), (f, &["TestNumbersOn"][..])])
     {
         let env = environment_with(&t, f, on);
         let asked = Mutex::new(BTreeSet::new());
@@ -212,6 +216,9 @@ fn the_environment_the_template_sets_is_exactly_what_the_code_reads_and_it_loads
         });
         let config = Config::from_settings(&settings).unwrap_or_else(|e| panic!("{binary} would not start: {e}"));
         StoreConfig::from_settings(&settings).unwrap_or_else(|e| panic!("{binary} would not start: {e}"));
+        // Test numbers reach both functions (one sends nothing to them, the other checks their
+        // codes), only where the stage turns them on.
+        assert_eq!(config.policy.test_numbers.len(), usize::from(on.contains(&"TestNumbersOn")), "{name}");
         // Tokens are verify-otp's alone: only its main reads them, and only it is given the key.
         if binary == "verify-otp" {
             let tokens =

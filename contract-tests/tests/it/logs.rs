@@ -25,6 +25,7 @@ impl Write for Captured {
 }
 
 const CLIENT_SECRET: &str = "bank-secret-0123456789abcdef0123456789";
+const TEST_NUMBERS: &str = r#"{"+12015550123": "482916"}"#;
 
 #[tokio::test]
 async fn trace_logs_of_every_flow_hold_no_number_code_or_secret() {
@@ -46,6 +47,7 @@ async fn trace_logs_of_every_flow_hold_no_number_code_or_secret() {
         ("TOKEN_SIGNING_KEYS", &key),
         ("RELYING_PARTIES", r#"[{"clientId": "bank", "name": "Bank", "redirectUris": ["https://bank.example/cb"]}]"#),
         ("RELYING_PARTY_SECRETS", &secrets),
+        ("TEST_NUMBERS", TEST_NUMBERS),
     ];
     let h = Harness::with(&settings, SimConfig::default()).await;
     let request = |number: &str| {
@@ -80,6 +82,16 @@ async fn trace_logs_of_every_flow_hold_no_number_code_or_secret() {
     verify(&id, &code).await;
     assert_eq!(verify(&id, &code).await.status(), 200);
 
+    // A test number: the start says how many are on, its code and its verification.
+    shared::runtime::bootstrap::announce_test_numbers(&shared::testing::config(
+        &h.sim.base_url(),
+        &[("TEST_NUMBERS", TEST_NUMBERS)],
+    ));
+    let test = json_body(&request("+12015550123").await);
+    let test_id = test["requestId"].as_str().unwrap().to_owned();
+    assert_eq!(json_body(&verify(&test_id, "305718").await)["code"], "incorrect_code");
+    assert_eq!(json_body(&verify(&test_id, "482916").await)["testNumber"], true);
+
     // A sign-in, through to userinfo: its flow, code, ID token and access token.
     let query = "response_type=code&client_id=bank&redirect_uri=https%3A%2F%2Fbank.example%2Fcb&scope=openid+phone\
                  &state=s-1&nonce=n-1";
@@ -107,6 +119,11 @@ async fn trace_logs_of_every_flow_hold_no_number_code_or_secret() {
 
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(logs.contains("+1 ***-***-**71"), "the capture works and numbers appear masked:\n{logs}");
+    let announced = logs.lines().find(|line| line.contains(r#""message":"test numbers are on"#));
+    assert!(announced.is_some_and(|line| line.contains(r#""count":1"#)), "how many, at start:\n{logs}");
+    for part in ["2015550123", "482916", "305718"] {
+        assert!(!logs.contains(part), "a test number or its code (`{part}`) reached the logs:\n{logs}");
+    }
     // At most the country and the last two digits: no area code, no last four.
     for part in ["+1 415", "-2671", "+44 74", "3456\"", "+1 800", "0199\""] {
         assert!(!logs.contains(part), "`{part}` of a number reached the logs:\n{logs}");

@@ -45,10 +45,14 @@ async fn every_metric_the_dashboard_and_alarms_read_is_printed_by_the_functions(
     assert_eq!(names(&printed), Metric::ALL.iter().map(|m| m.name().to_owned()).collect());
 }
 
-/// Both functions through a send, a refusal, a verification, a call, an expired code, a provider
-/// error and timeout, and a store error, with the namespace the template gives them.
+/// Both functions through a send, a refusal, a verification, a test number's code and its
+/// verification, a call, an expired code, a provider error and timeout, and a store error, with the namespace the template gives them.
 async fn every_outcome() {
-    let overrides = [("METRICS_NAMESPACE", namespace()), ("VONAGE_TIMEOUT_MS", "1000".into())];
+    let overrides = [
+        ("METRICS_NAMESPACE", namespace()),
+        ("VONAGE_TIMEOUT_MS", "1000".into()),
+        ("TEST_NUMBERS", r#"{"+12015550123": "482916"}"#.into()),
+    ];
     let overrides: Vec<(&str, &str)> = overrides.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let h = Harness::with(&overrides, SimConfig::default()).await;
     let request = |number: &str| request_otp::handle(&h.deps, post(REQUEST_EVENT, &json!({"phoneNumber": number})));
@@ -59,6 +63,8 @@ async fn every_outcome() {
     };
     assert_eq!(json_of(verify(&sent["requestId"], &code).await)["verified"], true);
     assert_eq!(json_of(request("+447400123456").await)["code"], "resend_too_soon");
+    let test = json_of(request("+12015550123").await);
+    assert_eq!(json_of(verify(&test["requestId"], "482916").await)["testNumber"], true);
 
     let call = json!({"phoneNumber": "+447400123457", "channel": "voice"});
     let called = request_otp::handle(&h.deps, post(REQUEST_EVENT, &call)).await;

@@ -84,6 +84,7 @@ async fn every_situation() -> Vec<Seen> {
     all.extend(Box::pin(attempts_and_expiry()).await);
     all.extend(Box::pin(budgets()).await);
     all.extend(Box::pin(calls()).await);
+    all.extend(Box::pin(test_number()).await);
     all.extend(Box::pin(the_switch_and_the_bot_check()).await);
     all.extend(Box::pin(key_set()).await);
     all.extend(Box::pin(around_cloudfront()).await);
@@ -188,6 +189,17 @@ async fn budgets() -> Vec<Seen> {
 }
 
 /// A call, and calls switched off.
+/// A test number's code and its verification: both answers say so.
+async fn test_number() -> Vec<Seen> {
+    let h = Harness::with(&[("TEST_NUMBERS", r#"{"+12015550123": "482916"}"#)], SimConfig::default()).await;
+    let sent = request(&h, "+12015550123").await;
+    assert_eq!(sent.body["testNumber"], true, "{}", sent.body);
+    let id = sent.body["requestId"].as_str().unwrap().to_owned();
+    let verified = verify(&h, &id, "482916").await;
+    assert_eq!(verified.body["testNumber"], true, "{}", verified.body);
+    vec![sent, verified]
+}
+
 async fn calls() -> Vec<Seen> {
     let mut all = Vec::new();
     // A call: asked for after the resend gap, and refused where calls are off.

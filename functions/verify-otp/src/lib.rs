@@ -76,6 +76,10 @@ where
         "verifiedAt": rfc3339(verified.verified_at),
         "channel": verified.channel.as_str(),
     });
+    if verified.test {
+        // A relying party may refuse a test number in production; its ID token's `amr` says it too.
+        answer["testNumber"] = true.into();
+    }
     if let (Some(tokens), Some(flow)) = (&deps.tokens, flow) {
         let (code, flow) = match deps.service.finish_sign_in(flow, &verified).await? {
             SignInEnd::Ended(code, flow) => (code, flow),

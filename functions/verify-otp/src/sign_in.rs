@@ -151,6 +151,7 @@ where
         nonce: &grant.nonce,
         auth_time: grant.verified_at,
         channel: grant.channel,
+        test: grant.test,
         phone_e164: grant.phone_scope.then_some(grant.phone_e164.as_str()),
     };
     let now = deps.service.clock().now();

@@ -44,6 +44,9 @@ struct State {
     flows: HashMap<FlowId, (SignInFlow, Option<String>)>,
     /// Codes by digest, with the redemption that redeemed each.
     codes: HashMap<String, (CodeGrant, Option<WriteId>)>,
+    /// The test-number guess counts changed, by who and which way (a retry counts once, as a
+    /// DynamoDB transaction's token makes it).
+    guesses_by: HashSet<(WriteId, i64)>,
 }
 
 /// The key of a range's (`range#<key>#<day>`) or a country shard's
@@ -246,6 +249,39 @@ impl VerificationStore for MemoryStore {
     async fn get(&self, id: &RequestId, now: OffsetDateTime) -> Result<Option<Verification>, StoreError> {
         let state = self.lock();
         Ok(state.verifications.get(id).map(|r| &r.verification).filter(|v| v.delete_after() > now).cloned())
+    }
+
+    async fn count_client_send(&self, subjects: &SendSubjects, room: i64, _id: &WriteId) -> Result<(), ReserveError> {
+        let mut state = self.lock();
+        let count = state.clients.entry((subjects.client.clone(), subjects.window_start)).or_default();
+        if i64::from(*count) >= room {
+            return Err(ReserveError::Refused(Refusal::until(Rule::ClientCap, subjects.window_end())));
+        }
+        *count += 1;
+        Ok(())
+    }
+
+    async fn count_test_guess(
+        &self,
+        number: &SubjectKey,
+        day: i64,
+        change: i64,
+        below: i64,
+        by: &WriteId,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.lock();
+        if change != 0 && state.guesses_by.contains(&(by.clone(), change.signum())) {
+            return Ok(true);
+        }
+        let count = state.days.entry(format!("testguess#{}#{day}", number.as_str())).or_default();
+        if count.unverified >= below {
+            return Ok(false);
+        }
+        count.unverified += change;
+        if change != 0 {
+            state.guesses_by.insert((by.clone(), change.signum()));
+        }
+        Ok(true)
     }
 }
 

@@ -161,7 +161,7 @@ impl TokenSigner {
             "exp": self.expiry(now),
             "auth_time": token.auth_time.unix_timestamp(),
             "nonce": token.nonce,
-            "amr": [amr(token.channel)],
+            "amr": [amr(token)],
         });
         if let Some(phone) = token.phone_e164 {
             claims["phone_number"] = phone.into();
@@ -239,9 +239,11 @@ impl TokenSigner {
     }
 }
 
-/// RFC 8176's name for how the code reached the person: `sms`, or `tel` for a call.
-fn amr(channel: Channel) -> &'static str {
-    match channel {
+/// How the number was proven: RFC 8176's `sms`, or `tel` for a call; `test` for a test number,
+/// to which nothing was sent (a relying party may refuse it in production).
+fn amr(token: &IdToken<'_>) -> &'static str {
+    match token.channel {
+        _ if token.test => "test",
         Channel::Sms => "sms",
         Channel::Voice => "tel",
     }
@@ -257,6 +259,8 @@ pub struct IdToken<'a> {
     /// When the number was verified.
     pub auth_time: OffsetDateTime,
     pub channel: Channel,
+    /// A test number's: no code was sent ([`crate::domain::test_numbers`]).
+    pub test: bool,
     /// The number, where the `phone` scope was asked for.
     pub phone_e164: Option<&'a str>,
 }
@@ -348,6 +352,7 @@ mod tests {
                 nonce: "n-1",
                 auth_time: now,
                 channel: Channel::Sms,
+                test: false,
                 phone_e164: Some("+14155552671"),
             },
             now,
@@ -391,6 +396,7 @@ mod tests {
             nonce: "n-1",
             auth_time: verified,
             channel: Channel::Voice,
+            test: false,
             phone_e164: Some("+14155552671"),
         };
         let id_token = signer.id_token(&token, now);
@@ -402,6 +408,9 @@ mod tests {
         assert_eq!((claims["amr"][0].as_str(), claims["phone_number_verified"].as_bool()), (Some("tel"), Some(true)));
         let without_phone = signer.id_token(&IdToken { phone_e164: None, ..token }, now);
         assert!(decode(without_phone.split('.').nth(1).unwrap()).get("phone_number").is_none());
+        let test_number = signer.id_token(&IdToken { test: true, ..token }, now);
+        let amr = &decode(test_number.split('.').nth(1).unwrap())["amr"];
+        assert_eq!(*amr, json!(["test"]), "not `tel`: nothing was sent");
 
         let access = signer.access_token(&token, now);
         assert_eq!(decode(access.split('.').next().unwrap())["typ"], "at+jwt");
@@ -441,6 +450,7 @@ mod tests {
             nonce: "n",
             auth_time: now,
             channel: Channel::Sms,
+            test: false,
             phone_e164: None,
         };
         let id_token = signer.id_token(&token, now);

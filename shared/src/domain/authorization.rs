@@ -242,6 +242,8 @@ pub struct CodeGrant {
     /// person (its `amr`).
     pub verified_at: OffsetDateTime,
     pub channel: Channel,
+    /// A test number's (its `amr` says `test`: nothing was sent to it).
+    pub test: bool,
     pub expires_at: OffsetDateTime,
 }
 

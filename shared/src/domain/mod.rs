@@ -3,7 +3,7 @@
 //! limits on sending with the SMS and call price tables, the rules that refuse a request
 //! ([`rule`]), the channel and language a code is sent in, and OpenID Connect's authorization
 //! request, code and PKCE ([`authorization`], [`pkce`]) and its token request
-//! ([`token_request`]).
+//! ([`token_request`]), and the operator's test numbers ([`test_numbers`]).
 
 pub mod authorization;
 pub mod channel;
@@ -17,6 +17,7 @@ pub mod relying_party;
 pub mod request_id;
 pub mod rule;
 pub mod subject_key;
+pub mod test_numbers;
 pub mod token_request;
 pub mod verification;
 pub mod write_id;

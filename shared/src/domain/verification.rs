@@ -23,7 +23,20 @@ impl ProviderRequestId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The id of a verification of a test number, which no provider holds: its code is the
+    /// configured one ([`crate::domain::test_numbers`]).
+    pub fn test() -> Self {
+        Self(TEST_PROVIDER_ID.to_owned())
+    }
+
+    pub fn is_test(&self) -> bool {
+        self.0 == TEST_PROVIDER_ID
+    }
 }
+
+/// No provider's id: Vonage's are UUIDs and 32 hex digits.
+const TEST_PROVIDER_ID: &str = "test-number";
 
 /// The counts a send is tallied against beyond its client: its number, its number range and
 /// country (unverified sends on the UTC day of the send, the country's on one of its shards). The

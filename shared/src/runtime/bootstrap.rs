@@ -59,6 +59,7 @@ impl LambdaDeps {
     /// Reads the environment and builds the Vonage and DynamoDB clients.
     pub async fn from_env() -> Result<Self, StartupError> {
         let config = Config::from_env()?;
+        announce_test_numbers(&config);
         let store_config = StoreConfig::from_env()?;
         let provider = VonageClient::new(config.vonage.clone()).map_err(StartupError::Client)?;
         let cipher = RecordCipher::derive(&config.phone_hash_key);
@@ -66,6 +67,15 @@ impl LambdaDeps {
         let wait = if store_config.on_this_machine { LOCAL_CONNECT_WAIT } else { CONNECT_WAIT };
         connect_ahead(&provider, &store, wait).await;
         Ok(Self::new(config, provider, store, SystemClock))
+    }
+}
+
+/// Says at start how many test numbers are on, never which: an operator reading the logs of a
+/// production stage sees the exception it makes (fixed codes, nothing sent).
+pub fn announce_test_numbers(config: &Config) {
+    let count = config.policy.test_numbers.len();
+    if count > 0 {
+        tracing::warn!(count, "test numbers are on: their codes are fixed and nothing is sent to them");
     }
 }
 

@@ -95,6 +95,51 @@ impl Event for CodeVerified {
     }
 }
 
+/// A code was asked for a test number: nothing went out, and no send count took it.
+pub(super) struct TestCodeAsked<'a> {
+    pub request_id: &'a RequestId,
+}
+
+impl Event for TestCodeAsked<'_> {
+    fn emit(self) {
+        info!(request_id = %self.request_id, "code asked for a test number: nothing sent");
+        metrics::record(Metric::TestCodes, 1.0);
+    }
+}
+
+/// A code entered for a test number was compared with its configured one.
+pub(super) struct TestCodeChecked<'a> {
+    pub request_id: &'a RequestId,
+    pub outcome: CheckOutcome,
+    pub attempt: u32,
+}
+
+impl Event for TestCodeChecked<'_> {
+    fn emit(self) {
+        info!(request_id = %self.request_id, outcome = ?self.outcome, attempt = self.attempt, "test number's code checked");
+    }
+}
+
+/// A test number's wrong codes of the day are spent: no code for it is compared until the day ends.
+pub(super) struct TestGuessesSpent<'a> {
+    pub request_id: &'a RequestId,
+}
+
+impl Event for TestGuessesSpent<'_> {
+    fn emit(self) {
+        warn!(request_id = %self.request_id, "a test number's wrong codes of the day are spent");
+    }
+}
+
+/// A test number was verified (counted apart from real numbers).
+pub(super) struct TestVerified;
+
+impl Event for TestVerified {
+    fn emit(self) {
+        metrics::record(Metric::TestVerifications, 1.0);
+    }
+}
+
 /// A verification ended unverified because its code's time ran out.
 pub(super) struct CodeExpired;
 

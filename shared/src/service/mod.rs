@@ -9,6 +9,7 @@ use crate::domain::channel::VoiceCalls;
 use crate::domain::limits::{NumberRules, UnverifiedBudget};
 use crate::domain::price::SpendLimit;
 use crate::domain::subject_key::SubjectHasher;
+use crate::domain::test_numbers::TestNumbers;
 use crate::ports::{VerificationProvider, VerificationStore};
 
 mod check;
@@ -41,6 +42,9 @@ pub struct Policy {
     /// how many the traffic needs).
     pub counter_shards: u32,
     pub spend: SpendLimit,
+    /// Numbers no person can hold, each with a fixed code: nothing is sent to them
+    /// ([`crate::domain::test_numbers`]).
+    pub test_numbers: TestNumbers,
 }
 
 pub struct VerificationService<P, S, C> {

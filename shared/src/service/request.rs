@@ -11,6 +11,7 @@ use crate::domain::phone::PhoneNumber;
 use crate::domain::price::MicroUsd;
 use crate::domain::request_id::RequestId;
 use crate::domain::rule::{Refusal, Rule};
+use crate::domain::test_numbers;
 use crate::domain::verification::{ProviderRequestId, Tally, Verification, VerificationStatus};
 use crate::domain::write_id::WriteId;
 use crate::ports::{
@@ -33,6 +34,8 @@ pub struct CodeSent {
     pub channel: Channel,
     /// Whether the person may ask for a call instead (after the resend gap).
     pub call_available: bool,
+    /// A test number's: nothing was sent, and its code is the configured one.
+    pub test: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -85,6 +88,9 @@ where
         if channel == Channel::Voice && !self.policy.voice.allowed() {
             return Err(self.refused(Refusal::by(Rule::CallsOff), &phone, now));
         }
+        if self.policy.test_numbers.holds(phone.e164()) {
+            return self.request_test_code(phone, client_ip, channel, flow, now).await;
+        }
         let how = Delivery { channel, ..how };
         let request_id = RequestId::generate();
         let reservation = self.reserve(&phone, client_ip, channel, &request_id, now).await?;
@@ -125,6 +131,65 @@ where
             code_length: self.policy.code_length,
             channel,
             call_available: channel == Channel::Sms && self.policy.voice.allowed(),
+            test: false,
+        })
+    }
+
+    /// A code asked for a test number: nothing is sent, no provider is called, and no number,
+    /// range, country or spend count takes it (so it has no resend gap either); the client's
+    /// hourly cap counts it as any send, and a number whose wrong codes of the day are spent
+    /// gets none until the day ends.
+    async fn request_test_code(
+        &self,
+        phone: PhoneNumber,
+        client_ip: &str,
+        channel: Channel,
+        flow: Option<FlowId>,
+        now: OffsetDateTime,
+    ) -> Result<CodeSent, RequestCodeError> {
+        let subjects = self.subjects(&phone, client_ip, now);
+        let standing = self.store.standing(&subjects).await?;
+        let room = self.client_room(&subjects, &standing, now).map_err(|r| self.refused(r, &phone, now))?;
+        let id = WriteId::generate();
+        let (number, day) = (&subjects.tally.number, subjects.tally.day);
+        if !self.store.count_test_guess(number, day, 0, test_numbers::GUESSES_PER_DAY, &id).await? {
+            return Err(self.refused(Refusal::until(Rule::DestinationBudget, end_of_day(day)), &phone, now));
+        }
+        match self.store.count_client_send(&subjects, room, &id).await {
+            Ok(()) => {}
+            Err(ReserveError::Refused(refusal)) => return Err(self.refused(refusal, &phone, now)),
+            Err(ReserveError::Changed) => {
+                return Err(StoreError::Unavailable("the client's count changed".into()).into());
+            }
+            Err(ReserveError::Store(e)) => return Err(e.into()),
+        }
+        let request_id = RequestId::generate();
+        let expires_at = now + seconds(self.policy.ttl_seconds);
+        let verification = Verification {
+            id: request_id.clone(),
+            provider_id: ProviderRequestId::test(),
+            phone_e164: phone.e164().to_owned(),
+            channel,
+            created_at: now,
+            expires_at,
+            attempts: 0,
+            max_attempts: self.policy.max_attempts,
+            status: VerificationStatus::Pending,
+            // No count took it, so none is credited when it is entered.
+            tally: None,
+            flow,
+        };
+        self.store.create(&verification).await?;
+        events::TestCodeAsked { request_id: &request_id }.emit();
+        Ok(CodeSent {
+            request_id,
+            phone,
+            expires_at,
+            resend_available_at: now,
+            code_length: self.policy.code_length,
+            channel,
+            call_available: channel == Channel::Sms && self.policy.voice.allowed(),
+            test: true,
         })
     }
 
@@ -224,12 +289,7 @@ where
         let id = WriteId::generate();
         let number_after =
             NumberState { last_request: Some(request_id.clone()), ..policy.number.send(&standing.number, now, &id)? };
-        let client_cap = ClientCap { max: policy.max_sends_per_ip_per_hour };
-        let client_room = client_cap.room(standing.client_sends[0], (now - subjects.window_start).whole_seconds());
-        if i64::from(standing.client_sends[1]) >= client_room {
-            let until = client_cap.free_at(standing.client_sends, subjects.window_start);
-            return Err(Refusal::until(Rule::ClientCap, until));
-        }
+        let client_room = self.client_room(subjects, &standing, now)?;
         let next_day = end_of_day(subjects.tally.day);
         let range_room = policy.range_budget.room_today(standing.range, 1);
         let country_room = policy.country_budget.room_today(standing.country, policy.counter_shards);
@@ -252,6 +312,20 @@ where
             price,
             spend_share,
         })
+    }
+
+    /// How many sends this hour's count of the client may reach (the last hour's sends count in
+    /// part, as the hour slides), or the client cap's refusal when it has reached it.
+    fn client_room(&self, subjects: &SendSubjects, standing: &Standing, now: OffsetDateTime) -> Result<i64, Refusal> {
+        let client_cap = ClientCap { max: self.policy.max_sends_per_ip_per_hour };
+        let room = client_cap.room(standing.client_sends[0], (now - subjects.window_start).whole_seconds());
+        if i64::from(standing.client_sends[1]) >= room {
+            return Err(Refusal::until(
+                Rule::ClientCap,
+                client_cap.free_at(standing.client_sends, subjects.window_start),
+            ));
+        }
+        Ok(room)
     }
 
     /// The error of a request `refusal` refused, told (its log line has the country, never

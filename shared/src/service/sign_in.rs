@@ -98,6 +98,7 @@ where
             phone_e164: verified.phone_e164.clone(),
             verified_at: verified.verified_at,
             channel: verified.channel,
+            test: verified.test,
             expires_at: now + CODE_LIFETIME,
         };
         let code = AuthorizationCode::generate();

@@ -81,6 +81,7 @@ fn policy() -> Policy {
         country_budget: UnverifiedBudget { floor: 25, percent_of_verified: 100 },
         counter_shards: 4,
         spend: SpendLimit { daily: MicroUsd(50_000_000), sms: PriceTable::sms(), voice: PriceTable::voice() },
+        test_numbers: TestNumbers::parse(r#"{"+12015550123": "482916"}"#, 6).unwrap(),
     }
 }
 
@@ -383,7 +384,13 @@ async fn a_right_code_verifies_once() {
     let verified = svc.check_code(&sent.request_id, &code("123456")).await.unwrap();
     assert_eq!(
         verified,
-        Verified { phone_e164: "+14155552671".into(), verified_at: clock.now(), channel: Channel::Sms, flow: None }
+        Verified {
+            phone_e164: "+14155552671".into(),
+            verified_at: clock.now(),
+            channel: Channel::Sms,
+            flow: None,
+            test: false
+        }
     );
     let again = svc.check_code(&sent.request_id, &code("123456")).await.unwrap_err();
     assert!(matches!(again, CheckCodeError::Denied(AttemptDenied::AlreadyVerified)), "{again:?}");
@@ -480,6 +487,131 @@ fn retry_after_rounds_up_and_is_never_zero() {
     assert_eq!(seconds_until(now, now + Duration::milliseconds(1500)), 2);
     assert_eq!(seconds_until(now, now + Duration::seconds(60)), 60);
     assert_eq!(seconds_until(now, now - Duration::seconds(5)), 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Test numbers: a fixed code, nothing sent, no budget, the client's cap and a daily guess bound.
+
+mod test_numbers {
+    use super::*;
+    use crate::domain::limits::NumberState;
+    use crate::domain::test_numbers::GUESSES_PER_DAY;
+    use crate::domain::verification::Tally;
+    use crate::ports::Standing;
+
+    const TEST: &str = "+12015550123";
+    const RIGHT: &str = "482916";
+
+    /// The counts a test number's request and verification leave: the number's, its range's and
+    /// country's, the spend (over every shard) and the client's.
+    async fn counts(svc: &VerificationService<Scripted, MemoryStore, ManualClock>, clock: &ManualClock) -> Standing {
+        let now = clock.now();
+        let phone = phone(TEST);
+        let tally = Tally {
+            number: svc.hasher.phone(&phone),
+            range: svc.hasher.range(&phone),
+            country: "US".into(),
+            shard: 0,
+            day: crate::domain::limits::day_number(now),
+        };
+        let window_start = OffsetDateTime::from_unix_timestamp(now.unix_timestamp().div_euclid(3600) * 3600).unwrap();
+        let mut total = Standing::default();
+        for shard in 0..svc.policy.spend.shards(svc.policy.counter_shards) {
+            let subjects = SendSubjects {
+                tally: Tally { shard, ..tally.clone() },
+                client: svc.hasher.ip(IP),
+                window_start,
+                spend_shard: shard,
+            };
+            let standing = svc.store.standing(&subjects).await.unwrap();
+            total.spent.0 += standing.spent.0;
+            total.country[1].unverified += standing.country[1].unverified;
+            total.country[1].verified += standing.country[1].verified;
+            (total.number, total.range, total.client_sends) = (standing.number, standing.range, standing.client_sends);
+        }
+        total
+    }
+
+    #[tokio::test]
+    async fn a_test_number_gets_nothing_sent_no_budget_and_no_gap_and_its_code_verifies_it() {
+        let (svc, clock) = service(policy());
+        let first = svc.request_code(phone(TEST), IP).await.unwrap();
+        assert!(first.test);
+        assert_eq!(first.resend_available_at, clock.now(), "no resend gap");
+        let again = svc.request_code(phone(TEST), IP).await.unwrap();
+        assert!(svc.provider.calls().is_empty(), "no provider call: {:?}", svc.provider.calls());
+
+        let err = svc.check_code(&first.request_id, &code("305718")).await.unwrap_err();
+        assert!(matches!(err, CheckCodeError::IncorrectCode { attempts_remaining: 2 }), "{err:?}");
+        let verified = svc.check_code(&again.request_id, &code(RIGHT)).await.unwrap();
+        assert!(verified.test && verified.phone_e164 == TEST);
+        assert!(svc.provider.calls().is_empty(), "the code is checked here, not at a provider");
+
+        let counts = counts(&svc, &clock).await;
+        assert_eq!(counts.number, NumberState::default(), "no gap, no cap, no streak");
+        assert_eq!((counts.range[1], counts.country[1]), (DayCount::default(), DayCount::default()));
+        assert_eq!(counts.spent, MicroUsd(0));
+        assert_eq!(counts.client_sends[1], 2, "the client's hour counts both");
+    }
+
+    #[tokio::test]
+    async fn a_test_number_still_counts_against_the_clients_hourly_cap() {
+        let (svc, _clock) = service(Policy { max_sends_per_ip_per_hour: 3, ..policy() });
+        for _ in 0..3 {
+            svc.request_code(phone(TEST), IP).await.unwrap();
+        }
+        let err = svc.request_code(phone(TEST), IP).await.unwrap_err();
+        assert_eq!(refusal(&err).map(|r| r.0), Some(Rule::ClientCap), "{err:?}");
+        svc.request_code(phone(TEST), "203.0.113.9").await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn wrong_codes_for_a_test_number_are_bounded_per_day_and_right_ones_are_not() {
+        let (svc, clock) = service(Policy { max_sends_per_ip_per_hour: 1000, ..policy() });
+        // Right codes, again and again, as a test suite enters them: no guess spent.
+        for _ in 0..GUESSES_PER_DAY + 2 {
+            let sent = svc.request_code(phone(TEST), IP).await.unwrap();
+            svc.check_code(&sent.request_id, &code(RIGHT)).await.unwrap();
+        }
+        // Wrong codes, three a verification, across as many verifications as it takes.
+        let mut wrong = 0;
+        while wrong < GUESSES_PER_DAY {
+            let sent = svc.request_code(phone(TEST), IP).await.unwrap();
+            for _ in 0..3 {
+                if wrong < GUESSES_PER_DAY {
+                    svc.check_code(&sent.request_id, &code("305718")).await.unwrap_err();
+                    wrong += 1;
+                }
+            }
+        }
+        // The day's guesses are spent: not even the right code is compared, and no code is given.
+        let err = svc.request_code(phone(TEST), IP).await.unwrap_err();
+        assert_eq!(refusal(&err).map(|r| r.0), Some(Rule::DestinationBudget), "{err:?}");
+        clock.advance(Duration::days(1));
+        let sent = svc.request_code(phone(TEST), IP).await.unwrap();
+        clock.advance(Duration::days(-1)); // the same record, checked while the old day lasts
+        let err = svc.check_code(&sent.request_id, &code(RIGHT)).await.unwrap_err();
+        assert!(matches!(err, CheckCodeError::Denied(AttemptDenied::TooManyAttempts)), "{err:?}");
+        clock.advance(Duration::days(1));
+        assert!(svc.check_code(&sent.request_id, &code(RIGHT)).await.unwrap().test, "a new day, new guesses");
+        assert!(svc.provider.calls().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_number_no_longer_a_test_number_has_no_code() {
+        let (svc, _clock) = service(policy());
+        let sent = svc.request_code(phone(TEST), IP).await.unwrap();
+        let svc = VerificationService::new(
+            Scripted::default(),
+            svc.store,
+            svc.clock,
+            svc.hasher,
+            Policy { test_numbers: Default::default(), ..policy() },
+        );
+        let err = svc.check_code(&sent.request_id, &code(RIGHT)).await.unwrap_err();
+        assert!(matches!(err, CheckCodeError::Denied(AttemptDenied::Expired)), "{err:?}");
+        assert!(svc.provider.calls().is_empty());
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -51,6 +51,10 @@ pub enum Metric {
     SignIns,
     /// The token endpoint refused a request; by its OAuth error.
     TokenRefusals,
+    /// A code asked for a test number (nothing sent; in no other count).
+    TestCodes,
+    /// A test number verified (in no other count: `CodesVerified` is real numbers only).
+    TestVerifications,
 }
 
 /// What a metric is broken down by, beside its total.
@@ -71,7 +75,7 @@ pub enum Dimension {
 }
 
 impl Metric {
-    pub const ALL: [Metric; 12] = [
+    pub const ALL: [Metric; 14] = [
         Metric::CodesSent,
         Metric::CodesCalled,
         Metric::CodesVerified,
@@ -84,6 +88,8 @@ impl Metric {
         Metric::StoreErrors,
         Metric::SignIns,
         Metric::TokenRefusals,
+        Metric::TestCodes,
+        Metric::TestVerifications,
     ];
 
     pub fn name(self) -> &'static str {
@@ -100,6 +106,8 @@ impl Metric {
             Metric::StoreErrors => "StoreErrors",
             Metric::SignIns => "SignIns",
             Metric::TokenRefusals => "TokenRefusals",
+            Metric::TestCodes => "TestCodes",
+            Metric::TestVerifications => "TestVerifications",
         }
     }
 
@@ -112,9 +120,12 @@ impl Metric {
             Metric::CodesRefused => Dimension::Rule,
             Metric::SignIns => Dimension::Client,
             Metric::TokenRefusals => Dimension::Error,
-            Metric::CodesCalled | Metric::ProviderErrors | Metric::ProviderTimeouts | Metric::StoreErrors => {
-                Dimension::None
-            }
+            Metric::CodesCalled
+            | Metric::ProviderErrors
+            | Metric::ProviderTimeouts
+            | Metric::StoreErrors
+            | Metric::TestCodes
+            | Metric::TestVerifications => Dimension::None,
         }
     }
 

@@ -11,7 +11,7 @@ use shared::clock::{Clock, ManualClock};
 use shared::domain::otp_code::OtpCode;
 use shared::domain::phone::{CountryAllowList, PhoneNumber};
 use shared::domain::request_id::RequestId;
-use shared::domain::subject_key::SubjectHasher;
+use shared::domain::subject_key::{SubjectHasher, SubjectKey};
 use shared::domain::verification::AttemptDenied;
 use shared::domain::verification::Tally;
 use shared::domain::verification::{Finish, Verification};
@@ -89,6 +89,21 @@ impl<S: VerificationStore> VerificationStore for SlowToSettle<S> {
 
     async fn get(&self, id: &RequestId, now: OffsetDateTime) -> Result<Option<Verification>, StoreError> {
         self.0.get(id, now).await
+    }
+
+    async fn count_client_send(&self, subjects: &SendSubjects, room: i64, id: &WriteId) -> Result<(), ReserveError> {
+        self.0.count_client_send(subjects, room, id).await
+    }
+
+    async fn count_test_guess(
+        &self,
+        number: &SubjectKey,
+        day: i64,
+        change: i64,
+        below: i64,
+        by: &WriteId,
+    ) -> Result<bool, StoreError> {
+        self.0.count_test_guess(number, day, change, below, by).await
     }
 }
 

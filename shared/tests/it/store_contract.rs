@@ -35,6 +35,8 @@ contract!(
     a_retried_create_succeeds_and_another_record_under_its_id_fails,
     a_retried_attempt_counts_once_and_is_given_back_once,
     a_retried_finish_reports_its_own_success,
+    a_test_numbers_send_counts_against_its_client_alone,
+    a_test_numbers_guesses_stop_at_the_days_bound_and_a_retry_counts_once,
 );
 
 /// Where a send is counted. Each test names its own subjects, so that the tests can share a table.
@@ -134,6 +136,44 @@ async fn client_caps_count_per_client_and_hour(store: impl VerificationStore) {
     let next_hour = subjects(clock.now(), &numbers[6], &name("client-a"), &range(6));
     assert_eq!(store.standing(&next_hour).await.unwrap().client_sends, [5, 0], "the last hour is read beside this one");
     send(&store, &next_hour, clock.now()).await.1.unwrap();
+}
+
+async fn a_test_numbers_send_counts_against_its_client_alone(store: impl VerificationStore) {
+    let (name, now) = (names(), ManualClock::new().now());
+    let to = subjects(now, &name("test-number"), &name("client"), &name("range"));
+    // The room of 5 that `send` gives a client.
+    for _ in 0..5 {
+        store.count_client_send(&to, 5, &WriteId::generate()).await.unwrap();
+    }
+    let full = store.count_client_send(&to, 5, &WriteId::generate()).await;
+    assert_eq!(denied(full), Refusal::until(Rule::ClientCap, to.window_end()));
+    let standing = store.standing(&to).await.unwrap();
+    let untouched = Standing { client_sends: [0, 5], ..Standing::default() };
+    assert_eq!(standing, untouched, "no number, range, country or spend count");
+    // A real send from the same client finds the hour's count the test number left.
+    assert_eq!(denied(send(&store, &to, now).await.1), Refusal::until(Rule::ClientCap, to.window_end()));
+}
+
+async fn a_test_numbers_guesses_stop_at_the_days_bound_and_a_retry_counts_once(store: impl VerificationStore) {
+    let (name, day) = (names(), day_number(ManualClock::new().now()));
+    let number = shared::testing::subject_key(&name("test-number"));
+    let ids: Vec<WriteId> = (0..4).map(|_| WriteId::generate()).collect();
+    let (take, ask, give_back) = (1, 0, -1);
+    assert!(store.count_test_guess(&number, day, ask, 3, &ids[0]).await.unwrap(), "none taken yet");
+    for id in &ids[..3] {
+        assert!(store.count_test_guess(&number, day, take, 3, id).await.unwrap());
+    }
+    assert!(!store.count_test_guess(&number, day, take, 3, &ids[3]).await.unwrap(), "the fourth is refused");
+    assert!(!store.count_test_guess(&number, day, ask, 3, &ids[3]).await.unwrap(), "and none are left");
+    // A right code gives its guess back, once however often the write is sent.
+    for _ in 0..2 {
+        assert!(store.count_test_guess(&number, day, give_back, i64::MAX, &ids[2]).await.unwrap());
+    }
+    assert!(store.count_test_guess(&number, day, take, 3, &ids[3]).await.unwrap(), "one given back, one left");
+    assert!(store.count_test_guess(&number, day, take, 3, &ids[3]).await.unwrap(), "a retry of a taken guess");
+    assert!(!store.count_test_guess(&number, day, take, 3, &WriteId::generate()).await.unwrap(), "spent");
+    // The next day starts afresh.
+    assert!(store.count_test_guess(&number, day + 1, take, 3, &WriteId::generate()).await.unwrap());
 }
 
 async fn range_and_country_rooms_bound_unverified_sends(store: impl VerificationStore) {

@@ -387,3 +387,21 @@ async fn a_landline_is_called_where_allowed_and_calls_switched_off_send_nothing(
     assert!(h.sim.simulator.messages().is_empty(), "nothing was sent");
     assert_eq!(h.store_writes(), 0, "nothing was counted");
 }
+
+/// A test number's code: nothing sent, no provider call, no gap before the next, and the answer
+/// says so; the number a person could hold beside it is sent to as ever.
+#[tokio::test]
+async fn a_test_number_gets_an_answer_that_says_so_and_nothing_is_sent() {
+    let h = Harness::with(&[("TEST_NUMBERS", r#"{"+12015550123": "482916"}"#)], SimConfig::default()).await;
+    for _ in 0..3 {
+        let (status, body, _) = call(&h, &json!({"phoneNumber": "+1 201 555 0123"})).await;
+        assert_eq!(status, 200, "again and again, no gap: {body}");
+        assert_eq!(body["testNumber"], true);
+        assert_eq!(instant(&body["resendAvailableAt"]), h.clock.now());
+    }
+    assert_eq!(h.provider_calls(), 0, "no provider call for a test number");
+    let (status, body, _) = call(&h, &json!({"phoneNumber": "+14155552671"})).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.get("testNumber").is_none(), "only a test number's answer says it: {body}");
+    assert_eq!(h.provider_calls(), 1);
+}

@@ -252,3 +252,37 @@ async fn userinfo_needs_a_valid_access_token() {
     assert_eq!(status, 401);
     assert!(headers["www-authenticate"].to_str().unwrap().contains("error=\"invalid_token\""));
 }
+
+/// A test number signs in as any number does, without a text: its answer and its ID token say
+/// it was a test number (`amr: ["test"]`), for a relying party that refuses them in production.
+#[tokio::test]
+async fn a_test_numbers_sign_in_says_so_in_the_answer_and_the_id_token() {
+    let key = shared::adapters::token_signer::TokenSigner::generate_pem();
+    let clients = r#"[{"clientId": "shop", "name": "The Shop", "redirectUris": ["https://shop.example/cb"]}]"#;
+    let settings = [
+        ("TOKEN_ISSUER", ISSUER),
+        ("TOKEN_SIGNING_KEYS", key.as_str()),
+        ("RELYING_PARTIES", clients),
+        ("TEST_NUMBERS", r#"{"+12015550123": "482916"}"#),
+    ];
+    let h = Harness::with(&settings, SimConfig::default()).await;
+    let (_, opened) =
+        post_json(&h, "/api/authorize", &json!({"query": query("shop", "https://shop.example/cb")})).await;
+    let sent = request_in(&h, "+12015550123", &opened["flowId"]).await;
+    let body = json!({"requestId": sent.request_id.as_str(), "code": "482916", "flowId": opened["flowId"]});
+    let (status, verified) = post_json(&h, "/api/verify-otp", &body).await;
+    assert_eq!((status, &verified["testNumber"]), (200, &json!(true)), "{verified}");
+    let back = verified["redirectTo"].as_str().unwrap();
+    let redeem = form(&[
+        ("grant_type", "authorization_code"),
+        ("code", &param(back, "code").unwrap()),
+        ("redirect_uri", "https://shop.example/cb"),
+        ("client_id", "shop"),
+        ("code_verifier", VERIFIER),
+    ]);
+    let (status, tokens, _) = token(&h, &redeem, &[]).await;
+    assert_eq!(status, 200, "{tokens}");
+    let id = claims(tokens["id_token"].as_str().unwrap());
+    assert_eq!((&id["amr"], &id["phone_number"]), (&json!(["test"]), &json!("+12015550123")));
+    assert_eq!(h.provider_calls(), 0, "nothing sent, nothing checked at a provider");
+}

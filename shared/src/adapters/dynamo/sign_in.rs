@@ -111,6 +111,7 @@ impl SignInStore for DynamoStore {
             (SEALED_PHONE.to_owned(), text_value(self.cipher.seal(&key, &grant.phone_e164))),
             ("verified_at".to_owned(), epoch(grant.verified_at)),
             ("channel".to_owned(), text_value(grant.channel.as_str())),
+            ("test".to_owned(), AttributeValue::Bool(grant.test)),
             (EXPIRES_AT.to_owned(), epoch(grant.expires_at)),
             (TTL_ATTRIBUTE.to_owned(), epoch(grant.expires_at)),
         ]);
@@ -198,6 +199,7 @@ impl SignInStore for DynamoStore {
             phone_e164: self.cipher.open(&key, &text(SEALED_PHONE)?).map_err(|e| StoreError::Failed(e.into()))?,
             verified_at: when("verified_at")?,
             channel: Channel::from_name(&text("channel")?).ok_or_else(|| bad("channel"))?,
+            test: item.get("test").and_then(|v| v.as_bool().ok()).copied().unwrap_or(false),
             expires_at: when(EXPIRES_AT)?,
         }))
     }

@@ -265,4 +265,32 @@ impl VerificationStore for DynamoStore {
         let verification = self.raw_item(Self::key(id)).await?.map(|item| self.read_item(&item)).transpose()?;
         Ok(verification.filter(|v| v.delete_after() > now))
     }
+
+    async fn count_client_send(&self, subjects: &SendSubjects, room: i64, id: &WriteId) -> Result<(), ReserveError> {
+        let items = [update_item(self.client_update(subjects, room)?)];
+        match self.transact(&format!("{}c", id.as_str()), &items).await? {
+            None => Ok(()),
+            Some(_) => Err(ReserveError::Refused(Refusal::until(Rule::ClientCap, subjects.window_end()))),
+        }
+    }
+
+    async fn count_test_guess(
+        &self,
+        number: &SubjectKey,
+        day: i64,
+        change: i64,
+        below: i64,
+        by: &WriteId,
+    ) -> Result<bool, StoreError> {
+        let key = text_value(format!("testguess#{}#{day}", number.as_str()));
+        let items = [update_item(self.counter_update(key, &[("n", change)], end_of_day(day), Some(below))?)];
+        // Named by the change as well (a token holds 36 characters: one letter more): taking a
+        // guess and giving it back are two writes.
+        let step = match change.signum() {
+            1 => 't',
+            -1 => 'u',
+            _ => 'q',
+        };
+        Ok(self.transact(&format!("{}{step}", by.as_str()), &items).await?.is_none())
+    }
 }

@@ -18,6 +18,7 @@ use crate::domain::phone::CountryAllowList;
 use crate::domain::price::PriceTable;
 use crate::domain::price::{MicroUsd, SpendLimit};
 use crate::domain::relying_party::RelyingParties;
+use crate::domain::test_numbers::TestNumbers;
 use crate::http::{Cors, Edge};
 use crate::service::Policy;
 

@@ -34,6 +34,8 @@ pub(super) fn policy<F: Fn(&str) -> Option<String>>(s: &Settings<F>, api: Vonage
         },
         counter_shards: s.number("OTP_COUNTER_SHARDS", 4u32, 1..=256)?,
         spend: spend_limit(s)?,
+        test_numbers: TestNumbers::parse(&s.get("TEST_NUMBERS").unwrap_or_default(), code_length)
+            .map_err(|problem| ConfigError::new("TEST_NUMBERS", problem))?,
     })
 }
 

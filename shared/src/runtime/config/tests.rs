@@ -35,6 +35,7 @@ fn defaults_match_the_documented_ones() {
             country_budget: UnverifiedBudget { floor: 25, percent_of_verified: 100 },
             counter_shards: 4,
             spend: SpendLimit { daily: MicroUsd(50_000_000), sms: PriceTable::sms(), voice: PriceTable::voice() },
+            test_numbers: TestNumbers::default(),
         }
     );
     assert_eq!(config.vonage.api, VonageApi::V2);
@@ -201,4 +202,17 @@ fn secrets_never_appear_in_errors_or_debug() {
     assert!(!format!("{config:?}").contains("0123456789abcdef0123456789abcdef"));
     let err = load(&[("PHONE_HASH_KEY", "tooshortsecret")]).unwrap_err();
     assert!(!err.to_string().contains("tooshortsecret"));
+}
+
+#[test]
+fn test_numbers_are_off_by_default_and_a_real_number_stops_the_start_unnamed() {
+    assert!(load(&[]).unwrap().policy.test_numbers.is_empty());
+    let on = load(&[("TEST_NUMBERS", r#"{"+12015550123": "482916"}"#)]).unwrap();
+    assert_eq!(on.policy.test_numbers.len(), 1);
+    assert!(!format!("{on:?}").contains("482916") && !format!("{on:?}").contains("2015550123"));
+    let err = load(&[("TEST_NUMBERS", r#"{"+14155552671": "482916"}"#)]).unwrap_err();
+    assert_eq!(err.variable, "TEST_NUMBERS");
+    assert!(!err.to_string().contains("4155552671") && !err.to_string().contains("482916"), "{err}");
+    let err = load(&[("OTP_CODE_LENGTH", "8"), ("TEST_NUMBERS", r#"{"+12015550123": "482916"}"#)]).unwrap_err();
+    assert!(err.to_string().contains("8 digits"), "the code length is the configured one: {err}");
 }
