@@ -13,8 +13,6 @@ export interface CodeSent {
   channel: "sms" | "voice";
   /** Whether a call may be asked for instead, from `resendAvailableAt`. */
   callAvailable: boolean;
-  /** One of the operator's test numbers: nothing was sent, and its code is the configured one. */
-  testNumber?: true;
 }
 
 export interface Verified {

@@ -52,18 +52,17 @@ where
         bot_check.verify(token, &input.client_ip).await?;
     }
     let sent = deps.service.request_code_within(phone, &input.client_ip, Delivery { channel, locale }, flow).await?;
-    let mut answer = json!({
-        "requestId": sent.request_id.as_str(),
-        "phoneNumber": sent.phone.e164(),
-        "expiresAt": rfc3339(sent.expires_at),
-        "resendAvailableAt": rfc3339(sent.resend_available_at),
-        "codeLength": sent.code_length,
-        "channel": sent.channel.as_str(),
-        "callAvailable": sent.call_available,
-    });
-    if sent.test {
-        // Nothing went out: the code is the one configured for this test number.
-        answer["testNumber"] = true.into();
-    }
-    Ok(json_response(StatusCode::OK, &answer))
+    // A test number's answer reads as any number's: it must not tell a prober which one it is.
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({
+            "requestId": sent.request_id.as_str(),
+            "phoneNumber": sent.phone.e164(),
+            "expiresAt": rfc3339(sent.expires_at),
+            "resendAvailableAt": rfc3339(sent.resend_available_at),
+            "codeLength": sent.code_length,
+            "channel": sent.channel.as_str(),
+            "callAvailable": sent.call_available,
+        }),
+    ))
 }

@@ -27,10 +27,12 @@ pub enum Rule {
     ProviderBusy,
     /// The bot check did not pass.
     BotCheck,
+    /// A test number's wrong codes of the day are spent ([`crate::domain::test_numbers`]).
+    TestGuesses,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 9] = [
+    pub const ALL: [Rule; 10] = [
         Rule::Cooldown,
         Rule::NumberCap,
         Rule::ClientCap,
@@ -40,6 +42,7 @@ impl Rule {
         Rule::CallsOff,
         Rule::ProviderBusy,
         Rule::BotCheck,
+        Rule::TestGuesses,
     ];
 
     /// The rule's name in the logs (`rule`) and in the `Rule` dimension of `CodesRefused`.
@@ -54,6 +57,7 @@ impl Rule {
             Rule::CallsOff => "calls_off",
             Rule::ProviderBusy => "provider_busy",
             Rule::BotCheck => "bot_check",
+            Rule::TestGuesses => "test_guesses",
         }
     }
 }
@@ -94,6 +98,7 @@ mod tests {
             Rule::CallsOff => 6,
             Rule::ProviderBusy => 7,
             Rule::BotCheck => 8,
+            Rule::TestGuesses => 9,
         }
     }
 

@@ -18,6 +18,10 @@ use crate::domain::phone::{CountryAllowList, PhoneNumber};
 /// code, a guesser finds it within a year with a chance of 10 × 365 / 10⁶ ≈ 0.4%.
 pub const GUESSES_PER_DAY: i64 = 10;
 
+/// The shortest fixed code taken: with 4 digits the same bound would give a guesser about a
+/// third of a chance within a year, with 5 about 4%.
+pub const MIN_CODE_LENGTH: u8 = 6;
+
 /// The ranges no carrier assigns, set aside for films, books and examples, that the number
 /// parser also takes as numbers able to receive a text: North America's 555-0100 to 555-0199 in
 /// any area code (NANPA). The United Kingdom's drama numbers (Ofcom's 07700 900xxx, 01632
@@ -57,11 +61,19 @@ pub struct TestNumbers(BTreeMap<String, OtpCode>);
 
 impl TestNumbers {
     /// Reads `{"<number>": "<code>", ...}` (`TEST_NUMBERS`); blank is none. Each number must be a
-    /// valid one in a fictional range, each code `code_length` digits and not trivial (one digit
-    /// repeated, or a run up or down).
+    /// valid one in a fictional range, each code `code_length` digits (at least
+    /// [`MIN_CODE_LENGTH`]), not trivial (one digit repeated, or a run up or down) and the code
+    /// of no other number (each number's guesses are bounded apart, so a shared code would
+    /// take as many guesses a day as it has numbers).
     pub fn parse(json: &str, code_length: u8) -> Result<Self, String> {
         if json.trim().is_empty() {
             return Ok(Self::default());
+        }
+        if code_length < MIN_CODE_LENGTH {
+            return Err(format!(
+                "needs codes of {MIN_CODE_LENGTH} digits or more (OTP_CODE_LENGTH is {code_length}): a shorter fixed \
+                 code is guessed too soon"
+            ));
         }
         let pairs: BTreeMap<String, String> = serde_json::from_str(json)
             .map_err(|_| "must be a JSON object of number to code: {\"+12015550100\": \"<code>\"}".to_owned())?;
@@ -83,6 +95,9 @@ impl TestNumbers {
                 .map_err(|_| format!("the code of {which} must be {code_length} digits (OTP_CODE_LENGTH)"))?;
             if trivial(code.expose()) {
                 return Err(format!("the code of {which} is one digit repeated or a run: choose one nobody guesses"));
+            }
+            if numbers.values().any(|other: &OtpCode| other.expose() == code.expose()) {
+                return Err(format!("the code of {which} is another test number's: give each its own"));
             }
             if numbers.insert(phone.e164().to_owned(), code).is_some() {
                 return Err(format!("{which} is listed twice"));
@@ -170,6 +185,7 @@ mod tests {
             (r#"{"+12015550123": "654321"}"#, "one digit repeated or a run"),
             (r#"{"+12015550123": "890123"}"#, "one digit repeated or a run"),
             (r#"{"+12015550123": "482916", "+1 201 555 0123": "305718"}"#, "listed twice"),
+            (r#"{"+12015550123": "482916", "+12015550124": "482916"}"#, "another test number's"),
             (r#"["+12015550199"]"#, "JSON object"),
         ] {
             let err = TestNumbers::parse(json, 6).unwrap_err();

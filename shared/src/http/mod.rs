@@ -56,7 +56,9 @@ fn refusal_answer(rule: Rule, retry_after_seconds: Option<u64>) -> ApiError {
     match rule {
         Rule::Cooldown | Rule::ProviderBusy => ApiError::ResendTooSoon { retry_after_seconds },
         Rule::NumberCap | Rule::ClientCap => ApiError::RateLimited { retry_after_seconds },
-        Rule::DestinationBudget => ApiError::DestinationPaused { retry_after_seconds },
+        // A test number whose guesses are spent reads as any paused destination: no code until
+        // the day ends.
+        Rule::DestinationBudget | Rule::TestGuesses => ApiError::DestinationPaused { retry_after_seconds },
         Rule::SpendBudget => ApiError::SendingPaused { retry_after_seconds },
         Rule::Stopped => ApiError::SendingStopped,
         Rule::CallsOff => ApiError::CallsUnavailable,
@@ -279,6 +281,7 @@ mod tests {
             ("calls_off", "calls_unavailable", None),
             ("provider_busy", "resend_too_soon", Some(42)),
             ("bot_check", "bot_check_failed", None),
+            ("test_guesses", "destination_paused", Some(42)),
         ];
         assert_eq!(answers, expected);
         // A rule that knows no end still never asks for a wait of 0.

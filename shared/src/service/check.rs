@@ -114,22 +114,27 @@ where
         let e164 = verification.phone_e164.as_str();
         let phone = PhoneNumber::parse(e164, &CountryAllowList::default()).ok();
         let Some(phone) = phone.filter(|_| self.policy.test_numbers.holds(e164)) else {
-            return Ok(CheckOutcome::Gone);
+            // No longer a test number: its code is void, and no other check can settle it.
+            self.store.finish(request_id, Finish::Expired, attempt, None).await?;
+            return Err(CheckCodeError::Denied(AttemptDenied::Expired));
         };
         let (number, day) = (self.hasher.phone(&phone), day_number(self.clock.now()));
         let took = self.store.count_test_guess(&number, day, 1, test_numbers::GUESSES_PER_DAY, attempt).await;
-        if !matches!(took, Ok(true)) {
-            if let Err(error) = self.store.refund_attempt(request_id, attempt).await {
-                let step = "give back the attempt of a test number's unjudged code";
-                events::StoreStepFailed { step, request_id, error: &error }.emit();
+        match took {
+            Ok(true) => {}
+            // The day's guesses are spent: this code ends here, as a code whose attempts are spent.
+            Ok(false) => {
+                events::TestGuessesSpent { request_id }.emit();
+                self.store.finish(request_id, Finish::Locked, attempt, None).await?;
+                return Err(CheckCodeError::Denied(AttemptDenied::TooManyAttempts));
             }
-            return match took {
-                Err(e) => Err(e.into()),
-                Ok(_) => {
-                    events::TestGuessesSpent { request_id }.emit();
-                    Err(CheckCodeError::Denied(AttemptDenied::TooManyAttempts))
+            Err(e) => {
+                if let Err(error) = self.store.refund_attempt(request_id, attempt).await {
+                    let step = "give back the attempt of a test number's unjudged code";
+                    events::StoreStepFailed { step, request_id, error: &error }.emit();
                 }
-            };
+                return Err(e.into());
+            }
         }
         let outcome = if self.policy.test_numbers.accepts(e164, code) {
             if let Err(error) = self.store.count_test_guess(&number, day, -1, i64::MAX, attempt).await {

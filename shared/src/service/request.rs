@@ -34,7 +34,8 @@ pub struct CodeSent {
     pub channel: Channel,
     /// Whether the person may ask for a call instead (after the resend gap).
     pub call_available: bool,
-    /// A test number's: nothing was sent, and its code is the configured one.
+    /// A test number's: nothing was sent, and its code is the configured one. Not told to the
+    /// caller (see [`Self::resend_available_at`] for why).
     pub test: bool,
 }
 
@@ -136,9 +137,9 @@ where
     }
 
     /// A code asked for a test number: nothing is sent, no provider is called, and no number,
-    /// range, country or spend count takes it (so it has no resend gap either); the client's
+    /// range, country or spend count takes it (so no resend gap is kept either); the client's
     /// hourly cap counts it as any send, and a number whose wrong codes of the day are spent
-    /// gets none until the day ends.
+    /// gets none until the day ends. The answer reads as any number's.
     async fn request_test_code(
         &self,
         phone: PhoneNumber,
@@ -153,7 +154,7 @@ where
         let id = WriteId::generate();
         let (number, day) = (&subjects.tally.number, subjects.tally.day);
         if !self.store.count_test_guess(number, day, 0, test_numbers::GUESSES_PER_DAY, &id).await? {
-            return Err(self.refused(Refusal::until(Rule::DestinationBudget, end_of_day(day)), &phone, now));
+            return Err(self.refused(Refusal::until(Rule::TestGuesses, end_of_day(day)), &phone, now));
         }
         match self.store.count_client_send(&subjects, room, &id).await {
             Ok(()) => {}
@@ -185,7 +186,9 @@ where
             request_id,
             phone,
             expires_at,
-            resend_available_at: now,
+            // The usual first gap, though none is kept: the answer reads as any number's, so that
+            // it does not tell whoever probes 555-01xx numbers which one is a test number.
+            resend_available_at: now + seconds(self.policy.number.first_gap_seconds),
             code_length: self.policy.code_length,
             channel,
             call_available: channel == Channel::Sms && self.policy.voice.allowed(),

@@ -537,8 +537,8 @@ mod test_numbers {
         let (svc, clock) = service(policy());
         let first = svc.request_code(phone(TEST), IP).await.unwrap();
         assert!(first.test);
-        assert_eq!(first.resend_available_at, clock.now(), "no resend gap");
-        let again = svc.request_code(phone(TEST), IP).await.unwrap();
+        assert_eq!(first.resend_available_at, clock.now() + Duration::seconds(60), "shown as any number's");
+        let again = svc.request_code(phone(TEST), IP).await.unwrap(); // but not kept
         assert!(svc.provider.calls().is_empty(), "no provider call: {:?}", svc.provider.calls());
 
         let err = svc.check_code(&first.request_id, &code("305718")).await.unwrap_err();
@@ -584,17 +584,32 @@ mod test_numbers {
                 }
             }
         }
-        // The day's guesses are spent: not even the right code is compared, and no code is given.
+        // The day's guesses are spent: no code is given, and a code given before is not compared,
+        // not even the right one: it ends as a code whose attempts are spent.
         let err = svc.request_code(phone(TEST), IP).await.unwrap_err();
-        assert_eq!(refusal(&err).map(|r| r.0), Some(Rule::DestinationBudget), "{err:?}");
+        assert_eq!(refusal(&err).map(|r| r.0), Some(Rule::TestGuesses), "{err:?}");
         clock.advance(Duration::days(1));
-        let sent = svc.request_code(phone(TEST), IP).await.unwrap();
-        clock.advance(Duration::days(-1)); // the same record, checked while the old day lasts
-        let err = svc.check_code(&sent.request_id, &code(RIGHT)).await.unwrap_err();
+        let tomorrows = svc.request_code(phone(TEST), IP).await.unwrap();
+        let late = svc.request_code(phone(TEST), IP).await.unwrap();
+        clock.advance(Duration::days(-1)); // a code checked while the old day lasts
+        let err = svc.check_code(&late.request_id, &code(RIGHT)).await.unwrap_err();
         assert!(matches!(err, CheckCodeError::Denied(AttemptDenied::TooManyAttempts)), "{err:?}");
+        let locked = svc.store.get(&late.request_id, clock.now()).await.unwrap().unwrap();
+        assert_eq!(locked.status, VerificationStatus::Locked);
         clock.advance(Duration::days(1));
-        assert!(svc.check_code(&sent.request_id, &code(RIGHT)).await.unwrap().test, "a new day, new guesses");
+        assert!(svc.check_code(&tomorrows.request_id, &code(RIGHT)).await.unwrap().test, "a new day, new guesses");
         assert!(svc.provider.calls().is_empty());
+    }
+
+    /// The switch stops sending; nothing is sent to a test number, so a reviewer still gets in.
+    #[tokio::test]
+    async fn the_sending_switch_stops_real_numbers_not_test_numbers() {
+        let (svc, _clock) = service(policy());
+        svc.store.set_sending_stopped(true);
+        let err = svc.request_code(phone("+14155552671"), IP).await.unwrap_err();
+        assert_eq!(refusal(&err).map(|r| r.0), Some(Rule::Stopped), "{err:?}");
+        let sent = svc.request_code(phone(TEST), IP).await.unwrap();
+        assert!(svc.check_code(&sent.request_id, &code(RIGHT)).await.unwrap().test);
     }
 
     #[tokio::test]
