@@ -1,5 +1,6 @@
 // The page on a slow phone and a slow network: the time from the start of the navigation until
-// the number field takes a digit, in Chromium (the browser suite's) with 400 kbit/s each way,
+// the number field can take a digit (present and enabled, seen by the page itself on each frame,
+// so the figure carries none of the driver's polling; a digit is then typed to show it takes it), in Chromium (the browser suite's) with 400 kbit/s each way,
 // 400 ms of round trip and the CPU slowed four times. Each build given (`--dist DIR`, again for
 // another: a before and an after) is served as CloudFront serves the page (gzip from 1,000 bytes;
 // `/config.json` an empty `{}`, `/api/*` a 404), so no server of ours runs; runs alternate
@@ -79,21 +80,29 @@ function serve(dist) {
   );
 }
 
-/** One load of `url` under the throttling: when the number field showed a typed digit, and the
- *  first contentful paint, in milliseconds from the start of the navigation. */
+/** One load of `url` under the throttling: when the number field could take a digit, when it
+ *  showed a typed one, and the first contentful paint, in milliseconds from the start of the
+ *  navigation. */
 async function load(browser, url) {
   const context = await browser.newContext({ viewport: MOBILE, locale: "en-US" });
   context.setDefaultTimeout(120_000);
   // The moment the page has handled a keystroke in the number field: after its own listeners
   // (this one is on the window) and the render they queue (a task later).
-  await context.addInitScript(() =>
+  await context.addInitScript(() => {
+    // The first frame on which the field is there and enabled: when a person could type.
+    const watch = () => {
+      const field = document.getElementById("phone");
+      if (field && !field.disabled) window.readyAt ??= performance.now();
+      else requestAnimationFrame(watch);
+    };
+    requestAnimationFrame(watch);
     window.addEventListener("input", (event) => {
       if (event.target.id !== "phone") return;
       setTimeout(() => {
         if (/4/.test(event.target.value)) window.typedAt ??= performance.now();
       });
-    }),
-  );
+    });
+  });
   try {
     const page = await context.newPage();
     const cdp = await context.newCDPSession(page);
@@ -105,6 +114,7 @@ async function load(browser, url) {
     await page.getByLabel("Phone number").pressSequentially("4");
     await page.waitForFunction(() => window.typedAt !== undefined);
     return await page.evaluate(() => ({
+      ready: window.readyAt,
       typed: window.typedAt,
       paint: performance.getEntriesByName("first-contentful-paint")[0]?.startTime ?? NaN,
     }));
@@ -133,12 +143,13 @@ try {
 }
 
 console.log(
-  `time until the number field takes a digit: ${NETWORK.downloadThroughput * 0.008} kbit/s down, ` +
+  `time until the number field can take a digit: ${NETWORK.downloadThroughput * 0.008} kbit/s down, ` +
     `${NETWORK.uploadThroughput * 0.008} kbit/s up, ${NETWORK.latency} ms round trip, CPU ${CPU_SLOWDOWN}x slower`,
 );
-const medians = results.map((r) => median(r.map((x) => x.typed)));
+const medians = results.map((r) => median(r.map((x) => x.ready)));
 for (const [i, dist] of dists.entries()) {
   const ratio = i > 0 ? `, ${(medians[i] / medians[0]).toFixed(2)}x the first` : "";
   console.log(`${dist}: median ${ms(medians[i])}${ratio}`);
-  console.log(`  runs: ${results[i].map((x) => `${ms(x.typed)} (first paint ${ms(x.paint)})`).join(", ")}`);
+  const runs = results[i].map((x) => `${ms(x.ready)} (typed ${ms(x.typed)}, first paint ${ms(x.paint)})`);
+  console.log(`  runs: ${runs.join(", ")}`);
 }

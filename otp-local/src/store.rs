@@ -11,7 +11,7 @@ use shared::domain::verification::{Finish, Verification};
 use shared::domain::write_id::WriteId;
 use shared::ports::{
     AttemptError, Redemption, Release, ReserveError, SendReservation, SendSubjects, SignInStore, Standing, StoreError,
-    VerificationStore,
+    TestGuess, VerificationStore,
 };
 
 pub enum LocalStore {
@@ -95,11 +95,11 @@ impl VerificationStore for LocalStore {
         &self,
         number: &SubjectKey,
         day: i64,
-        change: i64,
-        below: i64,
+        what: TestGuess,
+        max: i64,
         by: &WriteId,
     ) -> Result<bool, StoreError> {
-        delegate!(self, s => s.count_test_guess(number, day, change, below, by))
+        delegate!(self, s => s.count_test_guess(number, day, what, max, by))
     }
 }
 

@@ -149,6 +149,17 @@ pub struct SendReservation {
     pub spend_share: MicroUsd,
 }
 
+/// What [`VerificationStore::count_test_guess`] does with a test number's guesses of a day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TestGuess {
+    /// Whether one is left.
+    Ask,
+    /// One taken before a code is compared, if one is left.
+    Take,
+    /// The guess of a code that was right, given back.
+    GiveBack,
+}
+
 /// What giving a reservation back gives back besides the range's and the country's counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Release {
@@ -274,16 +285,15 @@ pub trait VerificationStore: Send + Sync {
         id: &WriteId,
     ) -> impl Future<Output = Result<(), ReserveError>> + Send;
 
-    /// Adds `change` to the wrong-code count of the test number `number` on `day`, if the count
-    /// is below `below` (false, and nothing added, when it is not): +1 takes a guess before a
-    /// code is compared, -1 gives it back when the code was right, 0 asks whether any is left.
-    /// Named `by`, so that a retry counts once.
+    /// Does `what` with the guesses of the test number `number` on `day`, of which `max` may be
+    /// taken: whether one is left (asking writes nothing; taking takes it; false when none is),
+    /// or gives one back. Named `by`, so that a retry counts once.
     fn count_test_guess(
         &self,
         number: &SubjectKey,
         day: i64,
-        change: i64,
-        below: i64,
+        what: TestGuess,
+        max: i64,
         by: &WriteId,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }

@@ -18,7 +18,7 @@ use crate::domain::verification::{Finish, Verification};
 use crate::domain::write_id::WriteId;
 use crate::ports::{
     AttemptError, Redemption, Release, ReserveError, SendReservation, SendSubjects, SignInStore, Standing, StoreError,
-    VerificationStore,
+    TestGuess, VerificationStore,
 };
 use crate::runtime::bootstrap::HandlerDeps;
 use crate::runtime::config::{Config, Settings, TokenConfig};
@@ -140,12 +140,12 @@ impl<S: VerificationStore> VerificationStore for CountingStore<S> {
         &self,
         number: &SubjectKey,
         day: i64,
-        change: i64,
-        below: i64,
+        what: TestGuess,
+        max: i64,
         by: &WriteId,
     ) -> Result<bool, StoreError> {
         self.count();
-        self.inner.count_test_guess(number, day, change, below, by).await
+        self.inner.count_test_guess(number, day, what, max, by).await
     }
 }
 
@@ -340,7 +340,14 @@ impl VerificationStore for FailingStore {
         Err(self.error().into())
     }
 
-    async fn count_test_guess(&self, _: &SubjectKey, _: i64, _: i64, _: i64, _: &WriteId) -> Result<bool, StoreError> {
+    async fn count_test_guess(
+        &self,
+        _: &SubjectKey,
+        _: i64,
+        _: TestGuess,
+        _: i64,
+        _: &WriteId,
+    ) -> Result<bool, StoreError> {
         Err(self.error())
     }
 }

@@ -188,18 +188,18 @@ async fn budgets() -> Vec<Seen> {
     all
 }
 
-/// A call, and calls switched off.
-/// A test number's code (its answer as any number's) and its verification (which says so).
+/// A test number's code (its answer unlabelled) and its verification (which says so).
 async fn test_number() -> Vec<Seen> {
     let h = Harness::with(&[("TEST_NUMBERS", r#"{"+12015550123": "482916"}"#)], SimConfig::default()).await;
     let sent = request(&h, "+12015550123").await;
-    assert!(sent.body.get("testNumber").is_none(), "read as any number's: {}", sent.body);
+    assert!(sent.body.get("testNumber").is_none(), "no label on the code's answer: {}", sent.body);
     let id = sent.body["requestId"].as_str().unwrap().to_owned();
     let verified = verify(&h, &id, "482916").await;
     assert_eq!(verified.body["testNumber"], true, "{}", verified.body);
     vec![sent, verified]
 }
 
+/// A call, and calls switched off.
 async fn calls() -> Vec<Seen> {
     let mut all = Vec::new();
     // A call: asked for after the resend gap, and refused where calls are off.

@@ -52,7 +52,7 @@ where
         bot_check.verify(token, &input.client_ip).await?;
     }
     let sent = deps.service.request_code_within(phone, &input.client_ip, Delivery { channel, locale }, flow).await?;
-    // A test number's answer reads as any number's: it must not tell a prober which one it is.
+    // A test number's answer carries no label: verify-otp's answer and the ID token say it.
     Ok(json_response(
         StatusCode::OK,
         &json!({

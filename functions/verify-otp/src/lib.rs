@@ -77,7 +77,8 @@ where
         "channel": verified.channel.as_str(),
     });
     if verified.test {
-        // A relying party may refuse a test number in production; its ID token's `amr` says it too.
+        // For the caller (the page, an end-to-end test); a relying party learns it from the ID
+        // token's `amr: ["test"]`.
         answer["testNumber"] = true.into();
     }
     if let (Some(tokens), Some(flow)) = (&deps.tokens, flow) {
@@ -100,8 +101,8 @@ where
 fn refuse_retired_fields(input: &JsonRequest) -> Result<(), ApiError> {
     match ["clientId", "redirectUri", "nonce"].into_iter().find(|name| input.body.contains_key(*name)) {
         Some(name) => Err(ApiError::invalid_request(format!(
-            "{name} is no longer taken: an application signs people in with OpenID Connect (its /authorize \
-             and /oauth/token), and verify-otp answers no token."
+            "{name} is no longer accepted: verify-otp answers no token. Sign people in with OpenID Connect \
+             (this service's /authorize, then /oauth/token; see docs/integrate/your-app.md)."
         ))),
         None => Ok(()),
     }

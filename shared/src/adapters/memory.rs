@@ -19,7 +19,7 @@ use crate::domain::verification::{AttemptDenied, Finish, Verification, Verificat
 use crate::domain::write_id::WriteId;
 use crate::ports::{
     AttemptError, Redemption, Release, ReserveError, SendReservation, SendSubjects, SignInStore, Standing, StoreError,
-    VerificationStore,
+    TestGuess, VerificationStore,
 };
 
 #[derive(Debug, Default)]
@@ -44,9 +44,11 @@ struct State {
     flows: HashMap<FlowId, (SignInFlow, Option<String>)>,
     /// Codes by digest, with the redemption that redeemed each.
     codes: HashMap<String, (CodeGrant, Option<WriteId>)>,
-    /// The test-number guess counts changed, by who and which way (a retry counts once, as a
-    /// DynamoDB transaction's token makes it).
-    guesses_by: HashSet<(WriteId, i64)>,
+    /// (test number, day) -> guesses taken.
+    test_guesses: HashMap<(SubjectKey, i64), i64>,
+    /// The guesses taken and given back, by whom (a retry counts once, as a DynamoDB
+    /// transaction's token makes it).
+    guesses_by: HashSet<(WriteId, TestGuess)>,
 }
 
 /// The key of a range's (`range#<key>#<day>`) or a country shard's
@@ -265,22 +267,22 @@ impl VerificationStore for MemoryStore {
         &self,
         number: &SubjectKey,
         day: i64,
-        change: i64,
-        below: i64,
+        what: TestGuess,
+        max: i64,
         by: &WriteId,
     ) -> Result<bool, StoreError> {
         let mut state = self.lock();
-        if change != 0 && state.guesses_by.contains(&(by.clone(), change.signum())) {
+        if what != TestGuess::Ask && state.guesses_by.contains(&(by.clone(), what)) {
             return Ok(true);
         }
-        let count = state.days.entry(format!("testguess#{}#{day}", number.as_str())).or_default();
-        if count.unverified >= below {
-            return Ok(false);
+        let taken = state.test_guesses.entry((number.clone(), day)).or_default();
+        match what {
+            TestGuess::Ask | TestGuess::Take if *taken >= max => return Ok(false),
+            TestGuess::Ask => return Ok(true),
+            TestGuess::Take => *taken += 1,
+            TestGuess::GiveBack => *taken -= 1,
         }
-        count.unverified += change;
-        if change != 0 {
-            state.guesses_by.insert((by.clone(), change.signum()));
-        }
+        state.guesses_by.insert((by.clone(), what));
         Ok(true)
     }
 }

@@ -20,7 +20,7 @@ pub const GUESSES_PER_DAY: i64 = 10;
 
 /// The shortest fixed code taken: with 4 digits the same bound would give a guesser about a
 /// third of a chance within a year, with 5 about 4%.
-pub const MIN_CODE_LENGTH: u8 = 6;
+pub const MIN_TEST_CODE_LENGTH: u8 = 6;
 
 /// The ranges no carrier assigns, set aside for films, books and examples, that the number
 /// parser also takes as numbers able to receive a text: North America's 555-0100 to 555-0199 in
@@ -62,20 +62,20 @@ pub struct TestNumbers(BTreeMap<String, OtpCode>);
 impl TestNumbers {
     /// Reads `{"<number>": "<code>", ...}` (`TEST_NUMBERS`); blank is none. Each number must be a
     /// valid one in a fictional range, each code `code_length` digits (at least
-    /// [`MIN_CODE_LENGTH`]), not trivial (one digit repeated, or a run up or down) and the code
+    /// [`MIN_TEST_CODE_LENGTH`]), not trivial (one digit repeated, or a run up or down) and the code
     /// of no other number (each number's guesses are bounded apart, so a shared code would
     /// take as many guesses a day as it has numbers).
     pub fn parse(json: &str, code_length: u8) -> Result<Self, String> {
         if json.trim().is_empty() {
             return Ok(Self::default());
         }
-        if code_length < MIN_CODE_LENGTH {
+        if code_length < MIN_TEST_CODE_LENGTH {
             return Err(format!(
-                "needs codes of {MIN_CODE_LENGTH} digits or more (OTP_CODE_LENGTH is {code_length}): a shorter fixed \
+                "needs codes of {MIN_TEST_CODE_LENGTH} digits or more (OTP_CODE_LENGTH is {code_length}): a shorter fixed \
                  code is guessed too soon"
             ));
         }
-        let pairs: BTreeMap<String, String> = serde_json::from_str(json)
+        let Pairs(pairs) = serde_json::from_str(json)
             .map_err(|_| "must be a JSON object of number to code: {\"+12015550100\": \"<code>\"}".to_owned())?;
         let mut numbers = BTreeMap::new();
         for (i, (number, code)) in pairs.iter().enumerate() {
@@ -132,6 +132,30 @@ impl std::fmt::Debug for TestNumbers {
     }
 }
 
+/// A JSON object's members as written: in their order (an error names an entry by its place),
+/// and each one (a key written twice is not silently the last).
+struct Pairs(Vec<(String, String)>);
+
+impl<'de> serde::Deserialize<'de> for Pairs {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Members;
+        impl<'de> serde::de::Visitor<'de> for Members {
+            type Value = Pairs;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object of number to code")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Pairs, A::Error> {
+                let mut pairs = Vec::new();
+                while let Some(pair) = map.next_entry()? {
+                    pairs.push(pair);
+                }
+                Ok(Pairs(pairs))
+            }
+        }
+        deserializer.deserialize_map(Members)
+    }
+}
+
 /// One digit repeated (`000000`), or a run up or down (`123456`, `987654`, `890123` wrapping).
 fn trivial(code: &str) -> bool {
     let digits: Vec<i16> = code.bytes().map(|b| i16::from(b - b'0')).collect();
@@ -173,6 +197,20 @@ mod tests {
     }
 
     #[test]
+    fn an_entry_is_named_by_its_place_as_written_and_codes_are_six_digits_or_more() {
+        let err = TestNumbers::parse(r#"{"+19995550123": "482916", "+14155552671": "305718"}"#, 6).unwrap_err();
+        assert!(err.starts_with("test number 1 is not a valid"), "the first as written: {err}");
+        let err = TestNumbers::parse(r#"{"+12015550199": "305718", "+14155552671": "482916"}"#, 6).unwrap_err();
+        assert!(err.starts_with("test number 2 is a number a person could hold"), "{err}");
+        for short in [4, 5] {
+            let code = "4829"[..].to_owned() + &"16"[..usize::from(short) - 4];
+            let err = TestNumbers::parse(&format!(r#"{{"+12015550123": "{code}"}}"#), short).unwrap_err();
+            assert!(err.contains("6 digits or more"), "{short}: {err}");
+        }
+        assert!(TestNumbers::parse(" ", 4).unwrap().is_empty(), "no test numbers: any code length");
+    }
+
+    #[test]
     fn a_real_number_a_trivial_code_or_a_malformed_list_stops_the_start_without_showing_them() {
         for (json, says) in [
             (r#"{"+14155552671": "482916"}"#, "a person could hold"),
@@ -186,6 +224,7 @@ mod tests {
             (r#"{"+12015550123": "890123"}"#, "one digit repeated or a run"),
             (r#"{"+12015550123": "482916", "+1 201 555 0123": "305718"}"#, "listed twice"),
             (r#"{"+12015550123": "482916", "+12015550124": "482916"}"#, "another test number's"),
+            (r#"{"+12015550123": "482916", "+12015550123": "305718"}"#, "listed twice"),
             (r#"["+12015550199"]"#, "JSON object"),
         ] {
             let err = TestNumbers::parse(json, 6).unwrap_err();

@@ -1,16 +1,14 @@
-//! Checking a code: one attempt counted, the provider's judgement, the record settled, and what a
-//! check does when another check of the same record settles it first.
+//! Checking a code: one attempt counted, the provider's judgement (a test number's code is
+//! compared here instead: [`super::test_numbers`]), the record settled, and what a check does when
+//! another check of the same record settles it first.
 
 use time::OffsetDateTime;
 
 use crate::clock::Clock;
 use crate::domain::authorization::FlowId;
 use crate::domain::channel::Channel;
-use crate::domain::limits::day_number;
 use crate::domain::otp_code::OtpCode;
-use crate::domain::phone::{CountryAllowList, PhoneNumber};
 use crate::domain::request_id::RequestId;
-use crate::domain::test_numbers;
 use crate::domain::verification::{AttemptDenied, Finish, Verification, VerificationStatus};
 use crate::domain::write_id::WriteId;
 use crate::ports::{AttemptError, CheckOutcome, ProviderError, StoreError, VerificationProvider, VerificationStore};
@@ -97,55 +95,6 @@ where
         };
         let country = verification.tally.as_ref().map(|t| t.country.as_str());
         events::CodeChecked { request_id, outcome, attempt: verification.attempts, country }.emit();
-        Ok(outcome)
-    }
-
-    /// A test number's code, compared with its configured one, no provider asked. A guess is
-    /// taken from the number's day before the comparison and given back when the code is right,
-    /// so wrong codes stay within [`test_numbers::GUESSES_PER_DAY`] however many verifications
-    /// are opened for it. A number no longer configured as a test number has no code: gone.
-    async fn judge_test(
-        &self,
-        request_id: &RequestId,
-        attempt: &WriteId,
-        verification: &Verification,
-        code: &OtpCode,
-    ) -> Result<CheckOutcome, CheckCodeError> {
-        let e164 = verification.phone_e164.as_str();
-        let phone = PhoneNumber::parse(e164, &CountryAllowList::default()).ok();
-        let Some(phone) = phone.filter(|_| self.policy.test_numbers.holds(e164)) else {
-            // No longer a test number: its code is void, and no other check can settle it.
-            self.store.finish(request_id, Finish::Expired, attempt, None).await?;
-            return Err(CheckCodeError::Denied(AttemptDenied::Expired));
-        };
-        let (number, day) = (self.hasher.phone(&phone), day_number(self.clock.now()));
-        let took = self.store.count_test_guess(&number, day, 1, test_numbers::GUESSES_PER_DAY, attempt).await;
-        match took {
-            Ok(true) => {}
-            // The day's guesses are spent: this code ends here, as a code whose attempts are spent.
-            Ok(false) => {
-                events::TestGuessesSpent { request_id }.emit();
-                self.store.finish(request_id, Finish::Locked, attempt, None).await?;
-                return Err(CheckCodeError::Denied(AttemptDenied::TooManyAttempts));
-            }
-            Err(e) => {
-                if let Err(error) = self.store.refund_attempt(request_id, attempt).await {
-                    let step = "give back the attempt of a test number's unjudged code";
-                    events::StoreStepFailed { step, request_id, error: &error }.emit();
-                }
-                return Err(e.into());
-            }
-        }
-        let outcome = if self.policy.test_numbers.accepts(e164, code) {
-            if let Err(error) = self.store.count_test_guess(&number, day, -1, i64::MAX, attempt).await {
-                let step = "give back a test number's guess of a right code";
-                events::StoreStepFailed { step, request_id, error: &error }.emit();
-            }
-            CheckOutcome::Verified
-        } else {
-            CheckOutcome::WrongCode
-        };
-        events::TestCodeChecked { request_id, outcome, attempt: verification.attempts }.emit();
         Ok(outcome)
     }
 

@@ -16,6 +16,7 @@ mod check;
 mod events;
 mod request;
 mod sign_in;
+mod test_numbers;
 #[cfg(test)]
 mod tests;
 

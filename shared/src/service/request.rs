@@ -11,7 +11,6 @@ use crate::domain::phone::PhoneNumber;
 use crate::domain::price::MicroUsd;
 use crate::domain::request_id::RequestId;
 use crate::domain::rule::{Refusal, Rule};
-use crate::domain::test_numbers;
 use crate::domain::verification::{ProviderRequestId, Tally, Verification, VerificationStatus};
 use crate::domain::write_id::WriteId;
 use crate::ports::{
@@ -34,8 +33,8 @@ pub struct CodeSent {
     pub channel: Channel,
     /// Whether the person may ask for a call instead (after the resend gap).
     pub call_available: bool,
-    /// A test number's: nothing was sent, and its code is the configured one. Not told to the
-    /// caller (see [`Self::resend_available_at`] for why).
+    /// A test number's: nothing was sent, and its code is the configured one. request-otp does
+    /// not label its answer (verify-otp's answer and the ID token do).
     pub test: bool,
 }
 
@@ -136,66 +135,6 @@ where
         })
     }
 
-    /// A code asked for a test number: nothing is sent, no provider is called, and no number,
-    /// range, country or spend count takes it (so no resend gap is kept either); the client's
-    /// hourly cap counts it as any send, and a number whose wrong codes of the day are spent
-    /// gets none until the day ends. The answer reads as any number's.
-    async fn request_test_code(
-        &self,
-        phone: PhoneNumber,
-        client_ip: &str,
-        channel: Channel,
-        flow: Option<FlowId>,
-        now: OffsetDateTime,
-    ) -> Result<CodeSent, RequestCodeError> {
-        let subjects = self.subjects(&phone, client_ip, now);
-        let standing = self.store.standing(&subjects).await?;
-        let room = self.client_room(&subjects, &standing, now).map_err(|r| self.refused(r, &phone, now))?;
-        let id = WriteId::generate();
-        let (number, day) = (&subjects.tally.number, subjects.tally.day);
-        if !self.store.count_test_guess(number, day, 0, test_numbers::GUESSES_PER_DAY, &id).await? {
-            return Err(self.refused(Refusal::until(Rule::TestGuesses, end_of_day(day)), &phone, now));
-        }
-        match self.store.count_client_send(&subjects, room, &id).await {
-            Ok(()) => {}
-            Err(ReserveError::Refused(refusal)) => return Err(self.refused(refusal, &phone, now)),
-            Err(ReserveError::Changed) => {
-                return Err(StoreError::Unavailable("the client's count changed".into()).into());
-            }
-            Err(ReserveError::Store(e)) => return Err(e.into()),
-        }
-        let request_id = RequestId::generate();
-        let expires_at = now + seconds(self.policy.ttl_seconds);
-        let verification = Verification {
-            id: request_id.clone(),
-            provider_id: ProviderRequestId::test(),
-            phone_e164: phone.e164().to_owned(),
-            channel,
-            created_at: now,
-            expires_at,
-            attempts: 0,
-            max_attempts: self.policy.max_attempts,
-            status: VerificationStatus::Pending,
-            // No count took it, so none is credited when it is entered.
-            tally: None,
-            flow,
-        };
-        self.store.create(&verification).await?;
-        events::TestCodeAsked { request_id: &request_id }.emit();
-        Ok(CodeSent {
-            request_id,
-            phone,
-            expires_at,
-            // The usual first gap, though none is kept: the answer reads as any number's, so that
-            // it does not tell whoever probes 555-01xx numbers which one is a test number.
-            resend_available_at: now + seconds(self.policy.number.first_gap_seconds),
-            code_length: self.policy.code_length,
-            channel,
-            call_available: channel == Channel::Sms && self.policy.voice.allowed(),
-            test: true,
-        })
-    }
-
     /// A send that only moved the verification in flight on (to its call) sent nothing that the
     /// send which started it was not counted and priced for: it gives back its own counts and
     /// carries that send's, so that entering the code credits the send that was counted. `None`
@@ -258,7 +197,7 @@ where
 
     /// Where a send to `phone` from `client_ip` at `now` is counted: the number, its range, its
     /// country (on a shard drawn at random), the client's hour, and a spend shard of the day.
-    fn subjects(&self, phone: &PhoneNumber, client_ip: &str, now: OffsetDateTime) -> SendSubjects {
+    pub(super) fn subjects(&self, phone: &PhoneNumber, client_ip: &str, now: OffsetDateTime) -> SendSubjects {
         let hour = now.unix_timestamp().div_euclid(3600) * 3600;
         let shards = self.policy.counter_shards;
         SendSubjects {
@@ -319,7 +258,12 @@ where
 
     /// How many sends this hour's count of the client may reach (the last hour's sends count in
     /// part, as the hour slides), or the client cap's refusal when it has reached it.
-    fn client_room(&self, subjects: &SendSubjects, standing: &Standing, now: OffsetDateTime) -> Result<i64, Refusal> {
+    pub(super) fn client_room(
+        &self,
+        subjects: &SendSubjects,
+        standing: &Standing,
+        now: OffsetDateTime,
+    ) -> Result<i64, Refusal> {
         let client_cap = ClientCap { max: self.policy.max_sends_per_ip_per_hour };
         let room = client_cap.room(standing.client_sends[0], (now - subjects.window_start).whole_seconds());
         if i64::from(standing.client_sends[1]) >= room {
@@ -333,7 +277,7 @@ where
 
     /// The error of a request `refusal` refused, told (its log line has the country, never
     /// the number) and counted.
-    fn refused(&self, refusal: Refusal, phone: &PhoneNumber, now: OffsetDateTime) -> RequestCodeError {
+    pub(super) fn refused(&self, refusal: Refusal, phone: &PhoneNumber, now: OffsetDateTime) -> RequestCodeError {
         events::CodeRefused { rule: refusal.rule, country: phone.region() }.emit();
         RequestCodeError::Refused {
             rule: refusal.rule,

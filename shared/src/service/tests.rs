@@ -537,8 +537,8 @@ mod test_numbers {
         let (svc, clock) = service(policy());
         let first = svc.request_code(phone(TEST), IP).await.unwrap();
         assert!(first.test);
-        assert_eq!(first.resend_available_at, clock.now() + Duration::seconds(60), "shown as any number's");
-        let again = svc.request_code(phone(TEST), IP).await.unwrap(); // but not kept
+        assert_eq!(first.resend_available_at, clock.now(), "no gap");
+        let again = svc.request_code(phone(TEST), IP).await.unwrap();
         assert!(svc.provider.calls().is_empty(), "no provider call: {:?}", svc.provider.calls());
 
         let err = svc.check_code(&first.request_id, &code("305718")).await.unwrap_err();

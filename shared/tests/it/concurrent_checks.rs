@@ -17,7 +17,8 @@ use shared::domain::verification::Tally;
 use shared::domain::verification::{Finish, Verification};
 use shared::domain::write_id::WriteId;
 use shared::ports::{
-    AttemptError, Release, ReserveError, SendReservation, SendSubjects, Standing, StoreError, VerificationStore,
+    AttemptError, Release, ReserveError, SendReservation, SendSubjects, Standing, StoreError, TestGuess,
+    VerificationStore,
 };
 use shared::service::{CheckCodeError, VerificationService};
 use time::OffsetDateTime;
@@ -99,11 +100,11 @@ impl<S: VerificationStore> VerificationStore for SlowToSettle<S> {
         &self,
         number: &SubjectKey,
         day: i64,
-        change: i64,
-        below: i64,
+        what: TestGuess,
+        max: i64,
         by: &WriteId,
     ) -> Result<bool, StoreError> {
-        self.0.count_test_guess(number, day, change, below, by).await
+        self.0.count_test_guess(number, day, what, max, by).await
     }
 }
 

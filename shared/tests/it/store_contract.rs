@@ -13,7 +13,9 @@ use shared::domain::rule::{Refusal, Rule};
 use shared::domain::verification::{AttemptDenied, Finish, RECORD_RETENTION, Verification, VerificationStatus};
 use shared::domain::verification::{ProviderRequestId, Tally};
 use shared::domain::write_id::WriteId;
-use shared::ports::{AttemptError, Release, ReserveError, SendReservation, SendSubjects, Standing, VerificationStore};
+use shared::ports::{
+    AttemptError, Release, ReserveError, SendReservation, SendSubjects, Standing, TestGuess, VerificationStore,
+};
 use time::{Duration, OffsetDateTime};
 
 contract!(
@@ -158,7 +160,7 @@ async fn a_test_numbers_guesses_stop_at_the_days_bound_and_a_retry_counts_once(s
     let (name, day) = (names(), day_number(ManualClock::new().now()));
     let number = shared::testing::subject_key(&name("test-number"));
     let ids: Vec<WriteId> = (0..4).map(|_| WriteId::generate()).collect();
-    let (take, ask, give_back) = (1, 0, -1);
+    let (take, ask, give_back) = (TestGuess::Take, TestGuess::Ask, TestGuess::GiveBack);
     assert!(store.count_test_guess(&number, day, ask, 3, &ids[0]).await.unwrap(), "none taken yet");
     for id in &ids[..3] {
         assert!(store.count_test_guess(&number, day, take, 3, id).await.unwrap());
@@ -167,7 +169,7 @@ async fn a_test_numbers_guesses_stop_at_the_days_bound_and_a_retry_counts_once(s
     assert!(!store.count_test_guess(&number, day, ask, 3, &ids[3]).await.unwrap(), "and none are left");
     // A right code gives its guess back, once however often the write is sent.
     for _ in 0..2 {
-        assert!(store.count_test_guess(&number, day, give_back, i64::MAX, &ids[2]).await.unwrap());
+        assert!(store.count_test_guess(&number, day, give_back, 3, &ids[2]).await.unwrap());
     }
     assert!(store.count_test_guess(&number, day, take, 3, &ids[3]).await.unwrap(), "one given back, one left");
     assert!(store.count_test_guess(&number, day, take, 3, &ids[3]).await.unwrap(), "a retry of a taken guess");

@@ -198,7 +198,7 @@ async fn the_retired_token_fields_are_refused_and_spend_no_attempt() {
     h.assert_refused_without_effect(EVENT, &cases, |req| verify_otp::handle(&h.deps, req)).await;
     let old_client = event(EVENT, "POST", Some("application/json"), Some(&body(json!({"clientId": "shop"}))));
     let message = json_body(&verify_otp::handle(&h.deps, old_client).await)["error"].as_str().unwrap().to_owned();
-    assert!(message.starts_with("clientId is no longer taken") && message.contains("OpenID Connect"), "{message}");
+    assert!(message.starts_with("clientId is no longer accepted") && message.contains("OpenID Connect"), "{message}");
     let (status, body) = verify(&h, &id, &code).await;
     assert_eq!(status, 200, "every attempt is still there: {body}");
 }

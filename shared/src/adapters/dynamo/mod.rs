@@ -50,7 +50,7 @@ use crate::domain::verification::{ProviderRequestId, Tally};
 use crate::domain::write_id::WriteId;
 use crate::ports::{
     AttemptError, Redemption, Release, ReserveError, SendReservation, SendSubjects, SignInStore, Standing, StoreError,
-    VerificationStore,
+    TestGuess, VerificationStore,
 };
 
 mod admin;

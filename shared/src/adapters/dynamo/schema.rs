@@ -64,6 +64,11 @@ pub(super) fn country_key(tally: &Tally, day: i64) -> AttributeValue {
     text_value(country_string(tally, day))
 }
 
+/// A test number's guesses on `day` (`n`: taken).
+pub(super) fn test_guess_key(number: &SubjectKey, day: i64) -> AttributeValue {
+    text_value(format!("testguess#{}#{day}", number.as_str()))
+}
+
 /// A spend shard of the send's day.
 pub(super) fn spend_key(subjects: &SendSubjects) -> AttributeValue {
     text_value(format!("spend#{}#{}", subjects.tally.day, subjects.spend_shard))

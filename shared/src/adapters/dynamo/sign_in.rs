@@ -199,7 +199,11 @@ impl SignInStore for DynamoStore {
             phone_e164: self.cipher.open(&key, &text(SEALED_PHONE)?).map_err(|e| StoreError::Failed(e.into()))?,
             verified_at: when("verified_at")?,
             channel: Channel::from_name(&text("channel")?).ok_or_else(|| bad("channel"))?,
-            test: item.get("test").and_then(|v| v.as_bool().ok()).copied().unwrap_or(false),
+            // Absent on codes issued before test numbers existed: none of those was one.
+            test: match item.get("test") {
+                None => false,
+                Some(value) => *value.as_bool().map_err(|_| bad("test"))?,
+            },
             expires_at: when(EXPIRES_AT)?,
         }))
     }

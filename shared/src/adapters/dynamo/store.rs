@@ -278,20 +278,23 @@ impl VerificationStore for DynamoStore {
         &self,
         number: &SubjectKey,
         day: i64,
-        change: i64,
-        below: i64,
+        what: TestGuess,
+        max: i64,
         by: &WriteId,
     ) -> Result<bool, StoreError> {
-        let key = text_value(format!("testguess#{}#{day}", number.as_str()));
-        if change == 0 {
-            // Asking writes nothing: a consistent read, beside the takes and give-backs.
-            let taken = self.raw_item(key).await?.and_then(|item| get_int(&item, "n")).unwrap_or(0);
-            return Ok(taken < below);
-        }
-        let items = [update_item(self.counter_update(key, &[("n", change)], end_of_day(day), Some(below))?)];
-        // Named by the change as well (a token holds 36 characters: one letter more): taking a
+        let key = test_guess_key(number, day);
+        let (change, below, step) = match what {
+            TestGuess::Ask => {
+                // Asking writes nothing: a consistent read, beside the takes and give-backs.
+                let taken = self.raw_item(key).await?.and_then(|item| get_int(&item, "n")).unwrap_or(0);
+                return Ok(taken < max);
+            }
+            TestGuess::Take => (1, Some(max), 't'),
+            TestGuess::GiveBack => (-1, None, 'u'),
+        };
+        let items = [update_item(self.counter_update(key, &[("n", change)], end_of_day(day), below)?)];
+        // Named by the step as well (a token holds 36 characters: one letter more): taking a
         // guess and giving it back are two writes.
-        let step = if change > 0 { 't' } else { 'u' };
         Ok(self.transact(&format!("{}{step}", by.as_str()), &items).await?.is_none())
     }
 }
