@@ -36,7 +36,13 @@ impl SubjectHasher {
     }
 
     pub fn phone(&self, phone: &PhoneNumber) -> SubjectKey {
-        self.hash("phone", phone.e164())
+        self.phone_e164(phone.e164())
+    }
+
+    /// The same, from the E.164 form a record holds (parsed when the code was asked for), without
+    /// parsing the number again.
+    pub fn phone_e164(&self, phone_e164: &str) -> SubjectKey {
+        self.hash("phone", phone_e164)
     }
 
     /// A client: an IPv4 address or an IPv6 /64 ([`client_network`]).
