@@ -39,6 +39,19 @@ ensure_python_tools() {
   export PATH="$PWD/.venv/bin:$PATH"
 }
 
+# checkov in a virtualenv of its own inside .venv (requirements-checkov.txt), when that file changed.
+ensure_checkov() {
+  local venv=.venv/checkov installed
+  installed="$(cat requirements-checkov.txt)"
+  if [ "$installed" != "$(cat "$venv/.installed-requirements" 2>/dev/null)" ]; then
+    [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+    if ! UV_NATIVE_TLS=1 .venv/bin/uv pip install --quiet --compile-bytecode --python "$venv/bin/python" -r requirements-checkov.txt; then
+      "$venv/bin/pip" install --quiet --disable-pip-version-check -r requirements-checkov.txt
+    fi
+    printf '%s\n' "$installed" >"$venv/.installed-requirements"
+  fi
+}
+
 # The Node.js peer of the benchmark (bench/node-peer): its npm packages when its lock changed,
 # then its two functions bundled with esbuild into bench/node-peer/dist.
 ensure_peer_packages() {
