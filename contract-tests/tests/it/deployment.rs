@@ -386,17 +386,92 @@ fn each_function_may_call_exactly_the_dynamodb_actions_its_code_reaches() {
         }
 
         let mut granted = BTreeSet::new();
-        for policy in f["Properties"]["Policies"].as_array().unwrap() {
-            for statement in policy["Statement"].as_array().expect("inline statements only") {
-                assert_eq!(statement["Effect"], "Allow");
-                assert_eq!(statement["Resource"], table_arn, "{name}: only the one table");
-                for action in statement["Action"].as_array().unwrap() {
-                    granted.insert(action.as_str().unwrap().to_owned());
-                }
+        for statement in table_statements(f) {
+            assert_eq!(statement["Effect"], "Allow");
+            assert_eq!(statement["Resource"], table_arn, "{name}: only the one table");
+            for action in statement["Action"].as_array().unwrap() {
+                granted.insert(action.as_str().unwrap().to_owned());
             }
         }
         assert_eq!(granted, actions, "{name}: granted (left) and reached by the code (right)");
+
+        // The items: each statement limited (dynamodb:LeadingKeys) to the keys the code forms.
+        // Writes: the key prefixes it formats (`format!("v#{id}")`); reads: those and the keys it
+        // names whole (the sending switch, which only the operator writes).
+        let reached = store.closure(&store_methods);
+        let formatted: BTreeSet<String> =
+            reached.iter().flat_map(|f| &store.functions[f].key_prefixes).map(|p| format!("{p}*")).collect();
+        let whole: BTreeSet<String> = reached
+            .iter()
+            .flat_map(|f| &store.functions[f].key_constants)
+            .filter_map(|c| store.constants.get(c).cloned())
+            .filter(|key| key.contains('#'))
+            .collect();
+        assert!(formatted.contains("v#*"), "{name}: {formatted:?}");
+        for statement in table_statements(f) {
+            let keys: BTreeSet<String> = leading_keys(&statement).into_iter().collect();
+            let actions = list(&statement["Action"]);
+            let writes = actions.iter().any(|a| !DYNAMODB_READS.contains(&a.as_str()));
+            let reads = actions.iter().any(|a| DYNAMODB_READS.contains(&a.as_str()));
+            assert!(!(writes && reads), "{name}: reads and writes in one statement: {actions:?}");
+            let expected = if writes { formatted.clone() } else { formatted.union(&whole).cloned().collect() };
+            assert_eq!(keys, expected, "{name} {actions:?}: keys granted (left) and formed by the code (right)");
+        }
     }
+}
+
+/// Reads of items (the rest of what the functions are granted writes them).
+const DYNAMODB_READS: &[&str] = &["dynamodb:GetItem", "dynamodb:BatchGetItem"];
+
+/// A function's statements on the table.
+fn table_statements(f: &Value) -> Vec<Value> {
+    f["Properties"]["Policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|policy| policy["Statement"].as_array().expect("inline statements only").clone())
+        .collect()
+}
+
+/// The partition keys a statement allows, as IAM patterns (`ForAllValues:StringLike` on
+/// `dynamodb:LeadingKeys`; every key of the request must match one).
+fn leading_keys(statement: &Value) -> Vec<String> {
+    let condition = statement["Condition"].as_object().expect("every table statement has a condition");
+    assert_eq!(condition.keys().collect::<Vec<_>>(), ["ForAllValues:StringLike"], "{statement}");
+    let keys = &condition["ForAllValues:StringLike"];
+    assert_eq!(keys.as_object().unwrap().keys().collect::<Vec<_>>(), ["dynamodb:LeadingKeys"]);
+    list(&keys["dynamodb:LeadingKeys"])
+}
+
+/// Whether a function's statements let `action` touch the item with partition key `key`.
+fn may(f: &Value, action: &str, key: &str) -> bool {
+    table_statements(f).iter().any(|s| {
+        list(&s["Action"]).iter().any(|a| a == action) && leading_keys(s).iter().any(|pattern| glob(pattern, key))
+    })
+}
+
+/// The forgery of a sign-in with request-otp's credentials: a `code#` item for a victim's number
+/// redeemed at /oauth/token, a flow made or changed, the operator's switch turned off. Its role
+/// may write none of them; verify-otp's may write the sign-in's.
+#[test]
+fn request_otp_may_write_no_sign_in_item_and_not_the_switch() {
+    let t = template();
+    let functions = functions(&t);
+    let (_, request) = functions["request-otp"];
+    let (_, verify) = functions["verify-otp"];
+    let code = "code#9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+    for action in ["dynamodb:PutItem", "dynamodb:UpdateItem"] {
+        for key in [code, "flow#AbCdEfGh0123456789", "switch#sending"] {
+            assert!(!may(request, action, key), "request-otp may {action} {key}");
+        }
+        assert!(may(request, action, "v#0123456789abcdef"), "request-otp creates verifications");
+        for key in [code, "flow#AbCdEfGh0123456789"] {
+            assert!(may(verify, action, key), "verify-otp may {action} {key}");
+        }
+        assert!(!may(verify, action, "switch#sending"), "verify-otp may {action} the switch");
+    }
+    assert!(may(request, "dynamodb:BatchGetItem", "switch#sending"), "request-otp reads the switch");
+    assert!(!may(request, "dynamodb:GetItem", code), "request-otp reads no code");
 }
 
 #[test]
@@ -459,6 +534,8 @@ fn cargo_metadata() -> Value {
 struct Source {
     path: String,
     functions: BTreeMap<String, Calls>,
+    /// String constants (`const NAME: &str = "…"`), by name.
+    constants: BTreeMap<String, String>,
 }
 
 #[derive(Default)]
@@ -468,6 +545,10 @@ struct Calls {
     methods: BTreeSet<(String, String)>,
     /// Types whose `builder()` is called (`Update::builder()` gives `Update`).
     builders: BTreeSet<String>,
+    /// The item-key prefixes formatted (`format!("v#{id}")` gives `v#`).
+    key_prefixes: BTreeSet<String>,
+    /// Constants named `*_KEY` read (an item key written out whole, such as the sending switch's).
+    key_constants: BTreeSet<String>,
 }
 
 impl<'ast> Visit<'ast> for Calls {
@@ -494,10 +575,37 @@ impl<'ast> Visit<'ast> for Calls {
                 [.., ty, method] if method == "builder" => {
                     self.builders.insert(ty.clone());
                 }
+                [ty, function] if ty == "Self" => {
+                    self.methods.insert(("self".to_owned(), function.clone()));
+                }
                 _ => {}
             }
         }
         syn::visit::visit_expr_call(self, call);
+    }
+
+    fn visit_macro(&mut self, mac: &'ast syn::Macro) {
+        // `format!("…", …)` and the like: the format string is the first argument.
+        let parser = syn::punctuated::Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated;
+        let Ok(arguments) = mac.parse_body_with(parser) else { return };
+        for argument in arguments {
+            let syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(text), .. }) = argument else { continue };
+            let text = text.value();
+            if let Some((prefix, _)) = text.split_once('#')
+                && !prefix.is_empty()
+                && prefix.bytes().all(|b| b.is_ascii_lowercase())
+            {
+                self.key_prefixes.insert(format!("{prefix}#"));
+            }
+        }
+    }
+
+    fn visit_expr_path(&mut self, path: &'ast syn::ExprPath) {
+        let name = path.path.segments.last().unwrap().ident.to_string();
+        if name.ends_with("_KEY") && name.bytes().all(|b| b.is_ascii_uppercase() || b == b'_') {
+            self.key_constants.insert(name);
+        }
+        syn::visit::visit_expr_path(self, path);
     }
 }
 
@@ -527,13 +635,21 @@ impl Source {
         let mut files = Vec::new();
         rust_files(&root().join(path), &mut files);
         let mut functions = BTreeMap::new();
+        let mut constants = BTreeMap::new();
         for file in files {
             let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
             let file = syn::parse_file(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
             Self::add_functions(&file, &mut functions);
+            for item in &file.items {
+                if let syn::Item::Const(c) = item
+                    && let syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(text), .. }) = &*c.expr
+                {
+                    constants.insert(c.ident.to_string(), text.value());
+                }
+            }
         }
         assert!(!functions.is_empty(), "{path}: no functions");
-        Self { path: path.to_owned(), functions }
+        Self { path: path.to_owned(), functions, constants }
     }
 
     fn add_functions(file: &syn::File, functions: &mut BTreeMap<String, Calls>) {
