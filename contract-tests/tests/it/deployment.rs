@@ -314,9 +314,63 @@ fn cloudfront_adds_the_security_headers_the_page_is_developed_and_tested_under()
     let behaviors =
         distribution["CacheBehaviors"].as_array().unwrap().iter().chain([&distribution["DefaultCacheBehavior"]]);
     for behavior in behaviors {
-        assert_eq!(behavior["ResponseHeadersPolicyId"], json!({"Ref": "SecurityHeadersPolicy"}));
+        // The key documents' policy adds CORS to the same security headers.
+        let policy = behavior["ResponseHeadersPolicyId"]["Ref"].as_str().unwrap();
+        assert!(["SecurityHeadersPolicy", "KeyDocumentsHeadersPolicy"].contains(&policy), "{behavior}");
+        let headers = &t["Resources"][policy]["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"];
+        assert_eq!(headers, config, "{policy}");
         assert_ne!(behavior["ViewerProtocolPolicy"], "allow-all", "HTTPS only");
     }
+}
+
+/// The key set and the discovery document are public: every origin gets the same answer, `*`,
+/// whatever the API's CORS settings (which API Gateway puts in place of the function's headers)
+/// and whichever origin's variant CloudFront cached. The function's own answer is `*` too
+/// (verify-otp's tests).
+#[test]
+fn the_key_documents_are_the_same_for_every_origin() {
+    let t = template();
+    let distribution = &t["Resources"]["Distribution"]["Properties"]["DistributionConfig"];
+    // Managed-CachingOptimized: no header, cookie or query string in the key, Origin included.
+    const CACHING_OPTIMIZED: &str = "658327ea-f89d-4fab-a63d-7e88639e58f6";
+    for path in ["/.well-known/jwks.json", "/.well-known/openid-configuration"] {
+        let behavior = distribution["CacheBehaviors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["PathPattern"] == path)
+            .unwrap_or_else(|| panic!("no behavior for {path}"));
+        assert_eq!(behavior["CachePolicyId"], CACHING_OPTIMIZED, "{path}: the cache key leaves Origin out");
+        let policy = behavior["ResponseHeadersPolicyId"]["Ref"].as_str().unwrap();
+        let cors = &t["Resources"][policy]["Properties"]["ResponseHeadersPolicyConfig"]["CorsConfig"];
+        assert_eq!(cors["AccessControlAllowOrigins"]["Items"], json!(["*"]), "{path}");
+        assert_eq!(cors["OriginOverride"], true, "{path}: CloudFront's header wins over API Gateway's");
+        assert_eq!(cors["AccessControlAllowCredentials"], false, "{path}");
+    }
+    // The origin request policy forwards Origin (the API's CORS needs it): only the cache key
+    // decides what is shared, and the response policy what every viewer sees.
+    assert!(t["Conditions"]["HasCors"].is_object(), "the API still has CORS of its own for /api/*");
+}
+
+/// Relying parties' back ends redeem codes at one shared route: it has a throttle of its own,
+/// larger than the API's default, and the edge holds one address to at most a fifth of it.
+#[test]
+fn the_token_route_has_its_own_throttle_and_one_address_takes_at_most_a_fifth() {
+    let t = template();
+    let api = &t["Resources"]["HttpApi"]["Properties"];
+    let default_rate = resolve(&t, &api["DefaultRouteSettings"]["ThrottlingRateLimit"]).parse::<f64>().unwrap();
+    let per_address = resolve(&t, &json!({"Ref": "EdgeOAuthRequestsPerAddress"})).parse::<f64>().unwrap() / 300.0;
+    for route in ["POST /oauth/token", "GET /oauth/userinfo", "POST /oauth/userinfo"] {
+        let settings = &api["RouteSettings"][route];
+        let rate = resolve(&t, &settings["ThrottlingRateLimit"]).parse::<f64>().unwrap();
+        let burst = resolve(&t, &settings["ThrottlingBurstLimit"]).parse::<f64>().unwrap();
+        assert!(rate > default_rate && burst >= rate, "{route}: {rate}/s, burst {burst}");
+        assert!(per_address * 5.0 <= rate, "{route}: one address may send {per_address}/s of {rate}/s");
+    }
+    // A back end redeeming ten codes a second and reading userinfo for each is not refused.
+    assert!(per_address >= 20.0, "{per_address}/s per address");
+    let nested = &t["Resources"]["EdgeFirewallStack"]["Properties"]["Parameters"];
+    assert_eq!(nested["OAuthRequestsPerAddress"], json!({"Ref": "EdgeOAuthRequestsPerAddress"}));
 }
 
 #[test]
@@ -1147,15 +1201,92 @@ fn the_edge_firewall_limits_api_calls_per_address_and_refuses_in_the_apis_own_wo
     assert_eq!(groups, BTreeSet::from(["AWSManagedRulesAmazonIpReputationList", "AWSManagedRulesAnonymousIpList"]));
 
     // Every refusal the edge sends is the API's error shape with a code the contract (and so the
-    // page) knows.
+    // page) knows, or, for OAuth clients, RFC 6749's with an error the token endpoint documents.
     let spec: Value = serde_norway::from_str(&read("openapi.yaml")).unwrap();
     let spec_text = spec.to_string();
+    let oauth_errors = &spec["components"]["schemas"]["OAuthError"]["properties"]["error"]["enum"];
     for (key, body) in acl["CustomResponseBodies"].as_object().unwrap() {
         assert_eq!(body["ContentType"], "APPLICATION_JSON", "{key}");
         let content: Value = serde_json::from_str(body["Content"].as_str().unwrap()).unwrap();
+        if let Some(description) = content.get("error_description") {
+            assert!(description.is_string(), "{key}");
+            assert!(oauth_errors.as_array().unwrap().contains(&content["error"]), "{key}: not an OAuth error");
+            continue;
+        }
         let code = content["code"].as_str().unwrap();
         assert!(content["error"].is_string(), "{key}");
         assert!(spec_text.contains(&format!("\"{code}\"")), "{key}: code {code} is not in openapi.yaml");
+    }
+}
+
+/// Whether a scope-down statement of the web ACL matches a request for `path`.
+fn scope_matches(statement: &Value, path: &str) -> bool {
+    if let Some(byte) = statement.get("ByteMatchStatement") {
+        assert_eq!(byte["FieldToMatch"], json!({"UriPath": {}}), "{byte}");
+        assert_eq!(byte["TextTransformations"], json!([{"Priority": 0, "Type": "NONE"}]), "{byte}");
+        let wanted = byte["SearchString"].as_str().unwrap();
+        return match byte["PositionalConstraint"].as_str().unwrap() {
+            "STARTS_WITH" => path.starts_with(wanted),
+            "EXACTLY" => path == wanted,
+            other => panic!("unsupported constraint {other}"),
+        };
+    }
+    if let Some(or) = statement.get("OrStatement") {
+        return or["Statements"].as_array().unwrap().iter().any(|s| scope_matches(s, path));
+    }
+    if let Some(and) = statement.get("AndStatement") {
+        return and["Statements"].as_array().unwrap().iter().all(|s| scope_matches(s, path));
+    }
+    if let Some(not) = statement.get("NotStatement") {
+        return !scope_matches(&not["Statement"], path);
+    }
+    panic!("unsupported scope-down statement {statement}")
+}
+
+/// The requests each rule of the web ACL can refuse, by path.
+fn rule_scopes() -> BTreeMap<String, BTreeSet<&'static str>> {
+    let acl_template = template_at("deploy/edge-firewall.yaml");
+    let rules = acl_template["Resources"]["WebAcl"]["Properties"]["Rules"].as_array().unwrap().clone();
+    rules
+        .iter()
+        .map(|rule| {
+            let statement = &rule["Statement"];
+            let inner = statement.get("RateBasedStatement").or(statement.get("ManagedRuleGroupStatement"));
+            let scope = &inner.expect("a rate-based or managed rule")["ScopeDownStatement"];
+            let paths = EDGE_PATHS.iter().copied().filter(|p| scope.is_null() || scope_matches(scope, p)).collect();
+            (rule["Name"].as_str().unwrap().to_owned(), paths)
+        })
+        .collect()
+}
+
+const EDGE_PATHS: [&str; 7] = [
+    "/",
+    "/authorize",
+    "/api/request-otp",
+    "/oauth/token",
+    "/oauth/userinfo",
+    "/.well-known/openid-configuration",
+    "/.well-known/jwks.json",
+];
+
+/// A relying party's back end calls the token and userinfo endpoints and reads the key documents
+/// from a hosting provider's address: the anonymous-address list (whose HostingProviderIPList
+/// blocks such addresses) never applies there, and the API's small per-address limit does not
+/// either; their own limit and the reputation list do.
+#[test]
+fn the_sign_in_endpoints_have_their_own_limit_and_no_hosting_provider_block() {
+    let scopes = rule_scopes();
+    let relying_party: BTreeSet<&str> =
+        ["/oauth/token", "/oauth/userinfo", "/.well-known/openid-configuration", "/.well-known/jwks.json"].into();
+    let api: BTreeSet<&str> = ["/api/request-otp"].into();
+    let reputation: BTreeSet<&str> = api.union(&relying_party).copied().collect();
+    assert_eq!(scopes["aws-anonymous-ip"], api, "the anonymous-address list: the API alone");
+    assert_eq!(scopes["api-requests-per-address"], api);
+    assert_eq!(scopes["oauth-requests-per-address"], relying_party);
+    assert_eq!(scopes["aws-ip-reputation"], reputation);
+    // The page itself is never refused: a refused visitor still reads why.
+    for (rule, paths) in &scopes {
+        assert!(!paths.contains("/") && !paths.contains("/authorize"), "{rule} refuses the page");
     }
 }
 
