@@ -17,7 +17,8 @@ export type SignInCheck = { kind: "none" } | { kind: "sign-in"; signIn: SignInFl
 /** The page's address is the provider's authorization endpoint. */
 const AUTHORIZE_PATH = "/authorize";
 
-const asksForSignIn = () => location.pathname === AUTHORIZE_PATH;
+/** Whether the page was opened as a sign-in: each load of it opens a flow of its own. */
+export const asksForSignIn = () => location.pathname === AUTHORIZE_PATH;
 
 /** A link of the retired token-in-the-address flow (`/?client_id=…`): it is a broken link now,
  *  said before a code is sent for nothing. */

@@ -64,9 +64,10 @@ impl VerificationStore for LocalStore {
         &self,
         id: &RequestId,
         attempt: &WriteId,
+        flow: Option<&FlowId>,
         now: OffsetDateTime,
     ) -> Result<Verification, AttemptError> {
-        delegate!(self, s => s.begin_attempt(id, attempt, now))
+        delegate!(self, s => s.begin_attempt(id, attempt, flow, now))
     }
 
     async fn refund_attempt(&self, id: &RequestId, attempt: &WriteId) -> Result<(), StoreError> {

@@ -244,12 +244,15 @@ pub trait VerificationStore: Send + Sync {
     fn create(&self, v: &Verification) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Atomically takes one attempt, named `attempt`, if the verification is pending, unexpired
-    /// and under its limit; returns the record as it is after the attempt was counted. An attempt
-    /// already counted under the same name is returned again, not counted twice.
+    /// and under its limit, and, where the check is made in the sign-in `flow`, was asked for in
+    /// that flow ([`AttemptDenied::OtherFlow`] otherwise, nothing spent); returns the record as
+    /// it is after the attempt was counted. An attempt already counted under the same name is
+    /// returned again, not counted twice.
     fn begin_attempt(
         &self,
         id: &RequestId,
         attempt: &WriteId,
+        flow: Option<&FlowId>,
         now: OffsetDateTime,
     ) -> impl Future<Output = Result<Verification, AttemptError>> + Send;
 

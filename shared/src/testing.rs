@@ -105,10 +105,11 @@ impl<S: VerificationStore> VerificationStore for CountingStore<S> {
         &self,
         id: &RequestId,
         attempt: &WriteId,
+        flow: Option<&FlowId>,
         now: OffsetDateTime,
     ) -> Result<Verification, AttemptError> {
         self.count();
-        self.inner.begin_attempt(id, attempt, now).await
+        self.inner.begin_attempt(id, attempt, flow, now).await
     }
 
     async fn refund_attempt(&self, id: &RequestId, attempt: &WriteId) -> Result<(), StoreError> {
@@ -320,7 +321,13 @@ impl VerificationStore for FailingStore {
         Err(self.error())
     }
 
-    async fn begin_attempt(&self, _: &RequestId, _: &WriteId, _: OffsetDateTime) -> Result<Verification, AttemptError> {
+    async fn begin_attempt(
+        &self,
+        _: &RequestId,
+        _: &WriteId,
+        _: Option<&FlowId>,
+        _: OffsetDateTime,
+    ) -> Result<Verification, AttemptError> {
         Err(self.error().into())
     }
 

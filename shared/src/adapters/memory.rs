@@ -190,6 +190,7 @@ impl VerificationStore for MemoryStore {
         &self,
         id: &RequestId,
         attempt: &WriteId,
+        flow: Option<&FlowId>,
         now: OffsetDateTime,
     ) -> Result<Verification, AttemptError> {
         let mut state = self.lock();
@@ -197,7 +198,7 @@ impl VerificationStore for MemoryStore {
         if record.attempts.contains(attempt) {
             return Ok(record.verification.clone()); // this very attempt, counted already
         }
-        if let Some(denied) = record.verification.check_refusal(now) {
+        if let Some(denied) = record.verification.check_refusal_in(flow, now) {
             return Err(AttemptError::Denied(denied));
         }
         record.attempts.insert(attempt.clone());

@@ -87,6 +87,9 @@ fn store_answer(e: &StoreError) -> ApiError {
     }
 }
 
+/// A code checked in a sign-in it was not asked for in: the page asks for a new one there.
+pub const NOT_THIS_FLOW: &str = "This code was not asked for in this sign-in: ask for a new one here.";
+
 impl From<AttemptDenied> for ApiError {
     fn from(d: AttemptDenied) -> Self {
         match d {
@@ -94,6 +97,7 @@ impl From<AttemptDenied> for ApiError {
             AttemptDenied::Expired => Self::Expired,
             AttemptDenied::AlreadyVerified => Self::AlreadyVerified,
             AttemptDenied::TooManyAttempts => Self::TooManyAttempts,
+            AttemptDenied::OtherFlow => Self::invalid_request(NOT_THIS_FLOW),
         }
     }
 }

@@ -739,6 +739,34 @@ mod sign_in {
         assert!(svc.flow(&flow.id).await.unwrap().is_some(), "still open for its own code");
     }
 
+    /// A code checked in a sign-in it was not asked for in (another, or none) is refused before
+    /// it spends an attempt: it still ends its own sign-in (a page reloaded at `/authorize` opens
+    /// a new flow, and an old code must not be used up on it).
+    #[tokio::test]
+    async fn a_code_checked_in_another_sign_in_keeps_its_attempt() {
+        let (svc, _clock) = service(policy());
+        let (flow, other) = (
+            svc.authorize(&params("shop"), &clients()).await.unwrap(),
+            svc.authorize(&params("shop"), &clients()).await.unwrap(),
+        );
+        let sent = svc.request_code_within(phone("+14155552671"), IP, Delivery::default(), Some(flow.id.clone()));
+        let sent = sent.await.unwrap();
+        for _ in 0..policy().max_attempts + 1 {
+            let err = svc.check_code_in(&sent.request_id, &code("123456"), Some(&other.id)).await.unwrap_err();
+            assert!(matches!(err, CheckCodeError::Denied(AttemptDenied::OtherFlow)), "{err:?}");
+        }
+        let record = svc.store.get(&sent.request_id, svc.clock.now()).await.unwrap().unwrap();
+        assert_eq!((record.attempts, record.status), (0, VerificationStatus::Pending), "nothing spent");
+        assert!(svc.provider.calls().iter().all(|c| !c.starts_with("check")), "the provider never heard it");
+
+        let outside = svc.request_code_within(phone("+14155552672"), IP, Delivery::default(), None).await.unwrap();
+        let err = svc.check_code_in(&outside.request_id, &code("123456"), Some(&flow.id)).await.unwrap_err();
+        assert!(matches!(err, CheckCodeError::Denied(AttemptDenied::OtherFlow)), "a code of no sign-in: {err:?}");
+
+        let verified = svc.check_code_in(&sent.request_id, &code("123456"), Some(&flow.id)).await.unwrap();
+        ended(svc.finish_sign_in(flow, &verified).await.unwrap());
+    }
+
     #[tokio::test]
     async fn a_flow_lasts_ten_minutes_and_its_code_sixty_seconds() {
         let (svc, clock) = service(policy());

@@ -242,6 +242,29 @@ async fn a_code_asked_for_outside_the_sign_in_does_not_end_it() {
     assert!(h.deps.service.flow(&flow).await.unwrap().is_some(), "still open for its own code");
 }
 
+/// A code sent in one sign-in and entered in another (the page reloaded at `/authorize` opens a
+/// new flow) is refused before it spends an attempt, and still ends its own sign-in.
+#[tokio::test]
+async fn a_code_entered_in_another_sign_in_keeps_its_attempt() {
+    let h = harness().await;
+    let authorize = json!({"query": query("shop", "https://shop.example/cb")});
+    let (_, first) = post_json(&h, "/api/authorize", &authorize).await;
+    let (_, reloaded) = post_json(&h, "/api/authorize", &authorize).await;
+    let sent = request_in(&h, "+14155552671", &first["flowId"]).await;
+    let code = h.last_code("+14155552671").unwrap();
+    let checks = h.provider_calls();
+    let body = json!({"requestId": sent.request_id.as_str(), "code": code, "flowId": reloaded["flowId"]});
+    let (status, answer) = post_json(&h, "/api/verify-otp", &body).await;
+    assert_eq!((status, answer["code"].as_str()), (400, Some("invalid_request")), "{answer}");
+    let stored = h.deps.service.store().inner.get(&sent.request_id, shared::clock::Clock::now(&h.clock)).await;
+    assert_eq!(stored.unwrap().map(|v| v.attempts), Some(0), "no attempt spent");
+    assert_eq!(h.provider_calls(), checks, "the code never reached the provider");
+    let body = json!({"requestId": sent.request_id.as_str(), "code": code, "flowId": first["flowId"]});
+    let (status, answer) = post_json(&h, "/api/verify-otp", &body).await;
+    assert_eq!(status, 200, "its own sign-in still ends with it: {answer}");
+    assert!(answer["redirectTo"].as_str().unwrap().starts_with("https://shop.example/cb?code="));
+}
+
 #[tokio::test]
 async fn userinfo_needs_a_valid_access_token() {
     let h = harness().await;
