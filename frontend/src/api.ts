@@ -54,6 +54,7 @@ export const API_ERROR_CODES = [
   "unsupported_number",
   "calls_unavailable",
   "country_not_allowed",
+  "test_number_refused",
   "resend_too_soon",
   "rate_limited",
   "destination_paused",

@@ -27,6 +27,8 @@ const TABLE: Record<Exclude<ErrorCode, "invalid_request">, [Sentence, NextStep]>
   invalid_phone_number: ["invalidNumber", "fix-number"],
   unsupported_number: ["unsupportedNumber", "fix-number"],
   country_not_allowed: ["countryNotAllowed", "fix-number"],
+  // One of the operator's test numbers, where the application signing the person in takes none.
+  test_number_refused: ["testNumberRefused", "fix-number"],
   calls_unavailable: ["callsUnavailable", "retry"],
   incorrect_code: ["incorrectCode", "retype-code"],
   too_many_attempts: ["tooManyAttempts", "new-code"],

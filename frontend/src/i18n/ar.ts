@@ -43,6 +43,7 @@ export const catalogue: Catalogue = {
     invalidNumber: "يبدو أن هذا الرقم غير صحيح. تحقّق منه ومن البلد.",
     unsupportedNumber: "لا يمكن لهذا الرقم استقبال الرسائل النصية. استخدم رقم هاتف محمول.",
     countryNotAllowed: "أرقام هذا البلد غير مدعومة هنا. استخدم رقمًا آخر.",
+    testNumberRefused: "هذا رقم تجريبي، والموقع الذي تسجّل الدخول إليه لا يقبل الأرقام التجريبية. استخدم رقم هاتفك.",
     callsUnavailable: "لا يمكننا الاتصال بك لإبلاغك بالرمز هنا. استخدم الرسالة النصية.",
     incorrectCode: (left, f) => {
       const remaining = {

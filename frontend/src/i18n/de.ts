@@ -40,6 +40,8 @@ export const catalogue: Catalogue = {
     invalidNumber: "Diese Nummer scheint nicht zu stimmen. Prüfen Sie sie und das Land.",
     unsupportedNumber: "Diese Nummer kann keine SMS empfangen. Verwenden Sie eine Mobilnummer.",
     countryNotAllowed: "Nummern aus diesem Land werden hier nicht unterstützt. Verwenden Sie eine andere Nummer.",
+    testNumberRefused:
+      "Das ist eine Testnummer, und die Website, bei der Sie sich anmelden, akzeptiert keine Testnummern. Verwenden Sie Ihre eigene Telefonnummer.",
     callsUnavailable: "Wir können den Code hier nicht per Anruf durchgeben. Verwenden Sie die SMS.",
     incorrectCode: (left, f) =>
       `Dieser Code ist nicht richtig. ${left === 1 ? "Noch 1 Versuch" : `Noch ${f.number(left)} Versuche`}.`,

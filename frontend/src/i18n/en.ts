@@ -45,6 +45,8 @@ export const catalogue = {
     invalidNumber: "That number doesn't look right. Check it and the country.",
     unsupportedNumber: "This number can't receive text messages. Use a mobile number.",
     countryNotAllowed: "Numbers from this country aren't supported here. Use another number.",
+    testNumberRefused:
+      "This is a test number, and the site you're signing in to doesn't accept test numbers. Use your own phone number.",
     callsUnavailable: "We can't call with the code here. Use the text message.",
     incorrectCode: (left: number, f: Formats) =>
       `That code isn't right. ${left === 1 ? "1 attempt" : `${f.number(left)} attempts`} left.`,

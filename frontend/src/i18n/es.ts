@@ -40,6 +40,8 @@ export const catalogue: Catalogue = {
     invalidNumber: "Ese número no parece correcto. Revísalo, y también el país.",
     unsupportedNumber: "Este número no puede recibir SMS. Usa un número de móvil.",
     countryNotAllowed: "Aquí no se admiten números de este país. Usa otro número.",
+    testNumberRefused:
+      "Es un número de prueba, y el sitio en el que inicias sesión no acepta números de prueba. Usa tu propio número de teléfono.",
     callsUnavailable: "Aquí no podemos llamarte con el código. Usa el SMS.",
     incorrectCode: (left, f) =>
       `Ese código no es correcto. ${left === 1 ? "Te queda 1 intento" : `Te quedan ${f.number(left)} intentos`}.`,

@@ -40,6 +40,8 @@ export const catalogue: Catalogue = {
     invalidNumber: "Ce numéro ne semble pas correct. Vérifiez-le, ainsi que le pays.",
     unsupportedNumber: "Ce numéro ne peut pas recevoir de SMS. Utilisez un numéro de mobile.",
     countryNotAllowed: "Les numéros de ce pays ne sont pas acceptés ici. Utilisez un autre numéro.",
+    testNumberRefused:
+      "C'est un numéro de test, et le site auquel vous vous connectez n'accepte pas les numéros de test. Utilisez votre propre numéro de téléphone.",
     callsUnavailable: "Nous ne pouvons pas vous appeler avec le code ici. Utilisez le SMS.",
     incorrectCode: (left, f) =>
       `Ce code n'est pas le bon. ${left === 1 ? "Il vous reste 1 essai" : `Il vous reste ${f.number(left)} essais`}.`,

@@ -40,6 +40,8 @@ export const catalogue: Catalogue = {
     invalidNumber: "Esse número não parece certo. Confira o número e o país.",
     unsupportedNumber: "Este número não pode receber SMS. Use um número de celular.",
     countryNotAllowed: "Números deste país não são aceitos aqui. Use outro número.",
+    testNumberRefused:
+      "Este é um número de teste, e o site em que você está entrando não aceita números de teste. Use seu próprio número de telefone.",
     callsUnavailable: "Não podemos ligar com o código aqui. Use o SMS.",
     incorrectCode: (left, f) =>
       `Esse código não está certo. ${left === 1 ? "Resta 1 tentativa" : `Restam ${f.number(left)} tentativas`}.`,

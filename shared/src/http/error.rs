@@ -106,6 +106,9 @@ api_errors! {
     SendingStopped => SERVICE_UNAVAILABLE, "sending_stopped",
         "Sending codes is stopped for now. Try again later.",
         retryAfter = SENDING_STOPPED_RETRY_SECONDS;
+    /// A test number, in a sign-in whose application does not accept them (`allowTestNumbers`).
+    TestNumberRefused => BAD_REQUEST, "test_number_refused",
+        "This application does not accept test numbers. Use a real phone number.";
     /// A sign-in (`/api/authorize`) for a client id not registered here.
     InvalidClient => BAD_REQUEST, "invalid_client", "This application is not registered with the phone verification service.";
     /// A sign-in (`/api/authorize`) back to an address that is not one of the client's, exactly.

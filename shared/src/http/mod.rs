@@ -63,6 +63,7 @@ fn refusal_answer(rule: Rule, retry_after_seconds: Option<u64>) -> ApiError {
         Rule::Stopped => ApiError::SendingStopped,
         Rule::CallsOff => ApiError::CallsUnavailable,
         Rule::BotCheck => ApiError::BotCheckFailed,
+        Rule::TestNumberRefused => ApiError::TestNumberRefused,
     }
 }
 
@@ -286,6 +287,7 @@ mod tests {
             ("provider_busy", "resend_too_soon", Some(42)),
             ("bot_check", "bot_check_failed", None),
             ("test_guesses", "destination_paused", Some(42)),
+            ("test_number_refused", "test_number_refused", None),
         ];
         assert_eq!(answers, expected);
         // A rule that knows no end still never asks for a wait of 0.

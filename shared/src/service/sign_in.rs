@@ -8,13 +8,16 @@ use crate::clock::Clock;
 use crate::domain::authorization::{
     AuthorizationCode, AuthorizationError, AuthorizationRequest, CodeGrant, FlowId, SignInFlow,
 };
+use crate::domain::channel::Delivery;
+use crate::domain::phone::PhoneNumber;
 use crate::domain::relying_party::RelyingParties;
+use crate::domain::rule::{Refusal, Rule};
 use crate::domain::subject_key::SubjectKey;
 use crate::domain::token_request::{TokenError, TokenErrorCode, TokenRequest};
 use crate::domain::write_id::WriteId;
 use crate::ports::{Redemption, SignInStore, StoreError, VerificationProvider, VerificationStore};
 
-use super::{VerificationService, Verified, events};
+use super::{CodeSent, RequestCodeError, VerificationService, Verified, events};
 use crate::telemetry::Event;
 
 /// How long a person has, from an application's request, to verify their number.
@@ -73,6 +76,27 @@ where
         let flow = SignInFlow { id: FlowId::generate(), request, expires_at: self.clock.now() + FLOW_LIFETIME };
         self.store.open_flow(&flow).await?;
         Ok(flow)
+    }
+
+    /// A code asked for in the sign-in `flow` ([`Self::request_code_within`]). A test number is
+    /// refused ([`Rule::TestNumberRefused`], nothing sent, nothing counted) unless the flow's
+    /// client accepts them: its flow is read for that, the one point where the service knows both
+    /// the number and the client. A real number's request reads nothing more.
+    pub async fn request_code_in_flow(
+        &self,
+        phone: PhoneNumber,
+        client_ip: &str,
+        how: Delivery,
+        flow: FlowId,
+    ) -> Result<CodeSent, RequestCodeError> {
+        if self.policy.test_numbers.holds(phone.e164()) {
+            let now = self.clock.now();
+            let accepts = self.store.flow(&flow, now).await?.is_some_and(|f| f.request.test_numbers);
+            if !accepts {
+                return Err(self.refused(Refusal::by(Rule::TestNumberRefused), &phone, now));
+            }
+        }
+        self.request_code_within(phone, client_ip, how, Some(flow)).await
     }
 
     /// The flow `id`, while the person can still finish it.

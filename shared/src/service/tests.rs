@@ -767,6 +767,39 @@ mod sign_in {
         ended(svc.finish_sign_in(flow, &verified).await.unwrap());
     }
 
+    /// A test number signs in only to a client registered with `allowTestNumbers`: refused when
+    /// its code is asked for, nothing sent, counted or stored; a real number is not asked.
+    #[tokio::test]
+    async fn a_test_number_signs_in_only_where_its_client_accepts_them() {
+        let (svc, _clock) = service(policy());
+        let accepting = RelyingParties::parse(
+            r#"[{"clientId": "shop", "name": "Shop", "redirectUris": ["https://shop.example/cb"], "allowTestNumbers": true}]"#,
+        )
+        .unwrap();
+        let refusing = svc.authorize(&params("shop"), &clients()).await.unwrap();
+        let accepts = svc.authorize(&params("shop"), &accepting).await.unwrap();
+        assert!(!refusing.request.test_numbers && accepts.request.test_numbers);
+        let how = Delivery::default();
+        let test = || phone("+12015550123");
+
+        let err = svc.request_code_in_flow(test(), IP, how, refusing.id.clone()).await.unwrap_err();
+        assert!(matches!(err, RequestCodeError::Refused { rule: Rule::TestNumberRefused, .. }), "{err:?}");
+        let subjects = svc.subjects(&test(), IP, svc.clock.now());
+        assert_eq!(svc.store.standing(&subjects).await.unwrap().client_sends, [0, 0], "nothing counted");
+        let gone = FlowId::generate();
+        let err = svc.request_code_in_flow(test(), IP, how, gone).await.unwrap_err();
+        assert!(matches!(err, RequestCodeError::Refused { rule: Rule::TestNumberRefused, .. }), "no flow: {err:?}");
+
+        let sent = svc.request_code_in_flow(test(), IP, how, accepts.id.clone()).await.unwrap();
+        assert!(sent.test);
+        let verified = svc.check_code_in(&sent.request_id, &code("482916"), Some(&accepts.id)).await.unwrap();
+        ended(svc.finish_sign_in(accepts, &verified).await.unwrap());
+
+        let real = svc.request_code_in_flow(phone("+14155552671"), IP, how, refusing.id.clone()).await.unwrap();
+        assert!(!real.test, "a real number in a client's sign-in that takes no test numbers");
+        assert!(svc.provider.calls().iter().all(|c| !c.contains("+12015550123")), "nothing sent to a test number");
+    }
+
     #[tokio::test]
     async fn a_flow_lasts_ten_minutes_and_its_code_sixty_seconds() {
         let (svc, clock) = service(policy());

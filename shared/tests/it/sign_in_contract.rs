@@ -38,6 +38,8 @@ fn flow(now: OffsetDateTime) -> SignInFlow {
             nonce: "n-1".into(),
             challenge: Some(CodeChallenge::of(&verifier(VERIFIER))),
             phone_scope: true,
+            // Read back whole: request-otp reads it from the flow.
+            test_numbers: true,
         },
         expires_at: now + Duration::minutes(10),
     }

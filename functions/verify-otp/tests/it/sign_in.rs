@@ -167,6 +167,7 @@ async fn a_public_and_a_confidential_client_each_sign_a_person_in() {
     let (status, info, _) = call(&h, "GET", "/oauth/userinfo", None, &[("authorization", &bearer)]).await;
     assert_eq!(status, 200, "{info}");
     assert_eq!((info["sub"].as_str(), info["phone_number"].as_str()), (Some(subject.as_str()), Some("+14155552671")));
+    assert_eq!((&info["amr"], &info["auth_time"]), (&json!(["sms"]), &id["auth_time"]), "a real SMS, as today");
 
     // The code once: a second redemption is refused.
     let (status, refused, _) = token(&h, &redeem, &[]).await;
@@ -281,7 +282,8 @@ async fn userinfo_needs_a_valid_access_token() {
 #[tokio::test]
 async fn a_test_numbers_sign_in_says_so_in_the_answer_and_the_id_token() {
     let key = shared::adapters::token_signer::TokenSigner::generate_pem();
-    let clients = r#"[{"clientId": "shop", "name": "The Shop", "redirectUris": ["https://shop.example/cb"]}]"#;
+    let clients = r#"[{"clientId": "shop", "name": "The Shop", "redirectUris": ["https://shop.example/cb"],
+        "allowTestNumbers": true}]"#;
     let settings = [
         ("TOKEN_ISSUER", ISSUER),
         ("TOKEN_SIGNING_KEYS", key.as_str()),
@@ -307,5 +309,11 @@ async fn a_test_numbers_sign_in_says_so_in_the_answer_and_the_id_token() {
     assert_eq!(status, 200, "{tokens}");
     let id = claims(tokens["id_token"].as_str().unwrap());
     assert_eq!((&id["amr"], &id["phone_number"]), (&json!(["test"]), &json!("+12015550123")));
+    // A broker that reads userinfo alone (Keycloak, Cognito) sees it too, as the access token says.
+    let access = tokens["access_token"].as_str().unwrap();
+    assert_eq!((&claims(access)["amr"], &claims(access)["auth_time"]), (&json!(["test"]), &id["auth_time"]));
+    let bearer = format!("Bearer {access}");
+    let (status, info, _) = call(&h, "GET", "/oauth/userinfo", None, &[("authorization", &bearer)]).await;
+    assert_eq!((status, &info["amr"], &info["auth_time"]), (200, &json!(["test"]), &id["auth_time"]), "{info}");
     assert_eq!(h.provider_calls(), 0, "nothing sent, nothing checked at a provider");
 }

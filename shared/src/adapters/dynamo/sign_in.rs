@@ -12,6 +12,8 @@ const CHALLENGE: &str = "challenge";
 const NONCE: &str = "nonce";
 const STATE: &str = "state";
 const PHONE_SCOPE: &str = "phone_scope";
+/// On a flow: whether its client accepts test numbers (absent: it does not).
+const TEST_NUMBERS: &str = "test_numbers";
 const EXPIRES_AT: &str = "expires_at";
 /// On a flow: the digest of the code it ended with.
 const CODE: &str = "code";
@@ -36,6 +38,7 @@ impl SignInStore for DynamoStore {
             (STATE.to_owned(), text_value(&request.state)),
             (NONCE.to_owned(), text_value(&request.nonce)),
             (PHONE_SCOPE.to_owned(), AttributeValue::Bool(request.phone_scope)),
+            (TEST_NUMBERS.to_owned(), AttributeValue::Bool(request.test_numbers)),
             (EXPIRES_AT.to_owned(), epoch(flow.expires_at)),
             (TTL_ATTRIBUTE.to_owned(), epoch(flow.expires_at)),
         ]);
@@ -75,6 +78,8 @@ impl SignInStore for DynamoStore {
             nonce: text(NONCE)?,
             challenge: read_challenge(&item).map_err(|()| bad(CHALLENGE))?,
             phone_scope: item.get(PHONE_SCOPE).and_then(|v| v.as_bool().ok()).copied().unwrap_or(false),
+            // Absent on flows opened before clients could accept test numbers: none did.
+            test_numbers: item.get(TEST_NUMBERS).and_then(|v| v.as_bool().ok()).copied().unwrap_or(false),
         };
         Ok(Some(SignInFlow { id: id.clone(), request, expires_at }))
     }
