@@ -65,6 +65,7 @@ export const API_ERROR_CODES = [
   "not_found",
   "expired",
   "sign_in_expired",
+  "too_many_sign_ins",
   "already_verified",
   "provider_error",
   "provider_timeout",

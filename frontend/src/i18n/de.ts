@@ -6,6 +6,7 @@ export const catalogue: Catalogue = {
   linkBrokenTitle: "Dieser Link funktioniert nicht",
   linkBrokenBody:
     "Die Website, die Sie hierher geschickt hat, ist nicht dafür eingerichtet, Telefonnummern bei uns zu bestätigen, oder ihr Link ist unvollständig. Kehren Sie zu dieser Website zurück und versuchen Sie es erneut.",
+  signInWaitTitle: "Zu viele Anmeldungen",
   phoneTitle: "Bestätigen Sie Ihre Telefonnummer",
   phoneTitleFor: (name) => `Bestätigen Sie Ihre Telefonnummer für ${name}`,
   phoneHelp: "Wir senden Ihnen einen Code per SMS, um zu bestätigen, dass die Nummer Ihnen gehört.",
@@ -51,6 +52,8 @@ export const catalogue: Catalogue = {
     alreadyVerified: "Dieser Code wurde bereits verwendet. Beginnen Sie neu, um eine andere Nummer zu bestätigen.",
     resendTooSoon: (when) => `An diese Nummer wurde gerade ein Code gesendet. Einen neuen erhalten Sie ${when}.`,
     rateLimited: (when) => `Es wurden zu viele Codes angefordert. Versuchen Sie es ${when} erneut.`,
+    tooManySignIns: (when) =>
+      `Aus Ihrem Netzwerk wurden zu viele Anmeldungen gestartet. Versuchen Sie es ${when} erneut.`,
     destinationPaused: (when) =>
       `Wir können gerade keine Codes an Nummern wie diese senden. Versuchen Sie es ${when} erneut oder verwenden Sie eine andere Nummer.`,
     sendingPaused: (when) => `Der Versand von Codes ist vorübergehend pausiert. Versuchen Sie es ${when} erneut.`,

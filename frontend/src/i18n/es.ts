@@ -6,6 +6,7 @@ export const catalogue: Catalogue = {
   linkBrokenTitle: "Este enlace no funciona",
   linkBrokenBody:
     "El sitio que te envió aquí no está configurado para verificar números de teléfono con nosotros, o su enlace está incompleto. Vuelve a ese sitio e inténtalo de nuevo.",
+  signInWaitTitle: "Demasiados inicios de sesión",
   phoneTitle: "Verifica tu número de teléfono",
   phoneTitleFor: (name) => `Verifica tu número de teléfono para ${name}`,
   phoneHelp: "Te enviaremos un código por SMS para confirmar que es tuyo.",
@@ -51,6 +52,7 @@ export const catalogue: Catalogue = {
     alreadyVerified: "Este código ya se usó. Empieza de nuevo para verificar otro número.",
     resendTooSoon: (when) => `Acabamos de enviar un código a este número. Podrás pedir otro ${when}.`,
     rateLimited: (when) => `Se han pedido demasiados códigos. Inténtalo de nuevo ${when}.`,
+    tooManySignIns: (when) => `Se han iniciado demasiadas sesiones desde tu red. Inténtalo de nuevo ${when}.`,
     destinationPaused: (when) =>
       `Ahora no podemos enviar códigos a números como este. Inténtalo de nuevo ${when}, o usa otro número.`,
     sendingPaused: (when) => `El envío de códigos está en pausa. Inténtalo de nuevo ${when}.`,

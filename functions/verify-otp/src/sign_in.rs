@@ -69,7 +69,8 @@ where
     let query = input.string("query")?;
     let params: Vec<(String, String)> =
         form_urlencoded::parse(query.trim_start_matches('?').as_bytes()).into_owned().collect();
-    match deps.service.authorize(&params, &tokens.relying_parties).await {
+    let opened = deps.service.authorize(&params, &tokens.relying_parties, &input.client_ip, tokens.max_flows_per_ip);
+    match opened.await {
         Ok(flow) => {
             let name = tokens.relying_parties.find(&flow.request.client_id);
             Ok(json_response(
@@ -91,6 +92,9 @@ where
             }
         }
         .into()),
+        Err(SignInError::TooMany { retry_after_seconds }) => {
+            Err(ApiError::TooManySignIns { retry_after_seconds }.into())
+        }
         Err(SignInError::Store(e)) => Err(e.into()),
     }
 }

@@ -641,6 +641,8 @@ mod sign_in {
 
     /// RFC 7636 Appendix B's pair.
     const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    /// The sign-in flows a client may open in a window: the setting's default.
+    const FLOWS: u32 = 30;
     const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
     fn clients() -> RelyingParties {
@@ -693,7 +695,7 @@ mod sign_in {
     #[tokio::test]
     async fn a_sign_in_ends_with_one_code_that_its_client_redeems_once() {
         let (svc, clock) = service(policy());
-        let flow = svc.authorize(&params("shop"), &clients()).await.unwrap();
+        let flow = svc.authorize(&params("shop"), &clients(), IP, FLOWS).await.unwrap();
         assert_eq!(flow.expires_at, clock.now() + FLOW_LIFETIME);
         assert_eq!(svc.flow(&flow.id).await.unwrap(), Some(flow.clone()));
         let verified = verified(&svc, Some(&flow.id)).await;
@@ -714,11 +716,11 @@ mod sign_in {
     #[tokio::test]
     async fn a_refused_request_opens_no_flow() {
         let (svc, _clock) = service(policy());
-        let err = svc.authorize(&params("evil"), &clients()).await.unwrap_err();
+        let err = svc.authorize(&params("evil"), &clients(), IP, FLOWS).await.unwrap_err();
         let unknown = AuthorizationError::NoRedirect(NoRedirect::Client(ClientRefusal::UnknownClient));
         assert!(matches!(err, SignInError::Refused(ref e) if *e == unknown), "{err:?}");
         let verified = verified(&svc, None).await;
-        let another = svc.authorize(&params("shop"), &clients()).await.unwrap();
+        let another = svc.authorize(&params("shop"), &clients(), IP, FLOWS).await.unwrap();
         assert_eq!(svc.finish_sign_in(another, &verified).await.unwrap(), SignInEnd::NotThisFlow);
     }
 
@@ -728,8 +730,8 @@ mod sign_in {
     async fn only_a_code_asked_for_in_the_sign_in_ends_it() {
         let (svc, clock) = service(policy());
         let (flow, other) = (
-            svc.authorize(&params("shop"), &clients()).await.unwrap(),
-            svc.authorize(&params("shop"), &clients()).await.unwrap(),
+            svc.authorize(&params("shop"), &clients(), IP, FLOWS).await.unwrap(),
+            svc.authorize(&params("shop"), &clients(), IP, FLOWS).await.unwrap(),
         );
         let outside = verified(&svc, None).await;
         assert_eq!(svc.finish_sign_in(flow.clone(), &outside).await.unwrap(), SignInEnd::NotThisFlow);
@@ -746,8 +748,8 @@ mod sign_in {
     async fn a_code_checked_in_another_sign_in_keeps_its_attempt() {
         let (svc, _clock) = service(policy());
         let (flow, other) = (
-            svc.authorize(&params("shop"), &clients()).await.unwrap(),
-            svc.authorize(&params("shop"), &clients()).await.unwrap(),
+            svc.authorize(&params("shop"), &clients(), IP, FLOWS).await.unwrap(),
+            svc.authorize(&params("shop"), &clients(), IP, FLOWS).await.unwrap(),
         );
         let sent = svc.request_code_within(phone("+14155552671"), IP, Delivery::default(), Some(flow.id.clone()));
         let sent = sent.await.unwrap();
@@ -776,8 +778,8 @@ mod sign_in {
             r#"[{"clientId": "shop", "name": "Shop", "redirectUris": ["https://shop.example/cb"], "allowTestNumbers": true}]"#,
         )
         .unwrap();
-        let refusing = svc.authorize(&params("shop"), &clients()).await.unwrap();
-        let accepts = svc.authorize(&params("shop"), &accepting).await.unwrap();
+        let refusing = svc.authorize(&params("shop"), &clients(), IP, FLOWS).await.unwrap();
+        let accepts = svc.authorize(&params("shop"), &accepting, IP, FLOWS).await.unwrap();
         assert!(!refusing.request.test_numbers && accepts.request.test_numbers);
         let how = Delivery::default();
         let test = || phone("+12015550123");
@@ -800,10 +802,32 @@ mod sign_in {
         assert!(svc.provider.calls().iter().all(|c| !c.contains("+12015550123")), "nothing sent to a test number");
     }
 
+    /// A client (an address, an IPv6 /64) opens so many sign-in flows a window, then waits for the
+    /// next with the time left; another client does not; a refused request counts nothing.
+    #[tokio::test]
+    async fn a_client_opens_so_many_flows_a_window_and_is_told_how_long_to_wait() {
+        let (svc, clock) = service(policy());
+        // Mid-window: the wait is what is left of it.
+        let start = clock.now().unix_timestamp().div_euclid(600) * 600;
+        clock.advance(Duration::seconds(start + 240 - clock.now().unix_timestamp()));
+        for _ in 0..3 {
+            svc.authorize(&params("evil"), &clients(), "2001:db8::1", 3).await.unwrap_err();
+        }
+        for host in ["2001:db8::1", "2001:db8::2", "2001:db8::ffff:3"] {
+            svc.authorize(&params("shop"), &clients(), host, 3).await.unwrap();
+        }
+        let err = svc.authorize(&params("shop"), &clients(), "2001:db8::4", 3).await.unwrap_err();
+        assert!(matches!(err, SignInError::TooMany { retry_after_seconds: 360 }), "one /64 is one client: {err:?}");
+        svc.authorize(&params("shop"), &clients(), "2001:db8:0:1::1", 3).await.unwrap();
+        svc.authorize(&params("shop"), &clients(), IP, 3).await.unwrap();
+        clock.advance(Duration::seconds(360));
+        svc.authorize(&params("shop"), &clients(), "2001:db8::4", 3).await.unwrap();
+    }
+
     #[tokio::test]
     async fn a_flow_lasts_ten_minutes_and_its_code_sixty_seconds() {
         let (svc, clock) = service(policy());
-        let late = svc.authorize(&params("shop"), &clients()).await.unwrap();
+        let late = svc.authorize(&params("shop"), &clients(), IP, FLOWS).await.unwrap();
         clock.advance(FLOW_LIFETIME);
         let verified_late = verified(&svc, Some(&late.id)).await;
         assert_eq!(
@@ -812,7 +836,7 @@ mod sign_in {
             "the flow is over"
         );
 
-        let flow = svc.authorize(&params("shop"), &clients()).await.unwrap();
+        let flow = svc.authorize(&params("shop"), &clients(), IP, FLOWS).await.unwrap();
         clock.advance(Duration::seconds(60));
         let verified = verified(&svc, Some(&flow.id)).await;
         let (code, _) = ended(svc.finish_sign_in(flow.clone(), &verified).await.unwrap());

@@ -442,7 +442,7 @@ async fn a_test_number_in_a_sign_in_needs_a_client_that_accepts_them() {
         .map(|(n, v)| (n.to_owned(), v.to_owned()))
         .collect();
         let service = &h.deps.service;
-        async move { service.authorize(&params, parties).await.unwrap().id }
+        async move { service.authorize(&params, parties, "198.51.100.7", 30).await.unwrap().id }
     };
     let (shop, qa) = (open("shop", "https://shop.example/cb").await, open("qa", "https://qa.example/cb").await);
     let writes = h.store_writes();

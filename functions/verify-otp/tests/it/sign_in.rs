@@ -266,6 +266,40 @@ async fn a_code_entered_in_another_sign_in_keeps_its_attempt() {
     assert!(answer["redirectTo"].as_str().unwrap().starts_with("https://shop.example/cb?code="));
 }
 
+/// An address opens so many sign-ins in ten minutes (`SIGN_IN_MAX_FLOWS_PER_IP`): past them, 429
+/// `too_many_sign_ins` with the rest of the window to wait, and no flow; then it opens again.
+#[tokio::test]
+async fn an_address_past_its_sign_ins_is_told_how_long_to_wait() {
+    let key = shared::adapters::token_signer::TokenSigner::generate_pem();
+    let clients = r#"[{"clientId": "shop", "name": "The Shop", "redirectUris": ["https://shop.example/cb"]}]"#;
+    let settings = [
+        ("TOKEN_ISSUER", ISSUER),
+        ("TOKEN_SIGNING_KEYS", key.as_str()),
+        ("RELYING_PARTIES", clients),
+        ("SIGN_IN_MAX_FLOWS_PER_IP", "2"),
+    ];
+    let h = Harness::with(&settings, SimConfig::default()).await;
+    let authorize = json!({"query": query("shop", "https://shop.example/cb")});
+    let broken = json!({"query": query("evil", "https://shop.example/cb")});
+    assert_eq!(post_json(&h, "/api/authorize", &broken).await.0, 400, "a refused request counts nothing");
+    for _ in 0..2 {
+        let (status, opened) = post_json(&h, "/api/authorize", &authorize).await;
+        assert_eq!(status, 200, "{opened}");
+    }
+    let writes = h.store_writes();
+    let body = Some(("application/json", authorize.to_string()));
+    let (status, refused, headers) =
+        call(&h, "POST", "/api/authorize", body.as_ref().map(|(m, b)| (*m, b.as_str())), &[]).await;
+    assert_eq!((status, refused["code"].as_str()), (429, Some("too_many_sign_ins")), "{refused}");
+    let wait = refused["retryAfter"].as_u64().unwrap();
+    assert!((1..=600).contains(&wait), "the rest of the ten minutes: {wait}");
+    assert_eq!(headers["retry-after"].to_str().unwrap(), wait.to_string());
+    assert!(refused.get("flowId").is_none());
+    assert_eq!(h.store_writes(), writes + 1, "the refused count alone: no flow written");
+    h.clock.advance(time::Duration::seconds(i64::try_from(wait).unwrap()));
+    assert_eq!(post_json(&h, "/api/authorize", &authorize).await.0, 200, "the next window");
+}
+
 #[tokio::test]
 async fn userinfo_needs_a_valid_access_token() {
     let h = harness().await;
