@@ -91,3 +91,64 @@ describe("a sign-in link that cannot be followed", () => {
     });
   }
 });
+
+describe("a sign-in's own limits", () => {
+  let server;
+  const back = "http://localhost:5999/shop/callback";
+  before(async () => {
+    const clients = [{ clientId: "shop", name: "The Shop", redirectUris: [back] }];
+    server = await startServer({
+      RELYING_PARTIES: JSON.stringify(clients),
+      // Two sign-ins an address in ten minutes; a code may be asked again at once.
+      SIGN_IN_MAX_FLOWS_PER_IP: "2",
+      OTP_RESEND_COOLDOWN_SECONDS: "0",
+      SIM_CANCEL_MIN_AGE_SECONDS: "0",
+    });
+  });
+  after(async () => server.stop());
+
+  const authorize =
+    "/authorize?" +
+    new URLSearchParams({
+      response_type: "code",
+      client_id: "shop",
+      redirect_uri: back,
+      scope: "openid phone",
+      state: "s-1",
+      nonce: "n-1",
+      code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+      code_challenge_method: "S256",
+    });
+
+  // A reload opens a new flow, which the code sent in the old one cannot end: the page starts
+  // at the number again, and a new code ends the sign-in. Then the address has opened its two
+  // sign-ins for these ten minutes, and a third says when to try again, not that the link is
+  // broken.
+  it("recovers from a reload, then says when an address may sign in again", async () => {
+    const page = await open(server);
+    await page.route(`${back}**`, (route) => route.fulfill({ status: 200, body: "signed in" }));
+    await page.goto(`${server.url}${authorize}`);
+    await page.getByRole("heading", { name: "Verify your phone number for The Shop" }).waitFor();
+    await sendCode(page, "415 555 0611");
+    await codeStep(page);
+    await page.reload();
+    await page.getByRole("heading", { name: "Verify your phone number for The Shop" }).waitFor();
+    assert.equal(await page.getByRole("heading", { name: "Enter the code" }).count(), 0, "no old code step");
+    await sendCode(page, "415 555 0611");
+    const code = await codeStep(page);
+    await page.waitForFunction(async () => {
+      const messages = await (await fetch("/api/dev/messages")).json();
+      return messages.filter((m) => m.to === "+14155550611").length === 2;
+    });
+    await code.fill(await server.code("+14155550611"));
+    await page.waitForURL((address) => address.href.startsWith(back));
+    assert.ok(new URL(page.url()).searchParams.get("code"), page.url());
+
+    await page.goto(`${server.url}${authorize}`);
+    await page.getByRole("heading", { name: "Too many sign-ins" }).waitFor();
+    const said = await page.getByRole("alert").textContent();
+    assert.match(said, /^Too many sign-ins were started from your network\. Try again in \d+ (minutes|seconds)\.$/);
+    assert.equal(await page.getByLabel("Phone number").count(), 0, "no way to start");
+    await page.context().close();
+  });
+});

@@ -2,6 +2,7 @@ import { lazy, Suspense, useEffect, useMemo, useState } from "react";
 import { devMessages } from "./api";
 import { Brand, useBrand } from "./brand";
 import { CodeStep } from "./CodeStep";
+import { explain } from "./errors";
 import { applyToDocument, I18nProvider, load, rememberLanguage, useI18n, type I18n, type Language } from "./i18n";
 import { LanguagePicker } from "./LanguagePicker";
 import { PhoneStep } from "./PhoneStep";
@@ -35,7 +36,8 @@ export function App({ initial }: { initial: I18n }) {
 }
 
 function Page() {
-  const { t } = useI18n();
+  const i18n = useI18n();
+  const { t } = i18n;
   const brand = useBrand();
   const [simulator, setSimulator] = useState(false);
   useEffect(() => void devMessages().then((messages) => setSimulator(messages !== null)), []);
@@ -48,14 +50,19 @@ function Page() {
   useEffect(() => void performance.mark("page-interactive"), []);
 
   if (flow === null) return <main aria-busy="true" />;
-  if (flow.kind === "invalid") {
+  if (flow.kind === "invalid" || flow.kind === "wait") {
+    // A broken link, or a sound one that this address may open again later.
+    const [title, body] =
+      flow.kind === "wait"
+        ? [t.signInWaitTitle, explain(flow.error, i18n).message]
+        : [t.linkBrokenTitle, t.linkBrokenBody];
     return (
       <main>
         <div className="card">
           <Brand brand={brand} />
           <section aria-labelledby="step-title">
-            <h1 id="step-title">{t.linkBrokenTitle}</h1>
-            <p role="alert">{t.linkBrokenBody}</p>
+            <h1 id="step-title">{title}</h1>
+            <p role="alert">{body}</p>
           </section>
         </div>
         <LanguagePicker />

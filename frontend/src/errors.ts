@@ -27,6 +27,8 @@ const TABLE: Record<Exclude<ErrorCode, "invalid_request">, [Sentence, NextStep]>
   invalid_phone_number: ["invalidNumber", "fix-number"],
   unsupported_number: ["unsupportedNumber", "fix-number"],
   country_not_allowed: ["countryNotAllowed", "fix-number"],
+  // One of the operator's test numbers, where the application signing the person in takes none.
+  test_number_refused: ["testNumberRefused", "fix-number"],
   calls_unavailable: ["callsUnavailable", "retry"],
   incorrect_code: ["incorrectCode", "retype-code"],
   too_many_attempts: ["tooManyAttempts", "new-code"],
@@ -48,6 +50,8 @@ const TABLE: Record<Exclude<ErrorCode, "invalid_request">, [Sentence, NextStep]>
   invalid_redirect_uri: ["clientRefused", "retry"],
   // A sign-in's ten minutes are over: the application starts a new one.
   sign_in_expired: ["signInExpired", "retry"],
+  // An address that opened as many sign-ins as its ten minutes allow: the page says when to try.
+  too_many_sign_ins: ["tooManySignIns", "wait"],
   provider_error: ["providerFailed", "retry"],
   provider_timeout: ["providerFailed", "retry"],
   provider_unavailable: ["providerFailed", "retry"],

@@ -4,7 +4,7 @@
 // name to show.
 
 import { useEffect, useState } from "react";
-import { authorize } from "./api";
+import { authorize, type ApiError } from "./api";
 
 /** A sign-in the server holds. */
 export interface SignInFlow {
@@ -12,12 +12,19 @@ export interface SignInFlow {
   name: string;
 }
 
-export type SignInCheck = { kind: "none" } | { kind: "sign-in"; signIn: SignInFlow } | { kind: "invalid" };
+export type SignInCheck =
+  | { kind: "none" }
+  | { kind: "sign-in"; signIn: SignInFlow }
+  | { kind: "invalid" }
+  /** The server opens no more sign-ins from this address for now (`too_many_sign_ins`): the
+   *  link is fine, and works again after `error.retryAfter`. */
+  | { kind: "wait"; error: ApiError };
 
 /** The page's address is the provider's authorization endpoint. */
 const AUTHORIZE_PATH = "/authorize";
 
-const asksForSignIn = () => location.pathname === AUTHORIZE_PATH;
+/** Whether the page was opened as a sign-in: each load of it opens a flow of its own. */
+export const asksForSignIn = () => location.pathname === AUTHORIZE_PATH;
 
 /** A link of the retired token-in-the-address flow (`/?client_id=…`): it is a broken link now,
  *  said before a code is sent for nothing. */
@@ -33,6 +40,8 @@ export function useSignIn(): SignInCheck | null {
   useEffect(() => {
     if (!asksForSignIn()) return;
     void authorize(location.search).then((result) => {
+      if (!result.ok && result.error.code === "too_many_sign_ins")
+        return setCheck({ kind: "wait", error: result.error });
       if (!result.ok) return setCheck({ kind: "invalid" });
       const { flowId, clientName, redirectTo } = result.value;
       if (redirectTo) return location.replace(redirectTo);

@@ -1,21 +1,24 @@
 // The verification as the page lives it: its state (kept across a reload while the code is
 // valid), the bot check, and the two API calls that move it on.
 
-import { useEffect, useReducer, useRef } from "react";
+import { useEffect, useReducer, useRef, useState } from "react";
 import { requestOtp, verifyOtp } from "./api";
 import { BotCheckError, botCheckToken } from "./botCheck";
 import { codeLocale, useI18n } from "./i18n";
-import { reduce, remember, saved } from "./state";
-import type { SignInFlow } from "./useSignIn";
+import { reduce, remember, saved, start } from "./state";
+import { asksForSignIn, type SignInFlow } from "./useSignIn";
 
 /** The state, where the bot check's widget goes (`botCheck`, when it is on), and what the
  *  person can do: send a code (again, or by a call), check one, or start over. In a sign-in
  *  (`signIn`), a verification ends it and takes the person back with its code. */
 export function useVerification(signIn: SignInFlow | null = null) {
   const i18n = useI18n();
-  const [state, dispatch] = useReducer(reduce, undefined, () => saved());
+  // A sign-in's code step is not kept across a reload: the reload opens a new flow, which a code
+  // asked for in the old one cannot end (the server refuses it before it spends an attempt).
+  const [kept] = useState(() => !asksForSignIn());
+  const [state, dispatch] = useReducer(reduce, undefined, () => (kept ? saved() : start));
   const botCheck = useRef<HTMLDivElement>(null);
-  useEffect(() => remember(state), [state]);
+  useEffect(() => remember(kept ? state : start), [kept, state]);
 
   async function send(phoneNumber: string, channel: "sms" | "voice" = "sms") {
     dispatch(channel === "voice" ? { type: "call" } : state.step === "code" ? { type: "resend" } : { type: "send" });

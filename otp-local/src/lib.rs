@@ -293,11 +293,17 @@ fn with_local_token_defaults(
     port: u16,
 ) -> Settings<impl Fn(&str) -> Option<String>> {
     let (issuer, key) = (format!("http://localhost:{port}"), TokenSigner::generate_pem());
-    let vars: Vec<(&str, Option<String>)> =
-        ["TOKEN_ISSUER", "TOKEN_SIGNING_KEYS", "TOKEN_LIFETIME_SECONDS", "RELYING_PARTIES", "RELYING_PARTY_SECRETS"]
-            .into_iter()
-            .map(|name| (name, env(name)))
-            .collect();
+    let vars: Vec<(&str, Option<String>)> = [
+        "TOKEN_ISSUER",
+        "TOKEN_SIGNING_KEYS",
+        "TOKEN_LIFETIME_SECONDS",
+        "RELYING_PARTIES",
+        "RELYING_PARTY_SECRETS",
+        "SIGN_IN_MAX_FLOWS_PER_IP",
+    ]
+    .into_iter()
+    .map(|name| (name, env(name)))
+    .collect();
     Settings::new(move |name: &str| {
         let set = vars.iter().find(|(n, _)| *n == name).and_then(|(_, v)| v.clone());
         set.or_else(|| match name {

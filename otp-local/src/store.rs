@@ -10,8 +10,8 @@ use shared::domain::verification::Tally;
 use shared::domain::verification::{Finish, Verification};
 use shared::domain::write_id::WriteId;
 use shared::ports::{
-    AttemptError, Redemption, Release, ReserveError, SendReservation, SendSubjects, SignInStore, Standing, StoreError,
-    TestGuess, VerificationStore,
+    AttemptError, FlowWindow, Redemption, Release, ReserveError, SendReservation, SendSubjects, SignInStore, Standing,
+    StoreError, TestGuess, VerificationStore,
 };
 
 pub enum LocalStore {
@@ -64,9 +64,10 @@ impl VerificationStore for LocalStore {
         &self,
         id: &RequestId,
         attempt: &WriteId,
+        flow: Option<&FlowId>,
         now: OffsetDateTime,
     ) -> Result<Verification, AttemptError> {
-        delegate!(self, s => s.begin_attempt(id, attempt, now))
+        delegate!(self, s => s.begin_attempt(id, attempt, flow, now))
     }
 
     async fn refund_attempt(&self, id: &RequestId, attempt: &WriteId) -> Result<(), StoreError> {
@@ -104,6 +105,10 @@ impl VerificationStore for LocalStore {
 }
 
 impl SignInStore for LocalStore {
+    async fn count_flow(&self, window: &FlowWindow, max: u32, id: &FlowId) -> Result<bool, StoreError> {
+        delegate!(self, s => s.count_flow(window, max, id))
+    }
+
     async fn open_flow(&self, flow: &SignInFlow) -> Result<(), StoreError> {
         delegate!(self, s => s.open_flow(flow))
     }

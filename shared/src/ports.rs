@@ -244,12 +244,15 @@ pub trait VerificationStore: Send + Sync {
     fn create(&self, v: &Verification) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Atomically takes one attempt, named `attempt`, if the verification is pending, unexpired
-    /// and under its limit; returns the record as it is after the attempt was counted. An attempt
-    /// already counted under the same name is returned again, not counted twice.
+    /// and under its limit, and, where the check is made in the sign-in `flow`, was asked for in
+    /// that flow ([`AttemptDenied::OtherFlow`] otherwise, nothing spent); returns the record as
+    /// it is after the attempt was counted. An attempt already counted under the same name is
+    /// returned again, not counted twice.
     fn begin_attempt(
         &self,
         id: &RequestId,
         attempt: &WriteId,
+        flow: Option<&FlowId>,
         now: OffsetDateTime,
     ) -> impl Future<Output = Result<Verification, AttemptError>> + Send;
 
@@ -312,8 +315,27 @@ pub struct Redemption<'a> {
     pub by: &'a WriteId,
 }
 
+/// Where the sign-in flows a client (an IPv4 address, an IPv6 /64) opens are counted: its
+/// window, from `start` to `end`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlowWindow {
+    pub client: SubjectKey,
+    pub start: OffsetDateTime,
+    pub end: OffsetDateTime,
+}
+
 /// Persistence for sign-in flows and their codes; every rule a condition of the write itself.
 pub trait SignInStore: Send + Sync {
+    /// Counts the flow `id` against its client's `window`, if the window's count is below `max`:
+    /// false, and nothing counted, when it is not. Counted once per `id` (a retry after a lost
+    /// answer counts nothing more).
+    fn count_flow(
+        &self,
+        window: &FlowWindow,
+        max: u32,
+        id: &FlowId,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
     /// Stores a flow, once: storing it again (a retry) succeeds.
     fn open_flow(&self, flow: &SignInFlow) -> impl Future<Output = Result<(), StoreError>> + Send;
 

@@ -17,8 +17,8 @@ use crate::domain::verification::Tally;
 use crate::domain::verification::{Finish, Verification};
 use crate::domain::write_id::WriteId;
 use crate::ports::{
-    AttemptError, Redemption, Release, ReserveError, SendReservation, SendSubjects, SignInStore, Standing, StoreError,
-    TestGuess, VerificationStore,
+    AttemptError, FlowWindow, Redemption, Release, ReserveError, SendReservation, SendSubjects, SignInStore, Standing,
+    StoreError, TestGuess, VerificationStore,
 };
 use crate::runtime::bootstrap::HandlerDeps;
 use crate::runtime::config::{Config, Settings, TokenConfig};
@@ -105,10 +105,11 @@ impl<S: VerificationStore> VerificationStore for CountingStore<S> {
         &self,
         id: &RequestId,
         attempt: &WriteId,
+        flow: Option<&FlowId>,
         now: OffsetDateTime,
     ) -> Result<Verification, AttemptError> {
         self.count();
-        self.inner.begin_attempt(id, attempt, now).await
+        self.inner.begin_attempt(id, attempt, flow, now).await
     }
 
     async fn refund_attempt(&self, id: &RequestId, attempt: &WriteId) -> Result<(), StoreError> {
@@ -320,7 +321,13 @@ impl VerificationStore for FailingStore {
         Err(self.error())
     }
 
-    async fn begin_attempt(&self, _: &RequestId, _: &WriteId, _: OffsetDateTime) -> Result<Verification, AttemptError> {
+    async fn begin_attempt(
+        &self,
+        _: &RequestId,
+        _: &WriteId,
+        _: Option<&FlowId>,
+        _: OffsetDateTime,
+    ) -> Result<Verification, AttemptError> {
         Err(self.error().into())
     }
 
@@ -353,6 +360,11 @@ impl VerificationStore for FailingStore {
 }
 
 impl<S: SignInStore> SignInStore for CountingStore<S> {
+    async fn count_flow(&self, window: &FlowWindow, max: u32, id: &FlowId) -> Result<bool, StoreError> {
+        self.count();
+        self.inner.count_flow(window, max, id).await
+    }
+
     async fn open_flow(&self, flow: &SignInFlow) -> Result<(), StoreError> {
         self.count();
         self.inner.open_flow(flow).await
@@ -385,6 +397,10 @@ impl<S: SignInStore> SignInStore for CountingStore<S> {
 }
 
 impl SignInStore for FailingStore {
+    async fn count_flow(&self, _: &FlowWindow, _: u32, _: &FlowId) -> Result<bool, StoreError> {
+        Err(self.error())
+    }
+
     async fn open_flow(&self, _: &SignInFlow) -> Result<(), StoreError> {
         Err(self.error())
     }

@@ -50,7 +50,10 @@ fn seen(path: &'static str, response: Response<Body>) -> Seen {
 
 /// request-otp's answer to `req`. The handler's future is on the heap: a debug build's frame of
 /// each situation below would otherwise hold one copy or more of it for every call it makes.
-async fn answer_request<S: VerificationStore>(deps: &HandlerDeps<VonageClient, S, ManualClock>, req: Request) -> Seen {
+async fn answer_request<S: VerificationStore + SignInStore>(
+    deps: &HandlerDeps<VonageClient, S, ManualClock>,
+    req: Request,
+) -> Seen {
     seen(REQUEST, Box::pin(request_otp::handle(deps, req)).await)
 }
 
@@ -268,7 +271,9 @@ async fn sign_in() -> Vec<Seen> {
     let key = shared::adapters::token_signer::TokenSigner::generate_pem();
     let settings = provider_settings(&key);
     let settings: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let h = Harness::with(&settings, SimConfig::default()).await;
+    let mut with_test_number = settings.clone();
+    with_test_number.push(("TEST_NUMBERS", r#"{"+12015550123": "482916"}"#));
+    let h = Harness::with(&with_test_number, SimConfig::default()).await;
     let get = |path: &str| at(path, event(VERIFY_EVENT, "GET", None, None));
     let json_to = |path: &str, body: &Value| at(path, post(VERIFY_EVENT, body));
     let form_to = |path: &str, body: &str| {
@@ -303,6 +308,9 @@ async fn sign_in() -> Vec<Seen> {
     let opened = answer_verify(&h.deps, AUTHORIZE, json_to(AUTHORIZE, &json!({"query": query}))).await;
     let flow = opened.body["flowId"].as_str().unwrap().to_owned();
     all.push(opened);
+    // A test number, in a sign-in whose client does not accept them: 400 test_number_refused.
+    let test_in_flow = json!({"phoneNumber": "+12015550123", "flowId": flow});
+    all.push(answer_request(&h.deps, post(REQUEST_EVENT, &test_in_flow)).await);
     let in_flow = json!({"phoneNumber": "+14155552671", "flowId": flow});
     let sent = answer_request(&h.deps, post(REQUEST_EVENT, &in_flow)).await;
     let id = sent.body["requestId"].as_str().unwrap().to_owned();
@@ -336,6 +344,14 @@ async fn sign_in() -> Vec<Seen> {
     h.clock.advance(shared::service::FLOW_LIFETIME);
     let body = json!({"requestId": id, "code": code, "flowId": opened.body["flowId"]});
     all.push(answer_verify(&h.deps, VERIFY, post(VERIFY_EVENT, &body)).await);
+
+    // A client past its sign-ins for the window: 429 too_many_sign_ins.
+    let mut capped = settings.clone();
+    capped.push(("SIGN_IN_MAX_FLOWS_PER_IP", "1"));
+    let c = Harness::with(&capped, SimConfig::default()).await;
+    for _ in 0..2 {
+        all.push(answer_verify(&c.deps, AUTHORIZE, json_to(AUTHORIZE, &json!({"query": query}))).await);
+    }
 
     // Around CloudFront, and a failing store.
     let secret = "0123456789abcdef".repeat(4);
@@ -437,7 +453,7 @@ async fn every_answer_matches_its_documented_schema_and_every_documented_answer_
         ));
     }
     let documented = documented(&spec);
-    assert_eq!(documented.len(), 63, "{documented:#?}");
+    assert_eq!(documented.len(), 65, "{documented:#?}");
     assert_eq!(observed, documented, "documented and observed (path, status, code) differ");
 }
 

@@ -9,6 +9,7 @@ export const catalogue: Catalogue = {
   linkBrokenTitle: "هذا الرابط لا يعمل",
   linkBrokenBody:
     "الموقع الذي أرسلك إلى هنا غير مُعدّ للتحقق من أرقام الهواتف معنا، أو أن رابطه غير مكتمل. ارجع إلى ذلك الموقع وحاول مرة أخرى.",
+  signInWaitTitle: "محاولات تسجيل دخول كثيرة",
   phoneTitle: "تحقّق من رقم هاتفك",
   phoneTitleFor: (name) => `تحقّق من رقم هاتفك لدى ${name}`,
   phoneHelp: "سنرسل إليك رمزًا في رسالة نصية لنتأكد من أن الرقم لك.",
@@ -43,6 +44,7 @@ export const catalogue: Catalogue = {
     invalidNumber: "يبدو أن هذا الرقم غير صحيح. تحقّق منه ومن البلد.",
     unsupportedNumber: "لا يمكن لهذا الرقم استقبال الرسائل النصية. استخدم رقم هاتف محمول.",
     countryNotAllowed: "أرقام هذا البلد غير مدعومة هنا. استخدم رقمًا آخر.",
+    testNumberRefused: "هذا رقم تجريبي، والموقع الذي تسجّل الدخول إليه لا يقبل الأرقام التجريبية. استخدم رقم هاتفك.",
     callsUnavailable: "لا يمكننا الاتصال بك لإبلاغك بالرمز هنا. استخدم الرسالة النصية.",
     incorrectCode: (left, f) => {
       const remaining = {
@@ -61,6 +63,7 @@ export const catalogue: Catalogue = {
     alreadyVerified: "استُخدم هذا الرمز من قبل. ابدأ من جديد للتحقق من رقم آخر.",
     resendTooSoon: (when) => `أرسلنا للتو رمزًا إلى هذا الرقم. يمكنك الحصول على رمز جديد ${when}.`,
     rateLimited: (when) => `طُلب عدد كبير جدًا من الرموز. حاول مرة أخرى ${when}.`,
+    tooManySignIns: (when) => `بدأت محاولات تسجيل دخول كثيرة جدًا من شبكتك. حاول مرة أخرى ${when}.`,
     destinationPaused: (when) =>
       `لا يمكننا إرسال رموز إلى أرقام مثل هذا الرقم الآن. حاول مرة أخرى ${when}، أو استخدم رقمًا آخر.`,
     sendingPaused: (when) => `إرسال الرموز متوقف مؤقتًا. حاول مرة أخرى ${when}.`,

@@ -6,6 +6,7 @@ export const catalogue: Catalogue = {
   linkBrokenTitle: "Dieser Link funktioniert nicht",
   linkBrokenBody:
     "Die Website, die Sie hierher geschickt hat, ist nicht dafür eingerichtet, Telefonnummern bei uns zu bestätigen, oder ihr Link ist unvollständig. Kehren Sie zu dieser Website zurück und versuchen Sie es erneut.",
+  signInWaitTitle: "Zu viele Anmeldungen",
   phoneTitle: "Bestätigen Sie Ihre Telefonnummer",
   phoneTitleFor: (name) => `Bestätigen Sie Ihre Telefonnummer für ${name}`,
   phoneHelp: "Wir senden Ihnen einen Code per SMS, um zu bestätigen, dass die Nummer Ihnen gehört.",
@@ -40,6 +41,8 @@ export const catalogue: Catalogue = {
     invalidNumber: "Diese Nummer scheint nicht zu stimmen. Prüfen Sie sie und das Land.",
     unsupportedNumber: "Diese Nummer kann keine SMS empfangen. Verwenden Sie eine Mobilnummer.",
     countryNotAllowed: "Nummern aus diesem Land werden hier nicht unterstützt. Verwenden Sie eine andere Nummer.",
+    testNumberRefused:
+      "Das ist eine Testnummer, und die Website, bei der Sie sich anmelden, akzeptiert keine Testnummern. Verwenden Sie Ihre eigene Telefonnummer.",
     callsUnavailable: "Wir können den Code hier nicht per Anruf durchgeben. Verwenden Sie die SMS.",
     incorrectCode: (left, f) =>
       `Dieser Code ist nicht richtig. ${left === 1 ? "Noch 1 Versuch" : `Noch ${f.number(left)} Versuche`}.`,
@@ -49,6 +52,8 @@ export const catalogue: Catalogue = {
     alreadyVerified: "Dieser Code wurde bereits verwendet. Beginnen Sie neu, um eine andere Nummer zu bestätigen.",
     resendTooSoon: (when) => `An diese Nummer wurde gerade ein Code gesendet. Einen neuen erhalten Sie ${when}.`,
     rateLimited: (when) => `Es wurden zu viele Codes angefordert. Versuchen Sie es ${when} erneut.`,
+    tooManySignIns: (when) =>
+      `Aus Ihrem Netzwerk wurden zu viele Anmeldungen gestartet. Versuchen Sie es ${when} erneut.`,
     destinationPaused: (when) =>
       `Wir können gerade keine Codes an Nummern wie diese senden. Versuchen Sie es ${when} erneut oder verwenden Sie eine andere Nummer.`,
     sendingPaused: (when) => `Der Versand von Codes ist vorübergehend pausiert. Versuchen Sie es ${when} erneut.`,

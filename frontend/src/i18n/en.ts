@@ -10,6 +10,7 @@ export const catalogue = {
   linkBrokenTitle: "This link doesn't work",
   linkBrokenBody:
     "The site that sent you here isn't set up to verify phone numbers with us, or its link is incomplete. Go back to that site and try again.",
+  signInWaitTitle: "Too many sign-ins",
   phoneTitle: "Verify your phone number",
   phoneTitleFor: (name: string) => `Verify your phone number for ${name}`,
   phoneHelp: "We'll text you a code to confirm it's yours.",
@@ -45,6 +46,8 @@ export const catalogue = {
     invalidNumber: "That number doesn't look right. Check it and the country.",
     unsupportedNumber: "This number can't receive text messages. Use a mobile number.",
     countryNotAllowed: "Numbers from this country aren't supported here. Use another number.",
+    testNumberRefused:
+      "This is a test number, and the site you're signing in to doesn't accept test numbers. Use your own phone number.",
     callsUnavailable: "We can't call with the code here. Use the text message.",
     incorrectCode: (left: number, f: Formats) =>
       `That code isn't right. ${left === 1 ? "1 attempt" : `${f.number(left)} attempts`} left.`,
@@ -54,6 +57,7 @@ export const catalogue = {
     alreadyVerified: "This code was already used. Start again to verify another number.",
     resendTooSoon: (when: string) => `A code was just sent to this number. You can get a new one ${when}.`,
     rateLimited: (when: string) => `Too many codes were requested. Try again ${when}.`,
+    tooManySignIns: (when: string) => `Too many sign-ins were started from your network. Try again ${when}.`,
     destinationPaused: (when: string) =>
       `We can't send codes to numbers like this one right now. Try again ${when}, or use another number.`,
     sendingPaused: (when: string) => `Sending codes is paused for now. Try again ${when}.`,

@@ -6,6 +6,7 @@ export const catalogue: Catalogue = {
   linkBrokenTitle: "Este enlace no funciona",
   linkBrokenBody:
     "El sitio que te envió aquí no está configurado para verificar números de teléfono con nosotros, o su enlace está incompleto. Vuelve a ese sitio e inténtalo de nuevo.",
+  signInWaitTitle: "Demasiados inicios de sesión",
   phoneTitle: "Verifica tu número de teléfono",
   phoneTitleFor: (name) => `Verifica tu número de teléfono para ${name}`,
   phoneHelp: "Te enviaremos un código por SMS para confirmar que es tuyo.",
@@ -40,6 +41,8 @@ export const catalogue: Catalogue = {
     invalidNumber: "Ese número no parece correcto. Revísalo, y también el país.",
     unsupportedNumber: "Este número no puede recibir SMS. Usa un número de móvil.",
     countryNotAllowed: "Aquí no se admiten números de este país. Usa otro número.",
+    testNumberRefused:
+      "Es un número de prueba, y el sitio en el que inicias sesión no acepta números de prueba. Usa tu propio número de teléfono.",
     callsUnavailable: "Aquí no podemos llamarte con el código. Usa el SMS.",
     incorrectCode: (left, f) =>
       `Ese código no es correcto. ${left === 1 ? "Te queda 1 intento" : `Te quedan ${f.number(left)} intentos`}.`,
@@ -49,6 +52,7 @@ export const catalogue: Catalogue = {
     alreadyVerified: "Este código ya se usó. Empieza de nuevo para verificar otro número.",
     resendTooSoon: (when) => `Acabamos de enviar un código a este número. Podrás pedir otro ${when}.`,
     rateLimited: (when) => `Se han pedido demasiados códigos. Inténtalo de nuevo ${when}.`,
+    tooManySignIns: (when) => `Se han iniciado demasiadas sesiones desde tu red. Inténtalo de nuevo ${when}.`,
     destinationPaused: (when) =>
       `Ahora no podemos enviar códigos a números como este. Inténtalo de nuevo ${when}, o usa otro número.`,
     sendingPaused: (when) => `El envío de códigos está en pausa. Inténtalo de nuevo ${when}.`,

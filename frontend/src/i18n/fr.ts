@@ -6,6 +6,7 @@ export const catalogue: Catalogue = {
   linkBrokenTitle: "Ce lien ne fonctionne pas",
   linkBrokenBody:
     "Le site qui vous a envoyé ici n'est pas configuré pour vérifier des numéros de téléphone avec nous, ou son lien est incomplet. Retournez sur ce site et réessayez.",
+  signInWaitTitle: "Trop de connexions",
   phoneTitle: "Vérifiez votre numéro de téléphone",
   phoneTitleFor: (name) => `Vérifiez votre numéro de téléphone pour ${name}`,
   phoneHelp: "Nous vous enverrons un code par SMS pour confirmer qu'il est bien à vous.",
@@ -40,6 +41,8 @@ export const catalogue: Catalogue = {
     invalidNumber: "Ce numéro ne semble pas correct. Vérifiez-le, ainsi que le pays.",
     unsupportedNumber: "Ce numéro ne peut pas recevoir de SMS. Utilisez un numéro de mobile.",
     countryNotAllowed: "Les numéros de ce pays ne sont pas acceptés ici. Utilisez un autre numéro.",
+    testNumberRefused:
+      "C'est un numéro de test, et le site auquel vous vous connectez n'accepte pas les numéros de test. Utilisez votre propre numéro de téléphone.",
     callsUnavailable: "Nous ne pouvons pas vous appeler avec le code ici. Utilisez le SMS.",
     incorrectCode: (left, f) =>
       `Ce code n'est pas le bon. ${left === 1 ? "Il vous reste 1 essai" : `Il vous reste ${f.number(left)} essais`}.`,
@@ -49,6 +52,7 @@ export const catalogue: Catalogue = {
     alreadyVerified: "Ce code a déjà été utilisé. Recommencez pour vérifier un autre numéro.",
     resendTooSoon: (when) => `Un code vient d'être envoyé à ce numéro. Vous pourrez en obtenir un nouveau ${when}.`,
     rateLimited: (when) => `Trop de codes ont été demandés. Réessayez ${when}.`,
+    tooManySignIns: (when) => `Trop de connexions ont été lancées depuis votre réseau. Réessayez ${when}.`,
     destinationPaused: (when) =>
       `Nous ne pouvons pas envoyer de codes aux numéros comme celui-ci pour le moment. Réessayez ${when}, ou utilisez un autre numéro.`,
     sendingPaused: (when) => `L'envoi des codes est suspendu pour le moment. Réessayez ${when}.`,

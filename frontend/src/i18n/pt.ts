@@ -6,6 +6,7 @@ export const catalogue: Catalogue = {
   linkBrokenTitle: "Este link não funciona",
   linkBrokenBody:
     "O site que enviou você até aqui não está configurado para verificar números de telefone conosco, ou o link está incompleto. Volte a esse site e tente novamente.",
+  signInWaitTitle: "Logins demais",
   phoneTitle: "Verifique seu número de telefone",
   phoneTitleFor: (name) => `Verifique seu número de telefone para ${name}`,
   phoneHelp: "Enviaremos um código por SMS para confirmar que o número é seu.",
@@ -40,6 +41,8 @@ export const catalogue: Catalogue = {
     invalidNumber: "Esse número não parece certo. Confira o número e o país.",
     unsupportedNumber: "Este número não pode receber SMS. Use um número de celular.",
     countryNotAllowed: "Números deste país não são aceitos aqui. Use outro número.",
+    testNumberRefused:
+      "Este é um número de teste, e o site em que você está entrando não aceita números de teste. Use seu próprio número de telefone.",
     callsUnavailable: "Não podemos ligar com o código aqui. Use o SMS.",
     incorrectCode: (left, f) =>
       `Esse código não está certo. ${left === 1 ? "Resta 1 tentativa" : `Restam ${f.number(left)} tentativas`}.`,
@@ -49,6 +52,7 @@ export const catalogue: Catalogue = {
     alreadyVerified: "Este código já foi usado. Comece de novo para verificar outro número.",
     resendTooSoon: (when) => `Acabamos de enviar um código para este número. Você poderá pedir outro ${when}.`,
     rateLimited: (when) => `Foram pedidos códigos demais. Tente novamente ${when}.`,
+    tooManySignIns: (when) => `Foram iniciados logins demais a partir da sua rede. Tente novamente ${when}.`,
     destinationPaused: (when) =>
       `No momento não podemos enviar códigos para números como este. Tente novamente ${when} ou use outro número.`,
     sendingPaused: (when) => `O envio de códigos está pausado no momento. Tente novamente ${when}.`,

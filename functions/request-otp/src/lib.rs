@@ -12,13 +12,13 @@ use shared::domain::channel::{Channel, Delivery};
 use shared::domain::locale::Locale;
 use shared::domain::phone::PhoneNumber;
 use shared::http::{ApiError, Failure, JsonRequest, json_response, rfc3339, serve_json};
-use shared::ports::{VerificationProvider, VerificationStore};
+use shared::ports::{SignInStore, VerificationProvider, VerificationStore};
 use shared::runtime::bootstrap::HandlerDeps;
 
 pub async fn handle<P, S, C>(deps: &HandlerDeps<P, S, C>, req: Request) -> Response<Body>
 where
     P: VerificationProvider,
-    S: VerificationStore,
+    S: VerificationStore + SignInStore,
     C: Clock,
 {
     serve_json(req, &deps.edge, &[], |input| async move { request_otp(deps, &input).await }).await
@@ -27,7 +27,7 @@ where
 async fn request_otp<P, S, C>(deps: &HandlerDeps<P, S, C>, input: &JsonRequest) -> Result<Response<Body>, Failure>
 where
     P: VerificationProvider,
-    S: VerificationStore,
+    S: VerificationStore + SignInStore,
     C: Clock,
 {
     let policy = deps.service.policy();
@@ -51,7 +51,11 @@ where
         let token = input.optional_string("turnstileToken")?;
         bot_check.verify(token, &input.client_ip).await?;
     }
-    let sent = deps.service.request_code_within(phone, &input.client_ip, Delivery { channel, locale }, flow).await?;
+    let how = Delivery { channel, locale };
+    let sent = match flow {
+        Some(flow) => deps.service.request_code_in_flow(phone, &input.client_ip, how, flow).await?,
+        None => deps.service.request_code_by(phone, &input.client_ip, how).await?,
+    };
     // A test number's answer carries no label: verify-otp's answer and the ID token say it.
     Ok(json_response(
         StatusCode::OK,

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use shared::clock::Clock;
 use shared::domain::otp_code::OtpCode;
 use shared::domain::request_id::RequestId;
-use shared::http::{ApiError, Failure, JsonRequest, json_response, rfc3339, serve_json, serve_oauth};
+use shared::http::{ApiError, Failure, JsonRequest, NOT_THIS_FLOW, json_response, rfc3339, serve_json, serve_oauth};
 use shared::ports::{SignInStore, VerificationProvider, VerificationStore};
 use shared::runtime::bootstrap::HandlerDeps;
 use shared::service::SignInEnd;
@@ -68,7 +68,9 @@ where
         .map_err(|e| ApiError::invalid_request(format!("code must be {} digits.", e.expected_length)))?;
     refuse_retired_fields(input)?;
     let flow = sign_in::open_flow(deps, input).await?;
-    let verified = deps.service.check_code(&request_id, &code).await?;
+    // In a sign-in, a code asked for in another is refused before it spends an attempt.
+    let in_flow = flow.as_ref().map(|f| &f.id);
+    let verified = deps.service.check_code_in(&request_id, &code, in_flow).await?;
     let mut answer = json!({
         "verified": true,
         "message": "Phone number verified.",
@@ -85,10 +87,7 @@ where
         let (code, flow) = match deps.service.finish_sign_in(flow, &verified).await? {
             SignInEnd::Ended(code, flow) => (code, flow),
             SignInEnd::Over => return Err(ApiError::SignInExpired.into()),
-            SignInEnd::NotThisFlow => {
-                let why = "This code was not asked for in this sign-in: ask for a new one here.";
-                return Err(ApiError::invalid_request(why).into());
-            }
+            SignInEnd::NotThisFlow => return Err(ApiError::invalid_request(NOT_THIS_FLOW).into()),
         };
         answer["redirectTo"] = flow.return_address(&code, tokens.signer.issuer()).into();
     }

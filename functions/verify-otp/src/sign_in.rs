@@ -69,7 +69,8 @@ where
     let query = input.string("query")?;
     let params: Vec<(String, String)> =
         form_urlencoded::parse(query.trim_start_matches('?').as_bytes()).into_owned().collect();
-    match deps.service.authorize(&params, &tokens.relying_parties).await {
+    let opened = deps.service.authorize(&params, &tokens.relying_parties, &input.client_ip, tokens.max_flows_per_ip);
+    match opened.await {
         Ok(flow) => {
             let name = tokens.relying_parties.find(&flow.request.client_id);
             Ok(json_response(
@@ -91,6 +92,9 @@ where
             }
         }
         .into()),
+        Err(SignInError::TooMany { retry_after_seconds }) => {
+            Err(ApiError::TooManySignIns { retry_after_seconds }.into())
+        }
         Err(SignInError::Store(e)) => Err(e.into()),
     }
 }
@@ -168,7 +172,9 @@ where
 }
 
 /// `GET` or `POST /oauth/userinfo` with `Authorization: Bearer <access token>` (RFC 6750 §2.1):
-/// the subject, and the number where the `phone` scope was granted.
+/// the subject, when and how the number was verified (`auth_time`, `amr`: `test` for a test
+/// number, which a broker that reads userinfo alone must be able to see), and the number where
+/// the `phone` scope was granted.
 pub async fn userinfo<P, S, C>(deps: &HandlerDeps<P, S, C>, req: Request) -> Result<Response<Body>, OAuthError>
 where
     P: VerificationProvider,
@@ -193,6 +199,12 @@ where
         return Err(OAuthError::new(401, "invalid_token", "the access token is not valid").with_challenge(challenge));
     };
     let mut claims = json!({"sub": grant.subject});
+    if let Some(auth_time) = grant.auth_time {
+        claims["auth_time"] = auth_time.into();
+    }
+    if let Some(amr) = grant.amr {
+        claims["amr"] = amr.into();
+    }
     if let Some(phone) = grant.phone_e164 {
         claims["phone_number"] = Value::from(phone);
         claims["phone_number_verified"] = true.into();

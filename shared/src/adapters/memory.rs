@@ -18,8 +18,8 @@ use crate::domain::verification::Tally;
 use crate::domain::verification::{AttemptDenied, Finish, Verification, VerificationStatus};
 use crate::domain::write_id::WriteId;
 use crate::ports::{
-    AttemptError, Redemption, Release, ReserveError, SendReservation, SendSubjects, SignInStore, Standing, StoreError,
-    TestGuess, VerificationStore,
+    AttemptError, FlowWindow, Redemption, Release, ReserveError, SendReservation, SendSubjects, SignInStore, Standing,
+    StoreError, TestGuess, VerificationStore,
 };
 
 #[derive(Debug, Default)]
@@ -42,6 +42,10 @@ struct State {
     sending_stopped: bool,
     /// Sign-in flows, with the digest of the code each ended with.
     flows: HashMap<FlowId, (SignInFlow, Option<String>)>,
+    /// (client, window start) -> sign-in flows opened, and the flows counted (a retry counts once,
+    /// as a DynamoDB transaction's token makes it).
+    flow_counts: HashMap<(SubjectKey, OffsetDateTime), u32>,
+    flows_counted: HashMap<FlowId, OffsetDateTime>,
     /// Codes by digest, with the redemption that redeemed each.
     codes: HashMap<String, (CodeGrant, Option<WriteId>)>,
     /// (test number, day) -> guesses taken.
@@ -190,6 +194,7 @@ impl VerificationStore for MemoryStore {
         &self,
         id: &RequestId,
         attempt: &WriteId,
+        flow: Option<&FlowId>,
         now: OffsetDateTime,
     ) -> Result<Verification, AttemptError> {
         let mut state = self.lock();
@@ -197,7 +202,7 @@ impl VerificationStore for MemoryStore {
         if record.attempts.contains(attempt) {
             return Ok(record.verification.clone()); // this very attempt, counted already
         }
-        if let Some(denied) = record.verification.check_refusal(now) {
+        if let Some(denied) = record.verification.check_refusal_in(flow, now) {
             return Err(AttemptError::Denied(denied));
         }
         record.attempts.insert(attempt.clone());
@@ -288,6 +293,23 @@ impl VerificationStore for MemoryStore {
 }
 
 impl SignInStore for MemoryStore {
+    async fn count_flow(&self, window: &FlowWindow, max: u32, id: &FlowId) -> Result<bool, StoreError> {
+        let mut state = self.lock();
+        if state.flows_counted.contains_key(id) {
+            return Ok(true);
+        }
+        // Forget the windows no rule reads any more, as TTL does in DynamoDB.
+        state.flow_counts.retain(|(_, start), _| *start >= window.start);
+        state.flows_counted.retain(|_, start| *start >= window.start);
+        let count = state.flow_counts.entry((window.client.clone(), window.start)).or_default();
+        if *count >= max {
+            return Ok(false);
+        }
+        *count += 1;
+        state.flows_counted.insert(id.clone(), window.start);
+        Ok(true)
+    }
+
     async fn open_flow(&self, flow: &SignInFlow) -> Result<(), StoreError> {
         self.lock().flows.entry(flow.id.clone()).or_insert_with(|| (flow.clone(), None));
         Ok(())

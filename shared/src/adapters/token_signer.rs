@@ -171,7 +171,8 @@ impl TokenSigner {
     }
 
     /// An access token for the userinfo endpoint (a JWT as RFC 9068 shapes them, `typ`
-    /// `at+jwt`): the same subject, client and number, and no other use. Its `aud` is the
+    /// `at+jwt`): the same subject, client and number, when and how it was verified (`auth_time`,
+    /// `amr`, as RFC 9068 §2.2.1 carries them, so that userinfo can say so too), and no other use. Its `aud` is the
     /// userinfo endpoint, never the issuer or a client, so that no check of an ID token (`aud`
     /// a client) or of any token "for the issuer" takes it.
     pub fn access_token(&self, token: &IdToken<'_>, now: OffsetDateTime) -> String {
@@ -183,6 +184,8 @@ impl TokenSigner {
             "scope": if token.phone_e164.is_some() { "openid phone" } else { "openid" },
             "iat": now.unix_timestamp(),
             "exp": self.expiry(now),
+            "auth_time": token.auth_time.unix_timestamp(),
+            "amr": [amr(token)],
             "jti": uuid::Uuid::new_v4().simple().to_string(),
         });
         if let Some(phone) = token.phone_e164 {
@@ -216,6 +219,10 @@ impl TokenSigner {
         Some(AccessGrant {
             subject: claims["sub"].as_str()?.to_owned(),
             phone_e164: claims["phone_number"].as_str().map(str::to_owned),
+            auth_time: claims["auth_time"].as_i64(),
+            amr: claims["amr"]
+                .as_array()
+                .map(|methods| methods.iter().filter_map(Value::as_str).map(str::to_owned).collect()),
         })
     }
 
@@ -270,6 +277,9 @@ pub struct IdToken<'a> {
 pub struct AccessGrant {
     pub subject: String,
     pub phone_e164: Option<String>,
+    /// When and how the number was verified (absent from tokens signed before they carried it).
+    pub auth_time: Option<i64>,
+    pub amr: Option<Vec<String>>,
 }
 
 /// The DER of each PEM block in `pems`. A block of another kind (a SEC1 `EC PRIVATE KEY`, an
@@ -415,8 +425,16 @@ mod tests {
         let access = signer.access_token(&token, now);
         assert_eq!(decode(access.split('.').next().unwrap())["typ"], "at+jwt");
         assert_eq!(decode(access.split('.').nth(1).unwrap())["aud"], "https://v.example/oauth/userinfo");
-        let grant = AccessGrant { subject: "pairwise-sub".into(), phone_e164: Some("+14155552671".into()) };
+        let grant = AccessGrant {
+            subject: "pairwise-sub".into(),
+            phone_e164: Some("+14155552671".into()),
+            auth_time: Some(verified.unix_timestamp()),
+            amr: Some(vec!["tel".into()]),
+        };
         assert_eq!(signer.read_access_token(&access, now), Some(grant));
+        let test_access = signer.access_token(&IdToken { test: true, ..token }, now);
+        let read = signer.read_access_token(&test_access, now).unwrap();
+        assert_eq!(read.amr, Some(vec!["test".to_owned()]), "a test number's access token says so, as its ID token");
         assert_eq!(signer.read_access_token(&access, now + time::Duration::seconds(300)), None, "expired");
         assert_eq!(signer.read_access_token(&id_token, now), None, "an ID token is not an access token");
         let other = TokenSigner::new(&TokenSigner::generate_pem(), "https://v.example", Duration::from_secs(300));

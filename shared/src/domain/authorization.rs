@@ -33,6 +33,10 @@ pub struct AuthorizationRequest {
     pub challenge: Option<CodeChallenge>,
     /// Whether the `phone` scope was asked for: the ID token and userinfo then carry the number.
     pub phone_scope: bool,
+    /// Whether the client accepts the operator's test numbers (its registration's
+    /// `allowTestNumbers`), as it stood when the flow opened: request-otp, which does not read
+    /// the registrations, reads it here.
+    pub test_numbers: bool,
 }
 
 /// Why an authorization request is refused.
@@ -188,6 +192,7 @@ impl AuthorizationRequest {
             nonce: nonce.to_owned(),
             challenge,
             phone_scope: scopes.contains(&"phone"),
+            test_numbers: client.allow_test_numbers,
         })
     }
 }

@@ -16,6 +16,10 @@ pub struct RelyingParty {
     pub client_id: String,
     pub name: String,
     pub redirect_uris: Vec<String>,
+    /// Whether the operator's test numbers may sign in to it (off unless registered so): a
+    /// client that never reads `amr` would take a test number's sign-in for a person's.
+    #[serde(default)]
+    pub allow_test_numbers: bool,
     /// A confidential client's secret, from `RELYING_PARTY_SECRETS` (deployed: the secret, never
     /// a template parameter); a client without one is public (PKCE alone binds its codes). Never
     /// read from the list itself.

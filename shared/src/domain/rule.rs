@@ -29,10 +29,13 @@ pub enum Rule {
     BotCheck,
     /// A test number's wrong codes of the day are spent ([`crate::domain::test_numbers`]).
     TestGuesses,
+    /// A test number in a sign-in whose client does not accept them (`allowTestNumbers` in its
+    /// registration, off by default), or in a sign-in that is over.
+    TestNumberRefused,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 10] = [
+    pub const ALL: [Rule; 11] = [
         Rule::Cooldown,
         Rule::NumberCap,
         Rule::ClientCap,
@@ -43,6 +46,7 @@ impl Rule {
         Rule::ProviderBusy,
         Rule::BotCheck,
         Rule::TestGuesses,
+        Rule::TestNumberRefused,
     ];
 
     /// The rule's name in the logs (`rule`) and in the `Rule` dimension of `CodesRefused`.
@@ -58,6 +62,7 @@ impl Rule {
             Rule::ProviderBusy => "provider_busy",
             Rule::BotCheck => "bot_check",
             Rule::TestGuesses => "test_guesses",
+            Rule::TestNumberRefused => "test_number_refused",
         }
     }
 }
@@ -99,6 +104,7 @@ mod tests {
             Rule::ProviderBusy => 7,
             Rule::BotCheck => 8,
             Rule::TestGuesses => 9,
+            Rule::TestNumberRefused => 10,
         }
     }
 

@@ -100,6 +100,16 @@ impl Verification {
         self.expires_at + RECORD_RETENTION
     }
 
+    /// Why a check made in the sign-in `flow` (if any) may not go ahead now, if it may not: as
+    /// [`Self::check_refusal`], and a check in a sign-in the code was not asked for in is refused
+    /// before any other reason but its absence (a check without a sign-in is not bound to one).
+    pub fn check_refusal_in(&self, flow: Option<&FlowId>, now: OffsetDateTime) -> Option<AttemptDenied> {
+        if self.delete_after() > now && flow.is_some() && self.flow.as_ref() != flow {
+            return Some(AttemptDenied::OtherFlow);
+        }
+        self.check_refusal(now)
+    }
+
     /// Why a check may not go ahead now, if it may not.
     pub fn check_refusal(&self, now: OffsetDateTime) -> Option<AttemptDenied> {
         if self.delete_after() <= now {
@@ -122,6 +132,9 @@ pub enum AttemptDenied {
     Expired,
     AlreadyVerified,
     TooManyAttempts,
+    /// Checked in a sign-in other than the one the code was asked for in (or asked for in
+    /// none): it could never end this one, so the code keeps its attempt for its own.
+    OtherFlow,
 }
 
 /// How a pending verification ended.

@@ -63,6 +63,7 @@ fn refusal_answer(rule: Rule, retry_after_seconds: Option<u64>) -> ApiError {
         Rule::Stopped => ApiError::SendingStopped,
         Rule::CallsOff => ApiError::CallsUnavailable,
         Rule::BotCheck => ApiError::BotCheckFailed,
+        Rule::TestNumberRefused => ApiError::TestNumberRefused,
     }
 }
 
@@ -87,6 +88,9 @@ fn store_answer(e: &StoreError) -> ApiError {
     }
 }
 
+/// A code checked in a sign-in it was not asked for in: the page asks for a new one there.
+pub const NOT_THIS_FLOW: &str = "This code was not asked for in this sign-in: ask for a new one here.";
+
 impl From<AttemptDenied> for ApiError {
     fn from(d: AttemptDenied) -> Self {
         match d {
@@ -94,6 +98,7 @@ impl From<AttemptDenied> for ApiError {
             AttemptDenied::Expired => Self::Expired,
             AttemptDenied::AlreadyVerified => Self::AlreadyVerified,
             AttemptDenied::TooManyAttempts => Self::TooManyAttempts,
+            AttemptDenied::OtherFlow => Self::invalid_request(NOT_THIS_FLOW),
         }
     }
 }
@@ -282,6 +287,7 @@ mod tests {
             ("provider_busy", "resend_too_soon", Some(42)),
             ("bot_check", "bot_check_failed", None),
             ("test_guesses", "destination_paused", Some(42)),
+            ("test_number_refused", "test_number_refused", None),
         ];
         assert_eq!(answers, expected);
         // A rule that knows no end still never asks for a wait of 0.

@@ -47,9 +47,21 @@ where
 {
     /// Checks `code` against the verification `request_id`, spending one attempt.
     pub async fn check_code(&self, request_id: &RequestId, code: &OtpCode) -> Result<Verified, CheckCodeError> {
+        self.check_code_in(request_id, code, None).await
+    }
+
+    /// The same, in the sign-in `flow` when there is one: a code asked for in another (or in
+    /// none) is refused before an attempt is spent ([`AttemptDenied::OtherFlow`]), so that it
+    /// still ends its own sign-in.
+    pub async fn check_code_in(
+        &self,
+        request_id: &RequestId,
+        code: &OtpCode,
+        flow: Option<&FlowId>,
+    ) -> Result<Verified, CheckCodeError> {
         let now = self.clock.now();
         let attempt = WriteId::generate();
-        let verification = self.count_attempt(request_id, &attempt, now).await?;
+        let verification = self.count_attempt(request_id, &attempt, flow, now).await?;
         let outcome = self.judge(request_id, &attempt, &verification, code).await?;
         self.settle(request_id, &attempt, verification, outcome, now).await
     }
@@ -59,9 +71,10 @@ where
         &self,
         request_id: &RequestId,
         attempt: &WriteId,
+        flow: Option<&FlowId>,
         now: OffsetDateTime,
     ) -> Result<Verification, CheckCodeError> {
-        match self.store.begin_attempt(request_id, attempt, now).await {
+        match self.store.begin_attempt(request_id, attempt, flow, now).await {
             Ok(verification) => Ok(verification),
             Err(AttemptError::Denied(denied)) => {
                 events::CheckRefused { request_id, denied }.emit();

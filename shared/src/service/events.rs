@@ -187,3 +187,12 @@ impl Event for StoreStepFailed<'_> {
         warn!(request_id = %self.request_id, step = self.step, error = %error_chain(self.error), "a store step failed; the answer stands");
     }
 }
+
+/// A client opened as many sign-in flows as its window allows, and was refused another.
+pub(super) struct SignInsCapped;
+
+impl Event for SignInsCapped {
+    fn emit(self) {
+        info!("sign-in refused: the client's flows for the window are spent");
+    }
+}

@@ -22,7 +22,7 @@ mod tests;
 
 pub use check::{CheckCodeError, Verified};
 pub use request::{CodeSent, RequestCodeError};
-pub use sign_in::{CODE_LIFETIME, FLOW_LIFETIME, RedeemError, SignInEnd, SignInError, SignedIn};
+pub use sign_in::{CODE_LIFETIME, FLOW_LIFETIME, FLOW_WINDOW, RedeemError, SignInEnd, SignInError, SignedIn};
 
 /// The limits, all set by environment (see [`crate::runtime::config`]).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,23 +2,28 @@
 //! flow while the person verifies their number, the code that ends it, and the redemption of
 //! that code at the token endpoint (docs/decisions/openid-connect-provider.md).
 
-use time::Duration;
+use time::{Duration, OffsetDateTime};
 
 use crate::clock::Clock;
 use crate::domain::authorization::{
     AuthorizationCode, AuthorizationError, AuthorizationRequest, CodeGrant, FlowId, SignInFlow,
 };
+use crate::domain::channel::Delivery;
+use crate::domain::phone::PhoneNumber;
 use crate::domain::relying_party::RelyingParties;
+use crate::domain::rule::{Refusal, Rule};
 use crate::domain::subject_key::SubjectKey;
 use crate::domain::token_request::{TokenError, TokenErrorCode, TokenRequest};
 use crate::domain::write_id::WriteId;
-use crate::ports::{Redemption, SignInStore, StoreError, VerificationProvider, VerificationStore};
+use crate::ports::{FlowWindow, Redemption, SignInStore, StoreError, VerificationProvider, VerificationStore};
 
-use super::{VerificationService, Verified, events};
+use super::{CodeSent, RequestCodeError, VerificationService, Verified, events, seconds_until};
 use crate::telemetry::Event;
 
 /// How long a person has, from an application's request, to verify their number.
 pub const FLOW_LIFETIME: Duration = Duration::minutes(10);
+/// How long a client's count of the sign-in flows it opens runs (see [`VerificationService::authorize`]).
+pub const FLOW_WINDOW: Duration = Duration::minutes(10);
 /// How long a code may wait to be redeemed: a client redeems it the moment the browser lands.
 pub const CODE_LIFETIME: Duration = Duration::seconds(60);
 
@@ -26,6 +31,10 @@ pub const CODE_LIFETIME: Duration = Duration::seconds(60);
 pub enum SignInError {
     #[error("authorization request refused: {0:?}")]
     Refused(AuthorizationError),
+    /// The client opened as many flows as its window allows; the next window opens in
+    /// `retry_after_seconds`.
+    #[error("too many sign-ins from one client")]
+    TooMany { retry_after_seconds: u64 },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -63,16 +72,56 @@ where
     S: VerificationStore + SignInStore,
     C: Clock,
 {
-    /// Reads an authorization request against `clients` and holds it as a flow.
+    /// Reads an authorization request against `clients` and holds it as a flow, counted against
+    /// `client_ip`'s window (an IPv4 address, an IPv6 /64, as the caps on sending count them), of
+    /// which `max_flows` may be opened: each flow is an item in the store, and a page load opens
+    /// one. A refused request writes nothing and counts nothing.
     pub async fn authorize(
         &self,
         params: &[(String, String)],
         clients: &RelyingParties,
+        client_ip: &str,
+        max_flows: u32,
     ) -> Result<SignInFlow, SignInError> {
         let request = AuthorizationRequest::parse(params, clients).map_err(SignInError::Refused)?;
-        let flow = SignInFlow { id: FlowId::generate(), request, expires_at: self.clock.now() + FLOW_LIFETIME };
+        let now = self.clock.now();
+        let flow = SignInFlow { id: FlowId::generate(), request, expires_at: now + FLOW_LIFETIME };
+        let window = self.flow_window(client_ip, now);
+        if !self.store.count_flow(&window, max_flows, &flow.id).await? {
+            events::SignInsCapped.emit();
+            return Err(SignInError::TooMany { retry_after_seconds: seconds_until(now, window.end) });
+        }
         self.store.open_flow(&flow).await?;
         Ok(flow)
+    }
+
+    /// The window of `client_ip`'s flows that `now` falls in ([`FLOW_WINDOW`]s from the epoch).
+    fn flow_window(&self, client_ip: &str, now: OffsetDateTime) -> FlowWindow {
+        let length = FLOW_WINDOW.whole_seconds();
+        let start = OffsetDateTime::from_unix_timestamp(now.unix_timestamp().div_euclid(length) * length)
+            .expect("a window's start near now is in range");
+        FlowWindow { client: self.hasher.ip(client_ip), start, end: start + FLOW_WINDOW }
+    }
+
+    /// A code asked for in the sign-in `flow` ([`Self::request_code_within`]). A test number is
+    /// refused ([`Rule::TestNumberRefused`], nothing sent, nothing counted) unless the flow's
+    /// client accepts them: its flow is read for that, the one point where the service knows both
+    /// the number and the client. A real number's request reads nothing more.
+    pub async fn request_code_in_flow(
+        &self,
+        phone: PhoneNumber,
+        client_ip: &str,
+        how: Delivery,
+        flow: FlowId,
+    ) -> Result<CodeSent, RequestCodeError> {
+        if self.policy.test_numbers.holds(phone.e164()) {
+            let now = self.clock.now();
+            let accepts = self.store.flow(&flow, now).await?.is_some_and(|f| f.request.test_numbers);
+            if !accepts {
+                return Err(self.refused(Refusal::by(Rule::TestNumberRefused), &phone, now));
+            }
+        }
+        self.request_code_within(phone, client_ip, how, Some(flow)).await
     }
 
     /// The flow `id`, while the person can still finish it.

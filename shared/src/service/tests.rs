@@ -641,6 +641,8 @@ mod sign_in {
 
     /// RFC 7636 Appendix B's pair.
     const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    /// The sign-in flows a client may open in a window: the setting's default.
+    const FLOWS: u32 = 30;
     const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
     fn clients() -> RelyingParties {
@@ -693,7 +695,7 @@ mod sign_in {
     #[tokio::test]
     async fn a_sign_in_ends_with_one_code_that_its_client_redeems_once() {
         let (svc, clock) = service(policy());
-        let flow = svc.authorize(&params("shop"), &clients()).await.unwrap();
+        let flow = svc.authorize(&params("shop"), &clients(), IP, FLOWS).await.unwrap();
         assert_eq!(flow.expires_at, clock.now() + FLOW_LIFETIME);
         assert_eq!(svc.flow(&flow.id).await.unwrap(), Some(flow.clone()));
         let verified = verified(&svc, Some(&flow.id)).await;
@@ -714,11 +716,11 @@ mod sign_in {
     #[tokio::test]
     async fn a_refused_request_opens_no_flow() {
         let (svc, _clock) = service(policy());
-        let err = svc.authorize(&params("evil"), &clients()).await.unwrap_err();
+        let err = svc.authorize(&params("evil"), &clients(), IP, FLOWS).await.unwrap_err();
         let unknown = AuthorizationError::NoRedirect(NoRedirect::Client(ClientRefusal::UnknownClient));
         assert!(matches!(err, SignInError::Refused(ref e) if *e == unknown), "{err:?}");
         let verified = verified(&svc, None).await;
-        let another = svc.authorize(&params("shop"), &clients()).await.unwrap();
+        let another = svc.authorize(&params("shop"), &clients(), IP, FLOWS).await.unwrap();
         assert_eq!(svc.finish_sign_in(another, &verified).await.unwrap(), SignInEnd::NotThisFlow);
     }
 
@@ -728,8 +730,8 @@ mod sign_in {
     async fn only_a_code_asked_for_in_the_sign_in_ends_it() {
         let (svc, clock) = service(policy());
         let (flow, other) = (
-            svc.authorize(&params("shop"), &clients()).await.unwrap(),
-            svc.authorize(&params("shop"), &clients()).await.unwrap(),
+            svc.authorize(&params("shop"), &clients(), IP, FLOWS).await.unwrap(),
+            svc.authorize(&params("shop"), &clients(), IP, FLOWS).await.unwrap(),
         );
         let outside = verified(&svc, None).await;
         assert_eq!(svc.finish_sign_in(flow.clone(), &outside).await.unwrap(), SignInEnd::NotThisFlow);
@@ -739,10 +741,93 @@ mod sign_in {
         assert!(svc.flow(&flow.id).await.unwrap().is_some(), "still open for its own code");
     }
 
+    /// A code checked in a sign-in it was not asked for in (another, or none) is refused before
+    /// it spends an attempt: it still ends its own sign-in (a page reloaded at `/authorize` opens
+    /// a new flow, and an old code must not be used up on it).
+    #[tokio::test]
+    async fn a_code_checked_in_another_sign_in_keeps_its_attempt() {
+        let (svc, _clock) = service(policy());
+        let (flow, other) = (
+            svc.authorize(&params("shop"), &clients(), IP, FLOWS).await.unwrap(),
+            svc.authorize(&params("shop"), &clients(), IP, FLOWS).await.unwrap(),
+        );
+        let sent = svc.request_code_within(phone("+14155552671"), IP, Delivery::default(), Some(flow.id.clone()));
+        let sent = sent.await.unwrap();
+        for _ in 0..policy().max_attempts + 1 {
+            let err = svc.check_code_in(&sent.request_id, &code("123456"), Some(&other.id)).await.unwrap_err();
+            assert!(matches!(err, CheckCodeError::Denied(AttemptDenied::OtherFlow)), "{err:?}");
+        }
+        let record = svc.store.get(&sent.request_id, svc.clock.now()).await.unwrap().unwrap();
+        assert_eq!((record.attempts, record.status), (0, VerificationStatus::Pending), "nothing spent");
+        assert!(svc.provider.calls().iter().all(|c| !c.starts_with("check")), "the provider never heard it");
+
+        let outside = svc.request_code_within(phone("+14155552672"), IP, Delivery::default(), None).await.unwrap();
+        let err = svc.check_code_in(&outside.request_id, &code("123456"), Some(&flow.id)).await.unwrap_err();
+        assert!(matches!(err, CheckCodeError::Denied(AttemptDenied::OtherFlow)), "a code of no sign-in: {err:?}");
+
+        let verified = svc.check_code_in(&sent.request_id, &code("123456"), Some(&flow.id)).await.unwrap();
+        ended(svc.finish_sign_in(flow, &verified).await.unwrap());
+    }
+
+    /// A test number signs in only to a client registered with `allowTestNumbers`: refused when
+    /// its code is asked for, nothing sent, counted or stored; a real number is not asked.
+    #[tokio::test]
+    async fn a_test_number_signs_in_only_where_its_client_accepts_them() {
+        let (svc, _clock) = service(policy());
+        let accepting = RelyingParties::parse(
+            r#"[{"clientId": "shop", "name": "Shop", "redirectUris": ["https://shop.example/cb"], "allowTestNumbers": true}]"#,
+        )
+        .unwrap();
+        let refusing = svc.authorize(&params("shop"), &clients(), IP, FLOWS).await.unwrap();
+        let accepts = svc.authorize(&params("shop"), &accepting, IP, FLOWS).await.unwrap();
+        assert!(!refusing.request.test_numbers && accepts.request.test_numbers);
+        let how = Delivery::default();
+        let test = || phone("+12015550123");
+
+        let err = svc.request_code_in_flow(test(), IP, how, refusing.id.clone()).await.unwrap_err();
+        assert!(matches!(err, RequestCodeError::Refused { rule: Rule::TestNumberRefused, .. }), "{err:?}");
+        let subjects = svc.subjects(&test(), IP, svc.clock.now());
+        assert_eq!(svc.store.standing(&subjects).await.unwrap().client_sends, [0, 0], "nothing counted");
+        let gone = FlowId::generate();
+        let err = svc.request_code_in_flow(test(), IP, how, gone).await.unwrap_err();
+        assert!(matches!(err, RequestCodeError::Refused { rule: Rule::TestNumberRefused, .. }), "no flow: {err:?}");
+
+        let sent = svc.request_code_in_flow(test(), IP, how, accepts.id.clone()).await.unwrap();
+        assert!(sent.test);
+        let verified = svc.check_code_in(&sent.request_id, &code("482916"), Some(&accepts.id)).await.unwrap();
+        ended(svc.finish_sign_in(accepts, &verified).await.unwrap());
+
+        let real = svc.request_code_in_flow(phone("+14155552671"), IP, how, refusing.id.clone()).await.unwrap();
+        assert!(!real.test, "a real number in a client's sign-in that takes no test numbers");
+        assert!(svc.provider.calls().iter().all(|c| !c.contains("+12015550123")), "nothing sent to a test number");
+    }
+
+    /// A client (an address, an IPv6 /64) opens so many sign-in flows a window, then waits for the
+    /// next with the time left; another client does not; a refused request counts nothing.
+    #[tokio::test]
+    async fn a_client_opens_so_many_flows_a_window_and_is_told_how_long_to_wait() {
+        let (svc, clock) = service(policy());
+        // Mid-window: the wait is what is left of it.
+        let start = clock.now().unix_timestamp().div_euclid(600) * 600;
+        clock.advance(Duration::seconds(start + 240 - clock.now().unix_timestamp()));
+        for _ in 0..3 {
+            svc.authorize(&params("evil"), &clients(), "2001:db8::1", 3).await.unwrap_err();
+        }
+        for host in ["2001:db8::1", "2001:db8::2", "2001:db8::ffff:3"] {
+            svc.authorize(&params("shop"), &clients(), host, 3).await.unwrap();
+        }
+        let err = svc.authorize(&params("shop"), &clients(), "2001:db8::4", 3).await.unwrap_err();
+        assert!(matches!(err, SignInError::TooMany { retry_after_seconds: 360 }), "one /64 is one client: {err:?}");
+        svc.authorize(&params("shop"), &clients(), "2001:db8:0:1::1", 3).await.unwrap();
+        svc.authorize(&params("shop"), &clients(), IP, 3).await.unwrap();
+        clock.advance(Duration::seconds(360));
+        svc.authorize(&params("shop"), &clients(), "2001:db8::4", 3).await.unwrap();
+    }
+
     #[tokio::test]
     async fn a_flow_lasts_ten_minutes_and_its_code_sixty_seconds() {
         let (svc, clock) = service(policy());
-        let late = svc.authorize(&params("shop"), &clients()).await.unwrap();
+        let late = svc.authorize(&params("shop"), &clients(), IP, FLOWS).await.unwrap();
         clock.advance(FLOW_LIFETIME);
         let verified_late = verified(&svc, Some(&late.id)).await;
         assert_eq!(
@@ -751,7 +836,7 @@ mod sign_in {
             "the flow is over"
         );
 
-        let flow = svc.authorize(&params("shop"), &clients()).await.unwrap();
+        let flow = svc.authorize(&params("shop"), &clients(), IP, FLOWS).await.unwrap();
         clock.advance(Duration::seconds(60));
         let verified = verified(&svc, Some(&flow.id)).await;
         let (code, _) = ended(svc.finish_sign_in(flow.clone(), &verified).await.unwrap());

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use shared::adapters::MemoryStore;
 use shared::adapters::vonage::VonageClient;
 use shared::clock::{Clock, ManualClock};
+use shared::domain::authorization::FlowId;
 use shared::domain::otp_code::OtpCode;
 use shared::domain::phone::{CountryAllowList, PhoneNumber};
 use shared::domain::request_id::RequestId;
@@ -66,9 +67,10 @@ impl<S: VerificationStore> VerificationStore for SlowToSettle<S> {
         &self,
         id: &RequestId,
         attempt: &WriteId,
+        flow: Option<&FlowId>,
         now: OffsetDateTime,
     ) -> Result<Verification, AttemptError> {
-        self.0.begin_attempt(id, attempt, now).await
+        self.0.begin_attempt(id, attempt, flow, now).await
     }
 
     async fn refund_attempt(&self, id: &RequestId, attempt: &WriteId) -> Result<(), StoreError> {

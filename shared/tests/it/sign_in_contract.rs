@@ -8,7 +8,7 @@ use shared::domain::authorization::{AuthorizationCode, AuthorizationRequest, Cod
 use shared::domain::channel::Channel;
 use shared::domain::pkce::{CodeChallenge, CodeVerifier};
 use shared::domain::write_id::WriteId;
-use shared::ports::{Redemption, SignInStore};
+use shared::ports::{FlowWindow, Redemption, SignInStore};
 use time::{Duration, OffsetDateTime};
 
 contract!(
@@ -18,6 +18,7 @@ contract!(
     a_code_is_redeemed_once_and_a_retry_of_that_redemption_succeeds,
     two_redemptions_at_once_one_wins,
     a_code_without_pkce_takes_no_verifier_and_one_with_pkce_needs_it,
+    a_clients_flows_are_counted_to_their_bound_and_a_retry_counts_once,
 );
 
 /// RFC 7636 Appendix B's verifier, and another.
@@ -38,6 +39,8 @@ fn flow(now: OffsetDateTime) -> SignInFlow {
             nonce: "n-1".into(),
             challenge: Some(CodeChallenge::of(&verifier(VERIFIER))),
             phone_scope: true,
+            // Read back whole: request-otp reads it from the flow.
+            test_numbers: true,
         },
         expires_at: now + Duration::minutes(10),
     }
@@ -202,4 +205,22 @@ async fn a_dynamodb_code_item_holds_neither_the_code_nor_the_number() {
     let dump = format!("{raw:?}");
     assert!(!dump.contains(code.expose()), "{dump}");
     assert!(!dump.contains("4155552671"), "{dump}");
+}
+
+async fn a_clients_flows_are_counted_to_their_bound_and_a_retry_counts_once(store: impl SignInStore) {
+    let now = ManualClock::new().now();
+    // Names of this run's own (the DynamoDB tests share a table).
+    let client = |name: &str| shared::testing::subject_key(&format!("{name}-{}", FlowId::generate().as_str()));
+    let window = FlowWindow { client: client("client"), start: now, end: now + Duration::minutes(10) };
+    let first = FlowId::generate();
+    assert!(store.count_flow(&window, 3, &first).await.unwrap());
+    assert!(store.count_flow(&window, 3, &first).await.unwrap(), "a retry succeeds");
+    assert!(store.count_flow(&window, 3, &FlowId::generate()).await.unwrap());
+    assert!(store.count_flow(&window, 3, &FlowId::generate()).await.unwrap(), "the retry counted once");
+    assert!(!store.count_flow(&window, 3, &FlowId::generate()).await.unwrap(), "past the bound");
+    assert!(!store.count_flow(&window, 3, &FlowId::generate()).await.unwrap(), "and still");
+    let other = FlowWindow { client: client("other"), ..window.clone() };
+    assert!(store.count_flow(&other, 3, &FlowId::generate()).await.unwrap(), "another client");
+    let next = FlowWindow { start: window.end, end: window.end + Duration::minutes(10), ..window.clone() };
+    assert!(store.count_flow(&next, 3, &FlowId::generate()).await.unwrap(), "the next window");
 }

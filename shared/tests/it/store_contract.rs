@@ -30,6 +30,7 @@ contract!(
     records_are_created_once_and_read_back,
     records_past_their_ttl_read_as_absent,
     attempts_are_counted_and_refused_for_each_reason,
+    an_attempt_in_another_sign_in_is_refused_and_spends_nothing,
     finishing_happens_once,
     concurrent_checks_never_exceed_the_attempt_limit,
     concurrent_sends_to_one_number_reserve_once,
@@ -364,45 +365,71 @@ async fn records_past_their_ttl_read_as_absent(store: impl VerificationStore) {
     store.create(&v).await.unwrap();
     clock.advance(Duration::seconds(300) + RECORD_RETENTION);
     assert_eq!(store.get(&v.id, clock.now()).await.unwrap(), None);
-    assert_eq!(attempt_denied(store.begin_attempt(&v.id, &fresh(), clock.now()).await), AttemptDenied::NotFound);
+    assert_eq!(attempt_denied(store.begin_attempt(&v.id, &fresh(), None, clock.now()).await), AttemptDenied::NotFound);
 }
 
 async fn attempts_are_counted_and_refused_for_each_reason(store: impl VerificationStore) {
     let clock = ManualClock::new();
     let now = clock.now();
     assert_eq!(
-        attempt_denied(store.begin_attempt(&RequestId::generate(), &fresh(), now).await),
+        attempt_denied(store.begin_attempt(&RequestId::generate(), &fresh(), None, now).await),
         AttemptDenied::NotFound
     );
 
     let v = verification(now);
     store.create(&v).await.unwrap();
     let first = fresh();
-    assert_eq!(store.begin_attempt(&v.id, &first, now).await.unwrap().attempts, 1);
+    assert_eq!(store.begin_attempt(&v.id, &first, None, now).await.unwrap().attempts, 1);
     store.refund_attempt(&v.id, &first).await.unwrap();
     for expected in 1..=3 {
-        assert_eq!(store.begin_attempt(&v.id, &fresh(), now).await.unwrap().attempts, expected);
+        assert_eq!(store.begin_attempt(&v.id, &fresh(), None, now).await.unwrap().attempts, expected);
     }
-    assert_eq!(attempt_denied(store.begin_attempt(&v.id, &fresh(), now).await), AttemptDenied::TooManyAttempts);
+    assert_eq!(attempt_denied(store.begin_attempt(&v.id, &fresh(), None, now).await), AttemptDenied::TooManyAttempts);
 
     let expiring = verification(now);
     store.create(&expiring).await.unwrap();
     assert_eq!(
-        attempt_denied(store.begin_attempt(&expiring.id, &fresh(), now + Duration::seconds(300)).await),
+        attempt_denied(store.begin_attempt(&expiring.id, &fresh(), None, now + Duration::seconds(300)).await),
         AttemptDenied::Expired
     );
 
     let verified = verification(now);
     store.create(&verified).await.unwrap();
     assert!(store.finish(&verified.id, Finish::Verified { at: now }, &fresh(), None).await.unwrap());
-    assert_eq!(attempt_denied(store.begin_attempt(&verified.id, &fresh(), now).await), AttemptDenied::AlreadyVerified);
+    assert_eq!(
+        attempt_denied(store.begin_attempt(&verified.id, &fresh(), None, now).await),
+        AttemptDenied::AlreadyVerified
+    );
     let stored = store.get(&verified.id, now).await.unwrap().unwrap();
     assert_eq!(stored.status, VerificationStatus::Verified { at: now });
 
     let locked = verification(now);
     store.create(&locked).await.unwrap();
     assert!(store.finish(&locked.id, Finish::Locked, &fresh(), None).await.unwrap());
-    assert_eq!(attempt_denied(store.begin_attempt(&locked.id, &fresh(), now).await), AttemptDenied::TooManyAttempts);
+    assert_eq!(
+        attempt_denied(store.begin_attempt(&locked.id, &fresh(), None, now).await),
+        AttemptDenied::TooManyAttempts
+    );
+}
+
+async fn an_attempt_in_another_sign_in_is_refused_and_spends_nothing(store: impl VerificationStore) {
+    let now = ManualClock::new().now();
+    let v = verification(now);
+    let (own, other) = (v.flow.clone().unwrap(), shared::domain::authorization::FlowId::generate());
+    store.create(&v).await.unwrap();
+    for _ in 0..4 {
+        let refused = store.begin_attempt(&v.id, &fresh(), Some(&other), now).await;
+        assert_eq!(attempt_denied(refused), AttemptDenied::OtherFlow);
+    }
+    assert_eq!(store.get(&v.id, now).await.unwrap().unwrap().attempts, 0, "nothing spent");
+    assert_eq!(store.begin_attempt(&v.id, &fresh(), Some(&own), now).await.unwrap().attempts, 1, "its own flow");
+    assert_eq!(store.begin_attempt(&v.id, &fresh(), None, now).await.unwrap().attempts, 2, "no sign-in named");
+
+    let outside = Verification { flow: None, ..verification(now) };
+    store.create(&outside).await.unwrap();
+    let refused = store.begin_attempt(&outside.id, &fresh(), Some(&own), now).await;
+    assert_eq!(attempt_denied(refused), AttemptDenied::OtherFlow, "a code of no sign-in");
+    assert_eq!(store.get(&outside.id, now).await.unwrap().unwrap().attempts, 0);
 }
 
 async fn finishing_happens_once(store: impl VerificationStore) {
@@ -440,7 +467,7 @@ async fn concurrent_checks_never_exceed_the_attempt_limit<S: VerificationStore +
     let id = v.id.clone();
     let results = all_at_once(Arc::new(store), 30, move |store| {
         let id = id.clone();
-        async move { store.begin_attempt(&id, &fresh(), now).await }
+        async move { store.begin_attempt(&id, &fresh(), None, now).await }
     })
     .await;
     let granted = results.iter().filter(|r| r.is_ok()).count();
@@ -502,10 +529,10 @@ async fn a_retried_attempt_counts_once_and_is_given_back_once(store: impl Verifi
     let v = verification(now);
     store.create(&v).await.unwrap();
     let a = fresh();
-    assert_eq!(store.begin_attempt(&v.id, &a, now).await.unwrap().attempts, 1);
-    assert_eq!(store.begin_attempt(&v.id, &a, now).await.unwrap().attempts, 1, "a retry is not a second attempt");
+    assert_eq!(store.begin_attempt(&v.id, &a, None, now).await.unwrap().attempts, 1);
+    assert_eq!(store.begin_attempt(&v.id, &a, None, now).await.unwrap().attempts, 1, "a retry is not a second attempt");
     let b = fresh();
-    assert_eq!(store.begin_attempt(&v.id, &b, now).await.unwrap().attempts, 2);
+    assert_eq!(store.begin_attempt(&v.id, &b, None, now).await.unwrap().attempts, 2);
     store.refund_attempt(&v.id, &b).await.unwrap();
     store.refund_attempt(&v.id, &b).await.unwrap();
     assert_eq!(store.get(&v.id, now).await.unwrap().unwrap().attempts, 1, "given back once");
@@ -513,11 +540,11 @@ async fn a_retried_attempt_counts_once_and_is_given_back_once(store: impl Verifi
     assert_eq!(store.get(&v.id, now).await.unwrap().unwrap().attempts, 1, "an attempt never counted gives nothing");
 
     let c = fresh();
-    store.begin_attempt(&v.id, &fresh(), now).await.unwrap();
-    assert_eq!(store.begin_attempt(&v.id, &c, now).await.unwrap().attempts, 3);
+    store.begin_attempt(&v.id, &fresh(), None, now).await.unwrap();
+    assert_eq!(store.begin_attempt(&v.id, &c, None, now).await.unwrap().attempts, 3);
     // At the limit, the retry of the attempt that reached it still goes ahead; a new one does not.
-    assert_eq!(store.begin_attempt(&v.id, &c, now).await.unwrap().attempts, 3);
-    assert_eq!(attempt_denied(store.begin_attempt(&v.id, &fresh(), now).await), AttemptDenied::TooManyAttempts);
+    assert_eq!(store.begin_attempt(&v.id, &c, None, now).await.unwrap().attempts, 3);
+    assert_eq!(attempt_denied(store.begin_attempt(&v.id, &fresh(), None, now).await), AttemptDenied::TooManyAttempts);
 }
 
 async fn a_retried_finish_reports_its_own_success(store: impl VerificationStore) {
@@ -599,5 +626,5 @@ async fn a_record_written_before_numbers_were_sealed_still_reads() {
         .await
         .unwrap();
     assert_eq!(store.get(&v.id, now).await.unwrap(), Some(v.clone()));
-    assert_eq!(store.begin_attempt(&v.id, &fresh(), now).await.unwrap().attempts, 1);
+    assert_eq!(store.begin_attempt(&v.id, &fresh(), None, now).await.unwrap().attempts, 1);
 }

@@ -410,3 +410,46 @@ async fn a_test_number_is_sent_nothing_and_its_answer_has_no_label() {
     let fields = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
     assert_eq!(fields(&answers[0]), fields(&real));
 }
+
+/// In a sign-in, a test number is refused unless the application's registration accepts them
+/// (`allowTestNumbers`): 400 `test_number_refused`, nothing sent, counted or stored; the same
+/// number in a sign-in of an application that accepts them gets its code.
+#[tokio::test]
+async fn a_test_number_in_a_sign_in_needs_a_client_that_accepts_them() {
+    let key = shared::adapters::token_signer::TokenSigner::generate_pem();
+    let clients = r#"[{"clientId": "shop", "name": "Shop", "redirectUris": ["https://shop.example/cb"]},
+        {"clientId": "qa", "name": "QA", "redirectUris": ["https://qa.example/cb"], "allowTestNumbers": true}]"#;
+    let settings = [
+        ("TOKEN_ISSUER", "https://verify.example.com"),
+        ("TOKEN_SIGNING_KEYS", key.as_str()),
+        ("RELYING_PARTIES", clients),
+        ("TEST_NUMBERS", r#"{"+12015550123": "482916"}"#),
+    ];
+    let h = Harness::with(&settings, SimConfig::default()).await;
+    let parties = &h.deps.tokens.as_ref().unwrap().relying_parties;
+    let open = |client: &str, redirect: &str| {
+        let params: Vec<(String, String)> = [
+            ("response_type", "code"),
+            ("client_id", client),
+            ("redirect_uri", redirect),
+            ("scope", "openid phone"),
+            ("state", "s-1"),
+            ("nonce", "n-1"),
+            ("code_challenge", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"),
+            ("code_challenge_method", "S256"),
+        ]
+        .into_iter()
+        .map(|(n, v)| (n.to_owned(), v.to_owned()))
+        .collect();
+        let service = &h.deps.service;
+        async move { service.authorize(&params, parties, "198.51.100.7", 30).await.unwrap().id }
+    };
+    let (shop, qa) = (open("shop", "https://shop.example/cb").await, open("qa", "https://qa.example/cb").await);
+    let writes = h.store_writes();
+    let (status, body, _) = call(&h, &json!({"phoneNumber": "+12015550123", "flowId": shop.as_str()})).await;
+    assert_eq!((status, body["code"].as_str()), (400, Some("test_number_refused")), "{body}");
+    assert_eq!(h.store_writes(), writes, "nothing counted or stored");
+    let (status, body, _) = call(&h, &json!({"phoneNumber": "+12015550123", "flowId": qa.as_str()})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(h.provider_calls(), 0, "nothing sent to a test number");
+}

@@ -167,6 +167,7 @@ async fn a_public_and_a_confidential_client_each_sign_a_person_in() {
     let (status, info, _) = call(&h, "GET", "/oauth/userinfo", None, &[("authorization", &bearer)]).await;
     assert_eq!(status, 200, "{info}");
     assert_eq!((info["sub"].as_str(), info["phone_number"].as_str()), (Some(subject.as_str()), Some("+14155552671")));
+    assert_eq!((&info["amr"], &info["auth_time"]), (&json!(["sms"]), &id["auth_time"]), "a real SMS, as today");
 
     // The code once: a second redemption is refused.
     let (status, refused, _) = token(&h, &redeem, &[]).await;
@@ -242,6 +243,63 @@ async fn a_code_asked_for_outside_the_sign_in_does_not_end_it() {
     assert!(h.deps.service.flow(&flow).await.unwrap().is_some(), "still open for its own code");
 }
 
+/// A code sent in one sign-in and entered in another (the page reloaded at `/authorize` opens a
+/// new flow) is refused before it spends an attempt, and still ends its own sign-in.
+#[tokio::test]
+async fn a_code_entered_in_another_sign_in_keeps_its_attempt() {
+    let h = harness().await;
+    let authorize = json!({"query": query("shop", "https://shop.example/cb")});
+    let (_, first) = post_json(&h, "/api/authorize", &authorize).await;
+    let (_, reloaded) = post_json(&h, "/api/authorize", &authorize).await;
+    let sent = request_in(&h, "+14155552671", &first["flowId"]).await;
+    let code = h.last_code("+14155552671").unwrap();
+    let checks = h.provider_calls();
+    let body = json!({"requestId": sent.request_id.as_str(), "code": code, "flowId": reloaded["flowId"]});
+    let (status, answer) = post_json(&h, "/api/verify-otp", &body).await;
+    assert_eq!((status, answer["code"].as_str()), (400, Some("invalid_request")), "{answer}");
+    let stored = h.deps.service.store().inner.get(&sent.request_id, shared::clock::Clock::now(&h.clock)).await;
+    assert_eq!(stored.unwrap().map(|v| v.attempts), Some(0), "no attempt spent");
+    assert_eq!(h.provider_calls(), checks, "the code never reached the provider");
+    let body = json!({"requestId": sent.request_id.as_str(), "code": code, "flowId": first["flowId"]});
+    let (status, answer) = post_json(&h, "/api/verify-otp", &body).await;
+    assert_eq!(status, 200, "its own sign-in still ends with it: {answer}");
+    assert!(answer["redirectTo"].as_str().unwrap().starts_with("https://shop.example/cb?code="));
+}
+
+/// An address opens so many sign-ins in ten minutes (`SIGN_IN_MAX_FLOWS_PER_IP`): past them, 429
+/// `too_many_sign_ins` with the rest of the window to wait, and no flow; then it opens again.
+#[tokio::test]
+async fn an_address_past_its_sign_ins_is_told_how_long_to_wait() {
+    let key = shared::adapters::token_signer::TokenSigner::generate_pem();
+    let clients = r#"[{"clientId": "shop", "name": "The Shop", "redirectUris": ["https://shop.example/cb"]}]"#;
+    let settings = [
+        ("TOKEN_ISSUER", ISSUER),
+        ("TOKEN_SIGNING_KEYS", key.as_str()),
+        ("RELYING_PARTIES", clients),
+        ("SIGN_IN_MAX_FLOWS_PER_IP", "2"),
+    ];
+    let h = Harness::with(&settings, SimConfig::default()).await;
+    let authorize = json!({"query": query("shop", "https://shop.example/cb")});
+    let broken = json!({"query": query("evil", "https://shop.example/cb")});
+    assert_eq!(post_json(&h, "/api/authorize", &broken).await.0, 400, "a refused request counts nothing");
+    for _ in 0..2 {
+        let (status, opened) = post_json(&h, "/api/authorize", &authorize).await;
+        assert_eq!(status, 200, "{opened}");
+    }
+    let writes = h.store_writes();
+    let body = Some(("application/json", authorize.to_string()));
+    let (status, refused, headers) =
+        call(&h, "POST", "/api/authorize", body.as_ref().map(|(m, b)| (*m, b.as_str())), &[]).await;
+    assert_eq!((status, refused["code"].as_str()), (429, Some("too_many_sign_ins")), "{refused}");
+    let wait = refused["retryAfter"].as_u64().unwrap();
+    assert!((1..=600).contains(&wait), "the rest of the ten minutes: {wait}");
+    assert_eq!(headers["retry-after"].to_str().unwrap(), wait.to_string());
+    assert!(refused.get("flowId").is_none());
+    assert_eq!(h.store_writes(), writes + 1, "the refused count alone: no flow written");
+    h.clock.advance(time::Duration::seconds(i64::try_from(wait).unwrap()));
+    assert_eq!(post_json(&h, "/api/authorize", &authorize).await.0, 200, "the next window");
+}
+
 #[tokio::test]
 async fn userinfo_needs_a_valid_access_token() {
     let h = harness().await;
@@ -258,7 +316,8 @@ async fn userinfo_needs_a_valid_access_token() {
 #[tokio::test]
 async fn a_test_numbers_sign_in_says_so_in_the_answer_and_the_id_token() {
     let key = shared::adapters::token_signer::TokenSigner::generate_pem();
-    let clients = r#"[{"clientId": "shop", "name": "The Shop", "redirectUris": ["https://shop.example/cb"]}]"#;
+    let clients = r#"[{"clientId": "shop", "name": "The Shop", "redirectUris": ["https://shop.example/cb"],
+        "allowTestNumbers": true}]"#;
     let settings = [
         ("TOKEN_ISSUER", ISSUER),
         ("TOKEN_SIGNING_KEYS", key.as_str()),
@@ -284,5 +343,11 @@ async fn a_test_numbers_sign_in_says_so_in_the_answer_and_the_id_token() {
     assert_eq!(status, 200, "{tokens}");
     let id = claims(tokens["id_token"].as_str().unwrap());
     assert_eq!((&id["amr"], &id["phone_number"]), (&json!(["test"]), &json!("+12015550123")));
+    // A broker that reads userinfo alone (Keycloak, Cognito) sees it too, as the access token says.
+    let access = tokens["access_token"].as_str().unwrap();
+    assert_eq!((&claims(access)["amr"], &claims(access)["auth_time"]), (&json!(["test"]), &id["auth_time"]));
+    let bearer = format!("Bearer {access}");
+    let (status, info, _) = call(&h, "GET", "/oauth/userinfo", None, &[("authorization", &bearer)]).await;
+    assert_eq!((status, &info["amr"], &info["auth_time"]), (200, &json!(["test"]), &id["auth_time"]), "{info}");
     assert_eq!(h.provider_calls(), 0, "nothing sent, nothing checked at a provider");
 }

@@ -12,7 +12,8 @@
 //! - `range#<range key>#<day>`, `country#<country>#<shard>#<day>`: unverified and verified sends
 //!   on that UTC day;
 //! - `spend#<day>#<shard>`: the day's estimated spend on one shard, in millionths of a dollar;
-//! - `flow#<flow id>`, `code#<code digest>`: sign-in flows and their codes ([`sign_in`]).
+//! - `flow#<flow id>`, `code#<code digest>`: sign-in flows and their codes ([`sign_in`]);
+//! - `flows#<client key>#<window start>`: the sign-in flows a client opened in that window.
 //!
 //! Every write is safe to retry. The SDK tries a call again when its answer is lost (a timeout, a
 //! dropped connection), though the first try may have been applied; each write therefore names
@@ -49,8 +50,8 @@ use crate::domain::verification::{AttemptDenied, Finish, Verification, Verificat
 use crate::domain::verification::{ProviderRequestId, Tally};
 use crate::domain::write_id::WriteId;
 use crate::ports::{
-    AttemptError, Redemption, Release, ReserveError, SendReservation, SendSubjects, SignInStore, Standing, StoreError,
-    TestGuess, VerificationStore,
+    AttemptError, FlowWindow, Redemption, Release, ReserveError, SendReservation, SendSubjects, SignInStore, Standing,
+    StoreError, TestGuess, VerificationStore,
 };
 
 mod admin;

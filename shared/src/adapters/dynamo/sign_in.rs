@@ -12,9 +12,13 @@ const CHALLENGE: &str = "challenge";
 const NONCE: &str = "nonce";
 const STATE: &str = "state";
 const PHONE_SCOPE: &str = "phone_scope";
+/// On a flow: whether its client accepts test numbers (absent: it does not).
+const TEST_NUMBERS: &str = "test_numbers";
 const EXPIRES_AT: &str = "expires_at";
 /// On a flow: the digest of the code it ended with.
 const CODE: &str = "code";
+/// On a client's count of flows: the flows it counted.
+const COUNTED_FLOWS: &str = "flows";
 /// On a code: the redemption that redeemed it.
 const REDEEMED_BY: &str = "redeemed_by";
 
@@ -26,7 +30,58 @@ fn code_key_string(code: &AuthorizationCode) -> String {
     format!("code#{}", code.digest())
 }
 
+/// The count of the flows a client opened in its window.
+fn flow_count_key(window: &FlowWindow) -> AttributeValue {
+    text_value(format!("flows#{}#{}", window.client.as_str(), window.start.unix_timestamp()))
+}
+
 impl SignInStore for DynamoStore {
+    async fn count_flow(&self, window: &FlowWindow, max: u32, id: &FlowId) -> Result<bool, StoreError> {
+        // The flows counted are named in the item (at most `max` ids), so that a retry of this
+        // write after a lost answer fails on its own name and is recognised, as an attempt is.
+        let key = flow_count_key(window);
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, key.clone())
+            .update_expression("ADD #n :one, #flows :flow SET #ttl = if_not_exists(#ttl, :ttl)")
+            .condition_expression(
+                "(attribute_not_exists(#n) OR #n < :max) \
+                 AND (attribute_not_exists(#flows) OR NOT contains(#flows, :flow_id))",
+            )
+            .expression_attribute_names("#n", "n")
+            .expression_attribute_names("#flows", COUNTED_FLOWS)
+            .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
+            .expression_attribute_values(":one", count_value(1))
+            .expression_attribute_values(":max", count_value(max))
+            .expression_attribute_values(":flow", AttributeValue::Ss(vec![id.as_str().to_owned()]))
+            .expression_attribute_values(":flow_id", text_value(id.as_str()))
+            // Kept while a rule can read it: to the window's end.
+            .expression_attribute_values(":ttl", epoch(window.end))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+                let old = match e.into_service_error() {
+                    aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c) => {
+                        c.item
+                    }
+                    _ => None,
+                };
+                let old = match old {
+                    Some(item) => Some(item),
+                    None => self.raw_item(key).await?,
+                };
+                // Our own count, applied by a try whose answer was lost; else the window is full.
+                Ok(old.is_some_and(|item| set_contains(&item, COUNTED_FLOWS, id.as_str())))
+            }
+            Err(e) => Err(sdk_error("UpdateItem", e)),
+        }
+    }
+
     async fn open_flow(&self, flow: &SignInFlow) -> Result<(), StoreError> {
         let request = &flow.request;
         let mut item = Item::from([
@@ -36,6 +91,7 @@ impl SignInStore for DynamoStore {
             (STATE.to_owned(), text_value(&request.state)),
             (NONCE.to_owned(), text_value(&request.nonce)),
             (PHONE_SCOPE.to_owned(), AttributeValue::Bool(request.phone_scope)),
+            (TEST_NUMBERS.to_owned(), AttributeValue::Bool(request.test_numbers)),
             (EXPIRES_AT.to_owned(), epoch(flow.expires_at)),
             (TTL_ATTRIBUTE.to_owned(), epoch(flow.expires_at)),
         ]);
@@ -75,6 +131,8 @@ impl SignInStore for DynamoStore {
             nonce: text(NONCE)?,
             challenge: read_challenge(&item).map_err(|()| bad(CHALLENGE))?,
             phone_scope: item.get(PHONE_SCOPE).and_then(|v| v.as_bool().ok()).copied().unwrap_or(false),
+            // Absent on flows opened before clients could accept test numbers: none did.
+            test_numbers: item.get(TEST_NUMBERS).and_then(|v| v.as_bool().ok()).copied().unwrap_or(false),
         };
         Ok(Some(SignInFlow { id: id.clone(), request, expires_at }))
     }

@@ -139,19 +139,23 @@ impl VerificationStore for DynamoStore {
         &self,
         id: &RequestId,
         attempt: &WriteId,
+        flow: Option<&FlowId>,
         now: OffsetDateTime,
     ) -> Result<Verification, AttemptError> {
-        let result = self
+        // In a sign-in, the record must have been asked for in it: a code from another is refused
+        // by the same write, before it spends an attempt.
+        let in_flow = if flow.is_some() { " AND #flow = :flow" } else { "" };
+        let update = self
             .client
             .update_item()
             .table_name(&self.table)
             .key(PARTITION_KEY, Self::key(id))
             .update_expression("SET #attempts = #attempts + :one ADD #tries :attempt")
-            .condition_expression(
+            .condition_expression(format!(
                 "attribute_exists(#pk) AND #status = :pending AND #attempts < #max \
                  AND #expires > :now AND #ttl > :now \
-                 AND (attribute_not_exists(#tries) OR NOT contains(#tries, :attempt_id))",
-            )
+                 AND (attribute_not_exists(#tries) OR NOT contains(#tries, :attempt_id)){in_flow}",
+            ))
             .expression_attribute_names("#pk", PARTITION_KEY)
             .expression_attribute_names("#tries", TRIES)
             .expression_attribute_values(":attempt", AttributeValue::Ss(vec![attempt.as_str().to_owned()]))
@@ -165,9 +169,14 @@ impl VerificationStore for DynamoStore {
             .expression_attribute_values(":pending", text_value("pending"))
             .expression_attribute_values(":now", epoch(now))
             .return_values(ReturnValue::AllNew)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        let update = match flow {
+            Some(flow) => update
+                .expression_attribute_names("#flow", FLOW)
+                .expression_attribute_values(":flow", text_value(flow.as_str())),
+            None => update,
+        };
+        let result = update.send().await;
         match result {
             Ok(out) => out
                 .attributes()
@@ -181,7 +190,7 @@ impl VerificationStore for DynamoStore {
                     return Ok(self.read_item(&old.expect("checked just above"))?);
                 }
                 let old = old.map(|item| self.read_item(&item)).transpose()?.filter(|v| v.delete_after() > now);
-                let denied = old.and_then(|v| v.check_refusal(now)).unwrap_or(AttemptDenied::NotFound);
+                let denied = old.and_then(|v| v.check_refusal_in(flow, now)).unwrap_or(AttemptDenied::NotFound);
                 Err(AttemptError::Denied(denied))
             }
             Err(e) => Err(sdk_error("UpdateItem", e).into()),

@@ -8,7 +8,16 @@ use super::*;
 pub struct TokenConfig {
     pub signer: TokenSigner,
     pub relying_parties: RelyingParties,
+    /// How many sign-in flows one client (an IPv4 address, an IPv6 /64) may open in ten minutes
+    /// (`SIGN_IN_MAX_FLOWS_PER_IP`).
+    pub max_flows_per_ip: u32,
 }
+
+/// The default of `SIGN_IN_MAX_FLOWS_PER_IP`: 30 in ten minutes. A person opens one or two (a
+/// reload, a second try); a school or an office behind one address, 30 people starting to sign
+/// in within the same ten minutes, each with a reload to spare at 15. An address past it is
+/// writing flows, not signing people in.
+pub(super) const DEFAULT_MAX_FLOWS_PER_IP: u32 = 30;
 
 /// The longest an ID or access token may live: long enough for a relying party's back end to
 /// check it and call userinfo, short enough that a leaked one is soon worthless.
@@ -35,6 +44,7 @@ impl TokenConfig {
             .map_err(|problem| ConfigError::new("RELYING_PARTIES", problem))?
             .with_secrets(&s.get("RELYING_PARTY_SECRETS").unwrap_or_default())
             .map_err(|problem| ConfigError::new("RELYING_PARTY_SECRETS", problem))?;
-        Ok(Some(Self { signer, relying_parties }))
+        let max_flows_per_ip = s.number("SIGN_IN_MAX_FLOWS_PER_IP", DEFAULT_MAX_FLOWS_PER_IP, 1..=100_000)?;
+        Ok(Some(Self { signer, relying_parties, max_flows_per_ip }))
     }
 }
