@@ -423,7 +423,12 @@ fn each_function_may_call_exactly_the_dynamodb_actions_its_code_reaches() {
         // Every cold start connects to DynamoDB ahead of the first call.
         store_methods.extend(bootstrap.reached(&["from_env"], "store"));
         let mut actions = BTreeSet::new();
-        for call in store.reached_from(&store_methods, "client") {
+        // The SDK client's operations (a variable also named `client` holds a client key).
+        for call in store
+            .reached_from(&store_methods, "client")
+            .into_iter()
+            .filter(|c| DYNAMODB_OPERATIONS.contains(&c.as_str()))
+        {
             if call == "transact_write_items" {
                 continue; // authorized per item: see the builders below
             }
@@ -462,11 +467,17 @@ fn each_function_may_call_exactly_the_dynamodb_actions_its_code_reaches() {
         let written = prefixes(&writing);
         let formatted = prefixes(&store_methods);
         let reached = store.closure(&store_methods);
+        // Keys written out whole, by a constant or a literal: each needs a pattern of its own
+        // unless a prefix above covers it.
         let whole: BTreeSet<String> = reached
             .iter()
-            .flat_map(|f| &store.functions[f].key_constants)
-            .filter_map(|c| store.constants.get(c).cloned())
-            .filter(|key| key.contains('#'))
+            .flat_map(|f| {
+                let calls = &store.functions[f];
+                let constants = calls.key_constants.iter().filter_map(|c| store.constants.get(c).cloned());
+                let constants = constants.filter(|key| key.contains('#'));
+                constants.chain(calls.key_literals.iter().cloned()).collect::<Vec<_>>()
+            })
+            .filter(|key| !formatted.iter().any(|pattern| glob(pattern, key)))
             .collect();
         assert!(written.contains("v#*"), "{name}: {written:?}");
         for statement in table_statements(f) {
@@ -480,6 +491,20 @@ fn each_function_may_call_exactly_the_dynamodb_actions_its_code_reaches() {
         }
     }
 }
+
+/// The DynamoDB client's item operations, as the SDK names them.
+const DYNAMODB_OPERATIONS: &[&str] = &[
+    "get_item",
+    "put_item",
+    "update_item",
+    "delete_item",
+    "batch_get_item",
+    "batch_write_item",
+    "transact_get_items",
+    "transact_write_items",
+    "query",
+    "scan",
+];
 
 /// Reads of items (the rest of what the functions are granted writes them).
 const DYNAMODB_READS: &[&str] = &["dynamodb:GetItem", "dynamodb:BatchGetItem"];
@@ -498,7 +523,9 @@ fn table_statements(f: &Value) -> Vec<Value> {
 /// `dynamodb:LeadingKeys`; every key of the request must match one).
 fn leading_keys(statement: &Value) -> Vec<String> {
     let condition = statement["Condition"].as_object().expect("every table statement has a condition");
-    assert_eq!(condition.keys().collect::<Vec<_>>(), ["ForAllValues:StringLike"], "{statement}");
+    assert_eq!(condition.keys().collect::<Vec<_>>(), ["ForAllValues:StringLike", "Null"], "{statement}");
+    // ForAllValues holds for a request that names no key at all: the keys must be there.
+    assert_eq!(condition["Null"], json!({"dynamodb:LeadingKeys": "false"}), "{statement}");
     let keys = &condition["ForAllValues:StringLike"];
     assert_eq!(keys.as_object().unwrap().keys().collect::<Vec<_>>(), ["dynamodb:LeadingKeys"]);
     list(&keys["dynamodb:LeadingKeys"])
@@ -610,10 +637,20 @@ struct Calls {
     key_prefixes: BTreeSet<String>,
     /// Constants named `*_KEY` read (an item key written out whole, such as the sending switch's).
     key_constants: BTreeSet<String>,
+    /// Item keys written out whole as literals (`text_value("v#connect")`).
+    key_literals: BTreeSet<String>,
 }
 
 impl<'ast> Visit<'ast> for Calls {
     fn visit_expr_method_call(&mut self, call: &'ast syn::ExprMethodCall) {
+        // Whatever is given as the partition key's value (`.key(PARTITION_KEY, text_value("…"))`).
+        if call.method == "key"
+            && let [syn::Expr::Path(name), syn::Expr::Call(value)] = call.args.iter().collect::<Vec<_>>().as_slice()
+            && name.path.is_ident("PARTITION_KEY")
+            && let Some(key) = string_literal(value.args.first())
+        {
+            self.key_literals.insert(key);
+        }
         let receiver = match &*call.receiver {
             syn::Expr::Field(field) => match &field.member {
                 syn::Member::Named(ident) => ident.to_string(),
@@ -629,6 +666,13 @@ impl<'ast> Visit<'ast> for Calls {
     fn visit_expr_call(&mut self, call: &'ast syn::ExprCall) {
         if let syn::Expr::Path(path) = &*call.func {
             let segments: Vec<String> = path.path.segments.iter().map(|s| s.ident.to_string()).collect();
+            // A literal that reads as an item key (`text_value("switch#…")`).
+            if segments.last().is_some_and(|f| f == "text_value")
+                && let Some(key) = string_literal(call.args.first())
+                && key.contains('#')
+            {
+                self.key_literals.insert(key);
+            }
             match segments.as_slice() {
                 [function] => {
                     self.methods.insert((String::new(), function.clone()));
@@ -654,6 +698,8 @@ impl<'ast> Visit<'ast> for Calls {
         let parser = syn::punctuated::Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated;
         let Ok(arguments) = mac.parse_body_with(parser) else { return };
         for argument in arguments {
+            // Calls inside a macro (`tokio::join!(provider.connect(), store.connect())`) count.
+            self.visit_expr(&argument);
             let syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(text), .. }) = argument else { continue };
             let text = text.value();
             if let Some((prefix, _)) = text.split_once('#')
@@ -671,6 +717,13 @@ impl<'ast> Visit<'ast> for Calls {
             self.key_constants.insert(name);
         }
         syn::visit::visit_expr_path(self, path);
+    }
+}
+
+fn string_literal(expr: Option<&syn::Expr>) -> Option<String> {
+    match expr {
+        Some(syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(text), .. })) => Some(text.value()),
+        _ => None,
     }
 }
 
@@ -775,6 +828,8 @@ impl Source {
     fn writes(&self, method: &str) -> bool {
         let start = BTreeSet::from([method.to_owned()]);
         let calls = self.reached_from(&start, "client");
+        let calls: BTreeSet<&str> =
+            calls.iter().map(String::as_str).filter(|c| DYNAMODB_OPERATIONS.contains(c)).collect();
         let builders = self.builders_reached_from(&start);
         ["put_item", "update_item", "delete_item", "batch_write_item", "transact_write_items"]
             .iter()

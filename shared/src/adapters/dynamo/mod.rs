@@ -158,11 +158,11 @@ impl DynamoStore {
     }
 
     /// Opens the connection to DynamoDB (TCP, TLS, credentials) ahead of the first request, with
-    /// a read of a key that is never written (half a read unit; `GetItem` is an action both
-    /// functions already have). The SDK keeps the connection for the next call. Failures are left
-    /// to that call to meet and report.
+    /// a read of a key that is never written (half a read unit; `GetItem` on a `v#` key is what
+    /// both functions' roles allow, and no request id is `connect`). The SDK keeps the connection
+    /// for the next call. Failures are left to that call to meet and report.
     pub async fn connect(&self) {
-        let _ = self.client.get_item().table_name(&self.table).key(PARTITION_KEY, text_value("connect")).send().await;
+        let _ = self.client.get_item().table_name(&self.table).key(PARTITION_KEY, text_value("v#connect")).send().await;
     }
 
     pub fn client(&self) -> &Client {
