@@ -221,6 +221,10 @@ def permissions(resource):
     return handlers
 
 
+def has_target(arns, types):
+    return types is not None and (not types or any(k.split()[0] in types for k in arns))
+
+
 def resources(stage):
     """Every resource the stack of `stage` creates: (template, stack name, logical id, resource)."""
     main = stack.transformed(stage)
@@ -240,9 +244,12 @@ def requests(stage):
         kind = resource["Type"]
         for handler, needed in permissions(resource).items():
             for permission in needed:
-                if (kind, permission) in UNUSED:
-                    continue
                 types = stack.action_resource_types(permission)
+                # A read handler cannot know which properties are set: what it lists is needed,
+                # unless it acts on a kind of resource the stack has none of (a KMS key, a
+                # definition in S3).
+                if (kind, permission) in UNUSED and (handler != "read" or not has_target(arns[logical], types)):
+                    continue
                 if types is None:
                     yield kind, logical, handler, permission, "no such IAM action: list it in UNUSED", None
                     continue
@@ -251,7 +258,10 @@ def requests(stage):
                     why = f"acts on {types}: teach stack.physical_arns the ARN, or list it in UNUSED with its reason"
                     yield kind, logical, handler, permission, why, None
                 for target in targets:
-                    for context in stack.request_context(permission, resource, stage):
+                    contexts = stack.request_context(permission, resource, stage)
+                    if not contexts:
+                        yield kind, logical, handler, permission, "no request context: nothing was checked", None
+                    for context in contexts:
                         yield kind, logical, handler, permission, target, context
 
 
