@@ -88,6 +88,7 @@ where
             SignInEnd::Ended(code, flow) => (code, flow),
             SignInEnd::Over => return Err(ApiError::SignInExpired.into()),
             SignInEnd::NotThisFlow => return Err(ApiError::invalid_request(NOT_THIS_FLOW).into()),
+            SignInEnd::TestNumberRefused => return Err(ApiError::TestNumberRefused.into()),
         };
         answer["redirectTo"] = flow.return_address(&code, tokens.signer.issuer()).into();
     }

@@ -57,6 +57,9 @@ pub enum SignInEnd {
     /// The code was asked for outside this flow (in another, or in none): a code from elsewhere
     /// never ends a sign-in.
     NotThisFlow,
+    /// A test number's code, in a flow whose client does not accept test numbers (a code asked
+    /// for before the client turned them off, or before they were checked when it was asked for).
+    TestNumberRefused,
 }
 
 /// A redeemed code: what it stood for, and the `sub` its client knows the number by.
@@ -135,6 +138,10 @@ where
     pub async fn finish_sign_in(&self, flow: SignInFlow, verified: &Verified) -> Result<SignInEnd, StoreError> {
         if verified.flow.as_ref() != Some(&flow.id) {
             return Ok(SignInEnd::NotThisFlow);
+        }
+        // request-otp refuses these before sending; the flow says again at the end.
+        if verified.test && !flow.request.test_numbers {
+            return Ok(SignInEnd::TestNumberRefused);
         }
         let now = self.clock.now();
         let request = &flow.request;

@@ -797,6 +797,13 @@ mod sign_in {
         let verified = svc.check_code_in(&sent.request_id, &code("482916"), Some(&accepts.id)).await.unwrap();
         ended(svc.finish_sign_in(accepts, &verified).await.unwrap());
 
+        // A code asked for in that flow without the check (before this release, or before the
+        // client turned test numbers off) does not end it either.
+        let before = svc.request_code_within(test(), IP, how, Some(refusing.id.clone())).await.unwrap();
+        let verified = svc.check_code_in(&before.request_id, &code("482916"), Some(&refusing.id)).await.unwrap();
+        let end = svc.finish_sign_in(refusing.clone(), &verified).await.unwrap();
+        assert_eq!(end, SignInEnd::TestNumberRefused);
+
         let real = svc.request_code_in_flow(phone("+14155552671"), IP, how, refusing.id.clone()).await.unwrap();
         assert!(!real.test, "a real number in a client's sign-in that takes no test numbers");
         assert!(svc.provider.calls().iter().all(|c| !c.contains("+12015550123")), "nothing sent to a test number");
