@@ -108,12 +108,20 @@ pub async fn sign_in_from_env(sdk: &SdkConfig) -> Result<Option<TokenConfig>, St
 }
 
 /// Sign-in's settings from `env`, then, for the names the secret holds ([`SECRET_HELD`]), from
-/// `secret`; an error in one of those names the secret it came from.
+/// `secret`; an error in one of those names the secret it came from. The secret must hold
+/// `RELYING_PARTY_SECRETS` (`{}` for none), so that a forgotten one does not make every client
+/// public.
 pub fn sign_in_with_secret(
     secret_id: &str,
     secret: &SecretValues,
     env: impl Fn(&str) -> Option<String>,
 ) -> Result<Option<TokenConfig>, StartupError> {
+    const CLIENT_SECRETS: &str = "RELYING_PARTY_SECRETS";
+    if env(CLIENT_SECRETS).is_none() && secret.get(CLIENT_SECRETS).is_none() {
+        let problem = "is required in the secret with sign-in on (`{}` for no confidential client)".to_owned();
+        let error = ConfigError { variable: CLIENT_SECRETS, problem };
+        return Err(StartupError::InSecret { error, secret: secret_id.to_owned() });
+    }
     TokenConfig::from_settings(&Settings::new(|name: &str| env(name).or_else(|| secret.lookup(name)))).map_err(
         |error| {
             if SECRET_HELD.contains(&error.variable) && env(error.variable).is_none() {

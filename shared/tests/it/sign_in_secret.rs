@@ -62,12 +62,22 @@ async fn two_rsa_keys_of_a_rotation_and_the_clients_come_from_the_secret() {
 
 #[tokio::test]
 async fn a_secret_without_the_signing_keys_stops_the_start_naming_the_secret() {
-    let secret = secret_holding(&serde_json::json!({"RELYING_PARTIES": CLIENTS}).to_string()).await;
+    let json = serde_json::json!({"RELYING_PARTIES": CLIENTS, "RELYING_PARTY_SECRETS": "{}"});
+    let secret = secret_holding(&json.to_string()).await;
     let error = start(&secret).await.unwrap_err().to_string();
     assert_eq!(
         error,
         format!("configuration error: TOKEN_SIGNING_KEYS is required but not set (in the sign-in secret `{secret}`)")
     );
+}
+
+#[tokio::test]
+async fn a_secret_without_the_client_secrets_stops_the_start_rather_than_make_every_client_public() {
+    let json = serde_json::json!({"TOKEN_SIGNING_KEYS": TokenSigner::generate_pem(), "RELYING_PARTIES": CLIENTS});
+    let secret = secret_holding(&json.to_string()).await;
+    let error = start(&secret).await.unwrap_err().to_string();
+    assert!(error.starts_with("configuration error: RELYING_PARTY_SECRETS is required in the secret"), "{error}");
+    assert!(error.ends_with(&format!("(in the sign-in secret `{secret}`)")), "{error}");
 }
 
 #[tokio::test]
