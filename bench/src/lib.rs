@@ -18,6 +18,47 @@ pub fn record_cipher() -> shared::adapters::RecordCipher {
     shared::adapters::RecordCipher::derive(&BENCH_HASH_KEY.into())
 }
 
+/// verify-otp's issuer in the benchmark: sign-in on, as a deployment with sign-in has it.
+pub const BENCH_ISSUER: &str = "https://verify.example.com";
+
+/// The name of verify-otp's sign-in secret in the benchmark's moto.
+pub const BENCH_SIGN_IN_SECRET: &str = "phone-verification/bench";
+
+/// The two RSA-2048 keys of a rotation (the new one signs, both are published): published test
+/// keys, never for real use.
+const ROTATION_KEYS: [&str; 2] = [
+    include_str!("../../shared/tests/test-rsa2048-second.pem"),
+    include_str!("../../shared/tests/rfc9500-test-rsa2048.pem"),
+];
+
+/// What the sign-in secret holds in the benchmark, as `(name, value)`: a key rotation's two
+/// RSA-2048 keys (past the 4 KB of a function's environment by themselves) and three clients,
+/// two of them confidential.
+pub fn bench_sign_in_material() -> [(&'static str, String); 3] {
+    let pem = |text: &str| text[text.find("-----BEGIN").expect("a PEM block")..].to_owned();
+    let keys = ROTATION_KEYS.map(pem).concat();
+    let clients = serde_json::json!([
+        {"clientId": "shop", "name": "The Shop", "redirectUris": ["https://shop.example/callback"]},
+        {"clientId": "bank", "name": "The Bank", "redirectUris": ["https://bank.example/cb", "https://m.bank.example/cb"]},
+        {"clientId": "app", "name": "The App", "redirectUris": ["https://app.example/auth"]},
+    ]);
+    let secrets = serde_json::json!({
+        "shop": "bench-only-shop-secret-0123456789abcdef",
+        "bank": "bench-only-bank-secret-0123456789abcdef",
+    });
+    [
+        ("TOKEN_SIGNING_KEYS", keys),
+        ("RELYING_PARTIES", clients.to_string()),
+        ("RELYING_PARTY_SECRETS", secrets.to_string()),
+    ]
+}
+
+/// The sign-in secret's JSON.
+pub fn bench_sign_in_secret() -> String {
+    serde_json::Value::Object(bench_sign_in_material().into_iter().map(|(k, v)| (k.to_owned(), v.into())).collect())
+        .to_string()
+}
+
 /// Where a function under test finds its table and Vonage.
 pub struct Endpoints {
     pub dynamodb: String,

@@ -1,10 +1,27 @@
 // POST /api/verify-otp, as the tutorial's stack would do our work: count the attempt with a
 // conditional UpdateItem, check the code with Vonage Verify v2, settle the record and credit the
-// country's counters in one TransactWriteItems.
+// country's counters in one TransactWriteItems. With sign-in on, its keys and clients are read
+// from the sign-in secret at init (one GetSecretValue), the keys parsed and their public halves
+// made, as ours does.
 
 import { TransactWriteItemsCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
-import { randomUUID } from "node:crypto";
+import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { createPrivateKey, createPublicKey, randomUUID } from "node:crypto";
 import { MAX_ATTEMPTS, N, S, TABLE, answer, body, day, dynamodb, refused, unseal, verify } from "./common.mjs";
+
+async function readSignIn(secretId) {
+  const secrets = new SecretsManagerClient({ maxAttempts: 3 });
+  const read = await secrets.send(new GetSecretValueCommand({ SecretId: secretId }));
+  const values = JSON.parse(read.SecretString);
+  const pems = values.TOKEN_SIGNING_KEYS.match(/-----BEGIN PRIVATE KEY-----[^-]+-----END PRIVATE KEY-----/g);
+  const keys = pems.map((pem) => createPrivateKey(pem));
+  const jwks = keys.map((key) => createPublicKey(key).export({ format: "jwk" }));
+  const clients = JSON.parse(values.RELYING_PARTIES ?? "[]");
+  const clientSecrets = JSON.parse(values.RELYING_PARTY_SECRETS ?? "{}");
+  return { issuer: process.env.TOKEN_ISSUER, keys, jwks, clients, clientSecrets };
+}
+
+export const signIn = process.env.TOKEN_ISSUER ? await readSignIn(process.env.SIGN_IN_SECRET_ID) : null;
 
 export async function handler(event) {
   const input = body(event);

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use serde_json::{Value, json};
+use shared::adapters::sign_in_secret::{SECRET_HELD, SecretValues};
 use shared::runtime::config::{Config, Settings, StoreConfig, TokenConfig};
 use syn::visit::Visit;
 
@@ -204,15 +205,34 @@ fn the_table_is_the_one_the_store_writes() {
 #[test]
 fn the_environment_the_template_sets_is_exactly_what_the_code_reads_and_it_loads() {
     let t = template();
-    for ((binary, (name, f)), on) in functions(&t)
-        .into_iter()
-        .flat_map(|f| [(f.clone(), &[][..]), (f.clone(), &["BotCheckOn"][..]), (f, &["TestNumbersOn"][..])])
-    {
-        let env = environment_with(&t, f, on);
+    for ((binary, (name, f)), on) in functions(&t).into_iter().flat_map(|f| {
+        [
+            (f.clone(), &[][..]),
+            (f.clone(), &["BotCheckOn"][..]),
+            (f.clone(), &["TestNumbersOn"][..]),
+            (f, &["TokensOn"][..]),
+        ]
+    }) {
+        let mut env = environment_with(&t, f, on);
+        if let Some(issuer) = env.get_mut("TOKEN_ISSUER") {
+            *issuer = "https://verify.example.com".into(); // the TokenIssuer that turns TokensOn on
+        }
+        // The sign-in secret as the operator fills it: verify-otp reads what it holds of sign-in
+        // (SECRET_HELD) from it at its start, when its environment names it.
+        let secret = SecretValues::parse(
+            &json!({
+                "TOKEN_SIGNING_KEYS": shared::adapters::token_signer::TokenSigner::generate_pem(),
+                "RELYING_PARTIES": r#"[{"clientId": "shop", "name": "Shop", "redirectUris": ["https://shop.example/cb"]}]"#,
+                "RELYING_PARTY_SECRETS": "{}",
+            })
+            .to_string(),
+        )
+        .unwrap();
         let asked = Mutex::new(BTreeSet::new());
         let settings = Settings::new(|var: &str| {
             asked.lock().unwrap().insert(var.to_owned());
-            env.get(var).cloned()
+            let from_secret = || env.get("SIGN_IN_SECRET_ID").and_then(|_| secret.lookup(var));
+            env.get(var).cloned().or_else(from_secret)
         });
         let config = Config::from_settings(&settings).unwrap_or_else(|e| panic!("{binary} would not start: {e}"));
         StoreConfig::from_settings(&settings).unwrap_or_else(|e| panic!("{binary} would not start: {e}"));
@@ -221,15 +241,50 @@ fn the_environment_the_template_sets_is_exactly_what_the_code_reads_and_it_loads
         assert_eq!(config.policy.test_numbers.len(), usize::from(on.contains(&"TestNumbersOn")), "{name}");
         // Tokens are verify-otp's alone: only its main reads them, and only it is given the key.
         if binary == "verify-otp" {
+            let secret_id =
+                TokenConfig::secret_id(&settings).unwrap_or_else(|e| panic!("{binary} would not start: {e}"));
             let tokens =
                 TokenConfig::from_settings(&settings).unwrap_or_else(|e| panic!("{binary} would not start: {e}"));
             assert_eq!(tokens.is_some(), on.contains(&"TokensOn"), "{name}");
+            assert_eq!(secret_id.is_some(), on.contains(&"TokensOn"), "{name} reads the sign-in secret");
         } else {
             assert!(!env.contains_key("TOKEN_SIGNING_KEYS"), "{name} holds no signing key");
+        }
+        // Sign-in's material is never in the environment (4 KB for all of it): from the secret,
+        // which verify-otp's role alone may read, and only that secret.
+        for var in SECRET_HELD {
+            assert!(!env.contains_key(var), "{name}: {var} is read from the sign-in secret, not the environment");
+        }
+        let grants: Vec<&Value> = f["Properties"]["Policies"][0]["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s.to_string().contains("secretsmanager:"))
+            .collect();
+        if binary == "verify-otp" {
+            let grant = json!({"Fn::If": ["TokensOn", {
+                "Sid": "SignInSecret", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+                "Resource": {"Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${SecretName}-??????"},
+            }, {"Ref": "AWS::NoValue"}]});
+            assert_eq!(grants, [&grant], "{name}");
+            let named = &f["Properties"]["Environment"]["Variables"]["SIGN_IN_SECRET_ID"];
+            assert_eq!(named, &json!({"Fn::If": ["TokensOn", {"Ref": "SecretName"}, {"Ref": "AWS::NoValue"}]}));
+            for stage in STAGES {
+                let boundary = deploy_document("deploy/function-permissions-boundary.json", stage);
+                let arn =
+                    format!("arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:phone-verification/{stage}-AbCdEf");
+                let allowed = statements(&boundary, "Allow");
+                assert!(allowed.iter().any(|a| covers(a, "secretsmanager:GetSecretValue", &arn)), "{stage}");
+            }
+        } else {
+            assert!(grants.is_empty(), "{name} reads no secret");
         }
         let asked = asked.into_inner().unwrap();
         let unread: Vec<_> = env.keys().filter(|k| !asked.contains(*k)).collect();
         assert!(unread.is_empty(), "{name} sets variables the code never reads: {unread:?}");
+        let from_secret: Vec<_> = SECRET_HELD.iter().filter(|k| asked.contains(**k)).collect();
+        let reads_secret = binary == "verify-otp" && on.contains(&"TokensOn");
+        assert_eq!(from_secret.len(), if reads_secret { SECRET_HELD.len() } else { 0 }, "{name}: {from_secret:?}");
 
         // Optional to the code, required behind CloudFront: without it every viewer shares the
         // per-address cap of the CloudFront server that forwarded the request.
@@ -509,13 +564,15 @@ const DYNAMODB_OPERATIONS: &[&str] = &[
 /// Reads of items (the rest of what the functions are granted writes them).
 const DYNAMODB_READS: &[&str] = &["dynamodb:GetItem", "dynamodb:BatchGetItem"];
 
-/// A function's statements on the table.
+/// A function's statements on the table (the sign-in secret's grant, an `Fn::If`, is checked
+/// with the environment).
 fn table_statements(f: &Value) -> Vec<Value> {
     f["Properties"]["Policies"]
         .as_array()
         .unwrap()
         .iter()
         .flat_map(|policy| policy["Statement"].as_array().expect("inline statements only").clone())
+        .filter(|s| s["Fn::If"].is_null())
         .collect()
 }
 

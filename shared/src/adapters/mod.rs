@@ -1,11 +1,12 @@
 //! The adapters behind the ports: Vonage Verify (the provider), DynamoDB (the deployed store,
 //! with its sealed fields) and memory (the test fake and the local store); and Cloudflare
 //! Turnstile, the optional bot check in front of request-otp; and the one TLS provider they all
-//! use ([`tls`]).
+//! use ([`tls`]); and the sign-in secret verify-otp reads at its start ([`sign_in_secret`]).
 
 pub mod dynamo;
 pub mod memory;
 pub mod record_cipher;
+pub mod sign_in_secret;
 pub mod tls;
 pub mod token_signer;
 pub mod turnstile;

@@ -2,6 +2,10 @@
 
 use std::time::Duration;
 
+use aws_config::SdkConfig;
+
+use crate::adapters::sign_in_secret::{SECRET_HELD, SecretError, SecretReader, SecretValues};
+use crate::adapters::tls::aws_sdk_config;
 use crate::adapters::turnstile::Turnstile;
 use crate::adapters::vonage::VonageClient;
 use crate::adapters::{DynamoStore, RecordCipher};
@@ -10,7 +14,7 @@ use crate::domain::phone::CountryAllowList;
 use crate::domain::subject_key::SubjectHasher;
 use crate::http::Edge;
 use crate::ports::{VerificationProvider, VerificationStore};
-use crate::runtime::config::{Config, ConfigError, StoreConfig, TokenConfig};
+use crate::runtime::config::{Config, ConfigError, Settings, StoreConfig, TokenConfig};
 use crate::service::VerificationService;
 
 /// Everything a handler uses, generic over the ports so that tests and the local server can
@@ -34,6 +38,12 @@ pub enum StartupError {
     Config(#[from] ConfigError),
     #[error("startup error: {0}")]
     Client(String),
+    /// The sign-in secret could not be read (named, never a value of it).
+    #[error("startup error: the sign-in secret `{secret}` {problem}")]
+    Secret { secret: String, problem: SecretError },
+    /// A setting read from the sign-in secret is wrong.
+    #[error("{error} (in the sign-in secret `{secret}`)")]
+    InSecret { error: ConfigError, secret: String },
 }
 
 impl<P: VerificationProvider, S: VerificationStore, C: Clock> HandlerDeps<P, S, C> {
@@ -58,16 +68,69 @@ impl<P: VerificationProvider, S: VerificationStore, C: Clock> HandlerDeps<P, S, 
 impl LambdaDeps {
     /// Reads the environment and builds the Vonage and DynamoDB clients.
     pub async fn from_env() -> Result<Self, StartupError> {
-        let config = Config::from_env()?;
+        let (config, store_config) = (Config::from_env()?, StoreConfig::from_env()?);
+        let sdk = aws_sdk_config(store_config.timeouts()).await;
+        Self::from_config(config, &store_config, &sdk).await
+    }
+
+    /// verify-otp's: the same, with sign-in on when `TOKEN_ISSUER` is set, its keys and clients
+    /// read from the sign-in secret while the connections are being made.
+    pub async fn from_env_with_sign_in() -> Result<Self, StartupError> {
+        let (config, store_config) = (Config::from_env()?, StoreConfig::from_env()?);
+        let sdk = aws_sdk_config(store_config.timeouts()).await;
+        let (deps, tokens) = tokio::join!(Self::from_config(config, &store_config, &sdk), sign_in_from_env(&sdk));
+        Ok(deps?.with_tokens(tokens?))
+    }
+
+    async fn from_config(config: Config, store_config: &StoreConfig, sdk: &SdkConfig) -> Result<Self, StartupError> {
         announce_test_numbers(&config);
-        let store_config = StoreConfig::from_env()?;
         let provider = VonageClient::new(config.vonage.clone()).map_err(StartupError::Client)?;
         let cipher = RecordCipher::derive(&config.phone_hash_key);
-        let store = DynamoStore::from_env(store_config.table_name.clone(), cipher, store_config.timeouts()).await;
+        let store = DynamoStore::with_sdk_config(sdk, store_config.table_name.clone(), cipher);
         let wait = if store_config.on_this_machine { LOCAL_CONNECT_WAIT } else { CONNECT_WAIT };
         connect_ahead(&provider, &store, wait).await;
         Ok(Self::new(config, provider, store, SystemClock))
     }
+}
+
+/// Sign-in's settings: from the environment, and, when it names a sign-in secret
+/// (`SIGN_IN_SECRET_ID`), the keys and clients from that secret, read once (one `GetSecretValue`).
+pub async fn sign_in_from_env(sdk: &SdkConfig) -> Result<Option<TokenConfig>, StartupError> {
+    let env = |name: &str| std::env::var(name).ok();
+    let Some(secret_id) = TokenConfig::secret_id(&Settings::new(env))? else {
+        return Ok(TokenConfig::from_env()?);
+    };
+    let secret = SecretReader::new(sdk)
+        .read(&secret_id)
+        .await
+        .map_err(|problem| StartupError::Secret { secret: secret_id.clone(), problem })?;
+    sign_in_with_secret(&secret_id, &secret, env)
+}
+
+/// Sign-in's settings from `env`, then, for the names the secret holds ([`SECRET_HELD`]), from
+/// `secret`; an error in one of those names the secret it came from. The secret must hold
+/// `RELYING_PARTY_SECRETS` (`{}` for none), so that a forgotten one does not make every client
+/// public.
+pub fn sign_in_with_secret(
+    secret_id: &str,
+    secret: &SecretValues,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Option<TokenConfig>, StartupError> {
+    const CLIENT_SECRETS: &str = "RELYING_PARTY_SECRETS";
+    if env(CLIENT_SECRETS).is_none() && secret.get(CLIENT_SECRETS).is_none() {
+        let problem = "is required in the secret with sign-in on (`{}` for no confidential client)".to_owned();
+        let error = ConfigError { variable: CLIENT_SECRETS, problem };
+        return Err(StartupError::InSecret { error, secret: secret_id.to_owned() });
+    }
+    TokenConfig::from_settings(&Settings::new(|name: &str| env(name).or_else(|| secret.lookup(name)))).map_err(
+        |error| {
+            if SECRET_HELD.contains(&error.variable) && env(error.variable).is_none() {
+                StartupError::InSecret { error, secret: secret_id.to_owned() }
+            } else {
+                StartupError::Config(error)
+            }
+        },
+    )
 }
 
 /// Says at start how many test numbers are on, never which: an operator reading the logs of a
@@ -107,8 +170,7 @@ pub async fn lambda_deps_or_exit() -> LambdaDeps {
 
 /// verify-otp's: the same, issuing tokens when `TOKEN_ISSUER` is set.
 pub async fn lambda_deps_with_tokens_or_exit() -> LambdaDeps {
-    let tokens = or_exit(TokenConfig::from_env().map_err(StartupError::from));
-    lambda_deps_or_exit().await.with_tokens(tokens)
+    or_exit(LambdaDeps::from_env_with_sign_in().await)
 }
 
 fn or_exit<T>(result: Result<T, StartupError>) -> T {

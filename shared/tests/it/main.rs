@@ -21,6 +21,7 @@ mod layers;
 mod lost_answers;
 mod service_dynamodb;
 mod sign_in_contract;
+mod sign_in_secret;
 mod store_contract;
 mod turnstile;
 mod vonage_simulator;

@@ -14,6 +14,7 @@ pub(crate) async fn cold_start(
 ) -> Result<(Process, Value), String> {
     let function = unit.function;
     let before = (backends.dynamodb.traffic(), backends.vonage.traffic());
+    let secrets_before = backends.secrets.traffic();
     let api = RuntimeApi::start().await.map_err(|e| e.to_string())?;
     let started = Instant::now();
     let child = unit.spawn(&api, backends)?;
@@ -26,6 +27,7 @@ pub(crate) async fn cold_start(
     f.init.push(init);
     f.first.push(latency);
     if first {
+        f.secrets_at_init = requests(&secrets_before, &backends.secrets.traffic());
         f.connections_at_init = (connections(&before.0, &at_init.0), connections(&before.1, &at_init.1));
         f.connections_in_first_call =
             (connections(&at_init.0, &after_first.0), connections(&at_init.1, &after_first.1));
@@ -75,6 +77,14 @@ pub(crate) fn same_round_trips(units: &[Unit], figures: &HashMap<&str, Figures>)
             let vonage = |f: &Figures| -> Vec<String> {
                 f.vonage_calls.iter().map(|l| l.split('/').take(3).collect::<Vec<_>>().join("/")).collect()
             };
+            // The peer reads the sign-in secret as ours does (the baseline may hold it in its environment).
+            let secret_read_differs = other.side == Side::Peer && a.secrets_at_init != b.secrets_at_init;
+            if secret_read_differs {
+                return Err(format!(
+                    "{} asked Secrets Manager for {:?} during init, {} for {:?}: not the same work",
+                    ours.label, a.secrets_at_init, other.label, b.secrets_at_init
+                ));
+            }
             if a.dynamodb_calls.len() != b.dynamodb_calls.len() || vonage(a) != vonage(b) {
                 return Err(format!(
                     "{} called DynamoDB ({}) and Vonage ({}), {} called DynamoDB ({}) and Vonage ({}): not the same work",

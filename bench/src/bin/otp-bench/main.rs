@@ -1,6 +1,8 @@
 //! `make bench`: both functions as `cargo lambda build --release` builds them, run the way Lambda
 //! runs them (a Runtime API on loopback, the real DynamoDB store on moto, the Vonage simulator),
-//! and the local server under load. Prints one table; every figure is measured here.
+//! and the local server under load. Prints one table; every figure is measured here. verify-otp
+//! runs with sign-in on, its keys and clients read at init from a secret on a second moto; the
+//! TLS handshake that read would make in AWS is measured on its own.
 //!
 //! Beside ours, the peer (`bench/node-peer`): the same two functions as the tutorial's stack would
 //! deploy them (Node.js, `@vonage/server-sdk`, the AWS SDK v3, bundled with esbuild), run the same
@@ -23,6 +25,7 @@ mod local;
 mod moto;
 mod process;
 mod tables;
+mod tls;
 mod units;
 
 use invocations::*;
@@ -30,6 +33,7 @@ use local::*;
 use moto::*;
 use process::*;
 use tables::*;
+use tls::*;
 use units::*;
 
 use std::collections::{HashMap, VecDeque};
@@ -42,6 +46,7 @@ use otp_bench::counting_proxy::{CountingProxy, Traffic};
 use otp_bench::runtime_api::RuntimeApi;
 use otp_bench::{Endpoints, lambda_command, lambda_command_with};
 use serde_json::{Value, json};
+use shared::adapters::sign_in_secret::SecretReader;
 use vonage_sim::{SimConfig, Simulator};
 
 const FUNCTIONS: [&str; 2] = ["request-otp", "verify-otp"];
@@ -134,6 +139,8 @@ struct Figures {
     /// Connections opened to DynamoDB and Vonage by the end of init, and during the first call.
     connections_at_init: (usize, usize),
     connections_in_first_call: (usize, usize),
+    /// Requests to Secrets Manager during init (operations).
+    secrets_at_init: Vec<String>,
     /// Requests of one successful call, to DynamoDB (operations) and to Vonage (request lines).
     dynamodb_calls: Vec<String>,
     vonage_calls: Vec<String>,
@@ -144,6 +151,8 @@ struct Backends {
     limit: Duration,
     dynamodb: CountingProxy,
     vonage: CountingProxy,
+    /// Secrets Manager (moto's): verify-otp's sign-in secret.
+    secrets: CountingProxy,
     sim: vonage_sim::Running,
 }
 
@@ -160,14 +169,22 @@ async fn run() -> Result<(), String> {
     shared::adapters::tls::install_crypto_provider();
 
     let moto = Moto::start()?;
+    // Secrets Manager is a service apart from DynamoDB, and moto answers one request at a time:
+    // on one moto, verify-otp's secret read would wait behind its DynamoDB connection's first
+    // request, which it makes at the same time.
+    let secrets_moto = Moto::start()?;
     let sim = Simulator::spawn(SimConfig::default()).await.map_err(|e| e.to_string())?;
     let backends = Backends {
         limit: options.limit,
         dynamodb: CountingProxy::start(moto.addr).await.map_err(|e| e.to_string())?,
         vonage: CountingProxy::start(sim.addr).await.map_err(|e| e.to_string())?,
+        secrets: CountingProxy::start(secrets_moto.addr).await.map_err(|e| e.to_string())?,
         sim,
     };
     create_table(&format!("http://{}", moto.addr), TABLE).await?;
+    SecretReader::on_local_server(&format!("http://{}", secrets_moto.addr))
+        .put(otp_bench::BENCH_SIGN_IN_SECRET, &otp_bench::bench_sign_in_secret())
+        .await?;
 
     create_table(&format!("http://{}", moto.addr), PEER_TABLE).await?;
 
@@ -201,6 +218,10 @@ async fn run() -> Result<(), String> {
     eprintln!("an empty lambda_http function: {} warm invocations", options.warm);
     let empty_function = measure_empty_function(&options).await?;
 
+    let count = if options.quick { 5 } else { HANDSHAKES };
+    eprintln!("TLS handshakes to a local server: {count}");
+    let handshakes = measure_tls_handshakes(count)?;
+
     eprintln!("local server: {} flows at concurrency {}", options.flows, options.concurrency);
     let local = measure_local(&options).await?;
     if options.quick {
@@ -212,6 +233,7 @@ async fn run() -> Result<(), String> {
     if options.baseline.is_some() {
         print_baseline_table(&options, &figures);
     }
+    print_secret_read(&handshakes);
     print_local_table(&options, &local);
     Ok(())
 }

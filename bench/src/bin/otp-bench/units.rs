@@ -145,6 +145,19 @@ impl Unit {
             }
         };
         command.env("OTP_MAX_SENDS_PER_IP_PER_HOUR", "1000000");
+        // verify-otp with sign-in on, as deployed: its keys and clients in the secret, read at
+        // init. The baseline's are in its environment instead, as they were before the secret
+        // (`--baseline` of the same build shows what the read costs).
+        if self.function == "verify-otp" {
+            command.env("TOKEN_ISSUER", otp_bench::BENCH_ISSUER);
+            if self.side == Side::Baseline {
+                command.envs(otp_bench::bench_sign_in_material());
+            } else {
+                command
+                    .env("SIGN_IN_SECRET_ID", otp_bench::BENCH_SIGN_IN_SECRET)
+                    .env("AWS_ENDPOINT_URL_SECRETS_MANAGER", backends.secrets.url());
+            }
+        }
         command.spawn().map_err(|e| format!("{}: {e}", self.label))
     }
 }

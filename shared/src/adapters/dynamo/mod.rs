@@ -123,12 +123,12 @@ impl DynamoStore {
         cipher: RecordCipher,
         timeouts: aws_sdk_dynamodb::config::timeout::TimeoutConfig,
     ) -> Self {
-        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .http_client(crate::adapters::tls::aws_http_client())
-            .timeout_config(timeouts)
-            .load()
-            .await;
-        Self::new(Client::new(&config), table, cipher)
+        Self::with_sdk_config(&crate::adapters::tls::aws_sdk_config(timeouts).await, table, cipher)
+    }
+
+    /// The same on an SDK configuration already loaded (a cold start loads one for all its clients).
+    pub fn with_sdk_config(config: &aws_config::SdkConfig, table: impl Into<String>, cipher: RecordCipher) -> Self {
+        Self::new(Client::new(config), table, cipher)
     }
 
     /// A store on a local DynamoDB-compatible server (moto) at `endpoint`, with static credentials

@@ -24,6 +24,26 @@ pub(super) const DEFAULT_MAX_FLOWS_PER_IP: u32 = 30;
 pub(super) const MAX_TOKEN_LIFETIME_SECONDS: u64 = 3600;
 
 impl TokenConfig {
+    /// The Secrets Manager secret that holds the sign-in material ([`SECRET_HELD`]) when
+    /// deployed: `SIGN_IN_SECRET_ID`, its name or ARN, read only with sign-in on. None: those
+    /// settings come from the environment alone (`otp-local`, the tests).
+    ///
+    /// [`SECRET_HELD`]: crate::adapters::sign_in_secret::SECRET_HELD
+    pub fn secret_id<F: Fn(&str) -> Option<String>>(s: &Settings<F>) -> Result<Option<String>, ConfigError> {
+        if s.get("TOKEN_ISSUER").is_none() {
+            return Ok(None);
+        }
+        let Some(id) = s.get("SIGN_IN_SECRET_ID") else { return Ok(None) };
+        let valid = id.len() <= 2048 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"/_+=.@-:".contains(&b));
+        if !valid {
+            return Err(ConfigError::new(
+                "SIGN_IN_SECRET_ID",
+                "must be a Secrets Manager secret's name or ARN (letters, digits and /_+=.@-:)",
+            ));
+        }
+        Ok(Some(id))
+    }
+
     pub fn from_env() -> Result<Option<Self>, ConfigError> {
         Self::from_settings(&Settings::new(|name| std::env::var(name).ok()))
     }
