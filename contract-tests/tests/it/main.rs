@@ -2,6 +2,7 @@
 //! not once a file): a module each.
 
 mod deployment;
+mod limits;
 mod logs;
 mod metrics;
 mod openapi;
