@@ -1414,11 +1414,37 @@ fn the_sign_in_endpoints_have_their_own_limit_and_no_hosting_provider_block() {
     let relying_party: BTreeSet<&str> =
         ["/oauth/token", "/oauth/userinfo", "/.well-known/openid-configuration", "/.well-known/jwks.json"].into();
     let api: BTreeSet<&str> = ["/api/request-otp"].into();
-    let reputation: BTreeSet<&str> = api.union(&relying_party).copied().collect();
     assert_eq!(scopes["aws-anonymous-ip"], api, "the anonymous-address list: the API alone");
     assert_eq!(scopes["api-requests-per-address"], api);
     assert_eq!(scopes["oauth-requests-per-address"], relying_party);
-    assert_eq!(scopes["aws-ip-reputation"], reputation);
+    assert_eq!(scopes["aws-ip-reputation"], api, "in the API's error shape");
+    assert_eq!(scopes["aws-ip-reputation-oauth"], relying_party, "in OAuth's error shape");
+    // What each rule answers the relying parties' endpoints is OAuth's shape (RFC 6749 §5.2).
+    let acl = template_at("deploy/edge-firewall.yaml");
+    let acl = &acl["Resources"]["WebAcl"]["Properties"];
+    for rule in acl["Rules"].as_array().unwrap() {
+        let name = rule["Name"].as_str().unwrap();
+        if scopes[name] != relying_party {
+            continue;
+        }
+        let text = rule.to_string();
+        let bodies: Vec<&str> = acl["CustomResponseBodies"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .filter(|key| text.contains(&format!("\"CustomResponseBodyKey\":\"{key}\"")))
+            .map(String::as_str)
+            .collect();
+        assert!(!bodies.is_empty(), "{name} answers nothing of its own");
+        for key in bodies {
+            let body: Value =
+                serde_json::from_str(acl["CustomResponseBodies"][key]["Content"].as_str().unwrap()).unwrap();
+            assert!(
+                body.get("error_description").is_some() && body.get("code").is_none(),
+                "{name}: {key} is not OAuth's"
+            );
+        }
+    }
     // The page itself is never refused: a refused visitor still reads why.
     for (rule, paths) in &scopes {
         assert!(!paths.contains("/") && !paths.contains("/authorize"), "{rule} refuses the page");
