@@ -16,7 +16,7 @@ use secrecy::{ExposeSecret, SecretString};
 pub const SECRET_HELD: [&str; 3] = ["TOKEN_SIGNING_KEYS", "RELYING_PARTIES", "RELYING_PARTY_SECRETS"];
 
 /// The largest value a Secrets Manager secret may hold (`SecretString`), in bytes: the bound on
-/// what the secret can carry, registrations included ([`largest_documented_secret`]).
+/// what the secret can carry, registrations included (`largest_documented_secret`, for the tests).
 pub const SECRET_LIMIT_BYTES: usize = 65_536;
 
 /// The secret's JSON object, `{"NAME": "value"}`; its values never printed.
@@ -150,6 +150,7 @@ impl SecretReader {
 /// P-256 key, a Vonage application's private key (PKCS#8, RSA 2048), [`MAX_DOCUMENTED_CLIENTS`]
 /// registrations at the documented sizes with a secret each, the Turnstile secret and the most
 /// test numbers. It must fit in [`SECRET_LIMIT_BYTES`] (a test below, and the limits test).
+#[cfg(any(test, feature = "testing"))]
 pub fn largest_documented_secret() -> String {
     use serde_json::json;
     // Stand-ins as long as the longest 2048-bit RSA key in PKCS#8 PEM (lines of 64) and a P-256
@@ -204,15 +205,22 @@ pub fn largest_documented_secret() -> String {
 /// exponent 65537 (5 in all), the primes, their exponents and the coefficient 129 each (3 of
 /// header), the version (3), in a sequence (4), an octet string (4), after PKCS#8's version (3)
 /// and algorithm (15), in a sequence (4).
+#[cfg(any(test, feature = "testing"))]
 const RSA_2048_PKCS8_MAX_DER_BYTES: usize = 3 + 261 + 5 + 261 + 5 * 132 + 4 + 4 + 3 + 15 + 4;
+#[cfg(any(test, feature = "testing"))]
 const MAX_CLIENT_ID_CHARS: usize = 64;
 
 /// The registrations the documentation promises room for (docs/operate/settings.md): this many
 /// clients, each with a name and redirect URIs of at most these lengths and a secret.
+#[cfg(any(test, feature = "testing"))]
 pub const MAX_DOCUMENTED_CLIENTS: usize = 50;
+#[cfg(any(test, feature = "testing"))]
 pub const MAX_DOCUMENTED_CLIENT_NAME_CHARS: usize = 64;
+#[cfg(any(test, feature = "testing"))]
 pub const MAX_DOCUMENTED_REDIRECT_URIS: usize = 4;
+#[cfg(any(test, feature = "testing"))]
 pub const MAX_DOCUMENTED_REDIRECT_URI_CHARS: usize = 100;
+#[cfg(any(test, feature = "testing"))]
 pub const MAX_DOCUMENTED_CLIENT_SECRET_CHARS: usize = 64;
 
 #[cfg(test)]

@@ -103,6 +103,8 @@ async fn a_secret_that_is_not_json_stops_the_start_without_showing_it() {
 async fn a_secret_that_does_not_exist_is_named() {
     let error = reader().read("phone-verification/never-created").await.unwrap_err();
     assert_eq!(error, SecretError::NotFound);
+    let line = StartupError::Secret { secret: "phone-verification/never-created".into(), problem: error }.to_string();
+    assert!(line.contains("phone-verification/never-created"), "{line}");
 }
 
 #[tokio::test]
