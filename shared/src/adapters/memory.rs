@@ -43,7 +43,7 @@ struct State {
     /// Sign-in flows, with the digest of the code each ended with.
     flows: HashMap<FlowId, (SignInFlow, Option<String>)>,
     /// (client, window start) -> sign-in flows opened, and the flows counted (a retry counts once,
-    /// as a DynamoDB transaction's token makes it).
+    /// as the flow ids kept in DynamoDB's item make it).
     flow_counts: HashMap<(SubjectKey, OffsetDateTime), u32>,
     flows_counted: HashMap<FlowId, OffsetDateTime>,
     /// Codes by digest, with the redemption that redeemed each.

@@ -64,9 +64,9 @@ impl TokenConfig {
             .map_err(|problem| ConfigError::new("RELYING_PARTIES", problem))?
             .with_secrets(&s.get("RELYING_PARTY_SECRETS").unwrap_or_default())
             .map_err(|problem| ConfigError::new("RELYING_PARTY_SECRETS", problem))?;
-        // At most 5,000: the window's item holds each flow's id (about 33 bytes), within
-        // DynamoDB's 400 KB for an item.
-        let max_flows_per_ip = s.number("SIGN_IN_MAX_FLOWS_PER_IP", DEFAULT_MAX_FLOWS_PER_IP, 1..=5_000)?;
+        // At most 1,000: the window's item holds each flow's id (about 33 bytes), and each flow
+        // rewrites it, at a write unit per KB (33 units a flow at 1,000, 1 at the default).
+        let max_flows_per_ip = s.number("SIGN_IN_MAX_FLOWS_PER_IP", DEFAULT_MAX_FLOWS_PER_IP, 1..=1_000)?;
         Ok(Some(Self { signer, relying_parties, max_flows_per_ip }))
     }
 }
