@@ -8,11 +8,11 @@ use super::*;
 pub(super) const TRANSACTION_TRIES: u32 = 4;
 
 impl DynamoStore {
-    /// The item as it was when an `UpdateItem`'s condition failed: from the error, where the
-    /// server returned it, else read back.
+    /// The item at `key` as it was when an `UpdateItem`'s condition failed: from the error, where
+    /// the server returned it, else read back.
     pub(super) async fn item_on_condition_failure<R: std::fmt::Debug + Send + Sync + 'static>(
         &self,
-        id: &RequestId,
+        key: AttributeValue,
         err: SdkError<aws_sdk_dynamodb::operation::update_item::UpdateItemError, R>,
     ) -> Result<Option<Item>, StoreError> {
         let returned = match err.into_service_error() {
@@ -21,7 +21,7 @@ impl DynamoStore {
         };
         match returned {
             Some(item) => Ok(Some(item)),
-            None => self.raw_item(Self::key(id)).await,
+            None => self.raw_item(key).await,
         }
     }
 

@@ -65,16 +65,7 @@ impl SignInStore for DynamoStore {
         match result {
             Ok(_) => Ok(true),
             Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
-                let old = match e.into_service_error() {
-                    aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c) => {
-                        c.item
-                    }
-                    _ => None,
-                };
-                let old = match old {
-                    Some(item) => Some(item),
-                    None => self.raw_item(key).await?,
-                };
+                let old = self.item_on_condition_failure(key, e).await?;
                 // Our own count, applied by a try whose answer was lost; else the window is full.
                 Ok(old.is_some_and(|item| set_contains(&item, COUNTED_FLOWS, id.as_str())))
             }

@@ -184,7 +184,7 @@ impl VerificationStore for DynamoStore {
                 .transpose()?
                 .ok_or_else(|| StoreError::Failed("UpdateItem returned no attributes".into()).into()),
             Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
-                let old = self.item_on_condition_failure(id, e).await?;
+                let old = self.item_on_condition_failure(Self::key(id), e).await?;
                 if old.as_ref().is_some_and(|item| set_contains(item, TRIES, attempt.as_str())) {
                     // Our own attempt, counted by a try whose answer was lost.
                     return Ok(self.read_item(&old.expect("checked just above"))?);
