@@ -182,16 +182,17 @@ fn main() {
         .await;
         measure("DynamoDB GetItem, SigV4 (aws-sigv4) + reqwest", calls, || signed_get_item(&http, &url, &identity))
             .await;
-        let signer = shared::adapters::token_signer::TokenSigner::new(
-            &shared::adapters::token_signer::TokenSigner::generate_pem(),
+        let signer = shared::sign_in::domain::tokens::TokenSigner::new(
+            &shared::sign_in::domain::tokens::TokenSigner::generate_pem(),
             "https://verify.example.com",
             std::time::Duration::from_secs(300),
         )
         .unwrap();
-        let id_token = shared::adapters::token_signer::IdToken {
+        let id_token = shared::sign_in::domain::tokens::IdToken {
             subject: "pairwise-sub",
             client_id: "shop",
-            nonce: "n-1",
+            nonce: Some("n-1"),
+            alg: "ES256",
             auth_time: time::OffsetDateTime::now_utc(),
             channel: shared::domain::channel::Channel::Sms,
             test: false,

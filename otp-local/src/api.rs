@@ -3,16 +3,14 @@
 
 use super::*;
 
-/// `POST /api/request-otp`, `POST /api/verify-otp`, and the sign-in's `POST /api/authorize`,
-/// `/oauth/token` and `/oauth/userinfo` (verify-otp's).
+/// Every route of the API (`shared::runtime::routes`), each to the function that serves it
+/// deployed; the function answers a method it does not take.
 pub(crate) fn routes() -> Router<Arc<App>> {
-    use verify_otp::sign_in::{AUTHORIZE_API_PATH, TOKEN_PATH, USERINFO_PATH};
-    Router::new()
-        .route("/api/request-otp", any(request_otp))
-        .route("/api/verify-otp", any(verify_otp))
-        .route(AUTHORIZE_API_PATH, any(verify_otp))
-        .route(TOKEN_PATH, any(verify_otp))
-        .route(USERINFO_PATH, any(verify_otp))
+    use shared::runtime::routes::{Function, ROUTES};
+    ROUTES.iter().fold(Router::new(), |router, route| match route.function {
+        Function::RequestOtp => router.route(route.path, any(request_otp)),
+        Function::VerifyOtp => router.route(route.path, any(verify_otp)),
+    })
 }
 
 /// Bodies past this are refused here; the handlers refuse anything over 4 KiB anyway.

@@ -32,12 +32,12 @@ use lambda_http::{Body as LambdaBody, RequestExt};
 use shared::runtime::bootstrap::HandlerDeps;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use shared::adapters::token_signer::TokenSigner;
 use shared::adapters::vonage::VonageClient;
 use shared::adapters::{DynamoStore, RecordCipher};
 use shared::clock::{Clock, SystemClock};
 use shared::domain::phone::{CountryAllowList, PhoneNumber};
 use shared::runtime::config::{Config, ConfigError, Settings, StoreConfig, TokenConfig, dynamodb_on_this_machine};
+use shared::sign_in::domain::tokens::TokenSigner;
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
@@ -131,7 +131,11 @@ where
         _ => StartError::Other(format!("cannot listen on 127.0.0.1:{port}: {e}")),
     })?;
     let addr = listener.local_addr().map_err(|e| StartError::Other(e.to_string()))?;
-    let tokens = TokenConfig::from_settings(&with_local_token_defaults(&env, addr.port()))?;
+    let keys = match env("TOKEN_SIGNING_KEYS") {
+        Some(keys) => keys,
+        None => new_signing_keys()?,
+    };
+    let tokens = TokenConfig::from_settings(&with_local_token_defaults(&env, addr.port(), keys))?;
     let site_key = env("TURNSTILE_SITE_KEY");
     let brand_settings = ["BRAND_NAME", "BRAND_ACCENT_COLOR", "BRAND_LOGO"].map(|name| (name, env(name)));
     let config = Config::from_settings(&with_local_defaults(lookup, sim_url))?;
@@ -286,13 +290,35 @@ where
     })
 }
 
-/// Tokens always on locally: issued by this server, signed with a key made for this run unless
-/// `TOKEN_SIGNING_KEYS` names one (so that tokens outlive a restart).
+/// A deployment's signing keys, made new: an RSA key (RS256, which every client gets unless it
+/// registers ES256) and a P-256 key (ES256). `ring` signs with RSA but cannot make a key, so the
+/// RSA key comes from `openssl genpkey` (2048 bits, PKCS#8), as the deployment's setup step makes
+/// it.
+pub fn new_signing_keys() -> Result<String, StartError> {
+    let output = std::process::Command::new("openssl")
+        .args(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .map_err(|e| {
+            StartError::Other(format!(
+                "making an RSA signing key needs `openssl` ({e}): install OpenSSL, or set TOKEN_SIGNING_KEYS"
+            ))
+        })?;
+    let rsa = String::from_utf8(output.stdout).unwrap_or_default();
+    if !output.status.success() || !rsa.contains("-----BEGIN PRIVATE KEY-----") {
+        return Err(StartError::Other("`openssl genpkey` made no RSA key: set TOKEN_SIGNING_KEYS".to_owned()));
+    }
+    Ok(format!("{rsa}{}", TokenSigner::generate_pem()))
+}
+
+/// Tokens always on locally: issued by this server, signed with `keys` (made for this run unless
+/// `TOKEN_SIGNING_KEYS` names them, so that tokens outlive a restart).
 fn with_local_token_defaults(
     env: &impl Fn(&str) -> Option<String>,
     port: u16,
+    key: String,
 ) -> Settings<impl Fn(&str) -> Option<String>> {
-    let (issuer, key) = (format!("http://localhost:{port}"), TokenSigner::generate_pem());
+    let issuer = format!("http://localhost:{port}");
     let vars: Vec<(&str, Option<String>)> = [
         "TOKEN_ISSUER",
         "TOKEN_SIGNING_KEYS",
@@ -300,6 +326,7 @@ fn with_local_token_defaults(
         "RELYING_PARTIES",
         "RELYING_PARTY_SECRETS",
         "SIGN_IN_MAX_FLOWS_PER_IP",
+        "SIGN_IN_SESSION_SECONDS",
     ]
     .into_iter()
     .map(|name| (name, env(name)))

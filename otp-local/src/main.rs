@@ -28,8 +28,16 @@ async fn serve() -> ExitCode {
         match arg.as_str() {
             "--create-table" => create_table = true,
             "--new-signing-key" => {
-                print!("{}", shared::adapters::token_signer::TokenSigner::generate_pem());
-                return ExitCode::SUCCESS;
+                return match otp_local::new_signing_keys() {
+                    Ok(keys) => {
+                        print!("{keys}");
+                        ExitCode::SUCCESS
+                    }
+                    Err(e) => {
+                        eprintln!("{e}");
+                        ExitCode::FAILURE
+                    }
+                };
             }
             "-h" | "--help" => {
                 println!("{USAGE}");

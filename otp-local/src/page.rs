@@ -1,17 +1,16 @@
 //! What the deployment's CloudFront caches (CachingOptimized), and so compresses: the page and its
-//! files, its configuration, the logo, the token keys.
+//! files, its configuration, the logo (the token keys and the discovery document are the API's
+//! routes, compressed with it below).
 
 use super::*;
 
-/// The page with its single-page fallback, `/config.json`, the logo and the token keys,
-/// compressed as CloudFront compresses them.
+/// The page with its single-page fallback, `/config.json` and the logo, compressed as CloudFront
+/// compresses them.
 pub(crate) fn routes(dist: &std::path::Path) -> Router<Arc<App>> {
     let page = ServeDir::new(dist).fallback(ServeFile::new(dist.join("index.html")));
     Router::new()
         .route("/config.json", get(page_config))
         .route("/brand/{file}", get(brand_logo))
-        .route(verify_otp::JWKS_PATH, any(api::verify_otp))
-        .route(verify_otp::sign_in::DISCOVERY_PATH, any(api::verify_otp))
         .fallback_service(page)
         .layer(compressed_as_cloudfront_does())
 }

@@ -3,16 +3,18 @@
 use time::OffsetDateTime;
 
 use shared::adapters::{DynamoStore, MemoryStore};
-use shared::domain::authorization::{AuthorizationCode, CodeGrant, FlowId, SignInFlow};
 use shared::domain::request_id::RequestId;
 use shared::domain::subject_key::SubjectKey;
 use shared::domain::verification::Tally;
 use shared::domain::verification::{Finish, Verification};
 use shared::domain::write_id::WriteId;
 use shared::ports::{
-    AttemptError, FlowWindow, Redemption, Release, ReserveError, SendReservation, SendSubjects, SignInStore, Standing,
-    StoreError, TestGuess, VerificationStore,
+    AttemptError, Release, ReserveError, SendReservation, SendSubjects, Standing, StoreError, TestGuess,
+    VerificationStore,
 };
+use shared::sign_in::domain::authorization::{AuthorizationCode, CodeGrant, FlowId, SignInFlow};
+use shared::sign_in::domain::session::{Session, SessionId};
+use shared::sign_in::store::{FlowWindow, Redemption, SignInStore};
 
 pub enum LocalStore {
     Memory(Box<MemoryStore>),
@@ -134,5 +136,17 @@ impl SignInStore for LocalStore {
         now: OffsetDateTime,
     ) -> Result<Option<CodeGrant>, StoreError> {
         delegate!(self, s => s.redeem_code(code, by, now))
+    }
+
+    async fn open_session(&self, id: &SessionId, session: &Session) -> Result<(), StoreError> {
+        delegate!(self, s => s.open_session(id, session))
+    }
+
+    async fn session(&self, id: &SessionId, now: OffsetDateTime) -> Result<Option<Session>, StoreError> {
+        delegate!(self, s => s.session(id, now))
+    }
+
+    async fn end_session(&self, id: &SessionId) -> Result<(), StoreError> {
+        delegate!(self, s => s.end_session(id))
     }
 }

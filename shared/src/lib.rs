@@ -6,11 +6,13 @@
 //!    [`telemetry`], what every layer reports with (logs, metrics, a panic's answer).
 //! 2. [`ports`]: what the service needs from the outside (a provider, a store).
 //! 3. [`service`]: the verification rules, over the ports.
-//! 4. [`adapters`]: Vonage Verify, DynamoDB, memory, Turnstile and the token signer, behind the
-//!    ports, with their one TLS provider.
+//! 4. [`adapters`]: Vonage Verify, DynamoDB, memory, Turnstile and the sign-in secret, behind
+//!    the ports, with their one TLS provider.
 //! 5. [`http`]: the edge in front of the service (errors, request rules, CloudFront, CORS).
-//! 6. [`runtime`]: a process's settings and its wiring at a cold start.
-//! 7. [`testing`] (feature `testing`): the harness the tests share.
+//! 6. [`sign_in`]: the OpenID Connect provider, a part of its own on the verification service,
+//!    with floors of its own inside.
+//! 7. [`runtime`]: a process's settings, its wiring at a cold start, and the routes.
+//! 8. [`testing`] (feature `testing`): the harness the tests share.
 
 // 1. The ground.
 pub mod clock;
@@ -29,9 +31,12 @@ pub mod adapters;
 // 5. In front of the service.
 pub mod http;
 
-// 6. A process.
+// 6. Sign-in, above all of it.
+pub mod sign_in;
+
+// 7. A process.
 pub mod runtime;
 
-// 7. The tests' harness.
+// 8. The tests' harness.
 #[cfg(feature = "testing")]
 pub mod testing;

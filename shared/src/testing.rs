@@ -10,18 +10,20 @@ use time::OffsetDateTime;
 use crate::adapters::MemoryStore;
 use crate::adapters::vonage::VonageClient;
 pub use crate::clock::ManualClock;
-use crate::domain::authorization::{AuthorizationCode, CodeGrant, FlowId, SignInFlow};
 use crate::domain::request_id::RequestId;
 use crate::domain::subject_key::SubjectKey;
 use crate::domain::verification::Tally;
 use crate::domain::verification::{Finish, Verification};
 use crate::domain::write_id::WriteId;
 use crate::ports::{
-    AttemptError, FlowWindow, Redemption, Release, ReserveError, SendReservation, SendSubjects, SignInStore, Standing,
-    StoreError, TestGuess, VerificationStore,
+    AttemptError, Release, ReserveError, SendReservation, SendSubjects, Standing, StoreError, TestGuess,
+    VerificationStore,
 };
 use crate::runtime::bootstrap::HandlerDeps;
 use crate::runtime::config::{Config, Settings, TokenConfig};
+use crate::sign_in::domain::authorization::{AuthorizationCode, CodeGrant, FlowId, SignInFlow};
+use crate::sign_in::domain::session::{Session, SessionId};
+use crate::sign_in::store::{FlowWindow, Redemption, SignInStore};
 
 pub const TEST_HASH_KEY: &str = "test-only-hash-key-0123456789abcdef";
 
@@ -148,6 +150,16 @@ impl<S: VerificationStore> VerificationStore for CountingStore<S> {
         self.count();
         self.inner.count_test_guess(number, day, what, max, by).await
     }
+}
+
+/// A published 2048-bit RSA test key (RFC 9500 §2.1, "testRSA2048"): the tests' RS256 key.
+/// Never a deployment's: anyone can sign with it.
+pub const TEST_RSA_KEY: &str = include_str!("../tests/rfc9500-test-rsa2048.pem");
+
+/// Signing keys as a deployment holds them (`TOKEN_SIGNING_KEYS`): the RSA test key, which signs
+/// RS256, then a new P-256 key for clients that register ES256.
+pub fn signing_keys() -> String {
+    format!("{TEST_RSA_KEY}{}", crate::sign_in::domain::tokens::TokenSigner::generate_pem())
 }
 
 pub type TestDeps = HandlerDeps<VonageClient, CountingStore<MemoryStore>, ManualClock>;
@@ -394,6 +406,20 @@ impl<S: SignInStore> SignInStore for CountingStore<S> {
         self.count();
         self.inner.redeem_code(code, by, now).await
     }
+
+    async fn open_session(&self, id: &SessionId, session: &Session) -> Result<(), StoreError> {
+        self.count();
+        self.inner.open_session(id, session).await
+    }
+
+    async fn session(&self, id: &SessionId, now: OffsetDateTime) -> Result<Option<Session>, StoreError> {
+        self.inner.session(id, now).await
+    }
+
+    async fn end_session(&self, id: &SessionId) -> Result<(), StoreError> {
+        self.count();
+        self.inner.end_session(id).await
+    }
 }
 
 impl SignInStore for FailingStore {
@@ -425,6 +451,18 @@ impl SignInStore for FailingStore {
         _: Redemption<'_>,
         _: OffsetDateTime,
     ) -> Result<Option<CodeGrant>, StoreError> {
+        Err(self.error())
+    }
+
+    async fn open_session(&self, _: &SessionId, _: &Session) -> Result<(), StoreError> {
+        Err(self.error())
+    }
+
+    async fn session(&self, _: &SessionId, _: OffsetDateTime) -> Result<Option<Session>, StoreError> {
+        Err(self.error())
+    }
+
+    async fn end_session(&self, _: &SessionId) -> Result<(), StoreError> {
         Err(self.error())
     }
 }

@@ -122,7 +122,7 @@ fn resolve_value(t: &Value, v: &Value) -> String {
         if let Some(reference) = out.strip_prefix("{{resolve:secretsmanager:").and_then(|r| r.strip_suffix("}}")) {
             let key = reference.rsplit(':').next().unwrap();
             if key == "TOKEN_SIGNING_KEYS" {
-                return shared::adapters::token_signer::TokenSigner::generate_pem();
+                return shared::sign_in::domain::tokens::TokenSigner::generate_pem();
             }
             if key == "TEST_NUMBERS" {
                 return r#"{"+12015550123": "482916"}"#.to_owned();
@@ -221,7 +221,7 @@ fn the_environment_the_template_sets_is_exactly_what_the_code_reads_and_it_loads
         // (SECRET_HELD) from it at its start, when its environment names it.
         let secret = SecretValues::parse(
             &json!({
-                "TOKEN_SIGNING_KEYS": shared::adapters::token_signer::TokenSigner::generate_pem(),
+                "TOKEN_SIGNING_KEYS": shared::sign_in::domain::tokens::TokenSigner::generate_pem(),
                 "RELYING_PARTIES": r#"[{"clientId": "shop", "name": "Shop", "redirectUris": ["https://shop.example/cb"]}]"#,
                 "RELYING_PARTY_SECRETS": "{}",
             })

@@ -39,7 +39,7 @@ async fn trace_logs_of_every_flow_hold_no_number_code_or_secret() {
         .with(shared::telemetry::filter(LevelFilter::TRACE));
     let _guard = tracing::subscriber::set_default(subscriber);
 
-    let key = shared::adapters::token_signer::TokenSigner::generate_pem();
+    let key = shared::testing::signing_keys();
     let secrets = json!({ "bank": CLIENT_SECRET }).to_string();
     let settings = [
         ("OTP_RESEND_COOLDOWN_SECONDS", "0"),

@@ -93,7 +93,7 @@ async fn every_outcome() {
 /// A person signed in through the provider (a sign-in), and the same code redeemed again (a token
 /// refusal).
 async fn sign_in_and_a_refused_token(overrides: &[(&str, &str)]) {
-    let key = shared::adapters::token_signer::TokenSigner::generate_pem();
+    let key = shared::testing::signing_keys();
     let clients = r#"[{"clientId": "shop", "name": "Shop", "redirectUris": ["https://shop.example/cb"]}]"#;
     let mut settings = overrides.to_vec();
     settings.extend([

@@ -9,8 +9,9 @@ use serde_json::{Value, json};
 use shared::adapters::vonage::VonageClient;
 use shared::clock::ManualClock;
 use shared::http::ApiError;
-use shared::ports::{SignInStore, VerificationStore};
+use shared::ports::VerificationStore;
 use shared::runtime::bootstrap::HandlerDeps;
+use shared::sign_in::store::SignInStore;
 use shared::testing::{FailingStore, Harness, config, event, json_body};
 use vonage_sim::{Fault, SimConfig};
 
@@ -268,7 +269,7 @@ fn authorization_query(client: &str, redirect: &str, method: &str) -> String {
 /// The OpenID Connect provider: discovery, a sign-in through to userinfo, and each refusal.
 async fn sign_in() -> Vec<Seen> {
     let mut all = Vec::new();
-    let key = shared::adapters::token_signer::TokenSigner::generate_pem();
+    let key = shared::testing::signing_keys();
     let settings = provider_settings(&key);
     let settings: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let mut with_test_number = settings.clone();
@@ -346,7 +347,7 @@ async fn sign_in() -> Vec<Seen> {
     let open = opened.body["flowId"].as_str().unwrap().to_owned();
     let allowed = shared::domain::phone::CountryAllowList::default();
     let test_number = shared::domain::phone::PhoneNumber::parse("+12015550123", &allowed).unwrap();
-    let in_open = shared::domain::authorization::FlowId::parse(&open);
+    let in_open = shared::sign_in::domain::authorization::FlowId::parse(&open);
     let before = h.deps.service.request_code_within(test_number, "203.0.113.9", Default::default(), in_open);
     let before = before.await.unwrap();
     let body = json!({"requestId": before.request_id.as_str(), "code": "482916", "flowId": open});
@@ -354,7 +355,7 @@ async fn sign_in() -> Vec<Seen> {
 
     // A flow that is over: 410 sign_in_expired.
     let opened = answer_verify(&h.deps, AUTHORIZE, json_to(AUTHORIZE, &json!({"query": query}))).await;
-    h.clock.advance(shared::service::FLOW_LIFETIME);
+    h.clock.advance(shared::sign_in::service::FLOW_LIFETIME);
     let body = json!({"requestId": id, "code": code, "flowId": opened.body["flowId"]});
     all.push(answer_verify(&h.deps, VERIFY, post(VERIFY_EVENT, &body)).await);
 
@@ -395,7 +396,7 @@ async fn sign_in() -> Vec<Seen> {
 /// The key set, with sign-in on and off.
 async fn key_set() -> Vec<Seen> {
     let mut all = Vec::new();
-    let key = shared::adapters::token_signer::TokenSigner::generate_pem();
+    let key = shared::testing::signing_keys();
     let settings = [("TOKEN_ISSUER", "https://verify.example.com"), ("TOKEN_SIGNING_KEYS", key.as_str())];
     let h = Harness::with(&settings, SimConfig::default()).await;
     let jwks = |method| {

@@ -7,13 +7,15 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 use shared::clock::Clock;
-use shared::domain::authorization::FlowId;
 use shared::domain::channel::{Channel, Delivery};
 use shared::domain::locale::Locale;
 use shared::domain::phone::PhoneNumber;
 use shared::http::{ApiError, Failure, JsonRequest, json_response, rfc3339, serve_json};
-use shared::ports::{SignInStore, VerificationProvider, VerificationStore};
+use shared::ports::{VerificationProvider, VerificationStore};
 use shared::runtime::bootstrap::HandlerDeps;
+use shared::sign_in::domain::authorization::FlowId;
+use shared::sign_in::service as sign_in;
+use shared::sign_in::store::SignInStore;
 
 pub async fn handle<P, S, C>(deps: &HandlerDeps<P, S, C>, req: Request) -> Response<Body>
 where
@@ -53,7 +55,7 @@ where
     }
     let how = Delivery { channel, locale };
     let sent = match flow {
-        Some(flow) => deps.service.request_code_in_flow(phone, &input.client_ip, how, flow).await?,
+        Some(flow) => sign_in::request_code(&deps.service, phone, &input.client_ip, how, flow).await?,
         None => deps.service.request_code_by(phone, &input.client_ip, how).await?,
     };
     // A test number's answer carries no label: verify-otp's answer and the ID token say it.

@@ -1,32 +1,26 @@
 //! `POST /api/verify-otp {"requestId", "code", "flowId"?}`: checks a code and says whether the
 //! number is verified, and, in a sign-in (`flowId`), where the person goes back with the
-//! authorization code; `GET /.well-known/jwks.json`, the keys that check the ID tokens; and the
-//! OpenID Connect provider's other endpoints ([`sign_in`]).
+//! authorization code, with the browser's sign-in session in a cookie; and the OpenID Connect
+//! provider's endpoints (`shared::sign_in::endpoints`), each at its route
+//! (`shared::runtime::routes`).
 //!
 //! The answer itself carries no token: an application learns a number through a sign-in, whose
 //! ID token it redeems from its own back end with its code (docs/decisions/openid-connect-provider.md).
 
-pub mod sign_in;
-
-use lambda_http::http::header::{ACCESS_CONTROL_ALLOW_ORIGIN, CACHE_CONTROL, HeaderValue};
-use lambda_http::http::{Method, StatusCode};
+use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
 use shared::clock::Clock;
 use shared::domain::otp_code::OtpCode;
 use shared::domain::request_id::RequestId;
-use shared::http::{ApiError, Failure, JsonRequest, NOT_THIS_FLOW, json_response, rfc3339, serve_json, serve_oauth};
-use shared::ports::{SignInStore, VerificationProvider, VerificationStore};
+use shared::http::{ApiError, Failure, JsonRequest, NOT_THIS_FLOW, json_response, rfc3339, serve_json};
+use shared::ports::{VerificationProvider, VerificationStore};
 use shared::runtime::bootstrap::HandlerDeps;
-use shared::service::SignInEnd;
-
-/// Where the key set is published.
-pub const JWKS_PATH: &str = "/.well-known/jwks.json";
-
-/// How long browsers and CloudFront may keep the key set and the discovery document: a key is
-/// published well before it signs (docs/integrate/your-app.md, "Key rotation"), so a copy this
-/// old never misses a signing key.
-const PUBLISHED_MAX_AGE_SECONDS: u32 = 300;
+use shared::runtime::routes::{self, Endpoint};
+use shared::sign_in::domain::authorization::FlowId;
+use shared::sign_in::endpoints::{self as sign_in, session};
+use shared::sign_in::service::VerifyError;
+use shared::sign_in::store::SignInStore;
 
 pub async fn handle<P, S, C>(deps: &HandlerDeps<P, S, C>, req: Request) -> Response<Body>
 where
@@ -34,26 +28,25 @@ where
     S: VerificationStore + SignInStore,
     C: Clock,
 {
-    match req.uri().path() {
-        JWKS_PATH => return jwks(deps, &req),
-        sign_in::DISCOVERY_PATH if req.method() == Method::GET => return sign_in::discovery(deps.tokens.as_ref()),
-        sign_in::DISCOVERY_PATH => return ApiError::MethodNotAllowed.into_response(),
-        sign_in::AUTHORIZE_API_PATH => {
-            return serve_json(req, &deps.edge, &[], |input| async move { sign_in::authorize(deps, &input).await })
-                .await;
+    let endpoint = routes::at(req.uri().path()).map_or(Endpoint::VerifyOtp, |r| r.endpoint);
+    let provider = deps.sign_in();
+    let provider = provider.as_ref();
+    match endpoint {
+        Endpoint::Discovery => sign_in::discovery::serve(deps.tokens.as_ref(), &req),
+        Endpoint::Keys => sign_in::keys::serve(deps.tokens.as_ref(), &req),
+        Endpoint::Authorize => sign_in::authorize::serve(provider, &deps.edge, req).await,
+        Endpoint::Flow => sign_in::flow::serve(provider, &deps.edge, req).await,
+        Endpoint::Token => sign_in::token::serve(provider, &deps.edge, req).await,
+        Endpoint::Userinfo => sign_in::userinfo::serve(provider, &deps.edge, req).await,
+        Endpoint::Logout => sign_in::logout::serve(provider, &deps.edge, req).await,
+        // Clients of the classic tutorial read `verified` on every answer.
+        Endpoint::VerifyOtp | Endpoint::RequestOtp => {
+            serve_json(req, &deps.edge, &[("verified", Value::Bool(false))], |input| async move {
+                verify_otp(deps, &input).await
+            })
+            .await
         }
-        sign_in::TOKEN_PATH => return serve_oauth(req, &deps.edge, |req| sign_in::token(deps, req)).await,
-        sign_in::USERINFO_PATH => return serve_oauth(req, &deps.edge, |req| sign_in::userinfo(deps, req)).await,
-        _ => {}
     }
-    // Clients of the classic tutorial read `verified` on every answer.
-    serve_json(
-        req,
-        &deps.edge,
-        &[("verified", Value::Bool(false))],
-        |input| async move { verify_otp(deps, &input).await },
-    )
-    .await
 }
 
 async fn verify_otp<P, S, C>(deps: &HandlerDeps<P, S, C>, input: &JsonRequest) -> Result<Response<Body>, Failure>
@@ -67,10 +60,36 @@ where
     let code = OtpCode::parse(input.string("code")?, deps.service.policy().code_length)
         .map_err(|e| ApiError::invalid_request(format!("code must be {} digits.", e.expected_length)))?;
     refuse_retired_fields(input)?;
-    let flow = sign_in::open_flow(deps, input).await?;
-    // In a sign-in, a code asked for in another is refused before it spends an attempt.
-    let in_flow = flow.as_ref().map(|f| &f.id);
-    let verified = deps.service.check_code_in(&request_id, &code, in_flow).await?;
+    let flow = match input.optional_string("flowId")? {
+        None => None,
+        Some(id) => Some(
+            FlowId::parse(id).ok_or_else(|| ApiError::invalid_request("flowId is not a sign-in of this service."))?,
+        ),
+    };
+    let Some(flow) = flow else {
+        let verified = deps.service.check_code(&request_id, &code).await?;
+        return Ok(json_response(StatusCode::OK, &answer(&verified)));
+    };
+    let Some(sign_in) = deps.sign_in() else { return Err(ApiError::SignInExpired.into()) };
+    let ended = match sign_in.verify(&request_id, &code, &flow).await {
+        Ok(ended) => ended,
+        Err(VerifyError::Check(e)) => return Err(e.into()),
+        Err(VerifyError::Over) => return Err(ApiError::SignInExpired.into()),
+        Err(VerifyError::NotThisFlow) => return Err(ApiError::invalid_request(NOT_THIS_FLOW).into()),
+        Err(VerifyError::TestNumberRefused) => return Err(ApiError::TestNumberRefused.into()),
+        Err(VerifyError::Store(e)) => return Err(e.into()),
+    };
+    let mut body = answer(&ended.verified);
+    body["redirectTo"] = ended.redirect_to.into();
+    let mut response = json_response(StatusCode::OK, &body);
+    if let Some(id) = &ended.session {
+        session::set(&mut response, id, sign_in.config().session_lifetime);
+    }
+    Ok(response)
+}
+
+/// What a verified code answers.
+fn answer(verified: &shared::service::Verified) -> Value {
     let mut answer = json!({
         "verified": true,
         "message": "Phone number verified.",
@@ -83,16 +102,7 @@ where
         // token's `amr: ["test"]`.
         answer["testNumber"] = true.into();
     }
-    if let (Some(tokens), Some(flow)) = (&deps.tokens, flow) {
-        let (code, flow) = match deps.service.finish_sign_in(flow, &verified).await? {
-            SignInEnd::Ended(code, flow) => (code, flow),
-            SignInEnd::Over => return Err(ApiError::SignInExpired.into()),
-            SignInEnd::NotThisFlow => return Err(ApiError::invalid_request(NOT_THIS_FLOW).into()),
-            SignInEnd::TestNumberRefused => return Err(ApiError::TestNumberRefused.into()),
-        };
-        answer["redirectTo"] = flow.return_address(&code, tokens.signer.issuer()).into();
-    }
-    Ok(json_response(StatusCode::OK, &answer))
+    answer
 }
 
 /// The fields of the retired token-in-the-address flow: a caller that still sends them expected a
@@ -106,24 +116,4 @@ fn refuse_retired_fields(input: &JsonRequest) -> Result<(), ApiError> {
         ))),
         None => Ok(()),
     }
-}
-
-/// `GET /.well-known/jwks.json`: the public keys, cacheable; 404 when tokens are off.
-fn jwks<P, S, C>(deps: &HandlerDeps<P, S, C>, req: &Request) -> Response<Body> {
-    if req.method() != Method::GET {
-        return ApiError::MethodNotAllowed.into_response();
-    }
-    let Some(tokens) = &deps.tokens else { return ApiError::NotFound.into_response() };
-    published(&tokens.signer.jwks())
-}
-
-/// A public document (the key set, the discovery document): cacheable, and readable by any page
-/// (a browser-side check, a relying party's own page).
-fn published(document: &Value) -> Response<Body> {
-    let mut response = json_response(StatusCode::OK, document);
-    let cache = format!("public, max-age={PUBLISHED_MAX_AGE_SECONDS}");
-    let headers = response.headers_mut();
-    headers.insert(CACHE_CONTROL, HeaderValue::from_str(&cache).expect("an ASCII header value"));
-    headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
-    response
 }

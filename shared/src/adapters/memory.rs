@@ -1,14 +1,17 @@
 //! An in-process store with the same rules as the DynamoDB one: the test fake for the service and
-//! the store of a local run without AWS. One mutex makes every operation atomic.
+//! the store of a local run without AWS. One mutex makes every operation atomic. A part above
+//! (sign-in) keeps its own state here too, as a [`Part`] of its own type: the store holds it
+//! without knowing it.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 use time::OffsetDateTime;
 
-use crate::domain::authorization::{AuthorizationCode, CodeGrant, FlowId, SignInFlow};
+use std::any::{Any, TypeId};
+
+use crate::domain::flow_id::FlowId;
 use crate::domain::limits::{DayCount, NumberState, end_of_day};
-use crate::domain::pkce::CodeChallenge;
 
 use crate::domain::price::MicroUsd;
 use crate::domain::request_id::RequestId;
@@ -18,16 +21,19 @@ use crate::domain::verification::Tally;
 use crate::domain::verification::{AttemptDenied, Finish, Verification, VerificationStatus};
 use crate::domain::write_id::WriteId;
 use crate::ports::{
-    AttemptError, FlowWindow, Redemption, Release, ReserveError, SendReservation, SendSubjects, SignInStore, Standing,
-    StoreError, TestGuess, VerificationStore,
+    AttemptError, Release, ReserveError, SendReservation, SendSubjects, Standing, StoreError, TestGuess,
+    VerificationStore,
 };
 
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct MemoryStore {
     state: Mutex<State>,
 }
 
-#[derive(Debug, Default)]
+/// State a part above the store keeps in it ([`MemoryStore::part`]).
+pub trait Part: Any + Send + Default {}
+
+#[derive(Default)]
 struct State {
     verifications: HashMap<RequestId, Record>,
     /// Each number's recent sends.
@@ -40,14 +46,8 @@ struct State {
     spend: HashMap<(i64, u32), MicroUsd>,
     /// The operator's switch.
     sending_stopped: bool,
-    /// Sign-in flows, with the digest of the code each ended with.
-    flows: HashMap<FlowId, (SignInFlow, Option<String>)>,
-    /// (client, window start) -> sign-in flows opened, and the flows counted (a retry counts once,
-    /// as the flow ids kept in DynamoDB's item make it).
-    flow_counts: HashMap<(SubjectKey, OffsetDateTime), u32>,
-    flows_counted: HashMap<FlowId, OffsetDateTime>,
-    /// Codes by digest, with the redemption that redeemed each.
-    codes: HashMap<String, (CodeGrant, Option<WriteId>)>,
+    /// The parts' own state, one of each type.
+    parts: HashMap<TypeId, Box<dyn Any + Send>>,
     /// (test number, day) -> guesses taken.
     test_guesses: HashMap<(SubjectKey, i64), i64>,
     /// The guesses taken and given back, by whom (a retry counts once, as a DynamoDB
@@ -74,6 +74,12 @@ struct Record {
     settled_by: Option<WriteId>,
 }
 
+impl std::fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryStore").finish_non_exhaustive()
+    }
+}
+
 impl MemoryStore {
     pub fn new() -> Self {
         Self::default()
@@ -82,6 +88,14 @@ impl MemoryStore {
     /// The operator's switch, as the `switch#sending` item sets it in DynamoDB.
     pub fn set_sending_stopped(&self, stopped: bool) {
         self.lock().sending_stopped = stopped;
+    }
+
+    /// Runs `f` on the state of type `T` a part keeps here (its default the first time), under
+    /// the store's one lock, so a part's operation is as atomic as the store's own.
+    pub fn part<T: Part, R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
+        let mut state = self.lock();
+        let part = state.parts.entry(TypeId::of::<T>()).or_insert_with(|| Box::new(T::default()));
+        f(part.downcast_mut::<T>().expect("each part is kept under its own type"))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -289,74 +303,5 @@ impl VerificationStore for MemoryStore {
         }
         state.guesses_by.insert((by.clone(), what));
         Ok(true)
-    }
-}
-
-impl SignInStore for MemoryStore {
-    async fn count_flow(&self, window: &FlowWindow, max: u32, id: &FlowId) -> Result<bool, StoreError> {
-        let mut state = self.lock();
-        if state.flows_counted.contains_key(id) {
-            return Ok(true);
-        }
-        // Forget the windows no rule reads any more, as TTL does in DynamoDB.
-        state.flow_counts.retain(|(_, start), _| *start >= window.start);
-        state.flows_counted.retain(|_, start| *start >= window.start);
-        let count = state.flow_counts.entry((window.client.clone(), window.start)).or_default();
-        if *count >= max {
-            return Ok(false);
-        }
-        *count += 1;
-        state.flows_counted.insert(id.clone(), window.start);
-        Ok(true)
-    }
-
-    async fn open_flow(&self, flow: &SignInFlow) -> Result<(), StoreError> {
-        self.lock().flows.entry(flow.id.clone()).or_insert_with(|| (flow.clone(), None));
-        Ok(())
-    }
-
-    async fn flow(&self, id: &FlowId, now: OffsetDateTime) -> Result<Option<SignInFlow>, StoreError> {
-        let state = self.lock();
-        let open = state.flows.get(id).filter(|(flow, code)| flow.expires_at > now && code.is_none());
-        Ok(open.map(|(flow, _)| flow.clone()))
-    }
-
-    async fn issue_code(
-        &self,
-        id: &FlowId,
-        code: &AuthorizationCode,
-        grant: &CodeGrant,
-        now: OffsetDateTime,
-    ) -> Result<bool, StoreError> {
-        let mut state = self.lock();
-        let digest = code.digest();
-        let Some((flow, issued)) = state.flows.get_mut(id) else { return Ok(false) };
-        match issued {
-            Some(earlier) => return Ok(*earlier == digest),
-            None if flow.expires_at <= now => return Ok(false),
-            None => *issued = Some(digest.clone()),
-        }
-        state.codes.insert(digest, (grant.clone(), None));
-        Ok(true)
-    }
-
-    async fn redeem_code(
-        &self,
-        code: &AuthorizationCode,
-        by: Redemption<'_>,
-        now: OffsetDateTime,
-    ) -> Result<Option<CodeGrant>, StoreError> {
-        let mut state = self.lock();
-        let Some((grant, redeemed_by)) = state.codes.get_mut(&code.digest()) else { return Ok(None) };
-        let holds = grant.expires_at > now
-            && grant.client_id == by.client_id
-            && grant.redirect_uri == by.redirect_uri
-            && grant.challenge == by.verifier.map(CodeChallenge::of)
-            && redeemed_by.as_ref().is_none_or(|earlier| earlier == by.by);
-        if !holds {
-            return Ok(None);
-        }
-        *redeemed_by = Some(by.by.clone());
-        Ok(Some(grant.clone()))
     }
 }

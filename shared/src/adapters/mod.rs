@@ -8,7 +8,6 @@ pub mod memory;
 pub mod record_cipher;
 pub mod sign_in_secret;
 pub mod tls;
-pub mod token_signer;
 pub mod turnstile;
 pub mod vonage;
 

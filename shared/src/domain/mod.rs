@@ -1,23 +1,20 @@
 //! The domain: values that are valid once held (a phone number, a code, a request id), the keyed
 //! hashes the store uses for numbers and addresses, the verification record with its rule, the
 //! limits on sending with the SMS and call price tables, the rules that refuse a request
-//! ([`rule`]), the channel and language a code is sent in, and OpenID Connect's authorization
-//! request, code and PKCE ([`authorization`], [`pkce`]) and its token request
-//! ([`token_request`]), and the operator's test numbers ([`test_numbers`]).
+//! ([`rule`]), the channel and language a code is sent in, the sign-in flow a code may be asked
+//! for in ([`flow_id`]: only its id; the sign-in itself is `crate::sign_in`'s), and the
+//! operator's test numbers ([`test_numbers`]).
 
-pub mod authorization;
 pub mod channel;
+pub mod flow_id;
 pub mod limits;
 pub mod locale;
 pub mod otp_code;
 pub mod phone;
-pub mod pkce;
 pub mod price;
-pub mod relying_party;
 pub mod request_id;
 pub mod rule;
 pub mod subject_key;
 pub mod test_numbers;
-pub mod token_request;
 pub mod verification;
 pub mod write_id;

@@ -3,8 +3,8 @@
 
 use time::OffsetDateTime;
 
-use crate::domain::authorization::FlowId;
 use crate::domain::channel::Channel;
+use crate::domain::flow_id::FlowId;
 use crate::domain::request_id::RequestId;
 use crate::domain::subject_key::SubjectKey;
 

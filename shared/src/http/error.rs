@@ -109,16 +109,6 @@ api_errors! {
     /// A test number, in a sign-in whose application does not accept them (`allowTestNumbers`).
     TestNumberRefused => BAD_REQUEST, "test_number_refused",
         "This application does not accept test numbers. Use a real phone number.";
-    /// A sign-in (`/api/authorize`) for a client id not registered here.
-    InvalidClient => BAD_REQUEST, "invalid_client", "This application is not registered with the phone verification service.";
-    /// A sign-in (`/api/authorize`) back to an address that is not one of the client's, exactly.
-    InvalidRedirectUri => BAD_REQUEST, "invalid_redirect_uri",
-        "The address to return to is not one this application registered.";
-    /// A sign-in (`/api/authorize`) from a client (an address, an IPv6 /64) that opened as many
-    /// as its ten minutes allow (`SIGN_IN_MAX_FLOWS_PER_IP`).
-    TooManySignIns { retry_after_seconds: u64 = 1 } => TOO_MANY_REQUESTS, "too_many_sign_ins",
-        format!("Too many sign-ins were started from your network. Try again in {}.", wait(retry_after_seconds)),
-        retryAfter = retry_after_seconds;
     /// verify-otp in a sign-in whose flow is over (its ten minutes) or ended already.
     SignInExpired => GONE, "sign_in_expired", "This sign-in has expired. Go back to the application and start again.";
     IncorrectCode { attempts_remaining: u32 = 1 } => BAD_REQUEST, "incorrect_code",

@@ -1,7 +1,7 @@
 //! What the HTTP edge tells the operator: the one log line and metric of a failed dependency,
 //! written when the answer goes out (see [`super::Failure`]).
 
-use tracing::{error, info, warn};
+use tracing::{error, warn};
 
 use crate::adapters::turnstile::BotCheckError;
 use crate::domain::rule::Rule;
@@ -21,25 +21,12 @@ impl Event for ProviderFailed<'_> {
 }
 
 /// A store call failed or did not answer: ours, at `error`.
-pub(super) struct StoreFailed<'a>(pub &'a StoreError);
+pub(crate) struct StoreFailed<'a>(pub &'a StoreError);
 
 impl Event for StoreFailed<'_> {
     fn emit(self) {
         metrics::record(Metric::StoreErrors, 1.0);
         error!(error = %error_chain(self.0), "store call failed");
-    }
-}
-
-/// The token endpoint refused a request (its client's authentication, its code, its form).
-pub(super) struct TokenRefused {
-    pub error: &'static str,
-    pub description: &'static str,
-}
-
-impl Event for TokenRefused {
-    fn emit(self) {
-        metrics::token_refused(self.error);
-        info!(error = self.error, why = self.description, "token request refused");
     }
 }
 

@@ -1,14 +1,14 @@
 //! The HTTP edge both functions share, a module per job: the error table ([`error`]), the
-//! request rules ([`request`]), the CloudFront edge ([`edge`]) and CORS ([`cors`]); here, the
+//! request rules ([`request`]), the CloudFront edge ([`edge`]) and CORS ([`cors`]), which the
+//! sign-in part's endpoints stand behind too (their OAuth errors are theirs); here, the
 //! mapping from the service's failures to API errors and [`serve_json`], which runs an endpoint
 //! through all of them.
 
 mod cors;
 mod edge;
 mod error;
-mod events;
-mod oauth;
-mod request;
+pub(crate) mod events;
+pub(crate) mod request;
 
 use std::future::Future;
 
@@ -20,7 +20,6 @@ use serde_json::Value;
 pub use cors::Cors;
 pub use edge::{Edge, ORIGIN_VERIFY_HEADER, VIEWER_ADDRESS_HEADER};
 pub use error::ApiError;
-pub use oauth::{OAuthError, form, serve_oauth};
 pub use request::{JsonRequest, MAX_BODY_BYTES};
 
 use crate::adapters::turnstile::BotCheckError;

@@ -20,7 +20,7 @@ pub struct JsonRequest {
 }
 
 /// Whether `req`'s body is of `media` (parameters such as `charset` aside).
-pub(super) fn has_media_type(req: &Request, media: &str) -> bool {
+pub(crate) fn has_media_type(req: &Request, media: &str) -> bool {
     req.headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -29,7 +29,7 @@ pub(super) fn has_media_type(req: &Request, media: &str) -> bool {
 }
 
 /// `req`'s body as bytes, text or binary alike (none: empty).
-pub(super) fn body_bytes(req: &Request) -> &[u8] {
+pub(crate) fn body_bytes(req: &Request) -> &[u8] {
     match req.body() {
         Body::Text(text) => text.as_bytes(),
         Body::Binary(bytes) => bytes,

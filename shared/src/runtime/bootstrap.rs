@@ -16,6 +16,7 @@ use crate::http::Edge;
 use crate::ports::{VerificationProvider, VerificationStore};
 use crate::runtime::config::{Config, ConfigError, Settings, StoreConfig, TokenConfig};
 use crate::service::VerificationService;
+use crate::sign_in::service::SignIn;
 
 /// Everything a handler uses, generic over the ports so that tests and the local server can
 /// plug in their own store and clock.
@@ -62,6 +63,13 @@ impl<P: VerificationProvider, S: VerificationStore, C: Clock> HandlerDeps<P, S, 
     /// The same, with sign-in on (`tokens`).
     pub fn with_tokens(self, tokens: Option<TokenConfig>) -> Self {
         Self { tokens, ..self }
+    }
+}
+
+impl<P, S, C> HandlerDeps<P, S, C> {
+    /// Sign-in over this process's verification service, when it is on.
+    pub fn sign_in(&self) -> Option<SignIn<'_, P, S, C>> {
+        self.tokens.as_ref().map(|tokens| SignIn::new(&self.service, tokens))
     }
 }
 

@@ -1,4 +1,6 @@
-//! A process at its start: the settings, read and checked, and the wiring of a cold start.
+//! A process at its start: the settings, read and checked, the wiring of a cold start, and the
+//! routes it serves.
 
 pub mod bootstrap;
 pub mod config;
+pub mod routes;

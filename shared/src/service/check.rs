@@ -5,8 +5,8 @@
 use time::OffsetDateTime;
 
 use crate::clock::Clock;
-use crate::domain::authorization::FlowId;
 use crate::domain::channel::Channel;
+use crate::domain::flow_id::FlowId;
 use crate::domain::otp_code::OtpCode;
 use crate::domain::request_id::RequestId;
 use crate::domain::verification::{AttemptDenied, Finish, Verification, VerificationStatus};

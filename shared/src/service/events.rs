@@ -161,18 +161,6 @@ impl Event for CheckLeftOpen<'_> {
     }
 }
 
-/// A person signed in to an application: its code redeemed.
-pub(super) struct SignedIn<'a> {
-    pub client_id: &'a str,
-}
-
-impl Event for SignedIn<'_> {
-    fn emit(self) {
-        info!(client = self.client_id, "signed in");
-        metrics::signed_in(self.client_id);
-    }
-}
-
 /// A store call whose failure the request survives (a give-back, a read for the counts): the
 /// answer stands, and the store's TTLs or the next write make up for it.
 pub(super) struct StoreStepFailed<'a> {
@@ -185,14 +173,5 @@ pub(super) struct StoreStepFailed<'a> {
 impl Event for StoreStepFailed<'_> {
     fn emit(self) {
         warn!(request_id = %self.request_id, step = self.step, error = %error_chain(self.error), "a store step failed; the answer stands");
-    }
-}
-
-/// A client opened as many sign-in flows as its window allows, and was refused another.
-pub(super) struct SignInsCapped;
-
-impl Event for SignInsCapped {
-    fn emit(self) {
-        info!("sign-in refused: the client's flows for the window are spent");
     }
 }

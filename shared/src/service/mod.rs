@@ -1,6 +1,6 @@
 //! The verification rules, over the provider, store and clock ports: asking for a code
-//! ([`request`]), checking one ([`check`]) and signing a person in to an application with the
-//! verified number ([`sign_in`]), each an `impl` of [`VerificationService`] of its own.
+//! ([`request`]) and checking one ([`check`]), each an `impl` of [`VerificationService`] of its
+//! own. Signing in with a verified number is a part above this one (`crate::sign_in`).
 
 use time::{Duration, OffsetDateTime};
 
@@ -15,14 +15,12 @@ use crate::ports::{VerificationProvider, VerificationStore};
 mod check;
 mod events;
 mod request;
-mod sign_in;
 mod test_numbers;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use check::{CheckCodeError, Verified};
 pub use request::{CodeSent, RequestCodeError};
-pub use sign_in::{CODE_LIFETIME, FLOW_LIFETIME, FLOW_WINDOW, RedeemError, SignInEnd, SignInError, SignedIn};
 
 /// The limits, all set by environment (see [`crate::runtime::config`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,6 +89,16 @@ where
     pub fn store(&self) -> &S {
         &self.store
     }
+
+    #[cfg(test)]
+    pub(crate) fn provider(&self) -> &P {
+        &self.provider
+    }
+
+    /// The keyed hashes of numbers and addresses (the sign-in's pairwise subjects, its counts).
+    pub fn hasher(&self) -> &SubjectHasher {
+        &self.hasher
+    }
 }
 
 fn seconds(n: u32) -> Duration {
@@ -99,7 +107,7 @@ fn seconds(n: u32) -> Duration {
 
 /// Whole seconds from `now` until `until`, rounded up, at least 1 (a `Retry-After: 0` invites a
 /// retry that would be refused again).
-fn seconds_until(now: OffsetDateTime, until: OffsetDateTime) -> u64 {
+pub(crate) fn seconds_until(now: OffsetDateTime, until: OffsetDateTime) -> u64 {
     let nanos = u128::try_from((until - now).whole_nanoseconds()).unwrap_or(0);
     u64::try_from(nanos.div_ceil(1_000_000_000)).unwrap_or(u64::MAX).max(1)
 }

@@ -4,8 +4,8 @@
 use time::OffsetDateTime;
 
 use crate::clock::Clock;
-use crate::domain::authorization::FlowId;
 use crate::domain::channel::{Channel, Delivery, workflow};
+use crate::domain::flow_id::FlowId;
 use crate::domain::limits::{ClientCap, NumberState, day_number, end_of_day};
 use crate::domain::phone::PhoneNumber;
 use crate::domain::price::MicroUsd;
@@ -277,7 +277,7 @@ where
 
     /// The error of a request `refusal` refused, told (its log line has the country, never
     /// the number) and counted.
-    pub(super) fn refused(&self, refusal: Refusal, phone: &PhoneNumber, now: OffsetDateTime) -> RequestCodeError {
+    pub(crate) fn refused(&self, refusal: Refusal, phone: &PhoneNumber, now: OffsetDateTime) -> RequestCodeError {
         events::CodeRefused { rule: refusal.rule, country: phone.region() }.emit();
         RequestCodeError::Refused {
             rule: refusal.rule,

@@ -5,8 +5,8 @@
 use time::OffsetDateTime;
 
 use crate::clock::Clock;
-use crate::domain::authorization::FlowId;
 use crate::domain::channel::Channel;
+use crate::domain::flow_id::FlowId;
 use crate::domain::limits::{day_number, end_of_day};
 use crate::domain::otp_code::OtpCode;
 use crate::domain::phone::PhoneNumber;

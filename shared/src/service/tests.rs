@@ -21,7 +21,7 @@ use crate::ports::{CheckOutcome, ProviderError, SendSubjects, StartOutcome, Veri
 
 /// A provider that answers from queues (then with success) and logs each call.
 #[derive(Default)]
-struct Scripted {
+pub(crate) struct Scripted {
     starts: Mutex<VecDeque<Result<StartOutcome, ProviderError>>>,
     checks: Mutex<VecDeque<Result<CheckOutcome, ProviderError>>>,
     /// How long each check takes to answer, in order (then at once).
@@ -36,7 +36,7 @@ impl Scripted {
         calls.len()
     }
 
-    fn calls(&self) -> Vec<String> {
+    pub(crate) fn calls(&self) -> Vec<String> {
         self.calls.lock().unwrap().clone()
     }
 }
@@ -66,9 +66,9 @@ impl VerificationProvider for Scripted {
     }
 }
 
-const IP: &str = "198.51.100.7";
+pub(crate) const IP: &str = "198.51.100.7";
 
-fn policy() -> Policy {
+pub(crate) fn policy() -> Policy {
     Policy {
         code_length: 6,
         ttl_seconds: 300,
@@ -90,17 +90,17 @@ fn gap(first_gap_seconds: u32) -> Policy {
     Policy { number: NumberRules { first_gap_seconds, ..p.number }, ..p }
 }
 
-fn service(policy: Policy) -> (VerificationService<Scripted, MemoryStore, ManualClock>, ManualClock) {
+pub(crate) fn service(policy: Policy) -> (VerificationService<Scripted, MemoryStore, ManualClock>, ManualClock) {
     let clock = ManualClock::new();
     let hasher = SubjectHasher::new("k".repeat(32).into());
     (VerificationService::new(Scripted::default(), MemoryStore::new(), clock.clone(), hasher, policy), clock)
 }
 
-fn phone(n: &str) -> PhoneNumber {
+pub(crate) fn phone(n: &str) -> PhoneNumber {
     PhoneNumber::parse(n, &CountryAllowList::default()).unwrap()
 }
 
-fn code(c: &str) -> OtpCode {
+pub(crate) fn code(c: &str) -> OtpCode {
     OtpCode::parse(c, 6).unwrap()
 }
 
@@ -626,228 +626,5 @@ mod test_numbers {
         let err = svc.check_code(&sent.request_id, &code(RIGHT)).await.unwrap_err();
         assert!(matches!(err, CheckCodeError::Denied(AttemptDenied::Expired)), "{err:?}");
         assert!(svc.provider.calls().is_empty());
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Sign-in (OpenID Connect's code flow).
-
-mod sign_in {
-    use super::*;
-    use crate::domain::authorization::{AuthorizationCode, AuthorizationError, FlowId, NoRedirect};
-    use crate::domain::pkce::CodeVerifier;
-    use crate::domain::relying_party::{ClientRefusal, RelyingParties};
-    use crate::domain::token_request::{TokenErrorCode, TokenRequest};
-
-    /// RFC 7636 Appendix B's pair.
-    const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-    /// The sign-in flows a client may open in a window: the setting's default.
-    const FLOWS: u32 = 30;
-    const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
-
-    fn clients() -> RelyingParties {
-        RelyingParties::parse(r#"[{"clientId": "shop", "name": "Shop", "redirectUris": ["https://shop.example/cb"]}]"#)
-            .unwrap()
-    }
-
-    fn params(client: &str) -> Vec<(String, String)> {
-        [
-            ("response_type", "code"),
-            ("client_id", client),
-            ("redirect_uri", "https://shop.example/cb"),
-            ("scope", "openid phone"),
-            ("state", "s-1"),
-            ("nonce", "n-1"),
-            ("code_challenge", CHALLENGE),
-            ("code_challenge_method", "S256"),
-        ]
-        .into_iter()
-        .map(|(n, v)| (n.to_owned(), v.to_owned()))
-        .collect()
-    }
-
-    fn redemption(code: &AuthorizationCode) -> TokenRequest {
-        TokenRequest {
-            client_id: "shop".into(),
-            code: code.clone(),
-            redirect_uri: "https://shop.example/cb".into(),
-            verifier: CodeVerifier::parse(VERIFIER),
-        }
-    }
-
-    /// A number verified with a code asked for in `flow`, as request-otp and verify-otp do it.
-    async fn verified(
-        svc: &VerificationService<Scripted, MemoryStore, ManualClock>,
-        flow: Option<&FlowId>,
-    ) -> Verified {
-        let how = Delivery::default();
-        let sent = svc.request_code_within(phone("+14155552671"), IP, how, flow.cloned()).await.unwrap();
-        svc.check_code(&sent.request_id, &code("123456")).await.unwrap()
-    }
-
-    fn ended(end: SignInEnd) -> (AuthorizationCode, crate::domain::authorization::SignInFlow) {
-        match end {
-            SignInEnd::Ended(code, flow) => (code, flow),
-            other => panic!("expected a code, got {other:?}"),
-        }
-    }
-
-    #[tokio::test]
-    async fn a_sign_in_ends_with_one_code_that_its_client_redeems_once() {
-        let (svc, clock) = service(policy());
-        let flow = svc.authorize(&params("shop"), &clients(), IP, FLOWS).await.unwrap();
-        assert_eq!(flow.expires_at, clock.now() + FLOW_LIFETIME);
-        assert_eq!(svc.flow(&flow.id).await.unwrap(), Some(flow.clone()));
-        let verified = verified(&svc, Some(&flow.id)).await;
-        let (code, ended_flow) = ended(svc.finish_sign_in(flow.clone(), &verified).await.unwrap());
-        assert_eq!(ended_flow, flow);
-        assert_eq!(svc.flow(&flow.id).await.unwrap(), None, "ended");
-        assert_eq!(svc.finish_sign_in(flow.clone(), &verified).await.unwrap(), SignInEnd::Over, "one code a flow");
-
-        let signed_in = svc.redeem(&redemption(&code)).await.unwrap();
-        assert_eq!(signed_in.grant.phone_e164, "+14155552671");
-        assert_eq!((signed_in.grant.nonce.as_str(), signed_in.grant.phone_scope), ("n-1", true));
-        assert_eq!(signed_in.grant.verified_at, verified.verified_at);
-        assert_eq!(signed_in.subject, svc.hasher.pairwise(phone("+14155552671").e164(), "shop"));
-        let again = svc.redeem(&redemption(&code)).await.unwrap_err();
-        assert!(matches!(again, RedeemError::Refused(e) if e.error == TokenErrorCode::InvalidGrant), "{again:?}");
-    }
-
-    #[tokio::test]
-    async fn a_refused_request_opens_no_flow() {
-        let (svc, _clock) = service(policy());
-        let err = svc.authorize(&params("evil"), &clients(), IP, FLOWS).await.unwrap_err();
-        let unknown = AuthorizationError::NoRedirect(NoRedirect::Client(ClientRefusal::UnknownClient));
-        assert!(matches!(err, SignInError::Refused(ref e) if *e == unknown), "{err:?}");
-        let verified = verified(&svc, None).await;
-        let another = svc.authorize(&params("shop"), &clients(), IP, FLOWS).await.unwrap();
-        assert_eq!(svc.finish_sign_in(another, &verified).await.unwrap(), SignInEnd::NotThisFlow);
-    }
-
-    /// A code asked for outside a sign-in (in another, or in none) never ends it: whoever learnt
-    /// a flow's id cannot end it with a number of their own.
-    #[tokio::test]
-    async fn only_a_code_asked_for_in_the_sign_in_ends_it() {
-        let (svc, clock) = service(policy());
-        let (flow, other) = (
-            svc.authorize(&params("shop"), &clients(), IP, FLOWS).await.unwrap(),
-            svc.authorize(&params("shop"), &clients(), IP, FLOWS).await.unwrap(),
-        );
-        let outside = verified(&svc, None).await;
-        assert_eq!(svc.finish_sign_in(flow.clone(), &outside).await.unwrap(), SignInEnd::NotThisFlow);
-        clock.advance(Duration::seconds(60));
-        let elsewhere = verified(&svc, Some(&other.id)).await;
-        assert_eq!(svc.finish_sign_in(flow.clone(), &elsewhere).await.unwrap(), SignInEnd::NotThisFlow);
-        assert!(svc.flow(&flow.id).await.unwrap().is_some(), "still open for its own code");
-    }
-
-    /// A code checked in a sign-in it was not asked for in (another, or none) is refused before
-    /// it spends an attempt: it still ends its own sign-in (a page reloaded at `/authorize` opens
-    /// a new flow, and an old code must not be used up on it).
-    #[tokio::test]
-    async fn a_code_checked_in_another_sign_in_keeps_its_attempt() {
-        let (svc, _clock) = service(policy());
-        let (flow, other) = (
-            svc.authorize(&params("shop"), &clients(), IP, FLOWS).await.unwrap(),
-            svc.authorize(&params("shop"), &clients(), IP, FLOWS).await.unwrap(),
-        );
-        let sent = svc.request_code_within(phone("+14155552671"), IP, Delivery::default(), Some(flow.id.clone()));
-        let sent = sent.await.unwrap();
-        for _ in 0..policy().max_attempts + 1 {
-            let err = svc.check_code_in(&sent.request_id, &code("123456"), Some(&other.id)).await.unwrap_err();
-            assert!(matches!(err, CheckCodeError::Denied(AttemptDenied::OtherFlow)), "{err:?}");
-        }
-        let record = svc.store.get(&sent.request_id, svc.clock.now()).await.unwrap().unwrap();
-        assert_eq!((record.attempts, record.status), (0, VerificationStatus::Pending), "nothing spent");
-        assert!(svc.provider.calls().iter().all(|c| !c.starts_with("check")), "the provider never heard it");
-
-        let outside = svc.request_code_within(phone("+14155552672"), IP, Delivery::default(), None).await.unwrap();
-        let err = svc.check_code_in(&outside.request_id, &code("123456"), Some(&flow.id)).await.unwrap_err();
-        assert!(matches!(err, CheckCodeError::Denied(AttemptDenied::OtherFlow)), "a code of no sign-in: {err:?}");
-
-        let verified = svc.check_code_in(&sent.request_id, &code("123456"), Some(&flow.id)).await.unwrap();
-        ended(svc.finish_sign_in(flow, &verified).await.unwrap());
-    }
-
-    /// A test number signs in only to a client registered with `allowTestNumbers`: refused when
-    /// its code is asked for, nothing sent, counted or stored; a real number is not asked.
-    #[tokio::test]
-    async fn a_test_number_signs_in_only_where_its_client_accepts_them() {
-        let (svc, _clock) = service(policy());
-        let accepting = RelyingParties::parse(
-            r#"[{"clientId": "shop", "name": "Shop", "redirectUris": ["https://shop.example/cb"], "allowTestNumbers": true}]"#,
-        )
-        .unwrap();
-        let refusing = svc.authorize(&params("shop"), &clients(), IP, FLOWS).await.unwrap();
-        let accepts = svc.authorize(&params("shop"), &accepting, IP, FLOWS).await.unwrap();
-        assert!(!refusing.request.test_numbers && accepts.request.test_numbers);
-        let how = Delivery::default();
-        let test = || phone("+12015550123");
-
-        let err = svc.request_code_in_flow(test(), IP, how, refusing.id.clone()).await.unwrap_err();
-        assert!(matches!(err, RequestCodeError::Refused { rule: Rule::TestNumberRefused, .. }), "{err:?}");
-        let subjects = svc.subjects(&test(), IP, svc.clock.now());
-        assert_eq!(svc.store.standing(&subjects).await.unwrap().client_sends, [0, 0], "nothing counted");
-        let gone = FlowId::generate();
-        let err = svc.request_code_in_flow(test(), IP, how, gone).await.unwrap_err();
-        assert!(matches!(err, RequestCodeError::Refused { rule: Rule::TestNumberRefused, .. }), "no flow: {err:?}");
-
-        let sent = svc.request_code_in_flow(test(), IP, how, accepts.id.clone()).await.unwrap();
-        assert!(sent.test);
-        let verified = svc.check_code_in(&sent.request_id, &code("482916"), Some(&accepts.id)).await.unwrap();
-        ended(svc.finish_sign_in(accepts, &verified).await.unwrap());
-
-        // A code asked for in that flow without the check (before this release, or before the
-        // client turned test numbers off) does not end it either.
-        let before = svc.request_code_within(test(), IP, how, Some(refusing.id.clone())).await.unwrap();
-        let verified = svc.check_code_in(&before.request_id, &code("482916"), Some(&refusing.id)).await.unwrap();
-        let end = svc.finish_sign_in(refusing.clone(), &verified).await.unwrap();
-        assert_eq!(end, SignInEnd::TestNumberRefused);
-
-        let real = svc.request_code_in_flow(phone("+14155552671"), IP, how, refusing.id.clone()).await.unwrap();
-        assert!(!real.test, "a real number in a client's sign-in that takes no test numbers");
-        assert!(svc.provider.calls().iter().all(|c| !c.contains("+12015550123")), "nothing sent to a test number");
-    }
-
-    /// A client (an address, an IPv6 /64) opens so many sign-in flows a window, then waits for the
-    /// next with the time left; another client does not; a refused request counts nothing.
-    #[tokio::test]
-    async fn a_client_opens_so_many_flows_a_window_and_is_told_how_long_to_wait() {
-        let (svc, clock) = service(policy());
-        // Mid-window: the wait is what is left of it.
-        let start = clock.now().unix_timestamp().div_euclid(600) * 600;
-        clock.advance(Duration::seconds(start + 240 - clock.now().unix_timestamp()));
-        for _ in 0..3 {
-            svc.authorize(&params("evil"), &clients(), "2001:db8::1", 3).await.unwrap_err();
-        }
-        for host in ["2001:db8::1", "2001:db8::2", "2001:db8::ffff:3"] {
-            svc.authorize(&params("shop"), &clients(), host, 3).await.unwrap();
-        }
-        let err = svc.authorize(&params("shop"), &clients(), "2001:db8::4", 3).await.unwrap_err();
-        assert!(matches!(err, SignInError::TooMany { retry_after_seconds: 360 }), "one /64 is one client: {err:?}");
-        svc.authorize(&params("shop"), &clients(), "2001:db8:0:1::1", 3).await.unwrap();
-        svc.authorize(&params("shop"), &clients(), IP, 3).await.unwrap();
-        clock.advance(Duration::seconds(360));
-        svc.authorize(&params("shop"), &clients(), "2001:db8::4", 3).await.unwrap();
-    }
-
-    #[tokio::test]
-    async fn a_flow_lasts_ten_minutes_and_its_code_sixty_seconds() {
-        let (svc, clock) = service(policy());
-        let late = svc.authorize(&params("shop"), &clients(), IP, FLOWS).await.unwrap();
-        clock.advance(FLOW_LIFETIME);
-        let verified_late = verified(&svc, Some(&late.id)).await;
-        assert_eq!(
-            svc.finish_sign_in(late.clone(), &verified_late).await.unwrap(),
-            SignInEnd::Over,
-            "the flow is over"
-        );
-
-        let flow = svc.authorize(&params("shop"), &clients(), IP, FLOWS).await.unwrap();
-        clock.advance(Duration::seconds(60));
-        let verified = verified(&svc, Some(&flow.id)).await;
-        let (code, _) = ended(svc.finish_sign_in(flow.clone(), &verified).await.unwrap());
-        clock.advance(CODE_LIFETIME);
-        assert!(matches!(svc.redeem(&redemption(&code)).await, Err(RedeemError::Refused(_))), "the code is late");
     }
 }

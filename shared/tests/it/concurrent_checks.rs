@@ -8,7 +8,6 @@ use std::sync::Arc;
 use shared::adapters::MemoryStore;
 use shared::adapters::vonage::VonageClient;
 use shared::clock::{Clock, ManualClock};
-use shared::domain::authorization::FlowId;
 use shared::domain::otp_code::OtpCode;
 use shared::domain::phone::{CountryAllowList, PhoneNumber};
 use shared::domain::request_id::RequestId;
@@ -22,6 +21,7 @@ use shared::ports::{
     VerificationStore,
 };
 use shared::service::{CheckCodeError, VerificationService};
+use shared::sign_in::domain::authorization::FlowId;
 use time::OffsetDateTime;
 use vonage_sim::{SimConfig, Simulator};
 

@@ -1,14 +1,15 @@
-//! One contract, two stores, for sign-in: flows and their codes against the in-memory store and
-//! against DynamoDB (moto, as in `store_contract`).
+//! One contract, two stores, for sign-in: flows, their codes and sessions against the in-memory
+//! store and against DynamoDB (moto, as in `store_contract`).
 
 use std::sync::Arc;
 
 use shared::clock::{Clock, ManualClock};
-use shared::domain::authorization::{AuthorizationCode, AuthorizationRequest, CodeGrant, FlowId, SignInFlow};
 use shared::domain::channel::Channel;
-use shared::domain::pkce::{CodeChallenge, CodeVerifier};
 use shared::domain::write_id::WriteId;
-use shared::ports::{FlowWindow, Redemption, SignInStore};
+use shared::sign_in::domain::authorization::{AuthorizationCode, AuthorizationRequest, CodeGrant, FlowId, SignInFlow};
+use shared::sign_in::domain::pkce::{CodeChallenge, CodeVerifier};
+use shared::sign_in::domain::session::{Session, SessionId};
+use shared::sign_in::store::{FlowWindow, Redemption, SignInStore};
 use time::{Duration, OffsetDateTime};
 
 contract!(
@@ -19,6 +20,8 @@ contract!(
     two_redemptions_at_once_one_wins,
     a_code_without_pkce_takes_no_verifier_and_one_with_pkce_needs_it,
     a_clients_flows_are_counted_to_their_bound_and_a_retry_counts_once,
+    a_flow_without_a_nonce_hint_or_language_reads_back_without_them,
+    a_session_is_read_until_it_expires_or_ends,
 );
 
 /// RFC 7636 Appendix B's verifier, and another.
@@ -36,11 +39,14 @@ fn flow(now: OffsetDateTime) -> SignInFlow {
             client_id: "shop".into(),
             redirect_uri: "https://shop.example/cb".into(),
             state: "s-1".into(),
-            nonce: "n-1".into(),
+            nonce: Some("n-1".into()),
             challenge: Some(CodeChallenge::of(&verifier(VERIFIER))),
             phone_scope: true,
             // Read back whole: request-otp reads it from the flow.
             test_numbers: true,
+            // The page reads these back (the number sealed).
+            login_hint: Some("+14155552671".into()),
+            locale: Some("ar"),
         },
         expires_at: now + Duration::minutes(10),
     }
@@ -223,4 +229,37 @@ async fn a_clients_flows_are_counted_to_their_bound_and_a_retry_counts_once(stor
     assert!(store.count_flow(&other, 3, &FlowId::generate()).await.unwrap(), "another client");
     let next = FlowWindow { start: window.end, end: window.end + Duration::minutes(10), ..window.clone() };
     assert!(store.count_flow(&next, 3, &FlowId::generate()).await.unwrap(), "the next window");
+}
+
+async fn a_flow_without_a_nonce_hint_or_language_reads_back_without_them(store: impl SignInStore) {
+    let now = ManualClock::new().now();
+    let mut f = flow(now);
+    (f.request.nonce, f.request.login_hint, f.request.locale) = (None, None, None);
+    store.open_flow(&f).await.unwrap();
+    assert_eq!(store.flow(&f.id, now).await.unwrap(), Some(f.clone()));
+    let code = AuthorizationCode::generate();
+    assert!(store.issue_code(&f.id, &code, &grant(&f, now), now).await.unwrap());
+    let redeemed = store.redeem_code(&code, by(&verifier(VERIFIER), &WriteId::generate()), now).await.unwrap();
+    assert_eq!(redeemed.unwrap().nonce, None);
+}
+
+async fn a_session_is_read_until_it_expires_or_ends(store: impl SignInStore) {
+    let now = ManualClock::new().now();
+    let session = Session {
+        phone_e164: "+14155552671".into(),
+        verified_at: now,
+        channel: Channel::Voice,
+        expires_at: now + Duration::hours(8),
+    };
+    let (id, other) = (SessionId::generate(), SessionId::generate());
+    store.open_session(&id, &session).await.unwrap();
+    store.open_session(&id, &session).await.unwrap();
+    store.open_session(&other, &session).await.unwrap();
+    assert_eq!(store.session(&id, now).await.unwrap(), Some(session.clone()), "read back whole");
+    assert_eq!(store.session(&id, session.expires_at).await.unwrap(), None, "over at its expiry");
+    assert_eq!(store.session(&SessionId::generate(), now).await.unwrap(), None);
+    store.end_session(&id).await.unwrap();
+    store.end_session(&id).await.unwrap();
+    assert_eq!(store.session(&id, now).await.unwrap(), None, "ended");
+    assert_eq!(store.session(&other, now).await.unwrap(), Some(session), "another browser's stays");
 }

@@ -3,7 +3,6 @@
 //! fails on it with one line that names the secret and none of its values.
 
 use shared::adapters::sign_in_secret::{SecretError, SecretReader};
-use shared::adapters::token_signer::TokenSigner;
 use shared::runtime::bootstrap::{StartupError, sign_in_with_secret};
 
 const RSA_KEY: &str = include_str!("../rfc9500-test-rsa2048.pem");
@@ -73,7 +72,7 @@ async fn a_secret_without_the_signing_keys_stops_the_start_naming_the_secret() {
 
 #[tokio::test]
 async fn a_secret_without_the_client_secrets_stops_the_start_rather_than_make_every_client_public() {
-    let json = serde_json::json!({"TOKEN_SIGNING_KEYS": TokenSigner::generate_pem(), "RELYING_PARTIES": CLIENTS});
+    let json = serde_json::json!({"TOKEN_SIGNING_KEYS": shared::testing::signing_keys(), "RELYING_PARTIES": CLIENTS});
     let secret = secret_holding(&json.to_string()).await;
     let error = start(&secret).await.unwrap_err().to_string();
     assert!(error.starts_with("configuration error: RELYING_PARTY_SECRETS is required in the secret"), "{error}");
@@ -82,7 +81,7 @@ async fn a_secret_without_the_client_secrets_stops_the_start_rather_than_make_ev
 
 #[tokio::test]
 async fn a_wrong_value_in_the_secret_is_named_and_not_shown() {
-    let json = serde_json::json!({"TOKEN_SIGNING_KEYS": TokenSigner::generate_pem(), "RELYING_PARTY_SECRETS": r#"{"nobody": "hunter2-hunter2-hunter2-hunter2-hunter2"}"#});
+    let json = serde_json::json!({"TOKEN_SIGNING_KEYS": shared::testing::signing_keys(), "RELYING_PARTY_SECRETS": r#"{"nobody": "hunter2-hunter2-hunter2-hunter2-hunter2"}"#});
     let secret = secret_holding(&json.to_string()).await;
     let error = start(&secret).await.unwrap_err().to_string();
     assert!(error.starts_with("configuration error: RELYING_PARTY_SECRETS "), "{error}");

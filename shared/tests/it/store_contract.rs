@@ -325,7 +325,7 @@ fn verification(now: OffsetDateTime) -> Verification {
         status: VerificationStatus::Pending,
         tally: None,
         // Read back whole, sign-in included.
-        flow: Some(shared::domain::authorization::FlowId::generate()),
+        flow: Some(shared::sign_in::domain::authorization::FlowId::generate()),
     }
 }
 
@@ -415,7 +415,7 @@ async fn attempts_are_counted_and_refused_for_each_reason(store: impl Verificati
 async fn an_attempt_in_another_sign_in_is_refused_and_spends_nothing(store: impl VerificationStore) {
     let now = ManualClock::new().now();
     let v = verification(now);
-    let (own, other) = (v.flow.clone().unwrap(), shared::domain::authorization::FlowId::generate());
+    let (own, other) = (v.flow.clone().unwrap(), shared::sign_in::domain::authorization::FlowId::generate());
     store.create(&v).await.unwrap();
     for _ in 0..4 {
         let refused = store.begin_attempt(&v.id, &fresh(), Some(&other), now).await;

@@ -416,7 +416,7 @@ async fn a_test_number_is_sent_nothing_and_its_answer_has_no_label() {
 /// number in a sign-in of an application that accepts them gets its code.
 #[tokio::test]
 async fn a_test_number_in_a_sign_in_needs_a_client_that_accepts_them() {
-    let key = shared::adapters::token_signer::TokenSigner::generate_pem();
+    let key = shared::testing::signing_keys();
     let clients = r#"[{"clientId": "shop", "name": "Shop", "redirectUris": ["https://shop.example/cb"]},
         {"clientId": "qa", "name": "QA", "redirectUris": ["https://qa.example/cb"], "allowTestNumbers": true}]"#;
     let settings = [
@@ -426,7 +426,6 @@ async fn a_test_number_in_a_sign_in_needs_a_client_that_accepts_them() {
         ("TEST_NUMBERS", r#"{"+12015550123": "482916"}"#),
     ];
     let h = Harness::with(&settings, SimConfig::default()).await;
-    let parties = &h.deps.tokens.as_ref().unwrap().relying_parties;
     let open = |client: &str, redirect: &str| {
         let params: Vec<(String, String)> = [
             ("response_type", "code"),
@@ -441,8 +440,13 @@ async fn a_test_number_in_a_sign_in_needs_a_client_that_accepts_them() {
         .into_iter()
         .map(|(n, v)| (n.to_owned(), v.to_owned()))
         .collect();
-        let service = &h.deps.service;
-        async move { service.authorize(&params, parties, "198.51.100.7", 30).await.unwrap().id }
+        let h = &h;
+        async move {
+            match h.deps.sign_in().unwrap().authorize(&params, "198.51.100.7", None).await.unwrap() {
+                shared::sign_in::service::Authorized::Flow(flow) => flow.id,
+                other => panic!("{other:?}"),
+            }
+        }
     };
     let (shop, qa) = (open("shop", "https://shop.example/cb").await, open("qa", "https://qa.example/cb").await);
     let writes = h.store_writes();

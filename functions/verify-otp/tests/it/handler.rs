@@ -154,7 +154,7 @@ const PARTIES: &str =
     r#"[{"clientId": "shop", "name": "The Shop", "redirectUris": ["https://shop.example/callback"]}]"#;
 
 async fn with_tokens() -> Harness {
-    let key = shared::adapters::token_signer::TokenSigner::generate_pem();
+    let key = shared::testing::signing_keys();
     let settings = [
         ("TOKEN_ISSUER", "https://verify.example.com"),
         ("TOKEN_SIGNING_KEYS", key.as_str()),
@@ -216,12 +216,15 @@ async fn the_key_set_is_published_cacheable_and_only_when_tokens_are_on() {
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["cache-control"], "public, max-age=300");
     let keys = json_body(&response)["keys"].clone();
-    assert_eq!(keys.as_array().unwrap().len(), 1);
+    assert_eq!(keys.as_array().unwrap().len(), 2);
+    assert_eq!((keys[0]["kty"].as_str(), keys[0]["alg"].as_str()), (Some("RSA"), Some("RS256")));
     assert_eq!(
-        (keys[0]["kty"].as_str(), keys[0]["crv"].as_str(), keys[0]["alg"].as_str()),
+        (keys[1]["kty"].as_str(), keys[1]["crv"].as_str(), keys[1]["alg"].as_str()),
         (Some("EC"), Some("P-256"), Some("ES256"))
     );
-    assert!(keys[0].get("d").is_none(), "never the private key");
+    for key in keys.as_array().unwrap() {
+        assert!(["d", "p", "q", "dp", "dq", "qi"].iter().all(|private| key.get(private).is_none()), "never private");
+    }
     assert_eq!(get(&h.deps, "POST").await.status(), 405);
 
     let off = Harness::start().await;

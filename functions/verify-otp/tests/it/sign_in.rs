@@ -1,16 +1,17 @@
-//! The OpenID Connect provider from API Gateway events: discovery, the page's authorize call,
-//! the code at the end of a verification, the token endpoint and userinfo, over the simulator
-//! and the in-memory store. (Each rule of the request, the code and the token request has unit
+//! The OpenID Connect provider from API Gateway events: discovery, the authorization endpoint
+//! (GET and POST) and the page's read of its flow, the code at the end of a verification with
+//! the session cookie, the token endpoint, userinfo and logout, over the simulator and the
+//! in-memory store. (Each rule of the request, the code and the token request has unit
 //! tests beside it; these check the endpoints' answers on the wire.)
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use lambda_http::http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use serde_json::{Value, json};
-use shared::domain::authorization::FlowId;
 use shared::domain::channel::Delivery;
 use shared::domain::phone::{CountryAllowList, PhoneNumber};
 use shared::ports::VerificationStore;
+use shared::sign_in::domain::authorization::FlowId;
 use shared::testing::{Harness, event, json_body};
 use vonage_sim::SimConfig;
 
@@ -22,7 +23,7 @@ const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 async fn harness() -> Harness {
-    let key = shared::adapters::token_signer::TokenSigner::generate_pem();
+    let key = shared::testing::signing_keys();
     let clients = r#"[{"clientId": "shop", "name": "The Shop", "redirectUris": ["https://shop.example/cb"]},
         {"clientId": "bank", "name": "The Bank", "redirectUris": ["https://bank.example/cb"]}]"#;
     let secrets = json!({ "bank": SECRET }).to_string();
@@ -72,20 +73,43 @@ fn query(client: &str, redirect: &str) -> String {
     form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish()
 }
 
-/// A sign-in through to the code: authorize, a code sent and entered. Returns the address the
-/// page is sent back to.
-async fn signed_in_to(h: &Harness, client: &str, redirect: &str, number: &str) -> String {
-    let (status, opened) = post_json(h, "/api/authorize", &json!({"query": query(client, redirect)})).await;
-    assert_eq!(status, 200, "{opened}");
-    let sent = request_in(h, number, &opened["flowId"]).await;
+/// `GET /authorize?query` (with the browser's `cookie`): the status, `Location` and headers.
+async fn authorize(h: &Harness, query: &str, cookie: Option<&str>) -> (u16, String, lambda_http::http::HeaderMap) {
+    let headers: Vec<(&str, &str)> = cookie.map(|c| ("cookie", c)).into_iter().collect();
+    let (status, _, headers) = call(h, "GET", &format!("/authorize?{query}"), None, &headers).await;
+    let location = headers.get("location").map(|l| l.to_str().unwrap().to_owned()).unwrap_or_default();
+    (status, location, headers)
+}
+
+/// A flow opened at `/authorize`: its id, as the page's address carries it.
+async fn open(h: &Harness, query: &str) -> Value {
+    let (status, location, headers) = authorize(h, query, None).await;
+    assert_eq!((status, headers["cache-control"].to_str().unwrap()), (303, "no-store"), "{location}");
+    let id = location.strip_prefix("/sign-in?flow=").unwrap_or_else(|| panic!("to the page: {location}"));
+    Value::from(id)
+}
+
+/// A sign-in through to the code: authorize, the page's read of the flow, a code sent and
+/// entered. Returns the address the page is sent back to, and the session cookie set.
+async fn signed_in_with_session(h: &Harness, client: &str, redirect: &str, number: &str) -> (String, String) {
+    let flow = open(h, &query(client, redirect)).await;
+    let (status, read) = post_json(h, "/api/authorize", &json!({"flowId": flow})).await;
+    assert_eq!((status, &read["flowId"]), (200, &flow), "{read}");
+    let sent = request_in(h, number, &flow).await;
     let code = h.last_code(number).unwrap();
-    let body = json!({"requestId": sent.request_id.as_str(), "code": code, "flowId": opened["flowId"]});
-    let (status, verified) = post_json(h, "/api/verify-otp", &body).await;
+    let body = json!({"requestId": sent.request_id.as_str(), "code": code, "flowId": flow});
+    let (status, verified, headers) =
+        call(h, "POST", "/api/verify-otp", Some(("application/json", &body.to_string())), &[]).await;
     assert_eq!(status, 200, "{verified}");
     let mut fields: Vec<&str> = verified.as_object().unwrap().keys().map(String::as_str).collect();
     fields.sort_unstable();
     assert_eq!(fields, ["channel", "message", "phoneNumber", "redirectTo", "verified", "verifiedAt"], "no token");
-    verified["redirectTo"].as_str().unwrap().to_owned()
+    let cookie = headers["set-cookie"].to_str().unwrap().to_owned();
+    (verified["redirectTo"].as_str().unwrap().to_owned(), cookie)
+}
+
+async fn signed_in_to(h: &Harness, client: &str, redirect: &str, number: &str) -> String {
+    signed_in_with_session(h, client, redirect, number).await.0
 }
 
 /// A code sent to `number` for the sign-in `flow` (a flow id as /api/authorize answered it).
@@ -196,30 +220,32 @@ async fn a_public_and_a_confidential_client_each_sign_a_person_in() {
 #[tokio::test]
 async fn a_bad_authorization_request_goes_back_to_the_client_or_nowhere() {
     let h = harness().await;
-    let (status, body) =
-        post_json(&h, "/api/authorize", &json!({"query": query("evil", "https://shop.example/cb")})).await;
-    assert_eq!((status, body["code"].as_str()), (400, Some("invalid_client")));
-    let elsewhere = query("shop", "https://evil.example/cb");
-    let (status, body) = post_json(&h, "/api/authorize", &json!({"query": elsewhere})).await;
-    assert_eq!((status, body["code"].as_str()), (400, Some("invalid_redirect_uri")));
+    let (status, location, _) = authorize(&h, &query("evil", "https://shop.example/cb"), None).await;
+    assert_eq!((status, location.as_str()), (303, "/sign-in?error=invalid_client"));
+    let (status, location, _) = authorize(&h, &query("shop", "https://evil.example/cb"), None).await;
+    assert_eq!((status, location.as_str()), (303, "/sign-in?error=invalid_redirect_uri"));
     let no_pkce =
         query("shop", "https://shop.example/cb").replace("code_challenge_method=S256", "code_challenge_method=plain");
-    let (status, body) = post_json(&h, "/api/authorize", &json!({"query": no_pkce})).await;
-    assert_eq!(status, 200, "{body}");
-    let back = body["redirectTo"].as_str().unwrap();
+    let (status, back, _) = authorize(&h, &no_pkce, None).await;
+    assert_eq!(status, 303);
     assert!(back.starts_with("https://shop.example/cb?error=invalid_request"), "{back}");
-    assert_eq!((param(back, "state").as_deref(), param(back, "iss").as_deref()), (Some("s-1"), Some(ISSUER)));
+    assert_eq!((param(&back, "state").as_deref(), param(&back, "iss").as_deref()), (Some("s-1"), Some(ISSUER)));
+    // prompt=none without a session: login_required, back at the client.
+    let (_, back, _) = authorize(&h, &format!("{}&prompt=none", query("shop", "https://shop.example/cb")), None).await;
+    assert_eq!(param(&back, "error").as_deref(), Some("login_required"), "{back}");
+    // The page's read of a flow that is not one.
+    let (status, body) = post_json(&h, "/api/authorize", &json!({"flowId": "0".repeat(32)})).await;
+    assert_eq!((status, body["code"].as_str()), (410, Some("sign_in_expired")));
 }
 
 #[tokio::test]
 async fn an_expired_sign_in_spends_no_attempt_and_says_so() {
     let h = harness().await;
-    let (_, opened) =
-        post_json(&h, "/api/authorize", &json!({"query": query("shop", "https://shop.example/cb")})).await;
-    let sent = request_in(&h, "+14155552671", &opened["flowId"]).await;
+    let flow = open(&h, &query("shop", "https://shop.example/cb")).await;
+    let sent = request_in(&h, "+14155552671", &flow).await;
     let code = h.last_code("+14155552671").unwrap();
-    h.clock.advance(shared::service::FLOW_LIFETIME);
-    let body = json!({"requestId": sent.request_id.as_str(), "code": code, "flowId": opened["flowId"]});
+    h.clock.advance(shared::sign_in::service::FLOW_LIFETIME);
+    let body = json!({"requestId": sent.request_id.as_str(), "code": code, "flowId": flow});
     let (status, answer) = post_json(&h, "/api/verify-otp", &body).await;
     assert_eq!((status, answer["code"].as_str()), (410, Some("sign_in_expired")));
     let stored = h.deps.service.store().inner.get(&sent.request_id, shared::clock::Clock::now(&h.clock)).await;
@@ -231,16 +257,15 @@ async fn an_expired_sign_in_spends_no_attempt_and_says_so() {
 #[tokio::test]
 async fn a_code_asked_for_outside_the_sign_in_does_not_end_it() {
     let h = harness().await;
-    let authorize = json!({"query": query("shop", "https://shop.example/cb")});
-    let (_, opened) = post_json(&h, "/api/authorize", &authorize).await;
+    let opened = open(&h, &query("shop", "https://shop.example/cb")).await;
     let outside = request_in(&h, "+14155552671", &Value::Null).await;
     let code = h.last_code("+14155552671").unwrap();
-    let body = json!({"requestId": outside.request_id.as_str(), "code": code, "flowId": opened["flowId"]});
+    let body = json!({"requestId": outside.request_id.as_str(), "code": code, "flowId": opened});
     let (status, answer) = post_json(&h, "/api/verify-otp", &body).await;
     assert_eq!((status, answer["code"].as_str()), (400, Some("invalid_request")), "{answer}");
     assert!(answer.get("redirectTo").is_none());
-    let flow = FlowId::parse(opened["flowId"].as_str().unwrap()).unwrap();
-    assert!(h.deps.service.flow(&flow).await.unwrap().is_some(), "still open for its own code");
+    let flow = FlowId::parse(opened.as_str().unwrap()).unwrap();
+    assert!(h.deps.sign_in().unwrap().flow(&flow).await.unwrap().is_some(), "still open for its own code");
 }
 
 /// A code sent in one sign-in and entered in another (the page reloaded at `/authorize` opens a
@@ -248,29 +273,28 @@ async fn a_code_asked_for_outside_the_sign_in_does_not_end_it() {
 #[tokio::test]
 async fn a_code_entered_in_another_sign_in_keeps_its_attempt() {
     let h = harness().await;
-    let authorize = json!({"query": query("shop", "https://shop.example/cb")});
-    let (_, first) = post_json(&h, "/api/authorize", &authorize).await;
-    let (_, reloaded) = post_json(&h, "/api/authorize", &authorize).await;
-    let sent = request_in(&h, "+14155552671", &first["flowId"]).await;
+    let first = open(&h, &query("shop", "https://shop.example/cb")).await;
+    let reloaded = open(&h, &query("shop", "https://shop.example/cb")).await;
+    let sent = request_in(&h, "+14155552671", &first).await;
     let code = h.last_code("+14155552671").unwrap();
     let checks = h.provider_calls();
-    let body = json!({"requestId": sent.request_id.as_str(), "code": code, "flowId": reloaded["flowId"]});
+    let body = json!({"requestId": sent.request_id.as_str(), "code": code, "flowId": reloaded});
     let (status, answer) = post_json(&h, "/api/verify-otp", &body).await;
     assert_eq!((status, answer["code"].as_str()), (400, Some("invalid_request")), "{answer}");
     let stored = h.deps.service.store().inner.get(&sent.request_id, shared::clock::Clock::now(&h.clock)).await;
     assert_eq!(stored.unwrap().map(|v| v.attempts), Some(0), "no attempt spent");
     assert_eq!(h.provider_calls(), checks, "the code never reached the provider");
-    let body = json!({"requestId": sent.request_id.as_str(), "code": code, "flowId": first["flowId"]});
+    let body = json!({"requestId": sent.request_id.as_str(), "code": code, "flowId": first});
     let (status, answer) = post_json(&h, "/api/verify-otp", &body).await;
     assert_eq!(status, 200, "its own sign-in still ends with it: {answer}");
     assert!(answer["redirectTo"].as_str().unwrap().starts_with("https://shop.example/cb?code="));
 }
 
-/// An address opens so many sign-ins in ten minutes (`SIGN_IN_MAX_FLOWS_PER_IP`): past them, 429
-/// `too_many_sign_ins` with the rest of the window to wait, and no flow; then it opens again.
+/// An address opens so many sign-ins in ten minutes (`SIGN_IN_MAX_FLOWS_PER_IP`): past them, the
+/// page's `too_many_sign_ins` with the rest of the window to wait, and no flow; then it opens again.
 #[tokio::test]
 async fn an_address_past_its_sign_ins_is_told_how_long_to_wait() {
-    let key = shared::adapters::token_signer::TokenSigner::generate_pem();
+    let key = shared::testing::signing_keys();
     let clients = r#"[{"clientId": "shop", "name": "The Shop", "redirectUris": ["https://shop.example/cb"]}]"#;
     let settings = [
         ("TOKEN_ISSUER", ISSUER),
@@ -279,25 +303,22 @@ async fn an_address_past_its_sign_ins_is_told_how_long_to_wait() {
         ("SIGN_IN_MAX_FLOWS_PER_IP", "2"),
     ];
     let h = Harness::with(&settings, SimConfig::default()).await;
-    let authorize = json!({"query": query("shop", "https://shop.example/cb")});
-    let broken = json!({"query": query("evil", "https://shop.example/cb")});
-    assert_eq!(post_json(&h, "/api/authorize", &broken).await.0, 400, "a refused request counts nothing");
+    let good = query("shop", "https://shop.example/cb");
+    let (_, location, _) = authorize(&h, &query("evil", "https://shop.example/cb"), None).await;
+    assert_eq!(location, "/sign-in?error=invalid_client", "a refused request counts nothing");
     for _ in 0..2 {
-        let (status, opened) = post_json(&h, "/api/authorize", &authorize).await;
-        assert_eq!(status, 200, "{opened}");
+        open(&h, &good).await;
     }
     let writes = h.store_writes();
-    let body = Some(("application/json", authorize.to_string()));
-    let (status, refused, headers) =
-        call(&h, "POST", "/api/authorize", body.as_ref().map(|(m, b)| (*m, b.as_str())), &[]).await;
-    assert_eq!((status, refused["code"].as_str()), (429, Some("too_many_sign_ins")), "{refused}");
-    let wait = refused["retryAfter"].as_u64().unwrap();
+    let (status, location, _) = authorize(&h, &good, None).await;
+    let wait =
+        location.strip_prefix("/sign-in?error=too_many_sign_ins&retryAfter=").unwrap_or_else(|| panic!("{location}"));
+    let wait: u64 = wait.parse().unwrap();
+    assert_eq!(status, 303);
     assert!((1..=600).contains(&wait), "the rest of the ten minutes: {wait}");
-    assert_eq!(headers["retry-after"].to_str().unwrap(), wait.to_string());
-    assert!(refused.get("flowId").is_none());
     assert_eq!(h.store_writes(), writes + 1, "the refused count alone: no flow written");
     h.clock.advance(time::Duration::seconds(i64::try_from(wait).unwrap()));
-    assert_eq!(post_json(&h, "/api/authorize", &authorize).await.0, 200, "the next window");
+    open(&h, &good).await;
 }
 
 #[tokio::test]
@@ -315,7 +336,7 @@ async fn userinfo_needs_a_valid_access_token() {
 /// it was a test number (`amr: ["test"]`), for a relying party that refuses them in production.
 #[tokio::test]
 async fn a_test_numbers_sign_in_says_so_in_the_answer_and_the_id_token() {
-    let key = shared::adapters::token_signer::TokenSigner::generate_pem();
+    let key = shared::testing::signing_keys();
     let clients = r#"[{"clientId": "shop", "name": "The Shop", "redirectUris": ["https://shop.example/cb"],
         "allowTestNumbers": true}]"#;
     let settings = [
@@ -325,12 +346,13 @@ async fn a_test_numbers_sign_in_says_so_in_the_answer_and_the_id_token() {
         ("TEST_NUMBERS", r#"{"+12015550123": "482916"}"#),
     ];
     let h = Harness::with(&settings, SimConfig::default()).await;
-    let (_, opened) =
-        post_json(&h, "/api/authorize", &json!({"query": query("shop", "https://shop.example/cb")})).await;
-    let sent = request_in(&h, "+12015550123", &opened["flowId"]).await;
-    let body = json!({"requestId": sent.request_id.as_str(), "code": "482916", "flowId": opened["flowId"]});
-    let (status, verified) = post_json(&h, "/api/verify-otp", &body).await;
+    let flow = open(&h, &query("shop", "https://shop.example/cb")).await;
+    let sent = request_in(&h, "+12015550123", &flow).await;
+    let body = json!({"requestId": sent.request_id.as_str(), "code": "482916", "flowId": flow});
+    let (status, verified, headers) =
+        call(&h, "POST", "/api/verify-otp", Some(("application/json", &body.to_string())), &[]).await;
     assert_eq!((status, &verified["testNumber"]), (200, &json!(true)), "{verified}");
+    assert!(headers.get("set-cookie").is_none(), "a test number gets no session");
     let back = verified["redirectTo"].as_str().unwrap();
     let redeem = form(&[
         ("grant_type", "authorization_code"),
@@ -350,4 +372,52 @@ async fn a_test_numbers_sign_in_says_so_in_the_answer_and_the_id_token() {
     let (status, info, _) = call(&h, "GET", "/oauth/userinfo", None, &[("authorization", &bearer)]).await;
     assert_eq!((status, &info["amr"], &info["auth_time"]), (200, &json!(["test"]), &id["auth_time"]), "{info}");
     assert_eq!(h.provider_calls(), 0, "nothing sent, nothing checked at a provider");
+}
+
+/// The session cookie: set with a proof (HttpOnly, Secure, SameSite=Lax, the whole site), it
+/// signs the same browser in to another client without a code, a form-POSTed request included;
+/// logout clears it and sends the person to the client's registered address.
+#[tokio::test]
+async fn a_session_signs_in_again_without_a_code_and_logout_ends_it() {
+    let key = shared::testing::signing_keys();
+    let clients = r#"[{"clientId": "shop", "name": "The Shop", "redirectUris": ["https://shop.example/cb"],
+        "postLogoutRedirectUris": ["https://shop.example/bye"]},
+        {"clientId": "bank", "name": "The Bank", "redirectUris": ["https://bank.example/cb"]}]"#;
+    let secrets = json!({ "bank": SECRET }).to_string();
+    let settings = [
+        ("TOKEN_ISSUER", ISSUER),
+        ("TOKEN_SIGNING_KEYS", key.as_str()),
+        ("RELYING_PARTIES", clients),
+        ("RELYING_PARTY_SECRETS", &secrets),
+    ];
+    let h = Harness::with(&settings, SimConfig::default()).await;
+    let (_, set) = signed_in_with_session(&h, "shop", "https://shop.example/cb", "+14155552671").await;
+    let (pair, attributes) = set.split_once("; ").unwrap();
+    assert!(pair.starts_with("__Host-sign-in=") && pair.len() == "__Host-sign-in=".len() + 43, "{set}");
+    assert_eq!(attributes, "Max-Age=28800; Path=/; Secure; HttpOnly; SameSite=Lax");
+    let cookie = format!("other=1; {pair}");
+    let sent = h.provider_calls();
+
+    // A form-POSTed request from the bank: straight back with a code, nothing sent.
+    let body = query("bank", "https://bank.example/cb");
+    let (status, _, headers) =
+        call(&h, "POST", "/authorize", Some(("application/x-www-form-urlencoded", &body)), &[("cookie", &cookie)])
+            .await;
+    let back = headers["location"].to_str().unwrap();
+    assert_eq!(status, 303);
+    assert!(back.starts_with("https://bank.example/cb?code="), "{back}");
+    assert_eq!(h.provider_calls(), sent, "no code sent");
+    // prompt=login asks again.
+    let (_, location, _) =
+        authorize(&h, &format!("{}&prompt=login", query("shop", "https://shop.example/cb")), Some(&cookie)).await;
+    assert!(location.starts_with("/sign-in?flow="), "{location}");
+
+    let logout = "/oauth/logout?client_id=shop&post_logout_redirect_uri=https%3A%2F%2Fshop.example%2Fbye&state=z";
+    let (status, _, headers) = call(&h, "GET", logout, None, &[("cookie", &cookie)]).await;
+    assert_eq!((status, headers["location"].to_str().unwrap()), (303, "https://shop.example/bye?state=z"));
+    assert!(headers["set-cookie"].to_str().unwrap().starts_with("__Host-sign-in=; Max-Age=0;"));
+    let (_, location, _) = authorize(&h, &query("bank", "https://bank.example/cb"), Some(&cookie)).await;
+    assert!(location.starts_with("/sign-in?flow="), "signed out: a code again: {location}");
+    let (status, _, headers) = call(&h, "GET", "/oauth/logout", None, &[]).await;
+    assert_eq!((status, headers["location"].to_str().unwrap()), (303, "/signed-out"), "nowhere registered to go");
 }

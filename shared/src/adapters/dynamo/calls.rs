@@ -10,7 +10,7 @@ pub(super) const TRANSACTION_TRIES: u32 = 4;
 impl DynamoStore {
     /// The item at `key` as it was when an `UpdateItem`'s condition failed: from the error, where
     /// the server returned it, else read back.
-    pub(super) async fn item_on_condition_failure<R: std::fmt::Debug + Send + Sync + 'static>(
+    pub(crate) async fn item_on_condition_failure<R: std::fmt::Debug + Send + Sync + 'static>(
         &self,
         key: AttributeValue,
         err: SdkError<aws_sdk_dynamodb::operation::update_item::UpdateItemError, R>,
@@ -28,7 +28,7 @@ impl DynamoStore {
     /// Applies `items` as one transaction, named `name` (a retry of it is applied once). Returns
     /// the cancellation reasons when a condition failed, and tries again, a few times, when it
     /// only collided with concurrent transactions.
-    pub(super) async fn transact(
+    pub(crate) async fn transact(
         &self,
         name: &str,
         items: &[TransactWriteItem],
@@ -64,7 +64,7 @@ impl DynamoStore {
     }
 
     /// The items under `keys` (consistent reads), by key, in as many calls as the server needs.
-    pub(super) async fn batch_get(&self, keys: &[AttributeValue]) -> Result<HashMap<String, Item>, StoreError> {
+    pub(crate) async fn batch_get(&self, keys: &[AttributeValue]) -> Result<HashMap<String, Item>, StoreError> {
         let mut found = HashMap::new();
         let mut pending: Vec<Item> =
             keys.iter().map(|key| Item::from([(PARTITION_KEY.to_owned(), key.clone())])).collect();
@@ -95,7 +95,7 @@ impl DynamoStore {
     }
 
     /// The item under `key` as it is now (a consistent read), whatever its `ttl`.
-    pub(super) async fn raw_item(&self, key: AttributeValue) -> Result<Option<Item>, StoreError> {
+    pub(crate) async fn raw_item(&self, key: AttributeValue) -> Result<Option<Item>, StoreError> {
         let out = self
             .client
             .get_item()
@@ -109,18 +109,18 @@ impl DynamoStore {
     }
 }
 
-pub(super) fn rand_jitter() -> u32 {
+pub(crate) fn rand_jitter() -> u32 {
     // The low bits of the clock are random enough to spread retries apart.
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos())
 }
 
-pub(super) fn build_error(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
+pub(crate) fn build_error(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
     StoreError::Failed(format!("invalid DynamoDB request: {e}").into())
 }
 
 /// Throttling, a timeout or a failure to reach DynamoDB is worth retrying shortly (503); anything
 /// else is a call that is wrong (500). The SDK's error stays whole, as the source.
-pub(super) fn sdk_error<E, R>(operation: &'static str, err: SdkError<E, R>) -> StoreError
+pub(crate) fn sdk_error<E, R>(operation: &'static str, err: SdkError<E, R>) -> StoreError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,

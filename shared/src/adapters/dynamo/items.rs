@@ -97,7 +97,7 @@ impl DynamoStore {
 }
 
 /// A number's state as an item: kept until its last send leaves the 24-hour window.
-pub(super) fn number_item(number: &SubjectKey, state: &NumberState, now: OffsetDateTime) -> Item {
+pub(crate) fn number_item(number: &SubjectKey, state: &NumberState, now: OffsetDateTime) -> Item {
     let keep_until = state.recent_sends.last().map_or(now, |at| *at + time::Duration::DAY);
     let keep_until = state.cooldown_until.map_or(keep_until, |until| until.max(keep_until));
     let mut item = Item::from([
@@ -121,7 +121,7 @@ pub(super) fn number_item(number: &SubjectKey, state: &NumberState, now: OffsetD
 
 /// A number's state from its item. One whose `ttl` has passed (TTL deletes late) is read as it
 /// is: the rules ignore sends and cooldowns that are over, and a write must match its version.
-pub(super) fn read_number(item: &Item) -> NumberState {
+pub(crate) fn read_number(item: &Item) -> NumberState {
     let version = get_int(item, VERSION).and_then(|v| u64::try_from(v).ok()).unwrap_or(0);
     let sends = item.get(SENDS).and_then(|v| v.as_l().ok()).map(|list| {
         list.iter()
@@ -140,7 +140,7 @@ pub(super) fn read_number(item: &Item) -> NumberState {
 }
 
 /// A verification's tally, from its map attribute.
-pub(super) fn read_tally(value: &AttributeValue) -> Option<Tally> {
+pub(crate) fn read_tally(value: &AttributeValue) -> Option<Tally> {
     let map = value.as_m().ok()?;
     let text = |field: &str| map.get(field)?.as_s().ok().cloned();
     Some(Tally {
@@ -153,42 +153,42 @@ pub(super) fn read_tally(value: &AttributeValue) -> Option<Tally> {
 }
 
 /// Whether `item` has the string `value` in `field`: a write's own name, read back.
-pub(super) fn holds_text(item: Option<&Item>, field: &str, value: &str) -> bool {
+pub(crate) fn holds_text(item: Option<&Item>, field: &str, value: &str) -> bool {
     item.and_then(|i| i.get(field)).and_then(|v| v.as_s().ok()).is_some_and(|text| text == value)
 }
 
-pub(super) fn set_contains(item: &Item, field: &str, value: &str) -> bool {
+pub(crate) fn set_contains(item: &Item, field: &str, value: &str) -> bool {
     item.get(field).and_then(|v| v.as_ss().ok()).is_some_and(|set| set.iter().any(|s| s == value))
 }
 
 /// A string attribute.
-pub(super) fn text_value(value: impl Into<String>) -> AttributeValue {
+pub(crate) fn text_value(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
 }
 
 /// A number attribute from a count.
-pub(super) fn count_value(value: u32) -> AttributeValue {
+pub(crate) fn count_value(value: u32) -> AttributeValue {
     AttributeValue::N(value.to_string())
 }
 
 /// A number attribute from a signed integer.
-pub(super) fn int_value(value: i64) -> AttributeValue {
+pub(crate) fn int_value(value: i64) -> AttributeValue {
     AttributeValue::N(value.to_string())
 }
 
-pub(super) fn to_i64(value: u64) -> i64 {
+pub(crate) fn to_i64(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
 
-pub(super) fn get_int(item: &Item, field: &str) -> Option<i64> {
+pub(crate) fn get_int(item: &Item, field: &str) -> Option<i64> {
     item.get(field)?.as_n().ok()?.parse().ok()
 }
 
-pub(super) fn epoch(t: OffsetDateTime) -> AttributeValue {
+pub(crate) fn epoch(t: OffsetDateTime) -> AttributeValue {
     AttributeValue::N(t.unix_timestamp().to_string())
 }
 
-pub(super) fn get_time(item: &Item, field: &str) -> Option<OffsetDateTime> {
+pub(crate) fn get_time(item: &Item, field: &str) -> Option<OffsetDateTime> {
     let seconds = item.get(field)?.as_n().ok()?.parse::<i64>().ok()?;
     OffsetDateTime::from_unix_timestamp(seconds).ok()
 }

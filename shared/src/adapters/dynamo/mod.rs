@@ -12,8 +12,8 @@
 //! - `range#<range key>#<day>`, `country#<country>#<shard>#<day>`: unverified and verified sends
 //!   on that UTC day;
 //! - `spend#<day>#<shard>`: the day's estimated spend on one shard, in millionths of a dollar;
-//! - `flow#<flow id>`, `code#<code digest>`: sign-in flows and their codes ([`sign_in`]);
-//! - `flows#<client key>#<window start>`: the sign-in flows a client opened in that window.
+//! - the sign-in's items (`flow#`, `flows#`, `code#`, `session#`), which the sign-in part keeps
+//!   with this store's [`kit`] (`crate::sign_in::dynamo`).
 //!
 //! Every write is safe to retry. The SDK tries a call again when its answer is lost (a timeout, a
 //! dropped connection), though the first try may have been applied; each write therefore names
@@ -38,10 +38,9 @@ use aws_sdk_dynamodb::types::{
 use time::OffsetDateTime;
 
 use super::RecordCipher;
-use crate::domain::authorization::{AuthorizationCode, AuthorizationRequest, CodeGrant, FlowId, SignInFlow};
 use crate::domain::channel::Channel;
+use crate::domain::flow_id::FlowId;
 use crate::domain::limits::{DayCount, NumberState, end_of_day};
-use crate::domain::pkce::CodeChallenge;
 use crate::domain::price::MicroUsd;
 use crate::domain::request_id::RequestId;
 use crate::domain::rule::{Refusal, Rule};
@@ -50,15 +49,14 @@ use crate::domain::verification::{AttemptDenied, Finish, Verification, Verificat
 use crate::domain::verification::{ProviderRequestId, Tally};
 use crate::domain::write_id::WriteId;
 use crate::ports::{
-    AttemptError, FlowWindow, Redemption, Release, ReserveError, SendReservation, SendSubjects, SignInStore, Standing,
-    StoreError, TestGuess, VerificationStore,
+    AttemptError, Release, ReserveError, SendReservation, SendSubjects, Standing, StoreError, TestGuess,
+    VerificationStore,
 };
 
 mod admin;
 mod calls;
 mod items;
 mod schema;
-mod sign_in;
 mod store;
 mod writes;
 
@@ -100,13 +98,26 @@ pub fn patient_timeouts() -> aws_sdk_dynamodb::config::timeout::TimeoutConfig {
         .build()
 }
 
-type Item = HashMap<String, AttributeValue>;
+pub(crate) type Item = HashMap<String, AttributeValue>;
+
+/// What a part above keeps its own items with on this table (the sign-in's
+/// `crate::sign_in::dynamo`): the calls, the item helpers and the SDK's types.
+pub(crate) mod kit {
+    pub(crate) use super::calls::{build_error, sdk_error};
+    pub(crate) use super::items::{count_value, epoch, get_time, holds_text, set_contains, text_value};
+    pub(crate) use super::schema::SEALED_PHONE;
+    pub(crate) use super::writes::update_item;
+    pub(crate) use super::{DynamoStore, Item, PARTITION_KEY, TTL_ATTRIBUTE};
+    pub(crate) use aws_sdk_dynamodb::types::{
+        AttributeValue, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+    };
+}
 
 #[derive(Debug, Clone)]
 pub struct DynamoStore {
-    client: Client,
-    table: String,
-    cipher: std::sync::Arc<RecordCipher>,
+    pub(crate) client: Client,
+    pub(crate) table: String,
+    pub(crate) cipher: std::sync::Arc<RecordCipher>,
 }
 
 impl DynamoStore {

@@ -104,6 +104,6 @@ impl DynamoStore {
     }
 }
 
-pub(super) fn update_item(update: Update) -> TransactWriteItem {
+pub(crate) fn update_item(update: Update) -> TransactWriteItem {
     TransactWriteItem::builder().update(update).build()
 }

@@ -8,7 +8,6 @@ use std::time::Duration;
 use secrecy::SecretString;
 
 use crate::adapters::dynamo;
-use crate::adapters::token_signer::TokenSigner;
 use crate::adapters::turnstile::{DEFAULT_SITEVERIFY_URL, TurnstileSettings};
 use crate::adapters::vonage::{VonageApi, VonageSettings};
 use crate::domain::channel::VoiceCalls;
@@ -17,10 +16,11 @@ use crate::domain::otp_code::{MAX_CODE_LENGTH, MIN_CODE_LENGTH};
 use crate::domain::phone::CountryAllowList;
 use crate::domain::price::PriceTable;
 use crate::domain::price::{MicroUsd, SpendLimit};
-use crate::domain::relying_party::RelyingParties;
 use crate::domain::test_numbers::TestNumbers;
 use crate::http::{Cors, Edge};
 use crate::service::Policy;
+use crate::sign_in::domain::client::RelyingParties;
+use crate::sign_in::domain::tokens::TokenSigner;
 
 mod edge;
 mod policy;
@@ -33,8 +33,8 @@ mod vonage;
 use self::edge::*;
 use self::policy::*;
 pub use self::store::{StoreConfig, dynamodb_on_this_machine};
-pub use self::tokens::TokenConfig;
 use self::vonage::*;
+pub use crate::sign_in::service::TokenConfig;
 
 pub const DEFAULT_VONAGE_BASE_URL: &str = "https://api.nexmo.com";
 /// US dollars a day: a few hundred codes at the dearer prices, a few thousand at the usual ones.

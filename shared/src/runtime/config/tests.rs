@@ -152,9 +152,15 @@ fn tokens_are_on_with_an_issuer_and_then_need_a_key() {
         TokenConfig::from_settings(&Settings::new(move |k| vars.get(k).cloned()))
     };
     assert!(tokens(&[]).unwrap().is_none());
-    let key = TokenSigner::generate_pem();
+    let ec = TokenSigner::generate_pem();
+    let key = format!("{}{ec}", include_str!("../../../tests/rfc9500-test-rsa2048.pem"));
     let on = tokens(&[("TOKEN_ISSUER", "https://verify.example.com/"), ("TOKEN_SIGNING_KEYS", &key)]).unwrap().unwrap();
     assert_eq!(on.signer.issuer(), "https://verify.example.com");
+    assert_eq!(on.session_lifetime, time::Duration::hours(8));
+    // OpenID Connect Discovery §3: RS256 must be offered, so an RSA key must be held.
+    let no_rsa = tokens(&[("TOKEN_ISSUER", "https://v.example"), ("TOKEN_SIGNING_KEYS", &ec)]).unwrap_err();
+    assert_eq!(no_rsa.variable, "TOKEN_SIGNING_KEYS");
+    assert!(no_rsa.to_string().contains("no RSA key"), "{no_rsa}");
     let cases: &[(&[(&str, &str)], &str)] = &[
         (&[("TOKEN_ISSUER", "https://v.example")], "TOKEN_SIGNING_KEYS"),
         (&[("TOKEN_ISSUER", "v.example"), ("TOKEN_SIGNING_KEYS", &key)], "TOKEN_ISSUER"),

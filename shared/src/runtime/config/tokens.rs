@@ -1,23 +1,21 @@
-//! The OpenID Connect provider: the issuer, the tokens' lifetime, the keys and the relying parties.
+//! The OpenID Connect provider's settings ([`TokenConfig`], the sign-in part's): the issuer, the
+//! tokens' lifetime, the keys, the relying parties and the session's lifetime.
 
 use super::*;
-
-/// Sign-in, verify-otp's alone (request-otp never holds the signing key): on when
-/// `TOKEN_ISSUER` is set.
-#[derive(Debug)]
-pub struct TokenConfig {
-    pub signer: TokenSigner,
-    pub relying_parties: RelyingParties,
-    /// How many sign-in flows one client (an IPv4 address, an IPv6 /64) may open in ten minutes
-    /// (`SIGN_IN_MAX_FLOWS_PER_IP`).
-    pub max_flows_per_ip: u32,
-}
 
 /// The default of `SIGN_IN_MAX_FLOWS_PER_IP`: 30 in ten minutes. A person opens one or two (a
 /// reload, a second try); a school or an office behind one address, 30 people starting to sign
 /// in within the same ten minutes, each with a reload to spare at 15. An address past it is
 /// writing flows, not signing people in.
 pub(super) const DEFAULT_MAX_FLOWS_PER_IP: u32 = 30;
+
+/// The default of `SIGN_IN_SESSION_SECONDS`: 8 hours, a working day. A session saves a person an
+/// SMS (and the operator its price) on every sign-in after the first, to any of the operator's
+/// applications; on a shared computer it lets the next person in as the first until it ends or
+/// they sign out. Eight hours covers a day's use of one's own device and ends overnight.
+pub(super) const DEFAULT_SESSION_SECONDS: u32 = 8 * 3600;
+/// At most 30 days: "remember this device" as the providers offer it.
+pub(super) const MAX_SESSION_SECONDS: u32 = 30 * 24 * 3600;
 
 /// The longest an ID or access token may live: long enough for a relying party's back end to
 /// check it and call userinfo, short enough that a leaked one is soon worthless.
@@ -67,6 +65,24 @@ impl TokenConfig {
         // At most 1,000: the window's item holds each flow's id (about 33 bytes), and each flow
         // rewrites it, at a write unit per KB (33 units a flow at 1,000, 1 at the default).
         let max_flows_per_ip = s.number("SIGN_IN_MAX_FLOWS_PER_IP", DEFAULT_MAX_FLOWS_PER_IP, 1..=1_000)?;
-        Ok(Some(Self { signer, relying_parties, max_flows_per_ip }))
+        let session = s.number("SIGN_IN_SESSION_SECONDS", DEFAULT_SESSION_SECONDS, 300..=MAX_SESSION_SECONDS)?;
+        if !signer.signs("RS256") {
+            return Err(ConfigError::new(
+                "TOKEN_SIGNING_KEYS",
+                "holds no RSA key: ID tokens are RS256 unless a client registers ES256, and OpenID Connect \
+                 Discovery requires RS256 (make one with `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048`)",
+            ));
+        }
+        if let Some(client) = relying_parties.iter().find(|c| !signer.signs(&c.id_token_signed_response_alg)) {
+            return Err(ConfigError::new(
+                "TOKEN_SIGNING_KEYS",
+                format!(
+                    "holds no key for {}, which client `{}` registers as its idTokenSignedResponseAlg",
+                    client.id_token_signed_response_alg, client.client_id
+                ),
+            ));
+        }
+        let session_lifetime = time::Duration::seconds(i64::try_from(session).unwrap_or(i64::MAX));
+        Ok(Some(Self { signer, relying_parties, max_flows_per_ip, session_lifetime }))
     }
 }

@@ -8,9 +8,10 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::domain::authorization::AuthorizationCode;
-use crate::domain::pkce::CodeVerifier;
-use crate::domain::relying_party::RelyingParties;
+use crate::sign_in::domain::authorization::AuthorizationCode;
+use crate::sign_in::domain::client::RelyingParties;
+use crate::sign_in::domain::error::{ErrorCode, OAuthError};
+use crate::sign_in::domain::pkce::CodeVerifier;
 
 /// What a client redeems a code with, its client authenticated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,43 +25,8 @@ pub struct TokenRequest {
 }
 
 /// An error of the token endpoint, as RFC 6749 §5.2 names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TokenError {
-    pub error: TokenErrorCode,
-    /// For the client's developer.
-    pub description: &'static str,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenErrorCode {
-    InvalidRequest,
-    /// Unknown client, failed or missing authentication, or an unsupported method.
-    InvalidClient,
-    /// The code is unknown, used, expired, another client's or another address's, or the
-    /// verifier does not meet its challenge.
-    InvalidGrant,
-    UnsupportedGrantType,
-}
-
-impl TokenErrorCode {
-    pub fn code(self) -> &'static str {
-        match self {
-            TokenErrorCode::InvalidRequest => "invalid_request",
-            TokenErrorCode::InvalidClient => "invalid_client",
-            TokenErrorCode::InvalidGrant => "invalid_grant",
-            TokenErrorCode::UnsupportedGrantType => "unsupported_grant_type",
-        }
-    }
-
-    /// 401 for `invalid_client` (with `WWW-Authenticate: Basic`: §5.2 asks for it where the
-    /// client used the header, and a 401 needs one anyway), 400 otherwise.
-    pub fn status(self) -> u16 {
-        if self == TokenErrorCode::InvalidClient { 401 } else { 400 }
-    }
-}
-
-const fn error(error: TokenErrorCode, description: &'static str) -> TokenError {
-    TokenError { error, description }
+fn error(code: ErrorCode, description: &'static str) -> OAuthError {
+    OAuthError::new(code, description)
 }
 
 impl TokenRequest {
@@ -69,8 +35,8 @@ impl TokenRequest {
         form: &[(String, String)],
         authorization: Option<&str>,
         clients: &RelyingParties,
-    ) -> Result<Self, TokenError> {
-        use TokenErrorCode::*;
+    ) -> Result<Self, OAuthError> {
+        use ErrorCode::*;
         let repeated = form.iter().enumerate().any(|(i, (name, _))| form[..i].iter().any(|(n, _)| n == name));
         if repeated {
             return Err(error(InvalidRequest, "a parameter is given more than once"));
@@ -126,22 +92,22 @@ impl TokenRequest {
 
 /// `Basic base64(urlencode(id):urlencode(secret))` (RFC 6749 §2.3.1: each part form-encoded
 /// first).
-fn basic_credentials(header: &str) -> Result<(String, String), TokenError> {
-    let malformed = error(TokenErrorCode::InvalidClient, "the Authorization header is not Basic credentials");
-    let (scheme, encoded) = header.trim().split_once(' ').ok_or(malformed)?;
+fn basic_credentials(header: &str) -> Result<(String, String), OAuthError> {
+    let malformed = || error(ErrorCode::InvalidClient, "the Authorization header is not Basic credentials");
+    let (scheme, encoded) = header.trim().split_once(' ').ok_or_else(malformed)?;
     if !scheme.eq_ignore_ascii_case("basic") {
-        return Err(malformed);
+        return Err(malformed());
     }
-    let decoded = STANDARD.decode(encoded.trim()).map_err(|_| malformed)?;
-    let decoded = String::from_utf8(decoded).map_err(|_| malformed)?;
-    let (id, secret) = decoded.split_once(':').ok_or(malformed)?;
+    let decoded = STANDARD.decode(encoded.trim()).map_err(|_| malformed())?;
+    let decoded = String::from_utf8(decoded).map_err(|_| malformed())?;
+    let (id, secret) = decoded.split_once(':').ok_or_else(malformed)?;
     // One form-encoded value each: a raw `&` would have been encoded.
     let form_decoded = |part: &str| {
         let pair = format!("x={part}");
         let value = form_urlencoded::parse(pair.as_bytes()).next().map(|(_, value)| value.into_owned());
         value.filter(|_| !part.contains('&'))
     };
-    Ok((form_decoded(id).ok_or(malformed)?, form_decoded(secret).ok_or(malformed)?))
+    Ok((form_decoded(id).ok_or_else(malformed)?, form_decoded(secret).ok_or_else(malformed)?))
 }
 
 #[cfg(test)]

@@ -20,11 +20,27 @@ pub struct RelyingParty {
     /// client that never reads `amr` would take a test number's sign-in for a person's.
     #[serde(default)]
     pub allow_test_numbers: bool,
+    /// The ID token's algorithm (OpenID Connect Registration §2,
+    /// `id_token_signed_response_alg`): `RS256` unless registered as `ES256`.
+    #[serde(default = "default_alg", alias = "id_token_signed_response_alg")]
+    pub id_token_signed_response_alg: String,
+    /// Where RP-initiated logout may send the person back to (OpenID Connect RP-Initiated
+    /// Logout 1.0 §3.1), matched letter for letter.
+    #[serde(default, alias = "post_logout_redirect_uris")]
+    pub post_logout_redirect_uris: Vec<String>,
     /// A confidential client's secret, from `RELYING_PARTY_SECRETS` (deployed: the secret, never
     /// a template parameter); a client without one is public (PKCE alone binds its codes). Never
     /// read from the list itself.
     #[serde(skip)]
     pub client_secret: Option<ClientSecret>,
+}
+
+/// The algorithm an ID token is signed with when a client registers none (OpenID Connect
+/// Registration §2).
+pub const DEFAULT_ID_TOKEN_ALG: &str = "RS256";
+
+fn default_alg() -> String {
+    DEFAULT_ID_TOKEN_ALG.to_owned()
 }
 
 /// The shortest client secret taken: 32 characters (a random one of 32 base64 characters holds
@@ -71,6 +87,11 @@ impl RelyingParty {
     pub fn is_public(&self) -> bool {
         self.client_secret.is_none()
     }
+
+    /// Whether RP-initiated logout may send the person to `uri`: registered, letter for letter.
+    pub fn may_return_after_logout(&self, uri: &str) -> bool {
+        self.post_logout_redirect_uris.iter().any(|u| u == uri)
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -109,6 +130,18 @@ impl RelyingParties {
             if party.redirect_uris.is_empty() {
                 return Err(format!("client `{}` has no redirect URI", party.client_id));
             }
+            if !["RS256", "ES256"].contains(&party.id_token_signed_response_alg.as_str()) {
+                return Err(format!(
+                    "client `{}`: idTokenSignedResponseAlg must be RS256 or ES256 (got `{}`)",
+                    party.client_id, party.id_token_signed_response_alg
+                ));
+            }
+            if let Some(bad) = party.post_logout_redirect_uris.iter().find(|uri| !acceptable_redirect(uri)) {
+                return Err(format!(
+                    "post-logout redirect URI `{bad}` of `{}` must be https (or http on localhost), absolute, without a fragment",
+                    party.client_id
+                ));
+            }
             if let Some(bad) = party.redirect_uris.iter().find(|uri| !acceptable_redirect(uri)) {
                 return Err(format!(
                     "redirect URI `{bad}` of `{}` must be https (or http on localhost), absolute, without a fragment",
@@ -145,6 +178,10 @@ impl RelyingParties {
     }
 
     /// The client `client_id`, if registered.
+    pub fn iter(&self) -> impl Iterator<Item = &RelyingParty> {
+        self.0.iter()
+    }
+
     pub fn find(&self, client_id: &str) -> Option<&RelyingParty> {
         self.0.iter().find(|p| p.client_id == client_id)
     }

@@ -160,14 +160,52 @@ impl TokenSigner {
             "iat": now.unix_timestamp(),
             "exp": self.expiry(now),
             "auth_time": token.auth_time.unix_timestamp(),
-            "nonce": token.nonce,
             "amr": [amr(token)],
         });
+        if let Some(nonce) = token.nonce {
+            claims["nonce"] = nonce.into();
+        }
         if let Some(phone) = token.phone_e164 {
             claims["phone_number"] = phone.into();
             claims["phone_number_verified"] = true.into();
         }
-        self.signed("JWT", &claims)
+        self.signed_with(token.alg, "JWT", &claims)
+    }
+
+    /// Whether a key signs `alg` (`RS256`, `ES256`).
+    pub fn signs(&self, alg: &str) -> bool {
+        self.keys.iter().any(|k| k.pair.alg() == alg)
+    }
+
+    /// Who an ID token of ours names, if it is one (signed by a published key, this issuer's):
+    /// its `sub` and `aud`. Expired ones too: an `id_token_hint` is often an old token (OpenID
+    /// Connect RP-Initiated Logout 1.0 §2), and it proves no one, it only says whom the client
+    /// expects.
+    pub fn read_id_token_hint(&self, token: &str) -> Option<(String, String)> {
+        let claims = self.verified_claims(token, "JWT")?;
+        if claims["iss"] != self.issuer.as_str() {
+            return None;
+        }
+        Some((claims["sub"].as_str()?.to_owned(), claims["aud"].as_str()?.to_owned()))
+    }
+
+    /// The claims of `token` if a published key signed it, with header `typ`.
+    fn verified_claims(&self, token: &str, typ: &str) -> Option<Value> {
+        let (signed, signature) = token.rsplit_once('.')?;
+        let (header, claims) = signed.split_once('.').filter(|(_, claims)| !claims.contains('.'))?;
+        let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).ok()?).ok()?;
+        if header["typ"] != typ {
+            return None;
+        }
+        let key = self.keys.iter().find(|k| header["kid"] == k.kid.as_str())?;
+        if header["alg"] != key.pair.alg() {
+            return None;
+        }
+        let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
+        if !key.pair.verify(signed.as_bytes(), &signature) {
+            return None;
+        }
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(claims).ok()?).ok()
     }
 
     /// An access token for the userinfo endpoint (a JWT as RFC 9068 shapes them, `typ`
@@ -197,21 +235,7 @@ impl TokenSigner {
     /// What an access token of ours says, if it is one (signed by a published key, `typ`
     /// `at+jwt`, this issuer's, for this issuer) and unexpired at `now`.
     pub fn read_access_token(&self, token: &str, now: OffsetDateTime) -> Option<AccessGrant> {
-        let (signed, signature) = token.rsplit_once('.')?;
-        let (header, claims) = signed.split_once('.').filter(|(_, claims)| !claims.contains('.'))?;
-        let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).ok()?).ok()?;
-        if header["typ"] != "at+jwt" {
-            return None;
-        }
-        let key = self.keys.iter().find(|k| header["kid"] == k.kid.as_str())?;
-        if header["alg"] != key.pair.alg() {
-            return None;
-        }
-        let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
-        if !key.pair.verify(signed.as_bytes(), &signature) {
-            return None;
-        }
-        let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(claims).ok()?).ok()?;
+        let claims = self.verified_claims(token, "at+jwt")?;
         let current = claims["exp"].as_i64().is_some_and(|exp| exp > now.unix_timestamp());
         if claims["iss"] != self.issuer.as_str() || claims["aud"] != self.access_audience().as_str() || !current {
             return None;
@@ -237,7 +261,17 @@ impl TokenSigner {
 
     /// `claims` as a compact JWS of type `typ`, signed by the first key.
     fn signed(&self, typ: &str, claims: &Value) -> String {
-        let key = &self.keys[0];
+        self.sign_by(&self.keys[0], typ, claims)
+    }
+
+    /// `claims` signed by the first key of `alg`, or by the first key if none signs it (the
+    /// configuration makes sure one does: [`Self::signs`]).
+    fn signed_with(&self, alg: &str, typ: &str, claims: &Value) -> String {
+        let key = self.keys.iter().find(|k| k.pair.alg() == alg).unwrap_or(&self.keys[0]);
+        self.sign_by(key, typ, claims)
+    }
+
+    fn sign_by(&self, key: &SigningKey, typ: &str, claims: &Value) -> String {
         let header = json!({"alg": key.pair.alg(), "typ": typ, "kid": key.kid});
         let signing_input =
             format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
@@ -262,7 +296,9 @@ pub struct IdToken<'a> {
     /// The client's pairwise `sub` for the number.
     pub subject: &'a str,
     pub client_id: &'a str,
-    pub nonce: &'a str,
+    pub nonce: Option<&'a str>,
+    /// The ID token's algorithm: the client's registered `id_token_signed_response_alg`.
+    pub alg: &'a str,
     /// When the number was verified.
     pub auth_time: OffsetDateTime,
     pub channel: Channel,
@@ -359,7 +395,8 @@ mod tests {
             &IdToken {
                 subject: "pairwise-sub",
                 client_id: "shop",
-                nonce: "n-1",
+                nonce: Some("n-1"),
+                alg: "ES256",
                 auth_time: now,
                 channel: Channel::Sms,
                 test: false,
@@ -403,7 +440,8 @@ mod tests {
         let token = IdToken {
             subject: "pairwise-sub",
             client_id: "shop",
-            nonce: "n-1",
+            nonce: Some("n-1"),
+            alg: "ES256",
             auth_time: verified,
             channel: Channel::Voice,
             test: false,
@@ -448,7 +486,7 @@ mod tests {
 
     /// RFC 9500's published 2048-bit test key (ring signs RSA but does not make RSA keys): a
     /// key everyone knows, so a scanner or a reader sees it is no credential.
-    const RSA_TEST_KEY: &str = include_str!("../../tests/rfc9500-test-rsa2048.pem");
+    const RSA_TEST_KEY: &str = include_str!("../../../tests/rfc9500-test-rsa2048.pem");
 
     #[test]
     fn an_rsa_key_signs_rs256_and_is_published_with_its_modulus() {
@@ -465,7 +503,8 @@ mod tests {
         let token = IdToken {
             subject: "s",
             client_id: "shop",
-            nonce: "n",
+            nonce: Some("n"),
+            alg: "RS256",
             auth_time: now,
             channel: Channel::Sms,
             test: false,

@@ -14,12 +14,18 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use crate::domain::channel::Channel;
-use crate::domain::pkce::CodeChallenge;
-use crate::domain::relying_party::{ClientRefusal, RelyingParties};
+pub use crate::domain::flow_id::FlowId;
+use crate::sign_in::domain::client::{ClientRefusal, RelyingParties};
+use crate::sign_in::domain::error::{ErrorCode, OAuthError};
+use crate::sign_in::domain::pkce::CodeChallenge;
 
 /// The most bytes kept of a `state` or a `nonce`: the flow's record holds both, and a client
 /// needs far fewer (a nonce of 256 bits is 43 characters).
 pub const MAX_ECHOED_BYTES: usize = 256;
+
+/// The languages the page has (its catalogues): the first of a request's `ui_locales` among
+/// them chooses the page's language.
+pub const PAGE_LOCALES: [&str; 6] = ["en", "ar", "de", "es", "fr", "pt"];
 
 /// An authorization request the service can act on: the client and its registered address, and
 /// what the token endpoint and the ID token must honour.
@@ -28,7 +34,8 @@ pub struct AuthorizationRequest {
     pub client_id: String,
     pub redirect_uri: String,
     pub state: String,
-    pub nonce: String,
+    /// Optional in the code flow (Core §3.1.2.1); echoed in the ID token when sent.
+    pub nonce: Option<String>,
     /// PKCE's challenge: a public client's always, a confidential client's when it sent one.
     pub challenge: Option<CodeChallenge>,
     /// Whether the `phone` scope was asked for: the ID token and userinfo then carry the number.
@@ -37,84 +44,55 @@ pub struct AuthorizationRequest {
     /// `allowTestNumbers`), as it stood when the flow opened: request-otp, which does not read
     /// the registrations, reads it here.
     pub test_numbers: bool,
+    /// `login_hint` when it is a phone number (E.164 once spaces, dashes, dots and brackets are
+    /// dropped): the page fills it in, and the person still proves it with a code.
+    pub login_hint: Option<String>,
+    /// The first of `ui_locales` the page has ([`PAGE_LOCALES`]).
+    pub locale: Option<&'static str>,
 }
 
-/// Why an authorization request is refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AuthorizationError {
-    /// Said on the page, with no redirect: the address to send the person back to is not known
-    /// to be the client's.
-    NoRedirect(NoRedirect),
-    /// Sent back to the client's address.
-    Redirect(ErrorRedirect),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum NoRedirect {
-    #[error("client_id is missing, or given more than once")]
-    NoClient,
-    #[error("redirect_uri is missing, or given more than once")]
-    NoRedirectUri,
-    #[error(transparent)]
-    Client(#[from] ClientRefusal),
-}
-
-/// An error the client hears at its own address (RFC 6749 §4.1.2.1, OpenID Connect Core
-/// §3.1.2.6).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ErrorRedirect {
-    pub redirect_uri: String,
-    pub error: OAuthError,
-    /// For the client's developer, never shown to the person.
-    pub description: &'static str,
-    /// The request's `state`, when it had exactly one.
-    pub state: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OAuthError {
-    InvalidRequest,
-    UnsupportedResponseType,
-    InvalidScope,
-    /// `prompt=none`: the person must always take part (type the code).
-    LoginRequired,
-    RequestNotSupported,
-    RequestUriNotSupported,
-}
-
-impl OAuthError {
-    pub fn code(self) -> &'static str {
-        match self {
-            OAuthError::InvalidRequest => "invalid_request",
-            OAuthError::UnsupportedResponseType => "unsupported_response_type",
-            OAuthError::InvalidScope => "invalid_scope",
-            OAuthError::LoginRequired => "login_required",
-            OAuthError::RequestNotSupported => "request_not_supported",
-            OAuthError::RequestUriNotSupported => "request_uri_not_supported",
-        }
-    }
-}
-
-impl ErrorRedirect {
-    /// The client's address with `error`, `error_description`, `state` and `iss` (RFC 9207) added
-    /// to the query it registered, if any.
-    pub fn location(&self, issuer: &str) -> String {
-        let error = [("error", self.error.code()), ("error_description", self.description)];
-        back_to(&self.redirect_uri, error.into_iter().chain(self.state.as_deref().map(|s| ("state", s))), issuer)
-    }
+/// What an authorization request asks of a session, read with it and never stored: a flow the
+/// person finishes is a new proof, which meets all of them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SessionAsk {
+    /// `prompt=none`: answer from the session, or `login_required`.
+    pub none: bool,
+    /// `prompt=login`: a new proof, whatever the session.
+    pub login: bool,
+    /// `max_age`: a proof at most this many seconds old.
+    pub max_age: Option<u64>,
+    /// `id_token_hint`: an ID token this provider issued to this client, naming who is expected.
+    pub id_token_hint: Option<String>,
 }
 
 /// The client's registered `redirect_uri` with `params` and then `iss` (RFC 9207) added to the
 /// query it registered, if any.
-fn back_to<'a>(redirect_uri: &str, params: impl IntoIterator<Item = (&'a str, &'a str)>, issuer: &str) -> String {
+pub fn back_to<'a>(redirect_uri: &str, params: impl IntoIterator<Item = (&'a str, &'a str)>, issuer: &str) -> String {
     let mut url = reqwest::Url::parse(redirect_uri).expect("a registered redirect URI is absolute");
     url.query_pairs_mut().extend_pairs(params).append_pair("iss", issuer);
     url.into()
 }
 
+/// `login_hint` as a phone number, or nothing (an e-mail address, an opaque id: ignored).
+fn phone_hint(hint: &str) -> Option<String> {
+    let kept: String = hint.chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')')).collect();
+    let digits = kept.strip_prefix('+')?;
+    let shaped = (8..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit());
+    shaped.then_some(kept)
+}
+
+/// The first tag of `ui_locales` (space-separated BCP 47, in order of preference) the page has.
+fn page_locale(ui_locales: &str) -> Option<&'static str> {
+    ui_locales.split(' ').find_map(|tag| {
+        let language = tag.split(['-', '_']).next()?.to_ascii_lowercase();
+        PAGE_LOCALES.into_iter().find(|l| *l == language)
+    })
+}
+
 impl AuthorizationRequest {
-    /// Reads the request's parameters (the query, decoded, in order) against `clients`.
-    pub fn parse(params: &[(String, String)], clients: &RelyingParties) -> Result<Self, AuthorizationError> {
+    /// Reads the request's parameters (the query or the POSTed form, decoded, in order) against
+    /// `clients`: the request, and what it asks of a session.
+    pub fn parse(params: &[(String, String)], clients: &RelyingParties) -> Result<(Self, SessionAsk), OAuthError> {
         let once = |name: &str| {
             let mut values = params.iter().filter(|(n, _)| n == name).map(|(_, v)| v.as_str());
             match (values.next(), values.next()) {
@@ -122,98 +100,98 @@ impl AuthorizationRequest {
                 _ => None,
             }
         };
-        let no_redirect = |why| AuthorizationError::NoRedirect(why);
-        let client_id = once("client_id").ok_or(no_redirect(NoRedirect::NoClient))?;
-        let redirect_uri = once("redirect_uri").ok_or(no_redirect(NoRedirect::NoRedirectUri))?;
-        let client = clients.check(client_id, redirect_uri).map_err(|refusal| no_redirect(refusal.into()))?;
+        let page = |code, description| OAuthError::on_page(code, description);
+        let client_id =
+            once("client_id").ok_or(page(ErrorCode::InvalidClient, "client_id is missing, or given more than once"))?;
+        let redirect_uri = once("redirect_uri")
+            .ok_or(page(ErrorCode::InvalidRedirectUri, "redirect_uri is missing, or given more than once"))?;
+        let client = clients.check(client_id, redirect_uri).map_err(|refusal| match refusal {
+            ClientRefusal::UnknownClient => page(ErrorCode::InvalidClient, "unknown client id"),
+            ClientRefusal::RedirectUriNotRegistered => {
+                page(ErrorCode::InvalidRedirectUri, "redirect URI not registered for the client")
+            }
+        })?;
 
         // A state past the bound is not echoed either: the error goes back without one.
         let state = once("state").filter(|s| !s.is_empty());
         let echoed = state.filter(|s| s.len() <= MAX_ECHOED_BYTES);
-        let refuse = |error, description| {
-            AuthorizationError::Redirect(ErrorRedirect {
-                redirect_uri: redirect_uri.to_owned(),
-                error,
-                description,
-                state: echoed.map(str::to_owned),
-            })
-        };
+        let refuse = |code, description| OAuthError::back_to(code, description, redirect_uri, echoed);
         let repeated = params.iter().enumerate().any(|(i, (name, _))| params[..i].iter().any(|(n, _)| n == name));
         if repeated {
-            return Err(refuse(OAuthError::InvalidRequest, "a parameter is given more than once"));
+            return Err(refuse(ErrorCode::InvalidRequest, "a parameter is given more than once"));
         }
         if once("request").is_some() {
-            return Err(refuse(OAuthError::RequestNotSupported, "request objects are not supported"));
+            return Err(refuse(ErrorCode::RequestNotSupported, "request objects are not supported"));
         }
         if once("request_uri").is_some() {
-            return Err(refuse(OAuthError::RequestUriNotSupported, "request_uri is not supported"));
+            return Err(refuse(ErrorCode::RequestUriNotSupported, "request_uri is not supported"));
         }
         match once("response_type") {
             Some("code") => {}
-            None => return Err(refuse(OAuthError::InvalidRequest, "response_type is missing")),
-            Some(_) => return Err(refuse(OAuthError::UnsupportedResponseType, "response_type must be code")),
+            None => return Err(refuse(ErrorCode::InvalidRequest, "response_type is missing")),
+            Some(_) => return Err(refuse(ErrorCode::UnsupportedResponseType, "response_type must be code")),
         }
         if once("response_mode").is_some_and(|mode| mode != "query") {
-            return Err(refuse(OAuthError::InvalidRequest, "response_mode must be query"));
+            return Err(refuse(ErrorCode::InvalidRequest, "response_mode must be query"));
         }
         let scopes: Vec<&str> = once("scope").unwrap_or_default().split(' ').collect();
         if !scopes.contains(&"openid") {
-            return Err(refuse(OAuthError::InvalidScope, "scope must include openid"));
+            return Err(refuse(ErrorCode::InvalidScope, "scope must include openid"));
         }
         let Some(state) = state else {
-            return Err(refuse(OAuthError::InvalidRequest, "state is required"));
+            return Err(refuse(ErrorCode::InvalidRequest, "state is required"));
         };
         let nonce = once("nonce").filter(|n| !n.is_empty());
-        let Some(nonce) = nonce else {
-            return Err(refuse(OAuthError::InvalidRequest, "nonce is required"));
-        };
-        if state.len() > MAX_ECHOED_BYTES || nonce.len() > MAX_ECHOED_BYTES {
-            return Err(refuse(OAuthError::InvalidRequest, "state and nonce may be 256 bytes at most"));
+        if state.len() > MAX_ECHOED_BYTES || nonce.is_some_and(|n| n.len() > MAX_ECHOED_BYTES) {
+            return Err(refuse(ErrorCode::InvalidRequest, "state and nonce may be 256 bytes at most"));
         }
         // PKCE: a public client must send a challenge (nothing else binds its code to it); a
         // confidential one may, its secret does (Amazon Cognito's federation sends none).
         let challenge = match once("code_challenge") {
             None if client.is_public() => {
-                return Err(refuse(OAuthError::InvalidRequest, "code_challenge (PKCE, S256) is required"));
+                return Err(refuse(ErrorCode::InvalidRequest, "code_challenge (PKCE, S256) is required"));
             }
             None => None,
             Some(challenge) => Some(
                 CodeChallenge::parse(challenge, once("code_challenge_method"))
-                    .map_err(|_| refuse(OAuthError::InvalidRequest, "code_challenge must be S256 of a verifier"))?,
+                    .map_err(|_| refuse(ErrorCode::InvalidRequest, "code_challenge must be S256 of a verifier"))?,
             ),
         };
-        if once("prompt").is_some_and(|prompt| prompt.split(' ').any(|p| p == "none")) {
-            return Err(refuse(OAuthError::LoginRequired, "a person must enter a code: prompt=none cannot be met"));
+        let prompts: Vec<&str> = once("prompt").unwrap_or_default().split(' ').filter(|p| !p.is_empty()).collect();
+        if prompts.contains(&"none") && prompts.len() > 1 {
+            return Err(refuse(ErrorCode::InvalidRequest, "prompt=none cannot be combined with another prompt"));
         }
-        Ok(Self {
+        let max_age = match once("max_age") {
+            None => None,
+            Some(age) => Some(
+                age.parse::<u64>().map_err(|_| refuse(ErrorCode::InvalidRequest, "max_age must be whole seconds"))?,
+            ),
+        };
+        let ask = SessionAsk {
+            none: prompts.contains(&"none"),
+            login: prompts.contains(&"login"),
+            max_age,
+            id_token_hint: once("id_token_hint").filter(|h| !h.is_empty()).map(str::to_owned),
+        };
+        // `display`, `acr_values`, `claims_locales` and any parameter this provider does not know
+        // are accepted and change nothing (Core §3.1.2.1: unknown parameters are ignored).
+        let request = Self {
             client_id: client_id.to_owned(),
             redirect_uri: redirect_uri.to_owned(),
             state: state.to_owned(),
-            nonce: nonce.to_owned(),
+            nonce: nonce.map(str::to_owned),
             challenge,
             phone_scope: scopes.contains(&"phone"),
             test_numbers: client.allow_test_numbers,
-        })
-    }
-}
-
-/// The id of a sign-in flow the person is going through: a random UUID (122 random bits) as 32
-/// lowercase hex digits, held by the page between the authorization request and the verified code.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct FlowId(String);
-
-impl FlowId {
-    pub fn generate() -> Self {
-        Self(uuid::Uuid::new_v4().simple().to_string())
+            login_hint: once("login_hint").and_then(phone_hint),
+            locale: once("ui_locales").and_then(page_locale),
+        };
+        Ok((request, ask))
     }
 
-    pub fn parse(input: &str) -> Option<Self> {
-        let valid = input.len() == 32 && input.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-        valid.then(|| Self(input.to_owned()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
+    /// Where an error for this request goes: back to the client, with its `state`.
+    pub fn refuse(&self, code: ErrorCode, description: &'static str) -> OAuthError {
+        OAuthError::back_to(code, description, &self.redirect_uri, Some(&self.state))
     }
 }
 
@@ -240,7 +218,7 @@ pub struct CodeGrant {
     pub client_id: String,
     pub redirect_uri: String,
     pub challenge: Option<CodeChallenge>,
-    pub nonce: String,
+    pub nonce: Option<String>,
     pub phone_scope: bool,
     pub phone_e164: String,
     /// When the number was verified (the ID token's `auth_time`), and how the code reached the

@@ -1,4 +1,5 @@
 use super::*;
+use crate::sign_in::domain::error::Delivery;
 
 const CLIENTS: &str = r#"[{"clientId": "shop", "name": "The Shop", "redirectUris": ["https://shop.example/cb", "https://shop.example/cb2?tenant=a%20b"]},
     {"clientId": "bank", "name": "The Bank", "redirectUris": ["https://bank.example/cb"]}]"#;
@@ -36,16 +37,20 @@ fn with(changes: Changes) -> Vec<(String, String)> {
     params
 }
 
-fn parse(params: &[(String, String)]) -> Result<AuthorizationRequest, AuthorizationError> {
+fn parse_with_ask(params: &[(String, String)]) -> Result<(AuthorizationRequest, SessionAsk), OAuthError> {
     AuthorizationRequest::parse(params, &RelyingParties::parse(CLIENTS).unwrap().with_secrets(SECRETS).unwrap())
+}
+
+fn parse(params: &[(String, String)]) -> Result<AuthorizationRequest, OAuthError> {
+    parse_with_ask(params).map(|(request, _)| request)
 }
 
 /// The error a request is sent back with, and the state it echoes.
 fn redirected(params: &[(String, String)]) -> (&'static str, Option<String>) {
     match parse(params) {
-        Err(AuthorizationError::Redirect(r)) => {
-            assert_eq!(r.redirect_uri, "https://shop.example/cb");
-            (r.error.code(), r.state)
+        Err(OAuthError { code, delivery: Delivery::Redirect { redirect_uri, state }, .. }) => {
+            assert_eq!(redirect_uri, "https://shop.example/cb");
+            (code.code(), state)
         }
         other => panic!("expected a redirect, got {other:?}"),
     }
@@ -55,12 +60,50 @@ fn redirected(params: &[(String, String)]) -> (&'static str, Option<String>) {
 fn a_code_flow_request_with_pkce_and_a_nonce_is_taken() {
     let request = parse(&good()).unwrap();
     assert_eq!((request.client_id.as_str(), request.redirect_uri.as_str()), ("shop", "https://shop.example/cb"));
-    assert_eq!((request.state.as_str(), request.nonce.as_str()), ("s-1", "n-1"));
+    assert_eq!((request.state.as_str(), request.nonce.as_deref()), ("s-1", Some("n-1")));
     assert_eq!(request.challenge.as_ref().map(CodeChallenge::as_str), Some(CHALLENGE));
     assert!(request.phone_scope);
     assert!(!parse(&with(&[("scope", Some("openid"))])).unwrap().phone_scope);
-    // Unknown parameters and scopes are ignored (RFC 6749 §3.1, §3.3).
-    assert!(parse(&with(&[("scope", Some("openid email")), ("max_age", Some("60"))])).is_ok());
+    // Unknown parameters and scopes are ignored (RFC 6749 §3.1, §3.3), and so are `display`,
+    // `acr_values` and `claims_locales` (Core §3.1.2.1).
+    let others = [
+        ("scope", Some("openid email")),
+        ("display", Some("popup")),
+        ("acr_values", Some("urn:mace:incommon:iap:silver")),
+        ("claims_locales", Some("fr")),
+        ("vendor_thing", Some("1")),
+    ];
+    assert!(parse(&with(&others)).is_ok());
+}
+
+/// Core §3.1.2.1: `nonce` is optional in the code flow.
+#[test]
+fn a_request_without_a_nonce_is_taken() {
+    assert_eq!(parse(&with(&[("nonce", None)])).unwrap().nonce, None);
+    assert_eq!(parse(&with(&[("nonce", Some(""))])).unwrap().nonce, None);
+}
+
+#[test]
+fn a_phone_login_hint_and_the_first_page_language_are_kept() {
+    let request = parse(&with(&[("login_hint", Some("+1 (415) 555-2671")), ("ui_locales", Some("tlh ar-EG en"))]));
+    let request = request.unwrap();
+    assert_eq!((request.login_hint.as_deref(), request.locale), (Some("+14155552671"), Some("ar")));
+    for not_a_number in ["someone@example.com", "14155552671", "+1", "+1415555267100000"] {
+        assert_eq!(parse(&with(&[("login_hint", Some(not_a_number))])).unwrap().login_hint, None, "{not_a_number}");
+    }
+    assert_eq!(parse(&with(&[("ui_locales", Some("tlh ja"))])).unwrap().locale, None);
+}
+
+#[test]
+fn prompt_max_age_and_id_token_hint_are_what_the_request_asks_of_a_session() {
+    let (_, ask) = parse_with_ask(&good()).unwrap();
+    assert_eq!(ask, SessionAsk::default());
+    let changes = [("prompt", Some("login consent")), ("max_age", Some("10000")), ("id_token_hint", Some("a.b.c"))];
+    let (_, ask) = parse_with_ask(&with(&changes)).unwrap();
+    assert!(ask.login && !ask.none);
+    assert_eq!((ask.max_age, ask.id_token_hint.as_deref()), (Some(10000), Some("a.b.c")));
+    assert!(parse_with_ask(&with(&[("prompt", Some("none"))])).unwrap().1.none);
+    assert_eq!(redirected(&with(&[("max_age", Some("-1"))])).0, "invalid_request");
 }
 
 /// RFC 6749 §4.1.2.1: an unknown client or an address that is not the client's, letter for
@@ -68,40 +111,34 @@ fn a_code_flow_request_with_pkce_and_a_nonce_is_taken() {
 #[test]
 fn an_unknown_client_or_address_gets_no_redirect() {
     let page = |params: &[(String, String)]| match parse(params) {
-        Err(AuthorizationError::NoRedirect(why)) => why,
+        Err(OAuthError { code, delivery: Delivery::Page, .. }) => code,
         other => panic!("expected no redirect, got {other:?}"),
     };
-    assert_eq!(page(&with(&[("client_id", Some("evil"))])), NoRedirect::Client(ClientRefusal::UnknownClient));
+    assert_eq!(page(&with(&[("client_id", Some("evil"))])), ErrorCode::InvalidClient);
     for uri in ["https://evil.example/cb", "https://shop.example/cb/", "https://shop.example/cb?x=1"] {
-        assert_eq!(
-            page(&with(&[("redirect_uri", Some(uri))])),
-            NoRedirect::Client(ClientRefusal::RedirectUriNotRegistered),
-            "{uri}"
-        );
+        assert_eq!(page(&with(&[("redirect_uri", Some(uri))])), ErrorCode::InvalidRedirectUri, "{uri}");
     }
-    assert_eq!(page(&with(&[("client_id", None)])), NoRedirect::NoClient);
-    assert_eq!(page(&with(&[("redirect_uri", None)])), NoRedirect::NoRedirectUri);
+    assert_eq!(page(&with(&[("client_id", None)])), ErrorCode::InvalidClient);
+    assert_eq!(page(&with(&[("redirect_uri", None)])), ErrorCode::InvalidRedirectUri);
     let mut twice = good();
     twice.push(("redirect_uri".into(), "https://evil.example/cb".into()));
-    assert_eq!(page(&twice), NoRedirect::NoRedirectUri);
+    assert_eq!(page(&twice), ErrorCode::InvalidRedirectUri);
 }
 
 #[test]
 fn every_other_error_goes_back_to_the_client_with_its_state() {
     let state = Some("s-1".to_owned());
-    let cases: [(Changes, &str); 12] = [
+    let cases: [(Changes, &str); 10] = [
         (&[("response_type", None)], "invalid_request"),
         (&[("response_type", Some("token"))], "unsupported_response_type"),
         (&[("response_type", Some("code id_token"))], "unsupported_response_type"),
         (&[("scope", Some("phone"))], "invalid_scope"),
         (&[("scope", None)], "invalid_scope"),
-        (&[("nonce", None)], "invalid_request"),
-        (&[("nonce", Some(""))], "invalid_request"),
         (&[("code_challenge", None)], "invalid_request"),
         (&[("code_challenge_method", Some("plain"))], "invalid_request"),
         (&[("code_challenge_method", None)], "invalid_request"),
         (&[("response_mode", Some("fragment"))], "invalid_request"),
-        (&[("prompt", Some("login none"))], "login_required"),
+        (&[("prompt", Some("login none"))], "invalid_request"),
     ];
     for (changes, error) in cases {
         assert_eq!(redirected(&with(changes)), (error, state.clone()), "{changes:?}");
@@ -145,7 +182,9 @@ fn a_confidential_client_may_leave_pkce_out_and_a_public_one_may_not() {
     assert_eq!(parse(&without).unwrap().challenge, None);
     assert!(parse(&bank(&[])).unwrap().challenge.is_some());
     match parse(&bank(&[("code_challenge_method", Some("plain"))])) {
-        Err(AuthorizationError::Redirect(r)) => assert_eq!(r.error, OAuthError::InvalidRequest),
+        Err(OAuthError { code, delivery: Delivery::Redirect { .. }, .. }) => {
+            assert_eq!(code, ErrorCode::InvalidRequest)
+        }
         other => panic!("{other:?}"),
     }
     let public = with(&[("code_challenge", None), ("code_challenge_method", None)]);
@@ -154,17 +193,18 @@ fn a_confidential_client_may_leave_pkce_out_and_a_public_one_may_not() {
 
 #[test]
 fn an_error_redirect_adds_error_state_and_iss_to_the_registered_query() {
-    let redirect = ErrorRedirect {
-        redirect_uri: "https://shop.example/cb2?tenant=a%20b".into(),
-        error: OAuthError::InvalidScope,
-        description: "scope must include openid",
-        state: Some("s 1&x".into()),
-    };
+    let redirect = OAuthError::back_to(
+        ErrorCode::InvalidScope,
+        "scope must include openid",
+        "https://shop.example/cb2?tenant=a%20b",
+        Some("s 1&x"),
+    );
     assert_eq!(
-        redirect.location("https://verify.example.com"),
+        redirect.location("https://verify.example.com").unwrap(),
         "https://shop.example/cb2?tenant=a%20b&error=invalid_scope&error_description=scope+must+include+openid\
          &state=s+1%26x&iss=https%3A%2F%2Fverify.example.com"
     );
+    assert_eq!(OAuthError::on_page(ErrorCode::InvalidClient, "x").location("https://v.example"), None);
 }
 
 #[test]

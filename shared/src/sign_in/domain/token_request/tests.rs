@@ -44,7 +44,7 @@ fn basic(id: &str, secret: &str) -> String {
 
 fn refused(form: &[(String, String)], authorization: Option<&str>) -> (&'static str, u16) {
     let e = TokenRequest::parse(form, authorization, &clients()).unwrap_err();
-    (e.error.code(), e.error.status())
+    (e.code.code(), e.code.status())
 }
 
 #[test]

@@ -1,10 +1,20 @@
-//! The sign-in port on DynamoDB: `flow#<flow id>`, an authorization request while the person
-//! verifies their number, and `code#<SHA-256 of the code>`, what a code stands for (the number
-//! sealed to that key, as a verification's is). The code is redeemed by one `UpdateItem` whose
+//! The sign-in's store on DynamoDB: `flow#<flow id>`, an authorization request while the person
+//! verifies their number, `code#<SHA-256 of the code>`, what a code stands for (the number
+//! sealed to that key, as a verification's is), and `session#<SHA-256 of the session id>`, a
+//! browser's proven number (sealed the same way). The code is redeemed by one `UpdateItem` whose
 //! condition holds the client, the address and the challenge made from the presented verifier,
 //! so a failed redemption changes nothing.
 
-use super::*;
+use time::OffsetDateTime;
+
+use crate::adapters::dynamo::kit::*;
+use crate::domain::channel::Channel;
+use crate::domain::write_id::WriteId;
+use crate::ports::StoreError;
+use crate::sign_in::domain::authorization::{AuthorizationCode, AuthorizationRequest, CodeGrant, FlowId, SignInFlow};
+use crate::sign_in::domain::pkce::CodeChallenge;
+use crate::sign_in::domain::session::{Session, SessionId};
+use crate::sign_in::store::{FlowWindow, Redemption, SignInStore};
 
 const CLIENT: &str = "client";
 const REDIRECT_URI: &str = "redirect_uri";
@@ -15,6 +25,11 @@ const PHONE_SCOPE: &str = "phone_scope";
 /// On a flow: whether its client accepts test numbers (absent: it does not).
 const TEST_NUMBERS: &str = "test_numbers";
 const EXPIRES_AT: &str = "expires_at";
+/// On a flow: the number `login_hint` named, sealed to the flow's key.
+const LOGIN_HINT: &str = "login_hint_sealed";
+/// On a flow: the page's language.
+const LOCALE: &str = "locale";
+const VERIFIED_AT: &str = "verified_at";
 /// On a flow: the digest of the code it ended with.
 const CODE: &str = "code";
 /// On a client's count of flows: the flows it counted.
@@ -24,6 +39,10 @@ const REDEEMED_BY: &str = "redeemed_by";
 
 fn flow_key(id: &FlowId) -> AttributeValue {
     text_value(format!("flow#{}", id.as_str()))
+}
+
+fn session_key_string(id: &SessionId) -> String {
+    format!("session#{}", id.digest())
 }
 
 fn code_key_string(code: &AuthorizationCode) -> String {
@@ -75,19 +94,29 @@ impl SignInStore for DynamoStore {
 
     async fn open_flow(&self, flow: &SignInFlow) -> Result<(), StoreError> {
         let request = &flow.request;
+        let key = flow_key(&flow.id);
         let mut item = Item::from([
-            (PARTITION_KEY.to_owned(), flow_key(&flow.id)),
+            (PARTITION_KEY.to_owned(), key.clone()),
             (CLIENT.to_owned(), text_value(&request.client_id)),
             (REDIRECT_URI.to_owned(), text_value(&request.redirect_uri)),
             (STATE.to_owned(), text_value(&request.state)),
-            (NONCE.to_owned(), text_value(&request.nonce)),
             (PHONE_SCOPE.to_owned(), AttributeValue::Bool(request.phone_scope)),
             (TEST_NUMBERS.to_owned(), AttributeValue::Bool(request.test_numbers)),
             (EXPIRES_AT.to_owned(), epoch(flow.expires_at)),
             (TTL_ATTRIBUTE.to_owned(), epoch(flow.expires_at)),
         ]);
+        if let Some(nonce) = &request.nonce {
+            item.insert(NONCE.to_owned(), text_value(nonce));
+        }
         if let Some(challenge) = &request.challenge {
             item.insert(CHALLENGE.to_owned(), text_value(challenge.as_str()));
+        }
+        if let Some(hint) = &request.login_hint {
+            let sealed = self.cipher.seal(key.as_s().expect("a text key"), hint);
+            item.insert(LOGIN_HINT.to_owned(), text_value(sealed));
+        }
+        if let Some(locale) = request.locale {
+            item.insert(LOCALE.to_owned(), text_value(locale));
         }
         let result = self
             .client
@@ -108,7 +137,8 @@ impl SignInStore for DynamoStore {
     }
 
     async fn flow(&self, id: &FlowId, now: OffsetDateTime) -> Result<Option<SignInFlow>, StoreError> {
-        let Some(item) = self.raw_item(flow_key(id)).await? else { return Ok(None) };
+        let key = flow_key(id);
+        let Some(item) = self.raw_item(key.clone()).await? else { return Ok(None) };
         let bad = |field: &str| StoreError::Failed(format!("flow item has a missing or malformed `{field}`").into());
         let text = |field: &str| item.get(field).and_then(|v| v.as_s().ok()).cloned().ok_or_else(|| bad(field));
         let expires_at = get_time(&item, EXPIRES_AT).ok_or_else(|| bad(EXPIRES_AT))?;
@@ -119,11 +149,23 @@ impl SignInStore for DynamoStore {
             client_id: text(CLIENT)?,
             redirect_uri: text(REDIRECT_URI)?,
             state: text(STATE)?,
-            nonce: text(NONCE)?,
+            nonce: item.get(NONCE).map(|_| text(NONCE)).transpose()?,
             challenge: read_challenge(&item).map_err(|()| bad(CHALLENGE))?,
             phone_scope: item.get(PHONE_SCOPE).and_then(|v| v.as_bool().ok()).copied().unwrap_or(false),
             // Absent on flows opened before clients could accept test numbers: none did.
             test_numbers: item.get(TEST_NUMBERS).and_then(|v| v.as_bool().ok()).copied().unwrap_or(false),
+            login_hint: match item.get(LOGIN_HINT) {
+                None => None,
+                Some(_) => {
+                    let sealed = text(LOGIN_HINT)?;
+                    let hint = self.cipher.open(key.as_s().expect("a text key"), &sealed);
+                    Some(hint.map_err(|e| StoreError::Failed(e.into()))?)
+                }
+            },
+            locale: item
+                .get(LOCALE)
+                .and_then(|v| v.as_s().ok())
+                .and_then(|l| crate::sign_in::domain::authorization::PAGE_LOCALES.into_iter().find(|p| p == l)),
         };
         Ok(Some(SignInFlow { id: id.clone(), request, expires_at }))
     }
@@ -155,15 +197,17 @@ impl SignInStore for DynamoStore {
             (PARTITION_KEY.to_owned(), text_value(&key)),
             (CLIENT.to_owned(), text_value(&grant.client_id)),
             (REDIRECT_URI.to_owned(), text_value(&grant.redirect_uri)),
-            (NONCE.to_owned(), text_value(&grant.nonce)),
             (PHONE_SCOPE.to_owned(), AttributeValue::Bool(grant.phone_scope)),
             (SEALED_PHONE.to_owned(), text_value(self.cipher.seal(&key, &grant.phone_e164))),
-            ("verified_at".to_owned(), epoch(grant.verified_at)),
+            (VERIFIED_AT.to_owned(), epoch(grant.verified_at)),
             ("channel".to_owned(), text_value(grant.channel.as_str())),
             ("test".to_owned(), AttributeValue::Bool(grant.test)),
             (EXPIRES_AT.to_owned(), epoch(grant.expires_at)),
             (TTL_ATTRIBUTE.to_owned(), epoch(grant.expires_at)),
         ]);
+        if let Some(nonce) = &grant.nonce {
+            item.insert(NONCE.to_owned(), text_value(nonce));
+        }
         if let Some(challenge) = &grant.challenge {
             item.insert(CHALLENGE.to_owned(), text_value(challenge.as_str()));
         }
@@ -243,10 +287,10 @@ impl SignInStore for DynamoStore {
             client_id: text(CLIENT)?,
             redirect_uri: text(REDIRECT_URI)?,
             challenge: read_challenge(&item).map_err(|()| bad(CHALLENGE))?,
-            nonce: text(NONCE)?,
+            nonce: item.get(NONCE).map(|_| text(NONCE)).transpose()?,
             phone_scope: item.get(PHONE_SCOPE).and_then(|v| v.as_bool().ok()).copied().unwrap_or(false),
             phone_e164: self.cipher.open(&key, &text(SEALED_PHONE)?).map_err(|e| StoreError::Failed(e.into()))?,
-            verified_at: when("verified_at")?,
+            verified_at: when(VERIFIED_AT)?,
             channel: Channel::from_name(&text("channel")?).ok_or_else(|| bad("channel"))?,
             // Absent on codes issued before test numbers existed: none of those was one.
             test: match item.get("test") {
@@ -255,6 +299,45 @@ impl SignInStore for DynamoStore {
             },
             expires_at: when(EXPIRES_AT)?,
         }))
+    }
+
+    async fn open_session(&self, id: &SessionId, session: &Session) -> Result<(), StoreError> {
+        let key = session_key_string(id);
+        let item = Item::from([
+            (PARTITION_KEY.to_owned(), text_value(&key)),
+            (SEALED_PHONE.to_owned(), text_value(self.cipher.seal(&key, &session.phone_e164))),
+            (VERIFIED_AT.to_owned(), epoch(session.verified_at)),
+            ("channel".to_owned(), text_value(session.channel.as_str())),
+            (EXPIRES_AT.to_owned(), epoch(session.expires_at)),
+            (TTL_ATTRIBUTE.to_owned(), epoch(session.expires_at)),
+        ]);
+        // Session ids are random: a put over one is this session, written again by a retry.
+        let result = self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await;
+        result.map(|_| ()).map_err(|e| sdk_error("PutItem", e))
+    }
+
+    async fn session(&self, id: &SessionId, now: OffsetDateTime) -> Result<Option<Session>, StoreError> {
+        let key = session_key_string(id);
+        let Some(item) = self.raw_item(text_value(&key)).await? else { return Ok(None) };
+        let bad = |field: &str| StoreError::Failed(format!("session item has a missing or malformed `{field}`").into());
+        let text = |field: &str| item.get(field).and_then(|v| v.as_s().ok()).cloned().ok_or_else(|| bad(field));
+        let when = |field: &str| get_time(&item, field).ok_or_else(|| bad(field));
+        let expires_at = when(EXPIRES_AT)?;
+        if expires_at <= now {
+            return Ok(None);
+        }
+        Ok(Some(Session {
+            phone_e164: self.cipher.open(&key, &text(SEALED_PHONE)?).map_err(|e| StoreError::Failed(e.into()))?,
+            verified_at: when(VERIFIED_AT)?,
+            channel: Channel::from_name(&text("channel")?).ok_or_else(|| bad("channel"))?,
+            expires_at,
+        }))
+    }
+
+    async fn end_session(&self, id: &SessionId) -> Result<(), StoreError> {
+        let key = text_value(session_key_string(id));
+        let result = self.client.delete_item().table_name(&self.table).key(PARTITION_KEY, key).send().await;
+        result.map(|_| ()).map_err(|e| sdk_error("DeleteItem", e))
     }
 }
 
