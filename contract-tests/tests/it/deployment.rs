@@ -141,11 +141,37 @@ fn environment(t: &Value, function: &Value) -> BTreeMap<String, String> {
 }
 
 /// The same, with the conditions named in `on` true.
-fn environment_with(t: &Value, function: &Value, on: &[&str]) -> BTreeMap<String, String> {
+pub(crate) fn environment_with(t: &Value, function: &Value, on: &[&str]) -> BTreeMap<String, String> {
     let global = t["Globals"]["Function"]["Environment"]["Variables"].as_object();
     let own = function["Properties"]["Environment"]["Variables"].as_object();
     let vars = global.into_iter().chain(own).flatten();
     vars.filter_map(|(k, v)| resolve_with(t, v, on).map(|v| (k.clone(), v))).collect()
+}
+
+/// Whether `binary` starts with `env`, and the sign-in secret as the operator fills it when the
+/// environment names it; else the error it stops with.
+pub(crate) fn starts(t: &Value, binary: &str, env: &BTreeMap<String, String>) -> Result<(), String> {
+    let secret = |var: &str| -> Option<String> {
+        env.get("SIGN_IN_SECRET_ID")?;
+        match var {
+            "TOKEN_SIGNING_KEYS" => Some(resolve(
+                t,
+                &json!({"Fn::Sub": "{{resolve:secretsmanager:${SecretName}:SecretString:TOKEN_SIGNING_KEYS}}"}),
+            )),
+            "RELYING_PARTIES" => Some(
+                r#"[{"clientId": "shop", "name": "Shop", "redirectUris": ["https://shop.example/cb"]}]"#.to_owned(),
+            ),
+            "RELYING_PARTY_SECRETS" => Some("{}".to_owned()),
+            _ => None,
+        }
+    };
+    let settings = Settings::new(|var: &str| env.get(var).cloned().or_else(|| secret(var)));
+    Config::from_settings(&settings).map_err(|e| e.to_string())?;
+    StoreConfig::from_settings(&settings).map_err(|e| e.to_string())?;
+    if binary == "verify-otp" {
+        TokenConfig::from_settings(&settings).map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }
 
 fn property<'a>(t: &'a Value, function: &'a Value, name: &str) -> &'a Value {
