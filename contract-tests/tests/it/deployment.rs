@@ -879,8 +879,9 @@ fn may(f: &Value, action: &str, key: &str) -> bool {
 }
 
 /// The forgery of a sign-in with request-otp's credentials: a `code#` item for a victim's number
-/// redeemed at /oauth/token, a flow made or changed, the operator's switch turned off. Its role
-/// may write none of them; verify-otp's may write the sign-in's.
+/// redeemed at /oauth/token, a session made for a cookie of the forger's, a flow made or changed,
+/// the operator's switch turned off. Its role may write none of them, nor read a code or a
+/// session; verify-otp's may write and read the sign-in's.
 #[test]
 fn request_otp_may_write_no_sign_in_item_and_not_the_switch() {
     let t = template();
@@ -888,18 +889,25 @@ fn request_otp_may_write_no_sign_in_item_and_not_the_switch() {
     let (_, request) = functions["request-otp"];
     let (_, verify) = functions["verify-otp"];
     let code = "code#9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+    // A session's item, by the hash of its cookie: one read is a sign-in without an SMS.
+    let session = "session#2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae";
     for action in ["dynamodb:PutItem", "dynamodb:UpdateItem"] {
-        for key in [code, "flow#AbCdEfGh0123456789", "flows#0a1b2c#1765000000", "switch#sending"] {
+        for key in [code, session, "flow#AbCdEfGh0123456789", "flows#0a1b2c#1765000000", "switch#sending"] {
             assert!(!may(request, action, key), "request-otp may {action} {key}");
         }
         assert!(may(request, action, "v#0123456789abcdef"), "request-otp creates verifications");
-        for key in [code, "flow#AbCdEfGh0123456789"] {
+        for key in [code, session, "flow#AbCdEfGh0123456789"] {
             assert!(may(verify, action, key), "verify-otp may {action} {key}");
         }
         assert!(!may(verify, action, "switch#sending"), "verify-otp may {action} the switch");
     }
     assert!(may(request, "dynamodb:BatchGetItem", "switch#sending"), "request-otp reads the switch");
-    assert!(!may(request, "dynamodb:GetItem", code), "request-otp reads no code");
+    for key in [code, session] {
+        for action in DYNAMODB_READS {
+            assert!(!may(request, action, key), "request-otp may {action} {key}");
+        }
+    }
+    assert!(may(verify, "dynamodb:GetItem", session), "verify-otp reads a session");
 }
 
 #[test]
