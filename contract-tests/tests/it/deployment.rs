@@ -141,11 +141,37 @@ fn environment(t: &Value, function: &Value) -> BTreeMap<String, String> {
 }
 
 /// The same, with the conditions named in `on` true.
-fn environment_with(t: &Value, function: &Value, on: &[&str]) -> BTreeMap<String, String> {
+pub(crate) fn environment_with(t: &Value, function: &Value, on: &[&str]) -> BTreeMap<String, String> {
     let global = t["Globals"]["Function"]["Environment"]["Variables"].as_object();
     let own = function["Properties"]["Environment"]["Variables"].as_object();
     let vars = global.into_iter().chain(own).flatten();
     vars.filter_map(|(k, v)| resolve_with(t, v, on).map(|v| (k.clone(), v))).collect()
+}
+
+/// Whether `binary` starts with `env`, and the sign-in secret as the operator fills it when the
+/// environment names it; else the error it stops with.
+pub(crate) fn starts(t: &Value, binary: &str, env: &BTreeMap<String, String>) -> Result<(), String> {
+    let secret = |var: &str| -> Option<String> {
+        env.get("SIGN_IN_SECRET_ID")?;
+        match var {
+            "TOKEN_SIGNING_KEYS" => Some(resolve(
+                t,
+                &json!({"Fn::Sub": "{{resolve:secretsmanager:${SecretName}:SecretString:TOKEN_SIGNING_KEYS}}"}),
+            )),
+            "RELYING_PARTIES" => Some(
+                r#"[{"clientId": "shop", "name": "Shop", "redirectUris": ["https://shop.example/cb"]}]"#.to_owned(),
+            ),
+            "RELYING_PARTY_SECRETS" => Some("{}".to_owned()),
+            _ => None,
+        }
+    };
+    let settings = Settings::new(|var: &str| env.get(var).cloned().or_else(|| secret(var)));
+    Config::from_settings(&settings).map_err(|e| e.to_string())?;
+    StoreConfig::from_settings(&settings).map_err(|e| e.to_string())?;
+    if binary == "verify-otp" {
+        TokenConfig::from_settings(&settings).map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }
 
 fn property<'a>(t: &'a Value, function: &'a Value, name: &str) -> &'a Value {
@@ -326,17 +352,14 @@ fn cloudfront_sends_the_secret_the_functions_expect_and_the_headers_they_read() 
     for (_, (name, f)) in functions(&t) {
         assert_eq!(resolve(&t, &header["HeaderValue"]), environment(&t, f)["ORIGIN_VERIFY_SECRET"], "{name}");
     }
-    let api_behavior = distribution["CacheBehaviors"].as_array().unwrap().iter().find(|b| b["TargetOriginId"] == "api");
-    assert_eq!(api_behavior.unwrap()["PathPattern"], "/api/*");
-    let policy = &t["Resources"]["ApiOriginRequestPolicy"]["Properties"]["OriginRequestPolicyConfig"];
-    let forwarded: BTreeSet<String> = policy["HeadersConfig"]["Headers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h.as_str().unwrap().to_lowercase())
-        .collect();
-    assert!(forwarded.contains(shared::http::VIEWER_ADDRESS_HEADER), "{forwarded:?}");
-    assert!(forwarded.contains("content-type") && forwarded.contains("origin"), "{forwarded:?}");
+    assert_eq!(behavior(&t, "/api/request-otp")["TargetOriginId"], "api");
+    // Every behavior that reaches the API sends the viewer's address, the body's type and Origin.
+    let to_api = distribution["CacheBehaviors"].as_array().unwrap().iter().filter(|b| b["TargetOriginId"] == "api");
+    for b in to_api {
+        let Passed::Only(forwarded) = sent(&t, b).headers else { panic!("{b}: headers by name only") };
+        assert!(forwarded.contains(shared::http::VIEWER_ADDRESS_HEADER), "{}: {forwarded:?}", b["PathPattern"]);
+        assert!(forwarded.contains("content-type") && forwarded.contains("origin"), "{forwarded:?}");
+    }
 }
 
 #[test]
@@ -387,7 +410,6 @@ fn the_key_documents_are_the_same_for_every_origin() {
     let t = template();
     let distribution = &t["Resources"]["Distribution"]["Properties"]["DistributionConfig"];
     // Managed-CachingOptimized: no header, cookie or query string in the key, Origin included.
-    const CACHING_OPTIMIZED: &str = "658327ea-f89d-4fab-a63d-7e88639e58f6";
     for path in ["/.well-known/jwks.json", "/.well-known/openid-configuration"] {
         let behavior = distribution["CacheBehaviors"]
             .as_array()
@@ -407,15 +429,270 @@ fn the_key_documents_are_the_same_for_every_origin() {
     assert!(t["Conditions"]["HasCors"].is_object(), "the API still has CORS of its own for /api/*");
 }
 
+// ---------------------------------------------------------------------------------------------
+// The distribution as a viewer meets it: the behavior a path takes, and what that behavior sends
+// the origin and keeps.
+
+/// The sign-in session's cookie (the contract: `__Host-sign-in`, HttpOnly, Secure, Path=/).
+const SESSION_COOKIE: &str = "__Host-sign-in";
+
+/// The paths whose answers read or set the session: the authorization endpoint and logout read
+/// it, verify-otp sets it when a sign-in ends with a proof.
+const SESSION_PATHS: [&str; 3] = ["/authorize", "/oauth/logout", "/api/verify-otp"];
+
+/// AWS's managed cache policies, by the ids the template names them with.
+const CACHING_DISABLED: &str = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad";
+const CACHING_OPTIMIZED: &str = "658327ea-f89d-4fab-a63d-7e88639e58f6";
+
+/// The behavior CloudFront applies to a request for `path`: the first cache behavior whose path
+/// pattern matches (`*` any run of characters, `?` one, case-sensitive), else the default.
+fn behavior<'a>(t: &'a Value, path: &str) -> &'a Value {
+    let distribution = &t["Resources"]["Distribution"]["Properties"]["DistributionConfig"];
+    distribution["CacheBehaviors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| glob(b["PathPattern"].as_str().unwrap(), path))
+        .unwrap_or(&distribution["DefaultCacheBehavior"])
+}
+
+/// Every behavior of the distribution, the default last.
+fn behaviors(t: &Value) -> Vec<&Value> {
+    let distribution = &t["Resources"]["Distribution"]["Properties"]["DistributionConfig"];
+    let listed = distribution["CacheBehaviors"].as_array().unwrap().iter();
+    listed.chain([&distribution["DefaultCacheBehavior"]]).collect()
+}
+
+/// What of one kind (cookies, query strings, headers) a behavior lets through to the origin.
+#[derive(Debug, PartialEq)]
+enum Passed {
+    Nothing,
+    /// These names only (headers in lower case).
+    Only(BTreeSet<String>),
+    /// Every name, or every name but some: a name nobody chose gets through.
+    Any,
+}
+
+impl Passed {
+    /// One policy's list: `{"CookieBehavior": "whitelist", "Cookies": [...]}` and the like.
+    fn of(config: &Value, kind: &str, names: &str) -> Self {
+        let behavior =
+            config[format!("{kind}Behavior")].as_str().unwrap_or_else(|| panic!("no {kind}Behavior: {config}"));
+        match behavior {
+            "none" => Self::Nothing,
+            "whitelist" => Self::Only(
+                list(&config[names]).into_iter().map(|n| if kind == "Header" { n.to_lowercase() } else { n }).collect(),
+            ),
+            "all" | "allExcept" | "allViewer" | "allViewerAndWhitelistCloudFront" => Self::Any,
+            other => panic!("unknown {kind}Behavior {other}"),
+        }
+    }
+
+    /// What a cache policy and an origin request policy let through together: CloudFront sends the
+    /// origin what is in the cache key and what the origin request policy adds.
+    fn and(self, other: Self) -> Self {
+        match (self, other) {
+            (Self::Any, _) | (_, Self::Any) => Self::Any,
+            (Self::Nothing, x) | (x, Self::Nothing) => x,
+            (Self::Only(a), Self::Only(b)) => Self::Only(a.union(&b).cloned().collect()),
+        }
+    }
+}
+
+/// What a behavior sends the origin, and the longest it may keep an answer.
+struct Sent {
+    cookies: Passed,
+    query_strings: Passed,
+    headers: Passed,
+    max_ttl: u64,
+}
+
+/// A cache policy's configuration: the template's own, or what AWS publishes of a managed one.
+fn cache_policy(t: &Value, behavior: &Value) -> Value {
+    let nothing = json!({
+        "CookiesConfig": {"CookieBehavior": "none"},
+        "QueryStringsConfig": {"QueryStringBehavior": "none"},
+        "HeadersConfig": {"HeaderBehavior": "none"},
+    });
+    match &behavior["CachePolicyId"] {
+        Value::String(id) if id == CACHING_DISABLED => {
+            json!({"MinTTL": 0, "DefaultTTL": 0, "MaxTTL": 0, "ParametersInCacheKeyAndForwardedToOrigin": nothing})
+        }
+        Value::String(id) if id == CACHING_OPTIMIZED => {
+            json!({"MinTTL": 1, "DefaultTTL": 86_400, "MaxTTL": 31_536_000, "ParametersInCacheKeyAndForwardedToOrigin": nothing})
+        }
+        id => {
+            let name = id["Ref"].as_str().unwrap_or_else(|| panic!("an unknown cache policy {id}"));
+            t["Resources"][name]["Properties"]["CachePolicyConfig"].clone()
+        }
+    }
+}
+
+/// What a behavior sends the origin (AWS's API reference, CachePolicyCookiesConfig: "Even when
+/// this field is set to none, any cookies that are listed in an OriginRequestPolicy are included
+/// in origin requests"; the same for query strings and headers), and the longest it keeps an answer.
+fn sent(t: &Value, behavior: &Value) -> Sent {
+    let cache = cache_policy(t, behavior);
+    let key = &cache["ParametersInCacheKeyAndForwardedToOrigin"];
+    let origin = match &behavior["OriginRequestPolicyId"] {
+        Value::Null => json!({
+            "CookiesConfig": {"CookieBehavior": "none"},
+            "QueryStringsConfig": {"QueryStringBehavior": "none"},
+            "HeadersConfig": {"HeaderBehavior": "none"},
+        }),
+        id => {
+            let name = id["Ref"].as_str().unwrap_or_else(|| panic!("an unknown origin request policy {id}"));
+            t["Resources"][name]["Properties"]["OriginRequestPolicyConfig"].clone()
+        }
+    };
+    let both = |config: &str, kind: &str, names: &str| {
+        Passed::of(&key[config], kind, names).and(Passed::of(&origin[config], kind, names))
+    };
+    Sent {
+        cookies: both("CookiesConfig", "Cookie", "Cookies"),
+        query_strings: both("QueryStringsConfig", "QueryString", "QueryStrings"),
+        headers: both("HeadersConfig", "Header", "Headers"),
+        max_ttl: cache["MaxTTL"].as_u64().unwrap_or_else(|| panic!("MaxTTL: {cache}")),
+    }
+}
+
+/// OpenID Connect Core §3.1.2.1: the authorization endpoint takes GET and POST; RP-Initiated
+/// Logout 1.0 §2 the same for the end-session endpoint. Both read their parameters from the query
+/// (or a form), so each path goes to the API with every query string, and the HTTP API routes both
+/// methods to verify-otp.
+#[test]
+fn the_authorization_and_logout_endpoints_reach_verify_otp_by_get_and_post_with_their_query() {
+    let t = template();
+    let routes = deployed_routes(&t);
+    let api = t["Resources"]["Distribution"]["Properties"]["DistributionConfig"]["Origins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["Id"] == "api")
+        .unwrap();
+    assert_eq!(api["DomainName"], json!({"Fn::Sub": "${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"}));
+    for path in ["/authorize", "/oauth/logout"] {
+        let b = behavior(&t, path);
+        assert_eq!(b["TargetOriginId"], "api", "{path} goes to the API, not the page: {b}");
+        let methods = list(&b["AllowedMethods"]);
+        assert!(methods.iter().any(|m| m == "GET") && methods.iter().any(|m| m == "POST"), "{path}: {methods:?}");
+        // Whatever a relying party sends: the endpoint ignores what it does not know.
+        assert_eq!(sent(&t, b).query_strings, Passed::Any, "{path}: the query string");
+        for method in ["get", "post"] {
+            let route = routes.get(&(path.to_owned(), method.to_owned()));
+            assert_eq!(route.map(String::as_str), Some("verify-otp"), "{method} {path}");
+        }
+    }
+    // The page's own calls take no query string, the session's or any other.
+    assert_eq!(sent(&t, behavior(&t, "/api/verify-otp")).query_strings, Passed::Nothing);
+}
+
+/// The session cookie reaches the endpoints that read it and the one that sets it: CloudFront
+/// removes `Set-Cookie` from the answers of a behavior that forwards no cookie ("Cache content
+/// based on cookies", CloudFront Developer Guide). No other cookie reaches any origin, and
+/// nothing else of the browser's goes with it: those paths get the headers the API gets.
+#[test]
+fn the_session_cookie_alone_reaches_the_endpoints_that_read_or_set_it() {
+    let t = template();
+    let session = Passed::Only(BTreeSet::from([SESSION_COOKIE.to_owned()]));
+    let api_headers = sent(&t, behavior(&t, "/api/request-otp")).headers;
+    for path in SESSION_PATHS {
+        let b = behavior(&t, path);
+        assert_eq!(b["TargetOriginId"], "api", "{path}");
+        assert_eq!(sent(&t, b).cookies, session, "{path}");
+        assert_eq!(sent(&t, b).headers, api_headers, "{path}: the API's headers, no more");
+    }
+    let others = [
+        "/",
+        "/index.html",
+        "/sign-in",
+        "/signed-out",
+        "/api/request-otp",
+        "/api/authorize",
+        "/oauth/token",
+        "/oauth/userinfo",
+        "/.well-known/jwks.json",
+        "/.well-known/openid-configuration",
+    ];
+    for path in others {
+        assert_eq!(sent(&t, behavior(&t, path)).cookies, Passed::Nothing, "{path}");
+    }
+    for b in behaviors(&t) {
+        let cookies = sent(&t, b).cookies;
+        assert!(cookies == Passed::Nothing || cookies == session, "{}: {cookies:?}", b["PathPattern"]);
+    }
+}
+
+/// An answer that reads or sets the session (a code without an SMS, a new or cleared cookie) is
+/// kept for no one: every TTL 0, so neither it nor its `Set-Cookie`, which CloudFront caches with
+/// a cached answer, reaches another viewer.
+#[test]
+fn the_answers_that_read_or_set_the_session_are_never_cached() {
+    let t = template();
+    for path in SESSION_PATHS {
+        let b = behavior(&t, path);
+        let cache = cache_policy(&t, b);
+        assert_eq!((sent(&t, b).max_ttl, &cache["DefaultTTL"]), (0, &json!(0)), "{path}: {cache}");
+    }
+}
+
+/// The page's viewer-request function, whose rule `page_object` follows.
+const SPA_FALLBACK: &str = "function handler(event) {
+  var request = event.request;
+  var last = request.uri.substring(request.uri.lastIndexOf('/') + 1);
+  if (last.indexOf('.') === -1) {
+    request.uri = '/index.html';
+  }
+  return request;
+}
+";
+
+/// The object of the bucket a page request reads: a path whose last part has no dot is the page.
+fn page_object(t: &Value, behavior: &Value, path: &str) -> String {
+    let functions = behavior["FunctionAssociations"].as_array().expect("the page's function");
+    assert_eq!(functions.len(), 1, "{behavior}");
+    assert_eq!(functions[0]["EventType"], "viewer-request");
+    let name = functions[0]["FunctionARN"]["Fn::GetAtt"][0].as_str().unwrap();
+    assert_eq!(t["Resources"][name]["Properties"]["FunctionCode"], SPA_FALLBACK, "{name}");
+    let last = &path[path.rfind('/').unwrap() + 1..];
+    if last.contains('.') { path.to_owned() } else { "/index.html".to_owned() }
+}
+
+/// The page moved from `/authorize`, now the function's, to `/sign-in` (and says so at
+/// `/signed-out` after a logout): both are the page, index.html from the bucket.
+#[test]
+fn the_sign_in_and_signed_out_pages_are_the_page() {
+    let t = template();
+    for path in ["/sign-in", "/signed-out", "/"] {
+        let b = behavior(&t, path);
+        assert_eq!(b["TargetOriginId"], "site", "{path}");
+        assert_eq!(page_object(&t, b, path), "/index.html", "{path}");
+    }
+    let b = behavior(&t, "/assets/index-1a2b3c.js");
+    assert_eq!(page_object(&t, b, "/assets/index-1a2b3c.js"), "/assets/index-1a2b3c.js");
+    assert_ne!(behavior(&t, "/authorize")["TargetOriginId"], "site", "the authorization endpoint is no page");
+}
+
 /// Relying parties' back ends redeem codes at one shared route: it has a throttle of its own,
-/// larger than the API's default, and the edge holds one address to at most a fifth of it.
+/// larger than the API's default, and the edge holds one address to at most a fifth of it. The
+/// authorization endpoint takes as many (with a session, a sign-in is one request there and one
+/// code redeemed, no SMS), and logout as many again: the same throttle, the same edge limit.
 #[test]
 fn the_token_route_has_its_own_throttle_and_one_address_takes_at_most_a_fifth() {
     let t = template();
     let api = &t["Resources"]["HttpApi"]["Properties"];
     let default_rate = resolve(&t, &api["DefaultRouteSettings"]["ThrottlingRateLimit"]).parse::<f64>().unwrap();
     let per_address = resolve(&t, &json!({"Ref": "EdgeOAuthRequestsPerAddress"})).parse::<f64>().unwrap() / 300.0;
-    for route in ["POST /oauth/token", "GET /oauth/userinfo", "POST /oauth/userinfo"] {
+    let routes = [
+        "POST /oauth/token",
+        "GET /oauth/userinfo",
+        "POST /oauth/userinfo",
+        "GET /authorize",
+        "POST /authorize",
+        "GET /oauth/logout",
+        "POST /oauth/logout",
+    ];
+    for route in routes {
         let settings = &api["RouteSettings"][route];
         let rate = resolve(&t, &settings["ThrottlingRateLimit"]).parse::<f64>().unwrap();
         let burst = resolve(&t, &settings["ThrottlingBurstLimit"]).parse::<f64>().unwrap();
@@ -428,11 +705,10 @@ fn the_token_route_has_its_own_throttle_and_one_address_takes_at_most_a_fifth() 
     assert_eq!(nested["OAuthRequestsPerAddress"], json!({"Ref": "EdgeOAuthRequestsPerAddress"}));
 }
 
-#[test]
-fn the_routes_are_the_api_contract_and_the_local_router() {
-    let t = template();
+/// The HTTP API's routes, `(path, method)` (the method in lower case) to the binary that answers.
+fn deployed_routes(t: &Value) -> BTreeMap<(String, String), String> {
     let mut deployed = BTreeMap::new();
-    for (binary, (_, f)) in functions(&t) {
+    for (binary, (_, f)) in functions(t) {
         for event in f["Properties"]["Events"].as_object().unwrap().values() {
             assert_eq!(event["Type"], "HttpApi");
             assert_eq!(event["Properties"]["ApiId"], json!({"Ref": "HttpApi"}));
@@ -440,6 +716,13 @@ fn the_routes_are_the_api_contract_and_the_local_router() {
             deployed.insert((event["Properties"]["Path"].as_str().unwrap().to_owned(), method), binary.clone());
         }
     }
+    deployed
+}
+
+#[test]
+fn the_routes_are_the_api_contract_and_the_local_router() {
+    let t = template();
+    let deployed = deployed_routes(&t);
     let spec: Value = serde_norway::from_str(&read("openapi.yaml")).unwrap();
     let documented: BTreeSet<(String, String)> = spec["paths"]
         .as_object()
@@ -596,8 +879,9 @@ fn may(f: &Value, action: &str, key: &str) -> bool {
 }
 
 /// The forgery of a sign-in with request-otp's credentials: a `code#` item for a victim's number
-/// redeemed at /oauth/token, a flow made or changed, the operator's switch turned off. Its role
-/// may write none of them; verify-otp's may write the sign-in's.
+/// redeemed at /oauth/token, a session made for a cookie of the forger's, a flow made or changed,
+/// the operator's switch turned off. Its role may write none of them, nor read a code or a
+/// session; verify-otp's may write and read the sign-in's.
 #[test]
 fn request_otp_may_write_no_sign_in_item_and_not_the_switch() {
     let t = template();
@@ -605,18 +889,25 @@ fn request_otp_may_write_no_sign_in_item_and_not_the_switch() {
     let (_, request) = functions["request-otp"];
     let (_, verify) = functions["verify-otp"];
     let code = "code#9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+    // A session's item, by the hash of its cookie: one read is a sign-in without an SMS.
+    let session = "session#2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae";
     for action in ["dynamodb:PutItem", "dynamodb:UpdateItem"] {
-        for key in [code, "flow#AbCdEfGh0123456789", "flows#0a1b2c#1765000000", "switch#sending"] {
+        for key in [code, session, "flow#AbCdEfGh0123456789", "flows#0a1b2c#1765000000", "switch#sending"] {
             assert!(!may(request, action, key), "request-otp may {action} {key}");
         }
         assert!(may(request, action, "v#0123456789abcdef"), "request-otp creates verifications");
-        for key in [code, "flow#AbCdEfGh0123456789"] {
+        for key in [code, session, "flow#AbCdEfGh0123456789"] {
             assert!(may(verify, action, key), "verify-otp may {action} {key}");
         }
         assert!(!may(verify, action, "switch#sending"), "verify-otp may {action} the switch");
     }
     assert!(may(request, "dynamodb:BatchGetItem", "switch#sending"), "request-otp reads the switch");
-    assert!(!may(request, "dynamodb:GetItem", code), "request-otp reads no code");
+    for key in [code, session] {
+        for action in DYNAMODB_READS {
+            assert!(!may(request, action, key), "request-otp may {action} {key}");
+        }
+    }
+    assert!(may(verify, "dynamodb:GetItem", session), "verify-otp reads a session");
 }
 
 #[test]
@@ -1394,12 +1685,16 @@ fn rule_scopes() -> BTreeMap<String, BTreeSet<&'static str>> {
         .collect()
 }
 
-const EDGE_PATHS: [&str; 7] = [
+const EDGE_PATHS: [&str; 11] = [
     "/",
+    "/sign-in",
+    "/signed-out",
     "/authorize",
     "/api/request-otp",
+    "/api/verify-otp",
     "/oauth/token",
     "/oauth/userinfo",
+    "/oauth/logout",
     "/.well-known/openid-configuration",
     "/.well-known/jwks.json",
 ];
@@ -1407,24 +1702,32 @@ const EDGE_PATHS: [&str; 7] = [
 /// A relying party's back end calls the token and userinfo endpoints and reads the key documents
 /// from a hosting provider's address: the anonymous-address list (whose HostingProviderIPList
 /// blocks such addresses) never applies there, and the API's small per-address limit does not
-/// either; their own limit and the reputation list do.
+/// either; their own limit and the reputation list do. The authorization endpoint, where a
+/// session signs a person in with no call to the API, is held to the same per-address limit.
 #[test]
 fn the_sign_in_endpoints_have_their_own_limit_and_no_hosting_provider_block() {
     let scopes = rule_scopes();
-    let relying_party: BTreeSet<&str> =
-        ["/oauth/token", "/oauth/userinfo", "/.well-known/openid-configuration", "/.well-known/jwks.json"].into();
-    let api: BTreeSet<&str> = ["/api/request-otp"].into();
+    let relying_party: BTreeSet<&str> = [
+        "/oauth/token",
+        "/oauth/userinfo",
+        "/oauth/logout",
+        "/.well-known/openid-configuration",
+        "/.well-known/jwks.json",
+    ]
+    .into();
+    let sign_in: BTreeSet<&str> = relying_party.iter().copied().chain(["/authorize"]).collect();
+    let api: BTreeSet<&str> = ["/api/request-otp", "/api/verify-otp"].into();
     assert_eq!(scopes["aws-anonymous-ip"], api, "the anonymous-address list: the API alone");
     assert_eq!(scopes["api-requests-per-address"], api);
-    assert_eq!(scopes["oauth-requests-per-address"], relying_party);
+    assert_eq!(scopes["oauth-requests-per-address"], sign_in);
     assert_eq!(scopes["aws-ip-reputation"], api, "in the API's error shape");
     assert_eq!(scopes["aws-ip-reputation-oauth"], relying_party, "in OAuth's error shape");
-    // What each rule answers the relying parties' endpoints is OAuth's shape (RFC 6749 §5.2).
+    // What each rule answers the sign-in's endpoints is OAuth's shape (RFC 6749 §5.2).
     let acl = template_at("deploy/edge-firewall.yaml");
     let acl = &acl["Resources"]["WebAcl"]["Properties"];
     for rule in acl["Rules"].as_array().unwrap() {
         let name = rule["Name"].as_str().unwrap();
-        if scopes[name] != relying_party {
+        if scopes[name].is_empty() || !scopes[name].is_subset(&sign_in) {
             continue;
         }
         let text = rule.to_string();
@@ -1447,7 +1750,9 @@ fn the_sign_in_endpoints_have_their_own_limit_and_no_hosting_provider_block() {
     }
     // The page itself is never refused: a refused visitor still reads why.
     for (rule, paths) in &scopes {
-        assert!(!paths.contains("/") && !paths.contains("/authorize"), "{rule} refuses the page");
+        for page in ["/", "/sign-in", "/signed-out"] {
+            assert!(!paths.contains(page), "{rule} refuses the page at {page}");
+        }
     }
 }
 

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::deployment::{functions, read, template, template_at};
+use crate::deployment::{environment_with, functions, read, starts, template, template_at};
 
 const LAMBDA_ENVIRONMENT_BYTES: usize = 4 * 1024;
 const PARAMETER_VALUE_BYTES: usize = 4096;
@@ -268,4 +268,48 @@ fn the_secret_holds_the_keys_at_their_largest() {
             assert!(!environment.contains_key(name), "{binary}: {name} in the environment");
         }
     }
+}
+
+/// A number parameter a function reads is bounded as the code bounds its setting: the template's
+/// `MinValue` and `MaxValue` start the function, one past either stops it. A stack the template
+/// accepts then never fails at its first cold start, nor refuses a value the code takes.
+#[test]
+fn each_number_parameter_a_function_reads_has_the_codes_bounds() {
+    let t = template();
+    let mut checked = Vec::new();
+    for (binary, (name, f)) in functions(&t) {
+        let own = f["Properties"]["Environment"]["Variables"].as_object().unwrap();
+        let global = t["Globals"]["Function"]["Environment"]["Variables"].as_object().unwrap();
+        for (var, value) in global.iter().chain(own) {
+            // `!Ref P`, or `!If [C, !Ref P, !Ref AWS::NoValue]`.
+            let (on, reference): (Vec<&str>, &Value) = match value["Fn::If"].as_array().map(Vec::as_slice) {
+                Some([condition, then, _]) => (vec![condition.as_str().unwrap()], then),
+                _ => (vec![], value),
+            };
+            let Some(parameter) = reference["Ref"].as_str() else { continue };
+            let p = &t["Parameters"][parameter];
+            if p["Type"] != "Number" {
+                continue;
+            }
+            let (min, max) = (p["MinValue"].as_i64(), p["MaxValue"].as_i64());
+            let (Some(min), Some(max)) = (min, max) else {
+                panic!("{parameter} ({var}) needs a MinValue and a MaxValue: the code bounds it")
+            };
+            let mut env = environment_with(&t, f, &on);
+            if let Some(issuer) = env.get_mut("TOKEN_ISSUER") {
+                *issuer = "https://verify.example.com".into();
+            }
+            for (value, starts_with) in [(min, true), (max, true), (min - 1, false), (max + 1, false)] {
+                env.insert(var.clone(), value.to_string());
+                let started = starts(&t, &binary, &env);
+                assert_eq!(started.is_ok(), starts_with, "{name}: {var}={value} ({parameter}): {started:?}");
+                if let Err(e) = started {
+                    assert!(e.contains(var.as_str()), "{name}: {var}={value} stops it with {e}");
+                }
+            }
+            checked.push(format!("{binary} {var}"));
+        }
+    }
+    println!("bounded as the code bounds them: {checked:?}");
+    assert!(checked.iter().any(|c| c.ends_with("SIGN_IN_SESSION_SECONDS")), "{checked:?}");
 }
