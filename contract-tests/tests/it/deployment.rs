@@ -122,7 +122,7 @@ fn resolve_value(t: &Value, v: &Value) -> String {
         if let Some(reference) = out.strip_prefix("{{resolve:secretsmanager:").and_then(|r| r.strip_suffix("}}")) {
             let key = reference.rsplit(':').next().unwrap();
             if key == "TOKEN_SIGNING_KEYS" {
-                return shared::sign_in::domain::tokens::TokenSigner::generate_pem();
+                return shared::testing::signing_keys();
             }
             if key == "TEST_NUMBERS" {
                 return r#"{"+12015550123": "482916"}"#.to_owned();
@@ -247,7 +247,7 @@ fn the_environment_the_template_sets_is_exactly_what_the_code_reads_and_it_loads
         // (SECRET_HELD) from it at its start, when its environment names it.
         let secret = SecretValues::parse(
             &json!({
-                "TOKEN_SIGNING_KEYS": shared::sign_in::domain::tokens::TokenSigner::generate_pem(),
+                "TOKEN_SIGNING_KEYS": shared::testing::signing_keys(),
                 "RELYING_PARTIES": r#"[{"clientId": "shop", "name": "Shop", "redirectUris": ["https://shop.example/cb"]}]"#,
                 "RELYING_PARTY_SECRETS": "{}",
             })
@@ -433,8 +433,8 @@ fn the_key_documents_are_the_same_for_every_origin() {
 // The distribution as a viewer meets it: the behavior a path takes, and what that behavior sends
 // the origin and keeps.
 
-/// The sign-in session's cookie (the contract: `__Host-sign-in`, HttpOnly, Secure, Path=/).
-const SESSION_COOKIE: &str = "__Host-sign-in";
+/// The sign-in session's cookie, as the code names it.
+const SESSION_COOKIE: &str = shared::sign_in::domain::session::SESSION_COOKIE;
 
 /// The paths whose answers read or set the session: the authorization endpoint and logout read
 /// it, verify-otp sets it when a sign-in ends with a proof.
@@ -723,6 +723,15 @@ fn deployed_routes(t: &Value) -> BTreeMap<(String, String), String> {
 fn the_routes_are_the_api_contract_and_the_local_router() {
     let t = template();
     let deployed = deployed_routes(&t);
+    // The code's one table of routes (which the functions and otp-local dispatch by) is what
+    // API Gateway routes, method for method, to the same function.
+    let declared: BTreeMap<(String, String), String> = shared::runtime::routes::ROUTES
+        .iter()
+        .flat_map(|r| {
+            r.methods.iter().map(move |m| ((r.path.to_owned(), m.to_lowercase()), r.function.name().to_owned()))
+        })
+        .collect();
+    assert_eq!(deployed, declared, "the template's routes (left) and the code's (right)");
     let spec: Value = serde_norway::from_str(&read("openapi.yaml")).unwrap();
     let documented: BTreeSet<(String, String)> = spec["paths"]
         .as_object()
@@ -749,13 +758,25 @@ fn the_routes_are_the_api_contract_and_the_local_router() {
 fn each_function_may_call_exactly_the_dynamodb_actions_its_code_reaches() {
     let t = template();
     let table_arn = json!({"Fn::GetAtt": ["Table", "Arn"]});
-    let service = Source::parse("shared/src/service");
-    let store = Source::parse("shared/src/adapters/dynamo");
+    // The use cases: the verification service, and the sign-in's over it.
+    let service = Source::parse_all(&["shared/src/service", "shared/src/sign_in/service.rs"]);
+    let store = Source::parse_all(&["shared/src/adapters/dynamo", "shared/src/sign_in/dynamo.rs"]);
     let bootstrap = Source::parse("shared/src/runtime/bootstrap.rs");
     for (binary, (name, f)) in functions(&t) {
-        // The handler and the modules beside it (verify-otp's sign-in endpoints).
-        let handler = Source::parse(&format!("functions/{binary}/src"));
-        let service_methods = handler.reached(&["handle"], "service");
+        // The handler, and the sign-in's endpoints verify-otp dispatches to.
+        let mut handler_paths = vec![format!("functions/{binary}/src")];
+        if binary == "verify-otp" {
+            handler_paths.push("shared/src/sign_in/endpoints".to_owned());
+        }
+        let handler = Source::parse_all(&handler_paths.iter().map(String::as_str).collect::<Vec<_>>());
+        let start = BTreeSet::from(["handle".to_owned()]);
+        // Calls on the verification service, on the sign-in over it, and the use cases' own
+        // functions called by name (request-otp's `sign_in::request_code`).
+        let mut service_methods = handler.reached_from(&start, "service");
+        service_methods.extend(handler.reached_from(&start, "sign_in"));
+        service_methods.extend(handler.reached_from(&start, ""));
+        // (`sign_in` is an `Option` too where no provider is configured: `.ok_or()` is not a use case.)
+        service_methods.retain(|f| service.functions.contains_key(f));
         assert!(!service_methods.is_empty(), "{binary} calls no service method");
         let mut store_methods = service.reached_from(&service_methods, "store");
         // Every cold start connects to DynamoDB ahead of the first call.
@@ -803,6 +824,8 @@ fn each_function_may_call_exactly_the_dynamodb_actions_its_code_reaches() {
         };
         let writing: BTreeSet<String> = store_methods.iter().filter(|m| store.writes(m)).cloned().collect();
         let written = prefixes(&writing);
+        let deleting: BTreeSet<String> = store_methods.iter().filter(|m| store.deletes(m)).cloned().collect();
+        let deleted = prefixes(&deleting);
         let formatted = prefixes(&store_methods);
         let reached = store.closure(&store_methods);
         // Keys written out whole, by a constant or a literal: each needs a pattern of its own
@@ -824,7 +847,14 @@ fn each_function_may_call_exactly_the_dynamodb_actions_its_code_reaches() {
             let writes = actions.iter().any(|a| !DYNAMODB_READS.contains(&a.as_str()));
             let reads = actions.iter().any(|a| DYNAMODB_READS.contains(&a.as_str()));
             assert!(!(writes && reads), "{name}: reads and writes in one statement: {actions:?}");
-            let expected = if writes { written.clone() } else { formatted.union(&whole).cloned().collect() };
+            // Deletes alone: the items a deleting method forms, in a statement of their own.
+            let expected = if actions == ["dynamodb:DeleteItem"] {
+                deleted.clone()
+            } else if writes {
+                written.clone()
+            } else {
+                formatted.union(&whole).cloned().collect()
+            };
             assert_eq!(keys, expected, "{name} {actions:?}: keys granted (left) and formed by the code (right)");
         }
     }
@@ -989,6 +1019,16 @@ struct Calls {
     key_literals: BTreeSet<String>,
 }
 
+impl Calls {
+    fn merge(&mut self, other: Calls) {
+        self.methods.extend(other.methods);
+        self.builders.extend(other.builders);
+        self.key_prefixes.extend(other.key_prefixes);
+        self.key_constants.extend(other.key_constants);
+        self.key_literals.extend(other.key_literals);
+    }
+}
+
 impl<'ast> Visit<'ast> for Calls {
     fn visit_expr_method_call(&mut self, call: &'ast syn::ExprMethodCall) {
         // Whatever is given as the partition key's value (`.key(PARTITION_KEY, text_value("…"))`).
@@ -1031,8 +1071,8 @@ impl<'ast> Visit<'ast> for Calls {
                 [ty, function] if ty == "Self" => {
                     self.methods.insert(("self".to_owned(), function.clone()));
                 }
-                // A function of a module beside this one (`sign_in::token(…)`).
-                [module, function] if module.chars().next().is_some_and(char::is_lowercase) => {
+                // A function of a module (`sign_in::request_code(…)`, `sign_in::token::serve(…)`).
+                [.., module, function] if module.chars().next().is_some_and(char::is_lowercase) => {
                     self.methods.insert((String::new(), function.clone()));
                 }
                 _ => {}
@@ -1118,11 +1158,26 @@ impl Source {
         Self { path: path.to_owned(), functions, constants }
     }
 
+    /// Several files or folders as one source.
+    fn parse_all(paths: &[&str]) -> Self {
+        let mut all = Self { path: paths.join(" + "), functions: BTreeMap::new(), constants: BTreeMap::new() };
+        for path in paths {
+            let one = Self::parse(path);
+            for (name, calls) in one.functions {
+                all.functions.entry(name).or_default().merge(calls);
+            }
+            all.constants.extend(one.constants);
+        }
+        all
+    }
+
     fn add_functions(file: &syn::File, functions: &mut BTreeMap<String, Calls>) {
+        // Functions of one name (an endpoint's `serve`, a store's and a use case's `flow`) are
+        // taken as one: what any of them reaches, they all may.
         let mut add = |name: String, block: &syn::Block| {
             let mut calls = Calls::default();
             calls.visit_block(block);
-            functions.insert(name, calls);
+            functions.entry(name).or_default().merge(calls);
         };
         for item in &file.items {
             match item {
@@ -1149,7 +1204,10 @@ impl Source {
                 continue;
             }
             for (receiver, method) in &calls.methods {
-                if (receiver == "self" || receiver.is_empty()) && self.functions.contains_key(method) {
+                // Its own methods and functions, and the verification service's, which the
+                // sign-in's use case calls through the service it wraps (`self.verification`).
+                let own = receiver == "self" || receiver.is_empty() || receiver == "verification";
+                if own && self.functions.contains_key(method) {
                     todo.push(method.clone());
                 }
             }
@@ -1157,7 +1215,8 @@ impl Source {
         reached
     }
 
-    /// Methods called on a `.{field}` (or a `{field}` variable) by what `start` reaches.
+    /// Methods called on a `.{field}` (or a `{field}` variable) by what `start` reaches; with
+    /// `field` empty, the functions it calls by name.
     fn reached_from(&self, start: &BTreeSet<String>, field: &str) -> BTreeSet<String> {
         self.closure(start)
             .iter()
@@ -1183,6 +1242,13 @@ impl Source {
             .iter()
             .any(|c| calls.contains(*c))
             || ["Put", "Update", "Delete"].iter().any(|b| builders.contains(*b))
+    }
+
+    /// Whether what `method` reaches deletes an item.
+    fn deletes(&self, method: &str) -> bool {
+        let start = BTreeSet::from([method.to_owned()]);
+        self.reached_from(&start, "client").contains("delete_item")
+            || self.builders_reached_from(&start).contains("Delete")
     }
 
     fn builders_reached_from(&self, start: &BTreeSet<String>) -> BTreeSet<String> {

@@ -95,16 +95,22 @@ async fn trace_logs_of_every_flow_hold_no_number_code_or_secret() {
     // A sign-in, through to userinfo: its flow, code, ID token and access token.
     let query = "response_type=code&client_id=bank&redirect_uri=https%3A%2F%2Fbank.example%2Fcb&scope=openid+phone\
                  &state=s-1&nonce=n-1";
-    let opened =
-        json_body(&call("/api/authorize", "application/json", json!({"query": query}).to_string(), vec![]).await);
-    let flow = opened["flowId"].as_str().expect("a flow").to_owned();
+    let opened = call("/authorize", "application/x-www-form-urlencoded", query.to_owned(), vec![]).await;
+    let to_page = opened.headers()["location"].to_str().unwrap().to_owned();
+    let flow = to_page.strip_prefix("/sign-in?flow=").expect("a flow").to_owned();
+    assert_eq!(
+        call("/api/authorize", "application/json", json!({"flowId": flow}).to_string(), vec![]).await.status(),
+        200
+    );
     let body = json!({"phoneNumber": "+14155552671", "flowId": flow}).to_string();
     let request_event = include_str!("../../../events/request-otp.json");
     let sent = request_otp::handle(&h.deps, event(request_event, "POST", Some("application/json"), Some(&body))).await;
     let in_flow = json_body(&sent)["requestId"].as_str().unwrap().to_owned();
     let flow_code = h.last_code("+14155552671").unwrap();
     let body = json!({"requestId": in_flow, "code": flow_code, "flowId": flow}).to_string();
-    let back = json_body(&call("/api/verify-otp", "application/json", body, vec![]).await);
+    let verified = call("/api/verify-otp", "application/json", body, vec![]).await;
+    let session = verified.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let back = json_body(&verified);
     let back = back["redirectTo"].as_str().expect("back to the client").to_owned();
     let authorization_code = back.split("code=").nth(1).unwrap().split('&').next().unwrap().to_owned();
     let form = format!(
@@ -116,6 +122,14 @@ async fn trace_logs_of_every_flow_hold_no_number_code_or_secret() {
     let userinfo =
         call("/oauth/userinfo", "application/json", String::new(), vec![("authorization", format!("Bearer {access}"))]);
     assert_eq!(userinfo.await.status(), 200);
+    // The session signs in again, then logout ends it: neither logs the cookie.
+    let again =
+        call("/authorize", "application/x-www-form-urlencoded", query.to_owned(), vec![("cookie", session.clone())]);
+    assert!(again.await.headers()["location"].to_str().unwrap().starts_with("https://bank.example/cb?code="));
+    let logout =
+        call("/oauth/logout", "application/x-www-form-urlencoded", String::new(), vec![("cookie", session.clone())]);
+    assert_eq!(logout.await.status(), 303);
+    let session_id = session.split_once('=').unwrap().1.to_owned();
 
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(logs.contains("+1 ***-***-**71"), "the capture works and numbers appear masked:\n{logs}");
@@ -139,11 +153,11 @@ async fn trace_logs_of_every_flow_hold_no_number_code_or_secret() {
         );
     }
     let key_body: String = key.lines().filter(|l| !l.starts_with("-----")).collect();
-    let secrets = [key_body.as_str(), CLIENT_SECRET, &authorization_code, &flow];
+    let secrets = [key_body.as_str(), CLIENT_SECRET, &authorization_code, &flow, &session_id];
     for part in id_token.split('.').chain(access.split('.')).chain(secrets) {
         assert!(
             !logs.contains(part),
-            "a token, the authorization code, the flow, a secret or the signing key leaked into the logs:\n{logs}"
+            "a token, the authorization code, the flow, the session, a secret or the signing key leaked into the logs:\n{logs}"
         );
     }
 }

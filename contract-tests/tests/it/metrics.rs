@@ -114,8 +114,9 @@ async fn sign_in_and_a_refused_token(overrides: &[(&str, &str)]) {
          &nonce=n&code_challenge={challenge}&code_challenge_method=S256"
     );
     let opened =
-        json_of(verify_otp::handle(&h.deps, at("/api/authorize", post(VERIFY_EVENT, &json!({"query": query})))).await);
-    let flow = &opened["flowId"];
+        verify_otp::handle(&h.deps, at(&format!("/authorize?{query}"), event(VERIFY_EVENT, "GET", None, None)));
+    let to_page = opened.await.headers()["location"].to_str().unwrap().to_owned();
+    let flow = &json!(to_page.strip_prefix("/sign-in?flow=").unwrap());
     let sent = json_of(
         request_otp::handle(&h.deps, post(REQUEST_EVENT, &json!({"phoneNumber": "+447400123458", "flowId": flow})))
             .await,

@@ -22,9 +22,11 @@ const REQUEST: &str = "/api/request-otp";
 const VERIFY: &str = "/api/verify-otp";
 const JWKS: &str = "/.well-known/jwks.json";
 const DISCOVERY: &str = "/.well-known/openid-configuration";
-const AUTHORIZE: &str = "/api/authorize";
+const AUTHORIZE: &str = "/authorize";
+const FLOW: &str = "/api/authorize";
 const TOKEN: &str = "/oauth/token";
 const USERINFO: &str = "/oauth/userinfo";
+const LOGOUT: &str = "/oauth/logout";
 
 fn spec() -> Value {
     serde_norway::from_str(SPEC).expect("openapi.yaml parses")
@@ -42,11 +44,13 @@ struct Seen {
     status: u16,
     body: Value,
     retry_after: Option<String>,
+    location: Option<String>,
 }
 
 fn seen(path: &'static str, response: Response<Body>) -> Seen {
-    let retry_after = response.headers().get("retry-after").map(|v| v.to_str().unwrap().to_owned());
-    Seen { path, status: response.status().as_u16(), body: json_body(&response), retry_after }
+    let header = |name: &str| response.headers().get(name).map(|v| v.to_str().unwrap().to_owned());
+    let (retry_after, location) = (header("retry-after"), header("location"));
+    Seen { path, status: response.status().as_u16(), body: json_body(&response), retry_after, location }
 }
 
 /// request-otp's answer to `req`. The handler's future is on the heap: a debug build's frame of
@@ -286,29 +290,39 @@ async fn sign_in() -> Vec<Seen> {
     let off = Harness::start().await;
     all.push(answer_verify(&off.deps, DISCOVERY, get(DISCOVERY)).await);
     let query = authorization_query("shop", "https://shop.example/cb", "S256");
-    all.push(answer_verify(&off.deps, AUTHORIZE, json_to(AUTHORIZE, &json!({"query": query}))).await); // 404
+    let authorize = |query: &str| get(&format!("{AUTHORIZE}?{query}"));
+    let opened_flow = |seen: &Seen| -> String {
+        assert_eq!(seen.status, 303);
+        let location = seen.location.as_deref().unwrap();
+        location.strip_prefix("/sign-in?flow=").unwrap_or_else(|| panic!("{location}")).to_owned()
+    };
 
-    // Refused without a redirect, with one, and malformed.
+    // The authorization endpoint: by GET and by POST, and refused (to the page, to the client).
     for (client, redirect) in [("evil", "https://shop.example/cb"), ("shop", "https://evil.example/cb")] {
-        let query = authorization_query(client, redirect, "S256");
-        all.push(answer_verify(&h.deps, AUTHORIZE, json_to(AUTHORIZE, &json!({"query": query}))).await);
+        all.push(answer_verify(&h.deps, AUTHORIZE, authorize(&authorization_query(client, redirect, "S256"))).await);
     }
     let plain = authorization_query("shop", "https://shop.example/cb", "plain");
-    all.push(answer_verify(&h.deps, AUTHORIZE, json_to(AUTHORIZE, &json!({"query": plain}))).await); // redirectTo
-    all.push(answer_verify(&h.deps, AUTHORIZE, json_to(AUTHORIZE, &json!({}))).await); // invalid_request
-    let oversized = json!({"query": "x".repeat(5000)}).to_string();
+    all.push(answer_verify(&h.deps, AUTHORIZE, authorize(&plain)).await);
+    all.push(answer_verify(&h.deps, AUTHORIZE, form_to(AUTHORIZE, &query)).await);
+    all.push(answer_verify(&off.deps, AUTHORIZE, authorize(&query)).await);
+
+    // The page's read of a flow: read, and refused.
+    let opened = answer_verify(&h.deps, AUTHORIZE, authorize(&query)).await;
+    let flow = opened_flow(&opened);
+    all.push(opened);
+    all.push(answer_verify(&h.deps, FLOW, json_to(FLOW, &json!({"flowId": flow}))).await);
+    all.push(answer_verify(&h.deps, FLOW, json_to(FLOW, &json!({}))).await); // invalid_request
+    all.push(answer_verify(&h.deps, FLOW, json_to(FLOW, &json!({"flowId": "0".repeat(32)}))).await); // 410
+    all.push(answer_verify(&off.deps, FLOW, json_to(FLOW, &json!({"flowId": flow}))).await); // 410: off
+    let oversized = json!({"flowId": "x".repeat(5000)}).to_string();
     for req in [
         event(VERIFY_EVENT, "GET", None, None),
         event(VERIFY_EVENT, "POST", Some("application/json"), Some(&oversized)),
         event(VERIFY_EVENT, "POST", Some("text/plain"), Some("{}")),
     ] {
-        all.push(answer_verify(&h.deps, AUTHORIZE, at(AUTHORIZE, req)).await);
+        all.push(answer_verify(&h.deps, FLOW, at(FLOW, req)).await);
     }
 
-    // A sign-in: a flow, the code verified in it, the code redeemed, userinfo.
-    let opened = answer_verify(&h.deps, AUTHORIZE, json_to(AUTHORIZE, &json!({"query": query}))).await;
-    let flow = opened.body["flowId"].as_str().unwrap().to_owned();
-    all.push(opened);
     // A test number, in a sign-in whose client does not accept them: 400 test_number_refused.
     let test_in_flow = json!({"phoneNumber": "+12015550123", "flowId": flow});
     all.push(answer_request(&h.deps, post(REQUEST_EVENT, &test_in_flow)).await);
@@ -343,8 +357,7 @@ async fn sign_in() -> Vec<Seen> {
     // A test number's code asked for in that flow before its client stopped accepting them
     // (straight from the service, as request-otp now refuses it): it ends no sign-in, 400
     // test_number_refused.
-    let opened = answer_verify(&h.deps, AUTHORIZE, json_to(AUTHORIZE, &json!({"query": query}))).await;
-    let open = opened.body["flowId"].as_str().unwrap().to_owned();
+    let open = opened_flow(&answer_verify(&h.deps, AUTHORIZE, authorize(&query)).await);
     let allowed = shared::domain::phone::CountryAllowList::default();
     let test_number = shared::domain::phone::PhoneNumber::parse("+12015550123", &allowed).unwrap();
     let in_open = shared::sign_in::domain::authorization::FlowId::parse(&open);
@@ -353,26 +366,24 @@ async fn sign_in() -> Vec<Seen> {
     let body = json!({"requestId": before.request_id.as_str(), "code": "482916", "flowId": open});
     all.push(answer_verify(&h.deps, VERIFY, post(VERIFY_EVENT, &body)).await);
 
-    // A flow that is over: 410 sign_in_expired.
-    let opened = answer_verify(&h.deps, AUTHORIZE, json_to(AUTHORIZE, &json!({"query": query}))).await;
-    h.clock.advance(shared::sign_in::service::FLOW_LIFETIME);
-    let body = json!({"requestId": id, "code": code, "flowId": opened.body["flowId"]});
-    all.push(answer_verify(&h.deps, VERIFY, post(VERIFY_EVENT, &body)).await);
+    // Logout, by GET and by POST.
+    all.push(answer_verify(&h.deps, LOGOUT, get(LOGOUT)).await);
+    all.push(answer_verify(&h.deps, LOGOUT, form_to(LOGOUT, "client_id=shop")).await);
 
-    // A client past its sign-ins for the window: 429 too_many_sign_ins.
-    let mut capped = settings.clone();
-    capped.push(("SIGN_IN_MAX_FLOWS_PER_IP", "1"));
-    let c = Harness::with(&capped, SimConfig::default()).await;
-    for _ in 0..2 {
-        all.push(answer_verify(&c.deps, AUTHORIZE, json_to(AUTHORIZE, &json!({"query": query}))).await);
-    }
+    // A flow that is over: 410 sign_in_expired.
+    let over = opened_flow(&answer_verify(&h.deps, AUTHORIZE, authorize(&query)).await);
+    h.clock.advance(shared::sign_in::service::FLOW_LIFETIME);
+    let body = json!({"requestId": id, "code": code, "flowId": over});
+    all.push(answer_verify(&h.deps, VERIFY, post(VERIFY_EVENT, &body)).await);
 
     // Around CloudFront, and a failing store.
     let secret = "0123456789abcdef".repeat(4);
     let mut behind: Vec<(&str, &str)> = settings.clone();
     behind.push(("ORIGIN_VERIFY_SECRET", &secret));
     let h = Harness::with(&behind, SimConfig::default()).await;
-    all.push(answer_verify(&h.deps, AUTHORIZE, json_to(AUTHORIZE, &json!({"query": query}))).await);
+    all.push(answer_verify(&h.deps, AUTHORIZE, authorize(&query)).await);
+    all.push(answer_verify(&h.deps, FLOW, json_to(FLOW, &json!({"flowId": flow}))).await);
+    all.push(answer_verify(&h.deps, LOGOUT, get(LOGOUT)).await);
     all.push(answer_verify(&h.deps, TOKEN, form_to(TOKEN, &redeem)).await);
     for throttled in [false, true] {
         let sim = vonage_sim::Simulator::spawn(SimConfig::default()).await.unwrap();
@@ -387,7 +398,7 @@ async fn sign_in() -> Vec<Seen> {
             .unwrap();
         let deps =
             HandlerDeps::new(config, provider, FailingStore { throttled }, ManualClock::new()).with_tokens(tokens);
-        all.push(answer_verify(&deps, AUTHORIZE, json_to(AUTHORIZE, &json!({"query": query}))).await);
+        all.push(answer_verify(&deps, FLOW, json_to(FLOW, &json!({"flowId": flow}))).await);
         all.push(answer_verify(&deps, TOKEN, form_to(TOKEN, &redeem)).await);
     }
     all
@@ -467,7 +478,7 @@ async fn every_answer_matches_its_documented_schema_and_every_documented_answer_
         ));
     }
     let documented = documented(&spec);
-    assert_eq!(documented.len(), 66, "{documented:#?}");
+    assert_eq!(documented.len(), 67, "{documented:#?}");
     assert_eq!(observed, documented, "documented and observed (path, status, code) differ");
 }
 
@@ -495,25 +506,25 @@ fn the_error_code_list_is_exactly_the_services() {
     }
 }
 
+/// The API description has every route the code declares (`shared::runtime::routes`), method
+/// for method, and no other.
 #[test]
-fn the_routes_are_the_two_functions_and_the_key_set() {
+fn the_described_routes_are_the_declared_ones() {
     let spec = spec();
-    let paths: Vec<(&str, Vec<&str>)> = spec["paths"]
+    let described: BTreeSet<(String, String)> = spec["paths"]
         .as_object()
         .unwrap()
         .iter()
-        .map(|(path, ops)| (path.as_str(), ops.as_object().unwrap().keys().map(String::as_str).collect()))
+        .flat_map(|(path, ops)| ops.as_object().unwrap().keys().map(move |m| (path.clone(), m.clone())))
         .collect();
-    let expected = [
-        (JWKS, vec!["get"]),
-        (DISCOVERY, vec!["get"]),
-        (AUTHORIZE, vec!["post"]),
-        (REQUEST, vec!["post"]),
-        (VERIFY, vec!["post"]),
-        (TOKEN, vec!["post"]),
-        (USERINFO, vec!["get", "post"]),
-    ];
-    assert_eq!(paths, expected);
+    let declared: BTreeSet<(String, String)> = shared::runtime::routes::ROUTES
+        .iter()
+        .flat_map(|r| r.methods.iter().map(move |m| (r.path.to_owned(), m.to_lowercase())))
+        .collect();
+    assert_eq!(described, declared);
+    for path in [REQUEST, VERIFY, JWKS, DISCOVERY, AUTHORIZE, FLOW, TOKEN, USERINFO, LOGOUT] {
+        assert!(shared::runtime::routes::at(path).is_some(), "{path}");
+    }
 }
 
 /// A path's one operation.

@@ -77,7 +77,9 @@ where
     pub fn with_settle_wait(self, wait: std::time::Duration) -> Self {
         Self { settle_wait: wait, ..self }
     }
+}
 
+impl<P, S, C> VerificationService<P, S, C> {
     pub fn policy(&self) -> &Policy {
         &self.policy
     }

@@ -87,12 +87,14 @@ pub enum VerifyError {
 /// Sign-in over the verification service, for one request.
 pub struct SignIn<'a, P, S, C> {
     verification: &'a VerificationService<P, S, C>,
+    /// The verification service's store, which keeps the sign-in's items too.
+    store: &'a S,
     config: &'a TokenConfig,
 }
 
 impl<'a, P, S, C> SignIn<'a, P, S, C> {
     pub fn new(verification: &'a VerificationService<P, S, C>, config: &'a TokenConfig) -> Self {
-        Self { verification, config }
+        Self { verification, store: verification.store(), config }
     }
 }
 
@@ -114,10 +116,6 @@ where
         self.verification.clock().now()
     }
 
-    fn store(&self) -> &S {
-        self.verification.store()
-    }
-
     /// The authorization endpoint: reads the request against the clients; answers it from the
     /// browser's `session` when the request lets it (no `prompt=login`, a proof within `max_age`,
     /// the person `id_token_hint` names), else holds it as a flow for the page, counted against
@@ -133,7 +131,7 @@ where
         let (request, ask) = AuthorizationRequest::parse(params, &self.config.relying_parties)?;
         let now = self.now();
         let session = match session {
-            Some(id) if !ask.login => self.store().session(id, now).await?,
+            Some(id) if !ask.login => self.store.session(id, now).await?,
             _ => None,
         };
         let session = session.filter(|s| self.session_meets(s, &request.client_id, &ask, now));
@@ -142,17 +140,17 @@ where
         }
         let flow = SignInFlow { id: FlowId::generate(), request, expires_at: now + FLOW_LIFETIME };
         let window = self.flow_window(client_ip, now);
-        if !self.store().count_flow(&window, self.config.max_flows_per_ip, &flow.id).await? {
+        if !self.store.count_flow(&window, self.config.max_flows_per_ip, &flow.id).await? {
             events::SignInsCapped.emit();
             let mut refused = OAuthError::on_page(ErrorCode::TooManySignIns, "too many sign-ins from this address");
-            refused.retry_after_seconds = Some(seconds_until(now, window.end));
+            refused.retry_after_seconds = Some(u32::try_from(seconds_until(now, window.end)).unwrap_or(u32::MAX));
             return Err(refused);
         }
-        self.store().open_flow(&flow).await?;
+        self.store.open_flow(&flow).await?;
         let Some(session) = session else { return Ok(Authorized::Flow(flow)) };
         let grant = self.grant(&flow.request, &session.phone_e164, session.verified_at, session.channel, false, now);
         let code = AuthorizationCode::generate();
-        if !self.store().issue_code(&flow.id, &code, &grant, now).await? {
+        if !self.store.issue_code(&flow.id, &code, &grant, now).await? {
             return Err(StoreError::Failed("a flow just opened could not end".into()).into());
         }
         events::SessionUsed { client_id: &flow.request.client_id }.emit();
@@ -206,7 +204,7 @@ where
 
     /// The flow `id`, while the person can still finish it (the page's read, and request-otp's).
     pub async fn flow(&self, id: &FlowId) -> Result<Option<SignInFlow>, StoreError> {
-        self.store().flow(id, self.now()).await
+        self.store.flow(id, self.now()).await
     }
 
     /// The client a flow is for.
@@ -237,7 +235,7 @@ where
             self.grant(&flow.request, &verified.phone_e164, verified.verified_at, verified.channel, verified.test, now);
         let code = AuthorizationCode::generate();
         // The code's write requires the flow to be still open, so it is not read again.
-        if !self.store().issue_code(&flow.id, &code, &grant, now).await? {
+        if !self.store.issue_code(&flow.id, &code, &grant, now).await? {
             return Err(VerifyError::Over);
         }
         // A test number proves nothing about the browser: it gets no session.
@@ -251,7 +249,7 @@ where
                 channel: verified.channel,
                 expires_at: now + self.config.session_lifetime,
             };
-            self.store().open_session(&id, &session).await?;
+            self.store.open_session(&id, &session).await?;
             Some(id)
         };
         Ok(FlowVerified { redirect_to: flow.return_address(&code, self.issuer()), verified, session })
@@ -276,7 +274,7 @@ where
             by: &by,
         };
         let now = self.now();
-        let Some(grant) = self.store().redeem_code(&request.code, redemption, now).await? else {
+        let Some(grant) = self.store.redeem_code(&request.code, redemption, now).await? else {
             return Err(OAuthError::new(
                 ErrorCode::InvalidGrant,
                 "the code is unknown, used, expired, or not this client's, address's or verifier's",
@@ -351,7 +349,7 @@ where
         session: Option<&SessionId>,
     ) -> Result<Option<String>, OAuthError> {
         if let Some(id) = session {
-            self.store().end_session(id).await?;
+            self.store.end_session(id).await?;
         }
         let once = |name: &str| {
             let mut values = params.iter().filter(|(n, _)| n == name).map(|(_, v)| v.as_str());
@@ -409,7 +407,8 @@ where
 {
     if verification.policy().test_numbers.holds(phone.e164()) {
         let now = verification.clock().now();
-        let accepts = verification.store().flow(&flow, now).await?.is_some_and(|f| f.request.test_numbers);
+        let store = verification.store();
+        let accepts = store.flow(&flow, now).await?.is_some_and(|f| f.request.test_numbers);
         if !accepts {
             return Err(verification.refused(Refusal::by(Rule::TestNumberRefused), &phone, now));
         }

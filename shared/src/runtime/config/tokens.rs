@@ -82,7 +82,7 @@ impl TokenConfig {
                 ),
             ));
         }
-        let session_lifetime = time::Duration::seconds(i64::try_from(session).unwrap_or(i64::MAX));
+        let session_lifetime = time::Duration::seconds(i64::from(session));
         Ok(Some(Self { signer, relying_parties, max_flows_per_ip, session_lifetime }))
     }
 }

@@ -90,10 +90,12 @@ pub struct OAuthError {
     /// Whether the body names the error: not for a request that brought no credentials at all
     /// (RFC 6750 §3.1).
     pub named: bool,
-    /// When the page may try again ([`ErrorCode::TooManySignIns`]).
-    pub retry_after_seconds: Option<u64>,
-    /// A store call that failed, for the one log line the answer is reported with.
-    pub cause: Option<StoreError>,
+    /// When the page may try again ([`ErrorCode::TooManySignIns`]): at most a window's ten
+    /// minutes.
+    pub retry_after_seconds: Option<u32>,
+    /// A store call that failed, for the one log line the answer is reported with (boxed: a
+    /// refusal is passed up by value, and this is its rarest part).
+    pub cause: Option<Box<StoreError>>,
 }
 
 impl OAuthError {
@@ -162,7 +164,7 @@ impl From<StoreError> for OAuthError {
     fn from(e: StoreError) -> Self {
         let unavailable = matches!(e, StoreError::Unavailable(_));
         let code = if unavailable { ErrorCode::TemporarilyUnavailable } else { ErrorCode::ServerError };
-        Self { cause: Some(e), ..Self::new(code, "the service could not complete the request") }
+        Self { cause: Some(Box::new(e)), ..Self::new(code, "the service could not complete the request") }
     }
 }
 
