@@ -75,11 +75,16 @@ describe("a sign-in link that cannot be followed", () => {
       code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
       code_challenge_method: "S256",
     });
-  for (const [name, path] of [
-    ["an unknown application", authorize("evil", "https://evil.example/cb")],
-    ["an address the application did not register", authorize("shop", "https://evil.example/cb")],
+  // The authorization endpoint sends a request it cannot trust to the page, with the reason.
+  for (const [name, path, landing] of [
+    ["an unknown application", authorize("evil", "https://evil.example/cb"), "/sign-in?error=invalid_client"],
+    [
+      "an address the application did not register",
+      authorize("shop", "https://evil.example/cb"),
+      "/sign-in?error=invalid_redirect_uri",
+    ],
     // A link of the retired token-in-the-address flow: verifying would lead nowhere.
-    ["an old link to the page", `/?client_id=shop&redirect_uri=${encodeURIComponent(back)}&state=s`],
+    ["an old link to the page", `/?client_id=shop&redirect_uri=${encodeURIComponent(back)}&state=s`, null],
   ]) {
     it(`refuses ${name}, and sends the person nowhere`, async () => {
       const page = await open(server);
@@ -87,6 +92,7 @@ describe("a sign-in link that cannot be followed", () => {
       await page.getByRole("heading", { name: "This link doesn't work" }).waitFor();
       assert.equal(await page.getByLabel("Phone number").count(), 0, "no way to start");
       assert.ok(page.url().startsWith(server.url), page.url());
+      if (landing) assert.equal(page.url(), `${server.url}${landing}`);
       await page.context().close();
     });
   }
@@ -120,10 +126,10 @@ describe("a sign-in's own limits", () => {
       code_challenge_method: "S256",
     });
 
-  // A reload opens a new flow, which the code sent in the old one cannot end: the page starts
-  // at the number again, and a new code ends the sign-in. Then the address has opened its two
-  // sign-ins for these ten minutes, and a third says when to try again, not that the link is
-  // broken.
+  // A reload of the sign-in reads the same flow again, and the page starts at the number (what it
+  // kept of the code step does not say which flow it was for): a new code ends the sign-in. Then,
+  // in another browser (no session), the address opens its second sign-in of these ten minutes,
+  // and a third says when to try again, not that the link is broken.
   it("recovers from a reload, then says when an address may sign in again", async () => {
     const page = await open(server);
     await page.route(`${back}**`, (route) => route.fulfill({ status: 200, body: "signed in" }));
@@ -131,8 +137,10 @@ describe("a sign-in's own limits", () => {
     await page.getByRole("heading", { name: "Verify your phone number for The Shop" }).waitFor();
     await sendCode(page, "415 555 0611");
     await codeStep(page);
+    const flow = page.url();
     await page.reload();
     await page.getByRole("heading", { name: "Verify your phone number for The Shop" }).waitFor();
+    assert.equal(page.url(), flow, "the same sign-in");
     assert.equal(await page.getByRole("heading", { name: "Enter the code" }).count(), 0, "no old code step");
     await sendCode(page, "415 555 0611");
     const code = await codeStep(page);
@@ -143,12 +151,16 @@ describe("a sign-in's own limits", () => {
     await code.fill(await server.code("+14155550611"));
     await page.waitForURL((address) => address.href.startsWith(back));
     assert.ok(new URL(page.url()).searchParams.get("code"), page.url());
-
-    await page.goto(`${server.url}${authorize}`);
-    await page.getByRole("heading", { name: "Too many sign-ins" }).waitFor();
-    const said = await page.getByRole("alert").textContent();
-    assert.match(said, /^Too many sign-ins were started from your network\. Try again in \d+ (minutes|seconds)\.$/);
-    assert.equal(await page.getByLabel("Phone number").count(), 0, "no way to start");
     await page.context().close();
+
+    const other = await open(server);
+    await other.goto(`${server.url}${authorize}`);
+    await other.getByRole("heading", { name: "Verify your phone number for The Shop" }).waitFor();
+    await other.goto(`${server.url}${authorize}`);
+    await other.getByRole("heading", { name: "Too many sign-ins" }).waitFor();
+    const said = await other.getByRole("alert").textContent();
+    assert.match(said, /^Too many sign-ins were started from your network\. Try again in \d+ (minutes|seconds)\.$/);
+    assert.equal(await other.getByLabel("Phone number").count(), 0, "no way to start");
+    await other.context().close();
   });
 });

@@ -14,7 +14,8 @@ import { startServer } from "./harness.mjs";
 
 const ISSUER = "https://verify.example.test";
 const BACK = "http://localhost:5999/shop/callback";
-const CLIENTS = [{ clientId: "shop", name: "The Shop", redirectUris: [BACK] }];
+// ES256, which these tests check, is the client's choice (RS256 is the default).
+const CLIENTS = [{ clientId: "shop", name: "The Shop", redirectUris: [BACK], id_token_signed_response_alg: "ES256" }];
 
 const newKey = () =>
   generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "pkcs8", format: "pem" });
@@ -59,7 +60,11 @@ async function signIn(server, number) {
     code_challenge: createHash("sha256").update(verifier).digest("base64url"),
     code_challenge_method: "S256",
   });
-  const { flowId } = await post(server, "/api/authorize", { query: query.toString() });
+  // The authorization endpoint opens the flow and sends the browser to the page with its id.
+  const opened = await fetch(`${server.url}/authorize?${query}`, { redirect: "manual" });
+  assert.equal(opened.status, 303);
+  const flowId = new URL(opened.headers.get("location"), server.url).searchParams.get("flow");
+  assert.equal((await post(server, "/api/authorize", { flowId })).flowId, flowId);
   const sent = await post(server, "/api/request-otp", { phoneNumber: number, flowId });
   const code = await server.code(number);
   const { redirectTo } = await post(server, "/api/verify-otp", { requestId: sent.requestId, code, flowId });

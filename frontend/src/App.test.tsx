@@ -1,74 +1,155 @@
 import { render, screen } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { App } from "./App";
 import { resetPageConfig } from "./config";
+import { applyToDocument, LANGUAGES, load, rememberLanguage } from "./i18n";
 import { english } from "./testing";
 
 const FLOW_ID = "0123456789abcdef0123456789abcdef";
-let calls: string[];
+const SIGN_IN = `/sign-in?flow=${FLOW_ID}`;
+/** What the page asked the API: each call's path and JSON body. */
+let calls: { url: string; body: unknown }[];
+/** What `POST /api/authorize` answers. */
+let flow: Response;
+
+const SENT = {
+  requestId: "fedcba9876543210fedcba9876543210",
+  phoneNumber: "+14155550611",
+  expiresAt: new Date(Date.now() + 300_000).toISOString(),
+  resendAvailableAt: new Date(Date.now() + 60_000).toISOString(),
+  codeLength: 6,
+  channel: "sms",
+  callAvailable: true,
+};
 
 // The files share one environment: another file may have read the configuration already.
 beforeEach(() => {
   resetPageConfig();
   calls = [];
+  flow = Response.json({ flowId: FLOW_ID, clientName: "The Shop", phoneScope: true });
   vi.stubGlobal(
     "fetch",
-    vi.fn(async (url: string) => {
-      calls.push(url);
-      return url === "/api/authorize"
-        ? new Response(JSON.stringify({ flowId: FLOW_ID, clientName: "The Shop", phoneScope: true }))
-        : new Response("", { status: 404 });
+    vi.fn(async (url: string, init?: RequestInit) => {
+      calls.push({ url, body: init?.body ? JSON.parse(init.body as string) : undefined });
+      if (url === "/api/authorize") return flow;
+      if (url === "/api/request-otp")
+        return Response.json({ ...SENT, phoneNumber: (calls.at(-1)?.body as { phoneNumber: string }).phoneNumber });
+      return new Response("", { status: 404 });
     }),
   );
 });
 afterEach(() => {
   vi.unstubAllGlobals();
   resetPageConfig();
+  localStorage.clear();
+  applyToDocument(english);
   history.replaceState(null, "", "/");
 });
 
+const paths = () => calls.map((c) => c.url);
+
 describe("a sign-in on the page", () => {
   // The server holds the flow: a copy in the browser would outlive it, and nothing reads it back.
-  it("is opened on the server from the address and kept nowhere else", async () => {
-    const params = { response_type: "code", client_id: "shop", state: "s-1", nonce: "n-1" };
-    history.replaceState(null, "", `/authorize?${new URLSearchParams(params).toString()}`);
+  it("reads the flow the address names from the server, and keeps it nowhere else", async () => {
+    history.replaceState(null, "", SIGN_IN);
     render(<App initial={english} />);
     expect(await screen.findByText("Verify your phone number for The Shop")).toBeInTheDocument();
-    expect(calls).toContain("/api/authorize");
+    expect(calls).toContainEqual({ url: "/api/authorize", body: { flowId: FLOW_ID } });
     expect(Object.keys(sessionStorage)).toEqual([]);
   });
 
-  // A reload of `/authorize` opens a new flow, which a code asked for in the old one cannot end:
-  // the page starts at the number again rather than at a code step it cannot finish.
-  it("starts again at the number after a reload, not at the old flow's code step", async () => {
-    const sent = {
-      requestId: "0123456789abcdef0123456789abcdef",
-      phoneNumber: "+14155552671",
-      expiresAt: new Date(Date.now() + 300_000).toISOString(),
-      resendAvailableAt: new Date(Date.now() + 60_000).toISOString(),
-      codeLength: 6,
-      channel: "sms",
-      callAvailable: true,
-    };
+  // What was kept of a code step does not say which flow it was asked in: the page starts at the
+  // number again rather than at a code step that may not end this sign-in.
+  it("starts again at the number after a reload, not at a kept code step", async () => {
     // What the page kept of the code step before the reload (as `remember` keeps it).
-    sessionStorage.setItem("phone-verification", JSON.stringify(sent));
-    const params = { response_type: "code", client_id: "shop", state: "s-1", nonce: "n-1" };
-    history.replaceState(null, "", `/authorize?${new URLSearchParams(params).toString()}`);
+    sessionStorage.setItem("phone-verification", JSON.stringify(SENT));
+    history.replaceState(null, "", SIGN_IN);
     render(<App initial={english} />);
     expect(await screen.findByText("Verify your phone number for The Shop")).toBeInTheDocument();
     expect(screen.queryByText(english.t.codeTitle)).not.toBeInTheDocument();
     expect(Object.keys(sessionStorage)).toEqual([]);
   });
 
+  // The application's `login_hint`: a start, never a proof; the person may use another number.
+  it("starts from the number the application suggested, which the person may change", async () => {
+    flow = Response.json({ flowId: FLOW_ID, clientName: "The Shop", phoneScope: true, loginHint: "+14155550611" });
+    history.replaceState(null, "", SIGN_IN);
+    render(<App initial={english} />);
+    const phone = await screen.findByLabelText("Phone number");
+    expect(phone).toHaveValue("+1 415 555 0611");
+    const user = userEvent.setup();
+    await user.clear(phone);
+    await user.selectOptions(screen.getByLabelText("Country"), "US");
+    await user.type(phone, "4155550612");
+    await user.click(screen.getByRole("button", { name: "Send code" }));
+    expect(await screen.findByText(english.t.codeTitle)).toBeInTheDocument();
+    expect(calls.find((c) => c.url === "/api/request-otp")?.body).toMatchObject({
+      phoneNumber: "+14155550612",
+      flowId: FLOW_ID,
+    });
+  });
+
+  it("sends the suggested number as it is when the person keeps it", async () => {
+    flow = Response.json({ flowId: FLOW_ID, clientName: "The Shop", phoneScope: true, loginHint: "+14155550611" });
+    history.replaceState(null, "", SIGN_IN);
+    render(<App initial={english} />);
+    await userEvent.setup().click(await screen.findByRole("button", { name: "Send code" }));
+    expect(await screen.findByText(english.t.codeTitle)).toBeInTheDocument();
+    expect(calls.find((c) => c.url === "/api/request-otp")?.body).toMatchObject({ phoneNumber: "+14155550611" });
+  });
+
+  // The application's `ui_locales`: Arabic gives the Arabic page, right to left, and never an
+  // English one first.
+  it("shows the page in the language the application asked for", async () => {
+    flow = Response.json({ flowId: FLOW_ID, clientName: "The Shop", phoneScope: true, locale: "ar" });
+    history.replaceState(null, "", SIGN_IN);
+    const headings: string[] = [];
+    const watch = new MutationObserver(() => headings.push(document.querySelector("h1")?.textContent ?? ""));
+    watch.observe(document.body, { subtree: true, childList: true, characterData: true });
+    render(<App initial={english} />);
+    const ar = (await load("ar")).t;
+    expect(await screen.findByRole("heading", { name: ar.phoneTitleFor("The Shop") })).toBeInTheDocument();
+    watch.disconnect();
+    expect([document.documentElement.lang, document.documentElement.dir]).toEqual(["ar", "rtl"]);
+    expect(headings).not.toContain(english.t.phoneTitleFor("The Shop"));
+    expect(localStorage.length).toBe(0);
+  });
+
+  it("keeps the person's own choice over the application's, before and after it asks", async () => {
+    flow = Response.json({ flowId: FLOW_ID, clientName: "The Shop", phoneScope: true, locale: "ar" });
+    history.replaceState(null, "", SIGN_IN);
+    render(<App initial={english} />);
+    const ar = (await load("ar")).t;
+    await screen.findByRole("heading", { name: ar.phoneTitleFor("The Shop") });
+    await userEvent.setup().selectOptions(screen.getByLabelText(ar.language), "de");
+    const de = (await load("de")).t;
+    expect(await screen.findByRole("heading", { name: de.phoneTitleFor("The Shop") })).toBeInTheDocument();
+    expect(document.documentElement.dir).toBe("ltr");
+  });
+
+  it("leaves a language the person chose on an earlier visit", async () => {
+    rememberLanguage("fr");
+    const fr = await load("fr");
+    flow = Response.json({ flowId: FLOW_ID, clientName: "The Shop", phoneScope: true, locale: "ar" });
+    history.replaceState(null, "", SIGN_IN);
+    render(<App initial={fr} />);
+    expect(await screen.findByRole("heading", { name: fr.t.phoneTitleFor("The Shop") })).toBeInTheDocument();
+  });
+
+  it("says a sign-in that is over has expired", async () => {
+    flow = Response.json({ error: "…", code: "sign_in_expired" }, { status: 410 });
+    history.replaceState(null, "", SIGN_IN);
+    render(<App initial={english} />);
+    expect(await screen.findByRole("heading", { name: english.t.linkBrokenTitle })).toBeInTheDocument();
+    expect(screen.getByRole("alert")).toHaveTextContent(english.t.errors.signInExpired);
+    expect(screen.queryByLabelText(/phone number/i)).not.toBeInTheDocument();
+  });
+
   // An address that opened as many sign-ins as its ten minutes allow: the link is sound, so the
   // page says when it works again rather than that it is broken.
   it("says when to try again when the address has opened too many sign-ins", async () => {
-    vi.stubGlobal(
-      "fetch",
-      vi.fn(async () => Response.json({ error: "…", code: "too_many_sign_ins", retryAfter: 360 }, { status: 429 })),
-    );
-    const params = { response_type: "code", client_id: "shop", state: "s-1", nonce: "n-1" };
-    history.replaceState(null, "", `/authorize?${new URLSearchParams(params).toString()}`);
+    history.replaceState(null, "", "/sign-in?error=too_many_sign_ins&retryAfter=360");
     render(<App initial={english} />);
     expect(await screen.findByRole("heading", { name: english.t.signInWaitTitle })).toBeInTheDocument();
     expect(screen.getByRole("alert")).toHaveTextContent(
@@ -76,6 +157,24 @@ describe("a sign-in on the page", () => {
     );
     expect(screen.queryByText(english.t.linkBrokenBody)).not.toBeInTheDocument();
     expect(screen.queryByLabelText(/phone number/i)).not.toBeInTheDocument();
+    expect(paths()).not.toContain("/api/authorize");
+  });
+
+  it.each(["invalid_client", "invalid_redirect_uri"])("says a link refused as %s is broken", async (error) => {
+    history.replaceState(null, "", `/sign-in?error=${error}`);
+    render(<App initial={english} />);
+    expect(await screen.findByRole("alert")).toHaveTextContent(english.t.linkBrokenBody);
+    expect(screen.queryByLabelText(/phone number/i)).not.toBeInTheDocument();
+    expect(paths()).not.toContain("/api/authorize");
+  });
+
+  // The authorization request is the server's to read: the page opens nothing from one.
+  it("opens no sign-in from an authorization request in its address", async () => {
+    const params = { response_type: "code", client_id: "shop", state: "s-1", nonce: "n-1" };
+    history.replaceState(null, "", `/authorize?${new URLSearchParams(params).toString()}`);
+    render(<App initial={english} />);
+    expect(await screen.findByRole("alert")).toHaveTextContent(english.t.linkBrokenBody);
+    expect(paths()).not.toContain("/api/authorize");
   });
 
   // A link of the retired token-in-the-address flow would have a person verify for nothing.
@@ -85,5 +184,17 @@ describe("a sign-in on the page", () => {
     render(<App initial={english} />);
     expect(await screen.findByRole("alert")).toHaveTextContent(english.t.linkBrokenBody);
     expect(screen.queryByLabelText(/phone number/i)).not.toBeInTheDocument();
+  });
+});
+
+describe("after a logout", () => {
+  it.each(LANGUAGES.map((l) => l.code))("says the person is signed out, in %s", async (lang) => {
+    const i18n = await load(lang);
+    history.replaceState(null, "", "/signed-out");
+    render(<App initial={i18n} />);
+    expect(await screen.findByRole("heading", { name: i18n.t.signedOutTitle })).toBeInTheDocument();
+    expect(screen.getByText(i18n.t.signedOutBody)).toBeInTheDocument();
+    expect(screen.queryByLabelText(i18n.t.phoneNumber)).not.toBeInTheDocument();
+    expect(paths()).not.toContain("/api/authorize");
   });
 });

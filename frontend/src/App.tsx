@@ -3,10 +3,20 @@ import { devMessages } from "./api";
 import { Brand, useBrand } from "./brand";
 import { CodeStep } from "./CodeStep";
 import { explain } from "./errors";
-import { applyToDocument, I18nProvider, load, rememberLanguage, useI18n, type I18n, type Language } from "./i18n";
+import {
+  applyToDocument,
+  I18nProvider,
+  isLanguage,
+  load,
+  rememberLanguage,
+  savedLanguage,
+  useI18n,
+  type I18n,
+  type Language,
+} from "./i18n";
 import { LanguagePicker } from "./LanguagePicker";
 import { PhoneStep } from "./PhoneStep";
-import { useSignIn } from "./useSignIn";
+import { useSignIn, type SignInCheck } from "./useSignIn";
 import { useVerification } from "./useVerification";
 import { VerifiedStep } from "./VerifiedStep";
 
@@ -14,9 +24,29 @@ import { VerifiedStep } from "./VerifiedStep";
 // in the page's one file: as a file of its own it cost 0.45 kB more, which the budget has not.)
 const SimulatedPhone = lazy(() => import("./SimulatedPhone").then((m) => ({ default: m.SimulatedPhone })));
 
-/** The page in `initial`'s language (the one main.tsx loaded), until the person picks another. */
+/** The page in `initial`'s language (the one main.tsx loaded), or the one a sign-in's
+ *  application asks for (`ui_locales`) when the person has not chosen one, until the person
+ *  picks another. */
 export function App({ initial }: { initial: I18n }) {
   const [i18n, setI18n] = useState(initial);
+  const flow = useSignIn();
+  // A choice the person made on an earlier visit comes before the application's; one made here
+  // replaces it (the application's is applied once).
+  const [chosenBefore] = useState(() => isLanguage(savedLanguage() ?? ""));
+  const suggested = flow?.kind === "sign-in" ? flow.signIn.locale : undefined;
+  const asked = !chosenBefore && suggested !== initial.lang ? suggested : undefined;
+  const [applied, setApplied] = useState<Language | undefined>();
+  useEffect(() => {
+    if (!asked) return;
+    void load(asked)
+      .then((next) => {
+        applyToDocument(next);
+        setI18n(next);
+      })
+      // Not even English arrived: the page stays in the language it has.
+      .catch(() => undefined)
+      .then(() => setApplied(asked));
+  }, [asked]);
   const choose = useMemo(
     () => (lang: Language) => {
       rememberLanguage(lang);
@@ -30,18 +60,17 @@ export function App({ initial }: { initial: I18n }) {
   const context = useMemo(() => ({ ...i18n, choose }), [i18n, choose]);
   return (
     <I18nProvider value={context}>
-      <Page />
+      {/* The sign-in shows once in its language, never first in another. */}
+      <Page flow={asked && applied !== asked ? null : flow} />
     </I18nProvider>
   );
 }
 
-function Page() {
+function Page({ flow }: { flow: SignInCheck | null }) {
   const i18n = useI18n();
-  const { t } = i18n;
   const brand = useBrand();
   const [simulator, setSimulator] = useState(false);
   useEffect(() => void devMessages().then((messages) => setSimulator(messages !== null)), []);
-  const flow = useSignIn();
   const signIn = flow?.kind === "sign-in" ? flow.signIn : null;
   // The application the person is signing in to, if one sent them.
   const forName = signIn?.name;
@@ -50,19 +79,15 @@ function Page() {
   useEffect(() => void performance.mark("page-interactive"), []);
 
   if (flow === null) return <main aria-busy="true" />;
-  if (flow.kind === "invalid" || flow.kind === "wait") {
-    // A broken link, or a sound one that this address may open again later.
-    const [title, body] =
-      flow.kind === "wait"
-        ? [t.signInWaitTitle, explain(flow.error, i18n).message]
-        : [t.linkBrokenTitle, t.linkBrokenBody];
+  if (flow.kind !== "none" && flow.kind !== "sign-in") {
+    const [title, body] = notice(flow, i18n);
     return (
       <main>
         <div className="card">
           <Brand brand={brand} />
           <section aria-labelledby="step-title">
             <h1 id="step-title">{title}</h1>
-            <p role="alert">{body}</p>
+            <p role={flow.kind === "signed-out" ? undefined : "alert"}>{body}</p>
           </section>
         </div>
         <LanguagePicker />
@@ -76,7 +101,7 @@ function Page() {
         <div className="card">
           <Brand brand={brand} />
           {state.step === "phone" && (
-            <PhoneStep busy={state.busy} error={state.error} onSend={send} forName={forName} />
+            <PhoneStep busy={state.busy} error={state.error} onSend={send} forName={forName} hint={signIn?.loginHint} />
           )}
           {state.step === "code" && (
             <CodeStep
@@ -105,4 +130,20 @@ function Page() {
       )}
     </>
   );
+}
+
+/** What the page says instead of a sign-in: a broken link, a sound one that this address may
+ *  open again later, a sign-in that is over, or the end of a logout. */
+function notice(flow: Exclude<SignInCheck, { kind: "none" | "sign-in" }>, i18n: I18n): [string, string] {
+  const { t } = i18n;
+  switch (flow.kind) {
+    case "wait":
+      return [t.signInWaitTitle, explain(flow.error, i18n).message];
+    case "ended":
+      return [t.linkBrokenTitle, explain(flow.error, i18n).message];
+    case "signed-out":
+      return [t.signedOutTitle, t.signedOutBody];
+    case "invalid":
+      return [t.linkBrokenTitle, t.linkBrokenBody];
+  }
 }

@@ -11,15 +11,26 @@ interface Props {
   onSend: (e164: string) => void;
   /** The application the person is signing in to, in a sign-in. */
   forName?: string;
+  /** A number to start from (E.164, the application's `login_hint`): the person may change it. */
+  hint?: string;
 }
 
-export function PhoneStep({ busy, error, onSend, forName }: Props) {
+/** The country and the number as typed for `hint`, if it is a number. */
+function prefill(hint: string | undefined): { country: CountryCode; number: string } {
+  const parsed = hint ? parsePhone(hint, defaultCountry()) : null;
+  return hint && parsed?.valid && parsed.country
+    ? { country: parsed.country, number: formatAsTyped(hint, parsed.country) }
+    : { country: defaultCountry(), number: "" };
+}
+
+export function PhoneStep({ busy, error, onSend, forName, hint }: Props) {
   const i18n = useI18n();
   const { t } = i18n;
   // Country names in the page's language, sorted as it sorts.
   const list = useMemo(() => countries(i18n.tag), [i18n.tag]);
-  const [country, setCountry] = useState<CountryCode>(() => defaultCountry());
-  const [number, setNumber] = useState("");
+  const [start] = useState(() => prefill(hint));
+  const [country, setCountry] = useState<CountryCode>(start.country);
+  const [number, setNumber] = useState(start.number);
   const [problem, setProblem] = useState<string | null>(null);
   const apiProblem = error ? explain(error, i18n) : null;
   const message = problem ?? apiProblem?.message ?? null;

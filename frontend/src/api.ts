@@ -27,17 +27,20 @@ export interface Verified {
   testNumber?: true;
 }
 
-/** What opening a sign-in answered: its flow and the client's name, or where to send the
- *  person back at once (an error for the client's own address). */
+/** A sign-in the authorization endpoint opened (`/sign-in?flow=<id>`), as the server holds it:
+ *  the client's name, whether it asked for the number, and what it suggested: the number to
+ *  prefill (`login_hint`, E.164; the person still proves it) and the page's language
+ *  (`ui_locales`, one the page has). */
 export interface SignIn {
-  flowId?: string;
-  clientName?: string;
-  phoneScope?: boolean;
-  redirectTo?: string;
+  flowId: string;
+  clientName: string;
+  phoneScope: boolean;
+  loginHint?: string;
+  locale?: string;
 }
 
-/** Opens a sign-in from the authorization request the page was opened with. */
-export const authorize = (query: string) => post<SignIn>("/authorize", { query });
+/** Reads the sign-in `flowId` names (410 `sign_in_expired` once it is over or unknown). */
+export const authorize = (flowId: string) => post<SignIn>("/authorize", { flowId });
 
 /** Every `code` the API answers a failure with: openapi.yaml's `Error.code`, in its order (a
  *  test keeps the two the same). */

@@ -13,8 +13,9 @@ import { asksForSignIn, type SignInFlow } from "./useSignIn";
  *  (`signIn`), a verification ends it and takes the person back with its code. */
 export function useVerification(signIn: SignInFlow | null = null) {
   const i18n = useI18n();
-  // A sign-in's code step is not kept across a reload: the reload opens a new flow, which a code
-  // asked for in the old one cannot end (the server refuses it before it spends an attempt).
+  // A sign-in's code step is not kept across a reload: what is kept does not say which flow the
+  // code was asked for in, and a code of another flow cannot end this one (the server refuses it
+  // before it spends an attempt).
   const [kept] = useState(() => !asksForSignIn());
   const [state, dispatch] = useReducer(reduce, undefined, () => (kept ? saved() : start));
   const botCheck = useRef<HTMLDivElement>(null);

@@ -7,6 +7,8 @@ export const catalogue: Catalogue = {
   linkBrokenBody:
     "Die Website, die Sie hierher geschickt hat, ist nicht dafür eingerichtet, Telefonnummern bei uns zu bestätigen, oder ihr Link ist unvollständig. Kehren Sie zu dieser Website zurück und versuchen Sie es erneut.",
   signInWaitTitle: "Zu viele Anmeldungen",
+  signedOutTitle: "Sie sind abgemeldet",
+  signedOutBody: "Sie können diese Seite schließen oder zur Website zurückkehren, von der Sie kamen.",
   phoneTitle: "Bestätigen Sie Ihre Telefonnummer",
   phoneTitleFor: (name) => `Bestätigen Sie Ihre Telefonnummer für ${name}`,
   phoneHelp: "Wir senden Ihnen einen Code per SMS, um zu bestätigen, dass die Nummer Ihnen gehört.",

@@ -11,6 +11,8 @@ export const catalogue = {
   linkBrokenBody:
     "The site that sent you here isn't set up to verify phone numbers with us, or its link is incomplete. Go back to that site and try again.",
   signInWaitTitle: "Too many sign-ins",
+  signedOutTitle: "You are signed out",
+  signedOutBody: "You can close this page, or go back to the site you came from.",
   phoneTitle: "Verify your phone number",
   phoneTitleFor: (name: string) => `Verify your phone number for ${name}`,
   phoneHelp: "We'll text you a code to confirm it's yours.",

@@ -7,6 +7,8 @@ export const catalogue: Catalogue = {
   linkBrokenBody:
     "El sitio que te envió aquí no está configurado para verificar números de teléfono con nosotros, o su enlace está incompleto. Vuelve a ese sitio e inténtalo de nuevo.",
   signInWaitTitle: "Demasiados inicios de sesión",
+  signedOutTitle: "Has cerrado la sesión",
+  signedOutBody: "Puedes cerrar esta página o volver al sitio del que vienes.",
   phoneTitle: "Verifica tu número de teléfono",
   phoneTitleFor: (name) => `Verifica tu número de teléfono para ${name}`,
   phoneHelp: "Te enviaremos un código por SMS para confirmar que es tuyo.",

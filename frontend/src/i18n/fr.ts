@@ -7,6 +7,8 @@ export const catalogue: Catalogue = {
   linkBrokenBody:
     "Le site qui vous a envoyé ici n'est pas configuré pour vérifier des numéros de téléphone avec nous, ou son lien est incomplet. Retournez sur ce site et réessayez.",
   signInWaitTitle: "Trop de connexions",
+  signedOutTitle: "Vous êtes déconnecté",
+  signedOutBody: "Vous pouvez fermer cette page ou revenir au site d'où vous venez.",
   phoneTitle: "Vérifiez votre numéro de téléphone",
   phoneTitleFor: (name) => `Vérifiez votre numéro de téléphone pour ${name}`,
   phoneHelp: "Nous vous enverrons un code par SMS pour confirmer qu'il est bien à vous.",

@@ -43,7 +43,7 @@ export function inLanguage(lang: Language, t: Catalogue): I18n {
   return { lang, tag, dir, t, f: formats(tag) };
 }
 
-const isLanguage = (code: string): code is Language => LANGUAGES.some((l) => l.code === code);
+export const isLanguage = (code: string): code is Language => LANGUAGES.some((l) => l.code === code);
 
 const STORAGE_KEY = "phone-verification-language";
 

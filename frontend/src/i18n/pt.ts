@@ -7,6 +7,8 @@ export const catalogue: Catalogue = {
   linkBrokenBody:
     "O site que enviou você até aqui não está configurado para verificar números de telefone conosco, ou o link está incompleto. Volte a esse site e tente novamente.",
   signInWaitTitle: "Logins demais",
+  signedOutTitle: "Você saiu da sua conta",
+  signedOutBody: "Você pode fechar esta página ou voltar ao site de onde veio.",
   phoneTitle: "Verifique seu número de telefone",
   phoneTitleFor: (name) => `Verifique seu número de telefone para ${name}`,
   phoneHelp: "Enviaremos um código por SMS para confirmar que o número é seu.",
