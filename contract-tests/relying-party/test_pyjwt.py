@@ -15,6 +15,7 @@ import re
 import secrets
 import subprocess
 import unittest
+import urllib.error
 import urllib.parse
 import urllib.request
 from datetime import datetime, timedelta, timezone
@@ -22,26 +23,42 @@ from unittest import mock
 
 import jwt
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 BINARY = os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "debug", "otp-local")
 # The same issuer across restarts, as a deployment keeps its URL.
 ISSUER = "https://verify.example.test"
 BACK = "http://localhost:5999/shop/callback"
-CLIENTS = [{"clientId": "shop", "name": "The Shop", "redirectUris": [BACK]}]
+# The shop registers ES256, which most of these tests check; the news site registers no algorithm,
+# and gets RS256 (OpenID Connect Registration §2).
+CLIENTS = [{"clientId": "shop", "name": "The Shop", "redirectUris": [BACK], "idTokenSignedResponseAlg": "ES256"},
+           {"clientId": "news", "name": "The News", "redirectUris": [BACK]}]
 
 
-def new_key_pem():
-    key = ec.generate_private_key(ec.SECP256R1())
+def pem(key):
     return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
 
 
+def new_key_pem():
+    return pem(ec.generate_private_key(ec.SECP256R1()))
+
+
+# The deployment's RSA key, behind the P-256 keys under test (the first of those signs ES256).
+RSA_KEY = pem(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+
+
+class NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
 class LocalServer:
-    """otp-local on a free port, signing with `keys` (PEM blocks, the first signs)."""
+    """otp-local on a free port, signing ES256 with `keys` (PEM blocks, the first signs) and RS256
+    with the RSA key."""
 
     def __init__(self, keys):
-        env = dict(os.environ, PORT="0", TOKEN_SIGNING_KEYS="".join(keys), TOKEN_ISSUER=ISSUER, RUST_LOG="warn",
+        env = dict(os.environ, PORT="0", TOKEN_SIGNING_KEYS="".join(keys + [RSA_KEY]), TOKEN_ISSUER=ISSUER, RUST_LOG="warn",
                    RELYING_PARTIES=json.dumps(CLIENTS), OTP_RESEND_COOLDOWN_SECONDS="0",
                    FRONTEND_DIST=os.path.join(ROOT, "frontend", "dist"), OTP_LOCAL_PRINT_SMS="false")
         env.pop("TABLE_NAME", None)
@@ -60,23 +77,28 @@ class LocalServer:
         with urllib.request.urlopen(request) as response:
             return json.load(response)
 
-    def sign_in(self, number):
+    def sign_in(self, number, client="shop"):
         """Signs in with `number` as the page and a public client would (PKCE, state, nonce), and
         returns what the token endpoint answers."""
         verifier = secrets.token_urlsafe(32)
         challenge = b64(hashlib.sha256(verifier.encode()).digest())
         query = urllib.parse.urlencode({
-            "response_type": "code", "client_id": "shop", "redirect_uri": BACK, "scope": "openid phone",
+            "response_type": "code", "client_id": client, "redirect_uri": BACK, "scope": "openid phone",
             "state": "s-1", "nonce": "n-1", "code_challenge": challenge, "code_challenge_method": "S256",
         })
-        flow = self.post("/api/authorize", {"query": query})["flowId"]
+        # The authorization endpoint sends the browser to the page with its flow.
+        try:
+            urllib.request.build_opener(NoRedirects).open(f"{self.url}/authorize?{query}")
+            raise AssertionError("/authorize answers 303")
+        except urllib.error.HTTPError as to_page:
+            flow = urllib.parse.parse_qs(urllib.parse.urlsplit(to_page.headers["location"]).query)["flow"][0]
         sent = self.post("/api/request-otp", {"phoneNumber": number, "flowId": flow})
         with urllib.request.urlopen(f"{self.url}/api/dev/messages?to={number.replace('+', '%2B')}") as response:
             code = json.load(response)[-1]["code"]
         back = self.post("/api/verify-otp", {"requestId": sent["requestId"], "code": code, "flowId": flow})["redirectTo"]
         grant = urllib.parse.urlencode({
             "grant_type": "authorization_code", "code": urllib.parse.parse_qs(urllib.parse.urlsplit(back).query)["code"][0],
-            "redirect_uri": BACK, "client_id": "shop", "code_verifier": verifier,
+            "redirect_uri": BACK, "client_id": client, "code_verifier": verifier,
         }).encode()
         with urllib.request.urlopen(urllib.request.Request(self.url + "/oauth/token", data=grant)) as response:
             return json.load(response)
@@ -91,11 +113,12 @@ class LocalServer:
         self.process.stdout.close()
 
 
-def check(server, token, audience=None):
-    """What a relying party's backend does: the signing key from our key set, ES256 only."""
+def check(server, token, audience=None, algorithm="ES256"):
+    """What a relying party's backend does: the signing key from our key set, its registered
+    algorithm only."""
     keys = jwt.PyJWKClient(server.url + "/.well-known/jwks.json")
     key = keys.get_signing_key_from_jwt(token)
-    return jwt.decode(token, key.key, algorithms=["ES256"], audience=audience or "shop", issuer=ISSUER)
+    return jwt.decode(token, key.key, algorithms=[algorithm], audience=audience or "shop", issuer=ISSUER)
 
 
 def b64(data):
@@ -124,6 +147,14 @@ class TokensAsPyJWTSeesThem(unittest.TestCase):
         self.assertEqual((claims["amr"], claims["nonce"]), (["sms"], "n-1"))
         self.assertLessEqual(claims["exp"] - claims["iat"], 300)
         self.assertNotIn("4155550201", claims["sub"], "a pairwise subject, not the number")
+
+    def test_a_client_that_registers_no_algorithm_gets_rs256(self):
+        token = self.server.sign_in("+14155550208", client="news")["id_token"]
+        self.assertEqual(parts(token)[0]["alg"], "RS256")
+        claims = check(self.server, token, audience="news", algorithm="RS256")
+        self.assertEqual(claims["phone_number"], "+14155550208")
+        with self.assertRaises(jwt.InvalidAlgorithmError):
+            check(self.server, token, audience="news", algorithm="ES256")
 
     def test_the_access_token_is_not_an_id_token_nor_a_token_for_the_issuer(self):
         access = self.server.sign_in("+14155550207")["access_token"]
@@ -167,7 +198,7 @@ class TokensAsPyJWTSeesThem(unittest.TestCase):
         with self.assertRaises(jwt.InvalidTokenError):
             check(self.server, unsigned)
         with urllib.request.urlopen(self.server.url + "/.well-known/jwks.json") as response:
-            public_jwk = json.load(response)["keys"][0]
+            public_jwk = next(k for k in json.load(response)["keys"] if k["kid"] == header["kid"])
         public_pem = jwt.PyJWK(public_jwk).key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
         for secret in (public_pem, json.dumps(public_jwk).encode()):
             signing_input = f"{b64(json.dumps({'alg': 'HS256', 'kid': header['kid']}).encode())}.{b64(json.dumps(payload).encode())}"

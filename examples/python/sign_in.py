@@ -54,7 +54,8 @@ class App(BaseHTTPRequestHandler):
             token = client().fetch_token(META["token_endpoint"], authorization_response=f"{BACK}?{url.query}",
                                          code_verifier=session["verifier"])
             keys = JsonWebKey.import_key_set(requests.get(META["jwks_uri"], timeout=10).json())
-            claims = JsonWebToken(["ES256"]).decode(token["id_token"], keys, claims_cls=CodeIDToken,
+            # RS256: what the service signs with for a client that registers no other algorithm.
+            claims = JsonWebToken(["RS256"]).decode(token["id_token"], keys, claims_cls=CodeIDToken,
                                 claims_options={"iss": {"value": META["issuer"]}, "aud": {"value": CLIENT_ID}},
                                 claims_params={"nonce": session["nonce"]})
             claims.validate()

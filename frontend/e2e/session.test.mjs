@@ -7,20 +7,23 @@
 // as the application's backend would.
 
 import assert from "node:assert/strict";
+import { createServer } from "node:http";
 import { after, before, describe, it } from "node:test";
 import * as oidc from "openid-client";
 import { startServer } from "./harness.mjs";
 import { codeStep, newContext, sendCode } from "./page.mjs";
 
-const APPS = "http://localhost:5999";
-const SHOP_START = `${APPS}/shop/`;
-const SHOP_BACK = `${APPS}/shop/callback`;
-const SHOP_OUT = `${APPS}/shop/signed-out`;
-const BANK_BACK = `${APPS}/bank/callback`;
-const CLIENTS = [
-  { clientId: "shop", name: "The Shop", redirectUris: [SHOP_BACK], post_logout_redirect_uris: [SHOP_OUT] },
-  { clientId: "bank", name: "The Bank", redirectUris: [BANK_BACK] },
-];
+// The applications' pages are served for real, on a port of their own: the provider sends the
+// browser back to them with HTTP redirects (a session's sign-in, a logout), which a route in the
+// browser does not see.
+let APPS, SHOP_START, SHOP_BACK, SHOP_OUT, BANK_BACK;
+/** What the shop's start page is, set by the test. */
+let shopStart = "";
+const apps = createServer((request, response) => {
+  const page = request.url === "/shop/";
+  response.writeHead(200, { "content-type": page ? "text/html" : "text/plain" });
+  response.end(page ? shopStart : "the application");
+});
 const NUMBER = "+14155550621";
 const SESSION_COOKIE = "__Host-sign-in";
 
@@ -40,14 +43,29 @@ describe("a sign-in session across two applications, and a logout", () => {
   let shop;
   let bank;
   before(async () => {
-    server = await startServer({ RELYING_PARTIES: JSON.stringify(CLIENTS), OTP_RESEND_COOLDOWN_SECONDS: "0" });
+    await new Promise((listening) => apps.listen(0, "127.0.0.1", listening));
+    APPS = `http://localhost:${apps.address().port}`;
+    [SHOP_START, SHOP_BACK, SHOP_OUT, BANK_BACK] = [
+      "/shop/",
+      "/shop/callback",
+      "/shop/signed-out",
+      "/bank/callback",
+    ].map((path) => `${APPS}${path}`);
+    const clients = [
+      { clientId: "shop", name: "The Shop", redirectUris: [SHOP_BACK], postLogoutRedirectUris: [SHOP_OUT] },
+      { clientId: "bank", name: "The Bank", redirectUris: [BANK_BACK] },
+    ];
+    server = await startServer({ RELYING_PARTIES: JSON.stringify(clients), OTP_RESEND_COOLDOWN_SECONDS: "0" });
     // The issuer otp-local names itself by: localhost, on its port (the cookie's host as well).
     issuer = new URL(server.url.replace("127.0.0.1", "localhost"));
     const discover = (clientId) =>
       oidc.discovery(issuer, clientId, undefined, oidc.None(), { execute: [oidc.allowInsecureRequests] });
     [shop, bank] = await Promise.all([discover("shop"), discover("bank")]);
   });
-  after(async () => server.stop());
+  after(async () => {
+    await server.stop();
+    apps.close();
+  });
 
   /** The codes the simulator sent to `NUMBER`. */
   const sent = async () =>
@@ -79,21 +97,14 @@ describe("a sign-in session across two applications, and a logout", () => {
     const page = await context.newPage();
     page.on("framenavigated", (frame) => frame === page.mainFrame() && visited.push(frame.url()));
     const first = await checks();
-    await context.route(`${APPS}/**`, (route) =>
-      route.request().url() === SHOP_START
-        ? route.fulfill({
-            contentType: "text/html",
-            body: shopPage(new URL("/authorize", issuer).href, {
-              client_id: "shop",
-              redirect_uri: SHOP_BACK,
-              response_type: "code",
-              ...first.params,
-              login_hint: NUMBER,
-              ui_locales: "ar",
-            }),
-          })
-        : route.fulfill({ status: 200, body: "the application" }),
-    );
+    shopStart = shopPage(new URL("/authorize", issuer).href, {
+      client_id: "shop",
+      redirect_uri: SHOP_BACK,
+      response_type: "code",
+      ...first.params,
+      login_hint: NUMBER,
+      ui_locales: "ar",
+    });
 
     // 1. The shop form-POSTs its request; the page is in Arabic and starts from the hinted number.
     await page.goto(SHOP_START);

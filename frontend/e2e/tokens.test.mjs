@@ -15,7 +15,7 @@ import { startServer } from "./harness.mjs";
 const ISSUER = "https://verify.example.test";
 const BACK = "http://localhost:5999/shop/callback";
 // ES256, which these tests check, is the client's choice (RS256 is the default).
-const CLIENTS = [{ clientId: "shop", name: "The Shop", redirectUris: [BACK], id_token_signed_response_alg: "ES256" }];
+const CLIENTS = [{ clientId: "shop", name: "The Shop", redirectUris: [BACK], idTokenSignedResponseAlg: "ES256" }];
 
 const newKey = () =>
   generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "pkcs8", format: "pem" });
@@ -28,11 +28,15 @@ function parts(token) {
   return { header: json(header), payload: json(payload), signature };
 }
 
-/** otp-local signing with `keys` (the first signs), always the same issuer, one public client. */
+/** The deployment's RSA key (RS256, every client's unless it registers ES256), behind the P-256
+ *  keys under test. */
+const RSA_KEY = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs8", format: "pem" });
+
+/** otp-local signing ES256 with `keys` (the first signs), always the same issuer, one public client. */
 const server = (keys) =>
   startServer({
     TOKEN_ISSUER: ISSUER,
-    TOKEN_SIGNING_KEYS: keys.join(""),
+    TOKEN_SIGNING_KEYS: [...keys, RSA_KEY].join(""),
     RELYING_PARTIES: JSON.stringify(CLIENTS),
     OTP_RESEND_COOLDOWN_SECONDS: "0",
   });

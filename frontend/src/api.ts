@@ -51,8 +51,6 @@ export const API_ERROR_CODES = [
   "method_not_allowed",
   "forbidden",
   "bot_check_failed",
-  "invalid_client",
-  "invalid_redirect_uri",
   "invalid_phone_number",
   "unsupported_number",
   "calls_unavailable",
@@ -68,7 +66,6 @@ export const API_ERROR_CODES = [
   "not_found",
   "expired",
   "sign_in_expired",
-  "too_many_sign_ins",
   "already_verified",
   "provider_error",
   "provider_timeout",
@@ -78,8 +75,10 @@ export const API_ERROR_CODES = [
 ] as const;
 
 /** A failure's code: the API's, or one this client gives what the API never answered: no
- *  connection, an answer that is not the API's JSON, a bot check that did not load. */
-export type ErrorCode = (typeof API_ERROR_CODES)[number] | "network_error" | "server_error" | "bot_check_unavailable";
+ *  connection, an answer that is not the API's JSON, a bot check that did not load; or the
+ *  authorization endpoint's, which it sends the page in its address (`/sign-in?error=`). */
+export type ErrorCode =
+  (typeof API_ERROR_CODES)[number] | "network_error" | "server_error" | "bot_check_unavailable" | "too_many_sign_ins";
 
 export interface ApiError {
   /** As the API sent it: a newer API may send a code this page does not know, which `explain`

@@ -45,12 +45,10 @@ const TABLE: Record<Exclude<ErrorCode, "invalid_request">, [Sentence, NextStep]>
   sending_stopped: ["sendingStopped", "wait"],
   bot_check_failed: ["botCheckFailed", "retry"],
   bot_check_unavailable: ["botCheckUnavailable", "retry"],
-  // A sign-in's client or address the API refused: the page shows its broken-link page instead.
-  invalid_client: ["clientRefused", "retry"],
-  invalid_redirect_uri: ["clientRefused", "retry"],
   // A sign-in's ten minutes are over: the application starts a new one.
   sign_in_expired: ["signInExpired", "retry"],
-  // An address that opened as many sign-ins as its ten minutes allow: the page says when to try.
+  // An address that opened as many sign-ins as its ten minutes allow (the authorization
+  // endpoint says so in the page's address): the page says when to try.
   too_many_sign_ins: ["tooManySignIns", "wait"],
   provider_error: ["providerFailed", "retry"],
   provider_timeout: ["providerFailed", "retry"],

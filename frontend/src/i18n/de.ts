@@ -65,8 +65,6 @@ export const catalogue: Catalogue = {
       "Die Prüfung, dass Sie kein Roboter sind, wurde nicht geladen. Prüfen Sie Ihre Verbindung oder schalten Sie Blocker aus und versuchen Sie es erneut.",
     signInExpired:
       "Diese Anmeldung ist abgelaufen. Gehen Sie zurück zur Website, die Sie hierher geschickt hat, und beginnen Sie neu.",
-    clientRefused:
-      "Die Website, die Sie hierher geschickt hat, ist nicht dafür eingerichtet, Telefonnummern bei uns zu bestätigen. Kehren Sie zu ihr zurück und versuchen Sie es erneut.",
     providerFailed: "Der SMS-Dienst antwortet nicht. Versuchen Sie es gleich noch einmal.",
     forbidden:
       "Anfragen aus Ihrem Netzwerk werden nicht angenommen. Wenn Sie ein VPN oder einen Proxy nutzen, schalten Sie es aus und versuchen Sie es erneut.",

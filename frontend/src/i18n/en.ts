@@ -68,8 +68,6 @@ export const catalogue = {
     botCheckUnavailable:
       "The check that you're not a robot didn't load. Check your connection or turn off blockers, then try again.",
     signInExpired: "This sign-in has expired. Go back to the site that sent you here and start again.",
-    clientRefused:
-      "The site that sent you here isn't set up to verify phone numbers with us. Go back to it and try again.",
     providerFailed: "The text message service isn't answering. Try again in a moment.",
     forbidden: "Requests from your network aren't accepted. If you use a VPN or a proxy, turn it off and try again.",
     serviceUnavailable: "The service is busy. Try again in a moment.",

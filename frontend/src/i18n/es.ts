@@ -63,8 +63,6 @@ export const catalogue: Catalogue = {
     botCheckUnavailable:
       "La comprobación de que no eres un robot no se ha cargado. Revisa tu conexión o desactiva los bloqueadores y vuelve a intentarlo.",
     signInExpired: "Este inicio de sesión ha caducado. Vuelve al sitio que te envió aquí y empieza de nuevo.",
-    clientRefused:
-      "El sitio que te envió aquí no está configurado para verificar números de teléfono con nosotros. Vuelve a él e inténtalo de nuevo.",
     providerFailed: "El servicio de SMS no responde. Inténtalo de nuevo en un momento.",
     forbidden: "No se aceptan solicitudes desde tu red. Si usas una VPN o un proxy, desactívalo e inténtalo de nuevo.",
     serviceUnavailable: "El servicio está ocupado. Inténtalo de nuevo en un momento.",

@@ -63,8 +63,6 @@ export const catalogue: Catalogue = {
     botCheckUnavailable:
       "La vérification anti-robot ne s'est pas chargée. Vérifiez votre connexion ou désactivez les bloqueurs, puis réessayez.",
     signInExpired: "Cette connexion a expiré. Retournez sur le site qui vous a envoyé ici et recommencez.",
-    clientRefused:
-      "Le site qui vous a envoyé ici n'est pas configuré pour vérifier des numéros de téléphone avec nous. Retournez-y et réessayez.",
     providerFailed: "Le service SMS ne répond pas. Réessayez dans un instant.",
     forbidden:
       "Les requêtes provenant de votre réseau ne sont pas acceptées. Si vous utilisez un VPN ou un proxy, désactivez-le et réessayez.",

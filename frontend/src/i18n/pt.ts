@@ -63,8 +63,6 @@ export const catalogue: Catalogue = {
     botCheckUnavailable:
       "A verificação de que você não é um robô não carregou. Confira sua conexão ou desative bloqueadores e tente novamente.",
     signInExpired: "Este login expirou. Volte ao site que enviou você para cá e comece de novo.",
-    clientRefused:
-      "O site que enviou você até aqui não está configurado para verificar números de telefone conosco. Volte a ele e tente novamente.",
     providerFailed: "O serviço de SMS não está respondendo. Tente novamente em instantes.",
     forbidden: "Não aceitamos solicitações da sua rede. Se você usa uma VPN ou um proxy, desative-o e tente novamente.",
     serviceUnavailable: "O serviço está ocupado. Tente novamente em instantes.",
