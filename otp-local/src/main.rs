@@ -8,8 +8,9 @@ Serves the built page and both API endpoints on http://localhost:$PORT (default 
 Without VONAGE_API_KEY the Vonage Verify simulator runs in-process and prints each SMS;
 without TABLE_NAME records are kept in memory. --create-table creates TABLE_NAME (with TTL)
 if it is missing, e.g. on a local DynamoDB-compatible server named by AWS_ENDPOINT_URL_DYNAMODB.
-Tokens are signed with TOKEN_SIGNING_KEYS, or a key made for the run. --new-signing-key prints a
-new P-256 key (PKCS#8 PEM) for TOKEN_SIGNING_KEYS and exits.";
+Tokens are signed with TOKEN_SIGNING_KEYS, or keys made for the run (the RSA key with openssl).
+--new-signing-key prints a new RSA key and a new P-256 key (PKCS#8 PEM) for TOKEN_SIGNING_KEYS
+and exits.";
 
 fn main() -> ExitCode {
     match otp_local::runtime() {
