@@ -6,18 +6,15 @@
 //! page and never a redirect (RFC 6749 §4.1.2.1: the service is never an open redirect); any other
 //! error goes back to the client's address with `error`, `state` and `iss`.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use ring::rand::{SecureRandom, SystemRandom};
-use sha2::{Digest, Sha256};
-
 use time::OffsetDateTime;
 
 use crate::domain::channel::Channel;
 pub use crate::domain::flow_id::FlowId;
+use crate::sign_in::domain::bearer::{Bearer, Kind};
 use crate::sign_in::domain::client::{ClientRefusal, RelyingParties};
 use crate::sign_in::domain::error::{ErrorCode, OAuthError};
 use crate::sign_in::domain::pkce::CodeChallenge;
+use crate::sign_in::domain::redirect::back_to;
 
 /// The most bytes kept of a `state` or a `nonce`: the flow's record holds both, and a client
 /// needs far fewer (a nonce of 256 bits is 43 characters).
@@ -63,14 +60,6 @@ pub struct SessionAsk {
     pub max_age: Option<u64>,
     /// `id_token_hint`: an ID token this provider issued to this client, naming who is expected.
     pub id_token_hint: Option<String>,
-}
-
-/// The client's registered `redirect_uri` with `params` and then `iss` (RFC 9207) added to the
-/// query it registered, if any.
-pub fn back_to<'a>(redirect_uri: &str, params: impl IntoIterator<Item = (&'a str, &'a str)>, issuer: &str) -> String {
-    let mut url = reqwest::Url::parse(redirect_uri).expect("a registered redirect URI is absolute");
-    url.query_pairs_mut().extend_pairs(params).append_pair("iss", issuer);
-    url.into()
 }
 
 /// `login_hint` as a phone number, or nothing (an e-mail address, an opaque id: ignored).
@@ -230,39 +219,14 @@ pub struct CodeGrant {
     pub expires_at: OffsetDateTime,
 }
 
-/// The code a person's browser carries back to the client: 256 random bits, base64url. The
-/// store keeps only its [`digest`](Self::digest), so a copy of the table redeems nothing.
-#[derive(Clone, PartialEq, Eq)]
-pub struct AuthorizationCode(String);
+/// The code a person's browser carries back to the client ([`Bearer`]): the store keeps only its
+/// digest, so a copy of the table redeems nothing.
+pub type AuthorizationCode = Bearer<Code>;
 
-impl AuthorizationCode {
-    pub fn generate() -> Self {
-        let mut bytes = [0u8; 32];
-        SystemRandom::new().fill(&mut bytes).expect("the system's random source works");
-        Self(URL_SAFE_NO_PAD.encode(bytes))
-    }
+pub enum Code {}
 
-    /// A code as a client presents it: 43 characters of base64url.
-    pub fn parse(input: &str) -> Option<Self> {
-        let shaped = input.len() == 43 && URL_SAFE_NO_PAD.decode(input).is_ok_and(|bytes| bytes.len() == 32);
-        shaped.then(|| Self(input.to_owned()))
-    }
-
-    /// For the redirect only.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-
-    /// What the store keys the code by: SHA-256, 64 hex digits.
-    pub fn digest(&self) -> String {
-        hex::encode(Sha256::digest(self.0.as_bytes()))
-    }
-}
-
-impl std::fmt::Debug for AuthorizationCode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("AuthorizationCode(…)")
-    }
+impl Kind for Code {
+    const NAME: &'static str = "AuthorizationCode";
 }
 
 #[cfg(test)]

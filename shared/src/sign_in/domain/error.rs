@@ -8,7 +8,7 @@
 use std::borrow::Cow;
 
 use crate::ports::StoreError;
-use crate::sign_in::domain::authorization::back_to;
+use crate::sign_in::domain::redirect::back_to;
 
 /// The codes the provider answers with, each with its status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

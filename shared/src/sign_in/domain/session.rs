@@ -3,50 +3,22 @@
 //! browser holds a [`SessionId`] in an HttpOnly cookie; the store keeps only its digest, with the
 //! number (sealed) and the first proof's time and channel, until the session's end (TTL).
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use ring::rand::{SecureRandom, SystemRandom};
-use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use crate::domain::channel::Channel;
+use crate::sign_in::domain::bearer::{Bearer, Kind};
 
 /// The cookie's name. `__Host-`: only set by this host over HTTPS, for the whole site, with no
 /// `Domain` (RFC 6265bis §4.1.3.2), so no sibling subdomain can plant or read one.
 pub const SESSION_COOKIE: &str = "__Host-sign-in";
 
-/// The id in the session cookie: 256 random bits, base64url. Never logged.
-#[derive(Clone, PartialEq, Eq)]
-pub struct SessionId(String);
+/// The id in the session cookie ([`Bearer`]): never logged, kept only as its digest.
+pub type SessionId = Bearer<Cookie>;
 
-impl SessionId {
-    pub fn generate() -> Self {
-        let mut bytes = [0u8; 32];
-        SystemRandom::new().fill(&mut bytes).expect("the system's random source works");
-        Self(URL_SAFE_NO_PAD.encode(bytes))
-    }
+pub enum Cookie {}
 
-    /// An id as a browser presents it: 43 characters of base64url.
-    pub fn parse(input: &str) -> Option<Self> {
-        let shaped = input.len() == 43 && URL_SAFE_NO_PAD.decode(input).is_ok_and(|bytes| bytes.len() == 32);
-        shaped.then(|| Self(input.to_owned()))
-    }
-
-    /// For the cookie only.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-
-    /// What the store keys the session by: SHA-256, 64 hex digits.
-    pub fn digest(&self) -> String {
-        hex::encode(Sha256::digest(self.0.as_bytes()))
-    }
-}
-
-impl std::fmt::Debug for SessionId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SessionId(…)")
-    }
+impl Kind for Cookie {
+    const NAME: &'static str = "SessionId";
 }
 
 /// A proven number, as the session holds it.
