@@ -2,8 +2,8 @@
 // form-POSTs its authorization request (`login_hint` with the person's number, `ui_locales=ar`),
 // the Arabic page starts from that number, and one code signs the person in; the bank's GET
 // request then comes straight back with a code, and no second code is sent; the shop's logout
-// (RP-Initiated Logout 1.0) ends the session and returns to the address the shop registered, with
-// its state; and the next sign-in asks for a code again. Each code is redeemed by openid-client,
+// (RP-Initiated Logout 1.0), asked about on the page, ends the session and returns to the address
+// the shop registered, with its state; and the next sign-in asks for a code again. Each code is redeemed by openid-client,
 // as the application's backend would.
 
 import assert from "node:assert/strict";
@@ -159,7 +159,16 @@ describe("a sign-in session across two applications, and a logout", () => {
       post_logout_redirect_uri: SHOP_OUT,
       state: "bye-1",
     }).toString();
+    // No ID token in the request: the page asks first (RP-Initiated Logout §2), and only its
+    // "Sign out" ends the session.
     await page.goto(logout.href);
+    const signOut = page.getByRole("button", { name: "Sign out" });
+    await signOut.waitFor();
+    assert.ok(
+      (await context.cookies(issuer.href)).some((c) => c.name === SESSION_COOKIE),
+      "the session stays until the person answers",
+    );
+    await signOut.click();
     await page.waitForURL((address) => address.href.startsWith(SHOP_OUT));
     assert.equal(new URL(page.url()).searchParams.get("state"), "bye-1");
     const cookies = await context.cookies(issuer.href);

@@ -187,6 +187,30 @@ describe("a sign-in on the page", () => {
   });
 });
 
+describe("a logout the server asks about", () => {
+  it("asks in the page's language, and sends the same request back with the answer", async () => {
+    const sent: { url: string; method?: string; body: string }[] = [];
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async (url: string, init?: RequestInit) => {
+        sent.push({ url, method: init?.method, body: String(init?.body) });
+        // Where the server says to go (a fragment: this test's browser goes nowhere else).
+        return Response.json({ redirectTo: "#signed-out-and-back" });
+      }),
+    );
+    const request = "client_id=shop&post_logout_redirect_uri=https%3A%2F%2Fshop.example%2Fbye&state=z";
+    history.replaceState(null, "", `/signed-out?confirm=1&${request}`);
+    const fr = await load("fr");
+    render(<App initial={fr} />);
+    expect(await screen.findByRole("heading", { name: fr.t.signOutTitle })).toBeInTheDocument();
+    const logouts = () => sent.filter((call) => call.url === "/oauth/logout");
+    expect(logouts()).toEqual([]);
+    await userEvent.setup().click(screen.getByRole("button", { name: fr.t.signOutButton }));
+    await vi.waitFor(() => expect(location.hash).toBe("#signed-out-and-back"));
+    expect(logouts()).toEqual([{ url: "/oauth/logout", method: "POST", body: `confirm=1&${request}` }]);
+  });
+});
+
 describe("after a logout", () => {
   it.each(LANGUAGES.map((l) => l.code))("says the person is signed out, in %s", async (lang) => {
     const i18n = await load(lang);

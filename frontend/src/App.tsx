@@ -1,5 +1,5 @@
 import { lazy, Suspense, useEffect, useMemo, useState } from "react";
-import { devMessages } from "./api";
+import { confirmSignOut, devMessages } from "./api";
 import { Brand, useBrand } from "./brand";
 import { CodeStep } from "./CodeStep";
 import { explain } from "./errors";
@@ -79,6 +79,7 @@ function Page({ flow }: { flow: SignInCheck | null }) {
   useEffect(() => void performance.mark("page-interactive"), []);
 
   if (flow === null) return <main aria-busy="true" />;
+  if (flow.kind === "confirm-sign-out") return <ConfirmSignOut fields={flow.fields} />;
   if (flow.kind !== "none" && flow.kind !== "sign-in") {
     const [title, body] = notice(flow, i18n);
     return (
@@ -132,9 +133,38 @@ function Page({ flow }: { flow: SignInCheck | null }) {
   );
 }
 
+/** Logout, asked about: "Sign out" sends the request back with the person's answer. */
+function ConfirmSignOut({ fields }: { fields: [string, string][] }) {
+  const { t } = useI18n();
+  const brand = useBrand();
+  const [busy, setBusy] = useState(false);
+  const signOut = () => {
+    setBusy(true);
+    void confirmSignOut(fields).then((to) => location.assign(to));
+  };
+  return (
+    <main>
+      <div className="card">
+        <Brand brand={brand} />
+        <section aria-labelledby="step-title">
+          <h1 id="step-title">{t.signOutTitle}</h1>
+          <p>{t.signOutBody}</p>
+          <button type="button" className="primary" disabled={busy} onClick={signOut}>
+            {t.signOutButton}
+          </button>
+        </section>
+      </div>
+      <LanguagePicker />
+    </main>
+  );
+}
+
 /** What the page says instead of a sign-in: a broken link, a sound one that this address may
  *  open again later, a sign-in that is over, or the end of a logout. */
-function notice(flow: Exclude<SignInCheck, { kind: "none" | "sign-in" }>, i18n: I18n): [string, string] {
+function notice(
+  flow: Exclude<SignInCheck, { kind: "none" | "sign-in" | "confirm-sign-out" }>,
+  i18n: I18n,
+): [string, string] {
   const { t } = i18n;
   switch (flow.kind) {
     case "wait":

@@ -42,6 +42,22 @@ export interface SignIn {
 /** Reads the sign-in `flowId` names (410 `sign_in_expired` once it is over or unknown). */
 export const authorize = (flowId: string) => post<SignIn>("/authorize", { flowId });
 
+/** The person's "Sign out": the logout request the server asked about (`fields`, with
+ *  `confirm=1`), sent back from this page. Where to go next: where the server says, or where its
+ *  refusal led. */
+export async function confirmSignOut(fields: [string, string][]): Promise<string> {
+  const response = await fetch("/oauth/logout", {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams(fields).toString(),
+  });
+  if (response.headers.get("content-type")?.startsWith("application/json")) {
+    const answer = (await response.json()) as { redirectTo?: string };
+    if (answer.redirectTo) return answer.redirectTo;
+  }
+  return response.url;
+}
+
 /** Every `code` the API answers a failure with: openapi.yaml's `Error.code`, in its order (a
  *  test keeps the two the same). */
 export const API_ERROR_CODES = [

@@ -28,7 +28,10 @@ export type SignInCheck =
   | { kind: "wait"; error: ApiError }
   /** The flow cannot be read: over or unknown (`sign_in_expired`), or the server unreachable. */
   | { kind: "ended"; error: ApiError }
-  | { kind: "signed-out" };
+  | { kind: "signed-out" }
+  /** Logout asks the person first (the request carried no ID token of theirs): `fields` is the
+   *  request, which "Sign out" sends back with their answer. */
+  | { kind: "confirm-sign-out"; fields: [string, string][] };
 
 /** Where the authorization endpoint sends the person. */
 const SIGN_IN_PATH = "/sign-in";
@@ -50,7 +53,10 @@ function seconds(value: string | null): number | undefined {
 
 /** What the address says at once, or `null` when the server must be asked about its flow. */
 function fromAddress(): SignInCheck | null {
-  if (location.pathname === SIGNED_OUT_PATH) return { kind: "signed-out" };
+  if (location.pathname === SIGNED_OUT_PATH) {
+    const query = new URLSearchParams(location.search);
+    return query.get("confirm") === "1" ? { kind: "confirm-sign-out", fields: [...query] } : { kind: "signed-out" };
+  }
   if (!asksForSignIn()) return oldLink() ? { kind: "invalid" } : { kind: "none" };
   const query = new URLSearchParams(location.search);
   const error = query.get("error");

@@ -9,6 +9,10 @@ export const catalogue: Catalogue = {
   signInWaitTitle: "Zu viele Anmeldungen",
   signedOutTitle: "Sie sind abgemeldet",
   signedOutBody: "Sie können diese Seite schließen oder zur Website zurückkehren, von der Sie kamen.",
+  signOutTitle: "Abmelden?",
+  signOutBody:
+    "Sie sind auf diesem Gerät mit Ihrer Telefonnummer angemeldet. Melden Sie sich ab, dann fragt die nächste Anmeldung hier wieder nach einem Code.",
+  signOutButton: "Abmelden",
   phoneTitle: "Bestätigen Sie Ihre Telefonnummer",
   phoneTitleFor: (name) => `Bestätigen Sie Ihre Telefonnummer für ${name}`,
   phoneHelp: "Wir senden Ihnen einen Code per SMS, um zu bestätigen, dass die Nummer Ihnen gehört.",

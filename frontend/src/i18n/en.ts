@@ -13,6 +13,10 @@ export const catalogue = {
   signInWaitTitle: "Too many sign-ins",
   signedOutTitle: "You are signed out",
   signedOutBody: "You can close this page, or go back to the site you came from.",
+  signOutTitle: "Sign out?",
+  signOutBody:
+    "You are signed in on this device with your phone number. Sign out, and the next sign-in here asks for a code again.",
+  signOutButton: "Sign out",
   phoneTitle: "Verify your phone number",
   phoneTitleFor: (name: string) => `Verify your phone number for ${name}`,
   phoneHelp: "We'll text you a code to confirm it's yours.",

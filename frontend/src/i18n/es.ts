@@ -9,6 +9,10 @@ export const catalogue: Catalogue = {
   signInWaitTitle: "Demasiados inicios de sesión",
   signedOutTitle: "Has cerrado la sesión",
   signedOutBody: "Puedes cerrar esta página o volver al sitio del que vienes.",
+  signOutTitle: "¿Cerrar la sesión?",
+  signOutBody:
+    "Has iniciado sesión en este dispositivo con tu número de teléfono. Cierra la sesión y el próximo inicio de sesión aquí volverá a pedir un código.",
+  signOutButton: "Cerrar sesión",
   phoneTitle: "Verifica tu número de teléfono",
   phoneTitleFor: (name) => `Verifica tu número de teléfono para ${name}`,
   phoneHelp: "Te enviaremos un código por SMS para confirmar que es tuyo.",

@@ -9,6 +9,10 @@ export const catalogue: Catalogue = {
   signInWaitTitle: "Trop de connexions",
   signedOutTitle: "Vous êtes déconnecté",
   signedOutBody: "Vous pouvez fermer cette page ou revenir au site d'où vous venez.",
+  signOutTitle: "Se déconnecter ?",
+  signOutBody:
+    "Vous êtes connecté sur cet appareil avec votre numéro de téléphone. Déconnectez-vous, et la prochaine connexion ici demandera de nouveau un code.",
+  signOutButton: "Se déconnecter",
   phoneTitle: "Vérifiez votre numéro de téléphone",
   phoneTitleFor: (name) => `Vérifiez votre numéro de téléphone pour ${name}`,
   phoneHelp: "Nous vous enverrons un code par SMS pour confirmer qu'il est bien à vous.",

@@ -9,6 +9,10 @@ export const catalogue: Catalogue = {
   signInWaitTitle: "Logins demais",
   signedOutTitle: "Você saiu da sua conta",
   signedOutBody: "Você pode fechar esta página ou voltar ao site de onde veio.",
+  signOutTitle: "Sair da conta?",
+  signOutBody:
+    "Você está conectado neste dispositivo com seu número de telefone. Saia, e o próximo acesso aqui pedirá um código de novo.",
+  signOutButton: "Sair",
   phoneTitle: "Verifique seu número de telefone",
   phoneTitleFor: (name) => `Verifique seu número de telefone para ${name}`,
   phoneHelp: "Enviaremos um código por SMS para confirmar que o número é seu.",

@@ -13,13 +13,13 @@ use serde_json::{Value, json};
 use shared::clock::Clock;
 use shared::domain::otp_code::OtpCode;
 use shared::domain::request_id::RequestId;
-use shared::http::{ApiError, Failure, JsonRequest, NOT_THIS_FLOW, json_response, rfc3339, serve_json};
+use shared::http::{ApiError, Failure, JsonRequest, json_response, rfc3339, serve_json};
 use shared::ports::{VerificationProvider, VerificationStore};
 use shared::runtime::bootstrap::HandlerDeps;
-use shared::runtime::routes::{self, Endpoint};
+use shared::runtime::routes::{self, Endpoint, Function};
 use shared::sign_in::domain::authorization::FlowId;
+use shared::sign_in::domain::session::SessionId;
 use shared::sign_in::endpoints::{self as sign_in, session};
-use shared::sign_in::service::VerifyError;
 use shared::sign_in::store::SignInStore;
 
 pub async fn handle<P, S, C>(deps: &HandlerDeps<P, S, C>, req: Request) -> Response<Body>
@@ -28,28 +28,38 @@ where
     S: VerificationStore + SignInStore,
     C: Clock,
 {
-    let endpoint = routes::at(req.uri().path()).map_or(Endpoint::VerifyOtp, |r| r.endpoint);
+    let route = routes::at(req.uri().path());
+    if route.is_some_and(|r| r.function != Function::VerifyOtp) {
+        return ApiError::NotFound.into_response();
+    }
     let provider = deps.sign_in();
     let provider = provider.as_ref();
-    match endpoint {
-        Endpoint::Discovery => sign_in::discovery::serve(deps.tokens.as_ref(), &req),
-        Endpoint::Keys => sign_in::keys::serve(deps.tokens.as_ref(), &req),
-        Endpoint::Authorize => sign_in::authorize::serve(provider, &deps.edge, req).await,
-        Endpoint::Flow => sign_in::flow::serve(provider, &deps.edge, req).await,
-        Endpoint::Token => sign_in::token::serve(provider, &deps.edge, req).await,
-        Endpoint::Userinfo => sign_in::userinfo::serve(provider, &deps.edge, req).await,
-        Endpoint::Logout => sign_in::logout::serve(provider, &deps.edge, req).await,
-        // Clients of the classic tutorial read `verified` on every answer.
-        Endpoint::VerifyOtp | Endpoint::RequestOtp => {
+    match route.map(|r| r.endpoint) {
+        Some(Endpoint::Discovery) => sign_in::discovery::serve(deps.tokens.as_ref(), &req),
+        Some(Endpoint::Keys) => sign_in::keys::serve(deps.tokens.as_ref(), &req),
+        Some(Endpoint::Authorize) => sign_in::authorize::serve(provider, &deps.edge, req).await,
+        Some(Endpoint::Flow) => sign_in::flow::serve(provider, &deps.edge, req).await,
+        Some(Endpoint::Token) => sign_in::token::serve(provider, &deps.edge, req).await,
+        Some(Endpoint::Userinfo) => sign_in::userinfo::serve(provider, &deps.edge, req).await,
+        Some(Endpoint::Logout) => sign_in::logout::serve(provider, &deps.edge, req).await,
+        // verify-otp's own path (and any other: API Gateway routes only the declared ones here).
+        _ => {
+            // The browser's session, which a new proof in a sign-in replaces.
+            let presented = session::presented(&req);
+            // Clients of the classic tutorial read `verified` on every answer.
             serve_json(req, &deps.edge, &[("verified", Value::Bool(false))], |input| async move {
-                verify_otp(deps, &input).await
+                verify_otp(deps, &input, presented.as_ref()).await
             })
             .await
         }
     }
 }
 
-async fn verify_otp<P, S, C>(deps: &HandlerDeps<P, S, C>, input: &JsonRequest) -> Result<Response<Body>, Failure>
+async fn verify_otp<P, S, C>(
+    deps: &HandlerDeps<P, S, C>,
+    input: &JsonRequest,
+    presented: Option<&SessionId>,
+) -> Result<Response<Body>, Failure>
 where
     P: VerificationProvider,
     S: VerificationStore + SignInStore,
@@ -60,32 +70,18 @@ where
     let code = OtpCode::parse(input.string("code")?, deps.service.policy().code_length)
         .map_err(|e| ApiError::invalid_request(format!("code must be {} digits.", e.expected_length)))?;
     refuse_retired_fields(input)?;
-    let flow = match input.optional_string("flowId")? {
-        None => None,
-        Some(id) => Some(
-            FlowId::parse(id).ok_or_else(|| ApiError::invalid_request("flowId is not a sign-in of this service."))?,
-        ),
-    };
-    let Some(flow) = flow else {
-        let verified = deps.service.check_code(&request_id, &code).await?;
-        return Ok(json_response(StatusCode::OK, &answer(&verified)));
-    };
-    let Some(sign_in) = deps.sign_in() else { return Err(ApiError::SignInExpired.into()) };
-    let ended = match sign_in.verify(&request_id, &code, &flow).await {
-        Ok(ended) => ended,
-        Err(VerifyError::Check(e)) => return Err(e.into()),
-        Err(VerifyError::Over) => return Err(ApiError::SignInExpired.into()),
-        Err(VerifyError::NotThisFlow) => return Err(ApiError::invalid_request(NOT_THIS_FLOW).into()),
-        Err(VerifyError::TestNumberRefused) => return Err(ApiError::TestNumberRefused.into()),
-        Err(VerifyError::Store(e)) => return Err(e.into()),
-    };
-    let mut body = answer(&ended.verified);
-    body["redirectTo"] = ended.redirect_to.into();
-    let mut response = json_response(StatusCode::OK, &body);
-    if let Some(id) = &ended.session {
-        session::set(&mut response, id, sign_in.config().session_lifetime);
+    match input.optional_string("flowId")? {
+        None => {
+            let verified = deps.service.check_code(&request_id, &code).await?;
+            Ok(json_response(StatusCode::OK, &answer(&verified)))
+        }
+        Some(flow) => {
+            let flow = FlowId::parse(flow)
+                .ok_or_else(|| ApiError::invalid_request("flowId is not a sign-in of this service."))?;
+            let sign_in = deps.sign_in();
+            sign_in::verify::in_flow(sign_in.as_ref(), &request_id, &code, &flow, presented, answer).await
+        }
     }
-    Ok(response)
 }
 
 /// What a verified code answers.

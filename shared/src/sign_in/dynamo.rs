@@ -30,6 +30,8 @@ const LOGIN_HINT: &str = "login_hint_sealed";
 /// On a flow: the page's language.
 const LOCALE: &str = "locale";
 const VERIFIED_AT: &str = "verified_at";
+/// On a flow: the client's `sub` its `id_token_hint` named.
+const EXPECTED_SUBJECT: &str = "expected_sub";
 /// On a flow: the digest of the code it ended with.
 const CODE: &str = "code";
 /// On a client's count of flows: the flows it counted.
@@ -118,6 +120,9 @@ impl SignInStore for DynamoStore {
         if let Some(locale) = request.locale {
             item.insert(LOCALE.to_owned(), text_value(locale));
         }
+        if let Some(subject) = &request.expected_subject {
+            item.insert(EXPECTED_SUBJECT.to_owned(), text_value(subject));
+        }
         let result = self
             .client
             .put_item()
@@ -162,6 +167,7 @@ impl SignInStore for DynamoStore {
                     Some(hint.map_err(|e| StoreError::Failed(e.into()))?)
                 }
             },
+            expected_subject: item.get(EXPECTED_SUBJECT).map(|_| text(EXPECTED_SUBJECT)).transpose()?,
             locale: item
                 .get(LOCALE)
                 .and_then(|v| v.as_s().ok())

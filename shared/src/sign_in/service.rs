@@ -20,6 +20,7 @@ use crate::sign_in::domain::authorization::{
 };
 use crate::sign_in::domain::client::{RelyingParties, RelyingParty};
 use crate::sign_in::domain::error::{ErrorCode, OAuthError};
+use crate::sign_in::domain::params::Params;
 use crate::sign_in::domain::session::{Session, SessionId};
 use crate::sign_in::domain::token_request::TokenRequest;
 use crate::sign_in::domain::tokens::{IdToken, TokenSigner};
@@ -51,7 +52,7 @@ pub struct TokenConfig {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Authorized {
     /// The person must prove their number in this flow, on the page.
-    Flow(SignInFlow),
+    Flow(Box<SignInFlow>),
     /// The browser's session answered: the client's address with a code.
     Redirect(String),
 }
@@ -80,6 +81,10 @@ pub enum VerifyError {
     /// A test number's code, in a flow whose client does not accept test numbers.
     #[error("the client does not accept test numbers")]
     TestNumberRefused,
+    /// The number proven (verified, as said) is not the one the client's `id_token_hint` named:
+    /// the person goes back to the client (the address), which hears `login_required`.
+    #[error("not the person the id_token_hint names")]
+    NotTheHintedPerson(Box<(Verified, String)>),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -129,12 +134,43 @@ where
         session: Option<&SessionId>,
     ) -> Result<Authorized, OAuthError> {
         let (request, ask) = AuthorizationRequest::parse(params, &self.config.relying_parties)?;
+        let silent = ask.none;
+        let answered = self.answer(request.clone(), ask, client_ip, session).await;
+        match answered {
+            // prompt=none: no page, ever (Core §3.1.2.1); what the page would have said goes back
+            // to the client, whose request this is.
+            Err(refused) if silent && refused.location(self.issuer()).is_none() => {
+                let code = match refused.code {
+                    ErrorCode::ServerError => ErrorCode::ServerError,
+                    _ => ErrorCode::TemporarilyUnavailable,
+                };
+                Err(request.refuse(code, "the request could not be answered now; try again later"))
+            }
+            answered => answered,
+        }
+    }
+
+    /// [`Self::authorize`] for a request read and registered.
+    async fn answer(
+        &self,
+        mut request: AuthorizationRequest,
+        ask: SessionAsk,
+        client_ip: &str,
+        session: Option<&SessionId>,
+    ) -> Result<Authorized, OAuthError> {
         let now = self.now();
+        // The client's `sub` for the person its hint names (a hint this provider signed for it).
+        request.expected_subject = ask
+            .id_token_hint
+            .as_deref()
+            .and_then(|hint| self.config.signer.read_id_token_hint(hint))
+            .filter(|(_, aud)| *aud == request.client_id)
+            .map(|(sub, _)| sub);
         let session = match session {
             Some(id) if !ask.login => self.store.session(id, now).await?,
             _ => None,
         };
-        let session = session.filter(|s| self.session_meets(s, &request.client_id, &ask, now));
+        let session = session.filter(|s| self.session_meets(s, &request, &ask, now));
         if session.is_none() && ask.none {
             return Err(request.refuse(ErrorCode::LoginRequired, "no session answers prompt=none"));
         }
@@ -147,7 +183,7 @@ where
             return Err(refused);
         }
         self.store.open_flow(&flow).await?;
-        let Some(session) = session else { return Ok(Authorized::Flow(flow)) };
+        let Some(session) = session else { return Ok(Authorized::Flow(Box::new(flow))) };
         let grant = self.grant(&flow.request, &session.phone_e164, session.verified_at, session.channel, false, now);
         let code = AuthorizationCode::generate();
         if !self.store.issue_code(&flow.id, &code, &grant, now).await? {
@@ -157,18 +193,24 @@ where
         Ok(Authorized::Redirect(flow.return_address(&code, self.issuer())))
     }
 
-    /// Whether `session` may answer `ask` for `client_id` at `now`.
-    fn session_meets(&self, session: &Session, client_id: &str, ask: &SessionAsk, now: OffsetDateTime) -> bool {
+    /// Whether `session` may answer `ask` for `request` at `now`: a proof within `max_age`, and
+    /// the person an `id_token_hint` names (a hint that names no one of this client's, or that
+    /// this provider did not sign, is met by no session).
+    fn session_meets(
+        &self,
+        session: &Session,
+        request: &AuthorizationRequest,
+        ask: &SessionAsk,
+        now: OffsetDateTime,
+    ) -> bool {
         if ask.max_age.is_some_and(|age| !session.proven_within(age, now)) {
             return false;
         }
-        let Some(hint) = &ask.id_token_hint else { return true };
-        // The hint names a subject of this client's: the session must be that person's.
-        let subject = self.verification.hasher().pairwise(&session.phone_e164, client_id);
-        self.config
-            .signer
-            .read_id_token_hint(hint)
-            .is_some_and(|(sub, aud)| aud == client_id && sub == subject.as_str())
+        if ask.id_token_hint.is_none() {
+            return true;
+        }
+        let subject = self.verification.hasher().pairwise(&session.phone_e164, &request.client_id);
+        request.expected_subject.as_deref() == Some(subject.as_str())
     }
 
     /// The window of `client_ip`'s flows that `now` falls in ([`FLOW_WINDOW`]s from the epoch).
@@ -214,12 +256,14 @@ where
 
     /// The verify call in a sign-in: the flow `flow_id` read first (a finished or expired sign-in
     /// spends no attempt), the code checked in it (one asked for in another is refused before it
-    /// spends an attempt), the flow ended with a code, and the browser given a session.
+    /// spends an attempt), the flow ended with a code, and the browser's session (`presented`,
+    /// if any) replaced by a new one: a new proof never leaves an older session alive.
     pub async fn verify(
         &self,
         request_id: &RequestId,
         code: &OtpCode,
         flow_id: &FlowId,
+        presented: Option<&SessionId>,
     ) -> Result<FlowVerified, VerifyError> {
         let flow = self.flow(flow_id).await?.ok_or(VerifyError::Over)?;
         let verified = self.verification.check_code_in(request_id, code, Some(&flow.id)).await?;
@@ -229,6 +273,17 @@ where
         // request-otp refuses these before sending; the flow says again at the end.
         if verified.test && !flow.request.test_numbers {
             return Err(VerifyError::TestNumberRefused);
+        }
+        if let Some(old) = presented {
+            self.store.end_session(old).await?;
+        }
+        // A hint named someone else: the client hears that no one it expects is signed in
+        // (Core §3.1.2.1), and gets no code for the number proven instead.
+        let subject = self.verification.hasher().pairwise(&verified.phone_e164, &flow.request.client_id);
+        if flow.request.expected_subject.as_deref().is_some_and(|expected| expected != subject.as_str()) {
+            let refused = flow.request.refuse(ErrorCode::LoginRequired, "the number proven is not the id_token_hint's");
+            let to = refused.location(self.issuer()).expect("a refusal back to the client");
+            return Err(VerifyError::NotTheHintedPerson(Box::new((verified, to))));
         }
         let now = self.now();
         let grant =
@@ -337,55 +392,73 @@ where
         Ok(claims)
     }
 
-    /// RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0 §2–3): ends the browser's
-    /// `session` whatever else the request says, and answers where the person goes — the
-    /// `post_logout_redirect_uri` (with `state`) when the client `client_id` or the
-    /// `id_token_hint`'s audience names registered it, letter for letter; else nowhere (the
-    /// page's signed-out screen). A hint this provider did not sign, or one for another client
-    /// than `client_id`, is refused, on the page: no redirect on its word.
+    /// RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0 §2–3). The request is read
+    /// first: an `id_token_hint` this provider did not sign, a `client_id` that is not its
+    /// audience, or a `post_logout_redirect_uri` the client (named by either) did not register,
+    /// letter for letter, is refused on the page, and nothing ends. Then the browser's `session`
+    /// ends, unless the person must be asked first (§2: the OP MUST ask when no hint was given,
+    /// or the hint is not the session's person): a logout link from another site cannot end a
+    /// session on its own. `confirmed` is the person's answer, from the page.
     pub async fn end_session(
         &self,
         params: &[(String, String)],
         session: Option<&SessionId>,
-    ) -> Result<Option<String>, OAuthError> {
-        if let Some(id) = session {
-            self.store.end_session(id).await?;
-        }
-        let once = |name: &str| {
-            let mut values = params.iter().filter(|(n, _)| n == name).map(|(_, v)| v.as_str());
-            match (values.next(), values.next()) {
-                (Some(value), None) => Some(value).filter(|v| !v.is_empty()),
-                _ => None,
-            }
-        };
+        confirmed: bool,
+    ) -> Result<Logout, OAuthError> {
+        let params = Params(params);
         let refuse = |description| OAuthError::on_page(ErrorCode::InvalidRequest, description);
-        let hinted = match once("id_token_hint") {
+        let hinted = match params.given("id_token_hint") {
             None => None,
             Some(hint) => Some(
                 self.config
                     .signer
                     .read_id_token_hint(hint)
-                    .map(|(_, aud)| aud)
                     .ok_or_else(|| refuse("id_token_hint is not an ID token of this provider"))?,
             ),
         };
-        let client_id = match (once("client_id"), hinted.as_deref()) {
+        let client_id = match (params.given("client_id"), hinted.as_ref().map(|(_, aud)| aud.as_str())) {
             (Some(named), Some(hinted)) if named != hinted => {
                 return Err(refuse("client_id is not the id_token_hint's audience"));
             }
             (named, hinted) => named.or(hinted),
         };
-        let Some(address) = once("post_logout_redirect_uri") else { return Ok(None) };
-        let client = client_id.and_then(|id| self.config.relying_parties.find(id));
-        if !client.is_some_and(|c| c.may_return_after_logout(address)) {
-            return Err(refuse("post_logout_redirect_uri is not registered for the client"));
+        let back = match params.given("post_logout_redirect_uri") {
+            None => None,
+            Some(address) => {
+                let client = client_id.and_then(|id| self.config.relying_parties.find(id));
+                if !client.is_some_and(|c| c.may_return_after_logout(address)) {
+                    return Err(refuse("post_logout_redirect_uri is not registered for the client"));
+                }
+                let mut url = reqwest::Url::parse(address).expect("a registered address is absolute");
+                if let Some(state) = params.given("state") {
+                    url.query_pairs_mut().append_pair("state", state);
+                }
+                Some(String::from(url))
+            }
+        };
+        let Some(id) = session else { return Ok(Logout::Ended { back, ended: false }) };
+        let Some(current) = self.store.session(id, self.now()).await? else {
+            return Ok(Logout::Ended { back, ended: true });
+        };
+        let the_sessions_person = hinted
+            .is_some_and(|(sub, aud)| self.verification.hasher().pairwise(&current.phone_e164, &aud).as_str() == sub);
+        if !(confirmed || the_sessions_person) {
+            return Ok(Logout::Confirm);
         }
-        let mut url = reqwest::Url::parse(address).expect("a registered address is absolute");
-        if let Some(state) = once("state") {
-            url.query_pairs_mut().append_pair("state", state);
-        }
-        Ok(Some(url.into()))
+        self.store.end_session(id).await?;
+        Ok(Logout::Ended { back, ended: true })
     }
+}
+
+/// What a logout request comes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Logout {
+    /// The person is asked, on the page, whether to sign out.
+    Confirm,
+    /// Signed out (`ended`: the browser's session, if it held one, is over and its cookie is
+    /// cleared); the person goes `back` to the client's registered address, or to the page's
+    /// signed-out screen.
+    Ended { back: Option<String>, ended: bool },
 }
 
 /// request-otp in a sign-in (it holds no signing key, so no [`SignIn`]): a code asked for in the

@@ -47,6 +47,7 @@ fn flow(now: OffsetDateTime) -> SignInFlow {
             // The page reads these back (the number sealed).
             login_hint: Some("+14155552671".into()),
             locale: Some("ar"),
+            expected_subject: Some("pairwise-sub".into()),
         },
         expires_at: now + Duration::minutes(10),
     }
@@ -234,7 +235,7 @@ async fn a_clients_flows_are_counted_to_their_bound_and_a_retry_counts_once(stor
 async fn a_flow_without_a_nonce_hint_or_language_reads_back_without_them(store: impl SignInStore) {
     let now = ManualClock::new().now();
     let mut f = flow(now);
-    (f.request.nonce, f.request.login_hint, f.request.locale) = (None, None, None);
+    (f.request.nonce, f.request.login_hint, f.request.locale, f.request.expected_subject) = (None, None, None, None);
     store.open_flow(&f).await.unwrap();
     assert_eq!(store.flow(&f.id, now).await.unwrap(), Some(f.clone()));
     let code = AuthorizationCode::generate();

@@ -412,9 +412,25 @@ async fn a_session_signs_in_again_without_a_code_and_logout_ends_it() {
         authorize(&h, &format!("{}&prompt=login", query("shop", "https://shop.example/cb")), Some(&cookie)).await;
     assert!(location.starts_with("/sign-in?flow="), "{location}");
 
-    let logout = "/oauth/logout?client_id=shop&post_logout_redirect_uri=https%3A%2F%2Fshop.example%2Fbye&state=z";
-    let (status, _, headers) = call(&h, "GET", logout, None, &[("cookie", &cookie)]).await;
-    assert_eq!((status, headers["location"].to_str().unwrap()), (303, "https://shop.example/bye?state=z"));
+    // Logout without an ID token of the person's: the page asks first (RP-Initiated Logout §2),
+    // and only its own POST (from the issuer's origin) ends the session.
+    let asked = "client_id=shop&post_logout_redirect_uri=https%3A%2F%2Fshop.example%2Fbye&state=z";
+    let (status, _, headers) = call(&h, "GET", &format!("/oauth/logout?{asked}"), None, &[("cookie", &cookie)]).await;
+    assert_eq!(
+        (status, headers["location"].to_str().unwrap()),
+        (303, format!("/signed-out?confirm=1&{asked}").as_str())
+    );
+    assert!(headers.get("set-cookie").is_none(), "nothing ended yet");
+    let answered = format!("confirm=1&{asked}");
+    let form = Some(("application/x-www-form-urlencoded", answered.as_str()));
+    let elsewhere = [("cookie", cookie.as_str()), ("origin", "https://evil.example")];
+    let (_, _, headers) = call(&h, "POST", "/oauth/logout", form, &elsewhere).await;
+    assert!(headers["location"].to_str().unwrap().starts_with("/signed-out?confirm=1"), "another site cannot answer");
+    let (_, location, _) = authorize(&h, &query("bank", "https://bank.example/cb"), Some(&cookie)).await;
+    assert!(location.starts_with("https://bank.example/cb?code="), "still signed in: {location}");
+    let page = [("cookie", cookie.as_str()), ("origin", ISSUER)];
+    let (status, answer, headers) = call(&h, "POST", "/oauth/logout", form, &page).await;
+    assert_eq!((status, answer), (200, json!({"redirectTo": "https://shop.example/bye?state=z"})));
     assert!(headers["set-cookie"].to_str().unwrap().starts_with("__Host-sign-in=; Max-Age=0;"));
     let (_, location, _) = authorize(&h, &query("bank", "https://bank.example/cb"), Some(&cookie)).await;
     assert!(location.starts_with("/sign-in?flow="), "signed out: a code again: {location}");

@@ -13,6 +13,7 @@ pub use crate::domain::flow_id::FlowId;
 use crate::sign_in::domain::bearer::{Bearer, Kind};
 use crate::sign_in::domain::client::{ClientRefusal, RelyingParties};
 use crate::sign_in::domain::error::{ErrorCode, OAuthError};
+use crate::sign_in::domain::params::Params;
 use crate::sign_in::domain::pkce::CodeChallenge;
 use crate::sign_in::domain::redirect::back_to;
 
@@ -46,6 +47,9 @@ pub struct AuthorizationRequest {
     pub login_hint: Option<String>,
     /// The first of `ui_locales` the page has ([`PAGE_LOCALES`]).
     pub locale: Option<&'static str>,
+    /// The client's `sub` for the person its `id_token_hint` named (a hint this provider signed,
+    /// for this client): a proof of another number does not end the flow with a code.
+    pub expected_subject: Option<String>,
 }
 
 /// What an authorization request asks of a session, read with it and never stored: a flow the
@@ -82,13 +86,8 @@ impl AuthorizationRequest {
     /// Reads the request's parameters (the query or the POSTed form, decoded, in order) against
     /// `clients`: the request, and what it asks of a session.
     pub fn parse(params: &[(String, String)], clients: &RelyingParties) -> Result<(Self, SessionAsk), OAuthError> {
-        let once = |name: &str| {
-            let mut values = params.iter().filter(|(n, _)| n == name).map(|(_, v)| v.as_str());
-            match (values.next(), values.next()) {
-                (Some(value), None) => Some(value),
-                _ => None,
-            }
-        };
+        let params = Params(params);
+        let once = |name: &str| params.once(name);
         let page = |code, description| OAuthError::on_page(code, description);
         let client_id =
             once("client_id").ok_or(page(ErrorCode::InvalidClient, "client_id is missing, or given more than once"))?;
@@ -105,8 +104,7 @@ impl AuthorizationRequest {
         let state = once("state").filter(|s| !s.is_empty());
         let echoed = state.filter(|s| s.len() <= MAX_ECHOED_BYTES);
         let refuse = |code, description| OAuthError::back_to(code, description, redirect_uri, echoed);
-        let repeated = params.iter().enumerate().any(|(i, (name, _))| params[..i].iter().any(|(n, _)| n == name));
-        if repeated {
+        if params.repeated() {
             return Err(refuse(ErrorCode::InvalidRequest, "a parameter is given more than once"));
         }
         if once("request").is_some() {
@@ -158,7 +156,9 @@ impl AuthorizationRequest {
         };
         let ask = SessionAsk {
             none: prompts.contains(&"none"),
-            login: prompts.contains(&"login"),
+            // `consent` and `select_account` are met on the page, which names the client and
+            // what it will learn, and where the person may give another number.
+            login: prompts.iter().any(|p| ["login", "consent", "select_account"].contains(p)),
             max_age,
             id_token_hint: once("id_token_hint").filter(|h| !h.is_empty()).map(str::to_owned),
         };
@@ -174,6 +174,7 @@ impl AuthorizationRequest {
             test_numbers: client.allow_test_numbers,
             login_hint: once("login_hint").and_then(phone_hint),
             locale: once("ui_locales").and_then(page_locale),
+            expected_subject: None,
         };
         Ok((request, ask))
     }

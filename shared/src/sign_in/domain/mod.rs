@@ -8,6 +8,7 @@ pub mod authorization;
 pub mod bearer;
 pub mod client;
 pub mod error;
+pub mod params;
 pub mod pkce;
 pub mod redirect;
 pub mod session;

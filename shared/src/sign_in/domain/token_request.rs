@@ -11,6 +11,7 @@ use base64::engine::general_purpose::STANDARD;
 use crate::sign_in::domain::authorization::AuthorizationCode;
 use crate::sign_in::domain::client::RelyingParties;
 use crate::sign_in::domain::error::{ErrorCode, OAuthError};
+use crate::sign_in::domain::params::Params;
 use crate::sign_in::domain::pkce::CodeVerifier;
 
 /// What a client redeems a code with, its client authenticated.
@@ -37,11 +38,11 @@ impl TokenRequest {
         clients: &RelyingParties,
     ) -> Result<Self, OAuthError> {
         use ErrorCode::*;
-        let repeated = form.iter().enumerate().any(|(i, (name, _))| form[..i].iter().any(|(n, _)| n == name));
-        if repeated {
+        let form = Params(form);
+        if form.repeated() {
             return Err(error(InvalidRequest, "a parameter is given more than once"));
         }
-        let field = |name: &str| form.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
+        let field = |name: &str| form.once(name);
         match field("grant_type") {
             Some("authorization_code") => {}
             None => return Err(error(InvalidRequest, "grant_type is missing")),

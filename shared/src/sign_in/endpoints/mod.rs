@@ -1,6 +1,7 @@
 //! The provider's endpoints, one file each with its path: [`discovery`], [`keys`],
 //! [`authorize`] (and the page's read of the flow it opens, [`flow`]), [`token`], [`userinfo`]
-//! and [`logout`]; [`oauth`] renders their errors, [`session`] their cookie. Each endpoint is
+//! and [`logout`], and verify-otp's answer in a sign-in ([`verify`]); [`oauth`] renders their
+//! errors, [`session`] their cookie. Each endpoint is
 //! `serve(sign_in, edge, request)`, `sign_in` `None` when the provider is off.
 
 pub mod authorize;
@@ -12,6 +13,7 @@ pub mod oauth;
 pub mod session;
 pub mod token;
 pub mod userinfo;
+pub mod verify;
 
 use lambda_http::http::StatusCode;
 use lambda_http::http::header::{ACCESS_CONTROL_ALLOW_ORIGIN, CACHE_CONTROL, HeaderValue};

@@ -112,7 +112,8 @@ fn form_body(req: &Request) -> Result<Vec<(String, String)>, OAuthError> {
 /// Connect Core §3.1.2.1, "MUST support the use of the HTTP GET and POST methods").
 pub fn parameters(req: &Request) -> Result<Vec<(String, String)>, OAuthError> {
     match *req.method() {
-        Method::GET | Method::HEAD => {
+        // Not HEAD: a request that opens a flow or ends a session is no mere look.
+        Method::GET => {
             let query = req.uri().query().unwrap_or_default();
             Ok(form_urlencoded::parse(query.as_bytes()).into_owned().collect())
         }

@@ -67,7 +67,7 @@ fn token_form(client: &str, code: &str) -> Vec<(String, String)> {
 
 async fn open(sign_in: &SignIn<'_, Scripted, MemoryStore, ManualClock>, client: &str) -> SignInFlow {
     match sign_in.authorize(&params(client, &[]), IP, None).await.unwrap() {
-        Authorized::Flow(flow) => flow,
+        Authorized::Flow(flow) => *flow,
         other => panic!("{other:?}"),
     }
 }
@@ -80,7 +80,7 @@ fn query(location: &str) -> std::collections::HashMap<String, String> {
 /// A code asked for in `flow` and verified there, as request-otp and verify-otp do it.
 async fn verify_in(svc: &Svc, sign_in: &SignIn<'_, Scripted, MemoryStore, ManualClock>, flow: &FlowId) -> FlowVerified {
     let sent = request_code(svc, phone("+14155552671"), IP, Delivery::default(), flow.clone()).await.unwrap();
-    sign_in.verify(&sent.request_id, &code("123456"), flow).await.unwrap()
+    sign_in.verify(&sent.request_id, &code("123456"), flow, None).await.unwrap()
 }
 
 fn claims(jwt: &str) -> Value {
@@ -185,8 +185,12 @@ async fn a_session_signs_in_again_without_a_code_until_something_asks_for_a_new_
     let forged = params("shop", &[("id_token_hint", &format!("{hint}x")), ("prompt", "none")]);
     assert_eq!(sign_in.authorize(&forged, IP, Some(&session)).await.unwrap_err().code, ErrorCode::LoginRequired);
 
-    let out = sign_in.end_session(&[], Some(&session)).await.unwrap();
-    assert_eq!(out, None, "nowhere to go back to: the signed-out page");
+    // Logout without a hint asks the person first (RP-Initiated Logout §2), and the session
+    // stays until they answer; with their answer it ends.
+    assert_eq!(sign_in.end_session(&[], Some(&session), false).await.unwrap(), Logout::Confirm);
+    assert!(matches!(sign_in.authorize(&silent, IP, Some(&session)).await.unwrap(), Authorized::Redirect(_)));
+    let out = sign_in.end_session(&[], Some(&session), true).await.unwrap();
+    assert_eq!(out, Logout::Ended { back: None, ended: true }, "nowhere to go back to: the signed-out page");
     assert!(matches!(sign_in.authorize(&params("shop", &[]), IP, Some(&session)).await.unwrap(), Authorized::Flow(_)));
 
     clock.advance(Duration::hours(8));
@@ -212,19 +216,82 @@ async fn logout_goes_back_only_to_a_registered_address() {
                 ("state", "x y"),
             ]),
             None,
+            false,
         )
         .await
         .unwrap();
-    assert_eq!(back.as_deref(), Some("https://shop.example/bye?state=x+y"));
+    let back_to = Some("https://shop.example/bye?state=x+y".to_owned());
+    assert_eq!(back, Logout::Ended { back: back_to.clone(), ended: false }, "no session: nothing to ask");
     for refused in [
         pairs(&[("client_id", "shop"), ("post_logout_redirect_uri", "https://shop.example/bye/")]),
         pairs(&[("client_id", "blog"), ("post_logout_redirect_uri", "https://shop.example/bye")]),
         pairs(&[("post_logout_redirect_uri", "https://shop.example/bye")]),
         pairs(&[("id_token_hint", "a.b.c"), ("post_logout_redirect_uri", "https://shop.example/bye")]),
     ] {
-        let e = sign_in.end_session(&refused, None).await.unwrap_err();
+        let e = sign_in.end_session(&refused, None, true).await.unwrap_err();
         assert_eq!(e.delivery, Said::Page, "{refused:?}");
     }
+
+    // The session's person's own ID token as the hint: ended at once; another's: asked first.
+    let flow = open(&sign_in, "shop").await;
+    let ended = verify_in(&svc, &sign_in, &flow.id).await;
+    let session = ended.session.unwrap();
+    let tokens = sign_in.token(&token_form("shop", &query(&ended.redirect_to)["code"]), None).await.unwrap();
+    let theirs = tokens["id_token"].as_str().unwrap();
+    let with_hint = |hint: &str| {
+        pairs(&[("id_token_hint", hint), ("post_logout_redirect_uri", "https://shop.example/bye"), ("state", "x y")])
+    };
+    let other_flow = open(&sign_in, "shop").await;
+    let sent = request_code(&svc, phone("+14155552672"), IP, Delivery::default(), other_flow.id.clone()).await;
+    let other = sign_in.verify(&sent.unwrap().request_id, &code("123456"), &other_flow.id, None).await.unwrap();
+    let other_tokens = sign_in.token(&token_form("shop", &query(&other.redirect_to)["code"]), None).await.unwrap();
+    let another = other_tokens["id_token"].as_str().unwrap();
+    assert_eq!(sign_in.end_session(&with_hint(another), Some(&session), false).await.unwrap(), Logout::Confirm);
+    let out = sign_in.end_session(&with_hint(theirs), Some(&session), false).await.unwrap();
+    assert_eq!(out, Logout::Ended { back: back_to, ended: true });
+    assert_eq!(svc.store().session(&session, svc.clock().now()).await.unwrap(), None, "ended");
+}
+
+/// prompt=none never shows the page (Core §3.1.2.1): what the page would say goes back to the
+/// client; `consent` and `select_account` are met on the page; an `id_token_hint` stays with
+/// the flow, and a proof of another number ends it with `login_required`, not a code.
+#[tokio::test]
+async fn prompt_none_never_shows_the_page_and_a_hint_outlives_the_flow() {
+    let (svc, _clock) = service(policy());
+    let tight = config(1);
+    let sign_in = SignIn::new(&svc, &tight);
+    let flow = open(&sign_in, "shop").await;
+    let ended = verify_in(&svc, &sign_in, &flow.id).await;
+    let session = ended.session.clone().unwrap();
+    let tokens = sign_in.token(&token_form("shop", &query(&ended.redirect_to)["code"]), None).await.unwrap();
+    let hint = tokens["id_token"].as_str().unwrap().to_owned();
+    // The one flow of this address's window is spent: a silent request hears it at its address.
+    let silent = sign_in.authorize(&params("shop", &[("prompt", "none")]), IP, Some(&session)).await.unwrap_err();
+    let to = silent.location("https://v.example").expect("back to the client, not the page");
+    assert_eq!(query(&to)["error"], "temporarily_unavailable");
+    let page = sign_in.authorize(&params("shop", &[]), IP, Some(&session)).await.unwrap_err();
+    assert_eq!((page.code, page.delivery), (ErrorCode::TooManySignIns, Said::Page));
+
+    let roomy = config(30);
+    let sign_in = SignIn::new(&svc, &roomy);
+    for prompt in ["consent", "select_account", "login consent"] {
+        let asked = sign_in.authorize(&params("shop", &[("prompt", prompt)]), IP, Some(&session)).await;
+        assert!(matches!(asked.unwrap(), Authorized::Flow(_)), "{prompt}");
+    }
+    let Authorized::Flow(hinted) =
+        sign_in.authorize(&params("shop", &[("id_token_hint", &hint), ("prompt", "login")]), IP, None).await.unwrap()
+    else {
+        panic!("a flow")
+    };
+    assert_eq!(
+        hinted.request.expected_subject.as_deref(),
+        Some(svc.hasher().pairwise("+14155552671", "shop").as_str())
+    );
+    let sent = request_code(&svc, phone("+14155552672"), IP, Delivery::default(), hinted.id.clone()).await.unwrap();
+    let err = sign_in.verify(&sent.request_id, &code("123456"), &hinted.id, Some(&session)).await.unwrap_err();
+    let VerifyError::NotTheHintedPerson(refused) = err else { panic!("{err:?}") };
+    assert_eq!(query(&refused.1)["error"], "login_required");
+    assert_eq!(svc.store().session(&session, svc.clock().now()).await.unwrap(), None, "the old session is over");
 }
 
 #[tokio::test]
@@ -236,11 +303,11 @@ async fn a_refused_request_opens_no_flow_and_a_code_from_elsewhere_ends_none() {
     assert_eq!((err.code, err.delivery), (ErrorCode::InvalidClient, Said::Page));
     let (flow, other) = (open(&sign_in, "shop").await, open(&sign_in, "shop").await);
     let outside = svc.request_code_within(phone("+14155552671"), IP, Delivery::default(), None).await.unwrap();
-    let err = sign_in.verify(&outside.request_id, &code("123456"), &flow.id).await.unwrap_err();
+    let err = sign_in.verify(&outside.request_id, &code("123456"), &flow.id, None).await.unwrap_err();
     assert!(matches!(err, VerifyError::Check(CheckCodeError::Denied(AttemptDenied::OtherFlow))), "{err:?}");
     clock.advance(Duration::seconds(60));
     let sent = request_code(&svc, phone("+14155552672"), IP, Delivery::default(), other.id.clone()).await.unwrap();
-    let err = sign_in.verify(&sent.request_id, &code("123456"), &flow.id).await.unwrap_err();
+    let err = sign_in.verify(&sent.request_id, &code("123456"), &flow.id, None).await.unwrap_err();
     assert!(matches!(err, VerifyError::Check(CheckCodeError::Denied(AttemptDenied::OtherFlow))), "{err:?}");
     let record = svc.store().get(&sent.request_id, svc.clock().now()).await.unwrap().unwrap();
     assert_eq!((record.attempts, record.status), (0, VerificationStatus::Pending), "nothing spent");
@@ -262,11 +329,11 @@ async fn a_test_number_signs_in_only_where_its_client_accepts_them_and_gets_no_s
     let err = request_code(&svc, test(), IP, how, FlowId::generate()).await.unwrap_err();
     assert!(matches!(err, RequestCodeError::Refused { rule: Rule::TestNumberRefused, .. }), "no flow: {err:?}");
     let sent = request_code(&svc, test(), IP, how, accepting.id.clone()).await.unwrap();
-    let ended = sign_in.verify(&sent.request_id, &code("482916"), &accepting.id).await.unwrap();
+    let ended = sign_in.verify(&sent.request_id, &code("482916"), &accepting.id, None).await.unwrap();
     assert!(ended.verified.test && ended.session.is_none(), "a test number proves nothing of the browser");
     // A code asked for in the refusing flow without the check does not end it either.
     let before = svc.request_code_within(test(), IP, how, Some(refusing.id.clone())).await.unwrap();
-    let err = sign_in.verify(&before.request_id, &code("482916"), &refusing.id).await.unwrap_err();
+    let err = sign_in.verify(&before.request_id, &code("482916"), &refusing.id, None).await.unwrap_err();
     assert!(matches!(err, VerifyError::TestNumberRefused), "{err:?}");
     assert!(svc.provider().calls().iter().all(|c| !c.contains("+12015550123")), "nothing sent to a test number");
 }
@@ -301,7 +368,7 @@ async fn a_flow_lasts_ten_minutes_and_its_code_sixty_seconds() {
     let late = open(&sign_in, "shop").await;
     clock.advance(FLOW_LIFETIME);
     let sent = request_code(&svc, phone("+14155552671"), IP, Delivery::default(), late.id.clone()).await.unwrap();
-    assert!(matches!(sign_in.verify(&sent.request_id, &code("123456"), &late.id).await, Err(VerifyError::Over)));
+    assert!(matches!(sign_in.verify(&sent.request_id, &code("123456"), &late.id, None).await, Err(VerifyError::Over)));
 
     clock.advance(Duration::seconds(60));
     let flow = open(&sign_in, "shop").await;
