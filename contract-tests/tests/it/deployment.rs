@@ -602,6 +602,11 @@ fn the_session_cookie_alone_reaches_the_endpoints_that_read_or_set_it() {
         assert_eq!(sent(&t, b).cookies, session, "{path}");
         assert_eq!(sent(&t, b).headers, api_headers, "{path}: the API's headers, no more");
     }
+    // Logout's "Sign out" counts only from the page's own origin: `Origin` must reach it.
+    let Passed::Only(logout_headers) = sent(&t, behavior(&t, "/oauth/logout")).headers else {
+        panic!("/oauth/logout: a list of headers")
+    };
+    assert!(logout_headers.contains("origin"), "{logout_headers:?}");
     let others = [
         "/",
         "/index.html",
