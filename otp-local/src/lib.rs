@@ -305,7 +305,7 @@ pub fn new_signing_keys() -> Result<String, StartError> {
             ))
         })?;
     let rsa = String::from_utf8(output.stdout).unwrap_or_default();
-    if !output.status.success() || !rsa.contains("-----BEGIN PRIVATE KEY-----") {
+    if !output.status.success() || !rsa.contains(shared::sign_in::domain::tokens::PEM_BEGIN) {
         return Err(StartError::Other("`openssl genpkey` made no RSA key: set TOKEN_SIGNING_KEYS".to_owned()));
     }
     Ok(format!("{rsa}{}", TokenSigner::generate_pem()))

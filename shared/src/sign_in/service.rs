@@ -279,8 +279,10 @@ where
         }
         // A hint named someone else: the client hears that no one it expects is signed in
         // (Core §3.1.2.1), and gets no code for the number proven instead.
-        let subject = self.verification.hasher().pairwise(&verified.phone_e164, &flow.request.client_id);
-        if flow.request.expected_subject.as_deref().is_some_and(|expected| expected != subject.as_str()) {
+        let hinted_someone_else = flow.request.expected_subject.as_deref().is_some_and(|expected| {
+            expected != self.verification.hasher().pairwise(&verified.phone_e164, &flow.request.client_id).as_str()
+        });
+        if hinted_someone_else {
             let refused = flow.request.refuse(ErrorCode::LoginRequired, "the number proven is not the id_token_hint's");
             let to = refused.location(self.issuer()).expect("a refusal back to the client");
             return Err(VerifyError::NotTheHintedPerson(Box::new((verified, to))));

@@ -23,7 +23,8 @@ use crate::domain::channel::Channel;
 /// The userinfo endpoint, under the issuer: the one audience of an access token.
 pub const USERINFO_PATH: &str = "/oauth/userinfo";
 
-const PEM_BEGIN: &str = "-----BEGIN PRIVATE KEY-----";
+/// How a PKCS#8 PEM block begins (what `openssl genpkey` writes).
+pub const PEM_BEGIN: &str = "-----BEGIN PRIVATE KEY-----";
 const PEM_END: &str = "-----END PRIVATE KEY-----";
 
 struct SigningKey {
