@@ -24,11 +24,45 @@ pub(crate) struct MessagesQuery {
 
 pub(crate) async fn dev_messages(State(app): State<Arc<App>>, Query(query): Query<MessagesQuery>) -> Response {
     let mut messages = app.simulator.as_ref().map(Simulator::messages).unwrap_or_default();
+    let carried = app.sms_simulator.as_ref().map(sms_sim::Simulator::messages).unwrap_or_default();
+    messages.extend(carried.iter().map(as_verify_message));
+    messages.sort_by(|a, b| a.sent_at.cmp(&b.sent_at));
     if let Some(to) = query.to {
         let digits = to.trim_start_matches('+');
         messages.retain(|m| m.to.trim_start_matches('+') == digits);
     }
     axum::Json(messages).into_response()
+}
+
+/// A text or call of the second provider in the shape Vonage's simulator lists its messages:
+/// the code is the text's last digits (after `#` on its last line), or a call's digits after
+/// its last `:`.
+fn as_verify_message(m: &sms_sim::Message) -> vonage_sim::Message {
+    let (channel, code) = match m.channel {
+        sms_sim::Channel::Sms => {
+            let digits: String = m
+                .message_body
+                .chars()
+                .rev()
+                .skip_while(|c| !c.is_ascii_digit())
+                .take_while(char::is_ascii_digit)
+                .collect();
+            ("sms", digits.chars().rev().collect())
+        }
+        sms_sim::Channel::Voice => {
+            let repeated = m.message_body.rsplit(':').next().unwrap_or_default();
+            ("voice", repeated.chars().filter(char::is_ascii_digit).collect::<String>())
+        }
+    };
+    vonage_sim::Message {
+        to: m.destination_phone_number.trim_start_matches('+').to_owned(),
+        code,
+        request_id: m.message_id.clone(),
+        channel: channel.to_owned(),
+        sent_at: m.sent_at.clone(),
+        text: m.message_body.clone(),
+        locale: None,
+    }
 }
 
 /// Makes the simulator's next calls fail (the body is the simulator's fault, see vonage-sim).

@@ -32,6 +32,9 @@ use lambda_http::{Body as LambdaBody, RequestExt};
 use shared::runtime::bootstrap::HandlerDeps;
 use std::sync::atomic::{AtomicI64, Ordering};
 
+use shared::adapters::aws_sms::AwsSms;
+use shared::adapters::failover::Failover;
+use shared::adapters::owned_codes::OwnedCodes;
 use shared::adapters::vonage::VonageClient;
 use shared::adapters::{DynamoStore, RecordCipher};
 use shared::clock::{Clock, SystemClock};
@@ -50,7 +53,7 @@ pub use guard::{
 };
 pub use store::LocalStore;
 
-type Deps = HandlerDeps<VonageClient, LocalStore, DevClock>;
+type Deps = HandlerDeps<Failover<VonageClient, OwnedCodes<AwsSms>>, LocalStore, DevClock>;
 
 /// The system clock, which in simulator mode `POST /api/dev/clock` can move forward together with
 /// the simulator's, so expiry can be tried without waiting.
@@ -82,6 +85,7 @@ pub struct Running {
     pub summary: Vec<String>,
     serve: std::pin::Pin<Box<dyn std::future::Future<Output = std::io::Result<()>> + Send>>,
     _simulator: Option<vonage_sim::Running>,
+    _sms_simulator: Option<sms_sim::Running>,
 }
 
 impl Running {
@@ -95,6 +99,8 @@ struct App {
     deps: Deps,
     clock: DevClock,
     simulator: Option<Simulator>,
+    /// AWS End User Messaging's simulator, beside Vonage's.
+    sms_simulator: Option<sms_sim::Simulator>,
     /// The Turnstile site key the page renders its widget with, when the bot check is on.
     site_key: Option<String>,
     /// The operator's name, accent colour and logo on the page.
@@ -124,8 +130,13 @@ where
     let env = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
     let (port, dist) = where_to_serve(&env)?;
     let (simulator, sms) = start_simulator_unless_vonage(&env).await?;
+    let sms_simulator = match &simulator {
+        Some(_) => Some(start_sms_simulator().await?),
+        None => None,
+    };
     let table = env("TABLE_NAME");
     let sim_url = simulator.as_ref().map(vonage_sim::Running::base_url);
+    let sms_sim_url = sms_simulator.as_ref().map(sms_sim::Running::base_url);
     let listener = TcpListener::bind(("127.0.0.1", port)).await.map_err(|e| match e.kind() {
         std::io::ErrorKind::AddrInUse => StartError::PortTaken(port),
         _ => StartError::Other(format!("cannot listen on 127.0.0.1:{port}: {e}")),
@@ -139,6 +150,7 @@ where
     let site_key = env("TURNSTILE_SITE_KEY");
     let brand_settings = ["BRAND_NAME", "BRAND_ACCENT_COLOR", "BRAND_LOGO"].map(|name| (name, env(name)));
     let config = Config::from_settings(&with_local_defaults(lookup, sim_url))?;
+    let second = config.aws_sms.as_ref().map(|_| "SMS:   AWS End User Messaging too (AWS_SMS_ORIGINATION_IDENTITY)");
     shared::runtime::bootstrap::announce_test_numbers(&config);
     if site_key.is_some() != config.bot_check.is_some() {
         return Err(StartError::Config(ConfigError {
@@ -149,12 +161,22 @@ where
     let brand_env = |name: &str| brand_settings.iter().find(|(n, _)| *n == name).and_then(|(_, v)| v.clone());
     let brand = brand::Brand::from_env(&brand_env, &config.vonage.brand)?;
     let (store, records) = open_store(table, &config, create_table).await?;
-    let provider = VonageClient::new(config.vonage.clone()).map_err(StartError::Other)?;
+    let vonage = VonageClient::new(config.vonage.clone()).map_err(StartError::Other)?;
+    let aws_sdk = match (&sms_sim_url, &config.aws_sms) {
+        (None, Some(_)) => Some(shared::adapters::tls::aws_sdk_config(shared::adapters::dynamo::timeouts()).await),
+        _ => None,
+    };
+    let provider = shared::runtime::bootstrap::providers(&config, vonage, |settings| match (&sms_sim_url, &aws_sdk) {
+        (Some(url), _) => AwsSms::on_endpoint(url, settings),
+        (None, Some(sdk)) => AwsSms::new(sdk, settings),
+        (None, None) => unreachable!("an SDK configuration is loaded wherever AWS is on without its simulator"),
+    });
     let clock = DevClock::default();
     let app = Arc::new(App {
         deps: HandlerDeps::new(config, provider, store, clock.clone()).with_tokens(tokens),
         clock,
         simulator: simulator.as_ref().map(|s| s.simulator.clone()),
+        sms_simulator: sms_simulator.as_ref().map(|s| s.simulator.clone()),
         site_key,
         brand,
         metrics: dev_metrics::tally(),
@@ -165,10 +187,18 @@ where
     } else {
         "dev:   none (they come with the simulator, never beside Vonage's credentials)"
     };
-    let summary = vec![format!("page:  {}", dist.display()), sms, records, dev.to_owned()];
+    let mut summary = vec![format!("page:  {}", dist.display()), sms];
+    summary.extend(second.map(str::to_owned));
+    summary.extend([records, dev.to_owned()]);
     let serve = axum::serve(listener, router(app, &dist).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown);
-    Ok(Running { addr, summary, serve: Box::pin(async move { serve.await }), _simulator: simulator })
+    Ok(Running {
+        addr,
+        summary,
+        serve: Box::pin(async move { serve.await }),
+        _simulator: simulator,
+        _sms_simulator: sms_simulator,
+    })
 }
 
 /// otp-local serving on the current runtime, as the tools that run it beside their own work do
@@ -247,6 +277,20 @@ async fn start_simulator_unless_vonage(
     Ok((Some(running), summary.to_owned()))
 }
 
+/// AWS End User Messaging's simulator, in-process beside Vonage's: the second provider, on by
+/// default locally (`PROVIDER_ORDER=aws,vonage` puts it first; `PROVIDER_ORDER=vonage` leaves it
+/// out). Its texts are listed with Vonage's at `/api/dev/messages`.
+async fn start_sms_simulator() -> Result<sms_sim::Running, StartError> {
+    let config = sms_sim::SimConfig {
+        origination_identities: vec![LOCAL_ORIGINATION_IDENTITY.to_owned()],
+        ..Default::default()
+    };
+    sms_sim::Simulator::spawn(config).await.map_err(|e| StartError::Other(format!("SMS simulator: {e}")))
+}
+
+/// The simulated account's number the local second provider sends from.
+const LOCAL_ORIGINATION_IDENTITY: &str = "+12065550100";
+
 /// What the terminal shows of a message the simulator "sent": the number masked, as a log line
 /// would show it; a voice call's code spoken digit by digit.
 fn terminal_line(m: &vonage_sim::Message) -> String {
@@ -283,6 +327,9 @@ where
                 Some("true".to_owned())
             }
             ("TURNSTILE_SITEVERIFY_URL", Some(url)) => Some(format!("{url}/turnstile/v0/siteverify")),
+            ("AWS_SMS_ORIGINATION_IDENTITY", Some(_)) => Some(LOCAL_ORIGINATION_IDENTITY.to_owned()),
+            // The page's host, which the texts' last line names for the browser to offer the code.
+            ("CODE_MESSAGE_HOST", _) => Some("localhost".to_owned()),
             ("PHONE_HASH_KEY", _) if lookup("TABLE_NAME").is_none() => Some(ephemeral_key.clone()),
             _ => None,
         };

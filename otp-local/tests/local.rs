@@ -242,9 +242,38 @@ fn start_up_failures_say_what_to_do() {
 }
 
 #[test]
-fn in_simulator_mode_time_and_faults_can_be_steered() {
+fn a_code_vonage_cannot_send_goes_by_the_second_provider_and_verifies() {
     on_the_local_runtime(async {
         let url = start(&[]).await.unwrap();
+        let client = client();
+        let fault = json!({"status": 503, "endpoint": "start"});
+        assert_eq!(client.post(format!("{url}/api/dev/faults")).json(&fault).send().await.unwrap().status(), 201);
+        let number = "+447400123457";
+        let sent = json_of(client.post(format!("{url}/api/request-otp")).json(&json!({"phoneNumber": number}))).await;
+        let messages = json_of(client.get(format!("{url}/api/dev/messages?to={}", &number[1..]))).await;
+        let messages = messages.as_array().unwrap();
+        assert_eq!(messages.len(), 1, "{messages:?} {sent}");
+        let text = messages[0]["text"].as_str().unwrap();
+        let code = messages[0]["code"].as_str().unwrap();
+        assert!(text.ends_with(&format!("@localhost #{code}")), "{text}");
+        let check = json!({"requestId": sent["requestId"], "code": code});
+        let verified = json_of(client.post(format!("{url}/api/verify-otp")).json(&check)).await;
+        assert_eq!(verified["verified"], true, "{verified}");
+
+        // Put first, the second provider carries every code.
+        let first = start(&[("PROVIDER_ORDER", "aws,vonage")]).await.unwrap();
+        let other = "+447400123458";
+        json_of(client.post(format!("{first}/api/request-otp")).json(&json!({"phoneNumber": other}))).await;
+        let messages = json_of(client.get(format!("{first}/api/dev/messages?to={}", &other[1..]))).await;
+        assert!(messages[0]["text"].as_str().unwrap().contains('#'), "{messages}");
+    })
+}
+
+#[test]
+fn in_simulator_mode_time_and_faults_can_be_steered() {
+    on_the_local_runtime(async {
+        // Vonage alone: with the second provider beside it, a fault would move the code there.
+        let url = start(&[("PROVIDER_ORDER", "vonage")]).await.unwrap();
         let client = client();
         let fault =
             client.post(format!("{url}/api/dev/faults")).json(&json!({"status": 500, "endpoint": "start"})).send();
@@ -472,7 +501,8 @@ fn a_call_refused_and_a_busy_provider_are_counted_by_their_rule() {
         assert_eq!(answer.json::<Value>().await.unwrap()["code"], "calls_unavailable");
         assert_eq!(refused_by(&off).await, [("calls_off".to_owned(), 1.0)]);
 
-        let url = start(&[("OTP_RESEND_COOLDOWN_SECONDS", "0")]).await.unwrap();
+        // Vonage alone: beside it, a resend of a code nobody tried goes to the second provider.
+        let url = start(&[("OTP_RESEND_COOLDOWN_SECONDS", "0"), ("PROVIDER_ORDER", "vonage")]).await.unwrap();
         let sms = json!({"phoneNumber": "+447400123456"});
         json_of(client.post(format!("{url}/api/request-otp")).json(&sms)).await;
         let again = client.post(format!("{url}/api/request-otp")).json(&sms).send().await.unwrap();

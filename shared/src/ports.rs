@@ -11,6 +11,7 @@ use crate::domain::limits::{DayCount, NumberState};
 use crate::domain::otp_code::OtpCode;
 use crate::domain::phone::PhoneNumber;
 use crate::domain::price::MicroUsd;
+use crate::domain::provider::ProviderName;
 use crate::domain::request_id::RequestId;
 use crate::domain::rule::Refusal;
 #[cfg(doc)]
@@ -36,6 +37,21 @@ pub enum ProviderError {
     /// for the logs (status and error class, never a body that might echo personal data).
     #[error("provider failure: {0}")]
     Failed(String),
+}
+
+impl ProviderError {
+    /// Whether the failure is the provider's (it did not answer, throttles, answered an error,
+    /// could not be reached), so that another provider may carry the code. A refusal of the
+    /// number is not: a number that is invalid or unreachable is so everywhere, and trying it
+    /// elsewhere would only pay twice.
+    pub fn moves_on(&self) -> bool {
+        matches!(self, Self::Timeout | Self::Throttled { .. } | Self::Failed(_))
+    }
+
+    /// Whether a code may have gone out all the same: the provider did not answer.
+    pub fn may_have_sent(&self) -> bool {
+        matches!(self, Self::Timeout)
+    }
 }
 
 /// What asking for a code did.
@@ -64,6 +80,9 @@ pub enum CheckOutcome {
 /// Sends codes and checks them. One implementation per provider API; the settings that shape a
 /// verification (brand, code length, lifetime) belong to the implementation.
 pub trait VerificationProvider: Send + Sync {
+    /// Which provider this is.
+    fn name(&self) -> ProviderName;
+
     /// Starts a verification: a code to `to` by `how.channel`, in `how.locale`'s language
     /// (`None`: the provider picks one from the number's country). An SMS is followed by a call
     /// where the settings make calls automatic. A provider that allows one verification per
@@ -84,11 +103,110 @@ pub trait VerificationProvider: Send + Sync {
         self.start_by(to, client_ref, Delivery::default())
     }
 
+    /// Judges `code` for the verification `request_id`, which the provider knows as `id`.
     fn check(
         &self,
+        request_id: &RequestId,
         id: &ProviderRequestId,
         code: &OtpCode,
     ) -> impl Future<Output = Result<CheckOutcome, ProviderError>> + Send;
+
+    /// Ends the verification `id` where the provider would go on with it (a call it would make
+    /// later), because another provider carries the number's code now. Nothing where there is
+    /// nothing to end.
+    fn cancel(&self, id: &ProviderRequestId) -> impl Future<Output = Result<(), ProviderError>> + Send {
+        let _ = id;
+        async { Ok(()) }
+    }
+}
+
+/// The providers the service sends through: which to try for a number, in order, and each one's
+/// calls. One provider is a set of one ([`VerificationProvider`]); several are tried in the
+/// deployment's order for the number's country, the unhealthy ones last
+/// (`crate::adapters::failover`).
+pub trait Providers: Send + Sync {
+    /// The providers to try for a code to `to`, in order.
+    fn order(&self, to: &PhoneNumber) -> Vec<ProviderName>;
+
+    /// The provider the deployment puts first for `to`: a code another sends went elsewhere.
+    fn preferred(&self, to: &PhoneNumber) -> ProviderName;
+
+    /// [`VerificationProvider::start_by`] on `via`, counted for its health.
+    fn start_via(
+        &self,
+        via: ProviderName,
+        to: &PhoneNumber,
+        client_ref: &RequestId,
+        how: Delivery,
+    ) -> impl Future<Output = Result<StartOutcome, ProviderError>> + Send;
+
+    /// [`VerificationProvider::check`] on the provider that holds `id`.
+    fn check(
+        &self,
+        request_id: &RequestId,
+        id: &ProviderRequestId,
+        code: &OtpCode,
+    ) -> impl Future<Output = Result<CheckOutcome, ProviderError>> + Send;
+
+    /// [`VerificationProvider::cancel`] on the provider that holds `id`.
+    fn cancel(&self, id: &ProviderRequestId) -> impl Future<Output = Result<(), ProviderError>> + Send;
+
+    /// The provider that holds `id`.
+    fn holder(&self, id: &ProviderRequestId) -> ProviderName;
+}
+
+impl<P: VerificationProvider> Providers for P {
+    fn order(&self, _to: &PhoneNumber) -> Vec<ProviderName> {
+        vec![self.name()]
+    }
+
+    fn preferred(&self, _to: &PhoneNumber) -> ProviderName {
+        self.name()
+    }
+
+    fn start_via(
+        &self,
+        _via: ProviderName,
+        to: &PhoneNumber,
+        client_ref: &RequestId,
+        how: Delivery,
+    ) -> impl Future<Output = Result<StartOutcome, ProviderError>> + Send {
+        self.start_by(to, client_ref, how)
+    }
+
+    fn check(
+        &self,
+        request_id: &RequestId,
+        id: &ProviderRequestId,
+        code: &OtpCode,
+    ) -> impl Future<Output = Result<CheckOutcome, ProviderError>> + Send {
+        VerificationProvider::check(self, request_id, id, code)
+    }
+
+    fn cancel(&self, id: &ProviderRequestId) -> impl Future<Output = Result<(), ProviderError>> + Send {
+        VerificationProvider::cancel(self, id)
+    }
+
+    fn holder(&self, _id: &ProviderRequestId) -> ProviderName {
+        self.name()
+    }
+}
+
+/// Carries a text or a call to a number, and owns no code: the service's code goes in the text
+/// ([`crate::domain::owned_code`]).
+pub trait MessageCarrier: Send + Sync {
+    /// Which provider this is.
+    fn name(&self) -> ProviderName;
+
+    /// Sends `text` to `to` by `channel` (a call speaks it), to be dropped if not delivered
+    /// within `ttl_seconds`.
+    fn send(
+        &self,
+        to: &PhoneNumber,
+        channel: crate::domain::channel::Channel,
+        text: &str,
+        ttl_seconds: u32,
+    ) -> impl Future<Output = Result<(), ProviderError>> + Send;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -126,6 +244,8 @@ pub struct Standing {
     pub spent: MicroUsd,
     /// The operator's switch: no codes go out while it is on (docs/operate/operations.md).
     pub sending_stopped: bool,
+    /// The providers the operator's switch stops (the others still send).
+    pub stopped_providers: Vec<ProviderName>,
 }
 
 /// A send, as the rules allowed it on what was read: the store applies it only if all still holds.
@@ -133,6 +253,8 @@ pub struct Standing {
 pub struct SendReservation {
     /// This reservation's own id: a retry of it is recognised, and counts once.
     pub id: WriteId,
+    /// The provider the send goes through (its price is the one counted).
+    pub via: ProviderName,
     pub now: OffsetDateTime,
     pub subjects: SendSubjects,
     /// The number's state as read (its `version` must still be current) and as the send leaves it.
@@ -166,19 +288,28 @@ pub struct Release {
     pub restore_number: bool,
     /// The send's price (nothing was sent, or it was priced already), or else kept.
     pub refund_spend: bool,
+    /// The client's count too: the same request sends again through another provider, which
+    /// counts it anew.
+    pub client: bool,
 }
 
 impl Release {
     /// Nothing went out: the number need not wait, nor its budgets pay; the price is kept unless
     /// the provider's refusal says nothing went (`sent_maybe`: it did not answer).
     pub fn unsent(sent_maybe: bool) -> Self {
-        Self { restore_number: true, refund_spend: !sent_maybe }
+        Self { restore_number: true, refund_spend: !sent_maybe, client: false }
+    }
+
+    /// Nothing went out, and the same request tries the next provider, whose reservation counts
+    /// it: everything is given back.
+    pub fn failed_over() -> Self {
+        Self { restore_number: true, refund_spend: true, client: true }
     }
 
     /// The send went as part of an earlier one, which was counted and priced for it: the number
     /// keeps it (its gap and caps), the budgets do not count it twice.
     pub fn carried() -> Self {
-        Self { restore_number: false, refund_spend: true }
+        Self { restore_number: false, refund_spend: true, client: false }
     }
 }
 
@@ -229,9 +360,9 @@ pub trait VerificationStore: Send + Sync {
     fn reserve_send(&self, r: &SendReservation) -> impl Future<Output = Result<(), ReserveError>> + Send;
 
     /// Gives back what `r` took: the range's and the country's counts, the number's state as it
-    /// was where `release.restore_number`, and the price where `release.refund_spend`. The
-    /// client's count keeps the attempt. Does nothing once the number's state has moved on, or a
-    /// second time.
+    /// was where `release.restore_number`, the price where `release.refund_spend`, and the
+    /// client's count where `release.client` (else it keeps the attempt). Does nothing once the
+    /// number's state has moved on, or a second time.
     fn release_send(
         &self,
         r: &SendReservation,

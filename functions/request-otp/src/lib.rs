@@ -11,7 +11,7 @@ use shared::domain::channel::{Channel, Delivery};
 use shared::domain::locale::Locale;
 use shared::domain::phone::PhoneNumber;
 use shared::http::{ApiError, Failure, JsonRequest, json_response, rfc3339, serve_json};
-use shared::ports::{VerificationProvider, VerificationStore};
+use shared::ports::{Providers, VerificationStore};
 use shared::runtime::bootstrap::HandlerDeps;
 use shared::sign_in::domain::authorization::FlowId;
 use shared::sign_in::service as sign_in;
@@ -19,7 +19,7 @@ use shared::sign_in::store::SignInStore;
 
 pub async fn handle<P, S, C>(deps: &HandlerDeps<P, S, C>, req: Request) -> Response<Body>
 where
-    P: VerificationProvider,
+    P: Providers,
     S: VerificationStore + SignInStore,
     C: Clock,
 {
@@ -28,7 +28,7 @@ where
 
 async fn request_otp<P, S, C>(deps: &HandlerDeps<P, S, C>, input: &JsonRequest) -> Result<Response<Body>, Failure>
 where
-    P: VerificationProvider,
+    P: Providers,
     S: VerificationStore + SignInStore,
     C: Clock,
 {

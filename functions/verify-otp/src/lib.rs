@@ -14,7 +14,7 @@ use shared::clock::Clock;
 use shared::domain::otp_code::OtpCode;
 use shared::domain::request_id::RequestId;
 use shared::http::{ApiError, Failure, JsonRequest, json_response, rfc3339, serve_json};
-use shared::ports::{VerificationProvider, VerificationStore};
+use shared::ports::{Providers, VerificationStore};
 use shared::runtime::bootstrap::HandlerDeps;
 use shared::runtime::routes::{self, Endpoint, Function};
 use shared::sign_in::domain::authorization::FlowId;
@@ -24,7 +24,7 @@ use shared::sign_in::store::SignInStore;
 
 pub async fn handle<P, S, C>(deps: &HandlerDeps<P, S, C>, req: Request) -> Response<Body>
 where
-    P: VerificationProvider,
+    P: Providers,
     S: VerificationStore + SignInStore,
     C: Clock,
 {
@@ -61,7 +61,7 @@ async fn verify_otp<P, S, C>(
     presented: Option<&SessionId>,
 ) -> Result<Response<Body>, Failure>
 where
-    P: VerificationProvider,
+    P: Providers,
     S: VerificationStore + SignInStore,
     C: Clock,
 {

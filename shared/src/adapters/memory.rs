@@ -12,6 +12,7 @@ use std::any::{Any, TypeId};
 
 use crate::domain::flow_id::FlowId;
 use crate::domain::limits::{DayCount, NumberState, end_of_day};
+use crate::domain::provider::ProviderName;
 
 use crate::domain::price::MicroUsd;
 use crate::domain::request_id::RequestId;
@@ -46,6 +47,7 @@ struct State {
     spend: HashMap<(i64, u32), MicroUsd>,
     /// The operator's switch.
     sending_stopped: bool,
+    stopped_providers: Vec<ProviderName>,
     /// The parts' own state, one of each type.
     parts: HashMap<TypeId, Box<dyn Any + Send>>,
     /// (test number, day) -> guesses taken.
@@ -90,6 +92,11 @@ impl MemoryStore {
         self.lock().sending_stopped = stopped;
     }
 
+    /// The switch for some providers only: the others still send.
+    pub fn set_stopped_providers(&self, providers: &[ProviderName]) {
+        self.lock().stopped_providers = providers.to_vec();
+    }
+
     /// Runs `f` on the state of type `T` a part keeps here (its default the first time), under
     /// the store's one lock, so a part's operation is as atomic as the store's own.
     pub fn part<T: Part, R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
@@ -121,6 +128,7 @@ impl VerificationStore for MemoryStore {
             country: counts(false),
             spent: state.spend.get(&(tally.day, subjects.spend_shard)).copied().unwrap_or_default(),
             sending_stopped: state.sending_stopped,
+            stopped_providers: state.stopped_providers.clone(),
         })
     }
 
@@ -184,6 +192,11 @@ impl VerificationStore for MemoryStore {
             && let Some(spent) = state.spend.get_mut(&(tally.day, r.subjects.spend_shard))
         {
             spent.0 = spent.0.saturating_sub(r.price.0);
+        }
+        if release.client
+            && let Some(count) = state.clients.get_mut(&(r.subjects.client.clone(), r.subjects.window_start))
+        {
+            *count = count.saturating_sub(1);
         }
         Ok(())
     }

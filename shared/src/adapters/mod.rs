@@ -3,8 +3,11 @@
 //! Turnstile, the optional bot check in front of request-otp; and the one TLS provider they all
 //! use ([`tls`]); and the sign-in secret verify-otp reads at its start ([`sign_in_secret`]).
 
+pub mod aws_sms;
 pub mod dynamo;
+pub mod failover;
 pub mod memory;
+pub mod owned_codes;
 pub mod record_cipher;
 pub mod sign_in_secret;
 pub mod tls;

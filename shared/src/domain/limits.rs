@@ -59,6 +59,13 @@ impl NumberRules {
         if let Some(until) = state.cooldown_until.filter(|until| *until > now) {
             return Err(Refusal::until(Rule::Cooldown, until));
         }
+        self.send_again(state, now, by)
+    }
+
+    /// The same for a second send of one request, through another provider after the first did
+    /// not answer (its code may have gone too): no gap is waited (the person asked once), but it
+    /// counts as a send of its own against the caps and the streak.
+    pub fn send_again(&self, state: &NumberState, now: OffsetDateTime, by: &WriteId) -> Result<NumberState, Refusal> {
         let recent: Vec<OffsetDateTime> = state.recent_sends.iter().copied().filter(|at| *at + DAY > now).collect();
         if let Some(until) = cap_reached(&recent, self.max_per_day, DAY)
             .into_iter()

@@ -6,6 +6,8 @@
 //! operator's test numbers ([`test_numbers`]), and a code the service owns for a provider that
 //! only carries a message ([`owned_code`]).
 
+pub mod aws_prices;
+pub mod breaker;
 pub mod channel;
 pub mod flow_id;
 pub mod limits;
@@ -14,6 +16,7 @@ pub mod otp_code;
 pub mod owned_code;
 pub mod phone;
 pub mod price;
+pub mod provider;
 pub mod request_id;
 pub mod rule;
 pub mod subject_key;

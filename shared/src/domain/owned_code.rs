@@ -68,9 +68,9 @@ impl std::fmt::Debug for CodeDigest {
 }
 
 /// The text that carries `code`: one short sentence in the person's `language` (the page's
-/// languages; English otherwise) with the operator's `brand`, then the line that lets the browser
-/// at `host` (the page's) and the phone's keyboard offer the code.
-pub fn message(brand: &str, code: &OtpCode, host: &str, language: &str) -> String {
+/// languages; English otherwise) with the operator's `brand`, then, where the page's `host` is
+/// known, the line that lets the browser there and the phone's keyboard offer the code.
+pub fn message(brand: &str, code: &OtpCode, host: Option<&str>, language: &str) -> String {
     let code = code.expose();
     let sentence = match language {
         "ar" => format!("رمز {brand}: {code}"),
@@ -80,7 +80,26 @@ pub fn message(brand: &str, code: &OtpCode, host: &str, language: &str) -> Strin
         "pt" => format!("Seu código {brand}: {code}"),
         _ => format!("Your {brand} code: {code}"),
     };
-    format!("{sentence}\n\n@{host} #{code}")
+    match host {
+        Some(host) => format!("{sentence}\n\n@{host} #{code}"),
+        None => sentence,
+    }
+}
+
+/// What a call says: the sentence in the person's `language` (English otherwise), the code's
+/// digits one by one, twice.
+pub fn spoken(brand: &str, code: &OtpCode, language: &str) -> String {
+    let digits: Vec<&str> = code.expose().split("").filter(|d| !d.is_empty()).collect();
+    let digits = digits.join(", ");
+    let (sentence, again) = match language {
+        "ar" => (format!("رمز {brand} هو"), "مرة أخرى"),
+        "de" => (format!("Ihr {brand}-Code lautet"), "Noch einmal"),
+        "es" => (format!("Tu código de {brand} es"), "Otra vez"),
+        "fr" => (format!("Votre code {brand} est"), "Je répète"),
+        "pt" => (format!("Seu código {brand} é"), "Mais uma vez"),
+        _ => (format!("Your {brand} code is"), "Again"),
+    };
+    format!("{sentence}: {digits}. {again}: {digits}.")
 }
 
 #[cfg(test)]
@@ -120,11 +139,18 @@ mod tests {
     #[test]
     fn the_text_ends_with_the_line_a_browser_and_a_phone_read() {
         let code = OtpCode::parse("482916", 6).unwrap();
-        let text = message("ACME", &code, "verify.example.com", "fr");
+        let text = message("ACME", &code, Some("verify.example.com"), "fr");
         assert_eq!(text, "Votre code ACME : 482916\n\n@verify.example.com #482916");
-        assert!(message("ACME", &code, "v.example", "ja").starts_with("Your ACME code: 482916"));
+        assert!(message("ACME", &code, None, "ja").starts_with("Your ACME code: 482916"));
         // One SMS segment in Arabic (UCS-2: 70 characters) for a brand of 20.
-        let arabic = message(&"B".repeat(20), &code, "verify.example.com", "ar");
+        let arabic = message(&"B".repeat(20), &code, Some("verify.example.com"), "ar");
         assert!(arabic.chars().count() <= 70, "{}", arabic.chars().count());
+    }
+
+    #[test]
+    fn a_call_speaks_the_digits_one_by_one_twice() {
+        let code = OtpCode::parse("482916", 6).unwrap();
+        assert_eq!(spoken("ACME", &code, "en"), "Your ACME code is: 4, 8, 2, 9, 1, 6. Again: 4, 8, 2, 9, 1, 6.");
+        assert!(spoken("ACME", &code, "de").starts_with("Ihr ACME-Code lautet: 4, 8"));
     }
 }

@@ -8,7 +8,9 @@
 
 use std::collections::BTreeMap;
 
+use crate::domain::aws_prices::{AWS_SMS_ESTIMATES, AWS_SMS_UNLISTED, AWS_VOICE_ESTIMATES, AWS_VOICE_UNLISTED};
 use crate::domain::channel::{Channel, VoiceCalls};
+use crate::domain::provider::ProviderName;
 
 /// The default for a country the SMS table does not list.
 const SMS_UNLISTED: &str = "0.40";
@@ -128,6 +130,16 @@ impl PriceTable {
         Self::from_estimates(VOICE_ESTIMATES, VOICE_UNLISTED)
     }
 
+    /// AWS End User Messaging's list prices for one SMS.
+    pub fn aws_sms() -> Self {
+        Self::from_estimates(AWS_SMS_ESTIMATES, AWS_SMS_UNLISTED)
+    }
+
+    /// AWS End User Messaging's list prices for a call of up to a minute.
+    pub fn aws_voice() -> Self {
+        Self::from_estimates(AWS_VOICE_ESTIMATES, AWS_VOICE_UNLISTED)
+    }
+
     fn from_estimates(estimates: &[(&str, &str)], unlisted: &str) -> Self {
         let price = |text: &str| MicroUsd::parse(text).expect("the table's prices parse");
         Self {
@@ -192,6 +204,15 @@ impl MicroUsd {
     }
 }
 
+impl MicroUsd {
+    /// The price as AWS's `MaxPrice` takes it (`[0-9]{0,2}\.[0-9]{1,5}`): dollars to five places,
+    /// rounded up, at most $99.99999.
+    pub fn as_max_price(self) -> String {
+        let hundred_thousandths = self.0.div_ceil(10).min(9_999_999);
+        format!("{}.{:05}", hundred_thousandths / 100_000, hundred_thousandths % 100_000)
+    }
+}
+
 impl std::fmt::Display for MicroUsd {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "${}.{:02}", self.0 / 1_000_000, (self.0 % 1_000_000) / 10_000)
@@ -203,9 +224,12 @@ impl std::fmt::Display for MicroUsd {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SpendLimit {
     pub daily: MicroUsd,
-    /// One SMS's price, and one call's.
+    /// One SMS's price, and one call's, through Vonage.
     pub sms: PriceTable,
     pub voice: PriceTable,
+    /// The same through AWS End User Messaging.
+    pub aws_sms: PriceTable,
+    pub aws_voice: PriceTable,
 }
 
 impl SpendLimit {
@@ -213,14 +237,29 @@ impl SpendLimit {
     /// (`max_shards`), but few enough that each share holds ten of the dearest SMS, so that
     /// shares do not strand much of the budget.
     pub fn shards(&self, max_shards: u32) -> u32 {
-        let dearest = self.sms.dearest().max(self.voice.dearest()).0.max(1);
+        let dearest = [&self.sms, &self.voice, &self.aws_sms, &self.aws_voice]
+            .iter()
+            .map(|t| t.dearest())
+            .max()
+            .unwrap_or_default()
+            .0
+            .max(1);
         let by_budget = self.daily.0 / dearest.saturating_mul(10);
         u32::try_from(by_budget).unwrap_or(u32::MAX).clamp(1, max_shards.max(1))
     }
 
-    /// What a send by `channel` to `country` is counted at: with automatic calls, an SMS also
-    /// costs the call that follows it unless the code is entered first.
-    pub fn price(&self, country: &str, channel: Channel, calls: VoiceCalls) -> MicroUsd {
+    /// What a send by `channel` to `country` through `provider` is counted at: with automatic
+    /// calls, a Vonage SMS also costs the call that follows it unless the code is entered first
+    /// (a code the service owns has no call that follows by itself).
+    pub fn price(&self, provider: ProviderName, country: &str, channel: Channel, calls: VoiceCalls) -> MicroUsd {
+        match (provider, channel, calls) {
+            (ProviderName::Aws, Channel::Voice, _) => self.aws_voice.price(country),
+            (ProviderName::Aws, Channel::Sms, _) => self.aws_sms.price(country),
+            (ProviderName::Vonage, channel, calls) => self.vonage_price(country, channel, calls),
+        }
+    }
+
+    fn vonage_price(&self, country: &str, channel: Channel, calls: VoiceCalls) -> MicroUsd {
         match (channel, calls) {
             (Channel::Voice, _) => self.voice.price(country),
             (Channel::Sms, VoiceCalls::Automatic) => {
@@ -271,5 +310,9 @@ mod tests {
             assert_eq!(MicroUsd::parse(bad), None, "{bad}");
         }
         assert_eq!(MicroUsd(10_400_000).to_string(), "$10.40");
+        assert_eq!(MicroUsd(7_900).as_max_price(), "0.00790");
+        assert_eq!(MicroUsd(7_901).as_max_price(), "0.00791", "rounded up");
+        assert_eq!(MicroUsd(10_400_000).as_max_price(), "10.40000");
+        assert_eq!(MicroUsd(500_000_000).as_max_price(), "99.99999");
     }
 }

@@ -5,13 +5,26 @@ use time::OffsetDateTime;
 
 use crate::domain::channel::Channel;
 use crate::domain::flow_id::FlowId;
+use crate::domain::owned_code::CodeDigest;
+use crate::domain::provider::ProviderName;
 use crate::domain::request_id::RequestId;
 use crate::domain::subject_key::SubjectKey;
 
 /// The provider's own id for a verification in flight: 1 to 128 printable ASCII characters (a
-/// UUID for Vonage's v2, 32 hex digits for its v1). The adapter still escapes it in a path.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// UUID for Vonage's v2, 32 hex digits for its v1). The adapter still escapes it in a path. For a
+/// code the service owns, the provider that carried it and the code's keyed hash
+/// (`owned:aws:<digest>`): nothing else of the code is kept, and no provider need be asked.
+#[derive(Clone, PartialEq, Eq)]
 pub struct ProviderRequestId(String);
+
+impl std::fmt::Debug for ProviderRequestId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.owned() {
+            Some((carrier, _)) => write!(f, "ProviderRequestId(owned:{}:…)", carrier.as_str()),
+            None => f.debug_tuple("ProviderRequestId").field(&self.0).finish(),
+        }
+    }
+}
 
 impl ProviderRequestId {
     /// The id as the provider (or a store, reading it back) gave it, if it is one.
@@ -33,7 +46,21 @@ impl ProviderRequestId {
     pub fn is_test(&self) -> bool {
         self.0 == TEST_PROVIDER_ID
     }
+
+    /// The id of a code the service owns, which `carrier` carried.
+    pub fn for_owned(carrier: ProviderName, digest: &CodeDigest) -> Self {
+        Self(format!("{OWNED_PREFIX}{}:{}", carrier.as_str(), digest.as_str()))
+    }
+
+    /// The carrier and the code's digest, where the service owns this verification's code.
+    pub fn owned(&self) -> Option<(ProviderName, CodeDigest)> {
+        let (carrier, digest) = self.0.strip_prefix(OWNED_PREFIX)?.split_once(':')?;
+        Some((ProviderName::parse(carrier)?, CodeDigest::parse(digest)?))
+    }
 }
+
+/// Before the carrier and the digest of a code the service owns: no provider's id has a colon.
+const OWNED_PREFIX: &str = "owned:";
 
 /// No provider's id: Vonage's are UUIDs and 32 hex digits.
 const TEST_PROVIDER_ID: &str = "test-number";
@@ -159,5 +186,16 @@ mod tests {
         for id in ["", "a b", "a\nb", "é", &"x".repeat(129)] {
             assert_eq!(ProviderRequestId::parse(id), None, "{id:?}");
         }
+    }
+
+    #[test]
+    fn an_owned_codes_id_names_its_carrier_and_holds_its_digest_out_of_debug() {
+        let digest = CodeDigest::parse(&"ab".repeat(32)).unwrap();
+        let id = ProviderRequestId::for_owned(ProviderName::Aws, &digest);
+        let stored = ProviderRequestId::parse(id.as_str()).unwrap();
+        assert_eq!(stored.owned(), Some((ProviderName::Aws, digest)));
+        assert_eq!(format!("{stored:?}"), "ProviderRequestId(owned:aws:…)");
+        assert_eq!(ProviderRequestId::parse("c11236f4-00bf-4b89-84ba-88b25df97315").unwrap().owned(), None);
+        assert_eq!(ProviderRequestId::parse("owned:aws:1234").unwrap().owned(), None);
     }
 }

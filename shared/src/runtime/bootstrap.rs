@@ -4,6 +4,9 @@ use std::time::Duration;
 
 use aws_config::SdkConfig;
 
+use crate::adapters::aws_sms::AwsSms;
+use crate::adapters::failover::Failover;
+use crate::adapters::owned_codes::{OwnedCodeSettings, OwnedCodes};
 use crate::adapters::sign_in_secret::{SECRET_HELD, SecretError, SecretReader, SecretValues};
 use crate::adapters::tls::aws_sdk_config;
 use crate::adapters::turnstile::Turnstile;
@@ -13,7 +16,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::domain::phone::CountryAllowList;
 use crate::domain::subject_key::SubjectHasher;
 use crate::http::Edge;
-use crate::ports::{VerificationProvider, VerificationStore};
+use crate::ports::{Providers, VerificationStore};
 use crate::runtime::config::{Config, ConfigError, Settings, StoreConfig, TokenConfig};
 use crate::service::VerificationService;
 use crate::sign_in::service::SignIn;
@@ -30,8 +33,12 @@ pub struct HandlerDeps<P, S, C> {
     pub tokens: Option<TokenConfig>,
 }
 
+/// The providers the deployed functions send through: Vonage, and AWS End User Messaging
+/// carrying the service's own codes where it is configured.
+pub type LambdaProviders = Failover<VonageClient, OwnedCodes<AwsSms>>;
+
 /// What the deployed functions run on.
-pub type LambdaDeps = HandlerDeps<VonageClient, DynamoStore, SystemClock>;
+pub type LambdaDeps = HandlerDeps<LambdaProviders, DynamoStore, SystemClock>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -47,7 +54,7 @@ pub enum StartupError {
     InSecret { error: ConfigError, secret: String },
 }
 
-impl<P: VerificationProvider, S: VerificationStore, C: Clock> HandlerDeps<P, S, C> {
+impl<P: Providers, S: VerificationStore, C: Clock> HandlerDeps<P, S, C> {
     pub fn new(config: Config, provider: P, store: S, clock: C) -> Self {
         let hasher = SubjectHasher::new(config.phone_hash_key);
         crate::telemetry::metrics::set_namespace(config.metrics_namespace);
@@ -92,13 +99,35 @@ impl LambdaDeps {
 
     async fn from_config(config: Config, store_config: &StoreConfig, sdk: &SdkConfig) -> Result<Self, StartupError> {
         announce_test_numbers(&config);
-        let provider = VonageClient::new(config.vonage.clone()).map_err(StartupError::Client)?;
+        let vonage = VonageClient::new(config.vonage.clone()).map_err(StartupError::Client)?;
         let cipher = RecordCipher::derive(&config.phone_hash_key);
         let store = DynamoStore::with_sdk_config(sdk, store_config.table_name.clone(), cipher);
         let wait = if store_config.on_this_machine { LOCAL_CONNECT_WAIT } else { CONNECT_WAIT };
-        connect_ahead(&provider, &store, wait).await;
-        Ok(Self::new(config, provider, store, SystemClock))
+        connect_ahead(&vonage, &store, wait).await;
+        let providers = providers(&config, vonage, |settings| AwsSms::new(sdk, settings));
+        Ok(Self::new(config, providers, store, SystemClock))
     }
+}
+
+/// Vonage, and the second provider where the settings turn it on, its carrier made by `carrier`
+/// (the deployed functions' AWS client; the local server's, on its simulator), in the settings'
+/// order.
+pub fn providers<C: crate::ports::MessageCarrier>(
+    config: &Config,
+    vonage: VonageClient,
+    carrier: impl FnOnce(crate::adapters::aws_sms::AwsSmsSettings) -> C,
+) -> Failover<VonageClient, OwnedCodes<C>> {
+    let second = config.aws_sms.clone().map(|settings| {
+        let owned = OwnedCodeSettings {
+            brand: config.vonage.brand.clone(),
+            host: config.code_message_host.clone(),
+            code_length: config.policy.code_length,
+            ttl_seconds: config.policy.ttl_seconds,
+            key: config.phone_hash_key.clone(),
+        };
+        OwnedCodes::new(carrier(settings), owned)
+    });
+    Failover::new(vonage, second, config.provider_order.clone())
 }
 
 /// Sign-in's settings: from the environment, and, when it names a sign-in secret

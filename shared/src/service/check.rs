@@ -11,7 +11,7 @@ use crate::domain::otp_code::OtpCode;
 use crate::domain::request_id::RequestId;
 use crate::domain::verification::{AttemptDenied, Finish, Verification, VerificationStatus};
 use crate::domain::write_id::WriteId;
-use crate::ports::{AttemptError, CheckOutcome, ProviderError, StoreError, VerificationProvider, VerificationStore};
+use crate::ports::{AttemptError, CheckOutcome, ProviderError, Providers, StoreError, VerificationStore};
 use crate::telemetry::Event;
 
 use super::{VerificationService, events};
@@ -41,7 +41,7 @@ pub enum CheckCodeError {
 
 impl<P, S, C> VerificationService<P, S, C>
 where
-    P: VerificationProvider,
+    P: Providers,
     S: VerificationStore,
     C: Clock,
 {
@@ -96,7 +96,7 @@ where
         if verification.provider_id.is_test() {
             return self.judge_test(request_id, attempt, verification, code).await;
         }
-        let outcome = match self.provider.check(&verification.provider_id, code).await {
+        let outcome = match self.provider.check(request_id, &verification.provider_id, code).await {
             Ok(outcome) => outcome,
             Err(e) => {
                 if let Err(error) = self.store.refund_attempt(request_id, attempt).await {
@@ -129,7 +129,7 @@ where
                     if test {
                         events::TestVerified.emit()
                     } else {
-                        events::CodeVerified.emit()
+                        events::CodeVerified { via: self.provider.holder(&verification.provider_id) }.emit()
                     }
                     Ok(Verified {
                         phone_e164: verification.phone_e164,

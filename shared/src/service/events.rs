@@ -7,10 +7,11 @@ use tracing::{info, warn};
 use crate::domain::channel::Channel;
 use crate::domain::phone::PhoneNumber;
 use crate::domain::price::MicroUsd;
+use crate::domain::provider::ProviderName;
 use crate::domain::request_id::RequestId;
 use crate::domain::rule::Rule;
 use crate::domain::verification::AttemptDenied;
-use crate::ports::{CheckOutcome, StoreError};
+use crate::ports::{CheckOutcome, ProviderError, ReserveError, StoreError};
 use crate::telemetry::metrics::{self, Metric};
 use crate::telemetry::{Event, error_chain};
 
@@ -21,12 +22,20 @@ pub(super) struct CodeSent<'a> {
     pub channel: Channel,
     /// What this send was priced at, when it counts as a send of its own.
     pub priced: Option<MicroUsd>,
+    /// The provider it went through, and whether that is another than the country's first.
+    pub via: ProviderName,
+    pub fallback: bool,
 }
 
 impl Event for CodeSent<'_> {
     fn emit(self) {
-        info!(request_id = %self.request_id, phone = %self.phone, channel = self.channel.as_str(), "code sent");
+        let via = self.via.as_str();
+        info!(request_id = %self.request_id, phone = %self.phone, channel = self.channel.as_str(), provider = via, fallback = self.fallback, "code sent");
         metrics::country(self.phone.region());
+        metrics::by_provider(via, Metric::ProviderSends, 1.0);
+        if self.fallback {
+            metrics::by_provider(via, Metric::SentByFallback, 1.0);
+        }
         if self.channel == Channel::Voice {
             metrics::record(Metric::CodesCalled, 1.0);
         }
@@ -85,13 +94,58 @@ impl Event for CodeChecked<'_> {
     }
 }
 
-/// A code was entered right, and its verification settled by this check.
-pub(super) struct CodeVerified;
+/// A code was entered right, and its verification settled by this check; `via` carried it.
+pub(super) struct CodeVerified {
+    pub via: ProviderName,
+}
 
 impl Event for CodeVerified {
     fn emit(self) {
         metrics::record(Metric::CodesVerified, 1.0);
         metrics::record(Metric::UnverifiedCodes, -1.0);
+        metrics::by_provider(self.via.as_str(), Metric::VerifiedByProvider, 1.0);
+    }
+}
+
+/// A provider failed as a provider does, and the code goes to the next one (the failure is
+/// counted as the provider alarm counts any).
+pub(super) struct FailedOver<'a> {
+    pub request_id: &'a RequestId,
+    pub from: ProviderName,
+    pub to: ProviderName,
+    pub error: &'a ProviderError,
+}
+
+impl Event for FailedOver<'_> {
+    fn emit(self) {
+        let timed_out = self.error.may_have_sent();
+        metrics::record(if timed_out { Metric::ProviderTimeouts } else { Metric::ProviderErrors }, 1.0);
+        warn!(request_id = %self.request_id, from = self.from.as_str(), to = self.to.as_str(), error = %error_chain(self.error), "provider failed; the code goes to the next");
+    }
+}
+
+/// The second send of a request whose first provider did not answer was refused (a rule, or
+/// the store): the request ends with the first's failure.
+pub(super) struct SecondSendRefused<'a> {
+    pub request_id: &'a RequestId,
+    pub error: &'a ReserveError,
+}
+
+impl Event for SecondSendRefused<'_> {
+    fn emit(self) {
+        info!(request_id = %self.request_id, error = %error_chain(self.error), "a second send after no answer was refused");
+    }
+}
+
+/// Ending a verification a resend replaced through another provider failed.
+pub(super) struct CancelFailed<'a> {
+    pub request_id: &'a RequestId,
+    pub error: &'a ProviderError,
+}
+
+impl Event for CancelFailed<'_> {
+    fn emit(self) {
+        warn!(request_id = %self.request_id, error = %error_chain(self.error), "could not end the verification a resend replaced");
     }
 }
 

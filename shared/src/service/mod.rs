@@ -10,7 +10,7 @@ use crate::domain::limits::{NumberRules, UnverifiedBudget};
 use crate::domain::price::SpendLimit;
 use crate::domain::subject_key::SubjectHasher;
 use crate::domain::test_numbers::TestNumbers;
-use crate::ports::{VerificationProvider, VerificationStore};
+use crate::ports::{Providers, VerificationStore};
 
 mod check;
 mod events;
@@ -63,7 +63,7 @@ pub const SETTLE_WAIT: std::time::Duration = std::time::Duration::from_secs(4);
 
 impl<P, S, C> VerificationService<P, S, C>
 where
-    P: VerificationProvider,
+    P: Providers,
     S: VerificationStore,
     C: Clock,
 {

@@ -9,13 +9,14 @@ use crate::domain::flow_id::FlowId;
 use crate::domain::limits::{ClientCap, NumberState, day_number, end_of_day};
 use crate::domain::phone::PhoneNumber;
 use crate::domain::price::MicroUsd;
+use crate::domain::provider::ProviderName;
 use crate::domain::request_id::RequestId;
 use crate::domain::rule::{Refusal, Rule};
 use crate::domain::verification::{ProviderRequestId, Tally, Verification, VerificationStatus};
 use crate::domain::write_id::WriteId;
 use crate::ports::{
-    ProviderError, Release, ReserveError, SendReservation, SendSubjects, Standing, StartOutcome, StoreError,
-    VerificationProvider, VerificationStore,
+    ProviderError, Providers, Release, ReserveError, SendReservation, SendSubjects, Standing, StartOutcome, StoreError,
+    VerificationStore,
 };
 use crate::telemetry::Event;
 
@@ -52,7 +53,7 @@ pub enum RequestCodeError {
 
 impl<P, S, C> VerificationService<P, S, C>
 where
-    P: VerificationProvider,
+    P: Providers,
     S: VerificationStore,
     C: Clock,
 {
@@ -93,8 +94,7 @@ where
         }
         let how = Delivery { channel, ..how };
         let request_id = RequestId::generate();
-        let reservation = self.reserve(&phone, client_ip, channel, &request_id, now).await?;
-        let sent = self.send_or_release(&phone, &request_id, how, &reservation, now).await?;
+        let (reservation, sent) = self.send(&phone, client_ip, how, &request_id, now).await?;
         // A verification moved on to its next step (only automatic calls have one) is at its
         // call, which speaks the code for that step's time, and was counted and priced when it
         // started.
@@ -122,7 +122,8 @@ where
         };
         self.store.create(&verification).await?;
         let priced = carried.is_none().then_some(reservation.price);
-        events::CodeSent { request_id: &request_id, phone: &phone, channel, priced }.emit();
+        let fallback = sent.via != self.provider.preferred(&phone);
+        events::CodeSent { request_id: &request_id, phone: &phone, channel, priced, via: sent.via, fallback }.emit();
         Ok(CodeSent {
             request_id,
             phone,
@@ -169,30 +170,173 @@ where
         }
     }
 
-    /// Reads the counts, decides by the rules, and writes the send against them; when another
-    /// request for the number wrote in between, decides again on what that one left.
+    /// Reserves the send, and sends it through the first of the number's providers that takes
+    /// it. A provider that fails as a provider does (it did not answer, throttles, errs, cannot
+    /// be reached) hands the code to the next; a refusal of the number ends there. Each send
+    /// counts once: one known to have sent nothing gives its counts back to the next provider's;
+    /// one that did not answer (its code may have gone) stays counted, and the next provider's
+    /// send is counted as one more. Returns the reservation of the send that went, and what it
+    /// was.
+    async fn send(
+        &self,
+        phone: &PhoneNumber,
+        client_ip: &str,
+        how: Delivery,
+        request_id: &RequestId,
+        now: OffsetDateTime,
+    ) -> Result<(SendReservation, Sent), RequestCodeError> {
+        let mut order = self.provider.order(phone);
+        let (mut reservation, replaced) =
+            self.reserve(phone, client_ip, how.channel, request_id, &mut order, true, now).await?;
+        loop {
+            let via = reservation.via;
+            let error = match self.provider.start_via(via, phone, request_id, how).await {
+                Ok(StartOutcome::Started(id)) => {
+                    self.cancel_replaced(replaced, via, request_id).await;
+                    return Ok((reservation, Sent { id, moved_on: false, via }));
+                }
+                Ok(StartOutcome::MovedOn(id)) => return Ok((reservation, Sent { id, moved_on: true, via })),
+                Ok(StartOutcome::Busy { retry_after_seconds }) => {
+                    self.release(&reservation, Release::unsent(false), request_id).await;
+                    let until = now + seconds(u32::try_from(retry_after_seconds).unwrap_or(u32::MAX));
+                    return Err(self.refused(Refusal::until(Rule::ProviderBusy, until), phone, now));
+                }
+                Err(error) => error,
+            };
+            order.retain(|p| *p != via);
+            let next = order.first().copied().filter(|_| error.moves_on());
+            let Some(next) = next else {
+                self.release(&reservation, Release::unsent(error.may_have_sent()), request_id).await;
+                return Err(RequestCodeError::Provider(error));
+            };
+            events::FailedOver { request_id, from: via, to: next, error: &error }.emit();
+            reservation = if error.may_have_sent() {
+                match self.reserve_again(&reservation, next, how.channel, request_id, now).await {
+                    Some(again) => again,
+                    None => return Err(RequestCodeError::Provider(error)),
+                }
+            } else {
+                if !self.release(&reservation, Release::failed_over(), request_id).await {
+                    return Err(RequestCodeError::Provider(error));
+                }
+                self.reserve(phone, client_ip, how.channel, request_id, &mut order, false, now).await?.0
+            };
+        }
+    }
+
+    /// Gives back what `release` says of `reservation`; whether that was done.
+    async fn release(&self, reservation: &SendReservation, release: Release, request_id: &RequestId) -> bool {
+        match self.store.release_send(reservation, release).await {
+            Ok(()) => true,
+            Err(error) => {
+                let step = "give back the reservation of a failed send";
+                events::StoreStepFailed { step, request_id, error: &error }.emit();
+                false
+            }
+        }
+    }
+
+    /// A second send of one request, through `via`, after `first`'s provider did not answer:
+    /// counted as a send of its own on the state `first` left (the number's caps, the client's,
+    /// the range's and country's and the spend hold for it as for any), without the gap. `None`
+    /// where a rule or the store refuses it: the request ends with the first's failure.
+    async fn reserve_again(
+        &self,
+        first: &SendReservation,
+        via: ProviderName,
+        channel: Channel,
+        request_id: &RequestId,
+        now: OffsetDateTime,
+    ) -> Option<SendReservation> {
+        let id = WriteId::generate();
+        let number_after = self.policy.number.send_again(&first.number_after, now, &id).ok()?;
+        let again = SendReservation {
+            id,
+            via,
+            number_before: first.number_after.clone(),
+            number_after: NumberState { last_request: Some(request_id.clone()), ..number_after },
+            price: self.price(via, &first.subjects.tally.country, channel),
+            ..first.clone()
+        };
+        match self.store.reserve_send(&again).await {
+            Ok(()) => Some(again),
+            Err(error) => {
+                events::SecondSendRefused { request_id, error: &error }.emit();
+                None
+            }
+        }
+    }
+
+    /// Ends the verification a resend replaced, where it went through another provider than
+    /// this one (which would otherwise go on with it: a call it schedules). Best effort: a
+    /// failure is logged, and the person has the new code.
+    async fn cancel_replaced(&self, replaced: Option<ProviderRequestId>, via: ProviderName, request_id: &RequestId) {
+        let Some(replaced) = replaced.filter(|id| self.provider.holder(id) != via) else { return };
+        if let Err(error) = self.provider.cancel(&replaced).await {
+            events::CancelFailed { request_id, error: &error }.emit();
+        }
+    }
+
+    /// What a send through `via` to `country` by `channel` is counted at.
+    pub(super) fn price(&self, via: ProviderName, country: &str, channel: Channel) -> MicroUsd {
+        self.policy.spend.price(via, country, channel, self.policy.voice)
+    }
+
+    /// Reads the counts, decides by the rules, and writes the send against them, through the
+    /// first of `order` the operator's switch leaves on (the stopped ones are taken out of
+    /// `order`); when another request for the number wrote in between, decides again on what
+    /// that one left. On a request's `first` reservation, a resend of a code nobody entered
+    /// moves to the next provider (the person did not get it, perhaps): the verification it
+    /// replaces is returned, to be ended where another provider takes over.
+    #[allow(clippy::too_many_arguments)]
     async fn reserve(
         &self,
         phone: &PhoneNumber,
         client_ip: &str,
         channel: Channel,
         request_id: &RequestId,
+        order: &mut Vec<ProviderName>,
+        first: bool,
         now: OffsetDateTime,
-    ) -> Result<SendReservation, RequestCodeError> {
+    ) -> Result<(SendReservation, Option<ProviderRequestId>), RequestCodeError> {
         let subjects = self.subjects(phone, client_ip, now);
-        let price = self.policy.spend.price(phone.region(), channel, self.policy.voice);
         for _ in 0..RESERVE_TRIES {
             let standing = self.store.standing(&subjects).await?;
-            let reservation =
-                self.decide(&subjects, standing, price, request_id, now).map_err(|r| self.refused(r, phone, now))?;
+            order.retain(|p| !standing.stopped_providers.contains(p));
+            let replaced = match (first, &standing.number.last_request) {
+                (true, Some(last)) if order.len() > 1 => self.move_on_from(last, order, now).await,
+                _ => None,
+            };
+            let reservation = self
+                .decide(&subjects, standing, order.first().copied(), channel, request_id, now)
+                .map_err(|r| self.refused(r, phone, now))?;
             match self.store.reserve_send(&reservation).await {
-                Ok(()) => return Ok(reservation),
+                Ok(()) => return Ok((reservation, replaced)),
                 Err(ReserveError::Changed) => continue,
                 Err(ReserveError::Refused(refusal)) => return Err(self.refused(refusal, phone, now)),
                 Err(ReserveError::Store(e)) => return Err(e.into()),
             }
         }
         Err(StoreError::Unavailable("requests for one number kept changing its state".into()).into())
+    }
+
+    /// Where the number's last code (`last`) is still pending and nobody tried it, and went
+    /// through the provider first in `order`, puts that provider last: a person who asks again
+    /// without trying a code did not get it, and another route may reach them. Returns the
+    /// verification replaced (its provider's id), if it was so.
+    async fn move_on_from(
+        &self,
+        last: &RequestId,
+        order: &mut [ProviderName],
+        now: OffsetDateTime,
+    ) -> Option<ProviderRequestId> {
+        let last = self.store.get(last, now).await.ok().flatten()?;
+        let untried = last.status == VerificationStatus::Pending && last.attempts == 0 && !last.provider_id.is_test();
+        if !untried || order.first() != Some(&self.provider.holder(&last.provider_id)) {
+            return None;
+        }
+        order.rotate_left(1);
+        Some(last.provider_id)
     }
 
     /// Where a send to `phone` from `client_ip` at `now` is counted: the number, its range, its
@@ -220,14 +364,17 @@ where
         &self,
         subjects: &SendSubjects,
         standing: Standing,
-        price: MicroUsd,
+        via: Option<ProviderName>,
+        channel: Channel,
         request_id: &RequestId,
         now: OffsetDateTime,
     ) -> Result<SendReservation, Refusal> {
         let policy = &self.policy;
-        if standing.sending_stopped {
-            return Err(Refusal::by(Rule::Stopped));
-        }
+        let via = match via {
+            Some(via) if !standing.sending_stopped => via,
+            _ => return Err(Refusal::by(Rule::Stopped)),
+        };
+        let price = self.price(via, &subjects.tally.country, channel);
         let id = WriteId::generate();
         let number_after =
             NumberState { last_request: Some(request_id.clone()), ..policy.number.send(&standing.number, now, &id)? };
@@ -244,6 +391,7 @@ where
         }
         Ok(SendReservation {
             id,
+            via,
             now,
             subjects: subjects.clone(),
             number_before: standing.number,
@@ -284,36 +432,6 @@ where
             retry_after_seconds: refusal.until.map(|until| seconds_until(now, until)),
         }
     }
-
-    /// Sends the code; if that fails, gives back what the reservation took but the client's count
-    /// (nothing was sent, so the number need not wait, nor its budgets pay), and keeps its price
-    /// where the provider did not answer (a code may have gone out).
-    async fn send_or_release(
-        &self,
-        phone: &PhoneNumber,
-        request_id: &RequestId,
-        how: Delivery,
-        reservation: &SendReservation,
-        now: OffsetDateTime,
-    ) -> Result<Sent, RequestCodeError> {
-        let sent = match self.provider.start_by(phone, request_id, how).await {
-            Ok(StartOutcome::Started(id)) => Ok(Sent { id, moved_on: false }),
-            Ok(StartOutcome::MovedOn(id)) => Ok(Sent { id, moved_on: true }),
-            Ok(StartOutcome::Busy { retry_after_seconds }) => {
-                let until = now + seconds(u32::try_from(retry_after_seconds).unwrap_or(u32::MAX));
-                Err(self.refused(Refusal::until(Rule::ProviderBusy, until), phone, now))
-            }
-            Err(e) => Err(RequestCodeError::Provider(e)),
-        };
-        if let Err(failed) = &sent {
-            let sent_maybe = matches!(failed, RequestCodeError::Provider(ProviderError::Timeout));
-            if let Err(error) = self.store.release_send(reservation, Release::unsent(sent_maybe)).await {
-                let step = "give back the reservation of a failed send";
-                events::StoreStepFailed { step, request_id, error: &error }.emit();
-            }
-        }
-        sent
-    }
 }
 
 /// The provider's verification a send went by, and whether it is one already in flight, moved on
@@ -321,6 +439,7 @@ where
 struct Sent {
     id: ProviderRequestId,
     moved_on: bool,
+    via: ProviderName,
 }
 
 /// How many times a send is decided again when requests for the same number race.

@@ -15,14 +15,14 @@ use crate::domain::rule::{Refusal, Rule};
 use crate::domain::test_numbers::GUESSES_PER_DAY;
 use crate::domain::verification::{AttemptDenied, Finish, ProviderRequestId, Verification, VerificationStatus};
 use crate::domain::write_id::WriteId;
-use crate::ports::{CheckOutcome, ReserveError, StoreError, TestGuess, VerificationProvider, VerificationStore};
+use crate::ports::{CheckOutcome, Providers, ReserveError, StoreError, TestGuess, VerificationStore};
 use crate::telemetry::Event;
 
 use super::{CheckCodeError, CodeSent, RequestCodeError, VerificationService, events, seconds};
 
 impl<P, S, C> VerificationService<P, S, C>
 where
-    P: VerificationProvider,
+    P: Providers,
     S: VerificationStore,
     C: Clock,
 {

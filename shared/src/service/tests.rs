@@ -13,10 +13,14 @@ use crate::domain::limits::{DayCount, NumberRules, UnverifiedBudget};
 use crate::domain::otp_code::OtpCode;
 use crate::domain::phone::{CountryAllowList, PhoneNumber};
 use crate::domain::price::{MicroUsd, PriceTable, SpendLimit};
+use crate::domain::provider::ProviderName;
 use crate::domain::request_id::RequestId;
 use crate::domain::rule::Rule;
 use crate::domain::subject_key::SubjectHasher;
 use crate::domain::verification::{AttemptDenied, ProviderRequestId, VerificationStatus};
+/// Two providers: failover, counts and breakers.
+mod failover;
+
 use crate::ports::{CheckOutcome, ProviderError, SendSubjects, StartOutcome, VerificationProvider, VerificationStore};
 
 /// A provider that answers from queues (then with success) and logs each call.
@@ -27,9 +31,24 @@ pub(crate) struct Scripted {
     /// How long each check takes to answer, in order (then at once).
     check_delays: Mutex<VecDeque<std::time::Duration>>,
     calls: Mutex<Vec<String>>,
+    /// Which provider it plays (Vonage unless a test says).
+    name: Option<ProviderName>,
 }
 
 impl Scripted {
+    /// A scripted provider playing `name`.
+    pub(crate) fn named(name: ProviderName) -> Self {
+        Self { name: Some(name), ..Self::default() }
+    }
+
+    pub(crate) fn script_start(&self, outcome: Result<StartOutcome, ProviderError>) {
+        self.starts.lock().unwrap().push_back(outcome);
+    }
+
+    pub(crate) fn script_check(&self, outcome: Result<CheckOutcome, ProviderError>) {
+        self.checks.lock().unwrap().push_back(outcome);
+    }
+
     fn log(&self, call: String) -> usize {
         let mut calls = self.calls.lock().unwrap();
         calls.push(call);
@@ -42,6 +61,10 @@ impl Scripted {
 }
 
 impl VerificationProvider for Scripted {
+    fn name(&self) -> ProviderName {
+        self.name.unwrap_or(ProviderName::Vonage)
+    }
+
     async fn start_by(&self, to: &PhoneNumber, _: &RequestId, how: Delivery) -> Result<StartOutcome, ProviderError> {
         let mut call = format!("start {}", to.e164());
         if how.channel == Channel::Voice {
@@ -52,10 +75,28 @@ impl VerificationProvider for Scripted {
         }
         let n = self.log(call);
         let scripted = self.starts.lock().unwrap().pop_front();
-        scripted.unwrap_or(Ok(StartOutcome::Started(ProviderRequestId::parse(&format!("p{n}")).unwrap())))
+        // As the second provider, ids as a code the service owns has them (its checks come here).
+        let id = match self.name {
+            Some(ProviderName::Aws) => {
+                let digest = crate::domain::owned_code::CodeDigest::parse(&format!("{n:064x}")).unwrap();
+                ProviderRequestId::for_owned(ProviderName::Aws, &digest)
+            }
+            _ => ProviderRequestId::parse(&format!("p{n}")).unwrap(),
+        };
+        scripted.unwrap_or(Ok(StartOutcome::Started(id)))
     }
 
-    async fn check(&self, id: &ProviderRequestId, code: &OtpCode) -> Result<CheckOutcome, ProviderError> {
+    async fn cancel(&self, id: &ProviderRequestId) -> Result<(), ProviderError> {
+        self.log(format!("cancel {}", id.as_str()));
+        Ok(())
+    }
+
+    async fn check(
+        &self,
+        _: &RequestId,
+        id: &ProviderRequestId,
+        code: &OtpCode,
+    ) -> Result<CheckOutcome, ProviderError> {
         self.log(format!("check {} {}", id.as_str(), code.expose()));
         let outcome = self.checks.lock().unwrap().pop_front().unwrap_or(Ok(CheckOutcome::Verified));
         let delay = self.check_delays.lock().unwrap().pop_front();
@@ -80,7 +121,13 @@ pub(crate) fn policy() -> Policy {
         range_budget: UnverifiedBudget { floor: 10, percent_of_verified: 100 },
         country_budget: UnverifiedBudget { floor: 25, percent_of_verified: 100 },
         counter_shards: 4,
-        spend: SpendLimit { daily: MicroUsd(50_000_000), sms: PriceTable::sms(), voice: PriceTable::voice() },
+        spend: SpendLimit {
+            daily: MicroUsd(50_000_000),
+            sms: PriceTable::sms(),
+            voice: PriceTable::voice(),
+            aws_sms: PriceTable::aws_sms(),
+            aws_voice: PriceTable::aws_voice(),
+        },
         test_numbers: TestNumbers::parse(r#"{"+12015550123": "482916"}"#, 6).unwrap(),
     }
 }
@@ -232,7 +279,7 @@ async fn a_call_that_moves_a_verification_on_is_counted_and_priced_once() {
     }
     let once = DayCount { unverified: 0, verified: 1 };
     assert_eq!(counts, Some((once, once)), "range and country");
-    let sms_and_call = svc.policy.spend.price("US", Channel::Sms, VoiceCalls::Automatic);
+    let sms_and_call = svc.policy.spend.price(ProviderName::Vonage, "US", Channel::Sms, VoiceCalls::Automatic);
     assert_eq!(MicroUsd(spent), sms_and_call);
     assert_eq!(call.resend_available_at - now, Duration::seconds(120), "the number still counts the call");
 }

@@ -13,7 +13,7 @@ use crate::domain::phone::PhoneNumber;
 use crate::domain::request_id::RequestId;
 use crate::domain::rule::{Refusal, Rule};
 use crate::domain::write_id::WriteId;
-use crate::ports::{StoreError, VerificationProvider, VerificationStore};
+use crate::ports::{Providers, StoreError, VerificationStore};
 use crate::service::{CheckCodeError, CodeSent, RequestCodeError, VerificationService, Verified, seconds_until};
 use crate::sign_in::domain::authorization::{
     AuthorizationCode, AuthorizationRequest, CodeGrant, FlowId, SessionAsk, SignInFlow,
@@ -105,7 +105,7 @@ impl<'a, P, S, C> SignIn<'a, P, S, C> {
 
 impl<P, S, C> SignIn<'_, P, S, C>
 where
-    P: VerificationProvider,
+    P: Providers,
     S: VerificationStore + SignInStore,
     C: Clock,
 {
@@ -476,7 +476,7 @@ pub async fn request_code<P, S, C>(
     flow: FlowId,
 ) -> Result<CodeSent, RequestCodeError>
 where
-    P: VerificationProvider,
+    P: Providers,
     S: VerificationStore + SignInStore,
     C: Clock,
 {

@@ -55,6 +55,18 @@ pub enum Metric {
     TestCodes,
     /// A test number verified (in no other count: `CodesVerified` is real numbers only).
     TestVerifications,
+    /// A send a provider accepted; by provider.
+    ProviderSends,
+    /// A provider call that failed as the provider's failure (a timeout, a 5xx, a 429, no
+    /// connection: what moves traffic on); by provider.
+    ProviderFailures,
+    /// A code sent by a provider other than its country's first; by the provider that sent it.
+    SentByFallback,
+    /// A provider's breaker opened (traffic moves off it), or closed again; by provider.
+    BreakerOpened,
+    BreakerClosed,
+    /// A code entered right; by the provider that carried it (conversion per provider).
+    VerifiedByProvider,
 }
 
 /// What a metric is broken down by, beside its total.
@@ -72,10 +84,13 @@ pub enum Dimension {
     Client,
     /// `Error` (an OAuth error code), and the total.
     Error,
+    /// `Provider` (`vonage`, `aws`), and the total: lines of their own, as a request may meet
+    /// two providers.
+    Provider,
 }
 
 impl Metric {
-    pub const ALL: [Metric; 14] = [
+    pub const ALL: [Metric; 20] = [
         Metric::CodesSent,
         Metric::CodesCalled,
         Metric::CodesVerified,
@@ -90,6 +105,12 @@ impl Metric {
         Metric::TokenRefusals,
         Metric::TestCodes,
         Metric::TestVerifications,
+        Metric::ProviderSends,
+        Metric::ProviderFailures,
+        Metric::SentByFallback,
+        Metric::BreakerOpened,
+        Metric::BreakerClosed,
+        Metric::VerifiedByProvider,
     ];
 
     pub fn name(self) -> &'static str {
@@ -108,6 +129,12 @@ impl Metric {
             Metric::TokenRefusals => "TokenRefusals",
             Metric::TestCodes => "TestCodes",
             Metric::TestVerifications => "TestVerifications",
+            Metric::ProviderSends => "ProviderSends",
+            Metric::ProviderFailures => "ProviderFailures",
+            Metric::SentByFallback => "SentByFallback",
+            Metric::BreakerOpened => "BreakerOpened",
+            Metric::BreakerClosed => "BreakerClosed",
+            Metric::VerifiedByProvider => "VerifiedByProvider",
         }
     }
 
@@ -126,6 +153,12 @@ impl Metric {
             | Metric::StoreErrors
             | Metric::TestCodes
             | Metric::TestVerifications => Dimension::None,
+            Metric::ProviderSends
+            | Metric::ProviderFailures
+            | Metric::SentByFallback
+            | Metric::BreakerOpened
+            | Metric::BreakerClosed
+            | Metric::VerifiedByProvider => Dimension::Provider,
         }
     }
 
@@ -145,6 +178,8 @@ struct Measures {
     client: Option<String>,
     error: Option<&'static str>,
     values: BTreeMap<Metric, f64>,
+    /// The [`Dimension::Provider`] metrics, by provider.
+    by_provider: BTreeMap<&'static str, BTreeMap<Metric, f64>>,
 }
 
 tokio::task_local! {
@@ -155,6 +190,13 @@ tokio::task_local! {
 /// service), nothing.
 pub fn record(metric: Metric, value: f64) {
     let _ = MEASURES.try_with(|m| *m.borrow_mut().values.entry(metric).or_default() += value);
+}
+
+/// Adds `value` to `metric` (a [`Dimension::Provider`] one) of `provider` (a fixed name).
+pub fn by_provider(provider: &'static str, metric: Metric, value: f64) {
+    let _ = MEASURES.try_with(|m| {
+        *m.borrow_mut().by_provider.entry(provider).or_default().entry(metric).or_default() += value;
+    });
 }
 
 /// The country the request's metrics are broken down by (ISO 3166-1 alpha-2).
@@ -204,7 +246,8 @@ pub fn set_sink(sink: impl Fn(&str) + Send + Sync + 'static) {
 /// Runs one request, then writes what it measured as one line (none when it measured nothing).
 pub async fn scope<F: Future>(request: F) -> F::Output {
     let (output, measures) = collect(request).await;
-    if let Some(line) = emf_line(&measures, now_millis()) {
+    let timestamp = now_millis();
+    for line in emf_line(&measures, timestamp).into_iter().chain(provider_lines(&measures, timestamp)) {
         match SINK.get() {
             Some(sink) => sink(&line),
             None => println!("{line}"),
@@ -285,6 +328,25 @@ fn emf_line(measures: &Measures, timestamp: u64) -> Option<String> {
     Some(Value::Object(document).to_string())
 }
 
+/// One EMF document per provider the request met, with its [`Dimension::Provider`] metrics.
+fn provider_lines(measures: &Measures, timestamp: u64) -> Vec<String> {
+    measures
+        .by_provider
+        .iter()
+        .map(|(provider, values)| {
+            let metrics: Vec<Value> = values.keys().map(|m| json!({"Name": m.name(), "Unit": m.unit()})).collect();
+            let mut document = Map::new();
+            document.insert("Provider".into(), (*provider).into());
+            for (metric, value) in values {
+                document.insert(metric.name().into(), json!(value));
+            }
+            let directive = json!({"Namespace": namespace(), "Dimensions": [["Provider"], []], "Metrics": metrics});
+            document.insert("_aws".into(), json!({"Timestamp": timestamp, "CloudWatchMetrics": [directive]}));
+            Value::Object(document).to_string()
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -328,6 +390,26 @@ mod tests {
         assert_eq!(directives[0]["Metrics"][0]["Name"], "StoreErrors");
         assert_eq!(directives[1]["Dimensions"], json!([["Rule"], []]));
         assert!(doc.get("Country").is_none());
+    }
+
+    #[tokio::test]
+    async fn provider_metrics_are_a_line_for_each_provider_beside_the_request_line() {
+        let ((), measures) = collect(async {
+            country("GB");
+            record(Metric::CodesSent, 1.0);
+            by_provider("vonage", Metric::ProviderFailures, 1.0);
+            by_provider("aws", Metric::ProviderSends, 1.0);
+            by_provider("aws", Metric::SentByFallback, 1.0);
+        })
+        .await;
+        let lines: Vec<Value> = provider_lines(&measures, 1).iter().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!((lines[0]["Provider"].as_str(), lines[0]["SentByFallback"].as_f64()), (Some("aws"), Some(1.0)));
+        assert_eq!(lines[1]["Provider"], "vonage");
+        assert_eq!(lines[1]["ProviderFailures"], 1.0);
+        assert_eq!(lines[1]["_aws"]["CloudWatchMetrics"][0]["Dimensions"], json!([["Provider"], []]));
+        let request: Value = serde_json::from_str(&emf_line(&measures, 1).unwrap()).unwrap();
+        assert!(request.get("ProviderSends").is_none() && request["CodesSent"] == 1.0);
     }
 
     #[tokio::test]

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use shared::adapters::DynamoStore;
 use shared::domain::limits::{NumberState, day_number};
 use shared::domain::price::MicroUsd;
+use shared::domain::provider::ProviderName;
 use shared::domain::verification::Tally;
 use shared::domain::write_id::WriteId;
 use shared::ports::{SendReservation, SendSubjects, VerificationStore};
@@ -30,6 +31,7 @@ fn reservation() -> SendReservation {
     let now = OffsetDateTime::from_unix_timestamp(1_764_417_600).unwrap();
     let id = WriteId::generate();
     SendReservation {
+        via: ProviderName::Vonage,
         id: id.clone(),
         now,
         subjects: SendSubjects {

@@ -146,10 +146,11 @@ fn upward_uses(src: &Path) -> Vec<String> {
     assert!(files.len() > 30, "only {} files under {}", files.len(), src.display());
     let mut upward = Vec::new();
     for file in files {
-        if file.file_name().is_some_and(|n| n == "tests.rs") {
-            continue; // a module's unit tests (`#[cfg(test)] mod tests;`)
-        }
         let relative = file.strip_prefix(src).unwrap();
+        if file.file_name().is_some_and(|n| n == "tests.rs") || relative.components().any(|c| c.as_os_str() == "tests")
+        {
+            continue; // a module's unit tests (`#[cfg(test)] mod tests;`, and the files of its own)
+        }
         let mut parts =
             relative.components().map(|c| c.as_os_str().to_string_lossy().trim_end_matches(".rs").to_owned());
         let first = parts.next().unwrap();

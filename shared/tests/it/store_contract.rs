@@ -8,6 +8,7 @@ use std::sync::Arc;
 use shared::clock::{Clock, ManualClock};
 use shared::domain::limits::{DayCount, NumberState, day_number, end_of_day};
 use shared::domain::price::MicroUsd;
+use shared::domain::provider::ProviderName;
 use shared::domain::request_id::RequestId;
 use shared::domain::rule::{Refusal, Rule};
 use shared::domain::verification::{AttemptDenied, Finish, RECORD_RETENTION, Verification, VerificationStatus};
@@ -73,6 +74,7 @@ fn reservation(subjects: &SendSubjects, standing: &Standing, now: OffsetDateTime
     let mut recent_sends = before.recent_sends.clone();
     recent_sends.push(now);
     SendReservation {
+        via: ProviderName::Vonage,
         id: id.clone(),
         now,
         subjects: subjects.clone(),

@@ -51,9 +51,21 @@ async fn both_apis_send_and_check_a_code() {
         let message = sim.simulator.messages().pop().unwrap();
         assert_eq!((message.to.as_str(), message.channel.as_str()), ("+14155552671", "sms"), "{api}");
         assert_eq!(message.code.len(), 6, "{api}: OTP_CODE_LENGTH reaches the provider");
-        assert_eq!(client.check(&id, &wrong(&message.code)).await, Ok(CheckOutcome::WrongCode), "{api}");
-        assert_eq!(client.check(&id, &code(&message.code)).await, Ok(CheckOutcome::Verified), "{api}");
-        assert_eq!(client.check(&id, &code(&message.code)).await, Ok(CheckOutcome::Gone), "{api}");
+        assert_eq!(
+            client.check(&RequestId::generate(), &id, &wrong(&message.code)).await,
+            Ok(CheckOutcome::WrongCode),
+            "{api}"
+        );
+        assert_eq!(
+            client.check(&RequestId::generate(), &id, &code(&message.code)).await,
+            Ok(CheckOutcome::Verified),
+            "{api}"
+        );
+        assert_eq!(
+            client.check(&RequestId::generate(), &id, &code(&message.code)).await,
+            Ok(CheckOutcome::Gone),
+            "{api}"
+        );
     }
 }
 
@@ -63,10 +75,22 @@ async fn both_apis_end_a_verification_after_three_wrong_codes() {
         let (sim, client) = setup(api).await;
         let id = start(&client, &phone("+14155552671")).await;
         let right = sim.simulator.messages().pop().unwrap().code;
-        assert_eq!(client.check(&id, &wrong(&right)).await, Ok(CheckOutcome::WrongCode), "{api}");
-        assert_eq!(client.check(&id, &wrong(&right)).await, Ok(CheckOutcome::WrongCode), "{api}");
-        assert_eq!(client.check(&id, &wrong(&right)).await, Ok(CheckOutcome::Terminated), "{api}");
-        assert_eq!(client.check(&id, &code(&right)).await, Ok(CheckOutcome::Gone), "{api}");
+        assert_eq!(
+            client.check(&RequestId::generate(), &id, &wrong(&right)).await,
+            Ok(CheckOutcome::WrongCode),
+            "{api}"
+        );
+        assert_eq!(
+            client.check(&RequestId::generate(), &id, &wrong(&right)).await,
+            Ok(CheckOutcome::WrongCode),
+            "{api}"
+        );
+        assert_eq!(
+            client.check(&RequestId::generate(), &id, &wrong(&right)).await,
+            Ok(CheckOutcome::Terminated),
+            "{api}"
+        );
+        assert_eq!(client.check(&RequestId::generate(), &id, &code(&right)).await, Ok(CheckOutcome::Gone), "{api}");
     }
 }
 
@@ -78,7 +102,7 @@ async fn both_apis_hold_one_verification_per_number_and_cancel_after_thirty_seco
         let first = start(&client, &to).await;
         let again = client.begin(&to, &RequestId::generate(), Delivery::default()).await;
         assert_eq!(again, Ok(Begun::Concurrent(Some(first.clone()))), "{api}");
-        assert_eq!(client.cancel(&first).await, Ok(CancelOutcome::NotNow), "{api}");
+        assert_eq!(OneAtATime::cancel(&client, &first).await, Ok(CancelOutcome::NotNow), "{api}");
         assert_eq!(client.next_step(&first).await, Ok(NextStepOutcome::NoMoreSteps), "{api}: SMS only");
         // Through the port, the rule is played: nothing can replace the first yet.
         let busy = client.start(&to, &RequestId::generate()).await;
@@ -86,8 +110,8 @@ async fn both_apis_hold_one_verification_per_number_and_cancel_after_thirty_seco
         sim.simulator.advance(Duration::from_secs(30));
         let second = start(&client, &to).await;
         assert_ne!(second, first, "{api}: the first cancelled, a second started");
-        assert_eq!(client.cancel(&first).await, Ok(CancelOutcome::Gone), "{api}");
-        assert_eq!(client.cancel(&second).await, Ok(CancelOutcome::NotNow), "{api}");
+        assert_eq!(OneAtATime::cancel(&client, &first).await, Ok(CancelOutcome::Gone), "{api}");
+        assert_eq!(OneAtATime::cancel(&client, &second).await, Ok(CancelOutcome::NotNow), "{api}");
     }
 }
 
@@ -98,7 +122,7 @@ async fn an_expired_code_is_refused() {
         let id = start(&client, &phone("+14155552671")).await;
         let right = sim.simulator.messages().pop().unwrap().code;
         sim.simulator.advance(Duration::from_secs(300));
-        let outcome = client.check(&id, &code(&right)).await.unwrap();
+        let outcome = client.check(&RequestId::generate(), &id, &code(&right)).await.unwrap();
         // v2 answers 410 for an expired verification, v1 status 6.
         assert!(matches!(outcome, CheckOutcome::Terminated | CheckOutcome::Gone), "{api}: {outcome:?}");
     }

@@ -178,7 +178,7 @@ async fn v2_check_cancel_and_next_use_the_request_path() {
         .expect(1)
         .mount(&server)
         .await;
-    assert_eq!(c.check(&id(), &code()).await, Ok(CheckOutcome::Verified));
+    assert_eq!(c.check(&RequestId::generate(), &id(), &code()).await, Ok(CheckOutcome::Verified));
 
     for (status, expected) in [
         (400, Ok(CheckOutcome::WrongCode)),
@@ -187,11 +187,14 @@ async fn v2_check_cancel_and_next_use_the_request_path() {
         (429, Err(ProviderError::Throttled { retry_after_seconds: None })),
     ] {
         answer(&server, "POST", &at, status, json!({"title": "x"})).await;
-        assert_eq!(c.check(&id(), &code()).await, expected, "{status}");
+        assert_eq!(c.check(&RequestId::generate(), &id(), &code()).await, expected, "{status}");
     }
     for status in [409, 500, 503] {
         answer(&server, "POST", &at, status, json!({})).await;
-        assert!(matches!(c.check(&id(), &code()).await, Err(ProviderError::Failed(_))), "{status}");
+        assert!(
+            matches!(c.check(&RequestId::generate(), &id(), &code()).await, Err(ProviderError::Failed(_))),
+            "{status}"
+        );
     }
 
     for (status, expected) in [
@@ -201,10 +204,10 @@ async fn v2_check_cancel_and_next_use_the_request_path() {
         (400, Ok(CancelOutcome::NotNow)),
     ] {
         answer(&server, "DELETE", &at, status, json!({})).await;
-        assert_eq!(c.cancel(&id()).await, expected, "{status}");
+        assert_eq!(OneAtATime::cancel(&c, &id()).await, expected, "{status}");
     }
     answer(&server, "DELETE", &at, 401, json!({})).await;
-    assert!(matches!(c.cancel(&id()).await, Err(ProviderError::Failed(_))));
+    assert!(matches!(OneAtATime::cancel(&c, &id()).await, Err(ProviderError::Failed(_))));
 
     let next = format!("{at}/next_workflow");
     for (status, expected) in
@@ -220,7 +223,10 @@ async fn provider_ids_cannot_escape_their_path_segment() {
     let server = MockServer::start().await;
     answer(&server, "POST", "/v2/verify/a%2F..%2Fb", 200, json!({"status": "completed"})).await;
     let c = client(&server, VonageApi::V2, "10000");
-    assert_eq!(c.check(&ProviderRequestId::parse("a/../b").unwrap(), &code()).await, Ok(CheckOutcome::Verified));
+    assert_eq!(
+        c.check(&RequestId::generate(), &ProviderRequestId::parse("a/../b").unwrap(), &code()).await,
+        Ok(CheckOutcome::Verified)
+    );
 }
 
 #[tokio::test]
@@ -298,12 +304,12 @@ async fn legacy_status_codes_map_to_outcomes() {
         .expect(1)
         .mount(&server)
         .await;
-    assert_eq!(c.check(&id(), &code()).await, Ok(CheckOutcome::Verified));
+    assert_eq!(c.check(&RequestId::generate(), &id(), &code()).await, Ok(CheckOutcome::Verified));
     for (status, expected) in
         [("16", CheckOutcome::WrongCode), ("17", CheckOutcome::Terminated), ("6", CheckOutcome::Gone)]
     {
         answer(&server, "POST", "/verify/check/json", 200, json!({"status": status})).await;
-        assert_eq!(c.check(&id(), &code()).await, Ok(expected), "{status}");
+        assert_eq!(c.check(&RequestId::generate(), &id(), &code()).await, Ok(expected), "{status}");
     }
 
     server.reset().await;
@@ -314,10 +320,10 @@ async fn legacy_status_codes_map_to_outcomes() {
         .expect(1)
         .mount(&server)
         .await;
-    assert_eq!(c.cancel(&id()).await, Ok(CancelOutcome::Cancelled));
+    assert_eq!(OneAtATime::cancel(&c, &id()).await, Ok(CancelOutcome::Cancelled));
     for (status, expected) in [("6", CancelOutcome::Gone), ("19", CancelOutcome::NotNow)] {
         answer(&server, "POST", "/verify/control/json", 200, json!({"status": status})).await;
-        assert_eq!(c.cancel(&id()).await, Ok(expected), "{status}");
+        assert_eq!(OneAtATime::cancel(&c, &id()).await, Ok(expected), "{status}");
     }
     server.reset().await;
     Mock::given(method("POST"))

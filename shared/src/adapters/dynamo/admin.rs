@@ -16,6 +16,22 @@ impl DynamoStore {
         Ok(())
     }
 
+    /// Sets the operator's switch for some providers only (`providers`, a string set), the others
+    /// still sending; none: every provider sends.
+    pub async fn set_stopped_providers(&self, providers: &[ProviderName]) -> Result<(), StoreError> {
+        let mut put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item(PARTITION_KEY, AttributeValue::S(SENDING_SWITCH_KEY.into()));
+        if !providers.is_empty() {
+            let names = providers.iter().map(|p| p.as_str().to_owned()).collect();
+            put = put.item(STOPPED_PROVIDERS, AttributeValue::Ss(names));
+        }
+        put.send().await.map_err(|e| sdk_error("PutItem", e))?;
+        Ok(())
+    }
+
     /// Creates the table as the deployment template does (on-demand, TTL on `ttl`), for tests and
     /// local runs against a local DynamoDB-compatible server. A table that exists is left as it is.
     pub async fn create_table(&self) -> Result<(), StoreError> {

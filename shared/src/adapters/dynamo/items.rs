@@ -119,6 +119,12 @@ pub(crate) fn number_item(number: &SubjectKey, state: &NumberState, now: OffsetD
     item
 }
 
+/// The providers the switch item stops by name (names it does not know are left out).
+pub(crate) fn stopped_providers(item: &Item) -> Vec<ProviderName> {
+    let names = item.get(STOPPED_PROVIDERS).and_then(|v| v.as_ss().ok());
+    names.map(|names| names.iter().filter_map(|n| ProviderName::parse(n)).collect()).unwrap_or_default()
+}
+
 /// A number's state from its item. One whose `ttl` has passed (TTL deletes late) is read as it
 /// is: the rules ignore sends and cooldowns that are over, and a write must match its version.
 pub(crate) fn read_number(item: &Item) -> NumberState {

@@ -42,6 +42,7 @@ use crate::domain::channel::Channel;
 use crate::domain::flow_id::FlowId;
 use crate::domain::limits::{DayCount, NumberState, end_of_day};
 use crate::domain::price::MicroUsd;
+use crate::domain::provider::ProviderName;
 use crate::domain::request_id::RequestId;
 use crate::domain::rule::{Refusal, Rule};
 use crate::domain::subject_key::SubjectKey;

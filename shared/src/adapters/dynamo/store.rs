@@ -38,6 +38,7 @@ impl VerificationStore for DynamoStore {
                 item(&keys[7]).and_then(|i| get_int(i, SPENT)).map_or(0, |n| u64::try_from(n).unwrap_or(0)),
             ),
             sending_stopped: item(&keys[8]).and_then(|i| i.get(STOPPED)).and_then(|v| v.as_bool().ok()) == Some(&true),
+            stopped_providers: item(&keys[8]).map(stopped_providers).unwrap_or_default(),
         })
     }
 
@@ -96,6 +97,9 @@ impl VerificationStore for DynamoStore {
         ];
         if release.refund_spend {
             items.push(update_item(self.spend_update(&r.subjects, -to_i64(r.price.0), None)?));
+        }
+        if release.client {
+            items.push(update_item(self.client_give_back(&r.subjects)?));
         }
         // Cancelled: given back already, or the number has moved on.
         self.transact(&format!("{}r", r.id.as_str()), &items).await.map(|_| ())

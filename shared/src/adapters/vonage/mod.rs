@@ -19,6 +19,7 @@ use serde_json::Value;
 use crate::domain::channel::{Channel, Delivery, VoiceCalls, workflow};
 use crate::domain::otp_code::OtpCode;
 use crate::domain::phone::PhoneNumber;
+use crate::domain::provider::ProviderName;
 use crate::domain::request_id::RequestId;
 use crate::domain::verification::ProviderRequestId;
 use crate::ports::{CheckOutcome, ProviderError, StartOutcome, VerificationProvider};
@@ -122,6 +123,10 @@ impl OneAtATime for VonageClient {
 }
 
 impl VerificationProvider for VonageClient {
+    fn name(&self) -> ProviderName {
+        ProviderName::Vonage
+    }
+
     async fn start_by(
         &self,
         to: &PhoneNumber,
@@ -131,7 +136,18 @@ impl VerificationProvider for VonageClient {
         in_flight::start(self, to, client_ref, how, self.transport.settings.voice_calls).await
     }
 
-    async fn check(&self, id: &ProviderRequestId, code: &OtpCode) -> Result<CheckOutcome, ProviderError> {
+    /// Cancels it where Vonage still lets it (after its first 30 seconds, before its call); a
+    /// verification Vonage will not cancel yet is left to expire.
+    async fn cancel(&self, id: &ProviderRequestId) -> Result<(), ProviderError> {
+        OneAtATime::cancel(self, id).await.map(|_| ())
+    }
+
+    async fn check(
+        &self,
+        _request_id: &RequestId,
+        id: &ProviderRequestId,
+        code: &OtpCode,
+    ) -> Result<CheckOutcome, ProviderError> {
         match self.transport.settings.api {
             VonageApi::V2 => v2::check(&self.transport, id, code).await,
             VonageApi::Legacy => legacy::check(&self.transport, id, code).await,

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
+use crate::adapters::aws_sms::AwsSmsSettings;
 use crate::adapters::dynamo;
 use crate::adapters::turnstile::{DEFAULT_SITEVERIFY_URL, TurnstileSettings};
 use crate::adapters::vonage::{VonageApi, VonageSettings};
@@ -16,6 +17,7 @@ use crate::domain::otp_code::{MAX_CODE_LENGTH, MIN_CODE_LENGTH};
 use crate::domain::phone::CountryAllowList;
 use crate::domain::price::PriceTable;
 use crate::domain::price::{MicroUsd, SpendLimit};
+use crate::domain::provider::{ProviderName, ProviderOrder};
 use crate::domain::test_numbers::TestNumbers;
 use crate::http::{Cors, Edge};
 use crate::service::Policy;
@@ -24,6 +26,7 @@ use crate::sign_in::domain::tokens::TokenSigner;
 
 mod edge;
 mod policy;
+mod providers;
 mod store;
 #[cfg(test)]
 mod tests;
@@ -32,6 +35,7 @@ mod vonage;
 
 use self::edge::*;
 use self::policy::*;
+use self::providers::*;
 pub use self::store::{StoreConfig, dynamodb_on_this_machine};
 use self::vonage::*;
 pub use crate::sign_in::service::TokenConfig;
@@ -67,6 +71,12 @@ pub struct Config {
     pub allowed_countries: CountryAllowList,
     pub edge: Edge,
     pub vonage: VonageSettings,
+    /// The second provider, where `AWS_SMS_ORIGINATION_IDENTITY` turns it on.
+    pub aws_sms: Option<AwsSmsSettings>,
+    /// The order providers are tried in, by country.
+    pub provider_order: ProviderOrder,
+    /// The page's host, named on a text's last line (`@host #code`), where known.
+    pub code_message_host: Option<String>,
     pub phone_hash_key: SecretString,
     /// The bot check before any SMS, when `TURNSTILE_SECRET_KEY` is set.
     pub bot_check: Option<TurnstileSettings>,
@@ -121,6 +131,8 @@ impl Config {
                 format!("must be at least {PHONE_HASH_KEY_MIN_BYTES} characters (e.g. `openssl rand -hex 32`)"),
             ));
         }
+        let aws_sms = aws_sms(s, &policy)?;
+        let provider_order = provider_order(s, aws_sms.is_some())?;
         let allowed_countries = CountryAllowList::parse(&s.get("ALLOWED_COUNTRIES").unwrap_or_default())
             .map_err(|problem| ConfigError::new("ALLOWED_COUNTRIES", problem))?;
         Ok(Self {
@@ -128,6 +140,9 @@ impl Config {
             allowed_countries,
             edge: edge(s)?,
             vonage,
+            aws_sms,
+            provider_order,
+            code_message_host: code_message_host(s)?,
             phone_hash_key: SecretString::from(phone_hash_key),
             bot_check: bot_check(s)?,
             metrics_namespace: metrics_namespace(s)?,

@@ -119,5 +119,7 @@ pub(super) fn spend_limit<F: Fn(&str) -> Option<String>>(s: &Settings<F>) -> Res
         daily,
         sms: table("OTP_SMS_PRICES", PriceTable::sms())?,
         voice: table("OTP_VOICE_PRICES", PriceTable::voice())?,
+        aws_sms: table("AWS_SMS_PRICES", PriceTable::aws_sms())?,
+        aws_voice: table("AWS_VOICE_PRICES", PriceTable::aws_voice())?,
     })
 }

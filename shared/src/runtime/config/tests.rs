@@ -34,7 +34,13 @@ fn defaults_match_the_documented_ones() {
             range_budget: UnverifiedBudget { floor: 10, percent_of_verified: 100 },
             country_budget: UnverifiedBudget { floor: 25, percent_of_verified: 100 },
             counter_shards: 4,
-            spend: SpendLimit { daily: MicroUsd(50_000_000), sms: PriceTable::sms(), voice: PriceTable::voice() },
+            spend: SpendLimit {
+                daily: MicroUsd(50_000_000),
+                sms: PriceTable::sms(),
+                voice: PriceTable::voice(),
+                aws_sms: PriceTable::aws_sms(),
+                aws_voice: PriceTable::aws_voice(),
+            },
             test_numbers: TestNumbers::default(),
         }
     );

@@ -9,7 +9,7 @@ use super::oauth::{PAGE_PATH, parameters, render, see_other, serve_oauth};
 use super::session;
 use crate::clock::Clock;
 use crate::http::Edge;
-use crate::ports::{VerificationProvider, VerificationStore};
+use crate::ports::{Providers, VerificationStore};
 use crate::sign_in::domain::error::{Delivery, ErrorCode, OAuthError};
 use crate::sign_in::service::{Authorized, SignIn};
 use crate::sign_in::store::SignInStore;
@@ -18,7 +18,7 @@ pub const PATH: &str = "/authorize";
 
 pub async fn serve<P, S, C>(sign_in: Option<&SignIn<'_, P, S, C>>, edge: &Edge, req: Request) -> Response<Body>
 where
-    P: VerificationProvider,
+    P: Providers,
     S: VerificationStore + SignInStore,
     C: Clock,
 {

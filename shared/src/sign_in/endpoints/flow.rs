@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::clock::Clock;
 use crate::http::{ApiError, Edge, Failure, json_response, serve_json};
-use crate::ports::{VerificationProvider, VerificationStore};
+use crate::ports::{Providers, VerificationStore};
 use crate::sign_in::domain::authorization::FlowId;
 use crate::sign_in::service::SignIn;
 use crate::sign_in::store::SignInStore;
@@ -17,7 +17,7 @@ pub const PATH: &str = "/api/authorize";
 
 pub async fn serve<P, S, C>(sign_in: Option<&SignIn<'_, P, S, C>>, edge: &Edge, req: Request) -> Response<Body>
 where
-    P: VerificationProvider,
+    P: Providers,
     S: VerificationStore + SignInStore,
     C: Clock,
 {

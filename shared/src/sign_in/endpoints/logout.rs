@@ -15,7 +15,7 @@ use crate::clock::Clock;
 use serde_json::json;
 
 use crate::http::{Edge, json_response};
-use crate::ports::{VerificationProvider, VerificationStore};
+use crate::ports::{Providers, VerificationStore};
 use crate::sign_in::service::{Logout, SignIn};
 use crate::sign_in::store::SignInStore;
 
@@ -25,7 +25,7 @@ pub const SIGNED_OUT_PATH: &str = "/signed-out";
 
 pub async fn serve<P, S, C>(sign_in: Option<&SignIn<'_, P, S, C>>, edge: &Edge, req: Request) -> Response<Body>
 where
-    P: VerificationProvider,
+    P: Providers,
     S: VerificationStore + SignInStore,
     C: Clock,
 {

@@ -8,7 +8,7 @@ use lambda_http::{Body, Request, Response};
 use super::oauth::{render, serve_oauth};
 use crate::clock::Clock;
 use crate::http::{Edge, json_response};
-use crate::ports::{VerificationProvider, VerificationStore};
+use crate::ports::{Providers, VerificationStore};
 use crate::sign_in::domain::error::OAuthError;
 use crate::sign_in::service::SignIn;
 use crate::sign_in::store::SignInStore;
@@ -17,7 +17,7 @@ pub use crate::sign_in::domain::tokens::USERINFO_PATH as PATH;
 
 pub async fn serve<P, S, C>(sign_in: Option<&SignIn<'_, P, S, C>>, edge: &Edge, req: Request) -> Response<Body>
 where
-    P: VerificationProvider,
+    P: Providers,
     S: VerificationStore + SignInStore,
     C: Clock,
 {

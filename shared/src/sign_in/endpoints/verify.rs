@@ -11,7 +11,7 @@ use crate::clock::Clock;
 use crate::domain::otp_code::OtpCode;
 use crate::domain::request_id::RequestId;
 use crate::http::{ApiError, Failure, NOT_THIS_FLOW, json_response};
-use crate::ports::{VerificationProvider, VerificationStore};
+use crate::ports::{Providers, VerificationStore};
 use crate::service::Verified;
 use crate::sign_in::domain::authorization::FlowId;
 use crate::sign_in::domain::session::SessionId;
@@ -30,7 +30,7 @@ pub async fn in_flow<P, S, C>(
     answer: impl FnOnce(&Verified) -> Value,
 ) -> Result<Response<Body>, Failure>
 where
-    P: VerificationProvider,
+    P: Providers,
     S: VerificationStore + SignInStore,
     C: Clock,
 {

@@ -1,0 +1,179 @@
+//! Several providers as one ([`Providers`]): Vonage Verify, and AWS End User Messaging carrying
+//! codes the service owns when it is configured. A number's country has an order
+//! ([`ProviderOrder`]); each provider a circuit breaker, and one more per country it is used in,
+//! so that a provider failing for one country only is left there only. The order puts the
+//! providers whose breakers are open last. The service tries them in turn ([`crate::service`]).
+//!
+//! The breakers are this process's: a Lambda instance learns from its own calls, which costs no
+//! call to learn (a shared one would read and write the table on every send), and an instance
+//! serves one request at a time, so five failures open its breaker within five requests. See
+//! docs/operate/providers.md.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use crate::domain::breaker::{Breaker, BreakerSettings, Standing, Transition};
+use crate::domain::channel::Delivery;
+use crate::domain::otp_code::OtpCode;
+use crate::domain::phone::PhoneNumber;
+use crate::domain::provider::{ProviderName, ProviderOrder};
+use crate::domain::request_id::RequestId;
+use crate::domain::verification::ProviderRequestId;
+use crate::ports::{CheckOutcome, ProviderError, Providers, StartOutcome, VerificationProvider};
+use crate::telemetry::metrics::{self, Metric};
+
+/// Vonage, and the second provider `A` where it is configured.
+pub struct Failover<V, A> {
+    vonage: V,
+    second: Option<A>,
+    order: ProviderOrder,
+    settings: BreakerSettings,
+    /// Per provider (`None`) and per provider and country.
+    breakers: Mutex<HashMap<(ProviderName, Option<String>), Breaker>>,
+}
+
+impl<V: VerificationProvider, A: VerificationProvider> Failover<V, A> {
+    pub fn new(vonage: V, second: Option<A>, order: ProviderOrder) -> Self {
+        Self { vonage, second, order, settings: BreakerSettings::default(), breakers: Mutex::default() }
+    }
+
+    /// The same with breakers of these settings (the tests' shorter pauses).
+    #[must_use]
+    pub fn with_breakers(self, settings: BreakerSettings) -> Self {
+        Self { settings, ..self }
+    }
+
+    pub fn vonage(&self) -> &V {
+        &self.vonage
+    }
+
+    pub fn second(&self) -> Option<&A> {
+        self.second.as_ref()
+    }
+
+    fn breakers(&self) -> std::sync::MutexGuard<'_, HashMap<(ProviderName, Option<String>), Breaker>> {
+        // A panic elsewhere while it was held leaves counts, not broken invariants.
+        self.breakers.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The worse standing of `provider`'s breaker and its breaker for `country`.
+    fn standing(
+        &self,
+        breakers: &HashMap<(ProviderName, Option<String>), Breaker>,
+        provider: ProviderName,
+        country: &str,
+        now: Instant,
+    ) -> Standing {
+        let of = |key: (ProviderName, Option<String>)| breakers.get(&key).map_or(Standing::Closed, |b| b.standing(now));
+        match (of((provider, None)), of((provider, Some(country.to_owned())))) {
+            (Standing::Open, _) | (_, Standing::Open) => Standing::Open,
+            (Standing::ProbeDue, _) | (_, Standing::ProbeDue) => Standing::ProbeDue,
+            _ => Standing::Closed,
+        }
+    }
+
+    /// Counts a call's outcome for `provider`'s breakers: only a failure of the provider's own
+    /// counts against it; a refusal of the number is an answer like any other.
+    fn record(&self, provider: ProviderName, country: &str, result: &Result<StartOutcome, ProviderError>) {
+        let failed = result.as_ref().is_err_and(ProviderError::moves_on);
+        if failed {
+            metrics::by_provider(provider.as_str(), Metric::ProviderFailures, 1.0);
+        }
+        let now = Instant::now();
+        let mut breakers = self.breakers();
+        for key in [(provider, None), (provider, Some(country.to_owned()))] {
+            let scope = key.1.clone();
+            let breaker = breakers.entry(key).or_insert_with(|| Breaker::new(self.settings));
+            match breaker.record(now, failed) {
+                Some(Transition::Opened) => {
+                    tracing::warn!(
+                        provider = provider.as_str(),
+                        country = scope.as_deref(),
+                        "provider breaker opened: traffic moves to the next provider"
+                    );
+                    metrics::by_provider(provider.as_str(), Metric::BreakerOpened, 1.0);
+                }
+                Some(Transition::Closed) => {
+                    tracing::info!(
+                        provider = provider.as_str(),
+                        country = scope.as_deref(),
+                        "provider breaker closed: traffic comes back"
+                    );
+                    metrics::by_provider(provider.as_str(), Metric::BreakerClosed, 1.0);
+                }
+                None => {}
+            }
+        }
+    }
+}
+
+impl<V: VerificationProvider, A: VerificationProvider> Providers for Failover<V, A> {
+    fn order(&self, to: &PhoneNumber) -> Vec<ProviderName> {
+        let now = Instant::now();
+        let country = to.region();
+        let mut breakers = self.breakers();
+        let (mut healthy, open): (Vec<_>, Vec<_>) = self
+            .order
+            .for_country(country)
+            .iter()
+            .map(|p| (*p, self.standing(&breakers, *p, country, now)))
+            .partition(|(_, standing)| *standing != Standing::Open);
+        // A provider whose probe is due gets it where it comes first: the call that follows is
+        // the probe, and no other call goes to it until that one has told.
+        if let Some((first, Standing::ProbeDue)) = healthy.first() {
+            for key in [(*first, None), (*first, Some(country.to_owned()))] {
+                breakers.entry(key).or_insert_with(|| Breaker::new(self.settings)).probe(now);
+            }
+        }
+        healthy.extend(open);
+        healthy.into_iter().map(|(p, _)| p).collect()
+    }
+
+    fn preferred(&self, to: &PhoneNumber) -> ProviderName {
+        self.order.for_country(to.region()).first().copied().unwrap_or(ProviderName::Vonage)
+    }
+
+    async fn start_via(
+        &self,
+        via: ProviderName,
+        to: &PhoneNumber,
+        client_ref: &RequestId,
+        how: Delivery,
+    ) -> Result<StartOutcome, ProviderError> {
+        let result = match (via, &self.second) {
+            (ProviderName::Vonage, _) => self.vonage.start_by(to, client_ref, how).await,
+            (_, Some(second)) if second.name() == via => second.start_by(to, client_ref, how).await,
+            _ => return Err(ProviderError::Failed(format!("{} is not configured", via.as_str()))),
+        };
+        self.record(via, to.region(), &result);
+        result
+    }
+
+    async fn check(
+        &self,
+        request_id: &RequestId,
+        id: &ProviderRequestId,
+        code: &OtpCode,
+    ) -> Result<CheckOutcome, ProviderError> {
+        match (self.holder(id), &self.second) {
+            (ProviderName::Vonage, _) => self.vonage.check(request_id, id, code).await,
+            (_, Some(second)) => second.check(request_id, id, code).await,
+            (holder, None) => {
+                Err(ProviderError::Failed(format!("a code of {}, which is no longer configured", holder.as_str())))
+            }
+        }
+    }
+
+    async fn cancel(&self, id: &ProviderRequestId) -> Result<(), ProviderError> {
+        match (self.holder(id), &self.second) {
+            (ProviderName::Vonage, _) => self.vonage.cancel(id).await,
+            (_, Some(second)) => second.cancel(id).await,
+            (_, None) => Ok(()),
+        }
+    }
+
+    fn holder(&self, id: &ProviderRequestId) -> ProviderName {
+        id.owned().map_or(ProviderName::Vonage, |(carrier, _)| carrier)
+    }
+}
