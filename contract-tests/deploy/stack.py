@@ -345,5 +345,61 @@ def request_context(action: str, resource: dict, stage: str) -> list[dict]:
     return [base]
 
 
+# ---------------------------------------------------------------------------------------------
+# A template's values as CloudFormation resolves them for a stack with given parameters.
+
+
+NO_VALUE = object()
+
+
+def condition(template: dict, name: str, parameters: dict, stage: str) -> bool:
+    """Whether the template's condition `name` holds for these parameter values."""
+    return _holds(template["Conditions"][name], template, parameters, stage)
+
+
+def _holds(expression, template: dict, parameters: dict, stage: str) -> bool:
+    (function, arguments), = expression.items()
+    if function == "Condition":
+        return condition(template, arguments, parameters, stage)
+    if function == "Fn::Not":
+        return not _holds(arguments[0], template, parameters, stage)
+    if function == "Fn::And":
+        return all(_holds(a, template, parameters, stage) for a in arguments)
+    if function == "Fn::Or":
+        return any(_holds(a, template, parameters, stage) for a in arguments)
+    if function == "Fn::Equals":
+        left, right = (resolved(a, template, parameters, stage) for a in arguments)
+        return left == right
+    raise ValueError(f"{function} is not resolved here")
+
+
+def resolved(value, template: dict, parameters: dict, stage: str):
+    """`value` with its `Fn::If`, `Ref` and `Fn::Sub` resolved: each parameter as `parameters`
+    gives it, else its default; `AWS::NoValue` drops the item or key it stands for."""
+    names = {
+        "AWS::StackName": stack_name(stage),
+        "AWS::Region": REGION,
+        "AWS::AccountId": ACCOUNT,
+        "AWS::Partition": "aws",
+        **{name: str(p.get("Default", "")) for name, p in template.get("Parameters", {}).items()},
+        "Stage": stage,
+        **parameters,
+    }
+    if isinstance(value, list):
+        items = (resolved(v, template, parameters, stage) for v in value)
+        return [v for v in items if v is not NO_VALUE]
+    if not isinstance(value, dict):
+        return value
+    if list(value) == ["Fn::If"]:
+        name, then, otherwise = value["Fn::If"]
+        return resolved(then if condition(template, name, parameters, stage) else otherwise, template, parameters, stage)
+    if list(value) == ["Ref"]:
+        return NO_VALUE if value["Ref"] == "AWS::NoValue" else names.get(value["Ref"], f"{value['Ref']}-physical-id")
+    if list(value) == ["Fn::Sub"] and isinstance(value["Fn::Sub"], str):
+        return re.sub(r"\$\{([^}.]+)\}", lambda m: names.get(m.group(1), f"{m.group(1)}-physical-id"), value["Fn::Sub"])
+    items = ((k, resolved(v, template, parameters, stage)) for k, v in value.items())
+    return {k: v for k, v in items if v is not NO_VALUE}
+
+
 def copy_of(value):
     return copy.deepcopy(value)

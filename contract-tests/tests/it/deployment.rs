@@ -1414,14 +1414,14 @@ fn the_boundary_allows_what_the_functions_need_and_nothing_of_iam() {
     for stage in STAGES {
         let boundary = deploy_document("deploy/function-permissions-boundary.json", stage);
         let allows = statements(&boundary, "Allow");
-        let table = format!("arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/phone-verification-{stage}-Table-ABC123");
         for (_, (name, f)) in functions(&t) {
-            for policy in f["Properties"]["Policies"].as_array().unwrap() {
-                for statement in policy["Statement"].as_array().unwrap() {
-                    for action in list(&statement["Action"]) {
+            // Every statement, those a condition adds (the sign-in secret, the AWS sends) too.
+            for statement in granted(f) {
+                for action in list(&statement["Action"]) {
+                    for resource in examples(stage, &action) {
                         assert!(
-                            allows.iter().any(|a| covers(a, &action, &table)),
-                            "{stage} {name}: {action} outside the boundary"
+                            allows.iter().any(|a| covers(a, &action, &resource)),
+                            "{stage} {name}: {action} on {resource} outside the boundary"
                         );
                     }
                 }
@@ -1432,6 +1432,142 @@ fn the_boundary_allows_what_the_functions_need_and_nothing_of_iam() {
         assert!(!allows.iter().any(|a| covers(a, "dynamodb:GetItem", &other_table)), "{stage} reaches {other}'s table");
         for statement in &allows {
             assert!(list(&statement["Action"]).iter().all(|a| !a.starts_with("iam:") && !a.contains('*')), "{stage}");
+        }
+    }
+}
+
+/// A function's statements, each one a condition adds (`!If [C, statement, AWS::NoValue]`) as
+/// the statement it adds.
+fn granted(f: &Value) -> Vec<Value> {
+    f["Properties"]["Policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|policy| policy["Statement"].as_array().expect("inline statements only").clone())
+        .map(|s| match s["Fn::If"].as_array().map(Vec::as_slice) {
+            Some([_, then, otherwise]) => {
+                assert_eq!(otherwise, &json!({"Ref": "AWS::NoValue"}), "{s}");
+                then.clone()
+            }
+            _ => s,
+        })
+        .collect()
+}
+
+/// The resources of `stage`'s environment an action of the functions is done on, as AWS names
+/// them: the table, the secret, and for the AWS sends each kind of origination identity and a
+/// protect configuration (a text sent with one is authorized against it as well).
+fn examples(stage: &str, action: &str) -> Vec<String> {
+    match action.split(':').next().unwrap() {
+        "dynamodb" => {
+            vec![format!("arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/phone-verification-{stage}-Table-ABC123")]
+        }
+        "secretsmanager" => {
+            vec![format!("arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:phone-verification/{stage}-AbCdEf")]
+        }
+        "sms-voice" => {
+            let mut arns = AWS_IDENTITIES.map(|kind| format!("arn:aws:sms-voice:us-east-1:{ACCOUNT}:{kind}")).to_vec();
+            if action == "sms-voice:SendTextMessage" {
+                arns.push(format!("arn:aws:sms-voice:us-east-1:{ACCOUNT}:protect-configuration/{AWS_PROTECT}"));
+            }
+            arns
+        }
+        _ => panic!("{action}: give it an example resource here, and check the boundary allows it"),
+    }
+}
+
+/// An origination identity of each kind AWS End User Messaging sends from (the Service
+/// Authorization Reference's ARN formats: phone-number/ID, sender-id/ID/COUNTRY, pool/ID), and a
+/// protect configuration's id.
+const AWS_IDENTITIES: [&str; 3] = [
+    "phone-number/phone-0123456789abcdef0123456789abcdef",
+    "sender-id/Verify/GB",
+    "pool/pool-0123456789abcdef0123456789abcdef",
+];
+const AWS_PROTECT: &str = "protect-0123456789abcdef0123456789abcdef";
+
+/// What request-otp reads of the second provider, AWS End User Messaging SMS and voice.
+const AWS_PROVIDER_VARIABLES: [&str; 7] = [
+    "AWS_SMS_ORIGINATION_IDENTITY",
+    "AWS_SMS_PROTECT_CONFIGURATION_ID",
+    "PROVIDER_ORDER",
+    "PROVIDER_ORDER_BY_COUNTRY",
+    "AWS_SMS_PRICES",
+    "AWS_VOICE_PRICES",
+    "CODE_MESSAGE_HOST",
+];
+
+/// The second provider sends as request-otp and nothing else: only once an origination identity
+/// is given (`AwsSmsOn`; off by default), only the two send actions, only from that identity,
+/// and for a text also with the protect configuration given beside it; all of it inside the
+/// boundary, which allows the two sends on the account's own identities and no other
+/// `sms-voice` action. verify-otp is given none of it.
+#[test]
+fn request_otp_sends_by_aws_only_from_the_identity_it_is_given_and_only_with_it_on() {
+    let t = template();
+    assert_eq!(t["Parameters"]["AwsSmsOriginationIdentity"]["Default"], "", "off by default");
+    assert_eq!(
+        t["Conditions"]["AwsSmsOn"],
+        json!({"Fn::Not": [{"Fn::Equals": [{"Ref": "AwsSmsOriginationIdentity"}, ""]}]})
+    );
+    assert_eq!(
+        t["Conditions"]["AwsSmsProtectOn"],
+        json!({"Fn::And": [{"Condition": "AwsSmsOn"}, {"Fn::Not": [{"Fn::Equals": [{"Ref": "AwsSmsProtectConfigurationId"}, ""]}]}]})
+    );
+    let sends = json!({"Fn::If": ["AwsSmsOn", {
+        "Sid": "SendByAws", "Effect": "Allow",
+        "Action": ["sms-voice:SendTextMessage", "sms-voice:SendVoiceMessage"],
+        "Resource": {"Ref": "AwsSmsOriginationIdentity"},
+    }, {"Ref": "AWS::NoValue"}]});
+    let protected = json!({"Fn::If": ["AwsSmsProtectOn", {
+        "Sid": "SendByAwsWithItsProtectConfiguration", "Effect": "Allow",
+        "Action": "sms-voice:SendTextMessage",
+        "Resource": {"Fn::Sub": "arn:${AWS::Partition}:sms-voice:${AWS::Region}:${AWS::AccountId}:protect-configuration/${AwsSmsProtectConfigurationId}"},
+    }, {"Ref": "AWS::NoValue"}]});
+    for (binary, (name, f)) in functions(&t) {
+        let grants: Vec<&Value> = f["Properties"]["Policies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|policy| policy["Statement"].as_array().unwrap())
+            .filter(|s| s.to_string().contains("sms-voice:"))
+            .collect();
+        let on = environment_with(&t, f, &["AwsSmsOn", "AwsSmsProtectOn"]);
+        let off = environment_with(&t, f, &[]);
+        let set =
+            |env: &BTreeMap<String, String>| AWS_PROVIDER_VARIABLES.iter().filter(|v| env.contains_key(**v)).count();
+        assert_eq!(set(&off), 0, "{name}: the AWS provider's settings with it off");
+        if binary == "request-otp" {
+            assert_eq!(grants, [&sends, &protected], "{name}");
+            assert_eq!(set(&on), AWS_PROVIDER_VARIABLES.len(), "{name}: {on:?}");
+        } else {
+            assert!(grants.is_empty(), "{name} sends nothing: {grants:?}");
+            assert_eq!(set(&on), 0, "{name}: the AWS provider's settings");
+        }
+    }
+
+    for stage in STAGES {
+        let boundary = deploy_document("deploy/function-permissions-boundary.json", stage);
+        let allows = statements(&boundary, "Allow");
+        let sms_voice: BTreeSet<String> =
+            allows.iter().flat_map(|s| list(&s["Action"])).filter(|a| a.starts_with("sms-voice:")).collect();
+        assert_eq!(
+            sms_voice,
+            BTreeSet::from(["sms-voice:SendTextMessage".into(), "sms-voice:SendVoiceMessage".into()])
+        );
+        for action in ["sms-voice:SendTextMessage", "sms-voice:SendVoiceMessage"] {
+            for kind in AWS_IDENTITIES {
+                let mine = format!("arn:aws:sms-voice:eu-west-2:{ACCOUNT}:{kind}");
+                assert!(allows.iter().any(|a| covers(a, action, &mine)), "{stage}: {action} on {mine}");
+                // Another account's identity (shared with this one) is outside it.
+                let theirs = format!("arn:aws:sms-voice:eu-west-2:210987654321:{kind}");
+                assert!(!allows.iter().any(|a| covers(a, action, &theirs)), "{stage}: {action} on {theirs}");
+            }
+            // Neither a configuration set (its event destinations) nor an opt-out list.
+            for other in ["configuration-set/otp", "opt-out-list/Default"] {
+                let arn = format!("arn:aws:sms-voice:us-east-1:{ACCOUNT}:{other}");
+                assert!(!allows.iter().any(|a| covers(a, action, &arn)), "{stage}: {action} on {arn}");
+            }
         }
     }
 }
