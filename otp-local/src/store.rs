@@ -3,6 +3,7 @@
 use time::OffsetDateTime;
 
 use shared::adapters::{DynamoStore, MemoryStore};
+use shared::domain::price::MicroUsd;
 use shared::domain::request_id::RequestId;
 use shared::domain::subject_key::SubjectKey;
 use shared::domain::verification::Tally;
@@ -52,6 +53,10 @@ impl VerificationStore for LocalStore {
 
     async fn reserve_send(&self, r: &SendReservation) -> Result<(), ReserveError> {
         delegate!(self, s => s.reserve_send(r))
+    }
+
+    async fn reprice_send(&self, r: &SendReservation, price: MicroUsd) -> Result<(), ReserveError> {
+        delegate!(self, s => s.reprice_send(r, price))
     }
 
     async fn release_send(&self, r: &SendReservation, release: Release) -> Result<(), StoreError> {

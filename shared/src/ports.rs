@@ -288,28 +288,19 @@ pub struct Release {
     pub restore_number: bool,
     /// The send's price (nothing was sent, or it was priced already), or else kept.
     pub refund_spend: bool,
-    /// The client's count too: the same request sends again through another provider, which
-    /// counts it anew.
-    pub client: bool,
 }
 
 impl Release {
     /// Nothing went out: the number need not wait, nor its budgets pay; the price is kept unless
     /// the provider's refusal says nothing went (`sent_maybe`: it did not answer).
     pub fn unsent(sent_maybe: bool) -> Self {
-        Self { restore_number: true, refund_spend: !sent_maybe, client: false }
-    }
-
-    /// Nothing went out, and the same request tries the next provider, whose reservation counts
-    /// it: everything is given back.
-    pub fn failed_over() -> Self {
-        Self { restore_number: true, refund_spend: true, client: true }
+        Self { restore_number: true, refund_spend: !sent_maybe }
     }
 
     /// The send went as part of an earlier one, which was counted and priced for it: the number
     /// keeps it (its gap and caps), the budgets do not count it twice.
     pub fn carried() -> Self {
-        Self { restore_number: false, refund_spend: true, client: false }
+        Self { restore_number: false, refund_spend: true }
     }
 }
 
@@ -359,10 +350,20 @@ pub trait VerificationStore: Send + Sync {
     /// under the same `r.id` succeeds again without counting.
     fn reserve_send(&self, r: &SendReservation) -> impl Future<Output = Result<(), ReserveError>> + Send;
 
+    /// Moves the send `r` reserved to another provider at `price`: its counts stay (it is still
+    /// one send), the spend shard takes the difference, and, where it grows, must stay within
+    /// `r.spend_share` ([`Rule::SpendBudget`] otherwise). Applied once however often it is
+    /// retried.
+    fn reprice_send(
+        &self,
+        r: &SendReservation,
+        price: MicroUsd,
+    ) -> impl Future<Output = Result<(), ReserveError>> + Send;
+
     /// Gives back what `r` took: the range's and the country's counts, the number's state as it
-    /// was where `release.restore_number`, the price where `release.refund_spend`, and the
-    /// client's count where `release.client` (else it keeps the attempt). Does nothing once the
-    /// number's state has moved on, or a second time.
+    /// was where `release.restore_number`, and the price where `release.refund_spend`. The
+    /// client's count keeps the attempt. Does nothing once the number's state has moved on, or a
+    /// second time.
     fn release_send(
         &self,
         r: &SendReservation,

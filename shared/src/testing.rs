@@ -8,8 +8,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use time::OffsetDateTime;
 
 use crate::adapters::MemoryStore;
+use crate::adapters::aws_sms::AwsSms;
+use crate::adapters::failover::Failover;
+use crate::adapters::owned_codes::OwnedCodes;
 use crate::adapters::vonage::VonageClient;
 pub use crate::clock::ManualClock;
+use crate::domain::breaker::BreakerSettings;
+use crate::domain::price::MicroUsd;
 use crate::domain::request_id::RequestId;
 use crate::domain::subject_key::SubjectKey;
 use crate::domain::verification::Tally;
@@ -20,6 +25,7 @@ use crate::ports::{
     VerificationStore,
 };
 use crate::runtime::bootstrap::HandlerDeps;
+use crate::runtime::bootstrap::providers;
 use crate::runtime::config::{Config, Settings, TokenConfig};
 use crate::sign_in::domain::authorization::{AuthorizationCode, CodeGrant, FlowId, SignInFlow};
 use crate::sign_in::domain::session::{Session, SessionId};
@@ -93,6 +99,11 @@ impl<S: VerificationStore> VerificationStore for CountingStore<S> {
         self.inner.reserve_send(r).await
     }
 
+    async fn reprice_send(&self, r: &SendReservation, price: MicroUsd) -> Result<(), ReserveError> {
+        self.count();
+        self.inner.reprice_send(r, price).await
+    }
+
     async fn release_send(&self, r: &SendReservation, release: Release) -> Result<(), StoreError> {
         self.count();
         self.inner.release_send(r, release).await
@@ -162,11 +173,33 @@ pub fn signing_keys() -> String {
     format!("{TEST_RSA_KEY}{}", crate::sign_in::domain::tokens::TokenSigner::generate_pem())
 }
 
-pub type TestDeps = HandlerDeps<VonageClient, CountingStore<MemoryStore>, ManualClock>;
+/// Vonage's simulator, and AWS End User Messaging's simulator as the second provider.
+pub type TestProviders = Failover<VonageClient, OwnedCodes<AwsSms>>;
 
-/// Handler dependencies over the in-process simulator, a counting memory store and a manual clock.
+pub type TestDeps = HandlerDeps<TestProviders, CountingStore<MemoryStore>, ManualClock>;
+
+/// How long the harness's breakers stay open before a probe (a deployment's: 15 s).
+pub const TEST_BREAKER_PAUSE: std::time::Duration = std::time::Duration::from_millis(300);
+
+/// The origination identity of the simulated AWS account the harness sends from.
+pub const TEST_ORIGINATION_IDENTITY: &str = "+12065550100";
+
+/// The order the harness tries the providers in, unless a test names one (`PROVIDER_ORDER` in
+/// its overrides): `OTP_TEST_PROVIDER_ORDER`, which the test command sets to run the handler
+/// tests with each provider first, or Vonage then AWS.
+pub fn test_provider_order() -> String {
+    std::env::var("OTP_TEST_PROVIDER_ORDER")
+        .ok()
+        .filter(|o| !o.trim().is_empty())
+        .unwrap_or_else(|| "vonage,aws".into())
+}
+
+/// Handler dependencies over both in-process simulators, a counting memory store and a manual
+/// clock.
 pub struct Harness {
     pub sim: vonage_sim::Running,
+    /// AWS End User Messaging's simulator, the second provider.
+    pub sms: sms_sim::Running,
     pub clock: ManualClock,
     pub deps: TestDeps,
 }
@@ -178,31 +211,60 @@ impl Harness {
 
     pub async fn with(overrides: &[(&str, &str)], sim_config: vonage_sim::SimConfig) -> Self {
         let sim = vonage_sim::Simulator::spawn(sim_config).await.expect("the simulator starts on loopback");
-        let config = config(&sim.base_url(), overrides);
+        let sms_config = sms_sim::SimConfig {
+            origination_identities: vec![TEST_ORIGINATION_IDENTITY.into()],
+            ..sms_sim::SimConfig::default()
+        };
+        let sms = sms_sim::Simulator::spawn(sms_config).await.expect("the SMS simulator starts on loopback");
+        let order = test_provider_order();
+        let mut with_second =
+            vec![("AWS_SMS_ORIGINATION_IDENTITY", TEST_ORIGINATION_IDENTITY), ("PROVIDER_ORDER", order.as_str())];
+        with_second.extend(overrides.iter().copied());
+        let config = config(&sim.base_url(), &with_second);
         let token_settings: HashMap<String, String> =
             overrides.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         let tokens = TokenConfig::from_settings(&Settings::new(move |name| token_settings.get(name).cloned()))
             .expect("test token settings are valid");
-        let provider = VonageClient::new(config.vonage.clone()).expect("test Vonage settings are valid");
+        let vonage = VonageClient::new(config.vonage.clone()).expect("test Vonage settings are valid");
+        let sms_url = sms.base_url();
+        let provider = providers(&config, vonage, |settings| AwsSms::on_endpoint(&sms_url, settings))
+            .with_breakers(BreakerSettings { pause: TEST_BREAKER_PAUSE, ..BreakerSettings::default() });
         // The service's clock starts at real time so that it agrees with the simulator's.
         let clock = ManualClock::at(OffsetDateTime::now_utc());
         let deps = HandlerDeps::new(config, provider, CountingStore::new(MemoryStore::new()), clock.clone())
             .with_tokens(tokens);
-        Self { sim, clock, deps }
+        Self { sim, sms, clock, deps }
+    }
+
+    /// The provider the harness tries first.
+    pub fn first_provider(&self) -> &'static str {
+        if test_provider_order().starts_with("aws") { "aws" } else { "vonage" }
     }
 
     pub fn store_writes(&self) -> u64 {
         self.deps.service.store().writes()
     }
 
-    /// Calls that reached the Vonage simulator.
+    /// Calls that reached either provider's simulator.
     pub fn provider_calls(&self) -> u64 {
-        self.sim.simulator.api_calls()
+        self.sim.simulator.api_calls() + self.sms.simulator.api_calls()
     }
 
-    /// The code of the newest message the simulator sent to `e164`.
+    /// The code of the newest message either simulator sent to `e164` (the second provider's
+    /// is its text's last digits, or a call's after its last `:`).
     pub fn last_code(&self, e164: &str) -> Option<String> {
-        self.sim.simulator.messages().into_iter().rev().find(|m| m.to == e164).map(|m| m.code)
+        let vonage = self.sim.simulator.messages().into_iter().filter(|m| m.to == e164).map(|m| (m.sent_at, m.code));
+        let aws = self.sms.simulator.messages().into_iter().filter(|m| m.destination_phone_number == e164).map(|m| {
+            let code = match m.channel {
+                sms_sim::Channel::Sms => m.message_body.rsplit('#').next().unwrap_or_default().trim().to_owned(),
+                sms_sim::Channel::Voice => {
+                    m.message_body.rsplit(':').next().unwrap_or_default().chars().filter(char::is_ascii_digit).collect()
+                }
+            };
+            (m.sent_at, code)
+        });
+        let at = |t: &str| OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok();
+        vonage.chain(aws).max_by_key(|(sent_at, _)| at(sent_at)).map(|(_, code)| code)
     }
 }
 
@@ -322,6 +384,10 @@ impl VerificationStore for FailingStore {
     }
 
     async fn reserve_send(&self, _: &SendReservation) -> Result<(), ReserveError> {
+        Err(self.error().into())
+    }
+
+    async fn reprice_send(&self, _: &SendReservation, _: MicroUsd) -> Result<(), ReserveError> {
         Err(self.error().into())
     }
 

@@ -52,6 +52,8 @@ async fn every_outcome() {
         ("METRICS_NAMESPACE", namespace()),
         ("VONAGE_TIMEOUT_MS", "1000".into()),
         ("TEST_NUMBERS", r#"{"+12015550123": "482916"}"#.into()),
+        // Vonage alone here, so that its failures are answered; the second provider below.
+        ("PROVIDER_ORDER", "vonage".into()),
     ];
     let overrides: Vec<(&str, &str)> = overrides.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let h = Harness::with(&overrides, SimConfig::default()).await;
@@ -81,6 +83,7 @@ async fn every_outcome() {
     assert_eq!(json_of(request("+14155550102").await)["code"], "provider_timeout");
 
     sign_in_and_a_refused_token(&overrides).await;
+    traffic_moved_and_back(&namespace()).await;
 
     let sim = vonage_sim::Simulator::spawn(SimConfig::default()).await.unwrap();
     let config = config(&sim.base_url(), &[]);
@@ -88,6 +91,24 @@ async fn every_outcome() {
     let deps = HandlerDeps::new(config, provider, FailingStore { throttled: true }, ManualClock::new());
     let failed = request_otp::handle(&deps, post(REQUEST_EVENT, &json!({"phoneNumber": "+14155552671"}))).await;
     assert_eq!(json_of(failed)["code"], "service_unavailable");
+}
+
+/// Vonage failing until its breaker opens, the codes going by the second provider (and entered
+/// there), then Vonage back after a probe.
+async fn traffic_moved_and_back(namespace: &str) {
+    let settings = [("METRICS_NAMESPACE", namespace), ("PROVIDER_ORDER", "vonage,aws")];
+    let h = Harness::with(&settings, SimConfig::default()).await;
+    for n in 1..=5 {
+        h.sim.simulator.add_fault(Fault { status: Some(503), endpoint: "start".into(), ..Fault::default() });
+        let number = format!("+4474001234{n:02}");
+        let sent = json_of(request_otp::handle(&h.deps, post(REQUEST_EVENT, &json!({"phoneNumber": number}))).await);
+        let code = h.last_code(&number).unwrap();
+        let body = json!({"requestId": sent["requestId"], "code": code});
+        assert_eq!(json_of(verify_otp::handle(&h.deps, post(VERIFY_EVENT, &body)).await)["verified"], true);
+    }
+    tokio::time::sleep(shared::testing::TEST_BREAKER_PAUSE * 2).await;
+    let back = json!({"phoneNumber": "+447400123499"});
+    json_of(request_otp::handle(&h.deps, post(REQUEST_EVENT, &back)).await);
 }
 
 /// A person signed in through the provider (a sign-in), and the same code redeemed again (a token

@@ -141,9 +141,10 @@ impl<V: VerificationProvider, A: VerificationProvider> Providers for Failover<V,
         client_ref: &RequestId,
         how: Delivery,
     ) -> Result<StartOutcome, ProviderError> {
+        // Each on the heap: a debug build's frame of every send would otherwise hold both.
         let result = match (via, &self.second) {
-            (ProviderName::Vonage, _) => self.vonage.start_by(to, client_ref, how).await,
-            (_, Some(second)) if second.name() == via => second.start_by(to, client_ref, how).await,
+            (ProviderName::Vonage, _) => Box::pin(self.vonage.start_by(to, client_ref, how)).await,
+            (_, Some(second)) if second.name() == via => Box::pin(second.start_by(to, client_ref, how)).await,
             _ => return Err(ProviderError::Failed(format!("{} is not configured", via.as_str()))),
         };
         self.record(via, to.region(), &result);

@@ -48,6 +48,8 @@ struct State {
     /// The operator's switch.
     sending_stopped: bool,
     stopped_providers: Vec<ProviderName>,
+    /// The reservations moved to another provider (a retry of one changes nothing).
+    repriced: HashSet<WriteId>,
     /// The parts' own state, one of each type.
     parts: HashMap<TypeId, Box<dyn Any + Send>>,
     /// (test number, day) -> guesses taken.
@@ -174,6 +176,21 @@ impl VerificationStore for MemoryStore {
         Ok(())
     }
 
+    async fn reprice_send(&self, r: &SendReservation, price: MicroUsd) -> Result<(), ReserveError> {
+        let mut state = self.lock();
+        if state.repriced.contains(&r.id) {
+            return Ok(()); // a retry
+        }
+        let spent = state.spend.entry((r.subjects.tally.day, r.subjects.spend_shard)).or_default();
+        let after = spent.0.saturating_sub(r.price.0).saturating_add(price.0);
+        if price > r.price && after > r.spend_share.0 {
+            return Err(ReserveError::Refused(Refusal::until(Rule::SpendBudget, end_of_day(r.subjects.tally.day))));
+        }
+        spent.0 = after;
+        state.repriced.insert(r.id.clone());
+        Ok(())
+    }
+
     async fn release_send(&self, r: &SendReservation, release: Release) -> Result<(), StoreError> {
         let mut state = self.lock();
         let tally = &r.subjects.tally;
@@ -192,11 +209,6 @@ impl VerificationStore for MemoryStore {
             && let Some(spent) = state.spend.get_mut(&(tally.day, r.subjects.spend_shard))
         {
             spent.0 = spent.0.saturating_sub(r.price.0);
-        }
-        if release.client
-            && let Some(count) = state.clients.get_mut(&(r.subjects.client.clone(), r.subjects.window_start))
-        {
-            *count = count.saturating_sub(1);
         }
         Ok(())
     }

@@ -20,7 +20,7 @@ mod test_numbers;
 pub(crate) mod tests;
 
 pub use check::{CheckCodeError, Verified};
-pub use request::{CodeSent, RequestCodeError};
+pub use request::{CodeSent, FAILOVER_WITHIN, RequestCodeError};
 
 /// The limits, all set by environment (see [`crate::runtime::config`]).
 #[derive(Debug, Clone, PartialEq, Eq)]

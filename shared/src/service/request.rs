@@ -173,10 +173,10 @@ where
     /// Reserves the send, and sends it through the first of the number's providers that takes
     /// it. A provider that fails as a provider does (it did not answer, throttles, errs, cannot
     /// be reached) hands the code to the next; a refusal of the number ends there. Each send
-    /// counts once: one known to have sent nothing gives its counts back to the next provider's;
-    /// one that did not answer (its code may have gone) stays counted, and the next provider's
-    /// send is counted as one more. Returns the reservation of the send that went, and what it
-    /// was.
+    /// counts once: one known to have sent nothing passes its reservation on (repriced); one that
+    /// did not answer (its code may have gone) stays counted, and the next provider's send is
+    /// counted as one more. No failover begins after [`FAILOVER_WITHIN`]: the function must still
+    /// answer. Returns the reservation of the send that went, and what it was.
     async fn send(
         &self,
         phone: &PhoneNumber,
@@ -185,9 +185,10 @@ where
         request_id: &RequestId,
         now: OffsetDateTime,
     ) -> Result<(SendReservation, Sent), RequestCodeError> {
+        let started = std::time::Instant::now();
         let mut order = self.provider.order(phone);
         let (mut reservation, replaced) =
-            self.reserve(phone, client_ip, how.channel, request_id, &mut order, true, now).await?;
+            self.reserve(phone, client_ip, how.channel, request_id, &mut order, now).await?;
         loop {
             let via = reservation.via;
             let error = match self.provider.start_via(via, phone, request_id, how).await {
@@ -204,7 +205,8 @@ where
                 Err(error) => error,
             };
             order.retain(|p| *p != via);
-            let next = order.first().copied().filter(|_| error.moves_on());
+            let in_time = started.elapsed() < FAILOVER_WITHIN;
+            let next = order.first().copied().filter(|_| error.moves_on() && in_time);
             let Some(next) = next else {
                 self.release(&reservation, Release::unsent(error.may_have_sent()), request_id).await;
                 return Err(RequestCodeError::Provider(error));
@@ -216,11 +218,34 @@ where
                     None => return Err(RequestCodeError::Provider(error)),
                 }
             } else {
-                if !self.release(&reservation, Release::failed_over(), request_id).await {
-                    return Err(RequestCodeError::Provider(error));
-                }
-                self.reserve(phone, client_ip, how.channel, request_id, &mut order, false, now).await?.0
+                self.move_reservation(reservation, next, how.channel, phone, request_id, now).await?
             };
+        }
+    }
+
+    /// The send `reservation` counted moves to `via`, the provider before it having sent
+    /// nothing: still one send, at `via`'s price. Where that price does not fit the day's spend,
+    /// the reservation is given back and the request refused.
+    async fn move_reservation(
+        &self,
+        reservation: SendReservation,
+        via: ProviderName,
+        channel: Channel,
+        phone: &PhoneNumber,
+        request_id: &RequestId,
+        now: OffsetDateTime,
+    ) -> Result<SendReservation, RequestCodeError> {
+        let price = self.price(via, &reservation.subjects.tally.country, channel);
+        match self.store.reprice_send(&reservation, price).await {
+            Ok(()) => Ok(SendReservation { via, price, ..reservation }),
+            Err(error) => {
+                self.release(&reservation, Release::unsent(false), request_id).await;
+                Err(match error {
+                    ReserveError::Refused(refusal) => self.refused(refusal, phone, now),
+                    ReserveError::Store(e) => e.into(),
+                    ReserveError::Changed => StoreError::Unavailable("the send moved on".into()).into(),
+                })
+            }
         }
     }
 
@@ -285,10 +310,9 @@ where
     /// Reads the counts, decides by the rules, and writes the send against them, through the
     /// first of `order` the operator's switch leaves on (the stopped ones are taken out of
     /// `order`); when another request for the number wrote in between, decides again on what
-    /// that one left. On a request's `first` reservation, a resend of a code nobody entered
-    /// moves to the next provider (the person did not get it, perhaps): the verification it
-    /// replaces is returned, to be ended where another provider takes over.
-    #[allow(clippy::too_many_arguments)]
+    /// that one left. A resend of a code nobody entered moves to the next provider (the person
+    /// did not get it, perhaps): the verification it replaces is returned, to be ended where
+    /// another provider takes over.
     async fn reserve(
         &self,
         phone: &PhoneNumber,
@@ -296,15 +320,14 @@ where
         channel: Channel,
         request_id: &RequestId,
         order: &mut Vec<ProviderName>,
-        first: bool,
         now: OffsetDateTime,
     ) -> Result<(SendReservation, Option<ProviderRequestId>), RequestCodeError> {
         let subjects = self.subjects(phone, client_ip, now);
         for _ in 0..RESERVE_TRIES {
             let standing = self.store.standing(&subjects).await?;
             order.retain(|p| !standing.stopped_providers.contains(p));
-            let replaced = match (first, &standing.number.last_request) {
-                (true, Some(last)) if order.len() > 1 => self.move_on_from(last, order, now).await,
+            let replaced = match &standing.number.last_request {
+                Some(last) if order.len() > 1 => self.move_on_from(last, order, now).await,
                 _ => None,
             };
             let reservation = self
@@ -441,6 +464,10 @@ struct Sent {
     moved_on: bool,
     via: ProviderName,
 }
+
+/// How long into a send a failover may begin: after it, the next provider's call and the record's
+/// write could outlast the function (the deployment test holds the sum to its timeout).
+pub const FAILOVER_WITHIN: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// How many times a send is decided again when requests for the same number race.
 const RESERVE_TRIES: usize = 3;

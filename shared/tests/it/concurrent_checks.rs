@@ -10,6 +10,7 @@ use shared::adapters::vonage::VonageClient;
 use shared::clock::{Clock, ManualClock};
 use shared::domain::otp_code::OtpCode;
 use shared::domain::phone::{CountryAllowList, PhoneNumber};
+use shared::domain::price::MicroUsd;
 use shared::domain::request_id::RequestId;
 use shared::domain::subject_key::{SubjectHasher, SubjectKey};
 use shared::domain::verification::AttemptDenied;
@@ -53,6 +54,10 @@ impl<S: VerificationStore> VerificationStore for SlowToSettle<S> {
 
     async fn reserve_send(&self, r: &SendReservation) -> Result<(), ReserveError> {
         self.0.reserve_send(r).await
+    }
+
+    async fn reprice_send(&self, r: &SendReservation, price: MicroUsd) -> Result<(), ReserveError> {
+        self.0.reprice_send(r, price).await
     }
 
     async fn release_send(&self, r: &SendReservation, release: Release) -> Result<(), StoreError> {

@@ -24,6 +24,7 @@ contract!(
     client_caps_count_per_client_and_hour,
     range_and_country_rooms_bound_unverified_sends,
     spend_stops_at_the_shards_share,
+    a_send_moved_to_another_provider_stays_one_send_at_its_price,
     a_release_gives_back_all_but_the_clients_count,
     a_carried_send_keeps_the_numbers_state_and_gives_back_its_counts,
     a_late_release_does_not_undo_a_later_send,
@@ -227,6 +228,29 @@ async fn spend_stops_at_the_shards_share(store: impl VerificationStore) {
         }
     }
     assert_eq!(spent, MicroUsd(800_000), "two sends of 40 cents; a third would pass the dollar");
+}
+
+async fn a_send_moved_to_another_provider_stays_one_send_at_its_price(store: impl VerificationStore) {
+    let (name, now) = (names(), ManualClock::new().now());
+    let to = subjects(now, &name("number"), &name("client"), &name("range"));
+    let standing = store.standing(&to).await.unwrap();
+    let r = SendReservation { price: MicroUsd(10_000), ..reservation(&to, &standing, now) };
+    store.reserve_send(&r).await.unwrap();
+    store.reprice_send(&r, MicroUsd(40_000)).await.unwrap();
+    store.reprice_send(&r, MicroUsd(40_000)).await.unwrap();
+    let after = store.standing(&to).await.unwrap();
+    assert_eq!(after.spent, MicroUsd(40_000), "at the new price, once however often it is retried");
+    let counted = (after.range[1].unverified, after.country[1].unverified, after.client_sends[1]);
+    assert_eq!((counted, after.number.recent_sends.len()), ((1, 1, 1), 1), "still one send");
+
+    // A price past the shard's share (a dollar) is refused and changes nothing.
+    let other = subjects(now, &name("number2"), &name("client2"), &name("range2"));
+    let standing = store.standing(&other).await.unwrap();
+    let r = SendReservation { price: MicroUsd(10_000), ..reservation(&other, &standing, now) };
+    store.reserve_send(&r).await.unwrap();
+    let refused = store.reprice_send(&r, MicroUsd(2_000_000)).await;
+    assert_eq!(denied(refused), Refusal::until(Rule::SpendBudget, end_of_day(other.tally.day)));
+    assert_eq!(store.standing(&other).await.unwrap().spent, MicroUsd(50_000));
 }
 
 async fn a_release_gives_back_all_but_the_clients_count(store: impl VerificationStore) {

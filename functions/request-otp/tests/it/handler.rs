@@ -52,7 +52,8 @@ async fn punctuation_is_accepted_and_the_number_normalized() {
 
 #[tokio::test]
 async fn a_second_request_waits_for_the_cooldown_then_sends_again() {
-    let h = Harness::start().await;
+    // Vonage alone: beside it, a resend of a code nobody tried goes to the second provider.
+    let h = Harness::with(&[("PROVIDER_ORDER", "vonage")], SimConfig::default()).await;
     let (_, first, _) = call(&h, &json!({"phoneNumber": "+14155552671"})).await;
     h.clock.advance(time::Duration::seconds(20));
     let (status, body, response) = call(&h, &json!({"phoneNumber": "+14155552671"})).await;
@@ -136,7 +137,8 @@ async fn behind_cloudfront_each_viewer_is_counted_and_a_call_around_cloudfront_s
 #[tokio::test]
 async fn provider_failures_become_clear_gateway_errors_and_leave_no_cooldown() {
     // Vonage's timeout 3 s, a slow answer 8 s: a loaded machine still tells an answer from none.
-    let h = Harness::with(&[("VONAGE_TIMEOUT_MS", "3000")], SimConfig::default()).await;
+    // Vonage alone: beside it, its failures move the code to the second provider.
+    let h = Harness::with(&[("VONAGE_TIMEOUT_MS", "3000"), ("PROVIDER_ORDER", "vonage")], SimConfig::default()).await;
     let cases = [
         (Fault { status: Some(500), ..Fault::default() }, 502, "provider_error"),
         (Fault { status: Some(401), ..Fault::default() }, 502, "provider_error"),
@@ -331,7 +333,9 @@ async fn a_call_asked_for_after_the_resend_gap_speaks_a_code_that_verifies_on_bo
     for api in ["v2", "legacy"] {
         for calls in ["on_request", "automatic"] {
             let sim = SimConfig { cancel_min_age: std::time::Duration::ZERO, ..SimConfig::default() };
-            let h = Harness::with(&[("VONAGE_API", api), ("VOICE_CALLS", calls)], sim).await;
+            // Vonage alone: its own call, moved on or new, is what is tried here.
+            let h =
+                Harness::with(&[("VONAGE_API", api), ("VOICE_CALLS", calls), ("PROVIDER_ORDER", "vonage")], sim).await;
             let case = format!("{api}, {calls}");
             let (status, sms, _) = call(&h, &json!({"phoneNumber": number})).await;
             assert_eq!(

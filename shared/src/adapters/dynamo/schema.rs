@@ -20,6 +20,8 @@ pub(super) const SPENT: &str = "spent";
 /// `BatchGetItem`: no call, no cache.
 pub const SENDING_SWITCH_KEY: &str = "switch#sending";
 pub const STOPPED: &str = "stopped";
+/// On a number's item: its reservation's send moved to another provider, repriced.
+pub(super) const REPRICED: &str = "repriced";
 /// The switch item's providers stopped while the others send (a string set of their names).
 pub const STOPPED_PROVIDERS: &str = "providers";
 /// What a verification's send was counted against (a map; see [`Tally`]).

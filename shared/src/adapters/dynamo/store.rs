@@ -78,6 +78,40 @@ impl VerificationStore for DynamoStore {
         Err(ReserveError::Refused(denied))
     }
 
+    async fn reprice_send(&self, r: &SendReservation, price: MicroUsd) -> Result<(), ReserveError> {
+        let tally = &r.subjects.tally;
+        let change = to_i64(price.0) - to_i64(r.price.0);
+        let share = (change > 0).then_some(r.spend_share);
+        // The number's item, still this reservation's, marks it repriced: a retry finds the mark
+        // (DynamoDB's own token dedupes a retry too, but not every compatible server does).
+        let mark = Update::builder()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, number_key(&tally.number))
+            .update_expression("SET #repriced = :yes")
+            .condition_expression("#by = :by AND attribute_not_exists(#repriced)")
+            .expression_attribute_names("#by", "by")
+            .expression_attribute_names("#repriced", REPRICED)
+            .expression_attribute_values(":by", text_value(r.id.as_str()))
+            .expression_attribute_values(":yes", AttributeValue::Bool(true))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .map_err(build_error)?;
+        let items = [update_item(mark), update_item(self.spend_update(&r.subjects, change, share)?)];
+        let Some(reasons) = self.transact(&format!("{}p", r.id.as_str()), &items).await? else { return Ok(()) };
+        if reasons.first().and_then(|c| c.code()) == Some("ConditionalCheckFailed") {
+            let item = match reasons[0].item() {
+                Some(item) => Some(item.clone()),
+                None => self.raw_item(number_key(&tally.number)).await?,
+            };
+            let ours = holds_text(item.as_ref(), "by", r.id.as_str());
+            return match item.as_ref().and_then(|i| i.get(REPRICED)) {
+                Some(_) if ours => Ok(()), // repriced by a try whose answer was lost
+                _ => Err(ReserveError::Changed),
+            };
+        }
+        Err(ReserveError::Refused(Refusal::until(Rule::SpendBudget, end_of_day(tally.day))))
+    }
+
     async fn release_send(&self, r: &SendReservation, release: Release) -> Result<(), StoreError> {
         let tally = &r.subjects.tally;
         let kept = if release.restore_number { &r.number_before } else { &r.number_after };
@@ -98,9 +132,7 @@ impl VerificationStore for DynamoStore {
         if release.refund_spend {
             items.push(update_item(self.spend_update(&r.subjects, -to_i64(r.price.0), None)?));
         }
-        if release.client {
-            items.push(update_item(self.client_give_back(&r.subjects)?));
-        }
+
         // Cancelled: given back already, or the number has moved on.
         self.transact(&format!("{}r", r.id.as_str()), &items).await.map(|_| ())
     }

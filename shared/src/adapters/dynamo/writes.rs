@@ -28,12 +28,6 @@ impl DynamoStore {
         self.counter_update(key, &[("n", 1)], kept_until, Some(room))
     }
 
-    /// Takes back a send counted in the client's hour.
-    pub(super) fn client_give_back(&self, subjects: &SendSubjects) -> Result<Update, StoreError> {
-        let key = client_key(subjects, subjects.window_start);
-        self.counter_update(key, &[("n", -1)], subjects.window_end() + time::Duration::HOUR, None)
-    }
-
     /// Adds `unverified` and `verified` to a day's counts, the unverified count kept below `room`
     /// when one is given. Kept to be read as yesterday's counts through the next day.
     pub(super) fn day_update(
