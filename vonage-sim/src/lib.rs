@@ -18,24 +18,27 @@ mod model;
 pub mod turnstile;
 mod v2;
 
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::State;
 use axum::http::StatusCode;
-use axum::middleware::{self, Next};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
+use sim_kit::fault::Faults;
 use time::OffsetDateTime;
-use tokio::net::TcpListener;
 
 pub use fault::Fault;
 pub use model::Message;
 
 use model::Requests;
+
+/// A simulator serving in the background (see [`Simulator::spawn`]); `base_url` is what to set
+/// `VONAGE_API_BASE_URL` to.
+pub type Running = sim_kit::Running<Simulator>;
 
 /// How the simulator behaves where Vonage's sources leave room.
 #[derive(Debug, Clone)]
@@ -120,13 +123,13 @@ pub struct Simulator {
 struct Inner {
     config: SimConfig,
     state: Mutex<SimState>,
+    faults: Faults<Fault>,
 }
 
 #[derive(Default)]
 struct SimState {
     requests: Requests,
     messages: Vec<Message>,
-    faults: Vec<Fault>,
     clock_offset: time::Duration,
     api_calls: u64,
     turnstile: turnstile::Tokens,
@@ -134,7 +137,7 @@ struct SimState {
 
 impl Simulator {
     pub fn new(config: SimConfig) -> Self {
-        Self { inner: Arc::new(Inner { config, state: Mutex::default() }) }
+        Self { inner: Arc::new(Inner { config, state: Mutex::default(), faults: Faults::default() }) }
     }
 
     pub fn config(&self) -> &SimConfig {
@@ -167,7 +170,7 @@ impl Simulator {
     }
 
     pub fn add_fault(&self, fault: Fault) {
-        self.state().faults.push(fault);
+        self.inner.faults.add(fault);
     }
 
     pub fn advance(&self, by: Duration) {
@@ -213,12 +216,22 @@ impl Simulator {
         if let Some(hook) = &self.inner.config.on_message {
             (hook.0)(&message);
         } else if self.inner.config.print_messages {
-            println!("SMS to {}: {}", mask(&message.to), message.text);
+            println!("SMS to {}: {}", sim_kit::mask(&message.to), message.text);
         }
         self.state().messages.push(message);
     }
 
-    pub fn router(&self) -> Router {
+    /// Starts on a free loopback port in the background: for tests and for hosting in-process.
+    pub async fn spawn(config: SimConfig) -> std::io::Result<Running> {
+        sim_kit::spawn(Self::new(config)).await
+    }
+}
+
+impl sim_kit::Sim for Simulator {
+    type Message = Message;
+    type Fault = Fault;
+
+    fn routes(&self) -> Router<Self> {
         let api = Router::new()
             .route("/v2/verify", post(v2::start))
             .route("/v2/verify/{id}", post(v2::check).delete(v2::cancel))
@@ -230,70 +243,24 @@ impl Simulator {
             .route_layer(middleware::from_fn_with_state(self.clone(), fault::inject));
         Router::new()
             .merge(api)
-            .route("/_simulator/messages", get(list_messages).delete(clear_messages))
-            .route("/_simulator/faults", get(fault::list).post(fault::add).delete(fault::clear))
             .route("/_simulator/clock", post(advance_clock))
             .route("/_simulator/turnstile/tokens", post(turnstile::mint))
             .route("/turnstile/v0/siteverify", post(turnstile::siteverify))
             .route("/turnstile/v0/api.js", get(turnstile::widget_script))
             .fallback(not_found)
-            .layer(middleware::from_fn(log_request))
-            .with_state(self.clone())
     }
 
-    /// Serves on `listener` until `shutdown` completes.
-    pub async fn serve(
-        self,
-        listener: TcpListener,
-        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
-        axum::serve(listener, self.router()).with_graceful_shutdown(shutdown).await
+    fn messages(&self) -> Vec<Message> {
+        Simulator::messages(self)
     }
 
-    /// Starts on a free loopback port in the background: for tests and for hosting in-process.
-    pub async fn spawn(config: SimConfig) -> std::io::Result<Running> {
-        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
-        let addr = listener.local_addr()?;
-        let simulator = Self::new(config);
-        let server = simulator.clone();
-        tokio::spawn(async move {
-            if let Err(e) = server.serve(listener, std::future::pending()).await {
-                tracing::error!(error = %e, "simulator stopped");
-            }
-        });
-        Ok(Running { addr, simulator })
+    fn clear_messages(&self) {
+        self.state().messages.clear();
     }
-}
 
-/// A simulator serving in the background.
-pub struct Running {
-    pub addr: SocketAddr,
-    pub simulator: Simulator,
-}
-
-impl Running {
-    /// What to set `VONAGE_API_BASE_URL` to.
-    pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+    fn faults(&self) -> &Faults<Fault> {
+        &self.inner.faults
     }
-}
-
-/// Keeps the last two digits only, as the service's own log lines do (the simulator cannot tell
-/// a country code from the number): enough to tell messages apart on a screen.
-fn mask(e164: &str) -> String {
-    let digits = e164.trim_start_matches('+');
-    let tail = digits.len().saturating_sub(2);
-    let masked: String = digits.char_indices().map(|(i, c)| if i >= tail { c } else { '*' }).collect();
-    format!("+{masked}")
-}
-
-async fn list_messages(State(sim): State<Simulator>) -> Response {
-    axum::Json(sim.messages()).into_response()
-}
-
-async fn clear_messages(State(sim): State<Simulator>) -> StatusCode {
-    sim.state().messages.clear();
-    StatusCode::NO_CONTENT
 }
 
 #[derive(Deserialize)]
@@ -314,24 +281,4 @@ async fn not_found() -> Response {
         "https://developer.vonage.com/api-errors#not-found",
         "No such endpoint.",
     )
-}
-
-async fn log_request(request: Request, next: Next) -> Response {
-    let method = request.method().clone();
-    let path = request.uri().path().to_owned();
-    let response = next.run(request).await;
-    tracing::debug!(%method, %path, status = response.status().as_u16(), "simulator answered");
-    response
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn keeps_only_the_last_two_digits() {
-        assert_eq!(mask("+14155552671"), "+*********71");
-        assert_eq!(mask("+447700900123"), "+**********23");
-        assert_eq!(mask("+12345"), "+***45");
-    }
 }
