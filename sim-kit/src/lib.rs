@@ -63,6 +63,14 @@ async fn log_request(request: Request, next: Next) -> Response {
     response
 }
 
+/// Now by the wall clock, as a message record carries its delivery: RFC 3339 in UTC to the
+/// millisecond, so that a benchmark can tell how long after its request a message arrived.
+pub fn delivery_time() -> String {
+    let format =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+    time::OffsetDateTime::now_utc().format(&format).unwrap_or_default()
+}
+
 /// Keeps the last two digits only, as the service's own log lines do (a simulator cannot tell a
 /// country code from the number): enough to tell messages apart on a screen.
 pub fn mask(e164: &str) -> String {
@@ -75,6 +83,14 @@ pub fn mask(e164: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_delivery_time_is_rfc_3339_to_the_millisecond() {
+        let now = delivery_time();
+        let parsed = time::OffsetDateTime::parse(&now, &time::format_description::well_known::Rfc3339);
+        assert!(parsed.is_ok(), "{now}");
+        assert_eq!(now.len(), "2026-01-01T12:00:00.000Z".len(), "{now}");
+    }
 
     #[test]
     fn keeps_only_the_last_two_digits() {

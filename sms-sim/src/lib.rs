@@ -105,7 +105,7 @@ pub struct Message {
     pub configuration_set_name: Option<String>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub context: BTreeMap<String, String>,
-    /// RFC 3339.
+    /// When it was delivered, by the wall clock ([`sim_kit::delivery_time`]).
     pub sent_at: String,
 }
 
@@ -160,8 +160,7 @@ impl Simulator {
         if dry_run {
             return id;
         }
-        message.sent_at =
-            time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+        message.sent_at = sim_kit::delivery_time();
         if self.inner.config.print_messages {
             let channel = if message.channel == Channel::Sms { "SMS" } else { "Voice call" };
             println!("{channel} to {}: {}", sim_kit::mask(&message.destination_phone_number), message.message_body);

@@ -4,7 +4,8 @@
 //! prints it for a person, and lists it at `GET /_simulator/messages`.
 //!
 //! Control endpoints (not part of Vonage's API):
-//! - `GET|DELETE /_simulator/messages`: what was "sent" (`{to, code, requestId, channel, sentAt, text}`);
+//! - `GET|DELETE /_simulator/messages`: what was "sent" (`{to, code, requestId, channel, sentAt,
+//!   deliveredAt, text}`);
 //! - `GET|POST|DELETE /_simulator/faults`: make the next calls fail (`{status, v1Status, delayMs, count, endpoint}`);
 //! - `POST /_simulator/clock` `{"advanceSeconds": n}`: move the simulator's time (expiry, cancel rules).
 //!
@@ -212,7 +213,8 @@ impl Simulator {
         result
     }
 
-    fn record(&self, message: Message) {
+    fn record(&self, mut message: Message) {
+        message.delivered_at = sim_kit::delivery_time();
         if let Some(hook) = &self.inner.config.on_message {
             (hook.0)(&message);
         } else if self.inner.config.print_messages {
