@@ -84,7 +84,7 @@ async fn add<S: Sim>(State(sim): State<S>, body: Bytes) -> Response {
         },
         Err(e) => e.to_string(),
     };
-    (StatusCode::BAD_REQUEST, Json(serde_json::json!({"error": problem}))).into_response()
+    crate::bad_request(problem)
 }
 
 async fn clear<S: Sim>(State(sim): State<S>) -> StatusCode {

@@ -1,9 +1,11 @@
 //! What the provider simulators (`vonage-sim`, `sms-sim`) share: serving a simulator's router on
 //! loopback, in the background for tests or as a command ([`spawn`], [`main`]); faults on demand
-//! for the next calls ([`fault`]); and numbers masked for the terminal.
+//! for the next calls ([`fault`]); outages until told otherwise, down, slow or throttled
+//! ([`outage`]); and numbers masked for the terminal.
 
 mod command;
 pub mod fault;
+pub mod outage;
 mod serve;
 
 use axum::Router;
@@ -15,6 +17,7 @@ use axum::routing::get;
 use serde::Serialize;
 
 pub use command::main;
+pub use outage::{Outage, Outages, Ratio};
 pub use serve::{Running, serve, spawn};
 
 use fault::{Fault, Faults};
@@ -34,14 +37,20 @@ pub trait Sim: Clone + Send + Sync + 'static {
     fn clear_messages(&self);
 
     fn faults(&self) -> &Faults<Self::Fault>;
+
+    /// Its outage: the serving loop follows it, and so must the calls that send (see
+    /// [`outage::Admission`]).
+    fn outages(&self) -> &Outages;
 }
 
 /// Every route of `sim`: its own, and the controls every simulator has: `GET|DELETE
-/// /_simulator/messages` (what was "sent") and `GET|POST|DELETE /_simulator/faults`.
+/// /_simulator/messages` (what was "sent"), `GET|POST|DELETE /_simulator/faults` and `GET|POST
+/// /_simulator/outage`.
 pub fn router<S: Sim>(sim: &S) -> Router {
     sim.routes()
         .route("/_simulator/messages", get(list_messages::<S>).delete(clear_messages::<S>))
         .merge(fault::routes())
+        .merge(outage::routes())
         .layer(middleware::from_fn(log_request))
         .with_state(sim.clone())
 }
@@ -53,6 +62,11 @@ async fn list_messages<S: Sim>(State(sim): State<S>) -> Response {
 async fn clear_messages<S: Sim>(State(sim): State<S>) -> StatusCode {
     sim.clear_messages();
     StatusCode::NO_CONTENT
+}
+
+/// A control call that cannot be carried out: 400 with `{"error"}`.
+fn bad_request(problem: impl Into<String>) -> Response {
+    (StatusCode::BAD_REQUEST, axum::Json(serde_json::json!({"error": problem.into()}))).into_response()
 }
 
 async fn log_request(request: Request, next: Next) -> Response {

@@ -11,7 +11,11 @@
 //! - `GET|DELETE /_simulator/messages`: what was "sent" (`{messageId, channel,
 //!   destinationPhoneNumber, originationIdentity, messageBody, messageType, voiceId, sentAt, ...}`);
 //! - `GET|POST|DELETE /_simulator/faults`: make the next calls fail or wait
-//!   (`{error, reason, status, delayMs, count, operation}`).
+//!   (`{error, reason, status, delayMs, count, operation}`);
+//! - `GET|POST /_simulator/outage`: down, slow or throttled until told otherwise
+//!   (`{mode, delayMs, deliverRatio, forMs}`, see [`Outage`]); in-process with
+//!   [`Running::set_outage`](sim_kit::Running::set_outage). Throttled, a send answers
+//!   `ThrottlingException`; slow, one not carried out answers `InternalServerException`.
 
 mod fault;
 mod send;
@@ -23,9 +27,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use axum::Router;
 use axum::routing::post;
 use serde::Serialize;
+use sim_kit::Outages;
 use sim_kit::fault::Faults;
 
 pub use fault::Fault;
+pub use sim_kit::{Outage, Ratio};
 
 /// A simulator serving in the background (see [`Simulator::spawn`]); `base_url` is what to point
 /// the SDK's endpoint (`AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2`) at.
@@ -119,6 +125,7 @@ struct Inner {
     config: SimConfig,
     state: Mutex<SimState>,
     faults: Faults<Fault>,
+    outages: Outages,
 }
 
 #[derive(Default)]
@@ -129,7 +136,8 @@ struct SimState {
 
 impl Simulator {
     pub fn new(config: SimConfig) -> Self {
-        Self { inner: Arc::new(Inner { config, state: Mutex::default(), faults: Faults::default() }) }
+        let inner = Inner { config, state: Mutex::default(), faults: Faults::default(), outages: Outages::default() };
+        Self { inner: Arc::new(inner) }
     }
 
     pub fn config(&self) -> &SimConfig {
@@ -193,5 +201,9 @@ impl sim_kit::Sim for Simulator {
 
     fn faults(&self) -> &Faults<Fault> {
         &self.inner.faults
+    }
+
+    fn outages(&self) -> &Outages {
+        &self.inner.outages
     }
 }

@@ -7,6 +7,9 @@
 //! - `GET|DELETE /_simulator/messages`: what was "sent" (`{to, code, requestId, channel, sentAt,
 //!   deliveredAt, text}`);
 //! - `GET|POST|DELETE /_simulator/faults`: make the next calls fail (`{status, v1Status, delayMs, count, endpoint}`);
+//! - `GET|POST /_simulator/outage`: down, slow or throttled until told otherwise
+//!   (`{mode, delayMs, deliverRatio, forMs}`, see [`Outage`]); in-process with
+//!   [`Running::set_outage`](sim_kit::Running::set_outage);
 //! - `POST /_simulator/clock` `{"advanceSeconds": n}`: move the simulator's time (expiry, cancel rules).
 //!
 //! It also stands in for Cloudflare Turnstile's siteverify and widget script ([`turnstile`]), the
@@ -16,6 +19,7 @@ mod auth;
 mod fault;
 mod legacy;
 mod model;
+mod outage;
 pub mod turnstile;
 mod v2;
 
@@ -29,11 +33,13 @@ use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
+use sim_kit::Outages;
 use sim_kit::fault::Faults;
 use time::OffsetDateTime;
 
 pub use fault::Fault;
 pub use model::Message;
+pub use sim_kit::{Outage, Ratio};
 
 use model::Requests;
 
@@ -125,6 +131,7 @@ struct Inner {
     config: SimConfig,
     state: Mutex<SimState>,
     faults: Faults<Fault>,
+    outages: Outages,
 }
 
 #[derive(Default)]
@@ -138,7 +145,8 @@ struct SimState {
 
 impl Simulator {
     pub fn new(config: SimConfig) -> Self {
-        Self { inner: Arc::new(Inner { config, state: Mutex::default(), faults: Faults::default() }) }
+        let inner = Inner { config, state: Mutex::default(), faults: Faults::default(), outages: Outages::default() };
+        Self { inner: Arc::new(inner) }
     }
 
     pub fn config(&self) -> &SimConfig {
@@ -234,11 +242,12 @@ impl sim_kit::Sim for Simulator {
     type Fault = Fault;
 
     fn routes(&self) -> Router<Self> {
+        let outage = middleware::from_fn_with_state(self.clone(), outage::gate);
         let api = Router::new()
-            .route("/v2/verify", post(v2::start))
+            .route("/v2/verify", post(v2::start).route_layer(outage.clone()))
             .route("/v2/verify/{id}", post(v2::check).delete(v2::cancel))
             .route("/v2/verify/{id}/next_workflow", post(v2::next_workflow))
-            .route("/verify/json", get(legacy::start).post(legacy::start))
+            .route("/verify/json", get(legacy::start).post(legacy::start).route_layer(outage))
             .route("/verify/check/json", get(legacy::check).post(legacy::check))
             .route("/verify/control/json", get(legacy::control).post(legacy::control))
             .route("/verify/search/json", get(legacy::search).post(legacy::search))
@@ -262,6 +271,10 @@ impl sim_kit::Sim for Simulator {
 
     fn faults(&self) -> &Faults<Fault> {
         &self.inner.faults
+    }
+
+    fn outages(&self) -> &Outages {
+        &self.inner.outages
     }
 }
 

@@ -7,6 +7,8 @@ use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use vonage_sim::{Running, SimConfig, Simulator};
 
+mod outage;
+
 /// A client on rustls with ring, the one crypto provider the workspace builds.
 fn client() -> Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
