@@ -431,6 +431,7 @@ mod tests {
             request_id: "r".into(),
             channel: channel.into(),
             sent_at: "2026-11-29T12:00:00Z".into(),
+            delivered_at: "2026-11-29T12:00:00.250Z".into(),
             text: "Your Verify Local code is 123456".into(),
             locale: None,
         }

@@ -1,7 +1,5 @@
 //! Faults on demand: the next calls answer one of the operations' errors, or answer late.
 
-use axum::Json;
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -52,6 +50,12 @@ impl Fault {
     pub fn with_reason(self, reason: &str) -> Self {
         Self { reason: Some(reason.into()), ..self }
     }
+}
+
+impl sim_kit::fault::Fault for Fault {
+    fn count_mut(&mut self) -> &mut u32 {
+        &mut self.count
+    }
 
     fn problem(&self) -> Option<String> {
         let operations = ["SendTextMessage", "SendVoiceMessage", "any"];
@@ -85,15 +89,7 @@ pub struct Injected {
 impl Simulator {
     /// The first fault set for `operation` (or for any), used once.
     pub(crate) fn take_fault(&self, operation: &str) -> Option<Injected> {
-        let mut state = self.state();
-        let found = state.faults.iter_mut().find(|f| f.operation == "any" || f.operation == operation);
-        let fault = found.map(|f| {
-            f.count -= 1;
-            f.clone()
-        });
-        state.faults.retain(|f| f.count > 0);
-        drop(state);
-        let fault = fault?;
+        let fault = self.inner.faults.take(|f| f.operation == "any" || f.operation == operation)?;
         let answer = fault.error.as_deref().and_then(|e| AwsError::named(e, fault.reason.as_deref())).map(|error| {
             let mut response = error.into_response();
             if let Some(status) = fault.status.and_then(|s| StatusCode::from_u16(s).ok()) {
@@ -103,25 +99,4 @@ impl Simulator {
         });
         Some(Injected { delay: std::time::Duration::from_millis(fault.delay_ms), answer })
     }
-}
-
-pub async fn list(State(sim): State<Simulator>) -> Response {
-    Json(sim.state().faults.clone()).into_response()
-}
-
-pub async fn add(State(sim): State<Simulator>, body: axum::body::Bytes) -> Response {
-    let fault: Fault = match serde_json::from_slice(&body) {
-        Ok(f) => f,
-        Err(e) => return (StatusCode::BAD_REQUEST, Json(serde_json::json!({"error": e.to_string()}))).into_response(),
-    };
-    if let Some(error) = fault.problem() {
-        return (StatusCode::BAD_REQUEST, Json(serde_json::json!({"error": error}))).into_response();
-    }
-    sim.add_fault(fault);
-    (StatusCode::CREATED, Json(sim.state().faults.clone())).into_response()
-}
-
-pub async fn clear(State(sim): State<Simulator>) -> StatusCode {
-    sim.state().faults.clear();
-    StatusCode::NO_CONTENT
 }

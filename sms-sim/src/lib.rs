@@ -11,25 +11,31 @@
 //! - `GET|DELETE /_simulator/messages`: what was "sent" (`{messageId, channel,
 //!   destinationPhoneNumber, originationIdentity, messageBody, messageType, voiceId, sentAt, ...}`);
 //! - `GET|POST|DELETE /_simulator/faults`: make the next calls fail or wait
-//!   (`{error, reason, status, delayMs, count, operation}`).
+//!   (`{error, reason, status, delayMs, count, operation}`);
+//! - `GET|POST /_simulator/outage`: down, slow or throttled until told otherwise
+//!   (`{mode, delayMs, deliverRatio, forMs}`, see [`Outage`]); in-process with
+//!   [`Running::set_outage`](sim_kit::Running::set_outage). Throttled, a send answers
+//!   `ThrottlingException`; slow, one not carried out answers `InternalServerException`.
 
 mod fault;
 mod send;
 pub mod wire;
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::Router;
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::post;
 use serde::Serialize;
-use tokio::net::TcpListener;
+use sim_kit::Outages;
+use sim_kit::fault::Faults;
 
 pub use fault::Fault;
+pub use sim_kit::{Outage, Ratio};
+
+/// A simulator serving in the background (see [`Simulator::spawn`]); `base_url` is what to point
+/// the SDK's endpoint (`AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2`) at.
+pub type Running = sim_kit::Running<Simulator>;
 
 /// What the simulated account has.
 #[derive(Debug, Clone)]
@@ -105,7 +111,7 @@ pub struct Message {
     pub configuration_set_name: Option<String>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub context: BTreeMap<String, String>,
-    /// RFC 3339.
+    /// When it was delivered, by the wall clock ([`sim_kit::delivery_time`]).
     pub sent_at: String,
 }
 
@@ -118,18 +124,20 @@ pub struct Simulator {
 struct Inner {
     config: SimConfig,
     state: Mutex<SimState>,
+    faults: Faults<Fault>,
+    outages: Outages,
 }
 
 #[derive(Default)]
 struct SimState {
     messages: Vec<Message>,
-    faults: Vec<Fault>,
     api_calls: u64,
 }
 
 impl Simulator {
     pub fn new(config: SimConfig) -> Self {
-        Self { inner: Arc::new(Inner { config, state: Mutex::default() }) }
+        let inner = Inner { config, state: Mutex::default(), faults: Faults::default(), outages: Outages::default() };
+        Self { inner: Arc::new(inner) }
     }
 
     pub fn config(&self) -> &SimConfig {
@@ -151,7 +159,7 @@ impl Simulator {
     }
 
     pub fn add_fault(&self, fault: Fault) {
-        self.state().faults.push(fault);
+        self.inner.faults.add(fault);
     }
 
     /// Records `message` unless it is a dry run (AWS checks it and sends nothing); its id either way.
@@ -160,92 +168,42 @@ impl Simulator {
         if dry_run {
             return id;
         }
-        message.sent_at =
-            time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+        message.sent_at = sim_kit::delivery_time();
         if self.inner.config.print_messages {
             let channel = if message.channel == Channel::Sms { "SMS" } else { "Voice call" };
-            println!("{channel} to {}: {}", mask(&message.destination_phone_number), message.message_body);
+            println!("{channel} to {}: {}", sim_kit::mask(&message.destination_phone_number), message.message_body);
         }
         self.state().messages.push(message);
         id
     }
 
-    pub fn router(&self) -> Router {
-        Router::new()
-            .route("/", post(send::operation))
-            .route("/_simulator/messages", get(list_messages).delete(clear_messages))
-            .route("/_simulator/faults", get(fault::list).post(fault::add).delete(fault::clear))
-            .with_state(self.clone())
-    }
-
-    /// Serves on `listener` until `shutdown` completes.
-    pub async fn serve(
-        self,
-        listener: TcpListener,
-        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
-        axum::serve(listener, self.router()).with_graceful_shutdown(shutdown).await
-    }
-
     /// Starts on a free loopback port in the background: for tests and for hosting in-process.
     pub async fn spawn(config: SimConfig) -> std::io::Result<Running> {
-        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
-        let addr = listener.local_addr()?;
-        let simulator = Self::new(config);
-        let server = simulator.clone();
-        tokio::spawn(async move {
-            if let Err(e) = server.serve(listener, std::future::pending()).await {
-                tracing::error!(error = %e, "simulator stopped");
-            }
-        });
-        Ok(Running { addr, simulator })
+        sim_kit::spawn(Self::new(config)).await
     }
 }
 
-/// A simulator serving in the background.
-pub struct Running {
-    pub addr: SocketAddr,
-    pub simulator: Simulator,
-}
+impl sim_kit::Sim for Simulator {
+    type Message = Message;
+    type Fault = Fault;
 
-impl Running {
-    /// What to point the SDK's endpoint (`AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2`) at.
-    pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+    fn routes(&self) -> Router<Self> {
+        Router::new().route("/", post(send::operation))
     }
 
-    pub fn messages(&self) -> Vec<Message> {
-        self.simulator.messages()
+    fn messages(&self) -> Vec<Message> {
+        Simulator::messages(self)
     }
 
-    pub fn add_fault(&self, fault: Fault) {
-        self.simulator.add_fault(fault);
+    fn clear_messages(&self) {
+        self.state().messages.clear();
     }
-}
 
-/// Keeps the last two digits only, as the service's own log lines do.
-fn mask(e164: &str) -> String {
-    let digits = e164.trim_start_matches('+');
-    let tail = digits.len().saturating_sub(2);
-    let masked: String = digits.char_indices().map(|(i, c)| if i >= tail { c } else { '*' }).collect();
-    format!("+{masked}")
-}
+    fn faults(&self) -> &Faults<Fault> {
+        &self.inner.faults
+    }
 
-async fn list_messages(State(sim): State<Simulator>) -> Response {
-    axum::Json(sim.messages()).into_response()
-}
-
-async fn clear_messages(State(sim): State<Simulator>) -> StatusCode {
-    sim.state().messages.clear();
-    StatusCode::NO_CONTENT
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn keeps_only_the_last_two_digits() {
-        assert_eq!(mask("+14155552671"), "+*********71");
+    fn outages(&self) -> &Outages {
+        &self.inner.outages
     }
 }

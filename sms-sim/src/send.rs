@@ -1,10 +1,12 @@
-//! `POST /`: the operation named by `X-Amz-Target`, checked as AWS checks it, then recorded.
+//! `POST /`: the operation named by `X-Amz-Target`, checked as AWS checks it, then recorded (or
+//! throttled, or held back, as an outage has it).
 
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
+use sim_kit::Sim;
 
 use crate::wire::{self, AwsError, SendTextMessage, SendVoiceMessage, invalid};
 use crate::{Channel, Message, Simulator};
@@ -34,14 +36,17 @@ pub async fn operation(State(sim): State<Simulator>, headers: HeaderMap, body: B
             return answer;
         }
     }
-    let outcome = match operation {
-        "SendTextMessage" => parse(&body).and_then(|request| sim.send_text(request)),
-        _ => parse(&body).and_then(|request| sim.send_voice(request)),
+    let admission = sim.outages().admit();
+    let voice = operation == "SendVoiceMessage";
+    let send = async move {
+        let outcome = if voice {
+            parse(&body).and_then(|request| sim.send_voice(request))
+        } else {
+            parse(&body).and_then(|request| sim.send_text(request))
+        };
+        outcome.map_or_else(IntoResponse::into_response, |message_id| wire::sent(&message_id))
     };
-    match outcome {
-        Ok(message_id) => wire::sent(&message_id),
-        Err(error) => error.into_response(),
-    }
+    admission.answer(send, || AwsError::Throttling.into_response(), || AwsError::InternalServer.into_response()).await
 }
 
 fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, AwsError> {

@@ -64,20 +64,24 @@ fn endpoints_of(method: &Method, path: &str) -> &'static [&'static str] {
     }
 }
 
+impl sim_kit::fault::Fault for Fault {
+    fn count_mut(&mut self) -> &mut u32 {
+        &mut self.count
+    }
+
+    fn problem(&self) -> Option<String> {
+        let status_ok = self.status.is_none_or(|s| (100..=599).contains(&s));
+        if ENDPOINTS.contains(&self.endpoint.as_str()) && self.count > 0 && status_ok {
+            return None;
+        }
+        Some(format!("endpoint must be one of {ENDPOINTS:?}, count at least 1, status 100-599"))
+    }
+}
+
 impl Simulator {
     /// The first fault set for one of `endpoints` (or for `any`, where `any_applies`), used once.
     fn take_fault_for(&self, endpoints: &[&str], any_applies: bool) -> Option<Fault> {
-        let mut state = self.state();
-        let found = state
-            .faults
-            .iter_mut()
-            .find(|f| (any_applies && f.endpoint == "any") || endpoints.contains(&f.endpoint.as_str()));
-        let fault = found.map(|f| {
-            f.count -= 1;
-            f.clone()
-        });
-        state.faults.retain(|f| f.count > 0);
-        fault
+        self.inner.faults.take(|f| (any_applies && f.endpoint == "any") || endpoints.contains(&f.endpoint.as_str()))
     }
 
     /// A fault set for `endpoint` by name (`any` stands for Vonage's endpoints only).
@@ -110,27 +114,4 @@ pub async fn inject(State(sim): State<Simulator>, request: Request, next: Next) 
         response.headers_mut().insert(axum::http::header::RETRY_AFTER, seconds.into());
     }
     response
-}
-
-pub async fn list(State(sim): State<Simulator>) -> Response {
-    Json(sim.state().faults.clone()).into_response()
-}
-
-pub async fn add(State(sim): State<Simulator>, body: axum::body::Bytes) -> Response {
-    let fault: Fault = match serde_json::from_slice(&body) {
-        Ok(f) => f,
-        Err(e) => return (StatusCode::BAD_REQUEST, Json(serde_json::json!({"error": e.to_string()}))).into_response(),
-    };
-    let status_ok = fault.status.is_none_or(|s| (100..=599).contains(&s));
-    if !ENDPOINTS.contains(&fault.endpoint.as_str()) || fault.count == 0 || !status_ok {
-        let error = format!("endpoint must be one of {ENDPOINTS:?}, count at least 1, status 100-599");
-        return (StatusCode::BAD_REQUEST, Json(serde_json::json!({"error": error}))).into_response();
-    }
-    sim.add_fault(fault);
-    (StatusCode::CREATED, Json(sim.state().faults.clone())).into_response()
-}
-
-pub async fn clear(State(sim): State<Simulator>) -> StatusCode {
-    sim.state().faults.clear();
-    StatusCode::NO_CONTENT
 }

@@ -4,8 +4,12 @@
 //! prints it for a person, and lists it at `GET /_simulator/messages`.
 //!
 //! Control endpoints (not part of Vonage's API):
-//! - `GET|DELETE /_simulator/messages`: what was "sent" (`{to, code, requestId, channel, sentAt, text}`);
+//! - `GET|DELETE /_simulator/messages`: what was "sent" (`{to, code, requestId, channel, sentAt,
+//!   deliveredAt, text}`);
 //! - `GET|POST|DELETE /_simulator/faults`: make the next calls fail (`{status, v1Status, delayMs, count, endpoint}`);
+//! - `GET|POST /_simulator/outage`: down, slow or throttled until told otherwise
+//!   (`{mode, delayMs, deliverRatio, forMs}`, see [`Outage`]); in-process with
+//!   [`Running::set_outage`](sim_kit::Running::set_outage);
 //! - `POST /_simulator/clock` `{"advanceSeconds": n}`: move the simulator's time (expiry, cancel rules).
 //!
 //! It also stands in for Cloudflare Turnstile's siteverify and widget script ([`turnstile`]), the
@@ -15,27 +19,33 @@ mod auth;
 mod fault;
 mod legacy;
 mod model;
+mod outage;
 pub mod turnstile;
 mod v2;
 
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::State;
 use axum::http::StatusCode;
-use axum::middleware::{self, Next};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
+use sim_kit::Outages;
+use sim_kit::fault::Faults;
 use time::OffsetDateTime;
-use tokio::net::TcpListener;
 
 pub use fault::Fault;
 pub use model::Message;
+pub use sim_kit::{Outage, Ratio};
 
 use model::Requests;
+
+/// A simulator serving in the background (see [`Simulator::spawn`]); `base_url` is what to set
+/// `VONAGE_API_BASE_URL` to.
+pub type Running = sim_kit::Running<Simulator>;
 
 /// How the simulator behaves where Vonage's sources leave room.
 #[derive(Debug, Clone)]
@@ -120,13 +130,14 @@ pub struct Simulator {
 struct Inner {
     config: SimConfig,
     state: Mutex<SimState>,
+    faults: Faults<Fault>,
+    outages: Outages,
 }
 
 #[derive(Default)]
 struct SimState {
     requests: Requests,
     messages: Vec<Message>,
-    faults: Vec<Fault>,
     clock_offset: time::Duration,
     api_calls: u64,
     turnstile: turnstile::Tokens,
@@ -134,7 +145,8 @@ struct SimState {
 
 impl Simulator {
     pub fn new(config: SimConfig) -> Self {
-        Self { inner: Arc::new(Inner { config, state: Mutex::default() }) }
+        let inner = Inner { config, state: Mutex::default(), faults: Faults::default(), outages: Outages::default() };
+        Self { inner: Arc::new(inner) }
     }
 
     pub fn config(&self) -> &SimConfig {
@@ -167,7 +179,7 @@ impl Simulator {
     }
 
     pub fn add_fault(&self, fault: Fault) {
-        self.state().faults.push(fault);
+        self.inner.faults.add(fault);
     }
 
     pub fn advance(&self, by: Duration) {
@@ -209,91 +221,61 @@ impl Simulator {
         result
     }
 
-    fn record(&self, message: Message) {
+    fn record(&self, mut message: Message) {
+        message.delivered_at = sim_kit::delivery_time();
         if let Some(hook) = &self.inner.config.on_message {
             (hook.0)(&message);
         } else if self.inner.config.print_messages {
-            println!("SMS to {}: {}", mask(&message.to), message.text);
+            println!("SMS to {}: {}", sim_kit::mask(&message.to), message.text);
         }
         self.state().messages.push(message);
     }
 
-    pub fn router(&self) -> Router {
+    /// Starts on a free loopback port in the background: for tests and for hosting in-process.
+    pub async fn spawn(config: SimConfig) -> std::io::Result<Running> {
+        sim_kit::spawn(Self::new(config)).await
+    }
+}
+
+impl sim_kit::Sim for Simulator {
+    type Message = Message;
+    type Fault = Fault;
+
+    fn routes(&self) -> Router<Self> {
+        let outage = middleware::from_fn_with_state(self.clone(), outage::gate);
         let api = Router::new()
-            .route("/v2/verify", post(v2::start))
+            .route("/v2/verify", post(v2::start).route_layer(outage.clone()))
             .route("/v2/verify/{id}", post(v2::check).delete(v2::cancel))
             .route("/v2/verify/{id}/next_workflow", post(v2::next_workflow))
-            .route("/verify/json", get(legacy::start).post(legacy::start))
+            .route("/verify/json", get(legacy::start).post(legacy::start).route_layer(outage))
             .route("/verify/check/json", get(legacy::check).post(legacy::check))
             .route("/verify/control/json", get(legacy::control).post(legacy::control))
             .route("/verify/search/json", get(legacy::search).post(legacy::search))
             .route_layer(middleware::from_fn_with_state(self.clone(), fault::inject));
         Router::new()
             .merge(api)
-            .route("/_simulator/messages", get(list_messages).delete(clear_messages))
-            .route("/_simulator/faults", get(fault::list).post(fault::add).delete(fault::clear))
             .route("/_simulator/clock", post(advance_clock))
             .route("/_simulator/turnstile/tokens", post(turnstile::mint))
             .route("/turnstile/v0/siteverify", post(turnstile::siteverify))
             .route("/turnstile/v0/api.js", get(turnstile::widget_script))
             .fallback(not_found)
-            .layer(middleware::from_fn(log_request))
-            .with_state(self.clone())
     }
 
-    /// Serves on `listener` until `shutdown` completes.
-    pub async fn serve(
-        self,
-        listener: TcpListener,
-        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
-        axum::serve(listener, self.router()).with_graceful_shutdown(shutdown).await
+    fn messages(&self) -> Vec<Message> {
+        Simulator::messages(self)
     }
 
-    /// Starts on a free loopback port in the background: for tests and for hosting in-process.
-    pub async fn spawn(config: SimConfig) -> std::io::Result<Running> {
-        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
-        let addr = listener.local_addr()?;
-        let simulator = Self::new(config);
-        let server = simulator.clone();
-        tokio::spawn(async move {
-            if let Err(e) = server.serve(listener, std::future::pending()).await {
-                tracing::error!(error = %e, "simulator stopped");
-            }
-        });
-        Ok(Running { addr, simulator })
+    fn clear_messages(&self) {
+        self.state().messages.clear();
     }
-}
 
-/// A simulator serving in the background.
-pub struct Running {
-    pub addr: SocketAddr,
-    pub simulator: Simulator,
-}
-
-impl Running {
-    /// What to set `VONAGE_API_BASE_URL` to.
-    pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+    fn faults(&self) -> &Faults<Fault> {
+        &self.inner.faults
     }
-}
 
-/// Keeps the last two digits only, as the service's own log lines do (the simulator cannot tell
-/// a country code from the number): enough to tell messages apart on a screen.
-fn mask(e164: &str) -> String {
-    let digits = e164.trim_start_matches('+');
-    let tail = digits.len().saturating_sub(2);
-    let masked: String = digits.char_indices().map(|(i, c)| if i >= tail { c } else { '*' }).collect();
-    format!("+{masked}")
-}
-
-async fn list_messages(State(sim): State<Simulator>) -> Response {
-    axum::Json(sim.messages()).into_response()
-}
-
-async fn clear_messages(State(sim): State<Simulator>) -> StatusCode {
-    sim.state().messages.clear();
-    StatusCode::NO_CONTENT
+    fn outages(&self) -> &Outages {
+        &self.inner.outages
+    }
 }
 
 #[derive(Deserialize)]
@@ -314,24 +296,4 @@ async fn not_found() -> Response {
         "https://developer.vonage.com/api-errors#not-found",
         "No such endpoint.",
     )
-}
-
-async fn log_request(request: Request, next: Next) -> Response {
-    let method = request.method().clone();
-    let path = request.uri().path().to_owned();
-    let response = next.run(request).await;
-    tracing::debug!(%method, %path, status = response.status().as_u16(), "simulator answered");
-    response
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn keeps_only_the_last_two_digits() {
-        assert_eq!(mask("+14155552671"), "+*********71");
-        assert_eq!(mask("+447700900123"), "+**********23");
-        assert_eq!(mask("+12345"), "+***45");
-    }
 }

@@ -16,7 +16,10 @@ pub struct Message {
     pub request_id: String,
     /// `sms`, `voice`, `whatsapp`, `email`, …
     pub channel: String,
+    /// The simulator's clock (which `/_simulator/clock` moves) when the step started, to the second.
     pub sent_at: String,
+    /// The wall clock when the simulator recorded it ([`sim_kit::delivery_time`]).
+    pub delivered_at: String,
     pub text: String,
     /// The language asked for (v2 `locale`, v1 `lg`), as sent; none when Vonage would pick.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -169,6 +172,7 @@ impl Verification {
             request_id: self.id.clone(),
             channel,
             sent_at: rfc3339(at),
+            delivered_at: String::new(),
             text,
             locale: self.locale.clone(),
         }

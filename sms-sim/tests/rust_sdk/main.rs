@@ -16,6 +16,8 @@ use aws_sdk_pinpointsmsvoicev2::types::{
 use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 use sms_sim::{Channel, Fault, Running, SimConfig, Simulator};
 
+mod outage;
+
 const FROM: &str = "+12065550100";
 const TO: &str = "+14155552671";
 
@@ -31,21 +33,23 @@ async fn simulator() -> Running {
 /// The client as the service builds its AWS clients (rustls on ring), with static test
 /// credentials and, unless `retries`, no retries: each call meets the simulator once.
 fn client(sim: &Running, retries: bool) -> Client {
+    Client::from_conf(config(sim, retries).build())
+}
+
+fn config(sim: &Running, retries: bool) -> aws_sdk_pinpointsmsvoicev2::config::Builder {
     let http = aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
     let retry = if retries {
         RetryConfig::standard().with_initial_backoff(Duration::from_millis(1))
     } else {
         RetryConfig::disabled()
     };
-    let config = aws_sdk_pinpointsmsvoicev2::Config::builder()
+    aws_sdk_pinpointsmsvoicev2::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("AKIDTEST", "test-secret", None, None, "static"))
         .endpoint_url(sim.base_url())
         .http_client(http)
         .retry_config(retry)
-        .build();
-    Client::from_conf(config)
 }
 
 async fn send_text(client: &Client, to: &str) -> Result<String, SendTextMessageError> {
@@ -61,6 +65,12 @@ async fn send_text(client: &Client, to: &str) -> Result<String, SendTextMessageE
         .await
         .map(|out| out.message_id().expect("a message id").to_owned())
         .map_err(|e| e.into_service_error())
+}
+
+/// A voice message to [`TO`], the plainest one.
+async fn send_voice(client: &Client) -> Result<(), SendVoiceMessageError> {
+    let out = client.send_voice_message().destination_phone_number(TO).origination_identity(FROM).message_body("hi");
+    out.send().await.map(|_| ()).map_err(|e| e.into_service_error())
 }
 
 #[tokio::test]
@@ -205,14 +215,7 @@ async fn each_injected_error_is_its_typed_variant() {
 async fn voice_errors_are_typed_too() {
     let sim = simulator().await;
     sim.add_fault(Fault { operation: "SendVoiceMessage".into(), ..Fault::error("ThrottlingException", 1) });
-    let out = client(&sim, false)
-        .send_voice_message()
-        .destination_phone_number(TO)
-        .origination_identity(FROM)
-        .message_body("hi")
-        .send()
-        .await
-        .map_err(|e| e.into_service_error());
+    let out = send_voice(&client(&sim, false)).await;
     assert!(matches!(out, Err(SendVoiceMessageError::ThrottlingException(_))), "{out:?}");
 }
 

@@ -7,6 +7,8 @@ use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use vonage_sim::{Running, SimConfig, Simulator};
 
+mod outage;
+
 /// A client on rustls with ring, the one crypto provider the workspace builds.
 fn client() -> Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -66,6 +68,8 @@ async fn v2_start_answers_202_and_sends_a_message() {
     assert_eq!(m["channel"], "sms");
     assert_eq!(m["code"].as_str().unwrap().len(), 6);
     assert!(m["sentAt"].as_str().unwrap().ends_with('Z'));
+    let delivered = m["deliveredAt"].as_str().unwrap();
+    assert!(delivered.ends_with('Z') && delivered.len() == "2026-01-01T12:00:00.000Z".len(), "to the ms: {delivered}");
 }
 
 #[tokio::test]
