@@ -41,7 +41,9 @@ describe("calls and languages", { concurrency: 4 }, () => {
     const [texted, called] = await messagesTo(server, "+14155550140");
     assert.equal(texted.channel, "sms");
     assert.equal(called.channel, "voice");
-    assert.match(called.text, /\(voice call\)/);
+    // Vonage's simulated call, or the second provider's, which speaks the digits one by one.
+    const spoken = [...called.code].join(", ");
+    assert.ok(/\(voice call\)/.test(called.text) || called.text.includes(spoken), called.text);
     // The local server's terminal shows the call as a person would hear it.
     assert.match(
       server.output(),

@@ -25,7 +25,10 @@ pub(crate) struct MessagesQuery {
 pub(crate) async fn dev_messages(State(app): State<Arc<App>>, Query(query): Query<MessagesQuery>) -> Response {
     let mut messages = app.simulator.as_ref().map(Simulator::messages).unwrap_or_default();
     let carried = app.sms_simulator.as_ref().map(sms_sim::Simulator::messages).unwrap_or_default();
-    messages.extend(carried.iter().map(as_verify_message));
+    messages.extend(carried.iter().map(|m| {
+        let at = app.sms_sent_at.of(&m.message_id).unwrap_or_else(|| m.sent_at.clone());
+        vonage_sim::Message { sent_at: at, ..as_verify_message(m) }
+    }));
     messages.sort_by(|a, b| a.sent_at.cmp(&b.sent_at));
     if let Some(to) = query.to {
         let digits = to.trim_start_matches('+');
@@ -37,7 +40,7 @@ pub(crate) async fn dev_messages(State(app): State<Arc<App>>, Query(query): Quer
 /// A text or call of the second provider in the shape Vonage's simulator lists its messages:
 /// the code is the text's last digits (after `#` on its last line), or a call's digits after
 /// its last `:`.
-fn as_verify_message(m: &sms_sim::Message) -> vonage_sim::Message {
+pub(crate) fn as_verify_message(m: &sms_sim::Message) -> vonage_sim::Message {
     let (channel, code) = match m.channel {
         sms_sim::Channel::Sms => {
             let digits: String = m
@@ -55,13 +58,14 @@ fn as_verify_message(m: &sms_sim::Message) -> vonage_sim::Message {
         }
     };
     vonage_sim::Message {
-        to: m.destination_phone_number.trim_start_matches('+').to_owned(),
+        to: m.destination_phone_number.clone(),
         code,
         request_id: m.message_id.clone(),
         channel: channel.to_owned(),
         sent_at: m.sent_at.clone(),
+        delivered_at: m.sent_at.clone(),
         text: m.message_body.clone(),
-        locale: None,
+        locale: m.context.get(shared::adapters::aws_sms::LOCALE_CONTEXT).cloned(),
     }
 }
 

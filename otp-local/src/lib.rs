@@ -101,6 +101,8 @@ struct App {
     simulator: Option<Simulator>,
     /// AWS End User Messaging's simulator, beside Vonage's.
     sms_simulator: Option<sms_sim::Simulator>,
+    /// When, on the service's clock, its messages went.
+    sms_sent_at: SentAt,
     /// The Turnstile site key the page renders its widget with, when the bot check is on.
     site_key: Option<String>,
     /// The operator's name, accent colour and logo on the page.
@@ -130,8 +132,10 @@ where
     let env = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
     let (port, dist) = where_to_serve(&env)?;
     let (simulator, sms) = start_simulator_unless_vonage(&env).await?;
+    let clock = DevClock::default();
+    let sms_sent_at = SentAt::default();
     let sms_simulator = match &simulator {
-        Some(_) => Some(start_sms_simulator().await?),
+        Some(_) => Some(start_sms_simulator(&env, &clock, &sms_sent_at).await?),
         None => None,
     };
     let table = env("TABLE_NAME");
@@ -171,12 +175,12 @@ where
         (None, Some(sdk)) => AwsSms::new(sdk, settings),
         (None, None) => unreachable!("an SDK configuration is loaded wherever AWS is on without its simulator"),
     });
-    let clock = DevClock::default();
     let app = Arc::new(App {
         deps: HandlerDeps::new(config, provider, store, clock.clone()).with_tokens(tokens),
         clock,
         simulator: simulator.as_ref().map(|s| s.simulator.clone()),
         sms_simulator: sms_simulator.as_ref().map(|s| s.simulator.clone()),
+        sms_sent_at,
         site_key,
         brand,
         metrics: dev_metrics::tally(),
@@ -280,12 +284,41 @@ async fn start_simulator_unless_vonage(
 /// AWS End User Messaging's simulator, in-process beside Vonage's: the second provider, on by
 /// default locally (`PROVIDER_ORDER=aws,vonage` puts it first; `PROVIDER_ORDER=vonage` leaves it
 /// out). Its texts are listed with Vonage's at `/api/dev/messages`.
-async fn start_sms_simulator() -> Result<sms_sim::Running, StartError> {
+async fn start_sms_simulator(
+    env: &impl Fn(&str) -> Option<String>,
+    clock: &DevClock,
+    sent_at: &SentAt,
+) -> Result<sms_sim::Running, StartError> {
+    let print = env("OTP_LOCAL_PRINT_SMS").is_none_or(|v| v != "false");
+    let (clock, sent_at) = (clock.clone(), sent_at.clone());
+    let hook = sms_sim::MessageHook(Arc::new(move |m: &sms_sim::Message| {
+        sent_at.record(&m.message_id, clock.now());
+        if print {
+            println!("{}", terminal_line(&dev::as_verify_message(m)));
+        }
+    }));
     let config = sms_sim::SimConfig {
         origination_identities: vec![LOCAL_ORIGINATION_IDENTITY.to_owned()],
+        on_message: Some(hook),
         ..Default::default()
     };
     sms_sim::Simulator::spawn(config).await.map_err(|e| StartError::Other(format!("SMS simulator: {e}")))
+}
+
+/// When each message of the second provider's simulator went, on the service's clock (which
+/// `/api/dev/clock` moves, as it moves Vonage's simulator's): by message id.
+#[derive(Clone, Default)]
+pub(crate) struct SentAt(Arc<std::sync::Mutex<std::collections::HashMap<String, String>>>);
+
+impl SentAt {
+    fn record(&self, message_id: &str, at: time::OffsetDateTime) {
+        let at = at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(message_id.to_owned(), at);
+    }
+
+    pub(crate) fn of(&self, message_id: &str) -> Option<String> {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(message_id).cloned()
+    }
 }
 
 /// The simulated account's number the local second provider sends from.

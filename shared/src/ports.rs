@@ -198,12 +198,13 @@ pub trait MessageCarrier: Send + Sync {
     /// Which provider this is.
     fn name(&self) -> ProviderName;
 
-    /// Sends `text` to `to` by `channel` (a call speaks it), to be dropped if not delivered
-    /// within `ttl_seconds`.
+    /// Sends `text` to `to` by `how.channel` (a call speaks it), in `how.locale`'s language
+    /// (named with it, for the provider's delivery events), to be dropped if not delivered within
+    /// `ttl_seconds`.
     fn send(
         &self,
         to: &PhoneNumber,
-        channel: crate::domain::channel::Channel,
+        how: Delivery,
         text: &str,
         ttl_seconds: u32,
     ) -> impl Future<Output = Result<(), ProviderError>> + Send;

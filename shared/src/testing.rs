@@ -250,22 +250,53 @@ impl Harness {
         self.sim.simulator.api_calls() + self.sms.simulator.api_calls()
     }
 
-    /// The code of the newest message either simulator sent to `e164` (the second provider's
-    /// is its text's last digits, or a call's after its last `:`).
-    pub fn last_code(&self, e164: &str) -> Option<String> {
-        let vonage = self.sim.simulator.messages().into_iter().filter(|m| m.to == e164).map(|m| (m.sent_at, m.code));
-        let aws = self.sms.simulator.messages().into_iter().filter(|m| m.destination_phone_number == e164).map(|m| {
-            let code = match m.channel {
-                sms_sim::Channel::Sms => m.message_body.rsplit('#').next().unwrap_or_default().trim().to_owned(),
+    /// What either simulator sent, oldest first.
+    pub fn sent(&self) -> Vec<Sent> {
+        let at = |t: &str| OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok();
+        let vonage = self.sim.simulator.messages().into_iter().map(|m| Sent {
+            at: at(&m.delivered_at),
+            to: m.to,
+            channel: m.channel,
+            code: m.code,
+            provider: "vonage",
+        });
+        let aws = self.sms.simulator.messages().into_iter().map(|m| {
+            // The service's own code: the text's last digits (after `#`), or a call's after its
+            // last `:`.
+            let (channel, code) = match m.channel {
+                sms_sim::Channel::Sms => {
+                    ("sms", m.message_body.rsplit('#').next().unwrap_or_default().trim().to_owned())
+                }
                 sms_sim::Channel::Voice => {
-                    m.message_body.rsplit(':').next().unwrap_or_default().chars().filter(char::is_ascii_digit).collect()
+                    let digits = m.message_body.rsplit(':').next().unwrap_or_default();
+                    ("voice", digits.chars().filter(char::is_ascii_digit).collect())
                 }
             };
-            (m.sent_at, code)
+            Sent { at: at(&m.sent_at), to: m.destination_phone_number, channel: channel.into(), code, provider: "aws" }
         });
-        let at = |t: &str| OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok();
-        vonage.chain(aws).max_by_key(|(sent_at, _)| at(sent_at)).map(|(_, code)| code)
+        let mut sent: Vec<Sent> = vonage.chain(aws).collect();
+        sent.sort_by_key(|s| s.at);
+        sent
     }
+
+    /// The code of the newest message either simulator sent to `e164`.
+    pub fn last_code(&self, e164: &str) -> Option<String> {
+        self.sent().into_iter().rev().find(|s| s.to == e164).map(|s| s.code)
+    }
+}
+
+/// A message either simulator sent, as a test reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    /// When it was delivered.
+    pub at: Option<OffsetDateTime>,
+    /// E.164.
+    pub to: String,
+    /// `sms` or `voice`.
+    pub channel: String,
+    pub code: String,
+    /// `vonage` or `aws`.
+    pub provider: &'static str,
 }
 
 /// An API Gateway HTTP API (payload 2.0) event like those in `events/`, with its body, content

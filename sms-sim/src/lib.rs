@@ -48,6 +48,18 @@ pub struct SimConfig {
     pub blocked_countries: Vec<String>,
     /// Print each message on standard output for a person to read.
     pub print_messages: bool,
+    /// Called with each message instead of printing it, for a host that shows messages its own way.
+    pub on_message: Option<MessageHook>,
+}
+
+/// A callback for each message the simulator sends.
+#[derive(Clone)]
+pub struct MessageHook(pub std::sync::Arc<dyn Fn(&Message) + Send + Sync>);
+
+impl std::fmt::Debug for MessageHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MessageHook")
+    }
 }
 
 impl Default for SimConfig {
@@ -56,6 +68,7 @@ impl Default for SimConfig {
             origination_identities: vec!["+12065550100".into()],
             blocked_countries: Vec::new(),
             print_messages: false,
+            on_message: None,
         }
     }
 }
@@ -169,7 +182,9 @@ impl Simulator {
             return id;
         }
         message.sent_at = sim_kit::delivery_time();
-        if self.inner.config.print_messages {
+        if let Some(hook) = &self.inner.config.on_message {
+            (hook.0)(&message);
+        } else if self.inner.config.print_messages {
             let channel = if message.channel == Channel::Sms { "SMS" } else { "Voice call" };
             println!("{channel} to {}: {}", sim_kit::mask(&message.destination_phone_number), message.message_body);
         }

@@ -27,19 +27,29 @@ const PUMPED: [&str; 20] = [
 /// Where the legitimate day's people are.
 const PEOPLE: [&str; 10] = ["US", "GB", "DE", "FR", "IN", "BR", "JP", "AU", "CA", "MX"];
 
+/// `--aws-first`: every scenario with AWS End User Messaging (simulated) before Vonage, its codes
+/// the service's own and priced by AWS's table.
+static AWS_FIRST: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
+
 fn main() -> ExitCode {
     otp_local::runtime().expect("the async runtime starts").block_on(replay())
 }
 
 async fn replay() -> ExitCode {
-    let quick = match std::env::args().nth(1).as_deref() {
-        None => false,
-        Some("--quick") => true,
-        Some(_) => {
-            eprintln!("usage: attack-replay [--quick]");
-            return ExitCode::from(2);
+    let mut quick = false;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match (arg.as_str(), args.next()) {
+            ("--quick", None) => quick = true,
+            ("--quick", Some(next)) if next == "--aws-first" => (quick, *AWS_FIRST.lock().unwrap()) = (true, true),
+            ("--aws-first", None) => *AWS_FIRST.lock().unwrap() = true,
+            ("--aws-first", Some(next)) if next == "--quick" => (quick, *AWS_FIRST.lock().unwrap()) = (true, true),
+            _ => {
+                eprintln!("usage: attack-replay [--quick] [--aws-first]");
+                return ExitCode::from(2);
+            }
         }
-    };
+    }
     if std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_none() {
         eprintln!(
             "attack-replay: set AWS_ENDPOINT_URL_DYNAMODB to a DynamoDB-compatible server (`make replay` starts one)"
@@ -368,10 +378,19 @@ impl Local {
             ("OTP_LOCAL_PRINT_SMS".into(), "false".into()),
             ("SIM_CANCEL_MIN_AGE_SECONDS".into(), "0".into()),
         ];
+        let aws_first = *AWS_FIRST.lock().unwrap();
+        if aws_first {
+            vars.push(("PROVIDER_ORDER".into(), "aws,vonage".into()));
+        }
         vars.extend(settings.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
         let setting = |name: &str| settings.iter().find(|(k, _)| *k == name).map_or("", |(_, v)| *v);
-        let prices = PriceTable::sms().with_overrides(setting("OTP_SMS_PRICES")).unwrap();
-        let call_prices = PriceTable::voice().with_overrides(setting("OTP_VOICE_PRICES")).unwrap();
+        let (prices, call_prices) = if aws_first {
+            let sms = PriceTable::aws_sms().with_overrides(setting("AWS_SMS_PRICES")).unwrap();
+            (sms, PriceTable::aws_voice().with_overrides(setting("AWS_VOICE_PRICES")).unwrap())
+        } else {
+            let sms = PriceTable::sms().with_overrides(setting("OTP_SMS_PRICES")).unwrap();
+            (sms, PriceTable::voice().with_overrides(setting("OTP_VOICE_PRICES")).unwrap())
+        };
         let lookup = move |key: &str| vars.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
         let serving =
             otp_local::serve_here(lookup, true).await.unwrap_or_else(|e| panic!("otp-local did not start: {e}"));

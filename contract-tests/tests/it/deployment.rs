@@ -348,8 +348,9 @@ fn the_environment_the_template_sets_is_exactly_what_the_code_reads_and_it_loads
         assert_eq!(aws_ms.is_some(), on.contains(&"AwsSmsOn") && binary == "request-otp", "{name}");
         let slowest_ms = match (binary.as_str(), aws_ms) {
             ("request-otp", None) => 3 * vonage_ms + 3 * store_ms + bot_check_ms,
-            ("request-otp", Some(aws_ms)) => (3 * vonage_ms + 4 * store_ms + bot_check_ms)
-                .max(bot_check_ms + failover_ms + 2 * store_ms + aws_ms),
+            ("request-otp", Some(aws_ms)) => {
+                (3 * vonage_ms + 4 * store_ms + bot_check_ms).max(bot_check_ms + failover_ms + 2 * store_ms + aws_ms)
+            }
             _ => vonage_ms + 3 * store_ms + settle_ms,
         };
         assert!(

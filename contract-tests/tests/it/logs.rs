@@ -80,7 +80,10 @@ async fn trace_logs_of_every_flow_hold_no_number_code_or_secret() {
     verify(&id, "000000").await;
     h.sim.simulator.add_fault(Fault { status: Some(503), count: 1, ..Fault::default() });
     verify(&id, &code).await;
-    assert_eq!(verify(&id, &code).await.status(), 200);
+    // Vonage's check failed and the code verifies on a retry; a code the service owns was
+    // judged here, by no provider, and verified at once.
+    let again = if h.first_provider() == "aws" { 409 } else { 200 };
+    assert_eq!(verify(&id, &code).await.status(), again);
 
     // A test number: the start says how many are on, its code and its verification.
     shared::runtime::bootstrap::announce_test_numbers(&shared::testing::config(

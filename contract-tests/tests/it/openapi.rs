@@ -188,7 +188,11 @@ async fn budgets() -> Vec<Seen> {
     let mut all = Vec::new();
     // A range may hold one code nobody entered; the day's budget is a cent (a US SMS is 0.79 cents).
     let h =
-        Harness::with(&[("OTP_RANGE_UNVERIFIED_FLOOR", "1"), ("OTP_DAILY_SPEND_LIMIT", "0.01")], SimConfig::default())
+        // Vonage alone: the budget is set in its prices.
+        Harness::with(
+            &[("OTP_RANGE_UNVERIFIED_FLOOR", "1"), ("OTP_DAILY_SPEND_LIMIT", "0.01"), ("PROVIDER_ORDER", "vonage")],
+            SimConfig::default(),
+        )
             .await;
     // The three requests fall in one UTC day (the day's spend starts again at midnight).
     let to_midnight = 86_400 - shared::clock::Clock::now(&h.clock).unix_timestamp().rem_euclid(86_400);

@@ -7,6 +7,7 @@
 //! every provider; the account's own trouble (throttling, a quota, the sandbox, a missing
 //! identity, a 5xx) is the provider's, so the code may go elsewhere ([`ProviderError::moves_on`]).
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use aws_sdk_pinpointsmsvoicev2::Client;
@@ -16,7 +17,7 @@ use aws_sdk_pinpointsmsvoicev2::error::{ProvideErrorMetadata, SdkError};
 
 use aws_sdk_pinpointsmsvoicev2::types::{MessageType, VoiceMessageBodyTextType};
 
-use crate::domain::channel::Channel;
+use crate::domain::channel::{Channel, Delivery};
 use crate::domain::phone::PhoneNumber;
 use crate::domain::price::{MicroUsd, PriceTable};
 use crate::domain::provider::ProviderName;
@@ -47,6 +48,9 @@ macro_rules! answered {
         }
     }};
 }
+
+/// The key of a message's context that names its language (`es-es`).
+pub const LOCALE_CONTEXT: &str = "locale";
 
 #[derive(Debug, Clone)]
 pub struct AwsSmsSettings {
@@ -119,14 +123,11 @@ impl MessageCarrier for AwsSms {
         ProviderName::Aws
     }
 
-    async fn send(
-        &self,
-        to: &PhoneNumber,
-        channel: Channel,
-        text: &str,
-        ttl_seconds: u32,
-    ) -> Result<(), ProviderError> {
+    async fn send(&self, to: &PhoneNumber, how: Delivery, text: &str, ttl_seconds: u32) -> Result<(), ProviderError> {
         let s = &self.settings;
+        // The language, as the message's context: AWS logs it with the delivery events.
+        let context = how.locale.map(|l| HashMap::from([(LOCALE_CONTEXT.to_owned(), l.as_str().to_owned())]));
+        let channel = how.channel;
         let result = match channel {
             Channel::Sms => self
                 .client
@@ -138,6 +139,7 @@ impl MessageCarrier for AwsSms {
                 .max_price(max_price(&s.max_sms_price, to))
                 .time_to_live(time_to_live(ttl_seconds))
                 .set_protect_configuration_id(s.protect_configuration_id.clone())
+                .set_context(context)
                 .send()
                 .await
                 .map(|_| ())
@@ -152,6 +154,7 @@ impl MessageCarrier for AwsSms {
                 .max_price_per_minute(max_price(&s.max_call_price, to))
                 .time_to_live(time_to_live(ttl_seconds))
                 .set_protect_configuration_id(s.protect_configuration_id.clone())
+                .set_context(context)
                 .send()
                 .await
                 .map(|_| ())

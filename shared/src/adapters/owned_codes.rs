@@ -66,7 +66,7 @@ impl<C: MessageCarrier> VerificationProvider for OwnedCodes<C> {
         let code = owned_code::generate(self.settings.code_length);
         let digest = CodeDigest::of(self.settings.key.expose_secret().as_bytes(), client_ref, &code);
         let text = self.text(&code, how);
-        self.carrier.send(to, how.channel, &text, self.settings.ttl_seconds).await?;
+        self.carrier.send(to, how, &text, self.settings.ttl_seconds).await?;
         Ok(StartOutcome::Started(ProviderRequestId::for_owned(self.carrier.name(), &digest)))
     }
 
@@ -103,8 +103,8 @@ mod tests {
             ProviderName::Aws
         }
 
-        async fn send(&self, _to: &PhoneNumber, channel: Channel, text: &str, ttl: u32) -> Result<(), ProviderError> {
-            self.0.lock().unwrap().push((channel, text.to_owned(), ttl));
+        async fn send(&self, _to: &PhoneNumber, how: Delivery, text: &str, ttl: u32) -> Result<(), ProviderError> {
+            self.0.lock().unwrap().push((how.channel, text.to_owned(), ttl));
             Ok(())
         }
     }

@@ -327,7 +327,7 @@ where
             let standing = self.store.standing(&subjects).await?;
             order.retain(|p| !standing.stopped_providers.contains(p));
             let replaced = match &standing.number.last_request {
-                Some(last) if order.len() > 1 => self.move_on_from(last, order, now).await,
+                Some(last) if order.len() > 1 => self.move_on_from(last, channel, order, now).await,
                 _ => None,
             };
             let reservation = self
@@ -343,18 +343,23 @@ where
         Err(StoreError::Unavailable("requests for one number kept changing its state".into()).into())
     }
 
-    /// Where the number's last code (`last`) is still pending and nobody tried it, and went
-    /// through the provider first in `order`, puts that provider last: a person who asks again
-    /// without trying a code did not get it, and another route may reach them. Returns the
-    /// verification replaced (its provider's id), if it was so.
+    /// Where the number's last code (`last`) is still pending and nobody tried it, went by the
+    /// same `channel` and through the provider first in `order`, puts that provider last: a
+    /// person who asks again without trying a code did not get it, and another route may reach
+    /// them. (One who asks for a call instead takes another route already: the provider stays.)
+    /// Returns the verification replaced (its provider's id), if it was so.
     async fn move_on_from(
         &self,
         last: &RequestId,
+        channel: Channel,
         order: &mut [ProviderName],
         now: OffsetDateTime,
     ) -> Option<ProviderRequestId> {
         let last = self.store.get(last, now).await.ok().flatten()?;
-        let untried = last.status == VerificationStatus::Pending && last.attempts == 0 && !last.provider_id.is_test();
+        let untried = last.status == VerificationStatus::Pending
+            && last.attempts == 0
+            && last.channel == channel
+            && !last.provider_id.is_test();
         if !untried || order.first() != Some(&self.provider.holder(&last.provider_id)) {
             return None;
         }

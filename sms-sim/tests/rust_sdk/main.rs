@@ -25,7 +25,7 @@ async fn simulator() -> Running {
     let config = SimConfig {
         origination_identities: vec![FROM.into()],
         blocked_countries: vec!["GB".into()],
-        print_messages: false,
+        ..SimConfig::default()
     };
     Simulator::spawn(config).await.expect("the simulator starts")
 }
