@@ -210,6 +210,16 @@ impl Harness {
     }
 
     pub async fn with(overrides: &[(&str, &str)], sim_config: vonage_sim::SimConfig) -> Self {
+        let breakers = BreakerSettings { pause: TEST_BREAKER_PAUSE, ..BreakerSettings::default() };
+        Self::with_breakers(overrides, sim_config, breakers).await
+    }
+
+    /// The same with breakers of `breakers` (the failover benchmark's are a deployment's).
+    pub async fn with_breakers(
+        overrides: &[(&str, &str)],
+        sim_config: vonage_sim::SimConfig,
+        breakers: BreakerSettings,
+    ) -> Self {
         let sim = vonage_sim::Simulator::spawn(sim_config).await.expect("the simulator starts on loopback");
         let sms_config = sms_sim::SimConfig {
             origination_identities: vec![TEST_ORIGINATION_IDENTITY.into()],
@@ -227,8 +237,8 @@ impl Harness {
             .expect("test token settings are valid");
         let vonage = VonageClient::new(config.vonage.clone()).expect("test Vonage settings are valid");
         let sms_url = sms.base_url();
-        let provider = providers(&config, vonage, |settings| AwsSms::on_endpoint(&sms_url, settings))
-            .with_breakers(BreakerSettings { pause: TEST_BREAKER_PAUSE, ..BreakerSettings::default() });
+        let provider =
+            providers(&config, vonage, |settings| AwsSms::on_endpoint(&sms_url, settings)).with_breakers(breakers);
         // The service's clock starts at real time so that it agrees with the simulator's.
         let clock = ManualClock::at(OffsetDateTime::now_utc());
         let deps = HandlerDeps::new(config, provider, CountingStore::new(MemoryStore::new()), clock.clone())

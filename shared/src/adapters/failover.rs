@@ -52,6 +52,13 @@ impl<V: VerificationProvider, A: VerificationProvider> Failover<V, A> {
         self.second.as_ref()
     }
 
+    /// Where `provider`'s own breaker (all countries') stands now, without taking a probe: what a
+    /// benchmark watches.
+    pub fn standing_of(&self, provider: ProviderName) -> Standing {
+        let breakers = self.breakers();
+        breakers.get(&(provider, None)).map_or(Standing::Closed, |b| b.standing(Instant::now()))
+    }
+
     fn breakers(&self) -> std::sync::MutexGuard<'_, HashMap<(ProviderName, Option<String>), Breaker>> {
         // A panic elsewhere while it was held leaves counts, not broken invariants.
         self.breakers.lock().unwrap_or_else(std::sync::PoisonError::into_inner)

@@ -94,6 +94,17 @@ impl MemoryStore {
         self.lock().sending_stopped = stopped;
     }
 
+    /// The number's state as the rules read it (the benchmark's and the replay's view of what a
+    /// number was counted).
+    pub fn number(&self, number: &SubjectKey) -> NumberState {
+        self.lock().numbers.get(number).cloned().unwrap_or_default()
+    }
+
+    /// The spend counted on `day`, every shard's.
+    pub fn spent_on(&self, day: i64) -> MicroUsd {
+        MicroUsd(self.lock().spend.iter().filter(|((d, _), _)| *d == day).map(|(_, spent)| spent.0).sum())
+    }
+
     /// The switch for some providers only: the others still send.
     pub fn set_stopped_providers(&self, providers: &[ProviderName]) {
         self.lock().stopped_providers = providers.to_vec();

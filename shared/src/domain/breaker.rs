@@ -10,8 +10,11 @@ use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BreakerSettings {
-    /// How far back calls count.
+    /// How far back calls count...
     pub window: Duration,
+    /// ...and at most how many of the latest: a long healthy run before a fault does not hold
+    /// the breaker shut while the fault's failures outnumber it.
+    pub window_calls: usize,
     /// At least this many failures in the window open it...
     pub min_failures: u32,
     /// ...when they are at least this share of the window's calls.
@@ -25,7 +28,13 @@ impl Default for BreakerSettings {
     /// errors fast is left after five; one that has recovered gets traffic back within the pause
     /// and one call (docs/operate/providers.md).
     fn default() -> Self {
-        Self { window: Duration::from_secs(30), min_failures: 5, failure_percent: 50, pause: Duration::from_secs(15) }
+        Self {
+            window: Duration::from_secs(30),
+            window_calls: 20,
+            min_failures: 5,
+            failure_percent: 50,
+            pause: Duration::from_secs(15),
+        }
     }
 }
 
@@ -95,7 +104,9 @@ impl Breaker {
     /// Records a call's outcome: `failed` where it failed as a provider does (not for a number).
     pub fn record(&mut self, now: Instant, failed: bool) -> Option<Transition> {
         self.calls.push_back((now, failed));
-        while self.calls.front().is_some_and(|(at, _)| now.duration_since(*at) > self.settings.window) {
+        while self.calls.front().is_some_and(|(at, _)| now.duration_since(*at) > self.settings.window)
+            || self.calls.len() > self.settings.window_calls
+        {
             self.calls.pop_front();
         }
         match (self.state, failed) {
@@ -152,6 +163,13 @@ mod tests {
         for i in 0..20 {
             assert_eq!(b.record(at(t0, i * 10), i % 4 == 0), None, "{i}");
         }
+        // After a long healthy run, the latest calls decide: ten failures open it.
+        let mut b = Breaker::new(BreakerSettings::default());
+        for i in 0..200 {
+            assert_eq!(b.record(at(t0, i), false), None);
+        }
+        let opened = (0..10).map(|i| b.record(at(t0, 200 + i), true)).position(|t| t == Some(Transition::Opened));
+        assert_eq!(opened, Some(9), "the tenth of the last twenty calls");
         // Failures spread wider than the window never add up.
         let mut b = Breaker::new(BreakerSettings::default());
         for i in 0..10 {

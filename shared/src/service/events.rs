@@ -114,12 +114,18 @@ pub(super) struct FailedOver<'a> {
     pub from: ProviderName,
     pub to: ProviderName,
     pub error: &'a ProviderError,
+    /// What the failed send stays counted at, where it did not answer (its code may have gone).
+    pub priced: Option<MicroUsd>,
 }
 
 impl Event for FailedOver<'_> {
     fn emit(self) {
         let timed_out = self.error.may_have_sent();
         metrics::record(if timed_out { Metric::ProviderTimeouts } else { Metric::ProviderErrors }, 1.0);
+        if let Some(price) = self.priced {
+            metrics::record(Metric::UnverifiedCodes, 1.0);
+            metrics::record(Metric::EstimatedSpend, price.dollars());
+        }
         warn!(request_id = %self.request_id, from = self.from.as_str(), to = self.to.as_str(), error = %error_chain(self.error), "provider failed; the code goes to the next");
     }
 }

@@ -211,7 +211,8 @@ where
                 self.release(&reservation, Release::unsent(error.may_have_sent()), request_id).await;
                 return Err(RequestCodeError::Provider(error));
             };
-            events::FailedOver { request_id, from: via, to: next, error: &error }.emit();
+            let priced = error.may_have_sent().then_some(reservation.price);
+            events::FailedOver { request_id, from: via, to: next, error: &error, priced }.emit();
             reservation = if error.may_have_sent() {
                 match self.reserve_again(&reservation, next, how.channel, request_id, now).await {
                     Some(again) => again,
