@@ -29,7 +29,9 @@ pub(crate) async fn dev_messages(State(app): State<Arc<App>>, Query(query): Quer
         let at = app.sms_sent_at.of(&m.message_id).unwrap_or_else(|| m.sent_at.clone());
         vonage_sim::Message { sent_at: at, ..as_verify_message(m) }
     }));
-    messages.sort_by(|a, b| a.sent_at.cmp(&b.sent_at));
+    // In the order they were delivered: both simulators date that on this machine's clock, to the
+    // millisecond, in one format (`sentAt` is the service's clock, which `/api/dev/clock` moves).
+    messages.sort_by(|a, b| a.delivered_at.cmp(&b.delivered_at));
     if let Some(to) = query.to {
         let digits = to.trim_start_matches('+');
         messages.retain(|m| m.to.trim_start_matches('+') == digits);

@@ -171,9 +171,9 @@ where
         _ => None,
     };
     let provider = shared::runtime::bootstrap::providers(&config, vonage, |settings| match (&sms_sim_url, &aws_sdk) {
-        (Some(url), _) => AwsSms::on_endpoint(url, settings),
-        (None, Some(sdk)) => AwsSms::new(sdk, settings),
-        (None, None) => unreachable!("an SDK configuration is loaded wherever AWS is on without its simulator"),
+        (Some(url), _) => Some(AwsSms::on_endpoint(url, settings)),
+        (None, Some(sdk)) => Some(AwsSms::new(sdk, settings)),
+        (None, None) => None,
     });
     let app = Arc::new(App {
         deps: HandlerDeps::new(config, provider, store, clock.clone()).with_tokens(tokens),

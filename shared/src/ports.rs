@@ -37,6 +37,11 @@ pub enum ProviderError {
     /// for the logs (status and error class, never a body that might echo personal data).
     #[error("provider failure: {0}")]
     Failed(String),
+    /// The provider's answer does not say whether the code went: a 5xx that may have come after
+    /// the work (500, 502, 504), a connection reset once the request was written, a start
+    /// answered without an id. Counted as sent, as a timeout is.
+    #[error("provider outcome unknown: {0}")]
+    Unknown(String),
 }
 
 impl ProviderError {
@@ -45,12 +50,13 @@ impl ProviderError {
     /// number is not: a number that is invalid or unreachable is so everywhere, and trying it
     /// elsewhere would only pay twice.
     pub fn moves_on(&self) -> bool {
-        matches!(self, Self::Timeout | Self::Throttled { .. } | Self::Failed(_))
+        matches!(self, Self::Timeout | Self::Throttled { .. } | Self::Failed(_) | Self::Unknown(_))
     }
 
-    /// Whether a code may have gone out all the same: the provider did not answer.
+    /// Whether a code may have gone out all the same: the provider did not answer, or answered
+    /// without saying.
     pub fn may_have_sent(&self) -> bool {
-        matches!(self, Self::Timeout)
+        matches!(self, Self::Timeout | Self::Unknown(_))
     }
 }
 

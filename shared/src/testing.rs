@@ -237,8 +237,8 @@ impl Harness {
             .expect("test token settings are valid");
         let vonage = VonageClient::new(config.vonage.clone()).expect("test Vonage settings are valid");
         let sms_url = sms.base_url();
-        let provider =
-            providers(&config, vonage, |settings| AwsSms::on_endpoint(&sms_url, settings)).with_breakers(breakers);
+        let provider = providers(&config, vonage, |settings| Some(AwsSms::on_endpoint(&sms_url, settings)))
+            .with_breakers(breakers);
         // The service's clock starts at real time so that it agrees with the simulator's.
         let clock = ManualClock::at(OffsetDateTime::now_utc());
         let deps = HandlerDeps::new(config, provider, CountingStore::new(MemoryStore::new()), clock.clone())

@@ -228,6 +228,29 @@ fn the_table_is_the_one_the_store_writes() {
     }
 }
 
+/// A code request-otp sent by AWS, judged by providers built from `config` as a cold start builds
+/// them.
+fn judges_a_code_the_service_owns(config: &Config) {
+    use secrecy::ExposeSecret;
+    use shared::adapters::vonage::VonageClient;
+    use shared::domain::otp_code::OtpCode;
+    use shared::domain::owned_code::CodeDigest;
+    use shared::domain::provider::ProviderName;
+    use shared::domain::request_id::RequestId;
+    use shared::domain::verification::ProviderRequestId;
+    use shared::ports::{CheckOutcome, Providers};
+    use shared::runtime::bootstrap::NoCarrier;
+
+    let vonage = VonageClient::new(config.vonage.clone()).unwrap();
+    // As verify-otp's cold start builds them: no carrier.
+    let providers = shared::runtime::bootstrap::providers::<NoCarrier>(config, vonage, |_| None);
+    let (request, code) = (RequestId::generate(), OtpCode::parse("482916", 6).unwrap());
+    let digest = CodeDigest::of(config.phone_hash_key.expose_secret().as_bytes(), &request, &code);
+    let id = ProviderRequestId::for_owned(ProviderName::Aws, &digest);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    assert_eq!(runtime.block_on(providers.check(&request, &id, &code)), Ok(CheckOutcome::Verified));
+}
+
 #[test]
 fn the_environment_the_template_sets_is_exactly_what_the_code_reads_and_it_loads() {
     let t = template();
@@ -271,6 +294,12 @@ fn the_environment_the_template_sets_is_exactly_what_the_code_reads_and_it_loads
         });
         let config = Config::from_settings(&settings).unwrap_or_else(|e| panic!("{binary} would not start: {e}"));
         StoreConfig::from_settings(&settings).unwrap_or_else(|e| panic!("{binary} would not start: {e}"));
+        // verify-otp holds none of the second provider's settings, and judges its codes all the
+        // same: with the hash key both functions have.
+        if binary == "verify-otp" && on.contains(&"AwsSmsOn") {
+            assert!(config.aws_sms.is_none(), "{name}");
+            judges_a_code_the_service_owns(&config);
+        }
         // Test numbers reach both functions (one sends nothing to them, the other checks their
         // codes), only where the stage turns them on.
         assert_eq!(config.policy.test_numbers.len(), usize::from(on.contains(&"TestNumbersOn")), "{name}");
@@ -341,15 +370,21 @@ fn the_environment_the_template_sets_is_exactly_what_the_code_reads_and_it_loads
         let bot_check_ms = config.bot_check.as_ref().map_or(0, |b| u64::try_from(b.timeout.as_millis()).unwrap());
         let settle_ms = u64::try_from(shared::service::SETTLE_WAIT.as_millis()).unwrap();
         // With the second provider, a resend reads the code it replaces first (a fourth store
-        // call); a failover begins within FAILOVER_WITHIN of the send, then one store call, the
-        // second provider's and the record's write.
+        // call). A failover begins only while the invocation has FAILOVER_NEEDS left, which
+        // must cover the slowest next provider (Vonage's three calls, or AWS's one) and two
+        // store calls (the reservation moved or a new one, and the record).
         let aws_ms = config.aws_sms.as_ref().map(|a| u64::try_from(a.timeout.as_millis()).unwrap());
-        let failover_ms = u64::try_from(shared::service::FAILOVER_WITHIN.as_millis()).unwrap();
         assert_eq!(aws_ms.is_some(), on.contains(&"AwsSmsOn") && binary == "request-otp", "{name}");
         let slowest_ms = match (binary.as_str(), aws_ms) {
             ("request-otp", None) => 3 * vonage_ms + 3 * store_ms + bot_check_ms,
             ("request-otp", Some(aws_ms)) => {
-                (3 * vonage_ms + 4 * store_ms + bot_check_ms).max(bot_check_ms + failover_ms + 2 * store_ms + aws_ms)
+                let needs_ms = u64::try_from(shared::service::deadline::FAILOVER_NEEDS.as_millis()).unwrap();
+                let next_ms = (3 * vonage_ms).max(aws_ms);
+                assert!(
+                    needs_ms >= next_ms + 2 * store_ms,
+                    "{name}: a failover needs {next_ms} ms and two store calls"
+                );
+                3 * vonage_ms.max(aws_ms) + 4 * store_ms + bot_check_ms
             }
             _ => vonage_ms + 3 * store_ms + settle_ms,
         };

@@ -4,7 +4,7 @@
 //! passed.
 
 use lambda_http::http::StatusCode;
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::json;
 use shared::clock::Clock;
 use shared::domain::channel::{Channel, Delivery};
@@ -13,6 +13,7 @@ use shared::domain::phone::PhoneNumber;
 use shared::http::{ApiError, Failure, JsonRequest, json_response, rfc3339, serve_json};
 use shared::ports::{Providers, VerificationStore};
 use shared::runtime::bootstrap::HandlerDeps;
+use shared::service::deadline;
 use shared::sign_in::domain::authorization::FlowId;
 use shared::sign_in::service as sign_in;
 use shared::sign_in::store::SignInStore;
@@ -23,7 +24,11 @@ where
     S: VerificationStore + SignInStore,
     C: Clock,
 {
-    serve_json(req, &deps.edge, &[], |input| async move { request_otp(deps, &input).await }).await
+    // The invocation's deadline, which a failover must leave time before (the service's deadline).
+    let deadline = req.lambda_context_ref().and_then(|context| deadline::from_epoch_millis(context.deadline));
+    // On the heap: a debug build's frame would otherwise hold the whole request twice.
+    let serving = Box::pin(serve_json(req, &deps.edge, &[], |input| async move { request_otp(deps, &input).await }));
+    deadline::within(deadline, serving).await
 }
 
 async fn request_otp<P, S, C>(deps: &HandlerDeps<P, S, C>, input: &JsonRequest) -> Result<Response<Body>, Failure>

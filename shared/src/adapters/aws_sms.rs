@@ -186,7 +186,8 @@ fn failure<E, R>(error: SdkError<E, R>, answered: impl FnOnce(E) -> Answered) ->
     match error {
         SdkError::ServiceError(e) => Failure::Answered(answered(e.into_err())),
         SdkError::DispatchFailure(d) if d.is_timeout() => Failure::Unanswered,
-        SdkError::DispatchFailure(d) if d.is_io() => Failure::Unreached("could not connect to AWS".into()),
+        // An I/O failure may have come after the request was written: its outcome is unknown.
+        SdkError::DispatchFailure(d) if d.is_io() => Failure::Unanswered,
         SdkError::DispatchFailure(_) => Failure::Unreached("the request could not be sent".into()),
         SdkError::ConstructionFailure(_) => Failure::Unreached("the request could not be built".into()),
         // No answer in time, or one that could not be read: it may have gone.
@@ -204,6 +205,8 @@ fn classify(failure: Failure) -> ProviderError {
     let names_the_number = answered.fields.iter().any(|f| f == "DestinationPhoneNumber");
     match (answered.code.as_str(), answered.reason.as_str()) {
         ("ThrottlingException", _) => ProviderError::Throttled { retry_after_seconds: None },
+        // AWS's own error, which may come after the message was queued.
+        ("InternalServerException", _) => ProviderError::Unknown("send answered InternalServerException".into()),
         ("ValidationException", "INVALID_PARAMETER" | "FIELD_VALIDATION_FAILED") if names_the_number => {
             ProviderError::InvalidNumber
         }

@@ -13,6 +13,9 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
 
+use secrecy::SecretString;
+
+use crate::adapters::owned_codes;
 use crate::domain::breaker::{Breaker, BreakerSettings, Standing, Transition};
 use crate::domain::channel::Delivery;
 use crate::domain::otp_code::OtpCode;
@@ -27,6 +30,9 @@ use crate::telemetry::metrics::{self, Metric};
 pub struct Failover<V, A> {
     vonage: V,
     second: Option<A>,
+    /// The key of the codes the service owns, which are judged here whichever carrier (if any)
+    /// this process has.
+    code_key: SecretString,
     order: ProviderOrder,
     settings: BreakerSettings,
     /// Per provider (`None`) and per provider and country.
@@ -34,8 +40,8 @@ pub struct Failover<V, A> {
 }
 
 impl<V: VerificationProvider, A: VerificationProvider> Failover<V, A> {
-    pub fn new(vonage: V, second: Option<A>, order: ProviderOrder) -> Self {
-        Self { vonage, second, order, settings: BreakerSettings::default(), breakers: Mutex::default() }
+    pub fn new(vonage: V, second: Option<A>, order: ProviderOrder, code_key: SecretString) -> Self {
+        Self { vonage, second, code_key, order, settings: BreakerSettings::default(), breakers: Mutex::default() }
     }
 
     /// The same with breakers of these settings (the tests' shorter pauses).
@@ -80,8 +86,22 @@ impl<V: VerificationProvider, A: VerificationProvider> Failover<V, A> {
         }
     }
 
+    /// A call to `provider` for `country` whose breaker is due a probe is that probe: no other
+    /// call goes to it until this one has told. (Taken at the call, not when the order is made:
+    /// a request refused before it calls takes none.)
+    fn take_probe(&self, provider: ProviderName, country: &str) {
+        let now = Instant::now();
+        let mut breakers = self.breakers();
+        for key in [(provider, None), (provider, Some(country.to_owned()))] {
+            if let Some(breaker) = breakers.get_mut(&key) {
+                breaker.probe(now);
+            }
+        }
+    }
+
     /// Counts a call's outcome for `provider`'s breakers: only a failure of the provider's own
-    /// counts against it; a refusal of the number is an answer like any other.
+    /// counts against it; a refusal of the number is an answer like any other. A transition is
+    /// counted once, by the provider's own breaker (a country's is logged).
     fn record(&self, provider: ProviderName, country: &str, result: &Result<StartOutcome, ProviderError>) {
         let failed = result.as_ref().is_err_and(ProviderError::moves_on);
         if failed {
@@ -119,20 +139,13 @@ impl<V: VerificationProvider, A: VerificationProvider> Providers for Failover<V,
     fn order(&self, to: &PhoneNumber) -> Vec<ProviderName> {
         let now = Instant::now();
         let country = to.region();
-        let mut breakers = self.breakers();
+        let breakers = self.breakers();
         let (mut healthy, open): (Vec<_>, Vec<_>) = self
             .order
             .for_country(country)
             .iter()
             .map(|p| (*p, self.standing(&breakers, *p, country, now)))
             .partition(|(_, standing)| *standing != Standing::Open);
-        // A provider whose probe is due gets it where it comes first: the call that follows is
-        // the probe, and no other call goes to it until that one has told.
-        if let Some((first, Standing::ProbeDue)) = healthy.first() {
-            for key in [(*first, None), (*first, Some(country.to_owned()))] {
-                breakers.entry(key).or_insert_with(|| Breaker::new(self.settings)).probe(now);
-            }
-        }
         healthy.extend(open);
         healthy.into_iter().map(|(p, _)| p).collect()
     }
@@ -148,6 +161,7 @@ impl<V: VerificationProvider, A: VerificationProvider> Providers for Failover<V,
         client_ref: &RequestId,
         how: Delivery,
     ) -> Result<StartOutcome, ProviderError> {
+        self.take_probe(via, to.region());
         // Each on the heap: a debug build's frame of every send would otherwise hold both.
         let result = match (via, &self.second) {
             (ProviderName::Vonage, _) => Box::pin(self.vonage.start_by(to, client_ref, how)).await,
@@ -164,13 +178,10 @@ impl<V: VerificationProvider, A: VerificationProvider> Providers for Failover<V,
         id: &ProviderRequestId,
         code: &OtpCode,
     ) -> Result<CheckOutcome, ProviderError> {
-        match (self.holder(id), &self.second) {
-            (ProviderName::Vonage, _) => self.vonage.check(request_id, id, code).await,
-            (_, Some(second)) => second.check(request_id, id, code).await,
-            (holder, None) => {
-                Err(ProviderError::Failed(format!("a code of {}, which is no longer configured", holder.as_str())))
-            }
+        if id.owned().is_some() {
+            return owned_codes::judge(&self.code_key, request_id, id, code);
         }
+        self.vonage.check(request_id, id, code).await
     }
 
     async fn cancel(&self, id: &ProviderRequestId) -> Result<(), ProviderError> {

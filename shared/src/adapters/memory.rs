@@ -192,6 +192,9 @@ impl VerificationStore for MemoryStore {
         if state.repriced.contains(&r.id) {
             return Ok(()); // a retry
         }
+        if state.numbers.get(&r.subjects.tally.number).is_none_or(|n| n.reserved_by.as_ref() != Some(&r.id)) {
+            return Err(ReserveError::Changed); // the number moved on, as DynamoDB's condition says
+        }
         let spent = state.spend.entry((r.subjects.tally.day, r.subjects.spend_shard)).or_default();
         let after = spent.0.saturating_sub(r.price.0).saturating_add(price.0);
         if price > r.price && after > r.spend_share.0 {

@@ -76,14 +76,26 @@ impl<C: MessageCarrier> VerificationProvider for OwnedCodes<C> {
         id: &ProviderRequestId,
         code: &OtpCode,
     ) -> Result<CheckOutcome, ProviderError> {
-        let Some((_, digest)) = id.owned() else {
-            return Err(ProviderError::Failed("a verification of another provider".into()));
-        };
-        if digest.matches(self.settings.key.expose_secret().as_bytes(), request_id, code) {
-            Ok(CheckOutcome::Verified)
-        } else {
-            Ok(CheckOutcome::WrongCode)
-        }
+        judge(&self.settings.key, request_id, id, code)
+    }
+}
+
+/// Whether `code` is the one the service owns for the verification `request_id`, which holds its
+/// digest in `id`: no provider is asked, so verify-otp judges it with the key alone (it has no
+/// carrier's settings).
+pub fn judge(
+    key: &SecretString,
+    request_id: &RequestId,
+    id: &ProviderRequestId,
+    code: &OtpCode,
+) -> Result<CheckOutcome, ProviderError> {
+    let Some((_, digest)) = id.owned() else {
+        return Err(ProviderError::Failed("a verification of another provider".into()));
+    };
+    if digest.matches(key.expose_secret().as_bytes(), request_id, code) {
+        Ok(CheckOutcome::Verified)
+    } else {
+        Ok(CheckOutcome::WrongCode)
     }
 }
 

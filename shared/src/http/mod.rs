@@ -75,7 +75,7 @@ fn provider_answer(e: &ProviderError) -> ApiError {
         },
         ProviderError::InvalidNumber => ApiError::InvalidPhoneNumber,
         ProviderError::UnsupportedNumber => ApiError::UnsupportedNumber,
-        ProviderError::Failed(_) => ApiError::ProviderError,
+        ProviderError::Failed(_) | ProviderError::Unknown(_) => ApiError::ProviderError,
     }
 }
 

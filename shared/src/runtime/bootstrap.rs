@@ -34,11 +34,34 @@ pub struct HandlerDeps<P, S, C> {
 }
 
 /// The providers the deployed functions send through: Vonage, and AWS End User Messaging
-/// carrying the service's own codes where it is configured.
-pub type LambdaProviders = Failover<VonageClient, OwnedCodes<AwsSms>>;
+/// carrying the service's own codes where it is configured (request-otp's; verify-otp carries
+/// nothing, [`NoCarrier`], and judges those codes with its key alone).
+pub type LambdaProviders<C = AwsSms> = Failover<VonageClient, OwnedCodes<C>>;
 
-/// What the deployed functions run on.
-pub type LambdaDeps = HandlerDeps<LambdaProviders, DynamoStore, SystemClock>;
+/// What the deployed functions run on: request-otp's, with AWS's client.
+pub type LambdaDeps<C = AwsSms> = HandlerDeps<LambdaProviders<C>, DynamoStore, SystemClock>;
+
+/// verify-otp's: no carrier, so that its binary holds no AWS End User Messaging client.
+pub type VerifyDeps = LambdaDeps<NoCarrier>;
+
+/// No carrier at all: verify-otp's, which sends nothing.
+pub enum NoCarrier {}
+
+impl crate::ports::MessageCarrier for NoCarrier {
+    fn name(&self) -> crate::domain::provider::ProviderName {
+        match *self {}
+    }
+
+    async fn send(
+        &self,
+        _: &crate::domain::phone::PhoneNumber,
+        _: crate::domain::channel::Delivery,
+        _: &str,
+        _: u32,
+    ) -> Result<(), crate::ports::ProviderError> {
+        match *self {}
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -81,43 +104,55 @@ impl<P, S, C> HandlerDeps<P, S, C> {
 }
 
 impl LambdaDeps {
-    /// Reads the environment and builds the Vonage and DynamoDB clients.
+    /// Reads the environment and builds the Vonage, DynamoDB and (where it is on) AWS End User
+    /// Messaging clients.
     pub async fn from_env() -> Result<Self, StartupError> {
         let (config, store_config) = (Config::from_env()?, StoreConfig::from_env()?);
         let sdk = aws_sdk_config(store_config.timeouts()).await;
-        Self::from_config(config, &store_config, &sdk).await
+        Self::from_config(config, &store_config, &sdk, |settings| Some(AwsSms::new(&sdk, settings))).await
     }
+}
 
-    /// verify-otp's: the same, with sign-in on when `TOKEN_ISSUER` is set, its keys and clients
-    /// read from the sign-in secret while the connections are being made.
+impl VerifyDeps {
+    /// verify-otp's: the same without a carrier, with sign-in on when `TOKEN_ISSUER` is set, its
+    /// keys and clients read from the sign-in secret while the connections are being made.
     pub async fn from_env_with_sign_in() -> Result<Self, StartupError> {
         let (config, store_config) = (Config::from_env()?, StoreConfig::from_env()?);
         let sdk = aws_sdk_config(store_config.timeouts()).await;
-        let (deps, tokens) = tokio::join!(Self::from_config(config, &store_config, &sdk), sign_in_from_env(&sdk));
+        let deps = Self::from_config(config, &store_config, &sdk, |_| None);
+        let (deps, tokens) = tokio::join!(deps, sign_in_from_env(&sdk));
         Ok(deps?.with_tokens(tokens?))
     }
+}
 
-    async fn from_config(config: Config, store_config: &StoreConfig, sdk: &SdkConfig) -> Result<Self, StartupError> {
+impl<C: crate::ports::MessageCarrier> LambdaDeps<C> {
+    async fn from_config(
+        config: Config,
+        store_config: &StoreConfig,
+        sdk: &SdkConfig,
+        carrier: impl FnOnce(crate::adapters::aws_sms::AwsSmsSettings) -> Option<C>,
+    ) -> Result<Self, StartupError> {
         announce_test_numbers(&config);
         let vonage = VonageClient::new(config.vonage.clone()).map_err(StartupError::Client)?;
         let cipher = RecordCipher::derive(&config.phone_hash_key);
         let store = DynamoStore::with_sdk_config(sdk, store_config.table_name.clone(), cipher);
         let wait = if store_config.on_this_machine { LOCAL_CONNECT_WAIT } else { CONNECT_WAIT };
         connect_ahead(&vonage, &store, wait).await;
-        let providers = providers(&config, vonage, |settings| AwsSms::new(sdk, settings));
+        let providers = providers(&config, vonage, carrier);
         Ok(Self::new(config, providers, store, SystemClock))
     }
 }
 
-/// Vonage, and the second provider where the settings turn it on, its carrier made by `carrier`
-/// (the deployed functions' AWS client; the local server's, on its simulator), in the settings'
-/// order.
+/// Vonage, and the second provider where the settings turn it on and `carrier` makes one (the
+/// deployed request-otp's AWS client; the local server's, on its simulator; verify-otp's none),
+/// in the settings' order.
 pub fn providers<C: crate::ports::MessageCarrier>(
     config: &Config,
     vonage: VonageClient,
-    carrier: impl FnOnce(crate::adapters::aws_sms::AwsSmsSettings) -> C,
+    carrier: impl FnOnce(crate::adapters::aws_sms::AwsSmsSettings) -> Option<C>,
 ) -> Failover<VonageClient, OwnedCodes<C>> {
-    let second = config.aws_sms.clone().map(|settings| {
+    let carrier = config.aws_sms.clone().and_then(carrier);
+    let second = carrier.map(|carrier| {
         let owned = OwnedCodeSettings {
             brand: config.vonage.brand.clone(),
             host: config.code_message_host.clone(),
@@ -125,9 +160,9 @@ pub fn providers<C: crate::ports::MessageCarrier>(
             ttl_seconds: config.policy.ttl_seconds,
             key: config.phone_hash_key.clone(),
         };
-        OwnedCodes::new(carrier(settings), owned)
+        OwnedCodes::new(carrier, owned)
     });
-    Failover::new(vonage, second, config.provider_order.clone())
+    Failover::new(vonage, second, config.provider_order.clone(), config.phone_hash_key.clone())
 }
 
 /// Sign-in's settings: from the environment, and, when it names a sign-in secret
@@ -205,9 +240,9 @@ pub async fn lambda_deps_or_exit() -> LambdaDeps {
     or_exit(LambdaDeps::from_env().await)
 }
 
-/// verify-otp's: the same, issuing tokens when `TOKEN_ISSUER` is set.
-pub async fn lambda_deps_with_tokens_or_exit() -> LambdaDeps {
-    or_exit(LambdaDeps::from_env_with_sign_in().await)
+/// verify-otp's: the same without a carrier, issuing tokens when `TOKEN_ISSUER` is set.
+pub async fn lambda_deps_with_tokens_or_exit() -> VerifyDeps {
+    or_exit(VerifyDeps::from_env_with_sign_in().await)
 }
 
 fn or_exit<T>(result: Result<T, StartupError>) -> T {

@@ -13,6 +13,7 @@ use crate::domain::test_numbers::TestNumbers;
 use crate::ports::{Providers, VerificationStore};
 
 mod check;
+pub mod deadline;
 mod events;
 mod request;
 mod test_numbers;
@@ -20,7 +21,7 @@ mod test_numbers;
 pub(crate) mod tests;
 
 pub use check::{CheckCodeError, Verified};
-pub use request::{CodeSent, FAILOVER_WITHIN, RequestCodeError};
+pub use request::{CodeSent, RequestCodeError};
 
 /// The limits, all set by environment (see [`crate::runtime::config`]).
 #[derive(Debug, Clone, PartialEq, Eq)]

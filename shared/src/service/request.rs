@@ -20,8 +20,8 @@ use crate::ports::{
 };
 use crate::telemetry::Event;
 
-use super::events;
 use super::{VerificationService, seconds, seconds_until};
+use super::{deadline, events};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CodeSent {
@@ -94,7 +94,7 @@ where
         }
         let how = Delivery { channel, ..how };
         let request_id = RequestId::generate();
-        let (reservation, sent) = self.send(&phone, client_ip, how, &request_id, now).await?;
+        let (reservation, sent, replaced) = self.send(&phone, client_ip, how, &request_id, now).await?;
         // A verification moved on to its next step (only automatic calls have one) is at its
         // call, which speaks the code for that step's time, and was counted and priced when it
         // started.
@@ -121,8 +121,10 @@ where
             flow,
         };
         self.store.create(&verification).await?;
+        // Only once the new code's record is kept: the replaced one ends after it.
+        self.cancel_replaced(replaced, sent.via, &request_id).await;
         let priced = carried.is_none().then_some(reservation.price);
-        let fallback = sent.via != self.provider.preferred(&phone);
+        let fallback = sent.fallback;
         events::CodeSent { request_id: &request_id, phone: &phone, channel, priced, via: sent.via, fallback }.emit();
         Ok(CodeSent {
             request_id,
@@ -175,8 +177,9 @@ where
     /// be reached) hands the code to the next; a refusal of the number ends there. Each send
     /// counts once: one known to have sent nothing passes its reservation on (repriced); one that
     /// did not answer (its code may have gone) stays counted, and the next provider's send is
-    /// counted as one more. No failover begins after [`FAILOVER_WITHIN`]: the function must still
-    /// answer. Returns the reservation of the send that went, and what it was.
+    /// counted as one more. No failover begins unless the function's time left covers it
+    /// ([`deadline::failover_in_time`]). Returns the reservation of the send that went, what it
+    /// was, and the verification a resend replaced (to be ended once the new one is kept).
     async fn send(
         &self,
         phone: &PhoneNumber,
@@ -184,19 +187,25 @@ where
         how: Delivery,
         request_id: &RequestId,
         now: OffsetDateTime,
-    ) -> Result<(SendReservation, Sent), RequestCodeError> {
+    ) -> Result<(SendReservation, Sent, Option<ProviderRequestId>), RequestCodeError> {
         let started = std::time::Instant::now();
         let mut order = self.provider.order(phone);
+        // Traffic moved off the country's first provider: its breaker put it later, or it failed
+        // below. (A resend moved on, or the operator's switch, is not that.)
+        let preferred = self.provider.preferred(phone);
+        let mut moved = order.first() != Some(&preferred);
         let (mut reservation, replaced) =
             self.reserve(phone, client_ip, how.channel, request_id, &mut order, now).await?;
         loop {
             let via = reservation.via;
+            let fallback = moved && via != preferred;
             let error = match self.provider.start_via(via, phone, request_id, how).await {
                 Ok(StartOutcome::Started(id)) => {
-                    self.cancel_replaced(replaced, via, request_id).await;
-                    return Ok((reservation, Sent { id, moved_on: false, via }));
+                    return Ok((reservation, Sent { id, moved_on: false, via, fallback }, replaced));
                 }
-                Ok(StartOutcome::MovedOn(id)) => return Ok((reservation, Sent { id, moved_on: true, via })),
+                Ok(StartOutcome::MovedOn(id)) => {
+                    return Ok((reservation, Sent { id, moved_on: true, via, fallback }, replaced));
+                }
                 Ok(StartOutcome::Busy { retry_after_seconds }) => {
                     self.release(&reservation, Release::unsent(false), request_id).await;
                     let until = now + seconds(u32::try_from(retry_after_seconds).unwrap_or(u32::MAX));
@@ -205,12 +214,12 @@ where
                 Err(error) => error,
             };
             order.retain(|p| *p != via);
-            let in_time = started.elapsed() < FAILOVER_WITHIN;
-            let next = order.first().copied().filter(|_| error.moves_on() && in_time);
+            let next = order.first().copied().filter(|_| error.moves_on() && deadline::failover_in_time(started));
             let Some(next) = next else {
                 self.release(&reservation, Release::unsent(error.may_have_sent()), request_id).await;
                 return Err(RequestCodeError::Provider(error));
             };
+            moved = true;
             let priced = error.may_have_sent().then_some(reservation.price);
             events::FailedOver { request_id, from: via, to: next, error: &error, priced }.emit();
             reservation = if error.may_have_sent() {
@@ -469,11 +478,9 @@ struct Sent {
     id: ProviderRequestId,
     moved_on: bool,
     via: ProviderName,
+    /// Sent by another provider than the country's first, which failed or whose breaker is open.
+    fallback: bool,
 }
-
-/// How long into a send a failover may begin: after it, the next provider's call and the record's
-/// write could outlast the function (the deployment test holds the sum to its timeout).
-pub const FAILOVER_WITHIN: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// How many times a send is decided again when requests for the same number race.
 const RESERVE_TRIES: usize = 3;

@@ -65,7 +65,12 @@ impl VerificationProvider for Scripted {
         self.name.unwrap_or(ProviderName::Vonage)
     }
 
-    async fn start_by(&self, to: &PhoneNumber, _: &RequestId, how: Delivery) -> Result<StartOutcome, ProviderError> {
+    async fn start_by(
+        &self,
+        to: &PhoneNumber,
+        request_id: &RequestId,
+        how: Delivery,
+    ) -> Result<StartOutcome, ProviderError> {
         let mut call = format!("start {}", to.e164());
         if how.channel == Channel::Voice {
             call.push_str(" voice");
@@ -75,10 +80,11 @@ impl VerificationProvider for Scripted {
         }
         let n = self.log(call);
         let scripted = self.starts.lock().unwrap().pop_front();
-        // As the second provider, ids as a code the service owns has them (its checks come here).
+        // As the second provider, a code the service owns: 123456, under the tests' hash key.
         let id = match self.name {
             Some(ProviderName::Aws) => {
-                let digest = crate::domain::owned_code::CodeDigest::parse(&format!("{n:064x}")).unwrap();
+                let key = "k".repeat(32);
+                let digest = crate::domain::owned_code::CodeDigest::of(key.as_bytes(), request_id, &code("123456"));
                 ProviderRequestId::for_owned(ProviderName::Aws, &digest)
             }
             _ => ProviderRequestId::parse(&format!("p{n}")).unwrap(),

@@ -20,6 +20,10 @@ pub trait Event {
 /// Crates that can log request and response bodies at debug or trace level. Bodies carry phone
 /// numbers and codes, so these stay at `info` whatever level is asked for.
 const BODY_LOGGING_CRATES: &[&str] = &[
+    // A send's input holds the number and the text (the code) in its Debug.
+    "aws_sdk_pinpointsmsvoicev2",
+    "aws_sigv4",
+    "aws_runtime",
     "aws_smithy_runtime",
     "aws_smithy_http",
     "aws_smithy_http_client",

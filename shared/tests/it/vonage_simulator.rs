@@ -134,7 +134,15 @@ async fn simulated_faults_map_to_error_classes() {
         let (sim, client) = setup(api).await;
         let to = phone("+14155552671");
         sim.simulator.add_fault(Fault { status: Some(500), ..Fault::default() });
-        assert!(matches!(client.start(&to, &RequestId::generate()).await, Err(ProviderError::Failed(_))), "{api}");
+        // v2's 500 may come after the work: its outcome is unknown; v1 answers in its status.
+        let failed = client.start(&to, &RequestId::generate()).await;
+        match api {
+            "v2" => assert!(matches!(failed, Err(ProviderError::Unknown(_))), "{api}: {failed:?}"),
+            _ => assert!(
+                matches!(failed, Err(ProviderError::Failed(_) | ProviderError::Unknown(_))),
+                "{api}: {failed:?}"
+            ),
+        }
         sim.simulator.add_fault(Fault { status: Some(429), retry_after_seconds: Some(9), ..Fault::default() });
         let throttled = client.start(&to, &RequestId::generate()).await;
         assert_eq!(throttled, Err(ProviderError::Throttled { retry_after_seconds: Some(9) }), "{api}");

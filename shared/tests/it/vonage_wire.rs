@@ -142,12 +142,24 @@ async fn v2_start_maps_every_answer() {
         (401, json!({"type": "https://developer.vonage.com/api-errors#unauthorized"})),
         (402, json!({"title": "Low balance"})),
         (422, json!({"invalid_parameters": [{"name": "brand", "reason": "Brand is required"}]})),
-        (500, json!({"title": "Internal Error"})),
-        (202, json!({"unexpected": true})),
+        (503, json!({"title": "Service Unavailable"})),
     ] {
         answer(&server, "POST", "/v2/verify", status, body.clone()).await;
         assert!(
             matches!(c.begin(&phone(), &r, Delivery::default()).await, Err(ProviderError::Failed(_))),
+            "{status} {body}"
+        );
+    }
+    // Answers that do not say whether the code went: counted as sent, as a timeout is.
+    for (status, body) in [
+        (500, json!({"title": "Internal Error"})),
+        (502, json!({"title": "Bad Gateway"})),
+        (504, json!({"title": "Gateway Timeout"})),
+        (202, json!({"unexpected": true})),
+    ] {
+        answer(&server, "POST", "/v2/verify", status, body.clone()).await;
+        assert!(
+            matches!(c.begin(&phone(), &r, Delivery::default()).await, Err(ProviderError::Unknown(_))),
             "{status} {body}"
         );
     }
@@ -189,7 +201,9 @@ async fn v2_check_cancel_and_next_use_the_request_path() {
         answer(&server, "POST", &at, status, json!({"title": "x"})).await;
         assert_eq!(c.check(&RequestId::generate(), &id(), &code()).await, expected, "{status}");
     }
-    for status in [409, 500, 503] {
+    answer(&server, "POST", &at, 500, json!({})).await;
+    assert!(matches!(c.check(&RequestId::generate(), &id(), &code()).await, Err(ProviderError::Unknown(_))));
+    for status in [409, 503] {
         answer(&server, "POST", &at, status, json!({})).await;
         assert!(
             matches!(c.check(&RequestId::generate(), &id(), &code()).await, Err(ProviderError::Failed(_))),

@@ -122,7 +122,14 @@ pub(crate) fn number_item(number: &SubjectKey, state: &NumberState, now: OffsetD
 /// The providers the switch item stops by name (names it does not know are left out).
 pub(crate) fn stopped_providers(item: &Item) -> Vec<ProviderName> {
     let names = item.get(STOPPED_PROVIDERS).and_then(|v| v.as_ss().ok());
-    names.map(|names| names.iter().filter_map(|n| ProviderName::parse(n)).collect()).unwrap_or_default()
+    let parsed = |name: &String| {
+        let provider = ProviderName::parse(name);
+        if provider.is_none() {
+            tracing::warn!(name = %name, "the sending switch names a provider that is not one (`vonage`, `aws`): it stops nothing");
+        }
+        provider
+    };
+    names.map(|names| names.iter().filter_map(parsed).collect()).unwrap_or_default()
 }
 
 /// A number's state from its item. One whose `ttl` has passed (TTL deletes late) is read as it

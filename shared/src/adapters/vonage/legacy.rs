@@ -42,7 +42,7 @@ pub(super) async fn start(t: &Transport, to: &PhoneNumber, how: Delivery) -> Res
         (StatusCode::OK, Some("0")) => answer
             .request_id()
             .map(Begun::Started)
-            .ok_or_else(|| ProviderError::Failed("start answered without a request_id".into())),
+            .ok_or_else(|| ProviderError::Unknown("start answered without a request_id".into())),
         (StatusCode::OK, Some("10")) => Ok(Begun::Concurrent(answer.request_id())),
         (StatusCode::OK, Some("3")) => Err(ProviderError::InvalidNumber),
         (StatusCode::OK, Some("7" | "15")) => Err(ProviderError::UnsupportedNumber),

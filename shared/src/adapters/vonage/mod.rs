@@ -136,10 +136,13 @@ impl VerificationProvider for VonageClient {
         in_flight::start(self, to, client_ref, how, self.transport.settings.voice_calls).await
     }
 
-    /// Cancels it where Vonage still lets it (after its first 30 seconds, before its call); a
-    /// verification Vonage will not cancel yet is left to expire.
+    /// Cancels it where Vonage still lets it (after its first 30 seconds, before its call); one
+    /// Vonage will not cancel yet is an error to log, and is left to expire.
     async fn cancel(&self, id: &ProviderRequestId) -> Result<(), ProviderError> {
-        OneAtATime::cancel(self, id).await.map(|_| ())
+        match OneAtATime::cancel(self, id).await? {
+            CancelOutcome::Cancelled | CancelOutcome::Gone => Ok(()),
+            CancelOutcome::NotNow => Err(ProviderError::Failed("Vonage will not cancel it yet".into())),
+        }
     }
 
     async fn check(
@@ -200,10 +203,15 @@ impl Answer {
         ProviderError::Throttled { retry_after_seconds }
     }
 
-    /// A v2 answer this adapter has no meaning for: status and problem type, for the logs.
+    /// A v2 answer this adapter has no meaning for: status and problem type, for the logs. A 500,
+    /// 502 or 504 may come after the work was done: its outcome is unknown.
     fn unexpected(&self, call: &str) -> ProviderError {
         match self.status.as_u16() {
             429 => self.throttled(),
+            status @ (500 | 502 | 504) => {
+                let kind = self.body.get("type").and_then(Value::as_str).unwrap_or("no problem type");
+                ProviderError::Unknown(format!("{call} answered HTTP {status} ({kind})"))
+            }
             status => {
                 let kind = self.body.get("type").and_then(Value::as_str).unwrap_or("no problem type");
                 ProviderError::Failed(format!("{call} answered HTTP {status} ({kind})"))
@@ -212,12 +220,14 @@ impl Answer {
     }
 }
 
+/// A request that never connected sent nothing; one that failed after (a reset, a body cut
+/// short) may have been carried out.
 fn transport_error(e: reqwest::Error) -> ProviderError {
     if e.is_timeout() {
         ProviderError::Timeout
     } else if e.is_connect() {
         ProviderError::Failed("could not connect to Vonage".into())
     } else {
-        ProviderError::Failed(format!("request to Vonage failed: {}", e.without_url()))
+        ProviderError::Unknown(format!("request to Vonage failed: {}", e.without_url()))
     }
 }

@@ -43,7 +43,7 @@ pub(super) async fn start(
         200 | 202 => answer
             .request_id()
             .map(Begun::Started)
-            .ok_or_else(|| ProviderError::Failed("start answered without a request_id".into())),
+            .ok_or_else(|| ProviderError::Unknown("start answered without a request_id".into())),
         409 => Ok(Begun::Concurrent(answer.request_id())),
         422 if invalid_parameter(&answer).iter().any(|p| p.name == "to" || p.name.ends_with(".to")) => {
             Err(ProviderError::InvalidNumber)

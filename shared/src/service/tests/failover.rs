@@ -26,7 +26,8 @@ type Both = Failover<Scripted, Scripted>;
 fn both(order: &str, pause: StdDuration) -> (VerificationService<Both, MemoryStore, ManualClock>, ManualClock) {
     let order = ProviderOrder::new(ProviderOrder::parse_list(order, &[Vonage, Aws]).unwrap());
     let breakers = BreakerSettings { min_failures: 2, pause, ..BreakerSettings::default() };
-    let providers = Failover::new(Scripted::named(Vonage), Some(Scripted::named(Aws)), order).with_breakers(breakers);
+    let providers = Failover::new(Scripted::named(Vonage), Some(Scripted::named(Aws)), order, "k".repeat(32).into())
+        .with_breakers(breakers);
     let clock = ManualClock::new();
     let hasher = SubjectHasher::new("k".repeat(32).into());
     let policy = Policy { counter_shards: 1, ..policy() };
@@ -70,10 +71,11 @@ async fn a_providers_own_failure_hands_the_code_to_the_next_which_counts_it_once
         assert_eq!(standing.range[1].unverified, 1);
         assert_eq!(standing.spent, price(&svc, Aws, N), "at the second provider's price: {failure:?}");
 
-        // The code is the second provider's, and it judges it.
+        // The code is the service's own: judged with its key, by no provider.
+        assert!(svc.check_code(&sent.request_id, &code("654321")).await.is_err(), "another code");
         let verified = svc.check_code(&sent.request_id, &code("123456")).await.unwrap();
         assert_eq!(verified.phone_e164, N);
-        assert_eq!(aws(&svc).calls().len(), 2, "{:?}", aws(&svc).calls());
+        assert_eq!(aws(&svc).calls().len(), 1, "{:?}", aws(&svc).calls());
         assert_eq!(vonage(&svc).calls().len(), 1);
         clock.advance(Duration::HOUR);
     }
@@ -120,7 +122,16 @@ async fn either_provider_may_come_first() {
     assert!(vonage(&svc).calls().is_empty());
     assert_eq!(counts(&svc, N).await.spent, price(&svc, Aws, N));
     svc.check_code(&sent.request_id, &code("123456")).await.unwrap();
-    assert_eq!(aws(&svc).calls().len(), 2);
+    assert_eq!(aws(&svc).calls().len(), 1, "judged here, not by the carrier");
+
+    // A process with no second provider configured (verify-otp's) judges it too.
+    let order = ProviderOrder::new(vec![Vonage]);
+    let alone: Failover<Scripted, Scripted> =
+        Failover::new(Scripted::named(Vonage), None, order, "k".repeat(32).into());
+    let record = svc.store().get(&sent.request_id, svc.clock().now()).await.unwrap().unwrap();
+    let judged = alone.check(&sent.request_id, &record.provider_id, &code("123456")).await;
+    assert_eq!(judged, Ok(crate::ports::CheckOutcome::Verified));
+    assert!(alone.vonage().calls().is_empty());
 
     aws(&svc).script_start(Err(ProviderError::Failed("send answered InternalServerException".into())));
     let other = "+447400123457";
