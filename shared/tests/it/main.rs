@@ -14,6 +14,7 @@ macro_rules! contract {
     };
 }
 
+mod aws_sms_simulator;
 mod concurrent_checks;
 mod dynamo_unreachable;
 mod dynamo_wire;
