@@ -104,6 +104,7 @@ impl Phase {
 struct Person {
     phase: Phase,
     number: String,
+    began: Instant,
     /// How long request-otp took to answer: as long as Vonage's timeout or longer, and a send
     /// did not answer (it is counted as sent, and may or may not arrive).
     answered_after: Duration,
@@ -206,7 +207,7 @@ async fn person(h: Arc<Harness>, people: Arc<Mutex<Vec<Person>>>, phase: Phase, 
     let asked = event(&request.to_string(), "POST", Some("application/json"), Some(&body));
     let answer = json_body(&Box::pin(request_otp::handle(&h.deps, asked)).await);
     let answered_after = began.elapsed();
-    let mut person = Person { phase, number: number.clone(), answered_after, code_after: None, verified: false };
+    let mut person = Person { phase, number: number.clone(), began, answered_after, code_after: None, verified: false };
     if let Some(request_id) = answer["requestId"].as_str() {
         let wait_until = began + Duration::from_secs(10);
         let code = loop {
@@ -239,8 +240,8 @@ struct Row {
     two_codes_counted: usize,
     counted: usize,
     received: usize,
-    /// Sends counted beyond the codes received: where Vonage did not answer (counted as sent), and
-    /// where every send's outcome was known.
+    /// Sends counted beyond the codes received: where Vonage did not answer or was cut off by
+    /// the outage's start (counted as sent), and where every send's outcome was known.
     unanswered: usize,
     known_failed_counted: usize,
     /// A fault's: from its start until Vonage's breaker opened. A recovery's: from its start
@@ -287,10 +288,14 @@ impl Report {
                 let table = if s.provider == "aws" { &aws_sms } else { &vonage_sms };
                 expected += table.price(phone.region()).0;
             }
-            // A send that did not answer may have gone: it is counted, and priced at Vonage's. Any
-            // other send counted with no code received is one known to have failed.
+            // A send that did not answer may have gone: it is counted, and priced at Vonage's. So
+            // may one cut off when the outage began while it was on the wire (the connection
+            // reset after the request went). Any other send counted with no code received is one
+            // known to have failed.
             let unanswered = counted.saturating_sub(received.len());
-            if p.answered_after >= vonage_timeout {
+            let answered = p.began + p.answered_after;
+            let cut_off = phase_starts.iter().any(|(_, at, _)| p.began < *at && *at <= answered);
+            if p.answered_after >= vonage_timeout || cut_off {
                 row.unanswered += unanswered;
                 expected += vonage_sms.price(phone.region()).0 * unanswered as u64;
             } else {
@@ -323,7 +328,7 @@ impl Report {
 
     fn print(&self, shape: &Shape, elapsed: Duration, quick: bool) {
         println!(
-            "| phase | started | code within 5 s | verified | got two codes | of them counted twice | sends counted | codes received | did not answer, counted | known to have failed, counted | traffic moved |"
+            "| phase | started | code within 5 s | verified | got two codes | of them counted twice | sends counted | codes received | did not answer (or cut off), counted | known to have failed, counted | traffic moved |"
         );
         println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
         let seconds =

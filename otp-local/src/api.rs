@@ -22,7 +22,8 @@ pub(crate) async fn request_otp(
     req: Request,
 ) -> Response {
     match to_lambda(req, peer).await {
-        Ok(req) => from_lambda(request_otp::handle(&app.deps, req).await),
+        // On the heap: a debug build's frame would otherwise hold the whole handler.
+        Ok(req) => from_lambda(Box::pin(request_otp::handle(&app.deps, req)).await),
         Err(refusal) => refusal,
     }
 }
@@ -33,7 +34,8 @@ pub(crate) async fn verify_otp(
     req: Request,
 ) -> Response {
     match to_lambda(req, peer).await {
-        Ok(req) => from_lambda(verify_otp::handle(&app.deps, req).await),
+        // On the heap: a debug build's frame would otherwise hold the whole handler.
+        Ok(req) => from_lambda(Box::pin(verify_otp::handle(&app.deps, req)).await),
         Err(refusal) => refusal,
     }
 }

@@ -34,22 +34,24 @@ where
     }
     let provider = deps.sign_in();
     let provider = provider.as_ref();
+    // Each endpoint's on the heap: a debug build's frame would otherwise hold all of them at once.
     match route.map(|r| r.endpoint) {
         Some(Endpoint::Discovery) => sign_in::discovery::serve(deps.tokens.as_ref(), &req),
         Some(Endpoint::Keys) => sign_in::keys::serve(deps.tokens.as_ref(), &req),
-        Some(Endpoint::Authorize) => sign_in::authorize::serve(provider, &deps.edge, req).await,
-        Some(Endpoint::Flow) => sign_in::flow::serve(provider, &deps.edge, req).await,
-        Some(Endpoint::Token) => sign_in::token::serve(provider, &deps.edge, req).await,
-        Some(Endpoint::Userinfo) => sign_in::userinfo::serve(provider, &deps.edge, req).await,
-        Some(Endpoint::Logout) => sign_in::logout::serve(provider, &deps.edge, req).await,
+        Some(Endpoint::Authorize) => Box::pin(sign_in::authorize::serve(provider, &deps.edge, req)).await,
+        Some(Endpoint::Flow) => Box::pin(sign_in::flow::serve(provider, &deps.edge, req)).await,
+        Some(Endpoint::Token) => Box::pin(sign_in::token::serve(provider, &deps.edge, req)).await,
+        Some(Endpoint::Userinfo) => Box::pin(sign_in::userinfo::serve(provider, &deps.edge, req)).await,
+        Some(Endpoint::Logout) => Box::pin(sign_in::logout::serve(provider, &deps.edge, req)).await,
         // verify-otp's own path (and any other: API Gateway routes only the declared ones here).
         _ => {
             // The browser's session, which a new proof in a sign-in replaces.
             let presented = session::presented(&req);
             // Clients of the classic tutorial read `verified` on every answer.
-            serve_json(req, &deps.edge, &[("verified", Value::Bool(false))], |input| async move {
+            // On the heap, as request-otp's: a debug build's frame would otherwise hold it twice.
+            Box::pin(serve_json(req, &deps.edge, &[("verified", Value::Bool(false))], |input| async move {
                 verify_otp(deps, &input, presented.as_ref()).await
-            })
+            }))
             .await
         }
     }

@@ -94,7 +94,8 @@ where
         }
         let how = Delivery { channel, ..how };
         let request_id = RequestId::generate();
-        let (reservation, sent, replaced) = self.send(&phone, client_ip, how, &request_id, now).await?;
+        // On the heap: every caller's frame in a debug build would otherwise hold the sends'.
+        let (reservation, sent, replaced) = Box::pin(self.send(&phone, client_ip, how, &request_id, now)).await?;
         // A verification moved on to its next step (only automatic calls have one) is at its
         // call, which speaks the code for that step's time, and was counted and priced when it
         // started.

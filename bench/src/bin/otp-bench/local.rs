@@ -33,7 +33,13 @@ fn start_local_server(page: &std::path::Path) -> Result<String, String> {
     ]);
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        // Stacks as otp-local's own runtime has them (a debug build's frames are large).
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_stack_size(8 * 1024 * 1024)
+            .enable_all()
+            .build()
+            .unwrap();
         runtime.block_on(async move {
             let lookup = move |name: &str| settings.get(name).cloned();
             let serving = otp_local::serve_here(lookup, false).await.map_err(|e| e.to_string());

@@ -220,13 +220,13 @@ impl Answer {
     }
 }
 
-/// A request that never connected sent nothing; one that failed after (a reset, a body cut
-/// short) may have been carried out.
+/// A request that never connected sent nothing (a connect timeout included); one that failed
+/// after (no answer in time, a reset, a body cut short) may have been carried out.
 fn transport_error(e: reqwest::Error) -> ProviderError {
-    if e.is_timeout() {
-        ProviderError::Timeout
-    } else if e.is_connect() {
+    if e.is_connect() {
         ProviderError::Failed("could not connect to Vonage".into())
+    } else if e.is_timeout() {
+        ProviderError::Timeout
     } else {
         ProviderError::Unknown(format!("request to Vonage failed: {}", e.without_url()))
     }
