@@ -135,15 +135,35 @@ async fn a_verification_whose_answer_is_lost_is_verified_not_already_verified() 
     let s = setup().await;
     let sent = s.request().await.unwrap();
     let before = s.sent("TransactWriteItems");
-    s.proxy.lose_answer("TransactWriteItems", 0); // the verified status and its credit
+    s.proxy.lose_answer("TransactWriteItems", 0); // the verified status
     let verified = s.service.check_code(&sent.request_id, &s.code()).await.expect("the right code verifies");
-    s.assert_lost_and_retried("TransactWriteItems", before);
+    // Sent, lost and sent again; then the counts' own transaction.
+    s.assert_lost_and_retried("TransactWriteItems", before + 1);
     assert_eq!(verified.phone_e164, NUMBER);
     let again = s.service.check_code(&sent.request_id, &s.code()).await.unwrap_err();
     assert!(
         matches!(again, CheckCodeError::Denied(shared::domain::verification::AttemptDenied::AlreadyVerified)),
         "{again:?}"
     );
+}
+
+#[tokio::test]
+async fn counts_settled_with_their_answer_lost_move_once() {
+    let s = setup().await;
+    let sent = s.request().await.unwrap();
+    let before = s.sent("TransactWriteItems");
+    s.proxy.lose_answer("TransactWriteItems", 1); // the verified status passes; the counts' answer is lost
+    s.service.check_code(&sent.request_id, &s.code()).await.expect("the right code verifies");
+    s.assert_lost_and_retried("TransactWriteItems", before + 1);
+    let store = s.service.store();
+    let items = store.client().scan().table_name(store.table()).send().await.unwrap();
+    let country = items
+        .items()
+        .iter()
+        .find(|i| i.get("pk").and_then(|k| k.as_s().ok()).is_some_and(|k| k.starts_with("country#")))
+        .expect("the send counted on its country's shard");
+    let n = |name: &str| country.get(name).and_then(|v| v.as_n().ok()).map(|n| n.parse::<i64>().unwrap());
+    assert_eq!((n("unverified"), n("verified")), (Some(0), Some(1)), "moved from unverified to verified once");
 }
 
 #[tokio::test]

@@ -24,6 +24,7 @@ mod service_dynamodb;
 mod sign_in_contract;
 mod sign_in_secret;
 mod store_contract;
+mod throttled_store;
 mod turnstile;
 mod vonage_simulator;
 mod vonage_wire;

@@ -7,6 +7,21 @@ use super::*;
 /// tries ride out a burst on one number or one client. (Also the calls a batch read may take.)
 pub(super) const TRANSACTION_TRIES: u32 = 4;
 
+/// A transaction cancelled because a key's throughput was exceeded (`ThrottlingError`, which the
+/// SDK does not retry) is tried again after pauses that double from this one, up to
+/// [`THROTTLE_TRIES`] tries: about a second and a half in all, within the functions' timeouts.
+pub(super) const THROTTLE_PAUSE: Duration = Duration::from_millis(50);
+pub(super) const THROTTLE_TRIES: u32 = 5;
+
+/// Why a transaction was cancelled, when no condition failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cancelled {
+    /// A key's throughput was exceeded.
+    Throttled,
+    /// It collided with a concurrent transaction on one of its items.
+    Conflict,
+}
+
 impl DynamoStore {
     /// The item at `key` as it was when an `UpdateItem`'s condition failed: from the error, where
     /// the server returned it, else read back.
@@ -26,17 +41,20 @@ impl DynamoStore {
     }
 
     /// Applies `items` as one transaction, named `name` (a retry of it is applied once). Returns
-    /// the cancellation reasons when a condition failed, and tries again, a few times, when it
-    /// only collided with concurrent transactions.
+    /// the cancellation reasons when a condition failed. A transaction that only collided with
+    /// concurrent ones is tried again a few times at once; one throttled on a key, after growing
+    /// pauses; and one still throttled is the store unavailable for now (a 503), named as such.
     pub(crate) async fn transact(
         &self,
         name: &str,
         items: &[TransactWriteItem],
     ) -> Result<Option<Vec<aws_sdk_dynamodb::types::CancellationReason>>, StoreError> {
+        let (mut attempt, mut conflicts, mut throttles) = (0, 0, 0);
         // DynamoDB applies a transaction once per token for 10 minutes. The SDK's own retries of a
         // call reuse its token (after a lost answer, or `TransactionInProgressException` while an
         // earlier try is still being applied); a try after a cancellation is a new transaction.
-        for attempt in 1..=TRANSACTION_TRIES {
+        loop {
+            attempt += 1;
             let result = self
                 .client
                 .transact_write_items()
@@ -55,12 +73,29 @@ impl DynamoStore {
             if reasons.iter().any(|r| r.code() == Some("ConditionalCheckFailed")) {
                 return Ok(Some(reasons));
             }
-            // Only conflicts with concurrent transactions: try again after a short, jittered pause.
-            if attempt < TRANSACTION_TRIES {
-                tokio::time::sleep(Duration::from_millis(10 + u64::from(rand_jitter()) % 40)).await;
-            }
+            let pause = match cancelled_by(&reasons) {
+                Cancelled::Throttled => {
+                    throttles += 1;
+                    if throttles == THROTTLE_TRIES {
+                        return Err(StoreError::Unavailable(
+                            "TransactWriteItems: throttled: a key's throughput was exceeded".into(),
+                        ));
+                    }
+                    THROTTLE_PAUSE * 2u32.pow(throttles - 1)
+                }
+                Cancelled::Conflict => {
+                    conflicts += 1;
+                    if conflicts == TRANSACTION_TRIES {
+                        return Err(StoreError::Unavailable(
+                            "TransactWriteItems: the transaction kept conflicting with others".into(),
+                        ));
+                    }
+                    Duration::from_millis(10)
+                }
+            };
+            // Jittered, so that the calls a throttle or a conflict cancelled together come apart.
+            tokio::time::sleep(pause + Duration::from_millis(u64::from(rand_jitter()) % 40)).await;
         }
-        Err(StoreError::Unavailable("TransactWriteItems: the transaction kept conflicting with others".into()))
     }
 
     /// The items under `keys` (consistent reads), by key, in as many calls as the server needs.
@@ -68,7 +103,11 @@ impl DynamoStore {
         let mut found = HashMap::new();
         let mut pending: Vec<Item> =
             keys.iter().map(|key| Item::from([(PARTITION_KEY.to_owned(), key.clone())])).collect();
-        for _ in 0..TRANSACTION_TRIES {
+        for attempt in 0..TRANSACTION_TRIES {
+            if attempt > 0 {
+                // Keys come back unprocessed when their partition's throughput is exceeded.
+                tokio::time::sleep(THROTTLE_PAUSE * 2u32.pow(attempt - 1)).await;
+            }
             let wanted = KeysAndAttributes::builder()
                 .set_keys(Some(pending))
                 .consistent_read(true)
@@ -107,6 +146,11 @@ impl DynamoStore {
             .map_err(|e| sdk_error("GetItem", e))?;
         Ok(out.item)
     }
+}
+
+/// A cancellation with no failed condition: throttled when any item was.
+fn cancelled_by(reasons: &[aws_sdk_dynamodb::types::CancellationReason]) -> Cancelled {
+    if reasons.iter().any(|r| r.code() == Some("ThrottlingError")) { Cancelled::Throttled } else { Cancelled::Conflict }
 }
 
 pub(crate) fn rand_jitter() -> u32 {

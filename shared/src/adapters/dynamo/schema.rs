@@ -22,6 +22,8 @@ pub const SENDING_SWITCH_KEY: &str = "switch#sending";
 pub const STOPPED: &str = "stopped";
 /// On a number's item: its reservation's send moved to another provider, repriced.
 pub(super) const REPRICED: &str = "repriced";
+/// On a verified record: the attempt that verified it, while its counts are still to be settled.
+pub(super) const SETTLE: &str = "settle";
 /// The switch item's providers stopped while the others send (a string set of their names).
 pub const STOPPED_PROVIDERS: &str = "providers";
 /// What a verification's send was counted against (a map; see [`Tally`]).

@@ -274,9 +274,16 @@ impl VerificationStore for DynamoStore {
             .expression_attribute_values(":pending", text_value("pending"))
             .expression_attribute_values(":attempt", text_value(attempt.as_str()))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        // A verification's counts are settled after it, by `settle_counts`: what it marks due.
+        let counted = match (how, tally) {
+            (Finish::Verified { .. }, Some(_)) => ", #settle = :attempt",
+            _ => "",
+        };
         let update = match how {
             Finish::Verified { at } => update
-                .update_expression("SET #status = :status, #settled_by = :attempt, #verified_at = :at")
+                .update_expression(format!(
+                    "SET #status = :status, #settled_by = :attempt, #verified_at = :at{counted}"
+                ))
                 .expression_attribute_names("#verified_at", "verified_at")
                 .expression_attribute_values(":status", text_value("verified"))
                 .expression_attribute_values(":at", epoch(at)),
@@ -287,23 +294,28 @@ impl VerificationStore for DynamoStore {
                 .update_expression("SET #status = :status, #settled_by = :attempt")
                 .expression_attribute_values(":status", text_value("expired")),
         };
+        let update = if counted.is_empty() { update } else { update.expression_attribute_names("#settle", SETTLE) };
+        // The verification itself touches only its record and its number's item, neither of them
+        // a key that many verifications share: a throttled counter cannot take it from the person.
         let mut items = vec![update_item(update.build().map_err(build_error)?)];
         if let (Finish::Verified { at }, Some(tally)) = (how, tally) {
             items.push(update_item(self.streak_end(&tally.number, at)?));
-            items.push(update_item(self.day_update(range_string(tally, tally.day), tally.day, -1, 1, None)?));
-            items.push(update_item(self.day_update(country_string(tally, tally.day), tally.day, -1, 1, None)?));
         }
-        match self.transact(&format!("{}f", attempt.as_str()), &items).await? {
-            None => Ok(true),
+        let ours = match self.transact(&format!("{}f", attempt.as_str()), &items).await? {
+            None => true,
             Some(reasons) => {
                 // Settled already: by this attempt (a try whose answer was lost), or by another.
                 let old = match reasons.first().and_then(|r| r.item()) {
                     Some(item) => Some(item.clone()),
                     None => self.raw_item(Self::key(id)).await?,
                 };
-                Ok(holds_text(old.as_ref(), SETTLED_BY, attempt.as_str()))
+                holds_text(old.as_ref(), SETTLED_BY, attempt.as_str())
             }
+        };
+        if let (true, Finish::Verified { .. }, Some(tally)) = (ours, how, tally) {
+            self.settle_counts(id, attempt, tally).await;
         }
+        Ok(ours)
     }
 
     async fn get(&self, id: &RequestId, now: OffsetDateTime) -> Result<Option<Verification>, StoreError> {

@@ -104,6 +104,45 @@ impl DynamoStore {
     }
 }
 
+impl DynamoStore {
+    /// A verified record's counts moved from unverified to verified on its range's and its
+    /// country shard's items, once: with the record's mark that they are due taken off in the same
+    /// transaction. Those items are the ones a launch makes hot; when they stay throttled past
+    /// the transaction's retries the counts are left as they were (the country and range floors
+    /// then count one unverified send too many, which errs on the side of refusing) and the
+    /// verification stands.
+    pub(super) async fn settle_counts(&self, id: &RequestId, attempt: &WriteId, tally: &Tally) {
+        let items = || -> Result<Vec<TransactWriteItem>, StoreError> {
+            let done = Update::builder()
+                .table_name(&self.table)
+                .key(PARTITION_KEY, Self::key(id))
+                .update_expression("REMOVE #settle")
+                .condition_expression("#settle = :attempt")
+                .expression_attribute_names("#settle", SETTLE)
+                .expression_attribute_values(":attempt", text_value(attempt.as_str()))
+                .build()
+                .map_err(build_error)?;
+            Ok(vec![
+                update_item(done),
+                update_item(self.day_update(range_string(tally, tally.day), tally.day, -1, 1, None)?),
+                update_item(self.day_update(country_string(tally, tally.day), tally.day, -1, 1, None)?),
+            ])
+        };
+        // Cancelled on its condition: settled already, by a try whose answer was lost.
+        let settled = match items() {
+            Ok(items) => self.transact(&format!("{}s", attempt.as_str()), &items).await.map(|_| ()),
+            Err(e) => Err(e),
+        };
+        if let Err(error) = settled {
+            tracing::warn!(
+                request_id = %id,
+                error = %crate::telemetry::error_chain(&error),
+                "a verification's counts were left unsettled; the verification stands"
+            );
+        }
+    }
+}
+
 pub(crate) fn update_item(update: Update) -> TransactWriteItem {
     TransactWriteItem::builder().update(update).build()
 }
