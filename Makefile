@@ -1,5 +1,5 @@
 # The project's commands. `make help` lists them.
-.PHONY: help dev test test-fast setup check stress bench replay failover watch sim page
+.PHONY: help dev test test-fast setup check stress bench replay failover capacity watch sim page
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-6s %s\n", $$1, $$2}'
@@ -31,6 +31,9 @@ replay: ## the attack replay: SMS pumping, harassment and code guessing, and a l
 
 failover: ## the failover benchmark: Vonage down, slow, then throttled, AWS End User Messaging carrying the codes (a table, ~4 minutes)
 	./scripts/failover
+
+capacity: ## the capacity model, and a launch in one country against DynamoDB's per-partition limits, scaled down (tables, ~2 minutes)
+	./scripts/capacity
 
 watch: ## both functions under `cargo lambda watch` on :9000, with moto on :8000 and the simulator on :4010
 	./scripts/watch

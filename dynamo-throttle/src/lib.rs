@@ -10,8 +10,9 @@
 //! the store's handling of what the SDK does not retry is what a run tests.
 //!
 //! The units are measured here, from the items themselves: a write is charged on the larger of
-//! the item before and after it (read from the server around the call), a transaction's write
-//! twice, a read on the items returned ([`size`]). Requests reach the server one at a time (moto
+//! the item before and after it (read from the server after the call; before it, the size the
+//! last write left), a transaction's write twice, a read on the items returned, each key read at
+//! least a unit ([`size`]). Requests reach the server one at a time (moto
 //! is not atomic under concurrency). The table's own ceiling is not modelled: what is tested is
 //! the per-key limit, as on a pre-warmed table.
 
@@ -70,6 +71,9 @@ pub struct Report {
     pub unprocessed_batches: u64,
     /// Calls that reached the server.
     pub forwarded: u64,
+    /// Calls to the server in all: the forwarded ones and the proxy's own reads of the items
+    /// written (the load a run puts on the server).
+    pub upstream_calls: u64,
 }
 
 pub struct ThrottlingProxy {
@@ -91,6 +95,9 @@ struct Shared {
 #[derive(Default)]
 struct Ledger {
     buckets: HashMap<String, Buckets>,
+    /// Each item's size as last seen: only the proxy's callers write the table, so an item's
+    /// size before a write is its size after the last one.
+    sizes: HashMap<String, u64>,
     report: Report,
     /// Throttles asked for by a test: (key prefix, how many more writes to such a key).
     forced: Vec<(String, u32)>,
@@ -212,12 +219,16 @@ async fn single(shared: &Shared, operation: &str, headers: &HeaderMap, request: 
         return wire::throttled(access == Access::Write, &table);
     }
     let before = match access {
-        Access::Write => shared.item_size(headers, &table, &key).await,
+        Access::Write => shared.size_before(headers, &table, &key).await,
         Access::Read => 0,
     };
     let answer = forward(shared, headers, to_bytes(&request)).await;
     let units = match access {
-        Access::Write => size::write_units(before, shared.item_size(headers, &table, &key).await, false),
+        Access::Write => size::write_units(
+            before,
+            shared.size_after(headers, operation, &request, &answer, &table, &key).await,
+            false,
+        ),
         Access::Read => {
             let consistent = request["ConsistentRead"].as_bool() == Some(true);
             let returned = serde_json::from_slice::<Value>(&answer.body).unwrap_or(Value::Null);
@@ -254,13 +265,11 @@ async fn transaction(shared: &Shared, headers: &HeaderMap, request: Value) -> Re
         shared.count(|r| r.throttled_transactions += 1);
         return wire::transaction_throttled(&throttled);
     }
-    let mut before = Vec::new();
-    for (table, key) in keys.iter().flatten() {
-        before.push(shared.item_size(headers, table, key).await);
-    }
+    let written: Vec<(String, Value)> = keys.into_iter().flatten().collect();
+    let before = shared.sizes_before(headers, &written).await;
     let answer = forward(shared, headers, to_bytes(&request)).await;
-    for ((table, key), before) in keys.iter().flatten().zip(before) {
-        let after = shared.item_size(headers, table, key).await;
+    let after = shared.item_sizes(headers, &written).await;
+    for (((_, key), before), after) in written.iter().zip(before).zip(after) {
         shared.charge(&key_name(key), Access::Write, size::write_units(before, after, true));
     }
     answer.into_response()
@@ -300,11 +309,14 @@ async fn batch_get(shared: &Shared, headers: &HeaderMap, mut request: Value) -> 
     let answer = forward(shared, headers, to_bytes(&request)).await;
     let mut returned = serde_json::from_slice::<Value>(&answer.body).unwrap_or(Value::Null);
     for table in &tables {
-        let consistent = request["RequestItems"][table]["ConsistentRead"].as_bool() == Some(true);
-        for item in returned["Responses"][table].as_array().cloned().unwrap_or_default() {
-            if let Some(key) = item.get(&shared.partition_key) {
-                shared.charge(&key_name(key), Access::Read, size::read_units(size::item_bytes(&item), consistent));
-            }
+        let asked = &request["RequestItems"][table];
+        let consistent = asked["ConsistentRead"].as_bool() == Some(true);
+        let found = returned["Responses"][table].as_array().cloned().unwrap_or_default();
+        // Each key read is charged as a GetItem of it: at least a unit, found or not.
+        for key in asked["Keys"].as_array().into_iter().flatten().filter_map(|k| k.get(&shared.partition_key)) {
+            let item = found.iter().find(|item| item.get(&shared.partition_key) == Some(key));
+            let bytes = item.map_or(0, size::item_bytes);
+            shared.charge(&key_name(key), Access::Read, size::read_units(bytes, consistent));
         }
     }
     if unprocessed.is_empty() || answer.status != StatusCode::OK {
@@ -357,7 +369,10 @@ async fn forward(shared: &Shared, headers: &HeaderMap, body: Bytes) -> Answer {
             call = call.header(name, value.clone());
         }
     }
-    shared.count(|r| r.forwarded += 1);
+    shared.count(|r| {
+        r.forwarded += 1;
+        r.upstream_calls += 1;
+    });
     match call.send().await {
         Ok(answer) => {
             let status = StatusCode::from_u16(answer.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
@@ -412,25 +427,107 @@ impl Shared {
         }
     }
 
-    /// The size of the item under `key` now (0 where there is none), read from the server
-    /// directly with the call's credentials (moto routes by them): the proxy's own measurement,
-    /// charged to no one.
+    /// The size of the item under `key` before a write: as the proxy last saw it, else read.
+    async fn size_before(&self, headers: &HeaderMap, table: &str, key: &Value) -> u64 {
+        let written = [(table.to_owned(), key.clone())];
+        self.sizes_before(headers, &written).await[0]
+    }
+
+    /// The sizes of the items under `keys` before a write: as last seen, the others read.
+    async fn sizes_before(&self, headers: &HeaderMap, keys: &[(String, Value)]) -> Vec<u64> {
+        let known: Vec<Option<u64>> = {
+            let ledger = self.state.lock().unwrap();
+            keys.iter().map(|(table, key)| ledger.sizes.get(&format!("{table}/{}", key_name(key))).copied()).collect()
+        };
+        let unknown: Vec<(String, Value)> =
+            keys.iter().zip(&known).filter(|(_, k)| k.is_none()).map(|(k, _)| k.clone()).collect();
+        let mut read = self.item_sizes(headers, &unknown).await.into_iter();
+        known.into_iter().map(|k| k.unwrap_or_else(|| read.next().unwrap_or(0))).collect()
+    }
+
+    /// The sizes of the items under `keys` now (0 where there is none), in one consistent batch
+    /// read a table: the proxy's own measurement, charged to no one.
+    async fn item_sizes(&self, headers: &HeaderMap, keys: &[(String, Value)]) -> Vec<u64> {
+        if keys.is_empty() {
+            return Vec::new();
+        }
+        let mut tables: BTreeMap<&str, Vec<Value>> = BTreeMap::new();
+        for (table, key) in keys {
+            tables.entry(table).or_default().push(json!({&self.partition_key: key}));
+        }
+        let wanted: serde_json::Map<String, Value> = tables
+            .into_iter()
+            .map(|(table, keys)| (table.to_owned(), json!({"Keys": keys, "ConsistentRead": true})))
+            .collect();
+        let request = json!({"RequestItems": wanted});
+        let body = self.call_upstream(headers, "BatchGetItem", &request).await;
+        let found = serde_json::from_slice::<Value>(&body).unwrap_or(Value::Null);
+        let sizes: Vec<u64> = keys
+            .iter()
+            .map(|(table, key)| {
+                let items = found["Responses"][table].as_array();
+                let item = items.and_then(|items| items.iter().find(|i| i.get(&self.partition_key) == Some(key)));
+                item.map_or(0, size::item_bytes)
+            })
+            .collect();
+        let mut ledger = self.state.lock().unwrap();
+        for ((table, key), size) in keys.iter().zip(&sizes) {
+            ledger.sizes.insert(format!("{table}/{}", key_name(key)), *size);
+        }
+        sizes
+    }
+
+    /// The size of the item a single write left: a PutItem that succeeded left the item it
+    /// sent, an UpdateItem that returned the whole new item left that; any other is read.
+    async fn size_after(
+        &self,
+        headers: &HeaderMap,
+        operation: &str,
+        request: &Value,
+        answer: &Answer,
+        table: &str,
+        key: &Value,
+    ) -> u64 {
+        let returned = serde_json::from_slice::<Value>(&answer.body).unwrap_or(Value::Null);
+        let known = match operation {
+            "PutItem" if answer.status == StatusCode::OK => Some(size::item_bytes(&request["Item"])),
+            "UpdateItem" if answer.status == StatusCode::OK && request["ReturnValues"] == "ALL_NEW" => {
+                Some(size::item_bytes(&returned["Attributes"]))
+            }
+            _ => None,
+        };
+        match known {
+            Some(size) => {
+                self.state.lock().unwrap().sizes.insert(format!("{table}/{}", key_name(key)), size);
+                size
+            }
+            None => self.item_size(headers, table, key).await,
+        }
+    }
+
+    /// The size of the item under `key` now (0 where there is none).
     async fn item_size(&self, headers: &HeaderMap, table: &str, key: &Value) -> u64 {
-        let request = json!({"TableName": table, "Key": {&self.partition_key: key}, "ConsistentRead": true});
+        self.item_sizes(headers, &[(table.to_owned(), key.clone())]).await[0]
+    }
+
+    /// One call of the proxy's own to the server, with the caller's credentials (moto routes by
+    /// them); its answer's body.
+    async fn call_upstream(&self, headers: &HeaderMap, operation: &str, request: &Value) -> Bytes {
         let mut call = self
             .http
             .post(format!("{}/", self.upstream))
-            .header("x-amz-target", "DynamoDB_20120810.GetItem")
+            .header("x-amz-target", format!("DynamoDB_20120810.{operation}"))
             .header("content-type", "application/x-amz-json-1.0")
-            .body(to_bytes(&request));
+            .body(to_bytes(request));
         for name in ["authorization", "x-amz-date"] {
             if let Some(value) = headers.get(name) {
                 call = call.header(name, value.clone());
             }
         }
-        let answer = call.send().await;
-        let Ok(answer) = answer else { return 0 };
-        let body = answer.bytes().await.unwrap_or_default();
-        serde_json::from_slice::<Value>(&body).map_or(0, |v| size::item_bytes(&v["Item"]))
+        self.count(|r| r.upstream_calls += 1);
+        match call.send().await {
+            Ok(answer) => answer.bytes().await.unwrap_or_default(),
+            Err(_) => Bytes::new(),
+        }
     }
 }
