@@ -2,8 +2,8 @@
 //! are DynamoDB's, scaled down — `dynamo-throttle` in front of moto, with 1,000 write and 3,000
 //! read units a second per key divided by a factor F — and the capacity model beside it.
 //!
-//! 1. moto's pace, one request at a time, and so the F this machine can test: the run's load
-//!    (with the proxy's own reads) must stay well within it.
+//! 1. moto's pace, one request at a time (verifications one after another), and so the F this
+//!    machine can test: the run's load must stay well within it.
 //! 2. The model: every item each call reads and writes, with its units, from the items one
 //!    verification leaves in the table; at N verifications a second, the units on the hottest
 //!    key of each kind, and the rate where each kind binds.
@@ -40,10 +40,10 @@ struct Shape {
     seconds: u64,
 }
 
-const FULL: Shape = Shape { k: 4.0, seconds: 30 };
+const FULL: Shape = Shape { k: 4.0, seconds: 20 };
 const QUICK: Shape = Shape { k: 4.0, seconds: 8 };
 
-/// The share of moto's pace a run may use: the rest absorbs the retries and the proxy's reads.
+/// The share of moto's pace a run may use: the rest absorbs the retries, and the table growing.
 const PACE_SHARE: f64 = 0.4;
 
 /// Where the model may miss the measured units of a key kind.
@@ -71,18 +71,22 @@ async fn run() -> ExitCode {
 
     let pace = moto_pace(&endpoint).await;
     println!("## moto, one request at a time\n");
-    println!("{pace:.0} calls a second (200 consistent reads, one after another)\n");
+    println!(
+        "{:.1} verifications a second, one person after another through the proxy ({:.0} calls a second to moto, \
+         its transactions included)\n",
+        pace.verifications, pace.calls
+    );
 
     let sizes = ItemSizes::of_one_verification(&endpoint).await;
     let model = Model::of(&sizes);
     model.print(&sizes);
 
-    // F: the run offers K times what one country key holds, and its calls (the proxy's reads
-    // included) must stay within a share of moto's pace.
+    // F: the run offers K times what one country key holds, and that must stay within a share
+    // of the verifications moto serves one after another.
     let country = model.per_verification("country").0;
-    let calls = CALLS_PER_VERIFICATION;
-    let factor =
-        (shape.k * PARTITION_WRITE_UNITS / country * calls / (PACE_SHARE * pace)).ceil().clamp(MIN_FACTOR, MAX_FACTOR);
+    let factor = (shape.k * PARTITION_WRITE_UNITS / country / (PACE_SHARE * pace.verifications))
+        .ceil()
+        .clamp(MIN_FACTOR, MAX_FACTOR);
     let key_rate = PARTITION_WRITE_UNITS / factor / country;
     let rate = shape.k * key_rate;
     println!(
@@ -91,13 +95,12 @@ async fn run() -> ExitCode {
         PARTITION_READ_UNITS / factor
     );
     println!(
-        "F is the smallest that keeps the run's calls within {:.0}% of moto's pace, between {MIN_FACTOR} and \
-         {MAX_FACTOR}: one country counter key holds {key_rate:.2} verifications a second; the run offers \
-         {rate:.2} ({}×), about {:.0} calls a second with the proxy's own reads ({:.0}% of moto's pace).\n",
+        "F is the smallest that keeps the run within {:.0}% of moto's pace, between {MIN_FACTOR} and {MAX_FACTOR}: \
+         one country counter key holds {key_rate:.2} verifications a second; the run offers {rate:.2} ({}×, {:.0}% \
+         of moto's pace).\n",
         100.0 * PACE_SHARE,
         shape.k,
-        rate * calls,
-        100.0 * rate * calls / pace
+        100.0 * rate / pace.verifications
     );
     let mut holds = true;
     let mut measured = None;
@@ -134,23 +137,26 @@ async fn run() -> ExitCode {
     }
 }
 
-/// Consistent reads of one item, one after another: moto's pace as the proxy will drive it.
-async fn moto_pace(endpoint: &str) -> f64 {
-    let store = shared::testing::dynamo_store_at(endpoint).await;
-    let client = store.client();
-    let key = aws_sdk_dynamodb::types::AttributeValue::S("pace".into());
-    let started = Instant::now();
-    for _ in 0..200 {
-        let _ = client.get_item().table_name(store.table()).key("pk", key.clone()).consistent_read(true).send().await;
-    }
-    200.0 / started.elapsed().as_secs_f64()
+/// moto's pace as the run drives it: verifications one after another through an unthrottled
+/// proxy, on a fresh table.
+struct Pace {
+    verifications: f64,
+    calls: f64,
 }
 
-/// DynamoDB calls one verification makes to moto in the run: six calls of the functions (the
-/// standing read, the reservation, the record, the attempt, the verification, its counts) and
-/// the proxy's reads of the items a transaction wrote, before (those it has not seen) and after
-/// (one batch read each). The run prints what it measured.
-const CALLS_PER_VERIFICATION: f64 = 11.0;
+async fn moto_pace(endpoint: &str) -> Pace {
+    let proxy = ThrottlingProxy::start(endpoint, "pk", Limits::scaled(0.001)).await.expect("the proxy starts");
+    let (deps, sim) = deps_on(&proxy, 1).await;
+    // One first, to warm the connections; then ten timed.
+    assert_eq!(Person::new(1).verify(&deps, &sim).await, Outcome::Verified, "a verification on an unthrottled table");
+    let before = proxy.report().upstream_calls;
+    let started = Instant::now();
+    for n in 2..12 {
+        assert_eq!(Person::new(n).verify(&deps, &sim).await, Outcome::Verified);
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    Pace { verifications: 10.0 / seconds, calls: (proxy.report().upstream_calls - before) as f64 / seconds }
+}
 
 /// F's bounds: above 200 a key's second of units (5) no longer holds what one person's record
 /// takes in the second of their check (5 write units), and the run would throttle keys that no
@@ -204,7 +210,8 @@ impl Model {
         let (w, r) = (|k| sizes.write(k), |k| sizes.read(k));
         // request-otp: one consistent BatchGetItem of the standing (the number; the client's
         // hour and the one before; the range's and the country shard's today and yesterday; a
-        // spend shard; the switch), then one TransactWriteItems reserving the send (number,
+        // spend shard) beside an eventually consistent GetItem of the switch (half a unit),
+        // then one TransactWriteItems reserving the send (number,
         // client, range, country, spend: two units a KB each) and the record's PutItem.
         // verify-otp: the attempt's UpdateItem on the record; the verification's
         // TransactWriteItems (record, number); the counts' (record, range, country).
@@ -214,7 +221,7 @@ impl Model {
             ("range", (2.0 * w("range") + 2.0 * w("range"), 2.0 * r("range"))),
             ("country", (2.0 * w("country") + 2.0 * w("country"), 2.0 * r("country"))),
             ("spend", (2.0 * w("spend"), r("spend"))),
-            ("switch", (0.0, r("switch"))),
+            ("switch", (0.0, r("switch") / 2.0)),
             ("record", (w("record") + w("record") + 2.0 * w("record") + 2.0 * w("record"), 0.0)),
         ]);
         Self { units }
@@ -457,6 +464,7 @@ async fn load(endpoint: &str, shape: &Shape, factor: f64, rate: f64, shards: u32
     for person in running {
         person.await.expect("a person's task ends");
     }
+    let drained = started.elapsed().saturating_sub(Duration::from_secs(shape.seconds));
     let report = proxy.report();
     rows.push((printed, units_by_kind(&report, &last)));
 
@@ -524,7 +532,8 @@ async fn load(endpoint: &str, shape: &Shape, factor: f64, rate: f64, shards: u32
     }
     all_latencies.sort();
     println!(
-        "latency of each call (p50 {} ms, p99 {} ms)\n",
+        "the last person was done {:.1} s after the last arrived; latency of each call (p50 {} ms, p99 {} ms)\n",
+        drained.as_secs_f64(),
         millis(percentile(&all_latencies, 0.5)),
         millis(percentile(&all_latencies, 0.99))
     );

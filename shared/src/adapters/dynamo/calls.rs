@@ -133,6 +133,20 @@ impl DynamoStore {
         Err(StoreError::Unavailable("BatchGetItem: keys kept coming back unprocessed".into()))
     }
 
+    /// The operator's switch item, if any (an eventually consistent read).
+    pub(crate) async fn switch_item(&self) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, AttributeValue::S(SENDING_SWITCH_KEY.into()))
+            .consistent_read(false)
+            .send()
+            .await
+            .map_err(|e| sdk_error("GetItem", e))?;
+        Ok(out.item)
+    }
+
     /// The item under `key` as it is now (a consistent read), whatever its `ttl`.
     pub(crate) async fn raw_item(&self, key: AttributeValue) -> Result<Option<Item>, StoreError> {
         let out = self
