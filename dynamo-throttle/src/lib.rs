@@ -40,15 +40,24 @@ pub const PARTITION_READ_UNITS: f64 = 3000.0;
 pub struct Limits {
     pub write_units_per_second: f64,
     pub read_units_per_second: f64,
+    /// How many seconds of its units a key's bucket holds (DynamoDB keeps up to five minutes of
+    /// a partition's unused units as burst capacity, never past the partition's own maximum).
+    pub burst_seconds: f64,
 }
 
 impl Limits {
-    /// DynamoDB's per-partition limits divided by `factor`.
+    /// DynamoDB's per-partition limits divided by `factor`, a second's units a bucket.
     pub fn scaled(factor: f64) -> Self {
         Self {
             write_units_per_second: PARTITION_WRITE_UNITS / factor,
             read_units_per_second: PARTITION_READ_UNITS / factor,
+            burst_seconds: 1.0,
         }
+    }
+
+    /// The same, each bucket holding `seconds` of its units.
+    pub fn with_burst(self, seconds: f64) -> Self {
+        Self { burst_seconds: seconds, ..self }
     }
 }
 
@@ -103,7 +112,7 @@ struct Ledger {
     forced: Vec<(String, u32)>,
 }
 
-/// A key's write and read buckets: each holds at most a second of its units, refills at its
+/// A key's write and read buckets: each holds at most `burst_seconds` of its units, refills at its
 /// rate, and may go below zero when a call took more than was left (it is charged after it ran,
 /// as DynamoDB charges by the item's size).
 struct Buckets {
@@ -114,13 +123,19 @@ struct Buckets {
 
 impl Buckets {
     fn full(limits: Limits) -> Self {
-        Self { write: limits.write_units_per_second, read: limits.read_units_per_second, at: Instant::now() }
+        let (write, read) = Self::capacity(limits);
+        Self { write, read, at: Instant::now() }
+    }
+
+    fn capacity(limits: Limits) -> (f64, f64) {
+        (limits.write_units_per_second * limits.burst_seconds, limits.read_units_per_second * limits.burst_seconds)
     }
 
     fn refill(&mut self, limits: Limits, now: Instant) {
         let seconds = now.duration_since(self.at).as_secs_f64();
-        self.write = (self.write + seconds * limits.write_units_per_second).min(limits.write_units_per_second);
-        self.read = (self.read + seconds * limits.read_units_per_second).min(limits.read_units_per_second);
+        let (write, read) = Self::capacity(limits);
+        self.write = (self.write + seconds * limits.write_units_per_second).min(write);
+        self.read = (self.read + seconds * limits.read_units_per_second).min(read);
         self.at = now;
     }
 }

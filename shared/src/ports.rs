@@ -247,6 +247,11 @@ pub struct Standing {
     pub range: [DayCount; 2],
     /// Yesterday's and today's counts on the country's shard.
     pub country: [DayCount; 2],
+    /// Of today's verifications on the country's shard, those a store counts on an item of their
+    /// own, which its shard's count of sends still holds (the DynamoDB store's: a launch's
+    /// verifications do not share the shard's throughput with its sends). 0 where a store
+    /// settles the counts in place.
+    pub country_verified_apart: i64,
     /// Today's spend on the spend shard.
     pub spent: MicroUsd,
     /// The operator's switch: no codes go out while it is on (docs/operate/operations.md).
@@ -272,6 +277,9 @@ pub struct SendReservation {
     /// Today's unverified counts of the range and of the country's shard must be below these.
     pub range_room: i64,
     pub country_room: i64,
+    /// [`Standing::country_verified_apart`] as read: the shard's own count may exceed
+    /// `country_room` by as many.
+    pub country_verified_apart: i64,
     pub price: MicroUsd,
     /// What the spend shard may reach today.
     pub spend_share: MicroUsd,

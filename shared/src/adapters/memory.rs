@@ -139,6 +139,7 @@ impl VerificationStore for MemoryStore {
                 .map(|hour| state.clients.get(&(subjects.client.clone(), hour)).copied().unwrap_or(0)),
             range: counts(true),
             country: counts(false),
+            country_verified_apart: 0,
             spent: state.spend.get(&(tally.day, subjects.spend_shard)).copied().unwrap_or_default(),
             sending_stopped: state.sending_stopped,
             stopped_providers: state.stopped_providers.clone(),

@@ -438,6 +438,7 @@ where
             client_room,
             range_room,
             country_room,
+            country_verified_apart: standing.country_verified_apart,
             price,
             spend_share,
         })

@@ -58,6 +58,7 @@ fn reservation() -> SendReservation {
         client_room: 20,
         range_room: 10,
         country_room: 10,
+        country_verified_apart: 0,
         price: MicroUsd(7_900),
         spend_share: MicroUsd(1_000_000),
     }

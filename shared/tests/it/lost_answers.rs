@@ -157,13 +157,19 @@ async fn counts_settled_with_their_answer_lost_move_once() {
     s.assert_lost_and_retried("TransactWriteItems", before + 1);
     let store = s.service.store();
     let items = store.client().scan().table_name(store.table()).send().await.unwrap();
-    let country = items
-        .items()
-        .iter()
-        .find(|i| i.get("pk").and_then(|k| k.as_s().ok()).is_some_and(|k| k.starts_with("country#")))
-        .expect("the send counted on its country's shard");
-    let n = |name: &str| country.get(name).and_then(|v| v.as_n().ok()).map(|n| n.parse::<i64>().unwrap());
-    assert_eq!((n("unverified"), n("verified")), (Some(0), Some(1)), "moved from unverified to verified once");
+    let item = |prefix: &str| {
+        items
+            .items()
+            .iter()
+            .find(|i| i.get("pk").and_then(|k| k.as_s().ok()).is_some_and(|k| k.starts_with(prefix)))
+            .unwrap_or_else(|| panic!("an item under {prefix}"))
+            .clone()
+    };
+    let n = |item: &std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>, name: &str| {
+        item.get(name).and_then(|v| v.as_n().ok()).map(|n| n.parse::<i64>().unwrap())
+    };
+    assert_eq!(n(&item("country#"), "unverified"), Some(1), "the send, counted on the shard");
+    assert_eq!(n(&item("verified#country#"), "verified"), Some(1), "its verification, counted once");
 }
 
 #[tokio::test]

@@ -91,6 +91,7 @@ fn reservation(subjects: &SendSubjects, standing: &Standing, now: OffsetDateTime
         client_room: 5,
         range_room: 3,
         country_room: 4,
+        country_verified_apart: standing.country_verified_apart,
         price: MicroUsd(10_000),
         spend_share: MicroUsd(1_000_000),
     }

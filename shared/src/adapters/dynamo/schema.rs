@@ -70,6 +70,16 @@ pub(super) fn country_key(tally: &Tally, day: i64) -> AttributeValue {
     text_value(country_string(tally, day))
 }
 
+/// A country shard's verifications on `day`, apart from its sends: the sends' item is a launch's
+/// hottest, and the verifications would take half its units (docs/develop/capacity.md).
+pub(super) fn country_verified_string(tally: &Tally, day: i64) -> String {
+    format!("verified#country#{}#{}#{day}", tally.country, tally.shard)
+}
+
+pub(super) fn country_verified_key(tally: &Tally, day: i64) -> AttributeValue {
+    text_value(country_verified_string(tally, day))
+}
+
 /// A test number's guesses on `day` (`n`: taken).
 pub(super) fn test_guess_key(number: &SubjectKey, day: i64) -> AttributeValue {
     text_value(format!("testguess#{}#{day}", number.as_str()))

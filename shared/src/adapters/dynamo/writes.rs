@@ -105,9 +105,10 @@ impl DynamoStore {
 }
 
 impl DynamoStore {
-    /// A verified record's counts moved from unverified to verified on its range's and its
-    /// country shard's items, once: with the record's mark that they are due taken off in the same
-    /// transaction. Those items are the ones a launch makes hot; when they stay throttled past
+    /// A verified record's counts moved from unverified to verified on its range's item, and
+    /// counted on its country shard's item of verifications (apart from the shard's sends, which
+    /// a launch makes the hottest item), once: with the record's mark that they are due taken off
+    /// in the same transaction. When those items stay throttled past
     /// the transaction's retries the counts are left as they were (the country and range floors
     /// then count one unverified send too many, which errs on the side of refusing) and the
     /// verification stands.
@@ -125,7 +126,12 @@ impl DynamoStore {
             Ok(vec![
                 update_item(done),
                 update_item(self.day_update(range_string(tally, tally.day), tally.day, -1, 1, None)?),
-                update_item(self.day_update(country_string(tally, tally.day), tally.day, -1, 1, None)?),
+                update_item(self.counter_update(
+                    country_verified_key(tally, tally.day),
+                    &[(VERIFIED, 1)],
+                    end_of_day(tally.day + 1),
+                    None,
+                )?),
             ])
         };
         // Cancelled on its condition: settled already, by a try whose answer was lost.
