@@ -103,9 +103,10 @@ async fn run() -> ExitCode {
     );
     println!(
         "F is the smallest that keeps the run within {:.0}% of moto's pace, between {MIN_FACTOR} and {MAX_FACTOR}: \
-         one country counter key holds {key_rate:.2} verifications a second; the run offers {rate:.2} ({}×, {:.0}% \
-         of moto's pace).\n",
+         one country counter key holds {key_rate:.2} verifications a second, and moto serves {:.1} times that; \
+         the run offers {rate:.2} ({}×, {:.0}% of moto's pace).\n",
         100.0 * PACE_SHARE,
+        pace.verifications / key_rate,
         shape.k,
         100.0 * rate / pace.verifications
     );
