@@ -58,19 +58,10 @@ const TOLERANCE: f64 = 0.10;
 type Deps = HandlerDeps<LambdaProviders, DynamoStore, SystemClock>;
 
 fn main() -> ExitCode {
-    shared::telemetry::metrics::set_sink(|_| {});
-    otp_local::runtime().expect("the async runtime starts").block_on(Box::pin(run()))
+    otp_bench::run_example("capacity", run)
 }
 
-async fn run() -> ExitCode {
-    let quick = match std::env::args().nth(1).as_deref() {
-        None => false,
-        Some("--quick") => true,
-        Some(_) => {
-            eprintln!("usage: capacity [--quick]");
-            return ExitCode::from(2);
-        }
-    };
+async fn run(quick: bool) -> ExitCode {
     shared::adapters::tls::install_crypto_provider();
     let shape = if quick { QUICK } else { FULL };
     let endpoint = shared::testing::dynamo_endpoint();

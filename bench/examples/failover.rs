@@ -114,20 +114,10 @@ struct Person {
 }
 
 fn main() -> ExitCode {
-    // The functions' metric lines are not this benchmark's figures.
-    shared::telemetry::metrics::set_sink(|_| {});
-    otp_local::runtime().expect("the async runtime starts").block_on(Box::pin(run()))
+    otp_bench::run_example("failover", run)
 }
 
-async fn run() -> ExitCode {
-    let quick = match std::env::args().nth(1).as_deref() {
-        None => false,
-        Some("--quick") => true,
-        Some(_) => {
-            eprintln!("usage: failover [--quick]");
-            return ExitCode::from(2);
-        }
-    };
+async fn run(quick: bool) -> ExitCode {
     let shape = if quick { QUICK } else { FULL };
     let timeout_ms = shape.vonage_timeout.as_millis().to_string();
     // Limits far above the run: what is measured is where codes go and what is counted.

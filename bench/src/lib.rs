@@ -10,6 +10,26 @@ use std::process::{Command, Stdio};
 
 use runtime_api::RuntimeApi;
 
+/// An example's `main` (the failover benchmark, the capacity run): the functions' metric lines
+/// off (they are not the run's figures), `run` on otp-local's runtime, told whether `--quick`
+/// was asked for; any other argument is a usage error.
+pub fn run_example<F, Fut>(name: &str, run: F) -> std::process::ExitCode
+where
+    F: FnOnce(bool) -> Fut,
+    Fut: std::future::Future<Output = std::process::ExitCode>,
+{
+    let quick = match std::env::args().nth(1).as_deref() {
+        None => false,
+        Some("--quick") => true,
+        Some(_) => {
+            eprintln!("usage: {name} [--quick]");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    shared::telemetry::metrics::set_sink(|_| {});
+    otp_local::runtime().expect("the async runtime starts").block_on(Box::pin(run(quick)))
+}
+
 /// The functions' `PHONE_HASH_KEY` in the benchmark.
 pub const BENCH_HASH_KEY: &str = "bench-only-0123456789abcdef0123456789abcdef";
 

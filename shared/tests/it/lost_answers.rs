@@ -11,11 +11,9 @@ use shared::clock::{Clock, ManualClock};
 use shared::domain::otp_code::OtpCode;
 use shared::domain::phone::{CountryAllowList, PhoneNumber};
 use shared::domain::rule::Rule;
-use shared::domain::subject_key::SubjectHasher;
 use shared::ports::VerificationStore;
 use shared::service::{CheckCodeError, CodeSent, RequestCodeError, VerificationService};
-use time::OffsetDateTime;
-use vonage_sim::{Fault, SimConfig, Simulator};
+use vonage_sim::Fault;
 
 const IP: &str = "198.51.100.7";
 const NUMBER: &str = "+14155552671";
@@ -28,20 +26,11 @@ struct Setup {
 }
 
 async fn setup() -> Setup {
-    let sim = Simulator::spawn(SimConfig::default()).await.unwrap();
     let endpoint = shared::testing::dynamo_endpoint();
     let upstream = endpoint.trim_start_matches("http://").parse().expect("the server's address is host:port");
     let proxy = CountingProxy::start(upstream).await.unwrap();
     let store = shared::testing::dynamo_store_at(&proxy.url()).await;
-    let config = shared::testing::config(&sim.base_url(), &[]);
-    let provider = VonageClient::new(config.vonage.clone()).unwrap();
-    // The service's clock starts at the top of this hour, so that the hourly windows the tests
-    // count in do not turn over under them; the simulator keeps real time, which only its own
-    // code lifetimes and its 30-second cancel rule read.
-    let now = OffsetDateTime::now_utc();
-    let clock = ManualClock::at(now.replace_time(time::Time::from_hms(now.hour(), 0, 0).unwrap()));
-    let hasher = SubjectHasher::new(config.phone_hash_key.clone());
-    let service = VerificationService::new(provider, store, clock.clone(), hasher, config.policy);
+    let (sim, clock, service) = super::service_on(store).await;
     Setup { sim, proxy, clock, service }
 }
 

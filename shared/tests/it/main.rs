@@ -14,6 +14,31 @@ macro_rules! contract {
     };
 }
 
+/// The service on Vonage's simulator and `store` (DynamoDB behind a proxy, in the tests that use
+/// it), its clock at the top of this hour so that the hourly windows the tests count in do not
+/// turn over under them; the simulator keeps real time, which only its own code lifetimes and its
+/// 30-second cancel rule read.
+async fn service_on(
+    store: shared::adapters::DynamoStore,
+) -> (
+    vonage_sim::Running,
+    shared::clock::ManualClock,
+    shared::service::VerificationService<
+        shared::adapters::vonage::VonageClient,
+        shared::adapters::DynamoStore,
+        shared::clock::ManualClock,
+    >,
+) {
+    let sim = vonage_sim::Simulator::spawn(vonage_sim::SimConfig::default()).await.unwrap();
+    let config = shared::testing::config(&sim.base_url(), &[]);
+    let provider = shared::adapters::vonage::VonageClient::new(config.vonage.clone()).unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    let clock = shared::clock::ManualClock::at(now.replace_time(time::Time::from_hms(now.hour(), 0, 0).unwrap()));
+    let hasher = shared::domain::subject_key::SubjectHasher::new(config.phone_hash_key.clone());
+    let service = shared::service::VerificationService::new(provider, store, clock.clone(), hasher, config.policy);
+    (sim, clock, service)
+}
+
 mod aws_sms_simulator;
 mod concurrent_checks;
 mod dynamo_unreachable;

@@ -11,11 +11,8 @@ use shared::adapters::vonage::VonageClient;
 use shared::clock::ManualClock;
 use shared::domain::otp_code::OtpCode;
 use shared::domain::phone::{CountryAllowList, PhoneNumber};
-use shared::domain::subject_key::SubjectHasher;
 use shared::ports::StoreError;
 use shared::service::{RequestCodeError, VerificationService};
-use time::OffsetDateTime;
-use vonage_sim::{SimConfig, Simulator};
 
 const IP: &str = "198.51.100.7";
 const NUMBER: &str = "+14155552671";
@@ -28,16 +25,10 @@ struct Setup {
 }
 
 async fn setup() -> Setup {
-    let sim = Simulator::spawn(SimConfig::default()).await.unwrap();
     // Limits far above what a test does: the throttles are the ones each test asks for.
     let proxy = ThrottlingProxy::start(&shared::testing::dynamo_endpoint(), "pk", Limits::scaled(0.001)).await.unwrap();
     let store = shared::testing::dynamo_store_at(&proxy.url()).await;
-    let config = shared::testing::config(&sim.base_url(), &[]);
-    let provider = VonageClient::new(config.vonage.clone()).unwrap();
-    let now = OffsetDateTime::now_utc();
-    let clock = ManualClock::at(now.replace_time(time::Time::from_hms(now.hour(), 0, 0).unwrap()));
-    let hasher = SubjectHasher::new(config.phone_hash_key.clone());
-    let service = VerificationService::new(provider, store.clone(), clock, hasher, config.policy);
+    let (sim, _, service) = super::service_on(store.clone()).await;
     Setup { sim, proxy, store, service }
 }
 
