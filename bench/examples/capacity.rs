@@ -77,6 +77,8 @@ async fn run(quick: bool) -> ExitCode {
     let sizes = ItemSizes::of_one_verification(&endpoint).await;
     let model = Model::of(&sizes);
     model.print(&sizes);
+    // The settings' defaults: the shards the model's rates are for.
+    model.print_rates(shared::testing::config("http://127.0.0.1:9", &[]).policy.counter_shards);
 
     // F: the run offers K times what one country key holds, and that must stay within a share
     // of the verifications moto serves one after another.
@@ -250,6 +252,57 @@ impl Model {
         }
     }
 }
+
+impl Model {
+    /// At N verifications a second, the units on the hottest key of each shared kind and on the
+    /// table, with the default shards; then the highest rate those keys hold and which binds.
+    fn print_rates(&self, default_shards: u32) {
+        let shards = f64::from(default_shards);
+        let per = |kind: &str| self.per_verification(kind);
+        let total = |f: fn((f64, f64)) -> f64| self.units.values().map(|u| f(*u)).sum::<f64>();
+        let (writes, reads) = (total(|u| u.0), total(|u| u.1));
+        println!("\n## At N verifications a second, with the default {default_shards} shards (country and spend)\n");
+        println!(
+            "| N | a country shard's sends item (write) | its verifications item (write) | a spend shard (write) | \
+             `switch#sending` (read) | table writes | table reads | largest of ten countries (30%), its sends item |"
+        );
+        println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
+        for n in [100.0, 280.0, 1_000.0, 2_000.0, 4_000.0, 5_000.0] {
+            println!(
+                "| {n:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} |",
+                n * per("country").0 / shards,
+                n * per("country verified").0 / shards,
+                n * per("spend").0 / shards,
+                n * per("switch").1,
+                n * writes,
+                n * reads,
+                0.3 * n * per("country").0 / shards,
+            );
+        }
+        let holds = [
+            ("a country shard's sends item", PARTITION_WRITE_UNITS * shards / per("country").0),
+            ("a country shard's verifications item", PARTITION_WRITE_UNITS * shards / per("country verified").0),
+            ("a spend shard", PARTITION_WRITE_UNITS * shards / per("spend").0),
+            ("`switch#sending`", PARTITION_READ_UNITS / per("switch").1),
+            ("a new on-demand table (4,000 write units a second)", NEW_TABLE_WRITE_UNITS / writes),
+        ];
+        let first = holds.iter().min_by(|a, b| a.1.total_cmp(&b.1)).expect("five limits");
+        println!("\nIn one country, each holds:");
+        for (limit, rate) in holds {
+            println!("- {limit}: {rate:.0} verifications a second");
+        }
+        println!(
+            "\nThe table binds first at {:.0} a second ({}); pre-warmed, the shards at {:.0}. Before either: the API \
+             route throttle, 20 a second (docs/develop/capacity.md).",
+            first.1,
+            first.0,
+            holds[..4].iter().map(|h| h.1).fold(f64::INFINITY, f64::min)
+        );
+    }
+}
+
+/// A new on-demand table's write throughput, before it has seen a peak or been pre-warmed.
+const NEW_TABLE_WRITE_UNITS: f64 = 4_000.0;
 
 /// The kind of an item by its key.
 fn kind_of(key: &str) -> &'static str {
