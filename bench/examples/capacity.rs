@@ -211,8 +211,7 @@ impl Model {
         let (w, r) = (|k| sizes.write(k), |k| sizes.read(k));
         // request-otp: one consistent BatchGetItem of the standing (the number; the client's
         // hour and the one before; the range's and the country shard's today and yesterday; a
-        // spend shard) beside an eventually consistent GetItem of the switch (half a unit),
-        // then one TransactWriteItems reserving the send (number,
+        // spend shard; the switch), then one TransactWriteItems reserving the send (number,
         // client, range, country, spend: two units a KB each) and the record's PutItem.
         // verify-otp: the attempt's UpdateItem on the record; the verification's
         // TransactWriteItems (record, number); the counts' (record, range, and the country
@@ -224,7 +223,7 @@ impl Model {
             ("country", (2.0 * w("country"), 2.0 * r("country"))),
             ("country verified", (2.0 * w("country verified"), 2.0 * r("country verified"))),
             ("spend", (2.0 * w("spend"), r("spend"))),
-            ("switch", (0.0, r("switch") / 2.0)),
+            ("switch", (0.0, r("switch"))),
             ("record", (w("record") + w("record") + 2.0 * w("record") + 2.0 * w("record"), 0.0)),
         ]);
         Self { units }

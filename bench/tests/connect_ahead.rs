@@ -62,8 +62,7 @@ async fn each_function_connects_during_init_and_its_first_call_opens_no_connecti
             event(include_str!("../../events/request-otp.json"), serde_json::json!({"phoneNumber": "+14155552671"})),
             200,
             (
-                // Init's read; the standing, then the switch (eventually consistent); the send.
-                vec!["GetItem", "BatchGetItem", "GetItem", "TransactWriteItems", "PutItem"],
+                vec!["GetItem", "BatchGetItem", "TransactWriteItems", "PutItem"],
                 vec!["GET / HTTP/1.1", "POST /v2/verify HTTP/1.1"],
             ),
         ),

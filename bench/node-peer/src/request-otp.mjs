@@ -42,6 +42,8 @@ export async function handler(event) {
     `${range}#${today}`,
     `country#${country}#0#${today - 1}`,
     `country#${country}#0#${today}`,
+    `verified#country#${country}#0#${today - 1}`,
+    `verified#country#${country}#0#${today}`,
     `spend#${today}#0`,
     "switch#sending",
   ];

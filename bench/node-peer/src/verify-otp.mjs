@@ -1,6 +1,7 @@
 // POST /api/verify-otp, as the tutorial's stack would do our work: count the attempt with a
-// conditional UpdateItem, check the code with Vonage Verify v2, settle the record and credit the
-// country's counters in one TransactWriteItems. With sign-in on, its keys and clients are read
+// conditional UpdateItem, check the code with Vonage Verify v2, settle the record in one
+// TransactWriteItems and then credit the country's verifications in another (ours keeps a
+// throttled counter from taking the verification). With sign-in on, its keys and clients are read
 // from the sign-in secret at init (one GetSecretValue), the keys parsed and their public halves
 // made, as ours does.
 
@@ -63,16 +64,37 @@ export async function handler(event) {
           Update: {
             TableName: TABLE,
             Key: key,
-            UpdateExpression: "SET #status = :verified, verified_at = :now",
+            UpdateExpression: "SET #status = :verified, verified_at = :now, settle = :due",
             ConditionExpression: "#status = :pending",
             ExpressionAttributeNames: { "#status": "status" },
-            ExpressionAttributeValues: { ":verified": S("verified"), ":pending": S("pending"), ":now": N(now) },
+            ExpressionAttributeValues: {
+              ":verified": S("verified"),
+              ":pending": S("pending"),
+              ":now": N(now),
+              ":due": S("due"),
+            },
+          },
+        },
+      ],
+    }),
+  );
+  await dynamodb.send(
+    new TransactWriteItemsCommand({
+      ClientRequestToken: randomUUID(),
+      TransactItems: [
+        {
+          Update: {
+            TableName: TABLE,
+            Key: key,
+            UpdateExpression: "REMOVE settle",
+            ConditionExpression: "settle = :due",
+            ExpressionAttributeValues: { ":due": S("due") },
           },
         },
         {
           Update: {
             TableName: TABLE,
-            Key: { pk: S(`country#${country}#0#${today}`) },
+            Key: { pk: S(`verified#country#${country}#0#${today}`) },
             UpdateExpression: "ADD verified :one",
             ExpressionAttributeValues: { ":one": N(1) },
           },

@@ -906,17 +906,28 @@ fn each_function_may_call_exactly_the_dynamodb_actions_its_code_reaches() {
             let reads = actions.iter().any(|a| DYNAMODB_READS.contains(&a.as_str()));
             assert!(!(writes && reads), "{name}: reads and writes in one statement: {actions:?}");
             // Deletes alone: the items a deleting method forms, in a statement of their own.
-            let expected = if actions == ["dynamodb:DeleteItem"] {
+            let mut expected = if actions == ["dynamodb:DeleteItem"] {
                 deleted.clone()
             } else if writes {
                 written.clone()
             } else {
                 formatted.union(&whole).cloned().collect()
             };
+            if actions != ["dynamodb:DeleteItem"] {
+                let kept = KEPT_FOR_ONE_DEPLOY.iter().filter(|(function, _)| *function == name);
+                expected.extend(kept.map(|(_, key)| (*key).to_owned()));
+            }
             assert_eq!(keys, expected, "{name} {actions:?}: keys granted (left) and formed by the code (right)");
         }
     }
 }
+
+/// Keys a function's role keeps for one release after its code stopped forming them: CloudFormation
+/// updates a role before the function that depends on it, so the previous code runs under the new
+/// role until its function is replaced, and must still reach its items (verify-otp's previous code
+/// wrote a verification's counts on the country shard's item, and a refusal there lost the
+/// verification). Each goes in the release after.
+const KEPT_FOR_ONE_DEPLOY: &[(&str, &str)] = &[("VerifyOtpFunction", "country#*")];
 
 /// The DynamoDB client's item operations, as the SDK names them.
 const DYNAMODB_OPERATIONS: &[&str] = &[

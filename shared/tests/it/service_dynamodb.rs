@@ -103,3 +103,32 @@ async fn the_sending_switch_in_the_table_stops_every_send_until_it_is_removed() 
         .expect("sends again, with no cooldown left by the refusal");
     assert_eq!(sim.simulator.messages().len(), 1);
 }
+
+/// A country shard's verifications are counted apart from its sends: a send there must be let
+/// through by the room the verified ones gave back, though the sends' own item still counts them.
+#[tokio::test]
+async fn a_verified_send_gives_its_country_room_back() {
+    let sim = Simulator::spawn(SimConfig::default()).await.unwrap();
+    // One unverified send a day in the country, on one shard, none earned by verifications.
+    let overrides = [
+        ("OTP_COUNTER_SHARDS", "1"),
+        ("OTP_COUNTRY_UNVERIFIED_FLOOR", "1"),
+        ("OTP_UNVERIFIED_PERCENT_OF_VERIFIED", "0"),
+    ];
+    let config = config(&sim.base_url(), &overrides);
+    let provider = VonageClient::new(config.vonage.clone()).unwrap();
+    let deps = HandlerDeps::new(config, provider, dynamo_store().await, SystemClock);
+    let phone = |n: &str| PhoneNumber::parse(n, &CountryAllowList::default()).unwrap();
+
+    let first = deps.service.request_code(phone("+14155552671"), "198.51.100.7").await.unwrap();
+    let code = OtpCode::parse(&sim.simulator.messages()[0].code, 6).unwrap();
+    deps.service.check_code(&first.request_id, &code).await.unwrap();
+    // Another number, range and address: only the country is shared.
+    let second = deps.service.request_code(phone("+12125550123"), "203.0.113.9").await;
+    assert!(second.is_ok(), "the verified send left the country's one unverified send free: {second:?}");
+    let third = deps.service.request_code(phone("+13105550188"), "203.0.113.10").await;
+    assert!(
+        matches!(third, Err(shared::service::RequestCodeError::Refused { rule: Rule::DestinationBudget, .. })),
+        "the second, unverified, took it: {third:?}"
+    );
+}

@@ -64,7 +64,7 @@ pub(crate) fn print_functions_table(options: &Options, figures: &HashMap<&str, F
     row("connections opened by the first invocation", "0, 0", &|f| {
         format!("{}, {}", f.connections_in_first_call.0, f.connections_in_first_call.1)
     });
-    row("DynamoDB round trips per call", "≤ 4, ≤ 3", &|f| {
+    row("DynamoDB round trips per call", "≤ 3, ≤ 3", &|f| {
         format!("{} ({})", f.dynamodb_calls.len(), f.dynamodb_calls.join(", "))
     });
     row("Vonage round trips per call", "", &|f| {

@@ -9,7 +9,8 @@ pub(super) const TRANSACTION_TRIES: u32 = 4;
 
 /// A transaction cancelled because a key's throughput was exceeded (`ThrottlingError`, which the
 /// SDK does not retry) is tried again after pauses that double from this one, up to
-/// [`THROTTLE_TRIES`] tries: about a second and a half in all, within the functions' timeouts.
+/// [`THROTTLE_TRIES`] tries (0.75 s of pauses in all); the tries together stay within one
+/// call's bound (the client's operation timeout), which the functions' timeouts count on.
 pub(super) const THROTTLE_PAUSE: Duration = Duration::from_millis(50);
 pub(super) const THROTTLE_TRIES: u32 = 5;
 
@@ -49,6 +50,22 @@ impl DynamoStore {
         name: &str,
         items: &[TransactWriteItem],
     ) -> Result<Option<Vec<aws_sdk_dynamodb::types::CancellationReason>>, StoreError> {
+        let bound = self.client.config().timeout_config().and_then(|t| t.operation_timeout());
+        let tries = self.transact_tries(name, items);
+        match bound {
+            None => tries.await,
+            Some(bound) => tokio::time::timeout(bound, tries).await.unwrap_or_else(|_| {
+                Err(StoreError::Unavailable(format!("TransactWriteItems: no answer within {bound:?}").into()))
+            }),
+        }
+    }
+
+    /// [`Self::transact`]'s tries, unbounded.
+    async fn transact_tries(
+        &self,
+        name: &str,
+        items: &[TransactWriteItem],
+    ) -> Result<Option<Vec<aws_sdk_dynamodb::types::CancellationReason>>, StoreError> {
         let (mut attempt, mut conflicts, mut throttles) = (0, 0, 0);
         // DynamoDB applies a transaction once per token for 10 minutes. The SDK's own retries of a
         // call reuse its token (after a lost answer, or `TransactionInProgressException` while an
@@ -76,12 +93,13 @@ impl DynamoStore {
             let pause = match cancelled_by(&reasons) {
                 Cancelled::Throttled => {
                     throttles += 1;
+                    let pause = THROTTLE_PAUSE * 2u32.pow(throttles - 1);
                     if throttles == THROTTLE_TRIES {
                         return Err(StoreError::Unavailable(
                             "TransactWriteItems: throttled: a key's throughput was exceeded".into(),
                         ));
                     }
-                    THROTTLE_PAUSE * 2u32.pow(throttles - 1)
+                    pause
                 }
                 Cancelled::Conflict => {
                     conflicts += 1;
@@ -106,7 +124,8 @@ impl DynamoStore {
         for attempt in 0..TRANSACTION_TRIES {
             if attempt > 0 {
                 // Keys come back unprocessed when their partition's throughput is exceeded.
-                tokio::time::sleep(THROTTLE_PAUSE * 2u32.pow(attempt - 1)).await;
+                let jitter = Duration::from_millis(u64::from(rand_jitter()) % 40);
+                tokio::time::sleep(THROTTLE_PAUSE * 2u32.pow(attempt - 1) + jitter).await;
             }
             let wanted = KeysAndAttributes::builder()
                 .set_keys(Some(pending))
@@ -131,20 +150,6 @@ impl DynamoStore {
             }
         }
         Err(StoreError::Unavailable("BatchGetItem: keys kept coming back unprocessed".into()))
-    }
-
-    /// The operator's switch item, if any (an eventually consistent read).
-    pub(crate) async fn switch_item(&self) -> Result<Option<Item>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(PARTITION_KEY, AttributeValue::S(SENDING_SWITCH_KEY.into()))
-            .consistent_read(false)
-            .send()
-            .await
-            .map_err(|e| sdk_error("GetItem", e))?;
-        Ok(out.item)
     }
 
     /// The item under `key` as it is now (a consistent read), whatever its `ttl`.

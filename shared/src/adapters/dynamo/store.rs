@@ -19,14 +19,11 @@ impl VerificationStore for DynamoStore {
             spend_key(subjects),
             apart_yesterday,
             apart_today,
+            AttributeValue::S(SENDING_SWITCH_KEY.into()),
         ];
         let items = self.batch_get(&keys).await?;
-        // The switch, which every send reads, on its own and eventually consistent: half a read
-        // unit, so its one item holds 6,000 sends a second (docs/develop/capacity.md); an
-        // operator's stop reaches every send within about a second. After the batch, not beside
-        // it: on the one connection init opened (a second would be a new TLS handshake).
-        let switch = self.switch_item().await?;
         let item = |key: &AttributeValue| key.as_s().ok().and_then(|k| items.get(k));
+        let switch = item(&keys[10]);
         let count = |key: &AttributeValue| {
             item(key).map_or_else(DayCount::default, |i| DayCount {
                 unverified: get_int(i, UNVERIFIED).unwrap_or(0),
@@ -51,8 +48,8 @@ impl VerificationStore for DynamoStore {
             spent: MicroUsd(
                 item(&keys[7]).and_then(|i| get_int(i, SPENT)).map_or(0, |n| u64::try_from(n).unwrap_or(0)),
             ),
-            sending_stopped: switch.as_ref().and_then(|i| i.get(STOPPED)).and_then(|v| v.as_bool().ok()) == Some(&true),
-            stopped_providers: switch.as_ref().map(stopped_providers).unwrap_or_default(),
+            sending_stopped: switch.and_then(|i| i.get(STOPPED)).and_then(|v| v.as_bool().ok()) == Some(&true),
+            stopped_providers: switch.map(stopped_providers).unwrap_or_default(),
         })
     }
 

@@ -32,7 +32,7 @@ pub(super) fn policy<F: Fn(&str) -> Option<String>>(s: &Settings<F>, api: Vonage
             floor: s.number("OTP_COUNTRY_UNVERIFIED_FLOOR", 25u32, 1..=10_000_000)?,
             percent_of_verified: unverified_percent(s)?,
         },
-        counter_shards: s.number("OTP_COUNTER_SHARDS", 8u32, 1..=256)?,
+        counter_shards: s.number("OTP_COUNTER_SHARDS", 4u32, 1..=256)?,
         spend: spend_limit(s)?,
         test_numbers: TestNumbers::parse(&s.get("TEST_NUMBERS").unwrap_or_default(), code_length)
             .map_err(|problem| ConfigError::new("TEST_NUMBERS", problem))?,

@@ -33,7 +33,7 @@ fn defaults_match_the_documented_ones() {
             max_sends_per_ip_per_hour: 20,
             range_budget: UnverifiedBudget { floor: 10, percent_of_verified: 100 },
             country_budget: UnverifiedBudget { floor: 25, percent_of_verified: 100 },
-            counter_shards: 8,
+            counter_shards: 4,
             spend: SpendLimit {
                 daily: MicroUsd(50_000_000),
                 sms: PriceTable::sms(),
