@@ -552,7 +552,7 @@ async fn load(endpoint: &str, shape: &Shape, factor: f64, rate: f64, shards: u32
     }
     let count = |o: Outcome| results.iter().filter(|(_, out, _)| *out == o).count();
     let sent = sim.simulator.messages().len();
-    let spent = spent(&deps).await;
+    let (spent, unsettled) = counted(&deps).await;
     let price = PriceTable::sms().price("US").0;
     let spend_right = spent == price * sent as u64;
     let verified = count(Outcome::Verified);
@@ -562,7 +562,6 @@ async fn load(endpoint: &str, shape: &Shape, factor: f64, rate: f64, shards: u32
         entry.0 += used.write_units / verified.max(1) as f64;
         entry.1 += used.read_units / verified.max(1) as f64;
     }
-    let unsettled = unsettled(&deps).await;
     println!(
         "\n{} people: {verified} verified, {} refused at the request (503, nothing sent), {} lost after their code was sent; \
          {sent} SMS, spend counted ${:.4} for ${:.4} of sends ({}); the proxy throttled {} calls on {} keys ({}); \
@@ -632,10 +631,11 @@ fn throttled_kinds(report: &dynamo_throttle::Report) -> String {
     if kinds.is_empty() { "none".to_owned() } else { kinds.join(", ") }
 }
 
-/// Verified people's counts still unverified on the country shards: the sends counted there
-/// (every person in the run is verified, or refused with the send given back) less the
-/// verifications counted apart — the settles a throttle outlasted.
-async fn unsettled(deps: &Deps) -> i64 {
+/// What the table holds once a load is over, read once: the day's spend on every spend shard,
+/// and the verified people's counts still unverified on the country shards — the sends counted
+/// there (every person is verified, or refused with the send given back) less the verifications
+/// counted apart: the settles a throttle outlasted.
+async fn counted(deps: &Deps) -> (u64, i64) {
     let store = deps.service.store();
     let items = store.client().scan().table_name(store.table()).send().await.expect("the table is read");
     let sum = |prefix: &str, name: &str| -> i64 {
@@ -646,19 +646,8 @@ async fn unsettled(deps: &Deps) -> i64 {
             .filter_map(|i| i.get(name).and_then(|v| v.as_n().ok()).and_then(|n| n.parse::<i64>().ok()))
             .sum()
     };
-    sum("country#", "unverified") - sum("verified#country#", "verified")
-}
-
-/// The day's spend counted on every spend shard, read from the table itself.
-async fn spent(deps: &Deps) -> u64 {
-    let store = deps.service.store();
-    let items = store.client().scan().table_name(store.table()).send().await.expect("the table is read");
-    items
-        .items()
-        .iter()
-        .filter(|i| i.get("pk").and_then(|k| k.as_s().ok()).is_some_and(|k| k.starts_with("spend#")))
-        .filter_map(|i| i.get("spent").and_then(|v| v.as_n().ok()).and_then(|n| n.parse::<u64>().ok()))
-        .sum()
+    let spent = u64::try_from(sum("spend#", "spent")).unwrap_or(0);
+    (spent, sum("country#", "unverified") - sum("verified#country#", "verified"))
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
