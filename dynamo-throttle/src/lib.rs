@@ -150,11 +150,7 @@ impl ThrottlingProxy {
     /// A proxy on a free loopback port in front of the server at `upstream` (`http://host:port`),
     /// whose table's partition key is `partition_key`.
     pub async fn start(upstream: &str, partition_key: &str, limits: Limits) -> std::io::Result<Self> {
-        Self::start_on("127.0.0.1:0", upstream, partition_key, limits).await
-    }
-
-    pub async fn start_on(bind: &str, upstream: &str, partition_key: &str, limits: Limits) -> std::io::Result<Self> {
-        let listener = tokio::net::TcpListener::bind(bind).await?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         // Already installed where the proxy runs beside the functions' code.
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -179,10 +175,6 @@ impl ThrottlingProxy {
 
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
-    }
-
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
     }
 
     /// The next `calls` writes to a key starting with `prefix` are throttled whatever the
