@@ -12,7 +12,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::model::{self, NewVerification, Status};
+use crate::model::{self, NewVerification, Status, Step};
 use crate::{Simulator, auth};
 
 type Params = HashMap<String, String>;
@@ -130,7 +130,7 @@ pub async fn start(State(sim): State<Simulator>, Authorized(params): Authorized)
     let pin_expiry = number_in(&params, "pin_expiry", 300, 60..=3600)?;
     let next_event_wait = number_in(&params, "next_event_wait", 300, 60..=900)?;
     let workflow_id = number_in(&params, "workflow_id", 1, 1..=7)?;
-    let channels = workflow(workflow_id).expect("checked range").into_iter().map(str::to_owned).collect();
+    let steps = workflow(workflow_id).expect("checked range").into_iter().map(|c| Step::new(c, &number)).collect();
     let locale = params.get("lg").cloned();
     if locale.as_deref().is_some_and(|l| !model::is_locale(l)) {
         return Err(error("3", "Invalid value for param: lg"));
@@ -140,10 +140,13 @@ pub async fn start(State(sim): State<Simulator>, Authorized(params): Authorized)
         to: number,
         brand,
         code: model::random_code(code_length as usize),
-        channels,
+        steps,
         step_timeout: time::Duration::seconds(i64::from(next_event_wait)),
         lifetime: time::Duration::seconds(i64::from(pin_expiry)),
         locale,
+        client_ref: None,
+        // Status callbacks are Verify v2's.
+        reports: false,
     });
     match started {
         Ok(id) => Ok(Json(json!({"request_id": id, "status": "0"})).into_response()),
@@ -159,10 +162,10 @@ pub async fn check(State(sim): State<Simulator>, Authorized(params): Authorized)
         ));
     };
     let max_wrong = sim.config().max_wrong_codes;
-    Ok(sim.with_verification(&id, |found, _, _| match found {
+    Ok(sim.with_verification(&id, |found, moment| match found {
         Some(v) if v.status == Status::InProgress => {
             if v.code == code {
-                v.status = Status::Completed;
+                v.complete(moment);
                 Json(json!({
                     "request_id": id,
                     "event_id": uuid::Uuid::new_v4().simple().to_string(),
@@ -171,14 +174,10 @@ pub async fn check(State(sim): State<Simulator>, Authorized(params): Authorized)
                     "currency": "EUR",
                 }))
                 .into_response()
+            } else if v.wrong_code(max_wrong, moment) {
+                with_id(&id, "17", "The wrong code was provided too many times. Request terminated")
             } else {
-                v.wrong_codes += 1;
-                if v.wrong_codes >= max_wrong {
-                    v.status = Status::Failed;
-                    with_id(&id, "17", "The wrong code was provided too many times. Request terminated")
-                } else {
-                    with_id(&id, "16", "The code inserted does not match the expected value")
-                }
+                with_id(&id, "16", "The code inserted does not match the expected value")
             }
         }
         _ => with_id(&id, "6", &format!("The Verify request ('{id}') was not found or it has been verified already.")),
@@ -193,24 +192,19 @@ pub async fn control(State(sim): State<Simulator>, Authorized(params): Authorize
         return Err(error("3", "Invalid value for param: cmd"));
     }
     let min_age = sim.config().cancel_min_age;
-    Ok(sim.with_verification(&id, |found, now, sent| match found {
+    Ok(sim.with_verification(&id, |found, moment| match found {
         Some(v) if v.status == Status::InProgress => match cmd.as_str() {
-            "cancel" if now - v.created_at < min_age || v.step > 0 => {
+            "cancel" if moment.now - v.created_at < min_age || v.step > 0 => {
                 error("19", &format!("Verification request ['{id}'] can't be cancelled within the first 30 seconds."))
                     .into_response()
             }
             "cancel" => {
-                v.status = Status::Cancelled;
+                v.cancel();
                 Json(json!({"status": "0", "command": "cancel"})).into_response()
             }
-            _ => match v.advance(now) {
-                Some(message) => {
-                    sent.push(message);
-                    Json(json!({"status": "0", "command": "trigger_next_event"})).into_response()
-                }
-                None => error("19", &format!("Verification request ['{id}'] No more events are left to execute."))
-                    .into_response(),
-            },
+            _ if v.advance(moment) => Json(json!({"status": "0", "command": "trigger_next_event"})).into_response(),
+            _ => error("19", &format!("Verification request ['{id}'] No more events are left to execute."))
+                .into_response(),
         },
         _ => error("6", &format!("The requestId '{id}' does not exist or its no longer active.")).into_response(),
     }))
@@ -220,7 +214,7 @@ pub async fn search(State(sim): State<Simulator>, Authorized(params): Authorized
     let Some(id) = params.get("request_id").cloned() else {
         return Err(error("2", "Your request is incomplete and missing the mandatory parameter `request_id`"));
     };
-    Ok(sim.with_verification(&id, |found, _, _| match found {
+    Ok(sim.with_verification(&id, |found, _| match found {
         Some(v) => {
             let status = match v.status {
                 Status::InProgress => "IN PROGRESS",
@@ -238,7 +232,7 @@ pub async fn search(State(sim): State<Simulator>, Authorized(params): Authorized
                 "price": "0.10000000",
                 "currency": "EUR",
                 "checks": [],
-                "events": v.channels[..=v.step].iter().map(|c| json!({"type": c, "id": v.id})).collect::<Vec<_>>(),
+                "events": v.steps[..=v.step].iter().map(|s| json!({"type": s.channel, "id": v.id})).collect::<Vec<_>>(),
             }))
             .into_response()
         }

@@ -7,7 +7,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::model::{self, NewVerification, Status};
+use crate::auth::Caller;
+use crate::jwt::Refusal;
+use crate::model::{self, NewVerification, Status, Step};
 use crate::{Simulator, auth};
 
 const CHANNELS: &[&str] = &["sms", "voice", "whatsapp", "whatsapp_interactive", "email", "rcs", "silent_auth"];
@@ -47,6 +49,23 @@ fn unauthorized() -> Response {
     )
 }
 
+fn jwt_expired() -> Response {
+    problem(
+        StatusCode::UNAUTHORIZED,
+        "You did not provide correct credentials.",
+        "https://developer.vonage.com/api-errors#jwt-expired",
+        "The JWT provided has expired.",
+    )
+}
+
+/// The 401 for refused credentials: an expired JWT has Vonage's own problem document.
+fn refused(refusal: Refusal) -> Response {
+    match refusal {
+        Refusal::Expired => jwt_expired(),
+        Refusal::Invalid => unauthorized(),
+    }
+}
+
 fn not_found(id: &str) -> Response {
     problem(
         StatusCode::NOT_FOUND,
@@ -82,11 +101,12 @@ fn bad_json() -> Response {
 struct StartRequest {
     brand: String,
     to: String,
-    channels: Vec<String>,
+    steps: Vec<Step>,
     code_length: usize,
     custom_code: Option<String>,
     channel_timeout: i64,
     locale: Option<String>,
+    client_ref: Option<String>,
 }
 
 /// The invalid parameters of a request, as Vonage lists them: name and reason.
@@ -113,14 +133,14 @@ impl Problems {
 fn parse_start(body: &Value) -> Result<StartRequest, Vec<(String, String)>> {
     let mut problems = Problems::default();
     let brand = parse_brand(body, &mut problems);
-    let (to, channels) = parse_workflow(body, &mut problems);
+    let (to, steps) = parse_workflow(body, &mut problems);
     let code_length = usize::try_from(problems.number_in(body, "code_length", 4..=10, 4)).unwrap_or(4);
     let custom_code = parse_custom_code(body, &mut problems);
     let channel_timeout = problems.number_in(body, "channel_timeout", 15..=900, 300);
-    check_client_ref(body, &mut problems);
+    let client_ref = parse_client_ref(body, &mut problems);
     let locale = parse_locale(body, &mut problems);
     if problems.0.is_empty() {
-        Ok(StartRequest { brand, to, channels, code_length, custom_code, channel_timeout, locale })
+        Ok(StartRequest { brand, to, steps, code_length, custom_code, channel_timeout, locale, client_ref })
     } else {
         Err(problems.0)
     }
@@ -136,13 +156,13 @@ fn parse_brand(body: &Value, problems: &mut Problems) -> String {
     brand
 }
 
-/// The first step's number, and each step's channel.
-fn parse_workflow(body: &Value, problems: &mut Problems) -> (String, Vec<String>) {
+/// The first step's number, and each step.
+fn parse_workflow(body: &Value, problems: &mut Problems) -> (String, Vec<Step>) {
     let workflow = body.get("workflow").and_then(Value::as_array).cloned().unwrap_or_default();
     if !(1..=3).contains(&workflow.len()) {
         problems.add("workflow", "Workflow must have 1 to 3 steps");
     }
-    let mut channels = Vec::new();
+    let mut steps = Vec::new();
     let mut to = String::new();
     for (i, step) in workflow.iter().enumerate() {
         let channel = step.get("channel").and_then(Value::as_str).unwrap_or_default();
@@ -155,12 +175,31 @@ fn parse_workflow(body: &Value, problems: &mut Problems) -> (String, Vec<String>
         if channel != "email" && !model::is_msisdn(step_to) {
             problems.add(&format!("workflow[{i}].to"), "Invalid phone number: E.164 digits without a leading +");
         }
+        if channel == "whatsapp" {
+            check_whatsapp_step(step, i, problems);
+        }
         if to.is_empty() {
             to = step_to.to_owned();
         }
-        channels.push(channel.to_owned());
+        steps.push(Step::new(channel, step_to));
     }
-    (to, channels)
+    (to, steps)
+}
+
+/// A WhatsApp step names the WhatsApp Business Account's number it is sent from (`from`, E.164
+/// digits without `+` or `00`, up to 50) and may ask for a `mode`.
+fn check_whatsapp_step(step: &Value, i: usize, problems: &mut Problems) {
+    let from = step.get("from").and_then(Value::as_str).unwrap_or_default();
+    let from_ok = (1..=50).contains(&from.len()) && from.bytes().all(|b| b.is_ascii_digit()) && !from.starts_with('0');
+    if !from_ok {
+        problems.add(
+            &format!("workflow[{i}].from"),
+            "from must be the WhatsApp Business Account's number: E.164 digits without + or 00",
+        );
+    }
+    if step.get("mode").is_some_and(|m| !matches!(m.as_str(), Some("otp_code" | "zero_tap"))) {
+        problems.add(&format!("workflow[{i}].mode"), "mode must be otp_code or zero_tap");
+    }
 }
 
 fn parse_custom_code(body: &Value, problems: &mut Problems) -> Option<String> {
@@ -182,21 +221,22 @@ fn parse_locale(body: &Value, problems: &mut Problems) -> Option<String> {
     valid.map(str::to_owned)
 }
 
-fn check_client_ref(body: &Value, problems: &mut Problems) {
-    if let Some(client_ref) = body.get("client_ref") {
-        let ok = client_ref
-            .as_str()
-            .is_some_and(|r| (1..=40).contains(&r.len()) && r.bytes().all(|b| b.is_ascii_alphanumeric()));
-        if !ok {
-            problems.add("client_ref", "client_ref must be 1 to 40 alphanumeric characters");
-        }
+/// `client_ref`, which the callbacks carry back.
+fn parse_client_ref(body: &Value, problems: &mut Problems) -> Option<String> {
+    let client_ref = body.get("client_ref")?;
+    let valid =
+        client_ref.as_str().filter(|r| (1..=40).contains(&r.len()) && r.bytes().all(|b| b.is_ascii_alphanumeric()));
+    if valid.is_none() {
+        problems.add("client_ref", "client_ref must be 1 to 40 alphanumeric characters");
     }
+    valid.map(str::to_owned)
 }
 
 pub async fn start(State(sim): State<Simulator>, headers: HeaderMap, body: Bytes) -> Response {
-    if !auth::header_ok(&headers, sim.config()) {
-        return unauthorized();
-    }
+    let caller = match auth::caller(&headers, sim.config()) {
+        Ok(caller) => caller,
+        Err(refusal) => return refused(refusal),
+    };
     let Ok(body) = serde_json::from_slice::<Value>(&body) else { return bad_json() };
     let request = match parse_start(&body) {
         Ok(r) => r,
@@ -208,10 +248,13 @@ pub async fn start(State(sim): State<Simulator>, headers: HeaderMap, body: Bytes
         to: request.to,
         brand: request.brand,
         code: request.custom_code.unwrap_or_else(|| model::random_code(request.code_length)),
-        lifetime: step_timeout * request.channels.len() as u32,
-        channels: request.channels,
+        lifetime: step_timeout * request.steps.len() as u32,
+        steps: request.steps,
         step_timeout,
         locale: request.locale,
+        client_ref: request.client_ref,
+        // Vonage calls back only about the verifications its applications start.
+        reports: caller == Caller::Application,
     });
     match started {
         Ok(id) => (StatusCode::ACCEPTED, axum::Json(json!({"request_id": id}))).into_response(),
@@ -230,15 +273,15 @@ pub async fn start(State(sim): State<Simulator>, headers: HeaderMap, body: Bytes
 }
 
 pub async fn check(State(sim): State<Simulator>, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
-    if !auth::header_ok(&headers, sim.config()) {
-        return unauthorized();
+    if let Err(refusal) = auth::caller(&headers, sim.config()) {
+        return refused(refusal);
     }
     let Ok(body) = serde_json::from_slice::<Value>(&body) else { return bad_json() };
     let Some(code) = body.get("code").and_then(Value::as_str).map(str::to_owned) else {
         return invalid_params(vec![("code".into(), "code is required".into())]);
     };
     let config = sim.config().clone();
-    sim.with_verification(&id, |found, _, _| match found {
+    sim.with_verification(&id, |found, moment| match found {
         None => not_found(&id),
         Some(v) => match v.status {
             Status::Expired => problem(
@@ -248,20 +291,18 @@ pub async fn check(State(sim): State<Simulator>, Path(id): Path<String>, headers
                 "The verification has expired.",
             ),
             Status::Completed | Status::Failed | Status::Cancelled => not_found(&id),
-            Status::InProgress if v.channels[v.step] == "silent_auth" => problem(
+            Status::InProgress if v.channel() == "silent_auth" => problem(
                 StatusCode::CONFLICT,
                 "Conflict",
                 &format!("{ERRORS}/verify-v2#conflict"),
                 "The current step of the workflow does not accept a code.",
             ),
             Status::InProgress if v.code == code => {
-                v.status = Status::Completed;
+                v.complete(moment);
                 (StatusCode::OK, axum::Json(json!({"request_id": id, "status": "completed"}))).into_response()
             }
             Status::InProgress => {
-                v.wrong_codes += 1;
-                if v.wrong_codes >= config.max_wrong_codes {
-                    v.status = Status::Failed;
+                if v.wrong_code(config.max_wrong_codes, moment) {
                     let status = StatusCode::from_u16(config.final_wrong_code_status).unwrap_or(StatusCode::GONE);
                     problem(
                         status,
@@ -283,13 +324,13 @@ pub async fn check(State(sim): State<Simulator>, Path(id): Path<String>, headers
 }
 
 pub async fn cancel(State(sim): State<Simulator>, Path(id): Path<String>, headers: HeaderMap) -> Response {
-    if !auth::header_ok(&headers, sim.config()) {
-        return unauthorized();
+    if let Err(refusal) = auth::caller(&headers, sim.config()) {
+        return refused(refusal);
     }
     let min_age = sim.config().cancel_min_age;
-    sim.with_verification(&id, |found, now, _| match found {
+    sim.with_verification(&id, |found, moment| match found {
         Some(v) if v.status == Status::InProgress => {
-            if now - v.created_at < min_age || v.step > 0 {
+            if moment.now - v.created_at < min_age || v.step > 0 {
                 problem(
                     StatusCode::CONFLICT,
                     "Conflict",
@@ -297,7 +338,7 @@ pub async fn cancel(State(sim): State<Simulator>, Path(id): Path<String>, header
                     "Verification cannot be cancelled within the first 30 seconds or after the second event.",
                 )
             } else {
-                v.status = Status::Cancelled;
+                v.cancel();
                 StatusCode::NO_CONTENT.into_response()
             }
         }
@@ -306,22 +347,22 @@ pub async fn cancel(State(sim): State<Simulator>, Path(id): Path<String>, header
 }
 
 pub async fn next_workflow(State(sim): State<Simulator>, Path(id): Path<String>, headers: HeaderMap) -> Response {
-    if !auth::header_ok(&headers, sim.config()) {
-        return unauthorized();
+    if let Err(refusal) = auth::caller(&headers, sim.config()) {
+        return refused(refusal);
     }
-    sim.with_verification(&id, |found, now, sent| match found {
-        Some(v) if v.status == Status::InProgress => match v.advance(now) {
-            Some(message) => {
-                sent.push(message);
+    sim.with_verification(&id, |found, moment| match found {
+        Some(v) if v.status == Status::InProgress => {
+            if v.advance(moment) {
                 StatusCode::OK.into_response()
+            } else {
+                problem(
+                    StatusCode::CONFLICT,
+                    "Conflict",
+                    &format!("{ERRORS}/verify-v2#conflict"),
+                    "There are no more events left to trigger.",
+                )
             }
-            None => problem(
-                StatusCode::CONFLICT,
-                "Conflict",
-                &format!("{ERRORS}/verify-v2#conflict"),
-                "There are no more events left to trigger.",
-            ),
-        },
+        }
         _ => not_found(&id),
     })
 }
