@@ -12,6 +12,8 @@ pub(crate) fn routes() -> Router<Arc<App>> {
         .route("/api/dev/messages", get(dev_messages))
         .route("/api/dev/faults", post(dev_fault))
         .route("/api/dev/clock", post(dev_clock))
+        .route("/api/dev/callbacks", get(dev_callbacks).post(dev_callback_mode))
+        .route("/api/dev/callbacks/replay", post(dev_callback_replay))
         .route("/api/dev/turnstile.js", get(dev_turnstile_widget))
 }
 
@@ -150,6 +152,48 @@ pub(crate) async fn dev_clock(
     }
     let now = shared::http::rfc3339(app.clock.now());
     axum::Json(serde_json::json!({ "now": now })).into_response()
+}
+
+/// The status callbacks the simulator sent to this server's `/webhooks/vonage`, and the answer
+/// each got: `[{"mode", "body", "status", "requestId"}]`.
+pub(crate) async fn dev_callbacks(State(app): State<Arc<App>>) -> Response {
+    axum::Json(app.simulator.as_ref().map(Simulator::callbacks).unwrap_or_default()).into_response()
+}
+
+#[derive(serde::Deserialize)]
+pub(crate) struct CallbackModeChange {
+    mode: vonage_sim::CallbackMode,
+    #[serde(default = "one")]
+    count: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// `{"mode": "unsigned" | "other_secret" | "alg_none" | "stale" | "future" | "changed_body" |
+/// "unknown_verification" | "malformed" | "signed", "count": n}`: the next `n` callbacks go out so.
+pub(crate) async fn dev_callback_mode(
+    State(app): State<Arc<App>>,
+    change: Result<axum::Json<CallbackModeChange>, JsonRejection>,
+) -> Response {
+    let change = match change {
+        Ok(axum::Json(change)) => change,
+        Err(rejection) => return bad_dev_request(&rejection.body_text()),
+    };
+    if let Some(simulator) = &app.simulator {
+        simulator.set_callback_mode(change.mode, change.count.max(1));
+    }
+    axum::Json(serde_json::json!({ "mode": change.mode, "count": change.count.max(1) })).into_response()
+}
+
+/// Sends the last callback again, byte for byte (a replay): `{"status": <this server's answer>}`.
+pub(crate) async fn dev_callback_replay(State(app): State<Arc<App>>) -> Response {
+    let status = match &app.simulator {
+        Some(simulator) => simulator.replay_last_callback().await,
+        None => None,
+    };
+    axum::Json(serde_json::json!({ "status": status })).into_response()
 }
 
 /// The simulator's stand-in for the Turnstile widget script (Cloudflare's test sitekeys), for a

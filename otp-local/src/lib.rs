@@ -131,7 +131,18 @@ where
 {
     let env = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
     let (port, dist) = where_to_serve(&env)?;
-    let (simulator, sms) = start_simulator_unless_vonage(&env).await?;
+    let listener = TcpListener::bind(("127.0.0.1", port)).await.map_err(|e| match e.kind() {
+        std::io::ErrorKind::AddrInUse => StartError::PortTaken(port),
+        _ => StartError::Other(format!("cannot listen on 127.0.0.1:{port}: {e}")),
+    })?;
+    let addr = listener.local_addr().map_err(|e| StartError::Other(e.to_string()))?;
+    // The simulator signs its status callbacks to this server's route with a secret of this run.
+    let callbacks = vonage_sim::CallbackTarget {
+        url: format!("http://127.0.0.1:{}{}", addr.port(), shared::runtime::routes::VONAGE_STATUS_PATH),
+        signature_secret: uuid::Uuid::new_v4().simple().to_string(),
+    };
+    let signature_secret = callbacks.signature_secret.clone();
+    let (simulator, sms) = start_simulator_unless_vonage(&env, callbacks).await?;
     let clock = DevClock::default();
     let sms_sent_at = SentAt::default();
     let sms_simulator = match &simulator {
@@ -141,11 +152,6 @@ where
     let table = env("TABLE_NAME");
     let sim_url = simulator.as_ref().map(vonage_sim::Running::base_url);
     let sms_sim_url = sms_simulator.as_ref().map(sms_sim::Running::base_url);
-    let listener = TcpListener::bind(("127.0.0.1", port)).await.map_err(|e| match e.kind() {
-        std::io::ErrorKind::AddrInUse => StartError::PortTaken(port),
-        _ => StartError::Other(format!("cannot listen on 127.0.0.1:{port}: {e}")),
-    })?;
-    let addr = listener.local_addr().map_err(|e| StartError::Other(e.to_string()))?;
     let keys = match env("TOKEN_SIGNING_KEYS") {
         Some(keys) => keys,
         None => new_signing_keys()?,
@@ -153,7 +159,7 @@ where
     let tokens = TokenConfig::from_settings(&with_local_token_defaults(&env, addr.port(), keys))?;
     let site_key = env("TURNSTILE_SITE_KEY");
     let brand_settings = ["BRAND_NAME", "BRAND_ACCENT_COLOR", "BRAND_LOGO"].map(|name| (name, env(name)));
-    let config = Config::from_settings(&with_local_defaults(lookup, sim_url))?;
+    let config = Config::from_settings(&with_local_defaults(lookup, sim_url, signature_secret))?;
     let second = config.aws_sms.as_ref().map(|_| "SMS:   AWS End User Messaging too (AWS_SMS_ORIGINATION_IDENTITY)");
     shared::runtime::bootstrap::announce_test_numbers(&config);
     if site_key.is_some() != config.bot_check.is_some() {
@@ -260,6 +266,7 @@ fn where_to_serve(env: &impl Fn(&str) -> Option<String>) -> Result<(u16, PathBuf
 /// line that says where SMS go.
 async fn start_simulator_unless_vonage(
     env: &impl Fn(&str) -> Option<String>,
+    callbacks: vonage_sim::CallbackTarget,
 ) -> Result<(Option<vonage_sim::Running>, String), StartError> {
     if env("VONAGE_API_KEY").is_some() {
         let base =
@@ -275,7 +282,7 @@ async fn start_simulator_unless_vonage(
         println!("{}", terminal_line(m));
     }));
     let defaults = SimConfig::from_env().map_err(|e| StartError::Other(format!("simulator: {e}")))?;
-    let config = SimConfig { on_message: Some(hook), ..defaults };
+    let config = SimConfig { on_message: Some(hook), callbacks: Some(callbacks), ..defaults };
     let running = Simulator::spawn(config).await.map_err(|e| StartError::Other(format!("simulator: {e}")))?;
     let summary = "SMS:   Vonage Verify simulator (VONAGE_API_KEY not set): codes are printed here and listed at /api/dev/messages";
     Ok((Some(running), summary.to_owned()))
@@ -321,6 +328,9 @@ impl SentAt {
     }
 }
 
+/// The simulated WhatsApp Business number local WhatsApp codes come from.
+const LOCAL_WHATSAPP_FROM: &str = "14155550100";
+
 /// The simulated account's number the local second provider sends from.
 const LOCAL_ORIGINATION_IDENTITY: &str = "+12065550100";
 
@@ -337,14 +347,21 @@ fn terminal_line(m: &vonage_sim::Message) -> String {
             let spoken: Vec<String> = m.code.chars().map(String::from).collect();
             format!("CALL to {to}: your code is {}", spoken.join(" "))
         }
+        "whatsapp" => format!("WHATSAPP to {to}: {}", m.text),
         _ => format!("SMS to {to}: {}", m.text),
     }
 }
 
-/// The functions' settings, with local-only defaults: the simulator's credentials and address, a
-/// brand, calls to landlines, and its stand-in for Turnstile's siteverify when it runs, and (for
-/// the in-memory store, which forgets everything on exit anyway) a fresh hash key per run.
-fn with_local_defaults<F>(lookup: F, sim_url: Option<String>) -> Settings<impl Fn(&str) -> Option<String>>
+/// The functions' settings, with local-only defaults: the simulator's credentials and address
+/// (its development application, whose JWT makes it send signed status callbacks here, signed
+/// with `signature_secret`), a WhatsApp sender, a brand, calls to landlines, and its stand-in for
+/// Turnstile's siteverify when it runs, and (for the in-memory store, which forgets everything on
+/// exit anyway) a fresh hash key per run.
+fn with_local_defaults<F>(
+    lookup: F,
+    sim_url: Option<String>,
+    signature_secret: String,
+) -> Settings<impl Fn(&str) -> Option<String>>
 where
     F: Fn(&str) -> Option<String>,
 {
@@ -354,6 +371,10 @@ where
             ("VONAGE_API_BASE_URL", Some(url)) => return Some(url.clone()),
             ("VONAGE_API_KEY", Some(_)) => Some("simkey".to_owned()),
             ("VONAGE_API_SECRET", Some(_)) => Some("simsecret".to_owned()),
+            ("VONAGE_APPLICATION_ID", Some(_)) => Some(vonage_sim::DEV_APPLICATION_ID.to_owned()),
+            ("VONAGE_PRIVATE_KEY", Some(_)) => Some(vonage_sim::DEV_APPLICATION_KEY_PEM.to_owned()),
+            ("VONAGE_SIGNATURE_SECRET", Some(_)) => Some(signature_secret.clone()),
+            ("VONAGE_WHATSAPP_FROM", Some(_)) => Some(LOCAL_WHATSAPP_FROM.to_owned()),
             ("VONAGE_BRAND", Some(_)) => Some("Verify Local".to_owned()),
             // Simulated calls cost nothing: a landline can be tried by voice.
             ("VOICE_FOR_LANDLINES", Some(_)) if lookup("VOICE_CALLS").as_deref() != Some("off") => {

@@ -43,7 +43,11 @@ pub(crate) async fn brand_logo(State(app): State<Arc<App>>, request: Request) ->
 /// branding (the deployment publishes the same file beside the page). The applications that
 /// sign people in are not in it: the server checks a sign-in's client and address itself.
 pub(crate) async fn page_config(State(app): State<Arc<App>>) -> Response {
-    let mut config = serde_json::json!({ "brand": app.brand.config() });
+    // The hosted page's ladder, without a call where calls are off (a landline's is the answer's).
+    let policy = app.deps.service.policy();
+    let channels = policy.channels.offered(policy.voice, false).unwrap_or(policy.channels);
+    let names: Vec<&str> = channels.as_slice().iter().map(|c| c.as_str()).collect();
+    let mut config = serde_json::json!({ "brand": app.brand.config(), "channels": names });
     if let Some(key) = &app.site_key {
         config["turnstileSiteKey"] = key.as_str().into();
     }

@@ -5,12 +5,13 @@ use time::OffsetDateTime;
 use shared::adapters::{DynamoStore, MemoryStore};
 use shared::domain::price::MicroUsd;
 use shared::domain::request_id::RequestId;
+use shared::domain::status_report::{StatusLog, StatusReport};
 use shared::domain::subject_key::SubjectKey;
 use shared::domain::verification::Tally;
 use shared::domain::verification::{Finish, Verification};
 use shared::domain::write_id::WriteId;
 use shared::ports::{
-    AttemptError, Release, ReserveError, SendReservation, SendSubjects, Standing, StoreError, TestGuess,
+    AttemptError, Recorded, Release, ReserveError, SendReservation, SendSubjects, Standing, StoreError, TestGuess,
     VerificationStore,
 };
 use shared::sign_in::domain::authorization::{AuthorizationCode, CodeGrant, FlowId, SignInFlow};
@@ -97,6 +98,14 @@ impl VerificationStore for LocalStore {
 
     async fn count_client_send(&self, subjects: &SendSubjects, room: i64, id: &WriteId) -> Result<(), ReserveError> {
         delegate!(self, s => s.count_client_send(subjects, room, id))
+    }
+
+    async fn record_status(&self, report: &StatusReport, now: OffsetDateTime) -> Result<Recorded, StoreError> {
+        delegate!(self, s => s.record_status(report, now))
+    }
+
+    async fn status_log(&self, id: &RequestId) -> Result<Option<StatusLog>, StoreError> {
+        delegate!(self, s => s.status_log(id))
     }
 
     async fn count_test_guess(

@@ -16,6 +16,7 @@ use crate::domain::request_id::RequestId;
 use crate::domain::rule::Refusal;
 #[cfg(doc)]
 use crate::domain::rule::Rule;
+use crate::domain::status_report::{StatusLog, StatusReport};
 use crate::domain::subject_key::SubjectKey;
 use crate::domain::verification::{AttemptDenied, Finish, ProviderRequestId, Tally, Verification};
 use crate::domain::write_id::WriteId;
@@ -89,6 +90,12 @@ pub trait VerificationProvider: Send + Sync {
     /// Which provider this is.
     fn name(&self) -> ProviderName;
 
+    /// The part of `how` this provider carries: the steps it can send (in order), or none. All
+    /// of them by default.
+    fn carry(&self, how: Delivery) -> Option<Delivery> {
+        Some(how)
+    }
+
     /// Starts a verification: a code to `to` by `how.channel`, in `how.locale`'s language
     /// (`None`: the provider picks one from the number's country). An SMS is followed by a call
     /// where the settings make calls automatic. A provider that allows one verification per
@@ -137,6 +144,9 @@ pub trait Providers: Send + Sync {
     /// The provider the deployment puts first for `to`: a code another sends went elsewhere.
     fn preferred(&self, to: &PhoneNumber) -> ProviderName;
 
+    /// [`VerificationProvider::carry`] of `via`.
+    fn carry_via(&self, via: ProviderName, how: Delivery) -> Option<Delivery>;
+
     /// [`VerificationProvider::start_by`] on `via`, counted for its health.
     fn start_via(
         &self,
@@ -168,6 +178,10 @@ impl<P: VerificationProvider> Providers for P {
 
     fn preferred(&self, _to: &PhoneNumber) -> ProviderName {
         self.name()
+    }
+
+    fn carry_via(&self, _via: ProviderName, how: Delivery) -> Option<Delivery> {
+        self.carry(how)
     }
 
     fn start_via(
@@ -345,6 +359,17 @@ pub enum ReserveError {
     Store(#[from] StoreError),
 }
 
+/// What recording a provider's status report did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recorded {
+    /// Applied to the verification, here as it was before.
+    Applied(Box<Verification>),
+    /// The same report was applied before (a retry of its callback): nothing changed.
+    Repeated,
+    /// No verification kept here has this id with this provider id: nothing changed.
+    Unknown,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum AttemptError {
     #[error("check refused: {0:?}")]
@@ -423,6 +448,18 @@ pub trait VerificationStore: Send + Sync {
         id: &RequestId,
         now: OffsetDateTime,
     ) -> impl Future<Output = Result<Option<Verification>, StoreError>> + Send;
+
+    /// Applies `report` to the verification it names, if this store keeps it (unexpired and
+    /// not yet deleted) under the same provider id, once: the same report again changes nothing.
+    fn record_status(
+        &self,
+        report: &StatusReport,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<Recorded, StoreError>> + Send;
+
+    /// What the verification `id`'s record holds of its status reports (none when there is
+    /// no such record).
+    fn status_log(&self, id: &RequestId) -> impl Future<Output = Result<Option<StatusLog>, StoreError>> + Send;
 
     /// Counts a code asked for a test number against the client's hour alone, which must stay
     /// below `room` ([`crate::domain::rule::Rule::ClientCap`] otherwise): nothing is sent, so the

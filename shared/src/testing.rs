@@ -16,12 +16,13 @@ pub use crate::clock::ManualClock;
 use crate::domain::breaker::BreakerSettings;
 use crate::domain::price::MicroUsd;
 use crate::domain::request_id::RequestId;
+use crate::domain::status_report::{StatusLog, StatusReport};
 use crate::domain::subject_key::SubjectKey;
 use crate::domain::verification::Tally;
 use crate::domain::verification::{Finish, Verification};
 use crate::domain::write_id::WriteId;
 use crate::ports::{
-    AttemptError, Release, ReserveError, SendReservation, SendSubjects, Standing, StoreError, TestGuess,
+    AttemptError, Recorded, Release, ReserveError, SendReservation, SendSubjects, Standing, StoreError, TestGuess,
     VerificationStore,
 };
 use crate::runtime::bootstrap::HandlerDeps;
@@ -32,6 +33,12 @@ use crate::sign_in::domain::session::{Session, SessionId};
 use crate::sign_in::store::{FlowWindow, Redemption, SignInStore};
 
 pub const TEST_HASH_KEY: &str = "test-only-hash-key-0123456789abcdef";
+
+/// The WhatsApp Business number the test settings send WhatsApp codes from.
+pub const TEST_WHATSAPP_FROM: &str = "14155550100";
+
+/// The signature secret the test settings take Vonage's status callbacks signed with.
+pub const TEST_SIGNATURE_SECRET: &str = "test-only-signature-secret";
 
 /// A store key for a test's named subject: the name's keyed hash, as the service makes one.
 pub fn subject_key(name: &str) -> crate::domain::subject_key::SubjectKey {
@@ -59,6 +66,12 @@ pub fn config(vonage_base_url: &str, overrides: &[(&str, &str)]) -> Config {
         ("TURNSTILE_TIMEOUT_MS", "10000"),
         ("PHONE_HASH_KEY", TEST_HASH_KEY),
         ("CORS_ALLOWED_ORIGINS", "http://localhost:3000"),
+        // Verify v2 with the simulator's development application: requests carry its JWT, which
+        // the simulator verifies as Vonage does (the legacy API keeps key and secret).
+        ("VONAGE_APPLICATION_ID", vonage_sim::DEV_APPLICATION_ID),
+        ("VONAGE_PRIVATE_KEY", vonage_sim::DEV_APPLICATION_KEY_PEM),
+        ("VONAGE_WHATSAPP_FROM", TEST_WHATSAPP_FROM),
+        ("VONAGE_SIGNATURE_SECRET", TEST_SIGNATURE_SECRET),
     ]
     .into_iter()
     .chain(overrides.iter().copied())
@@ -161,6 +174,15 @@ impl<S: VerificationStore> VerificationStore for CountingStore<S> {
         self.count();
         self.inner.count_test_guess(number, day, what, max, by).await
     }
+
+    async fn record_status(&self, report: &StatusReport, now: OffsetDateTime) -> Result<Recorded, StoreError> {
+        self.count();
+        self.inner.record_status(report, now).await
+    }
+
+    async fn status_log(&self, id: &RequestId) -> Result<Option<StatusLog>, StoreError> {
+        self.inner.status_log(id).await
+    }
 }
 
 /// A published 2048-bit RSA test key (RFC 9500 §2.1, "testRSA2048"): the tests' RS256 key.
@@ -183,6 +205,19 @@ pub const TEST_BREAKER_PAUSE: std::time::Duration = std::time::Duration::from_mi
 
 /// The origination identity of the simulated AWS account the harness sends from.
 pub const TEST_ORIGINATION_IDENTITY: &str = "+12065550100";
+
+/// The hosted page's ladder in the harness, unless a test names one (`OTP_CHANNELS` in its
+/// overrides): `OTP_TEST_CHANNELS`, which the test command sets to run the handler tests with
+/// WhatsApp first, or the documented default.
+pub fn test_channels() -> Option<String> {
+    std::env::var("OTP_TEST_CHANNELS").ok().filter(|c| !c.trim().is_empty())
+}
+
+/// The hosted page's ladder in the harness (where a test names none): [`test_channels`], or the
+/// documented default.
+pub fn test_ladder() -> crate::domain::channel::Channels {
+    test_channels().and_then(|c| crate::domain::channel::Channels::parse(&c).ok()).unwrap_or_default()
+}
 
 /// The order the harness tries the providers in, unless a test names one (`PROVIDER_ORDER` in
 /// its overrides): `OTP_TEST_PROVIDER_ORDER`, which the test command sets to run the handler
@@ -227,8 +262,14 @@ impl Harness {
         };
         let sms = sms_sim::Simulator::spawn(sms_config).await.expect("the SMS simulator starts on loopback");
         let order = test_provider_order();
-        let mut with_second =
-            vec![("AWS_SMS_ORIGINATION_IDENTITY", TEST_ORIGINATION_IDENTITY), ("PROVIDER_ORDER", order.as_str())];
+        // The legacy API has no WhatsApp: a test of it keeps the documented ladder.
+        let legacy = overrides.iter().any(|(k, v)| *k == "VONAGE_API" && *v == "legacy");
+        let channels = test_channels().filter(|_| !legacy).unwrap_or_default();
+        let mut with_second = vec![
+            ("AWS_SMS_ORIGINATION_IDENTITY", TEST_ORIGINATION_IDENTITY),
+            ("PROVIDER_ORDER", order.as_str()),
+            ("OTP_CHANNELS", channels.as_str()),
+        ];
         with_second.extend(overrides.iter().copied());
         let config = config(&sim.base_url(), &with_second);
         let token_settings: HashMap<String, String> =
@@ -307,6 +348,41 @@ pub struct Sent {
     pub code: String,
     /// `vonage` or `aws`.
     pub provider: &'static str,
+}
+
+/// A Vonage status callback as `events/vonage-status.json` carries it, with `body` and, where
+/// given, `authorization` (a signed one: [`vonage_signature`]).
+pub fn status_callback(body: &str, authorization: Option<&str>) -> lambda_http::Request {
+    let mut template: serde_json::Value =
+        serde_json::from_str(include_str!("../../events/vonage-status.json")).expect("the event is JSON");
+    let headers = template["headers"].as_object_mut().expect("events have headers");
+    match authorization {
+        Some(value) => headers.insert("authorization".into(), value.into()),
+        None => headers.remove("authorization"),
+    };
+    event(&template.to_string(), "POST", Some("application/json"), Some(body))
+}
+
+/// `Bearer <JWT>` as Vonage signs a callback's body: HS256 over `iat`, `jti`, `iss`,
+/// `payload_hash` (SHA-256 of `body`, hex) and `api_key`, with `secret`.
+pub fn vonage_signature(body: &[u8], secret: &str, iat: OffsetDateTime) -> String {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use hmac::Mac as _;
+    use sha2::Digest as _;
+    let header = serde_json::json!({"alg": "HS256", "typ": "JWT"});
+    let claims = serde_json::json!({
+        "iat": iat.unix_timestamp(),
+        "jti": uuid::Uuid::new_v4().to_string(),
+        "iss": "Vonage",
+        "payload_hash": hex::encode(sha2::Sha256::digest(body)),
+        "api_key": "simkey",
+    });
+    let input =
+        format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key");
+    mac.update(input.as_bytes());
+    format!("Bearer {input}.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
 }
 
 /// An API Gateway HTTP API (payload 2.0) event like those in `events/`, with its body, content
@@ -474,6 +550,14 @@ impl VerificationStore for FailingStore {
         _: i64,
         _: &WriteId,
     ) -> Result<bool, StoreError> {
+        Err(self.error())
+    }
+
+    async fn record_status(&self, _: &StatusReport, _: OffsetDateTime) -> Result<Recorded, StoreError> {
+        Err(self.error())
+    }
+
+    async fn status_log(&self, _: &RequestId) -> Result<Option<StatusLog>, StoreError> {
         Err(self.error())
     }
 }

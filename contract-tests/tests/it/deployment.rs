@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use serde_json::{Value, json};
-use shared::adapters::sign_in_secret::{SECRET_HELD, SecretValues};
+use shared::adapters::sign_in_secret::{SECRET_HELD, SecretValues, VONAGE_HELD};
 use shared::runtime::config::{Config, Settings, StoreConfig, TokenConfig};
 use syn::visit::Visit;
 
@@ -148,12 +148,14 @@ pub(crate) fn environment_with(t: &Value, function: &Value, on: &[&str]) -> BTre
     vars.filter_map(|(k, v)| resolve_with(t, v, on).map(|v| (k.clone(), v))).collect()
 }
 
-/// Whether `binary` starts with `env`, and the sign-in secret as the operator fills it when the
-/// environment names it; else the error it stops with.
+/// Whether `binary` starts with `env`, and the deployment's secret as the operator fills it when
+/// the environment names it; else the error it stops with.
 pub(crate) fn starts(t: &Value, binary: &str, env: &BTreeMap<String, String>) -> Result<(), String> {
     let secret = |var: &str| -> Option<String> {
-        env.get("SIGN_IN_SECRET_ID")?;
+        env.get("SECRET_ID")?;
         match var {
+            "VONAGE_API_KEY" => Some("key".to_owned()),
+            "VONAGE_API_SECRET" => Some("secret".to_owned()),
             "TOKEN_SIGNING_KEYS" => Some(resolve(
                 t,
                 &json!({"Fn::Sub": "{{resolve:secretsmanager:${SecretName}:SecretString:TOKEN_SIGNING_KEYS}}"}),
@@ -275,10 +277,13 @@ fn the_environment_the_template_sets_is_exactly_what_the_code_reads_and_it_loads
         if let Some(host) = env.get_mut("CODE_MESSAGE_HOST") {
             *host = "verify.example.com".into();
         }
-        // The sign-in secret as the operator fills it: verify-otp reads what it holds of sign-in
-        // (SECRET_HELD) from it at its start, when its environment names it.
+        // The deployment's secret as the operator fills it: both functions read the Vonage
+        // account's settings (VONAGE_HELD) from it at their start, and verify-otp what it holds of
+        // sign-in (SECRET_HELD), when their environment names it.
         let secret = SecretValues::parse(
             &json!({
+                "VONAGE_API_KEY": "key",
+                "VONAGE_API_SECRET": "secret",
                 "TOKEN_SIGNING_KEYS": shared::testing::signing_keys(),
                 "RELYING_PARTIES": r#"[{"clientId": "shop", "name": "Shop", "redirectUris": ["https://shop.example/cb"]}]"#,
                 "RELYING_PARTY_SECRETS": "{}",
@@ -289,9 +294,12 @@ fn the_environment_the_template_sets_is_exactly_what_the_code_reads_and_it_loads
         let asked = Mutex::new(BTreeSet::new());
         let settings = Settings::new(|var: &str| {
             asked.lock().unwrap().insert(var.to_owned());
-            let from_secret = || env.get("SIGN_IN_SECRET_ID").and_then(|_| secret.lookup(var));
+            let from_secret = || env.get("SECRET_ID").and_then(|_| secret.lookup(var));
             env.get(var).cloned().or_else(from_secret)
         });
+        let secret_id = shared::runtime::config::deployment_secret_id(&settings).unwrap();
+        assert_eq!(secret_id.as_deref(), env.get("SECRET_ID").map(String::as_str), "{name}");
+        assert!(secret_id.is_some(), "{name} reads the deployment's secret");
         let config = Config::from_settings(&settings).unwrap_or_else(|e| panic!("{binary} would not start: {e}"));
         StoreConfig::from_settings(&settings).unwrap_or_else(|e| panic!("{binary} would not start: {e}"));
         // verify-otp holds none of the second provider's settings, and judges its codes all the
@@ -314,10 +322,10 @@ fn the_environment_the_template_sets_is_exactly_what_the_code_reads_and_it_loads
         } else {
             assert!(!env.contains_key("TOKEN_SIGNING_KEYS"), "{name} holds no signing key");
         }
-        // Sign-in's material is never in the environment (4 KB for all of it): from the secret,
-        // which verify-otp's role alone may read, and only that secret.
-        for var in SECRET_HELD {
-            assert!(!env.contains_key(var), "{name}: {var} is read from the sign-in secret, not the environment");
+        // Sign-in's material and the Vonage account's are never in the environment (4 KB for all
+        // of it): from the secret, which each role may read, and only that secret.
+        for var in SECRET_HELD.iter().chain(&VONAGE_HELD) {
+            assert!(!env.contains_key(*var), "{name}: {var} is read from the secret, not the environment");
         }
         let grants: Vec<&Value> = f["Properties"]["Policies"][0]["Statement"]
             .as_array()
@@ -325,23 +333,18 @@ fn the_environment_the_template_sets_is_exactly_what_the_code_reads_and_it_loads
             .iter()
             .filter(|s| s.to_string().contains("secretsmanager:"))
             .collect();
-        if binary == "verify-otp" {
-            let grant = json!({"Fn::If": ["TokensOn", {
-                "Sid": "SignInSecret", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
-                "Resource": {"Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${SecretName}-??????"},
-            }, {"Ref": "AWS::NoValue"}]});
-            assert_eq!(grants, [&grant], "{name}");
-            let named = &f["Properties"]["Environment"]["Variables"]["SIGN_IN_SECRET_ID"];
-            assert_eq!(named, &json!({"Fn::If": ["TokensOn", {"Ref": "SecretName"}, {"Ref": "AWS::NoValue"}]}));
-            for stage in STAGES {
-                let boundary = deploy_document("deploy/function-permissions-boundary.json", stage);
-                let arn =
-                    format!("arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:phone-verification/{stage}-AbCdEf");
-                let allowed = statements(&boundary, "Allow");
-                assert!(allowed.iter().any(|a| covers(a, "secretsmanager:GetSecretValue", &arn)), "{stage}");
-            }
-        } else {
-            assert!(grants.is_empty(), "{name} reads no secret");
+        let grant = json!({
+            "Sid": "DeploymentSecret", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+            "Resource": {"Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${SecretName}-??????"},
+        });
+        assert_eq!(grants, [&grant], "{name}");
+        let named = &t["Globals"]["Function"]["Environment"]["Variables"]["SECRET_ID"];
+        assert_eq!(named, &json!({"Ref": "SecretName"}));
+        for stage in STAGES {
+            let boundary = deploy_document("deploy/function-permissions-boundary.json", stage);
+            let arn = format!("arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:phone-verification/{stage}-AbCdEf");
+            let allowed = statements(&boundary, "Allow");
+            assert!(allowed.iter().any(|a| covers(a, "secretsmanager:GetSecretValue", &arn)), "{stage}");
         }
         let asked = asked.into_inner().unwrap();
         let unread: Vec<_> = env.keys().filter(|k| !asked.contains(*k)).collect();
@@ -349,6 +352,7 @@ fn the_environment_the_template_sets_is_exactly_what_the_code_reads_and_it_loads
         let from_secret: Vec<_> = SECRET_HELD.iter().filter(|k| asked.contains(**k)).collect();
         let reads_secret = binary == "verify-otp" && on.contains(&"TokensOn");
         assert_eq!(from_secret.len(), if reads_secret { SECRET_HELD.len() } else { 0 }, "{name}: {from_secret:?}");
+        assert!(asked.contains("VONAGE_API_KEY") && asked.contains("VONAGE_APPLICATION_ID"), "{name}");
 
         // Optional to the code, required behind CloudFront: without it every viewer shares the
         // per-address cap of the CloudFront server that forwarded the request.
@@ -954,7 +958,7 @@ fn table_statements(f: &Value) -> Vec<Value> {
         .unwrap()
         .iter()
         .flat_map(|policy| policy["Statement"].as_array().expect("inline statements only").clone())
-        .filter(|s| s["Fn::If"].is_null())
+        .filter(|s| s["Fn::If"].is_null() && !s.to_string().contains("secretsmanager:"))
         .collect()
 }
 

@@ -168,7 +168,7 @@ fn the_largest_environment_is_measured_as_lambda_measures_it() {
     let mut secrets = documented_secret_bounds();
     let two_rsa_keys = 2 * RSA_2048_PEM.len();
     assert!(two_rsa_keys > 3000, "{two_rsa_keys}");
-    secrets.insert("VONAGE_API_SECRET".to_owned(), two_rsa_keys);
+    secrets.insert("PHONE_HASH_KEY".to_owned(), two_rsa_keys);
     let (_, verify) = functions(&t)["verify-otp"];
     let measured = serde_json::to_string(&largest_environment(&t, verify, &secrets)).unwrap().len();
     assert!(measured > LAMBDA_ENVIRONMENT_BYTES, "{measured}");

@@ -82,6 +82,7 @@ async fn every_outcome() {
     h.sim.simulator.add_fault(Fault { delay_ms: 2500, ..Fault::default() });
     assert_eq!(json_of(request("+14155550102").await)["code"], "provider_timeout");
 
+    status_reports(&h).await;
     sign_in_and_a_refused_token(&overrides).await;
     traffic_moved_and_back(&namespace()).await;
 
@@ -91,6 +92,25 @@ async fn every_outcome() {
     let deps = HandlerDeps::new(config, provider, FailingStore { throttled: true }, ManualClock::new());
     let failed = request_otp::handle(&deps, post(REQUEST_EVENT, &json!({"phoneNumber": "+14155552671"}))).await;
     assert_eq!(json_of(failed)["code"], "service_unavailable");
+}
+
+/// Vonage's reports on a code: its WhatsApp step failed, its SMS step's code entered.
+async fn status_reports(h: &Harness) {
+    use shared::clock::Clock;
+    use shared::ports::VerificationStore;
+    use shared::testing::{TEST_SIGNATURE_SECRET, status_callback, vonage_signature};
+    let sent =
+        json_of(request_otp::handle(&h.deps, post(REQUEST_EVENT, &json!({"phoneNumber": "+447400123458"}))).await);
+    let id = shared::domain::request_id::RequestId::parse(sent["requestId"].as_str().unwrap()).unwrap();
+    let record = h.deps.service.store().get(&id, h.clock.now()).await.unwrap().unwrap();
+    for (channel, status) in [("whatsapp", "failed"), ("sms", "completed")] {
+        let body = json!({"request_id": record.provider_id.as_str(), "triggered_at": "2026-11-25T17:02:30Z",
+            "type": "event", "channel": channel, "status": status, "client_ref": id.as_str()})
+        .to_string();
+        let auth = vonage_signature(body.as_bytes(), TEST_SIGNATURE_SECRET, h.clock.now());
+        let answer = json_of(verify_otp::handle(&h.deps, status_callback(&body, Some(&auth))).await);
+        assert_eq!(answer["status"], "applied", "{answer}");
+    }
 }
 
 /// Vonage failing until its breaker opens, the codes going by the second provider (and entered

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
 use shared::adapters::vonage::VonageClient;
-use shared::clock::ManualClock;
+use shared::clock::{Clock, ManualClock};
 use shared::http::ApiError;
 use shared::ports::{Providers, VerificationStore};
 use shared::runtime::bootstrap::HandlerDeps;
@@ -27,6 +27,7 @@ const FLOW: &str = "/api/authorize";
 const TOKEN: &str = "/oauth/token";
 const USERINFO: &str = "/oauth/userinfo";
 const LOGOUT: &str = "/oauth/logout";
+const WEBHOOK: &str = "/webhooks/vonage";
 
 fn spec() -> Value {
     serde_norway::from_str(SPEC).expect("openapi.yaml parses")
@@ -98,6 +99,58 @@ async fn every_situation() -> Vec<Seen> {
     all.extend(Box::pin(around_cloudfront()).await);
     all.extend(Box::pin(a_failing_store()).await);
     all.extend(Box::pin(sign_in()).await);
+    all.extend(Box::pin(status_callbacks()).await);
+    all
+}
+
+/// Vonage's status callbacks: applied, repeated, each refusal, the request rules, and a store
+/// that fails; and a channel the ladder does not offer.
+async fn status_callbacks() -> Vec<Seen> {
+    use shared::testing::{TEST_SIGNATURE_SECRET, status_callback, vonage_signature};
+    let mut all = Vec::new();
+    let h = Harness::with(&[("PROVIDER_ORDER", "vonage"), ("OTP_CHANNELS", "sms")], SimConfig::default()).await;
+    let whatsapp = json!({"phoneNumber": "+14155552671", "channel": "whatsapp"});
+    all.push(answer_request(&h.deps, post(REQUEST_EVENT, &whatsapp)).await); // channel_not_offered
+    let sent = request(&h, "+14155552671").await;
+    let id = sent.body["requestId"].as_str().unwrap().to_owned();
+    all.push(sent);
+    let request_id = shared::domain::request_id::RequestId::parse(&id).unwrap();
+    let record = h.deps.service.store().get(&request_id, h.clock.now()).await.unwrap().unwrap();
+    let event = |client_ref: &str| {
+        json!({"request_id": record.provider_id.as_str(), "triggered_at": "2026-11-25T17:00:00Z", "type": "event",
+            "channel": "sms", "status": "completed", "finalized_at": "2026-11-25T17:00:10Z", "client_ref": client_ref})
+        .to_string()
+    };
+    let signed = |body: &str| vonage_signature(body.as_bytes(), TEST_SIGNATURE_SECRET, h.clock.now());
+    let callback = |body: &str, auth: Option<String>| status_callback(body, auth.as_deref());
+    let body = event(&id);
+    all.push(answer_verify(&h.deps, WEBHOOK, callback(&body, Some(signed(&body)))).await); // applied
+    all.push(answer_verify(&h.deps, WEBHOOK, callback(&body, Some(signed(&body)))).await); // repeated
+    all.push(answer_verify(&h.deps, WEBHOOK, callback(&body, None)).await); // unauthenticated
+    let unknown = event(&"0".repeat(32));
+    all.push(answer_verify(&h.deps, WEBHOOK, callback(&unknown, Some(signed(&unknown)))).await); // not_found
+    let malformed = json!({"type": "event"}).to_string();
+    all.push(answer_verify(&h.deps, WEBHOOK, callback(&malformed, Some(signed(&malformed)))).await); // invalid_request
+    let mut get = callback(&body, None);
+    *get.method_mut() = lambda_http::http::Method::GET;
+    all.push(answer_verify(&h.deps, WEBHOOK, get).await); // method_not_allowed
+    let mut text = callback(&body, None);
+    text.headers_mut().insert("content-type", "text/plain".parse().unwrap());
+    all.push(answer_verify(&h.deps, WEBHOOK, text).await); // unsupported_media_type
+    let large = "x".repeat(5000);
+    all.push(answer_verify(&h.deps, WEBHOOK, callback(&large, None)).await); // payload_too_large
+    let secret = "0123456789abcdef".repeat(4);
+    let behind = Harness::with(&[("ORIGIN_VERIFY_SECRET", &secret)], SimConfig::default()).await;
+    all.push(answer_verify(&behind.deps, WEBHOOK, callback(&body, None)).await); // forbidden
+    for throttled in [false, true] {
+        let sim = vonage_sim::Simulator::spawn(SimConfig::default()).await.unwrap();
+        let config = config(&sim.base_url(), &[]);
+        let provider = VonageClient::new(config.vonage.clone()).unwrap();
+        let deps = HandlerDeps::new(config, provider, FailingStore { throttled }, ManualClock::new());
+        // Signed at the clock of these dependencies.
+        let auth = vonage_signature(body.as_bytes(), TEST_SIGNATURE_SECRET, deps.service.clock().now());
+        all.push(answer_verify(&deps, WEBHOOK, callback(&body, Some(auth))).await); // internal_error, service_unavailable
+    }
     all
 }
 
@@ -190,7 +243,12 @@ async fn budgets() -> Vec<Seen> {
     let h =
         // Vonage alone: the budget is set in its prices.
         Harness::with(
-            &[("OTP_RANGE_UNVERIFIED_FLOOR", "1"), ("OTP_DAILY_SPEND_LIMIT", "0.01"), ("PROVIDER_ORDER", "vonage")],
+            &[
+                ("OTP_RANGE_UNVERIFIED_FLOOR", "1"),
+                ("OTP_DAILY_SPEND_LIMIT", "0.01"),
+                ("PROVIDER_ORDER", "vonage"),
+                ("OTP_CHANNELS", "sms"),
+            ],
             SimConfig::default(),
         )
             .await;
@@ -487,7 +545,7 @@ async fn every_answer_matches_its_documented_schema_and_every_documented_answer_
         ));
     }
     let documented = documented(&spec);
-    assert_eq!(documented.len(), 67, "{documented:#?}");
+    assert_eq!(documented.len(), 78, "{documented:#?}");
     assert_eq!(observed, documented, "documented and observed (path, status, code) differ");
 }
 

@@ -7,6 +7,8 @@
 //! The answer itself carries no token: an application learns a number through a sign-in, whose
 //! ID token it redeems from its own back end with its code (docs/decisions/openid-connect-provider.md).
 
+mod status;
+
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
@@ -43,6 +45,7 @@ where
         Some(Endpoint::Token) => Box::pin(sign_in::token::serve(provider, &deps.edge, req)).await,
         Some(Endpoint::Userinfo) => Box::pin(sign_in::userinfo::serve(provider, &deps.edge, req)).await,
         Some(Endpoint::Logout) => Box::pin(sign_in::logout::serve(provider, &deps.edge, req)).await,
+        Some(Endpoint::VonageStatus) => Box::pin(status::serve(deps, req)).await,
         // verify-otp's own path (and any other: API Gateway routes only the declared ones here).
         _ => {
             // The browser's session, which a new proof in a sign-in replaces.

@@ -127,8 +127,12 @@ impl MessageCarrier for AwsSms {
         let s = &self.settings;
         // The language, as the message's context: AWS logs it with the delivery events.
         let context = how.locale.map(|l| HashMap::from([(LOCALE_CONTEXT.to_owned(), l.as_str().to_owned())]));
-        let channel = how.channel;
+        let channel = how.channel();
         let result = match channel {
+            // Never asked: `OwnedCodes::carry` keeps WhatsApp steps from this carrier.
+            Channel::WhatsApp => {
+                return Err(ProviderError::Failed("AWS End User Messaging SMS carries no WhatsApp".into()));
+            }
             Channel::Sms => self
                 .client
                 .send_text_message()

@@ -154,6 +154,14 @@ impl<V: VerificationProvider, A: VerificationProvider> Providers for Failover<V,
         self.order.for_country(to.region()).first().copied().unwrap_or(ProviderName::Vonage)
     }
 
+    fn carry_via(&self, via: ProviderName, how: Delivery) -> Option<Delivery> {
+        match (via, &self.second) {
+            (ProviderName::Vonage, _) => self.vonage.carry(how),
+            (_, Some(second)) if second.name() == via => second.carry(how),
+            _ => None,
+        }
+    }
+
     async fn start_via(
         &self,
         via: ProviderName,

@@ -17,12 +17,13 @@ use crate::domain::provider::ProviderName;
 use crate::domain::price::MicroUsd;
 use crate::domain::request_id::RequestId;
 use crate::domain::rule::{Refusal, Rule};
+use crate::domain::status_report::{StatusLog, StatusReport};
 use crate::domain::subject_key::SubjectKey;
 use crate::domain::verification::Tally;
 use crate::domain::verification::{AttemptDenied, Finish, Verification, VerificationStatus};
 use crate::domain::write_id::WriteId;
 use crate::ports::{
-    AttemptError, Release, ReserveError, SendReservation, SendSubjects, Standing, StoreError, TestGuess,
+    AttemptError, Recorded, Release, ReserveError, SendReservation, SendSubjects, Standing, StoreError, TestGuess,
     VerificationStore,
 };
 
@@ -76,6 +77,9 @@ struct Record {
     verification: Verification,
     attempts: HashSet<WriteId>,
     settled_by: Option<WriteId>,
+    /// The status reports applied, by key, and what they said.
+    reports: HashSet<String>,
+    log: StatusLog,
 }
 
 impl std::fmt::Debug for MemoryStore {
@@ -239,7 +243,13 @@ impl VerificationStore for MemoryStore {
                 Err(StoreError::Failed(format!("verification {} already exists", v.id).into()))
             };
         }
-        let record = Record { verification: v.clone(), attempts: HashSet::new(), settled_by: None };
+        let record = Record {
+            verification: v.clone(),
+            attempts: HashSet::new(),
+            settled_by: None,
+            reports: HashSet::new(),
+            log: StatusLog::default(),
+        };
         state.verifications.insert(v.id.clone(), record);
         Ok(())
     }
@@ -310,6 +320,24 @@ impl VerificationStore for MemoryStore {
     async fn get(&self, id: &RequestId, now: OffsetDateTime) -> Result<Option<Verification>, StoreError> {
         let state = self.lock();
         Ok(state.verifications.get(id).map(|r| &r.verification).filter(|v| v.delete_after() > now).cloned())
+    }
+
+    async fn record_status(&self, report: &StatusReport, now: OffsetDateTime) -> Result<Recorded, StoreError> {
+        let mut state = self.lock();
+        let Some(record) = state.verifications.get_mut(&report.request_id) else { return Ok(Recorded::Unknown) };
+        if record.verification.provider_id != report.provider_id || record.verification.delete_after() <= now {
+            return Ok(Recorded::Unknown);
+        }
+        if !record.reports.insert(report.key()) {
+            return Ok(Recorded::Repeated);
+        }
+        record.log.apply(report.report);
+        record.log.reports = record.reports.len();
+        Ok(Recorded::Applied(Box::new(record.verification.clone())))
+    }
+
+    async fn status_log(&self, id: &RequestId) -> Result<Option<StatusLog>, StoreError> {
+        Ok(self.lock().verifications.get(id).map(|r| r.log.clone()))
     }
 
     async fn count_client_send(&self, subjects: &SendSubjects, room: i64, _id: &WriteId) -> Result<(), ReserveError> {

@@ -6,7 +6,7 @@
 
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::domain::channel::{Channel, Delivery};
+use crate::domain::channel::{Channel, Channels, Delivery, Steps};
 use crate::domain::otp_code::OtpCode;
 use crate::domain::owned_code::{self, CodeDigest};
 use crate::domain::phone::PhoneNumber;
@@ -45,9 +45,9 @@ impl<C: MessageCarrier> OwnedCodes<C> {
     fn text(&self, code: &OtpCode, how: Delivery) -> String {
         let language = how.locale.map_or("en", |l| l.as_str().split('-').next().unwrap_or("en"));
         let s = &self.settings;
-        match how.channel {
+        match how.channel() {
             Channel::Voice => owned_code::spoken(&s.brand, code, language),
-            Channel::Sms => owned_code::message(&s.brand, code, s.host.as_deref(), language),
+            Channel::Sms | Channel::WhatsApp => owned_code::message(&s.brand, code, s.host.as_deref(), language),
         }
     }
 }
@@ -55,6 +55,14 @@ impl<C: MessageCarrier> OwnedCodes<C> {
 impl<C: MessageCarrier> VerificationProvider for OwnedCodes<C> {
     fn name(&self) -> ProviderName {
         self.carrier.name()
+    }
+
+    /// The first step a text or a call can carry, alone: a carrier has no WhatsApp (AWS End User
+    /// Messaging SMS and voice; WhatsApp through AWS is another service), and no step follows by
+    /// itself (a code the service owns gets no automatic call).
+    fn carry(&self, how: Delivery) -> Option<Delivery> {
+        let first = how.steps().iter().copied().find(|c| *c != Channel::WhatsApp)?;
+        Some(Delivery { steps: Steps(Channels::one(first)), ..how })
     }
 
     async fn start_by(
@@ -116,7 +124,7 @@ mod tests {
         }
 
         async fn send(&self, _to: &PhoneNumber, how: Delivery, text: &str, ttl: u32) -> Result<(), ProviderError> {
-            self.0.lock().unwrap().push((how.channel, text.to_owned(), ttl));
+            self.0.lock().unwrap().push((how.channel(), text.to_owned(), ttl));
             Ok(())
         }
     }
@@ -160,7 +168,7 @@ mod tests {
     #[tokio::test]
     async fn a_call_speaks_the_code_in_the_persons_language_and_a_text_without_a_host_has_no_last_line() {
         let provider = owned(None);
-        let how = Delivery { channel: Channel::Voice, locale: Locale::from_tag("de-DE") };
+        let how = Delivery { locale: Locale::from_tag("de-DE"), ..Delivery::by(Channel::Voice) };
         provider.start_by(&phone(), &RequestId::generate(), how).await.unwrap();
         provider.start(&phone(), &RequestId::generate()).await.unwrap();
         let sent = provider.carrier().0.lock().unwrap().clone();

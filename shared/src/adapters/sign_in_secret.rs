@@ -12,8 +12,22 @@ use secrecy::{ExposeSecret, SecretString};
 
 /// The settings verify-otp reads from the secret rather than from its environment: the material
 /// of sign-in, which can grow past the environment's 4 KB. Every other setting, secret or not,
-/// stays in the environment (resolved at deploy).
+/// stays in the environment (resolved at deploy), but [`VONAGE_HELD`].
 pub const SECRET_HELD: [&str; 3] = ["TOKEN_SIGNING_KEYS", "RELYING_PARTIES", "RELYING_PARTY_SECRETS"];
+
+/// The Vonage account's settings both functions read from the secret (`SECRET_ID`) at each cold
+/// start: its credentials, its application (id, private key, the signature secret of its
+/// callbacks) and its WhatsApp sender with that channel's prices. An application's RSA key alone
+/// is 1.7 KB, and request-otp's environment is full at its largest.
+pub const VONAGE_HELD: [&str; 7] = [
+    "VONAGE_API_KEY",
+    "VONAGE_API_SECRET",
+    "VONAGE_APPLICATION_ID",
+    "VONAGE_PRIVATE_KEY",
+    "VONAGE_SIGNATURE_SECRET",
+    "VONAGE_WHATSAPP_FROM",
+    "OTP_WHATSAPP_PRICES",
+];
 
 /// The largest value a Secrets Manager secret may hold (`SecretString`), in bytes: the bound on
 /// what the secret can carry, registrations included (`largest_documented_secret`, for the tests).
@@ -67,10 +81,10 @@ impl SecretValues {
         self.0.get(name).map(|v| v.expose_secret().to_owned())
     }
 
-    /// What the settings find here: only the [`SECRET_HELD`] names, so that every other setting
-    /// keeps coming from the environment alone.
+    /// What the settings find here: only the [`SECRET_HELD`] and [`VONAGE_HELD`] names, so that
+    /// every other setting keeps coming from the environment alone.
     pub fn lookup(&self, name: &str) -> Option<String> {
-        if SECRET_HELD.contains(&name) { self.get(name) } else { None }
+        if SECRET_HELD.contains(&name) || VONAGE_HELD.contains(&name) { self.get(name) } else { None }
     }
 }
 

@@ -9,8 +9,9 @@
 use std::collections::BTreeMap;
 
 use crate::domain::aws_prices::{AWS_SMS_ESTIMATES, AWS_SMS_UNLISTED, AWS_VOICE_ESTIMATES, AWS_VOICE_UNLISTED};
-use crate::domain::channel::{Channel, VoiceCalls};
+use crate::domain::channel::Channel;
 use crate::domain::provider::ProviderName;
+use crate::domain::whatsapp_prices::{WHATSAPP_ESTIMATES, WHATSAPP_UNLISTED};
 
 /// The default for a country the SMS table does not list.
 const SMS_UNLISTED: &str = "0.40";
@@ -130,6 +131,11 @@ impl PriceTable {
         Self::from_estimates(VOICE_ESTIMATES, VOICE_UNLISTED)
     }
 
+    /// The estimates for one WhatsApp authentication message ([`crate::domain::whatsapp_prices`]).
+    pub fn whatsapp() -> Self {
+        Self::from_estimates(WHATSAPP_ESTIMATES, WHATSAPP_UNLISTED)
+    }
+
     /// AWS End User Messaging's list prices for one SMS.
     pub fn aws_sms() -> Self {
         Self::from_estimates(AWS_SMS_ESTIMATES, AWS_SMS_UNLISTED)
@@ -224,9 +230,10 @@ impl std::fmt::Display for MicroUsd {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SpendLimit {
     pub daily: MicroUsd,
-    /// One SMS's price, and one call's, through Vonage.
+    /// One SMS's price, one call's and one WhatsApp message's, through Vonage.
     pub sms: PriceTable,
     pub voice: PriceTable,
+    pub whatsapp: PriceTable,
     /// The same through AWS End User Messaging.
     pub aws_sms: PriceTable,
     pub aws_voice: PriceTable,
@@ -237,7 +244,7 @@ impl SpendLimit {
     /// (`max_shards`), but few enough that each share holds ten of the dearest SMS, so that
     /// shares do not strand much of the budget.
     pub fn shards(&self, max_shards: u32) -> u32 {
-        let dearest = [&self.sms, &self.voice, &self.aws_sms, &self.aws_voice]
+        let dearest = [&self.sms, &self.voice, &self.whatsapp, &self.aws_sms, &self.aws_voice]
             .iter()
             .map(|t| t.dearest())
             .max()
@@ -248,25 +255,19 @@ impl SpendLimit {
         u32::try_from(by_budget).unwrap_or(u32::MAX).clamp(1, max_shards.max(1))
     }
 
-    /// What a send by `channel` to `country` through `provider` is counted at: with automatic
-    /// calls, a Vonage SMS also costs the call that follows it unless the code is entered first
-    /// (a code the service owns has no call that follows by itself).
-    pub fn price(&self, provider: ProviderName, country: &str, channel: Channel, calls: VoiceCalls) -> MicroUsd {
-        match (provider, channel, calls) {
-            (ProviderName::Aws, Channel::Voice, _) => self.aws_voice.price(country),
-            (ProviderName::Aws, Channel::Sms, _) => self.aws_sms.price(country),
-            (ProviderName::Vonage, channel, calls) => self.vonage_price(country, channel, calls),
-        }
-    }
-
-    fn vonage_price(&self, country: &str, channel: Channel, calls: VoiceCalls) -> MicroUsd {
-        match (channel, calls) {
-            (Channel::Voice, _) => self.voice.price(country),
-            (Channel::Sms, VoiceCalls::Automatic) => {
-                MicroUsd(self.sms.price(country).0.saturating_add(self.voice.price(country).0))
-            }
-            (Channel::Sms, _) => self.sms.price(country),
-        }
+    /// What a send to `country` through `provider` is counted at: each of its steps (a step
+    /// that follows by itself is sent unless the code is entered first, and a code nobody enters
+    /// (the pumping attacker's) gets every one).
+    pub fn price(&self, provider: ProviderName, country: &str, steps: &[Channel]) -> MicroUsd {
+        let one = |channel: Channel| match (provider, channel) {
+            (ProviderName::Aws, Channel::Voice) => self.aws_voice.price(country),
+            // AWS End User Messaging SMS carries no WhatsApp; were it asked to, count an SMS.
+            (ProviderName::Aws, Channel::Sms | Channel::WhatsApp) => self.aws_sms.price(country),
+            (ProviderName::Vonage, Channel::Voice) => self.voice.price(country),
+            (ProviderName::Vonage, Channel::Sms) => self.sms.price(country),
+            (ProviderName::Vonage, Channel::WhatsApp) => self.whatsapp.price(country),
+        };
+        MicroUsd(steps.iter().map(|c| one(*c).0).fold(0, u64::saturating_add))
     }
 
     /// One counter's share of the day's budget.
@@ -288,6 +289,31 @@ mod tests {
         let calls = PriceTable::voice();
         assert_eq!(calls.price("US"), MicroUsd(14_000));
         assert_eq!(calls.price("UZ"), MicroUsd(600_000));
+        let whatsapp = PriceTable::whatsapp();
+        assert_eq!(whatsapp.price("IN"), MicroUsd(6_400));
+        assert_eq!(whatsapp.price("UZ"), MicroUsd(150_000));
+    }
+
+    #[test]
+    fn a_send_costs_each_of_its_steps_and_the_whatsapp_table_covers_the_sms_one() {
+        let spend = SpendLimit {
+            daily: MicroUsd(1),
+            sms: PriceTable::sms(),
+            voice: PriceTable::voice(),
+            whatsapp: PriceTable::whatsapp(),
+            aws_sms: PriceTable::aws_sms(),
+            aws_voice: PriceTable::aws_voice(),
+        };
+        let steps = [Channel::WhatsApp, Channel::Sms, Channel::Voice];
+        assert_eq!(spend.price(ProviderName::Vonage, "US", &steps), MicroUsd(8_400 + 7_900 + 14_000));
+        assert_eq!(spend.price(ProviderName::Vonage, "US", &steps[..1]), MicroUsd(8_400));
+        // Every country the SMS table prices, WhatsApp prices too, and cheaper but where SMS is
+        // cheapest (North America, India): there a ladder that puts WhatsApp first costs more.
+        for (country, _) in SMS_ESTIMATES {
+            let (sms, whatsapp) = (spend.sms.price(country), spend.whatsapp.price(country));
+            assert!(spend.whatsapp.by_country.contains_key(*country), "{country}");
+            assert!(whatsapp < sms || ["US", "CA", "IN"].contains(country), "{country}");
+        }
     }
 
     #[test]

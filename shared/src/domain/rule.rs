@@ -22,6 +22,8 @@ pub enum Rule {
     Stopped,
     /// A call was asked for where codes go by SMS only.
     CallsOff,
+    /// A channel the application's ladder does not offer (or the deployment cannot send by).
+    ChannelNotOffered,
     /// The provider holds an earlier verification for the number that it will neither cancel
     /// nor move on yet (Vonage's one verification per number).
     ProviderBusy,
@@ -35,7 +37,7 @@ pub enum Rule {
 }
 
 impl Rule {
-    pub const ALL: [Rule; 11] = [
+    pub const ALL: [Rule; 12] = [
         Rule::Cooldown,
         Rule::NumberCap,
         Rule::ClientCap,
@@ -47,6 +49,7 @@ impl Rule {
         Rule::BotCheck,
         Rule::TestGuesses,
         Rule::TestNumberRefused,
+        Rule::ChannelNotOffered,
     ];
 
     /// The rule's name in the logs (`rule`) and in the `Rule` dimension of `CodesRefused`.
@@ -63,6 +66,7 @@ impl Rule {
             Rule::BotCheck => "bot_check",
             Rule::TestGuesses => "test_guesses",
             Rule::TestNumberRefused => "test_number_refused",
+            Rule::ChannelNotOffered => "channel_not_offered",
         }
     }
 }
@@ -105,6 +109,7 @@ mod tests {
             Rule::BotCheck => 8,
             Rule::TestGuesses => 9,
             Rule::TestNumberRefused => 10,
+            Rule::ChannelNotOffered => 11,
         }
     }
 

@@ -87,6 +87,9 @@ api_errors! {
     /// A call was asked for where the operator sends codes by SMS only (`VOICE_CALLS=off`).
     CallsUnavailable => BAD_REQUEST, "calls_unavailable",
         "Codes cannot be sent by a call here. Use the text message.";
+    /// A channel the application's ladder does not offer (`OTP_CHANNELS`, a client's `channels`).
+    ChannelNotOffered => BAD_REQUEST, "channel_not_offered",
+        "Codes cannot be sent that way here. Choose one of the other ways offered.";
     CountryNotAllowed => BAD_REQUEST, "country_not_allowed", "Phone numbers from this country are not supported here.";
     ResendTooSoon { retry_after_seconds: u64 = 1 } => TOO_MANY_REQUESTS, "resend_too_soon",
         format!("A code was just sent. You can ask for a new one in {}.", wait(retry_after_seconds)),
@@ -106,6 +109,9 @@ api_errors! {
     SendingStopped => SERVICE_UNAVAILABLE, "sending_stopped",
         "Sending codes is stopped for now. Try again later.",
         retryAfter = SENDING_STOPPED_RETRY_SECONDS;
+    /// A status callback not signed by the provider for this body, lately.
+    CallbackUnauthenticated => UNAUTHORIZED, "unauthenticated",
+        "The callback is not signed with this deployment's signature secret: nothing was applied.";
     /// A test number, in a sign-in whose application does not accept them (`allowTestNumbers`).
     TestNumberRefused => BAD_REQUEST, "test_number_refused",
         "This application does not accept test numbers. Use a real phone number.";

@@ -61,6 +61,7 @@ fn refusal_answer(rule: Rule, retry_after_seconds: Option<u64>) -> ApiError {
         Rule::SpendBudget => ApiError::SendingPaused { retry_after_seconds },
         Rule::Stopped => ApiError::SendingStopped,
         Rule::CallsOff => ApiError::CallsUnavailable,
+        Rule::ChannelNotOffered => ApiError::ChannelNotOffered,
         Rule::BotCheck => ApiError::BotCheckFailed,
         Rule::TestNumberRefused => ApiError::TestNumberRefused,
     }
@@ -287,6 +288,7 @@ mod tests {
             ("bot_check", "bot_check_failed", None),
             ("test_guesses", "destination_paused", Some(42)),
             ("test_number_refused", "test_number_refused", None),
+            ("channel_not_offered", "channel_not_offered", None),
         ];
         assert_eq!(answers, expected);
         // A rule that knows no end still never asks for a wait of 0.

@@ -7,7 +7,7 @@ use aws_config::SdkConfig;
 use crate::adapters::aws_sms::AwsSms;
 use crate::adapters::failover::Failover;
 use crate::adapters::owned_codes::{OwnedCodeSettings, OwnedCodes};
-use crate::adapters::sign_in_secret::{SECRET_HELD, SecretError, SecretReader, SecretValues};
+use crate::adapters::sign_in_secret::{SECRET_HELD, SecretError, SecretReader, SecretValues, VONAGE_HELD};
 use crate::adapters::tls::aws_sdk_config;
 use crate::adapters::turnstile::Turnstile;
 use crate::adapters::vonage::VonageClient;
@@ -31,6 +31,9 @@ pub struct HandlerDeps<P, S, C> {
     pub bot_check: Option<Turnstile>,
     /// Sign-in: the OpenID Connect provider's keys and clients (verify-otp's, when configured).
     pub tokens: Option<TokenConfig>,
+    /// The secret Vonage signs its status callbacks with (`VONAGE_SIGNATURE_SECRET`); `None`:
+    /// callbacks are not taken.
+    pub callback_secret: Option<secrecy::SecretString>,
 }
 
 /// The providers the deployed functions send through: Vonage, and AWS End User Messaging
@@ -79,6 +82,7 @@ pub enum StartupError {
 
 impl<P: Providers, S: VerificationStore, C: Clock> HandlerDeps<P, S, C> {
     pub fn new(config: Config, provider: P, store: S, clock: C) -> Self {
+        let callback_secret = config.vonage.signature_secret.clone();
         let hasher = SubjectHasher::new(config.phone_hash_key);
         crate::telemetry::metrics::set_namespace(config.metrics_namespace);
         Self {
@@ -87,6 +91,7 @@ impl<P: Providers, S: VerificationStore, C: Clock> HandlerDeps<P, S, C> {
             allowed_countries: config.allowed_countries,
             bot_check: config.bot_check.map(Turnstile::new),
             tokens: None,
+            callback_secret,
         }
     }
 
@@ -104,25 +109,65 @@ impl<P, S, C> HandlerDeps<P, S, C> {
 }
 
 impl LambdaDeps {
-    /// Reads the environment and builds the Vonage, DynamoDB and (where it is on) AWS End User
-    /// Messaging clients.
+    /// Reads the environment and the deployment's secret (where `SECRET_ID` names one) and
+    /// builds the Vonage, DynamoDB and (where it is on) AWS End User Messaging clients.
     pub async fn from_env() -> Result<Self, StartupError> {
-        let (config, store_config) = (Config::from_env()?, StoreConfig::from_env()?);
+        let store_config = StoreConfig::from_env()?;
         let sdk = aws_sdk_config(store_config.timeouts()).await;
+        let secret = deployment_secret(&sdk).await?;
+        let config = config_with_secret(secret.as_ref(), env)?;
         Self::from_config(config, &store_config, &sdk, |settings| Some(AwsSms::new(&sdk, settings))).await
     }
 }
 
 impl VerifyDeps {
     /// verify-otp's: the same without a carrier, with sign-in on when `TOKEN_ISSUER` is set, its
-    /// keys and clients read from the sign-in secret while the connections are being made.
+    /// keys and clients read from the same secret (or the sign-in secret `SIGN_IN_SECRET_ID`
+    /// names, while the connections are being made).
     pub async fn from_env_with_sign_in() -> Result<Self, StartupError> {
-        let (config, store_config) = (Config::from_env()?, StoreConfig::from_env()?);
+        let store_config = StoreConfig::from_env()?;
         let sdk = aws_sdk_config(store_config.timeouts()).await;
+        let secret = deployment_secret(&sdk).await?;
+        let config = config_with_secret(secret.as_ref(), env)?;
         let deps = Self::from_config(config, &store_config, &sdk, |_| None);
-        let (deps, tokens) = tokio::join!(deps, sign_in_from_env(&sdk));
+        let tokens = async {
+            match &secret {
+                Some((id, values)) if env("TOKEN_ISSUER").is_some() => sign_in_with_secret(id, values, env),
+                _ => sign_in_from_env(&sdk).await,
+            }
+        };
+        let (deps, tokens) = tokio::join!(deps, tokens);
         Ok(deps?.with_tokens(tokens?))
     }
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// The deployment's secret, where `SECRET_ID` names one: read once (one `GetSecretValue`).
+pub async fn deployment_secret(sdk: &SdkConfig) -> Result<Option<(String, SecretValues)>, StartupError> {
+    let Some(secret_id) = crate::runtime::config::deployment_secret_id(&Settings::new(env))? else { return Ok(None) };
+    let secret = SecretReader::new(sdk)
+        .read(&secret_id)
+        .await
+        .map_err(|problem| StartupError::Secret { secret: secret_id.clone(), problem })?;
+    Ok(Some((secret_id, secret)))
+}
+
+/// The settings from `env`, and the Vonage account's ([`VONAGE_HELD`]) from `secret` where the
+/// environment has none; an error in one of those names the secret it came from.
+pub fn config_with_secret(
+    secret: Option<&(String, SecretValues)>,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Config, StartupError> {
+    let lookup = |name: &str| env(name).or_else(|| secret.and_then(|(_, values)| values.lookup(name)));
+    Config::from_settings(&Settings::new(lookup)).map_err(|error| match secret {
+        Some((id, _)) if VONAGE_HELD.contains(&error.variable) && env(error.variable).is_none() => {
+            StartupError::InSecret { error, secret: id.clone() }
+        }
+        _ => StartupError::Config(error),
+    })
 }
 
 impl<C: crate::ports::MessageCarrier> LambdaDeps<C> {
@@ -168,7 +213,6 @@ pub fn providers<C: crate::ports::MessageCarrier>(
 /// Sign-in's settings: from the environment, and, when it names a sign-in secret
 /// (`SIGN_IN_SECRET_ID`), the keys and clients from that secret, read once (one `GetSecretValue`).
 pub async fn sign_in_from_env(sdk: &SdkConfig) -> Result<Option<TokenConfig>, StartupError> {
-    let env = |name: &str| std::env::var(name).ok();
     let Some(secret_id) = TokenConfig::secret_id(&Settings::new(env))? else {
         return Ok(TokenConfig::from_env()?);
     };

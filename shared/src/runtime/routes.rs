@@ -33,6 +33,8 @@ pub enum Endpoint {
     Token,
     Userinfo,
     Logout,
+    /// Vonage's status callbacks.
+    VonageStatus,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +48,10 @@ pub struct Route {
 
 pub const REQUEST_OTP_PATH: &str = "/api/request-otp";
 pub const VERIFY_OTP_PATH: &str = "/api/verify-otp";
+/// Where Vonage POSTs its status callbacks (the application's status URL): outside `/api/`,
+/// `/oauth/` and `/.well-known/`, so that none of the edge firewall's rules (which block hosting
+/// providers' addresses and cap requests per address) stand between Vonage's servers and it.
+pub const VONAGE_STATUS_PATH: &str = "/webhooks/vonage";
 
 const fn route(path: &'static str, methods: &'static [&'static str], function: Function, endpoint: Endpoint) -> Route {
     Route { path, methods, function, endpoint }
@@ -61,6 +67,7 @@ pub const ROUTES: &[Route] = &[
     route(token::PATH, &["POST"], Function::VerifyOtp, Endpoint::Token),
     route(userinfo::PATH, &["GET", "POST"], Function::VerifyOtp, Endpoint::Userinfo),
     route(logout::PATH, &["GET", "POST"], Function::VerifyOtp, Endpoint::Logout),
+    route(VONAGE_STATUS_PATH, &["POST"], Function::VerifyOtp, Endpoint::VonageStatus),
 ];
 
 /// The route at `path`, if any.

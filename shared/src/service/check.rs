@@ -129,7 +129,11 @@ where
                     if test {
                         events::TestVerified.emit()
                     } else {
-                        events::CodeVerified { via: self.provider.holder(&verification.provider_id) }.emit()
+                        events::CodeVerified {
+                            via: self.provider.holder(&verification.provider_id),
+                            channel: verification.channel,
+                        }
+                        .emit()
                     }
                     Ok(Verified {
                         phone_e164: verification.phone_e164,

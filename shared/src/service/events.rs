@@ -10,8 +10,9 @@ use crate::domain::price::MicroUsd;
 use crate::domain::provider::ProviderName;
 use crate::domain::request_id::RequestId;
 use crate::domain::rule::Rule;
+use crate::domain::status_report::{Report, StatusReport, StepOutcome};
 use crate::domain::verification::AttemptDenied;
-use crate::ports::{CheckOutcome, ProviderError, ReserveError, StoreError};
+use crate::ports::{CheckOutcome, ProviderError, Recorded, ReserveError, StoreError};
 use crate::telemetry::metrics::{self, Metric};
 use crate::telemetry::{Event, error_chain};
 
@@ -40,6 +41,7 @@ impl Event for CodeSent<'_> {
             metrics::record(Metric::CodesCalled, 1.0);
         }
         if let Some(price) = self.priced {
+            metrics::by_channel(self.channel.as_str(), Metric::SentByChannel, 1.0);
             metrics::record(Metric::CodesSent, 1.0);
             metrics::record(Metric::UnverifiedCodes, 1.0);
             metrics::record(Metric::EstimatedSpend, price.dollars());
@@ -97,6 +99,8 @@ impl Event for CodeChecked<'_> {
 /// A code was entered right, and its verification settled by this check; `via` carried it.
 pub(super) struct CodeVerified {
     pub via: ProviderName,
+    /// The channel of the send's first step.
+    pub channel: Channel,
 }
 
 impl Event for CodeVerified {
@@ -104,6 +108,7 @@ impl Event for CodeVerified {
         metrics::record(Metric::CodesVerified, 1.0);
         metrics::record(Metric::UnverifiedCodes, -1.0);
         metrics::by_provider(self.via.as_str(), Metric::VerifiedByProvider, 1.0);
+        metrics::by_channel(self.channel.as_str(), Metric::VerifiedByChannel, 1.0);
     }
 }
 
@@ -233,5 +238,43 @@ pub(super) struct StoreStepFailed<'a> {
 impl Event for StoreStepFailed<'_> {
     fn emit(self) {
         warn!(request_id = %self.request_id, step = self.step, error = %error_chain(self.error), "a store step failed; the answer stands");
+    }
+}
+
+/// A provider's status report, authenticated and applied to the verification it names (`None`
+/// where it was a repeat, or of a verification this deployment does not keep: nothing changed).
+pub(super) struct StatusReported<'a> {
+    pub report: &'a StatusReport,
+    pub recorded: &'a Recorded,
+}
+
+impl Event for StatusReported<'_> {
+    fn emit(self) {
+        let (kind, channel, status) = match self.report.report {
+            Report::Step { channel, outcome } => ("event", Some(channel), outcome.as_str()),
+            Report::Ending(ending) => ("summary", None, ending.as_str()),
+        };
+        let request_id = &self.report.request_id;
+        let Recorded::Applied(verification) = self.recorded else {
+            let outcome = if *self.recorded == Recorded::Repeated { "repeated" } else { "unknown verification" };
+            info!(request_id = %request_id, kind, channel = channel.map(Channel::as_str), status, outcome, "status report not applied");
+            return;
+        };
+        info!(request_id = %request_id, kind, channel = channel.map(Channel::as_str), status, "status report applied");
+        let Some(channel) = channel else { return };
+        if let Some(tally) = &verification.tally {
+            metrics::country(&tally.country);
+        }
+        match self.report.report {
+            Report::Step { outcome: StepOutcome::Completed, .. } => {
+                metrics::by_channel(channel.as_str(), Metric::VerifiedOnChannel, 1.0);
+                let seconds = (self.report.at - verification.created_at).as_seconds_f64().max(0.0);
+                metrics::by_channel(channel.as_str(), Metric::SecondsToVerify, seconds);
+            }
+            Report::Step { outcome: StepOutcome::Failed | StepOutcome::Rejected | StepOutcome::Blocked, .. } => {
+                metrics::by_channel(channel.as_str(), Metric::StepFailures, 1.0);
+            }
+            _ => {}
+        }
     }
 }

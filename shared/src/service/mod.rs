@@ -5,7 +5,7 @@
 use time::{Duration, OffsetDateTime};
 
 use crate::clock::Clock;
-use crate::domain::channel::VoiceCalls;
+use crate::domain::channel::{Channels, VoiceCalls};
 use crate::domain::limits::{NumberRules, UnverifiedBudget};
 use crate::domain::price::SpendLimit;
 use crate::domain::subject_key::SubjectHasher;
@@ -16,12 +16,13 @@ mod check;
 pub mod deadline;
 mod events;
 mod request;
+mod status;
 mod test_numbers;
 #[cfg(test)]
 pub(crate) mod tests;
 
 pub use check::{CheckCodeError, Verified};
-pub use request::{CodeSent, RequestCodeError};
+pub use request::{Ask, CodeSent, RequestCodeError};
 
 /// The limits, all set by environment (see [`crate::runtime::config`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +31,9 @@ pub struct Policy {
     pub ttl_seconds: u32,
     /// When codes go by a call.
     pub voice: VoiceCalls,
+    /// The hosted page's ladder of channels (`OTP_CHANNELS`): an application's registration may
+    /// name its own.
+    pub channels: Channels,
     /// Whether fixed-line numbers are accepted, to get their code by a call.
     pub landlines_by_voice: bool,
     pub max_attempts: u32,

@@ -4,9 +4,10 @@
 use time::OffsetDateTime;
 
 use crate::clock::Clock;
-use crate::domain::channel::{Channel, Delivery, workflow};
+use crate::domain::channel::{Channel, Channels, Delivery, Steps};
 use crate::domain::flow_id::FlowId;
 use crate::domain::limits::{ClientCap, NumberState, day_number, end_of_day};
+use crate::domain::locale::Locale;
 use crate::domain::phone::PhoneNumber;
 use crate::domain::price::MicroUsd;
 use crate::domain::provider::ProviderName;
@@ -30,13 +31,25 @@ pub struct CodeSent {
     pub expires_at: OffsetDateTime,
     pub resend_available_at: OffsetDateTime,
     pub code_length: u8,
-    /// How the code went.
+    /// How the code went (its first step).
     pub channel: Channel,
+    /// What the person may ask for next: the ladder as it applies to the number.
+    pub channels: Channels,
     /// Whether the person may ask for a call instead (after the resend gap).
     pub call_available: bool,
     /// A test number's: nothing was sent, and its code is the configured one. request-otp does
     /// not label its answer (verify-otp's answer and the ID token do).
     pub test: bool,
+}
+
+/// What a person asked for: a channel (`None`: the ladder's first) and a language (`None`: the
+/// provider's choice), on the ladder of the application they came from (`None`: the hosted
+/// page's, `OTP_CHANNELS`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Ask {
+    pub channel: Option<Channel>,
+    pub locale: Option<Locale>,
+    pub ladder: Option<Channels>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -63,47 +76,64 @@ where
         self.request_code_by(phone, client_ip, Delivery::default()).await
     }
 
-    /// The same, by `how.channel` and in `how.locale`'s language (`None`: the provider's
-    /// choice). A landline always gets a call. A call counts against every limit as an SMS does,
-    /// at the call's price.
+    /// The same, by `how`'s first channel on the hosted page's ladder and in `how.locale`'s
+    /// language (`None`: the provider's choice).
     pub async fn request_code_by(
         &self,
         phone: PhoneNumber,
         client_ip: &str,
         how: Delivery,
     ) -> Result<CodeSent, RequestCodeError> {
-        self.request_code_within(phone, client_ip, how, None).await
+        let ask = Ask { channel: Some(how.channel()), locale: how.locale, ladder: None };
+        self.request_code_within(phone, client_ip, ask, None).await
     }
 
-    /// The same, for the sign-in `flow` when there is one: only that sign-in may end with the
-    /// code ([`Self::finish_sign_in`]).
+    /// The same as the person asked, for the sign-in `flow` when there is one: only that
+    /// sign-in may end with the code ([`Self::finish_sign_in`]). The code goes by the channel
+    /// asked for if the ladder offers it ([`Rule::ChannelNotOffered`], or [`Rule::CallsOff`] for
+    /// a call, otherwise), then falls back down the ladder where a step is not answered
+    /// ([`Channels::steps_from`]). A landline always gets a call. Every channel counts against
+    /// every limit, each step at its price.
     pub async fn request_code_within(
         &self,
         phone: PhoneNumber,
         client_ip: &str,
-        how: Delivery,
+        ask: Ask,
         flow: Option<FlowId>,
     ) -> Result<CodeSent, RequestCodeError> {
         let now = self.clock.now();
-        let channel = if phone.is_landline() { Channel::Voice } else { how.channel };
-        if channel == Channel::Voice && !self.policy.voice.allowed() {
-            return Err(self.refused(Refusal::by(Rule::CallsOff), &phone, now));
-        }
+        let landline = phone.is_landline();
+        let offered = self.offered(&phone, ask.ladder);
+        let channel = if landline { Some(Channel::Voice) } else { ask.channel.or(offered.map(|o| o.first())) };
+        let channel = channel.unwrap_or_default();
+        let Some(offered) = offered.filter(|o| o.contains(channel)) else {
+            let rule = if channel == Channel::Voice && !self.policy.voice.allowed() {
+                Rule::CallsOff
+            } else {
+                Rule::ChannelNotOffered
+            };
+            return Err(self.refused(Refusal::by(rule), &phone, now));
+        };
         if self.policy.test_numbers.holds(phone.e164()) {
-            return self.request_test_code(phone, client_ip, channel, flow, now).await;
+            return self.request_test_code(phone, client_ip, channel, offered, flow, now).await;
         }
-        let how = Delivery { channel, ..how };
+        let how = Delivery { steps: Steps(offered.steps_from(channel, self.policy.voice)), locale: ask.locale };
         let request_id = RequestId::generate();
         // On the heap: every caller's frame in a debug build would otherwise hold the sends'.
         let (reservation, sent, replaced) = Box::pin(self.send(&phone, client_ip, how, &request_id, now)).await?;
-        // A verification moved on to its next step (only automatic calls have one) is at its
-        // call, which speaks the code for that step's time, and was counted and priced when it
-        // started.
+        // A verification moved on to its next step (the call asked for, or the next of its steps)
+        // sends the code that step's time, and was counted and priced when it started.
         let (channel, lifetime, carried) = if sent.moved_on {
-            let lifetime = workflow(Channel::Sms, self.policy.voice, self.policy.ttl_seconds).1;
             // Boxed: a debug build's frame of this function would otherwise hold the store
             // calls of a path that runs only for automatic calls (otp-local runs debug builds).
-            (Channel::Voice, lifetime, Box::pin(self.carry(&reservation, &sent.id, &request_id, now)).await)
+            let carried = Box::pin(self.carry(&reservation, &sent.id, &request_id, now)).await;
+            let first = carried.as_ref().map_or(offered.first(), |(_, first)| *first);
+            let steps = offered.steps_from(first, self.policy.voice);
+            let next = match channel {
+                Channel::Voice => Channel::Voice,
+                _ => steps.as_slice().get(1).copied().unwrap_or(channel),
+            };
+            (next, steps.step_seconds(self.policy.ttl_seconds), carried.map(|(tally, _)| tally))
         } else {
             (channel, self.policy.ttl_seconds, None)
         };
@@ -134,28 +164,38 @@ where
             resend_available_at: reservation.number_after.cooldown_until.unwrap_or(now),
             code_length: self.policy.code_length,
             channel,
-            call_available: channel == Channel::Sms && self.policy.voice.allowed(),
+            channels: offered,
+            call_available: channel != Channel::Voice && offered.contains(Channel::Voice),
             test: false,
         })
+    }
+
+    /// What a person may ask for on `ladder` (`None`: the hosted page's) for `phone`, within the
+    /// calls setting and what the number's providers can send: none when nothing is left.
+    fn offered(&self, phone: &PhoneNumber, ladder: Option<Channels>) -> Option<Channels> {
+        let offered = ladder.unwrap_or(self.policy.channels).offered(self.policy.voice, phone.is_landline())?;
+        let order = self.provider.order(phone);
+        offered.filter(|c| order.iter().any(|via| self.provider.carry_via(*via, Delivery::by(c)).is_some()))
     }
 
     /// A send that only moved the verification in flight on (to its call) sent nothing that the
     /// send which started it was not counted and priced for: it gives back its own counts and
     /// carries that send's, so that entering the code credits the send that was counted. `None`
     /// where that send is not known as the one moved on (its record is gone, settled, or of
-    /// another provider verification): then this one counts as its own.
+    /// another provider verification): then this one counts as its own. With the tally, the
+    /// channel that send went by first.
     async fn carry(
         &self,
         reservation: &SendReservation,
         moved_on: &ProviderRequestId,
         request_id: &RequestId,
         now: OffsetDateTime,
-    ) -> Option<Tally> {
+    ) -> Option<(Tally, Channel)> {
         let first = reservation.number_before.last_request.as_ref()?;
-        let tally = match self.store.get(first, now).await {
+        let (tally, first_channel) = match self.store.get(first, now).await {
             Ok(first) => {
                 let first = first.filter(|f| f.provider_id == *moved_on && f.status == VerificationStatus::Pending)?;
-                first.tally?
+                (first.tally?, first.channel)
             }
             Err(error) => {
                 let step = "read the send a call moved on";
@@ -164,7 +204,7 @@ where
             }
         };
         match self.store.release_send(reservation, Release::carried()).await {
-            Ok(()) => Some(tally),
+            Ok(()) => Some((tally, first_channel)),
             Err(error) => {
                 let step = "give back the counts of a call that moved a send on";
                 events::StoreStepFailed { step, request_id, error: &error }.emit();
@@ -191,16 +231,18 @@ where
     ) -> Result<(SendReservation, Sent, Option<ProviderRequestId>), RequestCodeError> {
         let started = std::time::Instant::now();
         let mut order = self.provider.order(phone);
+        // Only those that carry a step of it (AWS carries no WhatsApp).
+        order.retain(|via| self.provider.carry_via(*via, how).is_some());
         // Traffic moved off the country's first provider: its breaker put it later, or it failed
         // below. (A resend moved on, or the operator's switch, is not that.)
         let preferred = self.provider.preferred(phone);
         let mut moved = order.first() != Some(&preferred);
-        let (mut reservation, replaced) =
-            self.reserve(phone, client_ip, how.channel, request_id, &mut order, now).await?;
+        let (mut reservation, replaced) = self.reserve(phone, client_ip, how, request_id, &mut order, now).await?;
         loop {
             let via = reservation.via;
             let fallback = moved && via != preferred;
-            let error = match self.provider.start_via(via, phone, request_id, how).await {
+            let carried = self.provider.carry_via(via, how).unwrap_or(how);
+            let error = match self.provider.start_via(via, phone, request_id, carried).await {
                 Ok(StartOutcome::Started(id)) => {
                     return Ok((reservation, Sent { id, moved_on: false, via, fallback }, replaced));
                 }
@@ -224,12 +266,12 @@ where
             let priced = error.may_have_sent().then_some(reservation.price);
             events::FailedOver { request_id, from: via, to: next, error: &error, priced }.emit();
             reservation = if error.may_have_sent() {
-                match self.reserve_again(&reservation, next, how.channel, request_id, now).await {
+                match self.reserve_again(&reservation, next, how, request_id, now).await {
                     Some(again) => again,
                     None => return Err(RequestCodeError::Provider(error)),
                 }
             } else {
-                self.move_reservation(reservation, next, how.channel, phone, request_id, now).await?
+                self.move_reservation(reservation, next, how, phone, request_id, now).await?
             };
         }
     }
@@ -241,12 +283,12 @@ where
         &self,
         reservation: SendReservation,
         via: ProviderName,
-        channel: Channel,
+        how: Delivery,
         phone: &PhoneNumber,
         request_id: &RequestId,
         now: OffsetDateTime,
     ) -> Result<SendReservation, RequestCodeError> {
-        let price = self.price(via, &reservation.subjects.tally.country, channel);
+        let price = self.price(via, &reservation.subjects.tally.country, how);
         match self.store.reprice_send(&reservation, price).await {
             Ok(()) => Ok(SendReservation { via, price, ..reservation }),
             Err(error) => {
@@ -280,7 +322,7 @@ where
         &self,
         first: &SendReservation,
         via: ProviderName,
-        channel: Channel,
+        how: Delivery,
         request_id: &RequestId,
         now: OffsetDateTime,
     ) -> Option<SendReservation> {
@@ -291,7 +333,7 @@ where
             via,
             number_before: first.number_after.clone(),
             number_after: NumberState { last_request: Some(request_id.clone()), ..number_after },
-            price: self.price(via, &first.subjects.tally.country, channel),
+            price: self.price(via, &first.subjects.tally.country, how),
             ..first.clone()
         };
         match self.store.reserve_send(&again).await {
@@ -313,9 +355,10 @@ where
         }
     }
 
-    /// What a send through `via` to `country` by `channel` is counted at.
-    pub(super) fn price(&self, via: ProviderName, country: &str, channel: Channel) -> MicroUsd {
-        self.policy.spend.price(via, country, channel, self.policy.voice)
+    /// What a send of `how` through `via` to `country` is counted at: the steps `via` carries.
+    pub(super) fn price(&self, via: ProviderName, country: &str, how: Delivery) -> MicroUsd {
+        let carried = self.provider.carry_via(via, how).unwrap_or(how);
+        self.policy.spend.price(via, country, carried.steps())
     }
 
     /// Reads the counts, decides by the rules, and writes the send against them, through the
@@ -328,7 +371,7 @@ where
         &self,
         phone: &PhoneNumber,
         client_ip: &str,
-        channel: Channel,
+        how: Delivery,
         request_id: &RequestId,
         order: &mut Vec<ProviderName>,
         now: OffsetDateTime,
@@ -338,11 +381,11 @@ where
             let standing = self.store.standing(&subjects).await?;
             order.retain(|p| !standing.stopped_providers.contains(p));
             let replaced = match &standing.number.last_request {
-                Some(last) if order.len() > 1 => self.move_on_from(last, channel, order, now).await,
+                Some(last) if order.len() > 1 => self.move_on_from(last, how.channel(), order, now).await,
                 _ => None,
             };
             let reservation = self
-                .decide(&subjects, standing, order.first().copied(), channel, request_id, now)
+                .decide(&subjects, standing, order.first().copied(), how, request_id, now)
                 .map_err(|r| self.refused(r, phone, now))?;
             match self.store.reserve_send(&reservation).await {
                 Ok(()) => return Ok((reservation, replaced)),
@@ -404,7 +447,7 @@ where
         subjects: &SendSubjects,
         standing: Standing,
         via: Option<ProviderName>,
-        channel: Channel,
+        how: Delivery,
         request_id: &RequestId,
         now: OffsetDateTime,
     ) -> Result<SendReservation, Refusal> {
@@ -413,7 +456,7 @@ where
             Some(via) if !standing.sending_stopped => via,
             _ => return Err(Refusal::by(Rule::Stopped)),
         };
-        let price = self.price(via, &subjects.tally.country, channel);
+        let price = self.price(via, &subjects.tally.country, how);
         let id = WriteId::generate();
         let number_after =
             NumberState { last_request: Some(request_id.clone()), ..policy.number.send(&standing.number, now, &id)? };

@@ -5,7 +5,7 @@
 use time::OffsetDateTime;
 
 use crate::clock::Clock;
-use crate::domain::channel::Channel;
+use crate::domain::channel::{Channel, Channels};
 use crate::domain::flow_id::FlowId;
 use crate::domain::limits::{day_number, end_of_day};
 use crate::domain::otp_code::OtpCode;
@@ -35,6 +35,7 @@ where
         phone: PhoneNumber,
         client_ip: &str,
         channel: Channel,
+        channels: Channels,
         flow: Option<FlowId>,
         now: OffsetDateTime,
     ) -> Result<CodeSent, RequestCodeError> {
@@ -80,7 +81,8 @@ where
             resend_available_at: now,
             code_length: self.policy.code_length,
             channel,
-            call_available: channel == Channel::Sms && self.policy.voice.allowed(),
+            channels,
+            call_available: channel != Channel::Voice && channels.contains(Channel::Voice),
             test: true,
         })
     }

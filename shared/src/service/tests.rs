@@ -8,7 +8,7 @@ use time::Duration;
 use super::*;
 use crate::adapters::MemoryStore;
 use crate::clock::{Clock, ManualClock};
-use crate::domain::channel::{Channel, Delivery, VoiceCalls};
+use crate::domain::channel::{Channel, Channels, Delivery, Steps, VoiceCalls};
 use crate::domain::limits::{DayCount, NumberRules, UnverifiedBudget};
 use crate::domain::otp_code::OtpCode;
 use crate::domain::phone::{CountryAllowList, PhoneNumber};
@@ -19,6 +19,7 @@ use crate::domain::rule::Rule;
 use crate::domain::subject_key::SubjectHasher;
 use crate::domain::verification::{AttemptDenied, ProviderRequestId, VerificationStatus};
 /// Two providers: failover, counts and breakers.
+mod channels;
 mod failover;
 
 use crate::ports::{CheckOutcome, ProviderError, SendSubjects, StartOutcome, VerificationProvider, VerificationStore};
@@ -65,6 +66,15 @@ impl VerificationProvider for Scripted {
         self.name.unwrap_or(ProviderName::Vonage)
     }
 
+    /// As the second provider, what AWS carries: the first step that is not WhatsApp, alone.
+    fn carry(&self, how: Delivery) -> Option<Delivery> {
+        if self.name != Some(ProviderName::Aws) {
+            return Some(how);
+        }
+        let first = how.steps().iter().copied().find(|c| *c != Channel::WhatsApp)?;
+        Some(Delivery { steps: Steps(Channels::one(first)), ..how })
+    }
+
     async fn start_by(
         &self,
         to: &PhoneNumber,
@@ -72,8 +82,8 @@ impl VerificationProvider for Scripted {
         how: Delivery,
     ) -> Result<StartOutcome, ProviderError> {
         let mut call = format!("start {}", to.e164());
-        if how.channel == Channel::Voice {
-            call.push_str(" voice");
+        if how.channel() != Channel::Sms {
+            call = format!("{call} {}", how.steps.0.names());
         }
         if let Some(locale) = how.locale {
             call = format!("{call} {}", locale.as_str());
@@ -120,6 +130,7 @@ pub(crate) fn policy() -> Policy {
         code_length: 6,
         ttl_seconds: 300,
         voice: VoiceCalls::OnRequest,
+        channels: Channels::default(),
         landlines_by_voice: true,
         max_attempts: 3,
         number: NumberRules { first_gap_seconds: 60, max_gap_seconds: 3600, max_per_hour: 5, max_per_day: 10 },
@@ -131,6 +142,7 @@ pub(crate) fn policy() -> Policy {
             daily: MicroUsd(50_000_000),
             sms: PriceTable::sms(),
             voice: PriceTable::voice(),
+            whatsapp: PriceTable::whatsapp(),
             aws_sms: PriceTable::aws_sms(),
             aws_voice: PriceTable::aws_voice(),
         },
@@ -158,7 +170,7 @@ pub(crate) fn code(c: &str) -> OtpCode {
 }
 
 /// The rule that refused a request, and the wait it asked for.
-fn refusal(err: &RequestCodeError) -> Option<(Rule, Option<u64>)> {
+pub(crate) fn refusal(err: &RequestCodeError) -> Option<(Rule, Option<u64>)> {
     match err {
         RequestCodeError::Refused { rule, retry_after_seconds } => Some((*rule, *retry_after_seconds)),
         _ => None,
@@ -217,7 +229,7 @@ async fn a_verification_moved_on_is_kept_and_a_busy_provider_holds_the_number_ba
     svc.request_code(phone("+14155552671"), IP).await.unwrap();
 }
 
-const CALL: Delivery = Delivery { channel: Channel::Voice, locale: None };
+const CALL: Delivery = Delivery { steps: Steps(Channels::ONE_VOICE), locale: None };
 
 /// "Call me instead", after the resend gap: a verification the provider moved on to its call
 /// (automatic calls) keeps the code, which lives for the call's step; one started anew lives
@@ -285,7 +297,7 @@ async fn a_call_that_moves_a_verification_on_is_counted_and_priced_once() {
     }
     let once = DayCount { unverified: 0, verified: 1 };
     assert_eq!(counts, Some((once, once)), "range and country");
-    let sms_and_call = svc.policy.spend.price(ProviderName::Vonage, "US", Channel::Sms, VoiceCalls::Automatic);
+    let sms_and_call = svc.policy.spend.price(ProviderName::Vonage, "US", &[Channel::Sms, Channel::Voice]);
     assert_eq!(MicroUsd(spent), sms_and_call);
     assert_eq!(call.resend_available_at - now, Duration::seconds(120), "the number still counts the call");
 }

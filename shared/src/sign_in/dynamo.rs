@@ -8,7 +8,7 @@
 use time::OffsetDateTime;
 
 use crate::adapters::dynamo::kit::*;
-use crate::domain::channel::Channel;
+use crate::domain::channel::{Channel, Channels};
 use crate::domain::write_id::WriteId;
 use crate::ports::StoreError;
 use crate::sign_in::domain::authorization::{AuthorizationCode, AuthorizationRequest, CodeGrant, FlowId, SignInFlow};
@@ -24,6 +24,7 @@ const STATE: &str = "state";
 const PHONE_SCOPE: &str = "phone_scope";
 /// On a flow: whether its client accepts test numbers (absent: it does not).
 const TEST_NUMBERS: &str = "test_numbers";
+const CHANNELS: &str = "channels";
 const EXPIRES_AT: &str = "expires_at";
 /// On a flow: the number `login_hint` named, sealed to the flow's key.
 const LOGIN_HINT: &str = "login_hint_sealed";
@@ -117,6 +118,9 @@ impl SignInStore for DynamoStore {
             let sealed = self.cipher.seal(key.as_s().expect("a text key"), hint);
             item.insert(LOGIN_HINT.to_owned(), text_value(sealed));
         }
+        if let Some(channels) = request.channels {
+            item.insert(CHANNELS.to_owned(), text_value(channels.names()));
+        }
         if let Some(locale) = request.locale {
             item.insert(LOCALE.to_owned(), text_value(locale));
         }
@@ -159,6 +163,10 @@ impl SignInStore for DynamoStore {
             phone_scope: item.get(PHONE_SCOPE).and_then(|v| v.as_bool().ok()).copied().unwrap_or(false),
             // Absent on flows opened before clients could accept test numbers: none did.
             test_numbers: item.get(TEST_NUMBERS).and_then(|v| v.as_bool().ok()).copied().unwrap_or(false),
+            channels: match item.get(CHANNELS) {
+                None => None,
+                Some(_) => Some(Channels::parse(&text(CHANNELS)?).map_err(|_| bad(CHANNELS))?),
+            },
             login_hint: match item.get(LOGIN_HINT) {
                 None => None,
                 Some(_) => {

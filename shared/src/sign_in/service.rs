@@ -7,14 +7,13 @@ use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 
 use crate::clock::Clock;
-use crate::domain::channel::Delivery;
 use crate::domain::otp_code::OtpCode;
 use crate::domain::phone::PhoneNumber;
 use crate::domain::request_id::RequestId;
 use crate::domain::rule::{Refusal, Rule};
 use crate::domain::write_id::WriteId;
 use crate::ports::{Providers, StoreError, VerificationStore};
-use crate::service::{CheckCodeError, CodeSent, RequestCodeError, VerificationService, Verified, seconds_until};
+use crate::service::{Ask, CheckCodeError, CodeSent, RequestCodeError, VerificationService, Verified, seconds_until};
 use crate::sign_in::domain::authorization::{
     AuthorizationCode, AuthorizationRequest, CodeGrant, FlowId, SessionAsk, SignInFlow,
 };
@@ -466,13 +465,14 @@ pub enum Logout {
 /// request-otp in a sign-in (it holds no signing key, so no [`SignIn`]): a code asked for in the
 /// sign-in `flow` ([`VerificationService::request_code_within`]). A test number is refused
 /// ([`Rule::TestNumberRefused`], nothing sent, nothing counted) unless the flow's client accepts
-/// them: its flow is read for that, the one point where the service knows both the number and
-/// the client. A real number's request reads nothing more.
+/// them. The code goes by the client's ladder of channels (its registration's `channels`) where
+/// it has one. The flow is read for both, the one point where the service knows both the number
+/// and the client (one read; a flow that is over has neither).
 pub async fn request_code<P, S, C>(
     verification: &VerificationService<P, S, C>,
     phone: PhoneNumber,
     client_ip: &str,
-    how: Delivery,
+    ask: Ask,
     flow: FlowId,
 ) -> Result<CodeSent, RequestCodeError>
 where
@@ -480,15 +480,15 @@ where
     S: VerificationStore + SignInStore,
     C: Clock,
 {
-    if verification.policy().test_numbers.holds(phone.e164()) {
-        let now = verification.clock().now();
-        let store = verification.store();
-        let accepts = store.flow(&flow, now).await?.is_some_and(|f| f.request.test_numbers);
-        if !accepts {
-            return Err(verification.refused(Refusal::by(Rule::TestNumberRefused), &phone, now));
-        }
+    let now = verification.clock().now();
+    let store = verification.store();
+    let opened = store.flow(&flow, now).await?;
+    let accepts = opened.as_ref().is_some_and(|f| f.request.test_numbers);
+    if verification.policy().test_numbers.holds(phone.e164()) && !accepts {
+        return Err(verification.refused(Refusal::by(Rule::TestNumberRefused), &phone, now));
     }
-    verification.request_code_within(phone, client_ip, how, Some(flow)).await
+    let ask = Ask { ladder: opened.and_then(|f| f.request.channels), ..ask };
+    verification.request_code_within(phone, client_ip, ask, Some(flow)).await
 }
 
 #[cfg(test)]

@@ -67,6 +67,20 @@ pub enum Metric {
     BreakerClosed,
     /// A code entered right; by the provider that carried it (conversion per provider).
     VerifiedByProvider,
+    /// A code went out (counted as a send); by the channel of its first step.
+    SentByChannel,
+    /// A code entered right; by the channel of its send's first step (with `SentByChannel`:
+    /// conversion by channel).
+    VerifiedByChannel,
+    /// The provider reported the code entered; by the channel of the step that carried it (a
+    /// WhatsApp-first code entered after its SMS step: SMS), and by channel and country.
+    VerifiedOnChannel,
+    /// The provider reported a step failed, refused or blocked; by channel, and by channel and
+    /// country.
+    StepFailures,
+    /// Seconds from the send to the provider's report of the code entered; by channel, and by
+    /// channel and country (its average: the time to deliver and type a code).
+    SecondsToVerify,
 }
 
 /// What a metric is broken down by, beside its total.
@@ -87,10 +101,13 @@ pub enum Dimension {
     /// `Provider` (`vonage`, `aws`), and the total: lines of their own, as a request may meet
     /// two providers.
     Provider,
+    /// `Channel` (`whatsapp`, `sms`, `voice`), and `Channel` with `Country` where the request
+    /// has one: lines of their own.
+    Channel,
 }
 
 impl Metric {
-    pub const ALL: [Metric; 20] = [
+    pub const ALL: [Metric; 25] = [
         Metric::CodesSent,
         Metric::CodesCalled,
         Metric::CodesVerified,
@@ -111,6 +128,11 @@ impl Metric {
         Metric::BreakerOpened,
         Metric::BreakerClosed,
         Metric::VerifiedByProvider,
+        Metric::SentByChannel,
+        Metric::VerifiedByChannel,
+        Metric::VerifiedOnChannel,
+        Metric::StepFailures,
+        Metric::SecondsToVerify,
     ];
 
     pub fn name(self) -> &'static str {
@@ -135,6 +157,11 @@ impl Metric {
             Metric::BreakerOpened => "BreakerOpened",
             Metric::BreakerClosed => "BreakerClosed",
             Metric::VerifiedByProvider => "VerifiedByProvider",
+            Metric::SentByChannel => "SentByChannel",
+            Metric::VerifiedByChannel => "VerifiedByChannel",
+            Metric::VerifiedOnChannel => "VerifiedOnChannel",
+            Metric::StepFailures => "StepFailures",
+            Metric::SecondsToVerify => "SecondsToVerify",
         }
     }
 
@@ -159,12 +186,18 @@ impl Metric {
             | Metric::BreakerOpened
             | Metric::BreakerClosed
             | Metric::VerifiedByProvider => Dimension::Provider,
+            Metric::SentByChannel
+            | Metric::VerifiedByChannel
+            | Metric::VerifiedOnChannel
+            | Metric::StepFailures
+            | Metric::SecondsToVerify => Dimension::Channel,
         }
     }
 
     fn unit(self) -> &'static str {
         match self {
             Metric::EstimatedSpend => "None",
+            Metric::SecondsToVerify => "Seconds",
             _ => "Count",
         }
     }
@@ -180,6 +213,8 @@ struct Measures {
     values: BTreeMap<Metric, f64>,
     /// The [`Dimension::Provider`] metrics, by provider.
     by_provider: BTreeMap<&'static str, BTreeMap<Metric, f64>>,
+    /// The [`Dimension::Channel`] metrics, by channel.
+    by_channel: BTreeMap<&'static str, BTreeMap<Metric, f64>>,
 }
 
 tokio::task_local! {
@@ -196,6 +231,13 @@ pub fn record(metric: Metric, value: f64) {
 pub fn by_provider(provider: &'static str, metric: Metric, value: f64) {
     let _ = MEASURES.try_with(|m| {
         *m.borrow_mut().by_provider.entry(provider).or_default().entry(metric).or_default() += value;
+    });
+}
+
+/// Adds `value` to `metric` (a [`Dimension::Channel`] one) of `channel` (a fixed name).
+pub fn by_channel(channel: &'static str, metric: Metric, value: f64) {
+    let _ = MEASURES.try_with(|m| {
+        *m.borrow_mut().by_channel.entry(channel).or_default().entry(metric).or_default() += value;
     });
 }
 
@@ -247,7 +289,11 @@ pub fn set_sink(sink: impl Fn(&str) + Send + Sync + 'static) {
 pub async fn scope<F: Future>(request: F) -> F::Output {
     let (output, measures) = collect(request).await;
     let timestamp = now_millis();
-    for line in emf_line(&measures, timestamp).into_iter().chain(provider_lines(&measures, timestamp)) {
+    let lines = emf_line(&measures, timestamp)
+        .into_iter()
+        .chain(provider_lines(&measures, timestamp))
+        .chain(channel_lines(&measures, timestamp));
+    for line in lines {
         match SINK.get() {
             Some(sink) => sink(&line),
             None => println!("{line}"),
@@ -347,9 +393,57 @@ fn provider_lines(measures: &Measures, timestamp: u64) -> Vec<String> {
         .collect()
 }
 
+/// One EMF document per channel the request reported on, with its [`Dimension::Channel`]
+/// metrics, by channel and by channel and country.
+fn channel_lines(measures: &Measures, timestamp: u64) -> Vec<String> {
+    measures
+        .by_channel
+        .iter()
+        .map(|(channel, values)| {
+            let metrics: Vec<Value> = values.keys().map(|m| json!({"Name": m.name(), "Unit": m.unit()})).collect();
+            let mut document = Map::new();
+            document.insert("Channel".into(), (*channel).into());
+            let dimensions = match &measures.country {
+                Some(country) => {
+                    document.insert("Country".into(), country.clone().into());
+                    json!([["Channel"], ["Channel", "Country"]])
+                }
+                None => json!([["Channel"]]),
+            };
+            for (metric, value) in values {
+                document.insert(metric.name().into(), json!(value));
+            }
+            let directive = json!({"Namespace": namespace(), "Dimensions": dimensions, "Metrics": metrics});
+            document.insert("_aws".into(), json!({"Timestamp": timestamp, "CloudWatchMetrics": [directive]}));
+            Value::Object(document).to_string()
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn channel_metrics_are_a_line_for_each_channel_by_itself_and_with_the_country() {
+        let ((), measures) = collect(async {
+            country("IN");
+            by_channel("whatsapp", Metric::VerifiedOnChannel, 1.0);
+            by_channel("whatsapp", Metric::SecondsToVerify, 12.0);
+            by_channel("sms", Metric::StepFailures, 1.0);
+        })
+        .await;
+        let lines: Vec<Value> = channel_lines(&measures, 1).iter().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!((lines[0]["Channel"].as_str(), lines[0]["StepFailures"].as_f64()), (Some("sms"), Some(1.0)));
+        let whatsapp = &lines[1];
+        assert_eq!((whatsapp["Channel"].as_str(), whatsapp["Country"].as_str()), (Some("whatsapp"), Some("IN")));
+        let directive = &whatsapp["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(directive["Dimensions"], json!([["Channel"], ["Channel", "Country"]]));
+        assert_eq!(directive["Metrics"][0], json!({"Name": "VerifiedOnChannel", "Unit": "Count"}));
+        assert_eq!(directive["Metrics"][1], json!({"Name": "SecondsToVerify", "Unit": "Seconds"}));
+        assert_eq!(emf_line(&measures, 1), None, "nothing in the request's own line");
+    }
 
     async fn measured(request: impl Future<Output = ()>) -> Value {
         let ((), measures) = collect(request).await;

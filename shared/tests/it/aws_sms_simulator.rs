@@ -38,14 +38,14 @@ fn phone(e164: &str) -> PhoneNumber {
 }
 
 fn sms() -> Delivery {
-    Delivery { channel: Channel::Sms, locale: Locale::from_tag("es-ES") }
+    Delivery { locale: Locale::from_tag("es-ES"), ..Delivery::by(Channel::Sms) }
 }
 
 #[tokio::test]
 async fn a_text_and_a_call_go_from_the_identity_with_their_language() {
     let (sim, client) = setup().await;
     client.send(&phone("+14155552671"), sms(), "Tu código de ACME: 123456", 300).await.unwrap();
-    let call = Delivery { channel: Channel::Voice, locale: None };
+    let call = Delivery::by(Channel::Voice);
     client.send(&phone("+14155552671"), call, "Your ACME code is: 1, 2, 3.", 300).await.unwrap();
     let sent = sim.messages();
     assert_eq!(sent.len(), 2);

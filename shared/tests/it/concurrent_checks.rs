@@ -113,6 +113,18 @@ impl<S: VerificationStore> VerificationStore for SlowToSettle<S> {
     ) -> Result<bool, StoreError> {
         self.0.count_test_guess(number, day, what, max, by).await
     }
+
+    async fn record_status(
+        &self,
+        report: &shared::domain::status_report::StatusReport,
+        now: OffsetDateTime,
+    ) -> Result<shared::ports::Recorded, StoreError> {
+        self.0.record_status(report, now).await
+    }
+
+    async fn status_log(&self, id: &RequestId) -> Result<Option<shared::domain::status_report::StatusLog>, StoreError> {
+        self.0.status_log(id).await
+    }
 }
 
 /// `pairs` of right+right and as many of right+wrong.

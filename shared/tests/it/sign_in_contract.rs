@@ -44,6 +44,7 @@ fn flow(now: OffsetDateTime) -> SignInFlow {
             phone_scope: true,
             // Read back whole: request-otp reads it from the flow.
             test_numbers: true,
+            channels: shared::domain::channel::Channels::parse("whatsapp,sms").ok(),
             // The page reads these back (the number sealed).
             login_hint: Some("+14155552671".into()),
             locale: Some("ar"),

@@ -42,6 +42,7 @@ contract!(
     a_retried_finish_reports_its_own_success,
     a_test_numbers_send_counts_against_its_client_alone,
     a_test_numbers_guesses_stop_at_the_days_bound_and_a_retry_counts_once,
+    a_status_report_applies_once_and_only_to_a_verification_kept_under_its_provider_id,
 );
 
 /// Where a send is counted. Each test names its own subjects, so that the tests can share a table.
@@ -337,6 +338,60 @@ async fn a_verification_credits_its_tally_once(store: impl VerificationStore) {
     store.create(&locked).await.unwrap();
     assert!(store.finish(&locked.id, Finish::Locked, &fresh(), locked.tally.as_ref()).await.unwrap());
     assert_eq!(store.standing(&to).await.unwrap().range[1], DayCount { unverified: 1, verified: 1 });
+}
+
+async fn a_status_report_applies_once_and_only_to_a_verification_kept_under_its_provider_id(
+    store: impl VerificationStore,
+) {
+    use shared::domain::channel::Channel;
+    use shared::domain::status_report::{Ending, Report, StatusLog, StatusReport, StepOutcome};
+    use shared::ports::Recorded;
+
+    let clock = ManualClock::new();
+    let v = verification(clock.now());
+    store.create(&v).await.unwrap();
+    let report = |report, seconds| StatusReport {
+        provider_id: v.provider_id.clone(),
+        request_id: v.id.clone(),
+        report,
+        at: clock.now() + Duration::seconds(seconds),
+    };
+    let whatsapp_failed = report(Report::Step { channel: Channel::WhatsApp, outcome: StepOutcome::Failed }, 150);
+    let sms_completed = report(Report::Step { channel: Channel::Sms, outcome: StepOutcome::Completed }, 170);
+    let ended = report(Report::Ending(Ending::Completed), 170);
+    assert_eq!(store.status_log(&v.id).await.unwrap(), Some(StatusLog::default()));
+    for r in [&whatsapp_failed, &sms_completed, &ended] {
+        match store.record_status(r, clock.now()).await.unwrap() {
+            Recorded::Applied(before) => assert_eq!(before.id, v.id),
+            other => panic!("{r:?}: {other:?}"),
+        }
+    }
+    let log = StatusLog {
+        steps: vec![(Channel::Sms, StepOutcome::Completed), (Channel::WhatsApp, StepOutcome::Failed)],
+        verified_on: Some(Channel::Sms),
+        ending: Some(Ending::Completed),
+        reports: 3,
+    };
+    let sorted = |mut l: StatusLog| {
+        l.steps.sort_by_key(|(c, _)| *c);
+        l
+    };
+    assert_eq!(store.status_log(&v.id).await.unwrap().map(sorted), Some(sorted(log.clone())));
+
+    // A repeat (Vonage's retry) changes nothing.
+    assert_eq!(store.record_status(&sms_completed, clock.now()).await.unwrap(), Recorded::Repeated);
+    // Another verification's id, an id this store never kept, or a record past its retention:
+    // unknown, nothing changed.
+    let other_provider = StatusReport { provider_id: ProviderRequestId::parse("provider-2").unwrap(), ..ended.clone() };
+    let never = StatusReport { request_id: RequestId::generate(), ..ended.clone() };
+    for r in [&other_provider, &never] {
+        assert_eq!(store.record_status(r, clock.now()).await.unwrap(), Recorded::Unknown, "{r:?}");
+    }
+    let late = report(Report::Ending(Ending::Expired), 400);
+    clock.advance(Duration::seconds(300) + RECORD_RETENTION);
+    assert_eq!(store.record_status(&late, clock.now()).await.unwrap(), Recorded::Unknown);
+    assert_eq!(store.status_log(&v.id).await.unwrap().map(sorted), Some(sorted(log)));
+    assert_eq!(store.status_log(&RequestId::generate()).await.unwrap(), None);
 }
 
 fn verification(now: OffsetDateTime) -> Verification {

@@ -163,9 +163,16 @@ async fn simulated_faults_map_to_error_classes() {
 #[tokio::test]
 async fn wrong_credentials_are_a_provider_failure() {
     let sim = Simulator::spawn(SimConfig::default()).await.unwrap();
-    for api in ["v2", "legacy"] {
-        let config =
-            shared::testing::config(&sim.base_url(), &[("VONAGE_API", api), ("VONAGE_API_SECRET", "not-the-secret")]);
+    // Another application's JWT (its id; the simulator checks the key's signature too), a wrong
+    // secret on v2 without an application, and on the legacy API.
+    let cases = [
+        ("v2", "VONAGE_APPLICATION_ID", "00000000-0000-4000-8000-00000000ffff"),
+        ("v2", "VONAGE_APPLICATION_ID", ""),
+        ("legacy", "VONAGE_APPLICATION_ID", ""),
+    ];
+    for (api, name, value) in cases {
+        let overrides = [("VONAGE_API", api), ("VONAGE_API_SECRET", "not-the-secret"), (name, value)];
+        let config = shared::testing::config(&sim.base_url(), &overrides);
         let client = VonageClient::new(config.vonage).unwrap();
         let result = client.start(&phone("+14155552671"), &RequestId::generate()).await;
         assert!(matches!(result, Err(ProviderError::Failed(_))), "{api}: {result:?}");

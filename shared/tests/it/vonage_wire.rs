@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use shared::adapters::vonage::{Begun, CancelOutcome, NextStepOutcome, OneAtATime, VonageApi, VonageClient};
-use shared::domain::channel::{Channel, Delivery};
+use shared::domain::channel::{Channel, Channels, Delivery, Steps};
 use shared::domain::otp_code::OtpCode;
 use shared::domain::phone::{CountryAllowList, PhoneNumber};
 use shared::domain::request_id::RequestId;
@@ -26,11 +26,75 @@ fn client_with(server: &MockServer, api: VonageApi, timeout_ms: &str, voice_call
         VonageApi::V2 => "v2",
         VonageApi::Legacy => "legacy",
     };
+    // Key and secret: the application's JWT has wire tests of its own below.
     let config = shared::testing::config(
         &server.uri(),
-        &[("VONAGE_API", api), ("VONAGE_TIMEOUT_MS", timeout_ms), ("VOICE_CALLS", voice_calls)],
+        &[
+            ("VONAGE_API", api),
+            ("VONAGE_TIMEOUT_MS", timeout_ms),
+            ("VOICE_CALLS", voice_calls),
+            ("VONAGE_APPLICATION_ID", ""),
+        ],
     );
     VonageClient::new(config.vonage).unwrap()
+}
+
+/// The claims of the bearer JWT `request` carried, checked with the application's public key
+/// (RS256, as Vonage checks it).
+fn jwt_claims(request: &wiremock::Request) -> Value {
+    use base64::Engine as _;
+    let header = request.headers.get("authorization").unwrap().to_str().unwrap();
+    let token = header.strip_prefix("Bearer ").expect("a bearer token");
+    let parts: Vec<&str> = token.split('.').collect();
+    let decode = |p: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(p).unwrap();
+    let public = vonage_sim::public_key_of(vonage_sim::DEV_APPLICATION_KEY_PEM).unwrap();
+    let key = ring::signature::UnparsedPublicKey::new(&ring::signature::RSA_PKCS1_2048_8192_SHA256, public);
+    key.verify(format!("{}.{}", parts[0], parts[1]).as_bytes(), &decode(parts[2])).expect("signed by the application");
+    let header: Value = serde_json::from_slice(&decode(parts[0])).unwrap();
+    assert_eq!(header["alg"], "RS256");
+    serde_json::from_slice(&decode(parts[1])).unwrap()
+}
+
+/// With an application, every v2 request carries its JWT (RS256; `application_id`, `iat`, `jti`,
+/// `exp` 15 minutes on), one token for the calls of its life; a WhatsApp step names the sender
+/// (`from`), and each step lasts its share of the code's life. The legacy API keeps key and secret.
+#[tokio::test]
+async fn with_an_application_v2_carries_its_jwt_and_a_whatsapp_step_its_sender() {
+    let server = MockServer::start().await;
+    let client_ref = RequestId::generate();
+    let mut body = v2_start_body(&client_ref);
+    body["workflow"] = json!([
+        {"channel": "whatsapp", "to": "14155552671", "from": shared::testing::TEST_WHATSAPP_FROM},
+        {"channel": "sms", "to": "14155552671"},
+    ]);
+    body["channel_timeout"] = 150.into();
+    Mock::given(method("POST"))
+        .and(path("/v2/verify"))
+        .and(body_json(body))
+        .respond_with(ResponseTemplate::new(202).set_body_json(json!({"request_id": id().as_str()})))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let config = shared::testing::config(&server.uri(), &[("VONAGE_TIMEOUT_MS", "10000")]);
+    let client = VonageClient::new(config.vonage).unwrap();
+    let how = Delivery { steps: Steps(Channels::parse("whatsapp,sms").unwrap()), locale: None };
+    for _ in 0..2 {
+        assert_eq!(client.start_by(&phone(), &client_ref, how).await, Ok(StartOutcome::Started(id())));
+    }
+    let requests = server.received_requests().await.unwrap();
+    let claims: Vec<Value> = requests.iter().map(jwt_claims).collect();
+    assert_eq!(claims[0]["application_id"], vonage_sim::DEV_APPLICATION_ID);
+    let (iat, exp) = (claims[0]["iat"].as_i64().unwrap(), claims[0]["exp"].as_i64().unwrap());
+    assert_eq!(exp - iat, 900);
+    assert!((iat - time::OffsetDateTime::now_utc().unix_timestamp()).abs() < 60);
+    assert_eq!(claims[0]["jti"].as_str().unwrap().len(), 36);
+    assert_eq!(claims[0], claims[1], "one token for the calls of its life");
+
+    let legacy = MockServer::start().await;
+    expect_v1_start(&legacy, v1_start_body()).await;
+    let config = shared::testing::config(&legacy.uri(), &[("VONAGE_API", "legacy")]);
+    let client = VonageClient::new(config.vonage).unwrap();
+    assert_eq!(client.start(&phone(), &client_ref).await, Ok(StartOutcome::Started(id())));
 }
 
 fn phone() -> PhoneNumber {
@@ -355,7 +419,7 @@ async fn legacy_status_codes_map_to_outcomes() {
 async fn a_locale_goes_as_v2s_locale_and_v1s_lg() {
     let server = MockServer::start().await;
     let client_ref = RequestId::generate();
-    let es = Delivery { channel: Channel::Sms, locale: shared::domain::locale::Locale::from_tag("es-ES") };
+    let es = Delivery { locale: shared::domain::locale::Locale::from_tag("es-ES"), ..Delivery::by(Channel::Sms) };
     let mut v2_body = v2_start_body(&client_ref);
     v2_body["locale"] = "es-es".into();
     expect_v2_start(&server, v2_body).await;
@@ -370,19 +434,19 @@ async fn a_locale_goes_as_v2s_locale_and_v1s_lg() {
 }
 
 /// A call on each API's wire: v2 a workflow of one voice step, v1 workflow 7, each for the code's
-/// whole life; with automatic calls, an SMS then a call half-way (v2 `channel_timeout`, v1
+/// whole life; an SMS then a call (the steps of a send with automatic calls) half-way (v2 `channel_timeout`, v1
 /// `next_event_wait` and workflow 5, its code still living the whole `pin_expiry`).
 #[tokio::test]
 async fn a_call_and_an_sms_followed_by_a_call_go_as_each_api_documents_them() {
     let server = MockServer::start().await;
     let client_ref = RequestId::generate();
-    let call = Delivery { channel: Channel::Voice, locale: None };
+    let call = Delivery::by(Channel::Voice);
     let cases = [
         ("on_request", call, json!([{"channel": "voice", "to": "14155552671"}]), 300, 7),
         ("automatic", call, json!([{"channel": "voice", "to": "14155552671"}]), 300, 7),
         (
             "automatic",
-            Delivery::default(),
+            Delivery { steps: Steps(Channels::parse("sms,voice").unwrap()), locale: None },
             json!([{"channel": "sms", "to": "14155552671"}, {"channel": "voice", "to": "14155552671"}]),
             150,
             5,

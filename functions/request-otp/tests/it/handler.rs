@@ -338,7 +338,7 @@ async fn a_call_asked_for_after_the_resend_gap_speaks_a_code_that_verifies_on_bo
             let h =
                 Harness::with(&[("VONAGE_API", api), ("VOICE_CALLS", calls), ("PROVIDER_ORDER", "vonage")], sim).await;
             let case = format!("{api}, {calls}");
-            let (status, sms, _) = call(&h, &json!({"phoneNumber": number})).await;
+            let (status, sms, _) = call(&h, &json!({"phoneNumber": number, "channel": "sms"})).await;
             assert_eq!(
                 (status, sms["channel"].as_str(), sms["callAvailable"].as_bool()),
                 (200, Some("sms"), Some(true))

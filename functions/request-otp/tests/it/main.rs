@@ -5,5 +5,6 @@
 // computed over both providers' calls.
 #![recursion_limit = "256"]
 
+mod channels;
 mod cold_start;
 mod handler;

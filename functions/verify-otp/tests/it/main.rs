@@ -8,3 +8,4 @@
 mod cold_start;
 mod handler;
 mod sign_in;
+mod status;

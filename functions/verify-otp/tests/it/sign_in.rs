@@ -8,9 +8,10 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use lambda_http::http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use serde_json::{Value, json};
-use shared::domain::channel::Delivery;
+use shared::domain::channel::Channel;
 use shared::domain::phone::{CountryAllowList, PhoneNumber};
 use shared::ports::VerificationStore;
+use shared::service::Ask;
 use shared::sign_in::domain::authorization::FlowId;
 use shared::testing::{Harness, event, json_body};
 use vonage_sim::SimConfig;
@@ -116,7 +117,7 @@ async fn signed_in_to(h: &Harness, client: &str, redirect: &str, number: &str) -
 async fn request_in(h: &Harness, number: &str, flow: &Value) -> shared::service::CodeSent {
     let phone = PhoneNumber::parse(number, &CountryAllowList::default()).unwrap();
     let flow = flow.as_str().and_then(FlowId::parse);
-    h.deps.service.request_code_within(phone, "198.51.100.7", Delivery::default(), flow).await.unwrap()
+    h.deps.service.request_code_within(phone, "198.51.100.7", Ask::default(), flow).await.unwrap()
 }
 
 fn param(address: &str, name: &str) -> Option<String> {
@@ -191,7 +192,9 @@ async fn a_public_and_a_confidential_client_each_sign_a_person_in() {
     let (status, info, _) = call(&h, "GET", "/oauth/userinfo", None, &[("authorization", &bearer)]).await;
     assert_eq!(status, 200, "{info}");
     assert_eq!((info["sub"].as_str(), info["phone_number"].as_str()), (Some(subject.as_str()), Some("+14155552671")));
-    assert_eq!((&info["amr"], &info["auth_time"]), (&json!(["sms"]), &id["auth_time"]), "a real SMS, as today");
+    // A real SMS, as today (a WhatsApp message where the test ladder puts WhatsApp first).
+    let amr = if shared::testing::test_ladder().first() == Channel::WhatsApp { "otp" } else { "sms" };
+    assert_eq!((&info["amr"], &info["auth_time"]), (&json!([amr]), &id["auth_time"]), "a real code sent");
 
     // The code once: a second redemption is refused.
     let (status, refused, _) = token(&h, &redeem, &[]).await;
@@ -436,4 +439,41 @@ async fn a_session_signs_in_again_without_a_code_and_logout_ends_it() {
     assert!(location.starts_with("/sign-in?flow="), "signed out: a code again: {location}");
     let (status, _, headers) = call(&h, "GET", "/oauth/logout", None, &[]).await;
     assert_eq!((status, headers["location"].to_str().unwrap()), (303, "/signed-out"), "nowhere registered to go");
+}
+
+/// An application that registers its ladder of channels (`channels`) gets it in its sign-ins:
+/// the page reads it with the flow, and request-otp sends by it (WhatsApp first here); another
+/// application's sign-in keeps the hosted page's ladder.
+#[tokio::test]
+async fn an_applications_ladder_of_channels_holds_in_its_sign_ins() {
+    let key = shared::testing::signing_keys();
+    let clients = r#"[{"clientId": "shop", "name": "The Shop", "redirectUris": ["https://shop.example/cb"]},
+        {"clientId": "chat", "name": "The Chat", "redirectUris": ["https://chat.example/cb"],
+         "channels": ["whatsapp", "sms"]}]"#;
+    let settings = [
+        ("TOKEN_ISSUER", ISSUER),
+        ("TOKEN_SIGNING_KEYS", key.as_str()),
+        ("RELYING_PARTIES", clients),
+        ("RELYING_PARTY_SECRETS", "{}"),
+    ];
+    let h = Harness::with(&settings, SimConfig::default()).await;
+    let ask = |flow: &Value, number: &str| {
+        let phone = PhoneNumber::parse(number, &CountryAllowList::default()).unwrap();
+        let flow = flow.as_str().and_then(FlowId::parse).unwrap();
+        shared::sign_in::service::request_code(&h.deps.service, phone, "198.51.100.7", Ask::default(), flow)
+    };
+
+    let chat = open(&h, &query("chat", "https://chat.example/cb")).await;
+    let (status, read) = post_json(&h, "/api/authorize", &json!({"flowId": chat})).await;
+    assert_eq!((status, read["channels"].clone()), (200, json!(["whatsapp", "sms"])), "{read}");
+    let sent = ask(&chat, "+447400123456").await.unwrap();
+    assert_eq!((sent.channel, sent.channels.names()), (Channel::WhatsApp, "whatsapp,sms".to_owned()));
+    assert_eq!(h.sent().last().map(|s| s.channel.clone()).as_deref(), Some("whatsapp"));
+
+    let shop = open(&h, &query("shop", "https://shop.example/cb")).await;
+    let (_, read) = post_json(&h, "/api/authorize", &json!({"flowId": shop})).await;
+    assert_eq!(read["channels"], Value::Null, "the page's own");
+    let sent = ask(&shop, "+447400123457").await.unwrap();
+    let page = shared::testing::test_ladder();
+    assert_eq!((sent.channel, sent.channels), (page.first(), page));
 }

@@ -57,6 +57,7 @@ use crate::ports::{
 mod admin;
 mod calls;
 mod items;
+mod reports;
 mod schema;
 mod store;
 mod writes;

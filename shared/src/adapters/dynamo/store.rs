@@ -1,6 +1,8 @@
 //! The port: [`VerificationStore`] on DynamoDB.
 
 use super::*;
+use crate::domain::status_report::{StatusLog, StatusReport};
+use crate::ports::Recorded;
 
 impl VerificationStore for DynamoStore {
     async fn standing(&self, subjects: &SendSubjects) -> Result<Standing, StoreError> {
@@ -338,6 +340,14 @@ impl VerificationStore for DynamoStore {
     async fn get(&self, id: &RequestId, now: OffsetDateTime) -> Result<Option<Verification>, StoreError> {
         let verification = self.raw_item(Self::key(id)).await?.map(|item| self.read_item(&item)).transpose()?;
         Ok(verification.filter(|v| v.delete_after() > now))
+    }
+
+    async fn record_status(&self, report: &StatusReport, now: OffsetDateTime) -> Result<Recorded, StoreError> {
+        self.apply_report(report, now).await
+    }
+
+    async fn status_log(&self, id: &RequestId) -> Result<Option<StatusLog>, StoreError> {
+        self.read_status_log(id).await
     }
 
     async fn count_client_send(&self, subjects: &SendSubjects, room: i64, id: &WriteId) -> Result<(), ReserveError> {

@@ -85,7 +85,7 @@ async fn replace<A: OneAtATime>(
     let moved_on = Ok(StartOutcome::MovedOn(in_flight.clone()));
     // With automatic calls the one in flight has its call still to come: a call asked for
     // takes it now. Otherwise it has no next step: it is replaced, like any resend.
-    let restart = if how.channel == Channel::Voice && voice == VoiceCalls::Automatic {
+    let restart = if how.channel() == Channel::Voice && voice == VoiceCalls::Automatic {
         match api.next_step(&in_flight).await? {
             NextStepOutcome::Triggered => return moved_on,
             NextStepOutcome::Gone => true,
@@ -145,7 +145,7 @@ mod tests {
 
     impl OneAtATime for Scripted {
         async fn begin(&self, _: &PhoneNumber, _: &RequestId, how: Delivery) -> Result<Begun, ProviderError> {
-            let n = self.log(format!("start {}", how.channel.as_str()));
+            let n = self.log(format!("start {}", how.channel().as_str()));
             let scripted = self.begins.lock().unwrap().pop_front();
             Ok(scripted.unwrap_or_else(|| Begun::Started(id(&format!("p{n}")))))
         }
@@ -165,8 +165,12 @@ mod tests {
         ProviderRequestId::parse(s).unwrap()
     }
 
-    const SMS: Delivery = Delivery { channel: Channel::Sms, locale: None };
-    const CALL: Delivery = Delivery { channel: Channel::Voice, locale: None };
+    fn sms() -> Delivery {
+        Delivery::by(Channel::Sms)
+    }
+    fn call() -> Delivery {
+        Delivery::by(Channel::Voice)
+    }
 
     /// What starting by `how` under `voice` answers, and the calls it made.
     async fn play(api: Scripted, how: Delivery, voice: VoiceCalls) -> (StartOutcome, Vec<String>) {
@@ -181,32 +185,32 @@ mod tests {
 
     #[tokio::test]
     async fn a_resend_cancels_the_verification_in_flight_and_starts_again() {
-        let (outcome, calls) = play(Scripted::new(&[in_flight()], &[], &[]), SMS, VoiceCalls::OnRequest).await;
+        let (outcome, calls) = play(Scripted::new(&[in_flight()], &[], &[]), sms(), VoiceCalls::OnRequest).await;
         assert_eq!(outcome, StartOutcome::Started(id("p3")));
         assert_eq!(calls, ["start sms", "cancel p0", "start sms"]);
         let gone = Scripted::new(&[in_flight()], &[CancelOutcome::Gone], &[]);
-        assert_eq!(play(gone, SMS, VoiceCalls::Off).await.0, StartOutcome::Started(id("p3")));
+        assert_eq!(play(gone, sms(), VoiceCalls::Off).await.0, StartOutcome::Started(id("p3")));
     }
 
     #[tokio::test]
     async fn one_that_cannot_be_cancelled_moves_to_its_next_step_or_asks_to_wait() {
         let not_now = [CancelOutcome::NotNow];
-        let (outcome, calls) = play(Scripted::new(&[in_flight()], &not_now, &[]), SMS, VoiceCalls::Automatic).await;
+        let (outcome, calls) = play(Scripted::new(&[in_flight()], &not_now, &[]), sms(), VoiceCalls::Automatic).await;
         assert_eq!(outcome, StartOutcome::MovedOn(id("p0")));
         assert_eq!(calls, ["start sms", "cancel p0", "next p0"]);
 
         let no_call = Scripted::new(&[in_flight()], &not_now, &[NextStepOutcome::NoMoreSteps]);
-        let (outcome, calls) = play(no_call, SMS, VoiceCalls::OnRequest).await;
+        let (outcome, calls) = play(no_call, sms(), VoiceCalls::OnRequest).await;
         assert_eq!(outcome, StartOutcome::Busy { retry_after_seconds: 30 });
         assert_eq!(calls, ["start sms", "cancel p0", "next p0"]);
 
         let ended = Scripted::new(&[in_flight()], &not_now, &[NextStepOutcome::Gone]);
-        assert_eq!(play(ended, SMS, VoiceCalls::OnRequest).await.0, StartOutcome::Started(id("p4")));
+        assert_eq!(play(ended, sms(), VoiceCalls::OnRequest).await.0, StartOutcome::Started(id("p4")));
         let unnamed = Scripted::new(&[Begun::Concurrent(None)], &[], &[]);
-        let (outcome, calls) = play(unnamed, SMS, VoiceCalls::OnRequest).await;
+        let (outcome, calls) = play(unnamed, sms(), VoiceCalls::OnRequest).await;
         assert_eq!((outcome, calls.len()), (StartOutcome::Busy { retry_after_seconds: 30 }, 1));
         let raced = Scripted::new(&[in_flight(), in_flight()], &[], &[]);
-        let (outcome, calls) = play(raced, SMS, VoiceCalls::OnRequest).await;
+        let (outcome, calls) = play(raced, sms(), VoiceCalls::OnRequest).await;
         assert_eq!((outcome, calls.len()), (StartOutcome::Busy { retry_after_seconds: 30 }, 3), "started again, raced");
     }
 
@@ -215,15 +219,15 @@ mod tests {
     /// calls on request, it is replaced at once.
     #[tokio::test]
     async fn a_call_instead_moves_the_verification_on_to_its_call_or_replaces_it() {
-        let (outcome, calls) = play(Scripted::new(&[in_flight()], &[], &[]), CALL, VoiceCalls::Automatic).await;
+        let (outcome, calls) = play(Scripted::new(&[in_flight()], &[], &[]), call(), VoiceCalls::Automatic).await;
         assert_eq!((outcome, calls), (StartOutcome::MovedOn(id("p0")), vec!["start voice".into(), "next p0".into()]));
 
         let over = Scripted::new(&[in_flight()], &[], &[NextStepOutcome::NoMoreSteps]);
-        let (outcome, calls) = play(over, CALL, VoiceCalls::Automatic).await;
+        let (outcome, calls) = play(over, call(), VoiceCalls::Automatic).await;
         assert_eq!(outcome, StartOutcome::Started(id("p4")));
         assert_eq!(calls, ["start voice", "next p0", "cancel p0", "start voice"]);
 
-        let (outcome, calls) = play(Scripted::new(&[in_flight()], &[], &[]), CALL, VoiceCalls::OnRequest).await;
+        let (outcome, calls) = play(Scripted::new(&[in_flight()], &[], &[]), call(), VoiceCalls::OnRequest).await;
         assert_eq!(outcome, StartOutcome::Started(id("p3")));
         assert_eq!(calls, ["start voice", "cancel p0", "start voice"]);
     }

@@ -25,7 +25,7 @@ fn workflow_id(steps: &[Channel]) -> u8 {
 
 pub(super) async fn start(t: &Transport, to: &PhoneNumber, how: Delivery) -> Result<Begun, ProviderError> {
     let s = &t.settings;
-    let (steps, step_seconds) = t.steps(how.channel);
+    let (steps, step_seconds) = (how.steps(), t.step_seconds(&how));
     let mut body = json!({
         "number": to.digits(),
         "brand": s.brand,

@@ -4,10 +4,13 @@
 //! keeps wire types, error classes and Vonage's own rules here, nowhere else: one verification
 //! per number in flight is played in [`in_flight`].
 
+pub mod callbacks;
 mod in_flight;
+pub mod jwt;
 mod legacy;
 mod v2;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -16,7 +19,7 @@ use reqwest::{Method, StatusCode, Url};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
-use crate::domain::channel::{Channel, Delivery, VoiceCalls, workflow};
+use crate::domain::channel::{Channel, Delivery, VoiceCalls};
 use crate::domain::otp_code::OtpCode;
 use crate::domain::phone::PhoneNumber;
 use crate::domain::provider::ProviderName;
@@ -25,6 +28,7 @@ use crate::domain::verification::ProviderRequestId;
 use crate::ports::{CheckOutcome, ProviderError, StartOutcome, VerificationProvider};
 
 pub use in_flight::{Begun, CancelOutcome, NextStepOutcome, OneAtATime};
+pub use jwt::ApplicationJwt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum VonageApi {
@@ -37,12 +41,24 @@ pub struct VonageSettings {
     pub api: VonageApi,
     /// Scheme and host (and optional path prefix) without a trailing `/`.
     pub base_url: String,
+    /// The account's key and secret: the legacy API's credentials, and v2's where no
+    /// application is set.
     pub api_key: String,
     pub api_secret: SecretString,
+    /// The Vonage application whose JWT v2 requests carry (its id and PKCS#8 private key), so
+    /// that Vonage sends status callbacks; `None`: key and secret (no callbacks).
+    pub application: Option<(String, SecretString)>,
+    /// The secret Vonage signs status callbacks with (the account's signature secret); `None`:
+    /// callbacks are refused.
+    pub signature_secret: Option<SecretString>,
+    /// The WhatsApp Business number WhatsApp codes come from (`from`, E.164 digits); `None`:
+    /// no WhatsApp.
+    pub whatsapp_from: Option<String>,
     pub brand: String,
     pub code_length: u8,
     pub ttl_seconds: u32,
-    /// Automatic calls make every SMS verification an SMS followed by a call.
+    /// With automatic calls, a call asked for while a text's verification is in flight is its
+    /// next step ([`in_flight`]).
     pub voice_calls: VoiceCalls,
     pub timeout: Duration,
 }
@@ -59,19 +75,28 @@ struct Transport {
     http: reqwest::Client,
     base: Url,
     settings: VonageSettings,
-    auth: HeaderValue,
+    /// Key and secret, for the legacy API and for v2 without an application.
+    basic: HeaderValue,
+    /// v2's credentials where the deployment has an application.
+    application: Option<Arc<ApplicationJwt>>,
 }
 
 impl VonageClient {
     pub fn new(settings: VonageSettings) -> Result<Self, String> {
         let base = Url::parse(&settings.base_url).map_err(|e| format!("VONAGE_API_BASE_URL: {e}"))?;
         let credentials = format!("{}:{}", settings.api_key, settings.api_secret.expose_secret());
-        let mut auth =
+        let mut basic =
             HeaderValue::try_from(format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(credentials)))
                 .map_err(|_| {
                 "VONAGE_API_KEY or VONAGE_API_SECRET contains characters not allowed in a header".to_owned()
             })?;
-        auth.set_sensitive(true);
+        basic.set_sensitive(true);
+        let application = match (&settings.application, settings.api) {
+            (Some((id, pem)), VonageApi::V2) => Some(Arc::new(
+                ApplicationJwt::new(id, pem.expose_secret()).map_err(|e| format!("VONAGE_PRIVATE_KEY {e}"))?,
+            )),
+            _ => None,
+        };
         crate::adapters::tls::install_crypto_provider();
         let http = reqwest::Client::builder()
             .timeout(settings.timeout)
@@ -79,7 +104,7 @@ impl VonageClient {
             .user_agent(concat!("phone-verification/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| format!("could not build the HTTP client: {e}"))?;
-        Ok(Self { transport: Transport { http, base, settings, auth } })
+        Ok(Self { transport: Transport { http, base, settings, basic, application } })
     }
 
     pub fn settings(&self) -> &VonageSettings {
@@ -127,6 +152,17 @@ impl VerificationProvider for VonageClient {
         ProviderName::Vonage
     }
 
+    /// Every step on v2 where the deployment has a WhatsApp number; no WhatsApp otherwise (the
+    /// legacy API has none).
+    fn carry(&self, how: Delivery) -> Option<Delivery> {
+        let s = &self.transport.settings;
+        if s.api == VonageApi::V2 && s.whatsapp_from.is_some() {
+            return Some(how);
+        }
+        let steps = how.steps.0.filter(|c| c != Channel::WhatsApp)?;
+        Some(Delivery { steps: crate::domain::channel::Steps(steps), ..how })
+    }
+
     async fn start_by(
         &self,
         to: &PhoneNumber,
@@ -159,9 +195,17 @@ impl VerificationProvider for VonageClient {
 }
 
 impl Transport {
-    /// The steps of a verification by `channel`, and each one's seconds ([`workflow`]).
-    fn steps(&self, channel: Channel) -> (&'static [Channel], u32) {
-        workflow(channel, self.settings.voice_calls, self.settings.ttl_seconds)
+    /// Each step's seconds, the code living the configured time over all of them.
+    fn step_seconds(&self, how: &Delivery) -> u32 {
+        how.steps.0.step_seconds(self.settings.ttl_seconds)
+    }
+
+    /// The credentials of a request: the application's JWT for v2 where there is one.
+    fn credentials(&self, segments: &[&str]) -> HeaderValue {
+        match &self.application {
+            Some(jwt) if segments.first() == Some(&"v2") => jwt.header(time::OffsetDateTime::now_utc()),
+            _ => self.basic.clone(),
+        }
     }
 
     fn url(&self, segments: &[&str]) -> Url {
@@ -172,7 +216,7 @@ impl Transport {
 
     async fn call(&self, method: Method, segments: &[&str], body: Option<Value>) -> Result<Answer, ProviderError> {
         let url = self.url(segments);
-        let mut request = self.http.request(method.clone(), url).header(AUTHORIZATION, self.auth.clone());
+        let mut request = self.http.request(method.clone(), url).header(AUTHORIZATION, self.credentials(segments));
         if let Some(body) = body {
             request = request.header("content-type", "application/json").body(body.to_string());
         }

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::in_flight::{Begun, CancelOutcome, NextStepOutcome};
 use super::{Answer, Transport};
-use crate::domain::channel::Delivery;
+use crate::domain::channel::{Channel, Delivery};
 use crate::domain::otp_code::OtpCode;
 use crate::domain::phone::PhoneNumber;
 use crate::domain::request_id::RequestId;
@@ -26,8 +26,15 @@ pub(super) async fn start(
     how: Delivery,
 ) -> Result<Begun, ProviderError> {
     let s = &t.settings;
-    let (steps, step_seconds) = t.steps(how.channel);
-    let workflow: Vec<_> = steps.iter().map(|c| json!({"channel": c.as_str(), "to": to.digits()})).collect();
+    let step_seconds = t.step_seconds(&how);
+    let workflow: Vec<_> = how
+        .steps()
+        .iter()
+        .map(|c| match (c, &s.whatsapp_from) {
+            (Channel::WhatsApp, Some(from)) => json!({"channel": c.as_str(), "to": to.digits(), "from": from}),
+            _ => json!({"channel": c.as_str(), "to": to.digits()}),
+        })
+        .collect();
     let mut body = json!({
         "brand": s.brand,
         "code_length": s.code_length,

@@ -10,8 +10,8 @@ use secrecy::SecretString;
 use crate::adapters::aws_sms::AwsSmsSettings;
 use crate::adapters::dynamo;
 use crate::adapters::turnstile::{DEFAULT_SITEVERIFY_URL, TurnstileSettings};
-use crate::adapters::vonage::{VonageApi, VonageSettings};
-use crate::domain::channel::VoiceCalls;
+use crate::adapters::vonage::{ApplicationJwt, VonageApi, VonageSettings};
+use crate::domain::channel::{Channel, Channels, VoiceCalls};
 use crate::domain::limits::{NumberRules, UnverifiedBudget};
 use crate::domain::otp_code::{MAX_CODE_LENGTH, MIN_CODE_LENGTH};
 use crate::domain::phone::CountryAllowList;
@@ -37,6 +37,7 @@ use self::edge::*;
 use self::policy::*;
 use self::providers::*;
 pub use self::store::{StoreConfig, dynamodb_on_this_machine};
+pub use self::tokens::deployment_secret_id;
 use self::vonage::*;
 pub use crate::sign_in::service::TokenConfig;
 

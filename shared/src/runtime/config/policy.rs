@@ -15,10 +15,12 @@ pub(super) fn policy<F: Fn(&str) -> Option<String>>(s: &Settings<F>, api: Vonage
     // Vonage v2 keeps a code alive 15–900 s per step and v1 60–3600 s: both accept 60–900.
     let ttl_seconds = s.number("OTP_TTL_SECONDS", 300u32, 60..=900)?;
     let (voice, landlines_by_voice) = voice_calls(s, api, ttl_seconds)?;
+    let channels = ladder(s, api, voice)?;
     Ok(Policy {
         code_length,
         ttl_seconds,
         voice,
+        channels,
         landlines_by_voice,
         // Vonage ends a verification after three wrong codes, so a higher limit could never apply.
         max_attempts: s.number("OTP_MAX_ATTEMPTS", 3u32, 1..=3)?,
@@ -78,6 +80,34 @@ pub(super) fn voice_calls<F: Fn(&str) -> Option<String>>(
     Ok((calls, landlines))
 }
 
+/// The hosted page's ladder (`OTP_CHANNELS`, `sms,voice` by default): channels the legacy API
+/// and the calls setting can send, WhatsApp only with a sender (`VONAGE_WHATSAPP_FROM`).
+pub(super) fn ladder<F: Fn(&str) -> Option<String>>(
+    s: &Settings<F>,
+    api: VonageApi,
+    calls: VoiceCalls,
+) -> Result<Channels, ConfigError> {
+    let raw = s.get("OTP_CHANNELS").unwrap_or_else(|| Channels::default().names());
+    let ladder = Channels::parse(&raw).map_err(|problem| ConfigError::new("OTP_CHANNELS", problem))?;
+    let error = |problem: &str| Err(ConfigError::new("OTP_CHANNELS", format!("{problem} (got `{raw}`)")));
+    if ladder.contains(Channel::WhatsApp) {
+        if api == VonageApi::Legacy {
+            return error("may not name whatsapp with VONAGE_API=legacy, which has no WhatsApp");
+        }
+        if s.get("VONAGE_WHATSAPP_FROM").is_none() {
+            return error("names whatsapp: set VONAGE_WHATSAPP_FROM, the WhatsApp Business number codes come from");
+        }
+    }
+    // v1's preset workflows have a call after an SMS, never before.
+    if api == VonageApi::Legacy && ladder.as_slice() == [Channel::Voice, Channel::Sms] {
+        return error("must put sms before voice with VONAGE_API=legacy");
+    }
+    if ladder.offered(calls, false).is_none() {
+        return error("offers nothing but calls, and VOICE_CALLS=off");
+    }
+    Ok(ladder)
+}
+
 pub(super) fn unverified_percent<F: Fn(&str) -> Option<String>>(s: &Settings<F>) -> Result<u32, ConfigError> {
     s.number("OTP_UNVERIFIED_PERCENT_OF_VERIFIED", 100u32, 0..=10_000)
 }
@@ -119,6 +149,7 @@ pub(super) fn spend_limit<F: Fn(&str) -> Option<String>>(s: &Settings<F>) -> Res
         daily,
         sms: table("OTP_SMS_PRICES", PriceTable::sms())?,
         voice: table("OTP_VOICE_PRICES", PriceTable::voice())?,
+        whatsapp: table("OTP_WHATSAPP_PRICES", PriceTable::whatsapp())?,
         aws_sms: table("AWS_SMS_PRICES", PriceTable::aws_sms())?,
         aws_voice: table("AWS_VOICE_PRICES", PriceTable::aws_voice())?,
     })

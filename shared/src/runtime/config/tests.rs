@@ -27,6 +27,7 @@ fn defaults_match_the_documented_ones() {
             code_length: 6,
             ttl_seconds: 300,
             voice: VoiceCalls::OnRequest,
+            channels: Channels::default(),
             landlines_by_voice: false,
             max_attempts: 3,
             number: NumberRules { first_gap_seconds: 60, max_gap_seconds: 3600, max_per_hour: 5, max_per_day: 10 },
@@ -38,6 +39,7 @@ fn defaults_match_the_documented_ones() {
                 daily: MicroUsd(50_000_000),
                 sms: PriceTable::sms(),
                 voice: PriceTable::voice(),
+                whatsapp: PriceTable::whatsapp(),
                 aws_sms: PriceTable::aws_sms(),
                 aws_voice: PriceTable::aws_voice(),
             },
@@ -143,6 +145,20 @@ fn each_bad_setting_is_named() {
         (&[("ORIGIN_VERIFY_SECRET", "short")], "ORIGIN_VERIFY_SECRET"),
         (&[("ALLOWED_COUNTRIES", "US,Narnia")], "ALLOWED_COUNTRIES"),
         (&[("CORS_ALLOWED_ORIGINS", "https://a.example/path")], "CORS_ALLOWED_ORIGINS"),
+        (&[("OTP_CHANNELS", "sms,telegram")], "OTP_CHANNELS"),
+        (&[("OTP_CHANNELS", "sms,sms")], "OTP_CHANNELS"),
+        (&[("OTP_CHANNELS", "whatsapp,sms")], "OTP_CHANNELS"),
+        (
+            &[("OTP_CHANNELS", "whatsapp"), ("VONAGE_WHATSAPP_FROM", "14155550100"), ("VONAGE_API", "legacy")],
+            "OTP_CHANNELS",
+        ),
+        (&[("OTP_CHANNELS", "voice,sms"), ("VONAGE_API", "legacy")], "OTP_CHANNELS"),
+        (&[("OTP_CHANNELS", "voice"), ("VOICE_CALLS", "off")], "OTP_CHANNELS"),
+        (&[("OTP_WHATSAPP_PRICES", "GB=cheap")], "OTP_WHATSAPP_PRICES"),
+        (&[("VONAGE_WHATSAPP_FROM", "+14155550100")], "VONAGE_WHATSAPP_FROM"),
+        (&[("VONAGE_APPLICATION_ID", "app id")], "VONAGE_APPLICATION_ID"),
+        (&[("VONAGE_APPLICATION_ID", "a1b2")], "VONAGE_PRIVATE_KEY"),
+        (&[("VONAGE_APPLICATION_ID", "a1b2"), ("VONAGE_PRIVATE_KEY", "not a key")], "VONAGE_PRIVATE_KEY"),
     ];
     for (vars, variable) in cases {
         let err = load(vars).unwrap_err();
@@ -189,6 +205,38 @@ fn tokens_are_on_with_an_issuer_and_then_need_a_key() {
     ])
     .unwrap_err();
     assert!(!err.to_string().contains("AAAA"), "no key material in the error: {err}");
+}
+
+#[test]
+fn an_application_replaces_key_and_secret_on_v2_and_a_ladder_needs_its_senders() {
+    let key = include_str!("../../../tests/rfc9500-test-rsa2048.pem");
+    let vars: HashMap<&str, &str> = [
+        ("VONAGE_BRAND", "ACME"),
+        ("PHONE_HASH_KEY", "0123456789abcdef0123456789abcdef"),
+        ("VONAGE_APPLICATION_ID", "aaaaaaaa-bbbb-cccc-dddd-0123456789ab"),
+        ("VONAGE_PRIVATE_KEY", key),
+        ("VONAGE_SIGNATURE_SECRET", "signed-by-vonage"),
+        ("VONAGE_WHATSAPP_FROM", "14155550100"),
+        ("OTP_CHANNELS", "whatsapp, sms, voice"),
+    ]
+    .into();
+    let config = Config::from_settings(&Settings::new(|k| vars.get(k).map(|v| (*v).to_owned()))).unwrap();
+    let application = config.vonage.application.as_ref().map(|(id, _)| id.as_str());
+    assert_eq!(application, Some("aaaaaaaa-bbbb-cccc-dddd-0123456789ab"), "no key or secret needed");
+    assert_eq!(config.vonage.whatsapp_from.as_deref(), Some("14155550100"));
+    assert_eq!(
+        config.vonage.signature_secret.as_ref().map(|s| s.expose_secret().to_owned()),
+        Some("signed-by-vonage".into())
+    );
+    assert_eq!(config.policy.channels, Channels::parse("whatsapp,sms,voice").unwrap());
+    assert!(!format!("{:?}", config.vonage).contains("signed-by-vonage"), "the secret is never printed");
+    // The legacy API has no application: key and secret, as before.
+    let legacy = Config::from_settings(&Settings::new(|k| match k {
+        "VONAGE_API" => Some("legacy".to_owned()),
+        "OTP_CHANNELS" => None,
+        _ => vars.get(k).map(|v| (*v).to_owned()),
+    }));
+    assert_eq!(legacy.unwrap_err().variable, "VONAGE_API_KEY");
 }
 
 #[test]

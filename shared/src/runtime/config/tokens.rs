@@ -23,23 +23,19 @@ pub(super) const MAX_TOKEN_LIFETIME_SECONDS: u64 = 3600;
 
 impl TokenConfig {
     /// The Secrets Manager secret that holds the sign-in material ([`SECRET_HELD`]) when
-    /// deployed: `SIGN_IN_SECRET_ID`, its name or ARN, read only with sign-in on. None: those
-    /// settings come from the environment alone (`otp-local`, the tests).
+    /// deployed: the deployment's secret ([`deployment_secret_id`]), or `SIGN_IN_SECRET_ID`, read
+    /// for sign-in only with sign-in on. None: those settings come from the environment alone
+    /// (`otp-local`, the tests).
     ///
     /// [`SECRET_HELD`]: crate::adapters::sign_in_secret::SECRET_HELD
     pub fn secret_id<F: Fn(&str) -> Option<String>>(s: &Settings<F>) -> Result<Option<String>, ConfigError> {
         if s.get("TOKEN_ISSUER").is_none() {
             return Ok(None);
         }
-        let Some(id) = s.get("SIGN_IN_SECRET_ID") else { return Ok(None) };
-        let valid = id.len() <= 2048 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"/_+=.@-:".contains(&b));
-        if !valid {
-            return Err(ConfigError::new(
-                "SIGN_IN_SECRET_ID",
-                "must be a Secrets Manager secret's name or ARN (letters, digits and /_+=.@-:)",
-            ));
+        match deployment_secret_id(s)? {
+            Some(id) => Ok(Some(id)),
+            None => secret_id_in(s, "SIGN_IN_SECRET_ID"),
         }
-        Ok(Some(id))
     }
 
     pub fn from_env() -> Result<Option<Self>, ConfigError> {
@@ -85,4 +81,28 @@ impl TokenConfig {
         let session_lifetime = time::Duration::seconds(i64::from(session));
         Ok(Some(Self { signer, relying_parties, max_flows_per_ip, session_lifetime }))
     }
+}
+
+/// The deployment's secret (`SECRET_ID`, its name or ARN), whose Vonage settings
+/// ([`VONAGE_HELD`]) and sign-in material both functions read once per cold start; none where the
+/// environment holds them all (`otp-local`, the tests).
+///
+/// [`VONAGE_HELD`]: crate::adapters::sign_in_secret::VONAGE_HELD
+pub fn deployment_secret_id<F: Fn(&str) -> Option<String>>(s: &Settings<F>) -> Result<Option<String>, ConfigError> {
+    secret_id_in(s, "SECRET_ID")
+}
+
+fn secret_id_in<F: Fn(&str) -> Option<String>>(
+    s: &Settings<F>,
+    variable: &'static str,
+) -> Result<Option<String>, ConfigError> {
+    let Some(id) = s.get(variable) else { return Ok(None) };
+    let valid = id.len() <= 2048 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"/_+=.@-:".contains(&b));
+    if !valid {
+        return Err(ConfigError::new(
+            variable,
+            "must be a Secrets Manager secret's name or ARN (letters, digits and /_+=.@-:)",
+        ));
+    }
+    Ok(Some(id))
 }

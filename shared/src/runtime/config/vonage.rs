@@ -32,11 +32,43 @@ pub(super) fn vonage<F: Fn(&str) -> Option<String>>(
             return Err(ConfigError::new("VONAGE_API_BASE_URL", format!("must be an http(s) URL (got `{base_url}`)")));
         }
     };
+    let application = match (s.get("VONAGE_APPLICATION_ID"), api) {
+        (Some(id), VonageApi::V2) => {
+            if !(1..=64).contains(&id.len()) || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+                return Err(ConfigError::new(
+                    "VONAGE_APPLICATION_ID",
+                    format!("must be an application id (got `{id}`)"),
+                ));
+            }
+            let key = s.required("VONAGE_PRIVATE_KEY")?;
+            ApplicationJwt::new(&id, &key).map_err(|problem| ConfigError::new("VONAGE_PRIVATE_KEY", problem))?;
+            Some((id, SecretString::from(key)))
+        }
+        _ => None,
+    };
+    // Key and secret: the legacy API's credentials, and v2's where there is no application.
+    let (api_key, api_secret) = if application.is_some() {
+        (s.get("VONAGE_API_KEY").unwrap_or_default(), s.get("VONAGE_API_SECRET").unwrap_or_default())
+    } else {
+        (s.required("VONAGE_API_KEY")?, s.required("VONAGE_API_SECRET")?)
+    };
+    let whatsapp_from = s.get("VONAGE_WHATSAPP_FROM");
+    if let Some(from) = &whatsapp_from
+        && !((1..=50).contains(&from.len()) && from.bytes().all(|b| b.is_ascii_digit()) && !from.starts_with('0'))
+    {
+        return Err(ConfigError::new(
+            "VONAGE_WHATSAPP_FROM",
+            format!("must be the WhatsApp Business number in E.164 digits without + or 00 (got `{from}`)"),
+        ));
+    }
     Ok(VonageSettings {
         api,
         base_url,
-        api_key: s.required("VONAGE_API_KEY")?,
-        api_secret: SecretString::from(s.required("VONAGE_API_SECRET")?),
+        api_key,
+        api_secret: SecretString::from(api_secret),
+        application,
+        whatsapp_from,
+        signature_secret: s.get("VONAGE_SIGNATURE_SECRET").map(SecretString::from),
         brand,
         code_length: policy.code_length,
         ttl_seconds: policy.ttl_seconds,

@@ -49,7 +49,7 @@ async fn counts(svc: &VerificationService<Both, MemoryStore, ManualClock>, numbe
 }
 
 fn price(svc: &VerificationService<Both, MemoryStore, ManualClock>, via: ProviderName, number: &str) -> MicroUsd {
-    svc.price(via, phone(number).region(), crate::domain::channel::Channel::Sms)
+    svc.price(via, phone(number).region(), crate::domain::channel::Delivery::by(crate::domain::channel::Channel::Sms))
 }
 
 const N: &str = "+447400123456";

@@ -8,7 +8,7 @@
 
 use time::OffsetDateTime;
 
-use crate::domain::channel::Channel;
+use crate::domain::channel::{Channel, Channels};
 pub use crate::domain::flow_id::FlowId;
 use crate::sign_in::domain::bearer::{Bearer, Kind};
 use crate::sign_in::domain::client::{ClientRefusal, RelyingParties};
@@ -42,6 +42,9 @@ pub struct AuthorizationRequest {
     /// `allowTestNumbers`), as it stood when the flow opened: request-otp, which does not read
     /// the registrations, reads it here.
     pub test_numbers: bool,
+    /// The client's ladder of channels (its registration's `channels`), as it stood when the
+    /// flow opened; `None`: the hosted page's.
+    pub channels: Option<Channels>,
     /// `login_hint` when it is a phone number (E.164 once spaces, dashes, dots and brackets are
     /// dropped): the page fills it in, and the person still proves it with a code.
     pub login_hint: Option<String>,
@@ -172,6 +175,7 @@ impl AuthorizationRequest {
             challenge,
             phone_scope: scopes.contains(&"phone"),
             test_numbers: client.allow_test_numbers,
+            channels: client.channels,
             login_hint: once("login_hint").and_then(phone_hint),
             locale: once("ui_locales").and_then(page_locale),
             expected_subject: None,

@@ -10,6 +10,8 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::domain::channel::Channels;
+
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RelyingParty {
@@ -28,11 +30,22 @@ pub struct RelyingParty {
     /// Logout 1.0 §3.1), matched letter for letter.
     #[serde(default, alias = "post_logout_redirect_uris")]
     pub post_logout_redirect_uris: Vec<String>,
+    /// The channels its people may get codes by, in order (`["whatsapp", "sms", "voice"]`): the
+    /// first by default, each later one where a step is not answered, any by asking. Absent: the
+    /// hosted page's (`OTP_CHANNELS`).
+    #[serde(default, deserialize_with = "ladder")]
+    pub channels: Option<Channels>,
     /// A confidential client's secret, from `RELYING_PARTY_SECRETS` (deployed: the secret, never
     /// a template parameter); a client without one is public (PKCE alone binds its codes). Never
     /// read from the list itself.
     #[serde(skip)]
     pub client_secret: Option<ClientSecret>,
+}
+
+/// `["whatsapp", "sms"]`: one to three channel names, each once.
+fn ladder<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Channels>, D::Error> {
+    let names: Vec<String> = Vec::deserialize(deserializer)?;
+    Channels::parse(&names.join(",")).map(Some).map_err(|e| serde::de::Error::custom(format!("channels {e}")))
 }
 
 /// The algorithm an ID token is signed with when a client registers none (OpenID Connect

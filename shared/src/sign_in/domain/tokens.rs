@@ -23,9 +23,9 @@ use crate::domain::channel::Channel;
 /// The userinfo endpoint, under the issuer: the one audience of an access token.
 pub const USERINFO_PATH: &str = "/oauth/userinfo";
 
+use crate::domain::pem::pem_blocks;
 /// How a PKCS#8 PEM block begins (what `openssl genpkey` writes).
-pub const PEM_BEGIN: &str = "-----BEGIN PRIVATE KEY-----";
-const PEM_END: &str = "-----END PRIVATE KEY-----";
+pub use crate::domain::pem::{PEM_BEGIN, PEM_END};
 
 struct SigningKey {
     kid: String,
@@ -288,6 +288,8 @@ fn amr(token: &IdToken<'_>) -> &'static str {
         _ if token.test => "test",
         Channel::Sms => "sms",
         Channel::Voice => "tel",
+        // RFC 8176 registers no value for a messaging app: the code was a one-time password.
+        Channel::WhatsApp => "otp",
     }
 }
 
@@ -317,35 +319,6 @@ pub struct AccessGrant {
     /// When and how the number was verified (absent from tokens signed before they carried it).
     pub auth_time: Option<i64>,
     pub amr: Option<Vec<String>>,
-}
-
-/// The DER of each PEM block in `pems`. A block of another kind (a SEC1 `EC PRIVATE KEY`, an
-/// `ENCRYPTED PRIVATE KEY`, a certificate) is refused, not passed over: a key the operator meant
-/// to rotate in would otherwise be missing without a word.
-fn pem_blocks(pems: &str) -> Result<Vec<Vec<u8>>, String> {
-    let mut blocks = Vec::new();
-    let mut rest = pems;
-    while let Some(start) = rest.find("-----BEGIN ") {
-        if !rest[start..].starts_with(PEM_BEGIN) {
-            // Named only when it looks like a label: a mistyped header must not print the key.
-            let label = rest[start + "-----BEGIN ".len()..].split("-----").next().unwrap_or_default();
-            let label = if label.len() <= 40 && label.bytes().all(|b| b.is_ascii_uppercase() || b == b' ') {
-                format!("`{label}`")
-            } else {
-                "not a PEM header we know".to_owned()
-            };
-            return Err(format!(
-                "key {} is {label}, not PKCS#8 ({PEM_BEGIN}): convert it with `openssl pkcs8 -topk8 -nocrypt`",
-                blocks.len() + 1
-            ));
-        }
-        let after = &rest[start + PEM_BEGIN.len()..];
-        let end = after.find(PEM_END).ok_or_else(|| format!("has a {PEM_BEGIN} without its {PEM_END}"))?;
-        let body: String = after[..end].chars().filter(|c| !c.is_whitespace()).collect();
-        blocks.push(STANDARD.decode(body).map_err(|_| format!("key {} is not base64", blocks.len() + 1))?);
-        rest = &after[end + PEM_END.len()..];
-    }
-    Ok(blocks)
 }
 
 /// The public key as a JWK: an EC point (`04 || x || y`) or an RSA modulus and exponent.

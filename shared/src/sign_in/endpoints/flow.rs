@@ -35,6 +35,8 @@ where
                 "phoneScope": flow.request.phone_scope,
                 "loginHint": flow.request.login_hint,
                 "locale": flow.request.locale,
+                // The client's ladder where it registered one; the page's own otherwise.
+                "channels": flow.request.channels.map(|c| c.as_slice().iter().map(|c| c.as_str()).collect::<Vec<_>>()),
             }),
         ))
     })

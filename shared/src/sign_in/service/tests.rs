@@ -4,6 +4,7 @@ use super::*;
 use crate::adapters::MemoryStore;
 use crate::clock::ManualClock;
 use crate::domain::verification::{AttemptDenied, VerificationStatus};
+use crate::service::Ask;
 use crate::service::tests::{IP, Scripted, code, phone, policy, service};
 use crate::sign_in::domain::authorization::PAGE_LOCALES;
 use crate::sign_in::domain::error::Delivery as Said;
@@ -79,7 +80,7 @@ fn query(location: &str) -> std::collections::HashMap<String, String> {
 
 /// A code asked for in `flow` and verified there, as request-otp and verify-otp do it.
 async fn verify_in(svc: &Svc, sign_in: &SignIn<'_, Scripted, MemoryStore, ManualClock>, flow: &FlowId) -> FlowVerified {
-    let sent = request_code(svc, phone("+14155552671"), IP, Delivery::default(), flow.clone()).await.unwrap();
+    let sent = request_code(svc, phone("+14155552671"), IP, Ask::default(), flow.clone()).await.unwrap();
     sign_in.verify(&sent.request_id, &code("123456"), flow, None).await.unwrap()
 }
 
@@ -242,7 +243,7 @@ async fn logout_goes_back_only_to_a_registered_address() {
         pairs(&[("id_token_hint", hint), ("post_logout_redirect_uri", "https://shop.example/bye"), ("state", "x y")])
     };
     let other_flow = open(&sign_in, "shop").await;
-    let sent = request_code(&svc, phone("+14155552672"), IP, Delivery::default(), other_flow.id.clone()).await;
+    let sent = request_code(&svc, phone("+14155552672"), IP, Ask::default(), other_flow.id.clone()).await;
     let other = sign_in.verify(&sent.unwrap().request_id, &code("123456"), &other_flow.id, None).await.unwrap();
     let other_tokens = sign_in.token(&token_form("shop", &query(&other.redirect_to)["code"]), None).await.unwrap();
     let another = other_tokens["id_token"].as_str().unwrap();
@@ -287,7 +288,7 @@ async fn prompt_none_never_shows_the_page_and_a_hint_outlives_the_flow() {
         hinted.request.expected_subject.as_deref(),
         Some(svc.hasher().pairwise("+14155552671", "shop").as_str())
     );
-    let sent = request_code(&svc, phone("+14155552672"), IP, Delivery::default(), hinted.id.clone()).await.unwrap();
+    let sent = request_code(&svc, phone("+14155552672"), IP, Ask::default(), hinted.id.clone()).await.unwrap();
     let err = sign_in.verify(&sent.request_id, &code("123456"), &hinted.id, Some(&session)).await.unwrap_err();
     let VerifyError::NotTheHintedPerson(refused) = err else { panic!("{err:?}") };
     assert_eq!(query(&refused.1)["error"], "login_required");
@@ -302,11 +303,11 @@ async fn a_refused_request_opens_no_flow_and_a_code_from_elsewhere_ends_none() {
     let err = sign_in.authorize(&params("evil", &[]), IP, None).await.unwrap_err();
     assert_eq!((err.code, err.delivery), (ErrorCode::InvalidClient, Said::Page));
     let (flow, other) = (open(&sign_in, "shop").await, open(&sign_in, "shop").await);
-    let outside = svc.request_code_within(phone("+14155552671"), IP, Delivery::default(), None).await.unwrap();
+    let outside = svc.request_code_within(phone("+14155552671"), IP, Ask::default(), None).await.unwrap();
     let err = sign_in.verify(&outside.request_id, &code("123456"), &flow.id, None).await.unwrap_err();
     assert!(matches!(err, VerifyError::Check(CheckCodeError::Denied(AttemptDenied::OtherFlow))), "{err:?}");
     clock.advance(Duration::seconds(60));
-    let sent = request_code(&svc, phone("+14155552672"), IP, Delivery::default(), other.id.clone()).await.unwrap();
+    let sent = request_code(&svc, phone("+14155552672"), IP, Ask::default(), other.id.clone()).await.unwrap();
     let err = sign_in.verify(&sent.request_id, &code("123456"), &flow.id, None).await.unwrap_err();
     assert!(matches!(err, VerifyError::Check(CheckCodeError::Denied(AttemptDenied::OtherFlow))), "{err:?}");
     let record = svc.store().get(&sent.request_id, svc.clock().now()).await.unwrap().unwrap();
@@ -322,7 +323,7 @@ async fn a_test_number_signs_in_only_where_its_client_accepts_them_and_gets_no_s
     let config = config(30);
     let sign_in = SignIn::new(&svc, &config);
     let (refusing, accepting) = (open(&sign_in, "shop").await, open(&sign_in, "lab").await);
-    let how = Delivery::default();
+    let how = Ask::default();
     let test = || phone("+12015550123");
     let err = request_code(&svc, test(), IP, how, refusing.id.clone()).await.unwrap_err();
     assert!(matches!(err, RequestCodeError::Refused { rule: Rule::TestNumberRefused, .. }), "{err:?}");
@@ -367,7 +368,7 @@ async fn a_flow_lasts_ten_minutes_and_its_code_sixty_seconds() {
     let sign_in = SignIn::new(&svc, &config);
     let late = open(&sign_in, "shop").await;
     clock.advance(FLOW_LIFETIME);
-    let sent = request_code(&svc, phone("+14155552671"), IP, Delivery::default(), late.id.clone()).await.unwrap();
+    let sent = request_code(&svc, phone("+14155552671"), IP, Ask::default(), late.id.clone()).await.unwrap();
     assert!(matches!(sign_in.verify(&sent.request_id, &code("123456"), &late.id, None).await, Err(VerifyError::Over)));
 
     clock.advance(Duration::seconds(60));
