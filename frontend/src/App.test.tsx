@@ -222,3 +222,92 @@ describe("after a logout", () => {
     expect(paths()).not.toContain("/api/authorize");
   });
 });
+
+describe("the channels the page offers", () => {
+  /** The server with `config` as /config.json, and a request-otp that answers by the channel asked
+   *  for (the ladder's first when none), as a number with the ladder `channels` gets it, with no
+   *  wait before the next. */
+  function serve(config: unknown, channels = ["whatsapp", "sms", "voice"]) {
+    const served = vi.mocked(fetch).getMockImplementation();
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async (url: string, init?: RequestInit) => {
+        if (url === "/config.json") return Response.json(config);
+        if (url !== "/api/request-otp") return served?.(url, init);
+        const body = JSON.parse(init?.body as string) as { phoneNumber: string; channel?: string };
+        calls.push({ url, body });
+        const channel = body.channel ?? channels[0];
+        const resendAvailableAt = new Date(Date.now() - 1000).toISOString();
+        return Response.json({ ...SENT, phoneNumber: body.phoneNumber, channel, channels, resendAvailableAt });
+      }),
+    );
+  }
+
+  const buttons = () => screen.getAllByRole("button").map((b) => b.textContent);
+  const sentCode = () => calls.find((c) => c.url === "/api/request-otp")?.body;
+
+  it("offers the page's ladder, sends by the channel chosen, and says where the code went", async () => {
+    serve({ channels: ["sms", "whatsapp", "voice"] });
+    render(<App initial={english} />);
+    await screen.findByRole("button", { name: "Send by WhatsApp" });
+    expect(buttons()).toEqual(["Send by SMS", "Send by WhatsApp"]);
+    const user = userEvent.setup();
+    await user.selectOptions(screen.getByLabelText("Country"), "US");
+    await user.type(screen.getByLabelText("Phone number"), "4155550611");
+    await user.click(screen.getByRole("button", { name: "Send by WhatsApp" }));
+    expect(await screen.findByText(/Sent by WhatsApp to/)).toHaveTextContent("Sent by WhatsApp to +1 415 *** 0611");
+    expect(sentCode()).toMatchObject({ phoneNumber: "+14155550611", channel: "whatsapp" });
+  });
+
+  it("offers a sign-in's application's ladder instead of the page's", async () => {
+    serve({ channels: ["whatsapp", "sms"] });
+    flow = Response.json({
+      flowId: FLOW_ID,
+      clientName: "The Shop",
+      phoneScope: true,
+      loginHint: "+14155550611",
+      channels: ["sms", "whatsapp"],
+    });
+    history.replaceState(null, "", SIGN_IN);
+    render(<App initial={english} />);
+    await screen.findByRole("button", { name: "Send by SMS" });
+    expect(buttons()).toEqual(["Send by SMS", "Send by WhatsApp"]);
+    await userEvent.setup().click(screen.getByRole("button", { name: "Send by SMS" }));
+    expect(await screen.findByText(/Sent to/)).toHaveTextContent("Sent to +1 415 *** 0611");
+    expect(sentCode()).toMatchObject({ phoneNumber: "+14155550611", channel: "sms", flowId: FLOW_ID });
+  });
+
+  it("asks for the code again the way it went, or by the channel the person chooses instead", async () => {
+    serve({ channels: ["whatsapp", "sms", "voice"] });
+    render(<App initial={english} />);
+    const user = userEvent.setup();
+    await user.selectOptions(await screen.findByLabelText("Country"), "US");
+    await user.type(screen.getByLabelText("Phone number"), "4155550611");
+    /** Presses `name` once the page answers again (each send disables every button until then). */
+    const press = async (name: string) => {
+      const button = await screen.findByRole("button", { name });
+      await vi.waitFor(() => expect(button).toBeEnabled());
+      await user.click(button);
+    };
+    await press("Send by WhatsApp");
+    await press("Resend code");
+    await press("Send by SMS");
+    expect(await screen.findByText(/Sent to/)).toHaveTextContent("Sent to +1 415 *** 0611");
+    await press("Call me instead");
+    expect(await screen.findByText(/calling/)).toBeInTheDocument();
+    const asked = calls
+      .filter((c) => c.url === "/api/request-otp")
+      .map((c) => (c.body as { channel?: string }).channel);
+    expect(asked).toEqual(["whatsapp", "whatsapp", "sms", "voice"]);
+  });
+
+  it("keeps the page's ladder when a sign-in's names no channel it knows", async () => {
+    serve({ channels: ["whatsapp", "sms"] });
+    flow = Response.json({ flowId: FLOW_ID, clientName: "The Shop", phoneScope: true, channels: ["rcs"] });
+    history.replaceState(null, "", SIGN_IN);
+    render(<App initial={english} />);
+    await screen.findByRole("heading", { name: "Verify your phone number for The Shop" });
+    await screen.findByRole("button", { name: "Send by WhatsApp" });
+    expect(buttons()).toEqual(["Send by WhatsApp", "Send by SMS"]);
+  });
+});

@@ -1,6 +1,7 @@
 import { lazy, Suspense, useEffect, useMemo, useState } from "react";
 import { confirmSignOut, devMessages } from "./api";
 import { Brand, useBrand } from "./brand";
+import { useLadder } from "./channels";
 import { CodeStep } from "./CodeStep";
 import { explain } from "./errors";
 import {
@@ -74,7 +75,8 @@ function Page({ flow }: { flow: SignInCheck | null }) {
   const signIn = flow?.kind === "sign-in" ? flow.signIn : null;
   // The application the person is signing in to, if one sent them.
   const forName = signIn?.name;
-  const { state, botCheck, send, check, startOver } = useVerification(signIn);
+  const { state, botCheck, send, resend, sendInstead, check, startOver } = useVerification(signIn);
+  const ladder = useLadder(signIn);
   // The page answers input from here on (the e2e run reports this mark as time to interactive).
   useEffect(() => void performance.mark("page-interactive"), []);
 
@@ -102,7 +104,14 @@ function Page({ flow }: { flow: SignInCheck | null }) {
         <div className="card">
           <Brand brand={brand} />
           {state.step === "phone" && (
-            <PhoneStep busy={state.busy} error={state.error} onSend={send} forName={forName} hint={signIn?.loginHint} />
+            <PhoneStep
+              busy={state.busy}
+              error={state.error}
+              onSend={send}
+              channels={ladder}
+              forName={forName}
+              hint={signIn?.loginHint}
+            />
           )}
           {state.step === "code" && (
             <CodeStep
@@ -111,8 +120,8 @@ function Page({ flow }: { flow: SignInCheck | null }) {
               error={state.error}
               attempt={state.attempt}
               onCheck={(code) => check(state.sent.requestId, code)}
-              onResend={() => send(state.sent.phoneNumber)}
-              onCall={() => send(state.sent.phoneNumber, "voice")}
+              onResend={() => resend(state.sent)}
+              onSendInstead={(channel) => sendInstead(state.sent, channel)}
               onChangeNumber={startOver}
             />
           )}

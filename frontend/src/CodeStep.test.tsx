@@ -21,7 +21,7 @@ function sent(overrides: Partial<CodeSent> = {}): CodeSent {
 }
 
 function setup(props: { error?: ApiError | null; attempt?: number; code?: CodeSent } = {}) {
-  const handlers = { onCheck: vi.fn(), onResend: vi.fn(), onCall: vi.fn(), onChangeNumber: vi.fn() };
+  const handlers = { onCheck: vi.fn(), onResend: vi.fn(), onSendInstead: vi.fn(), onChangeNumber: vi.fn() };
   const view = renderInEnglish(
     <CodeStep
       sent={props.code ?? sent()}
@@ -95,7 +95,7 @@ describe("the code step", () => {
         attempt={1}
         onCheck={onCheck}
         onResend={vi.fn()}
-        onCall={vi.fn()}
+        onSendInstead={vi.fn()}
         onChangeNumber={vi.fn()}
       />,
     );
@@ -104,16 +104,69 @@ describe("the code step", () => {
   });
 
   it("offers a call with the resend once its wait is over, and says when the code comes by a call", () => {
-    const { onCall, view } = setup();
+    const { onSendInstead, view } = setup();
     expect(screen.queryByRole("button", { name: "Call me instead" })).not.toBeInTheDocument();
     act(() => vi.advanceTimersByTime(60_000));
     fireEvent.click(screen.getByRole("button", { name: "Call me instead" }));
-    expect(onCall).toHaveBeenCalled();
+    expect(onSendInstead).toHaveBeenCalledWith("voice");
     view.unmount();
     setup({ code: sent({ channel: "voice", callAvailable: false, resendAvailableAt: "2026-01-01T11:59:00Z" }) });
     expect(screen.getByText(/calling/)).toHaveTextContent("We're calling +1 415 *** 2671. Answer to hear your code.");
     expect(screen.queryByRole("button", { name: "Call me instead" })).not.toBeInTheDocument();
     expect(screen.getByRole("button", { name: "Resend code" })).toBeEnabled();
+  });
+
+  it("says when the code went by WhatsApp, and offers the number's other channels once the wait is over", () => {
+    const { onSendInstead, onResend } = setup({
+      code: sent({ channel: "whatsapp", callAvailable: true, channels: ["whatsapp", "sms", "voice"] }),
+    });
+    expect(screen.getByText(/Sent by WhatsApp/)).toHaveTextContent("Sent by WhatsApp to +1 415 *** 2671");
+    expect(screen.queryByRole("button", { name: "Send by SMS" })).not.toBeInTheDocument();
+    act(() => vi.advanceTimersByTime(60_000));
+    const again = screen.getByRole("button", { name: "Resend code" }).parentElement;
+    expect([...(again?.querySelectorAll("button") ?? [])].map((b) => b.textContent)).toEqual([
+      "Resend code",
+      "Send by SMS",
+      "Call me instead",
+    ]);
+    fireEvent.click(screen.getByRole("button", { name: "Send by SMS" }));
+    expect(onSendInstead).toHaveBeenLastCalledWith("sms");
+    fireEvent.click(screen.getByRole("button", { name: "Call me instead" }));
+    expect(onSendInstead).toHaveBeenLastCalledWith("voice");
+    fireEvent.click(screen.getByRole("button", { name: "Resend code" }));
+    expect(onResend).toHaveBeenCalled();
+  });
+
+  it("offers WhatsApp after an SMS or a call, and nothing the number may not get", () => {
+    const { view } = setup({
+      code: sent({ channel: "voice", callAvailable: false, channels: ["whatsapp", "sms", "voice"] }),
+    });
+    act(() => vi.advanceTimersByTime(60_000));
+    expect(screen.getByRole("button", { name: "Send by WhatsApp" })).toBeEnabled();
+    expect(screen.getByRole("button", { name: "Send by SMS" })).toBeEnabled();
+    expect(screen.queryByRole("button", { name: "Call me instead" })).not.toBeInTheDocument();
+    view.unmount();
+    // A landline: its call again, and nothing else.
+    setup({ code: sent({ channel: "voice", callAvailable: false, channels: ["voice"] }) });
+    expect(screen.getAllByRole("button").map((b) => b.textContent)).toEqual(["Change number", "Verify", "Resend code"]);
+  });
+
+  it("says which channel it is asking for instead", () => {
+    const code = sent({ channel: "sms", channels: ["sms", "whatsapp"], resendAvailableAt: "2026-01-01T11:59:00Z" });
+    renderInEnglish(
+      <CodeStep
+        sent={code}
+        busy="whatsapp"
+        error={null}
+        attempt={0}
+        onCheck={vi.fn()}
+        onResend={vi.fn()}
+        onSendInstead={vi.fn()}
+        onChangeNumber={vi.fn()}
+      />,
+    );
+    expect(screen.getByRole("button", { name: "Sending…" })).toHaveAttribute("aria-busy", "true");
+    expect(screen.getByRole("button", { name: "Resend code" })).toBeDisabled();
   });
 
   it("speaks the chosen language, its digits and its plural forms", async () => {
@@ -131,7 +184,7 @@ describe("the code step", () => {
             attempt={1}
             onCheck={vi.fn()}
             onResend={vi.fn()}
-            onCall={vi.fn()}
+            onSendInstead={vi.fn()}
             onChangeNumber={vi.fn()}
           />
         </I18nProvider>,

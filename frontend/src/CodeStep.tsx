@@ -1,25 +1,34 @@
 import { useEffect, useRef, useState, type FormEvent } from "react";
-import type { ApiError, CodeSent } from "./api";
+import type { ApiError, Channel, CodeSent } from "./api";
+import { nextChoices } from "./channels";
 import { useSecondsUntil } from "./countdown";
 import { explain } from "./errors";
 import { fill, useI18n } from "./i18n";
+import type { Catalogue } from "./i18n/en";
 import { show } from "./input";
 import { maskPhone } from "./phone";
 
+/** The button that asks for the code by `channel` instead. */
+function insteadLabel(channel: Channel, t: Catalogue): string {
+  return channel === "whatsapp" ? t.sendByWhatsApp : channel === "sms" ? t.sendBySms : t.callInstead;
+}
+
 interface Props {
   sent: CodeSent;
-  busy: "checking" | "resending" | "calling" | null;
+  /** Checking a code, sending it again, or asking for it by another channel. */
+  busy: "checking" | "resending" | Channel | null;
   error: ApiError | null;
   /** Counts failed answers, so the input clears after each wrong code. */
   attempt: number;
   onCheck: (code: string) => void;
   onResend: () => void;
-  /** Asks for a call that speaks the code instead ("Call me instead"). */
-  onCall: () => void;
+  /** Asks for the code by another channel: a WhatsApp message, a text, or a call that speaks it
+   *  ("Call me instead"). */
+  onSendInstead: (channel: Channel) => void;
   onChangeNumber: () => void;
 }
 
-export function CodeStep({ sent, busy, error, attempt, onCheck, onResend, onCall, onChangeNumber }: Props) {
+export function CodeStep({ sent, busy, error, attempt, onCheck, onResend, onSendInstead, onChangeNumber }: Props) {
   const i18n = useI18n();
   const { t, f } = i18n;
   const [code, setCode] = useState("");
@@ -35,13 +44,13 @@ export function CodeStep({ sent, busy, error, attempt, onCheck, onResend, onCall
   const resendIn = useSecondsUntil(sent.resendAvailableAt);
   const explained = error ? explain(error, i18n) : null;
   const needsNewCode = expiresIn === 0 || explained?.next === "new-code";
-  const byCall = sent.channel === "voice";
+  const { instead } = nextChoices(sent);
 
   useEffect(() => input.current?.focus(), [round]);
 
-  // Where the browser offers it, let it read the code from the SMS.
+  // Where the browser offers it, let it read the code from the SMS (it reads no WhatsApp message).
   useEffect(() => {
-    if (byCall || !("OTPCredential" in window)) return;
+    if (sent.channel !== "sms" || !("OTPCredential" in window)) return;
     const abort = new AbortController();
     navigator.credentials
       .get({ otp: { transport: ["sms"] }, signal: abort.signal } as CredentialRequestOptions)
@@ -73,6 +82,8 @@ export function CodeStep({ sent, busy, error, attempt, onCheck, onResend, onCall
       ? t.errors.expired
       : null
     : t.expiresIn(f.clock(expiresIn));
+  // How the code went; a channel newer than the page reads as a message, like an SMS.
+  const where = sent.channel === "voice" ? t.callingTo : sent.channel === "whatsapp" ? t.sentByWhatsApp : t.sentTo;
   // A number in a right-to-left page still reads left to right.
   const phone = (
     <strong key="phone" dir="ltr">
@@ -86,7 +97,7 @@ export function CodeStep({ sent, busy, error, attempt, onCheck, onResend, onCall
         {t.codeTitle}
       </h1>
       <p>
-        {fill(byCall ? t.callingTo : t.sentTo, phone)} ·{" "}
+        {fill(where, phone)} ·{" "}
         <button type="button" className="link" onClick={onChangeNumber} disabled={busy !== null}>
           {t.changeNumber}
         </button>
@@ -141,18 +152,20 @@ export function CodeStep({ sent, busy, error, attempt, onCheck, onResend, onCall
                 ? t.getNewCode
                 : t.resendCode}
         </button>
-        {/* A call is a send too: offered with "Resend", once the same wait is over. */}
-        {sent.callAvailable && resendIn === 0 && (
-          <button
-            type="button"
-            className="secondary"
-            onClick={onCall}
-            disabled={busy !== null}
-            aria-busy={busy === "calling"}
-          >
-            {busy === "calling" ? t.calling : t.callInstead}
-          </button>
-        )}
+        {/* Another channel is a send too: offered with "Resend", once the same wait is over. */}
+        {resendIn === 0 &&
+          instead.map((channel) => (
+            <button
+              key={channel}
+              type="button"
+              className="secondary"
+              onClick={() => onSendInstead(channel)}
+              disabled={busy !== null}
+              aria-busy={busy === channel}
+            >
+              {busy === channel ? (channel === "voice" ? t.calling : t.sending) : insteadLabel(channel, t)}
+            </button>
+          ))}
       </div>
     </form>
   );

@@ -1,18 +1,29 @@
 import { useEffect, useMemo, useRef, useState, type ClipboardEvent, type FormEvent } from "react";
-import type { ApiError } from "./api";
+import type { ApiError, Channel } from "./api";
+import { sendChoices } from "./channels";
+import { DEFAULT_CHANNELS } from "./config";
 import { explain } from "./errors";
 import { useI18n } from "./i18n";
+import type { Catalogue } from "./i18n/en";
 import { show } from "./input";
 import { countries, defaultCountry, formatAsTyped, parsePhone, type CountryCode } from "./phone";
 
 interface Props {
   busy: boolean;
   error: ApiError | null;
-  onSend: (e164: string) => void;
+  /** Sends a code to `e164`, by `channel` when the person chose one. */
+  onSend: (e164: string, channel?: Channel) => void;
+  /** The channel ladder (the operator's, or the application's in a sign-in). */
+  channels?: readonly Channel[];
   /** The application the person is signing in to, in a sign-in. */
   forName?: string;
   /** A number to start from (E.164, the application's `login_hint`): the person may change it. */
   hint?: string;
+}
+
+/** What the one "Send code" will do: the server sends by the ladder's first. */
+function help(first: Channel | undefined, t: Catalogue): string {
+  return first === "whatsapp" ? t.phoneHelpWhatsApp : first === "voice" ? t.phoneHelpCall : t.phoneHelp;
 }
 
 /** The country and the number as typed for `hint`, if it is a number. */
@@ -23,7 +34,7 @@ function prefill(hint: string | undefined): { country: CountryCode; number: stri
     : { country: defaultCountry(), number: "" };
 }
 
-export function PhoneStep({ busy, error, onSend, forName, hint }: Props) {
+export function PhoneStep({ busy, error, onSend, channels = DEFAULT_CHANNELS, forName, hint }: Props) {
   const i18n = useI18n();
   const { t } = i18n;
   // Country names in the page's language, sorted as it sorts.
@@ -38,6 +49,13 @@ export function PhoneStep({ busy, error, onSend, forName, hint }: Props) {
   // The number field has focus on arrival, and when the person comes back to change the number.
   const input = useRef<HTMLInputElement>(null);
   useEffect(() => input.current?.focus(), []);
+  // With one choice, one "Send code" that leaves the channel to the server: its ladder's first,
+  // or a call to a landline (which the page cannot tell from a mobile). With more, a button each.
+  const choices = sendChoices(channels);
+  const choosing = choices.length > 1;
+  // The button the person pressed (Enter presses the first): a submit's click comes before it.
+  const pressed = useRef<Channel | undefined>(undefined);
+  const [sendingBy, setSendingBy] = useState<Channel | undefined>();
 
   function submit(event: FormEvent) {
     event.preventDefault();
@@ -48,7 +66,10 @@ export function PhoneStep({ busy, error, onSend, forName, hint }: Props) {
       return;
     }
     setProblem(null);
-    onSend(parsed.e164);
+    const channel = choosing ? pressed.current : undefined;
+    setSendingBy(channel);
+    if (channel) onSend(parsed.e164, channel);
+    else onSend(parsed.e164);
   }
 
   /** A full `+…` number pasted in picks its own country. */
@@ -67,7 +88,7 @@ export function PhoneStep({ busy, error, onSend, forName, hint }: Props) {
       <h1 id="step-title" tabIndex={-1}>
         {forName ? t.phoneTitleFor(forName) : t.phoneTitle}
       </h1>
-      <p id="phone-help">{t.phoneHelp}</p>
+      <p id="phone-help">{choosing ? t.phoneHelpChoose : help(channels[0], t)}</p>
       <div className="field">
         <label htmlFor="country">{t.country}</label>
         <select
@@ -106,9 +127,24 @@ export function PhoneStep({ busy, error, onSend, forName, hint }: Props) {
       <p id="phone-error" className="error" role="alert">
         {message}
       </p>
-      <button type="submit" disabled={busy} aria-busy={busy}>
-        {busy ? t.sendingCode : t.sendCode}
-      </button>
+      {choosing ? (
+        choices.map((channel, i) => (
+          <button
+            key={channel}
+            type="submit"
+            className={i === 0 ? undefined : "secondary"}
+            onClick={() => (pressed.current = channel)}
+            disabled={busy}
+            aria-busy={busy && sendingBy === channel}
+          >
+            {busy && sendingBy === channel ? t.sendingCode : channel === "whatsapp" ? t.sendByWhatsApp : t.sendBySms}
+          </button>
+        ))
+      ) : (
+        <button type="submit" disabled={busy} aria-busy={busy}>
+          {busy ? t.sendingCode : t.sendCode}
+        </button>
+      )}
     </form>
   );
 }

@@ -38,7 +38,7 @@ export function SimulatedPhone({ refresh }: { refresh: string }) {
             .map((m) => (
               <li key={`${m.sentAt}-${m.code}-${m.to}`}>
                 <span className="to" dir="ltr">
-                  {m.channel === "voice" ? "📞" : "💬"} {m.to}
+                  <Marker channel={m.channel} /> {m.to}
                 </span>{" "}
                 <span lang="en" dir="ltr">
                   {m.text}
@@ -49,4 +49,11 @@ export function SimulatedPhone({ refresh }: { refresh: string }) {
       )}
     </aside>
   );
+}
+
+/** How a message went, at a glance: a call, a WhatsApp message, or a text. */
+function Marker({ channel }: { channel: string }) {
+  if (channel === "voice") return "📞";
+  if (channel === "whatsapp") return <span className="channel">WhatsApp</span>;
+  return "💬";
 }

@@ -3,16 +3,32 @@
 
 const BASE = ((import.meta.env.VITE_API_BASE_URL as string | undefined) ?? "/api").replace(/\/$/, "");
 
+/** The ways a code can go: a WhatsApp message, a text message, or a call that speaks it. */
+export const CHANNELS = ["whatsapp", "sms", "voice"] as const;
+
+export type Channel = (typeof CHANNELS)[number];
+
+/** A ladder as the server sends it (/config.json, a sign-in, a code's answer): the channels this
+ *  page knows, once each, in the server's order; `undefined` when it is no list at all. A newer
+ *  server may name a channel this page cannot offer: it is left out, not the whole ladder. */
+export function channelsIn(raw: unknown): Channel[] | undefined {
+  if (!Array.isArray(raw)) return undefined;
+  return CHANNELS.filter((c) => raw.includes(c)).sort((a, b) => raw.indexOf(a) - raw.indexOf(b));
+}
+
 export interface CodeSent {
   requestId: string;
   phoneNumber: string;
   expiresAt: string;
   resendAvailableAt: string;
   codeLength: number;
-  /** How the code went: a text message, or a call that speaks it. */
-  channel: "sms" | "voice";
+  /** How the code went. */
+  channel: Channel;
   /** Whether a call may be asked for instead, from `resendAvailableAt`. */
   callAvailable: boolean;
+  /** The channels the person may ask for next, from `resendAvailableAt`: the ladder as it
+   *  applies to this number (a landline's is only `voice`). A server before ladders sends none. */
+  channels?: Channel[];
 }
 
 export interface Verified {
@@ -20,7 +36,7 @@ export interface Verified {
   message: string;
   phoneNumber: string;
   verifiedAt: string;
-  channel: "sms" | "voice";
+  channel: Channel;
   /** In a sign-in: where the person goes back to, with the code. */
   redirectTo?: string;
   /** One of the operator's test numbers. */
@@ -30,13 +46,16 @@ export interface Verified {
 /** A sign-in the authorization endpoint opened (`/sign-in?flow=<id>`), as the server holds it:
  *  the client's name, whether it asked for the number, and what it suggested: the number to
  *  prefill (`login_hint`, E.164; the person still proves it) and the page's language
- *  (`ui_locales`, one the page has). */
+ *  (`ui_locales`, one the page has); and the application's channel ladder, which replaces the
+ *  page's (/config.json). */
 export interface SignIn {
   flowId: string;
   clientName: string;
   phoneScope: boolean;
   loginHint?: string;
   locale?: string;
+  /** `null` where the application has no ladder of its own. */
+  channels?: Channel[] | null;
 }
 
 /** Reads the sign-in `flowId` names (410 `sign_in_expired` once it is over or unknown). */
@@ -70,8 +89,10 @@ export const API_ERROR_CODES = [
   "invalid_phone_number",
   "unsupported_number",
   "calls_unavailable",
+  "channel_not_offered",
   "country_not_allowed",
   "test_number_refused",
+  "unauthenticated",
   "resend_too_soon",
   "rate_limited",
   "destination_paused",
@@ -127,8 +148,9 @@ async function post<T>(path: string, body: unknown): Promise<Result<T>> {
 }
 
 export interface CodeRequest {
-  /** `voice` for a call that speaks the code ("Call me instead"). */
-  channel?: "sms" | "voice";
+  /** The channel the person chose; without one, the server takes its ladder's first for the
+   *  number (a landline's is a call). */
+  channel?: Channel;
   /** The language to send the code in (the API uses it when Vonage sends codes in it, and
    *  leaves the choice to Vonage otherwise). */
   locale?: string;
@@ -142,7 +164,7 @@ export interface CodeRequest {
 export const requestOtp = (phoneNumber: string, { channel, locale, turnstileToken, flowId }: CodeRequest = {}) =>
   post<CodeSent>("/request-otp", {
     phoneNumber,
-    ...(channel === "voice" ? { channel } : {}),
+    ...(channel ? { channel } : {}),
     ...(locale ? { locale } : {}),
     ...(turnstileToken === undefined ? {} : { turnstileToken }),
     ...(flowId ? { flowId } : {}),

@@ -32,3 +32,36 @@ describe("the branding in /config.json", () => {
     expect((await pageConfig()).brand).toBeNull();
   });
 });
+
+describe("the channel ladder in /config.json", () => {
+  it("takes the operator's channels in the operator's order", async () => {
+    serve({ channels: ["whatsapp", "sms", "voice"] });
+    expect((await pageConfig()).channels).toEqual(["whatsapp", "sms", "voice"]);
+    resetPageConfig();
+    serve({ channels: ["voice", "whatsapp"] });
+    expect((await pageConfig()).channels).toEqual(["voice", "whatsapp"]);
+  });
+
+  it("leaves out channels it does not know, and a channel named twice", async () => {
+    serve({ channels: ["rcs", "whatsapp", 7, "sms", "whatsapp"] });
+    expect((await pageConfig()).channels).toEqual(["whatsapp", "sms"]);
+  });
+
+  it.each([
+    ["no ladder", {}],
+    ["a ladder that is no list", { channels: "whatsapp" }],
+    ["an empty ladder", { channels: [] }],
+    ["a ladder of channels it does not know", { channels: ["rcs", "fax"] }],
+  ])("reads %s as a text message, then a call", async (_, config) => {
+    serve(config);
+    expect((await pageConfig()).channels).toEqual(["sms", "voice"]);
+  });
+
+  it("reads an unreachable file as a text message, then a call", async () => {
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async () => Promise.reject(new TypeError("Failed to fetch"))),
+    );
+    expect((await pageConfig()).channels).toEqual(["sms", "voice"]);
+  });
+});

@@ -30,6 +30,9 @@ const TABLE: Record<Exclude<ErrorCode, "invalid_request">, [Sentence, NextStep]>
   // One of the operator's test numbers, where the application signing the person in takes none.
   test_number_refused: ["testNumberRefused", "fix-number"],
   calls_unavailable: ["callsUnavailable", "retry"],
+  // A channel the ladder does not offer this number (WhatsApp to a landline, or a ladder changed
+  // since the page read it): another of the page's choices may still reach it.
+  channel_not_offered: ["channelNotOffered", "retry"],
   incorrect_code: ["incorrectCode", "retype-code"],
   too_many_attempts: ["tooManyAttempts", "new-code"],
   expired: ["expired", "new-code"],
@@ -62,6 +65,8 @@ const TABLE: Record<Exclude<ErrorCode, "invalid_request">, [Sentence, NextStep]>
   unsupported_media_type: GENERAL,
   method_not_allowed: GENERAL,
   internal_error: GENERAL,
+  // Vonage's callbacks, refused: never an answer to the page.
+  unauthenticated: GENERAL,
   server_error: GENERAL,
 };
 

@@ -38,7 +38,8 @@ describe("the page's languages", () => {
     const same = translated.filter((s, i) => s === original[i]);
     expect(same.length).toBeLessThanOrEqual(1);
     // `{phone}` stays where the sentence needs the number.
-    for (const key of ["sentTo", "callingTo", "verifiedBody"] as const) expect(i18n.t[key]).toContain("{phone}");
+    for (const key of ["sentTo", "sentByWhatsApp", "callingTo", "verifiedBody"] as const)
+      expect(i18n.t[key]).toContain("{phone}");
   });
 
   it("formats numbers, countdowns and waits in the language", async () => {

@@ -25,6 +25,13 @@ describe("the page's state", () => {
     expect(state).toEqual({ step: "verified", phoneNumber: sent.phoneNumber, verifiedAt: "t" });
   });
 
+  it("is busy with the channel asked for instead until the code is sent", () => {
+    const code = reduce(start, { type: "sent", sent });
+    const asking = reduce(code, { type: "send-instead", channel: "whatsapp" });
+    expect(asking).toMatchObject({ step: "code", busy: "whatsapp", error: null });
+    expect(reduce(asking, { type: "sent", sent: { ...sent, channel: "whatsapp" } })).toMatchObject({ busy: null });
+  });
+
   it("counts failed answers and keeps the error", () => {
     const code = reduce(start, { type: "sent", sent });
     const failed = reduce(code, {

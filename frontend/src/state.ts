@@ -1,13 +1,14 @@
 // The page's one state: which step it is on and what that step is doing.
 
-import type { ApiError, CodeSent } from "./api";
+import type { ApiError, Channel, CodeSent } from "./api";
 
 export type State =
   | { step: "phone"; busy: boolean; error: ApiError | null }
   | {
       step: "code";
       sent: CodeSent;
-      busy: "checking" | "resending" | "calling" | null;
+      /** Checking a code, sending it again, or asking for it by another channel. */
+      busy: "checking" | "resending" | Channel | null;
       error: ApiError | null;
       attempt: number;
     }
@@ -18,7 +19,7 @@ export type Action =
   | { type: "sent"; sent: CodeSent }
   | { type: "check" }
   | { type: "resend" }
-  | { type: "call" }
+  | { type: "send-instead"; channel: Channel }
   | { type: "verified"; phoneNumber: string; verifiedAt: string }
   | { type: "failed"; error: ApiError; at: number }
   | { type: "change-number" };
@@ -31,8 +32,8 @@ export function reduce(state: State, action: Action): State {
       return state.step === "phone" ? { ...state, busy: true, error: null } : state;
     case "resend":
       return state.step === "code" ? { ...state, busy: "resending", error: null } : state;
-    case "call":
-      return state.step === "code" ? { ...state, busy: "calling", error: null } : state;
+    case "send-instead":
+      return state.step === "code" ? { ...state, busy: action.channel, error: null } : state;
     case "sent":
       return { step: "code", sent: action.sent, busy: null, error: null, attempt: 0 };
     case "check":

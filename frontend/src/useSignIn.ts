@@ -6,7 +6,7 @@
 // `/signed-out`.
 
 import { useEffect, useState } from "react";
-import { authorize, type ApiError } from "./api";
+import { authorize, channelsIn, type ApiError, type Channel } from "./api";
 import { isLanguage, type Language } from "./i18n";
 
 /** A sign-in the server holds, with what its application suggested. */
@@ -17,6 +17,8 @@ export interface SignInFlow {
   loginHint?: string;
   /** The page's language, unless the person picks one. */
   locale?: Language;
+  /** The application's channel ladder, which replaces the page's. */
+  channels?: readonly Channel[];
 }
 
 export type SignInCheck =
@@ -76,10 +78,13 @@ export function useSignIn(): SignInCheck | null {
     if (fromAddress() !== null || !flowId) return;
     void authorize(flowId).then((result) => {
       if (!result.ok) return setCheck({ kind: "ended", error: result.error });
-      const { clientName, loginHint, locale } = result.value;
+      const { clientName, loginHint, locale, channels } = result.value;
       const signIn: SignInFlow = { flowId, name: clientName };
       if (loginHint) signIn.loginHint = loginHint;
       if (locale && isLanguage(locale)) signIn.locale = locale;
+      // A ladder with no channel this page knows is no ladder: the page's stands.
+      const ladder = channelsIn(channels);
+      if (ladder?.length) signIn.channels = ladder;
       setCheck({ kind: "sign-in", signIn });
     });
   }, []);

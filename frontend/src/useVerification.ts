@@ -2,15 +2,16 @@
 // valid), the bot check, and the two API calls that move it on.
 
 import { useEffect, useReducer, useRef, useState } from "react";
-import { requestOtp, verifyOtp } from "./api";
+import { requestOtp, verifyOtp, type Channel, type CodeSent } from "./api";
 import { BotCheckError, botCheckToken } from "./botCheck";
+import { nextChoices } from "./channels";
 import { codeLocale, useI18n } from "./i18n";
-import { reduce, remember, saved, start } from "./state";
+import { reduce, remember, saved, start, type Action } from "./state";
 import { asksForSignIn, type SignInFlow } from "./useSignIn";
 
 /** The state, where the bot check's widget goes (`botCheck`, when it is on), and what the
- *  person can do: send a code (again, or by a call), check one, or start over. In a sign-in
- *  (`signIn`), a verification ends it and takes the person back with its code. */
+ *  person can do: send a code (again, or by another channel), check one, or start over. In a
+ *  sign-in (`signIn`), a verification ends it and takes the person back with its code. */
 export function useVerification(signIn: SignInFlow | null = null) {
   const i18n = useI18n();
   // A sign-in's code step is not kept across a reload: what is kept does not say which flow the
@@ -21,8 +22,10 @@ export function useVerification(signIn: SignInFlow | null = null) {
   const botCheck = useRef<HTMLDivElement>(null);
   useEffect(() => remember(kept ? state : start), [kept, state]);
 
-  async function send(phoneNumber: string, channel: "sms" | "voice" = "sms") {
-    dispatch(channel === "voice" ? { type: "call" } : state.step === "code" ? { type: "resend" } : { type: "send" });
+  /** Asks for a code to `phoneNumber` by `channel` (without one, by the server's choice), the
+   *  step busy as `action` says. */
+  async function ask(phoneNumber: string, channel: Channel | undefined, action: Action) {
+    dispatch(action);
     let token: string | undefined;
     try {
       token = botCheck.current ? await botCheckToken(botCheck.current) : undefined;
@@ -42,6 +45,14 @@ export function useVerification(signIn: SignInFlow | null = null) {
     );
   }
 
+  /** The phone step's send: by the channel the person chose, if they chose one. */
+  const send = (phoneNumber: string, channel?: Channel) => ask(phoneNumber, channel, { type: "send" });
+  /** The code step's: the code `sent` again, the way it went. */
+  const resend = (sent: CodeSent) => ask(sent.phoneNumber, nextChoices(sent).again, { type: "resend" });
+  /** The code step's: a code by `channel` instead. */
+  const sendInstead = (sent: CodeSent, channel: Channel) =>
+    ask(sent.phoneNumber, channel, { type: "send-instead", channel });
+
   async function check(requestId: string, code: string) {
     dispatch({ type: "check" });
     const result = await verifyOtp(requestId, code, signIn?.flowId);
@@ -54,5 +65,5 @@ export function useVerification(signIn: SignInFlow | null = null) {
   }
 
   const startOver = () => dispatch({ type: "change-number" });
-  return { state, botCheck, send, check, startOver };
+  return { state, botCheck, send, resend, sendInstead, check, startOver };
 }
