@@ -550,3 +550,67 @@ fn the_branding_is_published_beside_the_page() {
         }
     })
 }
+
+/// The simulator's signed status callbacks reach otp-local's `/webhooks/vonage`, and each kind
+/// of forgery it can send is refused there with nothing applied: unsigned, another secret,
+/// `alg: none`, a stale or a future `iat`, a body changed after signing (401), a verification
+/// never started here (404), a malformed body (400). The real one, replayed byte for byte, is
+/// answered 2xx and applied once.
+#[test]
+fn the_simulators_forged_callbacks_are_refused_and_a_replay_changes_nothing() {
+    on_the_local_runtime(async {
+        let url = start(&[("OTP_CHANNELS", "whatsapp,sms")]).await.unwrap();
+        let client = client();
+        let modes = [
+            ("unsigned", 401),
+            ("other_secret", 401),
+            ("alg_none", 401),
+            ("stale", 401),
+            ("future", 401),
+            ("changed_body", 401),
+            ("unknown_verification", 404),
+            ("malformed", 400),
+        ];
+        for (i, (mode, status)) in modes.iter().enumerate() {
+            let number = format!("+4474001235{i:02}");
+            let sent =
+                json_of(client.post(format!("{url}/api/request-otp")).json(&json!({"phoneNumber": number}))).await;
+            assert_eq!(sent["channel"], "whatsapp", "{sent}");
+            let messages = json_of(client.get(format!("{url}/api/dev/messages?to={}", &number[1..]))).await;
+            let code = messages[0]["code"].as_str().unwrap().to_owned();
+            // The next callback (the code's step completed) goes out forged; the summary after it
+            // signed.
+            let set = json!({"mode": mode, "count": 1});
+            json_of(client.post(format!("{url}/api/dev/callbacks")).json(&set)).await;
+            let verified = json_of(
+                client
+                    .post(format!("{url}/api/verify-otp"))
+                    .json(&json!({"requestId": sent["requestId"], "code": code})),
+            )
+            .await;
+            assert_eq!(verified["verified"], true, "{verified}");
+            let sim_id = messages[0]["requestId"].as_str().unwrap().to_owned();
+            let records = callbacks_of(&client, &url, &sim_id, 2).await;
+            assert_eq!(records[0]["mode"], *mode);
+            assert_eq!(records[0]["status"], *status, "{mode}: {}", records[0]);
+            assert_eq!((records[1]["mode"].as_str(), records[1]["status"].as_u64()), (Some("signed"), Some(200)));
+        }
+        // A replay of the last one (the signed summary): 2xx, nothing applied twice.
+        let replayed = json_of(client.post(format!("{url}/api/dev/callbacks/replay"))).await;
+        assert_eq!(replayed["status"], 200, "{replayed}");
+    });
+}
+
+/// The first `n` callbacks the simulator sent about its verification `sim_id`, once sent.
+async fn callbacks_of(client: &Client, url: &str, sim_id: &str, n: usize) -> Vec<Value> {
+    for _ in 0..200 {
+        let all = json_of(client.get(format!("{url}/api/dev/callbacks"))).await;
+        let of: Vec<Value> =
+            all.as_array().unwrap().iter().filter(|c| c["requestId"] == sim_id).take(n).cloned().collect();
+        if of.len() == n && of.iter().all(|c| !c["status"].is_null()) {
+            return of;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the simulator sent fewer than {n} callbacks about {sim_id}");
+}

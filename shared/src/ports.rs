@@ -5,7 +5,7 @@ use std::future::Future;
 
 use time::OffsetDateTime;
 
-use crate::domain::channel::Delivery;
+use crate::domain::channel::{Channel, Delivery};
 use crate::domain::flow_id::FlowId;
 use crate::domain::limits::{DayCount, NumberState};
 use crate::domain::otp_code::OtpCode;
@@ -138,11 +138,12 @@ pub trait VerificationProvider: Send + Sync {
 /// deployment's order for the number's country, the unhealthy ones last
 /// (`crate::adapters::failover`).
 pub trait Providers: Send + Sync {
-    /// The providers to try for a code to `to`, in order.
-    fn order(&self, to: &PhoneNumber) -> Vec<ProviderName>;
+    /// The providers to try for a code to `to` whose first step goes by `first`, in order.
+    fn order(&self, to: &PhoneNumber, first: Channel) -> Vec<ProviderName>;
 
-    /// The provider the deployment puts first for `to`: a code another sends went elsewhere.
-    fn preferred(&self, to: &PhoneNumber) -> ProviderName;
+    /// The provider the deployment puts first for `to` and a first step by `first`: a code
+    /// another sends went elsewhere.
+    fn preferred(&self, to: &PhoneNumber, first: Channel) -> ProviderName;
 
     /// [`VerificationProvider::carry`] of `via`.
     fn carry_via(&self, via: ProviderName, how: Delivery) -> Option<Delivery>;
@@ -172,11 +173,11 @@ pub trait Providers: Send + Sync {
 }
 
 impl<P: VerificationProvider> Providers for P {
-    fn order(&self, _to: &PhoneNumber) -> Vec<ProviderName> {
+    fn order(&self, _to: &PhoneNumber, _first: Channel) -> Vec<ProviderName> {
         vec![self.name()]
     }
 
-    fn preferred(&self, _to: &PhoneNumber) -> ProviderName {
+    fn preferred(&self, _to: &PhoneNumber, _first: Channel) -> ProviderName {
         self.name()
     }
 

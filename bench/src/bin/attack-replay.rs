@@ -4,6 +4,9 @@
 //! simulator, time moved by the local clock, and each request's address given as CloudFront gives
 //! it (`CloudFront-Viewer-Address`, believed with the origin secret). Prints a table of what each
 //! got; exits 1 if a target is missed. `--quick` is the test command's shorter run of every scenario.
+//! `--aws-first` and `--whatsapp-first` run every scenario with AWS End User Messaging before
+//! Vonage, or with the hosted page's ladder putting WhatsApp first (WhatsApp, then SMS when its step
+//! is not answered); a send is one verification however many steps it took.
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -31,21 +34,23 @@ const PEOPLE: [&str; 10] = ["US", "GB", "DE", "FR", "IN", "BR", "JP", "AU", "CA"
 /// the service's own and priced by AWS's table.
 static AWS_FIRST: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
 
+/// `--whatsapp-first`: every scenario with the ladder `whatsapp,sms,voice`, codes asked for
+/// without a channel (the ladder's first), priced with WhatsApp's table.
+static WHATSAPP_FIRST: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
+
 fn main() -> ExitCode {
     otp_local::runtime().expect("the async runtime starts").block_on(replay())
 }
 
 async fn replay() -> ExitCode {
     let mut quick = false;
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match (arg.as_str(), args.next()) {
-            ("--quick", None) => quick = true,
-            ("--quick", Some(next)) if next == "--aws-first" => (quick, *AWS_FIRST.lock().unwrap()) = (true, true),
-            ("--aws-first", None) => *AWS_FIRST.lock().unwrap() = true,
-            ("--aws-first", Some(next)) if next == "--quick" => (quick, *AWS_FIRST.lock().unwrap()) = (true, true),
+    for arg in std::env::args().skip(1) {
+        match arg.as_str() {
+            "--quick" => quick = true,
+            "--aws-first" => *AWS_FIRST.lock().unwrap() = true,
+            "--whatsapp-first" => *WHATSAPP_FIRST.lock().unwrap() = true,
             _ => {
-                eprintln!("usage: attack-replay [--quick] [--aws-first]");
+                eprintln!("usage: attack-replay [--quick] [--aws-first | --whatsapp-first]");
                 return ExitCode::from(2);
             }
         }
@@ -202,7 +207,7 @@ async fn victim(requests: usize) -> Row {
             |sent| sent <= 10,
         )
         .await;
-    Row { got: format!("{} SMS, gaps {}", row.sent, gaps.join(" ")), ..row }
+    Row { got: format!("{}, gaps {}", row.got, gaps.join(" ")), ..row }
 }
 
 /// A $10 budget with every SMS at $0.40, asked for across many ranges and countries.
@@ -345,7 +350,7 @@ async fn legitimate_day(people: usize) -> Row {
     }
     let row =
         local.row(format!("a legitimate day: {people} people, 10 countries"), requests, "0 refused", |_| true).await;
-    Row { got: format!("{} SMS, {} refused {refused:?}", row.sent, refused.len()), met: refused.is_empty(), ..row }
+    Row { got: format!("{}, {} refused {refused:?}", row.got, refused.len()), met: refused.is_empty(), ..row }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -357,6 +362,9 @@ struct Local {
     /// An SMS's price and a call's, by country.
     prices: PriceTable,
     call_prices: PriceTable,
+    whatsapp_prices: PriceTable,
+    /// Codes asked for without a channel: the ladder's first, WhatsApp.
+    whatsapp_first: bool,
     name: String,
     /// The server, stopped when the scenario ends.
     _serving: otp_local::Serving,
@@ -382,6 +390,10 @@ impl Local {
         if aws_first {
             vars.push(("PROVIDER_ORDER".into(), "aws,vonage".into()));
         }
+        let whatsapp_first = *WHATSAPP_FIRST.lock().unwrap();
+        if whatsapp_first {
+            vars.push(("OTP_CHANNELS".into(), "whatsapp,sms,voice".into()));
+        }
         vars.extend(settings.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
         let setting = |name: &str| settings.iter().find(|(k, _)| *k == name).map_or("", |(_, v)| *v);
         let (prices, call_prices) = if aws_first {
@@ -391,12 +403,21 @@ impl Local {
             let sms = PriceTable::sms().with_overrides(setting("OTP_SMS_PRICES")).unwrap();
             (sms, PriceTable::voice().with_overrides(setting("OTP_VOICE_PRICES")).unwrap())
         };
+        let whatsapp_prices = PriceTable::whatsapp().with_overrides(setting("OTP_WHATSAPP_PRICES")).unwrap();
         let lookup = move |key: &str| vars.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
         let serving =
             otp_local::serve_here(lookup, true).await.unwrap_or_else(|e| panic!("otp-local did not start: {e}"));
         let url = serving.url.clone();
-        let local =
-            Self { url, http: reqwest::Client::new(), prices, call_prices, name: name.to_owned(), _serving: serving };
+        let local = Self {
+            url,
+            http: reqwest::Client::new(),
+            prices,
+            call_prices,
+            whatsapp_prices,
+            whatsapp_first,
+            name: name.to_owned(),
+            _serving: serving,
+        };
         // Each scenario's day is a UTC day, as the spend budget's is: it starts just after midnight.
         let now = local.now().await.as_str().and_then(epoch_seconds).expect("the clock answers");
         local.advance(u32::try_from(86_400 - now.rem_euclid(86_400) + 30).unwrap()).await;
@@ -418,6 +439,9 @@ impl Local {
     }
 
     async fn request(&self, number: &str, address: &str) -> Value {
+        if self.whatsapp_first {
+            return self.post("/api/request-otp", json!({"phoneNumber": number}), Some(address)).await;
+        }
         self.request_by(number, address, "sms").await
     }
 
@@ -472,17 +496,29 @@ impl Local {
     async fn row(&self, scenario: String, requests: usize, target: &str, met: impl Fn(usize) -> bool) -> Row {
         let messages = self.messages().await;
         let calls = messages.iter().filter(|m| m["channel"] == "voice").count();
+        let whatsapp = messages.iter().filter(|m| m["channel"] == "whatsapp").count();
         let cost = messages.iter().fold(MicroUsd(0), |total, m| {
             let to = format!("+{}", m["to"].as_str().unwrap().trim_start_matches('+'));
             let country = PhoneNumber::parse(&to, &CountryAllowList::default()).map(|p| p.region().to_owned());
-            let prices = if m["channel"] == "voice" { &self.call_prices } else { &self.prices };
+            let prices = match m["channel"].as_str() {
+                Some("voice") => &self.call_prices,
+                Some("whatsapp") => &self.whatsapp_prices,
+                _ => &self.prices,
+            };
             MicroUsd(total.0 + prices.price(&country.unwrap_or_default()).0)
         });
-        let sent = messages.len();
-        let got = match calls {
-            0 => format!("{sent} SMS"),
-            _ if calls == sent => format!("{calls} calls"),
-            _ => format!("{} SMS, {calls} calls", sent - calls),
+        // A send is one verification, whichever of its steps reached the number (a WhatsApp
+        // step, then its SMS): the limits count sends.
+        let mut verifications: Vec<&str> = messages.iter().filter_map(|m| m["requestId"].as_str()).collect();
+        verifications.sort_unstable();
+        verifications.dedup();
+        let sent = verifications.len();
+        let texts = messages.len() - calls - whatsapp;
+        let got = match (whatsapp, calls) {
+            (0, 0) => format!("{sent} SMS"),
+            (0, _) if calls == sent => format!("{calls} calls"),
+            (0, _) => format!("{texts} SMS, {calls} calls"),
+            _ => format!("{sent} sends: {whatsapp} WhatsApp, {texts} SMS, {calls} calls"),
         };
         Row { scenario, requests, sent, cost, got, target: target.to_owned(), met: met(sent) }
     }

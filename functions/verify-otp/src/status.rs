@@ -37,7 +37,8 @@ where
             return Err(ApiError::CallbackUnauthenticated.into());
         }
         let report = callbacks::parse(&input.body)
-            .map_err(|why| ApiError::invalid_request(format!("Not a Verify v2 status callback: {why}.")))?;
+            .map_err(|why| ApiError::invalid_request(format!("Not a Verify v2 status callback: {why}.")))?
+            .ok_or(ApiError::NotFound)?;
         let status = match deps.service.record_status(&report).await.map_err(Failure::from)? {
             Recorded::Applied(_) => "applied",
             Recorded::Repeated => "repeated",

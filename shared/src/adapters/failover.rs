@@ -17,7 +17,7 @@ use secrecy::SecretString;
 
 use crate::adapters::owned_codes;
 use crate::domain::breaker::{Breaker, BreakerSettings, Standing, Transition};
-use crate::domain::channel::Delivery;
+use crate::domain::channel::{Channel, Delivery};
 use crate::domain::otp_code::OtpCode;
 use crate::domain::phone::PhoneNumber;
 use crate::domain::provider::{ProviderName, ProviderOrder};
@@ -136,7 +136,10 @@ impl<V: VerificationProvider, A: VerificationProvider> Failover<V, A> {
 }
 
 impl<V: VerificationProvider, A: VerificationProvider> Providers for Failover<V, A> {
-    fn order(&self, to: &PhoneNumber) -> Vec<ProviderName> {
+    /// The country's order, the providers whose breakers are open last; among the others, those
+    /// that carry the first step's channel first (WhatsApp goes through Vonage even where the
+    /// country puts AWS first: the ladder says how the person is reached, the order by whom).
+    fn order(&self, to: &PhoneNumber, first: Channel) -> Vec<ProviderName> {
         let now = Instant::now();
         let country = to.region();
         let breakers = self.breakers();
@@ -146,12 +149,16 @@ impl<V: VerificationProvider, A: VerificationProvider> Providers for Failover<V,
             .iter()
             .map(|p| (*p, self.standing(&breakers, *p, country, now)))
             .partition(|(_, standing)| *standing != Standing::Open);
+        let carries_first = |p: ProviderName| self.carry_via(p, Delivery::by(first)).is_some();
+        healthy.sort_by_key(|(p, _)| !carries_first(*p));
         healthy.extend(open);
         healthy.into_iter().map(|(p, _)| p).collect()
     }
 
-    fn preferred(&self, to: &PhoneNumber) -> ProviderName {
-        self.order.for_country(to.region()).first().copied().unwrap_or(ProviderName::Vonage)
+    fn preferred(&self, to: &PhoneNumber, first: Channel) -> ProviderName {
+        let order = self.order.for_country(to.region());
+        let carries = |p: &&ProviderName| self.carry_via(**p, Delivery::by(first)).is_some();
+        order.iter().find(carries).or(order.first()).copied().unwrap_or(ProviderName::Vonage)
     }
 
     fn carry_via(&self, via: ProviderName, how: Delivery) -> Option<Delivery> {

@@ -135,7 +135,7 @@ where
             };
             (next, steps.step_seconds(self.policy.ttl_seconds), carried.map(|(tally, _)| tally))
         } else {
-            (channel, self.policy.ttl_seconds, None)
+            (sent.channel, self.policy.ttl_seconds, None)
         };
         let expires_at = now + seconds(lifetime);
         let verification = Verification {
@@ -174,7 +174,7 @@ where
     /// calls setting and what the number's providers can send: none when nothing is left.
     fn offered(&self, phone: &PhoneNumber, ladder: Option<Channels>) -> Option<Channels> {
         let offered = ladder.unwrap_or(self.policy.channels).offered(self.policy.voice, phone.is_landline())?;
-        let order = self.provider.order(phone);
+        let order = self.provider.order(phone, offered.first());
         offered.filter(|c| order.iter().any(|via| self.provider.carry_via(*via, Delivery::by(c)).is_some()))
     }
 
@@ -230,24 +230,25 @@ where
         now: OffsetDateTime,
     ) -> Result<(SendReservation, Sent, Option<ProviderRequestId>), RequestCodeError> {
         let started = std::time::Instant::now();
-        let mut order = self.provider.order(phone);
+        let mut order = self.provider.order(phone, how.channel());
         // Only those that carry a step of it (AWS carries no WhatsApp).
         order.retain(|via| self.provider.carry_via(*via, how).is_some());
         // Traffic moved off the country's first provider: its breaker put it later, or it failed
         // below. (A resend moved on, or the operator's switch, is not that.)
-        let preferred = self.provider.preferred(phone);
+        let preferred = self.provider.preferred(phone, how.channel());
         let mut moved = order.first() != Some(&preferred);
         let (mut reservation, replaced) = self.reserve(phone, client_ip, how, request_id, &mut order, now).await?;
         loop {
             let via = reservation.via;
             let fallback = moved && via != preferred;
             let carried = self.provider.carry_via(via, how).unwrap_or(how);
+            let channel = carried.channel();
             let error = match self.provider.start_via(via, phone, request_id, carried).await {
                 Ok(StartOutcome::Started(id)) => {
-                    return Ok((reservation, Sent { id, moved_on: false, via, fallback }, replaced));
+                    return Ok((reservation, Sent { id, moved_on: false, via, fallback, channel }, replaced));
                 }
                 Ok(StartOutcome::MovedOn(id)) => {
-                    return Ok((reservation, Sent { id, moved_on: true, via, fallback }, replaced));
+                    return Ok((reservation, Sent { id, moved_on: true, via, fallback, channel }, replaced));
                 }
                 Ok(StartOutcome::Busy { retry_after_seconds }) => {
                     self.release(&reservation, Release::unsent(false), request_id).await;
@@ -525,6 +526,8 @@ struct Sent {
     via: ProviderName,
     /// Sent by another provider than the country's first, which failed or whose breaker is open.
     fallback: bool,
+    /// The channel of its first step (the next provider's may differ: AWS carries no WhatsApp).
+    channel: Channel,
 }
 
 /// How many times a send is decided again when requests for the same number race.

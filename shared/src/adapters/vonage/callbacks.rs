@@ -87,15 +87,17 @@ pub fn authenticate(
 }
 
 /// The report an authenticated callback's JSON carries: an `event` (one step's status) or a
-/// `summary` (how the verification ended). `Err` names what is missing or malformed. A callback
-/// of a channel this service never sends by (silent authentication, email) is malformed here.
-pub fn parse(body: &serde_json::Map<String, Value>) -> Result<StatusReport, String> {
+/// `summary` (how the verification ended); `None` when its `client_ref` is no request id of
+/// ours (a verification this deployment never started). `Err` names what is missing or
+/// malformed. A callback of a channel this service never sends by (silent authentication,
+/// email) is malformed here.
+pub fn parse(body: &serde_json::Map<String, Value>) -> Result<Option<StatusReport>, String> {
     let text = |name: &str| body.get(name).and_then(Value::as_str).ok_or_else(|| format!("{name} is missing"));
     let time = |name: &str| {
         OffsetDateTime::parse(text(name)?, &Rfc3339).map_err(|_| format!("{name} is not an RFC 3339 time"))
     };
     let provider_id = ProviderRequestId::parse(text("request_id")?).ok_or("request_id is malformed")?;
-    let request_id = RequestId::parse(text("client_ref")?).map_err(|_| "client_ref is not a request of ours")?;
+    let Ok(request_id) = RequestId::parse(text("client_ref")?) else { return Ok(None) };
     let status = text("status")?;
     let (report, at) = match text("type")? {
         "event" => {
@@ -110,7 +112,7 @@ pub fn parse(body: &serde_json::Map<String, Value>) -> Result<StatusReport, Stri
         }
         _ => return Err("type must be event or summary".into()),
     };
-    Ok(StatusReport { provider_id, request_id, report, at })
+    Ok(Some(StatusReport { provider_id, request_id, report, at }))
 }
 
 #[cfg(test)]
@@ -180,7 +182,7 @@ mod tests {
             "type": "event", "channel": "whatsapp", "status": "completed",
             "finalized_at": "2026-01-01T14:00:01.001Z", "client_ref": client_ref.as_str()
         }));
-        let report = parse(&event).unwrap();
+        let report = parse(&event).unwrap().unwrap();
         assert_eq!(report.report, Report::Step { channel: Channel::WhatsApp, outcome: StepOutcome::Completed });
         assert_eq!((report.request_id, report.at.unix_timestamp()), (client_ref.clone(), 1_767_276_000));
         let summary = object(json!({
@@ -188,9 +190,12 @@ mod tests {
             "status": "expired", "type": "summary", "channel_timeout": 150, "client_ref": client_ref.as_str(),
             "workflow": [{"channel": "whatsapp", "initiated_at": "2026-01-01T14:00:00Z", "status": "failed"}]
         }));
-        assert_eq!(parse(&summary).unwrap().report, Report::Ending(Ending::Expired));
+        assert_eq!(parse(&summary).unwrap().unwrap().report, Report::Ending(Ending::Expired));
+        let mut not_ours = event.clone();
+        not_ours.insert("client_ref".into(), json!("81508ba9c98d4fd7"));
+        assert_eq!(parse(&not_ours), Ok(None), "a reference this service never gave");
         for (field, value) in [
-            ("client_ref", json!("not-ours")),
+            ("client_ref", json!(7)),
             ("status", json!("delivered")),
             ("channel", json!("email")),
             ("type", json!("other")),

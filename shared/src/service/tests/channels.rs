@@ -124,7 +124,7 @@ async fn a_whatsapp_code_fails_over_to_the_next_providers_sms_and_only_vonage_ca
     let sent = svc.request_code_within(phone("+447400123456"), IP, Ask::default(), None).await.unwrap();
     assert_eq!(svc.provider.vonage().calls(), ["start +447400123456 whatsapp,sms"]);
     assert_eq!(svc.provider.second().unwrap().calls(), ["start +447400123456"]);
-    assert_eq!(sent.channel, Channel::WhatsApp, "as asked; the record's provider is AWS");
+    assert_eq!(sent.channel, Channel::Sms, "what AWS sent: the ladder's next channel");
     let aws_sms = svc.policy.spend.price(ProviderName::Aws, "GB", &[Channel::Sms]);
     assert_eq!(MicroUsd(spent(&svc, "+447400123456").await), aws_sms, "repriced: Vonage sent nothing");
 
@@ -135,13 +135,13 @@ async fn a_whatsapp_code_fails_over_to_the_next_providers_sms_and_only_vonage_ca
     assert!(matches!(err, RequestCodeError::Provider(ProviderError::Failed(_))), "{err:?}");
     assert!(alone.provider.second().unwrap().calls().is_empty());
 
+    // AWS first for the country: a WhatsApp code still goes through Vonage, and an SMS by AWS.
     let aws_first = both("aws,vonage");
-    aws_first.request_code_within(phone("+447400123456"), IP, Ask::default(), None).await.unwrap();
-    assert_eq!(aws_first.provider.second().unwrap().calls(), ["start +447400123456"], "AWS sends its SMS");
-    let whatsapp = aws_first
-        .request_code_within(phone("+447400123457"), IP, ask(Some(Channel::WhatsApp), only), None)
-        .await
-        .unwrap();
+    let whatsapp = aws_first.request_code_within(phone("+447400123456"), IP, Ask::default(), None).await.unwrap();
     assert_eq!(whatsapp.channel, Channel::WhatsApp);
-    assert_eq!(aws_first.provider.vonage().calls(), ["start +447400123457 whatsapp"]);
+    assert_eq!(aws_first.provider.vonage().calls(), ["start +447400123456 whatsapp,sms"]);
+    let sms =
+        aws_first.request_code_within(phone("+447400123457"), IP, ask(Some(Channel::Sms), None), None).await.unwrap();
+    assert_eq!(sms.channel, Channel::Sms);
+    assert_eq!(aws_first.provider.second().unwrap().calls(), ["start +447400123457"], "AWS sends its SMS");
 }

@@ -11,6 +11,7 @@ use crate::adapters::MemoryStore;
 use crate::adapters::failover::Failover;
 use crate::clock::ManualClock;
 use crate::domain::breaker::BreakerSettings;
+use crate::domain::channel::Channel;
 use crate::domain::price::MicroUsd;
 use crate::domain::provider::{ProviderName, ProviderOrder};
 use crate::domain::rule::Rule;
@@ -184,10 +185,10 @@ async fn a_breaker_opens_on_failures_and_a_probe_brings_the_traffic_back() {
     svc.request_code(phone(numbers[2]), IP).await.unwrap();
     assert_eq!(vonage(&svc).calls().len(), 2, "{:?}", vonage(&svc).calls());
     assert_eq!(aws(&svc).calls().len(), 3);
-    assert_eq!(svc.provider().order(&phone(N)), [Aws, Vonage]);
+    assert_eq!(svc.provider().order(&phone(N), Channel::Sms), [Aws, Vonage]);
 
     tokio::time::sleep(pause + StdDuration::from_millis(50)).await;
     svc.request_code(phone(numbers[3]), IP).await.unwrap();
     assert_eq!(vonage(&svc).calls().last().unwrap(), &format!("start {}", numbers[3]), "the probe");
-    assert_eq!(svc.provider().order(&phone(N)), [Vonage, Aws], "closed again");
+    assert_eq!(svc.provider().order(&phone(N), Channel::Sms), [Vonage, Aws], "closed again");
 }
