@@ -2049,4 +2049,15 @@ fn the_policy_that_hides_the_deployed_secrets_denies_every_action_the_readme_nam
     for stage in STAGES {
         assert!(exempt.iter().any(|p| glob(p, &deploy_role(stage))), "the {stage} deploy role deploys the functions");
     }
+    // Both functions read the deployment's secret at each cold start (the Vonage account's
+    // settings): each role, as CloudFormation names it, is exempt from the secret's deny.
+    let reads = statements(&policy, "Deny")
+        .into_iter()
+        .find(|s| list(&s["Action"]).contains(&"secretsmanager:GetSecretValue".to_owned()))
+        .expect("a deny of the secret's reads");
+    let readers = list(&reads["Condition"]["ArnNotLike"]["aws:PrincipalArn"]);
+    for function in ["RequestOtpFunction", "VerifyOtpFunction"] {
+        let role = format!("arn:aws:iam::{ACCOUNT}:role/phone-verification-dev-{function}Role-AbC123dEf456");
+        assert!(readers.iter().any(|p| glob(p, &role)), "{function}'s role may read the secret: {readers:?}");
+    }
 }
