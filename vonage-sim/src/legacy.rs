@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::model::{self, NewVerification, Status, Step};
-use crate::{Simulator, auth};
+use crate::{Simulator, auth, msisdn};
 
 type Params = HashMap<String, String>;
 
@@ -117,7 +117,7 @@ pub async fn start(State(sim): State<Simulator>, Authorized(params): Authorized)
     let Some(brand) = params.get("brand").cloned() else {
         return Err(error("2", "Your request is incomplete and missing the mandatory parameter `brand`"));
     };
-    if !model::is_msisdn(&number) {
+    if !msisdn::is_msisdn(&number) {
         return Err(error("3", "Invalid value for param: number"));
     }
     if brand.is_empty() || brand.chars().count() > 18 {

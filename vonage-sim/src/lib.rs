@@ -36,6 +36,7 @@ mod fault;
 mod jwt;
 mod legacy;
 mod model;
+mod msisdn;
 mod outage;
 pub mod turnstile;
 mod v2;

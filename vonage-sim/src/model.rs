@@ -363,15 +363,10 @@ pub fn rfc3339(t: OffsetDateTime) -> String {
     t.replace_nanosecond(0).unwrap_or(t).format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
 
-/// E.164 digits without `+`: 7 to 15 digits, not starting with 0.
 /// A locale as Vonage writes them: a language (2 or 3 letters) and a region, lower case (`es-es`).
 pub fn is_locale(locale: &str) -> bool {
     let Some((language, region)) = locale.split_once('-') else { return false };
     (2..=3).contains(&language.len())
         && region.len() == 2
         && language.bytes().chain(region.bytes()).all(|b| b.is_ascii_lowercase())
-}
-
-pub fn is_msisdn(to: &str) -> bool {
-    (7..=15).contains(&to.len()) && to.bytes().all(|b| b.is_ascii_digit()) && !to.starts_with('0')
 }

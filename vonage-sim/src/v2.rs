@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::auth::Caller;
 use crate::jwt::Refusal;
 use crate::model::{self, NewVerification, Status, Step};
-use crate::{Simulator, auth};
+use crate::{Simulator, auth, msisdn};
 
 const CHANNELS: &[&str] = &["sms", "voice", "whatsapp", "whatsapp_interactive", "email", "rcs", "silent_auth"];
 const BRAND_FORBIDDEN: &[char] = &['/', '{', '}', ':', '$'];
@@ -172,7 +172,7 @@ fn parse_workflow(body: &Value, problems: &mut Problems) -> (String, Vec<Step>) 
             problems.add(&format!("workflow[{i}].channel"), "silent_auth must be the first step");
         }
         let step_to = step.get("to").and_then(Value::as_str).unwrap_or_default();
-        if channel != "email" && !model::is_msisdn(step_to) {
+        if channel != "email" && !msisdn::is_msisdn(step_to) {
             problems.add(&format!("workflow[{i}].to"), "Invalid phone number: E.164 digits without a leading +");
         }
         if channel == "whatsapp" {

@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use crate::{Simulator, model};
+use crate::{Simulator, msisdn};
 
 /// The numbers (E.164 digits, no `+`) that have no WhatsApp account.
 #[derive(Debug, Default, Clone)]
@@ -43,7 +43,7 @@ pub(crate) async fn set(State(sim): State<Simulator>, Json(body): Json<Without>)
     let mut without = BTreeSet::new();
     for number in &body.without {
         let digits = number.strip_prefix('+').unwrap_or(number);
-        if !model::is_msisdn(digits) {
+        if !msisdn::is_msisdn(digits) {
             let error = format!("`{number}` is not an E.164 number");
             return (StatusCode::BAD_REQUEST, Json(serde_json::json!({"error": error}))).into_response();
         }
