@@ -148,14 +148,20 @@ pub(crate) fn environment_with(t: &Value, function: &Value, on: &[&str]) -> BTre
     vars.filter_map(|(k, v)| resolve_with(t, v, on).map(|v| (k.clone(), v))).collect()
 }
 
-/// Whether `binary` starts with `env`, and the deployment's secret as the operator fills it when
-/// the environment names it; else the error it stops with.
+/// Whether `binary` starts with `env`, and the Vonage and sign-in secrets as the operator fills
+/// them when the environment names them; else the error it stops with.
 pub(crate) fn starts(t: &Value, binary: &str, env: &BTreeMap<String, String>) -> Result<(), String> {
-    let secret = |var: &str| -> Option<String> {
-        env.get("SECRET_ID")?;
+    let vonage = |var: &str| -> Option<String> {
+        env.get("VONAGE_SECRET_ID")?;
         match var {
             "VONAGE_API_KEY" => Some("key".to_owned()),
             "VONAGE_API_SECRET" => Some("secret".to_owned()),
+            _ => None,
+        }
+    };
+    let secret = |var: &str| -> Option<String> {
+        env.get("SIGN_IN_SECRET_ID")?;
+        match var {
             "TOKEN_SIGNING_KEYS" => Some(resolve(
                 t,
                 &json!({"Fn::Sub": "{{resolve:secretsmanager:${SecretName}:SecretString:TOKEN_SIGNING_KEYS}}"}),
@@ -167,7 +173,7 @@ pub(crate) fn starts(t: &Value, binary: &str, env: &BTreeMap<String, String>) ->
             _ => None,
         }
     };
-    let settings = Settings::new(|var: &str| env.get(var).cloned().or_else(|| secret(var)));
+    let settings = Settings::new(|var: &str| env.get(var).cloned().or_else(|| vonage(var)).or_else(|| secret(var)));
     Config::from_settings(&settings).map_err(|e| e.to_string())?;
     StoreConfig::from_settings(&settings).map_err(|e| e.to_string())?;
     if binary == "verify-otp" {
@@ -277,13 +283,13 @@ fn the_environment_the_template_sets_is_exactly_what_the_code_reads_and_it_loads
         if let Some(host) = env.get_mut("CODE_MESSAGE_HOST") {
             *host = "verify.example.com".into();
         }
-        // The deployment's secret as the operator fills it: both functions read the Vonage
-        // account's settings (VONAGE_HELD) from it at their start, and verify-otp what it holds of
-        // sign-in (SECRET_HELD), when their environment names it.
+        // The secrets as the operator fills them: both functions read the Vonage account's
+        // settings (VONAGE_HELD) from its secret at their start, and verify-otp what the sign-in
+        // secret holds (SECRET_HELD), when their environment names them.
+        let vonage =
+            SecretValues::parse(&json!({"VONAGE_API_KEY": "key", "VONAGE_API_SECRET": "secret"}).to_string()).unwrap();
         let secret = SecretValues::parse(
             &json!({
-                "VONAGE_API_KEY": "key",
-                "VONAGE_API_SECRET": "secret",
                 "TOKEN_SIGNING_KEYS": shared::testing::signing_keys(),
                 "RELYING_PARTIES": r#"[{"clientId": "shop", "name": "Shop", "redirectUris": ["https://shop.example/cb"]}]"#,
                 "RELYING_PARTY_SECRETS": "{}",
@@ -294,12 +300,13 @@ fn the_environment_the_template_sets_is_exactly_what_the_code_reads_and_it_loads
         let asked = Mutex::new(BTreeSet::new());
         let settings = Settings::new(|var: &str| {
             asked.lock().unwrap().insert(var.to_owned());
-            let from_secret = || env.get("SECRET_ID").and_then(|_| secret.lookup(var));
-            env.get(var).cloned().or_else(from_secret)
+            let from_vonage = || env.get("VONAGE_SECRET_ID").and_then(|_| vonage.lookup_vonage(var));
+            let from_secret = || env.get("SIGN_IN_SECRET_ID").and_then(|_| secret.lookup(var));
+            env.get(var).cloned().or_else(from_vonage).or_else(from_secret)
         });
-        let secret_id = shared::runtime::config::deployment_secret_id(&settings).unwrap();
-        assert_eq!(secret_id.as_deref(), env.get("SECRET_ID").map(String::as_str), "{name}");
-        assert!(secret_id.is_some(), "{name} reads the deployment's secret");
+        let secret_id = shared::runtime::config::vonage_secret_id(&settings).unwrap();
+        assert_eq!(secret_id.as_deref(), env.get("VONAGE_SECRET_ID").map(String::as_str), "{name}");
+        assert!(secret_id.is_some(), "{name} reads the Vonage secret");
         let config = Config::from_settings(&settings).unwrap_or_else(|e| panic!("{binary} would not start: {e}"));
         StoreConfig::from_settings(&settings).unwrap_or_else(|e| panic!("{binary} would not start: {e}"));
         // verify-otp holds none of the second provider's settings, and judges its codes all the
@@ -333,18 +340,34 @@ fn the_environment_the_template_sets_is_exactly_what_the_code_reads_and_it_loads
             .iter()
             .filter(|s| s.to_string().contains("secretsmanager:"))
             .collect();
-        let grant = json!({
-            "Sid": "DeploymentSecret", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
-            "Resource": {"Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${SecretName}-??????"},
+        // The Vonage secret for both; the sign-in secret (its keys) for verify-otp alone, only
+        // with sign-in on: request-otp may never read a signing key.
+        let secret_arn = |parameter: &str| json!({"Fn::Sub": format!("arn:${{AWS::Partition}}:secretsmanager:${{AWS::Region}}:${{AWS::AccountId}}:secret:${{{parameter}}}-??????")});
+        let vonage_grant = json!({
+            "Sid": "VonageSecret", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+            "Resource": secret_arn("VonageSecretName"),
         });
-        assert_eq!(grants, [&grant], "{name}");
-        let named = &t["Globals"]["Function"]["Environment"]["Variables"]["SECRET_ID"];
-        assert_eq!(named, &json!({"Ref": "SecretName"}));
+        if binary == "verify-otp" {
+            let sign_in = json!({"Fn::If": ["TokensOn", {
+                "Sid": "SignInSecret", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+                "Resource": secret_arn("SecretName"),
+            }, {"Ref": "AWS::NoValue"}]});
+            assert_eq!(grants, [&vonage_grant, &sign_in], "{name}");
+            let named = &f["Properties"]["Environment"]["Variables"]["SIGN_IN_SECRET_ID"];
+            assert_eq!(named, &json!({"Fn::If": ["TokensOn", {"Ref": "SecretName"}, {"Ref": "AWS::NoValue"}]}));
+        } else {
+            assert_eq!(grants, [&vonage_grant], "{name} reads the Vonage secret and no other");
+        }
+        let named = &t["Globals"]["Function"]["Environment"]["Variables"]["VONAGE_SECRET_ID"];
+        assert_eq!(named, &json!({"Ref": "VonageSecretName"}));
         for stage in STAGES {
             let boundary = deploy_document("deploy/function-permissions-boundary.json", stage);
             let arn = format!("arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:phone-verification/{stage}-AbCdEf");
             let allowed = statements(&boundary, "Allow");
             assert!(allowed.iter().any(|a| covers(a, "secretsmanager:GetSecretValue", &arn)), "{stage}");
+            let arn =
+                format!("arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:phone-verification/{stage}/vonage-AbCdEf");
+            assert!(allowed.iter().any(|a| covers(a, "secretsmanager:GetSecretValue", &arn)), "{stage}: {arn}");
         }
         let asked = asked.into_inner().unwrap();
         let unread: Vec<_> = env.keys().filter(|k| !asked.contains(*k)).collect();

@@ -32,7 +32,8 @@ where
         // Off unless the deployment holds the secret its callbacks are signed with.
         let secret = deps.callback_secret.as_ref().ok_or(ApiError::NotFound)?;
         let now = deps.service.clock().now();
-        if let Err(refusal) = callbacks::authenticate(authorization.as_deref(), &body, secret, now) {
+        let application = deps.callback_application.as_deref();
+        if let Err(refusal) = callbacks::authenticate(authorization.as_deref(), &body, secret, application, now) {
             tracing::warn!(reason = %refusal, "status callback refused");
             return Err(ApiError::CallbackUnauthenticated.into());
         }

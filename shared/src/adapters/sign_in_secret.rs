@@ -15,10 +15,11 @@ use secrecy::{ExposeSecret, SecretString};
 /// stays in the environment (resolved at deploy), but [`VONAGE_HELD`].
 pub const SECRET_HELD: [&str; 3] = ["TOKEN_SIGNING_KEYS", "RELYING_PARTIES", "RELYING_PARTY_SECRETS"];
 
-/// The Vonage account's settings both functions read from the secret (`SECRET_ID`) at each cold
-/// start: its credentials, its application (id, private key, the signature secret of its
-/// callbacks) and its WhatsApp sender with that channel's prices. An application's RSA key alone
-/// is 1.7 KB, and request-otp's environment is full at its largest.
+/// The Vonage account's settings both functions read from the Vonage secret
+/// (`VONAGE_SECRET_ID`) at each cold start: its credentials, its application (id, private key,
+/// the signature secret of its callbacks) and its WhatsApp sender with that channel's prices. An
+/// application's RSA key alone is 1.7 KB, and request-otp's environment is full at its largest.
+/// A secret of its own: request-otp may read it, and not the sign-in keys.
 pub const VONAGE_HELD: [&str; 7] = [
     "VONAGE_API_KEY",
     "VONAGE_API_SECRET",
@@ -81,10 +82,15 @@ impl SecretValues {
         self.0.get(name).map(|v| v.expose_secret().to_owned())
     }
 
-    /// What the settings find here: only the [`SECRET_HELD`] and [`VONAGE_HELD`] names, so that
-    /// every other setting keeps coming from the environment alone.
+    /// What the settings find here, as the sign-in secret: only the [`SECRET_HELD`] names, so
+    /// that every other setting keeps coming from the environment alone.
     pub fn lookup(&self, name: &str) -> Option<String> {
-        if SECRET_HELD.contains(&name) || VONAGE_HELD.contains(&name) { self.get(name) } else { None }
+        if SECRET_HELD.contains(&name) { self.get(name) } else { None }
+    }
+
+    /// The same as the Vonage secret: only the [`VONAGE_HELD`] names.
+    pub fn lookup_vonage(&self, name: &str) -> Option<String> {
+        if VONAGE_HELD.contains(&name) { self.get(name) } else { None }
     }
 }
 

@@ -34,6 +34,8 @@ pub struct HandlerDeps<P, S, C> {
     /// The secret Vonage signs its status callbacks with (`VONAGE_SIGNATURE_SECRET`); `None`:
     /// callbacks are not taken.
     pub callback_secret: Option<secrecy::SecretString>,
+    /// The Vonage application the callbacks must be for, where one is set.
+    pub callback_application: Option<String>,
 }
 
 /// The providers the deployed functions send through: Vonage, and AWS End User Messaging
@@ -83,6 +85,10 @@ pub enum StartupError {
 impl<P: Providers, S: VerificationStore, C: Clock> HandlerDeps<P, S, C> {
     pub fn new(config: Config, provider: P, store: S, clock: C) -> Self {
         let callback_secret = config.vonage.signature_secret.clone();
+        let callback_application = config.vonage.application.as_ref().map(|(id, _)| id.clone());
+        if callback_application.is_some() && callback_secret.is_none() {
+            tracing::warn!("a Vonage application without VONAGE_SIGNATURE_SECRET: its status callbacks are refused");
+        }
         let hasher = SubjectHasher::new(config.phone_hash_key);
         crate::telemetry::metrics::set_namespace(config.metrics_namespace);
         Self {
@@ -92,6 +98,7 @@ impl<P: Providers, S: VerificationStore, C: Clock> HandlerDeps<P, S, C> {
             bot_check: config.bot_check.map(Turnstile::new),
             tokens: None,
             callback_secret,
+            callback_application,
         }
     }
 
@@ -109,12 +116,12 @@ impl<P, S, C> HandlerDeps<P, S, C> {
 }
 
 impl LambdaDeps {
-    /// Reads the environment and the deployment's secret (where `SECRET_ID` names one) and
+    /// Reads the environment and the Vonage secret (where `VONAGE_SECRET_ID` names one) and
     /// builds the Vonage, DynamoDB and (where it is on) AWS End User Messaging clients.
     pub async fn from_env() -> Result<Self, StartupError> {
         let store_config = StoreConfig::from_env()?;
         let sdk = aws_sdk_config(store_config.timeouts()).await;
-        let secret = deployment_secret(&sdk).await?;
+        let secret = vonage_secret(&sdk).await?;
         let config = config_with_secret(secret.as_ref(), env)?;
         Self::from_config(config, &store_config, &sdk, |settings| Some(AwsSms::new(&sdk, settings))).await
     }
@@ -122,22 +129,14 @@ impl LambdaDeps {
 
 impl VerifyDeps {
     /// verify-otp's: the same without a carrier, with sign-in on when `TOKEN_ISSUER` is set, its
-    /// keys and clients read from the same secret (or the sign-in secret `SIGN_IN_SECRET_ID`
-    /// names, while the connections are being made).
+    /// keys and clients read from the sign-in secret while the connections are being made.
     pub async fn from_env_with_sign_in() -> Result<Self, StartupError> {
         let store_config = StoreConfig::from_env()?;
         let sdk = aws_sdk_config(store_config.timeouts()).await;
-        let secret = deployment_secret(&sdk).await?;
-        let config = config_with_secret(secret.as_ref(), env)?;
-        let deps = Self::from_config(config, &store_config, &sdk, |_| None);
-        let tokens = async {
-            match &secret {
-                Some((id, values)) if env("TOKEN_ISSUER").is_some() => sign_in_with_secret(id, values, env),
-                _ => sign_in_from_env(&sdk).await,
-            }
-        };
-        let (deps, tokens) = tokio::join!(deps, tokens);
-        Ok(deps?.with_tokens(tokens?))
+        let (secret, tokens) = tokio::join!(vonage_secret(&sdk), sign_in_from_env(&sdk));
+        let config = config_with_secret(secret?.as_ref(), env)?;
+        let deps = Self::from_config(config, &store_config, &sdk, |_| None).await?;
+        Ok(deps.with_tokens(tokens?))
     }
 }
 
@@ -145,9 +144,9 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 
-/// The deployment's secret, where `SECRET_ID` names one: read once (one `GetSecretValue`).
-pub async fn deployment_secret(sdk: &SdkConfig) -> Result<Option<(String, SecretValues)>, StartupError> {
-    let Some(secret_id) = crate::runtime::config::deployment_secret_id(&Settings::new(env))? else { return Ok(None) };
+/// The Vonage secret, where `VONAGE_SECRET_ID` names one: read once (one `GetSecretValue`).
+pub async fn vonage_secret(sdk: &SdkConfig) -> Result<Option<(String, SecretValues)>, StartupError> {
+    let Some(secret_id) = crate::runtime::config::vonage_secret_id(&Settings::new(env))? else { return Ok(None) };
     let secret = SecretReader::new(sdk)
         .read(&secret_id)
         .await
@@ -161,7 +160,7 @@ pub fn config_with_secret(
     secret: Option<&(String, SecretValues)>,
     env: impl Fn(&str) -> Option<String>,
 ) -> Result<Config, StartupError> {
-    let lookup = |name: &str| env(name).or_else(|| secret.and_then(|(_, values)| values.lookup(name)));
+    let lookup = |name: &str| env(name).or_else(|| secret.and_then(|(_, values)| values.lookup_vonage(name)));
     Config::from_settings(&Settings::new(lookup)).map_err(|error| match secret {
         Some((id, _)) if VONAGE_HELD.contains(&error.variable) && env(error.variable).is_none() => {
             StartupError::InSecret { error, secret: id.clone() }

@@ -127,11 +127,15 @@ where
             // Boxed: a debug build's frame of this function would otherwise hold the store
             // calls of a path that runs only for automatic calls (otp-local runs debug builds).
             let carried = Box::pin(self.carry(&reservation, &sent.id, &request_id, now)).await;
-            let first = carried.as_ref().map_or(offered.first(), |(_, first)| *first);
-            let steps = offered.steps_from(first, self.policy.voice);
-            let next = match channel {
-                Channel::Voice => Channel::Voice,
-                _ => steps.as_slice().get(1).copied().unwrap_or(channel),
+            // What Vonage moved on to is the next step of the send in flight: where that send is
+            // known, its ladder's next channel, whatever was asked (a call asked for while a
+            // WhatsApp step is in flight gets its SMS step, and the answer says so).
+            let (steps, next) = match &carried {
+                Some((_, first)) => {
+                    let steps = offered.steps_from(*first, self.policy.voice);
+                    (steps, steps.as_slice().get(1).copied().unwrap_or(channel))
+                }
+                None => (offered.steps_from(offered.first(), self.policy.voice), channel),
             };
             (next, steps.step_seconds(self.policy.ttl_seconds), carried.map(|(tally, _)| tally))
         } else {

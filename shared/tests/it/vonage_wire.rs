@@ -470,3 +470,23 @@ async fn a_call_and_an_sms_followed_by_a_call_go_as_each_api_documents_them() {
         assert_eq!(v1, Ok(StartOutcome::Started(id())), "v1, {voice_calls}, {how:?}");
     }
 }
+
+/// The legacy API has no WhatsApp and presets its workflows: an SMS then a call, or one step.
+#[tokio::test]
+async fn the_legacy_api_carries_an_sms_then_a_call_or_one_step() {
+    use shared::ports::VerificationProvider;
+    let server = MockServer::start().await;
+    let client = client(&server, VonageApi::Legacy, "10000");
+    let carried = |ladder: &str| {
+        let how = Delivery { steps: Steps(Channels::parse(ladder).unwrap()), locale: None };
+        client.carry(how).map(|d| d.steps.0.names())
+    };
+    assert_eq!(carried("sms,voice").as_deref(), Some("sms,voice"));
+    assert_eq!(carried("whatsapp,sms,voice").as_deref(), Some("sms,voice"));
+    assert_eq!(carried("voice,sms").as_deref(), Some("voice"));
+    assert_eq!(carried("whatsapp,sms").as_deref(), Some("sms"));
+    assert_eq!(carried("whatsapp"), None);
+    let v2 = client_with(&server, VonageApi::V2, "10000", "on_request");
+    let how = Delivery { steps: Steps(Channels::parse("voice,sms").unwrap()), locale: None };
+    assert_eq!(v2.carry(how).map(|d| d.steps.0.names()).as_deref(), Some("voice,sms"));
+}

@@ -47,14 +47,19 @@ pub enum CallbackRefusal {
     Stale,
     #[error("the body is not the one the token was signed for")]
     BodyChanged,
+    #[error("the token names another application of the account")]
+    OtherApplication,
 }
 
 /// Whether the callback whose `Authorization` header is `authorization` and whose body is `body`
-/// was signed by Vonage with `secret` for this body, lately.
+/// was signed by Vonage with `secret` for this body, lately, and, where the token names an
+/// application (`application_id`), for this deployment's `application` (the signature secret is
+/// the account's, shared by its applications).
 pub fn authenticate(
     authorization: Option<&str>,
     body: &[u8],
     secret: &SecretString,
+    application: Option<&str>,
     now: OffsetDateTime,
 ) -> Result<(), CallbackRefusal> {
     let token =
@@ -78,6 +83,11 @@ pub fn authenticate(
     let now = now.unix_timestamp();
     if iat < now - MAX_AGE_SECONDS || iat > now + MAX_AHEAD_SECONDS {
         return Err(CallbackRefusal::Stale);
+    }
+    if let (Some(ours), Some(named)) = (application, claims.get("application_id").and_then(Value::as_str))
+        && ours != named
+    {
+        return Err(CallbackRefusal::OtherApplication);
     }
     let hash = hex::encode(Sha256::digest(body));
     match claims.get("payload_hash").and_then(Value::as_str) {
@@ -137,7 +147,7 @@ mod tests {
 
     fn check(header: Option<&str>, body: &[u8], now: i64) -> Result<(), CallbackRefusal> {
         let now = OffsetDateTime::from_unix_timestamp(now).unwrap();
-        authenticate(header, body, &SecretString::from(SECRET), now)
+        authenticate(header, body, &SecretString::from(SECRET), Some("app-1"), now)
     }
 
     #[test]
@@ -168,6 +178,12 @@ mod tests {
         assert_eq!(check(Some(&no_hash), body, 1000), Err(CallbackRefusal::BodyChanged));
         let no_iat = sign(&hs256, &json!({"payload_hash": hex::encode(Sha256::digest(body))}), SECRET);
         assert_eq!(check(Some(&no_iat), body, 1000), Err(CallbackRefusal::Stale));
+        let mut ours = claims(body, 1000);
+        ours["application_id"] = "app-1".into();
+        assert_eq!(check(Some(&sign(&hs256, &ours, SECRET)), body, 1000), Ok(()));
+        ours["application_id"] = "app-2".into();
+        let other_app = sign(&hs256, &ours, SECRET);
+        assert_eq!(check(Some(&other_app), body, 1000), Err(CallbackRefusal::OtherApplication));
     }
 
     fn object(v: Value) -> serde_json::Map<String, Value> {

@@ -66,6 +66,11 @@ impl ApplicationJwt {
         header
     }
 
+    /// Forgets the token in use (Vonage refused it): the next request signs a new one.
+    pub fn forget(&self) {
+        *self.current.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+    }
+
     fn sign(&self, iat: i64, exp: i64) -> String {
         let header = json!({"alg": "RS256", "typ": "JWT"});
         let claims = json!({

@@ -152,14 +152,19 @@ impl VerificationProvider for VonageClient {
         ProviderName::Vonage
     }
 
-    /// Every step on v2 where the deployment has a WhatsApp number; no WhatsApp otherwise (the
-    /// legacy API has none).
+    /// Every step on v2 (WhatsApp only where the deployment has a WhatsApp number); on the
+    /// legacy API, which has no WhatsApp and presets its workflows, an SMS then a call, or the
+    /// first step alone.
     fn carry(&self, how: Delivery) -> Option<Delivery> {
         let s = &self.transport.settings;
-        if s.api == VonageApi::V2 && s.whatsapp_from.is_some() {
-            return Some(how);
-        }
-        let steps = how.steps.0.filter(|c| c != Channel::WhatsApp)?;
+        let steps = match s.whatsapp_from {
+            Some(_) if s.api == VonageApi::V2 => how.steps.0,
+            _ => how.steps.0.filter(|c| c != Channel::WhatsApp)?,
+        };
+        let steps = match (s.api, steps.as_slice()) {
+            (VonageApi::V2, _) | (VonageApi::Legacy, [_] | [Channel::Sms, Channel::Voice]) => steps,
+            (VonageApi::Legacy, _) => crate::domain::channel::Channels::one(steps.first()),
+        };
         Some(Delivery { steps: crate::domain::channel::Steps(steps), ..how })
     }
 
@@ -222,6 +227,12 @@ impl Transport {
         }
         let response = request.send().await.map_err(transport_error)?;
         let status = response.status();
+        // A refused token (a key rotated at Vonage, a clock apart): the next call signs anew.
+        if status == StatusCode::UNAUTHORIZED
+            && let Some(jwt) = self.application.as_ref().filter(|_| segments.first() == Some(&"v2"))
+        {
+            jwt.forget();
+        }
         let headers = response.headers().clone();
         let body = response.bytes().await.map_err(transport_error)?;
         tracing::debug!(%method, path = %segments.first().copied().unwrap_or_default(), status = status.as_u16(), "vonage answered");

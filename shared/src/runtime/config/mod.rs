@@ -37,7 +37,7 @@ use self::edge::*;
 use self::policy::*;
 use self::providers::*;
 pub use self::store::{StoreConfig, dynamodb_on_this_machine};
-pub use self::tokens::deployment_secret_id;
+pub use self::tokens::vonage_secret_id;
 use self::vonage::*;
 pub use crate::sign_in::service::TokenConfig;
 

@@ -23,19 +23,15 @@ pub(super) const MAX_TOKEN_LIFETIME_SECONDS: u64 = 3600;
 
 impl TokenConfig {
     /// The Secrets Manager secret that holds the sign-in material ([`SECRET_HELD`]) when
-    /// deployed: the deployment's secret ([`deployment_secret_id`]), or `SIGN_IN_SECRET_ID`, read
-    /// for sign-in only with sign-in on. None: those settings come from the environment alone
-    /// (`otp-local`, the tests).
+    /// deployed: `SIGN_IN_SECRET_ID`, its name or ARN, read only with sign-in on. None: those
+    /// settings come from the environment alone (`otp-local`, the tests).
     ///
     /// [`SECRET_HELD`]: crate::adapters::sign_in_secret::SECRET_HELD
     pub fn secret_id<F: Fn(&str) -> Option<String>>(s: &Settings<F>) -> Result<Option<String>, ConfigError> {
         if s.get("TOKEN_ISSUER").is_none() {
             return Ok(None);
         }
-        match deployment_secret_id(s)? {
-            Some(id) => Ok(Some(id)),
-            None => secret_id_in(s, "SIGN_IN_SECRET_ID"),
-        }
+        secret_id_in(s, "SIGN_IN_SECRET_ID")
     }
 
     pub fn from_env() -> Result<Option<Self>, ConfigError> {
@@ -83,13 +79,13 @@ impl TokenConfig {
     }
 }
 
-/// The deployment's secret (`SECRET_ID`, its name or ARN), whose Vonage settings
-/// ([`VONAGE_HELD`]) and sign-in material both functions read once per cold start; none where the
-/// environment holds them all (`otp-local`, the tests).
+/// The Vonage secret (`VONAGE_SECRET_ID`, its name or ARN), whose settings ([`VONAGE_HELD`])
+/// both functions read once per cold start; none where the environment holds them all
+/// (`otp-local`, the tests).
 ///
 /// [`VONAGE_HELD`]: crate::adapters::sign_in_secret::VONAGE_HELD
-pub fn deployment_secret_id<F: Fn(&str) -> Option<String>>(s: &Settings<F>) -> Result<Option<String>, ConfigError> {
-    secret_id_in(s, "SECRET_ID")
+pub fn vonage_secret_id<F: Fn(&str) -> Option<String>>(s: &Settings<F>) -> Result<Option<String>, ConfigError> {
+    secret_id_in(s, "VONAGE_SECRET_ID")
 }
 
 fn secret_id_in<F: Fn(&str) -> Option<String>>(

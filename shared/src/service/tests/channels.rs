@@ -145,3 +145,23 @@ async fn a_whatsapp_code_fails_over_to_the_next_providers_sms_and_only_vonage_ca
     assert_eq!(sms.channel, Channel::Sms);
     assert_eq!(aws_first.provider.second().unwrap().calls(), ["start +447400123457"], "AWS sends its SMS");
 }
+
+/// A call asked for while a WhatsApp step is in flight, which Vonage can only move on: its next
+/// step is the SMS, and the answer and the record say SMS, not the call that was asked for.
+#[tokio::test]
+async fn a_send_moved_on_names_the_step_it_moved_to() {
+    let policy = Policy { channels: ladder("whatsapp,sms,voice"), voice: VoiceCalls::Automatic, ..policy() };
+    let (svc, clock) = service(policy);
+    let first = svc.request_code_within(phone("+447400123456"), IP, Ask::default(), None).await.unwrap();
+    assert_eq!(first.channel, Channel::WhatsApp);
+    clock.advance(Duration::seconds(60));
+    svc.provider.script_start(Ok(crate::ports::StartOutcome::MovedOn(
+        crate::domain::verification::ProviderRequestId::parse("p1").unwrap(),
+    )));
+    let call = ask(Some(Channel::Voice), None);
+    let moved = svc.request_code_within(phone("+447400123456"), IP, call, None).await.unwrap();
+    assert_eq!(moved.channel, Channel::Sms, "Vonage's next step");
+    assert_eq!(moved.expires_at, clock.now() + Duration::seconds(100), "a step of three");
+    let record = svc.store.get(&moved.request_id, clock.now()).await.unwrap().unwrap();
+    assert_eq!(record.channel, Channel::Sms);
+}
