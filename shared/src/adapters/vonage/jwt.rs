@@ -1,8 +1,8 @@
 //! Vonage's application JWT: what Verify v2 requests carry when the deployment has an application
 //! (`VONAGE_APPLICATION_ID` and its private key), and what makes Vonage send status callbacks.
 //! RS256 over `{"application_id", "iat", "jti", "exp"}`, as Vonage's docs and SDKs make them; one
-//! token is reused until shortly before it expires (signing costs ~1 ms of a cold instance's CPU),
-//! then the next request signs a fresh one.
+//! token is reused until shortly before it expires (one RSA signature per token's life, not one
+//! per request), then the next request signs a fresh one.
 
 use std::sync::Mutex;
 
