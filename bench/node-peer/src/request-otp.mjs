@@ -125,6 +125,8 @@ export async function handler(event) {
     resendAvailableAt: new Date((now + COOLDOWN_SECONDS) * 1000).toISOString().replace(".000Z", "Z"),
     codeLength: 6,
     channel,
+    // The default ladder, as ours answers it: SMS, and a call on request.
+    channels: ["sms", "voice"],
     // Calls are offered on request, as ours offers them by default.
     callAvailable: channel === "sms",
   });
