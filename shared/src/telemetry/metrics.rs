@@ -376,40 +376,37 @@ fn emf_line(measures: &Measures, timestamp: u64) -> Option<String> {
 
 /// One EMF document per provider the request met, with its [`Dimension::Provider`] metrics.
 fn provider_lines(measures: &Measures, timestamp: u64) -> Vec<String> {
-    measures
-        .by_provider
-        .iter()
-        .map(|(provider, values)| {
-            let metrics: Vec<Value> = values.keys().map(|m| json!({"Name": m.name(), "Unit": m.unit()})).collect();
-            let mut document = Map::new();
-            document.insert("Provider".into(), (*provider).into());
-            for (metric, value) in values {
-                document.insert(metric.name().into(), json!(value));
-            }
-            let directive = json!({"Namespace": namespace(), "Dimensions": [["Provider"], []], "Metrics": metrics});
-            document.insert("_aws".into(), json!({"Timestamp": timestamp, "CloudWatchMetrics": [directive]}));
-            Value::Object(document).to_string()
-        })
-        .collect()
+    keyed_lines("Provider", &measures.by_provider, None, true, timestamp)
 }
 
 /// One EMF document per channel the request reported on, with its [`Dimension::Channel`]
 /// metrics, by channel and by channel and country.
 fn channel_lines(measures: &Measures, timestamp: u64) -> Vec<String> {
-    measures
-        .by_channel
-        .iter()
-        .map(|(channel, values)| {
+    keyed_lines("Channel", &measures.by_channel, measures.country.as_deref(), false, timestamp)
+}
+
+/// One EMF document per value of the dimension `name` in `by`, with that value's metrics: by it,
+/// by it and the `country` where there is one, and in `total` where asked.
+fn keyed_lines(
+    name: &str,
+    by: &BTreeMap<&'static str, BTreeMap<Metric, f64>>,
+    country: Option<&str>,
+    total: bool,
+    timestamp: u64,
+) -> Vec<String> {
+    by.iter()
+        .map(|(key, values)| {
             let metrics: Vec<Value> = values.keys().map(|m| json!({"Name": m.name(), "Unit": m.unit()})).collect();
             let mut document = Map::new();
-            document.insert("Channel".into(), (*channel).into());
-            let dimensions = match &measures.country {
-                Some(country) => {
-                    document.insert("Country".into(), country.clone().into());
-                    json!([["Channel"], ["Channel", "Country"]])
-                }
-                None => json!([["Channel"]]),
-            };
+            document.insert(name.into(), (*key).into());
+            let mut dimensions = vec![json!([name])];
+            if let Some(country) = country {
+                document.insert("Country".into(), country.into());
+                dimensions.push(json!([name, "Country"]));
+            }
+            if total {
+                dimensions.push(json!([]));
+            }
             for (metric, value) in values {
                 document.insert(metric.name().into(), json!(value));
             }
