@@ -11,7 +11,7 @@ use lambda_http::{Body, Request, Response};
 use serde_json::json;
 use shared::adapters::vonage::callbacks;
 use shared::clock::Clock;
-use shared::http::{ApiError, Failure, json_response, serve_json};
+use shared::http::{ApiError, Failure, body_bytes, json_response, serve_json};
 use shared::ports::{Providers, Recorded, VerificationStore};
 use shared::runtime::bootstrap::HandlerDeps;
 use shared::sign_in::store::SignInStore;
@@ -23,11 +23,7 @@ where
     C: Clock,
 {
     let authorization = req.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let body = match req.body() {
-        Body::Text(text) => text.as_bytes().to_vec(),
-        Body::Binary(bytes) => bytes.clone(),
-        _ => Vec::new(),
-    };
+    let body = body_bytes(&req).to_vec();
     serve_json(req, &deps.edge, &[], |input| async move {
         // Off unless the deployment holds the secret its callbacks are signed with.
         let secret = deps.callback_secret.as_ref().ok_or(ApiError::NotFound)?;

@@ -20,7 +20,7 @@ use serde_json::Value;
 pub use cors::Cors;
 pub use edge::{Edge, ORIGIN_VERIFY_HEADER, VIEWER_ADDRESS_HEADER};
 pub use error::ApiError;
-pub use request::{JsonRequest, MAX_BODY_BYTES};
+pub use request::{JsonRequest, MAX_BODY_BYTES, body_bytes};
 
 use crate::adapters::turnstile::BotCheckError;
 use crate::domain::phone::PhoneError;

@@ -29,7 +29,7 @@ pub(crate) fn has_media_type(req: &Request, media: &str) -> bool {
 }
 
 /// `req`'s body as bytes, text or binary alike (none: empty).
-pub(crate) fn body_bytes(req: &Request) -> &[u8] {
+pub fn body_bytes(req: &Request) -> &[u8] {
     match req.body() {
         Body::Text(text) => text.as_bytes(),
         Body::Binary(bytes) => bytes,

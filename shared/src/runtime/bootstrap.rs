@@ -85,7 +85,7 @@ pub enum StartupError {
 impl<P: Providers, S: VerificationStore, C: Clock> HandlerDeps<P, S, C> {
     pub fn new(config: Config, provider: P, store: S, clock: C) -> Self {
         let callback_secret = config.vonage.signature_secret.clone();
-        let callback_application = config.vonage.application.as_ref().map(|(id, _)| id.clone());
+        let callback_application = config.vonage.application.as_ref().map(|jwt| jwt.application_id().to_owned());
         if callback_application.is_some() && callback_secret.is_none() {
             tracing::warn!("a Vonage application without VONAGE_SIGNATURE_SECRET: its status callbacks are refused");
         }
@@ -133,10 +133,10 @@ impl VerifyDeps {
     pub async fn from_env_with_sign_in() -> Result<Self, StartupError> {
         let store_config = StoreConfig::from_env()?;
         let sdk = aws_sdk_config(store_config.timeouts()).await;
-        let (secret, tokens) = tokio::join!(vonage_secret(&sdk), sign_in_from_env(&sdk));
-        let config = config_with_secret(secret?.as_ref(), env)?;
-        let deps = Self::from_config(config, &store_config, &sdk, |_| None).await?;
-        Ok(deps.with_tokens(tokens?))
+        let config = config_with_secret(vonage_secret(&sdk).await?.as_ref(), env)?;
+        let deps = Self::from_config(config, &store_config, &sdk, |_| None);
+        let (deps, tokens) = tokio::join!(deps, sign_in_from_env(&sdk));
+        Ok(deps?.with_tokens(tokens?))
     }
 }
 

@@ -48,6 +48,10 @@ impl ApplicationJwt {
         Ok(Self { application_id: application_id.to_owned(), key, rng: SystemRandom::new(), current: Mutex::default() })
     }
 
+    pub fn application_id(&self) -> &str {
+        &self.application_id
+    }
+
     /// `Bearer <token>` for a request at `now`: the token in use, or a new one when it has less
     /// than [`RENEW_BEFORE_SECONDS`] left.
     pub fn header(&self, now: OffsetDateTime) -> HeaderValue {

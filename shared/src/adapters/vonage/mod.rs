@@ -45,9 +45,9 @@ pub struct VonageSettings {
     /// application is set.
     pub api_key: String,
     pub api_secret: SecretString,
-    /// The Vonage application whose JWT v2 requests carry (its id and PKCS#8 private key), so
-    /// that Vonage sends status callbacks; `None`: key and secret (no callbacks).
-    pub application: Option<(String, SecretString)>,
+    /// The Vonage application whose JWT v2 requests carry (its id and private key, parsed once),
+    /// so that Vonage sends status callbacks; `None`: key and secret (no callbacks).
+    pub application: Option<Arc<ApplicationJwt>>,
     /// The secret Vonage signs status callbacks with (the account's signature secret); `None`:
     /// callbacks are refused.
     pub signature_secret: Option<SecretString>,
@@ -91,12 +91,7 @@ impl VonageClient {
                 "VONAGE_API_KEY or VONAGE_API_SECRET contains characters not allowed in a header".to_owned()
             })?;
         basic.set_sensitive(true);
-        let application = match (&settings.application, settings.api) {
-            (Some((id, pem)), VonageApi::V2) => Some(Arc::new(
-                ApplicationJwt::new(id, pem.expose_secret()).map_err(|e| format!("VONAGE_PRIVATE_KEY {e}"))?,
-            )),
-            _ => None,
-        };
+        let application = settings.application.clone().filter(|_| settings.api == VonageApi::V2);
         crate::adapters::tls::install_crypto_provider();
         let http = reqwest::Client::builder()
             .timeout(settings.timeout)

@@ -221,7 +221,7 @@ fn an_application_replaces_key_and_secret_on_v2_and_a_ladder_needs_its_senders()
     ]
     .into();
     let config = Config::from_settings(&Settings::new(|k| vars.get(k).map(|v| (*v).to_owned()))).unwrap();
-    let application = config.vonage.application.as_ref().map(|(id, _)| id.as_str());
+    let application = config.vonage.application.as_ref().map(|jwt| jwt.application_id());
     assert_eq!(application, Some("aaaaaaaa-bbbb-cccc-dddd-0123456789ab"), "no key or secret needed");
     assert_eq!(config.vonage.whatsapp_from.as_deref(), Some("14155550100"));
     assert_eq!(

@@ -41,8 +41,9 @@ pub(super) fn vonage<F: Fn(&str) -> Option<String>>(
                 ));
             }
             let key = s.required("VONAGE_PRIVATE_KEY")?;
-            ApplicationJwt::new(&id, &key).map_err(|problem| ConfigError::new("VONAGE_PRIVATE_KEY", problem))?;
-            Some((id, SecretString::from(key)))
+            let jwt =
+                ApplicationJwt::new(&id, &key).map_err(|problem| ConfigError::new("VONAGE_PRIVATE_KEY", problem))?;
+            Some(std::sync::Arc::new(jwt))
         }
         _ => None,
     };
