@@ -64,8 +64,29 @@ build_peer() {
   (cd bench/node-peer && node build.mjs dist)
 }
 
+# free_port: a loopback port for a server started next, free when checked and not handed out
+# before in this run. It comes from below the kernel's ephemeral range (32768 and up on Linux):
+# one from that range can be taken before the server binds it by any process binding port 0 or
+# opening a connection, as the checks running beside each other keep doing.
 free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+  python3 - "$background_logs/ports" <<'PY'
+import random, socket, sys
+with open(sys.argv[1], "a+") as handed_out:
+    handed_out.seek(0)
+    taken = set(handed_out.read().split())
+    while True:
+        port = random.randrange(20000, 32768)
+        if str(port) in taken:
+            continue
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        handed_out.write(f"{port}\n")
+        print(port)
+        break
+PY
 }
 
 background_pids=()

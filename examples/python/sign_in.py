@@ -77,5 +77,6 @@ class App(BaseHTTPRequestHandler):
 
 
 if __name__ == "__main__":
+    server = ThreadingHTTPServer(("127.0.0.1", PORT), App)  # bound before it says where
     print(f"on http://localhost:{PORT}", flush=True)
-    ThreadingHTTPServer(("127.0.0.1", PORT), App).serve_forever()
+    server.serve_forever()

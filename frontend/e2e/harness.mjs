@@ -2,6 +2,7 @@
 // playwright-core (Playwright's own browser download is not used).
 
 import { spawn } from "node:child_process";
+import { randomInt } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, resolve } from "node:path";
@@ -13,13 +14,26 @@ export const root = resolve(here, "../..");
 export const screenshots = resolve(here, "screenshots");
 mkdirSync(screenshots, { recursive: true });
 
-export const freePort = () =>
-  new Promise((done) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => done(port));
+/** Ports handed out by freePort in this process, never handed out twice. */
+const handedOut = new Set();
+
+/** A loopback port for a server that must be named before it starts (an example application,
+ *  whose callback address is registered with the service first). It is taken from below the
+ *  kernel's ephemeral range (32768 and up on Linux, 49152 and up elsewhere): a port from that
+ *  range, free when checked, can be taken before the server binds it by any process binding
+ *  port 0 or opening a connection, as the other suites and checks beside it keep doing. */
+export async function freePort() {
+  for (;;) {
+    const port = randomInt(20_000, 32_768);
+    if (handedOut.has(port)) continue;
+    const free = await new Promise((done) => {
+      const server = createServer();
+      server.once("error", () => done(false));
+      server.listen(port, "127.0.0.1", () => server.close(() => done(true)));
     });
-  });
+    if (free) return (handedOut.add(port), port);
+  }
+}
 
 /** Starts the local server with `env` on a port it picks itself (another process cannot take it
  *  between a check and the bind); resolves with its URL and a stop(). */

@@ -20,13 +20,12 @@ pub(crate) async fn measure_local(options: &Options) -> Result<Local, String> {
     local
 }
 
-/// otp-local serving `page` on a free port, on a runtime of its own (so that the load does not
+/// otp-local serving `page` on a port of its own, on a runtime of its own (so that the load does not
 /// share its threads), with the per-client cap out of the way; its URL once it listens.
 fn start_local_server(page: &std::path::Path) -> Result<String, String> {
-    let port =
-        std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(|e| e.to_string())?.port();
     let settings: HashMap<&str, String> = HashMap::from([
-        ("PORT", port.to_string()),
+        // A port it binds itself, and says in its URL.
+        ("PORT", "0".to_string()),
         ("FRONTEND_DIST", page.display().to_string()),
         ("OTP_MAX_SENDS_PER_IP_PER_HOUR", "1000000".into()),
         ("OTP_LOCAL_PRINT_SMS", "false".into()),
