@@ -22,9 +22,15 @@ export async function newContext(options) {
 
 /** A fresh context on the page (in `locale`, the browser's language, and `colorScheme`),
  *  recording every Content-Security-Policy violation; `axe` lets axe-core in (it is injected as
- *  an inline script, which the page's policy rightly refuses). */
-export async function open(server, viewport = MOBILE, { locale = "en-US", colorScheme = "light", axe = false } = {}) {
+ *  an inline script, which the page's policy rightly refuses); `clock` gives the page Playwright's
+ *  clock, which `page.clock.fastForward` moves on (a countdown's minute in no time). */
+export async function open(
+  server,
+  viewport = MOBILE,
+  { locale = "en-US", colorScheme = "light", axe = false, clock = false } = {},
+) {
   const context = await newContext({ viewport, locale, colorScheme, bypassCSP: axe });
+  if (clock) await context.clock.install();
   await context.addInitScript(() => {
     window.cspViolations = [];
     document.addEventListener("securitypolicyviolation", (e) =>

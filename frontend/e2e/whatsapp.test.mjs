@@ -79,9 +79,11 @@ describe("codes by WhatsApp", { concurrency: 2 }, () => {
   }
 
   it("asks for SMS instead of WhatsApp after the resend gap, within the ladder", async () => {
-    const page = await open(server, MOBILE);
+    const page = await open(server, MOBILE, { clock: true });
     await toWhatsApp(page, "7400 123403");
+    // The gap passes for the service (the simulator's clock) and for the page's countdown.
     await server.advance(61);
+    await page.clock.fastForward(61_000);
     await page.getByRole("button", { name: "Send by SMS" }).click();
     await page.getByText(/^Sent to /).waitFor();
     const sent = await messagesTo(server, "+447400123403");
