@@ -14,6 +14,15 @@ export const root = resolve(here, "../..");
 export const screenshots = resolve(here, "screenshots");
 mkdirSync(screenshots, { recursive: true });
 
+/** The first channel of the hosted page's ladder the suite runs with (`OTP_CHANNELS`, which
+ *  otp-local reads from the environment): SMS, the default, or WhatsApp in the suite's
+ *  WhatsApp-first run. */
+export const FIRST_CHANNEL = (process.env.OTP_CHANNELS ?? "sms").split(",")[0];
+
+/** What an ID token's `amr` says of a code sent by each channel (RFC 8176's `sms` and `tel`;
+ *  `otp` for WhatsApp, for which it registers none). */
+export const AMR = { sms: "sms", voice: "tel", whatsapp: "otp" };
+
 /** Ports handed out by freePort in this process, never handed out twice. */
 const handedOut = new Set();
 

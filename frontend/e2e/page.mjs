@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import { after, before } from "node:test";
-import { MOBILE, launch, screenshots } from "./harness.mjs";
+import { FIRST_CHANNEL, MOBILE, launch, screenshots } from "./harness.mjs";
 
 let chromium;
 /** The file's Chromium, started before its first test and closed after its last. */
@@ -49,10 +49,15 @@ export async function assertNoCspViolations(page) {
   assert.deepEqual(await page.evaluate(() => window.cspViolations), [], "Content-Security-Policy violations");
 }
 
+/** The phone step's button that sends by the ladder's first channel (named in the page's
+ *  language by `names`). */
+export const sendButton = (page, names = { sms: "Send code", whatsapp: "Send by WhatsApp" }) =>
+  page.getByRole("button", { name: FIRST_CHANNEL === "whatsapp" ? names.whatsapp : names.sms });
+
 export async function sendCode(page, national = "415 555 2671") {
   await page.getByLabel("Country").selectOption("US");
   await page.getByLabel("Phone number").fill(national);
-  await page.getByRole("button", { name: "Send code" }).click();
+  await sendButton(page).click();
 }
 
 /** Waits for the code step's input (labelled `label`) after a send; where the page says why

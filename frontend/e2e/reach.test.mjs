@@ -6,13 +6,14 @@ import assert from "node:assert/strict";
 import { copyFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { DESKTOP, MOBILE, root, screenshots, startServer } from "./harness.mjs";
+import { DESKTOP, FIRST_CHANNEL, MOBILE, root, screenshots, startServer } from "./harness.mjs";
 import {
   assertAccessible,
   assertNoCspViolations,
   codeStep,
   noSidewaysScroll,
   open,
+  sendButton,
   sendCode,
   shot,
   toCodeStep,
@@ -39,7 +40,7 @@ describe("calls and languages", { concurrency: 4 }, () => {
     await page.getByRole("button", { name: "Call me instead" }).click({ timeout: 10_000 });
     await page.getByText("We're calling +1 415 *** 0140. Answer to hear your code.").waitFor();
     const [texted, called] = await messagesTo(server, "+14155550140");
-    assert.equal(texted.channel, "sms");
+    assert.equal(texted.channel, FIRST_CHANNEL);
     assert.equal(called.channel, "voice");
     // Vonage's simulated call, or the second provider's, which speaks the digits one by one.
     const spoken = [...called.code].join(", ");
@@ -59,7 +60,7 @@ describe("calls and languages", { concurrency: 4 }, () => {
     const page = await open(server);
     await page.getByLabel("Country").selectOption("GB");
     await page.getByLabel("Phone number").fill("020 7946 0958");
-    await page.getByRole("button", { name: "Send code" }).click();
+    await sendButton(page).click();
     await page.getByText(/^We're calling \+44 [\d *]+958\. Answer to hear your code\./).waitFor();
     const [called] = await messagesTo(server, "+442079460958");
     assert.equal(called.channel, "voice");
@@ -75,7 +76,7 @@ describe("calls and languages", { concurrency: 4 }, () => {
     await page.getByLabel("País").selectOption("US");
     await page.getByLabel("Número de teléfono").fill("415 555 0141");
     await shot(page, "es-phone-390x844");
-    await page.getByRole("button", { name: "Enviar código" }).click();
+    await sendButton(page, { sms: "Enviar código", whatsapp: "Enviar por WhatsApp" }).click();
     const code = await codeStep(page, "Código de 6 dígitos");
     const [sent] = await messagesTo(server, "+14155550141");
     assert.equal(sent.locale, "es-es", "the SMS in the person's language");
@@ -107,7 +108,7 @@ describe("calls and languages", { concurrency: 4 }, () => {
     await shot(page, "ar-phone-390x844");
     await page.getByLabel("البلد").selectOption("US");
     await page.getByLabel("رقم الهاتف").fill("415 555 0142");
-    await page.getByRole("button", { name: "إرسال الرمز" }).click();
+    await sendButton(page, { sms: "إرسال الرمز", whatsapp: "الإرسال عبر واتساب" }).click();
     const code = await codeStep(page, "رمز من 6 أرقام");
     const [sent] = await messagesTo(server, "+14155550142");
     assert.equal(sent.locale, "ar-xa");

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import * as oidc from "openid-client";
-import { startServer } from "./harness.mjs";
+import { AMR, FIRST_CHANNEL, startServer } from "./harness.mjs";
 import { codeStep, newContext, sendCode } from "./page.mjs";
 
 const SECRET = "bank-secret-0123456789abcdef0123456789";
@@ -74,7 +74,7 @@ describe("sign in with a phone number, as openid-client does it", () => {
     assert.equal(claims.aud, "shop");
     assert.equal(claims.phone_number, "+14155550601");
     assert.equal(claims.phone_number_verified, true);
-    assert.deepEqual(claims.amr, ["sms"]);
+    assert.deepEqual(claims.amr, [AMR[FIRST_CHANNEL]]);
     assert.ok(!claims.sub.includes("4155550601"), "sub is pairwise, never the number");
     const info = await oidc.fetchUserInfo(config, tokens.access_token, claims.sub);
     assert.equal(info.phone_number, "+14155550601");

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { createHash, createHmac, generateKeyPairSync, randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { SignJWT, createRemoteJWKSet, decodeProtectedHeader, errors, importPKCS8, jwtVerify } from "jose";
-import { startServer } from "./harness.mjs";
+import { AMR, FIRST_CHANNEL, startServer } from "./harness.mjs";
 
 const ISSUER = "https://verify.example.test";
 const BACK = "http://localhost:5999/shop/callback";
@@ -105,7 +105,7 @@ describe("tokens, as jose sees them", () => {
     const { payload, protectedHeader } = await check(local, await tokenFor(local, "+14155550301"));
     assert.equal(payload.phone_number, "+14155550301");
     assert.equal(payload.phone_number_verified, true);
-    assert.deepEqual([payload.amr, payload.nonce, protectedHeader.alg], [["sms"], "n-1", "ES256"]);
+    assert.deepEqual([payload.amr, payload.nonce, protectedHeader.alg], [[AMR[FIRST_CHANNEL]], "n-1", "ES256"]);
     assert.ok(payload.sub && !payload.sub.includes("4155550301"), `a pairwise subject, not the number: ${payload.sub}`);
   });
 

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
-import { DESKTOP, MOBILE, screenshots, startServer } from "./harness.mjs";
+import { DESKTOP, FIRST_CHANNEL, MOBILE, screenshots, startServer } from "./harness.mjs";
 import {
   assertAccessible,
   assertNoCspViolations,
@@ -11,6 +11,7 @@ import {
   newContext,
   noSidewaysScroll,
   open,
+  sendButton,
   sendCode,
   shot,
   toCodeStep,
@@ -55,9 +56,9 @@ describe("the verification page", { concurrency: 4 }, () => {
         `(${number.slice(0, 3)}) ${number.slice(4, 7)}-${number.slice(8)}`,
       );
       await shot(page, `1-phone-${size}`);
-      await page.getByRole("button", { name: "Send code" }).click();
+      await sendButton(page).click();
       await codeStep(page);
-      await page.getByText(/Sent to \+1 415 \*\*\* 01/).waitFor();
+      await page.getByText(/Sent (by WhatsApp )?to \+1 415 \*\*\* 01/).waitFor();
       // In the browser's language (the context's en-US), as Vonage writes it.
       const sent = await (await fetch(`${server.url}/api/dev/messages?to=${encodeURIComponent(e164)}`)).json();
       assert.equal(sent[0].locale, "en-us");
@@ -69,15 +70,15 @@ describe("the verification page", { concurrency: 4 }, () => {
         .waitFor();
       await shot(page, `2-code-${size}`);
       // The code as a developer reads it: from the line the local server printed in its terminal
-      // (Vonage's words, or the service's own where the second provider carried it).
-      const printed = server
-        .output()
-        .match(
-          new RegExp(
-            `SMS to \\+1 \\*\\*\\*-\\*\\*\\*-\\*\\*${e164.slice(-2)}: Your Verify Local code(?: is|:) (\\d{6})`,
-          ),
-        );
-      assert.ok(printed, `otp-local printed the SMS:\n${server.output()}`);
+      // (Vonage's words, or the service's own where the second provider carried it; WhatsApp's
+      // authentication template).
+      const to = `to \\+1 \\*\\*\\*-\\*\\*\\*-\\*\\*${e164.slice(-2)}: `;
+      const line =
+        FIRST_CHANNEL === "whatsapp"
+          ? `WHATSAPP ${to}(\\d{6}) is your verification code`
+          : `SMS ${to}Your Verify Local code(?: is|:) (\\d{6})`;
+      const printed = server.output().match(new RegExp(line));
+      assert.ok(printed, `otp-local printed the message:\n${server.output()}`);
       await page.getByLabel("6-digit code").fill(printed[1]);
       await page.getByRole("heading", { name: "Phone number verified" }).waitFor();
       await page.getByText(`+1 415 555 ${e164.slice(-4)} is verified.`).waitFor();
@@ -176,7 +177,7 @@ describe("the verification page, when time passes or the text message service fa
     await page.getByRole("alert").filter({ hasText: "That number doesn't look right" }).waitFor();
     await shot(page, "5-invalid-number-390x844");
     await page.getByLabel("Phone number").fill("800 555 0199");
-    await page.getByRole("button", { name: "Send code" }).click();
+    await sendButton(page).click();
     await page.getByRole("alert").filter({ hasText: "can't receive text messages" }).waitFor();
     await page.context().close();
   });
@@ -187,7 +188,7 @@ describe("the verification page, when time passes or the text message service fa
     await sendCode(page, "415 555 0106");
     await page.getByRole("alert").filter({ hasText: "The text message service isn't answering" }).waitFor();
     await shot(page, "6-provider-failure-390x844");
-    await page.getByRole("button", { name: "Send code" }).click();
+    await sendButton(page).click();
     await codeStep(page);
     await page.context().close();
   });
