@@ -34,12 +34,6 @@ async fn silent_server() -> String {
     url
 }
 
-/// An address where nothing listens.
-fn closed_port() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    format!("http://{}", listener.local_addr().unwrap())
-}
-
 async fn get_from(endpoint: &str) -> StoreError {
     let store = DynamoStore::on_local_server(endpoint, "phone-verification-test", shared::testing::test_cipher());
     tokio::time::timeout(HANG, store.get(&RequestId::generate(), OffsetDateTime::now_utc()))
@@ -56,7 +50,8 @@ async fn a_dynamodb_that_never_answers_is_unavailable() {
 
 #[tokio::test]
 async fn a_dynamodb_that_cannot_be_reached_is_unavailable() {
-    let err = get_from(&closed_port()).await;
+    let (_held, address) = super::refusing_address();
+    let err = get_from(&format!("http://{address}")).await;
     assert!(matches!(err, StoreError::Unavailable(_)), "{err}");
 }
 

@@ -14,6 +14,16 @@ macro_rules! contract {
     };
 }
 
+/// An address where nothing listens, and the socket that keeps it so: bound and never listening,
+/// a connection to it is refused, and no other process can take the port while the test holds
+/// it (one bound and let go can be taken by any server starting beside the tests).
+fn refusing_address() -> (tokio::net::TcpSocket, std::net::SocketAddr) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(([127, 0, 0, 1], 0).into()).unwrap();
+    let address = socket.local_addr().unwrap();
+    (socket, address)
+}
+
 /// The service on Vonage's simulator and `store` (DynamoDB behind a proxy, in the tests that use
 /// it), its clock at the top of this hour so that the hourly windows the tests count in do not
 /// turn over under them; the simulator keeps real time, which only its own code lifetimes and its

@@ -108,7 +108,7 @@ async fn a_secret_that_does_not_exist_is_named() {
 
 #[tokio::test]
 async fn an_unreachable_secrets_manager_stops_the_start_within_its_timeouts() {
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let (_held, closed) = super::refusing_address();
     let reader = SecretReader::on_local_server(&format!("http://{closed}"));
     let error = tokio::time::timeout(std::time::Duration::from_secs(60), reader.read("phone-verification/dev"))
         .await

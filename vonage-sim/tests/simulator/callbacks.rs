@@ -396,9 +396,10 @@ async fn a_replay_is_the_last_callback_byte_for_byte() {
 
 #[tokio::test]
 async fn an_unreachable_receiver_is_listed_with_no_status() {
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/status", closed.local_addr().unwrap());
-    drop(closed);
+    // Bound and never listening: refused, and no other process's port meanwhile.
+    let held = tokio::net::TcpSocket::new_v4().unwrap();
+    held.bind(([127, 0, 0, 1], 0).into()).unwrap();
+    let url = format!("http://{}/status", held.local_addr().unwrap());
     let (s, c) = sim_calling_url(&url).await;
     let id = start_as_application(&s, &c, &start_body("14155552671")).await;
     assert_eq!(v2_check(&s, &c, &id, &code_of(&s, &id)).await.0, StatusCode::OK, "not held up by the receiver");
