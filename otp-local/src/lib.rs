@@ -161,6 +161,7 @@ where
     let brand_settings = ["BRAND_NAME", "BRAND_ACCENT_COLOR", "BRAND_LOGO"].map(|name| (name, env(name)));
     let config = Config::from_settings(&with_local_defaults(lookup, sim_url, signature_secret))?;
     let second = config.aws_sms.as_ref().map(|_| "SMS:   AWS End User Messaging too (AWS_SMS_ORIGINATION_IDENTITY)");
+    let codes = codes_line(&config.policy);
     shared::runtime::bootstrap::announce_test_numbers(&config);
     if site_key.is_some() != config.bot_check.is_some() {
         return Err(StartError::Config(ConfigError {
@@ -199,7 +200,7 @@ where
     };
     let mut summary = vec![format!("page:  {}", dist.display()), sms];
     summary.extend(second.map(str::to_owned));
-    summary.extend([records, dev.to_owned()]);
+    summary.extend([codes, records, dev.to_owned()]);
     let serve = axum::serve(listener, router(app, &dist).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown);
     Ok(Running {
@@ -209,6 +210,20 @@ where
         _simulator: simulator,
         _sms_simulator: sms_simulator,
     })
+}
+
+/// The terminal's line on how codes go: the hosted page's ladder, and when a call does.
+fn codes_line(policy: &shared::service::Policy) -> String {
+    use shared::domain::channel::VoiceCalls;
+    let calls = match policy.voice {
+        VoiceCalls::Off => "never",
+        VoiceCalls::OnRequest => "only when asked for",
+        VoiceCalls::Automatic => "when asked for, and by itself after the text steps",
+    };
+    format!(
+        "codes: by {} (OTP_CHANNELS), the first unless the person asks for another; a call {calls} (VOICE_CALLS)",
+        policy.channels.names()
+    )
 }
 
 /// otp-local serving on the current runtime, as the tools that run it beside their own work do

@@ -41,6 +41,31 @@ async fn json_of(request: reqwest::RequestBuilder) -> Value {
 }
 
 #[test]
+fn the_terminal_says_how_codes_go() {
+    on_the_local_runtime(async {
+        for (vars, line) in [
+            (
+                &[][..],
+                "codes: by sms,voice (OTP_CHANNELS), the first unless the person asks for another; a call only when asked for (VOICE_CALLS)",
+            ),
+            (
+                &[("OTP_CHANNELS", "whatsapp,sms,voice"), ("VOICE_CALLS", "automatic")][..],
+                "codes: by whatsapp,sms,voice (OTP_CHANNELS), the first unless the person asks for another; a call when asked for, and by itself after the text steps (VOICE_CALLS)",
+            ),
+        ] {
+            let env: HashMap<String, String> = [("PORT", "0"), ("FRONTEND_DIST", &*page_dir().display().to_string())]
+                .iter()
+                .chain(vars)
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            let running = otp_local::start(move |name| env.get(name).cloned(), false, std::future::pending()).await;
+            let summary = running.unwrap().summary;
+            assert!(summary.iter().any(|l| l == line), "{summary:#?}");
+        }
+    })
+}
+
+#[test]
 fn a_whole_verification_through_the_local_server() {
     on_the_local_runtime(async {
         let url = start(&[]).await.unwrap();
