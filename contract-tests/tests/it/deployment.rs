@@ -951,10 +951,10 @@ fn each_function_may_call_exactly_the_dynamodb_actions_its_code_reaches() {
 
 /// Keys a function's role keeps for one release after its code stopped forming them: CloudFormation
 /// updates a role before the function that depends on it, so the previous code runs under the new
-/// role until its function is replaced, and must still reach its items (verify-otp's previous code
-/// wrote a verification's counts on the country shard's item, and a refusal there lost the
-/// verification). Each goes in the release after.
-const KEPT_FOR_ONE_DEPLOY: &[(&str, &str)] = &[("VerifyOtpFunction", "country#*")];
+/// role until its function is replaced, and must still reach its items (a release before this one
+/// kept `country#*` for verify-otp, whose previous code counted verifications on the country
+/// shard's item, where a refusal lost the verification). Each goes in the release after.
+const KEPT_FOR_ONE_DEPLOY: &[(&str, &str)] = &[];
 
 /// The DynamoDB client's item operations, as the SDK names them.
 const DYNAMODB_OPERATIONS: &[&str] = &[
