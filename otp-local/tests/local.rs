@@ -20,13 +20,19 @@ fn page_dir() -> std::path::PathBuf {
 }
 
 async fn start(vars: &[(&str, &str)]) -> Result<String, otp_local::StartError> {
+    let env = settings(vars);
+    Ok(otp_local::serve_here(move |name| env.get(name).cloned(), false).await?.detach())
+}
+
+/// The local server's settings in the tests: a port of its own, the test page, and `vars`.
+fn settings(vars: &[(&str, &str)]) -> HashMap<String, String> {
     let mut env: HashMap<String, String> =
         [("PORT", "0".to_owned()), ("FRONTEND_DIST", page_dir().display().to_string())]
             .into_iter()
             .map(|(k, v)| (k.to_owned(), v))
             .collect();
     env.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    Ok(otp_local::serve_here(move |name| env.get(name).cloned(), false).await?.detach())
+    env
 }
 
 /// Runs a test on otp-local's own runtime ([`otp_local::runtime`]): the server it starts is
@@ -53,11 +59,7 @@ fn the_terminal_says_how_codes_go() {
                 "codes: by whatsapp,sms,voice (OTP_CHANNELS), the first unless the person asks for another; a call when asked for, and by itself after the text steps (VOICE_CALLS)",
             ),
         ] {
-            let env: HashMap<String, String> = [("PORT", "0"), ("FRONTEND_DIST", &*page_dir().display().to_string())]
-                .iter()
-                .chain(vars)
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect();
+            let env = settings(vars);
             let running = otp_local::start(move |name| env.get(name).cloned(), false, std::future::pending()).await;
             let summary = running.unwrap().summary;
             assert!(summary.iter().any(|l| l == line), "{summary:#?}");
