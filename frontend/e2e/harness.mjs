@@ -70,16 +70,16 @@ export async function startServer(env = {}) {
   }
   if (!port) throw new Error(`otp-local did not say where it listens:\n${output}`);
   const url = `http://127.0.0.1:${port}`;
+  /** The simulators' messages to `e164`, oldest first. */
+  const messages = async (e164) => (await fetch(`${url}/api/dev/messages?to=${encodeURIComponent(e164)}`)).json();
   return {
     url,
     output: () => output,
     stop: () =>
       new Promise((done) => (child.exitCode !== null ? done() : (child.once("exit", done), child.kill("SIGINT")))),
+    messages,
     /** The newest code the simulator sent to `e164`. */
-    async code(e164) {
-      const messages = await (await fetch(`${url}/api/dev/messages`)).json();
-      return messages.filter((m) => m.to === e164).at(-1)?.code;
-    },
+    code: async (e164) => (await messages(e164)).at(-1)?.code,
     fault: (fault) =>
       fetch(`${url}/api/dev/faults`, {
         method: "POST",

@@ -75,7 +75,7 @@ describe("the limits on sending", () => {
     await shot(page, "12-sending-stopped-390x844");
     await page.context().close();
     assert.equal((await flip(false)).status, 200);
-    const sent = await (await fetch(`${server.url}/api/dev/messages?to=%2B14155570110`)).json();
+    const sent = await server.messages("+14155570110");
     assert.deepEqual(sent, [], "nothing went out while stopped");
   });
 });
@@ -141,7 +141,7 @@ describe("the bot check", () => {
     await page.getByRole("alert").filter({ hasText: "We couldn't confirm you're not a robot. Try again." }).waitFor();
     await shot(page, "10-bot-check-failed-390x844");
     assert.deepEqual(tokens, [], "no request without a token");
-    const sent = await (await fetch(`${server.url}/api/dev/messages?to=%2B14155550121`)).json();
+    const sent = await server.messages("+14155550121");
     assert.deepEqual(sent, []);
     await page.context().close();
   });
@@ -154,7 +154,7 @@ describe("the bot check", () => {
     });
     assert.equal(response.status, 403);
     assert.equal((await response.json()).code, "bot_check_failed");
-    const sent = await (await fetch(`${server.url}/api/dev/messages?to=%2B14155550122`)).json();
+    const sent = await server.messages("+14155550122");
     assert.deepEqual(sent, []);
   });
 });

@@ -22,10 +22,6 @@ import {
 
 const README = Boolean(process.env.README_SCREENSHOTS);
 
-/** The simulator's messages to `e164`, oldest first. */
-const messagesTo = async (server, e164) =>
-  (await fetch(`${server.url}/api/dev/messages?to=${encodeURIComponent(e164)}`)).json();
-
 describe("calls and languages", { concurrency: 4 }, () => {
   let server;
   // A short resend gap, and a simulator that lets a fresh verification be cancelled at once.
@@ -39,7 +35,7 @@ describe("calls and languages", { concurrency: 4 }, () => {
     await toCodeStep(page, server, "0140");
     await page.getByRole("button", { name: "Call me instead" }).click({ timeout: 10_000 });
     await page.getByText("We're calling +1 415 *** 0140. Answer to hear your code.").waitFor();
-    const [texted, called] = await messagesTo(server, "+14155550140");
+    const [texted, called] = await server.messages("+14155550140");
     assert.equal(texted.channel, FIRST_CHANNEL);
     assert.equal(called.channel, "voice");
     // Vonage's simulated call, or the second provider's, which speaks the digits one by one.
@@ -62,7 +58,7 @@ describe("calls and languages", { concurrency: 4 }, () => {
     await page.getByLabel("Phone number").fill("020 7946 0958");
     await sendButton(page).click();
     await page.getByText(/^We're calling \+44 [\d *]+958\. Answer to hear your code\./).waitFor();
-    const [called] = await messagesTo(server, "+442079460958");
+    const [called] = await server.messages("+442079460958");
     assert.equal(called.channel, "voice");
     await page.getByLabel("6-digit code").fill(called.code);
     await page.getByRole("heading", { name: "Phone number verified" }).waitFor();
@@ -78,7 +74,7 @@ describe("calls and languages", { concurrency: 4 }, () => {
     await shot(page, "es-phone-390x844");
     await sendButton(page, { sms: "Enviar código", whatsapp: "Enviar por WhatsApp" }).click();
     const code = await codeStep(page, "Código de 6 dígitos");
-    const [sent] = await messagesTo(server, "+14155550141");
+    const [sent] = await server.messages("+14155550141");
     assert.equal(sent.locale, "es-es", "the SMS in the person's language");
     await code.fill(wrongCode(sent.code));
     await page.getByRole("alert").filter({ hasText: "Ese código no es correcto. Te quedan 2 intentos." }).waitFor();
@@ -110,7 +106,7 @@ describe("calls and languages", { concurrency: 4 }, () => {
     await page.getByLabel("رقم الهاتف").fill("415 555 0142");
     await sendButton(page, { sms: "إرسال الرمز", whatsapp: "الإرسال عبر واتساب" }).click();
     const code = await codeStep(page, "رمز من 6 أرقام");
-    const [sent] = await messagesTo(server, "+14155550142");
+    const [sent] = await server.messages("+14155550142");
     assert.equal(sent.locale, "ar-xa");
     await code.fill(wrongCode(sent.code));
     await page.getByRole("alert").filter({ hasText: "هذا الرمز غير صحيح. تبقّت محاولتان." }).waitFor();

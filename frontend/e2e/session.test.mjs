@@ -68,8 +68,7 @@ describe("a sign-in session across two applications, and a logout", () => {
   });
 
   /** The codes the simulator sent to `NUMBER`. */
-  const sent = async () =>
-    (await (await fetch(`${server.url}/api/dev/messages?to=${encodeURIComponent(NUMBER)}`)).json()).length;
+  const sent = async () => (await server.messages(NUMBER)).length;
 
   /** A request's PKCE, state and nonce, as the application keeps them until the callback. */
   async function checks() {

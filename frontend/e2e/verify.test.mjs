@@ -60,7 +60,7 @@ describe("the verification page", { concurrency: 4 }, () => {
       await codeStep(page);
       await page.getByText(/Sent (by WhatsApp )?to \+1 415 \*\*\* 01/).waitFor();
       // In the browser's language (the context's en-US), as Vonage writes it.
-      const sent = await (await fetch(`${server.url}/api/dev/messages?to=${encodeURIComponent(e164)}`)).json();
+      const sent = await server.messages(e164);
       assert.equal(sent[0].locale, "en-us");
       // The simulated phone shows the text in local mode.
       await page

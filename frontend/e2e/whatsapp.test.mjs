@@ -12,9 +12,6 @@ const LADDER = { OTP_CHANNELS: "whatsapp,sms,voice" };
 
 const json = async (server, path) => (await fetch(`${server.url}${path}`)).json();
 
-/** The simulator's messages to `e164`, oldest first. */
-const messagesTo = async (server, e164) => (await json(server, "/api/dev/messages")).filter((m) => m.to === e164);
-
 /** Waits until `predicate` holds of the callbacks the simulator sent (they go out on their own). */
 async function callbacksUntil(server, predicate) {
   for (let i = 0; i < 200; i++) {
@@ -55,7 +52,7 @@ describe("codes by WhatsApp", { concurrency: 2 }, () => {
       await shot(page, `whatsapp-1-phone-${size}`);
       const input = await toWhatsApp(page, national);
       await page.getByText(/^Sent by WhatsApp to /).waitFor();
-      const sent = await messagesTo(server, e164);
+      const sent = await server.messages(e164);
       assert.deepEqual(
         sent.map((m) => m.channel),
         ["whatsapp"],
@@ -86,7 +83,7 @@ describe("codes by WhatsApp", { concurrency: 2 }, () => {
     await page.clock.fastForward(61_000);
     await page.getByRole("button", { name: "Send by SMS" }).click();
     await page.getByText(/^Sent to /).waitFor();
-    const sent = await messagesTo(server, "+447400123403");
+    const sent = await server.messages("+447400123403");
     assert.deepEqual(
       sent.map((m) => m.channel),
       ["whatsapp", "sms"],
@@ -107,7 +104,7 @@ describe("a WhatsApp step nobody answers", () => {
     const input = await toWhatsApp(page, "7400 123404");
     // Two steps share the code's five minutes: the WhatsApp step's 150 s pass unanswered.
     await server.advance(151);
-    const sent = await messagesTo(server, "+447400123404");
+    const sent = await server.messages("+447400123404");
     assert.deepEqual(
       sent.map((m) => m.channel),
       ["whatsapp", "sms"],
